@@ -1,0 +1,62 @@
+# Borough: every set-up step lives here so that a fresh machine needs only `make run` or `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ENV ?= dev
+PORT ?= 8080
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install layer synth run reset test lint typecheck unit bench deploy diff clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt requirements-layer.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/pip install --quiet -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -c "import aws_cdk, moto, aws_lambda_powertools, pytest"  # fail here if the install did not
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed ## Install Python (.venv) and Node (node_modules) dependencies
+
+layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer) without Docker
+	$(BIN)/python -c "from stacks.constructs.layer import build_layer_directory; build_layer_directory()"
+
+synth: install layer ## Synthesize the CDK app to cdk.out (ENV=dev|prod)
+	npx cdk synth --all --quiet -c environment=$(ENV)
+
+run: install layer ## Start the whole suite locally (no AWS account, no Docker) and print where to open it
+	$(BIN)/python -m local --port $(PORT)
+
+reset: ## Forget the local cloud's saved data
+	rm -rf .local
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy app.py stacks shared functions local
+
+test: install layer lint typecheck ## Install what is needed, then lint, type-check and run every test with coverage
+	$(BIN)/python -m pytest -n 2 --cov --cov-report=term
+
+bench: install layer ## Run the benchmarks and print figures (recorded in docs/benchmarks.md)
+	$(BIN)/python -m bench
+
+deploy: install layer ## Deploy every stack to the AWS account in your credentials (ENV=dev|prod)
+	npx cdk deploy --all -c environment=$(ENV) --require-approval broadening
+
+diff: install layer ## Show what a deploy would change
+	npx cdk diff --all -c environment=$(ENV)
+
+clean: ## Remove build output (keeps .venv, node_modules and local data)
+	rm -rf cdk.out .build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

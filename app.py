@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""The Borough CDK app: the single source of truth for what deploys and for what the local cloud runs.
+
+Choose the environment with `-c environment=prod` (default: dev); settings come from cdk.json's context.
+"""
+
+from __future__ import annotations
+
+import os
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.api_stack import ApiStack
+from stacks.auth_stack import AuthStack
+from stacks.config import load_config
+from stacks.data_stack import DataStack
+from stacks.events_stack import EventsStack
+from stacks.foundation_stack import FoundationStack
+from stacks.notifications_stack import NotificationsStack
+from stacks.workflows_stack import WorkflowsStack
+
+
+def build_app(app: cdk.App) -> cdk.App:
+    """Add every Borough stack to `app` (tests and the local cloud call this too)."""
+    context = {"environments": app.node.try_get_context("environments")}
+    config = load_config(context, app.node.try_get_context("environment") or "dev")
+    env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
+    prefix = config.prefix
+
+    foundation = FoundationStack(app, f"{prefix}-Foundation", config=config, env=env)
+    data = DataStack(app, f"{prefix}-Data", config=config, key=foundation.key, env=env)
+    events = EventsStack(app, f"{prefix}-Events", config=config, env=env)
+    auth = AuthStack(app, f"{prefix}-Auth", config=config, env=env)
+    ApiStack(
+        app, f"{prefix}-Api", config=config, key=foundation.key, layer=foundation.layer,
+        requests_table=data.requests, idempotency_table=data.idempotency, events_topic=events.topic,
+        user_pool=auth.user_pool, user_pool_client=auth.client, env=env,
+    )
+    WorkflowsStack(
+        app, f"{prefix}-Workflows", config=config, key=foundation.key, layer=foundation.layer,
+        requests_table=data.requests, events_topic=events.topic, triage_queue=events.queues["triage"], env=env,
+    )
+    NotificationsStack(
+        app, f"{prefix}-Notifications", config=config, key=foundation.key, layer=foundation.layer,
+        notifications_table=data.notifications, requests_table=data.requests, idempotency_table=data.idempotency,
+        queue=events.queues["notifications"], env=env,
+    )
+    cdk.Tags.of(app).add("project", "borough")
+    cdk.Tags.of(app).add("environment", config.name)
+    cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return app
+
+
+if __name__ == "__main__":
+    build_app(cdk.App()).synth()

@@ -1,0 +1,66 @@
+"""Synthesize the CDK app for the local cloud and the tests, once, and only when its sources changed.
+
+Asset staging is disabled so that each function's `aws:asset:path` metadata names its source folder: the local
+cloud then runs the code in the working tree, not a copy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTDIR = ROOT / ".build" / "cdk.local.out"
+# What the synthesized templates depend on (function code is read from source at run time, not from here).
+SOURCES = ("app.py", "cdk.json", "stacks", "workflows", "services", "shared/events.py", "requirements-layer.txt")
+STAMP = ".borough-source-hash"
+
+
+def source_hash(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            if file.exists():
+                digest.update(str(file.relative_to(root)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def synthesize(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
+    """Synthesize every stack into `outdir` and return it."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    import aws_cdk as cdk
+
+    from app import build_app
+
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context.update(
+        {
+            "environment": environment,
+            "aws:cdk:disable-asset-staging": True,
+            "aws:cdk:enable-asset-metadata": True,
+            "aws:cdk:enable-path-metadata": True,
+        }
+    )
+    app = cdk.App(outdir=str(outdir), context=context)
+    build_app(app).synth()
+    return outdir
+
+
+def ensure_assembly(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
+    """Return a cloud assembly of the current sources, synthesizing only if they changed (safe across processes)."""
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    wanted = f"{environment}:{source_hash()}"
+    with open(outdir.parent / f"{outdir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers wait for one synth rather than racing
+        stamp = outdir / STAMP
+        if not (stamp.exists() and stamp.read_text() == wanted and (outdir / "manifest.json").exists()):
+            synthesize(outdir, environment)
+            stamp.write_text(wanted)
+    return outdir

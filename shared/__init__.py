@@ -1,0 +1,1 @@
+"""Borough's shared Lambda layer: observability, errors, contracts, reference numbers, calendars."""

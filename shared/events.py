@@ -1,0 +1,47 @@
+"""Event contracts: the versioned envelope on the one SNS topic, and the event types.
+
+`type` is also sent as the SNS message attribute `type` so each consumer's subscription filters on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventType(StrEnum):
+    REPORT_SUBMITTED = "report-submitted"
+    REQUEST_ACKNOWLEDGED = "request-acknowledged"
+    STATUS_CHANGED = "status-changed"
+
+
+# Which consumer queue receives which event types: the events stack builds subscriptions from this.
+CONSUMERS: dict[str, tuple[EventType, ...]] = {
+    "triage": (EventType.REPORT_SUBMITTED,),
+    "notifications": (EventType.REQUEST_ACKNOWLEDGED, EventType.STATUS_CHANGED),
+}
+
+
+class EventEnvelope(BaseModel):
+    """What every message on the events topic looks like."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: EventType
+    version: int = Field(default=1, ge=1)
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    source: str
+    correlation_id: str
+    data: dict[str, Any]
+
+    def to_message(self) -> str:
+        return self.model_dump_json()
+
+
+def new_event(type_: EventType, *, source: str, correlation_id: str, data: dict[str, Any]) -> EventEnvelope:
+    return EventEnvelope(type=type_, source=source, correlation_id=correlation_id, data=data)

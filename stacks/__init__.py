@@ -1,0 +1,1 @@
+"""The Borough CDK app: one stack per concern. Stacks hold no business logic."""

@@ -1,0 +1,141 @@
+"""The public HTTP API (API Gateway v2, payload 2.0): one small function per service, staff routes behind Cognito."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsii
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.constructs.function import BoroughFunction, log_retention
+
+# Route keys served by each function. `ANY /api/v1/{proxy+}` catches every other path so that unknown routes
+# and methods get problem+json (404/405) from our code rather than API Gateway's bare {"message": ...}.
+CATALOGUE_ROUTES = (
+    "GET /api/v1/services",
+    "GET /api/v1/services/{service_id}",
+    "POST /api/v1/services/{service_id}/requests",
+)
+CASES_PUBLIC_ROUTES = ("GET /api/v1/requests/{reference}",)
+CASES_STAFF_ROUTES = ("PATCH /api/v1/requests/{reference}",)
+FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
+
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
+    '"routeKey":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency",'
+    '"integrationError":"$context.integrationErrorMessage"}'
+)
+
+
+class ApiStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        layer: lambda_.ILayerVersion,
+        requests_table: dynamodb.ITable,
+        idempotency_table: dynamodb.ITable,
+        events_topic: sns.ITopic,
+        user_pool: cognito.IUserPool,
+        user_pool_client: cognito.IUserPoolClient,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        all_routes = CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES
+        common_env = {"REQUESTS_TABLE": requests_table.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn}
+
+        self.catalogue = BoroughFunction(
+            self, "Catalogue", config=config, service="catalogue", handler="catalogue.handler.handler",
+            layer=layer, log_key=key, description="Service catalogue and submissions of residents' requests",
+            environment={
+                **common_env,
+                "IDEMPOTENCY_TABLE": idempotency_table.table_name,
+                "API_ROUTES": ";".join(all_routes),
+                "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
+            },
+        ).function
+        requests_table.grant_read_write_data(self.catalogue)
+        idempotency_table.grant_read_write_data(self.catalogue)
+        events_topic.grant_publish(self.catalogue)
+
+        self.cases = BoroughFunction(
+            self, "Cases", config=config, service="cases", handler="cases.handler.handler",
+            layer=layer, log_key=key, description="Public status of requests and staff status changes",
+            environment=common_env,
+        ).function
+        requests_table.grant_read_write_data(self.cases)
+        events_topic.grant_publish(self.cases)
+
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention(config.log_retention_days), encryption_key=key
+        )
+        self.http_api = apigw.HttpApi(
+            self, "Api", description=f"Borough {config.name} public API", create_default_stage=False
+        )
+        self.stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst),
+            access_log_settings=_AccessLogs(access_logs)  # type: ignore[arg-type],
+        )
+        staff_authorizer = authorizers.HttpUserPoolAuthorizer(
+            "StaffAuthorizer", user_pool, user_pool_clients=[user_pool_client]
+        )
+        catalogue_integration = integrations.HttpLambdaIntegration("CatalogueIntegration", self.catalogue)
+        cases_integration = integrations.HttpLambdaIntegration("CasesIntegration", self.cases)
+        for route in (*CATALOGUE_ROUTES, FALLBACK_ROUTE):
+            self._route(route, catalogue_integration)
+        for route in CASES_PUBLIC_ROUTES:
+            self._route(route, cases_integration)
+        for route in CASES_STAFF_ROUTES:
+            self._route(route, cases_integration, authorizer=staff_authorizer)
+
+        CfnOutput(self, "ApiUrl", value=self.http_api.api_endpoint)
+
+    def _route(
+        self,
+        route_key: str,
+        integration: apigw.HttpRouteIntegration,
+        authorizer: apigw.IHttpRouteAuthorizer | None = None,
+    ) -> None:
+        method, path = route_key.split(" ", 1)
+        self.http_api.add_routes(
+            path=path,
+            methods=[apigw.HttpMethod[method]],
+            integration=integration,
+            authorizer=authorizer,
+        )
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class _AccessLogs:
+    """Access log settings for the HTTP API stage (JSON, one line a request)."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigw.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT)

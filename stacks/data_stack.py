@@ -1,0 +1,44 @@
+"""State: a DynamoDB table per concern, on demand, point-in-time recovery, customer-managed KMS, TTL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+
+
+class DataStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._config = config
+        self._key = key
+        # Residents' requests (all channels): keyed by the public reference; `expires_at` applies retention.
+        self.requests = self._table("Requests", partition_key="reference", ttl="expires_at")
+        # Powertools idempotency records (Idempotency-Key on submissions, event ids on consumers).
+        self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration")
+        # Every message sent or to be sent to a resident, with its delivery status.
+        self.notifications = self._table("Notifications", partition_key="message_id", ttl="expires_at")
+
+    def _table(self, name: str, *, partition_key: str, ttl: str) -> dynamodb.Table:
+        protect = self._config.deletion_protection
+        return dynamodb.Table(
+            self,
+            name,
+            partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self._key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=ttl,
+            deletion_protection=protect,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )
