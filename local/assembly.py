@@ -16,7 +16,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTDIR = ROOT / ".build" / "cdk.local.out"
 # What the synthesized templates depend on (function code is read from source at run time, not from here).
-SOURCES = ("app.py", "cdk.json", "stacks", "workflows", "services", "shared/events.py", "requirements-layer.txt")
+SOURCES = (
+    "app.py",
+    "cdk.json",
+    "stacks",
+    "workflows",
+    "services",
+    "shared/events.py",
+    "requirements-layer.txt",
+)
 STAMP = ".borough-source-hash"
 
 
@@ -24,7 +32,11 @@ def source_hash(root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for name in SOURCES:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             if file.exists():
                 digest.update(str(file.relative_to(root)).encode())

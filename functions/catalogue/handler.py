@@ -1,0 +1,90 @@
+"""Catalogue API: the council's services, and residents' submissions to them. Thin: parse, call logic, shape."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from catalogue import logic
+from shared.api import json_response, make_resolver, read_json_object
+from shared.errors import BadRequest, Conflict, ValidationFailed
+from shared.observability import correlation_id_from_http, logger, metrics, tracer
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60  # a resident retrying the same submission within a day gets one request
+
+app = make_resolver()
+
+
+@app.get("/api/v1/services")
+def list_services() -> dict[str, Any]:
+    return {"services": logic.list_services()}
+
+
+@app.get("/api/v1/services/<service_id>")
+def get_service(service_id: str) -> dict[str, Any]:
+    return logic.get_service(service_id).public()
+
+
+@cache
+def _idempotent_submit() -> Any:
+    """Built on first use so that the table name is read from the function's environment, not at import."""
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+    config = IdempotencyConfig(
+        event_key_jmespath="[service_id, key]",
+        payload_validation_jmespath="answers",
+        expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+    )
+
+    @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
+    def submit(submission: dict[str, Any]) -> dict[str, Any]:
+        return logic.submit_request(
+            submission["service_id"], submission["answers"], correlation_id=submission["correlation_id"]
+        )
+
+    return submit
+
+
+@app.post("/api/v1/services/<service_id>/requests")
+def submit_request(service_id: str) -> Response[str]:
+    body = read_json_object(app)
+    correlation_id = logger.get_correlation_id() or "unknown"
+    key = app.current_event.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        created = logic.submit_request(service_id, body, correlation_id=correlation_id)
+    else:
+        if not 8 <= len(key) <= 128:
+            raise BadRequest("The Idempotency-Key header must be 8 to 128 characters long.")
+        submission = {"service_id": service_id, "key": key, "answers": body, "correlation_id": correlation_id}
+        try:
+            created = _idempotent_submit()(submission=submission)
+        except IdempotencyValidationError as error:
+            raise ValidationFailed("This Idempotency-Key was already used for a different request.") from error
+        except IdempotencyAlreadyInProgressError as error:
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed. Try again shortly."
+            ) from error
+    metrics.add_metric(name="RequestsSubmitted", unit=MetricUnit.Count, value=1)
+    return json_response(201, created, headers={"Location": created["links"]["self"]})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(correlation_id_from_http(event))
+    return app.resolve(event, context)

@@ -1,0 +1,110 @@
+"""HTTP API plumbing shared by every API function: the resolver, error mapping, body limits, route matching.
+
+Errors map to HTTP in one place: a `BoroughError` (or a pydantic ValidationError) raised anywhere below a route
+becomes an RFC 9457 problem+json response here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from pydantic import ValidationError
+
+from shared.errors import (
+    PROBLEM_CONTENT_TYPE,
+    BadRequest,
+    BoroughError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+    problem_body,
+    pydantic_errors,
+)
+from shared.observability import logger
+
+MAX_BODY_BYTES = 64 * 1024  # residents' forms are small; anything larger is a mistake or an attack
+
+
+def problem_response(error: BoroughError, instance: str | None = None) -> Response[str]:
+    return Response(
+        status_code=error.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=problem_body(error.status, error.title, error.detail, instance=instance, errors=error.errors),
+        headers=error.headers,
+    )
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
+
+
+def make_resolver() -> APIGatewayHttpResolver:
+    """A resolver whose errors, unknown routes and unknown methods all answer in problem+json."""
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(BoroughError)
+    def _domain_error(error: BoroughError) -> Response[str]:
+        if error.status >= 500:
+            logger.error("Request failed", extra={"detail": error.detail})
+        return problem_response(error, instance=app.current_event.path)
+
+    @app.exception_handler(ValidationError)
+    def _invalid(error: ValidationError) -> Response[str]:
+        failed = ValidationFailed("Check the fields listed in errors.", errors=pydantic_errors(error))
+        return problem_response(failed, instance=app.current_event.path)
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response[str]:
+        event = app.current_event
+        return problem_response(unmatched_route_error(event.http_method, event.path), instance=event.path)
+
+    return app
+
+
+def read_json_object(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    """The request body as a JSON object: 413 when over the limit, 400 when it is not a JSON object."""
+    raw = app.current_event.decoded_body or ""
+    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes.")
+    if not raw.strip():
+        raise BadRequest("The request body is empty: send a JSON object.")
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise BadRequest(f"The request body is not valid JSON: {error.msg} at line {error.lineno}.") from error
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+@lru_cache(maxsize=8)
+def _route_patterns(routes: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    patterns = []
+    for route in filter(None, routes.split(";")):
+        method, path = route.split(" ", 1)
+        regex = re.sub(r"\\\{[^/]+?\\\+\\\}", ".+", re.escape(path))  # {proxy+}: one or more segments
+        regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", regex)  # {name}: one segment
+        patterns.append((method, re.compile(f"^{regex}$")))
+    return tuple(patterns)
+
+
+def unmatched_route_error(method: str, path: str) -> BoroughError:
+    """404 for a path no route serves; 405 (with Allow) for a known path asked with another method.
+
+    The routes come from API_ROUTES, which the API stack fills from its own route table.
+    """
+    allowed = sorted({m for m, pattern in _route_patterns(os.environ.get("API_ROUTES", "")) if pattern.match(path)})
+    if allowed:
+        return MethodNotAllowed(
+            f"{method} is not supported on {path}. Use {', '.join(allowed)}.",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return NotFound(f"There is nothing at {path}.")

@@ -1,0 +1,79 @@
+"""The Requests table: every resident's request, whatever the channel, keyed by its public reference."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from shared import aws
+from shared.errors import Conflict
+
+
+class ReferenceTaken(Exception):
+    """A new reference collided with an existing one (rare: ~1 in 3 billion); draw another."""
+
+
+class RequestsRepository:
+    def __init__(self, table_name: str | None = None) -> None:
+        self._table = aws.table(table_name or os.environ["REQUESTS_TABLE"])
+
+    def put_new(self, item: dict[str, Any]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(reference)")
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ReferenceTaken(item["reference"]) from error
+            raise
+
+    def get(self, reference: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key={"reference": reference}, ConsistentRead=True).get("Item")
+        return dict(item) if item else None
+
+    def delete(self, reference: str) -> None:
+        self._table.delete_item(Key={"reference": reference})
+
+    def set_status(self, reference: str, *, expected: str, status: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """Change the status only if it is still `expected` (two caseworkers cannot both win); add a history entry."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._table.update_item(
+                Key={"reference": reference},
+                UpdateExpression="SET #status = :status, history = list_append(history, :entry), updated_at = :at",
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":status": status,
+                    ":expected": expected,
+                    ":entry": [entry],
+                    ":at": entry["at"],
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(
+                    f"Request {reference} changed while you were working on it. Reload and try again."
+                ) from error
+            raise
+        return dict(response["Attributes"])
+
+    def assign(self, reference: str, *, team: str, due_date: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+        """Set team and due date once. Returns the new item, or None if it was already assigned (a retry)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._table.update_item(
+                Key={"reference": reference},
+                UpdateExpression="SET team = :team, due_date = :due, history = list_append(history, :entry)",
+                ConditionExpression="attribute_exists(reference) AND attribute_not_exists(team)",
+                ExpressionAttributeValues={":team": team, ":due": due_date, ":entry": [entry]},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return dict(response["Attributes"])
