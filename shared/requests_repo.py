@@ -21,7 +21,11 @@ class RequestsRepository:
         from botocore.exceptions import ClientError
 
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(reference)")
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(#ref)",
+                ExpressionAttributeNames={"#ref": "reference"},  # `reference` is a DynamoDB reserved word
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise ReferenceTaken(item["reference"]) from error
@@ -68,7 +72,8 @@ class RequestsRepository:
             response = self._table.update_item(
                 Key={"reference": reference},
                 UpdateExpression="SET team = :team, due_date = :due, history = list_append(history, :entry)",
-                ConditionExpression="attribute_exists(reference) AND attribute_not_exists(team)",
+                ConditionExpression="attribute_exists(#ref) AND attribute_not_exists(team)",
+                ExpressionAttributeNames={"#ref": "reference"},
                 ExpressionAttributeValues={":team": team, ":due": due_date, ":entry": [entry]},
                 ReturnValues="ALL_NEW",
             )

@@ -27,6 +27,13 @@ from shared.observability import correlation_id_from_http, logger, metrics, trac
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60  # a resident retrying the same submission within a day gets one request
 
+# The key is the service and the caller's Idempotency-Key; the same key with other answers is refused.
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[service_id, key]",
+    payload_validation_jmespath="answers",
+    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+)
+
 app = make_resolver()
 
 
@@ -44,13 +51,8 @@ def get_service(service_id: str) -> dict[str, Any]:
 def _idempotent_submit() -> Any:
     """Built on first use so that the table name is read from the function's environment, not at import."""
     persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
-    config = IdempotencyConfig(
-        event_key_jmespath="[service_id, key]",
-        payload_validation_jmespath="answers",
-        expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
-    )
 
-    @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
+    @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=IDEMPOTENCY)
     def submit(submission: dict[str, Any]) -> dict[str, Any]:
         return logic.submit_request(
             submission["service_id"], submission["answers"], correlation_id=submission["correlation_id"]
@@ -87,4 +89,5 @@ def submit_request(service_id: str) -> Response[str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(correlation_id_from_http(event))
+    IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

@@ -1,0 +1,148 @@
+"""Cases: public status, staff status changes, and the triage task, through the real handlers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from cases import handler as cases_handler
+from cases import logic as cases_logic
+from cases import triage
+from catalogue import logic as catalogue_logic
+
+from shared.events import EventEnvelope
+from tests.helpers import FakeContext, http_event, sqs_event
+
+pytestmark = pytest.mark.unit
+
+STAFF = {"sub": "staff-1", "cognito:groups": ["caseworkers"], "email": "caseworker@example.org"}
+REPORT = {
+    "description": "Mattress dumped by the gate",
+    "location": {"postcode": "ME15 6JQ"},
+    "contact": {"email": "resident@example.org"},
+}
+
+
+def new_request(cloud: Any, service: str = "fly-tipping", when: datetime | None = None) -> tuple[str, dict]:
+    created = catalogue_logic.submit_request(service, REPORT, correlation_id="corr-1", now=when)
+    [event] = cloud.published()
+    return created["reference"], event
+
+
+def call(method: str, reference: str, body: Any = None, claims: dict | None = None) -> tuple[int, Any]:
+    event = http_event(
+        method, f"/api/v1/requests/{reference}", body=body, path_parameters={"reference": reference}, claims=claims
+    )
+    response = cases_handler.handler(event, FakeContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_triage_assigns_team_and_working_day_due_date(cloud):
+    # Wed 23 Dec 2026: 25 and 28 Dec are bank holidays, so 3 working days later is Wed 30 Dec.
+    reference, submitted = new_request(cloud, when=datetime(2026, 12, 23, 10, 0, tzinfo=UTC))
+    result = triage.assign(submitted, FakeContext())
+    assert result["team"] == "Street scene enforcement"
+    assert result["due_date"] == "2026-12-30"
+    assert result["event"]["type"] == "request-acknowledged"
+    assert result["event"]["correlation_id"] == "corr-1"
+    status, body = call("GET", reference)
+    assert status == 200
+    assert body["team"] == "Street scene enforcement"
+    assert body["expected_by"] == "2026-12-30"
+    assert body["history"][-1]["note"] == "Sent to the Street scene enforcement team"
+
+
+def test_a_retried_triage_changes_nothing_and_repeats_the_same_event(cloud):
+    _, submitted = new_request(cloud)
+    first = triage.assign(submitted, FakeContext())
+    second = triage.assign(submitted, FakeContext())
+    assert first["due_date"] == second["due_date"]
+    assert first["event"]["id"] == second["event"]["id"]  # consumers de-duplicate on this
+    assert first["event"]["data"] == second["event"]["data"]
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert len(item["history"]) == 2
+
+
+def test_public_status_has_no_personal_data_and_accepts_sloppy_references(cloud):
+    reference, _ = new_request(cloud)
+    status, body = call("GET", reference.lower().replace("-", " "))
+    assert status == 200
+    assert body["reference"] == reference
+    assert body["status"] == "received"
+    assert body["open311_status"] == "open"
+    text = json.dumps(body)
+    assert "resident@example.org" not in text
+    assert "Mattress" not in text
+    assert "ME15" not in text
+
+
+def test_unknown_and_malformed_references_are_404(cloud):
+    assert call("GET", "AAAA-AAAA")[0] == 404
+    assert call("GET", "not-a-reference")[0] == 404
+
+
+def test_a_caseworker_changes_the_status_and_it_is_announced(cloud):
+    reference, _ = new_request(cloud)
+    status, body = call("PATCH", reference, {"status": "investigating", "note": "Officer visiting"}, STAFF)
+    assert status == 200
+    assert body["status"] == "investigating"
+    assert body["history"][-1]["note"] == "Officer visiting"
+    [event] = cloud.published()
+    assert event["type"] == "status-changed"
+    assert event["data"]["status"] == "investigating"
+    assert event["data"]["previous_status"] == "received"
+
+
+@pytest.mark.parametrize(
+    ("claims", "body", "expected"),
+    [
+        (None, {"status": "investigating"}, 401),
+        ({"sub": "resident", "cognito:groups": []}, {"status": "investigating"}, 403),
+        ({"sub": "x", "cognito:groups": "[residents]"}, {"status": "investigating"}, 403),
+        (STAFF, {"status": "on-fire"}, 422),
+        (STAFF, {"status": "received"}, 422),
+        (STAFF, {"status": "fixed", "colour": "red"}, 422),
+        (STAFF, "{broken", 400),
+    ],
+)
+def test_refused_status_changes_change_nothing(cloud, claims, body, expected):
+    reference, _ = new_request(cloud)
+    status, problem = call("PATCH", reference, body, claims)
+    assert status == expected, problem
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert item["status"] == "received"
+    assert cloud.published() == []
+
+
+def test_a_closed_request_can_only_be_reopened(cloud):
+    reference, _ = new_request(cloud)
+    assert call("PATCH", reference, {"status": "fixed"}, STAFF)[0] == 200
+    assert call("PATCH", reference, {"status": "in-progress"}, STAFF)[0] == 422
+    assert call("PATCH", reference, {"status": "reopened"}, STAFF)[0] == 200
+
+
+def test_a_failed_publish_undoes_the_status_change(cloud, monkeypatch):
+    reference, _ = new_request(cloud)
+    monkeypatch.setenv("EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-2:123456789012:missing")
+    status, _ = call("PATCH", reference, {"status": "investigating"}, STAFF)
+    assert status == 503
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert item["status"] == "received"
+
+
+def test_the_starter_starts_one_execution_per_event_and_reports_failures(cloud, monkeypatch):
+    import boto3
+
+    sfn = boto3.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/triage"
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    arn = sfn.create_state_machine(name="triage", definition=definition, roleArn=role)["stateMachineArn"]
+    monkeypatch.setenv("TRIAGE_STATE_MACHINE_ARN", arn)
+    _, submitted = new_request(cloud)
+    response = triage.start(sqs_event(json.dumps(submitted), "not an event"), FakeContext())
+    assert len(response["batchItemFailures"]) == 1
+    [execution] = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert execution["name"] == EventEnvelope.model_validate(submitted).id
+    assert cases_logic.STAFF_GROUP == "caseworkers"
