@@ -10,7 +10,7 @@ from typing import Any
 def client(service: str) -> Any:
     import boto3
 
-    return boto3.client(service)  # type: ignore[call-overload]
+    return boto3.client(service)
 
 
 @cache

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from cases import handler as cases_handler
 from cases import logic as cases_logic
 from cases import triage
 from catalogue import logic as catalogue_logic
-
 from shared.events import EventEnvelope
 from tests.helpers import FakeContext, http_event, sqs_event
 

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from catalogue import handler as catalogue_handler
 
+from catalogue import handler as catalogue_handler
 from shared.references import is_valid_reference
 from tests.helpers import FakeContext, http_event
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from catalogue import logic as catalogue_logic
 from notifications import handler as notifications_handler
 from notifications import logic
-
 from shared.events import EventEnvelope, EventType, new_event
 from tests.helpers import FakeContext, sqs_event
 
