@@ -33,18 +33,40 @@ def build_app(app: cdk.App) -> cdk.App:
     events = EventsStack(app, f"{prefix}-Events", config=config, env=env)
     auth = AuthStack(app, f"{prefix}-Auth", config=config, env=env)
     ApiStack(
-        app, f"{prefix}-Api", config=config, key=foundation.key, layer=foundation.layer,
-        requests_table=data.requests, idempotency_table=data.idempotency, events_topic=events.topic,
-        user_pool=auth.user_pool, user_pool_client=auth.client, env=env,
+        app,
+        f"{prefix}-Api",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        requests_table=data.requests,
+        idempotency_table=data.idempotency,
+        events_topic=events.topic,
+        user_pool=auth.user_pool,
+        user_pool_client=auth.client,
+        env=env,
     )
     WorkflowsStack(
-        app, f"{prefix}-Workflows", config=config, key=foundation.key, layer=foundation.layer,
-        requests_table=data.requests, events_topic=events.topic, triage_queue=events.queues["triage"], env=env,
+        app,
+        f"{prefix}-Workflows",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        requests_table=data.requests,
+        events_topic=events.topic,
+        triage_queue=events.queues["triage"],
+        env=env,
     )
     NotificationsStack(
-        app, f"{prefix}-Notifications", config=config, key=foundation.key, layer=foundation.layer,
-        notifications_table=data.notifications, requests_table=data.requests, idempotency_table=data.idempotency,
-        queue=events.queues["notifications"], env=env,
+        app,
+        f"{prefix}-Notifications",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        notifications_table=data.notifications,
+        requests_table=data.requests,
+        idempotency_table=data.idempotency,
+        queue=events.queues["notifications"],
+        env=env,
     )
     cdk.Tags.of(app).add("project", "borough")
     cdk.Tags.of(app).add("environment", config.name)

@@ -20,6 +20,8 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
+from stacks.constructs.grants import grant_publish, grant_table
+from stacks.constructs.nag import suppress
 
 # Route keys served by each function. `ANY /api/v1/{proxy+}` catches every other path so that unknown routes
 # and methods get problem+json (404/405) from our code rather than API Gateway's bare {"message": ...}.
@@ -60,8 +62,14 @@ class ApiStack(Stack):
         common_env = {"REQUESTS_TABLE": requests_table.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn}
 
         self.catalogue = BoroughFunction(
-            self, "Catalogue", config=config, service="catalogue", handler="catalogue.handler.handler",
-            layer=layer, log_key=key, description="Service catalogue and submissions of residents' requests",
+            self,
+            "Catalogue",
+            config=config,
+            service="catalogue",
+            handler="catalogue.handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Service catalogue and submissions of residents' requests",
             environment={
                 **common_env,
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
@@ -69,17 +77,23 @@ class ApiStack(Stack):
                 "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
             },
         ).function
-        requests_table.grant_read_write_data(self.catalogue)
-        idempotency_table.grant_read_write_data(self.catalogue)
-        events_topic.grant_publish(self.catalogue)
+        grant_table(self.catalogue, requests_table, key, write=True)
+        grant_table(self.catalogue, idempotency_table, key, write=True)
+        grant_publish(self.catalogue, events_topic)
 
         self.cases = BoroughFunction(
-            self, "Cases", config=config, service="cases", handler="cases.handler.handler",
-            layer=layer, log_key=key, description="Public status of requests and staff status changes",
+            self,
+            "Cases",
+            config=config,
+            service="cases",
+            handler="cases.handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Public status of requests and staff status changes",
             environment=common_env,
         ).function
-        requests_table.grant_read_write_data(self.cases)
-        events_topic.grant_publish(self.cases)
+        grant_table(self.cases, requests_table, key, write=True)
+        grant_publish(self.cases, events_topic)
 
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention(config.log_retention_days), encryption_key=key
@@ -94,7 +108,7 @@ class ApiStack(Stack):
             stage_name="$default",
             auto_deploy=True,
             throttle=apigw.ThrottleSettings(rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst),
-            access_log_settings=_AccessLogs(access_logs)  # type: ignore[arg-type],
+            access_log_settings=_AccessLogs(access_logs),
         )
         staff_authorizer = authorizers.HttpUserPoolAuthorizer(
             "StaffAuthorizer", user_pool, user_pool_clients=[user_pool_client]
@@ -117,12 +131,20 @@ class ApiStack(Stack):
         authorizer: apigw.IHttpRouteAuthorizer | None = None,
     ) -> None:
         method, path = route_key.split(" ", 1)
-        self.http_api.add_routes(
+        (route,) = self.http_api.add_routes(
             path=path,
             methods=[apigw.HttpMethod[method]],
             integration=integration,
             authorizer=authorizer,
         )
+        if authorizer is None:
+            suppress(
+                route.node.default_child,  # the AWS::ApiGatewayV2::Route itself
+                "AwsSolutions-APIG4",
+                f"{route_key} is a public resident route: residents browse services, report problems and follow "
+                "a request by its reference without an account (digital by default, assisted digital). Abuse is "
+                "limited by stage throttling and idempotency keys; staff routes use the Cognito JWT authorizer.",
+            )
 
 
 @jsii.implements(apigw.IAccessLogSettings)

@@ -19,9 +19,7 @@ DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to look at and redriv
 
 
 class EventsStack(Stack):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         # The keys live here, not in the foundation stack: SNS-to-SQS delivery adds a statement naming the topic
         # to the queues' key policy. The topic has a key of its own so that statement makes no cycle either.

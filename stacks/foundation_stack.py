@@ -23,15 +23,14 @@ class FoundationStack(Stack):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY,
         )
+        log_groups_arn = f"arn:{self.partition}:logs:{self.region}:{self.account}:*"
         # CloudWatch Logs encrypts log groups with this key (function logs hold request metadata).
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],  # a key policy's resource is always the key itself
-                conditions={
-                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{self.partition}:logs:{self.region}:{self.account}:*"}
-                },
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups_arn}},
             )
         )
         self.layer = SharedLayer(self, "Shared").layer

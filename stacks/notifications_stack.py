@@ -14,6 +14,7 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
+from stacks.constructs.grants import grant_table
 
 
 class NotificationsStack(Stack):
@@ -33,17 +34,23 @@ class NotificationsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.consumer = BoroughFunction(
-            self, "Consumer", config=config, service="notifications", handler="notifications.handler.handler",
-            layer=layer, log_key=key, description="Decides who is told what about their request, and records it",
+            self,
+            "Consumer",
+            config=config,
+            service="notifications",
+            handler="notifications.handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Decides who is told what about their request, and records it",
             environment={
                 "NOTIFICATIONS_TABLE": notifications_table.table_name,
                 "REQUESTS_TABLE": requests_table.table_name,
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
             },
         ).function
-        notifications_table.grant_read_write_data(self.consumer)
-        requests_table.grant_read_data(self.consumer)
-        idempotency_table.grant_read_write_data(self.consumer)
+        grant_table(self.consumer, notifications_table, key, write=True)
+        grant_table(self.consumer, requests_table, key, write=False)
+        grant_table(self.consumer, idempotency_table, key, write=True)
         self.consumer.add_event_source(
             event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
         )

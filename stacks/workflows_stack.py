@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -18,6 +19,8 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
+from stacks.constructs.grants import grant_publish, grant_table
+from stacks.constructs.nag import suppress
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
 
@@ -38,11 +41,17 @@ class WorkflowsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.assign = BoroughFunction(
-            self, "TriageAssign", config=config, service="cases", handler="cases.triage.assign",
-            layer=layer, log_key=key, description="Triage task: route a report to a team and set its due date",
+            self,
+            "TriageAssign",
+            config=config,
+            service="cases",
+            handler="cases.triage.assign",
+            layer=layer,
+            log_key=key,
+            description="Triage task: route a report to a team and set its due date",
             environment={"REQUESTS_TABLE": requests_table.table_name},
         ).function
-        requests_table.grant_read_write_data(self.assign)
+        grant_table(self.assign, requests_table, key, write=True)
 
         execution_logs = logs.LogGroup(
             self, "TriageLogs", retention=log_retention(config.log_retention_days), encryption_key=key
@@ -59,12 +68,29 @@ class WorkflowsStack(Stack):
             logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
         )
-        self.assign.grant_invoke(self.triage)
-        events_topic.grant_publish(self.triage)
+        # The definition invokes the unqualified function ARN, so no `:*` (versions and aliases) grant is needed.
+        self.triage.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.assign.function_arn])
+        )
+        grant_publish(self.triage, events_topic)
+        suppress(
+            self.triage.role.node.find_child("DefaultPolicy").node.default_child,
+            "AwsSolutions-IAM5",
+            "Step Functions execution logging needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, "
+            "PutResourcePolicy, ...) and tracing needs X-Ray actions; neither supports resource-level "
+            "permissions. The invoke and publish statements name their resources.",
+            applies_to=["Resource::*"],
+        )
 
         self.starter = BoroughFunction(
-            self, "TriageStarter", config=config, service="cases", handler="cases.triage.start",
-            layer=layer, log_key=key, description="Consumes report-submitted events and starts triage",
+            self,
+            "TriageStarter",
+            config=config,
+            service="cases",
+            handler="cases.triage.start",
+            layer=layer,
+            log_key=key,
+            description="Consumes report-submitted events and starts triage",
             environment={"TRIAGE_STATE_MACHINE_ARN": self.triage.state_machine_arn},
         ).function
         self.triage.grant_start_execution(self.starter)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
+from stacks.constructs.layer import RUNTIME
+from stacks.constructs.nag import suppress
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
-RUNTIME = lambda_.Runtime.PYTHON_3_13
 
 
 class BoroughFunction(Construct):
@@ -47,10 +49,19 @@ class BoroughFunction(Construct):
             encryption_key=log_key,
             removal_policy=RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY,
         )
+        # A role of its own instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Borough {config.name} {service}: {description}"[:1000],
+        )
+        self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
             "Function",
             description=description,
+            role=self.role,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             # Only this service's package goes into its code asset.
@@ -74,10 +85,41 @@ class BoroughFunction(Construct):
                 **(environment or {}),
             },
         )
+        # Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's default policy.
+        suppress(
+            self.role.node.find_child("DefaultPolicy").node.default_child,
+            "AwsSolutions-IAM5",
+            "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so tracing "
+            "needs Resource '*'; every data action in this policy names its table, topic, queue or state machine.",
+            applies_to=["Resource::*"],
+        )
 
 
 # CloudWatch Logs' allowed retention periods in days, in the order of `logs.RetentionDays` (INFINITE left out).
-_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 def log_retention(days: int) -> logs.RetentionDays:

@@ -18,7 +18,10 @@ from constructs import Construct
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".build" / "layer"
-LAMBDA_PYTHON_VERSION = "3.13"
+# The Lambda runtime and the Python version the layer's wheels are fetched for: they must agree (binary wheels
+# such as pydantic-core and PyYAML are built per CPython version; both publish cp314 manylinux aarch64 wheels).
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+LAMBDA_PYTHON_VERSION = RUNTIME.name.removeprefix("python")
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 # The Lambda runtime ships boto3 and botocore: keep them out of the layer (size and cold start).
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "bin")
@@ -35,10 +38,23 @@ def _install_dependencies(requirements: Path, target: Path) -> None:
     target.mkdir(parents=True)
     subprocess.run(  # noqa: S603 - fixed argument list, no shell
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--requirement", str(requirements), "--target", str(target),
-            "--platform", LAMBDA_PLATFORM, "--implementation", "cp",
-            "--python-version", LAMBDA_PYTHON_VERSION, "--only-binary=:all:",
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--requirement",
+            str(requirements),
+            "--target",
+            str(target),
+            "--platform",
+            LAMBDA_PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON_VERSION,
+            "--only-binary=:all:",
         ],
         check=True,
     )
@@ -73,7 +89,7 @@ class SharedLayer(Construct):
             self,
             "Layer",
             code=lambda_.Code.from_asset(str(build_layer_directory())),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+            compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="Borough shared code (shared/), service definitions and pinned runtime dependencies",
         )
