@@ -18,6 +18,7 @@ from stacks.data_stack import DataStack
 from stacks.events_stack import EventsStack
 from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
+from stacks.observability_stack import ObservabilityStack
 from stacks.workflows_stack import WorkflowsStack
 
 
@@ -32,7 +33,7 @@ def build_app(app: cdk.App) -> cdk.App:
     data = DataStack(app, f"{prefix}-Data", config=config, key=foundation.key, env=env)
     events = EventsStack(app, f"{prefix}-Events", config=config, env=env)
     auth = AuthStack(app, f"{prefix}-Auth", config=config, env=env)
-    ApiStack(
+    api = ApiStack(
         app,
         f"{prefix}-Api",
         config=config,
@@ -45,7 +46,7 @@ def build_app(app: cdk.App) -> cdk.App:
         user_pool_client=auth.client,
         env=env,
     )
-    WorkflowsStack(
+    workflows = WorkflowsStack(
         app,
         f"{prefix}-Workflows",
         config=config,
@@ -56,7 +57,7 @@ def build_app(app: cdk.App) -> cdk.App:
         triage_queue=events.queues["triage"],
         env=env,
     )
-    NotificationsStack(
+    notifications = NotificationsStack(
         app,
         f"{prefix}-Notifications",
         config=config,
@@ -66,6 +67,22 @@ def build_app(app: cdk.App) -> cdk.App:
         requests_table=data.requests,
         idempotency_table=data.idempotency,
         queue=events.queues["notifications"],
+        env=env,
+    )
+    ObservabilityStack(
+        app,
+        f"{prefix}-Observability",
+        config=config,
+        functions={
+            "Catalogue": api.catalogue,
+            "Cases": api.cases,
+            "TriageAssign": workflows.assign,
+            "TriageStarter": workflows.starter,
+            "NotificationsConsumer": notifications.consumer,
+        },
+        dead_letter_queues=events.dead_letter_queues,
+        state_machines={"Triage": workflows.triage},
+        http_api=api.http_api,
         env=env,
     )
     cdk.Tags.of(app).add("project", "borough")
