@@ -6,15 +6,62 @@ POWERTOOLS_METRICS_NAMESPACE), set by the function construct.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
 
 CORRELATION_HEADER = "x-correlation-id"
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class LazyTracer:
+    """The Powertools Tracer, created on the first invocation rather than at import.
+
+    Creating a Tracer imports the X-Ray SDK, whose recorder builds a botocore client for sampling: about 300 ms
+    on a 2-core machine. Deferring it keeps handler imports fast (see docs/benchmarks.md) and costs nothing when
+    tracing is off; with tracing on, the first invocation pays it once.
+    """
+
+    def __init__(self) -> None:
+        self._tracer: Any = None
+
+    @property
+    def tracer(self) -> Any:
+        if self._tracer is None:
+            from aws_lambda_powertools import Tracer
+
+            self._tracer = Tracer()
+        return self._tracer
+
+    def capture_lambda_handler(self, handler: Handler) -> Handler:
+        traced: list[Callable[..., Any]] = []
+
+        @functools.wraps(handler)
+        def wrapper(event: Any, context: Any) -> Any:
+            if not traced:
+                traced.append(self.tracer.capture_lambda_handler(handler))
+            return traced[0](event, context)
+
+        return wrapper  # type: ignore[return-value]
+
+    def capture_method(self, method: Handler) -> Handler:
+        traced: list[Callable[..., Any]] = []
+
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not traced:
+                traced.append(self.tracer.capture_method(method))
+            return traced[0](*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+tracer = LazyTracer()
 
 
 def correlation_id_from_http(event: dict[str, Any]) -> str:
