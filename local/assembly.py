@@ -47,6 +47,8 @@ def source_hash(root: Path = ROOT) -> str:
 def synthesize(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
     """Synthesize every stack into `outdir` and return it."""
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    # Node 20 is past its end of life for jsii: without this, every synth prints a screenful of warning.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
     import aws_cdk as cdk
 
     from app import build_app

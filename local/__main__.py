@@ -1,0 +1,93 @@
+"""`python -m local --port 8080` (what `make run` calls): synthesize if needed, provision, serve until Ctrl+C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from local.assembly import DEFAULT_OUTDIR, ROOT, ensure_assembly
+from local.cloud import LocalCloud
+from local.staff import DEMO_PASSWORD, DEMO_USERNAME, SIGN_IN_PATH
+
+DEFAULT_STATE_DIR = ROOT / ".local" / "state"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--environment", default="dev", help="the cdk.json environment to run (default: dev)")
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="where tables are saved")
+    parser.add_argument("--no-persist", action="store_true", help="start empty and save nothing")
+    args = parser.parse_args(argv)
+
+    began = time.perf_counter()
+    print("Borough local cloud: checking the CDK app ...", flush=True)
+    assembly = ensure_assembly(DEFAULT_OUTDIR, args.environment)
+    synthesized_s = time.perf_counter() - began
+    cloud = LocalCloud(assembly, None if args.no_persist else args.state_dir, args.port)
+    try:
+        cloud.start()
+    except OSError as error:
+        print(f"Could not listen on 127.0.0.1:{args.port}: {error}. Try --port 0 or another port.", file=sys.stderr)
+        return 1
+    print(banner(cloud, synthesized_s, time.perf_counter() - began), flush=True)
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    while not stopping.wait(0.5):
+        pass
+    print("\nStopping: saving tables ...", flush=True)
+    cloud.stop()
+    if cloud.state_dir is not None:
+        total = sum(cloud.saved.values())
+        print(f"Saved {total} items from {len(cloud.saved)} tables to {cloud.state_dir} (make reset forgets them).")
+    return 0
+
+
+def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
+    url = cloud.url
+    lines = [
+        "",
+        f"Borough is running locally at {url}  (ready in {ready_s:.1f} s: synth check {synthesized_s:.1f} s, "
+        f"start {cloud.timings.get('start_s', 0):.1f} s)",
+        "",
+        f"  API                 {url}/api/v1/",
+        f"  Services            curl -s {url}/api/v1/services",
+    ]
+    if cloud.staff_pools:
+        groups = ", ".join(cloud.staff_pools[0].groups)
+        credentials = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
+        lines += [
+            f"  Staff sign-in       {DEMO_USERNAME} / {DEMO_PASSWORD}  (group: {groups})",
+            f"  Get a staff token   TOKEN=$(curl -s -X POST {url}{SIGN_IN_PATH} \\",
+            f"                        -H 'content-type: application/json' -d '{credentials}' \\",
+            "                        | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id_token\"])')",
+            f"  Use it              curl -s -X PATCH {url}/api/v1/requests/<reference> \\",
+            '                        -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\',
+            '                        -d \'{"status": "investigating"}\'',
+        ]
+    if cloud.loaded:
+        lines.append(f"  Data                {sum(cloud.loaded.values())} items loaded from {cloud.state_dir}")
+    not_served = cloud.not_served()
+    if not_served:
+        lines += ["", "Declared but not served locally:"]
+        lines += [f"  - {type_}: {reason}" for type_, reason in sorted(not_served.items())]
+    lines += ["", "Provisioned but not enforced locally:"]
+    lines += [f"  - {note}" for note in cloud.not_enforced()]
+    lines += ["", "Press Ctrl+C to stop (tables are saved)."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""SQS event source mappings as Lambda's pollers run them, for functions that run locally.
+
+moto delivers a queue's messages to a mapped function synchronously inside `SendMessage`, one message per
+invocation, and treats failure as all-or-nothing with no redelivery until the next send. This poller replaces
+that for local functions: batches up to the mapping's BatchSize with the real record attributes, honours
+`batchItemFailures` when the mapping reports them (ReportBatchItemFailures), leaves failed messages in flight
+until their visibility timeout ends (then redelivers them), and lets SQS move a message to the dead-letter
+queue once it has been received maxReceiveCount times.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from local.lambda_runtime import LambdaRuntime
+from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
+
+POLL_INTERVAL_S = 0.02
+
+
+@dataclass(frozen=True)
+class Mapping:
+    uuid: str
+    function_arn: str
+    queue_arn: str
+    queue_url: str
+    batch_size: int
+    report_item_failures: bool
+
+
+class SqsPoller:
+    """One background thread that polls every enabled SQS mapping of a local function."""
+
+    def __init__(self, session: MotoSession, runtime: LambdaRuntime, retry_delay_s: int | None = None) -> None:
+        self._session = session
+        self._runtime = runtime
+        # None: failed messages come back after the queue's visibility timeout, as in AWS. Tests may shorten it.
+        self.retry_delay_s = retry_delay_s
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._busy = False
+        self._original_create: Any = None
+
+    # -- taking mappings over from moto ---------------------------------------------------------------------------
+    def install(self) -> None:
+        from moto.awslambda.models import LambdaBackend
+        from moto.sqs.models import sqs_backends
+
+        if self._original_create is not None:
+            return
+        original = LambdaBackend.create_event_source_mapping
+        self._original_create = original
+        runtime = self._runtime
+
+        def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+            esm = original(backend, spec)
+            if runtime.is_local(esm.function_arn):
+                for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
+                    queue.lambda_event_source_mappings.pop(esm.function_arn, None)  # no synchronous delivery
+            return esm
+
+        LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        from moto.awslambda.models import LambdaBackend
+
+        if self._original_create is not None:
+            LambdaBackend.create_event_source_mapping = self._original_create  # type: ignore[method-assign]
+            self._original_create = None
+
+    # -- polling ------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="local-sqs-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                delivered = self.poll_once()
+            except Exception:
+                import traceback
+
+                traceback.print_exc()
+                delivered = False
+            if not delivered:
+                self._stopping.wait(POLL_INTERVAL_S)
+
+    def mappings(self) -> list[Mapping]:
+        from moto.awslambda.utils import get_backend
+        from moto.sqs.models import sqs_backends
+
+        queues = {queue.queue_arn: queue for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values()}
+        found = []
+        for esm in list(get_backend(ACCOUNT_ID, REGION)._event_source_mappings.values()):
+            queue = queues.get(esm.event_source_arn)
+            if queue is None or not esm.enabled or not self._runtime.is_local(esm.function_arn):
+                continue
+            found.append(
+                Mapping(
+                    uuid=esm.uuid,
+                    function_arn=esm.function_arn,
+                    queue_arn=esm.event_source_arn,
+                    queue_url=f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{queue.name}",
+                    batch_size=int(esm.batch_size or 10),
+                    report_item_failures="ReportBatchItemFailures" in (esm.function_response_types or []),
+                )
+            )
+        return found
+
+    def pending(self) -> bool:
+        """Whether a delivery is running or a mapped queue holds a message that is visible now."""
+        if self._busy:
+            return True
+        from moto.sqs.models import sqs_backends
+
+        with LOCK:
+            queues = {queue.queue_arn: queue for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values()}
+            for mapping in self.mappings():
+                queue = queues.get(mapping.queue_arn)
+                if queue is not None and any(m.visible and not m.delayed for m in queue._messages):
+                    return True
+        return False
+
+    def poll_once(self) -> bool:
+        """Deliver one batch from each mapped queue that has visible messages; True if anything was delivered."""
+        delivered = False
+        with LOCK:
+            self._busy = True
+            try:
+                for mapping in self.mappings():
+                    delivered |= self._deliver(mapping)
+            finally:
+                self._busy = False
+        return delivered
+
+    def _deliver(self, mapping: Mapping) -> bool:
+        sqs = self._session.client("sqs")
+        received = sqs.receive_message(
+            QueueUrl=mapping.queue_url,
+            MaxNumberOfMessages=min(mapping.batch_size, 10),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        if not received:
+            return False
+        event = {"Records": [_record(message, mapping.queue_arn) for message in received]}
+        response = self._session.client("lambda").invoke(FunctionName=mapping.function_arn, Payload=json.dumps(event))
+        payload = response["Payload"].read()
+        failed_ids = _failed_ids(response, payload, mapping, received)
+        done = [m for m in received if m["MessageId"] not in failed_ids]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=mapping.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        if failed_ids and self.retry_delay_s is not None:
+            for message in received:
+                if message["MessageId"] in failed_ids:
+                    sqs.change_message_visibility(
+                        QueueUrl=mapping.queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=self.retry_delay_s,
+                    )
+        return True
+
+    def wait_until_idle(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.pending():
+                return True
+            time.sleep(POLL_INTERVAL_S)
+        return False
+
+
+def _failed_ids(response: dict[str, Any], payload: bytes, mapping: Mapping, received: list[dict[str, Any]]) -> set[str]:
+    every = {m["MessageId"] for m in received}
+    if response.get("FunctionError"):
+        return every  # the whole batch failed: every message comes back after its visibility timeout
+    if not mapping.report_item_failures:
+        return set()
+    try:
+        result = json.loads(payload) if payload else None
+    except ValueError:
+        return every
+    if not isinstance(result, dict) or not result.get("batchItemFailures"):
+        return set()
+    failures = result["batchItemFailures"]
+    ids = {str(item.get("itemIdentifier", "")) for item in failures if isinstance(item, dict)}
+    if not ids <= every or "" in ids:
+        return every  # an unknown or empty identifier fails the whole batch, as Lambda does
+    return ids
+
+
+def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            key: attributes[key]
+            for key in (
+                "ApproximateReceiveCount",
+                "SentTimestamp",
+                "SenderId",
+                "ApproximateFirstReceiveTimestamp",
+                "MessageGroupId",
+                "MessageDeduplicationId",
+                "SequenceNumber",
+                "AWSTraceHeader",
+            )
+            if key in attributes
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": base64_text(value.get("BinaryValue")),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType", "String"),
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def base64_text(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    import base64
+
+    return base64.b64encode(value).decode()

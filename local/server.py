@@ -1,0 +1,59 @@
+"""The HTTP front door on 127.0.0.1: each request goes to `LocalCloud.handle`, the same path tests use in-process."""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+from local.gateway import MAX_BODY_BYTES
+
+if TYPE_CHECKING:
+    from local.cloud import LocalCloud
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    cloud: LocalCloud
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "BoroughLocalCloud"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            body = json.dumps({"message": "Request Entity Too Large"}).encode()
+            self.close_connection = True  # the body is not read, so the connection cannot be reused
+            self._reply(413, [("content-type", "application/json"), ("content-length", str(len(body)))], body)
+            return
+        raw = self.rfile.read(length) if length else b""
+        response = self.server.cloud.handle(
+            self.command, self.path, list(self.headers.items()), raw, source_ip=self.client_address[0]
+        )
+        self._reply(response.status, response.headers, response.body)
+
+    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("date", "server"):
+                self.send_header(name, value)
+        if not any(name.lower() == "content-length" for name, _ in headers):
+            self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: object) -> None:
+        return  # the functions' own logs say what happened; one line per request would drown them
+
+
+def bind(cloud: LocalCloud, host: str, port: int) -> _Server:
+    server = _Server((host, port), _Handler, bind_and_activate=True)
+    server.cloud = cloud
+    return server

@@ -1,0 +1,90 @@
+"""Local-only conveniences: a seeded member of staff, and a sign-in helper that returns real Cognito tokens.
+
+Nothing here deploys: these stand in for the council's identity administrators and the staff console's sign-in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from local.moto_session import MotoSession
+from local.provision import Inventory
+
+DEMO_USERNAME = "caseworker@example.org"
+DEMO_PASSWORD = "Caseworker-Demo-2024!"  # noqa: S105 - a printed demo password for a local, in-memory user pool
+SIGN_IN_PATH = "/sandbox/sign-in"
+
+
+@dataclass(frozen=True)
+class StaffPool:
+    user_pool_id: str
+    client_id: str
+    groups: tuple[str, ...]
+
+
+def staff_pools(inventory: Inventory) -> list[StaffPool]:
+    """User pools whose clients an API's JWT authorizer trusts (the staff pool), with the groups they declare."""
+    audiences = {
+        audience
+        for authorizer in inventory.of_type("AWS::ApiGatewayV2::Authorizer")
+        for audience in authorizer.properties.get("JwtConfiguration", {}).get("Audience", [])
+    }
+    pools = []
+    for client in inventory.of_type("AWS::Cognito::UserPoolClient"):
+        if client.physical_id in audiences:
+            pool_id = client.properties["UserPoolId"]
+            groups = tuple(
+                group.physical_id
+                for group in inventory.of_type("AWS::Cognito::UserPoolGroup")
+                if group.properties.get("UserPoolId") == pool_id
+            )
+            pools.append(StaffPool(pool_id, client.physical_id, groups))
+    return pools
+
+
+def seed_staff(session: MotoSession, pools: list[StaffPool]) -> None:
+    cognito = session.client("cognito-idp")
+    for pool in pools:
+        cognito.admin_create_user(
+            UserPoolId=pool.user_pool_id,
+            Username=DEMO_USERNAME,
+            UserAttributes=[{"Name": "email", "Value": DEMO_USERNAME}, {"Name": "email_verified", "Value": "true"}],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=pool.user_pool_id, Username=DEMO_USERNAME, Password=DEMO_PASSWORD, Permanent=True
+        )
+        for group in pool.groups:
+            cognito.admin_add_user_to_group(UserPoolId=pool.user_pool_id, Username=DEMO_USERNAME, GroupName=group)
+
+
+def sign_in(session: MotoSession, pools: list[StaffPool], body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST /sandbox/sign-in {"username", "password"} -> Cognito's tokens (USER_PASSWORD_AUTH)."""
+    try:
+        credentials = json.loads(body or b"{}")
+        username, password = str(credentials["username"]), str(credentials["password"])
+    except (ValueError, KeyError, TypeError):
+        return 400, {"message": 'Send JSON: {"username": "...", "password": "..."}'}
+    if not pools:
+        return 404, {"message": "No API authorizer trusts a user pool, so there is nobody to sign in as"}
+    cognito = session.client("cognito-idp")
+    try:
+        result = cognito.initiate_auth(
+            ClientId=pools[0].client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+        return 401, {"message": "Incorrect username or password"}
+    if "AuthenticationResult" not in result:
+        return 401, {"message": f"Cognito asks for a challenge: {result.get('ChallengeName')}"}
+    tokens = result["AuthenticationResult"]
+    return 200, {
+        "id_token": tokens["IdToken"],
+        "access_token": tokens["AccessToken"],
+        "refresh_token": tokens.get("RefreshToken"),
+        "expires_in": tokens["ExpiresIn"],
+        "token_type": tokens["TokenType"],
+    }
