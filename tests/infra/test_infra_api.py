@@ -1,0 +1,88 @@
+"""The HTTP API and the triage workflow: staff routes behind the JWT authorizer, public routes open, throttled and
+logged; the state machine Express, logged and traced."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from aws_cdk.assertions import Match
+
+from local.assembly import ROOT
+from stacks.api_stack import CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
+
+pytestmark = pytest.mark.infra
+
+THROTTLE = {"dev": (50, 100), "prod": (200, 400)}  # cdk.json: api_throttle_rate, api_throttle_burst
+PUBLIC_ROUTES = (*CATALOGUE_ROUTES, *CASES_PUBLIC_ROUTES, FALLBACK_ROUTE)
+
+
+def _routes(synth):
+    return {r.props["RouteKey"]: r for r in synth.resources("AWS::ApiGatewayV2::Route")}
+
+
+def test_every_declared_route_exists(synth):
+    assert set(_routes(synth)) == set(PUBLIC_ROUTES + CASES_STAFF_ROUTES)
+
+
+def test_staff_routes_need_a_cognito_jwt(synth):
+    routes = _routes(synth)
+    for key in CASES_STAFF_ROUTES:
+        route = routes[key]
+        assert route.props.get("AuthorizationType") == "JWT", key
+        authorizer = synth.get(synth.refers_to(route.stack, route.props["AuthorizerId"]))
+        assert authorizer.props["AuthorizerType"] == "JWT"
+        assert "cognito-idp" in json.dumps(authorizer.props["JwtConfiguration"]["Issuer"])
+        assert authorizer.props["JwtConfiguration"]["Audience"], key
+        assert authorizer.props["IdentitySource"] == ["$request.header.Authorization"]
+
+
+def test_public_routes_have_no_authorizer(synth):
+    routes = _routes(synth)
+    for key in PUBLIC_ROUTES:
+        assert routes[key].props.get("AuthorizationType", "NONE") == "NONE", key
+        assert "AuthorizerId" not in routes[key].props, key
+
+
+def test_the_stage_is_throttled_from_config(synth):
+    rate, burst = THROTTLE[synth.environment]
+    synth.template("Api").has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {"DefaultRouteSettings": Match.object_like({"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst})},
+    )
+
+
+def test_every_stage_writes_json_access_logs_to_a_retained_log_group(synth):
+    for stage in synth.resources("AWS::ApiGatewayV2::Stage"):
+        settings = stage.props["AccessLogSettings"]
+        group = synth.get(synth.refers_to(stage.stack, settings["DestinationArn"]))
+        assert group.body["Type"] == "AWS::Logs::LogGroup"
+        assert group.props.get("RetentionInDays")
+        fields = json.loads(settings["Format"])
+        assert {"requestId", "ip", "routeKey", "status"} <= set(fields)
+
+
+def test_triage_is_an_express_state_machine_with_logging_and_tracing(synth):
+    for machine in synth.resources("AWS::StepFunctions::StateMachine"):
+        props = machine.props
+        assert props["StateMachineType"] == "EXPRESS", machine.id
+        assert props["TracingConfiguration"] == {"Enabled": True}, machine.id
+        logging = props["LoggingConfiguration"]
+        assert logging["Level"] == "ALL", machine.id
+        assert logging["IncludeExecutionData"] is False, machine.id
+        (destination,) = logging["Destinations"]
+        group = synth.refers_to(machine.stack, destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+        assert synth.get(group).body["Type"] == "AWS::Logs::LogGroup"
+
+
+def test_triage_definition_invokes_the_assign_function_and_publishes_to_the_events_topic(synth):
+    (machine,) = synth.resources("AWS::StepFunctions::StateMachine")
+    substitutions = machine.props["DefinitionSubstitutions"]
+    assign = synth.get(synth.refers_to(machine.stack, substitutions["AssignFunctionArn"]))
+    assert assign.props["Handler"] == "cases.triage.assign"
+    topic = synth.get(synth.refers_to(machine.stack, substitutions["EventsTopicArn"]))
+    assert topic.body["Type"] == "AWS::SNS::Topic"
+    assert "DefinitionS3Location" in machine.props or "DefinitionString" in machine.props
+    placeholders = set(re.findall(r"\$\{(\w+)\}", (ROOT / "workflows" / "triage.asl.json").read_text()))
+    assert placeholders == set(substitutions)

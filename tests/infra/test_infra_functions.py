@@ -1,0 +1,102 @@
+"""Every Lambda function: arm64, the current runtime, JSON logs in a retained log group, active tracing, the layer,
+and the environment variables the handlers rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.api_stack import CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES
+from stacks.constructs.layer import LAMBDA_PYTHON_VERSION
+
+pytestmark = pytest.mark.infra
+
+RETENTION_DAYS = {"dev": 30, "prod": 365}  # cdk.json's log_retention_days, rounded up to a CloudWatch value
+
+# The contract with the functions' authors: handler -> environment variables it reads.
+EXPECTED_ENVIRONMENT = {
+    "catalogue.handler.handler": {
+        "REQUESTS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "EVENTS_TOPIC_ARN",
+        "API_ROUTES",
+        "REQUEST_RETENTION_DAYS",
+    },
+    "cases.handler.handler": {"REQUESTS_TABLE", "EVENTS_TOPIC_ARN"},
+    "cases.triage.assign": {"REQUESTS_TABLE"},
+    "cases.triage.start": {"TRIAGE_STATE_MACHINE_ARN"},
+    "notifications.handler.handler": {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE"},
+}
+
+
+def _functions(synth):
+    return synth.resources("AWS::Lambda::Function")
+
+
+def test_every_function_is_arm64_on_the_layers_python(synth):
+    for function in _functions(synth):
+        props = function.props
+        assert props["Architectures"] == ["arm64"], function.id
+        assert props["Runtime"] == f"python{LAMBDA_PYTHON_VERSION}", function.id
+        assert props.get("Layers"), function.id
+
+
+def test_the_layer_is_built_for_the_functions_runtime_and_architecture(synth):
+    for layer in synth.resources("AWS::Lambda::LayerVersion"):
+        assert layer.props["CompatibleRuntimes"] == [f"python{LAMBDA_PYTHON_VERSION}"]
+        assert layer.props["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_every_function_logs_json_to_its_own_retained_encrypted_log_group(synth):
+    log_groups = set()
+    for function in _functions(synth):
+        logging = function.props["LoggingConfig"]
+        assert logging["LogFormat"] == "JSON", function.id
+        assert logging.get("ApplicationLogLevel"), function.id
+        assert logging.get("SystemLogLevel"), function.id
+        group = synth.refers_to(function.stack, logging["LogGroup"])
+        assert group is not None, function.id
+        body = synth.get(group)
+        assert body.body["Type"] == "AWS::Logs::LogGroup"
+        assert body.props["RetentionInDays"] == RETENTION_DAYS[synth.environment], function.id
+        assert body.props.get("KmsKeyId"), function.id
+        log_groups.add(group)
+    assert len(log_groups) == len(_functions(synth)), "functions share a log group"
+
+
+def test_every_log_group_has_a_retention(synth):
+    for group in synth.resources("AWS::Logs::LogGroup"):
+        assert group.props.get("RetentionInDays") == RETENTION_DAYS[synth.environment], group.id
+
+
+def test_every_function_traces_actively(synth):
+    for function in _functions(synth):
+        assert function.props.get("TracingConfig") == {"Mode": "Active"}, function.id
+
+
+def test_each_handler_gets_the_environment_it_relies_on(synth):
+    by_handler = {f.props["Handler"]: f for f in _functions(synth)}
+    assert set(by_handler) == set(EXPECTED_ENVIRONMENT)
+    for handler, names in EXPECTED_ENVIRONMENT.items():
+        variables = by_handler[handler].props["Environment"]["Variables"]
+        missing = (names | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}) - set(variables)
+        assert not missing, f"{handler} lacks {missing}"
+
+
+def test_table_variables_name_the_tables_they_say(synth):
+    by_handler = {f.props["Handler"]: f for f in _functions(synth)}
+    tables = {}
+    for table in synth.resources("AWS::DynamoDB::Table"):
+        key = table.props["KeySchema"][0]["AttributeName"]
+        tables[{"reference": "REQUESTS_TABLE", "id": "IDEMPOTENCY_TABLE", "message_id": "NOTIFICATIONS_TABLE"}[key]] = (
+            table.id
+        )
+    for function in by_handler.values():
+        for name, value in function.props["Environment"]["Variables"].items():
+            if name.endswith("_TABLE"):
+                assert synth.refers_to(function.stack, value) == tables[name], (function.props["Handler"], name)
+
+
+def test_catalogue_knows_every_api_route(synth):
+    catalogue = next(f for f in _functions(synth) if f.props["Handler"] == "catalogue.handler.handler")
+    routes = set(catalogue.props["Environment"]["Variables"]["API_ROUTES"].split(";"))
+    assert routes == set(CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES)

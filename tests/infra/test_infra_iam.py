@@ -1,0 +1,200 @@
+"""Least privilege: no data action on "*", no wildcard actions, no managed policies, each function only its own
+tables, topics and state machines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.infra
+
+# Actions that support no resource-level permissions: the only ones allowed on Resource "*".
+RESOURCELESS_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    # Step Functions' execution logging to CloudWatch Logs (vended log delivery).
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+DYNAMODB_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+# handler -> (tables it may read, tables it may write), by environment variable name.
+TABLE_ACCESS = {
+    "catalogue.handler.handler": ({"REQUESTS_TABLE", "IDEMPOTENCY_TABLE"}, {"REQUESTS_TABLE", "IDEMPOTENCY_TABLE"}),
+    "cases.handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
+    "cases.triage.assign": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
+    "cases.triage.start": (set(), set()),
+    "notifications.handler.handler": (
+        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE"},
+        {"NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE"},
+    ),
+}
+PUBLISHERS = {"catalogue.handler.handler", "cases.handler.handler"}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(synth) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, statement) for every identity policy: AWS::IAM::Policy, managed policies and roles' inline ones."""
+    for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"):
+        for resource in synth.resources(type_) if type_ != "AWS::IAM::ManagedPolicy" else _optional(synth, type_):
+            documents = [resource.props.get("PolicyDocument")]
+            documents += [p["PolicyDocument"] for p in resource.props.get("Policies", [])]
+            for document in filter(None, documents):
+                for statement in document["Statement"]:
+                    yield f"{resource.stack}/{resource.logical_id}", statement
+
+
+def _optional(synth, type_):
+    try:
+        return synth.resources(type_)
+    except AssertionError:
+        return []
+
+
+def test_no_action_that_can_be_scoped_is_granted_on_every_resource(synth):
+    offending = [
+        (where, statement["Action"])
+        for where, statement in _statements(synth)
+        if statement["Effect"] == "Allow"
+        and "*" in _as_list(statement["Resource"])
+        and not set(_as_list(statement["Action"])) <= RESOURCELESS_ACTIONS
+    ]
+    assert not offending
+
+
+def test_no_wildcard_actions(synth):
+    wildcards = [
+        action
+        for _, statement in _statements(synth)
+        for action in _as_list(statement["Action"])
+        if "*" in action and action not in RESOURCELESS_ACTIONS
+    ]
+    assert not wildcards
+
+
+def test_roles_have_no_aws_managed_policies(synth):
+    for role in synth.resources("AWS::IAM::Role"):
+        assert not role.props.get("ManagedPolicyArns"), role.id
+
+
+def _function_grants(synth):
+    """handler -> (function resource, [statements of the policies attached to its role])."""
+    policies = synth.resources("AWS::IAM::Policy")
+    result = {}
+    for function in synth.resources("AWS::Lambda::Function"):
+        role = synth.refers_to(function.stack, function.props["Role"])
+        statements = [
+            statement
+            for policy in policies
+            if role in {synth.refers_to(policy.stack, r) for r in policy.props.get("Roles", [])}
+            for statement in policy.props["PolicyDocument"]["Statement"]
+        ]
+        assert statements, f"no policy for {function.props['Handler']}"
+        result[function.props["Handler"]] = (function, statements)
+    return result
+
+
+def _tables_by_variable(synth, function):
+    return {
+        name: synth.refers_to(function.stack, value)
+        for name, value in function.props["Environment"]["Variables"].items()
+        if name.endswith("_TABLE")
+    }
+
+
+def test_each_function_reads_and_writes_only_its_own_tables(synth):
+    table_ids = {t.id for t in synth.resources("AWS::DynamoDB::Table")}
+    grants = _function_grants(synth)
+    assert set(grants) == set(TABLE_ACCESS)
+    for handler, (function, statements) in grants.items():
+        may_read, may_write = TABLE_ACCESS[handler]
+        by_variable = _tables_by_variable(synth, function)
+        readable = {by_variable[name] for name in may_read}
+        writable = {by_variable[name] for name in may_write}
+        for statement in statements:
+            actions = set(_as_list(statement["Action"]))
+            if not any(a.startswith("dynamodb:") for a in actions):
+                continue
+            targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
+            assert targets, (handler, statement)
+            assert targets <= table_ids, (handler, statement)
+            assert targets <= readable, f"{handler} may touch {targets - readable}"
+            if actions & DYNAMODB_WRITES:
+                assert targets <= writable, f"{handler} may write {targets - writable}"
+            assert "dynamodb:Scan" not in actions, handler
+
+
+def test_cases_cannot_write_the_notifications_table(synth):
+    notifications = next(
+        t.id
+        for t in synth.resources("AWS::DynamoDB::Table")
+        if t.props["KeySchema"][0]["AttributeName"] == "message_id"
+    )
+    function, statements = _function_grants(synth)["cases.handler.handler"]
+    for statement in statements:
+        targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
+        assert notifications not in targets
+
+
+def test_only_publishers_publish_and_only_to_the_events_topic(synth):
+    topic_ids = {t.id for t in synth.resources("AWS::SNS::Topic")}
+    for handler, (function, statements) in _function_grants(synth).items():
+        publishes = [s for s in statements if "sns:Publish" in _as_list(s["Action"])]
+        assert bool(publishes) == (handler in PUBLISHERS), handler
+        events_topic = synth.refers_to(
+            function.stack, function.props["Environment"]["Variables"].get("EVENTS_TOPIC_ARN")
+        )
+        for statement in publishes:
+            targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
+            assert targets == {events_topic}, handler
+            assert targets <= topic_ids, handler
+
+
+def test_only_the_triage_starter_starts_the_triage_state_machine(synth):
+    machines = {m.id for m in synth.resources("AWS::StepFunctions::StateMachine")}
+    for handler, (function, statements) in _function_grants(synth).items():
+        starts = [s for s in statements if "states:StartExecution" in _as_list(s["Action"])]
+        if handler != "cases.triage.start":
+            assert not starts, handler
+            continue
+        wanted = synth.refers_to(function.stack, function.props["Environment"]["Variables"]["TRIAGE_STATE_MACHINE_ARN"])
+        assert wanted in machines
+        assert starts
+        assert all(
+            {rid for r in _as_list(s["Resource"]) for rid in synth.references(function.stack, r)} == {wanted}
+            for s in starts
+        )
+
+
+def test_key_use_through_dynamodb_and_sns_is_limited_to_that_service(synth):
+    checked = 0
+    for _, statement in _statements(synth):
+        actions = set(_as_list(statement["Action"]))
+        if "kms:Encrypt" in actions or "kms:GenerateDataKey" in actions:
+            if statement.get("Principal"):
+                continue  # key policies are not identity policies
+            via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+            assert via, statement
+            checked += 1
+    assert checked
+
+
+def test_each_function_writes_logs_only_to_its_own_log_group(synth):
+    for handler, (function, statements) in _function_grants(synth).items():
+        own = synth.refers_to(function.stack, function.props["LoggingConfig"]["LogGroup"])
+        for statement in statements:
+            if any(a.startswith("logs:") for a in _as_list(statement["Action"])):
+                targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
+                assert targets == {own}, handler
