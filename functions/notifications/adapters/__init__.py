@@ -1,0 +1,48 @@
+"""Channel adapters: GOV.UK Notify, Amazon SES (email) and record-only, chosen by NOTIFY_PROVIDER."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from notifications.adapters.base import (
+    ChannelAdapter,
+    DeliveryError,
+    LookupUnsupported,
+    Outgoing,
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+    send,
+)
+
+__all__ = [
+    "ChannelAdapter",
+    "DeliveryError",
+    "LookupUnsupported",
+    "Outgoing",
+    "PermanentFailure",
+    "RateLimited",
+    "TemporaryFailure",
+    "from_environment",
+    "send",
+]
+
+
+@cache
+def from_environment() -> ChannelAdapter:
+    """The configured provider, built once per process (the Notify key is fetched once)."""
+    from notifications import settings, templates
+
+    config = settings.settings()
+    if config.notify_provider == "notify":
+        from notifications.adapters.notify import NotifyAdapter
+
+        api_key = settings.secret(config.notify_api_key_secret_arn, config.notify_api_key, "api_key")
+        return NotifyAdapter(api_key, template_ids=templates.notify_template_ids(), base_url=config.notify_base_url)
+    if config.notify_provider == "ses":
+        from notifications.adapters.ses import SesAdapter
+
+        return SesAdapter(config.ses_from_address, configuration_set=config.ses_configuration_set or None)
+    from notifications.adapters.record_only import RecordOnlyAdapter
+
+    return RecordOnlyAdapter()

@@ -1,0 +1,28 @@
+"""Record-only: messages are recorded in the table and go nowhere (a new deployment before Notify is set up)."""
+
+from __future__ import annotations
+
+from notifications.adapters.base import Outgoing
+
+
+class RecordOnlyAdapter:
+    name = "record-only"
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []  # what would have gone out, for tests and the benchmark
+
+    def _take(self, message: Outgoing) -> str:
+        self.sent.append(message)
+        return f"record-only:{message.message_id}"
+
+    def send_email(self, message: Outgoing) -> str:
+        return self._take(message)
+
+    def send_sms(self, message: Outgoing) -> str:
+        return self._take(message)
+
+    def send_letter(self, message: Outgoing) -> str:
+        return self._take(message)
+
+    def find_sent(self, message_id: str) -> str | None:
+        return None  # nothing left the building: sending again is harmless
