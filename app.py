@@ -6,7 +6,9 @@ Choose the environment with `-c environment=prod` (default: dev); settings come 
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
@@ -21,11 +23,18 @@ from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
 from stacks.workflows_stack import WorkflowsStack
 
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
 
 def build_app(app: cdk.App) -> cdk.App:
     """Add every Borough stack to `app` (tests and the local cloud call this too)."""
+    # Through the CDK CLI, cdk.json's context (settings and feature flags) arrives in the app already; run
+    # directly (`CDK_OUTDIR=cdk.out python app.py`), it is read here. Context must be set before any stack exists.
+    for key, value in json.loads(CDK_JSON.read_text())["context"].items():
+        if app.node.try_get_context(key) is None:
+            app.node.set_context(key, value)
     context = {"environments": app.node.try_get_context("environments")}
-    config = load_config(context, app.node.try_get_context("environment") or "dev")
+    config = load_config(context, app.node.try_get_context("environment"))
     env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
     prefix = config.prefix
 
