@@ -1,8 +1,14 @@
-"""Notifications consumer: events from its SQS queue become messages to residents, recorded exactly once."""
+"""Notifications consumer: events from its SQS queue become messages to residents, each sent at most once.
+
+A message that cannot go now (rate limited, provider down, another attempt in flight) fails its SQS record
+(batchItemFailures), after pushing the record's visibility out by an exponential backoff with jitter; after
+the queue's maxReceiveCount (5) deliveries SQS parks it on the dead-letter queue (`python -m notifications.replay`
+moves it back).
+"""
 
 from __future__ import annotations
 
-import os
+import random
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,29 +17,91 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notifications import logic
+from notifications import adapters, delivery, logic, settings
+from notifications.adapters import RateLimited, TemporaryFailure
+from notifications.store import InFlight, MessageStore, now_utc
+from shared import aws
 from shared.events import EventEnvelope
 from shared.observability import logger, metrics, tracer
 from shared.requests_repo import RequestsRepository
 
-processor = BatchProcessor(event_type=EventType.SQS)
+BASE_BACKOFF_SECONDS = 15  # the first retry comes 7.5-15 s later, then doubling: 15-30, 30-60, 60-120 s
+MAX_BACKOFF_SECONDS = 15 * 60
+RETRYABLE = (RateLimited, TemporaryFailure, InFlight)
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+class _Batch:
+    """Per-invocation state: once the provider says "slow down", the rest of the batch does not ask again."""
+
+    rate_limited: RateLimited | None = None
+
+
+def backoff_seconds(receive_count: int, retry_after: float | None = None, rand: float | None = None) -> int:
+    """Exponential backoff with equal jitter: half the step fixed, half random; at least the provider's hint."""
+    jitter = random.random() if rand is None else rand  # noqa: S311 - jitter, not a secret
+    step = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(receive_count - 1, 0))
+    delay = step / 2 + jitter * step / 2
+    if retry_after:
+        delay = max(delay, min(MAX_BACKOFF_SECONDS, retry_after * (1 + jitter / 2)))
+    return int(delay)
+
+
+def queue_url(queue_arn: str) -> str:
+    _, _, _, region, account, name = queue_arn.split(":", 5)
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+
+
+def _back_off(record: SQSRecord, error: Exception) -> None:
+    receives = int(record.attributes.approximate_receive_count or 1)
+    delay = backoff_seconds(receives, getattr(error, "retry_after", None))
+    try:
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=queue_url(record.event_source_arn), ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+        )
+    except Exception:  # without it SQS still retries, after the queue visibility timeout
+        logger.warning("Could not delay the retry", extra={"sqs_message_id": record.message_id})
+
+
+def _compose(event: EventEnvelope) -> list[dict[str, Any]]:
+    from notifications import reminders
+
+    if event.type in reminders.EVENT_TYPES:
+        return reminders.compose(event)
+    request = RequestsRepository().get(event.data["reference"])
+    if request is None:
+        logger.warning("Event for an unknown request", extra={"event_id": event.id})
+        return []
+    return logic.compose(event, request)
 
 
 def _handle(record: SQSRecord) -> None:
     event = EventEnvelope.model_validate_json(record.body)
     logger.set_correlation_id(event.correlation_id)
-    request = RequestsRepository().get(event.data["reference"])
-    if request is None:
-        logger.warning("Event for an unknown request", extra={"event_id": event.id})
-        return
-    messages = logic.compose(event, request)
-    created = logic.record_messages(messages, os.environ["NOTIFICATIONS_TABLE"])
+    messages = _compose(event)
+    store = MessageStore(settings.settings().notifications_table)
+    created = store.record(messages, now_utc())
     metrics.add_metric(name="NotificationsRecorded", unit=MetricUnit.Count, value=created)
     logger.info("Notifications recorded", extra={"event_id": event.id, "event_type": event.type.value, "new": created})
+    try:
+        for message in messages:
+            if _Batch.rate_limited is not None:
+                raise _Batch.rate_limited
+            try:
+                delivery.deliver(message, store=store, adapter=adapters.from_environment())
+            except RateLimited as limited:
+                _Batch.rate_limited = limited
+                raise
+    except RETRYABLE as error:
+        metrics.add_metric(name="NotificationsRetried", unit=MetricUnit.Count, value=1)
+        _back_off(record, error)
+        raise
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    _Batch.rate_limited = None
     return process_partial_response(event=event, record_handler=_handle, processor=processor, context=context)

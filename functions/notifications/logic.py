@@ -1,71 +1,109 @@
-"""Notifications logic: who is told what about their request, rendered, and recorded exactly once.
+"""Notifications logic: who is told what about their request, in the channel they chose, rendered from templates.
 
 A message's id is derived from (event id, recipient, template), so a redelivered event can never create a
-second message. Sending through GOV.UK Notify plugs in behind `record_messages` without changing this.
+second message; `delivery.deliver` then sends each message at most once.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from shared import aws
+from notifications import templates
+from notifications.store import MessageStore
+from shared.contact import is_uk_mobile, normalise_email, normalise_uk_phone
 from shared.events import EventEnvelope, EventType
 from shared.statuses import Status, label
 
 MESSAGE_NAMESPACE = uuid.UUID("0b7f5f8e-2f7e-4c55-8d1b-6a7f0e9b4c21")
-MESSAGE_RETENTION = timedelta(days=365)  # how long a message record (and its recipient) is kept
 
-TEMPLATES: dict[EventType, tuple[str, str, str]] = {
-    # event type: (template id, subject, body) — bodies use only what the resident needs to know
-    EventType.REQUEST_ACKNOWLEDGED: (
-        "acknowledgement",
-        "We have received your report: {reference}",
-        "Thank you. Your reference is {reference}. The {team} team will deal with it by {expected_by}.",
-    ),
-    EventType.STATUS_CHANGED: (
-        "status-update",
-        "Update on your report {reference}",
-        "Your report {reference} is now: {status_label}.{note}",
-    ),
+# Which template each event sends. Events with no entry tell nobody anything.
+TEMPLATE_FOR: dict[EventType, str] = {
+    EventType.REQUEST_ACKNOWLEDGED: "acknowledgement",
+    EventType.STATUS_CHANGED: "status-update",
 }
 
 
+def message_id(event_id: str, recipient: str, template: str) -> str:
+    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"{event_id}|{recipient}|{template}"))
+
+
+def choose_channel(contact: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(channel, recipient) for a resident's contact details and preference, or None to tell them nothing.
+
+    `preference` is "email", "sms" or "none"; without one, email comes before SMS. The preferred channel is
+    used when its details are valid, else the other one the resident gave. Text messages go to UK mobiles only.
+    """
+    contact = contact or {}
+    preference = contact.get("preference")
+    if preference == "none":
+        return None
+    email = normalise_email(str(contact.get("email") or ""))
+    phone = normalise_uk_phone(str(contact.get("phone") or ""))
+    mobile = phone if phone and is_uk_mobile(phone) else None
+    options = {"email": email, "sms": mobile}
+    for channel in ("sms", "email") if preference == "sms" else ("email", "sms"):
+        recipient = options[channel]
+        if recipient:
+            return channel, recipient
+    return None
+
+
+def build_message(
+    *,
+    template_name: str,
+    channel: str,
+    recipient: str,
+    values: dict[str, str],
+    event_id: str,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """A message record: only the personalisation its template uses (no more personal data than needed)."""
+    template = templates.get(template_name)
+    personalisation = {name: values[name] for name in template.placeholders}
+    return {
+        "message_id": message_id(event_id, recipient, template_name),
+        "event_id": event_id,
+        "template": template_name,
+        "channel": channel,
+        "recipient": recipient,
+        "personalisation": personalisation,
+        "subject": templates.render(template.subject, personalisation) if channel != "sms" else "",
+        "body": templates.render(template.body, personalisation),
+        **extra,
+    }
+
+
 def compose(event: EventEnvelope, request: dict[str, Any]) -> list[dict[str, Any]]:
-    """The messages an event causes: one per contact channel the resident gave (email before SMS)."""
-    if event.type not in TEMPLATES:
+    """The messages an event about a resident's request causes: at most one, in the channel they chose."""
+    template_name = TEMPLATE_FOR.get(event.type)
+    if template_name is None:
         return []
-    template, subject, body = TEMPLATES[event.type]
-    contact = request.get("contact") or {}
-    if contact.get("email"):
-        channel, recipient = "email", contact["email"]
-    elif contact.get("phone"):
-        channel, recipient = "sms", contact["phone"]
-    else:
-        return []  # the resident asked not to be contacted
+    chosen = choose_channel(request.get("contact"))
+    if chosen is None:
+        return []  # the resident asked not to be contacted, or gave no usable contact details
+    channel, recipient = chosen
     values = {
         "reference": request["reference"],
-        "team": event.data.get("team", ""),
+        "team": str(event.data.get("team", "")),
         "expected_by": _friendly_date(event.data.get("expected_by")),
         "status_label": label(Status(event.data["status"])) if "status" in event.data else "",
         "note": f" {event.data['note']}" if event.data.get("note") else "",
     }
-    message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, f"{event.id}|{recipient}|{template}"))
     return [
-        {
-            "message_id": message_id,
-            "reference": request["reference"],
-            "event_id": event.id,
-            "event_type": event.type.value,
-            "template": template,
-            "channel": channel,
-            "recipient": recipient,
-            "subject": subject.format(**values),
-            "body": body.format(**values),
-            "status": "recorded",
-            "correlation_id": event.correlation_id,
-        }
+        build_message(
+            template_name=template_name,
+            channel=channel,
+            recipient=recipient,
+            values=values,
+            event_id=event.id,
+            extra={
+                "reference": request["reference"],
+                "event_type": event.type.value,
+                "correlation_id": event.correlation_id,
+            },
+        )
     ]
 
 
@@ -78,20 +116,6 @@ def _friendly_date(value: str | None) -> str:
 
 def record_messages(messages: list[dict[str, Any]], table_name: str, now: datetime | None = None) -> int:
     """Write each message once; returns how many were new. A duplicate (same id) is skipped, not overwritten."""
-    from botocore.exceptions import ClientError
+    from notifications.store import now_utc
 
-    now = now or datetime.now(UTC)
-    created = 0
-    for message in messages:
-        item = {
-            **message,
-            "created_at": now.isoformat(timespec="seconds"),
-            "expires_at": int((now + MESSAGE_RETENTION).timestamp()),
-        }
-        try:
-            aws.table(table_name).put_item(Item=item, ConditionExpression="attribute_not_exists(message_id)")
-            created += 1
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-    return created
+    return MessageStore(table_name).record(messages, now or now_utc())

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from notifications.adapters.base import Outgoing
+
+KEEP = 1000  # the last messages kept in memory (a warm Lambda must not grow without bound)
 
 
 class RecordOnlyAdapter:
     name = "record-only"
 
     def __init__(self) -> None:
-        self.sent: list[Outgoing] = []  # what would have gone out, for tests and the benchmark
+        self.sent: deque[Outgoing] = deque(maxlen=KEEP)  # what would have gone out, for tests and the benchmark
 
     def _take(self, message: Outgoing) -> str:
         self.sent.append(message)

@@ -93,3 +93,20 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         monkeypatch.setenv("PUBLIC_BASE_URL", "https://borough.example")
         yield Aws(queue_url, dlq_url)
         reset_caches()
+
+
+def put_request(reference: str, contact: dict[str, Any] | None) -> None:
+    item: dict[str, Any] = {"reference": reference, "service_id": "graffiti", "status": "received", "history": []}
+    if contact is not None:
+        item["contact"] = contact
+    boto3.resource("dynamodb").Table("requests_table").put_item(Item=item)
+
+
+@pytest.fixture
+def use_notify(monkeypatch: pytest.MonkeyPatch, cloud: Aws, sandbox: RunningSandbox) -> RunningSandbox:
+    """The consumer configured for GOV.UK Notify, talking to the stand-in over HTTP."""
+    monkeypatch.setenv("NOTIFY_PROVIDER", "notify")
+    monkeypatch.setenv("NOTIFY_API_KEY", SANDBOX_API_KEY)
+    monkeypatch.setenv("NOTIFY_BASE_URL", sandbox.url)
+    reset_caches()
+    return sandbox
