@@ -31,7 +31,7 @@ layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer) without
 	$(BIN)/python -c "from stacks.constructs.layer import build_layer_directory; build_layer_directory()"
 
 synth: install layer ## Synthesize the CDK app to cdk.out (ENV=dev|prod)
-	npx cdk synth --all --quiet -c environment=$(ENV)
+	npx cdk synth --quiet -c environment=$(ENV)
 
 run: install layer ## Start the whole suite locally (no AWS account, no Docker) and print where to open it
 	$(BIN)/python -m local --port $(PORT)
