@@ -237,7 +237,7 @@ def _as_text(body: bytes) -> str | None:
         return None
 
 
-def to_http_response(payload: bytes, event: dict[str, Any]) -> Response:
+def to_http_response(payload: bytes, event: dict[str, Any] | None) -> Response:
     """The function's result as API Gateway turns it into HTTP (payload format 2.0)."""
     try:
         result = json.loads(payload) if payload else None

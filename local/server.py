@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from local.gateway import MAX_BODY_BYTES
 
+DISCARD_LIMIT = 10 * MAX_BODY_BYTES  # beyond this, drop the connection rather than read the body
+
 if TYPE_CHECKING:
     from local.cloud import LocalCloud
 
@@ -26,8 +28,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
+            self._discard(length)  # read it, so the client sees the 413 instead of a broken pipe
             body = json.dumps({"message": "Request Entity Too Large"}).encode()
-            self.close_connection = True  # the body is not read, so the connection cannot be reused
             self._reply(413, [("content-type", "application/json"), ("content-length", str(len(body)))], body)
             return
         raw = self.rfile.read(length) if length else b""
@@ -35,6 +37,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self.path, list(self.headers.items()), raw, source_ip=self.client_address[0]
         )
         self._reply(response.status, response.headers, response.body)
+
+    def _discard(self, length: int) -> None:
+        if length > DISCARD_LIMIT:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:
+                break
+            length -= len(chunk)
 
     def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response(status)
