@@ -17,6 +17,9 @@ class EventType(StrEnum):
     REPORT_SUBMITTED = "report-submitted"
     REQUEST_ACKNOWLEDGED = "request-acknowledged"
     STATUS_CHANGED = "status-changed"
+    # Sent by the notifications service straight to its own queue (never on the topic): they carry only ids.
+    REMINDER_CONFIRM = "reminder-confirm"
+    REMINDER_DUE = "reminder-due"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.

@@ -1,13 +1,314 @@
-"""Bin collection reminders (filled in below)."""
+"""Bin collection reminders: subscriptions by postcode, confirmed and ended by one-time signed links.
+
+- A resident asks for reminders (postcode + contact + preference): a `pending` subscription is stored and a
+  `reminder-confirm` event goes onto the notifications queue; the consumer sends the confirmation link.
+- Each link carries an HMAC-signed token: action, subscription id, the subscription's `generation` and an
+  expiry. Using a link changes the state and bumps the generation, so every link works once.
+- Every day a scheduled job finds the active subscriptions whose collection is tomorrow (a sparse index on
+  `collection_day`) and puts one `reminder-due` event per subscription on the queue. Event ids are derived from
+  (subscription, collection date), so a second run on the same day sends nothing twice.
+Events carry ids only; the consumer reads the recipient from the table when it composes the message.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any, Literal
 
+import yaml
+
+from notifications import logic, settings, templates
+from shared import aws
+from shared.calendar import LONDON
 from shared.events import EventEnvelope, EventType
+from shared.location import normalise_postcode
+from shared.observability import logger
 
-EVENT_TYPES: tuple[EventType, ...] = ()
+EVENT_TYPES = (EventType.REMINDER_CONFIRM, EventType.REMINDER_DUE)
+SUBSCRIPTION_NAMESPACE = uuid.UUID("6a1c2f4e-8d3b-4e5a-9c7f-1b2d3e4f5a60")
+INDEX = "by-collection-day"  # sparse: only active subscriptions have `collection_day`
+CONFIRM_LINK_LIFETIME = timedelta(days=7)
+UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=90)  # every reminder carries a fresh one
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Action = Literal["confirm", "unsubscribe"]
 
 
-def compose(event: EventEnvelope) -> list[dict[str, Any]]:
-    return []
+class InvalidLink(Exception):
+    """A token that is forged, expired, for another action, or already used."""
+
+
+class UnknownRound(Exception):
+    """No collection round covers the postcode."""
+
+
+@dataclass(frozen=True)
+class Round:
+    day: str
+    frequency: Literal["weekly", "fortnightly"]
+    first: date | None = None
+
+    def collects_on(self, day: date) -> bool:
+        if WEEKDAYS[day.weekday()] != self.day:
+            return False
+        if self.frequency == "weekly":
+            return True
+        return self.first is not None and (day - self.first).days % 14 == 0
+
+
+@cache
+def rounds() -> dict[str, Round]:
+    raw = yaml.safe_load((templates.DATA_DIR / "collection_rounds.yaml").read_text(encoding="utf-8"))
+    return {sector: Round(**entry) for sector, entry in raw.items()}
+
+
+def sector(postcode: str) -> str | None:
+    full = normalise_postcode(postcode)
+    return None if full is None else full[:-2]  # "ME14 1HQ" -> "ME14 1"
+
+
+def round_for(postcode: str) -> Round:
+    found = rounds().get(sector(postcode) or "")
+    if found is None:
+        raise UnknownRound(postcode)
+    return found
+
+
+# --- signed links -------------------------------------------------------------------------------------------
+def _key() -> bytes:
+    config = settings.settings()
+    return settings.secret(config.link_signing_key_secret_arn, config.link_signing_key, "key").encode("utf-8")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def sign(action: Action, subscription_id: str, generation: int, expires: datetime) -> str:
+    payload = json.dumps([action, subscription_id, generation, int(expires.timestamp())], separators=(",", ":"))
+    mac = hmac.new(_key(), payload.encode("utf-8"), hashlib.sha256).digest()
+    return f"{_b64(payload.encode('utf-8'))}.{_b64(mac)}"
+
+
+def verify(token: str, action: Action, now: datetime) -> tuple[str, int]:
+    """(subscription id, generation) from a genuine, unexpired token for `action`."""
+    try:
+        encoded, signature = token.split(".", 1)
+        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        supplied = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    except ValueError:
+        raise InvalidLink("malformed") from None
+    if not hmac.compare_digest(hmac.new(_key(), payload, hashlib.sha256).digest(), supplied):
+        raise InvalidLink("signature")
+    kind, subscription_id, generation, expires = json.loads(payload)
+    if kind != action:
+        raise InvalidLink("action")
+    if now.timestamp() > expires:
+        raise InvalidLink("expired")
+    return str(subscription_id), int(generation)
+
+
+def link(action: Action, subscription_id: str, generation: int, now: datetime) -> str:
+    lifetime = CONFIRM_LINK_LIFETIME if action == "confirm" else UNSUBSCRIBE_LINK_LIFETIME
+    token = sign(action, subscription_id, generation, now + lifetime)
+    return f"{settings.settings().public_base_url.rstrip('/')}/api/v1/reminders/{action}?token={token}"
+
+
+# --- subscriptions ------------------------------------------------------------------------------------------
+def _table() -> Any:
+    return aws.table(settings.settings().subscriptions_table)
+
+
+def subscribe(postcode: str, contact: dict[str, Any], now: datetime) -> tuple[str, EventEnvelope] | None:
+    """Store a pending subscription; returns (id, the confirmation event to queue), or None when there is
+    nothing to do (no usable contact details, or already subscribed)."""
+    from botocore.exceptions import ClientError
+
+    the_round = round_for(postcode)
+    chosen = logic.choose_channel(contact)
+    if chosen is None:
+        return None
+    channel, recipient = chosen
+    full_postcode = normalise_postcode(postcode) or postcode
+    subscription_id = str(uuid.uuid5(SUBSCRIPTION_NAMESPACE, f"{full_postcode}|{channel}|{recipient}"))
+    try:
+        response = _table().update_item(
+            Key={"subscription_id": subscription_id},
+            UpdateExpression="SET #s = :pending, postcode = :postcode, channel = :channel, recipient = :recipient, "
+            "round_day = :day, generation = if_not_exists(generation, :zero) + :one, requested_at = :at",
+            ConditionExpression="attribute_not_exists(#s) OR #s <> :active",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":pending": "pending",
+                ":active": "active",
+                ":postcode": full_postcode,
+                ":channel": channel,
+                ":recipient": recipient,
+                ":day": the_round.day,
+                ":zero": 0,
+                ":one": 1,
+                ":at": now.isoformat(timespec="seconds"),
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None  # already active: say nothing different (no hint whether someone is subscribed)
+        raise
+    generation = int(response["Attributes"]["generation"])
+    event = EventEnvelope(
+        type=EventType.REMINDER_CONFIRM,
+        id=str(uuid.uuid5(SUBSCRIPTION_NAMESPACE, f"confirm|{subscription_id}|{generation}")),
+        source="notifications.reminders",
+        correlation_id=subscription_id,
+        data={"subscription_id": subscription_id, "generation": generation},
+    )
+    return subscription_id, event
+
+
+def _transition(token: str, action: Action, now: datetime) -> str:
+    from botocore.exceptions import ClientError
+
+    subscription_id, generation = verify(token, action, now)
+    if action == "confirm":
+        item = _table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item") or {}
+        update = "SET #s = :to, collection_day = :day, generation = :next, confirmed_at = :at"
+        values = {":day": item.get("round_day", ""), ":from": "pending", ":to": "active"}
+    else:
+        update = "SET #s = :to, generation = :next, unsubscribed_at = :at REMOVE collection_day"
+        values = {":from": "active", ":to": "unsubscribed"}
+    try:
+        _table().update_item(
+            Key={"subscription_id": subscription_id},
+            UpdateExpression=update,
+            ConditionExpression="#s = :from AND generation = :generation",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                **values,
+                ":generation": generation,
+                ":next": generation + 1,
+                ":at": now.isoformat(timespec="seconds"),
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise InvalidLink("used") from None
+        raise
+    logger.info("Reminder subscription changed", extra={"subscription_id": subscription_id, "action": action})
+    return subscription_id
+
+
+def confirm(token: str, now: datetime) -> str:
+    return _transition(token, "confirm", now)
+
+
+def unsubscribe(token: str, now: datetime) -> str:
+    return _transition(token, "unsubscribe", now)
+
+
+# --- the daily job ------------------------------------------------------------------------------------------
+def due(today: date) -> list[tuple[dict[str, Any], date]]:
+    """Active subscriptions whose bins are collected tomorrow, with that date."""
+    tomorrow = today + timedelta(days=1)
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "IndexName": INDEX,
+        "KeyConditionExpression": "collection_day = :day",
+        "ExpressionAttributeValues": {":day": WEEKDAYS[tomorrow.weekday()]},
+    }
+    while True:
+        page = _table().query(**query)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    out = []
+    for item in items:
+        found = rounds().get(sector(str(item["postcode"])) or "")
+        if item.get("status") == "active" and found is not None and found.collects_on(tomorrow):
+            out.append((dict(item), tomorrow))
+    return out
+
+
+def due_events(today: date) -> list[EventEnvelope]:
+    return [
+        EventEnvelope(
+            type=EventType.REMINDER_DUE,
+            id=str(uuid.uuid5(SUBSCRIPTION_NAMESPACE, f"due|{item['subscription_id']}|{collection.isoformat()}")),
+            source="notifications.reminders",
+            correlation_id=str(item["subscription_id"]),
+            data={"subscription_id": item["subscription_id"], "collection_date": collection.isoformat()},
+        )
+        for item, collection in due(today)
+    ]
+
+
+def enqueue(events: list[EventEnvelope], queue_url: str) -> int:
+    sqs = aws.client("sqs")
+    for start in range(0, len(events), 10):
+        batch = events[start : start + 10]
+        entries = [{"Id": str(i), "MessageBody": e.to_message()} for i, e in enumerate(batch)]
+        failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
+        if failed:
+            raise RuntimeError(f"{len(failed)} reminder events were not queued")  # the schedule's retry reruns
+    return len(events)
+
+
+# --- composing the messages (in the consumer) ---------------------------------------------------------------
+def compose(event: EventEnvelope, now: datetime | None = None) -> list[dict[str, Any]]:
+    now = now or datetime.now(UTC)
+    subscription_id = str(event.data["subscription_id"])
+    item = _table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item")
+    if item is None:
+        return []
+    generation = int(item["generation"])
+    if event.type == EventType.REMINDER_CONFIRM:
+        if item["status"] != "pending" or generation != int(event.data["generation"]):
+            return []  # confirmed already, or superseded by a newer request
+        template = "reminder-confirm"
+        values = {
+            "collection_day": str(item["round_day"]).title(),
+            "frequency": "every week" if rounds_frequency(item) == "weekly" else "every other week",
+            "confirm_url": link("confirm", subscription_id, generation, now),
+        }
+        unsubscribe_url = None
+    else:
+        if item["status"] != "active":
+            return []  # unsubscribed since the job ran
+        collection = date.fromisoformat(str(event.data["collection_date"]))
+        unsubscribe_url = link("unsubscribe", subscription_id, generation, now)
+        values = {
+            "collection_date": f"{collection:%A} {collection.day} {collection:%B}",
+            "unsubscribe_url": unsubscribe_url,
+        }
+        template = "bin-reminder"
+    message = logic.build_message(
+        template_name=template,
+        channel=str(item["channel"]),
+        recipient=str(item["recipient"]),
+        values=values,
+        event_id=event.id,
+        extra={
+            "subscription_id": subscription_id,
+            "event_type": event.type.value,
+            "correlation_id": event.correlation_id,
+        },
+    )
+    if unsubscribe_url and message["channel"] == "email":
+        message["unsubscribe_url"] = unsubscribe_url  # Notify's one-click unsubscribe (RFC 8058)
+    return [message]
+
+
+def rounds_frequency(item: dict[str, Any]) -> str:
+    found = rounds().get(sector(str(item["postcode"])) or "")
+    return found.frequency if found else "weekly"
+
+
+def today_in_london(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(LONDON).date()

@@ -20,6 +20,7 @@ class Settings(BaseModel):
     notifications_table: str = ""
     requests_table: str = ""
     subscriptions_table: str = ""
+    notifications_queue_url: str = ""  # where the reminder job and subscriptions put their events
     notify_provider: Literal["notify", "ses", "record-only"] = "record-only"
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     # Deployed: a Secrets Manager secret holding the key. Local cloud only: the key itself (the stand-in's).

@@ -65,13 +65,13 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             KeySchema=[{"AttributeName": "subscription_id", "KeyType": "HASH"}],
             AttributeDefinitions=[
                 {"AttributeName": "subscription_id", "AttributeType": "S"},
-                {"AttributeName": "reminder_day", "AttributeType": "S"},
+                {"AttributeName": "collection_day", "AttributeType": "S"},
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "by-reminder-day",
+                    "IndexName": "by-collection-day",
                     "KeySchema": [
-                        {"AttributeName": "reminder_day", "KeyType": "HASH"},
+                        {"AttributeName": "collection_day", "KeyType": "HASH"},
                         {"AttributeName": "subscription_id", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
@@ -88,6 +88,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             Attributes={"RedrivePolicy": f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": "5"}}'},
         )["QueueUrl"]
         monkeypatch.setenv("NOTIFY_PROVIDER", "record-only")
+        monkeypatch.setenv("NOTIFICATIONS_QUEUE_URL", queue_url)
         monkeypatch.setenv("LINK_SIGNING_KEY", "a-test-signing-key-of-enough-length-000")
         monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", "callback-token-for-tests")
         monkeypatch.setenv("PUBLIC_BASE_URL", "https://borough.example")

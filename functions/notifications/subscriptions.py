@@ -1,0 +1,140 @@
+"""Reminder subscriptions over HTTP (payload 2.0), and the daily job that queues due reminders.
+
+    POST /api/v1/reminders/subscriptions        {"postcode": "...", "contact": {"email"|"phone", "preference"}}
+    POST /api/v1/reminders/confirm?token=...    (or {"token": "..."}): the link in the confirmation message
+    POST /api/v1/reminders/unsubscribe?token=...  (or {"token": ...}, or RFC 8058 one-click from the mail client)
+
+Links in messages point here; a GET on them should show a page with a button (the web service's job), since
+mail scanners follow GET links.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from notifications import reminders, settings
+from shared import aws
+from shared.api import json_response, make_resolver, read_json_object
+from shared.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalise_email, normalise_uk_phone
+from shared.errors import BadRequest, ValidationFailed
+from shared.observability import correlation_id_from_http, logger, metrics, tracer
+
+app = make_resolver()
+
+
+class SubscriptionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    postcode: str = Field(min_length=5, max_length=10)
+    contact: dict[str, str]
+
+
+def _validated_contact(contact: dict[str, str]) -> dict[str, str]:
+    errors = []
+    out: dict[str, str] = {}
+    if contact.get("email"):
+        email = normalise_email(contact["email"])
+        if email is None:
+            errors.append({"field": "contact.email", "message": EMAIL_MESSAGE})
+        else:
+            out["email"] = email
+    if contact.get("phone"):
+        phone = normalise_uk_phone(contact["phone"])
+        if phone is None:
+            errors.append({"field": "contact.phone", "message": PHONE_MESSAGE})
+        else:
+            out["phone"] = phone
+    preference = contact.get("preference")
+    if preference not in (None, "email", "sms"):
+        errors.append({"field": "contact.preference", "message": "Choose email or text message"})
+    if errors:
+        raise ValidationFailed("Check the fields listed in errors.", errors=errors)
+    if not out:
+        raise ValidationFailed(
+            "Give an email address or a mobile number.",
+            errors=[{"field": "contact", "message": "Enter an email address or a UK mobile number"}],
+        )
+    return out | ({"preference": preference} if preference else {})
+
+
+@app.post("/api/v1/reminders/subscriptions")
+def subscribe() -> Response[str]:
+    request = SubscriptionRequest.model_validate(read_json_object(app))
+    contact = _validated_contact(request.contact)
+    try:
+        result = reminders.subscribe(request.postcode, contact, datetime.now(UTC))
+    except reminders.UnknownRound:
+        raise ValidationFailed(
+            "We have no bin collection round for that postcode.",
+            errors=[{"field": "postcode", "message": "Enter a postcode in the borough"}],
+        ) from None
+    if result is not None:
+        subscription_id, event = result
+        aws.client("sqs").send_message(
+            QueueUrl=settings.settings().notifications_queue_url, MessageBody=event.to_message()
+        )
+        metrics.add_metric(name="ReminderSubscriptionsRequested", unit=MetricUnit.Count, value=1)
+        logger.info("Reminder subscription requested", extra={"subscription_id": subscription_id})
+    # The same answer whether or not the address was already subscribed: no hint to anyone else.
+    return json_response(202, {"status": "confirmation-sent"})
+
+
+def _token() -> str:
+    token = app.current_event.get_query_string_value("token")
+    if not token:
+        body = app.current_event.decoded_body or ""
+        if body.strip().startswith("{"):
+            token = str(read_json_object(app).get("token") or "")
+    if not token:
+        raise BadRequest("Send the token from the link.")
+    return token
+
+
+def _change(action: str) -> Response[str]:
+    try:
+        if action == "confirm":
+            reminders.confirm(_token(), datetime.now(UTC))
+        else:
+            reminders.unsubscribe(_token(), datetime.now(UTC))
+    except reminders.InvalidLink as error:
+        raise BadRequest(
+            "This link has expired or has already been used.", errors=[{"field": "token", "message": str(error)}]
+        ) from None
+    metrics.add_metric(name=f"Reminder-{action}", unit=MetricUnit.Count, value=1)
+    return json_response(200, {"status": "subscribed" if action == "confirm" else "unsubscribed"})
+
+
+@app.post("/api/v1/reminders/confirm")
+def confirm() -> Response[str]:
+    return _change("confirm")
+
+
+@app.post("/api/v1/reminders/unsubscribe")
+def unsubscribe() -> Response[str]:
+    return _change("unsubscribe")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(correlation_id_from_http(event))
+    return app.resolve(event, context)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Daily (EventBridge): queue a reminder for every active subscription whose collection is tomorrow."""
+    today = reminders.today_in_london()
+    queued = reminders.enqueue(reminders.due_events(today), settings.settings().notifications_queue_url)
+    metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=queued)
+    logger.info("Reminders queued", extra={"day": today.isoformat(), "queued": queued})
+    return {"day": today.isoformat(), "queued": queued}
