@@ -64,6 +64,7 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
         "",
         f"  API                 {url}/api/v1/",
         f"  Services            curl -s {url}/api/v1/services",
+        f"  Notify outbox       {url}/sandbox/outbox  (the GOV.UK Notify stand-in: every message sent)",
     ]
     if cloud.staff_pools:
         groups = ", ".join(cloud.staff_pools[0].groups)

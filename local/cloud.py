@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from local import moto_session
+from local import moto_session, standins
 from local.event_sources import SqsPoller
 from local.gateway import Gateway, Headers
 from local.lambda_runtime import ROOT, LambdaRuntime
@@ -174,6 +174,8 @@ class LocalCloud:
         raw = body.encode() if isinstance(body, str) else body or b""
         if not any(k.lower() == "host" for k, _ in header_list):
             header_list.append(("host", f"{self.host}:{self.port}"))
+        if standins.is_stand_in(path):
+            return HttpResponse(*standins.handle(method, path, header_list, raw))
         with LOCK:
             if path.split("?", 1)[0] == SIGN_IN_PATH:
                 return self._sign_in(method, raw)

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore import xform_name
 
+from local import standins
 from local.intrinsics import Provisioned
 from local.provision import Context
 
@@ -230,11 +231,13 @@ def lambda_layer(context: Context, props: dict[str, Any]) -> Provisioned:
 def lambda_function(context: Context, props: dict[str, Any]) -> Provisioned:
     name = props.get("FunctionName") or context.name(64)
     code_dir = _code_directory(context, props, name)
+    variables = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+    variables.update(standins.environment_overrides(variables, context.api_endpoint))
     params = {
         **props,
         "FunctionName": name,
         "Code": {"ZipFile": zip_placeholder()},
-        "Environment": {"Variables": {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}},
+        "Environment": {"Variables": variables},
     }
     for key in ("LoggingConfig", "TracingConfig"):
         params.pop(key, None)
