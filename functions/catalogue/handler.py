@@ -39,7 +39,7 @@ app = make_resolver()
 
 @app.get("/api/v1/services")
 def list_services() -> dict[str, Any]:
-    return {"services": logic.list_services()}
+    return {"services": logic.list_services(), "topics": logic.list_topics()}
 
 
 @app.get("/api/v1/services/<service_id>")

@@ -1,25 +1,32 @@
-"""Catalogue logic: list services, validate answers against a definition, and record a new request."""
+"""Catalogue logic: list services, validate answers against a definition, and record a new request.
+
+Every channel submits through `submit_request`: the resident web pages, the API, and staff taking a request by
+phone or face to face (another `channel`). Validation and fees come from the form engine (`shared.forms`).
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from shared.catalogue import Question, ServiceDefinition, load_catalogue
-from shared.contact import Contact
-from shared.errors import DependencyFailed, NotFound, ValidationFailed, pydantic_errors
+from shared import forms
+from shared.catalogue import ServiceDefinition, load_catalogue
+from shared.errors import BadRequest, DependencyFailed, NotFound, ValidationFailed
 from shared.events import EventType, new_event
-from shared.location import Location
+from shared.forms import Submission
 from shared.publisher import publish
 from shared.references import new_reference
 from shared.requests_repo import ReferenceTaken, RequestsRepository
 from shared.statuses import Status, label, open311_status
 
 CHANNELS = ("online", "phone", "face-to-face", "email")
-_MODEL_FOR_TYPE: dict[str, type[BaseModel]] = {"location": Location, "contact": Contact}
 _REFERENCE_ATTEMPTS = 5
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def list_services() -> list[dict[str, Any]]:
@@ -29,10 +36,22 @@ def list_services() -> list[dict[str, Any]]:
             "title": d.title,
             "summary": d.summary,
             "topic": d.topic,
+            "topic_id": _slug(d.topic),
+            "keywords": list(d.keywords),
+            "charges": d.charges,
             "links": {"self": f"/api/v1/services/{d.id}"},
         }
         for d in load_catalogue().values()
     ]
+
+
+def list_topics() -> list[dict[str, Any]]:
+    """The services grouped by topic, topics in alphabetical order and services in title order within each."""
+    topics: dict[str, dict[str, Any]] = {}
+    for d in load_catalogue().values():
+        topic = topics.setdefault(d.topic, {"id": _slug(d.topic), "title": d.topic, "services": []})
+        topic["services"].append(d.id)
+    return [topics[name] for name in sorted(topics)]
 
 
 def get_service(service_id: str) -> ServiceDefinition:
@@ -42,45 +61,29 @@ def get_service(service_id: str) -> ServiceDefinition:
     return definition
 
 
-def _validate_answer(question: Question, value: Any, errors: list[dict[str, str]]) -> Any:
-    if question.type in _MODEL_FOR_TYPE:
-        if not isinstance(value, dict):
-            errors.append({"field": question.id, "message": f"{question.label}: send an object."})
-            return None
-        try:
-            return _MODEL_FOR_TYPE[question.type].model_validate(value).model_dump(exclude_none=True)
-        except ValidationError as error:
-            errors.extend(pydantic_errors(error, prefix=f"{question.id}."))
-            return None
-    if not isinstance(value, str):
-        errors.append({"field": question.id, "message": f"{question.label}: send text."})
-        return None
-    text = value.strip()
-    if question.required and not text:
-        errors.append({"field": question.id, "message": f"Enter {question.label.lower().rstrip('?')}."})
-    elif len(text) > question.max_length:
-        errors.append({"field": question.id, "message": f"Use {question.max_length} characters or fewer."})
-    return text
+def validate_answers(definition: ServiceDefinition, body: dict[str, Any], *, now: datetime | None = None) -> Submission:
+    """Answers cleaned against the definition (hidden questions dropped) and the fee due.
+
+    Raises ValidationFailed listing every problem at once, in page order.
+    """
+    submission = forms.validate_submission(definition, body, on=forms.today(now))
+    if not submission.ok:
+        raise ValidationFailed(
+            "Some answers need correcting.",
+            errors=[{"field": e["field"], "message": e["message"]} for e in submission.errors],
+        )
+    return submission
 
 
-def validate_answers(definition: ServiceDefinition, body: dict[str, Any]) -> dict[str, Any]:
-    """Answers keyed by question id, cleaned; raises ValidationFailed listing every problem at once."""
-    errors: list[dict[str, str]] = []
-    known = {q.id for q in definition.questions}
-    errors.extend(
-        {"field": key, "message": "This service does not ask this question."} for key in body if key not in known
-    )
-    answers: dict[str, Any] = {}
-    for question in definition.questions:
-        value = body.get(question.id)
-        if value is None or value == "" or value == {}:
-            if question.required:
-                errors.append({"field": question.id, "message": f"Answer: {question.label}"})
-            continue
-        answers[question.id] = _validate_answer(question, value, errors)
-    if errors:
-        raise ValidationFailed("Some answers need correcting.", errors=errors)
-    return answers
+def _for_dynamodb(value: Any) -> Any:
+    """DynamoDB takes numbers as Decimal, never float (a point on the map has float coordinates)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _for_dynamodb(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_for_dynamodb(v) for v in value]
+    return value
 
 
 def public_summary(item: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +95,7 @@ def public_summary(item: dict[str, Any]) -> dict[str, Any]:
         "status_label": label(status),
         "open311_status": open311_status(status),
         "submitted_at": item["submitted_at"],
+        "amount_due_pence": int(item.get("amount_due_pence", 0)),
         "links": {"self": f"/api/v1/requests/{item['reference']}"},
     }
 
@@ -104,19 +108,29 @@ def submit_request(
     channel: str = "online",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Store a new request and announce it. Either both happen or neither: a failed publish removes the record."""
+    """Store a new request and announce it. Either both happen or neither: a failed publish removes the record.
+
+    A service with a fee is recorded as awaiting payment with the amount due, computed here from the answers.
+    """
+    if channel not in CHANNELS:
+        raise BadRequest(f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}.")
     definition = get_service(service_id)
-    answers = validate_answers(definition, body)
     now = now or datetime.now(UTC)
-    contact = answers.pop("contact", None)
+    submission = validate_answers(definition, body, now=now)
+    answers = dict(submission.answers)
+    contact_ids = [q.id for _, q in definition.questions() if q.type == "contact"]
+    contact = answers.pop(contact_ids[0], None) if contact_ids else None
+    status = Status.AWAITING_PAYMENT if submission.amount_due_pence > 0 else Status.RECEIVED
+    at = now.isoformat(timespec="seconds")
     item: dict[str, Any] = {
         "service_id": definition.id,
         "service_title": definition.title,
-        "status": Status.RECEIVED.value,
+        "status": status.value,
         "channel": channel,
-        "answers": answers,
-        "submitted_at": now.isoformat(timespec="seconds"),
-        "history": [{"status": Status.RECEIVED.value, "at": now.isoformat(timespec="seconds")}],
+        "answers": _for_dynamodb(answers),
+        "amount_due_pence": submission.amount_due_pence,
+        "submitted_at": at,
+        "history": [{"status": status.value, "at": at}],
         "correlation_id": correlation_id,
         # Retention: DynamoDB's TTL deletes the request (and its personal data) when it expires.
         "expires_at": int((now + timedelta(days=definition.retention_days)).timestamp()),

@@ -8,8 +8,13 @@ from typing import Any
 import pytest
 
 from catalogue import handler as catalogue_handler
+from catalogue import logic as catalogue_logic
+from shared import forms
+from shared.catalogue import load_catalogue
+from shared.errors import BadRequest
 from shared.references import is_valid_reference
 from tests.helpers import FakeContext, http_event
+from tests.unit.catalogue.service_examples import ON, valid_body
 
 pytestmark = pytest.mark.unit
 
@@ -38,12 +43,26 @@ def test_lists_the_report_a_problem_services(cloud):
     assert {"missed-bin", "fly-tipping", "abandoned-shopping-trolley", "graffiti", "street-cleansing"} <= ids
     fly = next(s for s in body["services"] if s["id"] == "fly-tipping")
     assert fly["title"] == "Report fly-tipping"
+    assert fly["topic"] == "Streets and environment"
+    assert fly["topic_id"] == "streets-and-environment"
+    assert fly["charges"] is False
+    topics = {t["id"]: t for t in body["topics"]}
+    assert topics["bins-recycling-and-waste"]["title"] == "Bins, recycling and waste"
+    assert {"missed-bin", "bulky-waste", "garden-waste"} <= set(topics["bins-recycling-and-waste"]["services"])
+    assert sorted(sid for t in body["topics"] for sid in t["services"]) == sorted(ids)
 
 
 def test_returns_a_definition_and_404_for_an_unknown_service(cloud):
     status, _, body = call("GET", "/api/v1/services/graffiti", path_parameters={"service_id": "graffiti"})
     assert status == 200
-    assert [q["id"] for q in body["questions"]] == ["description", "location", "contact"]
+    questions = [q["id"] for page in body["pages"] for q in page["questions"]]
+    assert questions[:2] == ["description", "location"]
+    assert questions[-1] == "contact"
+    assert (
+        body["pages"][0]["questions"][0]["validation"]["required"]["message"] == "Enter a description of the graffiti"
+    )
+    assert body["sla_working_days"] == 10
+    assert body["fee"] == {"type": "none"}
     status, headers, body = call("GET", "/api/v1/services/parking", path_parameters={"service_id": "parking"})
     assert status == 404
     assert headers["Content-Type"] == "application/problem+json"
@@ -59,7 +78,9 @@ def test_a_submission_is_stored_and_announced_without_personal_data(cloud):
     [stored] = cloud.items("REQUESTS_TABLE")
     assert stored["reference"] == body["reference"]
     assert stored["answers"]["location"]["postcode"] == "ME15 6JQ"
-    assert stored["contact"] == {"email": "resident@example.org"}
+    assert stored["contact"] == {"email": "resident@example.org", "preference": "email"}
+    assert stored["status"] == "received"
+    assert body["amount_due_pence"] == 0
     [event] = cloud.published()
     assert event["type"] == "report-submitted"
     assert event["data"] == {"reference": body["reference"], "service_id": "fly-tipping", "channel": "online"}
@@ -134,3 +155,131 @@ def test_a_failed_publish_leaves_nothing_behind(cloud, monkeypatch):
     assert status == 503
     assert "try again" in problem["detail"]
     assert cloud.items("REQUESTS_TABLE") == []
+
+
+# --- every service, through the handler --------------------------------------------------------------------------
+
+SERVICES = sorted(load_catalogue())
+
+
+@pytest.fixture
+def today_is_fixed(monkeypatch):
+    """Date rules ("in the past", "in the future") judged against the examples' fixed today."""
+    monkeypatch.setattr(forms, "today", lambda now=None: ON)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_accepts_a_valid_submission(cloud, today_is_fixed, service):
+    definition = load_catalogue()[service]
+    status, _, body = submit(valid_body(definition), service=service)
+    assert status == 201, body
+    [stored] = cloud.items("REQUESTS_TABLE")
+    expected_status = "awaiting-payment" if definition.charges else "received"
+    assert body["status"] == stored["status"] == expected_status
+    assert stored["history"][0]["status"] == expected_status
+    assert body["amount_due_pence"] == stored["amount_due_pence"]
+    assert (body["amount_due_pence"] > 0) is definition.charges
+    assert "contact" not in stored["answers"]
+    [event] = cloud.published()
+    assert event["data"] == {"reference": body["reference"], "service_id": service, "channel": "online"}
+    assert "resident@example.org" not in json.dumps(event)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_refuses_an_empty_body_naming_every_required_field(cloud, today_is_fixed, service):
+    definition = load_catalogue()[service]
+    status, _, problem = submit({}, service=service)
+    assert status == 422
+    required = [
+        q.id
+        for page in forms.visible_pages(definition, {})
+        for q in forms.visible_questions(definition, page, {})
+        if q.required
+    ]
+    assert [e["field"] for e in problem["errors"]] == required
+    assert cloud.items("REQUESTS_TABLE") == []
+    assert cloud.published() == []
+
+
+EXE = {"upload_id": "upload-0001", "filename": "a.exe", "content_type": "application/x-msdownload", "size_bytes": 10}
+BAD_ANSWERS = [
+    ("bulky-waste", {"item_count": 11}, "item_count", "You can book up to 10 items in one collection"),
+    ("missed-bin", {"bin_type": "purple"}, "bin_type", "Select which bin was missed"),
+    (
+        "missed-bin",
+        {"collection_date": "2026-03-28"},
+        "collection_date",
+        "The collection date must be today or in the past",
+    ),
+    ("garden-waste", {"bins": "4"}, "bins", "Select how many bins you want"),
+    (
+        "foi-request",
+        {"format": "post", "postal_address": None},
+        "postal_address",
+        "Enter the address to post the information",
+    ),
+    ("complaint", {"contact": {"email": "nope"}}, "contact.email", "Enter an email address in the correct format"),
+    ("complaint", {"evidence": EXE}, "evidence", "The selected file must be a PDF, DOCX, DOC, JPG or PNG"),
+]
+
+
+@pytest.mark.parametrize(("service", "answers", "field", "message"), BAD_ANSWERS)
+def test_a_bad_answer_is_a_422_naming_the_field(cloud, today_is_fixed, service, answers, field, message):
+    definition = load_catalogue()[service]
+    status, headers, problem = submit({**valid_body(definition), **answers}, service=service)
+    assert status == 422
+    assert headers["Content-Type"] == "application/problem+json"
+    [error] = problem["errors"]
+    assert error["field"] == field
+    assert error["message"].startswith(message)
+    assert cloud.items("REQUESTS_TABLE") == []
+
+
+@pytest.mark.parametrize(("service", "answers", "pence"), [
+    ("bulky-waste", {"item_count": "3"}, 2500),
+    ("bulky-waste", {"item_count": 5}, 4100),
+    ("bulky-waste", {"item_count": 10}, 8100),
+    ("garden-waste", {"bins": "1"}, 5200),
+    ("garden-waste", {"bins": "2"}, 9200),
+])  # fmt: skip
+def test_a_fee_service_is_awaiting_payment_with_the_amount_computed_by_the_server(
+    cloud, today_is_fixed, service, answers, pence
+):
+    definition = load_catalogue()[service]
+    body = {**valid_body(definition), **answers, "amount_due_pence": 1}
+    status, _, problem = submit(body, service=service)
+    assert status == 422  # a client cannot set the amount
+    assert problem["errors"] == [{"field": "amount_due_pence", "message": "This service does not ask this question."}]
+    del body["amount_due_pence"]
+    status, _, created = submit(body, service=service)
+    assert status == 201
+    assert created["status"] == "awaiting-payment"
+    assert created["amount_due_pence"] == pence
+    [stored] = cloud.items("REQUESTS_TABLE")
+    assert stored["amount_due_pence"] == pence
+
+
+def test_hidden_answers_are_not_stored(cloud, today_is_fixed):
+    definition = load_catalogue()["complaint"]
+    body = {**valid_body(definition), "on_behalf": "no", "their_name": "Someone Else"}
+    status, _, _ = submit(body, service="complaint")
+    assert status == 201
+    [stored] = cloud.items("REQUESTS_TABLE")
+    assert "their_name" not in stored["answers"]
+    assert "Someone Else" not in json.dumps(stored, default=str)
+
+
+def test_a_point_on_the_map_is_stored(cloud):
+    status, _, _ = submit({"description": "Sofa", "location": {"latitude": 51.272, "longitude": 0.523}})
+    assert status == 201
+    [stored] = cloud.items("REQUESTS_TABLE")
+    assert float(stored["answers"]["location"]["latitude"]) == 51.272
+
+
+def test_the_channel_is_checked(cloud):
+    with pytest.raises(BadRequest, match="fax"):
+        catalogue_logic.submit_request("fly-tipping", GOOD, correlation_id="c", channel="fax")
+    created = catalogue_logic.submit_request("fly-tipping", GOOD, correlation_id="c", channel="phone")
+    [event] = cloud.published()
+    assert event["data"]["channel"] == "phone"
+    assert created["status"] == "received"

@@ -1,0 +1,691 @@
+"""The form engine: what a service asks, given the answers so far, and whether the answers are good.
+
+Pure Python over a `ServiceDefinition` (no AWS, no HTTP), shared by every channel: the API validates a whole
+submission with it, the resident web pages walk a journey page by page with it, and both get the same answers,
+the same messages and the same fee.
+
+Answers are keyed by question id. A "raw" answer is what a client sent (JSON from the API, or the fields of an
+HTML form turned into the same shape by `form_to_raw`); a "clean" answer is what is stored:
+
+| type         | raw                                                     | clean                                    |
+| ------------ | ------------------------------------------------------- | ---------------------------------------- |
+| text         | "words"                                                 | "words" (trimmed)                        |
+| textarea     | "words\\nmore"                                          | "words\\nmore" (trimmed, \\n line ends)  |
+| number       | 3 or "3"                                                | 3                                        |
+| date         | "2026-03-27" or {"day": "27", "month": "3", "year": ..} | "2026-03-27"                             |
+| email        | "Name@Example.org "                                     | "Name@example.org"                       |
+| uk-phone     | "07700 900 123"                                         | "+447700900123"                          |
+| uk-postcode  | "me15 6jq"                                              | "ME15 6JQ"                               |
+| address      | {"line1", "line2", "town", "county", "postcode", "uprn"}| the same, blank parts dropped            |
+| location     | {"postcode"?, "latitude"?, "longitude"?, "description"?}| the same, normalised                     |
+| radios       | "option-value"                                          | "option-value"                           |
+| checkboxes   | ["a", "b"] or "a"                                       | ["a", "b"] in the options' order         |
+| yes-no       | "yes" / "no" (or true / false)                          | "yes" / "no"                             |
+| file         | {"upload_id", "filename", "content_type", "size_bytes"} | the same                                 |
+| contact      | {"email"?, "phone"?, "preference"?: email|sms|none}     | the same, normalised; preference filled  |
+
+Errors are `{"field": ..., "message": ...}` in page order. `field` is the question id, or `<id>.<part>` for a part
+of a compound answer (`location.postcode`, `contact.email`, `address.town`); these are also the HTML field names
+`form_to_raw` reads, so an error summary can link straight to its input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from shared.catalogue import (
+    FILE_TYPES,
+    FixedFee,
+    Page,
+    PerItemFee,
+    Question,
+    ServiceDefinition,
+    TableFee,
+    conditions_hold,
+)
+from shared.contact import EMAIL_MESSAGE, PHONE_MESSAGE, Contact, is_uk_mobile, normalise_email, normalise_uk_phone
+from shared.errors import pydantic_errors
+from shared.location import LOCATION_MESSAGE, POSTCODE_MESSAGE, Location, normalise_postcode
+
+LONDON = ZoneInfo("Europe/London")
+
+# Messages for what a definition does not word itself (GOV.UK Design System patterns).
+DEFAULT_MESSAGES = {
+    "number": "Enter a whole number, like 3",
+    "date": "Enter a real date, like 27 3 2026",
+    "email": EMAIL_MESSAGE,
+    "uk-phone": PHONE_MESSAGE,
+    "uk-postcode": POSTCODE_MESSAGE,
+    "options": "Select one of the options",
+    "yes-no": "Select yes or no",
+    "text": "Enter your answer as text",
+    "max_length": "Your answer must be {n} characters or fewer",
+    "file": "Upload the file again",
+    "file_empty": "The selected file is empty",
+}
+ADDRESS_MESSAGES = {
+    "line1": "Enter address line 1, typically the building and street",
+    "town": "Enter town or city",
+    "postcode": "Enter postcode",
+}
+ADDRESS_PART_NAMES = {
+    "line1": "Address line 1",
+    "line2": "Address line 2",
+    "town": "Town or city",
+    "county": "County",
+    "postcode": "Postcode",
+    "uprn": "Property reference",
+}
+ADDRESS_PART_MAX = 100
+CONTACT_MESSAGES = {
+    "preference": "Select how you want us to contact you",
+    "email": "Enter your email address to get updates by email",
+    "phone": "Enter a UK mobile number to get updates by text message",
+    "mobile": "Enter a UK mobile number, like 07700 900 982, to get updates by text message",
+}
+CONTACT_PREFERENCES = ("email", "sms", "none")
+
+# The HTML field names of each compound type's parts: `<question id>.<part>`.
+FORM_PARTS: dict[str, tuple[str, ...]] = {
+    "date": ("day", "month", "year"),
+    "address": ("line1", "line2", "town", "county", "postcode", "uprn"),
+    "location": ("postcode", "latitude", "longitude", "description"),
+    "contact": ("email", "phone", "preference"),
+}
+NOT_PROVIDED = "Not provided"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
+_UPRN = re.compile(r"\d{1,12}")
+_EXTENSION_ALIASES = {"jpeg": "jpg", "heif": "heic"}
+
+
+class FieldError(TypedDict):
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """One page's answers, cleaned (hidden questions left out), and its errors in question order."""
+
+    values: dict[str, Any]
+    errors: list[FieldError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A whole submission: the answers to store (only shown questions), every error, and the fee due."""
+
+    answers: dict[str, Any]
+    errors: list[FieldError]
+    amount_due_pence: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A row of "check your answers": the question, the answer as lines of text, and where to change it."""
+
+    question_id: str
+    label: str
+    lines: tuple[str, ...]
+    page_id: str
+
+    @property
+    def value(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class FeeSummary:
+    amount_pence: int
+    display: str
+    description: str
+
+
+@dataclass
+class _Errors:
+    items: list[FieldError] = field(default_factory=list)
+
+    def add(self, field_name: str, message: str) -> None:
+        self.items.append({"field": field_name, "message": message})
+
+
+# --- journeys --------------------------------------------------------------------------------------------------
+
+
+def today(now: datetime | None = None) -> date:
+    """Today's date in the UK, which is what "in the past" and "in the future" mean to a resident."""
+    return (now or datetime.now(UTC)).astimezone(LONDON).date()
+
+
+def shown_answers(definition: ServiceDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers whose questions are shown, given the answers themselves (hidden ones dropped)."""
+    shown: dict[str, Any] = {}
+    for page in definition.pages:
+        if not conditions_hold(page.show_if, shown):
+            continue
+        for question in page.questions:
+            if question.id in answers and conditions_hold(question.show_if, shown):
+                shown[question.id] = answers[question.id]
+    return shown
+
+
+def visible_pages(definition: ServiceDefinition, answers: Mapping[str, Any]) -> list[Page]:
+    """The pages a resident sees, in order, given the (clean) answers so far."""
+    shown = shown_answers(definition, answers)
+    return [page for page in definition.pages if conditions_hold(page.show_if, shown)]
+
+
+def visible_questions(definition: ServiceDefinition, page: Page, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions of `page` to show, given the answers so far (a page's own earlier answers count too)."""
+    shown = shown_answers(definition, answers)
+    return [question for question in page.questions if conditions_hold(question.show_if, shown)]
+
+
+def next_page(definition: ServiceDefinition, answers: Mapping[str, Any], after: str | None = None) -> Page | None:
+    """The first shown page after page `after` (or the first page); None when the next step is check answers."""
+    start = 0 if after is None else [p.id for p in definition.pages].index(after) + 1
+    visible = {page.id for page in visible_pages(definition, answers)}
+    return next((page for page in definition.pages[start:] if page.id in visible), None)
+
+
+def previous_page(definition: ServiceDefinition, answers: Mapping[str, Any], before: str) -> Page | None:
+    """The shown page before page `before` (for the back link), or None on the first page."""
+    end = [p.id for p in definition.pages].index(before)
+    visible = {page.id for page in visible_pages(definition, answers)}
+    return next((page for page in reversed(definition.pages[:end]) if page.id in visible), None)
+
+
+# --- validation ------------------------------------------------------------------------------------------------
+
+
+def validate_page(
+    definition: ServiceDefinition,
+    page_id: str,
+    raw: Mapping[str, Any],
+    answers: Mapping[str, Any] | None = None,
+    *,
+    on: date | None = None,
+) -> PageResult:
+    """Validate one page's raw answers; `answers` are the clean answers of the other pages (for conditions).
+
+    Keys of `raw` that are not this page's questions are ignored (a web form also posts its CSRF token).
+    Raises KeyError for an unknown page id.
+    """
+    page = definition.page(page_id)
+    context = shown_answers(definition, {k: v for k, v in (answers or {}).items() if k not in _ids(page)})
+    errors = _Errors()
+    values: dict[str, Any] = {}
+    for question in page.questions:
+        if not conditions_hold(question.show_if, {**context, **values}):
+            continue
+        value = clean_answer(question, raw.get(question.id), errors, on=on or today())
+        if value is not None:
+            values[question.id] = value
+    return PageResult(values=values, errors=errors.items)
+
+
+def validate_submission(
+    definition: ServiceDefinition, body: Mapping[str, Any], *, on: date | None = None
+) -> Submission:
+    """Validate every shown question of a whole submission and compute the fee.
+
+    Answers to questions that the other answers hide are dropped, not stored; keys that are no question of the
+    service are errors (a client would otherwise lose data silently).
+    """
+    errors = _Errors()
+    for key in body:
+        if not _is_question(definition, key):
+            errors.add(str(key), "This service does not ask this question.")
+    answers: dict[str, Any] = {}
+    day = on or today()
+    for page in definition.pages:
+        if not conditions_hold(page.show_if, answers):
+            continue
+        for question in page.questions:
+            if not conditions_hold(question.show_if, answers):
+                continue
+            value = clean_answer(question, body.get(question.id), errors, on=day)
+            if value is not None:
+                answers[question.id] = value
+    amount = 0 if errors.items else compute_fee(definition, answers)
+    return Submission(answers=answers, errors=errors.items, amount_due_pence=amount)
+
+
+def clean_answer(question: Question, value: Any, errors: _Errors | None = None, *, on: date | None = None) -> Any:
+    """One question's clean answer, or None when it is blank or wrong (the reason is added to `errors`)."""
+    errors = errors if errors is not None else _Errors()
+    if _is_blank(value):
+        if question.validation.required:
+            errors.add(question.id, question.validation.required.message)
+        return None
+    return _CLEANERS[question.type](question, value, errors, on or today())
+
+
+def _ids(page: Page) -> set[str]:
+    return {q.id for q in page.questions}
+
+
+def _is_question(definition: ServiceDefinition, key: object) -> bool:
+    return any(q.id == key for _, q in definition.questions())
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple):
+        return all(_is_blank(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_blank(v) for v in value.values())
+    return False
+
+
+def _message(question: Question, rule: str, default: str) -> str:
+    configured = question.validation.rules().get(rule)
+    return configured.message if configured else default
+
+
+def _text(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
+    if not isinstance(value, str):
+        errors.add(question.id, DEFAULT_MESSAGES["text"])
+        return None
+    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if question.type == "text":
+        text = " ".join(text.split())  # one line: a pasted newline becomes a space
+    v = question.validation
+    if v.min_length and len(text) < v.min_length.value:
+        errors.add(question.id, v.min_length.message)
+    elif len(text) > question.max_length:
+        errors.add(
+            question.id, _message(question, "max_length", DEFAULT_MESSAGES["max_length"].format(n=question.max_length))
+        )
+    elif v.pattern and not re.fullmatch(v.pattern.value, text):
+        errors.add(question.id, v.pattern.message)
+    else:
+        return text
+    return None
+
+
+def _number(question: Question, value: Any, errors: _Errors, on: date) -> int | None:
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(compact := value.strip().replace(",", "")):
+        number = int(compact)
+    v = question.validation
+    if number is None:
+        errors.add(question.id, _message(question, "format", DEFAULT_MESSAGES["number"]))
+    elif v.min and number < v.min.value:
+        errors.add(question.id, v.min.message)
+    elif v.max and number > v.max.value:
+        errors.add(question.id, v.max.message)
+    else:
+        return number
+    return None
+
+
+def _parse_date(value: Any) -> date | None:
+    try:
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            return date.fromisoformat(value.strip())
+        if isinstance(value, dict) and set(value) <= {"day", "month", "year"}:
+            parts = [str(value.get(name, "")).strip() for name in ("year", "month", "day")]
+            if all(part.isdigit() for part in parts) and len(parts[0]) == 4:
+                return date(*(int(part) for part in parts))
+    except ValueError:
+        return None
+    return None
+
+
+def _date(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
+    day = _parse_date(value)
+    v = question.validation
+    if day is None:
+        errors.add(question.id, _message(question, "format", DEFAULT_MESSAGES["date"]))
+    elif v.past and (day > on or (day == on and not v.past.allow_today)):
+        errors.add(question.id, v.past.message)
+    elif v.future and (day < on or (day == on and not v.future.allow_today)):
+        errors.add(question.id, v.future.message)
+    else:
+        return day.isoformat()
+    return None
+
+
+def _normalised(normalise: Callable[[str], str | None]) -> Callable[[Question, Any, _Errors, date], str | None]:
+    def clean(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
+        result = normalise(value) if isinstance(value, str) else None
+        if result is None:
+            errors.add(question.id, _message(question, "format", DEFAULT_MESSAGES[question.type]))
+        return result
+
+    return clean
+
+
+def _address(question: Question, value: Any, errors: _Errors, on: date) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        errors.add(question.id, ADDRESS_MESSAGES["line1"])
+        return None
+    before = len(errors.items)
+    for key in value:
+        if key not in ADDRESS_PART_NAMES:
+            errors.add(f"{question.id}.{key}", "An address has no such part.")
+    address: dict[str, str] = {}
+    for part in ADDRESS_PART_NAMES:
+        problem, text = _address_part(part, value.get(part))
+        if problem:
+            errors.add(f"{question.id}.{part}", problem)
+        elif text:
+            address[part] = text
+    return address if len(errors.items) == before else None
+
+
+def _address_part(part: str, raw: Any) -> tuple[str | None, str]:
+    """(the problem with one part of an address, or None; the part cleaned)."""
+    name = ADDRESS_PART_NAMES[part]
+    if raw is not None and not isinstance(raw, str):
+        return f"Enter {name.lower()} as text", ""
+    text = " ".join((raw or "").split())
+    if not text:
+        return ADDRESS_MESSAGES.get(part), ""
+    if len(text) > ADDRESS_PART_MAX:
+        return f"{name} must be {ADDRESS_PART_MAX} characters or fewer", ""
+    if part == "postcode":
+        postcode = normalise_postcode(text)
+        return (None, postcode) if postcode else (POSTCODE_MESSAGE, "")
+    if part == "uprn" and not _UPRN.fullmatch(text):
+        return "Select your address again", ""
+    return None, text
+
+
+def _model(model: type[BaseModel], type_message: str) -> Callable[[Question, Any, _Errors, date], Any]:
+    def clean(question: Question, value: Any, errors: _Errors, on: date) -> Any:
+        if not isinstance(value, dict):
+            errors.add(question.id, type_message)
+            return None
+        try:
+            return model.model_validate(value).model_dump(exclude_none=True)
+        except ValidationError as error:
+            errors.items.extend(pydantic_errors(error, prefix=f"{question.id}."))  # type: ignore[arg-type]
+            return None
+
+    return clean
+
+
+def _radios(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
+    if isinstance(value, str) and value.strip() in question.option_values():
+        return value.strip()
+    errors.add(question.id, _message(question, "options", DEFAULT_MESSAGES["options"]))
+    return None
+
+
+def _checkboxes(question: Question, value: Any, errors: _Errors, on: date) -> list[str] | None:
+    chosen = [value] if isinstance(value, str) else value
+    allowed = question.option_values()
+    if not isinstance(chosen, list | tuple) or not all(isinstance(c, str) and c in allowed for c in chosen if c):
+        errors.add(question.id, _message(question, "options", DEFAULT_MESSAGES["options"]))
+        return None
+    selected = [option for option in allowed if option in chosen]
+    limit = question.validation.max_selected
+    if limit and len(selected) > limit.value:
+        errors.add(question.id, limit.message)
+        return None
+    return selected
+
+
+def _yes_no(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and value.strip().lower() in ("yes", "no"):
+        return value.strip().lower()
+    errors.add(question.id, _message(question, "options", DEFAULT_MESSAGES["yes-no"]))
+    return None
+
+
+def file_type_message(question: Question) -> str:
+    names = [ext.upper() for ext in question.accept or ()]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"The selected file must be a {listed}"
+
+
+def file_size_message(question: Question) -> str:
+    size = question.max_bytes
+    shown = f"{size // (1024 * 1024)}MB" if size % (1024 * 1024) == 0 else f"{-(-size // 1024)}KB"
+    return f"The selected file must be smaller than {shown}"
+
+
+def _file(question: Question, value: Any, errors: _Errors, on: date) -> dict[str, Any] | None:
+    if not (
+        isinstance(value, dict)
+        and set(value) == {"upload_id", "filename", "content_type", "size_bytes"}
+        and isinstance(value["upload_id"], str)
+        and _UPLOAD_ID.fullmatch(value["upload_id"])
+        and isinstance(value["filename"], str)
+        and 0 < len(value["filename"]) <= 255
+        and isinstance(value["content_type"], str)
+        and isinstance(value["size_bytes"], int)
+    ):
+        errors.add(question.id, DEFAULT_MESSAGES["file"])
+        return None
+    extension = value["filename"].rsplit(".", 1)[-1].lower() if "." in value["filename"] else ""
+    extension = _EXTENSION_ALIASES.get(extension, extension)
+    accepted = question.accept or ()
+    mime_types = {mime for ext in accepted for mime in FILE_TYPES[ext]}
+    if extension not in accepted or value["content_type"].lower() not in mime_types:
+        errors.add(question.id, file_type_message(question))
+    elif value["size_bytes"] <= 0:
+        errors.add(question.id, DEFAULT_MESSAGES["file_empty"])
+    elif value["size_bytes"] > question.max_bytes:
+        errors.add(question.id, file_size_message(question))
+    else:
+        return {**value, "content_type": value["content_type"].lower()}
+    return None
+
+
+def _contact(question: Question, value: Any, errors: _Errors, on: date) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        errors.add(question.id, _message(question, "required", CONTACT_MESSAGES["email"]))
+        return None
+    details = {k: v for k, v in value.items() if k != "preference"}
+    preference = value.get("preference")
+    before = len(errors.items)
+    contact: dict[str, str] = _model(Contact, "")(question, details, errors, on) or {}
+    if preference is None or preference == "":
+        phone = contact.get("phone")
+        preference = "email" if "email" in contact else "sms" if phone and is_uk_mobile(phone) else "none"
+    elif preference not in CONTACT_PREFERENCES:
+        errors.add(f"{question.id}.preference", CONTACT_MESSAGES["preference"])
+    if preference == "email" and "email" not in contact and not _failed(errors, before, f"{question.id}.email"):
+        errors.add(f"{question.id}.email", CONTACT_MESSAGES["email"])
+    if preference == "sms" and not _failed(errors, before, f"{question.id}.phone"):
+        if "phone" not in contact:
+            errors.add(f"{question.id}.phone", CONTACT_MESSAGES["phone"])
+        elif not is_uk_mobile(contact["phone"]):
+            errors.add(f"{question.id}.phone", CONTACT_MESSAGES["mobile"])
+    if len(errors.items) > before:
+        return None
+    if question.validation.required and not ({"email", "phone"} & set(contact)):
+        errors.add(question.id, question.validation.required.message)
+        return None
+    return {**contact, "preference": str(preference)}
+
+
+def _failed(errors: _Errors, since: int, field_name: str) -> bool:
+    return any(e["field"] == field_name for e in errors.items[since:])
+
+
+_Cleaner = Callable[[Question, Any, _Errors, date], Any]
+_CLEANERS: dict[str, _Cleaner] = {
+    "text": _text,
+    "textarea": _text,
+    "number": _number,
+    "date": _date,
+    "email": _normalised(normalise_email),
+    "uk-phone": _normalised(normalise_uk_phone),
+    "uk-postcode": _normalised(normalise_postcode),
+    "address": _address,
+    "location": _model(Location, LOCATION_MESSAGE),
+    "radios": _radios,
+    "checkboxes": _checkboxes,
+    "yes-no": _yes_no,
+    "file": _file,
+    "contact": _contact,
+}
+
+
+# --- fees ------------------------------------------------------------------------------------------------------
+
+
+def compute_fee(definition: ServiceDefinition, answers: Mapping[str, Any]) -> int:
+    """The fee in pence for these (clean, valid) answers; 0 for a free service.
+
+    Raises ValueError if the question the fee depends on is unanswered (validate the answers first).
+    """
+    fee = definition.fee
+    if isinstance(fee, FixedFee):
+        return fee.amount_pence
+    if not isinstance(fee, PerItemFee | TableFee):
+        return 0
+    answer = answers.get(fee.question)
+    if answer is None:
+        raise ValueError(f"The fee depends on {fee.question!r}, which is not answered.")
+    if isinstance(fee, TableFee):
+        return fee.amounts[str(answer)]
+    count = len(answer) if isinstance(answer, list) else int(answer)
+    if count <= 0:
+        return 0
+    amount = fee.base_pence + max(0, count - fee.included_items) * fee.each_extra_pence
+    return min(amount, fee.max_pence) if fee.max_pence else amount
+
+
+def format_pence(pence: int) -> str:
+    """Money as GOV.UK writes it: £25, £25.50, £1,250."""
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
+
+
+def fee_summary(definition: ServiceDefinition, answers: Mapping[str, Any]) -> FeeSummary | None:
+    """The fee to show on check your answers, or None for a free service."""
+    fee = definition.fee
+    if not isinstance(fee, FixedFee | PerItemFee | TableFee):
+        return None
+    amount = compute_fee(definition, answers)
+    return FeeSummary(amount_pence=amount, display=format_pence(amount), description=fee.description)
+
+
+# --- check your answers ----------------------------------------------------------------------------------------
+
+
+def check_your_answers(definition: ServiceDefinition, answers: Mapping[str, Any]) -> list[AnswerRow]:
+    """A row for each shown question, in page order: label, the answer as text, and the page to change it on."""
+    shown = shown_answers(definition, answers)
+    rows = []
+    for page in visible_pages(definition, shown):
+        for question in page.questions:
+            if conditions_hold(question.show_if, shown):
+                lines = display_answer(question, shown.get(question.id))
+                rows.append(AnswerRow(question_id=question.id, label=question.label, lines=lines, page_id=page.id))
+    return rows
+
+
+def display_answer(question: Question, value: Any) -> tuple[str, ...]:
+    """A clean answer as the lines of text a resident reads (not escaped: templates escape)."""
+    if _is_blank(value):
+        return (NOT_PROVIDED,)
+    lines: tuple[str, ...]
+    match question.type:
+        case "radios" | "yes-no":
+            lines = (question.option_label(value),)
+        case "checkboxes":
+            lines = tuple(question.option_label(v) for v in value)
+        case "date":
+            day = date.fromisoformat(value)
+            lines = (f"{day.day} {day:%B %Y}",)
+        case "uk-phone":
+            lines = (display_phone(value),)
+        case "address":
+            lines = tuple(value[p] for p in ("line1", "line2", "town", "county", "postcode") if value.get(p))
+        case "location":
+            lines = _location_lines(value)
+        case "file":
+            lines = (value["filename"],)
+        case "contact":
+            lines = _contact_lines(value)
+        case _:
+            lines = tuple(str(value).split("\n"))
+    return lines
+
+
+def display_phone(e164: str) -> str:
+    """+447700900123 -> 07700 900123; other forms as they are."""
+    if not e164.startswith("+44"):
+        return e164
+    national = "0" + e164[3:]
+    return f"{national[:5]} {national[5:]}" if len(national) == 11 else national
+
+
+def _location_lines(value: Mapping[str, Any]) -> tuple[str, ...]:
+    lines = [value["postcode"]] if value.get("postcode") else []
+    if value.get("latitude") is not None and value.get("longitude") is not None:
+        lines.append(f"Point on the map: {float(value['latitude']):.5f}, {float(value['longitude']):.5f}")
+    if value.get("description"):
+        lines.append(value["description"])
+    return tuple(lines)
+
+
+def _contact_lines(value: Mapping[str, Any]) -> tuple[str, ...]:
+    lines = [value["email"]] if value.get("email") else []
+    if value.get("phone"):
+        lines.append(display_phone(value["phone"]))
+    lines.append(
+        {"email": "Updates by email", "sms": "Updates by text message"}.get(value.get("preference", ""), "No updates")
+    )
+    return tuple(lines)
+
+
+# --- HTML forms ------------------------------------------------------------------------------------------------
+
+
+def form_to_raw(page: Page, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The raw answers of one page from a posted HTML form (as `urllib.parse.parse_qs` gives it).
+
+    Field names: `<id>` for simple questions and each checkbox, `<id>.<part>` for the parts in FORM_PARTS.
+    File questions are left out: the web sets their answer from the upload it stored.
+    """
+    raw: dict[str, Any] = {}
+    for question in page.questions:
+        if question.type == "file":
+            continue
+        if question.type in FORM_PARTS:
+            raw[question.id] = {part: _first(form, f"{question.id}.{part}") for part in FORM_PARTS[question.type]}
+            if question.type != "address":
+                raw[question.id] = {k: v for k, v in raw[question.id].items() if v != ""}
+        elif question.type == "checkboxes":
+            raw[question.id] = [v for v in form.get(question.id, ()) if v]
+        else:
+            raw[question.id] = _first(form, question.id)
+    return raw
+
+
+def _first(form: Mapping[str, Sequence[str]], name: str) -> str:
+    values = form.get(name) or ("",)
+    return values[0]
