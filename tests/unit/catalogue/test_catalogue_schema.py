@@ -105,3 +105,12 @@ def test_same_question_types_rules_and_file_limits():
 def test_same_id_patterns():
     assert SCHEMA["properties"]["id"]["pattern"] == DEFS["page"]["properties"]["id"]["pattern"] == c._SLUG
     assert DEFS["id"]["pattern"] == c._ID
+
+
+def test_the_documented_example_is_a_valid_definition():
+    docs = (SCHEMA_PATH.parents[1] / "docs" / "services.md").read_text()
+    example = docs.split("## A whole example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert example.startswith("# yaml-language-server: $schema=../schemas/service.schema.json")
+    data = yaml.safe_load(example)
+    assert [e.message for e in VALIDATOR.iter_errors(data)] == []
+    assert c.definition_errors(data) == []
