@@ -8,15 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalogue import logic
@@ -26,13 +17,6 @@ from shared.observability import correlation_id_from_http, logger, metrics, trac
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60  # a resident retrying the same submission within a day gets one request
-
-# The key is the service and the caller's Idempotency-Key; the same key with other answers is refused.
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[service_id, key]",
-    payload_validation_jmespath="answers",
-    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
-)
 
 app = make_resolver()
 
@@ -49,15 +33,29 @@ def get_service(service_id: str) -> dict[str, Any]:
 
 @cache
 def _idempotent_submit() -> Any:
-    """Built on first use so that the table name is read from the function's environment, not at import."""
+    """Built on first use: the table name comes from the function's environment, and Powertools idempotency
+    imports boto3 (about 100 ms), which only submissions that carry an Idempotency-Key need."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    # The key is the service and the caller's Idempotency-Key; the same key with other answers is refused.
+    config = IdempotencyConfig(
+        event_key_jmespath="[service_id, key]",
+        payload_validation_jmespath="answers",
+        expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+    )
     persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 
-    @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=IDEMPOTENCY)
+    @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
     def submit(submission: dict[str, Any]) -> dict[str, Any]:
         return logic.submit_request(
             submission["service_id"], submission["answers"], correlation_id=submission["correlation_id"]
         )
 
+    submit.config = config
     return submit
 
 
@@ -71,9 +69,16 @@ def submit_request(service_id: str) -> Response[str]:
     else:
         if not 8 <= len(key) <= 128:
             raise BadRequest("The Idempotency-Key header must be 8 to 128 characters long.")
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
+
         submission = {"service_id": service_id, "key": key, "answers": body, "correlation_id": correlation_id}
+        submit = _idempotent_submit()
+        submit.config.register_lambda_context(app.lambda_context)
         try:
-            created = _idempotent_submit()(submission=submission)
+            created = submit(submission=submission)
         except IdempotencyValidationError as error:
             raise ValidationFailed("This Idempotency-Key was already used for a different request.") from error
         except IdempotencyAlreadyInProgressError as error:
@@ -89,5 +94,4 @@ def submit_request(service_id: str) -> Response[str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(correlation_id_from_http(event))
-    IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)
