@@ -1,11 +1,17 @@
-"""Events: one encrypted SNS topic; an SQS queue (with a dead-letter queue) per consumer, filtered by event type."""
+"""Events: one SNS topic; an SQS queue (with a dead-letter queue) per consumer, filtered by event type.
+
+Events carry identifiers only (reference, service, status, team, dates), never personal data: the contract in
+shared/events.py and the tests hold to that. So the queues use SQS-managed encryption (SSE-SQS, no key to pay for
+and no KMS request per message) and the topic, which holds a message only until it is delivered, has no KMS key.
+A customer-managed key here would cost $2 a month plus about a third of the per-submission cost target in KMS
+requests (docs/cost-model.md) and protect nothing that is not already protected in the tables.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_kms as kms
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -13,6 +19,7 @@ from constructs import Construct
 
 from shared.events import CONSUMERS
 from stacks.config import EnvironmentConfig
+from stacks.constructs.nag import suppress
 
 MAX_RECEIVES = 5  # deliveries before a message is parked on the dead-letter queue
 DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to look at and redrive a poison message
@@ -21,12 +28,12 @@ DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to look at and redriv
 class EventsStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        # The keys live here, not in the foundation stack: SNS-to-SQS delivery adds a statement naming the topic
-        # to the queues' key policy. The topic has a key of its own so that statement makes no cycle either.
-        topic_key = self._key(config, "TopicKey", "encrypts the events topic")
-        key = self._key(config, "QueueKey", "encrypts the consumer queues and their dead-letter queues")
-        self.topic = sns.Topic(
-            self, "Events", display_name=f"Borough {config.name} events", master_key=topic_key, enforce_ssl=True
+        self.topic = sns.Topic(self, "Events", display_name=f"Borough {config.name} events", enforce_ssl=True)
+        suppress(
+            self.topic.node.default_child,
+            "AwsSolutions-SNS2",
+            "Events carry identifiers only, never personal data (shared/events.py contract, tested); SNS keeps a "
+            "message only until delivery; a KMS key would add a KMS request per publish (docs/cost-model.md).",
         )
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
@@ -35,16 +42,14 @@ class EventsStack(Stack):
             dlq = sqs.Queue(
                 self,
                 f"{name}DeadLetters",
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=key,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
                 retention_period=DLQ_RETENTION,
                 enforce_ssl=True,
             )
             queue = sqs.Queue(
                 self,
                 f"{name}Queue",
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=key,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
                 visibility_timeout=Duration.seconds(60),  # six times the consumers' 10 s timeout
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVES),
                 enforce_ssl=True,
@@ -60,12 +65,3 @@ class EventsStack(Stack):
             )
             self.queues[consumer] = queue
             self.dead_letter_queues[consumer] = dlq
-
-    def _key(self, config: EnvironmentConfig, construct_id: str, purpose: str) -> kms.Key:
-        return kms.Key(
-            self,
-            construct_id,
-            description=f"Borough {config.name}: {purpose}",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY,
-        )
