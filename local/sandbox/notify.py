@@ -571,6 +571,7 @@ def serve(sandbox: NotifySandbox | None = None, *, host: str = "127.0.0.1", port
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
