@@ -20,21 +20,30 @@ class DataStack(Stack):
         self._config = config
         self._key = key
         # Residents' requests (all channels): keyed by the public reference; `expires_at` applies retention.
-        self.requests = self._table("Requests", partition_key="reference", ttl="expires_at")
-        # Powertools idempotency records (Idempotency-Key on submissions, event ids on consumers).
-        self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration")
+        self.requests = self._table("Requests", partition_key="reference", ttl="expires_at", personal_data=True)
+        # Powertools idempotency records (Idempotency-Key on submissions, event ids on consumers): hashed keys and
+        # the first response (reference, status), no personal data.
+        self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration", personal_data=False)
         # Every message sent or to be sent to a resident, with its delivery status.
-        self.notifications = self._table("Notifications", partition_key="message_id", ttl="expires_at")
+        self.notifications = self._table(
+            "Notifications", partition_key="message_id", ttl="expires_at", personal_data=True
+        )
 
-    def _table(self, name: str, *, partition_key: str, ttl: str) -> dynamodb.Table:
+    def _table(self, name: str, *, partition_key: str, ttl: str, personal_data: bool) -> dynamodb.Table:
+        """A table; personal data is encrypted with the council's own key (revocable, audited in CloudTrail),
+        anything else with DynamoDB's own key, which costs no KMS request per read or write."""
         protect = self._config.deletion_protection
+        encryption = (
+            {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": self._key}
+            if personal_data
+            else {"encryption": dynamodb.TableEncryption.DEFAULT}
+        )
         return dynamodb.Table(
             self,
             name,
             partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self._key,
+            **encryption,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

@@ -1,4 +1,4 @@
-"""State: every table on demand, recoverable, encrypted with a customer-managed key, expiring by TTL."""
+"""State: every table on demand, recoverable, expiring by TTL; personal data under a customer-managed key."""
 
 from __future__ import annotations
 
@@ -8,20 +8,38 @@ from aws_cdk.assertions import Match
 pytestmark = pytest.mark.infra
 
 
+# Tables that hold no personal data, by partition key: encrypted with DynamoDB's own key (no KMS request cost).
+# Every other table holds personal data and must use the council's customer-managed key.
+NO_PERSONAL_DATA = {"id"}  # Powertools idempotency records: hashed keys and first responses
+
+
+def _partition_key(table):
+    return next(k["AttributeName"] for k in table.props["KeySchema"] if k["KeyType"] == "HASH")
+
+
+def test_the_idempotency_table_uses_dynamodbs_own_key(synth):
+    tables = [t for t in synth.resources("AWS::DynamoDB::Table") if _partition_key(t) in NO_PERSONAL_DATA]
+    assert tables
+    for table in tables:
+        assert table.props.get("SSESpecification", {}).get("SSEEnabled") in (None, False), table.id
+
+
 def test_every_table_is_on_demand_with_pitr_cmk_and_ttl(synth):
     for table in synth.resources("AWS::DynamoDB::Table"):
         props = table.props
         assert props.get("BillingMode") == "PAY_PER_REQUEST", table.id
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, table.id
+        ttl = props["TimeToLiveSpecification"]
+        assert ttl["Enabled"] is True, table.id
+        assert ttl["AttributeName"], table.id
+        if _partition_key(table) in NO_PERSONAL_DATA:
+            continue
         sse = props["SSESpecification"]
         assert sse["SSEEnabled"] is True, table.id
         assert sse["SSEType"] == "KMS", table.id
         key = synth.refers_to(table.stack, sse.get("KMSMasterKeyId"))
         assert key is not None, table.id
         assert synth.get(key).body["Type"] == "AWS::KMS::Key", table.id
-        ttl = props["TimeToLiveSpecification"]
-        assert ttl["Enabled"] is True, table.id
-        assert ttl["AttributeName"], table.id
 
 
 def test_tables_are_protected_and_retained_in_prod(prod):

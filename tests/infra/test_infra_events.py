@@ -1,4 +1,4 @@
-"""Events: topic and queues encrypted at rest as their content needs, a dead-letter queue behind every consumer queue, filtered subscriptions."""
+"""Events: queues encrypted at rest, a dead-letter queue behind every consumer queue, filtered subscriptions."""
 
 from __future__ import annotations
 
