@@ -17,6 +17,10 @@ class EventType(StrEnum):
     REPORT_SUBMITTED = "report-submitted"
     REQUEST_ACKNOWLEDGED = "request-acknowledged"
     STATUS_CHANGED = "status-changed"
+    # Save and return (the web): data {draft_id, service_id, expires_at}; the resident's email stays in the draft.
+    DRAFT_SAVED = "draft-saved"
+    # A saved draft expires soon (7 days, then 1 day): data {draft_id, service_id, expires_at, days_left}.
+    DRAFT_EXPIRING = "draft-expiring"
     # Sent by the notifications service straight to its own queue (never on the topic): they carry only ids.
     REMINDER_CONFIRM = "reminder-confirm"
     REMINDER_DUE = "reminder-due"

@@ -1,0 +1,124 @@
+"""The web submits and looks up requests through the same API as every other channel.
+
+In AWS (and the local cloud) the web function invokes the catalogue and cases functions directly with the
+API Gateway payload 2.0 event that `POST /api/v1/services/{id}/requests` and `GET /api/v1/requests/{ref}` would
+produce, so the API's validation, idempotency and events apply unchanged. Unit tests use a fake with this shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Api(Protocol):
+    def submit(
+        self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str
+    ) -> ApiResult: ...
+
+    def track(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
+
+def api_event(
+    method: str,
+    route_key: str,
+    path: str,
+    *,
+    path_parameters: dict[str, str],
+    headers: dict[str, str],
+    body: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event for one route."""
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "pathParameters": path_parameters,
+        "requestContext": {
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "web",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+class LambdaApi:
+    """Invokes the API's functions (`CATALOGUE_FUNCTION`, `CASES_FUNCTION`) synchronously."""
+
+    def __init__(self, catalogue_function: str | None = None, cases_function: str | None = None) -> None:
+        self._catalogue = catalogue_function or os.environ["CATALOGUE_FUNCTION"]
+        self._cases = cases_function or os.environ["CASES_FUNCTION"]
+
+    def submit(
+        self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str
+    ) -> ApiResult:
+        path = f"/api/v1/services/{quote(service_id, safe='')}/requests"
+        event = api_event(
+            "POST",
+            "POST /api/v1/services/{service_id}/requests",
+            path,
+            path_parameters={"service_id": service_id},
+            headers={
+                "content-type": "application/json",
+                "idempotency-key": idempotency_key,
+                "x-correlation-id": correlation_id,
+                "x-borough-channel": "web",
+            },
+            body=json.dumps(answers),
+        )
+        return self._invoke(self._catalogue, event)
+
+    def track(self, reference: str, *, correlation_id: str) -> ApiResult:
+        event = api_event(
+            "GET",
+            "GET /api/v1/requests/{reference}",
+            f"/api/v1/requests/{quote(reference, safe='')}",
+            path_parameters={"reference": reference},
+            headers={"x-correlation-id": correlation_id},
+        )
+        return self._invoke(self._cases, event)
+
+    @staticmethod
+    def _invoke(function: str, event: dict[str, Any]) -> ApiResult:
+        from shared import aws
+
+        response = aws.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read() or b"{}")
+        if response.get("FunctionError") or "statusCode" not in payload:
+            return ApiResult(status=502, body={"detail": str(payload.get("errorMessage", "No response"))})
+        raw = payload.get("body") or "{}"
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"detail": raw}
+        return ApiResult(status=int(payload["statusCode"]), body=body if isinstance(body, dict) else {})

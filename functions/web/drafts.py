@@ -1,0 +1,166 @@
+"""Drafts: a resident's answers between pages, kept server-side (DynamoDB, TTL 28 days after the last save).
+
+A draft is keyed by a random id that only the resident's cookie (and a save-and-return link) holds. Answers are
+stored as one JSON string, so values keep their types (DynamoDB would turn numbers into Decimals).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from web.security import DRAFT_LIFETIME_SECONDS
+
+REMINDER_DAYS = (7, 1)  # days before expiry that a saved draft's owner is reminded
+
+
+@dataclass
+class Draft:
+    id: str
+    service_id: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    completed: list[str] = field(default_factory=list)  # page ids answered and validated
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # question id -> upload waiting for its scan
+    expires_at: int = 0  # epoch seconds
+    reference: str | None = None  # set once submitted
+    amount_due_pence: int = 0
+    email: str | None = None  # for save and return only; never put in an event
+    return_path: str | None = None  # the link a save-and-return email sends
+    return_token_hash: str | None = None
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at <= (now or time.time())
+
+    @property
+    def submitted(self) -> bool:
+        return self.reference is not None
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": self.id,
+            "service_id": self.service_id,
+            "answers": json.dumps(self.answers, separators=(",", ":")),
+            "completed": json.dumps(self.completed),
+            "uploads": json.dumps(self.uploads, separators=(",", ":")),
+            "expires_at": self.expires_at,
+            "amount_due_pence": self.amount_due_pence,
+        }
+        for name in ("reference", "email", "return_path", "return_token_hash"):
+            if getattr(self, name) is not None:
+                item[name] = getattr(self, name)
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Draft:
+        return cls(
+            id=str(item["id"]),
+            service_id=str(item["service_id"]),
+            answers=json.loads(item.get("answers") or "{}"),
+            completed=json.loads(item.get("completed") or "[]"),
+            uploads=json.loads(item.get("uploads") or "{}"),
+            expires_at=int(item.get("expires_at", 0)),
+            reference=item.get("reference"),
+            amount_due_pence=int(item.get("amount_due_pence", 0)),
+            email=item.get("email"),
+            return_path=item.get("return_path"),
+            return_token_hash=item.get("return_token_hash"),
+        )
+
+    def touch(self, now: float | None = None) -> None:
+        self.expires_at = int((now or time.time()) + DRAFT_LIFETIME_SECONDS)
+
+    def expiry_date(self) -> str:
+        day = datetime.fromtimestamp(self.expires_at, UTC)
+        return f"{day.day} {day:%B %Y}"
+
+
+def reminder_items(draft: Draft) -> list[dict[str, Any]]:
+    """Two small items a daily schedule finds by date (a sparse index): 7 days and 1 day before expiry."""
+    expires = datetime.fromtimestamp(draft.expires_at, UTC)
+    return [
+        {
+            "id": f"{draft.id}#remind-{days}",
+            "draft_id": draft.id,
+            "service_id": draft.service_id,
+            "remind_on": (expires - timedelta(days=days)).date().isoformat(),
+            "days_left": days,
+            "draft_expires_at": draft.expires_at,
+            "expires_at": draft.expires_at,
+        }
+        for days in REMINDER_DAYS
+    ]
+
+
+class DraftStore(Protocol):
+    def get(self, draft_id: str) -> Draft | None: ...
+    def put(self, draft: Draft) -> None: ...
+    def delete(self, draft_id: str) -> None: ...
+    def put_reminders(self, draft: Draft) -> None: ...
+    def reminders_due(self, day: str) -> list[dict[str, Any]]: ...
+
+
+class DynamoDraftStore:
+    """Drafts in the Drafts table (`DRAFTS_TABLE`); reminders through its `ByReminderDay` index."""
+
+    INDEX = "ByReminderDay"
+
+    def __init__(self, table_name: str | None = None) -> None:
+        from shared import aws
+
+        self._table = aws.table(table_name or os.environ["DRAFTS_TABLE"])
+
+    def get(self, draft_id: str) -> Draft | None:
+        item = self._table.get_item(Key={"id": draft_id}, ConsistentRead=True).get("Item")
+        if item is None or "answers" not in item:
+            return None
+        return Draft.from_item(item)
+
+    def put(self, draft: Draft) -> None:
+        self._table.put_item(Item=draft.to_item())
+
+    def delete(self, draft_id: str) -> None:
+        self._table.delete_item(Key={"id": draft_id})
+
+    def put_reminders(self, draft: Draft) -> None:
+        for item in reminder_items(draft):
+            self._table.put_item(Item=item)
+
+    def reminders_due(self, day: str) -> list[dict[str, Any]]:
+        from boto3.dynamodb.conditions import Key
+
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"IndexName": self.INDEX, "KeyConditionExpression": Key("remind_on").eq(day)}
+        while True:
+            page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class MemoryDraftStore:
+    """The same behaviour in memory (unit tests and benchmarks)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def get(self, draft_id: str) -> Draft | None:
+        item = self.items.get(draft_id)
+        return Draft.from_item(json.loads(json.dumps(item))) if item and "answers" in item else None
+
+    def put(self, draft: Draft) -> None:
+        self.items[draft.id] = draft.to_item()
+
+    def delete(self, draft_id: str) -> None:
+        self.items.pop(draft_id, None)
+
+    def put_reminders(self, draft: Draft) -> None:
+        for item in reminder_items(draft):
+            self.items[item["id"]] = item
+
+    def reminders_due(self, day: str) -> list[dict[str, Any]]:
+        return [item for item in self.items.values() if item.get("remind_on") == day]

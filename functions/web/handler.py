@@ -1,0 +1,49 @@
+"""Resident web pages (HTML). Thin: parse the payload 2.0 event, let `pages.Web` serve it, shape the result."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.observability import correlation_id_from_http, logger, metrics, tracer
+from shared.publisher import publish
+from web.api import LambdaApi
+from web.drafts import DynamoDraftStore
+from web.http import FormTooLarge, Reply, parse_event
+from web.pages import Ports, Web
+from web.uploads import S3Uploads
+
+
+@cache
+def web() -> Web:
+    """Built on first use, from the function's environment (not at import: cold start and tests)."""
+    ports = Ports(
+        drafts=DynamoDraftStore(),
+        api=LambdaApi(),
+        uploads=S3Uploads() if os.environ.get("QUARANTINE_BUCKET") else None,
+        publish=publish,
+    )
+    return Web(ports, council=os.environ.get("BOROUGH_COUNCIL_NAME", "Your council"))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlation_id = correlation_id_from_http(event)
+    logger.set_correlation_id(correlation_id)
+    try:
+        request = parse_event(event, correlation_id)
+    except FormTooLarge:
+        return Reply(status=413, body="The form is too large.", content_type="text/plain; charset=utf-8").to_result()
+    reply = web().handle(request)
+    metrics.add_metric(name="WebPages", unit=MetricUnit.Count, value=1)
+    if reply.status >= 500:
+        logger.error("Page failed", extra={"status": reply.status, "path": request.path})
+    if request.method == "HEAD":
+        reply.body = ""
+    return reply.to_result()

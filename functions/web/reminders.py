@@ -1,0 +1,58 @@
+"""Daily: announce saved drafts that expire in 7 days or 1 day (`draft-expiring`), so the resident is reminded.
+
+Runs on a schedule (EventBridge, once a day). Reminder items sit beside their draft in the Drafts table, found by
+the `ByReminderDay` index; a reminder whose draft has since been saved again (a later expiry), submitted or
+deleted is skipped. The event carries no email address: the notifications consumer reads it from the draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.events import EventEnvelope, EventType, new_event
+from shared.observability import logger, tracer
+from shared.publisher import publish
+from web.drafts import DraftStore, DynamoDraftStore
+
+
+def send_reminders(
+    drafts: DraftStore, publish_event: Callable[[EventEnvelope], object], *, day: str, correlation_id: str
+) -> int:
+    sent = 0
+    for item in drafts.reminders_due(day):
+        draft = drafts.get(str(item["draft_id"]))
+        if draft is None or draft.submitted or draft.email is None:
+            continue
+        if draft.expires_at != int(item["draft_expires_at"]):
+            continue  # saved again since: newer reminder items exist for the new expiry
+        publish_event(
+            new_event(
+                EventType.DRAFT_EXPIRING,
+                source="web",
+                correlation_id=correlation_id,
+                data={
+                    "draft_id": draft.id,
+                    "service_id": draft.service_id,
+                    "expires_at": draft.expires_at,
+                    "days_left": int(item["days_left"]),
+                },
+            )
+        )
+        sent += 1
+    return sent
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    scheduled = str(event.get("time") or datetime.now(UTC).isoformat())
+    day = scheduled[:10]
+    correlation_id = str(event.get("id") or context.aws_request_id)
+    logger.set_correlation_id(correlation_id)
+    sent = send_reminders(DynamoDraftStore(), publish, day=day, correlation_id=correlation_id)
+    logger.info("Draft reminders sent", extra={"day": day, "sent": sent})
+    return {"sent": sent}

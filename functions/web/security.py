@@ -1,0 +1,108 @@
+"""Signed tokens and cookies: CSRF (signed double submit bound to the draft) and upload callbacks.
+
+The signing key comes from Secrets Manager in AWS (`SIGNING_SECRET_ARN`, read once per container) or from
+`SIGNING_KEY` directly (tests); the local cloud generates a new one each run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from functools import cache
+from typing import Any
+
+DRAFT_COOKIE = "borough_draft"
+CSRF_COOKIE = "borough_csrf"
+CSRF_FIELD = "csrf_token"
+DRAFT_LIFETIME_SECONDS = 28 * 24 * 60 * 60  # 28 days: a draft (and its cookie) lasts this long after its last save
+UPLOAD_TOKEN_SECONDS = 30 * 60  # 30 minutes to pick a file and upload it
+
+
+class CsrfMissing(Exception):
+    """No token in the form or no token cookie (400)."""
+
+
+class CsrfInvalid(Exception):
+    """A token that does not match the cookie or the draft (403)."""
+
+
+@cache
+def signing_key() -> bytes:
+    direct = os.environ.get("SIGNING_KEY")
+    if direct:
+        return direct.encode()
+    from shared import aws
+
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=os.environ["SIGNING_SECRET_ARN"])
+    return str(secret["SecretString"]).encode()
+
+
+def _sign(purpose: str, message: str, key: bytes | None = None) -> str:
+    digest = hmac.new(key or signing_key(), f"{purpose}\n{message}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def new_draft_id() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits; also the submission's Idempotency-Key (8-128 chars)
+
+
+def is_draft_id(value: str) -> bool:
+    return 20 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
+
+
+def csrf_token(draft_id: str) -> str:
+    """The token for forms of this draft: a fresh nonce and its signature bound to the draft id."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_sign('csrf', f'{draft_id}.{nonce}')}"
+
+
+def check_csrf(draft_id: str | None, form_token: str, cookie_token: str) -> None:
+    """Double submit (the form's token equals the cookie's) and signed (the token belongs to this draft)."""
+    if not form_token or not cookie_token:
+        raise CsrfMissing("no CSRF token")
+    if not hmac.compare_digest(form_token, cookie_token):
+        raise CsrfInvalid("the form's token does not match the cookie")
+    nonce, _, signature = form_token.partition(".")
+    if not draft_id or not hmac.compare_digest(signature, _sign("csrf", f"{draft_id}.{nonce}")):
+        raise CsrfInvalid("the token was not issued for this draft")
+
+
+def upload_token(draft_id: str, question_id: str, upload_id: str, now: float | None = None) -> str:
+    """What S3 hands back to us after an upload: which draft, question and upload, signed, with an expiry."""
+    payload = {"d": draft_id, "q": question_id, "u": upload_id, "e": int((now or time.time()) + UPLOAD_TOKEN_SECONDS)}
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{body}.{_sign('upload', body)}"
+
+
+def read_upload_token(token: str, now: float | None = None) -> dict[str, Any] | None:
+    body, _, signature = token.partition(".")
+    if not body or not hmac.compare_digest(signature, _sign("upload", body)):
+        return None
+    try:
+        payload: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        return None
+    if int(payload.get("e", 0)) < (now or time.time()):
+        return None
+    return payload
+
+
+def return_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> str:
+    """HttpOnly, SameSite=Lax, Secure (except on http://127.0.0.1 in the local cloud), scoped to `path`."""
+    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)

@@ -1,0 +1,137 @@
+"""File answers: the browser posts the file straight to the quarantine bucket (an S3 POST form, no JavaScript
+needed, nothing large through Lambda), S3 sends the resident back to us, and the file is released to the clean
+bucket only once GuardDuty Malware Protection for S3 has tagged it `NO_THREATS_FOUND`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from shared.catalogue import FILE_TYPES
+
+SCAN_TAG = "GuardDutyMalwareScanStatus"  # the tag GuardDuty Malware Protection for S3 puts on scanned objects
+POST_LIMIT_BYTES = 50 * 1024 * 1024  # S3 refuses bigger posts outright; up to this we can say what is wrong
+UPLOAD_FORM_SECONDS = 30 * 60
+
+ScanStatus = Literal["pending", "clean", "infected", "failed"]
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    action: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    size_bytes: int
+    head: bytes  # the first bytes, to tell the real type from the name
+
+
+def new_upload_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def sniff_extension(head: bytes) -> set[str]:
+    """The extensions whose format these first bytes could be (a renamed file is caught here)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return {"jpg"}
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return {"png"}
+    if head.startswith(b"%PDF-"):
+        return {"pdf"}
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
+        return {"heic"}
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return {"doc"}
+    if head.startswith(b"PK\x03\x04"):
+        return {"docx", "odt"}
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return set()
+    return {"txt"}
+
+
+def extension_of(filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return {"jpeg": "jpg", "heif": "heic"}.get(extension, extension)
+
+
+def content_type_for(extension: str) -> str:
+    return FILE_TYPES[extension][0]
+
+
+def safe_filename(key: str) -> str:
+    name = key.rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    return name[:255] or "file"
+
+
+class Uploads(Protocol):
+    def form(self, *, draft_id: str, upload_id: str, redirect_url: str) -> UploadForm: ...
+    def stored(self, key: str) -> StoredFile | None: ...
+    def scan_status(self, key: str) -> ScanStatus: ...
+    def release(self, key: str, upload_id: str, filename: str) -> None: ...
+    def discard(self, key: str) -> None: ...
+
+
+class S3Uploads:
+    """The quarantine bucket (`QUARANTINE_BUCKET`) and the clean bucket (`CLEAN_BUCKET`)."""
+
+    def __init__(self, quarantine: str | None = None, clean: str | None = None) -> None:
+        from shared import aws
+
+        self._s3 = aws.client("s3")
+        self.quarantine = quarantine or os.environ["QUARANTINE_BUCKET"]
+        self.clean = clean or os.environ["CLEAN_BUCKET"]
+
+    def form(self, *, draft_id: str, upload_id: str, redirect_url: str) -> UploadForm:
+        post: dict[str, Any] = self._s3.generate_presigned_post(
+            Bucket=self.quarantine,
+            Key=f"{draft_id}/{upload_id}/${{filename}}",
+            Fields={"success_action_redirect": redirect_url},
+            Conditions=[{"success_action_redirect": redirect_url}, ["content-length-range", 0, POST_LIMIT_BYTES]],
+            ExpiresIn=UPLOAD_FORM_SECONDS,
+        )
+        return UploadForm(action=str(post["url"]), fields={k: str(v) for k, v in post["fields"].items()})
+
+    def stored(self, key: str) -> StoredFile | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._s3.head_object(Bucket=self.quarantine, Key=key)
+            size = int(head["ContentLength"])
+            first = b""
+            if size:
+                first = self._s3.get_object(Bucket=self.quarantine, Key=key, Range="bytes=0-31")["Body"].read()
+        except ClientError:
+            return None
+        return StoredFile(size_bytes=size, head=first)
+
+    def scan_status(self, key: str) -> ScanStatus:
+        tags = self._s3.get_object_tagging(Bucket=self.quarantine, Key=key).get("TagSet", [])
+        value = next((t["Value"] for t in tags if t["Key"] == SCAN_TAG), None)
+        if value is None:
+            return "pending"
+        return {"NO_THREATS_FOUND": "clean", "THREATS_FOUND": "infected"}.get(value, "failed")  # type: ignore[return-value]
+
+    def release(self, key: str, upload_id: str, filename: str) -> None:
+        self._s3.copy_object(
+            Bucket=self.clean,
+            Key=f"uploads/{upload_id}",
+            CopySource={"Bucket": self.quarantine, "Key": key},
+            ContentDisposition="attachment",
+            Metadata={"filename": filename.encode("ascii", "replace").decode()},
+            MetadataDirective="REPLACE",
+            TaggingDirective="REPLACE",
+            Tagging="",
+        )
+        self.discard(key)
+
+    def discard(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.quarantine, Key=key)

@@ -1,0 +1,256 @@
+"""Fakes for the web's ports, a cookie-keeping client, and answers that pass every definition's rules."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from web.api import ApiResult
+from web.drafts import MemoryDraftStore
+from web.http import Reply, Request
+from web.pages import Ports, Web
+from web.uploads import ScanStatus, StoredFile, UploadForm
+
+from shared import forms
+from shared.catalogue import Page, Question, ServiceDefinition
+from shared.events import EventEnvelope
+from shared.references import new_reference
+
+COUNCIL = "Maidstone Borough Council"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class FakeApi:
+    """The catalogue and cases API as the web sees it: validation, idempotency keys, references."""
+
+    def __init__(self) -> None:
+        self.catalogue: dict[str, ServiceDefinition] = {}
+        self.submissions: list[dict[str, Any]] = []
+        self.by_key: dict[str, ApiResult] = {}
+        self.requests: dict[str, dict[str, Any]] = {}
+
+    def submit(
+        self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str
+    ) -> ApiResult:
+        if idempotency_key in self.by_key:
+            return self.by_key[idempotency_key]
+        definition = self.catalogue[service_id]
+        submission = forms.validate_submission(definition, answers)
+        if not submission.ok:
+            return ApiResult(422, {"errors": submission.errors})
+        reference = new_reference()
+        self.submissions.append({"service_id": service_id, "answers": submission.answers, "key": idempotency_key})
+        self.requests[reference] = {
+            "reference": reference,
+            "service_id": service_id,
+            "service_title": definition.title,
+            "status": "received",
+            "status_label": "Received",
+            "submitted_at": "2026-03-02T10:15:00+00:00",
+            "team": definition.team,
+            "expected_by": "2026-03-05",
+            "history": [{"status": "received", "status_label": "Received", "at": "2026-03-02T10:15:00+00:00"}],
+        }
+        result = ApiResult(201, {"reference": reference, "amount_due_pence": submission.amount_due_pence})
+        self.by_key[idempotency_key] = result
+        return result
+
+    def track(self, reference: str, *, correlation_id: str) -> ApiResult:
+        found = self.requests.get(reference)
+        return ApiResult(200, found) if found else ApiResult(404, {"detail": "not found"})
+
+
+@dataclass
+class FakeUploads:
+    """The quarantine bucket: objects by key, and the scan result GuardDuty would tag them with."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+    scans: dict[str, ScanStatus] = field(default_factory=dict)
+    released: dict[str, bytes] = field(default_factory=dict)
+
+    def form(self, *, draft_id: str, upload_id: str, redirect_url: str) -> UploadForm:
+        return UploadForm(
+            action="https://quarantine.s3.amazonaws.com/",
+            fields={"key": f"{draft_id}/{upload_id}/${{filename}}", "success_action_redirect": redirect_url},
+        )
+
+    def stored(self, key: str) -> StoredFile | None:
+        data = self.objects.get(key)
+        return None if data is None else StoredFile(size_bytes=len(data), head=data[:32])
+
+    def scan_status(self, key: str) -> ScanStatus:
+        return self.scans.get(key, "pending")
+
+    def release(self, key: str, upload_id: str, filename: str) -> None:
+        self.released[upload_id] = self.objects.pop(key)
+
+    def discard(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+
+@dataclass
+class Harness:
+    web: Web
+    api: FakeApi
+    drafts: MemoryDraftStore
+    uploads: FakeUploads
+    events: list[EventEnvelope]
+    now: list[float]
+
+
+def harness(catalogue: dict[str, ServiceDefinition]) -> Harness:
+    api = FakeApi()
+    api.catalogue = catalogue
+    drafts = MemoryDraftStore()
+    uploads = FakeUploads()
+    events: list[EventEnvelope] = []
+    now = [time.time()]
+    ports = Ports(drafts=drafts, api=api, uploads=uploads, publish=events.append)
+    web = Web(ports, council=COUNCIL, catalogue=catalogue, clock=lambda: now[0])
+    return Harness(web, api, drafts, uploads, events, now)
+
+
+class Client:
+    """A browser without JavaScript: keeps cookies by path, follows nothing by itself."""
+
+    def __init__(self, web: Web, host: str = "127.0.0.1:8080") -> None:
+        self.web = web
+        self.host = host
+        self.cookies: dict[tuple[str, str], str] = {}
+        self.last: Reply | None = None
+
+    def _cookies_for(self, path: str) -> dict[str, str]:
+        matching = sorted(
+            ((p, n, v) for (n, p), v in self.cookies.items() if path == p or path.startswith(p.rstrip("/") + "/")),
+            key=lambda c: -len(c[0]),
+        )
+        out: dict[str, str] = {}
+        for _, name, value in matching:
+            out.setdefault(name, value)
+        return out
+
+    def request(self, method: str, target: str, form: dict[str, Any] | None = None) -> Reply:
+        url = urlsplit(target)
+        path = url.path
+        fields = {k: v if isinstance(v, list) else [str(v)] for k, v in (form or {}).items()}
+        request = Request(
+            method=method,
+            path=path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers={"host": self.host},
+            cookies=self._cookies_for(path),
+            form=fields,
+        )
+        reply = self.web.handle(request)
+        for header in reply.cookies:
+            pair, *attributes = [part.strip() for part in header.split(";")]
+            name, _, value = pair.partition("=")
+            cookie_path = next((a[5:] for a in attributes if a.startswith("Path=")), "/")
+            if "Max-Age=0" in attributes:
+                self.cookies.pop((name, cookie_path), None)
+            else:
+                self.cookies[(name, cookie_path)] = value
+        self.last = reply
+        return reply
+
+    def get(self, target: str) -> Reply:
+        return self.request("GET", target)
+
+    def post(self, target: str, form: dict[str, Any], *, csrf: bool = True) -> Reply:
+        data = dict(form)
+        if csrf and "csrf_token" not in data:
+            found = CSRF.search(self.last.body) if self.last is not None else None
+            token = found.group(1) if found else self._cookies_for(urlsplit(target).path).get("borough_csrf")
+            if token:
+                data["csrf_token"] = token
+        return self.request("POST", target, data)
+
+
+def location(reply: Reply) -> str:
+    assert reply.status in (302, 303), (reply.status, reply.body[:2000])
+    return reply.headers["location"]
+
+
+# -- answers that pass ---------------------------------------------------------------------------------------------
+_TEXT_CANDIDATES = ("A valid answer", "GW123456", "ABCD-EFGH")
+
+
+_FIXED_SAMPLES: dict[str, Any] = {
+    "textarea": "Three black bags and a sofa",
+    "email": "resident@example.com",
+    "uk-phone": "07700 900 982",
+    "uk-postcode": "ME15 6JQ",
+    "address": {"line1": "1 High Street", "line2": "", "town": "Maidstone", "county": "", "postcode": "ME15 6JQ"},
+    "location": {"postcode": "ME15 6JQ", "description": "By the park gate"},
+    "yes-no": "no",
+    "contact": {"email": "resident@example.com", "preference": "email"},
+}
+
+
+def _sample_date(question: Question, day: date) -> dict[str, str]:
+    when = day
+    if question.validation.past:
+        when = day - timedelta(days=3)
+    elif question.validation.future:
+        when = day + timedelta(days=14)
+    return {"day": str(when.day), "month": str(when.month), "year": str(when.year)}
+
+
+def sample_raw(question: Question, *, today: date | None = None) -> Any:
+    """A raw answer (as `forms.form_to_raw` gives it) that this question accepts."""
+    if question.type in _FIXED_SAMPLES:
+        return _FIXED_SAMPLES[question.type]
+    if question.type == "text":
+        passing = [c for c in _TEXT_CANDIDATES if forms.clean_answer(question, c) is not None]
+        assert passing, f"No sample text passes {question.id}'s rules"
+        return passing[0]
+    if question.type == "number":
+        return str(max(question.validation.min.value if question.validation.min else 2, 2))
+    if question.type == "date":
+        return _sample_date(question, today or date.today())
+    if question.type in ("radios", "checkboxes"):
+        first = question.option_values()[0]
+        return first if question.type == "radios" else [first]
+    return None
+
+
+def as_form(question: Question, raw: Any) -> dict[str, Any]:
+    """HTML form fields for a raw answer."""
+    if isinstance(raw, dict):
+        return {f"{question.id}.{part}": value for part, value in raw.items()}
+    if raw is None:
+        return {}
+    return {question.id: raw}
+
+
+def sample_form(definition: ServiceDefinition, page: Page, answers: dict[str, Any]) -> dict[str, Any]:
+    form: dict[str, Any] = {}
+    chosen: dict[str, Any] = dict(forms.shown_answers(definition, answers))
+    for question in page.questions:
+        if question.type == "file" or not forms.conditions_hold(question.show_if, chosen):
+            continue
+        raw = sample_raw(question)
+        form.update(as_form(question, raw))
+        chosen[question.id] = forms.clean_answer(question, raw)
+    return form
+
+
+def complete_to_check_answers(client: Client, definition: ServiceDefinition, drafts: MemoryDraftStore) -> str:
+    """Walk every page with passing answers; return the check-your-answers URL."""
+    target = location(client.get(f"/services/{definition.id}/begin"))
+    for _ in range(len(definition.pages) + 1):
+        if target.endswith("/check-answers"):
+            return target
+        reply = client.get(target)
+        assert reply.status == 200, (target, reply.body[:3000])
+        page_id = target.rsplit("/", 1)[-1].split("?")[0]
+        draft_id = client._cookies_for(target.split("?")[0])["borough_draft"]
+        draft = drafts.get(draft_id)
+        assert draft is not None
+        form = sample_form(definition, definition.page(page_id), draft.answers)
+        target = location(client.post(target.split("?")[0], form))
+    raise AssertionError("The journey did not reach check your answers")
