@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -96,11 +96,17 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         reset_caches()
 
 
-def put_request(reference: str, contact: dict[str, Any] | None) -> None:
+def _put_request(reference: str, contact: dict[str, Any] | None) -> None:
     item: dict[str, Any] = {"reference": reference, "service_id": "graffiti", "status": "received", "history": []}
     if contact is not None:
         item["contact"] = contact
     boto3.resource("dynamodb").Table("requests_table").put_item(Item=item)
+
+
+@pytest.fixture
+def put_request(cloud: Aws) -> Callable[[str, dict[str, Any] | None], None]:
+    """Store a resident's request (as the catalogue would) with these contact details."""
+    return _put_request
 
 
 @pytest.fixture

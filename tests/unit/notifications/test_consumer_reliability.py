@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from conftest import put_request
 
 from notifications import adapters, delivery, handler, logic
 from notifications.adapters import LookupUnsupported, Outgoing, TemporaryFailure
@@ -37,7 +36,7 @@ def only_message(cloud) -> dict:
     return message
 
 
-def test_a_duplicate_event_sends_one_message(use_notify, cloud):
+def test_a_duplicate_event_sends_one_message(use_notify, cloud, put_request):
     put_request("GRF-1", EMAIL)
     event = acknowledged("GRF-1")
     assert run(event) == []
@@ -49,7 +48,7 @@ def test_a_duplicate_event_sends_one_message(use_notify, cloud):
     assert "Tuesday 8 December 2026" in sent.body
 
 
-def test_a_crash_after_sending_does_not_send_twice(use_notify, cloud, monkeypatch):
+def test_a_crash_after_sending_does_not_send_twice(use_notify, cloud, monkeypatch, put_request):
     put_request("GRF-2", EMAIL)
     event = acknowledged("GRF-2")
     real_confirm = MessageStore.confirm
@@ -70,7 +69,7 @@ def test_a_crash_after_sending_does_not_send_twice(use_notify, cloud, monkeypatc
     assert ("GET", "/v2/notifications") in use_notify.sandbox.requests  # looked up by reference, not resent
 
 
-def test_a_crash_that_leaves_the_lease_waits_for_it_then_recovers(use_notify, cloud):
+def test_a_crash_that_leaves_the_lease_waits_for_it_then_recovers(use_notify, cloud, put_request):
     put_request("GRF-3", EMAIL)
     [message] = logic.compose(acknowledged("GRF-3"), {"reference": "GRF-3", "contact": EMAIL})
     store = MessageStore("notifications_table")
@@ -86,7 +85,7 @@ def test_a_crash_that_leaves_the_lease_waits_for_it_then_recovers(use_notify, cl
     assert len(use_notify.sandbox.messages) == 1
 
 
-def test_rate_limited_records_fail_with_backoff_and_are_retried(use_notify, cloud):
+def test_rate_limited_records_fail_with_backoff_and_are_retried(use_notify, cloud, put_request):
     put_request("GRF-4", EMAIL)
     sqs = boto3.client("sqs")
     sqs.set_queue_attributes(QueueUrl=cloud.queue_url, Attributes={"VisibilityTimeout": "0"})
@@ -111,7 +110,7 @@ def test_rate_limited_records_fail_with_backoff_and_are_retried(use_notify, clou
     assert len(use_notify.sandbox.messages) == 1
 
 
-def test_once_rate_limited_the_rest_of_the_batch_waits(use_notify, cloud):
+def test_once_rate_limited_the_rest_of_the_batch_waits(use_notify, cloud, put_request):
     for reference in ("A-1", "A-2", "A-3"):
         put_request(reference, EMAIL)
     use_notify.sandbox.fail_next(429, "RateLimitError", "Exceeded rate limit")
@@ -120,7 +119,7 @@ def test_once_rate_limited_the_rest_of_the_batch_waits(use_notify, cloud):
     assert [r for r in use_notify.sandbox.requests if r[0] == "POST"] == [("POST", "/v2/notifications/email")]
 
 
-def test_a_permanent_failure_is_recorded_and_not_retried(use_notify, cloud):
+def test_a_permanent_failure_is_recorded_and_not_retried(use_notify, cloud, put_request):
     put_request("GRF-5", EMAIL)
     event = acknowledged("GRF-5")
     use_notify.sandbox.fail_next(400, "BadRequestError", "Can't send to this recipient using a team-only API key")
@@ -131,7 +130,7 @@ def test_a_permanent_failure_is_recorded_and_not_retried(use_notify, cloud):
     assert use_notify.sandbox.messages == []
 
 
-def test_a_500_is_retried_and_then_sent(use_notify, cloud):
+def test_a_500_is_retried_and_then_sent(use_notify, cloud, put_request):
     put_request("GRF-6", EMAIL)
     event = acknowledged("GRF-6")
     use_notify.sandbox.fail_next(500, "Exception", "Internal server error")
@@ -169,7 +168,7 @@ def test_an_unknown_outcome_without_lookup_is_not_resent(cloud):
     assert store.get(message["message_id"])["status"] == "uncertain"
 
 
-def test_record_only_mode_records_and_confirms(cloud):
+def test_record_only_mode_records_and_confirms(cloud, put_request):
     put_request("GRF-8", {"phone": "07700 900123"})
     assert run(acknowledged("GRF-8")) == []
     message = only_message(cloud)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.stub import Stubber
-from conftest import put_request
 
 from notifications import handler, replay
 from shared.events import EventType, new_event
@@ -31,7 +30,7 @@ def deliver_from_queue(cloud, sqs) -> int:
     return len(failed)
 
 
-def test_a_poison_message_is_parked_after_max_receives_then_replayed(cloud):
+def test_a_poison_message_is_parked_after_max_receives_then_replayed(cloud, put_request):
     sqs = boto3.client("sqs")
     sqs.set_queue_attributes(QueueUrl=cloud.queue_url, Attributes={"VisibilityTimeout": "0"})
     # An event for a request that the requests table cannot be read for (a missing table): fails every time.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from notifications import callback, logic
+from local.sandbox.notify import SANDBOX_API_KEY, NotifySandbox, serve
+from notifications import adapters, callback, handler, logic, settings
 from notifications.store import MessageStore
 from shared.events import EventType, new_event
-from tests.helpers import FakeContext, http_event
+from tests.helpers import FakeContext, http_event, sqs_event
 
 pytestmark = pytest.mark.unit
 
@@ -84,3 +87,43 @@ def test_a_malformed_receipt_is_a_problem(cloud):
     response = callback.handler(event, FakeContext())
     assert response["statusCode"] == 422
     assert "resident@" not in response["body"]
+
+
+def test_the_stand_ins_receipts_are_understood_end_to_end(cloud, put_request, monkeypatch):
+    """The Notify stand-in POSTs its receipt to a loopback server that hands it to the callback handler."""
+
+    answered = threading.Event()
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            event = http_event("POST", PATH, body=body, headers={"authorization": self.headers["Authorization"]})
+            response = callback.handler(event, FakeContext())
+            self.send_response(response["statusCode"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            answered.set()
+
+        def log_message(self, *args):
+            return
+
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=gateway.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    box = NotifySandbox(callback_url=f"http://127.0.0.1:{gateway.server_address[1]}{PATH}", callback_token=TOKEN)
+    try:
+        with serve(box) as running:
+            monkeypatch.setenv("NOTIFY_PROVIDER", "notify")
+            monkeypatch.setenv("NOTIFY_BASE_URL", running.url)
+            monkeypatch.setenv("NOTIFY_API_KEY", SANDBOX_API_KEY)
+            settings.reset()
+            adapters.from_environment.cache_clear()
+            put_request("R-9", {"email": "resident@example.org"})
+            event = new_event(EventType.REQUEST_ACKNOWLEDGED, source="t", correlation_id="c", data={"reference": "R-9"})
+            assert handler.handler(sqs_event(event.to_message()), FakeContext())["batchItemFailures"] == []
+            assert answered.wait(5)
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
+    [message] = cloud.items("NOTIFICATIONS_TABLE")
+    assert (message["status"], message["provider_status"]) == ("delivered", "delivered")
+    assert message["provider_id"] == box.messages[0].id

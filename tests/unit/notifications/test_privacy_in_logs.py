@@ -6,7 +6,6 @@ import io
 import logging
 
 import pytest
-from conftest import put_request
 
 from local.sandbox.notify import SANDBOX_SECRET
 from notifications import callback, handler
@@ -34,7 +33,7 @@ def logs():
     logger.setLevel(previous)
 
 
-def test_nothing_personal_is_logged_whatever_happens(use_notify, cloud, capsys, caplog, logs):
+def test_nothing_personal_is_logged_whatever_happens(use_notify, cloud, capsys, caplog, logs, put_request):
     caplog.set_level(logging.INFO)  # the functions log at INFO (botocore DEBUG would echo request bodies)
     put_request("P-1", {"email": EMAIL})
     put_request("P-2", {"phone": PHONE, "preference": "sms"})
