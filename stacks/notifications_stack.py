@@ -16,7 +16,8 @@ from constructs import Construct
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
 from stacks.constructs.grants import grant_table
-from stacks.constructs.nag import suppress
+
+NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud points this at its Notify stand-in
 
 
 class NotificationsStack(Stack):
@@ -36,17 +37,11 @@ class NotificationsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        # The GOV.UK Notify API key ({key name}-{service id}-{secret}): a person pastes it in after deploying.
-        # Encrypted with Secrets Manager's own key: the data key lives in the foundation stack, and a grant on it
-        # from here would make that stack depend on this one.
-        self.notify_api_key = secretsmanager.Secret(
-            self, "NotifyApiKey", description=f"Borough {config.name}: GOV.UK Notify API key"
-        )
-        suppress(
-            self.notify_api_key.node.default_child,
-            "AwsSolutions-SMG4",
-            "GOV.UK Notify API keys cannot be rotated by a Lambda: a new key is created in Notify's web admin, pasted "
-            "into this secret, and the old key revoked there (runbook in docs/notifications.md).",
+        # The GOV.UK Notify API key ({key name}-{service id}-{secret}) is created by a person, not by this stack
+        # (`aws secretsmanager create-secret --name borough/<env>/notify-api-key --secret-string <key>`), so a
+        # stack deletion never takes it and the key is never in a template. Only the consumer may read it.
+        self.notify_api_key = secretsmanager.Secret.from_secret_name_v2(
+            self, "NotifyApiKey", f"borough/{config.name}/notify-api-key"
         )
         self.consumer = BoroughFunction(
             self,
@@ -62,7 +57,8 @@ class NotificationsStack(Stack):
                 "REQUESTS_TABLE": requests_table.table_name,
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
                 "NOTIFY_PROVIDER": notify_provider,
-                "NOTIFY_API_KEY_SECRET_ARN": self.notify_api_key.secret_arn,
+                "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
+                "NOTIFY_API_KEY_SECRET_ARN": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
             },
         ).function
         self.notify_api_key.grant_read(self.consumer)
