@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.perf_counter()
     print("Borough local cloud: checking the CDK app ...", flush=True)
-    assembly = ensure_assembly(DEFAULT_OUTDIR, args.environment)
+    try:
+        assembly = ensure_assembly(DEFAULT_OUTDIR, args.environment)
+    except Exception as error:
+        print(f"The CDK app did not synthesize, so there is nothing to run:\n  {error}", file=sys.stderr)
+        return 1
     synthesized_s = time.perf_counter() - began
     cloud = LocalCloud(assembly, None if args.no_persist else args.state_dir, args.port)
     try:
@@ -47,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     while not stopping.wait(0.5):
         pass
-    print("\nStopping: saving tables ...", flush=True)
+    print("\nStopping ...", flush=True)
     cloud.stop()
     if cloud.state_dir is not None:
         total = sum(cloud.saved.values())

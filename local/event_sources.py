@@ -122,14 +122,17 @@ class SqsPoller:
         """Whether a delivery is running or a mapped queue holds a message that is visible now."""
         if self._busy:
             return True
+        with LOCK:
+            return any(self._has_visible(mapping) for mapping in self.mappings())
+
+    @staticmethod
+    def _has_visible(mapping: Mapping) -> bool:
+        # Looked up in moto's memory: far cheaper than a ReceiveMessage call every few milliseconds.
         from moto.sqs.models import sqs_backends
 
-        with LOCK:
-            queues = {queue.queue_arn: queue for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values()}
-            for mapping in self.mappings():
-                queue = queues.get(mapping.queue_arn)
-                if queue is not None and any(m.visible and not m.delayed for m in queue._messages):
-                    return True
+        for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values():
+            if queue.queue_arn == mapping.queue_arn:
+                return any(message.visible and not message.delayed for message in queue._messages)
         return False
 
     def poll_once(self) -> bool:
@@ -139,7 +142,8 @@ class SqsPoller:
             self._busy = True
             try:
                 for mapping in self.mappings():
-                    delivered |= self._deliver(mapping)
+                    if self._has_visible(mapping):
+                        delivered |= self._deliver(mapping)
             finally:
                 self._busy = False
         return delivered

@@ -24,6 +24,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "BoroughLocalCloud"
+    # Headers and body go out in separate writes: with Nagle's algorithm on, each keep-alive response would wait
+    # ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
