@@ -7,6 +7,7 @@ offline once the layer has been built (`make layer` does it; CI runs it before t
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -24,18 +25,17 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 LAMBDA_PYTHON_VERSION = RUNTIME.name.removeprefix("python")
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 # The Lambda runtime ships boto3 and botocore: keep them out of the layer (size and cold start).
+NO_DEPS_REQUIREMENTS = "requirements-layer-nodeps.txt"  # installed without their own requirements
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "bin")
 
 
 def _requirements_hash(requirements: Path) -> str:
-    text = requirements.read_text() + LAMBDA_PYTHON_VERSION + LAMBDA_PLATFORM
+    no_deps = requirements.with_name(NO_DEPS_REQUIREMENTS)
+    text = requirements.read_text() + no_deps.read_text() + LAMBDA_PYTHON_VERSION + LAMBDA_PLATFORM
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _install_dependencies(requirements: Path, target: Path) -> None:
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+def _pip_install(target: Path, *arguments: str) -> None:
     subprocess.run(  # noqa: S603 - fixed argument list, no shell
         [
             sys.executable,
@@ -44,8 +44,7 @@ def _install_dependencies(requirements: Path, target: Path) -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--requirement",
-            str(requirements),
+            *arguments,
             "--target",
             str(target),
             "--platform",
@@ -58,6 +57,14 @@ def _install_dependencies(requirements: Path, target: Path) -> None:
         ],
         check=True,
     )
+
+
+def _install_dependencies(requirements: Path, target: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    _pip_install(target, "--requirement", str(requirements))
+    _pip_install(target, "--no-deps", "--requirement", str(requirements.with_name(NO_DEPS_REQUIREMENTS)))
     for entry in target.iterdir():
         if entry.name.split("-")[0] in PROVIDED_BY_RUNTIME or entry.name in PROVIDED_BY_RUNTIME:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
@@ -69,6 +76,13 @@ def build_layer_directory(root: Path = ROOT, build_dir: Path = BUILD_DIR) -> Pat
     python_dir = build_dir / "python"
     stamp = build_dir / ".requirements-hash"
     wanted = _requirements_hash(requirements)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.parent / "layer.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel synths (pytest-xdist, make targets) build it once
+        return _build_locked(root, build_dir, python_dir, requirements, stamp, wanted)
+
+
+def _build_locked(root: Path, build_dir: Path, python_dir: Path, requirements: Path, stamp: Path, wanted: str) -> Path:
     if not stamp.exists() or stamp.read_text() != wanted:
         _install_dependencies(requirements, python_dir)
         stamp.write_text(wanted)
