@@ -104,7 +104,7 @@ def run(mode: str, count: int) -> dict[str, Any]:
             finally:
                 per_message.append(time.perf_counter() - start)
 
-        handler._handle = timed  # type: ignore[assignment]
+        handler._handle = timed
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # EMF metrics lines
                 handler.handler(sqs_event(*bodies[:BATCH]), FakeContext())  # warm up (first imports, first client)
@@ -115,7 +115,7 @@ def run(mode: str, count: int) -> dict[str, Any]:
                     assert not response["batchItemFailures"], response
                 elapsed = time.perf_counter() - start
         finally:
-            handler._handle = real  # type: ignore[assignment]
+            handler._handle = real
     quantiles = statistics.quantiles(per_message, n=100)
     return {
         "mode": mode,
