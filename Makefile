@@ -9,7 +9,7 @@ PORT ?= 8080
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install layer synth run reset test lint typecheck unit bench deploy diff clean
+.PHONY: help install layer assets browser-deps synth run reset test lint typecheck unit bench deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,10 +30,16 @@ install: $(BIN)/.installed node_modules/.installed ## Install Python (.venv) and
 layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer) without Docker
 	$(BIN)/python -c "from stacks.constructs.layer import build_layer_directory; build_layer_directory()"
 
-synth: install layer ## Synthesize the CDK app to cdk.out (ENV=dev|prod)
+assets: install ## Build the resident web's CSS and JS (GOV.UK Frontend, council brand) into .build/assets
+	$(BIN)/python web/build_assets.py
+
+browser-deps: ## Check that Debian's Chromium is installed for the browser tests (.ci/run installs it as root)
+	@test -x /usr/bin/chromium || { echo "Browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; }
+
+synth: install layer assets ## Synthesize the CDK app to cdk.out (ENV=dev|prod)
 	npx cdk synth --quiet -c environment=$(ENV)
 
-run: install layer ## Start the whole suite locally (no AWS account, no Docker) and print where to open it
+run: install layer assets ## Start the whole suite locally (no AWS account, no Docker) and print where to open it
 	$(BIN)/python -m local --port $(PORT)
 
 reset: ## Forget the local cloud's saved data
@@ -46,8 +52,8 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy app.py stacks shared functions local
 
-test: install layer lint typecheck ## Install what is needed, then lint, type-check and run every test with coverage
-	$(BIN)/python -m pytest -n 2 --cov --cov-report=term
+test: install layer assets browser-deps lint typecheck ## Install what is needed, then lint, type-check and run every test with coverage
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --cov --cov-report=term
 
 bench: install layer ## Run the benchmarks and print figures (recorded in docs/benchmarks.md)
 	$(BIN)/python -m bench

@@ -21,6 +21,7 @@ from stacks.events_stack import EventsStack
 from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
+from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
 
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
@@ -55,6 +56,18 @@ def build_app(app: cdk.App) -> cdk.App:
         user_pool_client=auth.client,
         env=env,
     )
+    web = WebStack(
+        app,
+        f"{prefix}-Web",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        catalogue_function=api.catalogue,
+        cases_function=api.cases,
+        events_topic=events.topic,
+        env=env,
+    )
     workflows = WorkflowsStack(
         app,
         f"{prefix}-Workflows",
@@ -85,6 +98,8 @@ def build_app(app: cdk.App) -> cdk.App:
         functions={
             "Catalogue": api.catalogue,
             "Cases": api.cases,
+            "Web": web.function,
+            "WebDraftReminders": web.reminders,
             "TriageAssign": workflows.assign,
             "TriageStarter": workflows.starter,
             "NotificationsConsumer": notifications.consumer,

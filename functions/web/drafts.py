@@ -41,7 +41,7 @@ class Draft:
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "id": self.id,
+            "draft_id": self.id,
             "service_id": self.service_id,
             "answers": json.dumps(self.answers, separators=(",", ":")),
             "completed": json.dumps(self.completed),
@@ -57,7 +57,7 @@ class Draft:
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Draft:
         return cls(
-            id=str(item["id"]),
+            id=str(item["draft_id"]),
             service_id=str(item["service_id"]),
             answers=json.loads(item.get("answers") or "{}"),
             completed=json.loads(item.get("completed") or "[]"),
@@ -83,8 +83,8 @@ def reminder_items(draft: Draft) -> list[dict[str, Any]]:
     expires = datetime.fromtimestamp(draft.expires_at, UTC)
     return [
         {
-            "id": f"{draft.id}#remind-{days}",
-            "draft_id": draft.id,
+            "draft_id": f"{draft.id}#remind-{days}",
+            "reminds": draft.id,
             "service_id": draft.service_id,
             "remind_on": (expires - timedelta(days=days)).date().isoformat(),
             "days_left": days,
@@ -114,7 +114,7 @@ class DynamoDraftStore:
         self._table = aws.table(table_name or os.environ["DRAFTS_TABLE"])
 
     def get(self, draft_id: str) -> Draft | None:
-        item = self._table.get_item(Key={"id": draft_id}, ConsistentRead=True).get("Item")
+        item = self._table.get_item(Key={"draft_id": draft_id}, ConsistentRead=True).get("Item")
         if item is None or "answers" not in item:
             return None
         return Draft.from_item(item)
@@ -123,7 +123,7 @@ class DynamoDraftStore:
         self._table.put_item(Item=draft.to_item())
 
     def delete(self, draft_id: str) -> None:
-        self._table.delete_item(Key={"id": draft_id})
+        self._table.delete_item(Key={"draft_id": draft_id})
 
     def put_reminders(self, draft: Draft) -> None:
         for item in reminder_items(draft):
@@ -160,7 +160,7 @@ class MemoryDraftStore:
 
     def put_reminders(self, draft: Draft) -> None:
         for item in reminder_items(draft):
-            self.items[item["id"]] = item
+            self.items[item["draft_id"]] = item
 
     def reminders_due(self, day: str) -> list[dict[str, Any]]:
         return [item for item in self.items.values() if item.get("remind_on") == day]

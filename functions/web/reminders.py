@@ -24,7 +24,7 @@ def send_reminders(
 ) -> int:
     sent = 0
     for item in drafts.reminders_due(day):
-        draft = drafts.get(str(item["draft_id"]))
+        draft = drafts.get(str(item["reminds"]))
         if draft is None or draft.submitted or draft.email is None:
             continue
         if draft.expires_at != int(item["draft_expires_at"]):

@@ -44,6 +44,13 @@ class Resource:
         return self.body.get("Properties", {})
 
 
+def _cdk_deploy_time(body: dict[str, Any]) -> bool:
+    """CDK's own deploy-time handler for BucketDeployment (web assets): not a Borough function, so the functions'
+    and roles' contracts do not apply to it; cdk-nag and cfn-lint still check it, with scoped suppressions."""
+    path = body.get("Metadata", {}).get("aws:cdk:path", "")
+    return "/Custom::CDKBucketDeployment" in path or "/AwsCliLayer/" in path
+
+
 @dataclass
 class Synth:
     """One environment's cloud assembly."""
@@ -77,7 +84,7 @@ class Synth:
             Resource(stack, logical_id, body)
             for stack, template in self.templates.items()
             for logical_id, body in template.get("Resources", {}).items()
-            if body["Type"] == type_
+            if body["Type"] == type_ and not _cdk_deploy_time(body)
         ]
         assert found, f"no {type_} in the {self.environment} assembly"
         return found

@@ -25,6 +25,17 @@ EXPECTED_ENVIRONMENT = {
     "cases.triage.assign": {"REQUESTS_TABLE"},
     "cases.triage.start": {"TRIAGE_STATE_MACHINE_ARN"},
     "notifications.handler.handler": {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE"},
+    "web.handler.handler": {
+        "DRAFTS_TABLE",
+        "CATALOGUE_FUNCTION",
+        "CASES_FUNCTION",
+        "EVENTS_TOPIC_ARN",
+        "QUARANTINE_BUCKET",
+        "CLEAN_BUCKET",
+        "SIGNING_SECRET_ARN",
+        "BOROUGH_COUNCIL_NAME",
+    },
+    "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
 }
 
 
@@ -87,9 +98,14 @@ def test_table_variables_name_the_tables_they_say(synth):
     tables = {}
     for table in synth.resources("AWS::DynamoDB::Table"):
         key = table.props["KeySchema"][0]["AttributeName"]
-        tables[{"reference": "REQUESTS_TABLE", "id": "IDEMPOTENCY_TABLE", "message_id": "NOTIFICATIONS_TABLE"}[key]] = (
-            table.id
-        )
+        tables[
+            {
+                "reference": "REQUESTS_TABLE",
+                "id": "IDEMPOTENCY_TABLE",
+                "message_id": "NOTIFICATIONS_TABLE",
+                "draft_id": "DRAFTS_TABLE",
+            }[key]
+        ] = table.id
     for function in by_handler.values():
         for name, value in function.props["Environment"]["Variables"].items():
             if name.endswith("_TABLE"):

@@ -37,8 +37,10 @@ TABLE_ACCESS = {
         {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE"},
         {"NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE"},
     ),
+    "web.handler.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
+    "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
 }
-PUBLISHERS = {"catalogue.handler.handler", "cases.handler.handler"}
+PUBLISHERS = {"catalogue.handler.handler", "cases.handler.handler", "web.handler.handler", "web.reminders.handler"}
 
 
 def _as_list(value: Any) -> list[Any]:

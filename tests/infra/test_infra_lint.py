@@ -22,7 +22,7 @@ MIN_REASON_LENGTH = 40
 
 def _stacks(environment):
     # Stack names are fixed by contract (`Borough-<env>-<Concern>`), so parametrize without synthesizing first.
-    concerns = ("Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability")
+    concerns = ("Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability", "Web")
     return [(environment, f"Borough-{environment}-{c}") for c in concerns]
 
 

@@ -54,7 +54,7 @@ def test_save_and_return_publishes_an_event_without_the_email_and_the_link_resto
     expires = datetime.fromtimestamp(draft.expires_at, UTC)
     for days in (7, 1):
         (due,) = h.drafts.reminders_due((expires - timedelta(days=days)).date().isoformat())
-        assert due["draft_id"] == draft_id
+        assert due["reminds"] == draft_id
         assert due["days_left"] == days
 
 

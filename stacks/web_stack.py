@@ -1,0 +1,518 @@
+"""The resident web: its function behind the HTTP API, drafts, upload buckets with malware scanning, static assets,
+and the CloudFront distribution residents reach (`/` and `/api/*` to the HTTP API, `/assets/*` to S3).
+
+The web routes are added to the API here (`GET /` and `ANY /{proxy+}`); the API's own `/api/v1/*` routes stay more
+specific, so they keep answering the API. Stacks hold no business logic: see functions/web/.
+"""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_guardduty as guardduty
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.constructs.function import BoroughFunction
+from stacks.constructs.grants import KEY_DECRYPT_ACTIONS, TABLE_READ_ACTIONS, grant_publish, grant_table
+from stacks.constructs.nag import suppress
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS_DIR = ROOT / ".build" / "assets"  # built by `make assets` (web/build_assets.py); built here if missing
+ASSET_MANIFEST = ROOT / "functions" / "web" / "assets.json"
+WEB_ROUTES = ("GET /", "ANY /{proxy+}")
+QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is being held as infected)
+ASSET_MAX_AGE = Duration.days(365)  # file names carry a hash of their content, so they never change
+SCAN_TAG = "GuardDutyMalwareScanStatus"
+REMINDER_INDEX = "ByReminderDay"
+
+
+def ensure_assets() -> Path:
+    """The built assets folder (and the web function's manifest), building them first if they are missing."""
+    if not (ASSETS_DIR.is_dir() and any(ASSETS_DIR.iterdir()) and ASSET_MANIFEST.exists()):
+        runpy.run_path(str(ROOT / "web" / "build_assets.py"))["build"]()
+    return ASSETS_DIR
+
+
+class WebStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        layer: lambda_.ILayerVersion,
+        http_api: apigw.HttpApi,
+        catalogue_function: lambda_.IFunction,
+        cases_function: lambda_.IFunction,
+        events_topic: sns.ITopic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._config = config
+        assets_dir = ensure_assets()
+        protect = config.deletion_protection
+        removal = RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY
+
+        # -- drafts: answers between pages, 28 days after the last save (TTL) --------------------------------------
+        self.drafts = dynamodb.Table(
+            self,
+            "Drafts",
+            partition_key=dynamodb.Attribute(name="draft_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",
+            deletion_protection=protect,
+            removal_policy=removal,
+        )
+        # Save-and-return reminders, found by the day they are due (a sparse index: only reminder items have it).
+        self.drafts.add_global_secondary_index(
+            index_name=REMINDER_INDEX,
+            partition_key=dynamodb.Attribute(name="remind_on", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="draft_id", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+
+        # -- buckets -----------------------------------------------------------------------------------------------
+        self.logs_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(max(config.log_retention_days, 1)))],
+            removal_policy=removal,
+        )
+        suppress(
+            self.logs_bucket.node.default_child,
+            "AwsSolutions-S1",
+            "This is the server access log bucket of the web's buckets; logging its own access would loop.",
+        )
+        self.quarantine = self._bucket("Quarantine", expire_days=QUARANTINE_DAYS, removal=removal, prefix="quarantine/")
+        self.clean = self._bucket(
+            "Uploads", expire_days=config.request_retention_days, removal=removal, prefix="uploads/"
+        )
+        self.assets = self._bucket("Assets", expire_days=None, removal=removal, prefix="assets/")
+        self._malware_protection()
+
+        # -- the CSRF and upload-token signing key -----------------------------------------------------------------
+        self.signing_secret = secretsmanager.Secret(
+            self,
+            "SigningKey",
+            description=f"Borough {config.name} web: signs CSRF and upload tokens (HMAC-SHA256)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=removal,
+        )
+        suppress(
+            self.signing_secret.node.default_child,
+            "AwsSolutions-SMG4",
+            "The key signs short-lived CSRF and upload tokens only; rotating it means replacing the secret value "
+            "(forms open at that moment are asked to reload). No rotation Lambda is worth its cost here.",
+        )
+
+        # -- the web function --------------------------------------------------------------------------------------
+        self.function = BoroughFunction(
+            self,
+            "Web",
+            config=config,
+            service="web",
+            handler="web.handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Resident web pages (server-rendered GOV.UK Frontend)",
+            environment={
+                "DRAFTS_TABLE": self.drafts.table_name,
+                "CATALOGUE_FUNCTION": catalogue_function.function_name,
+                "CASES_FUNCTION": cases_function.function_name,
+                "EVENTS_TOPIC_ARN": events_topic.topic_arn,
+                "QUARANTINE_BUCKET": self.quarantine.bucket_name,
+                "CLEAN_BUCKET": self.clean.bucket_name,
+                "SIGNING_SECRET_ARN": self.signing_secret.secret_arn,
+            },
+        ).function
+        grant_table(self.function, self.drafts, key, write=True)
+        grant_publish(self.function, events_topic)
+        self.signing_secret.grant_read(self.function)
+        # Submissions and tracking go through the API's own functions: exactly those two, nothing else.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[catalogue_function.function_arn, cases_function.function_arn],
+            )
+        )
+        # Uploads: sign the S3 POST (PutObject), read what arrived and its scan tag, delete, copy to clean.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectTagging", "s3:DeleteObject"],
+                resources=[self.quarantine.arn_for_objects("*")],
+            )
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.clean.arn_for_objects("uploads/*")])
+        )
+        suppress(
+            self.function.role.node.find_child("DefaultPolicy").node.default_child,  # type: ignore[union-attr]
+            "AwsSolutions-IAM5",
+            "Upload keys are random per draft and upload, so object permissions name each bucket's objects "
+            "(quarantine/*, uploads/*) rather than single keys; X-Ray tracing needs Resource '*'.",
+            applies_to=[
+                "Resource::*",
+                f"Resource::<{self.get_logical_id(self.quarantine.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+                f"Resource::<{self.get_logical_id(self.clean.node.default_child)}.Arn>/uploads/*",  # type: ignore[arg-type]
+            ],
+        )
+
+        # -- reminders: daily, for saved drafts that expire in 7 days or 1 day ------------------------------------
+        self.reminders = BoroughFunction(
+            self,
+            "DraftReminders",
+            config=config,
+            service="web",
+            handler="web.reminders.handler",
+            layer=layer,
+            log_key=key,
+            description="Announces saved drafts that expire in 7 days or 1 day",
+            environment={"DRAFTS_TABLE": self.drafts.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn},
+            timeout=Duration.seconds(60),
+        ).function
+        self.reminders.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(TABLE_READ_ACTIONS),
+                resources=[self.drafts.table_arn, f"{self.drafts.table_arn}/index/{REMINDER_INDEX}"],
+            )
+        )
+        self.reminders.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(KEY_DECRYPT_ACTIONS),
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.amazonaws.com"}},
+            )
+        )
+        grant_publish(self.reminders, events_topic)
+        events.Rule(
+            self,
+            "DailyDraftReminders",
+            description="Remind residents of saved drafts about to expire",
+            schedule=events.Schedule.cron(minute="0", hour="9"),  # 09:00 UTC: 9 or 10 in the morning in the UK
+            targets=[targets.LambdaFunction(self.reminders, retry_attempts=2)],
+        )
+
+        # -- web routes on the HTTP API ----------------------------------------------------------------------------
+        integration = integrations.HttpLambdaIntegration("WebIntegration", self.function)
+        for route_key in WEB_ROUTES:
+            method, path = route_key.split(" ", 1)
+            route = apigw.HttpRoute(
+                self,
+                f"Route{'Root' if path == '/' else 'Pages'}",
+                http_api=http_api,
+                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                integration=integration,
+            )
+            suppress(
+                route.node.default_child,
+                "AwsSolutions-APIG4",
+                f"{route_key} serves the public resident web pages, which residents use without an account. "
+                "Forms are protected by CSRF tokens bound to the draft; staff pages have their own sign-in.",
+            )
+
+        # -- CloudFront --------------------------------------------------------------------------------------------
+        self.distribution = self._distribution(http_api)
+        s3_deployment.BucketDeployment(
+            self,
+            "DeployAssets",
+            sources=[s3_deployment.Source.asset(str(assets_dir))],
+            destination_bucket=self.assets,
+            destination_key_prefix="assets/",
+            cache_control=[
+                s3_deployment.CacheControl.from_string(f"public, max-age={int(ASSET_MAX_AGE.to_seconds())}, immutable")
+            ],
+            prune=False,  # old fingerprinted files stay for pages still open in browsers (lifecycle removes none)
+            memory_limit=256,
+        )
+        self._suppress_deployment_findings()
+
+        CfnOutput(self, "WebUrl", value=f"https://{self.distribution.distribution_domain_name}/")
+
+    def _bucket(self, name: str, *, expire_days: int | None, removal: RemovalPolicy, prefix: str) -> s3.Bucket:
+        rules = [s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1))]
+        if expire_days is not None:
+            rules.append(s3.LifecycleRule(expiration=Duration.days(expire_days)))
+        bucket = s3.Bucket(
+            self,
+            name,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=rules,
+            removal_policy=removal,
+        )
+        # Server access logs through the log bucket's policy (not the legacy LogDeliveryWrite ACL).
+        cfn_bucket: s3.CfnBucket = bucket.node.default_child  # type: ignore[assignment]
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.logs_bucket.bucket_name, log_file_prefix=f"s3/{prefix}"
+        )
+        self.logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.logs_bucket.arn_for_objects(f"s3/{prefix}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                },
+            )
+        )
+        return bucket
+
+    def _malware_protection(self) -> None:
+        """GuardDuty Malware Protection for S3 scans each new quarantine object and tags it with the result."""
+        bucket = self.quarantine
+        role = iam.Role(
+            self,
+            "MalwareScanRole",
+            assumed_by=iam.ServicePrincipal("malware-protection-plan.guardduty.amazonaws.com"),
+            description="GuardDuty Malware Protection for S3: scans and tags uploads in the quarantine bucket",
+        )
+        rule_arn = (
+            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/"
+            "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
+                resources=[rule_arn],
+                conditions={"StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(actions=["events:DescribeRule", "events:ListTargetsByRule"], resources=[rule_arn]),
+            iam.PolicyStatement(
+                actions=["s3:PutBucketNotification", "s3:GetBucketNotification", "s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:PutObjectTagging",
+                    "s3:GetObjectTagging",
+                    "s3:PutObjectVersionTagging",
+                    "s3:GetObjectVersionTagging",
+                ],
+                resources=[bucket.arn_for_objects("*")],
+            ),
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("malware-protection-resource-validation-object")],
+            ),
+        ]
+        policy = iam.Policy(self, "MalwareScanPolicy", statements=statements, roles=[role])
+        suppress(
+            policy.node.default_child,
+            "AwsSolutions-IAM5",
+            "GuardDuty scans every object uploaded to the quarantine bucket (whose keys are random), and manages "
+            "its own EventBridge rules named DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*.",
+            applies_to=[
+                f"Resource::<{self.get_logical_id(bucket.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+                "Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
+                "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*",
+            ],
+        )
+        plan = guardduty.CfnMalwareProtectionPlan(
+            self,
+            "QuarantineScan",
+            role=role.role_arn,
+            protected_resource=guardduty.CfnMalwareProtectionPlan.CFNProtectedResourceProperty(
+                s3_bucket=guardduty.CfnMalwareProtectionPlan.S3BucketProperty(bucket_name=bucket.bucket_name)
+            ),
+            actions=guardduty.CfnMalwareProtectionPlan.CFNActionsProperty(
+                tagging=guardduty.CfnMalwareProtectionPlan.CFNTaggingProperty(status="ENABLED")
+            ),
+        )
+        plan.node.add_dependency(policy)
+        # Nothing but GuardDuty reads an object before it is tagged clean (the web checks the tag, then copies).
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEquals": {f"s3:ExistingObjectTag/{SCAN_TAG}": "NO_THREATS_FOUND"},
+                    "ArnNotEquals": {"aws:PrincipalArn": role.role_arn},
+                },
+            )
+        )
+
+    def _distribution(self, http_api: apigw.HttpApi) -> cloudfront.Distribution:
+        api_domain = Fn.select(2, Fn.split("/", http_api.api_endpoint))
+        api_origin = origins.HttpOrigin(api_domain, protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY)
+        # API Gateway needs its own Host; the site's host and scheme travel in X-Forwarded-* for links and cookies.
+        forward_host = cloudfront.Function(
+            self,
+            "ForwardHost",
+            comment="Pass the site's host to the web function (API Gateway needs its own Host header)",
+            code=cloudfront.FunctionCode.from_inline(
+                "function handler(event) {\n"
+                "  var request = event.request;\n"
+                "  request.headers['x-forwarded-host'] = {value: request.headers.host.value};\n"
+                "  request.headers['x-forwarded-proto'] = {value: 'https'};\n"
+                "  return request;\n"
+                "}\n"
+            ),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
+        uploads_origins = (
+            f"https://{self.quarantine.bucket_domain_name} https://{self.quarantine.bucket_regional_domain_name}"
+        )
+        csp = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            f"connect-src 'self'; form-action 'self' {uploads_origins}; frame-ancestors 'none'; base-uri 'self'; "
+            "object-src 'none'"
+        )
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment="Borough web: security headers on every response",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=csp, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365), include_subdomains=True, override=True
+                ),
+            ),
+        )
+        assets_cache = cloudfront.CachePolicy(
+            self,
+            "AssetsCache",
+            comment="Fingerprinted static assets: cache for a year",
+            default_ttl=ASSET_MAX_AGE,
+            max_ttl=ASSET_MAX_AGE,
+            min_ttl=Duration.days(1),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        pages = cloudfront.BehaviorOptions(
+            origin=api_origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=headers,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=forward_host, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
+            compress=True,
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"Borough {self._config.name}: resident web, API and assets",
+            default_behavior=pages,
+            additional_behaviors={
+                "/api/*": pages,
+                "/assets/*": cloudfront.BehaviorOptions(
+                    origin=origins.S3BucketOrigin.with_origin_access_control(self.assets),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                    cache_policy=assets_cache,
+                    response_headers_policy=headers,
+                    compress=True,
+                ),
+            },
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+        )
+        resource = distribution.node.default_child
+        suppress(
+            resource,
+            "AwsSolutions-CFR3",
+            "CloudFront standard logs need a bucket with legacy ACLs. Page and API requests are logged by the HTTP "
+            "API's access logs and asset reads by S3 server access logs; real-time logs can be added per council.",
+        )
+        suppress(
+            resource,
+            "AwsSolutions-CFR1",
+            "No geo restriction: residents, and people reporting problems in the borough, may be abroad; the "
+            "services are public and protected by WAF rate rules rather than by location.",
+        )
+        suppress(
+            resource,
+            "AwsSolutions-CFR2",
+            "The WAF web ACL for CloudFront must live in us-east-1; it is attached per council deployment "
+            "(architecture: CloudFront + WAF) rather than created in this regional stack.",
+        )
+        suppress(
+            resource,
+            "AwsSolutions-CFR4",
+            "Without a council's own domain the distribution uses CloudFront's default certificate, whose "
+            "minimum TLS version cannot be set; with a custom domain TLS 1.2 (2021) applies.",
+        )
+        return distribution
+
+    def _suppress_deployment_findings(self) -> None:
+        """BucketDeployment's handler is CDK's own singleton function; suppress its findings on exactly it."""
+        for child in self.node.children:
+            if not child.node.id.startswith("Custom::CDKBucketDeployment"):
+                continue
+            function = child.node.default_child
+            role = child.node.find_child("ServiceRole")
+            suppress(
+                role.node.default_child,
+                "AwsSolutions-IAM4",
+                "CDK's BucketDeployment handler uses AWSLambdaBasicExecutionRole to write its own logs; it runs "
+                "only during deployments.",
+                applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+            )
+            suppress(
+                role.node.find_child("DefaultPolicy").node.default_child,
+                "AwsSolutions-IAM5",
+                "CDK's BucketDeployment copies the asset zip from the CDK assets bucket into the assets bucket: "
+                "it needs object wildcards on both buckets, during deployments only.",
+                applies_to=[
+                    *(f"Action::s3:{a}*" for a in ("GetBucket", "GetObject", "List", "Abort", "DeleteObject")),
+                    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                    f"Resource::<{self.get_logical_id(self.assets.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+                ],
+            )
+            suppress(
+                function,
+                "AwsSolutions-L1",
+                "CDK's BucketDeployment handler runtime is chosen by the CDK version, not by this app; it runs "
+                "only during deployments.",
+            )
