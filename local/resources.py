@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore import xform_name
 
+from local import resources_web as web
 from local import standins
 from local.intrinsics import Provisioned
 from local.provision import Context
@@ -24,6 +25,7 @@ Provisioner = Callable[[Context, dict[str, Any]], Provisioned]
 
 NOT_SERVED: dict[str, str] = {
     "AWS::Logs::LogGroup": "function logs print to this terminal instead",
+    "AWS::CloudFront::Function": "viewer functions are JavaScript and do not run locally",
     "AWS::CloudWatch::Alarm": "no metrics are collected locally, so alarms never fire",
     "AWS::CloudWatch::Dashboard": "no metrics are collected locally",
     "AWS::CDK::Metadata": "CDK's usage metadata: nothing to run",
@@ -31,7 +33,7 @@ NOT_SERVED: dict[str, str] = {
 
 # Behaviour that is provisioned but not enforced or not simulated locally (printed with the list above).
 NOT_ENFORCED = (
-    "IAM roles and policies are created but not enforced (every call is allowed)",
+    "IAM roles and policies are created but not enforced (every call is allowed); S3 bucket policies are recorded only",
     "KMS key policies and encryption are recorded, not applied",
     "DynamoDB TTL is configured but items do not expire",
     "API Gateway throttling and access logs, Lambda timeouts, memory and reserved concurrency",
@@ -64,7 +66,8 @@ def placeholder(type_: str, context: Context) -> Provisioned:
     if type_ == "AWS::Logs::LogGroup":
         name = f"/aws/local/{name}"
         return Provisioned(name, {"Arn": context.arn("logs", f"log-group:{name}:*")})
-    return Provisioned(name, {"Arn": context.arn(service, name)})
+    arn = context.arn(service, name)
+    return Provisioned(name, {"Arn": arn, "Id": name, "FunctionARN": arn})
 
 
 # -- KMS ------------------------------------------------------------------------------------------------------------
@@ -368,6 +371,17 @@ def api_authorizer(context: Context, props: dict[str, Any]) -> Provisioned:
 
 
 PROVISIONERS: dict[str, Provisioner] = {
+    "AWS::S3::Bucket": web.s3_bucket,
+    "AWS::S3::BucketPolicy": web.s3_bucket_policy,
+    "Custom::CDKBucketDeployment": web.bucket_deployment,
+    "AWS::SecretsManager::Secret": web.secret,
+    "AWS::Events::Rule": web.events_rule,
+    "AWS::GuardDuty::MalwareProtectionPlan": web.malware_protection_plan,
+    "AWS::CloudFront::Distribution": web.cloudfront_distribution,
+    "AWS::CloudFront::CachePolicy": web.cloudfront_record,
+    "AWS::CloudFront::OriginRequestPolicy": web.cloudfront_record,
+    "AWS::CloudFront::ResponseHeadersPolicy": web.cloudfront_record,
+    "AWS::CloudFront::OriginAccessControl": web.cloudfront_record,
     "AWS::KMS::Key": kms_key,
     "AWS::KMS::Alias": kms_alias,
     "AWS::DynamoDB::Table": dynamodb_table,

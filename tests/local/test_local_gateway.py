@@ -57,9 +57,16 @@ def test_unknown_paths_under_the_api_reach_the_catalogue_through_the_greedy_rout
     assert response.status == 404  # the catalogue's problem+json, not API Gateway's
 
 
-def test_paths_outside_every_route_get_api_gateways_not_found(local_cloud):
-    response = local_cloud.handle("GET", "/not-the-api")
-    assert (response.status, response.json()) == (404, {"message": "Not Found"})
+def test_the_longest_greedy_route_wins_over_a_shorter_one(local_cloud):
+    web = "Borough-dev-Web/Web/Function"
+    local_cloud.handle("GET", "/api/v1/x/y")
+    assert _invocations(local_cloud, CATALOGUE)[-1].event["routeKey"] == "ANY /api/v1/{proxy+}"
+    before = len(_invocations(local_cloud, web))
+    local_cloud.handle("GET", "/not-the-api/page")
+    event = _invocations(local_cloud, web)[-1].event
+    assert len(_invocations(local_cloud, web)) == before + 1
+    assert event["routeKey"] == "ANY /{proxy+}"
+    assert event["pathParameters"] == {"proxy": "not-the-api/page"}
 
 
 def test_specific_routes_carry_their_path_parameters(local_cloud):
@@ -156,9 +163,9 @@ def test_bodies_over_api_gateways_limit_are_413_in_process(local_cloud):
 def test_http_server_on_loopback_serves_the_same_api(local_cloud):
     assert local_cloud.url.startswith("http://127.0.0.1:")
     with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(f"{local_cloud.url}/not-the-api", timeout=10)  # noqa: S310 - loopback URL
+        urllib.request.urlopen(f"{local_cloud.url}/api/v1/no-such-thing", timeout=10)  # noqa: S310 - loopback URL
     assert raised.value.code == 404
-    assert json.loads(raised.value.read()) == {"message": "Not Found"}
+    assert raised.value.headers["content-type"] == "application/problem+json"  # the catalogue's, via the proxy
     request = urllib.request.Request(  # noqa: S310
         f"{local_cloud.url}/api/v1/services/x/requests", data=b"x" * (MAX_BODY_BYTES + 1), method="POST"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -61,10 +62,15 @@ def test_function_environments_are_resolved_to_real_physical_names(local_cloud):
     assert starter["TRIAGE_STATE_MACHINE_ARN"] == local_cloud.physical_id("Borough-dev-Workflows/Triage")
 
 
-def test_every_python_function_runs_from_its_source_folder(local_cloud):
-    for function in local_cloud.inventory.of_type("AWS::Lambda::Function"):
-        if str(function.properties.get("Runtime", "")).startswith("python"):
-            assert local_cloud.runtime.is_local(function.physical_id), function.path
+def test_every_project_function_runs_from_its_source_folder(local_cloud):
+    functions_dir = str(Path(__file__).resolve().parents[2] / "functions")
+    project = [
+        f for f in local_cloud.inventory.of_type("AWS::Lambda::Function")
+        if f.metadata.get("aws:asset:path") == functions_dir
+    ]  # fmt: skip
+    assert len(project) >= 5
+    for function in project:
+        assert local_cloud.runtime.is_local(function.physical_id), function.path
 
 
 def test_topic_subscriptions_filter_and_deliver_raw_to_queues_with_dead_letter_queues(local_cloud):
