@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 TARGET_PER_SUBMISSION_USD = 0.00002
-# us-east-1 on-demand list prices (USD), checked November 2026. London (eu-west-2) lists the same or up to ~15%
-# more for these services, so every usage price below is uplifted by REGION_UPLIFT to stay on the safe side.
-REGION_UPLIFT = 1.15
+# On-demand list prices in USD, us-east-1, checked November 2026, times LONDON: what London (eu-west-2) charges
+# relative to us-east-1. Lambda, SNS, SQS and KMS list the same price in both; DynamoDB lists ~14% more in London;
+# for API Gateway and Step Functions we assume +15% to stay on the safe side.
 PRICE_USD = {
     "apigateway.http_request": 1.00 / 1e6,  # HTTP API, first 300 million a month
     "lambda.request": 0.20 / 1e6,
@@ -34,27 +34,47 @@ PRICE_USD = {
     "states.express_gb_second": 0.00001667,  # billed in 64 MB, 100 ms increments
     "kms.request": 0.03 / 1e4,
 }
+LONDON = {"apigateway": 1.15, "dynamodb": 1.15, "states": 1.15}
+
+
+def _price(key: str) -> float:
+    return PRICE_USD[key] * LONDON.get(key.split(".")[0], 1.0)
+
+
+# Traffic at the reference council: 180,000 online transactions a year, 80% in office hours (~10 h x 22 days).
+REFERENCE_SUBMISSIONS_PER_MONTH = 15_000
+BUSY_SHARE = 0.8
+BUSY_SUBMISSIONS_PER_5_MINUTES = BUSY_SHARE * REFERENCE_SUBMISSIONS_PER_MONTH / (10 * 22 * 12)
 # Modelled, not measured (local timings are an x86 laptop, not an arm64 Lambda).
 LAMBDA_MEMORY_GB = 0.25  # 256 MB, set by stacks/constructs/function.py
 LAMBDA_WARM_SECONDS = 0.060  # a warm invocation with 2-4 DynamoDB/SNS calls
 LAMBDA_INIT_SECONDS = 0.9  # cold start incl. imports (docs/benchmarks.md), billed since 2025
-COLD_START_SHARE = 0.15  # ~40 submissions an hour in the day keeps functions warm; nights and mornings do not
+# In office hours a function is invoked every minute or so and stays warm (assume 1 in 20 invocations is cold);
+# outside them assume every invocation is a cold start.
+COLD_START_SHARE = BUSY_SHARE * 0.05 + (1 - BUSY_SHARE)
 EXPRESS_SECONDS = 0.3  # the triage execution: one Lambda task and one SNS publish
 EXPRESS_MEMORY_GB = 0.0625  # the 64 MB minimum
-# KMS: DynamoDB asks KMS for a table's data key once per caller per ~5 minutes. Worst case (every cache cold):
-# one request per function and customer-key table it touches. Events and queues use no customer key.
-KMS_REQUESTS_WORST_CASE = 4  # catalogue x Requests, assign x Requests, notifications x Requests, x Notifications
+# KMS: DynamoDB asks KMS for a table's data key at most once per caller (function role) per ~5 minutes, so the
+# requests per submission depend on traffic. Four (role, customer-key table) pairs are touched per submission:
+# catalogue x Requests, assign x Requests, notifications x Requests, notifications x Notifications.
+# Events, queues and the Idempotency table use no customer key.
+KMS_PAIRS = 4
+# In office hours a cache serves the submissions of its 5 minutes; outside them assume every cache is cold.
+KMS_REQUESTS_TYPICAL = KMS_PAIRS * (BUSY_SHARE / max(1.0, BUSY_SUBMISSIONS_PER_5_MINUTES) + (1 - BUSY_SHARE))
+KMS_REQUESTS_WORST_CASE = KMS_PAIRS  # every cache cold: a council with very little traffic
 
 # The AWS operations of one submission with an Idempotency-Key, as the code path makes them today.
 EXPECTED_OPERATIONS: dict[str, int] = {
     "apigateway.http_request": 1,
-    "dynamodb.GetItem": 5,
+    "dynamodb.GetItem": 3,
     "dynamodb.PutItem": 3,
     "dynamodb.UpdateItem": 4,
     "lambda.invocation": 4,
+    "sfn.StartExecution": 1,
     "sns.Publish": 2,
-    "sqs.delivery": 2,
-    "states.StartExecution": 1,
+    "sqs.DeleteMessageBatch": 2,  # the Lambda pollers delete what they processed
+    "sqs.ReceiveMessage": 2,  # the Lambda pollers receive each batch (idle long polls are a fixed monthly cost)
+    "sqs.delivery": 2,  # SNS sends each event to the one queue whose filter matches
 }
 
 
@@ -131,7 +151,7 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     operations = {
         key: count
         for key, count in calls.items()
-        if key.split(".")[0] in ("dynamodb", "sns", "sqs", "states", "lambda", "kms")
+        if key.split(".")[0] in ("dynamodb", "sns", "sqs", "sfn", "lambda", "kms")
         and not key.startswith("lambda.Invoke")  # counted below, once per handler run whatever started it
     }
     operations["apigateway.http_request"] = 1
@@ -142,39 +162,46 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     return Measurement(dict(sorted(operations.items())), seconds, len(json.dumps(item)))
 
 
-def price(operations: dict[str, int], request_item_bytes: int = 1500) -> dict[str, float]:
+def price(
+    operations: dict[str, int], request_item_bytes: int = 1500, *, kms_requests: float = KMS_REQUESTS_TYPICAL
+) -> dict[str, float]:
     """Dollars per line of usage for one submission with the operations given."""
     write_units = math.ceil(request_item_bytes / 1024)  # PutItem/UpdateItem bill the larger item, per 1 KB
     read_units = math.ceil(request_item_bytes / 4096)
     invocations = operations.get("lambda.invocation", 0)
     lambda_seconds = invocations * (LAMBDA_WARM_SECONDS + COLD_START_SHARE * LAMBDA_INIT_SECONDS)
     express_gb_seconds = EXPRESS_SECONDS * EXPRESS_MEMORY_GB
-    lines = {
+    return {
         "API Gateway HTTP API request": operations.get("apigateway.http_request", 0)
-        * PRICE_USD["apigateway.http_request"],
-        "Lambda requests": invocations * PRICE_USD["lambda.request"],
-        "Lambda compute (arm64, 256 MB)": lambda_seconds * LAMBDA_MEMORY_GB * PRICE_USD["lambda.gb_second_arm64"],
+        * _price("apigateway.http_request"),
+        "Lambda requests": invocations * _price("lambda.request"),
+        "Lambda compute (arm64, 256 MB)": lambda_seconds * LAMBDA_MEMORY_GB * _price("lambda.gb_second_arm64"),
         "DynamoDB writes": (operations.get("dynamodb.PutItem", 0) + operations.get("dynamodb.UpdateItem", 0))
         * write_units
-        * PRICE_USD["dynamodb.write_request_unit"],
-        "DynamoDB reads": operations.get("dynamodb.GetItem", 0) * read_units * PRICE_USD["dynamodb.read_request_unit"],
-        "SNS publishes": operations.get("sns.Publish", 0) * PRICE_USD["sns.publish"],
-        # Each delivered message is sent (by SNS), received and deleted (by the Lambda poller): 3 SQS requests.
-        "SQS requests": operations.get("sqs.delivery", 0) * 3 * PRICE_USD["sqs.request"],
-        "Step Functions Express": operations.get("states.StartExecution", 0)
-        * (PRICE_USD["states.express_request"] + express_gb_seconds * PRICE_USD["states.express_gb_second"]),
-        "KMS requests (worst case, cold caches)": KMS_REQUESTS_WORST_CASE * PRICE_USD["kms.request"],
+        * _price("dynamodb.write_request_unit"),
+        "DynamoDB reads": operations.get("dynamodb.GetItem", 0) * read_units * _price("dynamodb.read_request_unit"),
+        "SNS publishes": operations.get("sns.Publish", 0) * _price("sns.publish"),
+        "SQS requests": sum(count for key, count in operations.items() if key.startswith("sqs."))
+        * _price("sqs.request"),
+        "Step Functions Express": operations.get("sfn.StartExecution", 0)
+        * (_price("states.express_request") + express_gb_seconds * _price("states.express_gb_second")),
+        "KMS requests (customer-key tables)": kms_requests * _price("kms.request"),
     }
-    return {name: dollars * REGION_UPLIFT for name, dollars in lines.items()}
 
 
 def markdown(operations: dict[str, int], request_item_bytes: int = 1500) -> str:
-    lines = price(operations, request_item_bytes)
+    typical = price(operations, request_item_bytes)
+    worst = price(operations, request_item_bytes, kms_requests=KMS_REQUESTS_WORST_CASE)
     out = ["| operation | count per submission |", "| --- | ---: |"]
     out += [f"| `{name}` | {count} |" for name, count in sorted(operations.items())]
-    out += ["", "| usage | USD per submission |", "| --- | ---: |"]
-    out += [f"| {name} | {dollars:.8f} |" for name, dollars in lines.items()]
-    out.append(f"| **total** | **{sum(lines.values()):.8f}** |")
+    out += [
+        "",
+        f"| usage | USD, reference volume ({KMS_REQUESTS_TYPICAL:.2f} KMS requests) "
+        f"| USD, every cache cold ({KMS_PAIRS} KMS) |",
+        "| --- | ---: | ---: |",
+    ]
+    out += [f"| {name} | {dollars:.8f} | {worst[name]:.8f} |" for name, dollars in typical.items()]
+    out.append(f"| **total** | **{sum(typical.values()):.8f}** | **{sum(worst.values()):.8f}** |")
     return "\n".join(out)
 
 

@@ -130,8 +130,10 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
     due: date = due_date(datetime.fromisoformat(item["submitted_at"]), definition.sla_working_days)
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     entry = {"status": item["status"], "at": at, "note": f"Sent to the {definition.team} team"}
-    repository.assign(reference, team=definition.team, due_date=due.isoformat(), entry=entry)
-    assigned = repository.get(reference) or item
+    # The update returns the assigned item; only a retry (already assigned) needs to read what the first run set.
+    assigned = repository.assign(reference, team=definition.team, due_date=due.isoformat(), entry=entry)
+    if assigned is None:
+        assigned = repository.get(reference) or item
     acknowledged = EventEnvelope(
         type=EventType.REQUEST_ACKNOWLEDGED,
         id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{reference}:acknowledged")),
