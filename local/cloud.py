@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from local import moto_session, standins
+from local.cdn import FrontDoor
 from local.event_sources import SqsPoller
 from local.gateway import Gateway, Headers
 from local.lambda_runtime import ROOT, LambdaRuntime
@@ -70,6 +71,7 @@ class LocalCloud:
         self._runtime: LambdaRuntime | None = None
         self._poller: SqsPoller | None = None
         self._gateway: Gateway | None = None
+        self._front_door: FrontDoor | None = None
         self._server: Any = None
         self._staff: list[StaffPool] = []
         self._started = False
@@ -103,6 +105,9 @@ class LocalCloud:
                 if self.state_dir is not None:
                     self.loaded = load_tables(self._session, self.table_names(), self.state_dir)
                 self._gateway = Gateway.from_inventory(self._session, self.inventory)
+                self._front_door = FrontDoor.from_inventory(
+                    self.inventory, f"{self.host}:{self.port}", self._session.client("s3"), self._gateway.handle
+                )
                 self._staff = staff_pools(self.inventory)
                 seed_staff(self._session, self._staff)
         except BaseException:
@@ -180,6 +185,8 @@ class LocalCloud:
             if path.split("?", 1)[0] == SIGN_IN_PATH:
                 return self._sign_in(method, raw)
             assert self._gateway is not None, "start() the LocalCloud first"
+            if self._front_door is not None:
+                return HttpResponse(*self._front_door.handle(method, path, header_list, raw, source_ip))
             return HttpResponse(*self._gateway.handle(method, path, header_list, raw, source_ip))
 
     def _sign_in(self, method: str, body: bytes) -> HttpResponse:
