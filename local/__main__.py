@@ -8,11 +8,13 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 from local.assembly import DEFAULT_OUTDIR, ROOT, ensure_assembly
 from local.cloud import LocalCloud
+from local.schedules import SCHEDULES_PATH
 from local.staff import DEMO_PASSWORD, DEMO_USERNAME, SIGN_IN_PATH
 
 DEFAULT_STATE_DIR = ROOT / ".local" / "state"
@@ -82,6 +84,10 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
             '                        -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\',
             '                        -d \'{"status": "investigating"}\'',
         ]
+    for name, when in cloud.scheduler.next_runs(datetime.now(UTC)).items():
+        next_run = when.strftime("%Y-%m-%d %H:%M UTC") if when else "never locally (expression not understood)"
+        lines.append(f"  Schedule            {name}: next {next_run}")
+        lines.append(f"                        run it now: curl -s -X POST {url}{SCHEDULES_PATH}{name}")
     if cloud.loaded:
         lines.append(f"  Data                {sum(cloud.loaded.values())} items loaded from {cloud.state_dir}")
     not_served = cloud.not_served()

@@ -27,6 +27,7 @@ from local.moto_session import LOCK, MotoSession, released
 from local.persistence import load_tables, save_tables
 from local.provision import Inventory, Resource, provision
 from local.resources import NOT_ENFORCED, zip_placeholder
+from local.schedules import SCHEDULES_PATH, Scheduler, schedules
 from local.staff import SIGN_IN_PATH, StaffPool, seed_staff, sign_in, staff_pools
 from local.templates import load_stacks
 
@@ -72,6 +73,7 @@ class LocalCloud:
         self._poller: SqsPoller | None = None
         self._gateway: Gateway | None = None
         self._front_door: FrontDoor | None = None
+        self.scheduler = Scheduler(self._session, [])
         self._server: Any = None
         self._staff: list[StaffPool] = []
         self._started = False
@@ -108,12 +110,14 @@ class LocalCloud:
                 self._front_door = FrontDoor.from_inventory(
                     self.inventory, f"{self.host}:{self.port}", self._session.client("s3"), self._gateway.handle
                 )
+                self.scheduler = Scheduler(self._session, schedules(self.inventory))
                 self._staff = staff_pools(self.inventory)
                 seed_staff(self._session, self._staff)
         except BaseException:
             self._teardown()
             raise
         self._poller.start()
+        self.scheduler.start()
         threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True).start()
         self._started = True
         self.timings["start_s"] = time.perf_counter() - started
@@ -128,6 +132,7 @@ class LocalCloud:
             self._server.shutdown()
         if self._poller is not None:
             self._poller.stop()
+        self.scheduler.stop()
         # Save what there is: executions still running after this are lost, as they would be on a real restart.
         with contextlib.suppress(TimeoutError):
             self.wait_for_idle(timeout_s=5, poll_queues=False)
@@ -184,18 +189,27 @@ class LocalCloud:
         with LOCK:
             if path.split("?", 1)[0] == SIGN_IN_PATH:
                 return self._sign_in(method, raw)
+            if path.startswith(SCHEDULES_PATH):
+                return self._fire_schedule(method, path.removeprefix(SCHEDULES_PATH).split("?", 1)[0])
             assert self._gateway is not None, "start() the LocalCloud first"
             if self._front_door is not None:
                 return HttpResponse(*self._front_door.handle(method, path, header_list, raw, source_ip))
             return HttpResponse(*self._gateway.handle(method, path, header_list, raw, source_ip))
 
+    def _fire_schedule(self, method: str, name: str) -> HttpResponse:
+        rule = self.scheduler.find(name)
+        if method.upper() != "POST":
+            return _json_response(405, {"message": "POST to fire the rule now"})
+        if rule is None:
+            return _json_response(
+                404, {"message": f"No scheduled rule {name!r}", "rules": [r.name for r in self.scheduler.rules]}
+            )
+        return _json_response(202, {"rule": rule.name, "targets_invoked": self.scheduler.fire(rule)})
+
     def _sign_in(self, method: str, body: bytes) -> HttpResponse:
         if method.upper() != "POST":
-            status, payload = 405, {"message": "POST a JSON username and password"}
-        else:
-            status, payload = sign_in(self._session, self._staff, body)
-        data = json.dumps(payload).encode()
-        return HttpResponse(status, [("content-type", "application/json"), ("content-length", str(len(data)))], data)
+            return _json_response(405, {"message": "POST a JSON username and password"})
+        return _json_response(*sign_in(self._session, self._staff, body))
 
     def wait_for_idle(self, timeout_s: float = 10.0, *, poll_queues: bool = True) -> None:
         """Return once no queue holds a deliverable message and no state machine execution is running."""
@@ -310,3 +324,8 @@ class LocalCloud:
     def poller(self) -> SqsPoller:
         assert self._poller is not None
         return self._poller
+
+
+def _json_response(status: int, payload: Any) -> HttpResponse:
+    data = json.dumps(payload).encode()
+    return HttpResponse(status, [("content-type", "application/json"), ("content-length", str(len(data)))], data)
