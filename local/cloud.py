@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ from local.moto_session import LOCK, MotoSession, released
 from local.persistence import load_tables, save_tables
 from local.provision import Inventory, Resource, provision
 from local.resources import NOT_ENFORCED, zip_placeholder
+from local.scanner import MalwareScanner, protected_buckets
 from local.schedules import SCHEDULES_PATH, Scheduler, schedules
 from local.staff import SIGN_IN_PATH, StaffPool, seed_staff, sign_in, staff_pools
 from local.templates import load_stacks
@@ -74,6 +76,8 @@ class LocalCloud:
         self._gateway: Gateway | None = None
         self._front_door: FrontDoor | None = None
         self.scheduler = Scheduler(self._session, [])
+        self.scanner = MalwareScanner(self._session, [])
+        self._buckets: set[str] = set()
         self._server: Any = None
         self._staff: list[StaffPool] = []
         self._started = False
@@ -88,6 +92,8 @@ class LocalCloud:
         self._server = bind(self, self.host, self.port)  # bound first: the API's endpoint is this address
         self.port = self._server.server_address[1]
         self._session.start()
+        # Functions' S3 clients use the local address (see local/standins.py): moto answers it in-process.
+        os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = self.url
         self._runtime = LambdaRuntime()
         self._runtime.install()
         self._poller = SqsPoller(self._session, self._runtime, retry_delay_s=self.sqs_retry_delay_s)
@@ -111,6 +117,8 @@ class LocalCloud:
                     self.inventory, f"{self.host}:{self.port}", self._session.client("s3"), self._gateway.handle
                 )
                 self.scheduler = Scheduler(self._session, schedules(self.inventory))
+                self.scanner = MalwareScanner(self._session, protected_buckets(self.inventory))
+                self._buckets = set(self._bucket_names())
                 self._staff = staff_pools(self.inventory)
                 seed_staff(self._session, self._staff)
         except BaseException:
@@ -118,6 +126,7 @@ class LocalCloud:
             raise
         self._poller.start()
         self.scheduler.start()
+        self.scanner.start()
         threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True).start()
         self._started = True
         self.timings["start_s"] = time.perf_counter() - started
@@ -133,6 +142,7 @@ class LocalCloud:
         if self._poller is not None:
             self._poller.stop()
         self.scheduler.stop()
+        self.scanner.stop()
         # Save what there is: executions still running after this are lost, as they would be on a real restart.
         with contextlib.suppress(TimeoutError):
             self.wait_for_idle(timeout_s=5, poll_queues=False)
@@ -189,12 +199,35 @@ class LocalCloud:
         with LOCK:
             if path.split("?", 1)[0] == SIGN_IN_PATH:
                 return self._sign_in(method, raw)
+            if path.lstrip("/").split("/", 1)[0].split("?", 1)[0] in self._buckets:
+                return self._s3_request(method, path, header_list, raw)
             if path.startswith(SCHEDULES_PATH):
                 return self._fire_schedule(method, path.removeprefix(SCHEDULES_PATH).split("?", 1)[0])
             assert self._gateway is not None, "start() the LocalCloud first"
             if self._front_door is not None:
                 return HttpResponse(*self._front_door.handle(method, path, header_list, raw, source_ip))
             return HttpResponse(*self._gateway.handle(method, path, header_list, raw, source_ip))
+
+    def _s3_request(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:
+        """A browser's request to a bucket (a presigned POST upload or GET): moto's S3 answers it."""
+        from botocore.awsrequest import AWSPreparedRequest
+        from moto.core.models import botocore_stubber
+
+        request = AWSPreparedRequest(
+            method=method.upper(), url=f"{self.url}{path}", headers=dict(headers), body=body, stream_output=False
+        )
+        result = botocore_stubber.process_request(request)
+        if result is None:
+            return _json_response(404, {"message": "Not Found"})
+        status, response_headers, payload = result
+        data = payload.encode() if isinstance(payload, str) else bytes(payload or b"")
+        header_list = [
+            (str(k).lower(), str(v)) for k, v in dict(response_headers).items() if str(k).lower() != "content-length"
+        ]
+        return HttpResponse(int(status), [*header_list, ("content-length", str(len(data)))], data)
+
+    def _bucket_names(self) -> list[str]:
+        return [r.physical_id for r in self.inventory.of_type("AWS::S3::Bucket")]
 
     def _fire_schedule(self, method: str, name: str) -> HttpResponse:
         rule = self.scheduler.find(name)
@@ -218,7 +251,11 @@ class LocalCloud:
         while quiet < 2:  # twice in a row: a finishing execution may publish a message that starts more work
             if time.monotonic() > deadline:
                 raise TimeoutError(f"The local cloud was still busy after {timeout_s} s")
-            busy = self._executions_running() or (poll_queues and self._poller is not None and self._poller.pending())
+            busy = (
+                self._executions_running()
+                or (poll_queues and self._poller is not None and self._poller.pending())
+                or self.scanner.pending()
+            )
             quiet = 0 if busy else quiet + 1
             with released():
                 time.sleep(0.02)

@@ -28,12 +28,15 @@ def test_notify_api_answers_as_notify_does_without_a_token(local_cloud):
 
 
 def test_only_functions_that_name_a_notify_endpoint_are_pointed_at_the_stand_in():
-    assert standins.environment_overrides({"REQUESTS_TABLE": "t"}, "http://127.0.0.1:1") == {}
+    assert standins.environment_overrides({"REQUESTS_TABLE": "t"}, "http://127.0.0.1:1") == {
+        "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"
+    }
     overrides = standins.environment_overrides(
         {"NOTIFY_BASE_URL": "https://api.notifications.service.gov.uk", "NOTIFY_API_KEY_SECRET_ARN": "arn:secret"},
         "http://127.0.0.1:1",
     )
     assert overrides == {
+        "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1",
         "NOTIFY_BASE_URL": "http://127.0.0.1:1",
         "NOTIFY_API_KEY": SANDBOX_API_KEY,
         "NOTIFY_API_KEY_SECRET_ARN": "",

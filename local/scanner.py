@@ -1,0 +1,90 @@
+"""A stand-in for GuardDuty Malware Protection for S3: tags each new object in a protected bucket with its result.
+
+As GuardDuty does when a plan's tagging action is enabled: `GuardDutyMalwareScanStatus` becomes `THREATS_FOUND`
+for an object containing the EICAR test signature (the standard harmless test "virus") and `NO_THREATS_FOUND`
+otherwise, a moment after the object arrives. Nothing is really scanned locally.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from local.moto_session import LOCK, MotoSession
+from local.provision import Inventory
+
+SCAN_TAG = "GuardDutyMalwareScanStatus"
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+INTERVAL_S = 0.1
+
+
+def protected_buckets(inventory: Inventory) -> list[str]:
+    return [
+        str(plan.properties["ProtectedResource"]["S3Bucket"]["BucketName"])
+        for plan in inventory.of_type("AWS::GuardDuty::MalwareProtectionPlan")
+        if plan.properties.get("Actions", {}).get("Tagging", {}).get("Status") == "ENABLED"
+    ]
+
+
+class MalwareScanner:
+    def __init__(self, session: MotoSession, buckets: list[str]) -> None:
+        self._session = session
+        self.buckets = buckets
+        self._seen: set[tuple[str, str, str]] = set()  # (bucket, key, etag) already tagged
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if not self.buckets:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="local-malware-scanner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.wait(INTERVAL_S):
+            self.scan_once()
+
+    def pending(self) -> bool:
+        return bool(self._unscanned())
+
+    def scan_once(self) -> int:
+        """Tag every object not scanned yet; return how many were tagged."""
+        s3 = self._session.client("s3")
+        tagged = 0
+        with LOCK:
+            for bucket, key, etag in self._unscanned():
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                result = "THREATS_FOUND" if EICAR in body else "NO_THREATS_FOUND"
+                tags = [t for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] if t["Key"] != SCAN_TAG]
+                s3.put_object_tagging(
+                    Bucket=bucket, Key=key, Tagging={"TagSet": [*tags, {"Key": SCAN_TAG, "Value": result}]}
+                )
+                self._seen.add((bucket, key, etag))
+                tagged += 1
+        return tagged
+
+    def _unscanned(self) -> list[tuple[str, str, str]]:
+        # Looked up in moto's memory, so an idle scanner costs next to nothing.
+        from moto.s3.models import s3_backends
+
+        from local.moto_session import ACCOUNT_ID
+
+        backend: Any = s3_backends[ACCOUNT_ID]["aws"]
+        found = []
+        with LOCK:
+            for name in self.buckets:
+                bucket = backend.buckets.get(name)
+                if bucket is None:
+                    continue
+                for key in list(bucket.keys.values()):
+                    marker = (name, key.name, key.etag)
+                    if marker not in self._seen:
+                        found.append(marker)
+        return found

@@ -1,0 +1,77 @@
+"""Browser uploads: a presigned S3 POST reaches the local cloud, and the malware-scan stand-in tags the object."""
+
+from __future__ import annotations
+
+import http.client
+import uuid
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+
+from local.scanner import EICAR, SCAN_TAG
+
+pytestmark = pytest.mark.local
+
+QUARANTINE = "Borough-dev-Web/Quarantine"
+
+
+def _post_form(url: str, fields: dict[str, str], filename: str, content: bytes) -> http.client.HTTPResponse:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    target = urlsplit(url)
+    assert target.hostname == "127.0.0.1"
+    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+    connection.request(
+        "POST", target.path, b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    return connection.getresponse()
+
+
+def _form(local_cloud, draft: str) -> dict:
+    # As the web function does it: its S3 client uses the endpoint the local cloud put in its environment.
+    environment = local_cloud.function_environment("Borough-dev-Web/Web/Function")
+    assert environment["AWS_ENDPOINT_URL_S3"] == local_cloud.url
+    s3 = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
+        "s3", region_name="eu-west-2", endpoint_url=environment["AWS_ENDPOINT_URL_S3"]
+    )
+    redirect = f"{local_cloud.url}/uploaded"
+    return s3.generate_presigned_post(
+        Bucket=environment["QUARANTINE_BUCKET"],
+        Key=f"{draft}/${{filename}}",
+        Fields={"success_action_redirect": redirect},
+        Conditions=[{"success_action_redirect": redirect}],
+    )
+
+
+@pytest.mark.parametrize(("content", "verdict"), [(b"%PDF-1.7 a letter", "NO_THREATS_FOUND"), (EICAR, "THREATS_FOUND")])
+def test_presigned_post_upload_lands_in_quarantine_and_is_tagged_by_the_scan(local_cloud, content, verdict):
+    draft = uuid.uuid4().hex
+    form = _form(local_cloud, draft)
+    assert form["url"].startswith(local_cloud.url)
+    response = _post_form(form["url"], form["fields"], "letter.pdf", content)
+    assert response.status == 303
+    assert response.getheader("Location").startswith(f"{local_cloud.url}/uploaded?")
+    local_cloud.wait_for_idle()
+    bucket = local_cloud.physical_id(QUARANTINE)
+    s3 = local_cloud.client("s3")
+    assert s3.get_object(Bucket=bucket, Key=f"{draft}/letter.pdf")["Body"].read() == content
+    tags = s3.get_object_tagging(Bucket=bucket, Key=f"{draft}/letter.pdf")["TagSet"]
+    assert {"Key": SCAN_TAG, "Value": verdict} in tags
+
+
+def test_objects_in_unprotected_buckets_are_not_tagged(local_cloud):
+    bucket = local_cloud.physical_id("Borough-dev-Web/Uploads")
+    local_cloud.client("s3").put_object(Bucket=bucket, Key="uploads/x", Body=b"x")
+    local_cloud.wait_for_idle()
+    assert local_cloud.client("s3").get_object_tagging(Bucket=bucket, Key="uploads/x")["TagSet"] == []
