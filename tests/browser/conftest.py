@@ -1,0 +1,86 @@
+"""One local cloud (port 0) with the template's CloudFront in front, one Chromium, for the whole browser session.
+
+Debian's Chromium (`apt-get install chromium`) is driven by Playwright's sync API; `playwright install` is not
+needed. Browser tests share one xdist group so that a parallel run starts one cloud and one browser for them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / ".build" / "screenshots"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[str]:
+    import runpy
+
+    from local.assembly import ensure_assembly
+    from local.cloud import LocalCloud
+    from local.cloudfront import mount
+
+    runpy.run_path(str(ROOT / "web" / "build_assets.py"))["build"]()
+    cloud = LocalCloud(ensure_assembly(), None, 0).start()
+    try:
+        mount(cloud)
+        yield cloud.url
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() or shutil.which("node") is None:
+        pytest.skip("Chromium is not installed: apt-get install -y chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    """JavaScript on. CSP is bypassed only so that axe-core can be injected into the page."""
+    context = browser.new_context(base_url=site, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def strict_page(browser, site):
+    """JavaScript on, under the distribution's Content-Security-Policy as residents get it."""
+    context = browser.new_context(base_url=site)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(browser, site):
+    context = browser.new_context(base_url=site, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
