@@ -220,6 +220,8 @@ class LocalCloud:
         if result is None:
             return _json_response(404, {"message": "Not Found"})
         status, response_headers, payload = result
+        if method.upper() in ("POST", "PUT") and int(status) < 400:
+            self.scanner.scan_once()  # the redirect's page may ask at once: tag before answering
         data = payload.encode() if isinstance(payload, str) else bytes(payload or b"")
         header_list = [
             (str(k).lower(), str(v)) for k, v in dict(response_headers).items() if str(k).lower() != "content-length"
