@@ -189,6 +189,53 @@ def price(
     }
 
 
+# Fixed monthly costs of one deployed environment, per resource the templates declare (USD a month).
+FIXED_MONTHLY_USD = {
+    "AWS::KMS::Key": 1.00,  # +$1 for each of the first two yearly rotations
+    "AWS::SecretsManager::Secret": 0.40,
+    "AWS::CloudWatch::Alarm": 0.10,  # standard resolution, one metric
+    "AWS::CloudWatch::Dashboard": 3.00,  # the first three in an account are free
+    "AWS::Lambda::EventSourceMapping": 0.26,  # idle SQS long polls: ~650,000 ReceiveMessage a month per queue
+}
+# Secrets a person creates (read by name; not in the templates): the Notify API key and its callback token.
+SECRETS_CREATED_BY_HAND = 2
+# Planned but not yet in the templates: AWS WAF on CloudFront (web ACL $5 + 3 managed rule groups at $1).
+PLANNED_WAF_USD = 8.00
+# Small per-month usage outside submissions at the reference volume (logs, storage, staff sign-ins).
+OTHER_MONTHLY_USD = {
+    "CloudWatch Logs ingestion (~0.2 GB)": 0.2 * 0.57,
+    "DynamoDB storage and PITR (~1 GB after six years' retention)": 0.25 + 0.20,
+    "Cognito Plus for ~20 staff": 20 * 0.02,
+}
+GBP_PER_USD = 0.79
+
+
+def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
+    """Fixed monthly USD of an environment, from the resources its synthesized templates declare."""
+    from pathlib import Path
+
+    counts: Counter[str] = Counter()
+    for template in Path(assembly_dir).glob("*.template.json"):
+        for resource in json.loads(template.read_text()).get("Resources", {}).values():
+            counts[resource["Type"]] += 1
+    counts["AWS::SecretsManager::Secret"] += SECRETS_CREATED_BY_HAND
+    lines = {f"{kind} x {counts[kind]}": counts[kind] * price for kind, price in FIXED_MONTHLY_USD.items()}
+    lines["AWS WAF on CloudFront (planned)"] = PLANNED_WAF_USD
+    lines.update(OTHER_MONTHLY_USD)
+    return lines
+
+
+def monthly_markdown(assembly_dir: Any, per_submission_usd: float) -> str:
+    fixed = fixed_monthly(assembly_dir)
+    variable = REFERENCE_SUBMISSIONS_PER_MONTH * per_submission_usd
+    out = ["| monthly cost | USD |", "| --- | ---: |"]
+    out += [f"| {name} | {usd:.2f} |" for name, usd in fixed.items()]
+    out.append(f"| {REFERENCE_SUBMISSIONS_PER_MONTH:,} submissions x ${per_submission_usd:.8f} | {variable:.2f} |")
+    total = sum(fixed.values()) + variable
+    out.append(f"| **total** | **{total:.2f}** (about £{total * GBP_PER_USD:.0f}) |")
+    return "\n".join(out)
+
+
 def markdown(operations: dict[str, int], request_item_bytes: int = 1500) -> str:
     typical = price(operations, request_item_bytes)
     worst = price(operations, request_item_bytes, kms_requests=KMS_REQUESTS_WORST_CASE)
@@ -209,9 +256,13 @@ def main() -> None:
     from local.assembly import ensure_assembly
     from local.cloud import LocalCloud
 
-    with LocalCloud(ensure_assembly(), state_dir=None, port=0) as cloud:
+    assembly = ensure_assembly()
+    with LocalCloud(assembly, state_dir=None, port=0) as cloud:
         measured = measure_submission(cloud, idempotency_key="cost-model-0001")
     print(markdown(measured.operations, measured.request_item_bytes))
+    print()
+    per_submission = sum(price(measured.operations, measured.request_item_bytes).values())
+    print(monthly_markdown(assembly, per_submission))
     print()
     print(f"Requests item: {measured.request_item_bytes} bytes")
     for name, seconds in measured.lambda_seconds_local.items():
