@@ -124,9 +124,15 @@ class LambdaRuntime:
         event = json.loads(raw) if raw else {}
         started = time.perf_counter()
         errored, payload = self.call(function, event)
-        self.invocations.append(
-            Invocation(function.function_name, event, payload, errored, time.perf_counter() - started)
-        )
+        seconds = time.perf_counter() - started
+        self.invocations.append(Invocation(function.function_name, event, payload, errored, seconds))
+        if seconds > int(function.timeout or 3):
+            # Not enforced locally (a thread cannot be stopped), but AWS would have ended this invocation.
+            print(
+                f"local cloud: {function.function_name} ran {seconds:.1f} s, past its {function.timeout} s timeout: "
+                "in AWS it would have been stopped and failed",
+                file=sys.stderr,
+            )
         if errored:
             response_headers["x-amz-function-error"] = "Unhandled"
         if request_headers.get("x-amz-log-type") == "Tail":

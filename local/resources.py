@@ -36,7 +36,7 @@ NOT_ENFORCED = (
     "IAM roles and policies are created but not enforced (every call is allowed); S3 bucket policies are recorded only",
     "KMS key policies and encryption are recorded, not applied",
     "DynamoDB TTL is configured but items do not expire",
-    "API Gateway throttling and access logs, Lambda timeouts, memory and reserved concurrency",
+    "API Gateway throttling and access logs, Lambda timeouts (a warning is printed), memory and reserved concurrency",
     "X-Ray tracing (POWERTOOLS_TRACE_DISABLED=true); resource tags",
 )
 
