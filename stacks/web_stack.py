@@ -92,7 +92,8 @@ class WebStack(Stack):
             index_name=REMINDER_INDEX,
             partition_key=dynamodb.Attribute(name="remind_on", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="draft_id", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["reminds", "days_left", "draft_expires_at", "service_id"],
         )
 
         # -- buckets -----------------------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ def test_pages_run_under_the_content_security_policy_without_violations(strict_p
     strict_page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     strict_page.goto("/services/bulky-waste")
     strict_page.get_by_role("button", name="Start now").click()
+    strict_page.wait_for_load_state("load")
     assert strict_page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
     strict_page.goto("/services/bulky-waste/where-left")
     assert not errors, errors

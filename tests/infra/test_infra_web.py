@@ -108,6 +108,7 @@ def test_the_drafts_table_expires_drafts_and_indexes_reminders_by_day(synth):
     assert drafts.props["SSESpecification"]["SSEEnabled"] is True
     (index,) = drafts.props["GlobalSecondaryIndexes"]
     assert index["KeySchema"][0]["AttributeName"] == "remind_on"
+    assert {"reminds", "days_left", "draft_expires_at"} <= set(index["Projection"]["NonKeyAttributes"])
 
 
 def test_the_web_may_invoke_exactly_the_catalogue_and_cases_functions(synth):
