@@ -20,3 +20,16 @@ os.environ.update(
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
 )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep moto users apart under pytest-xdist (`--dist loadgroup`): the unit tests' `mock_aws` and the session's
+    LocalCloud share moto's process-global backends, so each family runs in a worker of its own."""
+    import pytest
+
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/local/" in path or "/tests/browser/" in path:
+            item.add_marker(pytest.mark.xdist_group("local-cloud"))
+        elif "/tests/unit/" in path:
+            item.add_marker(pytest.mark.xdist_group("moto-unit"))
