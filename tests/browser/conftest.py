@@ -1,4 +1,6 @@
-"""One local cloud (port 0) with the template's CloudFront in front, one Chromium, for the whole browser session.
+"""One local cloud (port 0), one Chromium, for the whole browser session. The local cloud serves the template's
+CloudFront distribution on its port (`local/cdn.py`): pages and /api/* through the HTTP API, /assets/* from the
+assets bucket, browsers' uploads to S3 and the malware-scan stand-in.
 
 Debian's Chromium (`apt-get install chromium`) is driven by Playwright's sync API; `playwright install` is not
 needed. Browser tests share one xdist group so that a parallel run starts one cloud and one browser for them.
@@ -38,12 +40,10 @@ def site() -> Iterator[str]:
 
     from local.assembly import ensure_assembly
     from local.cloud import LocalCloud
-    from local.cloudfront import mount
 
     runpy.run_path(str(ROOT / "web" / "build_assets.py"))["build"]()
     cloud = LocalCloud(ensure_assembly(), None, 0).start()
     try:
-        mount(cloud)
         yield cloud.url
     finally:
         cloud.stop()
