@@ -33,8 +33,11 @@ layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer) without
 assets: install ## Build the resident web's CSS and JS (GOV.UK Frontend, council brand) into .build/assets
 	$(BIN)/python web/build_assets.py
 
-browser-deps: ## Check that Debian's Chromium is installed for the browser tests (.ci/run installs it as root)
-	@test -x /usr/bin/chromium || { echo "Browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; }
+browser-deps: ## Install Debian's Chromium for the browser tests if it is missing (as root, or with sudo)
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "Browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 synth: install layer assets ## Synthesize the CDK app to cdk.out (ENV=dev|prod)
 	npx cdk synth --quiet -c environment=$(ENV)
@@ -55,13 +58,13 @@ typecheck: $(BIN)/.installed
 test: install layer assets browser-deps lint typecheck ## Install what is needed, then lint, type-check and run every test with coverage
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --cov --cov-report=term
 
-bench: install layer ## Run the benchmarks and print figures (recorded in docs/benchmarks.md)
+bench: install layer assets ## Run the benchmarks and print figures (recorded in docs/benchmarks.md)
 	$(BIN)/python -m bench
 
-deploy: install layer ## Deploy every stack to the AWS account in your credentials (ENV=dev|prod)
+deploy: install layer assets ## Deploy every stack to the AWS account in your credentials (ENV=dev|prod)
 	npx cdk deploy --all -c environment=$(ENV) --require-approval broadening
 
-diff: install layer ## Show what a deploy would change
+diff: install layer assets ## Show what a deploy would change
 	npx cdk diff --all -c environment=$(ENV)
 
 clean: ## Remove build output (keeps .venv, node_modules and local data)
