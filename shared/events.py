@@ -29,7 +29,12 @@ class EventType(StrEnum):
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
 CONSUMERS: dict[str, tuple[EventType, ...]] = {
     "triage": (EventType.REPORT_SUBMITTED,),
-    "notifications": (EventType.REQUEST_ACKNOWLEDGED, EventType.STATUS_CHANGED),
+    "notifications": (
+        EventType.REQUEST_ACKNOWLEDGED,
+        EventType.STATUS_CHANGED,
+        EventType.DRAFT_SAVED,
+        EventType.DRAFT_EXPIRING,
+    ),
 }
 
 

@@ -65,10 +65,12 @@ def _back_off(record: SQSRecord, error: Exception) -> None:
 
 
 def _compose(event: EventEnvelope) -> list[dict[str, Any]]:
-    from notifications import reminders
+    from notifications import reminders, save_and_return
 
     if event.type in reminders.EVENT_TYPES:
         return reminders.compose(event)
+    if event.type in save_and_return.EVENT_TYPES:
+        return save_and_return.compose(event)
     request = RequestsRepository().get(event.data["reference"])
     if request is None:
         logger.warning("Event for an unknown request", extra={"event_id": event.id})

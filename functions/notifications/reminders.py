@@ -8,6 +8,8 @@
   `collection_day`) and puts one `reminder-due` event per subscription on the queue. Event ids are derived from
   (subscription, collection date), so a second run on the same day sends nothing twice.
 Events carry ids only; the consumer reads the recipient from the table when it composes the message.
+Contact details are not kept without a reason: a pending subscription expires (DynamoDB TTL on `expires_at`) a day
+after its confirmation link would, an unsubscribed one 30 days after the resident left; an active one has no expiry.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ SUBSCRIPTION_NAMESPACE = uuid.UUID("6a1c2f4e-8d3b-4e5a-9c7f-1b2d3e4f5a60")
 INDEX = "by-collection-day"  # sparse: only active subscriptions have `collection_day`
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=90)  # every reminder carries a fresh one
+PENDING_RETENTION = CONFIRM_LINK_LIFETIME + timedelta(days=1)  # never confirmed: forgotten (TTL `expires_at`)
+UNSUBSCRIBED_RETENTION = timedelta(days=30)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Action = Literal["confirm", "unsubscribe"]
 
@@ -141,7 +145,8 @@ def subscribe(postcode: str, contact: dict[str, Any], now: datetime) -> tuple[st
         response = _table().update_item(
             Key={"subscription_id": subscription_id},
             UpdateExpression="SET #s = :pending, postcode = :postcode, channel = :channel, recipient = :recipient, "
-            "round_day = :day, generation = if_not_exists(generation, :zero) + :one, requested_at = :at",
+            "round_day = :day, generation = if_not_exists(generation, :zero) + :one, requested_at = :at, "
+            "expires_at = :expires",
             ConditionExpression="attribute_not_exists(#s) OR #s <> :active",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
@@ -154,6 +159,7 @@ def subscribe(postcode: str, contact: dict[str, Any], now: datetime) -> tuple[st
                 ":zero": 0,
                 ":one": 1,
                 ":at": now.isoformat(timespec="seconds"),
+                ":expires": int((now + PENDING_RETENTION).timestamp()),
             },
             ReturnValues="ALL_NEW",
         )
@@ -178,11 +184,15 @@ def _transition(token: str, action: Action, now: datetime) -> str:
     subscription_id, generation = verify(token, action, now)
     if action == "confirm":
         item = _table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item") or {}
-        update = "SET #s = :to, collection_day = :day, generation = :next, confirmed_at = :at"
-        values = {":day": item.get("round_day", ""), ":from": "pending", ":to": "active"}
+        update = "SET #s = :to, collection_day = :day, generation = :next, confirmed_at = :at REMOVE expires_at"
+        values: dict[str, Any] = {":day": item.get("round_day", ""), ":from": "pending", ":to": "active"}
     else:
-        update = "SET #s = :to, generation = :next, unsubscribed_at = :at REMOVE collection_day"
-        values = {":from": "active", ":to": "unsubscribed"}
+        update = "SET #s = :to, generation = :next, unsubscribed_at = :at, expires_at = :expires REMOVE collection_day"
+        values = {
+            ":from": "active",
+            ":to": "unsubscribed",
+            ":expires": int((now + UNSUBSCRIBED_RETENTION).timestamp()),
+        }
     try:
         _table().update_item(
             Key={"subscription_id": subscription_id},
