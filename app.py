@@ -88,7 +88,13 @@ def build_app(app: cdk.App) -> cdk.App:
         notifications_table=data.notifications,
         requests_table=data.requests,
         idempotency_table=data.idempotency,
+        subscriptions_table=data.subscriptions,
+        drafts_table=web.drafts,
         queue=events.queues["notifications"],
+        http_api=api.http_api,
+        # Links in messages: the council's domain if configured, else CloudFront's (web -> notifications only).
+        public_base_url=config.public_base_url or f"https://{web.distribution.distribution_domain_name}",
+        notify_provider=config.notify_provider,
         env=env,
     )
     ObservabilityStack(
@@ -103,6 +109,9 @@ def build_app(app: cdk.App) -> cdk.App:
             "TriageAssign": workflows.assign,
             "TriageStarter": workflows.starter,
             "NotificationsConsumer": notifications.consumer,
+            "NotifyReceipts": notifications.receipts,
+            "ReminderSubscriptions": notifications.subscriptions,
+            "DailyBinReminders": notifications.reminders,
         },
         dead_letter_queues=events.dead_letter_queues,
         state_machines={"Triage": workflows.triage},

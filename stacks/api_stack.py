@@ -32,6 +32,13 @@ CATALOGUE_ROUTES = (
 )
 CASES_PUBLIC_ROUTES = ("GET /api/v1/requests/{reference}",)
 CASES_STAFF_ROUTES = ("PATCH /api/v1/requests/{reference}",)
+# Served by the notifications stack's functions (GOV.UK Notify's delivery receipts; bin reminder subscriptions).
+NOTIFY_RECEIPTS_ROUTES = ("POST /api/v1/notifications/receipts",)
+REMINDER_ROUTES = (
+    "POST /api/v1/reminders/subscriptions",
+    "POST /api/v1/reminders/confirm",
+    "POST /api/v1/reminders/unsubscribe",
+)
 FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
 
 ACCESS_LOG_FORMAT = (
@@ -58,7 +65,9 @@ class ApiStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        all_routes = CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES
+        all_routes = (
+            CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES + NOTIFY_RECEIPTS_ROUTES + REMINDER_ROUTES
+        )
         common_env = {"REQUESTS_TABLE": requests_table.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn}
 
         self.catalogue = BoroughFunction(

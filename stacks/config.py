@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class EnvironmentConfig(BaseModel):
@@ -21,6 +21,20 @@ class EnvironmentConfig(BaseModel):
     api_throttle_rate: int = Field(gt=0)  # requests per second, steady state
     api_throttle_burst: int = Field(gt=0)  # requests, bucket size
     alarm_email: str = ""
+    # How residents are told (docs/notifications.md): GOV.UK Notify (a test key in dev, live in prod), Amazon SES
+    # (email only), or record-only (messages are recorded, nothing is sent).
+    notify_provider: Literal["notify", "ses", "record-only"] = "record-only"
+    # {"<template>:<channel>": "<Notify template id>"} of the council's Notify service; empty: the stand-in's ids.
+    notify_template_ids: dict[str, str] = Field(default_factory=dict)
+    ses_from_address: str = ""  # a verified SES identity; needed with notify_provider "ses"
+    # Where links in messages point (the council's own domain); empty: the CloudFront distribution's domain.
+    public_base_url: str = Field(default="", pattern=r"^(https://[a-z0-9.-]+(:[0-9]+)?)?$")
+
+    @model_validator(mode="after")
+    def _provider_settings(self) -> Self:
+        if self.notify_provider == "ses" and "@" not in self.ses_from_address:
+            raise ValueError("notify_provider 'ses' needs ses_from_address, a verified SES identity")
+        return self
 
     @property
     def prefix(self) -> str:

@@ -11,6 +11,8 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 
+SUBSCRIPTIONS_BY_DAY = "by-collection-day"  # functions/notifications/reminders.py INDEX
+
 
 class DataStack(Stack):
     def __init__(
@@ -27,6 +29,17 @@ class DataStack(Stack):
         # Every message sent or to be sent to a resident, with its delivery status.
         self.notifications = self._table(
             "Notifications", partition_key="message_id", ttl="expires_at", personal_data=True
+        )
+        # Bin collection reminder subscriptions (contact details: the council's key). Pending and unsubscribed ones
+        # expire (`expires_at`); the daily job finds active ones by weekday through a sparse index.
+        self.subscriptions = self._table(
+            "Subscriptions", partition_key="subscription_id", ttl="expires_at", personal_data=True
+        )
+        self.subscriptions.add_global_secondary_index(
+            index_name=SUBSCRIPTIONS_BY_DAY,
+            partition_key=dynamodb.Attribute(name="collection_day", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="subscription_id", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
         )
 
     def _table(self, name: str, *, partition_key: str, ttl: str, personal_data: bool) -> dynamodb.Table:

@@ -27,6 +27,23 @@ from constructs import Construct
 from stacks.config import EnvironmentConfig
 
 PERIOD = Duration.minutes(5)  # alarm evaluation period
+# Custom metrics that need a person: (alarm id, service (Powertools' `service` dimension), metric, why it matters).
+SERVICE_METRIC_ALARMS = (
+    (
+        "NotifyAuthFailures",
+        "notifications",
+        "NotifyAuthFailures",
+        "GOV.UK Notify refused our API key (403): a wrong, revoked or expired key, or a clock out of step. Every "
+        "message fails until the notify-api-key secret is fixed; the failed messages are not retried.",
+    ),
+    (
+        "NotificationsUncertain",
+        "notifications",
+        "NotificationsUncertain",
+        "A message's sending was interrupted and the provider cannot say whether it went (SES): it was not "
+        "resent. Check the message (status uncertain) and tell the resident another way if needed.",
+    ),
+)
 DLQ_PERIOD = Duration.minutes(1)  # a parked message is worth knowing about within a minute
 
 
@@ -90,6 +107,18 @@ class ObservabilityStack(Stack):
                 f"{name}ExecutionsFailed",
                 machine.metric_failed(period=PERIOD, statistic="Sum"),
                 f"A {name} execution failed: the request stays unassigned until someone acts.",
+            )
+        for construct_id, service, metric_name, description in SERVICE_METRIC_ALARMS:
+            self._alarm(
+                construct_id,
+                cloudwatch.Metric(
+                    namespace="Borough",
+                    metric_name=metric_name,
+                    dimensions_map={"service": service},
+                    period=PERIOD,
+                    statistic="Sum",
+                ),
+                description,
             )
         api_5xx = http_api.metric_server_error(period=PERIOD, statistic="Sum")
         self._alarm("Api5xx", api_5xx, "The HTTP API answered with a 5xx status.")

@@ -6,11 +6,15 @@ plus `Scan` and stream reads on the table. These helpers grant what a Borough fu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 
 # Item reads by key (no Scan: no function reads a whole table of residents' data).
 TABLE_READ_ACTIONS = (
@@ -60,3 +64,42 @@ def grant_publish(grantee: iam.IGrantable, topic: sns.ITopic) -> None:
                 conditions=_via_service("sns"),
             )
         )
+
+
+def grant_items(
+    grantee: iam.IGrantable, table: dynamodb.ITable, key: kms.IKey, actions: Sequence[str], *, index: str | None = None
+) -> None:
+    """Exactly `actions` (e.g. `dynamodb:GetItem`) on `table`, or only on its index `index`; the table's key through
+    DynamoDB only, to decrypt (and, for any write action, to encrypt)."""
+    unknown = set(actions) - set(TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
+    if unknown or not actions:
+        raise ValueError(f"Not item actions: {sorted(unknown) or 'none given'}")
+    resource = f"{table.table_arn}/index/{index}" if index else table.table_arn
+    writes = any(action in TABLE_WRITE_ACTIONS for action in actions)
+    principal = grantee.grant_principal
+    principal.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[resource]))
+    principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(KEY_DECRYPT_ACTIONS + (KEY_ENCRYPT_ACTIONS if writes else ())),
+            resources=[key.key_arn],
+            conditions=_via_service("dynamodb"),
+        )
+    )
+
+
+def grant_secret_value(grantee: iam.IGrantable, secret: secretsmanager.ISecret) -> None:
+    """Read one secret's value: `secretsmanager:GetSecretValue` only (CDK's `grant_read` adds DescribeSecret).
+
+    A secret known by name only (created by a person) has an ARN ending in `-` and six random characters, hence
+    `-??????` (what CDK's own grants use). Secrets here use Secrets Manager's own key: no KMS permission needed."""
+    arn = secret.secret_full_arn or f"{secret.secret_arn}-??????"
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[arn])
+    )
+
+
+def grant_send(grantee: iam.IGrantable, queue: sqs.IQueue) -> None:
+    """Send messages to `queue` (SSE-SQS: no key to grant)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+    )

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.api_stack import CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES
+from stacks.api_stack import (
+    CASES_PUBLIC_ROUTES,
+    CASES_STAFF_ROUTES,
+    CATALOGUE_ROUTES,
+    NOTIFY_RECEIPTS_ROUTES,
+    REMINDER_ROUTES,
+)
 from stacks.constructs.layer import LAMBDA_PYTHON_VERSION
 
 pytestmark = pytest.mark.infra
@@ -24,7 +30,25 @@ EXPECTED_ENVIRONMENT = {
     "cases.handler.handler": {"REQUESTS_TABLE", "EVENTS_TOPIC_ARN"},
     "cases.triage.assign": {"REQUESTS_TABLE"},
     "cases.triage.start": {"TRIAGE_STATE_MACHINE_ARN"},
-    "notifications.handler.handler": {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE"},
+    "notifications.handler.handler": {
+        "NOTIFICATIONS_TABLE",
+        "REQUESTS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "SUBSCRIPTIONS_TABLE",
+        "DRAFTS_TABLE",
+        "NOTIFY_PROVIDER",
+        "NOTIFY_BASE_URL",
+        "NOTIFY_API_KEY_SECRET_ARN",
+        "LINK_SIGNING_KEY_SECRET_ARN",
+        "PUBLIC_BASE_URL",
+    },
+    "notifications.callback.handler": {"NOTIFICATIONS_TABLE", "NOTIFY_CALLBACK_TOKEN_SECRET_ARN"},
+    "notifications.subscriptions.handler": {
+        "SUBSCRIPTIONS_TABLE",
+        "NOTIFICATIONS_QUEUE_URL",
+        "LINK_SIGNING_KEY_SECRET_ARN",
+    },
+    "notifications.subscriptions.scheduled_handler": {"SUBSCRIPTIONS_TABLE", "NOTIFICATIONS_QUEUE_URL"},
     "web.handler.handler": {
         "DRAFTS_TABLE",
         "CATALOGUE_FUNCTION",
@@ -104,6 +128,7 @@ def test_table_variables_name_the_tables_they_say(synth):
                 "id": "IDEMPOTENCY_TABLE",
                 "message_id": "NOTIFICATIONS_TABLE",
                 "draft_id": "DRAFTS_TABLE",
+                "subscription_id": "SUBSCRIPTIONS_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():
@@ -115,4 +140,6 @@ def test_table_variables_name_the_tables_they_say(synth):
 def test_catalogue_knows_every_api_route(synth):
     catalogue = next(f for f in _functions(synth) if f.props["Handler"] == "catalogue.handler.handler")
     routes = set(catalogue.props["Environment"]["Variables"]["API_ROUTES"].split(";"))
-    assert routes == set(CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES)
+    assert routes == set(
+        CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES + NOTIFY_RECEIPTS_ROUTES + REMINDER_ROUTES
+    )

@@ -34,9 +34,12 @@ TABLE_ACCESS = {
     "cases.triage.assign": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "cases.triage.start": (set(), set()),
     "notifications.handler.handler": (
-        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE"},
+        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE", "SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"},
         {"NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE"},
     ),
+    "notifications.callback.handler": ({"NOTIFICATIONS_TABLE"}, {"NOTIFICATIONS_TABLE"}),
+    "notifications.subscriptions.handler": ({"SUBSCRIPTIONS_TABLE"}, {"SUBSCRIPTIONS_TABLE"}),
+    "notifications.subscriptions.scheduled_handler": ({"SUBSCRIPTIONS_TABLE"}, set()),
     "web.handler.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
 }
