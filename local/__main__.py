@@ -72,6 +72,8 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
         f"  Services            curl -s {url}/api/v1/services",
         f"  Notify outbox       {url}/sandbox/outbox  (the GOV.UK Notify stand-in: every message sent)",
     ]
+    for name, shown in cloud.local_secrets.masked().items():
+        lines.append(f"  Secret              {name} = {shown}  (generated for this run; a person creates it in AWS)")
     if cloud.staff_pools:
         groups = ", ".join(cloud.staff_pools[0].groups)
         credentials = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})

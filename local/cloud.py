@@ -80,6 +80,7 @@ class LocalCloud:
         self._buckets: set[str] = set()
         self._server: Any = None
         self._staff: list[StaffPool] = []
+        self.local_secrets = standins.LocalSecrets()  # person-created secrets' values for this run (never printed)
         self._started = False
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -92,6 +93,7 @@ class LocalCloud:
         self._server = bind(self, self.host, self.port)  # bound first: the API's endpoint is this address
         self.port = self._server.server_address[1]
         self._session.start()
+        standins.start_notify()  # before provisioning: functions' NOTIFY_BASE_URL names its port
         # Functions' S3 clients use the local address (see local/standins.py): moto answers it in-process.
         os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = self.url
         self._runtime = LambdaRuntime()
@@ -121,6 +123,14 @@ class LocalCloud:
                 self._buckets = set(self._bucket_names())
                 self._staff = staff_pools(self.inventory)
                 seed_staff(self._session, self._staff)
+                self.local_secrets = standins.provide_person_created_secrets(
+                    self._session.client("secretsmanager"),
+                    [
+                        r.properties.get("Environment", {}).get("Variables", {})
+                        for r in self.inventory.of_type("AWS::Lambda::Function")
+                    ],
+                    self.url,
+                )
         except BaseException:
             self._teardown()
             raise
@@ -152,6 +162,8 @@ class LocalCloud:
         self._teardown()
 
     def _teardown(self) -> None:
+        standins.forget_person_created_secrets(self.local_secrets)
+        standins.stop_notify()
         if self._server is not None:
             self._server.server_close()
             self._server = None

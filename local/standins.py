@@ -4,18 +4,70 @@ S3 for browsers: presigned POSTs and GETs point at the local address (`/<bucket>
 GuardDuty Malware Protection for S3: `local.scanner` tags new objects in protected buckets.
 
 GOV.UK Notify: the stand-in answers Notify's API at `/v2/notifications...` (the official client drops any path
-from its base URL) and shows every message at `/sandbox/outbox`. A function whose template environment names
-`NOTIFY_BASE_URL` is pointed at it, with the stand-in's API key in place of the deployed secret: the one place
-where the local environment differs from the template's, printed at start-up.
+from its base URL) and shows every message at `/sandbox/outbox`. Functions reach the same stand-in on a loopback
+port of its own (`start_notify`): in-process, moto's HTTP mock takes every `requests` call to the local cloud's
+address for S3 (`MOTO_S3_CUSTOM_ENDPOINTS`), and the Notify client uses `requests`. A function whose template
+environment names `NOTIFY_BASE_URL` is pointed at that port, and one that names `PUBLIC_BASE_URL` (links in
+messages) at the local address: the only places where the local environment differs from the template's.
+The stand-in's delivery receipts go to the API's receipts route on the local port, with the callback token, as
+Notify's would.
+
+Secrets a person creates in AWS (named, not declared, in the templates: the Notify API key, the callback token)
+are created in the local Secrets Manager with values generated for this run, so functions read them by name as
+they do when deployed. The Notify key is a key of the stand-in's service, the token is what the stand-in sends.
+They are never printed in full (`masked`).
 
 Stand-in requests are served without the local cloud's lock: a function calls Notify while it holds that lock.
 """
 
 from __future__ import annotations
 
+import secrets
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 NOTIFY_PATHS = ("/v2/notifications", "/sandbox/notify/", "/sandbox/outbox")
+RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECEIPTS_ROUTES (not imported: CDK)
+# Variables that name, by name, a secret a person creates in AWS -> what its local value is.
+PERSON_CREATED_SECRETS = {
+    "NOTIFY_API_KEY_SECRET_ARN": "notify-api-key",
+    "NOTIFY_CALLBACK_TOKEN_SECRET_ARN": "notify-callback-token",
+}
+
+
+@dataclass
+class LocalSecrets:
+    """The values generated for this run's person-created secrets, by secret name."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    notify_key_secrets: list[str] = field(default_factory=list)  # registered with the stand-in's service
+
+    def masked(self) -> dict[str, str]:
+        return {name: masked(value) for name, value in sorted(self.values.items())}
+
+
+def masked(value: str) -> str:
+    return f"…{value[-4:]}" if len(value) > 12 else "…"
+
+
+class _Notify:
+    running: Any = None  # local.sandbox.notify.RunningSandbox while a local cloud runs
+
+
+def start_notify() -> str:
+    """Serve the process-wide Notify stand-in on a free loopback port for functions; returns its URL."""
+    from local.sandbox.notify import default_sandbox, serve
+
+    if _Notify.running is None:
+        _Notify.running = serve(default_sandbox())
+    return str(_Notify.running.url)
+
+
+def stop_notify() -> None:
+    if _Notify.running is not None:
+        _Notify.running.close()
+        _Notify.running = None
 
 
 def is_stand_in(path: str) -> bool:
@@ -39,7 +91,53 @@ def environment_overrides(environment: dict[str, Any], local_url: str) -> dict[s
     """
     overrides = {"AWS_ENDPOINT_URL_S3": local_url}
     if "NOTIFY_BASE_URL" in environment:
-        from local.sandbox.notify import SANDBOX_API_KEY
-
-        overrides |= {"NOTIFY_BASE_URL": local_url, "NOTIFY_API_KEY": SANDBOX_API_KEY, "NOTIFY_API_KEY_SECRET_ARN": ""}
+        overrides["NOTIFY_BASE_URL"] = str(_Notify.running.url) if _Notify.running is not None else local_url
+    if "PUBLIC_BASE_URL" in environment:
+        overrides["PUBLIC_BASE_URL"] = local_url
     return overrides
+
+
+def provide_person_created_secrets(
+    secretsmanager: Any, environments: list[dict[str, Any]], local_url: str
+) -> LocalSecrets:
+    """Create this run's values for the person-created secrets the functions name, and set up the Notify stand-in
+    to accept the key and to send receipts, with the token, to the local receipts route."""
+    from local.sandbox.notify import SANDBOX_SERVICE_ID, default_sandbox
+
+    names = {
+        str(variables[variable]): kind
+        for variables in environments
+        for variable, kind in PERSON_CREATED_SECRETS.items()
+        if variable in variables and not str(variables[variable]).startswith("arn:")
+    }
+    created = LocalSecrets()
+    sandbox = default_sandbox()
+    for name, kind in sorted(names.items()):
+        if kind == "notify-api-key":
+            key_secret = str(uuid.uuid4())
+            sandbox.services.setdefault(SANDBOX_SERVICE_ID, []).append(key_secret)
+            created.notify_key_secrets.append(key_secret)
+            value = f"borough_local-{SANDBOX_SERVICE_ID}-{key_secret}"
+        else:
+            value = secrets.token_urlsafe(32)
+            sandbox.callback_url = f"{local_url}{RECEIPTS_PATH}"
+            sandbox.callback_token = value
+        try:
+            secretsmanager.create_secret(Name=name, SecretString=value)
+        except secretsmanager.exceptions.ResourceExistsException:
+            secretsmanager.put_secret_value(SecretId=name, SecretString=value)
+        created.values[name] = value
+    return created
+
+
+def forget_person_created_secrets(created: LocalSecrets) -> None:
+    """Stop the stand-in accepting this run's key and sending receipts to a local cloud that has stopped."""
+    from local.sandbox.notify import SANDBOX_SERVICE_ID, default_sandbox
+
+    sandbox = default_sandbox()
+    service_secrets = sandbox.services.get(SANDBOX_SERVICE_ID, [])
+    for key_secret in created.notify_key_secrets:
+        if key_secret in service_secrets:
+            service_secrets.remove(key_secret)
+    sandbox.callback_url = None
+    sandbox.callback_token = None

@@ -132,8 +132,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Daily (EventBridge): queue a reminder for every active subscription whose collection is tomorrow."""
-    today = reminders.today_in_london()
+    """Daily (EventBridge): queue a reminder for every active subscription whose collection is tomorrow.
+
+    "Today" is the day the rule was scheduled for (the event's `time`), so a retried invocation means the same day."""
+    scheduled = event.get("time")
+    today = reminders.today_in_london(datetime.fromisoformat(str(scheduled)) if scheduled else None)
     queued = reminders.enqueue(reminders.due_events(today), settings.settings().notifications_queue_url)
     metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=queued)
     logger.info("Reminders queued", extra={"day": today.isoformat(), "queued": queued})

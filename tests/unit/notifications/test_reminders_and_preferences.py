@@ -148,3 +148,15 @@ def test_bad_subscription_requests_are_refused_and_write_nothing(cloud, body, fi
     assert json.loads(response["body"])["errors"][0]["field"] == field
     assert cloud.items("SUBSCRIPTIONS_TABLE") == []
     assert drain(cloud) == []
+
+
+def test_the_daily_job_reminds_for_the_day_after_the_scheduled_time(cloud):
+    now = datetime.now(UTC)
+    subscription_id, _ = reminders.subscribe("ME14 1HQ", {"email": "r@example.org"}, now)
+    reminders.confirm(reminders.sign("confirm", subscription_id, 1, now + timedelta(days=1)), now)
+    # EventBridge's `time` is when the rule was due: a retry later (even past midnight) means the same day.
+    assert subscriptions.scheduled_handler({"time": "2026-11-23T17:00:00Z"}, FakeContext()) == {
+        "day": "2026-11-23",
+        "queued": 1,
+    }
+    assert subscriptions.scheduled_handler({"time": "2026-11-24T17:00:00Z"}, FakeContext())["queued"] == 0
