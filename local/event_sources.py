@@ -1,4 +1,4 @@
-"""SQS event source mappings as Lambda's pollers run them, for functions that run locally.
+"""SQS event source mappings as Lambda's pollers run them, for functions that run locally, and SQS-sourced pipes.
 
 moto delivers a queue's messages to a mapped function synchronously inside `SendMessage`, one message per
 invocation, and treats failure as all-or-nothing with no redelivery until the next send. This poller replaces
@@ -6,6 +6,9 @@ that for local functions: batches up to the mapping's BatchSize with the real re
 `batchItemFailures` when the mapping reports them (ReportBatchItemFailures), leaves failed messages in flight
 until their visibility timeout ends (then redelivers them), and lets SQS move a message to the dead-letter
 queue once it has been received maxReceiveCount times.
+
+EventBridge Pipes whose source is an SQS queue are polled the same way (`local.pipes` says what a pipe does with
+a batch): a batch whose target cannot be invoked fails as a whole and comes back like a failed Lambda batch.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from local import pipes
 from local.lambda_runtime import LambdaRuntime
 from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
 
@@ -32,8 +36,11 @@ class Mapping:
     report_item_failures: bool
 
 
+Source = Mapping | pipes.SqsPipe  # what the poller polls: both have queue_arn, queue_url and batch_size
+
+
 class SqsPoller:
-    """One background thread that polls every enabled SQS mapping of a local function."""
+    """One background thread that polls every enabled SQS mapping of a local function and every running SQS pipe."""
 
     def __init__(self, session: MotoSession, runtime: LambdaRuntime, retry_delay_s: int | None = None) -> None:
         self._session = session
@@ -44,6 +51,8 @@ class SqsPoller:
         self._stopping = threading.Event()
         self._busy = False
         self._original_create: Any = None
+        self.pipe_messages = 0  # messages handed to pipes' targets, retries included (what Pipes bills)
+        self.unsupported_pipes: dict[str, list[str]] = {}  # pipe name -> why it is not run locally
 
     # -- taking mappings over from moto ---------------------------------------------------------------------------
     def install(self) -> None:
@@ -118,66 +127,102 @@ class SqsPoller:
             )
         return found
 
+    def served_pipes(self) -> list[pipes.SqsPipe]:
+        """Every running pipe the local cloud serves (those it cannot serve are kept in `unsupported_pipes`)."""
+        from moto.pipes.models import pipes_backends
+
+        found = []
+        for pipe in list(pipes_backends[ACCOUNT_ID][REGION].pipes.values()):
+            if pipe.desired_state != "RUNNING":
+                continue
+            served = pipes.from_moto(pipe)
+            if isinstance(served, list):
+                self.unsupported_pipes[pipe.name] = served
+                continue
+            found.append(served)
+        return found
+
+    def sources(self) -> list[Source]:
+        return [*self.mappings(), *self.served_pipes()]
+
     def pending(self) -> bool:
-        """Whether a delivery is running or a mapped queue holds a message that is visible now."""
+        """Whether a delivery is running or a polled queue holds a message that is visible now."""
         if self._busy:
             return True
         with LOCK:
-            return any(self._has_visible(mapping) for mapping in self.mappings())
+            return any(self._has_visible(source) for source in self.sources())
 
     @staticmethod
-    def _has_visible(mapping: Mapping) -> bool:
+    def _has_visible(source: Source) -> bool:
         # Looked up in moto's memory: far cheaper than a ReceiveMessage call every few milliseconds.
         from moto.sqs.models import sqs_backends
 
         for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values():
-            if queue.queue_arn == mapping.queue_arn:
+            if queue.queue_arn == source.queue_arn:
                 return any(message.visible and not message.delayed for message in queue._messages)
         return False
 
     def poll_once(self) -> bool:
-        """Deliver one batch from each mapped queue that has visible messages; True if anything was delivered."""
+        """Deliver one batch from each polled queue that has visible messages; True if anything was delivered."""
         delivered = False
         with LOCK:
             self._busy = True
             try:
-                for mapping in self.mappings():
-                    if self._has_visible(mapping):
-                        delivered |= self._deliver(mapping)
+                for source in self.sources():
+                    if self._has_visible(source):
+                        delivered |= self._deliver(source)
             finally:
                 self._busy = False
         return delivered
 
-    def _deliver(self, mapping: Mapping) -> bool:
+    def _deliver(self, source: Source) -> bool:
         sqs = self._session.client("sqs")
         received = sqs.receive_message(
-            QueueUrl=mapping.queue_url,
-            MaxNumberOfMessages=min(mapping.batch_size, 10),
+            QueueUrl=source.queue_url,
+            MaxNumberOfMessages=min(source.batch_size, 10),
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
             WaitTimeSeconds=0,
         ).get("Messages", [])
         if not received:
             return False
-        event = {"Records": [_record(message, mapping.queue_arn) for message in received]}
-        response = self._session.client("lambda").invoke(FunctionName=mapping.function_arn, Payload=json.dumps(event))
-        payload = response["Payload"].read()
-        failed_ids = _failed_ids(response, payload, mapping, received)
+        records = [_record(message, source.queue_arn) for message in received]
+        if isinstance(source, pipes.SqsPipe):
+            failed_ids = self._to_pipe_target(source, records)
+        else:
+            failed_ids = self._to_function(source, records)
         done = [m for m in received if m["MessageId"] not in failed_ids]
         if done:
             sqs.delete_message_batch(
-                QueueUrl=mapping.queue_url,
+                QueueUrl=source.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         if failed_ids and self.retry_delay_s is not None:
             for message in received:
                 if message["MessageId"] in failed_ids:
                     sqs.change_message_visibility(
-                        QueueUrl=mapping.queue_url,
+                        QueueUrl=source.queue_url,
                         ReceiptHandle=message["ReceiptHandle"],
                         VisibilityTimeout=self.retry_delay_s,
                     )
         return True
+
+    def _to_function(self, mapping: Mapping, records: list[dict[str, Any]]) -> set[str]:
+        """Invoke the mapped function with the batch; the ids of the messages that failed."""
+        response = self._session.client("lambda").invoke(
+            FunctionName=mapping.function_arn, Payload=json.dumps({"Records": records})
+        )
+        payload = response["Payload"].read()
+        return _failed_ids(response, payload, mapping, {r["messageId"] for r in records})
+
+    def _to_pipe_target(self, pipe: pipes.SqsPipe, records: list[dict[str, Any]]) -> set[str]:
+        """Hand the batch to the pipe's target; all of it fails if the target cannot be invoked."""
+        self.pipe_messages += len(records)
+        try:
+            pipes.start(self._session, pipe, records)
+        except pipes.TargetFailed:
+            return {r["messageId"] for r in records}
+        return set()
 
     def wait_until_idle(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -188,8 +233,7 @@ class SqsPoller:
         return False
 
 
-def _failed_ids(response: dict[str, Any], payload: bytes, mapping: Mapping, received: list[dict[str, Any]]) -> set[str]:
-    every = {m["MessageId"] for m in received}
+def _failed_ids(response: dict[str, Any], payload: bytes, mapping: Mapping, every: set[str]) -> set[str]:
     if response.get("FunctionError"):
         return every  # the whole batch failed: every message comes back after its visibility timeout
     if not mapping.report_item_failures:

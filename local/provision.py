@@ -3,7 +3,8 @@
 moto's own CloudFormation is not used: it skips SNS subscriptions, queue policies and all of API Gateway v2, so
 each resource type the project uses has a small function here (in `local.resources`) that creates it through
 moto's API from the template's resolved properties. Types the local cloud does not serve still get a physical
-id (so references to them resolve) and are reported, never silently skipped.
+id (so references to them resolve) and are reported, never silently skipped; so are resources of a served type
+whose provisioner raises `NotServed` for a shape it cannot run (e.g. a pipe with an enrichment).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Resource:
     properties: dict[str, Any] = field(default_factory=dict)  # resolved (served types only)
     provisioned: Provisioned | None = None
     served: bool = True
+    not_served_reason: str = ""  # why a resource of a served type is not run (see `NotServed`)
 
     @property
     def physical_id(self) -> str:
@@ -65,15 +67,23 @@ class Inventory:
         """Resource type -> why the local cloud does not serve it, for every such type declared."""
         from local.resources import NOT_SERVED
 
-        return {
-            resource.type: NOT_SERVED.get(resource.type, "unknown to the local cloud")
-            for resource in self.resources
-            if not resource.served
-        }
+        reasons: dict[str, str] = {}
+        for resource in self.resources:
+            if resource.served:
+                continue
+            reason = resource.not_served_reason or NOT_SERVED.get(resource.type, "unknown to the local cloud")
+            if reasons.get(resource.type, reason) != reason:
+                reason = f"{reasons[resource.type]}; {reason}"
+            reasons[resource.type] = reason
+        return reasons
 
 
 class ProvisioningError(RuntimeError):
     pass
+
+
+class NotServed(Exception):
+    """Raised by a provisioner for a resource it cannot run locally; the message says why (printed at start-up)."""
 
 
 def physical_name(stack: str, logical_id: str, max_length: int = 64, suffix: str = "") -> str:
@@ -147,6 +157,10 @@ def provision(
                 try:
                     resource.properties = resolve(definition.get("Properties", {}), scope)
                     resource.provisioned = provisioner(context, resource.properties)
+                except NotServed as reason:
+                    resource.served = False
+                    resource.not_served_reason = f"{resource.path}: {reason}"
+                    resource.provisioned = placeholder(type_, context)
                 except Exception as error:
                     raise ProvisioningError(f"{resource.path} ({type_}): {error}") from error
             scope.resources[logical_id] = resource.provisioned

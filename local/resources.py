@@ -16,10 +16,10 @@ from typing import Any
 
 from botocore import xform_name
 
+from local import pipes, standins
 from local import resources_web as web
-from local import standins
 from local.intrinsics import Provisioned
-from local.provision import Context
+from local.provision import Context, NotServed
 
 Provisioner = Callable[[Context, dict[str, Any]], Provisioned]
 
@@ -308,6 +308,17 @@ def _definition(context: Context, props: dict[str, Any]) -> str:
     return source.read_text()
 
 
+# -- EventBridge Pipes ----------------------------------------------------------------------------------------------
+def pipe(context: Context, props: dict[str, Any]) -> Provisioned:
+    """Recorded in moto; the SQS poller runs it (local/pipes.py). Any other shape is listed as not served."""
+    problems = pipes.unsupported(props)
+    if problems:
+        raise NotServed(f"only pipes with {pipes.SERVED} run locally: " + "; ".join(problems))
+    name = props.get("Name") or context.name(64)
+    created = api_call(context.client("pipes"), "CreatePipe", {**props, "Name": name})
+    return Provisioned(name, {"Arn": created["Arn"], "CurrentState": created.get("CurrentState", "RUNNING")})
+
+
 # -- Cognito --------------------------------------------------------------------------------------------------------
 def user_pool(context: Context, props: dict[str, Any]) -> Provisioned:
     cognito = context.client("cognito-idp")
@@ -397,6 +408,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "AWS::Lambda::Permission": lambda_permission,
     "AWS::Lambda::EventSourceMapping": lambda_event_source_mapping,
     "AWS::StepFunctions::StateMachine": state_machine,
+    "AWS::Pipes::Pipe": pipe,
     "AWS::Cognito::UserPool": user_pool,
     "AWS::Cognito::UserPoolClient": user_pool_client,
     "AWS::Cognito::UserPoolGroup": user_pool_group,

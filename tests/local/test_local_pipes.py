@@ -1,0 +1,210 @@
+"""EventBridge Pipes from SQS to Step Functions as the local cloud runs them: input templates, batches, failed
+starts ending on the dead-letter queue, and pipe shapes that are listed as not served."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from local.pipes import SqsPipe, render, target_input, unsupported
+from local.provision import provision
+from local.templates import Stack
+
+pytestmark = pytest.mark.local
+
+ACCOUNT = "123456789012"
+PIPE_INPUT_TEMPLATE = '{"envelope": <$.body>}'  # a JSON body, wrapped so that it stays JSON
+QUEUE_ARN = f"arn:aws:sqs:eu-west-2:{ACCOUNT}:q"
+MACHINE_ARN = f"arn:aws:states:eu-west-2:{ACCOUNT}:stateMachine:m"
+SERVED_PIPE = {
+    "Source": QUEUE_ARN,
+    "SourceParameters": {"SqsQueueParameters": {"BatchSize": 1}},
+    "Target": MACHINE_ARN,
+    "TargetParameters": {
+        "InputTemplate": PIPE_INPUT_TEMPLATE,
+        "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
+    },
+    "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/pipe",
+}
+MAX_TEST_RECEIVES = 2
+
+
+def _pipe(template: str | None = PIPE_INPUT_TEMPLATE) -> SqsPipe:
+    return SqsPipe("p", f"arn:aws:pipes:eu-west-2:{ACCOUNT}:pipe/p", QUEUE_ARN, "url", 1, MACHINE_ARN, template)
+
+
+def _record(body: str) -> dict[str, Any]:
+    return {"messageId": "m-1", "body": body, "attributes": {"ApproximateReceiveCount": "1"}, "eventSource": "aws:sqs"}
+
+
+# -- what the target receives -----------------------------------------------------------------------------------
+def test_the_triage_template_hands_the_target_the_event_in_a_batch_of_one():
+    envelope = {"type": "report-submitted", "id": "e-1", "data": {"reference": "ABCD-EFGH"}}
+    assert json.loads(target_input(_pipe(), [_record(json.dumps(envelope))])) == [{"envelope": envelope}]
+
+
+def test_a_body_that_is_not_json_makes_the_input_invalid():
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(target_input(_pipe(), [_record("not an event")]))
+
+
+def test_a_template_that_is_only_the_body_loses_its_quotes_as_the_pipes_documentation_warns():
+    rendered = render("<$.body>", _record('{"key": "value"}'), _pipe("<$.body>"))
+    assert rendered == "{key: value}"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(rendered)
+
+
+def test_templates_reach_into_a_json_body_and_know_the_reserved_variables():
+    template = '{"id": "<$.body.id>", "n": <$.body.items[1]>, "pipe": "<aws.pipes.pipe-name>", "gone": "<$.no>"}'
+    rendered = render(template, _record('{"id": "x\\"y", "items": [1, 2]}'), _pipe(template))
+    assert json.loads(rendered) == {"id": 'x"y', "n": 2, "pipe": "p", "gone": ""}
+
+
+def test_without_a_template_the_target_gets_the_sqs_records_with_their_bodies_as_text():
+    records = [_record('{"a": 1}'), _record("plain")]
+    assert json.loads(target_input(_pipe(None), records)) == records
+
+
+# -- shapes the local cloud serves, and those it lists as not served -----------------------------------------------
+def test_the_triage_pipe_shape_is_served():
+    assert unsupported(SERVED_PIPE) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"Enrichment": "arn:aws:lambda:eu-west-2:123456789012:function:f"}, "enrichment"),
+        ({"SourceParameters": {"FilterCriteria": {"Filters": [{"Pattern": "{}"}]}}}, "filters"),
+        ({"Source": "arn:aws:kinesis:eu-west-2:123456789012:stream/s"}, "not an SQS queue"),
+        ({"Target": "arn:aws:lambda:eu-west-2:123456789012:function:f"}, "not a Step Functions state machine"),
+        ({"TargetParameters": {"StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}}}, "moto"),
+        ({"TargetParameters": {}}, "REQUEST_RESPONSE (the default)"),
+    ],
+)
+def test_other_pipe_shapes_are_not_served_and_say_why(change, reason):
+    problems = unsupported({**SERVED_PIPE, **change})
+    assert problems
+    assert reason in "; ".join(problems)
+
+
+def test_a_declared_pipe_the_local_cloud_cannot_run_is_reported_not_served(local_cloud, tmp_path):
+    class NoMoto:  # a not-served pipe must not reach moto at all
+        def client(self, service: str) -> Any:
+            raise AssertionError(f"{service} called for a pipe that is not served")
+
+    template = {
+        "Resources": {"Enriched": {"Type": "AWS::Pipes::Pipe", "Properties": {**SERVED_PIPE, "Enrichment": "x"}}}
+    }
+    inventory = provision(
+        [Stack("Test-Pipes", template)],
+        NoMoto(),  # type: ignore[arg-type]
+        local_cloud.runtime,
+        api_endpoint=local_cloud.url,
+        inline_code_dir=tmp_path,
+    )
+    [pipe] = inventory.resources
+    assert not pipe.served
+    assert pipe.physical_id  # references to it still resolve
+    reason = inventory.not_served()["AWS::Pipes::Pipe"]
+    assert "Test-Pipes/Enriched" in reason
+    assert "enrichment" in reason
+
+
+# -- pipes created through the API --------------------------------------------------------------------------------
+def test_a_batch_is_one_execution_and_a_failed_start_is_retried_then_dead_lettered(local_cloud, monkeypatch):
+    monkeypatch.setattr(local_cloud.poller, "retry_delay_s", 0)
+    queue_url, queue_arn, dlq_url = _queues(local_cloud)
+    machine = _state_machine(local_cloud)
+    _send(local_cloud, queue_url, '{"n": 1}', '{"n": 2}')  # queued before the pipe: one batch of two
+    name = _create_pipe(local_cloud, queue_arn, machine, batch_size=10)
+    try:
+        local_cloud.wait_for_idle(timeout_s=20)
+        _send(local_cloud, queue_url, "not JSON")
+        local_cloud.wait_for_idle(timeout_s=20)
+    finally:
+        local_cloud.client("pipes").delete_pipe(Name=name)
+
+    inputs = _execution_inputs(local_cloud, machine)
+    assert inputs == [[{"envelope": {"n": 1}}, {"envelope": {"n": 2}}]]
+    assert _drain(local_cloud, dlq_url) == ["not JSON"]
+    assert _drain(local_cloud, queue_url) == []
+
+
+def test_a_pipe_the_local_cloud_cannot_run_leaves_its_queue_alone_and_says_why(local_cloud):
+    queue_url, queue_arn, _ = _queues(local_cloud)
+    _send(local_cloud, queue_url, '{"n": 1}')
+    function = f"arn:aws:lambda:eu-west-2:{ACCOUNT}:function:nothing"
+    name = _create_pipe(local_cloud, queue_arn, function, batch_size=1)
+    try:
+        local_cloud.wait_for_idle(timeout_s=20)
+        assert name not in {p.name for p in local_cloud.poller.served_pipes()}
+        assert "not a Step Functions state machine" in "; ".join(local_cloud.poller.unsupported_pipes[name])
+    finally:
+        local_cloud.client("pipes").delete_pipe(Name=name)
+    assert _drain(local_cloud, queue_url) == ['{"n": 1}']
+
+
+# -- helpers --------------------------------------------------------------------------------------------------------
+def _queues(cloud: Any) -> tuple[str, str, str]:
+    sqs = cloud.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    dlq_url = sqs.create_queue(QueueName=f"test-pipe-dlq-{suffix}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_TEST_RECEIVES})
+    queue_url = sqs.create_queue(
+        QueueName=f"test-pipe-source-{suffix}", Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "30"}
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return queue_url, queue_arn, dlq_url
+
+
+def _state_machine(cloud: Any) -> str:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    arn: str = cloud.client("stepfunctions").create_state_machine(
+        name=f"test-pipe-target-{uuid.uuid4().hex[:8]}",
+        definition=definition,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/test",
+        type="EXPRESS",
+    )["stateMachineArn"]
+    return arn
+
+
+def _create_pipe(cloud: Any, queue_arn: str, target: str, *, batch_size: int) -> str:
+    name = f"test-pipe-{uuid.uuid4().hex[:8]}"
+    cloud.client("pipes").create_pipe(
+        Name=name,
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/test",
+        Source=queue_arn,
+        SourceParameters={"SqsQueueParameters": {"BatchSize": batch_size}},
+        Target=target,
+        TargetParameters={
+            "InputTemplate": PIPE_INPUT_TEMPLATE,
+            "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
+        },
+    )
+    return name
+
+
+def _execution_inputs(cloud: Any, machine: str) -> list[Any]:
+    sfn = cloud.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    return [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in executions]
+
+
+def _send(cloud: Any, url: str, *bodies: str) -> None:
+    cloud.client("sqs").send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
+    )
+
+
+def _drain(cloud: Any, url: str) -> list[str]:
+    bodies = []
+    while messages := cloud.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        bodies.extend(m["Body"] for m in messages)
+        for m in messages:
+            cloud.client("sqs").delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return bodies
