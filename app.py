@@ -107,7 +107,6 @@ def build_app(app: cdk.App) -> cdk.App:
             "Web": web.function,
             "WebDraftReminders": web.reminders,
             "TriageAssign": workflows.assign,
-            "TriageStarter": workflows.starter,
             "NotificationsConsumer": notifications.consumer,
             "NotifyReceipts": notifications.receipts,
             "ReminderSubscriptions": notifications.subscriptions,
@@ -115,6 +114,7 @@ def build_app(app: cdk.App) -> cdk.App:
         },
         dead_letter_queues=events.dead_letter_queues,
         state_machines={"Triage": workflows.triage},
+        pipes={"Triage": workflows.pipe},
         http_api=api.http_api,
         env=env,
     )

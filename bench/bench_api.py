@@ -2,7 +2,7 @@
 
 Each request goes through everything the local cloud runs for it: route matching, the payload-2.0 event, the
 real handler, moto. Submissions also run what moto delivers synchronously on publish (SNS to SQS to the triage
-starter); in AWS that part is asynchronous, so these figures are an upper bound for the handler itself.
+pipe); in AWS that part is asynchronous, so these figures are an upper bound for the handler itself.
 """
 
 from __future__ import annotations

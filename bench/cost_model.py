@@ -1,8 +1,9 @@
 """What one submission costs in AWS usage, from the operations the code path really makes.
 
-`measure_submission` drives one report through a LocalCloud (API -> catalogue -> SNS -> SQS -> starter -> state
+`measure_submission` drives one report through a LocalCloud (API -> catalogue -> SNS -> SQS -> pipe -> state
 machine -> assign -> SNS -> SQS -> notifications) and counts every AWS API call the code makes (at moto's
-botocore seam), every Lambda invocation (at the local cloud's Lambda seam) and every SNS-to-SQS delivery.
+botocore seam), every Lambda invocation (at the local cloud's Lambda seam), every SNS-to-SQS delivery and every
+message a pipe hands to its target (at the local cloud's SQS poller).
 `price` turns the counts into dollars with the list prices below. A test (tests/local/test_local_cost_model.py)
 checks that the counted operations are exactly `EXPECTED_OPERATIONS`, which docs/cost-model.md prices, and that
 the total stays under the target. `python -m bench.cost_model` prints the tables for docs/cost-model.md.
@@ -20,7 +21,8 @@ from typing import Any
 
 TARGET_PER_SUBMISSION_USD = 0.00002
 # On-demand list prices in USD, us-east-1, checked November 2026, times LONDON: what London (eu-west-2) charges
-# relative to us-east-1. Lambda, SNS, SQS and KMS list the same price in both; DynamoDB lists ~14% more in London;
+# relative to us-east-1. Lambda, SNS, SQS, KMS and EventBridge Pipes list the same price in both; DynamoDB lists
+# ~14% more in London;
 # for API Gateway and Step Functions we assume +15% to stay on the safe side.
 PRICE_USD = {
     "apigateway.http_request": 1.00 / 1e6,  # HTTP API, first 300 million a month
@@ -30,6 +32,7 @@ PRICE_USD = {
     "dynamodb.read_request_unit": 0.125 / 1e6,  # on demand, per 4 KB read strongly consistent
     "sns.publish": 0.50 / 1e6,  # per 64 KB chunk; SNS-to-SQS deliveries are free
     "sqs.request": 0.40 / 1e6,  # standard queue, per 64 KB chunk
+    "pipes.request": 0.40 / 1e6,  # EventBridge Pipes, per event after filtering (per 64 KB chunk)
     "states.express_request": 1.00 / 1e6,
     "states.express_gb_second": 0.00001667,  # billed in 64 MB, 100 ms increments
     "kms.request": 0.03 / 1e4,
@@ -66,14 +69,15 @@ KMS_REQUESTS_WORST_CASE = KMS_PAIRS  # every cache cold: a council with very lit
 # The AWS operations of one submission with an Idempotency-Key, as the code path makes them today.
 EXPECTED_OPERATIONS: dict[str, int] = {
     "apigateway.http_request": 1,
-    "dynamodb.GetItem": 3,
+    "dynamodb.GetItem": 2,  # assign and the notifications consumer read the request (consistent reads)
     "dynamodb.PutItem": 3,
-    "dynamodb.UpdateItem": 4,
-    "lambda.invocation": 4,
-    "sfn.StartExecution": 1,
+    "dynamodb.UpdateItem": 5,
+    "lambda.invocation": 4,  # catalogue, assign, notifications, Notify's receipt (the pipe starts the state machine)
+    "pipes.request": 1,  # the report-submitted event, handed by the triage pipe to the state machine
+    "sfn.StartExecution": 1,  # made by the pipe, with its role
     "sns.Publish": 2,
-    "sqs.DeleteMessageBatch": 2,  # the Lambda pollers delete what they processed
-    "sqs.ReceiveMessage": 2,  # the Lambda pollers receive each batch (idle long polls are a fixed monthly cost)
+    "sqs.DeleteMessageBatch": 2,  # the triage pipe and the notifications poller delete what they processed
+    "sqs.ReceiveMessage": 2,  # the pipe and the poller receive each batch (idle long polls: fixed monthly cost)
     "sqs.delivery": 2,  # SNS sends each event to the one queue whose filter matches
 }
 
@@ -133,6 +137,7 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     """One fly-tipping report through the whole journey in `cloud`, counted."""
     cloud.wait_for_idle(timeout_s=30)
     already = len(cloud.runtime.invocations)
+    piped = cloud.poller.pipe_messages
     calls: Counter[str] = Counter()
     with _counting_api_calls(calls), _counting_deliveries(calls):
         response = cloud.handle(
@@ -156,6 +161,7 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     }
     operations["apigateway.http_request"] = 1
     operations["lambda.invocation"] = len(invocations)
+    operations["pipes.request"] = cloud.poller.pipe_messages - piped
     seconds: dict[str, float] = {}
     for invocation in invocations:
         seconds[invocation.function_name] = seconds.get(invocation.function_name, 0.0) + invocation.seconds
@@ -183,6 +189,7 @@ def price(
         "SNS publishes": operations.get("sns.Publish", 0) * _price("sns.publish"),
         "SQS requests": sum(count for key, count in operations.items() if key.startswith("sqs."))
         * _price("sqs.request"),
+        "EventBridge Pipes requests": operations.get("pipes.request", 0) * _price("pipes.request"),
         "Step Functions Express": operations.get("sfn.StartExecution", 0)
         * (_price("states.express_request") + express_gb_seconds * _price("states.express_gb_second")),
         "KMS requests (customer-key tables)": kms_requests * _price("kms.request"),
@@ -196,6 +203,7 @@ FIXED_MONTHLY_USD = {
     "AWS::CloudWatch::Alarm": 0.10,  # standard resolution, one metric
     "AWS::CloudWatch::Dashboard": 3.00,  # the first three in an account are free
     "AWS::Lambda::EventSourceMapping": 0.26,  # idle SQS long polls: ~650,000 ReceiveMessage a month per queue
+    "AWS::Pipes::Pipe": 0.26,  # a pipe polls its SQS source as an event source mapping does (the same estimate)
 }
 # Secrets a person creates (read by name; not in the templates): the Notify API key and its callback token.
 SECRETS_CREATED_BY_HAND = 2

@@ -1,5 +1,5 @@
-"""Observability: alarms on what needs a person (dead letters, function errors, failed journeys, API 5xx),
-an encrypted alarm topic (optionally emailed) and a small dashboard.
+"""Observability: alarms on what needs a person (dead letters, function errors, failed journeys, failed pipe
+deliveries, API 5xx), an encrypted alarm topic (optionally emailed) and a small dashboard.
 
 It only reads other stacks' resources (names and ids as metric dimensions), so references run one way: every
 other stack is deployed first and none of them refers to this one. The alarm topic's key lives here for the same
@@ -18,6 +18,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_pipes as pipes_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -58,6 +59,7 @@ class ObservabilityStack(Stack):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         state_machines: Mapping[str, sfn.IStateMachine],
         http_api: apigw.HttpApi,
+        pipes: Mapping[str, pipes_.CfnPipe] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -107,6 +109,14 @@ class ObservabilityStack(Stack):
                 f"{name}ExecutionsFailed",
                 machine.metric_failed(period=PERIOD, statistic="Sum"),
                 f"A {name} execution failed: the request stays unassigned until someone acts.",
+            )
+        for name, pipe in (pipes or {}).items():
+            self._alarm(
+                f"{name}PipeExecutionsFailed",
+                pipe_metric(pipe, "ExecutionFailed"),
+                f"The {name} pipe could not deliver a message to its target (the reason is in the pipe's log "
+                "group); the message is retried and, after its queue's maxReceiveCount, parked on the dead-letter "
+                "queue.",
             )
         for construct_id, service, metric_name, description in SERVICE_METRIC_ALARMS:
             self._alarm(
@@ -193,3 +203,14 @@ class ObservabilityStack(Stack):
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
         self.alarms.append(alarm)
+
+
+def pipe_metric(pipe: pipes_.CfnPipe, metric_name: str) -> cloudwatch.Metric:
+    """An EventBridge Pipes metric of `pipe` (its `Ref` is its name), summed per alarm period."""
+    return cloudwatch.Metric(
+        namespace="AWS/EventBridge/Pipes",
+        metric_name=metric_name,
+        dimensions_map={"PipeName": pipe.ref},
+        period=PERIOD,
+        statistic="Sum",
+    )

@@ -1,17 +1,23 @@
-"""Workflows: the triage state machine (Express: it finishes in seconds) and the consumer that starts it."""
+"""Workflows: the triage state machine (Express: it finishes in seconds) and the pipe that starts it.
+
+An EventBridge Pipe takes each report-submitted event off the triage queue and starts an execution (fire and
+forget): no function of our own to run, pay for, cold-start or alarm on. A start that fails leaves the message
+on the queue; it comes back after the visibility timeout and is parked on the dead-letter queue after
+maxReceiveCount receives, as with a Lambda consumer.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -23,6 +29,17 @@ from stacks.constructs.grants import grant_publish, grant_table
 from stacks.constructs.nag import suppress
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
+# What the pipe needs of the queue: receive a message, delete it once the execution has started, and read the
+# queue's attributes (Pipes checks the queue with GetQueueAttributes). The queue uses SSE-SQS: no key to grant.
+PIPE_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+# One message per execution: Pipes hands a Step Functions target the whole batch as one JSON array, so a
+# larger batch would be one execution for several reports (one failure failing them all). At a council's
+# traffic batches would hold one message anyway.
+PIPE_BATCH_SIZE = 1
+# The event envelope, wrapped: Pipes parses a JSON body (implicit body parsing), but a template that is only
+# `<$.body>` loses the body's quotes and is not JSON any more; inside an object it stays JSON. A body that is
+# not JSON makes the input invalid, so the execution cannot start and the message ends on the dead-letter queue.
+PIPE_INPUT_TEMPLATE = '{"envelope": <$.body>}'
 
 
 class WorkflowsStack(Stack):
@@ -82,18 +99,58 @@ class WorkflowsStack(Stack):
             applies_to=["Resource::*"],
         )
 
-        self.starter = BoroughFunction(
+        self.pipe_logs = logs.LogGroup(
             self,
-            "TriageStarter",
-            config=config,
-            service="cases",
-            handler="cases.triage.start",
-            layer=layer,
-            log_key=key,
-            description="Consumes report-submitted events and starts triage",
-            environment={"TRIAGE_STATE_MACHINE_ARN": self.triage.state_machine_arn},
-        ).function
-        self.triage.grant_start_execution(self.starter)
-        self.starter.add_event_source(
-            event_sources.SqsEventSource(triage_queue, batch_size=10, report_batch_item_failures=True)
+            "TriagePipeLogs",
+            retention=log_retention(config.log_retention_days),
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY,
+        )
+        # Inline, so the permissions exist before the pipe does (a default policy could be created after it).
+        pipe_role = iam.Role(
+            self,
+            "TriagePipeRole",
+            assumed_by=iam.ServicePrincipal(
+                "pipes.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description=f"Borough {config.name}: the triage pipe (triage queue to the triage state machine)",
+            inline_policies={
+                "TriagePipe": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(actions=list(PIPE_QUEUE_ACTIONS), resources=[triage_queue.queue_arn]),
+                        iam.PolicyStatement(
+                            actions=["states:StartExecution"], resources=[self.triage.state_machine_arn]
+                        ),
+                        # Pipe logs (errors only) go to its own log group, as each function's do.
+                        iam.PolicyStatement(
+                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                            resources=[self.pipe_logs.log_group_arn],
+                        ),
+                    ]
+                )
+            },
+        )
+        self.pipe = pipes.CfnPipe(
+            self,
+            "TriagePipe",
+            description="Starts triage for each report-submitted event on the triage queue",
+            role_arn=pipe_role.role_arn,
+            source=triage_queue.queue_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=PIPE_BATCH_SIZE)
+            ),
+            target=self.triage.state_machine_arn,
+            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
+                input_template=PIPE_INPUT_TEMPLATE,
+                step_function_state_machine_parameters=pipes.CfnPipe.PipeTargetStateMachineParametersProperty(
+                    invocation_type="FIRE_AND_FORGET"
+                ),
+            ),
+            # Errors only and no execution data: a failed start is logged with its reason, nothing else is.
+            log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
+                level="ERROR",
+                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
+                    log_group_arn=self.pipe_logs.log_group_arn
+                ),
+            ),
         )

@@ -29,7 +29,6 @@ EXPECTED_ENVIRONMENT = {
     },
     "cases.handler.handler": {"REQUESTS_TABLE", "EVENTS_TOPIC_ARN"},
     "cases.triage.assign": {"REQUESTS_TABLE"},
-    "cases.triage.start": {"TRIAGE_STATE_MACHINE_ARN"},
     "notifications.handler.handler": {
         "NOTIFICATIONS_TABLE",
         "REQUESTS_TABLE",

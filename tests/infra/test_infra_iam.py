@@ -32,7 +32,6 @@ TABLE_ACCESS = {
     "catalogue.handler.handler": ({"REQUESTS_TABLE", "IDEMPOTENCY_TABLE"}, {"REQUESTS_TABLE", "IDEMPOTENCY_TABLE"}),
     "cases.handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "cases.triage.assign": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
-    "cases.triage.start": (set(), set()),
     "notifications.handler.handler": (
         {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE", "SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"},
         {"NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE"},
@@ -167,20 +166,25 @@ def test_only_publishers_publish_and_only_to_the_events_topic(synth):
             assert targets <= topic_ids, handler
 
 
-def test_only_the_triage_starter_starts_the_triage_state_machine(synth):
-    machines = {m.id for m in synth.resources("AWS::StepFunctions::StateMachine")}
-    for handler, (function, statements) in _function_grants(synth).items():
-        starts = [s for s in statements if "states:StartExecution" in _as_list(s["Action"])]
-        if handler != "cases.triage.start":
-            assert not starts, handler
-            continue
-        wanted = synth.refers_to(function.stack, function.props["Environment"]["Variables"]["TRIAGE_STATE_MACHINE_ARN"])
-        assert wanted in machines
-        assert starts
-        assert all(
-            {rid for r in _as_list(s["Resource"]) for rid in synth.references(function.stack, r)} == {wanted}
-            for s in starts
-        )
+def test_no_function_starts_a_state_machine(synth):
+    # The triage pipe starts triage (tests/infra/test_infra_pipes.py): no function holds states:StartExecution.
+    for handler, (_, statements) in _function_grants(synth).items():
+        assert not [s for s in statements if "states:StartExecution" in _as_list(s["Action"])], handler
+
+
+def test_only_pipe_roles_start_executions_and_each_only_its_own_target(synth):
+    pipes = synth.resources("AWS::Pipes::Pipe")
+    targets = {synth.refers_to(p.stack, p.props["RoleArn"]): synth.refers_to(p.stack, p.props["Target"]) for p in pipes}
+    for role in synth.resources("AWS::IAM::Role"):
+        for policy in role.props.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if "states:StartExecution" in _as_list(statement["Action"]):
+                    assert role.id in targets, role.id
+                    resources = {synth.refers_to(role.stack, r) for r in _as_list(statement["Resource"])}
+                    assert resources == {targets[role.id]}, role.id
+    for policy in synth.resources("AWS::IAM::Policy"):
+        for statement in policy.props["PolicyDocument"]["Statement"]:
+            assert "states:StartExecution" not in _as_list(statement["Action"]), policy.id
 
 
 def test_key_use_through_dynamodb_and_sns_is_limited_to_that_service(synth):

@@ -20,7 +20,7 @@ def test_report_triage_staff_update_and_notifications(local_cloud, staff_token):
     assert submitted.status == 201, submitted.body
     reference = submitted.json()["reference"]
 
-    local_cloud.wait_for_idle(timeout_s=30)  # SNS -> SQS -> starter -> state machine -> assign -> SNS -> consumer
+    local_cloud.wait_for_idle(timeout_s=30)  # SNS -> SQS -> pipe -> state machine -> assign -> SNS -> consumer
     triaged = local_cloud.handle("GET", f"/api/v1/requests/{reference}")
     assert triaged.status == 200, triaged.body
     assert triaged.json()["team"]

@@ -1,5 +1,5 @@
-"""EventBridge Pipes from SQS to Step Functions as the local cloud runs them: input templates, batches, failed
-starts ending on the dead-letter queue, and pipe shapes that are listed as not served."""
+"""EventBridge Pipes from SQS to Step Functions as the local cloud runs them: the triage pipe, input templates,
+batches, failed starts ending on the dead-letter queue, and pipe shapes that are listed as not served."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 from local.pipes import SqsPipe, render, target_input, unsupported
 from local.provision import provision
 from local.templates import Stack
+from stacks.events_stack import MAX_RECEIVES
+from stacks.workflows_stack import PIPE_INPUT_TEMPLATE
 
 pytestmark = pytest.mark.local
 
 ACCOUNT = "123456789012"
-PIPE_INPUT_TEMPLATE = '{"envelope": <$.body>}'  # a JSON body, wrapped so that it stays JSON
 QUEUE_ARN = f"arn:aws:sqs:eu-west-2:{ACCOUNT}:q"
 MACHINE_ARN = f"arn:aws:states:eu-west-2:{ACCOUNT}:stateMachine:m"
 SERVED_PIPE = {
@@ -28,6 +29,11 @@ SERVED_PIPE = {
         "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
     },
     "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/pipe",
+}
+REPORT = {
+    "description": "Fridge on the verge",
+    "location": {"postcode": "ME15 6JQ"},
+    "contact": {"email": "resident@example.org"},
 }
 MAX_TEST_RECEIVES = 2
 
@@ -112,6 +118,54 @@ def test_a_declared_pipe_the_local_cloud_cannot_run_is_reported_not_served(local
     reason = inventory.not_served()["AWS::Pipes::Pipe"]
     assert "Test-Pipes/Enriched" in reason
     assert "enrichment" in reason
+
+
+# -- the triage pipe in the local cloud ------------------------------------------------------------------------------
+def test_the_triage_pipe_reads_the_triage_queue_and_starts_the_triage_state_machine(local_cloud):
+    name = local_cloud.physical_id("Borough-dev-Workflows/TriagePipe")
+    pipe = local_cloud.client("pipes").describe_pipe(Name=name)
+    assert pipe["Source"] == local_cloud.resource("Borough-dev-Events/TriageQueue").provisioned.attributes["Arn"]
+    assert pipe["Target"] == local_cloud.physical_id("Borough-dev-Workflows/Triage")
+    assert pipe["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "FIRE_AND_FORGET"
+    assert name in {p.name for p in local_cloud.poller.served_pipes()}
+    assert "AWS::Pipes::Pipe" not in local_cloud.not_served()
+
+
+def test_a_report_starts_one_triage_execution_with_the_event_as_its_input(local_cloud):
+    local_cloud.wait_for_idle(timeout_s=30)
+    machine = local_cloud.physical_id("Borough-dev-Workflows/Triage")
+    sfn = local_cloud.client("stepfunctions")
+    before = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+    handed = local_cloud.poller.pipe_messages
+    submitted = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body=REPORT)
+    assert submitted.status == 201, submitted.body
+    local_cloud.wait_for_idle(timeout_s=30)
+
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    [execution] = [e for e in executions if e["executionArn"] not in before]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    [item] = json.loads(described["input"])
+    assert item["envelope"]["type"] == "report-submitted"
+    assert item["envelope"]["data"]["reference"] == submitted.json()["reference"]
+    assert item["envelope"]["correlation_id"]
+    assert not execution["executionArn"].endswith(item["envelope"]["id"])  # random name: the id is in the logs
+    assert local_cloud.poller.pipe_messages == handed + 1
+
+
+def test_a_message_the_triage_state_machine_cannot_start_ends_on_the_dead_letter_queue(local_cloud, monkeypatch):
+    monkeypatch.setattr(local_cloud.poller, "retry_delay_s", 0)  # redeliver at once rather than after 60 s
+    sqs = local_cloud.client("sqs")
+    queue = local_cloud.physical_id("Borough-dev-Events/TriageQueue")
+    dead_letters = local_cloud.physical_id("Borough-dev-Events/TriageDeadLetters")
+    local_cloud.wait_for_idle(timeout_s=30)
+    handed = local_cloud.poller.pipe_messages
+    sqs.send_message(QueueUrl=queue, MessageBody="not an event")
+    local_cloud.wait_for_idle(timeout_s=30)
+
+    assert _drain(local_cloud, dead_letters) == ["not an event"]
+    assert _drain(local_cloud, queue) == []
+    assert local_cloud.poller.pipe_messages == handed + MAX_RECEIVES  # tried once per receive, then parked
 
 
 # -- pipes created through the API --------------------------------------------------------------------------------

@@ -58,8 +58,8 @@ def test_function_environments_are_resolved_to_real_physical_names(local_cloud):
     catalogue = local_cloud.function_environment("Borough-dev-Api/Catalogue/Function")
     assert catalogue["REQUESTS_TABLE"] == local_cloud.physical_id("Borough-dev-Data/Requests")
     assert catalogue["EVENTS_TOPIC_ARN"] == local_cloud.physical_id("Borough-dev-Events/Events")
-    starter = local_cloud.function_environment("Borough-dev-Workflows/TriageStarter/Function")
-    assert starter["TRIAGE_STATE_MACHINE_ARN"] == local_cloud.physical_id("Borough-dev-Workflows/Triage")
+    assign = local_cloud.function_environment("Borough-dev-Workflows/TriageAssign/Function")
+    assert assign["REQUESTS_TABLE"] == local_cloud.physical_id("Borough-dev-Data/Requests")
 
 
 def test_every_project_function_runs_from_its_source_folder(local_cloud):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from cases import handler as cases_handler
-from cases import logic as cases_logic
 from cases import triage
 from catalogue import logic as catalogue_logic
 from shared.events import EventEnvelope
-from tests.helpers import FakeContext, http_event, sqs_event
+from shared.observability import logger
+from tests.helpers import FakeContext, http_event
 
 pytestmark = pytest.mark.unit
 
@@ -132,17 +134,20 @@ def test_a_failed_publish_undoes_the_status_change(cloud, monkeypatch):
     assert item["status"] == "received"
 
 
-def test_the_starter_starts_one_execution_per_event_and_reports_failures(cloud, monkeypatch):
-    import boto3
-
-    sfn = boto3.client("stepfunctions")
-    role = "arn:aws:iam::123456789012:role/triage"
-    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
-    arn = sfn.create_state_machine(name="triage", definition=definition, roleArn=role)["stateMachineArn"]
-    monkeypatch.setenv("TRIAGE_STATE_MACHINE_ARN", arn)
+def test_the_assign_task_logs_the_correlation_id_and_the_event_id(cloud):
+    # The pipe starts executions under random names, so the event's ids must reach the task's own log lines.
     _, submitted = new_request(cloud)
-    response = triage.start(sqs_event(json.dumps(submitted), "not an event"), FakeContext())
-    assert len(response["batchItemFailures"]) == 1
-    [execution] = sfn.list_executions(stateMachineArn=arn)["executions"]
-    assert execution["name"] == EventEnvelope.model_validate(submitted).id
-    assert cases_logic.STAFF_GROUP == "caseworkers"
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    previous = logger.log_level
+    logger.setLevel("INFO")
+    logger.addHandler(capture)
+    try:
+        triage.assign(submitted, FakeContext())
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(previous)
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines() if "Triage assigned" in text]
+    assert line["correlation_id"] == "corr-1"
+    assert line["event_id"] == EventEnvelope.model_validate(submitted).id

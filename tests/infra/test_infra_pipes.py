@@ -1,0 +1,132 @@
+"""The triage pipe: the triage queue to the triage state machine, fire and forget, with a role that may do exactly
+that, errors logged to its own log group, and an alarm on failed deliveries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local.assembly import ROOT
+from shared.events import EventType
+
+pytestmark = pytest.mark.infra
+
+RETENTION_DAYS = {"dev": 30, "prod": 365}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _triage_pipe(synth):
+    (pipe,) = synth.resources("AWS::Pipes::Pipe")
+    return pipe
+
+
+def _triage_queue(synth):
+    """The queue subscribed to report-submitted events (found by contract, not by logical id)."""
+    (subscription,) = [
+        s
+        for s in synth.resources("AWS::SNS::Subscription")
+        if s.props.get("FilterPolicy", {}).get("type") == [EventType.REPORT_SUBMITTED.value]
+    ]
+    return synth.refers_to(subscription.stack, subscription.props["Endpoint"])
+
+
+def test_the_pipe_reads_the_triage_queue_one_message_at_a_time(synth):
+    pipe = _triage_pipe(synth)
+    assert synth.refers_to(pipe.stack, pipe.props["Source"]) == _triage_queue(synth)
+    assert pipe.props["SourceParameters"] == {"SqsQueueParameters": {"BatchSize": 1}}  # no filter either
+    assert "Enrichment" not in pipe.props
+
+
+def test_the_pipe_starts_the_triage_state_machine_fire_and_forget_with_the_event_as_input(synth):
+    pipe = _triage_pipe(synth)
+    (machine,) = synth.resources("AWS::StepFunctions::StateMachine")
+    assert synth.refers_to(pipe.stack, pipe.props["Target"]) == machine.id
+    target = pipe.props["TargetParameters"]
+    assert target["StepFunctionStateMachineParameters"] == {"InvocationType": "FIRE_AND_FORGET"}
+    # The body wrapped in an object: a template that is only `<$.body>` would not be JSON (Pipes documentation).
+    assert target["InputTemplate"] == '{"envelope": <$.body>}'
+
+
+def test_the_state_machine_takes_the_event_out_of_the_pipes_batch(synth):
+    definition = json.loads((ROOT / "workflows" / "triage.asl.json").read_text())
+    first = definition["States"][definition["StartAt"]]
+    assert (first["Type"], first["InputPath"], first["OutputPath"]) == ("Pass", "$[0]", "$.envelope")
+    assert first["Next"] == "AssignTeamAndDueDate"
+
+
+def test_the_triage_queue_keeps_its_dead_letter_queue_and_no_function_consumes_it(synth):
+    queue = synth.get(_triage_queue(synth))
+    assert queue.props["RedrivePolicy"]["maxReceiveCount"] >= 2  # the pipe retries through the queue
+    sources = [
+        synth.refers_to(stack, m["Properties"]["EventSourceArn"])
+        for stack, template in synth.templates.items()
+        for m in template["Resources"].values()
+        if m["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert queue.id not in sources
+
+
+def test_the_pipe_role_may_do_exactly_what_the_pipe_does(synth):
+    pipe = _triage_pipe(synth)
+    role = synth.get(synth.refers_to(pipe.stack, pipe.props["RoleArn"]))
+    (trust,) = role.props["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "pipes.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert not role.props.get("ManagedPolicyArns")
+    grants = {
+        (action, synth.refers_to(role.stack, resource))
+        for policy in role.props["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+    queue = synth.refers_to(pipe.stack, pipe.props["Source"])
+    machine = synth.refers_to(pipe.stack, pipe.props["Target"])
+    logging = pipe.props["LogConfiguration"]["CloudwatchLogsLogDestination"]
+    log_group = synth.refers_to(pipe.stack, logging["LogGroupArn"])
+    assert grants == {
+        ("sqs:ReceiveMessage", queue),
+        ("sqs:DeleteMessage", queue),
+        ("sqs:GetQueueAttributes", queue),
+        ("states:StartExecution", machine),
+        ("logs:CreateLogStream", log_group),  # its own log group only, as each function's role
+        ("logs:PutLogEvents", log_group),
+    }
+    # Nothing else is attached to the role.
+    for policy in synth.resources("AWS::IAM::Policy"):
+        assert role.id not in {synth.refers_to(policy.stack, r) for r in policy.props.get("Roles", [])}
+
+
+def test_the_pipe_logs_errors_only_without_execution_data_to_a_retained_encrypted_log_group(synth):
+    logging = _triage_pipe(synth).props["LogConfiguration"]
+    assert logging["Level"] == "ERROR"
+    assert "IncludeExecutionData" not in logging
+    pipe = _triage_pipe(synth)
+    group = synth.get(synth.refers_to(pipe.stack, logging["CloudwatchLogsLogDestination"]["LogGroupArn"]))
+    assert group.body["Type"] == "AWS::Logs::LogGroup"
+    assert group.props["RetentionInDays"] == RETENTION_DAYS[synth.environment]
+    assert group.props.get("KmsKeyId")
+
+
+def test_the_pipe_alarms_on_failed_deliveries(synth):
+    alarms = [
+        a
+        for a in synth.resources("AWS::CloudWatch::Alarm")
+        if a.props["Namespace"] == "AWS/EventBridge/Pipes" and a.props["MetricName"] == "ExecutionFailed"
+    ]
+    watched = {
+        synth.refers_to(a.stack, d["Value"]) for a in alarms for d in a.props["Dimensions"] if d["Name"] == "PipeName"
+    }
+    assert watched == {p.id for p in synth.resources("AWS::Pipes::Pipe")}
+    assert all(a.props["Threshold"] == 1 and a.props["Statistic"] == "Sum" for a in alarms)
+
+
+def test_there_is_no_triage_starter_function(synth):
+    handlers = {f.props["Handler"] for f in synth.resources("AWS::Lambda::Function")}
+    assert "cases.triage.start" not in handlers
