@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 TARGET_PER_SUBMISSION_USD = 0.00002
+# Items written per submission (request, idempotency record, message) are each under 1 KB: the example report's
+# request item measures 868 bytes. A description near its 2,000-character limit would add one write unit.
+TYPICAL_ITEM_BYTES = 1000
 # On-demand list prices in USD, us-east-1, checked November 2026, times LONDON: what London (eu-west-2) charges
 # relative to us-east-1. Lambda, SNS, SQS, KMS and EventBridge Pipes list the same price in both; DynamoDB lists
 # ~14% more in London;
@@ -58,17 +61,18 @@ COLD_START_SHARE = BUSY_SHARE * 0.05 + (1 - BUSY_SHARE)
 EXPRESS_SECONDS = 0.3  # the triage execution: one Lambda task and one SNS publish
 EXPRESS_MEMORY_GB = 0.0625  # the 64 MB minimum
 # KMS: DynamoDB asks KMS for a table's data key at most once per caller (function role) per ~5 minutes, so the
-# requests per submission depend on traffic. Four (role, customer-key table) pairs are touched per submission:
-# catalogue x Requests, assign x Requests, notifications x Requests, notifications x Notifications.
+# requests per submission depend on traffic. Five (role, customer-key table) pairs are touched per submission:
+# catalogue x Requests, assign x Requests, notifications x Requests, notifications x Notifications, receipts x
+# Notifications.
 # Events, queues and the Idempotency table use no customer key.
-KMS_PAIRS = 4
+KMS_PAIRS = 5
 # In office hours a cache serves the submissions of its 5 minutes; outside them assume every cache is cold.
 KMS_REQUESTS_TYPICAL = KMS_PAIRS * (BUSY_SHARE / max(1.0, BUSY_SUBMISSIONS_PER_5_MINUTES) + (1 - BUSY_SHARE))
 KMS_REQUESTS_WORST_CASE = KMS_PAIRS  # every cache cold: a council with very little traffic
 
 # The AWS operations of one submission with an Idempotency-Key, as the code path makes them today.
 EXPECTED_OPERATIONS: dict[str, int] = {
-    "apigateway.http_request": 1,
+    "apigateway.http_request": 2,  # the resident's POST, and GOV.UK Notify's delivery receipt for the message
     "dynamodb.GetItem": 2,  # assign and the notifications consumer read the request (consistent reads)
     "dynamodb.PutItem": 3,
     "dynamodb.UpdateItem": 5,
@@ -109,6 +113,24 @@ def _counting_api_calls(counter: Counter[str]) -> Iterator[None]:
 
 
 @contextmanager
+def _counting_api_requests(counter: Counter[str]) -> Iterator[None]:
+    """Count requests the HTTP API serves (the resident's, and GOV.UK Notify's delivery receipt)."""
+    from local.gateway import Gateway
+
+    original = Gateway.select  # every request the gateway serves is routed once (handle is held bound elsewhere)
+
+    def counted(gateway: Any, *args: Any, **kwargs: Any) -> Any:
+        counter["apigateway.http_request"] += 1
+        return original(gateway, *args, **kwargs)
+
+    Gateway.select = counted  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Gateway.select = original  # type: ignore[method-assign]
+
+
+@contextmanager
 def _counting_deliveries(counter: Counter[str]) -> Iterator[None]:
     """Count SNS-to-SQS deliveries (made inside moto, not through an API call; billed as SQS requests)."""
     from moto.sqs.models import SQSBackend
@@ -139,7 +161,7 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     already = len(cloud.runtime.invocations)
     piped = cloud.poller.pipe_messages
     calls: Counter[str] = Counter()
-    with _counting_api_calls(calls), _counting_deliveries(calls):
+    with _counting_api_calls(calls), _counting_deliveries(calls), _counting_api_requests(calls):
         response = cloud.handle(
             "POST",
             "/api/v1/services/fly-tipping/requests",
@@ -156,10 +178,9 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     operations = {
         key: count
         for key, count in calls.items()
-        if key.split(".")[0] in ("dynamodb", "sns", "sqs", "sfn", "lambda", "kms")
+        if key.split(".")[0] in ("apigateway", "dynamodb", "sns", "sqs", "sfn", "lambda", "kms")
         and not key.startswith("lambda.Invoke")  # counted below, once per handler run whatever started it
     }
-    operations["apigateway.http_request"] = 1
     operations["lambda.invocation"] = len(invocations)
     operations["pipes.request"] = cloud.poller.pipe_messages - piped
     seconds: dict[str, float] = {}
@@ -169,7 +190,10 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
 
 
 def price(
-    operations: dict[str, int], request_item_bytes: int = 1500, *, kms_requests: float = KMS_REQUESTS_TYPICAL
+    operations: dict[str, int],
+    request_item_bytes: int = TYPICAL_ITEM_BYTES,
+    *,
+    kms_requests: float = KMS_REQUESTS_TYPICAL,
 ) -> dict[str, float]:
     """Dollars per line of usage for one submission with the operations given."""
     write_units = math.ceil(request_item_bytes / 1024)  # PutItem/UpdateItem bill the larger item, per 1 KB
@@ -216,6 +240,7 @@ OTHER_MONTHLY_USD = {
     "Cognito Plus for ~20 staff": 20 * 0.02,
 }
 GBP_PER_USD = 0.79
+MONTHLY_TARGET_GBP = 30
 
 
 def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
@@ -233,18 +258,22 @@ def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
     return lines
 
 
+def monthly_total_usd(assembly_dir: Any, per_submission_usd: float) -> float:
+    return sum(fixed_monthly(assembly_dir).values()) + REFERENCE_SUBMISSIONS_PER_MONTH * per_submission_usd
+
+
 def monthly_markdown(assembly_dir: Any, per_submission_usd: float) -> str:
     fixed = fixed_monthly(assembly_dir)
     variable = REFERENCE_SUBMISSIONS_PER_MONTH * per_submission_usd
     out = ["| monthly cost | USD |", "| --- | ---: |"]
     out += [f"| {name} | {usd:.2f} |" for name, usd in fixed.items()]
     out.append(f"| {REFERENCE_SUBMISSIONS_PER_MONTH:,} submissions x ${per_submission_usd:.8f} | {variable:.2f} |")
-    total = sum(fixed.values()) + variable
+    total = monthly_total_usd(assembly_dir, per_submission_usd)
     out.append(f"| **total** | **{total:.2f}** (about £{total * GBP_PER_USD:.0f}) |")
     return "\n".join(out)
 
 
-def markdown(operations: dict[str, int], request_item_bytes: int = 1500) -> str:
+def markdown(operations: dict[str, int], request_item_bytes: int = TYPICAL_ITEM_BYTES) -> str:
     typical = price(operations, request_item_bytes)
     worst = price(operations, request_item_bytes, kms_requests=KMS_REQUESTS_WORST_CASE)
     out = ["| operation | count per submission |", "| --- | ---: |"]
@@ -267,9 +296,9 @@ def main() -> None:
     assembly = ensure_assembly()
     with LocalCloud(assembly, state_dir=None, port=0) as cloud:
         measured = measure_submission(cloud, idempotency_key="cost-model-0001")
-    print(markdown(measured.operations, measured.request_item_bytes))
+    print(markdown(measured.operations))
     print()
-    per_submission = sum(price(measured.operations, measured.request_item_bytes).values())
+    per_submission = sum(price(measured.operations).values())
     print(monthly_markdown(assembly, per_submission))
     print()
     print(f"Requests item: {measured.request_item_bytes} bytes")
