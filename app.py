@@ -87,7 +87,6 @@ def build_app(app: cdk.App) -> cdk.App:
         layer=foundation.layer,
         notifications_table=data.notifications,
         requests_table=data.requests,
-        idempotency_table=data.idempotency,
         subscriptions_table=data.subscriptions,
         drafts_table=web.drafts,
         queue=events.queues["notifications"],

@@ -49,7 +49,6 @@ class NotificationsStack(Stack):
         layer: lambda_.ILayerVersion,
         notifications_table: dynamodb.ITable,
         requests_table: dynamodb.ITable,
-        idempotency_table: dynamodb.ITable,
         subscriptions_table: dynamodb.ITable,
         drafts_table: dynamodb.ITable,
         queue: sqs.IQueue,
@@ -102,7 +101,6 @@ class NotificationsStack(Stack):
             {
                 "NOTIFICATIONS_TABLE": notifications_table.table_name,
                 "REQUESTS_TABLE": requests_table.table_name,
-                "IDEMPOTENCY_TABLE": idempotency_table.table_name,
                 "SUBSCRIPTIONS_TABLE": subscriptions_table.table_name,
                 "DRAFTS_TABLE": drafts_table.table_name,
                 **provider_environment,
@@ -116,7 +114,6 @@ class NotificationsStack(Stack):
         grant_secret_value(self.consumer, self.link_signing_key)
         grant_table(self.consumer, notifications_table, key, write=True)
         grant_table(self.consumer, requests_table, key, write=False)
-        grant_table(self.consumer, idempotency_table, key, write=True)
         # Reminders and save and return: one GetItem each (the recipient, the return link), nothing more.
         grant_items(self.consumer, subscriptions_table, key, ["dynamodb:GetItem"])
         grant_items(self.consumer, drafts_table, key, ["dynamodb:GetItem"])

@@ -32,7 +32,6 @@ EXPECTED_ENVIRONMENT = {
     "notifications.handler.handler": {
         "NOTIFICATIONS_TABLE",
         "REQUESTS_TABLE",
-        "IDEMPOTENCY_TABLE",
         "SUBSCRIPTIONS_TABLE",
         "DRAFTS_TABLE",
         "NOTIFY_PROVIDER",

@@ -33,8 +33,8 @@ TABLE_ACCESS = {
     "cases.handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "cases.triage.assign": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "notifications.handler.handler": (
-        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "IDEMPOTENCY_TABLE", "SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"},
-        {"NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE"},
+        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"},
+        {"NOTIFICATIONS_TABLE"},
     ),
     "notifications.callback.handler": ({"NOTIFICATIONS_TABLE"}, {"NOTIFICATIONS_TABLE"}),
     "notifications.subscriptions.handler": ({"SUBSCRIPTIONS_TABLE"}, {"SUBSCRIPTIONS_TABLE"}),

@@ -170,6 +170,20 @@ def test_the_consumer_reads_one_item_of_subscriptions_and_drafts(synth):
     assert "sqs:SendMessage" not in _grants(synth, consumer, "sqs:")
 
 
+def test_the_consumer_has_no_access_to_the_idempotency_table(synth):
+    # The notifications code never uses it: each message's id is derived from its event (docs/notifications.md).
+    consumer = _function(synth, "consumer")
+    assert "IDEMPOTENCY_TABLE" not in _variables(consumer)
+    idempotency = _table(synth, "id")
+    named = {
+        target
+        for statement in _statements(synth, consumer)
+        for resource in _as_list(statement["Resource"])
+        for target in synth.references(consumer.stack, resource)
+    }
+    assert idempotency.id not in named
+
+
 def test_the_subscriptions_function_gets_and_updates_subscriptions_and_queues_events(synth):
     subscriptions = _function(synth, "subscriptions")
     table = _table(synth, "subscription_id")

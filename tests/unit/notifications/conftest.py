@@ -14,7 +14,7 @@ from notifications import adapters, settings, templates
 from notifications.adapters.notify import NotifyAdapter
 from shared import aws
 
-TABLES = {"REQUESTS_TABLE": "reference", "NOTIFICATIONS_TABLE": "message_id", "IDEMPOTENCY_TABLE": "id"}
+TABLES = {"REQUESTS_TABLE": "reference", "NOTIFICATIONS_TABLE": "message_id"}
 
 
 def reset_caches() -> None:
