@@ -4,8 +4,8 @@ The events carry ids only (`draft_id`, `service_id`, `expires_at`, and `days_lef
 address and the return link stay in the draft, read here with one GetItem on the Drafts table (docs/web.md).
 Nothing is sent when the draft is gone, was submitted, or was saved again since the event (its `expires_at`
 moved on: a newer event speaks for it). A message is still sent at most once per (event, recipient, template).
-The draft id is a bearer value (it restores the answers): it is neither logged nor copied into the message record
-beyond the link the resident is sent.
+The draft id is a bearer value (it restores the answers): it is neither logged nor stored in the message record,
+whose body says "[return link]" where the sent email has the link (`store.stored_form`).
 """
 
 from __future__ import annotations

@@ -14,10 +14,21 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from notifications import templates
 from shared import aws
 
 MESSAGE_RETENTION = timedelta(days=365)  # how long a message record (and its recipient) is kept
 LEASE = timedelta(seconds=30)  # > the consumer's 10 s timeout, < the queue's 60 s visibility timeout
+
+# Personalisation that is a bearer link (whoever holds it can restore a saved draft, or confirm or stop reminders).
+# A message record is kept for a year: it holds these words instead of the link, in its personalisation and body.
+# Only the message that is sent (composed afresh for every attempt) carries the link.
+BEARER_LINKS = {
+    "return_url": "[return link]",
+    "confirm_url": "[confirmation link]",
+    "unsubscribe_url": "[unsubscribe link]",
+}
+NOT_STORED = ("unsubscribe_url",)  # the one-click unsubscribe URL (RFC 8058) is a bearer link too
 
 SENDABLE = ("recorded", "retrying")
 # Notify's states by how far along they are; a receipt only ever moves a message forwards.
@@ -60,6 +71,22 @@ def _iso(now: datetime) -> str:
     return now.isoformat(timespec="seconds")
 
 
+def stored_form(message: dict[str, Any]) -> dict[str, Any]:
+    """The message as its record keeps it: bearer links replaced by words, the body and subject rendered again."""
+    stored = {k: v for k, v in message.items() if k not in NOT_STORED}
+    personalisation = dict(message.get("personalisation") or {})
+    bearer = [name for name in personalisation if name in BEARER_LINKS]
+    if not bearer:
+        return stored
+    personalisation.update({name: BEARER_LINKS[name] for name in bearer})
+    template = templates.get(str(message["template"]))
+    stored["personalisation"] = personalisation
+    stored["body"] = templates.render(template.body, personalisation)
+    if stored.get("subject"):
+        stored["subject"] = templates.render(template.subject, personalisation)
+    return stored
+
+
 class MessageStore:
     def __init__(self, table_name: str) -> None:
         self._table = aws.table(table_name)
@@ -69,13 +96,14 @@ class MessageStore:
         return dict(item) if item else None
 
     def record(self, messages: Iterable[dict[str, Any]], now: datetime) -> int:
-        """Write each message once; returns how many were new. A duplicate (same id) is skipped, not overwritten."""
+        """Write each message once (without its bearer links: `stored_form`); returns how many were new. A duplicate
+        (same id) is skipped, not overwritten."""
         from botocore.exceptions import ClientError
 
         created = 0
         for message in messages:
             item = {
-                **message,
+                **stored_form(message),
                 "status": "recorded",
                 "attempts": 0,
                 "created_at": _iso(now),

@@ -87,6 +87,22 @@ def test_a_saved_draft_is_emailed_its_return_link_and_expiry_date_once(use_notif
     assert "draft_id" not in record  # a bearer value: only the link the resident is sent carries it
 
 
+@pytest.mark.parametrize("event", [saved, lambda: expiring(7)])
+def test_the_message_record_keeps_no_return_link_but_the_sent_email_has_it(use_notify, cloud, drafts, event):
+    drafts()
+    assert run(event()) == []
+    [sent] = use_notify.sandbox.messages  # what Notify (the stand-in) was sent, from its own store
+    assert f"https://borough.example{RETURN_PATH}" in sent.body
+    [record] = cloud.items("NOTIFICATIONS_TABLE")
+    stored = repr(record)
+    assert "token-abc" not in stored
+    assert "draft-123" not in stored
+    assert RETURN_PATH.rsplit("/", 1)[0] not in stored
+    assert "use this link: [return link]" in record["body"]
+    assert record["personalisation"]["return_url"] == "[return link]"
+    assert record["status"] == "sent"
+
+
 @pytest.mark.parametrize(("days_left", "words"), [(7, "deleted in 7 days"), (1, "deleted in 1 day,")])
 def test_an_expiring_draft_says_how_many_days_are_left(use_notify, cloud, drafts, days_left, words):
     drafts()
