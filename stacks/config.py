@@ -41,6 +41,12 @@ class EnvironmentConfig(BaseModel):
         """Stack name prefix, e.g. `Borough-dev`."""
         return f"Borough-{self.name}"
 
+    @property
+    def reminder_subscriptions_function(self) -> str:
+        """The reminder subscriptions function's name. The notifications stack names it; the web stack, which the
+        notifications stack depends on, invokes it by this name (a reference would make the two stacks a cycle)."""
+        return f"{self.prefix}-ReminderSubscriptions"
+
 
 def load_config(context: dict[str, Any], environment: str) -> EnvironmentConfig:
     """Pick the named environment from the `environments` context and validate it."""

@@ -152,6 +152,8 @@ class NotificationsStack(Stack):
                 "NOTIFICATIONS_QUEUE_URL": queue.queue_url,
                 "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
             },
+            # Named, so that the web stack may invoke it (the reminder pages) without referring to this stack.
+            function_name=config.reminder_subscriptions_function,
         )
         grant_items(self.subscriptions, subscriptions_table, key, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
         grant_send(self.subscriptions, queue)
@@ -203,6 +205,7 @@ class NotificationsStack(Stack):
         description: str,
         environment: dict[str, str],
         timeout: Duration | None = None,
+        function_name: str | None = None,
     ) -> lambda_.Function:
         return BoroughFunction(
             self,
@@ -215,6 +218,7 @@ class NotificationsStack(Stack):
             description=description,
             environment=environment,
             timeout=timeout,
+            function_name=function_name,
         ).function
 
     def _route(

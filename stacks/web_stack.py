@@ -154,16 +154,21 @@ class WebStack(Stack):
                 "QUARANTINE_BUCKET": self.quarantine.bucket_name,
                 "CLEAN_BUCKET": self.clean.bucket_name,
                 "SIGNING_SECRET_ARN": self.signing_secret.secret_arn,
+                # The reminder pages (sign up, confirm, unsubscribe) go through the subscriptions function.
+                "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
             },
         ).function
         grant_table(self.function, self.drafts, key, write=True)
         grant_publish(self.function, events_topic)
         self.signing_secret.grant_read(self.function)
-        # Submissions and tracking go through the API's own functions: exactly those two, nothing else.
+        # Submissions, tracking and bin reminders go through the API's own functions: exactly those three, nothing
+        # else. The subscriptions function (notifications stack, which depends on this one) is named, not referred to.
+        subscriptions = config.reminder_subscriptions_function
+        subscriptions_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{subscriptions}"
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[catalogue_function.function_arn, cases_function.function_arn],
+                resources=[catalogue_function.function_arn, cases_function.function_arn, subscriptions_arn],
             )
         )
         # Uploads: sign the S3 POST (PutObject), read what arrived and its scan tag, delete, copy to clean.

@@ -118,10 +118,24 @@ def verify(token: str, action: Action, now: datetime) -> tuple[str, int]:
     return str(subscription_id), int(generation)
 
 
-def link(action: Action, subscription_id: str, generation: int, now: datetime) -> str:
+def token_for(action: Action, subscription_id: str, generation: int, now: datetime) -> str:
     lifetime = CONFIRM_LINK_LIFETIME if action == "confirm" else UNSUBSCRIBE_LINK_LIFETIME
-    token = sign(action, subscription_id, generation, now + lifetime)
-    return f"{settings.settings().public_base_url.rstrip('/')}/api/v1/reminders/{action}?token={token}"
+    return sign(action, subscription_id, generation, now + lifetime)
+
+
+def page_link(action: Action, token: str) -> str:
+    """The link a resident opens: the resident web's page (`/reminders/{action}`), which shows what will happen
+    and asks for a button press (a POST); a GET never changes anything, since mail scanners follow links."""
+    return f"{settings.settings().public_base_url.rstrip('/')}/reminders/{action}?token={token}"
+
+
+def one_click_link(token: str) -> str:
+    """Notify's one-click unsubscribe (RFC 8058): the mail client POSTs straight to the API route."""
+    return f"{settings.settings().public_base_url.rstrip('/')}/api/v1/reminders/unsubscribe?token={token}"
+
+
+def link(action: Action, subscription_id: str, generation: int, now: datetime) -> str:
+    return page_link(action, token_for(action, subscription_id, generation, now))
 
 
 # --- subscriptions ------------------------------------------------------------------------------------------
@@ -292,10 +306,11 @@ def compose(event: EventEnvelope, now: datetime | None = None) -> list[dict[str,
         if item["status"] != "active":
             return []  # unsubscribed since the job ran
         collection = date.fromisoformat(str(event.data["collection_date"]))
-        unsubscribe_url = link("unsubscribe", subscription_id, generation, now)
+        token = token_for("unsubscribe", subscription_id, generation, now)
+        unsubscribe_url = one_click_link(token)
         values = {
             "collection_date": f"{collection:%A} {collection.day} {collection:%B}",
-            "unsubscribe_url": unsubscribe_url,
+            "unsubscribe_url": page_link("unsubscribe", token),
         }
         template = "bin-reminder"
     message = logic.build_message(
@@ -311,7 +326,7 @@ def compose(event: EventEnvelope, now: datetime | None = None) -> list[dict[str,
         },
     )
     if unsubscribe_url and message["channel"] == "email":
-        message["unsubscribe_url"] = unsubscribe_url  # Notify's one-click unsubscribe (RFC 8058)
+        message["unsubscribe_url"] = unsubscribe_url  # Notify's one-click unsubscribe (RFC 8058); never stored
     return [message]
 
 

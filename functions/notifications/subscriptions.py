@@ -4,8 +4,9 @@
     POST /api/v1/reminders/confirm?token=...    (or {"token": "..."}): the link in the confirmation message
     POST /api/v1/reminders/unsubscribe?token=...  (or {"token": ...}, or RFC 8058 one-click from the mail client)
 
-Links in messages point here; a GET on them should show a page with a button (the web service's job), since
-mail scanners follow GET links.
+Links in messages open the resident web's pages (`/reminders/confirm?token=`, `/reminders/unsubscribe?token=`):
+a GET there only shows a page with a button, since mail scanners follow GET links; the button POSTs, and the web
+invokes this function with these routes. Notify's one-click unsubscribe (RFC 8058) POSTs to the API route directly.
 """
 
 from __future__ import annotations

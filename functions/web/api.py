@@ -2,7 +2,9 @@
 
 In AWS (and the local cloud) the web function invokes the catalogue and cases functions directly with the
 API Gateway payload 2.0 event that `POST /api/v1/services/{id}/requests` and `GET /api/v1/requests/{ref}` would
-produce, so the API's validation, idempotency and events apply unchanged. Unit tests use a fake with this shape.
+produce, so the API's validation, idempotency and events apply unchanged. Bin collection reminders go the same
+way to the notifications service's subscriptions function (`POST /api/v1/reminders/{subscriptions,confirm,
+unsubscribe}`). Unit tests use a fake with this shape.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
+
+ReminderAction = Literal["subscriptions", "confirm", "unsubscribe"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Api(Protocol):
     ) -> ApiResult: ...
 
     def track(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
+    def reminders(self, action: ReminderAction, body: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
 
 
 def api_event(
@@ -73,11 +79,17 @@ def api_event(
 
 
 class LambdaApi:
-    """Invokes the API's functions (`CATALOGUE_FUNCTION`, `CASES_FUNCTION`) synchronously."""
+    """Invokes the API's functions (`CATALOGUE_FUNCTION`, `CASES_FUNCTION`, `SUBSCRIPTIONS_FUNCTION`) synchronously."""
 
-    def __init__(self, catalogue_function: str | None = None, cases_function: str | None = None) -> None:
+    def __init__(
+        self,
+        catalogue_function: str | None = None,
+        cases_function: str | None = None,
+        subscriptions_function: str | None = None,
+    ) -> None:
         self._catalogue = catalogue_function or os.environ["CATALOGUE_FUNCTION"]
         self._cases = cases_function or os.environ["CASES_FUNCTION"]
+        self._subscriptions = subscriptions_function or os.environ.get("SUBSCRIPTIONS_FUNCTION", "")
 
     def submit(
         self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str
@@ -107,6 +119,25 @@ class LambdaApi:
             headers={"x-correlation-id": correlation_id},
         )
         return self._invoke(self._cases, event)
+
+    def reminders(self, action: ReminderAction, body: dict[str, Any], *, correlation_id: str) -> ApiResult:
+        """`POST /api/v1/reminders/{action}` with a JSON body (the link's token goes in the body, not the URL)."""
+        if not self._subscriptions:
+            return ApiResult(status=502, body={"detail": "SUBSCRIPTIONS_FUNCTION is not set"})
+        path = f"/api/v1/reminders/{action}"
+        event = api_event(
+            "POST",
+            f"POST {path}",
+            path,
+            path_parameters={},
+            headers={
+                "content-type": "application/json",
+                "x-correlation-id": correlation_id,
+                "x-borough-channel": "web",
+            },
+            body=json.dumps(body),
+        )
+        return self._invoke(self._subscriptions, event)
 
     @staticmethod
     def _invoke(function: str, event: dict[str, Any]) -> ApiResult:

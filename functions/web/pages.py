@@ -20,8 +20,9 @@ from markupsafe import Markup
 
 from shared import forms
 from shared.catalogue import FixedFee, Page, Question, ServiceDefinition, load_catalogue
-from shared.contact import EMAIL_MESSAGE, normalise_email
+from shared.contact import EMAIL_MESSAGE, is_uk_mobile, normalise_email, normalise_uk_phone
 from shared.events import EventEnvelope, EventType, new_event
+from shared.location import normalise_postcode
 from shared.references import normalise_reference
 from web import security
 from web.api import Api
@@ -32,6 +33,10 @@ from web.uploads import Uploads, extension_of, new_upload_id, safe_filename, sni
 
 RESERVED_STEPS = frozenset({"begin", "restart", "check-answers", "confirmation", "save", "return"})
 MAX_QUERY_LENGTH = 100
+REMINDERS_PATH = "/reminders"
+REMINDERS_TITLE = "Bin collection reminders"
+REMINDER_LINK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{1,100}$")  # notifications.reminders.sign
+MOBILE_MESSAGE = "Enter a UK mobile phone number, like 07700 900 982"
 _SERVICE_PATH = re.compile(r"^/services/([a-z][a-z0-9-]{1,62})(?:/([a-z0-9][a-z0-9._~-]*))?(?:/([A-Za-z0-9._~-]+))?/?$")
 
 VIRUS_MESSAGE = "The selected file contains a virus"
@@ -79,6 +84,8 @@ class Web:
             return self._only_get(request) or self.home(request)
         if path in ("/track", "/track/"):
             return self._only_get(request) or self.track(request)
+        if path == REMINDERS_PATH or path.startswith(REMINDERS_PATH + "/"):
+            return self._reminders_route(request, path[len(REMINDERS_PATH) :].strip("/"))
         match = _SERVICE_PATH.match(path)
         definition = self.catalogue.get(match.group(1)) if match else None
         if match is None or definition is None:
@@ -198,10 +205,11 @@ class Web:
             return token, [self._cookie(request, definition, security.CSRF_COOKIE, token)]
         return current, []
 
-    def _check_csrf(self, request: Request) -> Reply | None:
+    def _check_csrf(self, request: Request, bound_to: str | None = None) -> Reply | None:
+        """The form's token against the cookie's, signed for the cookie's draft (or for `bound_to`)."""
         try:
             security.check_csrf(
-                self._draft_id(request),
+                bound_to or self._draft_id(request),
                 request.field(security.CSRF_FIELD),
                 request.cookies.get(security.CSRF_COOKIE, ""),
             )
@@ -745,6 +753,137 @@ class Web:
         cookies = [self._cookie(request, definition, security.DRAFT_COOKIE, draft.id)]
         return redirect(self._resume_url(definition, draft), cookies=cookies)
 
+    # -- bin collection reminders -------------------------------------------------------------------------------
+    # Sign up, and the pages the emailed confirm and unsubscribe links open. A GET only ever shows a page (mail
+    # scanners follow links); the change is a POST with a CSRF token, through the subscriptions API's own logic.
+    def _reminders_route(self, request: Request, step: str) -> Reply:
+        post = request.method == "POST"
+        if step == "":
+            return self.subscribe(request) if post else self.reminders_page(request)
+        if step in ("confirm", "unsubscribe"):
+            return self.change_reminders(request, step) if post else self.reminder_link_page(request, step)
+        if step in ("requested", "confirmed", "unsubscribed"):
+            return self._only_get(request) or self._reminders_done(step, request.arg("by"))
+        return self.not_found()
+
+    def _reminders_csrf(self, request: Request) -> tuple[str, list[str]]:
+        current = request.cookies.get(security.CSRF_COOKIE, "")
+        try:
+            security.check_csrf(security.REMINDERS_CSRF_BINDING, current, current)
+        except (security.CsrfMissing, security.CsrfInvalid):
+            token = security.csrf_token(security.REMINDERS_CSRF_BINDING)
+            cookie = security.cookie(
+                security.CSRF_COOKIE,
+                token,
+                path=REMINDERS_PATH,
+                secure=not request.is_local_http,
+                max_age=security.REMINDERS_CSRF_SECONDS,
+            )
+            return token, [cookie]
+        return current, []
+
+    def _reminders_html(
+        self, template: str, status: int = 200, cookies: list[str] | None = None, **context: Any
+    ) -> Reply:
+        return self._html(
+            template, status, cookies, service_name=REMINDERS_TITLE, service_url=REMINDERS_PATH, **context
+        )
+
+    def reminders_page(
+        self,
+        request: Request,
+        typed: dict[str, str] | None = None,
+        errors: list[forms.FieldError] | None = None,
+    ) -> Reply:
+        token, cookies = self._reminders_csrf(request)
+        return self._reminders_html(
+            "reminders.html",
+            400 if errors else 200,
+            cookies,
+            csrf_token=token,
+            typed=typed or {},
+            errors=[{"href": e["field"], "message": e["message"]} for e in errors or []],
+            field_errors={e["field"]: e["message"] for e in errors or []},
+        )
+
+    def subscribe(self, request: Request) -> Reply:
+        if (refused := self._check_csrf(request, security.REMINDERS_CSRF_BINDING)) is not None:
+            return refused
+        typed = {name: request.field(name).strip()[:100] for name in ("postcode", "how", "email", "phone")}
+        postcode, contact, errors = _reminder_form(typed)
+        if errors:
+            return self.reminders_page(request, typed, errors)
+        result = self.ports.api.reminders(
+            "subscriptions", {"postcode": postcode, "contact": contact}, correlation_id=request.correlation_id
+        )
+        if result.ok:
+            return redirect(with_query(f"{REMINDERS_PATH}/requested", by=typed["how"]))
+        if result.status == 422 and result.body.get("errors"):
+            fields = {"postcode": "postcode", "contact.email": "email", "contact.phone": "phone"}
+            for error in result.body["errors"]:
+                field = fields.get(str(error.get("field")), "how")
+                message = "Enter a postcode in the borough" if field == "postcode" else str(error.get("message"))
+                errors.append({"field": field, "message": message})
+            return self.reminders_page(request, typed, errors)
+        return self._message(503, "Sorry, there is a problem with the service", ["Try again in a few minutes."])
+
+    def reminder_link_page(self, request: Request, action: str) -> Reply:
+        token = request.arg("token")
+        if not REMINDER_LINK_TOKEN.match(token):
+            return self._reminder_link_refused(400)
+        csrf, cookies = self._reminders_csrf(request)
+        return self._reminders_html("reminder_link.html", 200, cookies, action=action, token=token, csrf_token=csrf)
+
+    def change_reminders(self, request: Request, action: str) -> Reply:
+        if (refused := self._check_csrf(request, security.REMINDERS_CSRF_BINDING)) is not None:
+            return refused
+        token = request.field("token")
+        if not REMINDER_LINK_TOKEN.match(token):
+            return self._reminder_link_refused(400)
+        result = self.ports.api.reminders(
+            "confirm" if action == "confirm" else "unsubscribe", {"token": token}, correlation_id=request.correlation_id
+        )
+        if result.ok:
+            return redirect(f"{REMINDERS_PATH}/{'confirmed' if action == 'confirm' else 'unsubscribed'}")
+        if result.status == 400:
+            return self._reminder_link_refused(410)
+        return self._message(503, "Sorry, there is a problem with the service", ["Try again in a few minutes."])
+
+    def _reminder_link_refused(self, status: int) -> Reply:
+        return self._reminders_html(
+            "message.html",
+            status,
+            heading="This link has expired or has already been used",
+            lines=[
+                "Links to confirm reminders work for 7 days. Links to stop reminders work for 90 days. Each link "
+                "works once.",
+                "If you still want reminders, ask for them again. Every reminder has a new link to stop them.",
+            ],
+            link={"href": REMINDERS_PATH, "text": "Get bin collection reminders"},
+        )
+
+    def _reminders_done(self, step: str, by: str) -> Reply:
+        if step == "requested":
+            where = "text message" if by == "sms" else "email"
+            heading = f"Check your {'phone' if by == 'sms' else 'email'}"
+            lines = [
+                f"We have sent you a {where} with a link to confirm your reminders. The link works for 7 days.",
+                "You will not get reminders until you confirm. If you already get reminders for this postcode, you "
+                "will not get another message.",
+            ]
+        elif step == "confirmed":
+            heading = "Your bin collection reminders are set up"
+            lines = [
+                "We will remind you the evening before your bins are collected.",
+                "Every reminder has a link to stop them.",
+            ]
+        else:
+            heading = "You will not get any more bin collection reminders"
+            lines = ["We will delete your details within 30 days."]
+        return self._reminders_html(
+            "message.html", heading=heading, lines=lines, link={"href": "/", "text": "Go to all services"}
+        )
+
     # -- track your request -------------------------------------------------------------------------------------
     def track(self, request: Request) -> Reply:
         typed = request.arg("reference").strip()[:40]
@@ -850,3 +989,33 @@ def _utc(epoch: float) -> Any:
 
 def _query(**params: str) -> str:
     return "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+
+
+def _reminder_form(typed: dict[str, str]) -> tuple[str, dict[str, str], list[forms.FieldError]]:
+    """(postcode, contact for the subscriptions API, errors) from the sign-up form's fields."""
+    errors: list[forms.FieldError] = []
+    postcode = normalise_postcode(typed["postcode"]) if typed["postcode"] else None
+    if not typed["postcode"]:
+        errors.append({"field": "postcode", "message": "Enter your postcode"})
+    elif postcode is None:
+        errors.append({"field": "postcode", "message": "Enter a full UK postcode, like ME15 6JQ"})
+    contact: dict[str, str] = {}
+    if typed["how"] == "email":
+        email = normalise_email(typed["email"]) if typed["email"] else None
+        if email is None:
+            errors.append(
+                {"field": "email", "message": EMAIL_MESSAGE if typed["email"] else "Enter your email address"}
+            )
+        else:
+            contact = {"email": email, "preference": "email"}
+    elif typed["how"] == "sms":
+        phone = normalise_uk_phone(typed["phone"]) if typed["phone"] else None
+        if phone is None or not is_uk_mobile(phone):
+            errors.append(
+                {"field": "phone", "message": MOBILE_MESSAGE if typed["phone"] else "Enter your mobile phone number"}
+            )
+        else:
+            contact = {"phone": phone, "preference": "sms"}
+    else:
+        errors.append({"field": "how", "message": "Select how you would like to get reminders"})
+    return postcode or "", contact, errors

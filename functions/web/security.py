@@ -21,6 +21,10 @@ CSRF_COOKIE = "borough_csrf"
 CSRF_FIELD = "csrf_token"
 DRAFT_LIFETIME_SECONDS = 28 * 24 * 60 * 60  # 28 days: a draft (and its cookie) lasts this long after its last save
 UPLOAD_TOKEN_SECONDS = 30 * 60  # 30 minutes to pick a file and upload it
+# Reminder pages have no draft: their CSRF tokens are signed for this fixed binding instead (a draft id is 20+
+# characters, so a draft's token never passes here), in a cookie scoped to /reminders.
+REMINDERS_CSRF_BINDING = "reminders"
+REMINDERS_CSRF_SECONDS = 24 * 60 * 60
 
 
 class CsrfMissing(Exception):

@@ -38,6 +38,7 @@ class BoroughFunction(Construct):
         memory_size: int = 256,  # MB: 256 on arm64 keeps pydantic cold starts under a second
         timeout: Duration | None = None,
         log_key: kms.IKey | None = None,
+        function_name: str | None = None,  # only for a function another stack invokes by name (no cycle)
     ) -> None:
         super().__init__(scope, construct_id)
         if not (FUNCTIONS_DIR / service / "__init__.py").exists():
@@ -60,6 +61,7 @@ class BoroughFunction(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
+            function_name=function_name,
             description=description,
             role=self.role,
             runtime=RUNTIME,

@@ -199,3 +199,72 @@ def test_a_photo_upload_is_scanned_released_and_an_eicar_file_refused(browser, s
         assert page.url.endswith("/confirmation")
     finally:
         context.close()
+
+
+# -- bin collection reminders: sign up, and the pages the emailed links open ----------------------------------------
+def _emailed_link(page, email: str, action: str, timeout_s: float = 30.0) -> str:
+    """The `action` link in the newest message to `email` in the Notify stand-in's outbox (the local cloud's)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        messages = page.request.get("/sandbox/outbox.json").json()["messages"]
+        for message in messages:
+            if message.get("email_address") == email:
+                found = re.search(rf"https?://\S+(/reminders/{action}\?token=[A-Za-z0-9_.-]+)", message["body"])
+                assert found, message["body"]
+                return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no message to {email} in the outbox")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_reminder_sign_up_confirm_and_unsubscribe_pages(browser, site, javascript):
+    import uuid
+
+    from notifications.reminders import rounds
+
+    # JavaScript on: axe-core on every page (CSP bypassed only to inject it). Off: the same journey works.
+    context = browser.new_context(base_url=site, java_script_enabled=javascript, bypass_csp=javascript)
+    page = context.new_page()
+    violations: dict[str, list[str]] = {}
+    email = f"resident-{uuid.uuid4().hex[:10]}@example.org"
+    try:
+        page.goto("/")
+        page.get_by_role("link", name="Get a reminder the evening before your bins are collected").click()
+        assert page.url.endswith("/reminders")
+        _check(page, violations, javascript)
+        page.get_by_role("button", name="Send me a link to confirm").click()
+        assert page.locator(".govuk-error-summary").is_visible()
+        _check(page, violations, javascript)
+        page.fill("#postcode", f"{sorted(rounds())[0]}HQ")
+        page.check("#how")  # Email: its conditional question is revealed (always shown without JavaScript)
+        page.fill("#email", email)
+        page.get_by_role("button", name="Send me a link to confirm").click()
+        assert page.url.endswith("/reminders/requested?by=email")
+        assert page.locator("h1").inner_text() == "Check your email"
+        _check(page, violations, javascript)
+
+        link = _emailed_link(page, email, "confirm")
+        page.goto(link)  # the GET a mail scanner makes too: a page with a button, nothing changes
+        assert page.locator("h1").inner_text() == "Confirm your bin collection reminders"
+        _check(page, violations, javascript)
+        page.get_by_role("button", name="Confirm reminders").click()
+        assert page.url.endswith("/reminders/confirmed")
+        _check(page, violations, javascript)
+        page.goto(link)
+        page.get_by_role("button", name="Confirm reminders").click()  # each link works once
+        assert page.locator("h1").inner_text() == "This link has expired or has already been used"
+        _check(page, violations, javascript)
+
+        # The unsubscribe page (a reminder's link); a token that is not this subscription's is refused on POST.
+        page.goto(f"/reminders/unsubscribe?token={link.split('=', 1)[1]}")
+        assert page.locator("h1").inner_text() == "Stop bin collection reminders"
+        _check(page, violations, javascript)
+        page.get_by_role("button", name="Stop reminders").click()
+        assert page.locator("h1").inner_text() == "This link has expired or has already been used"
+        page.goto("/reminders/unsubscribed")
+        _check(page, violations, javascript)
+        assert not violations, violations
+    finally:
+        context.close()

@@ -55,6 +55,7 @@ EXPECTED_ENVIRONMENT = {
         "QUARANTINE_BUCKET",
         "CLEAN_BUCKET",
         "SIGNING_SECRET_ARN",
+        "SUBSCRIPTIONS_FUNCTION",
         "BOROUGH_COUNCIL_NAME",
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},

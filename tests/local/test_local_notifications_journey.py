@@ -207,12 +207,20 @@ def test_subscribe_confirm_and_the_daily_rule_send_one_reminder(local_cloud):
     local_cloud.wait_for_idle(timeout_s=30)
     (confirmation,) = outbox(local_cloud, email)
     assert confirmation["subject"] == "Confirm your bin collection reminders"
-    link = re.search(r"(\S+/api/v1/reminders/confirm\?token=[A-Za-z0-9_.-]+)", confirmation["body"]).group(1)
-    assert link.startswith(f"{local_cloud.url}/")  # links point at the local cloud, not CloudFront
+    link = re.search(r"(\S+/reminders/confirm\?token=[A-Za-z0-9_.-]+)", confirmation["body"]).group(1)
+    # Links point at the resident web's page on the local cloud (not CloudFront, not the POST-only API route).
+    assert link.startswith(f"{local_cloud.url}/reminders/confirm?token=")
     parts = urlsplit(link)
-    confirmed = local_cloud.handle("POST", f"{parts.path}?{parts.query}")
-    assert confirmed.status == 200, confirmed.body
-    assert confirmed.json() == {"status": "subscribed"}
+    browser = Browser(local_cloud)
+    for _ in range(2):  # a mail scanner, then the resident: the page only shows a button
+        page = browser.request("GET", f"{parts.path}?{parts.query}")
+        assert page.status == 200, page.body
+    assert "Confirm reminders" in browser.page
+    assert "token=" not in json.dumps(records(local_cloud, email))  # the record keeps no link
+    confirmed = browser.request("POST", parts.path, {"token": parts.query.split("=", 1)[1]})
+    assert confirmed.status == 303, confirmed.body  # the web invoked the subscriptions function
+    assert confirmed.header("location") == "/reminders/confirmed"
+    assert browser.request("GET", "/reminders/confirmed").status == 200
 
     (rule,) = [r for r in local_cloud.scheduler.rules if r.logical_id.startswith("DailyBinReminders")]
     assert rule.expression == "cron(0 17 * * ? *)"
@@ -224,6 +232,11 @@ def test_subscribe_confirm_and_the_daily_rule_send_one_reminder(local_cloud):
     reminder = messages[-1]
     assert reminder["subject"].startswith("Bin collection tomorrow, ")
     assert reminder["one_click_unsubscribe_url"].startswith(f"{local_cloud.url}/api/v1/reminders/unsubscribe?token=")
+    unsubscribe = urlsplit(re.search(r"(\S+/reminders/unsubscribe\?token=\S+)", reminder["body"]).group(1))
+    assert browser.request("GET", f"{unsubscribe.path}?{unsubscribe.query}").status == 200
+    stopped = browser.request("POST", unsubscribe.path, {"token": unsubscribe.query.split("=", 1)[1]})
+    assert stopped.header("location") == "/reminders/unsubscribed"
+    assert "token=" not in json.dumps(records(local_cloud, email))
 
     # Fired over HTTP (as a developer would), for today: it runs; whether anyone is due depends on the date.
     fired = local_cloud.handle("POST", f"/sandbox/schedules/{rule.name}")
@@ -288,3 +301,16 @@ def test_save_and_return_from_the_web_emails_the_return_link(local_cloud):
     (record,) = records(local_cloud, email)
     assert urlsplit(link).path not in json.dumps(record)
     assert "use this link: [return link]" in record["body"]
+
+
+def test_reminder_sign_up_from_the_web_sends_a_confirmation_link(local_cloud):
+    email = new_email()
+    postcode, _ = _next_collection_eve()
+    browser = Browser(local_cloud)
+    assert browser.request("GET", "/reminders").status == 200
+    asked = browser.request("POST", "/reminders", {"postcode": postcode, "how": "email", "email": email})
+    assert asked.status == 303, asked.body
+    assert asked.header("location") == "/reminders/requested?by=email"
+    local_cloud.wait_for_idle(timeout_s=30)
+    (confirmation,) = outbox(local_cloud, email)
+    assert f"{local_cloud.url}/reminders/confirm?token=" in confirmation["body"]

@@ -63,7 +63,7 @@ def consume(bodies: list[str]) -> None:
 
 
 def token_in(text: str, action: str) -> str:
-    return re.search(rf"/api/v1/reminders/{action}\?token=([A-Za-z0-9_.-]+)", text).group(1)
+    return re.search(rf"/reminders/{action}\?token=([A-Za-z0-9_.-]+)", text).group(1)
 
 
 def test_subscribe_confirm_remind_and_unsubscribe(use_notify, cloud, monkeypatch):
@@ -94,6 +94,30 @@ def test_subscribe_confirm_remind_and_unsubscribe(use_notify, cloud, monkeypatch
     assert api("POST", "/api/v1/reminders/unsubscribe", {"token": unsubscribe_token})["statusCode"] == 200
     assert api("POST", "/api/v1/reminders/unsubscribe", {"token": unsubscribe_token})["statusCode"] == 400
     assert reminders.due_events(MONDAY) == []
+
+
+def test_links_open_the_web_pages_and_the_records_keep_no_link(use_notify, cloud, monkeypatch):
+    api("POST", "/api/v1/reminders/subscriptions", {"postcode": "ME14 1HQ", "contact": {"email": "r@example.org"}})
+    consume(drain(cloud))
+    [confirmation] = use_notify.sandbox.messages
+    token = token_in(confirmation.body, "confirm")
+    assert f"https://borough.example/reminders/confirm?token={token}" in confirmation.body  # a page, not the API
+    reminders.confirm(token, datetime.now(UTC))
+    monkeypatch.setattr(reminders, "today_in_london", lambda now=None: MONDAY)
+    subscriptions.scheduled_handler({}, FakeContext())
+    consume(drain(cloud))
+    reminder = use_notify.sandbox.messages[-1]
+    token = token_in(reminder.body, "unsubscribe")
+    assert f"https://borough.example/reminders/unsubscribe?token={token}" in reminder.body
+    assert reminder.one_click_unsubscribe_url == f"https://borough.example/api/v1/reminders/unsubscribe?token={token}"
+    records = {r["template"]: r for r in cloud.items("NOTIFICATIONS_TABLE")}
+    assert set(records) == {"reminder-confirm", "bin-reminder"}
+    for record in records.values():
+        assert "token=" not in repr(record)
+        assert "unsubscribe_url" not in record  # the one-click URL is not stored either
+    assert "confirm here: [confirmation link] If" in records["reminder-confirm"]["body"]
+    assert records["bin-reminder"]["body"].endswith("To stop these reminders: [unsubscribe link]")
+    assert records["bin-reminder"]["personalisation"]["unsubscribe_url"] == "[unsubscribe link]"
 
 
 def test_a_reminder_queued_before_unsubscribing_is_not_sent(cloud):

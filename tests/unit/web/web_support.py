@@ -32,6 +32,9 @@ class FakeApi:
         self.submissions: list[dict[str, Any]] = []
         self.by_key: dict[str, ApiResult] = {}
         self.requests: dict[str, dict[str, Any]] = {}
+        self.reminder_calls: list[tuple[str, dict[str, Any]]] = []
+        self.reminder_tokens: dict[str, str] = {}  # token -> action, usable once (as the subscriptions API)
+        self.known_postcodes = ("ME14 1HQ", "ME15 6JQ")
 
     def submit(
         self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str
@@ -62,6 +65,17 @@ class FakeApi:
     def track(self, reference: str, *, correlation_id: str) -> ApiResult:
         found = self.requests.get(reference)
         return ApiResult(200, found) if found else ApiResult(404, {"detail": "not found"})
+
+    def reminders(self, action: str, body: dict[str, Any], *, correlation_id: str) -> ApiResult:
+        self.reminder_calls.append((action, body))
+        if action == "subscriptions":
+            if body["postcode"] not in self.known_postcodes:
+                return ApiResult(422, {"errors": [{"field": "postcode", "message": "Enter a postcode in the borough"}]})
+            return ApiResult(202, {"status": "confirmation-sent"})
+        if self.reminder_tokens.get(body.get("token", "")) != action:
+            return ApiResult(400, {"detail": "This link has expired or has already been used."})
+        del self.reminder_tokens[body["token"]]
+        return ApiResult(200, {"status": "subscribed" if action == "confirm" else "unsubscribed"})
 
 
 @dataclass
