@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 # Set before any test module imports boto3 or Powertools. Real credentials must never reach a test.
 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(name, None)
@@ -22,14 +24,30 @@ os.environ.update(
 )
 
 
-def pytest_collection_modifyitems(config, items):
-    """Keep moto users apart under pytest-xdist (`--dist loadgroup`): the unit tests' `mock_aws` and the session's
-    LocalCloud share moto's process-global backends, so each family runs in a worker of its own."""
-    import pytest
+# One local cloud per test process, shared by tests/local and tests/browser (only one can run in a process: moto's
+# backends and os.environ are process-global). `make test` runs these in a pytest process of their own, apart from
+# the unit tests' own moto (nested mocks would share state).
+@pytest.fixture(scope="session")
+def assembly_dir():
+    from local.assembly import ensure_assembly
 
-    for item in items:
-        path = item.path.as_posix()
-        if "/tests/local/" in path or "/tests/browser/" in path:
-            item.add_marker(pytest.mark.xdist_group("local-cloud"))
-        elif "/tests/unit/" in path:
-            item.add_marker(pytest.mark.xdist_group("moto-unit"))
+    return ensure_assembly()
+
+
+@pytest.fixture(scope="session")
+def local_cloud(assembly_dir, tmp_path_factory):
+    from local.cloud import LocalCloud
+    from stacks.web_stack import ensure_assets
+
+    ensure_assets()  # `make test` builds them; a bare pytest run builds them here if missing
+    cloud = LocalCloud(assembly_dir, state_dir=tmp_path_factory.mktemp("local-state"), port=0)
+    cloud.start()
+    yield cloud
+    cloud.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In one process, run the tests that use the local cloud last: the unit tests' moto must finish before the
+    session's LocalCloud starts, or their nested mocks would share its state."""
+    uses_cloud = ("/tests/local/", "/tests/browser/")
+    items.sort(key=lambda item: any(part in item.path.as_posix() for part in uses_cloud))

@@ -32,9 +32,9 @@ def _fingerprint(name: str, data: bytes) -> str:
     return f"{stem}.{digest}{dot}{extension}"
 
 
-def _write(manifest: dict[str, str], name: str, data: bytes) -> str:
+def _write(manifest: dict[str, str], name: str, data: bytes, out: Path) -> str:
     fingerprinted = _fingerprint(name, data)
-    (OUT / fingerprinted).write_bytes(data)
+    (out / fingerprinted).write_bytes(data)
     manifest[name] = fingerprinted
     return fingerprinted
 
@@ -58,15 +58,36 @@ def _compile_css() -> bytes:
 
 
 def build() -> dict[str, str]:
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    manifest: dict[str, str] = {}
-    _write(manifest, "application.css", _compile_css())
-    govuk_js = _write(manifest, "govuk-frontend.min.js", (GOVUK / "govuk-frontend.min.js").read_bytes())
-    app_js = (SOURCE / "application.mjs").read_text().replace("./govuk-frontend.min.js", f"./{govuk_js}")
-    _write(manifest, "application.js", app_js.encode())
+    """Build the assets into OUT. One build at a time (parallel test workers, `make`), and readers never see a
+    half-written folder: the new build is made beside OUT and swapped in."""
+    import fcntl
+
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with open(OUT.parent / "assets.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_into_place()
+
+
+def _build_into_place() -> dict[str, str]:
+    final = OUT
+    staging = OUT.with_name(OUT.name + ".new")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    manifest = _build(staging)
+    if final.exists():
+        shutil.rmtree(final)
+    staging.rename(final)
     MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+def _build(out: Path) -> dict[str, str]:
+    manifest: dict[str, str] = {}
+    _write(manifest, "application.css", _compile_css(), out)
+    govuk_js = _write(manifest, "govuk-frontend.min.js", (GOVUK / "govuk-frontend.min.js").read_bytes(), out)
+    app_js = (SOURCE / "application.mjs").read_text().replace("./govuk-frontend.min.js", f"./{govuk_js}")
+    _write(manifest, "application.js", app_js.encode(), out)
     return manifest
 
 

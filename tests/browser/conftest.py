@@ -3,7 +3,7 @@ CloudFront distribution on its port (`local/cdn.py`): pages and /api/* through t
 assets bucket, browsers' uploads to S3 and the malware-scan stand-in.
 
 Debian's Chromium (`apt-get install chromium`) is driven by Playwright's sync API; `playwright install` is not
-needed. Browser tests share one xdist group so that a parallel run starts one cloud and one browser for them.
+needed. Browser tests share the local tests' xdist group and cloud (tests/conftest.py): one cloud per run.
 """
 
 from __future__ import annotations
@@ -28,25 +28,10 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / ".build" / "screenshots"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @pytest.fixture(scope="session")
-def site() -> Iterator[str]:
-    import runpy
-
-    from local.assembly import ensure_assembly
-    from local.cloud import LocalCloud
-
-    runpy.run_path(str(ROOT / "web" / "build_assets.py"))["build"]()
-    cloud = LocalCloud(ensure_assembly(), None, 0).start()
-    try:
-        yield cloud.url
-    finally:
-        cloud.stop()
+def site(local_cloud: Any) -> str:
+    """The session's local cloud (tests/conftest.py), shared with tests/local."""
+    return str(local_cloud.url)
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from local.assembly import ensure_assembly
 from local.cloud import LocalCloud
 from local.staff import DEMO_PASSWORD, DEMO_USERNAME
 
@@ -15,22 +13,9 @@ TEST_FUNCTIONS_DIR = Path(__file__).parent / "lambdas"
 
 
 @pytest.fixture(scope="session")
-def assembly_dir() -> Path:
-    return ensure_assembly()
-
-
-@pytest.fixture(scope="session")
 def test_functions_dir() -> Path:
     """Test-only handlers (only where a real function cannot show the behaviour, e.g. failing on purpose)."""
     return TEST_FUNCTIONS_DIR
-
-
-@pytest.fixture(scope="session")
-def local_cloud(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    cloud = LocalCloud(assembly_dir, state_dir=tmp_path_factory.mktemp("local-state"), port=0)
-    cloud.start()
-    yield cloud
-    cloud.stop()
 
 
 @pytest.fixture(scope="session")
