@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +28,7 @@ from shared.errors import (
     problem_body,
     pydantic_errors,
 )
-from shared.observability import logger
+from shared.observability import correlation_id_from_http, logger, observed
 
 MAX_BODY_BYTES = 64 * 1024  # residents' forms are small; anything larger is a mistake or an attack
 
@@ -108,3 +109,14 @@ def unmatched_route_error(method: str, path: str) -> BoroughError:
             headers={"Allow": ", ".join(allowed)},
         )
     return NotFound(f"There is nothing at {path}.")
+
+
+def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point of an HTTP API function: observed, with the caller's correlation id, resolved by `app`."""
+
+    @observed
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logger.set_correlation_id(correlation_id_from_http(event))
+        return app.resolve(event, context)
+
+    return handler

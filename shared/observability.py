@@ -64,6 +64,13 @@ class LazyTracer:
 tracer = LazyTracer()
 
 
+def observed(handler: Handler) -> Handler:
+    """Every Lambda entry point: JSON logs with the Lambda context (state cleared per invocation), X-Ray tracing,
+    EMF metrics flushed at the end."""
+    traced = tracer.capture_lambda_handler(metrics.log_metrics(handler))
+    return logger.inject_lambda_context(clear_state=True)(traced)  # type: ignore[return-value]
+
+
 def correlation_id_from_http(event: dict[str, Any]) -> str:
     """The caller's correlation id if it sent one, otherwise API Gateway's request id."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}

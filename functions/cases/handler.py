@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cases import logic
-from shared.api import make_resolver, read_json_object
+from shared.api import http_handler, make_resolver, read_json_object
 from shared.errors import Unauthorized
-from shared.observability import correlation_id_from_http, logger, metrics, tracer
+from shared.observability import logger, metrics
 
 app = make_resolver()
 
@@ -34,9 +33,4 @@ def change_status(reference: str) -> dict[str, Any]:
     return updated
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.set_correlation_id(correlation_id_from_http(event))
-    return app.resolve(event, context)
+handler = http_handler(app)

@@ -9,12 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cases import logic
 from shared.events import EventEnvelope
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, observed
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def assign(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     envelope = EventEnvelope.model_validate(event)
     logger.set_correlation_id(envelope.correlation_id)

@@ -8,12 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalogue import logic
-from shared.api import json_response, make_resolver, read_json_object
+from shared.api import http_handler, json_response, make_resolver, read_json_object
 from shared.errors import BadRequest, Conflict, ValidationFailed
-from shared.observability import correlation_id_from_http, logger, metrics, tracer
+from shared.observability import logger, metrics
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60  # a resident retrying the same submission within a day gets one request
@@ -89,9 +88,4 @@ def submit_request(service_id: str) -> Response[str]:
     return json_response(201, created, headers={"Location": created["links"]["self"]})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.set_correlation_id(correlation_id_from_http(event))
-    return app.resolve(event, context)
+handler = http_handler(app)

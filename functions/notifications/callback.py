@@ -9,18 +9,17 @@ The recipient (`to`) is neither read nor logged.
 from __future__ import annotations
 
 import hmac
-from typing import Any, Literal
+from typing import Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import settings
 from notifications.store import MessageStore
-from shared.api import json_response, make_resolver, read_json_object
+from shared.api import http_handler, json_response, make_resolver, read_json_object
 from shared.errors import Unauthorized
-from shared.observability import correlation_id_from_http, logger, metrics, tracer
+from shared.observability import logger, metrics
 
 RECEIPTS_PATH = "/api/v1/notifications/receipts"
 
@@ -76,9 +75,4 @@ def receive() -> Response[str]:
     return json_response(200, {"applied": apply(receipt, config.notifications_table)})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.set_correlation_id(correlation_id_from_http(event))
-    return app.resolve(event, context)
+handler = http_handler(app)

@@ -22,7 +22,7 @@ from notifications.adapters import RateLimited, TemporaryFailure
 from notifications.store import InFlight, MessageStore, now_utc
 from shared import aws
 from shared.events import EventEnvelope
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics, observed
 from shared.requests_repo import RequestsRepository
 
 BASE_BACKOFF_SECONDS = 15  # the first retry comes 7.5-15 s later, then doubling: 15-30, 30-60, 60-120 s
@@ -101,9 +101,7 @@ def _handle(record: SQSRecord) -> None:
         raise
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     _Batch.rate_limited = None
     return process_partial_response(event=event, record_handler=_handle, processor=processor, context=context)

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import reminders, settings
 from shared import aws
-from shared.api import json_response, make_resolver, read_json_object
+from shared.api import http_handler, json_response, make_resolver, read_json_object
 from shared.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalise_email, normalise_uk_phone
 from shared.errors import BadRequest, ValidationFailed
-from shared.observability import correlation_id_from_http, logger, metrics, tracer
+from shared.observability import logger, metrics, observed
 
 app = make_resolver()
 
@@ -121,17 +121,10 @@ def unsubscribe() -> Response[str]:
     return _change("unsubscribe")
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.set_correlation_id(correlation_id_from_http(event))
-    return app.resolve(event, context)
+handler = http_handler(app)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Daily (EventBridge): queue a reminder for every active subscription whose collection is tomorrow.
 

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import correlation_id_from_http, logger, metrics, tracer
+from shared.observability import correlation_id_from_http, logger, metrics, observed
 from shared.publisher import publish
 from web.api import LambdaApi
 from web.drafts import DynamoDraftStore
@@ -30,9 +30,7 @@ def web() -> Web:
     return Web(ports, council=os.environ.get("BOROUGH_COUNCIL_NAME", "Your council"))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = correlation_id_from_http(event)
     logger.set_correlation_id(correlation_id)
