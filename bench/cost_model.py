@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -94,58 +94,43 @@ class Measurement:
 
 
 @contextmanager
-def _counting_api_calls(counter: Counter[str]) -> Iterator[None]:
-    """Count every AWS API call made against moto, by `service.Operation`."""
+def _counting(owner: type, method: str, count: Callable[..., str], counter: Counter[str]) -> Iterator[None]:
+    """Wrap `owner.method` so that each call adds one to `counter[count(*arguments)]`; restore it afterwards."""
+    original = getattr(owner, method)
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counter[count(*args, **kwargs)] += 1
+        return original(self, *args, **kwargs)
+
+    setattr(owner, method, counted)
+    try:
+        yield
+    finally:
+        setattr(owner, method, original)
+
+
+def _api_call(event_name: str, *_args: Any, **_kwargs: Any) -> str:
+    """`before-send.dynamodb.PutItem` -> `dynamodb.PutItem`."""
+    _, service, operation = [*event_name.split("."), "", ""][:3]
+    return f"{service}.{operation}"
+
+
+@contextmanager
+def _counting_everything(counter: Counter[str]) -> Iterator[None]:
     from moto.core.botocore_stubber import BotocoreStubber
-
-    original = BotocoreStubber.__call__
-
-    def counted(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-        _, service, operation = [*event_name.split("."), "", ""][:3]
-        counter[f"{service}.{operation}"] += 1
-        return original(stubber, event_name, request, **kwargs)
-
-    BotocoreStubber.__call__ = counted  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
-
-
-@contextmanager
-def _counting_api_requests(counter: Counter[str]) -> Iterator[None]:
-    """Count requests the HTTP API serves (the resident's, and GOV.UK Notify's delivery receipt)."""
-    from local.gateway import Gateway
-
-    original = Gateway.select  # every request the gateway serves is routed once (handle is held bound elsewhere)
-
-    def counted(gateway: Any, *args: Any, **kwargs: Any) -> Any:
-        counter["apigateway.http_request"] += 1
-        return original(gateway, *args, **kwargs)
-
-    Gateway.select = counted  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        Gateway.select = original  # type: ignore[method-assign]
-
-
-@contextmanager
-def _counting_deliveries(counter: Counter[str]) -> Iterator[None]:
-    """Count SNS-to-SQS deliveries (made inside moto, not through an API call; billed as SQS requests)."""
     from moto.sqs.models import SQSBackend
 
-    original = SQSBackend.send_message
+    from local.gateway import Gateway
 
-    def counted(backend: Any, *args: Any, **kwargs: Any) -> Any:
-        counter["sqs.delivery"] += 1
-        return original(backend, *args, **kwargs)
-
-    SQSBackend.send_message = counted  # type: ignore[method-assign,assignment]
-    try:
+    # Every AWS API call made against moto, by `service.Operation`; SNS-to-SQS deliveries, which happen inside moto
+    # rather than through an API call and are billed as SQS requests; requests the HTTP API serves, each routed
+    # once (`Gateway.handle` is held bound elsewhere).
+    with (
+        _counting(BotocoreStubber, "__call__", _api_call, counter),
+        _counting(SQSBackend, "send_message", lambda *_, **__: "sqs.delivery", counter),
+        _counting(Gateway, "select", lambda *_, **__: "apigateway.http_request", counter),
+    ):
         yield
-    finally:
-        SQSBackend.send_message = original  # type: ignore[method-assign]
 
 
 REPORT = {
@@ -161,7 +146,7 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     already = len(cloud.runtime.invocations)
     piped = cloud.poller.pipe_messages
     calls: Counter[str] = Counter()
-    with _counting_api_calls(calls), _counting_deliveries(calls), _counting_api_requests(calls):
+    with _counting_everything(calls):
         response = cloud.handle(
             "POST",
             "/api/v1/services/fly-tipping/requests",

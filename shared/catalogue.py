@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,22 +25,6 @@ from pydantic_core import PydanticCustomError
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 
-QUESTION_TYPES = (
-    "text",
-    "textarea",
-    "number",
-    "date",
-    "email",
-    "uk-phone",
-    "uk-postcode",
-    "address",
-    "location",
-    "radios",
-    "checkboxes",
-    "yes-no",
-    "file",
-    "contact",
-)
 QuestionType = Literal[
     "text",
     "textarea",
@@ -57,6 +41,7 @@ QuestionType = Literal[
     "file",
     "contact",
 ]
+QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
 CHOICE_TYPES = frozenset({"radios", "checkboxes", "yes-no"})
 YES_NO_OPTIONS = ("yes", "no")
 
