@@ -14,12 +14,12 @@ a batch): a batch whose target cannot be invoked fails as a whole and comes back
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from local import pipes
+from local.background import BackgroundThread
 from local.lambda_runtime import LambdaRuntime
 from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
 
@@ -39,16 +39,17 @@ class Mapping:
 Source = Mapping | pipes.SqsPipe  # what the poller polls: both have queue_arn, queue_url and batch_size
 
 
-class SqsPoller:
+class SqsPoller(BackgroundThread):
     """One background thread that polls every enabled SQS mapping of a local function and every running SQS pipe."""
 
+    thread_name = "local-sqs-poller"
+
     def __init__(self, session: MotoSession, runtime: LambdaRuntime, retry_delay_s: int | None = None) -> None:
+        super().__init__()
         self._session = session
         self._runtime = runtime
         # None: failed messages come back after the queue's visibility timeout, as in AWS. Tests may shorten it.
         self.retry_delay_s = retry_delay_s
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._busy = False
         self._original_create: Any = None
         self.pipe_messages = 0  # messages handed to pipes' targets, retries included (what Pipes bills)
@@ -82,17 +83,6 @@ class SqsPoller:
             self._original_create = None
 
     # -- polling ------------------------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="local-sqs-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:

@@ -7,9 +7,9 @@ otherwise, a moment after the object arrives. Nothing is really scanned locally.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from local.background import BackgroundThread
 from local.moto_session import LOCK, MotoSession
 from local.provision import Inventory
 
@@ -26,26 +26,18 @@ def protected_buckets(inventory: Inventory) -> list[str]:
     ]
 
 
-class MalwareScanner:
+class MalwareScanner(BackgroundThread):
+    thread_name = "local-malware-scanner"
+
     def __init__(self, session: MotoSession, buckets: list[str]) -> None:
+        super().__init__()
         self._session = session
         self.buckets = buckets
         self._seen: set[tuple[str, str, str]] = set()  # (bucket, key, etag) already tagged
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if not self.buckets:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="local-malware-scanner", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        if self.buckets:  # nothing to scan: no thread
+            super().start()
 
     def _run(self) -> None:
         while not self._stopping.wait(INTERVAL_S):

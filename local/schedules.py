@@ -8,12 +8,12 @@ EventBridge's "Scheduled Event" asynchronously. Any rule can also be fired at on
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local.background import BackgroundThread
 from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
 from local.provision import Inventory
 
@@ -51,24 +51,14 @@ def schedules(inventory: Inventory) -> list[Schedule]:
     ]
 
 
-class Scheduler:
+class Scheduler(BackgroundThread):
+    thread_name = "local-scheduler"
+
     def __init__(self, session: MotoSession, rules: list[Schedule]) -> None:
+        super().__init__()
         self._session = session
         self.rules = rules
         self.unsupported: list[str] = []
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
 
     def find(self, name: str) -> Schedule | None:
         return next((rule for rule in self.rules if name in (rule.name, rule.logical_id)), None)
