@@ -79,3 +79,19 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
             for body in bodies
         ]
     }
+
+
+def create_tables(keys: dict[str, str], monkeypatch: Any) -> None:
+    """On moto: one on-demand table per environment variable, named after it in lower case, keyed by `keys[name]`;
+    the variable is set to the table's name."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    for env_name, key in keys.items():
+        dynamodb.create_table(
+            TableName=env_name.lower(),
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv(env_name, env_name.lower())

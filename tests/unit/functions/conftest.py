@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from shared import aws
+from tests.helpers import create_tables
 
 TABLE_KEYS = {"REQUESTS_TABLE": "reference", "IDEMPOTENCY_TABLE": "id", "NOTIFICATIONS_TABLE": "message_id"}
 ROUTES = (
@@ -44,15 +45,7 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     with mock_aws():
         aws.reset()
-        dynamodb = boto3.client("dynamodb")
-        for env_name, key in TABLE_KEYS.items():
-            dynamodb.create_table(
-                TableName=env_name.lower(),
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            monkeypatch.setenv(env_name, env_name.lower())
+        create_tables(TABLE_KEYS, monkeypatch)
         topic_arn = boto3.client("sns").create_topic(Name="events")["TopicArn"]
         queue_url = boto3.client("sqs").create_queue(QueueName="all-events")["QueueUrl"]
         queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[

@@ -13,6 +13,7 @@ from local.sandbox.notify import SANDBOX_API_KEY, NotifySandbox, RunningSandbox,
 from notifications import adapters, settings, templates
 from notifications.adapters.notify import NotifyAdapter
 from shared import aws
+from tests.helpers import create_tables
 
 TABLES = {"REQUESTS_TABLE": "reference", "NOTIFICATIONS_TABLE": "message_id"}
 
@@ -51,15 +52,8 @@ class Aws:
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     with mock_aws():
         reset_caches()
+        create_tables(TABLES, monkeypatch)
         dynamodb = boto3.client("dynamodb")
-        for env_name, key in TABLES.items():
-            dynamodb.create_table(
-                TableName=env_name.lower(),
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            monkeypatch.setenv(env_name, env_name.lower())
         dynamodb.create_table(
             TableName="subscriptions_table",
             KeySchema=[{"AttributeName": "subscription_id", "KeyType": "HASH"}],
