@@ -21,6 +21,7 @@ from stacks.events_stack import EventsStack
 from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
+from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
 
@@ -36,8 +37,14 @@ def build_app(app: cdk.App) -> cdk.App:
             app.node.set_context(key, value)
     context = {"environments": app.node.try_get_context("environments")}
     config = load_config(context, app.node.try_get_context("environment"))
-    env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
+    # Regions are explicit (cross-region references need them at synth); the account is the CLI's, and without
+    # credentials (tests, the local cloud) it stays `AWS::AccountId`, resolved by CloudFormation at deploy time.
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    env = cdk.Environment(account=account, region=config.region)
     prefix = config.prefix
+
+    # CloudFront's web ACL lives in us-east-1; the web stack reads its ARN across regions (decision 0003).
+    waf = WafStack(app, f"{prefix}-Waf", config=config, env=cdk.Environment(account=account, region=WAF_REGION))
 
     foundation = FoundationStack(app, f"{prefix}-Foundation", config=config, env=env)
     data = DataStack(app, f"{prefix}-Data", config=config, key=foundation.key, env=env)
@@ -66,6 +73,8 @@ def build_app(app: cdk.App) -> cdk.App:
         catalogue_function=api.catalogue,
         cases_function=api.cases,
         events_topic=events.topic,
+        web_acl_arn=waf.web_acl_arn,
+        cross_region_references=True,
         env=env,
     )
     workflows = WorkflowsStack(

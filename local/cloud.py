@@ -306,8 +306,15 @@ class LocalCloud:
         function_name = name
         if "/" in name:
             function_name = self.physical_id(name)
+        # In its own stack's region: CDK's cross-region export writer is in the WAF stack's us-east-1.
+        arn = next(
+            (r.provisioned.attributes.get("Arn", "") for r in self.inventory.of_type("AWS::Lambda::Function")
+             if r.physical_id == function_name and r.provisioned),
+            "",
+        )  # fmt: skip
+        region = arn.split(":")[3] if arn.count(":") >= 3 else moto_session.REGION
         with LOCK:
-            configuration = self.client("lambda").get_function_configuration(FunctionName=function_name)
+            configuration = self.client("lambda", region).get_function_configuration(FunctionName=function_name)
         variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
         return variables
 
@@ -352,9 +359,10 @@ class LocalCloud:
         arn: str = created["FunctionArn"]
         return arn
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the local cloud's moto (tests use it to look at tables, queues, ...)."""
-        return self._session.client(service)
+    def client(self, service: str, region: str = moto_session.REGION) -> Any:
+        """A boto3 client for the local cloud's moto (tests use it to look at tables, queues, ...), in its region
+        or in `region` (the WAF stack's resources are in us-east-1)."""
+        return self._session.client(service, region)
 
     @property
     def staff_pools(self) -> list[StaffPool]:

@@ -67,7 +67,7 @@ class MotoSession:
     def __init__(self) -> None:
         self._mock: Any = None
         self._saved_environment: dict[str, str] | None = None
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self._original_stubber_call: Any = None
 
     def start(self) -> None:
@@ -104,16 +104,17 @@ class MotoSession:
             os.environ.update(self._saved_environment)
             self._saved_environment = None
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
+    def client(self, service: str, region: str = REGION) -> Any:
+        """A client in the local cloud's region, or in `region` (the WAF stack's us-east-1)."""
+        if (service, region) not in self._clients:
             import boto3
             from botocore.config import Config
 
             # No retries: a failed call into moto is a bug to see at once, and a retried Lambda invoke would run
             # the handler again.
-            self._clients[service] = boto3.session.Session(
+            self._clients[service, region] = boto3.session.Session(
                 aws_access_key_id=FAKE_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=FAKE_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
-                region_name=REGION,
+                region_name=region,
             ).client(service, config=Config(retries={"total_max_attempts": 1}))
-        return self._clients[service]
+        return self._clients[service, region]

@@ -107,14 +107,20 @@ class Context:
     metadata: dict[str, Any]
     inline_code_dir: Path
 
-    def client(self, service: str) -> Any:
-        return self.session.client(service)
+    @property
+    def region(self) -> str:
+        """The stack's own region: the local cloud's, except for the WAF stack (us-east-1)."""
+        return self.stack.region or REGION
+
+    def client(self, service: str, region: str = "") -> Any:
+        """A client in the stack's region (or in `region`)."""
+        return self.session.client(service, region or self.region)
 
     def name(self, max_length: int = 64, suffix: str = "") -> str:
         return physical_name(self.stack.name, self.logical_id, max_length, suffix)
 
     def arn(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
 
 
 def provision(
@@ -127,7 +133,7 @@ def provision(
         template = stack.template
         scope = Scope(
             stack_name=stack.name,
-            region=REGION,
+            region=stack.region or REGION,
             account_id=ACCOUNT_ID,
             resources={},
             exports=inventory.exports,

@@ -17,6 +17,7 @@ from typing import Any
 from botocore import xform_name
 
 from local import pipes, standins
+from local import resources_waf as waf
 from local import resources_web as web
 from local.intrinsics import Provisioned
 from local.provision import Context, NotServed
@@ -29,6 +30,7 @@ NOT_SERVED: dict[str, str] = {
     "AWS::CloudWatch::Alarm": "no metrics are collected locally, so alarms never fire",
     "AWS::CloudWatch::Dashboard": "no metrics are collected locally",
     "AWS::CDK::Metadata": "CDK's usage metadata: nothing to run",
+    "AWS::Logs::ResourcePolicy": "lets CloudWatch Logs deliver WAF's logs; no requests are inspected locally",
 }
 
 # Behaviour that is provisioned but not enforced or not simulated locally (printed with the list above).
@@ -38,6 +40,7 @@ NOT_ENFORCED = (
     "DynamoDB TTL is configured but items do not expire",
     "API Gateway throttling and access logs, Lambda timeouts (a warning is printed), memory and reserved concurrency",
     "X-Ray tracing (POWERTOOLS_TRACE_DISABLED=true); resource tags",
+    "AWS WAF: the web ACL (us-east-1) is created with its rules, but the local port does not filter or rate-limit",
 )
 
 
@@ -393,6 +396,10 @@ PROVISIONERS: dict[str, Provisioner] = {
     "AWS::CloudFront::OriginRequestPolicy": web.cloudfront_record,
     "AWS::CloudFront::ResponseHeadersPolicy": web.cloudfront_record,
     "AWS::CloudFront::OriginAccessControl": web.cloudfront_record,
+    "AWS::WAFv2::WebACL": waf.web_acl,
+    "AWS::WAFv2::LoggingConfiguration": waf.waf_logging_configuration,
+    "Custom::CrossRegionExportWriter": waf.cross_region_export_writer,
+    "Custom::CrossRegionExportReader": waf.cross_region_export_reader,
     "AWS::KMS::Key": kms_key,
     "AWS::KMS::Alias": kms_alias,
     "AWS::DynamoDB::Table": dynamodb_table,

@@ -18,6 +18,7 @@ class Stack:
     template: dict[str, Any]
     # S3 object key of a file asset -> where its source lives (CDK's `DefinitionS3Location`, `Code.S3Key`, ...).
     assets: dict[str, Path] = field(default_factory=dict)
+    region: str = ""  # from the stack's environment (`aws://<account>/<region>`); empty if it has none
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -42,8 +43,14 @@ def load_stacks(assembly_dir: Path) -> list[Stack]:
             if artifacts.get(dependency, {}).get("type") == ASSET_MANIFEST_ARTIFACT:
                 assets.update(_file_assets(assembly_dir, artifacts[dependency]))
         stack_name = artifact.get("displayName") or name
+        region = artifact.get("environment", "").rsplit("/", 1)[-1]
         result.append(
-            Stack(name=artifact.get("properties", {}).get("stackName", stack_name), template=template, assets=assets)
+            Stack(
+                name=artifact.get("properties", {}).get("stackName", stack_name),
+                template=template,
+                assets=assets,
+                region="" if region.startswith("unknown-") else region,
+            )
         )
     return result
 

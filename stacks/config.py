@@ -15,6 +15,9 @@ class EnvironmentConfig(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")
     council_name: str = Field(min_length=3)
     council_short_name: str = Field(min_length=2)
+    # The home region of every stack but the WAF's (always us-east-1, where CloudFront's web ACLs live). Explicit,
+    # not the CLI's default: CDK's cross-region references need each stack's region at synth (decision 0003).
+    region: str = Field(default="eu-west-2", pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
     log_retention_days: int = Field(gt=0)
     request_retention_days: int = Field(gt=0)
     deletion_protection: bool

@@ -64,10 +64,12 @@ class WebStack(Stack):
         catalogue_function: lambda_.IFunction,
         cases_function: lambda_.IFunction,
         events_topic: sns.ITopic,
+        web_acl_arn: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._config = config
+        self._web_acl_arn = web_acl_arn  # the WAF stack's web ACL (us-east-1), read across regions
         assets_dir = ensure_assets()
         protect = config.deletion_protection
         removal = RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY
@@ -463,6 +465,7 @@ class WebStack(Stack):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            web_acl_id=self._web_acl_arn,  # WAFv2: the ACL's ARN (not its id)
         )
         resource = distribution.node.default_child
         suppress(
@@ -476,12 +479,6 @@ class WebStack(Stack):
             "AwsSolutions-CFR1",
             "No geo restriction: residents, and people reporting problems in the borough, may be abroad; the "
             "services are public and protected by WAF rate rules rather than by location.",
-        )
-        suppress(
-            resource,
-            "AwsSolutions-CFR2",
-            "The WAF web ACL for CloudFront must live in us-east-1; it is attached per council deployment "
-            "(architecture: CloudFront + WAF) rather than created in this regional stack.",
         )
         suppress(
             resource,
@@ -512,7 +509,8 @@ class WebStack(Stack):
                 "it needs object wildcards on both buckets, during deployments only.",
                 applies_to=[
                     *(f"Action::s3:{a}*" for a in ("GetBucket", "GetObject", "List", "Abort", "DeleteObject")),
-                    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                    # The stack's region is explicit (decision 0003), so CDK writes it and the partition literally.
+                    f"Resource::arn:{self.partition}:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-{self.region}/*",
                     f"Resource::<{self.get_logical_id(self.assets.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
                 ],
             )

@@ -44,11 +44,21 @@ class Resource:
         return self.body.get("Properties", {})
 
 
+# CDK's own deploy-time handlers: BucketDeployment (web assets) and the cross-region reference writer and reader
+# (the WAF's ARN, decision 0003).
+_CDK_DEPLOY_TIME_PATHS = (
+    "/Custom::CDKBucketDeployment",
+    "/AwsCliLayer/",
+    "/Custom::CrossRegionExportWriterCustomResourceProvider/",
+    "/Custom::CrossRegionExportReaderCustomResourceProvider/",
+)
+
+
 def _cdk_deploy_time(body: dict[str, Any]) -> bool:
-    """CDK's own deploy-time handler for BucketDeployment (web assets): not a Borough function, so the functions'
-    and roles' contracts do not apply to it; cdk-nag and cfn-lint still check it, with scoped suppressions."""
+    """CDK's own deploy-time handlers: not Borough functions, so the functions' and roles' contracts do not apply
+    to them; cfn-lint still checks them, and cdk-nag checks BucketDeployment's, with scoped suppressions."""
     path = body.get("Metadata", {}).get("aws:cdk:path", "")
-    return "/Custom::CDKBucketDeployment" in path or "/AwsCliLayer/" in path
+    return any(part in path for part in _CDK_DEPLOY_TIME_PATHS)
 
 
 @dataclass
@@ -61,11 +71,22 @@ class Synth:
 
     @cached_property
     def templates(self) -> dict[str, dict[str, Any]]:
-        manifest = json.loads((self.outdir / "manifest.json").read_text())
         names = [
-            name for name, artifact in manifest["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"
+            name
+            for name, artifact in self._manifest["artifacts"].items()
+            if artifact["type"] == "aws:cloudformation:stack"
         ]
         return {name: json.loads((self.outdir / f"{name}.template.json").read_text()) for name in names}
+
+    @cached_property
+    def _manifest(self) -> dict[str, Any]:
+        manifest: dict[str, Any] = json.loads((self.outdir / "manifest.json").read_text())
+        return manifest
+
+    def region(self, stack: str) -> str:
+        """The region a stack deploys to, from its environment (`aws://<account>/<region>`) in the manifest."""
+        environment: str = self._manifest["artifacts"][stack]["environment"]
+        return environment.rsplit("/", 1)[1]
 
     def stack(self, concern: str) -> str:
         return f"Borough-{self.environment}-{concern}"

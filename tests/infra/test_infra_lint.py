@@ -10,7 +10,6 @@ from cfnlint.api import ManualArgs, lint
 pytestmark = pytest.mark.infra
 
 ENVIRONMENTS = ("dev", "prod")
-REGION = "eu-west-2"  # London: where a UK council deploys
 # cfn-lint warnings accepted, each with why. Any other warning fails, like an error.
 ACCEPTED_WARNINGS = {
     # CDK adds DependsOn on a function's role *and* its default policy so the policy exists before the function
@@ -22,7 +21,9 @@ MIN_REASON_LENGTH = 40
 
 def _stacks(environment):
     # Stack names are fixed by contract (`Borough-<env>-<Concern>`), so parametrize without synthesizing first.
-    concerns = ("Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability", "Web")
+    concerns = (
+        "Waf", "Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability", "Web"
+    )  # fmt: skip
     return [(environment, f"Borough-{environment}-{c}") for c in concerns]
 
 
@@ -41,7 +42,8 @@ def test_every_stack_is_tested(dev, prod):
 @pytest.mark.parametrize(("environment", "stack"), ALL_STACKS)
 def test_cfn_lint_finds_no_errors(synths, environment, stack):
     template = synths[environment].templates[stack]
-    matches = lint(json.dumps(template), config=ManualArgs(regions=[REGION]))
+    # Each stack in its own region: London for all but the WAF's, which is in us-east-1 (decision 0003).
+    matches = lint(json.dumps(template), config=ManualArgs(regions=[synths[environment].region(stack)]))
     problems = [
         f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})"
         for m in matches
@@ -63,7 +65,9 @@ def test_cdk_nag_reports_no_unsuppressed_findings(synths, environment, stack):
     assert not findings
     report = (synth.outdir / f"AwsSolutions--{stack}-NagReport.csv").read_text()
     assert "Non-Compliant" not in report
-    assert "Compliant" in report  # the checks ran
+    assert report.startswith("Rule ID,")  # the checks ran on this stack
+    if not stack.endswith("-Waf"):  # AwsSolutions has no rules for WAF ACLs, log groups or log resource policies
+        assert "Compliant" in report
 
 
 @pytest.mark.parametrize(("environment", "stack"), ALL_STACKS)
