@@ -25,6 +25,7 @@ class Draft:
     answers: dict[str, Any] = field(default_factory=dict)
     completed: list[str] = field(default_factory=list)  # page ids answered and validated
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # question id -> upload waiting for its scan
+    lookups: dict[str, dict[str, Any]] = field(default_factory=dict)  # question id -> addresses found at a postcode
     expires_at: int = 0  # epoch seconds
     reference: str | None = None  # set once submitted
     amount_due_pence: int = 0
@@ -46,6 +47,7 @@ class Draft:
             "answers": json.dumps(self.answers, separators=(",", ":")),
             "completed": json.dumps(self.completed),
             "uploads": json.dumps(self.uploads, separators=(",", ":")),
+            "lookups": json.dumps(self.lookups, separators=(",", ":")),
             "expires_at": self.expires_at,
             "amount_due_pence": self.amount_due_pence,
         }
@@ -62,6 +64,7 @@ class Draft:
             answers=json.loads(item.get("answers") or "{}"),
             completed=json.loads(item.get("completed") or "[]"),
             uploads=json.loads(item.get("uploads") or "{}"),
+            lookups=json.loads(item.get("lookups") or "{}"),
             expires_at=int(item.get("expires_at", 0)),
             reference=item.get("reference"),
             amount_due_pence=int(item.get("amount_due_pence", 0)),

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import correlation_id_from_http, logger, metrics, observed
 from shared.publisher import publish
+from web.addresses import lookup_from_environment
 from web.api import LambdaApi
 from web.drafts import DynamoDraftStore
 from web.http import FormTooLarge, Reply, parse_event
@@ -26,6 +27,7 @@ def web() -> Web:
         api=LambdaApi(),
         uploads=S3Uploads() if os.environ.get("QUARANTINE_BUCKET") else None,
         publish=publish,
+        addresses=lookup_from_environment(),  # None without OS_PLACES_API_KEY_SECRET_ARN: addresses typed in
     )
     return Web(ports, council=os.environ.get("BOROUGH_COUNCIL_NAME", "Your council"))
 

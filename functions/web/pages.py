@@ -25,6 +25,8 @@ from shared.events import EventEnvelope, EventType, new_event
 from shared.location import normalise_postcode
 from shared.references import normalise_reference
 from web import security
+from web.address_flow import FIND_ACTION, AddressFlow
+from web.addresses import AddressLookup
 from web.api import Api
 from web.drafts import Draft, DraftStore
 from web.http import Reply, Request, redirect, with_query
@@ -51,6 +53,7 @@ class Ports:
     api: Api
     uploads: Uploads | None
     publish: Callable[[EventEnvelope], object]
+    addresses: AddressLookup | None = None  # None: addresses are typed in (no OS Places key)
 
 
 class Web:
@@ -68,6 +71,7 @@ class Web:
         self.council = council
         self._catalogue = catalogue
         self.clock = clock
+        self.address_flow = AddressFlow(ports.addresses)
 
     @property
     def catalogue(self) -> Mapping[str, ServiceDefinition]:
@@ -360,9 +364,15 @@ class Web:
         *,
         change: bool,
         status: int | None = None,
+        address_modes: Mapping[str, str] | None = None,
     ) -> Reply:
         token, cookies = self._csrf(request, definition, draft.id)
         field_errors = {e["field"]: e["message"] for e in errors}
+        page_url = f"{self._service_path(definition)}/{page.id}"
+        views = self.address_flow.views(
+            page, draft, query=request.query, form=request.form, page_url=page_url, change=change, modes=address_modes
+        )
+        values = {**values, **{qid: {**(values.get(qid) or {}), "lookup": view} for qid, view in views.items()}}
         common = {
             "service": definition,
             "service_name": definition.title,
@@ -370,9 +380,15 @@ class Web:
             "page": page,
             "csrf_token": token,
             "change": change,
-            "action": f"{self._service_path(definition)}/{page.id}",
+            "action": page_url,
             "back_url": self._back_url(definition, draft, page.id, change),
-            "errors": [{"href": self._href(definition, e["field"]), "message": e["message"]} for e in errors],
+            "errors": [
+                {
+                    "href": AddressFlow.error_target(e["field"], views) or self._href(definition, e["field"]),
+                    "message": e["message"],
+                }
+                for e in errors
+            ],
             "field_errors": field_errors,
         }
         file_question = next((q for q in page.questions if q.type == "file"), None)
@@ -436,15 +452,30 @@ class Web:
         if any(q.type == "file" for q in page.questions):
             return self._post_file_page(request, definition, draft, page, change=change, saving=saving)
         raw = forms.form_to_raw(page, request.form)
+        addresses = self.address_flow.read(
+            page, request.form, draft, finding=request.field("action") == FIND_ACTION and not saving
+        )
+        if addresses.looked_up and not saving:  # show the addresses found (kept in the draft) on the same page
+            self._save(draft)
+            raw.update(addresses.raw)
+            return self._render_page(
+                request, definition, draft, page, raw, addresses.errors, change=change, address_modes=addresses.modes
+            )
+        raw.update(addresses.raw)
         result = forms.validate_page(definition, page.id, raw, draft.answers, on=self._today())
+        refused_ids = {e["field"].split(".", 1)[0] for e in addresses.errors}  # a UPRN not from the lookup
+        errors = addresses.errors + [e for e in result.errors if e["field"].split(".", 1)[0] not in refused_ids]
+        values = {k: v for k, v in result.values.items() if k not in refused_ids}
         own = {q.id for q in page.questions}
         if saving:  # keep what is valid so far; the page is finished later
-            draft.answers = {**{k: v for k, v in draft.answers.items() if k not in own}, **result.values}
+            draft.answers = {**{k: v for k, v in draft.answers.items() if k not in own}, **values}
             self._save(draft)
             return redirect(f"{self._service_path(definition)}/save")
-        if not result.ok:
-            return self._render_page(request, definition, draft, page, raw, result.errors, change=change)
-        draft.answers = {**{k: v for k, v in draft.answers.items() if k not in own}, **result.values}
+        if errors:
+            return self._render_page(
+                request, definition, draft, page, raw, errors, change=change, address_modes=addresses.modes
+            )
+        draft.answers = {**{k: v for k, v in draft.answers.items() if k not in own}, **values}
         if page.id not in draft.completed:
             draft.completed.append(page.id)
         self._save(draft)

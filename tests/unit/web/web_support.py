@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from web.addresses import AddressLookup
 from web.api import ApiResult
 from web.drafts import MemoryDraftStore
 from web.http import Reply, Request
@@ -116,14 +117,14 @@ class Harness:
     now: list[float]
 
 
-def harness(catalogue: dict[str, ServiceDefinition]) -> Harness:
+def harness(catalogue: dict[str, ServiceDefinition], addresses: AddressLookup | None = None) -> Harness:
     api = FakeApi()
     api.catalogue = catalogue
     drafts = MemoryDraftStore()
     uploads = FakeUploads()
     events: list[EventEnvelope] = []
     now = [time.time()]
-    ports = Ports(drafts=drafts, api=api, uploads=uploads, publish=events.append)
+    ports = Ports(drafts=drafts, api=api, uploads=uploads, publish=events.append, addresses=addresses)
     web = Web(ports, council=COUNCIL, catalogue=catalogue, clock=lambda: now[0])
     return Harness(web, api, drafts, uploads, events, now)
 
