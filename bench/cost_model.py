@@ -216,8 +216,15 @@ FIXED_MONTHLY_USD = {
 }
 # Secrets a person creates (read by name; not in the templates): the Notify API key and its callback token.
 SECRETS_CREATED_BY_HAND = 2
-# Planned but not yet in the templates: AWS WAF on CloudFront (web ACL $5 + 3 managed rule groups at $1).
-PLANNED_WAF_USD = 8.00
+# AWS WAF on CloudFront, from the web ACLs the templates declare: $5 an ACL and $1 a rule or rule group a month
+# (the AWS managed groups used, common, known bad inputs and IP reputation, carry no subscription fee), plus $0.60
+# per million requests inspected. Every request to CloudFront is inspected, and assets are cached by browsers, so
+# requests are modelled per submission: a journey's ~25 page GETs and POSTs, and three times that again for
+# browsing, tracking requests and journeys not finished.
+WAF_WEB_ACL_USD = 5.00
+WAF_RULE_USD = 1.00
+WAF_REQUEST_USD = 0.60 / 1e6
+WAF_REQUESTS_PER_SUBMISSION = 100
 # Small per-month usage outside submissions at the reference volume (logs, storage, staff sign-ins).
 OTHER_MONTHLY_USD = {
     "CloudWatch Logs ingestion (~0.2 GB)": 0.2 * 0.57,
@@ -233,12 +240,19 @@ def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
     from pathlib import Path
 
     counts: Counter[str] = Counter()
+    waf_rules = 0
     for template in Path(assembly_dir).glob("*.template.json"):
         for resource in json.loads(template.read_text()).get("Resources", {}).values():
             counts[resource["Type"]] += 1
+            if resource["Type"] == "AWS::WAFv2::WebACL":
+                waf_rules += len(resource["Properties"].get("Rules", []))
     counts["AWS::SecretsManager::Secret"] += SECRETS_CREATED_BY_HAND
     lines = {f"{kind} x {counts[kind]}": counts[kind] * price for kind, price in FIXED_MONTHLY_USD.items()}
-    lines["AWS WAF on CloudFront (planned)"] = PLANNED_WAF_USD
+    acls = counts["AWS::WAFv2::WebACL"]
+    requests = REFERENCE_SUBMISSIONS_PER_MONTH * WAF_REQUESTS_PER_SUBMISSION if acls else 0
+    lines[f"AWS WAF web ACL x {acls}"] = acls * WAF_WEB_ACL_USD
+    lines[f"AWS WAF rules and managed rule groups x {waf_rules}"] = waf_rules * WAF_RULE_USD
+    lines[f"AWS WAF requests (~{requests / 1e6:.1f} million)"] = requests * WAF_REQUEST_USD
     lines.update(OTHER_MONTHLY_USD)
     return lines
 
