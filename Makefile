@@ -9,7 +9,7 @@ PORT ?= 8080
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install layer assets browser-deps synth run reset test lint typecheck unit bench deploy diff clean
+.PHONY: help install layer assets browser-deps synth run reset test lint typecheck unit bench bootstrap deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,7 +64,12 @@ test: install layer assets browser-deps lint typecheck ## Install what is needed
 bench: install layer assets ## Run the benchmarks and print figures (recorded in docs/benchmarks.md)
 	$(BIN)/python -m bench
 
-deploy: install layer assets ## Deploy every stack to the AWS account in your credentials (ENV=dev|prod)
+bootstrap: install layer assets ## Bootstrap CDK once per account in both regions the app uses: home and us-east-1 (WAF)
+	@# With no environments named, the CLI bootstraps each stack's: aws://<your account>/<home region> and
+	@# aws://<your account>/us-east-1 (CloudFront's web ACL must be there; docs/decisions/0003-waf-cross-region.md).
+	npx cdk bootstrap -c environment=$(ENV)
+
+deploy: install layer assets ## Deploy every stack (the WAF's in us-east-1 first); needs `make bootstrap` once (ENV=dev|prod)
 	npx cdk deploy --all -c environment=$(ENV) --require-approval broadening
 
 diff: install layer assets ## Show what a deploy would change
