@@ -17,6 +17,12 @@ are created in the local Secrets Manager with values generated for this run, so 
 they do when deployed. The Notify key is a key of the stand-in's service, the token is what the stand-in sends.
 They are never printed in full (`masked`).
 
+Ordnance Survey's OS Places API (address lookup by postcode): `local/sandbox/os_places.py` answers at
+`/sandbox/os-places/search/places/v1/postcode` on the local port from a small fictional gazetteer, and a function
+whose template environment names `OS_PLACES_BASE_URL` is pointed at `<local address>/sandbox/os-places` (the web's
+client uses the standard library, which moto's HTTP mock leaves alone). Its key secret, `os-places-api-key`, gets a
+placeholder value for the run: the stand-in accepts any key.
+
 Stand-in requests are served without the local cloud's lock: a function calls Notify while it holds that lock.
 """
 
@@ -28,11 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NOTIFY_PATHS = ("/v2/notifications", "/sandbox/notify/", "/sandbox/outbox")
+OS_PLACES_PREFIX = "/sandbox/os-places"  # local.sandbox.os_places.PREFIX (not imported: it is loaded on first use)
 RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECEIPTS_ROUTES (not imported: CDK)
 # Variables that name, by name, a secret a person creates in AWS -> what its local value is.
 PERSON_CREATED_SECRETS = {
     "NOTIFY_API_KEY_SECRET_ARN": "notify-api-key",
     "NOTIFY_CALLBACK_TOKEN_SECRET_ARN": "notify-callback-token",
+    "OS_PLACES_API_KEY_SECRET_ARN": "os-places-api-key",
 }
 
 
@@ -71,15 +79,16 @@ def stop_notify() -> None:
 
 
 def is_stand_in(path: str) -> bool:
-    return path.split("?", 1)[0].startswith(NOTIFY_PATHS)
+    return path.split("?", 1)[0].startswith((*NOTIFY_PATHS, OS_PLACES_PREFIX + "/"))
 
 
 def handle(
     method: str, path: str, headers: list[tuple[str, str]], body: bytes
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    from local.sandbox import notify  # imported on first use: it loads its templates
+    from local.sandbox import notify, os_places  # imported on first use: they load their templates and data
 
-    status, response_headers, payload = notify.handle(method, path, dict(headers), body)
+    serve = os_places.handle if path.startswith(OS_PLACES_PREFIX + "/") else notify.handle
+    status, response_headers, payload = serve(method, path, dict(headers), body)
     return status, list(response_headers.items()), payload
 
 
@@ -94,6 +103,8 @@ def environment_overrides(environment: dict[str, Any], local_url: str) -> dict[s
         overrides["NOTIFY_BASE_URL"] = str(_Notify.running.url) if _Notify.running is not None else local_url
     if "PUBLIC_BASE_URL" in environment:
         overrides["PUBLIC_BASE_URL"] = local_url
+    if "OS_PLACES_BASE_URL" in environment:
+        overrides["OS_PLACES_BASE_URL"] = local_url + OS_PLACES_PREFIX
     return overrides
 
 
@@ -118,6 +129,8 @@ def provide_person_created_secrets(
             sandbox.services.setdefault(SANDBOX_SERVICE_ID, []).append(key_secret)
             created.notify_key_secrets.append(key_secret)
             value = f"borough_local-{SANDBOX_SERVICE_ID}-{key_secret}"
+        elif kind == "os-places-api-key":
+            value = f"local-os-places-{secrets.token_hex(8)}"  # a placeholder: the stand-in accepts any key
         else:
             value = secrets.token_urlsafe(32)
             sandbox.callback_url = f"{local_url}{RECEIPTS_PATH}"

@@ -31,7 +31,13 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
-from stacks.constructs.grants import KEY_DECRYPT_ACTIONS, TABLE_READ_ACTIONS, grant_publish, grant_table
+from stacks.constructs.grants import (
+    KEY_DECRYPT_ACTIONS,
+    TABLE_READ_ACTIONS,
+    grant_publish,
+    grant_secret_value,
+    grant_table,
+)
 from stacks.constructs.nag import suppress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +47,7 @@ WEB_ROUTES = ("GET /", "ANY /{proxy+}")
 QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is being held as infected)
 ASSET_MAX_AGE = Duration.days(365)  # file names carry a hash of their content, so they never change
 SCAN_TAG = "GuardDutyMalwareScanStatus"
+OS_PLACES_BASE_URL = "https://api.os.uk"  # Ordnance Survey's OS Places API; the local cloud points it at a stand-in
 REMINDER_INDEX = "ByReminderDay"
 
 
@@ -139,6 +146,12 @@ class WebStack(Stack):
         )
 
         # -- the web function --------------------------------------------------------------------------------------
+        # The OS Places API key for address lookups: created by a person, not this stack (`aws secretsmanager
+        # create-secret --name borough/<env>/os-places-api-key --secret-string <key>`). Until it exists, addresses
+        # are typed in (see docs/web.md).
+        self.os_places_key = secretsmanager.Secret.from_secret_name_v2(
+            self, "OsPlacesApiKey", f"borough/{config.name}/os-places-api-key"
+        )
         self.function = BoroughFunction(
             self,
             "Web",
@@ -158,11 +171,15 @@ class WebStack(Stack):
                 "SIGNING_SECRET_ARN": self.signing_secret.secret_arn,
                 # The reminder pages (sign up, confirm, unsubscribe) go through the subscriptions function.
                 "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
+                # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
+                "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
+                "OS_PLACES_API_KEY_SECRET_ARN": self.os_places_key.secret_name,
             },
         ).function
         grant_table(self.function, self.drafts, key, write=True)
         grant_publish(self.function, events_topic)
-        self.signing_secret.grant_read(self.function)
+        grant_secret_value(self.function, self.signing_secret)  # GetSecretValue only: no DescribeSecret
+        grant_secret_value(self.function, self.os_places_key)
         # Submissions, tracking and bin reminders go through the API's own functions: exactly those three, nothing
         # else. The subscriptions function (notifications stack, which depends on this one) is named, not referred to.
         subscriptions = config.reminder_subscriptions_function

@@ -1,0 +1,44 @@
+"""Address lookup: the web function knows where OS Places is and which secret holds its key, and it alone may read
+that secret (GetSecretValue only). The key itself is never in a template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stacks.web_stack import OS_PLACES_BASE_URL
+from tests.infra.test_infra_notifications import _secrets
+
+pytestmark = pytest.mark.infra
+
+WEB = "web.handler.handler"
+
+
+def _web(synth):
+    return next(f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == WEB)
+
+
+def test_the_web_function_is_configured_for_os_places_by_the_secrets_name(synth):
+    variables = _web(synth).props["Environment"]["Variables"]
+    assert variables["OS_PLACES_BASE_URL"] == OS_PLACES_BASE_URL == "https://api.os.uk"
+    assert variables["OS_PLACES_API_KEY_SECRET_ARN"] == f"borough/{synth.environment}/os-places-api-key"
+    assert not any(name.startswith("OS_PLACES_API_KEY") and name.endswith("KEY") for name in variables)
+    # A person creates the secret: no stack declares it (a stack deletion never takes it; its value is in no template).
+    assert not [s for s in synth.resources("AWS::SecretsManager::Secret") if "OsPlaces" in s.logical_id]
+
+
+def test_the_web_function_reads_exactly_its_signing_key_and_the_os_places_key(synth):
+    signing = next(s.logical_id for s in synth.resources("AWS::SecretsManager::Secret") if "SigningKey" in s.logical_id)
+    # `_secrets` also insists on GetSecretValue alone: no DescribeSecret, no listing, no wildcard beyond the six
+    # random characters Secrets Manager appends to a secret's name.
+    assert _secrets(synth, _web(synth)) == {signing, f"borough/{synth.environment}/os-places-api-key-??????"}
+
+
+def test_no_other_function_may_read_the_os_places_key(synth):
+    for function in synth.resources("AWS::Lambda::Function"):
+        if function.props.get("Handler") != WEB:
+            assert not any("os-places" in name for name in _secrets(synth, function)), function.id
+    assert "os-places" not in json.dumps([r.props for r in synth.resources("AWS::IAM::Policy")]).replace(
+        f"borough/{synth.environment}/os-places-api-key-??????", ""
+    )
