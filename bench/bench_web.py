@@ -131,19 +131,39 @@ def render_times() -> list[tuple[str, float, float]]:
     return rows
 
 
-def question_page_weight() -> dict[str, int]:
+def question_page_weight(step: str = "description", *, with_map: bool = False) -> dict[str, int]:
+    """HTML + CSS + JS of one fly-tipping question page. With the map: the location page as the dev environment
+    draws it (cdk.json's map settings), whose script also loads map.js (tiles are images: not counted)."""
     import json
+    import os
 
-    web, _ = _web()
-    call = _client(web)
-    call("GET", "/services/fly-tipping/begin")
-    html = call("GET", "/services/fly-tipping/description").body.encode()
+    from web import render
+
+    scripts = ["application.js", "govuk-frontend.min.js"]
+    before = os.environ.get("MAP_SETTINGS")
+    if with_map:
+        cdk = json.loads((ROOT / "cdk.json").read_text())
+        os.environ["MAP_SETTINGS"] = json.dumps(cdk["context"]["environments"]["dev"]["map"])
+        scripts.append("map.js")
+    render.map_settings.cache_clear()
+    try:
+        web, _ = _web()
+        call = _client(web)
+        call("GET", "/services/fly-tipping/begin")
+        html = call("GET", f"/services/fly-tipping/{step}").body.encode()
+    finally:
+        if before is None:
+            os.environ.pop("MAP_SETTINGS", None)
+        else:
+            os.environ["MAP_SETTINGS"] = before
+        render.map_settings.cache_clear()
+    assert with_map == (b"borough-map" in html), "the map page must have the map, the others not"
     manifest = json.loads((ROOT / "functions" / "web" / "assets.json").read_text())
     assets = ROOT / ".build" / "assets"
     return {
         "HTML": len(html),
         "CSS": (assets / manifest["application.css"]).stat().st_size,
-        "JS": sum((assets / manifest[name]).stat().st_size for name in ("application.js", "govuk-frontend.min.js")),
+        "JS": sum((assets / manifest[name]).stat().st_size for name in scripts),
     }
 
 
@@ -157,11 +177,15 @@ def main() -> None:
     for name, p50, p99 in render_times():
         flag = "" if p99 < P99_TARGET_MS else "  OVER TARGET"
         print(f"  {name:34} {p50:8.2f} {p99:8.2f}{flag}")
-    weight = question_page_weight()
-    total = sum(weight.values()) / 1024
-    parts = ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in weight.items())
-    flag = "" if total < WEIGHT_TARGET_KB else "  OVER TARGET"
-    print(f"\nQuestion page weight, uncompressed, no fonts: {total:.1f} KB ({parts}){flag}")
+    print()
+    for name, weight in (
+        ("Question page", question_page_weight()),
+        ("Location page with the map", question_page_weight("location", with_map=True)),
+    ):
+        total = sum(weight.values()) / 1024
+        parts = ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in weight.items())
+        flag = "" if total < WEIGHT_TARGET_KB else "  OVER TARGET"
+        print(f"{name} weight, uncompressed, no fonts: {total:.1f} KB ({parts}){flag}")
 
 
 if __name__ == "__main__":

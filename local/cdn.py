@@ -1,23 +1,30 @@
 """CloudFront in front of everything, when the app declares a distribution: the local port is the distribution.
 
 Each request takes the first cache behaviour whose path pattern matches (else the default), and goes to that
-behaviour's origin: the HTTP API's origin is the local gateway, an S3 origin is the bucket in moto. The behaviour's
-allowed methods and response headers policy apply as in CloudFront. Caching is off: every request reaches its
-origin. Viewer functions (JavaScript) do not run.
+behaviour's origin: the HTTP API's origin is the local gateway, an S3 origin is the bucket in moto, and an outside
+service's origin (the map tile service) is its stand-in, if the local cloud has one. The behaviour's allowed
+methods and response headers policy apply as in CloudFront. Caching is off: every request reaches its origin.
+Viewer functions (JavaScript) do not run: a stand-in answers the viewer's path and makes the function's checks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from local.gateway import Headers, Response
 from local.provision import Inventory
 
 Forward = Callable[[str, str, Headers, bytes, str], Response]
+
+
+class OriginStandIn(Protocol):
+    """An outside service behind the distribution, served locally (e.g. `local.sandbox.tiles.TileStandIn`)."""
+
+    def handle(self, method: str, path: str) -> Response: ...
 
 
 @dataclass(frozen=True)
@@ -37,14 +44,29 @@ class Behaviour:
 
 
 class FrontDoor:
-    def __init__(self, behaviours: list[Behaviour], api_domain: str, s3: Any, gateway: Forward) -> None:
+    def __init__(
+        self,
+        behaviours: list[Behaviour],
+        api_domain: str,
+        s3: Any,
+        gateway: Forward,
+        stand_ins: Mapping[str, OriginStandIn] | None = None,
+    ) -> None:
         self.behaviours = behaviours
         self.api_domain = api_domain
         self._s3 = s3
         self._gateway = gateway
+        self._stand_ins = dict(stand_ins or {})
 
     @classmethod
-    def from_inventory(cls, inventory: Inventory, api_domain: str, s3: Any, gateway: Forward) -> FrontDoor | None:
+    def from_inventory(
+        cls,
+        inventory: Inventory,
+        api_domain: str,
+        s3: Any,
+        gateway: Forward,
+        stand_ins: Mapping[str, OriginStandIn] | None = None,
+    ) -> FrontDoor | None:
         distributions = inventory.of_type("AWS::CloudFront::Distribution")
         if not distributions:
             return None
@@ -74,7 +96,7 @@ class FrontDoor:
 
         behaviours = [behaviour(spec, spec["PathPattern"]) for spec in config.get("CacheBehaviors", [])]
         behaviours.append(behaviour(config["DefaultCacheBehavior"], None))
-        return cls(behaviours, api_domain, s3, gateway)
+        return cls(behaviours, api_domain, s3, gateway, stand_ins)
 
     def select(self, path: str) -> Behaviour:
         for behaviour in self.behaviours:
@@ -91,6 +113,8 @@ class FrontDoor:
             status, response_headers, payload = self._gateway(method, target, headers, body, source_ip)
         elif behaviour.origin.bucket is not None:
             status, response_headers, payload = self._from_bucket(method, behaviour.origin, path)
+        elif behaviour.origin.domain in self._stand_ins:
+            status, response_headers, payload = self._stand_ins[behaviour.origin.domain].handle(method, path)
         else:
             status, response_headers, payload = _text(502, f"Origin {behaviour.origin.domain} is not served locally")
         if behaviour.headers_policy:

@@ -3,7 +3,8 @@
     python web/build_assets.py            # or: make assets
 
 - CSS: `web/src/application.scss` compiled with Dart Sass (npm `sass`) against GOV.UK Frontend (npm), compressed.
-- JS: GOV.UK Frontend's ES module bundle and a small `application.mjs` that starts it.
+- JS: GOV.UK Frontend's ES module bundle, a small `application.mjs` that starts it, and `map.mjs` (the map on
+  location questions), which `application.mjs` imports only on pages with a map.
 - Images: only the favicon-free set the pages use (none today: no GOV.UK crown or fonts are shipped).
 Every file name carries a hash of its content, so CloudFront and browsers can cache it for a year; the manifest
 `functions/web/assets.json` maps each logical name to its fingerprinted name for the web function.
@@ -86,7 +87,13 @@ def _build(out: Path) -> dict[str, str]:
     manifest: dict[str, str] = {}
     _write(manifest, "application.css", _compile_css(), out)
     govuk_js = _write(manifest, "govuk-frontend.min.js", (GOVUK / "govuk-frontend.min.js").read_bytes(), out)
-    app_js = (SOURCE / "application.mjs").read_text().replace("./govuk-frontend.min.js", f"./{govuk_js}")
+    map_js = _write(manifest, "map.js", (SOURCE / "map.mjs").read_bytes(), out)
+    app_js = (
+        (SOURCE / "application.mjs")
+        .read_text()
+        .replace("./govuk-frontend.min.js", f"./{govuk_js}")
+        .replace("./map.mjs", f"./{map_js}")
+    )
     _write(manifest, "application.js", app_js.encode(), out)
     return manifest
 

@@ -10,6 +10,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from markupsafe import Markup
 
+from shared import maps
+
 HERE = Path(__file__).resolve().parent
 ASSET_MANIFEST = HERE / "assets.json"  # written by `make assets` (web/build_assets.py): name -> fingerprinted name
 ASSET_PREFIX = "/assets/"
@@ -29,6 +31,12 @@ def asset(name: str) -> str:
 
 
 @cache
+def map_settings() -> maps.MapSettings | None:
+    """The map on location questions, from `MAP_SETTINGS` (set by the web stack); None: no map on any page."""
+    return maps.from_environment()
+
+
+@cache
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -38,6 +46,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["asset"] = asset
+    env.globals["map_settings"] = map_settings
+    env.globals["map_tile_url"] = maps.TILE_URL_TEMPLATE
     return env
 
 

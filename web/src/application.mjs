@@ -18,3 +18,8 @@ new MutationObserver(dropExpanded).observe(document.body, {
   attributeFilter: ["aria-expanded"],
   subtree: true,
 });
+
+// The map on "where is it?" questions: loaded only on pages that have one.
+if (document.querySelector('[data-module="borough-map"]')) {
+  import("./map.mjs").then(({ initMaps }) => initMaps());
+}

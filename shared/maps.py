@@ -1,0 +1,75 @@
+"""The map residents mark a place on: which raster tiles, what area, which zoom levels.
+
+One model for both sides: the CDK app validates an environment's `map` settings with it (cdk.json), and the web
+function reads the same settings back from its `MAP_SETTINGS` environment variable to draw the map widget.
+
+Tiles are Web Mercator (EPSG:3857) `{z}/{x}/{y}.png` images, e.g. Ordnance Survey's OS Maps API (`Light_3857`,
+zoom 7-16 are OS OpenData; 17-20 are Premium, free to councils under the Public Sector Geospatial Agreement).
+Browsers fetch them from the council's own site (`/map-tiles/...`): CloudFront adds the API key at the edge, so the
+key is in no page, template or log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.location import UK_LATITUDE, UK_LONGITUDE
+
+TILES_PATH = "/map-tiles"  # the site's path for tiles; CloudFront sends it to the tile service
+TILE_URL_TEMPLATE = TILES_PATH + "/{z}/{x}/{y}.png"
+ENVIRONMENT_VARIABLE = "MAP_SETTINGS"
+
+Latitude = Field(ge=UK_LATITUDE[0], le=UK_LATITUDE[1])
+Longitude = Field(ge=UK_LONGITUDE[0], le=UK_LONGITUDE[1])
+
+
+class Point(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latitude: float = Latitude
+    longitude: float = Longitude
+
+
+class MapSettings(BaseModel):
+    """An environment's map. `bounds` is the council's area with a margin: the map does not pan outside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tiles_origin: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+    tiles_path: str = Field(default="", pattern=r"^(/[A-Za-z0-9._~-]+)*$")  # before /{z}/{x}/{y}.png
+    # The API key's name in the CloudFront key value store, and the query parameter the tile service wants it in.
+    key_name: str = Field(default="os-maps-api-key", pattern=r"^[A-Za-z0-9_.-]{1,100}$")
+    key_parameter: str = Field(default="key", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    attribution: str = Field(min_length=3, max_length=200)
+    centre: Point
+    south_west: Point
+    north_east: Point
+    zoom: int = Field(ge=7, le=20)
+    min_zoom: int = Field(default=10, ge=7, le=20)
+    max_zoom: int = Field(default=16, ge=7, le=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if not self.min_zoom <= self.zoom <= self.max_zoom:
+            raise ValueError("map: zoom must be between min_zoom and max_zoom")
+        sw, ne, centre = self.south_west, self.north_east, self.centre
+        if not (sw.latitude < ne.latitude and sw.longitude < ne.longitude):
+            raise ValueError("map: south_west must be south and west of north_east")
+        if not (sw.latitude <= centre.latitude <= ne.latitude and sw.longitude <= centre.longitude <= ne.longitude):
+            raise ValueError("map: centre must be inside south_west..north_east")
+        return self
+
+    def to_environment(self) -> str:
+        return self.model_dump_json()
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> MapSettings | None:
+    """The web function's map, or None when the environment has none (no map: the text fallback only)."""
+    raw = (environ if environ is not None else os.environ).get(ENVIRONMENT_VARIABLE, "")
+    if not raw.strip():
+        return None
+    return MapSettings.model_validate(json.loads(raw))
