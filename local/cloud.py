@@ -28,6 +28,7 @@ from local.moto_session import LOCK, MotoSession, released
 from local.persistence import load_tables, save_tables
 from local.provision import Inventory, Resource, provision
 from local.resources import NOT_ENFORCED, zip_placeholder
+from local.sandbox import tiles
 from local.scanner import MalwareScanner, protected_buckets
 from local.schedules import SCHEDULES_PATH, Scheduler, schedules
 from local.staff import SIGN_IN_PATH, StaffPool, seed_staff, sign_in, staff_pools
@@ -116,7 +117,14 @@ class LocalCloud:
                     self.loaded = load_tables(self._session, self.table_names(), self.state_dir)
                 self._gateway = Gateway.from_inventory(self._session, self.inventory)
                 self._front_door = FrontDoor.from_inventory(
-                    self.inventory, f"{self.host}:{self.port}", self._session.client("s3"), self._gateway.handle
+                    self.inventory,
+                    f"{self.host}:{self.port}",
+                    self._session.client("s3"),
+                    self._gateway.handle,
+                    tiles.stand_ins(
+                        r.properties.get("Environment", {}).get("Variables", {})
+                        for r in self.inventory.of_type("AWS::Lambda::Function")
+                    ),
                 )
                 self.scheduler = Scheduler(self._session, schedules(self.inventory))
                 self.scanner = MalwareScanner(self._session, protected_buckets(self.inventory))

@@ -6,6 +6,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.maps import MapSettings
+
 
 class EnvironmentConfig(BaseModel):
     """What differs between a council's environments (dev, prod) and between councils."""
@@ -32,6 +34,9 @@ class EnvironmentConfig(BaseModel):
     ses_from_address: str = ""  # a verified SES identity; needed with notify_provider "ses"
     # Where links in messages point (the council's own domain); empty: the CloudFront distribution's domain.
     public_base_url: str = Field(default="", pattern=r"^(https://[a-z0-9.-]+(:[0-9]+)?)?$")
+    # The map on "where is it?" questions (docs/web.md): a raster tile service behind CloudFront, the area shown.
+    # None: no map; residents give a postcode and a description (the text fallback every page has anyway).
+    map: MapSettings | None = None
 
     @model_validator(mode="after")
     def _provider_settings(self) -> Self:

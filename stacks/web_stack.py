@@ -29,6 +29,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from shared import maps
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
 from stacks.constructs.grants import (
@@ -48,7 +49,22 @@ QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is 
 ASSET_MAX_AGE = Duration.days(365)  # file names carry a hash of their content, so they never change
 SCAN_TAG = "GuardDutyMalwareScanStatus"
 OS_PLACES_BASE_URL = "https://api.os.uk"  # Ordnance Survey's OS Places API; the local cloud points it at a stand-in
+MAP_TILES_FUNCTION = ROOT / "stacks" / "cloudfront" / "map_tiles.js"
+MAP_TILE_MAX_AGE = Duration.days(7)
 REMINDER_INDEX = "ByReminderDay"
+
+
+def map_tiles_function_code(settings: maps.MapSettings) -> str:
+    """The `/map-tiles/*` viewer function (stacks/cloudfront/map_tiles.js) with the environment's settings."""
+    code = MAP_TILES_FUNCTION.read_text()
+    for placeholder, value in {
+        "__MIN_ZOOM__": str(settings.min_zoom),
+        "__MAX_ZOOM__": str(settings.max_zoom),
+        "__KEY_NAME__": settings.key_name,
+        "__KEY_PARAMETER__": settings.key_parameter,
+    }.items():
+        code = code.replace(placeholder, value)
+    return code
 
 
 def ensure_assets() -> Path:
@@ -174,6 +190,8 @@ class WebStack(Stack):
                 # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
                 "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
                 "OS_PLACES_API_KEY_SECRET_ARN": self.os_places_key.secret_name,
+                # The map widget on "where is it?" questions (tiles come through CloudFront: see _map_tiles).
+                **({maps.ENVIRONMENT_VARIABLE: config.map.to_environment()} if config.map else {}),
             },
         ).function
         grant_table(self.function, self.drafts, key, write=True)
@@ -463,22 +481,25 @@ class WebStack(Stack):
             ],
             compress=True,
         )
+        behaviours = {
+            "/api/*": pages,
+            "/assets/*": cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.assets),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=assets_cache,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+        }
+        if self._config.map is not None:
+            behaviours[f"{maps.TILES_PATH}/*"] = self._map_tiles(self._config.map, headers)
         distribution = cloudfront.Distribution(
             self,
             "Distribution",
             comment=f"Borough {self._config.name}: resident web, API and assets",
             default_behavior=pages,
-            additional_behaviors={
-                "/api/*": pages,
-                "/assets/*": cloudfront.BehaviorOptions(
-                    origin=origins.S3BucketOrigin.with_origin_access_control(self.assets),
-                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-                    cache_policy=assets_cache,
-                    response_headers_policy=headers,
-                    compress=True,
-                ),
-            },
+            additional_behaviors=behaviours,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
@@ -504,6 +525,58 @@ class WebStack(Stack):
             "minimum TLS version cannot be set; with a custom domain TLS 1.2 (2021) applies.",
         )
         return distribution
+
+    def _map_tiles(
+        self, settings: maps.MapSettings, headers: cloudfront.IResponseHeadersPolicy
+    ) -> cloudfront.BehaviorOptions:
+        """`/map-tiles/{z}/{x}/{y}.png` from the tile service, with its API key added at the edge and cached a week.
+
+        The key lives in a CloudFront key value store that a person fills once (docs/web.md); until then tiles
+        answer 503 and the map widget removes itself (residents still have the postcode and description)."""
+        store = cloudfront.KeyValueStore(self, "MapKeys", comment="The map tile service's API key (docs/web.md)")
+        add_key = cloudfront.Function(
+            self,
+            "MapTilesKey",
+            comment="Check a map tile's address and add the tile service's API key",
+            code=cloudfront.FunctionCode.from_inline(map_tiles_function_code(settings)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            key_value_store=store,
+        )
+        cache = cloudfront.CachePolicy(
+            self,
+            "MapTilesCache",
+            comment="Map tiles: a week at the edge; the API key is not part of the cache key",
+            default_ttl=MAP_TILE_MAX_AGE,
+            max_ttl=MAP_TILE_MAX_AGE,
+            min_ttl=Duration.days(1),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        )
+        forward = cloudfront.OriginRequestPolicy(
+            self,
+            "MapTilesRequest",
+            comment="Map tiles: send the tile service only the API key parameter",
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.allow_list(settings.key_parameter),
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.none(),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+        )
+        return cloudfront.BehaviorOptions(
+            origin=origins.HttpOrigin(
+                settings.tiles_origin,
+                origin_path=settings.tiles_path or None,
+                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            ),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cache,
+            origin_request_policy=forward,
+            response_headers_policy=headers,
+            function_associations=[
+                cloudfront.FunctionAssociation(function=add_key, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)
+            ],
+            compress=False,  # PNG is compressed already
+        )
 
     def _suppress_deployment_findings(self) -> None:
         """BucketDeployment's handler is CDK's own singleton function; suppress its findings on exactly it."""

@@ -95,3 +95,23 @@ def create_tables(keys: dict[str, str], monkeypatch: Any) -> None:
             BillingMode="PAY_PER_REQUEST",
         )
         monkeypatch.setenv(env_name, env_name.lower())
+
+
+def run_node_module(script: str, files: dict[str, str], tmp_path: Any) -> Any:
+    """Run `script` as an ES module in Node.js beside `files` (name -> text) in `tmp_path`; its last printed line is
+    JSON, returned parsed. For the project's own JavaScript: the map widget, the CloudFront functions."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node is not None, "Node.js is needed (make install puts the CDK CLI and the web build on it too)"
+    for name, text in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    (tmp_path / "main.mjs").write_text(script)
+    done = subprocess.run(
+        [node, str(tmp_path / "main.mjs")], capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

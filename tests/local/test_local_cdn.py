@@ -67,3 +67,15 @@ def test_headers_policy_overrides_only_where_told():
         ("x-extra", "1"),
         ("x-frame-options", "DENY"),
     ]
+
+
+def test_map_tiles_take_their_behaviour_to_the_tile_stand_in(local_cloud):
+    response = local_cloud.handle("GET", "/map-tiles/13/4107/2739.png")
+    assert response.status == 200
+    assert response.header("content-type") == "image/png"
+    assert response.body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert response.header("x-content-type-options") == "nosniff"  # the behaviour's headers policy applies
+    # The edge function's checks: only the council's zoom levels, only tiles; and only GET and HEAD.
+    assert local_cloud.handle("GET", "/map-tiles/18/131000/87000.png").status == 404
+    assert local_cloud.handle("GET", "/map-tiles/13/4107/2739.jpg").status == 404
+    assert local_cloud.handle("POST", "/map-tiles/13/4107/2739.png", body=b"x").status == 403
