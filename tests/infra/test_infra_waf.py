@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_the_distribution_uses_the_web_acl_through_a_cross_region_reference(synt
     assert distribution.stack == synth.stack("Web")
     web_acl_id = distribution.props["DistributionConfig"]["WebACLId"]
     reader, parameter = web_acl_id["Fn::GetAtt"]  # the reader's attribute is the SSM parameter's name
-    reader_props = synth.get(type(distribution.id)(distribution.stack, reader)).props["ReaderProps"]
+    reader_props = synth.get(replace(distribution.id, logical_id=reader)).props["ReaderProps"]
     assert reader_props["region"] == synth.region(distribution.stack)
     assert parameter in reader_props["imports"]
     (writer,) = synth.resources("Custom::CrossRegionExportWriter")
