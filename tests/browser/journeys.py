@@ -9,6 +9,7 @@ from shared.catalogue import ServiceDefinition
 from tests.unit.web.web_support import sample_raw
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+LOOKUP_POSTCODE = "ME15 6JQ"  # in the OS Places stand-in's gazetteer (local/sandbox/os_places_gazetteer.json)
 
 
 def axe_violations(page: Any, axe_path: str) -> list[str]:
@@ -27,25 +28,62 @@ def page_id(url: str) -> str:
 def fill_page(page: Any, definition: ServiceDefinition, step: str) -> None:
     """Answer every question on this page that the page shows."""
     for question in definition.page(step).questions:
-        first = page.locator(f'[name="{question.id}"], [name^="{question.id}."]').first
-        if question.type == "file" or not first.count() or not first.is_visible():
-            continue  # hidden: shown only by another answer (a conditional reveal)
-        raw = sample_raw(question)
-        if isinstance(raw, dict):
-            for part, value in raw.items():
-                if not value:
-                    continue
-                if part == "preference":
-                    page.check(f'input[name="{question.id}.{part}"][value="{value}"]')
-                else:
-                    page.fill(f"#{question.id}-{part}", str(value))
-        elif isinstance(raw, list):
-            for value in raw:
-                page.check(f'input[name="{question.id}"][value="{value}"]')
-        elif question.type in ("radios", "yes-no"):
-            page.check(f'input[name="{question.id}"][value="{raw}"]')
-        else:
-            page.fill(f"#{question.id}", str(raw))
+        if question.type == "address" and find_address(page, question):
+            continue
+        _fill_question(page, question)
+
+
+def _fill_question(page: Any, question: Any) -> None:
+    first = page.locator(f'[name="{question.id}"], [name^="{question.id}."]:not([type="hidden"])').first
+    if question.type == "file" or not first.count() or not first.is_visible():
+        return  # hidden: shown only by another answer (a conditional reveal)
+    raw = sample_raw(question)
+    if isinstance(raw, dict):
+        for part, value in raw.items():
+            if not value:
+                continue
+            if part == "preference":
+                page.check(f'input[name="{question.id}.{part}"][value="{value}"]')
+            else:
+                page.fill(f"#{question.id}-{part}", str(value))
+    elif isinstance(raw, list):
+        for value in raw:
+            page.check(f'input[name="{question.id}"][value="{value}"]')
+    elif question.type in ("radios", "yes-no"):
+        page.check(f'input[name="{question.id}"][value="{raw}"]')
+    else:
+        page.fill(f"#{question.id}", str(raw))
+
+
+def find_address(page: Any, question: Any, postcode: str = LOOKUP_POSTCODE) -> bool:
+    """Answer an address question by postcode lookup (find, then choose the first address); False when the page
+    asks for the address typed in (no lookup), so the caller fills the parts."""
+    finder = page.locator(f"#{question.id}-find-postcode")
+    if finder.count() and finder.is_visible():
+        finder.fill(postcode)
+        page.get_by_role("button", name="Find address").click()
+        page.wait_for_load_state()
+    chooser = page.locator(f"#{question.id}-uprn")
+    if not chooser.count():
+        return False
+    if not chooser.input_value():
+        chooser.select_option(index=1)
+    return True
+
+
+def find_address_by_keyboard(page: Any, question: Any, tab_to: Any, postcode: str = LOOKUP_POSTCODE) -> bool:
+    """The same with the keyboard only: type the postcode, Enter (the form's first button: Find address), then the
+    arrow key on the list of addresses."""
+    if page.locator(f"#{question.id}-find-postcode").count():
+        tab_to(page, f"#{question.id}-find-postcode")
+        page.keyboard.type(postcode)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    if not page.locator(f"#{question.id}-uprn").count():
+        return False
+    tab_to(page, f"#{question.id}-uprn")
+    page.keyboard.press("ArrowDown")
+    return True
 
 
 def continue_button(page: Any) -> Any:
