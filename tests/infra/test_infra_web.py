@@ -25,7 +25,7 @@ def test_cloudfront_sends_pages_and_api_to_the_http_api_and_assets_to_s3_over_ht
     origins = {o["Id"]: o for o in config["Origins"]}
     default = config["DefaultCacheBehavior"]
     behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
-    assert set(behaviours) == {"/api/*", "/assets/*"}
+    assert set(behaviours) == {"/api/*", "/assets/*", "/map-tiles/*"}  # map tiles: test_infra_map_tiles.py
     api_origin = origins[default["TargetOriginId"]]
     assert api_origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert behaviours["/api/*"]["TargetOriginId"] == default["TargetOriginId"]
@@ -40,7 +40,10 @@ def test_cloudfront_sends_pages_and_api_to_the_http_api_and_assets_to_s3_over_ht
 
 
 def test_assets_are_cached_for_a_year_and_pages_not_at_all(synth):
-    policy = _one(synth, "AWS::CloudFront::CachePolicy").props["CachePolicyConfig"]
+    (distribution,) = [r for r in synth.resources("AWS::CloudFront::Distribution") if r.stack == synth.stack("Web")]
+    config = distribution.props["DistributionConfig"]
+    assets = next(b for b in config["CacheBehaviors"] if b["PathPattern"] == "/assets/*")
+    policy = synth.get(synth.refers_to(distribution.stack, assets["CachePolicyId"])).props["CachePolicyConfig"]
     assert policy["DefaultTTL"] == policy["MaxTTL"] == int(ASSET_MAX_AGE.to_seconds())
     deployment = next(r for r in synth.resources("Custom::CDKBucketDeployment") if r.stack == synth.stack("Web"))
     assert deployment.props["SystemMetadata"]["cache-control"] == "public, max-age=31536000, immutable"
