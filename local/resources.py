@@ -27,7 +27,7 @@ Provisioner = Callable[[Context, dict[str, Any]], Provisioned]
 NOT_SERVED: dict[str, str] = {
     "AWS::Logs::LogGroup": "function logs print to this terminal instead",
     "AWS::CloudFront::Function": "viewer functions are JavaScript and do not run locally",
-    "AWS::CloudFront::KeyValueStore": "holds the map tiles' API key for a viewer function; the tile stand-in needs none",
+    "AWS::CloudFront::KeyValueStore": "the map tiles' API key, for a viewer function; the tile stand-in needs none",
     "AWS::CloudWatch::Alarm": "no metrics are collected locally, so alarms never fire",
     "AWS::CloudWatch::Dashboard": "no metrics are collected locally",
     "AWS::CDK::Metadata": "CDK's usage metadata: nothing to run",
