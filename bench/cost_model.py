@@ -214,8 +214,9 @@ FIXED_MONTHLY_USD = {
     "AWS::Lambda::EventSourceMapping": 0.26,  # idle SQS long polls: ~650,000 ReceiveMessage a month per queue
     "AWS::Pipes::Pipe": 0.26,  # a pipe polls its SQS source as an event source mapping does (the same estimate)
 }
-# Secrets a person creates (read by name; not in the templates): the Notify API key and its callback token.
-SECRETS_CREATED_BY_HAND = 2
+# Secrets a person creates (read by name; not in the templates): the Notify API key and its callback token, and
+# the OS Places API key for address lookup.
+SECRETS_CREATED_BY_HAND = 3
 # AWS WAF on CloudFront, from the web ACLs the templates declare: $5 an ACL and $1 a rule or rule group a month
 # (the AWS managed groups used, common, known bad inputs and IP reputation, carry no subscription fee), plus $0.60
 # per million requests inspected. Every request to CloudFront is inspected, and assets are cached by browsers, so
@@ -225,6 +226,20 @@ WAF_WEB_ACL_USD = 5.00
 WAF_RULE_USD = 1.00
 WAF_REQUEST_USD = 0.60 / 1e6
 WAF_REQUESTS_PER_SUBMISSION = 100
+# The map on location questions (docs/web.md), when the distribution has a /map-tiles/* behaviour: tiles are
+# CloudFront requests that run a viewer function with one key value store read, transfer ~20 KB each and pass
+# WAF. Modelled: 40% of submissions have a location page (the report-a-problem services), ~30 tiles a view (the
+# first screen's 12, then moves and zooms). OS Maps API OpenData tiles (zoom 7-16) cost nothing at the origin.
+MAP_SHARE_OF_SUBMISSIONS = 0.4
+MAP_TILES_PER_VIEW = 30
+MAP_TILE_BYTES = 20_000
+MAP_TILE_USD = (
+    0.0120 / 10_000  # CloudFront HTTPS requests, Europe
+    + 0.10 / 1e6  # CloudFront Functions invocations
+    + 0.03 / 1e6  # CloudFront KeyValueStore reads
+    + MAP_TILE_BYTES / 1e9 * 0.085  # data transfer out, Europe, first 10 TB
+    + WAF_REQUEST_USD
+)
 # Small per-month usage outside submissions at the reference volume (logs, storage, staff sign-ins).
 OTHER_MONTHLY_USD = {
     "CloudWatch Logs ingestion (~0.2 GB)": 0.2 * 0.57,
@@ -241,11 +256,15 @@ def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
 
     counts: Counter[str] = Counter()
     waf_rules = 0
+    map_tiles = False
     for template in Path(assembly_dir).glob("*.template.json"):
         for resource in json.loads(template.read_text()).get("Resources", {}).values():
             counts[resource["Type"]] += 1
             if resource["Type"] == "AWS::WAFv2::WebACL":
                 waf_rules += len(resource["Properties"].get("Rules", []))
+            if resource["Type"] == "AWS::CloudFront::Distribution":
+                behaviours = resource["Properties"]["DistributionConfig"].get("CacheBehaviors", [])
+                map_tiles = map_tiles or any(b["PathPattern"] == "/map-tiles/*" for b in behaviours)
     counts["AWS::SecretsManager::Secret"] += SECRETS_CREATED_BY_HAND
     lines = {f"{kind} x {counts[kind]}": counts[kind] * price for kind, price in FIXED_MONTHLY_USD.items()}
     acls = counts["AWS::WAFv2::WebACL"]
@@ -253,6 +272,9 @@ def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
     lines[f"AWS WAF web ACL x {acls}"] = acls * WAF_WEB_ACL_USD
     lines[f"AWS WAF rules and managed rule groups x {waf_rules}"] = waf_rules * WAF_RULE_USD
     lines[f"AWS WAF requests (~{requests / 1e6:.1f} million)"] = requests * WAF_REQUEST_USD
+    if map_tiles:
+        tiles = REFERENCE_SUBMISSIONS_PER_MONTH * MAP_SHARE_OF_SUBMISSIONS * MAP_TILES_PER_VIEW
+        lines[f"Map tiles through CloudFront (~{tiles / 1e6:.2f} million)"] = tiles * MAP_TILE_USD
     lines.update(OTHER_MONTHLY_USD)
     return lines
 
