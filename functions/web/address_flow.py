@@ -58,14 +58,18 @@ class AddressFlow:
         return self.lookup is not None and self.lookup.available()
 
     # -- a POST -----------------------------------------------------------------------------------------------
-    def read(self, page: Page, form: Mapping[str, Sequence[str]], draft: Draft, *, finding: bool) -> Posted:
+    def read(
+        self, page: Page, form: Mapping[str, Sequence[str]], draft: Draft, *, finding: bool, saving: bool = False
+    ) -> Posted:
+        """The page's address questions as posted; with `finding` (or a postcode typed on a find page, unless
+        `saving`), look the postcode up and keep the result in the draft."""
         posted = Posted()
         for question in address_questions(page):
             mode = _field(form, question, "mode")
             mode = mode if mode in MODES else "manual"
             posted.modes[question.id] = mode
             typed = _field(form, question, "find-postcode").strip()
-            if mode == "find" and (finding or typed):
+            if mode == "find" and not saving and (finding or typed):
                 posted.looked_up = True
                 self._find(question, typed, draft, posted)
             elif mode == "find":
@@ -82,8 +86,8 @@ class AddressFlow:
             return
         state: dict[str, Any] = {"postcode": postcode, "addresses": [], "failed": False}
         try:
-            if self.lookup is None:
-                raise AddressLookupFailed("not-configured")
+            if self.lookup is None or not self.lookup.available():
+                raise AddressLookupFailed("not-configured")  # a find page from before the key went away
             state["addresses"] = [a.to_json() for a in self.lookup.by_postcode(postcode)]
         except AddressLookupFailed as failure:
             from shared.observability import logger
@@ -162,6 +166,15 @@ class AddressFlow:
             return "select"
         state = draft.lookups.get(question.id) or {}
         return "manual" if state.get("failed") else "find"
+
+    @staticmethod
+    def with_view(value: Any, view: Mapping[str, Any]) -> dict[str, Any]:
+        """An address question's value for the template: its parts and its view; in manual mode with nothing typed
+        or answered yet, the postcode that was looked up."""
+        shown = {**(value if isinstance(value, dict) else {}), "lookup": view}
+        if view["mode"] == "manual" and value is None:
+            shown["postcode"] = view["postcode"]
+        return shown
 
     @staticmethod
     def error_target(field_name: str, views: Mapping[str, Mapping[str, Any]]) -> str | None:

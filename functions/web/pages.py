@@ -372,7 +372,7 @@ class Web:
         views = self.address_flow.views(
             page, draft, query=request.query, form=request.form, page_url=page_url, change=change, modes=address_modes
         )
-        values = {**values, **{qid: {**(values.get(qid) or {}), "lookup": view} for qid, view in views.items()}}
+        values = {**values, **{qid: AddressFlow.with_view(values.get(qid), view) for qid, view in views.items()}}
         common = {
             "service": definition,
             "service_name": definition.title,
@@ -453,7 +453,7 @@ class Web:
             return self._post_file_page(request, definition, draft, page, change=change, saving=saving)
         raw = forms.form_to_raw(page, request.form)
         addresses = self.address_flow.read(
-            page, request.form, draft, finding=request.field("action") == FIND_ACTION and not saving
+            page, request.form, draft, finding=request.field("action") == FIND_ACTION, saving=saving
         )
         if addresses.looked_up and not saving:  # show the addresses found (kept in the draft) on the same page
             self._save(draft)

@@ -161,6 +161,7 @@ def test_no_addresses_found_says_so_and_offers_the_manual_route(h, client):
     assert manual.group(1) == f"{PAGE}?manual=1"
     manual_page = client.get(html.unescape(manual.group(1)))
     assert 'name="address.line1"' in manual_page.body
+    assert re.search(r'name="address.postcode" type="text" value="ME15 6ZZ"', manual_page.body)  # no need to retype
 
 
 def test_when_the_lookup_service_is_down_the_manual_fields_are_shown_never_an_error(h, client, lookup):
@@ -326,3 +327,19 @@ def test_without_a_key_addresses_are_typed_in(catalogue):
     finding = _find(client, "ME15 6JQ")  # a stale find page: no lookup, the manual fields
     assert finding.status == 200
     assert 'name="address.line1"' in finding.body
+
+
+def test_saving_on_the_find_step_does_not_look_anything_up(h, client, lookup):
+    saved = client.post(PAGE, {"address.mode": "find", "address.find-postcode": "ME15 6JQ", "action": "save"})
+    assert location(saved).endswith("/save")
+    assert lookup.calls == []
+    assert _draft(h, client).lookups == {}
+
+
+def test_a_find_page_from_before_the_key_went_away_gives_the_manual_fields(h, client, lookup):
+    lookup.is_available = False
+    page = _find(client, "ME15 6JQ")
+    assert page.status == 200
+    assert lookup.calls == []
+    assert 'name="address.line1"' in page.body
+    assert UNAVAILABLE in page.body
