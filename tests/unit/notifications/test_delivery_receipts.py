@@ -69,6 +69,23 @@ def test_a_status_never_moves_backwards(cloud):
     assert (message["status"], message["provider_status"]) == ("permanent-failure", "permanent-failure")
 
 
+def test_a_receipt_that_comes_before_the_send_is_confirmed_keeps_its_status(cloud):
+    """Notify can deliver and call back before its answer to the send reaches the consumer."""
+    event = new_event(
+        EventType.REQUEST_ACKNOWLEDGED, source="t", correlation_id="c", data={"reference": "R-2", "team": "Parks"}
+    )
+    [message] = logic.compose(event, {"reference": "R-2", "contact": {"email": "resident@example.org"}})
+    store = MessageStore("notifications_table")
+    now = datetime.now(UTC)
+    store.record([message], now)
+    store.claim(message["message_id"], now)
+    assert receipt(message["message_id"], "delivered")["statusCode"] == 200
+    store.confirm(message["message_id"], provider="notify", provider_id="n-1", now=now)
+    stored = cloud.message(message["message_id"])
+    assert (stored["status"], stored["provider_status"], stored["provider_id"]) == ("delivered", "delivered", "n-1")
+    assert "lease_until" not in stored
+
+
 @pytest.mark.parametrize("token", [None, "wrong", ""])
 def test_the_bearer_token_is_required(cloud, token):
     message_id = a_sent_message()
@@ -93,10 +110,14 @@ def test_the_stand_ins_receipts_are_understood_end_to_end(cloud, put_request, mo
     """The Notify stand-in POSTs its receipt to a loopback server that hands it to the callback handler."""
 
     answered = threading.Event()
+    # moto's conditional updates are not atomic across threads (DynamoDB's are): the receipt waits until the
+    # consumer has confirmed the send, the usual order. A receipt that comes first has its own test.
+    consumed = threading.Event()
 
     class Gateway(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            consumed.wait(5)
             event = http_event("POST", PATH, body=body, headers={"authorization": self.headers["Authorization"]})
             response = callback.handler(event, FakeContext())
             self.send_response(response["statusCode"])
@@ -120,6 +141,7 @@ def test_the_stand_ins_receipts_are_understood_end_to_end(cloud, put_request, mo
             put_request("R-9", {"email": "resident@example.org"})
             event = new_event(EventType.REQUEST_ACKNOWLEDGED, source="t", correlation_id="c", data={"reference": "R-9"})
             assert handler.handler(sqs_event(event.to_message()), FakeContext())["batchItemFailures"] == []
+            consumed.set()
             assert answered.wait(5)
     finally:
         gateway.shutdown()
