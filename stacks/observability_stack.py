@@ -44,6 +44,13 @@ SERVICE_METRIC_ALARMS = (
         "A message's sending was interrupted and the provider cannot say whether it went (SES): it was not "
         "resent. Check the message (status uncertain) and tell the resident another way if needed.",
     ),
+    (
+        "AddressLookupKeyRefused",
+        "web",
+        "AddressLookupKeyRefused",
+        "OS Places refused the address lookup key (401/403): residents can still type addresses, but no lookup "
+        "works (and no UPRN is recorded) until the os-places-api-key secret is fixed.",
+    ),
 )
 DLQ_PERIOD = Duration.minutes(1)  # a parked message is worth knowing about within a minute
 

@@ -34,6 +34,8 @@ ENTER_POSTCODE_MESSAGE = "Enter a postcode"
 CHOOSE_MESSAGE = "Select an address"
 NOT_IN_LIST_MESSAGE = "Select an address from the list"
 UNAVAILABLE_MESSAGE = "We could not look up addresses just now. Enter the address manually"
+LOOKUP_FAILURES_METRIC = "AddressLookupFailures"
+LOOKUP_KEY_REFUSED_METRIC = "AddressLookupKeyRefused"  # stacks/observability_stack.py alarms on it
 
 
 @dataclass
@@ -90,9 +92,13 @@ class AddressFlow:
                 raise AddressLookupFailed("not-configured")  # a find page from before the key went away
             state["addresses"] = [a.to_json() for a in self.lookup.by_postcode(postcode)]
         except AddressLookupFailed as failure:
-            from shared.observability import logger
+            from shared.observability import logger, metrics
 
             logger.warning("Address lookup failed", extra={"reason": failure.reason, "status": failure.status})
+            # Every failure is counted (the dashboard); a refused key alarms: no lookup works until it is fixed.
+            metrics.add_metric(name=LOOKUP_FAILURES_METRIC, unit="Count", value=1)
+            if failure.reason == "unauthorised":
+                metrics.add_metric(name=LOOKUP_KEY_REFUSED_METRIC, unit="Count", value=1)
             state["failed"] = True
             posted.raw[question.id] = {"postcode": postcode}  # the manual fields start with the postcode typed
         draft.lookups[question.id] = state

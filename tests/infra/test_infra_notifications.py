@@ -260,12 +260,19 @@ def test_ses_needs_a_from_address():
 
 
 # -- alarms ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("metric", ["NotifyAuthFailures", "NotificationsUncertain"])
-def test_custom_notification_metrics_alarm_on_their_first_count(synth, metric):
+@pytest.mark.parametrize(
+    ("metric", "service"),
+    [
+        ("NotifyAuthFailures", "notifications"),
+        ("NotificationsUncertain", "notifications"),
+        ("AddressLookupKeyRefused", "web"),
+    ],
+)
+def test_custom_metrics_that_need_a_person_alarm_on_their_first_count(synth, metric, service):
     (alarm,) = [a for a in synth.resources("AWS::CloudWatch::Alarm") if a.props["MetricName"] == metric]
     props = alarm.props
     assert props["Namespace"] == "Borough"
-    assert props["Dimensions"] == [{"Name": "service", "Value": "notifications"}]  # Powertools' service dimension
+    assert props["Dimensions"] == [{"Name": "service", "Value": service}]  # Powertools' service dimension
     assert props["Statistic"] == "Sum"
     assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert props["AlarmActions"]

@@ -31,6 +31,7 @@ class FakeLookup:
     def __init__(self, *, available: bool = True, failing: bool = False) -> None:
         self.is_available = available
         self.failing = failing
+        self.failure = "timeout"  # AddressLookupFailed's reason when failing
         self.calls: list[str] = []
         self.addresses = {"ME15 6JQ": COBNUT}
 
@@ -40,7 +41,7 @@ class FakeLookup:
     def by_postcode(self, postcode: str) -> list[Address]:
         self.calls.append(postcode)
         if self.failing:
-            raise AddressLookupFailed("timeout")
+            raise AddressLookupFailed(self.failure)
         return list(self.addresses.get(postcode, []))
 
 
@@ -343,3 +344,21 @@ def test_a_find_page_from_before_the_key_went_away_gives_the_manual_fields(h, cl
     assert lookup.calls == []
     assert 'name="address.line1"' in page.body
     assert UNAVAILABLE in page.body
+
+
+@pytest.mark.parametrize(("reason", "alarmed"), [("timeout", False), ("unauthorised", True)])
+def test_a_failed_lookup_is_counted_and_a_refused_key_raises_the_alarms_metric(client, lookup, reason, alarmed):
+    from web.address_flow import LOOKUP_FAILURES_METRIC, LOOKUP_KEY_REFUSED_METRIC
+
+    from shared.observability import metrics
+
+    lookup.failing = True
+    lookup.failure = reason
+    metrics.clear_metrics()
+    try:
+        assert _find(client, "ME15 6JQ").status == 200
+        counted = metrics.metric_set
+        assert counted[LOOKUP_FAILURES_METRIC]["Value"] == [1.0]
+        assert (LOOKUP_KEY_REFUSED_METRIC in counted) is alarmed
+    finally:
+        metrics.clear_metrics()
