@@ -4,9 +4,10 @@
   `reminder-confirm` event goes onto the notifications queue; the consumer sends the confirmation link.
 - Each link carries an HMAC-signed token: action, subscription id, the subscription's `generation` and an
   expiry. Using a link changes the state and bumps the generation, so every link works once.
-- Every day a scheduled job finds the active subscriptions whose collection is tomorrow (a sparse index on
-  `collection_day`) and puts one `reminder-due` event per subscription on the queue. Event ids are derived from
-  (subscription, collection date), so a second run on the same day sends nothing twice.
+- Every day a scheduled job finds the active subscriptions whose collection is *actually* tomorrow (after bank
+  holiday changes, `collection_days`: a Monday round may be collected on Tuesday) through a sparse index on
+  `collection_day`, and puts one `reminder-due` event per subscription on the queue. Event ids are derived from
+  (subscription, actual collection date), so a second run on the same day sends nothing twice.
 Events carry ids only; the consumer reads the recipient from the table when it composes the message.
 Contact details are not kept without a reason: a pending subscription expires (DynamoDB TTL on `expires_at`) a day
 after its confirmation link would, an unsubscribed one 30 days after the resident left; an active one has no expiry.
@@ -24,9 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
-import yaml
-
-from notifications import logic, settings, templates
+from notifications import collection_days, logic, settings
+from notifications.collection_days import WEEKDAYS, Round
 from shared import aws
 from shared.calendar import LONDON
 from shared.events import EventEnvelope, EventType
@@ -40,7 +40,6 @@ CONFIRM_LINK_LIFETIME = timedelta(days=7)
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=90)  # every reminder carries a fresh one
 PENDING_RETENTION = CONFIRM_LINK_LIFETIME + timedelta(days=1)  # never confirmed: forgotten (TTL `expires_at`)
 UNSUBSCRIBED_RETENTION = timedelta(days=30)
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Action = Literal["confirm", "unsubscribe"]
 
 
@@ -52,24 +51,14 @@ class UnknownRound(Exception):
     """No collection round covers the postcode."""
 
 
-@dataclass(frozen=True)
-class Round:
-    day: str
-    frequency: Literal["weekly", "fortnightly"]
-    first: date | None = None
-
-    def collects_on(self, day: date) -> bool:
-        if WEEKDAYS[day.weekday()] != self.day:
-            return False
-        if self.frequency == "weekly":
-            return True
-        return self.first is not None and (day - self.first).days % 14 == 0
-
-
 @cache
+def schedule() -> collection_days.Schedule:
+    """data/collection_rounds.yaml: rounds, the bank holiday rule and published changes (validated on load)."""
+    return collection_days.load()
+
+
 def rounds() -> dict[str, Round]:
-    raw = yaml.safe_load((templates.DATA_DIR / "collection_rounds.yaml").read_text(encoding="utf-8"))
-    return {sector: Round(**entry) for sector, entry in raw.items()}
+    return dict(schedule().rounds)
 
 
 def sector(postcode: str) -> str | None:
@@ -237,14 +226,21 @@ def unsubscribe(token: str, now: datetime) -> str:
 
 
 # --- the daily job ------------------------------------------------------------------------------------------
-def due(today: date) -> list[tuple[dict[str, Any], date]]:
-    """Active subscriptions whose bins are collected tomorrow, with that date."""
-    tomorrow = today + timedelta(days=1)
+@dataclass(frozen=True)
+class Due:
+    """A subscription to remind: its collection is on `collection` (tomorrow), which was due on `usual`."""
+
+    item: dict[str, Any]
+    collection: date
+    usual: date
+
+
+def _active_on(weekday: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     query: dict[str, Any] = {
         "IndexName": INDEX,
         "KeyConditionExpression": "collection_day = :day",
-        "ExpressionAttributeValues": {":day": WEEKDAYS[tomorrow.weekday()]},
+        "ExpressionAttributeValues": {":day": weekday},
     }
     while True:
         page = _table().query(**query)
@@ -252,24 +248,50 @@ def due(today: date) -> list[tuple[dict[str, Any], date]]:
         if "LastEvaluatedKey" not in page:
             break
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    out = []
-    for item in items:
-        found = rounds().get(sector(str(item["postcode"])) or "")
-        if item.get("status") == "active" and found is not None and found.collects_on(tomorrow):
-            out.append((dict(item), tomorrow))
-    return out
+    return [item for item in items if item.get("status") == "active"]
+
+
+def due(today: date) -> list[Due]:
+    """Active subscriptions whose bins are actually collected tomorrow, once each.
+
+    Tomorrow's collections are those of every nominal date that lands on it (`Schedule.nominal_dates`): usually
+    tomorrow itself, but after a bank holiday also the day before (a Monday round on Tuesday), and a published
+    change's date (Christmas). A nominal date that moved away is not among them. The index is queried once for
+    each weekday those dates fall on."""
+    tomorrow = today + timedelta(days=1)
+    plan = schedule()
+    by_weekday: dict[str, list[date]] = {}
+    for nominal in plan.nominal_dates(tomorrow):
+        by_weekday.setdefault(WEEKDAYS[nominal.weekday()], []).append(nominal)
+    out: dict[str, Due] = {}
+    for weekday, nominals in by_weekday.items():
+        for item in _active_on(weekday):
+            found = plan.rounds.get(sector(str(item["postcode"])) or "")
+            usual = next((day for day in nominals if found is not None and found.collects_on(day)), None)
+            if usual is not None and str(item["subscription_id"]) not in out:
+                out[str(item["subscription_id"])] = Due(dict(item), tomorrow, usual)
+    return list(out.values())
+
+
+def due_event_id(subscription_id: str, collection: date) -> str:
+    """Derived from (subscription, actual collection date): a rerun on the same day makes the same events."""
+    return str(uuid.uuid5(SUBSCRIPTION_NAMESPACE, f"due|{subscription_id}|{collection.isoformat()}"))
 
 
 def due_events(today: date) -> list[EventEnvelope]:
     return [
         EventEnvelope(
             type=EventType.REMINDER_DUE,
-            id=str(uuid.uuid5(SUBSCRIPTION_NAMESPACE, f"due|{item['subscription_id']}|{collection.isoformat()}")),
+            id=due_event_id(str(d.item["subscription_id"]), d.collection),
             source="notifications.reminders",
-            correlation_id=str(item["subscription_id"]),
-            data={"subscription_id": item["subscription_id"], "collection_date": collection.isoformat()},
+            correlation_id=str(d.item["subscription_id"]),
+            data={
+                "subscription_id": d.item["subscription_id"],
+                "collection_date": d.collection.isoformat(),
+                "usual_date": d.usual.isoformat(),
+            },
         )
-        for item, collection in due(today)
+        for d in due(today)
     ]
 
 
@@ -306,10 +328,13 @@ def compose(event: EventEnvelope, now: datetime | None = None) -> list[dict[str,
         if item["status"] != "active":
             return []  # unsubscribed since the job ran
         collection = date.fromisoformat(str(event.data["collection_date"]))
+        usual = date.fromisoformat(str(event.data.get("usual_date") or collection.isoformat()))
         token = token_for("unsubscribe", subscription_id, generation, now)
         unsubscribe_url = one_click_link(token)
+        because = schedule().moved_because(usual) if usual != collection else ""
         values = {
             "collection_date": f"{collection:%A} {collection.day} {collection:%B}",
+            "changed_because": f" {because}" if because else "",  # a sentence after the date, or nothing
             "unsubscribe_url": page_link("unsubscribe", token),
         }
         template = "bin-reminder"
