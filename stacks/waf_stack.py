@@ -10,8 +10,8 @@ Borough stack there; the web stack reads the ACL's ARN through CDK's cross-regio
    CloudFront: browsers post them straight to S3 with a presigned POST.
 2. AWS managed rules, known bad inputs (Log4j, Java deserialization, Host header tricks).
 3. AWS managed rules, Amazon IP reputation list (sources Amazon's threat intelligence has seen attacking).
-4. POSTs per client address: 300 in 5 minutes (see POST_LIMIT).
-5. All requests per client address: 3,000 in 5 minutes (see REQUEST_LIMIT).
+4. POSTs per client address: 300 in 5 minutes (see POST_LIMIT); GOV.UK Notify's receipts are not counted.
+5. All requests per client address: 3,000 in 5 minutes (see REQUEST_LIMIT); receipts not counted either.
 
 These three managed rule groups carry no subscription fee (unlike Bot Control or Fraud Control): the ACL costs
 $5 a month, $1 per rule or rule group and $0.60 per million requests (docs/cost-model.md).
@@ -47,8 +47,8 @@ POST_LIMIT = 300
 # room for a busy shared address; a scraper or flood from one address is stopped before it reaches a twentieth of
 # production's API throttle (200 a second) and so cannot deny the service to residents.
 REQUEST_LIMIT = 3000
-# GOV.UK Notify's delivery receipts arrive from a few Notify addresses in bursts (a morning's bin reminders) and
-# carry their own bearer token: they are not counted by the POST limit.
+# GOV.UK Notify's delivery receipts arrive from a few Notify addresses in bursts (an evening's bin reminders) and
+# carry their own bearer token: neither rate limit counts them.
 NOTIFY_RECEIPTS_PATH = NOTIFY_RECEIPTS_ROUTES[0].split(" ", 1)[1]
 MANAGED_RULE_GROUPS = (
     # (name, rules whose action is overridden to Count: see the module's docstring)
@@ -87,7 +87,12 @@ class WafStack(Stack):
                 ),
             )
         )
-        rules.append(self._rate_rule("RequestsPerAddress", len(rules), REQUEST_LIMIT, scope_down=None))
+        # Notify's receipts are left out of both limits: an evening's bin reminders send thousands from a few
+        # Notify addresses, and a blocked receipt loses a message's delivery status.
+        not_receipts = wafv2.CfnWebACL.StatementProperty(
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path_is(NOTIFY_RECEIPTS_PATH))
+        )
+        rules.append(self._rate_rule("RequestsPerAddress", len(rules), REQUEST_LIMIT, scope_down=not_receipts))
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",

@@ -87,7 +87,8 @@ def test_rate_rules_block_one_address_over_its_limits_in_5_minutes(synth):
         assert rate["AggregateKeyType"] == "IP"
         assert rate["EvaluationWindowSec"] == RATE_WINDOW_SECONDS == 300
         assert rate["Action"] == {"Block": {}}
-    assert "ScopeDownStatement" not in rates["RequestsPerAddress"]
+    every = rates["RequestsPerAddress"]["ScopeDownStatement"]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert every["SearchString"] == "/api/v1/notifications/receipts"  # receipts come in bursts from Notify
     posts = rates["PostsPerAddress"]["ScopeDownStatement"]["AndStatement"]["Statements"]
     method = posts[0]["ByteMatchStatement"]
     assert (method["FieldToMatch"], method["SearchString"]) == ({"Method": {}}, "POST")
