@@ -23,6 +23,8 @@ SOURCES = (
     "workflows",
     "services",
     "shared/events.py",
+    "shared/maps.py",  # the map settings' model and the tile ranges in the map tiles' edge function
+    "shared/location.py",  # the UK box the map settings are checked against
     "requirements-layer.txt",
 )
 STAMP = ".borough-source-hash"

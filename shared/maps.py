@@ -12,6 +12,7 @@ key is in no page, template or log.
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Self
 
@@ -65,6 +66,35 @@ class MapSettings(BaseModel):
 
     def to_environment(self) -> str:
         return self.model_dump_json()
+
+
+TILE_MARGIN = 2  # tiles beyond the area: the map's centre stops at its edge, so half a viewport shows beyond it
+
+
+def tile_xy(latitude: float, longitude: float, zoom: int) -> tuple[int, int]:
+    """The Web Mercator tile that holds a point (the slippy-map formula)."""
+    n = 2**zoom
+    x = int((longitude + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(latitude))) / math.pi) / 2 * n)
+    return x, y
+
+
+def tile_ranges(settings: MapSettings) -> dict[int, tuple[int, int, int, int]]:
+    """Zoom -> (x_min, x_max, y_min, y_max) of the tiles the map can show: the area plus TILE_MARGIN tiles, at the
+    environment's zoom levels. The edge function and the local stand-in refuse every other tile, so the council's
+    tile key cannot be used to fetch the rest of the country through its site."""
+    ranges = {}
+    for zoom in range(settings.min_zoom, settings.max_zoom + 1):
+        west, north = tile_xy(settings.north_east.latitude, settings.south_west.longitude, zoom)
+        east, south = tile_xy(settings.south_west.latitude, settings.north_east.longitude, zoom)
+        last = 2**zoom - 1
+        ranges[zoom] = (
+            max(0, west - TILE_MARGIN),
+            min(last, east + TILE_MARGIN),
+            max(0, north - TILE_MARGIN),
+            min(last, south + TILE_MARGIN),
+        )
+    return ranges
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> MapSettings | None:

@@ -7,6 +7,7 @@ specific, so they keep answering the API. Stacks hold no business logic: see fun
 
 from __future__ import annotations
 
+import json
 import runpy
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,9 @@ REMINDER_INDEX = "ByReminderDay"
 def map_tiles_function_code(settings: maps.MapSettings) -> str:
     """The `/map-tiles/*` viewer function (stacks/cloudfront/map_tiles.js) with the environment's settings."""
     code = MAP_TILES_FUNCTION.read_text()
+    ranges = {str(zoom): list(bounds) for zoom, bounds in maps.tile_ranges(settings).items()}
     for placeholder, value in {
-        "__MIN_ZOOM__": str(settings.min_zoom),
-        "__MAX_ZOOM__": str(settings.max_zoom),
+        "__TILE_RANGES__": json.dumps(ranges, separators=(",", ":")),
         "__KEY_NAME__": settings.key_name,
         "__KEY_PARAMETER__": settings.key_parameter,
     }.items():

@@ -3,7 +3,8 @@
 In AWS, CloudFront's `/map-tiles/*` behaviour runs a viewer function that checks the tile's address and zoom,
 adds the API key from its key value store and sends `/{z}/{x}/{y}.png` to the tile service. The local front door
 runs no viewer functions, so this stand-in answers the viewer's own path and makes the same checks (zoom within
-the environment's `min_zoom`..`max_zoom`, x and y inside the world) before drawing a plain tile: a light ground
+the environment's `min_zoom`..`max_zoom`, x and y inside the council's area and a margin: `maps.tile_ranges`)
+before drawing a plain tile: a light ground
 with a grid, darker every 5th line so that panning and zooming can be seen. PNGs are drawn with zlib only.
 """
 
@@ -33,6 +34,7 @@ class TileStandIn:
 
     def __init__(self, settings: maps.MapSettings) -> None:
         self.settings = settings
+        self.ranges = maps.tile_ranges(settings)
 
     def handle(self, method: str, path: str) -> Response:
         if method.upper() not in ("GET", "HEAD"):
@@ -41,7 +43,8 @@ class TileStandIn:
         if match is None:
             return _text(404, "Not Found")
         z, x, y = (int(part) for part in match.groups())
-        if not (self.settings.min_zoom <= z <= self.settings.max_zoom) or x >= 2**z or y >= 2**z:
+        x_min, x_max, y_min, y_max = self.ranges.get(z, (1, 0, 1, 0))  # an empty range outside the zoom levels
+        if not (x_min <= x <= x_max and y_min <= y <= y_max):
             return _text(404, "Not Found")
         body = tile_png(z, x, y)
         headers = [("content-type", "image/png"), ("cache-control", CACHE_CONTROL), ("content-length", str(len(body)))]

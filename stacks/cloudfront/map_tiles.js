@@ -6,8 +6,8 @@ import cf from 'cloudfront';
 
 const kvs = cf.kvs();
 const TILE = /^\/map-tiles\/(\d{1,2})\/(\d{1,7})\/(\d{1,7})\.png$/;
-const MIN_ZOOM = __MIN_ZOOM__;
-const MAX_ZOOM = __MAX_ZOOM__;
+// Zoom -> [x_min, x_max, y_min, y_max]: the council's area and a margin, at its zoom levels (shared/maps.py).
+const RANGES = __TILE_RANGES__;
 
 function refuse(statusCode, statusDescription) {
     return { statusCode: statusCode, statusDescription: statusDescription };
@@ -22,9 +22,10 @@ async function handler(event) {
     const z = parseInt(match[1], 10);
     const x = parseInt(match[2], 10);
     const y = parseInt(match[3], 10);
-    const tiles = Math.pow(2, z);
-    // Outside the zoom levels the council chose (Premium levels cost money) or outside the world: no request.
-    if (z < MIN_ZOOM || z > MAX_ZOOM || x >= tiles || y >= tiles) {
+    const range = RANGES[z];
+    // Outside the zoom levels the council chose (Premium levels cost money) or outside its area (the key is the
+    // council's, for its residents' maps, not a tile server for the country): no request.
+    if (!range || x < range[0] || x > range[1] || y < range[2] || y > range[3]) {
         return refuse(404, 'Not Found');
     }
     let key;

@@ -113,6 +113,31 @@ def test_the_map_works_by_keyboard_and_the_mark_can_be_removed(strict_page):
     assert not page.locator(".borough-map__marker").is_visible()
 
 
+def test_without_dragging_zoom_in_goes_to_the_mark_and_a_button_at_its_limit_keeps_focus(strict_page):
+    page = strict_page
+    _open_map(page)
+    box = page.locator(".borough-map__viewport").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2 + 90)
+    marked = _marked(page)
+    zoom_in = page.get_by_role("button", name="Zoom in")
+    zoom_in.click()
+    # The mark is now at the map's centre (where the crosshair is), one zoom level closer.
+    marker = page.locator(".borough-map__marker").bounding_box()
+    assert marker is not None
+    assert abs(marker["x"] - (box["x"] + box["width"] / 2)) <= 2
+    assert abs(marker["y"] - (box["y"] + box["height"] / 2)) <= 2
+    assert _marked(page) == marked  # zooming never moves the mark
+    for _ in range(2):  # zoom 14 -> 16, the closest (cdk.json's max_zoom)
+        assert zoom_in.get_attribute("aria-disabled") == "false"
+        zoom_in.click()
+    assert zoom_in.get_attribute("aria-disabled") == "true"
+    zoom_in.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Zoom in"
+    assert page.locator("#location-map-status").inner_text() == "The map is zoomed in as far as it goes."
+
+
 def _marked_text(page) -> tuple[str, str]:
     return page.input_value("#location-latitude"), page.input_value("#location-longitude")
 

@@ -116,13 +116,14 @@ def _run(settings: maps.MapSettings, cases: list[tuple[str, dict[str, str]]], tm
 def test_the_viewer_function_adds_the_key_and_refuses_what_is_not_a_tile(dev, tmp_path):
     settings = _settings(dev)
     key = {settings.key_name: "council-key-123"}
-    tile, premium, coarse, outside, other, no_key = _run(
+    tile, premium, coarse, outside, elsewhere, other, no_key = _run(
         settings,
         [
             ("/map-tiles/13/4107/2739.png", key),
             ("/map-tiles/17/65000/43000.png", key),
-            ("/map-tiles/10/512/340.png", key),
+            ("/map-tiles/9/256/170.png", key),
             ("/map-tiles/13/8192/1.png", key),
+            ("/map-tiles/13/4093/2724.png", key),  # central London: another council's area
             ("/map-tiles/13/4107/2739.png/../../admin", key),
             ("/map-tiles/13/4107/2739.png", {}),
         ],
@@ -131,6 +132,6 @@ def test_the_viewer_function_adds_the_key_and_refuses_what_is_not_a_tile(dev, tm
     assert tile["uri"] == "/13/4107/2739.png"  # the origin path adds the layer
     assert tile["querystring"] == {"key": {"value": "council-key-123"}}  # the browser's own ?key= is dropped
     assert tile["cookies"] == {}  # residents' cookies never go to the tile service
-    for refused in (premium, coarse, outside, other):
+    for refused in (premium, coarse, outside, elsewhere, other):
         assert refused == {"statusCode": 404, "statusDescription": "Not Found"}
     assert no_key["statusCode"] == 503

@@ -3,8 +3,9 @@
 // postcode and a description instead. Written for this page rather than taken from a map library: the pages have a
 // 150 KB budget and a general-purpose library alone is about that size.
 //
-// Pointer: drag to move, select (click or tap) to mark. Keyboard: arrow keys move, + and - zoom, Enter or Space
-// marks the centre (shown by the crosshair). Each change is announced in a live region.
+// Pointer: drag to move, select (click or tap) to mark; without dragging, zoom out, select, zoom in (to the mark).
+// Keyboard: arrow keys move, + and - zoom, Enter or Space marks the centre (shown by the crosshair). Each change is
+// announced in a live region.
 
 const TILE = 256;
 const KEY_STEP = 64; // pixels moved per arrow key press
@@ -130,12 +131,20 @@ class BoroughMap {
     this.render();
   }
 
+  // Zooming in goes to the marked place, if there is one: with "Zoom out" and a select, the whole area can be
+  // reached without dragging (WCAG 2.5.7), and each zoom in refines the mark.
   zoomBy(step) {
     const zoom = clamp(this.zoom + step, this.minZoom, this.maxZoom);
-    if (zoom === this.zoom) return;
+    if (zoom === this.zoom) {
+      this.say(step > 0 ? "The map is zoomed in as far as it goes." : "The map is zoomed out as far as it goes.");
+      return;
+    }
     const scale = 2 ** (zoom - this.zoom);
     this.zoom = zoom;
-    this.centre = { x: this.centre.x * scale, y: this.centre.y * scale };
+    this.centre =
+      step > 0 && this.mark
+        ? project(this.mark.lat, this.mark.lng, zoom)
+        : { x: this.centre.x * scale, y: this.centre.y * scale };
     this.moveBy(0, 0);
     this.say(`Zoom level ${zoom - this.minZoom + 1} of ${this.maxZoom - this.minZoom + 1}.`);
   }
@@ -218,8 +227,9 @@ class BoroughMap {
     }
     this.marker.hidden = !this.mark;
     if (this.buttons.clear) this.buttons.clear.hidden = !this.mark;
-    if (this.buttons["zoom-in"]) this.buttons["zoom-in"].disabled = this.zoom >= this.maxZoom;
-    if (this.buttons["zoom-out"]) this.buttons["zoom-out"].disabled = this.zoom <= this.minZoom;
+    // aria-disabled, not disabled: a disabled button loses the keyboard focus it has.
+    this.buttons["zoom-in"]?.setAttribute("aria-disabled", String(this.zoom >= this.maxZoom));
+    this.buttons["zoom-out"]?.setAttribute("aria-disabled", String(this.zoom <= this.minZoom));
   }
 
   tile(key) {

@@ -88,7 +88,7 @@ def test_a_location_page_carries_the_map_for_the_script_hidden_until_it_starts(c
     south, west, north, east = (float(v) for v in attributes["bounds"].split(","))
     assert (south, west) == (with_map.south_west.latitude, with_map.south_west.longitude)
     assert (north, east) == (with_map.north_east.latitude, with_map.north_east.longitude)
-    assert (attributes["zoom"], attributes["min-zoom"], attributes["max-zoom"]) == ("13", "11", "16")
+    assert (attributes["zoom"], attributes["min-zoom"], attributes["max-zoom"]) == ("13", "10", "16")
     # The fields the script writes into are on the page, in the same form.
     for field in ("latitude-input", "longitude-input"):
         assert f'id="{attributes[field]}"' in body
@@ -175,11 +175,27 @@ def test_the_stand_in_makes_the_edge_functions_checks(with_map):
     assert body.startswith(b"\x89PNG")
     assert tiles.handle("HEAD", "/map-tiles/13/4107/2739.png")[2] == b""
     assert tiles.handle("GET", "/map-tiles/17/65000/43000.png")[0] == 404  # above max_zoom (Premium)
-    assert tiles.handle("GET", "/map-tiles/10/1024/5.png")[0] == 404  # below min_zoom
+    assert tiles.handle("GET", "/map-tiles/9/256/170.png")[0] == 404  # below min_zoom
     assert tiles.handle("GET", "/map-tiles/13/8192/0.png")[0] == 404  # x outside the world at zoom 13
+    assert tiles.handle("GET", "/map-tiles/13/4093/2724.png")[0] == 404  # London: not the council's area
     assert tiles.handle("GET", "/map-tiles/13/1/2.jpg")[0] == 404
     assert tiles.handle("GET", "/map-tiles/../../etc/passwd")[0] == 404
     assert tiles.handle("POST", "/map-tiles/13/4107/2739.png")[0] == 403
+
+
+def test_tile_ranges_cover_the_area_and_a_margin_at_each_zoom_and_nothing_else(with_map):
+    ranges = maps.tile_ranges(with_map)
+    assert sorted(ranges) == list(range(with_map.min_zoom, with_map.max_zoom + 1))
+    for zoom, (x_min, x_max, y_min, y_max) in ranges.items():
+        for corner in (with_map.south_west, with_map.north_east, with_map.centre):
+            x, y = maps.tile_xy(corner.latitude, corner.longitude, zoom)
+            assert x_min + maps.TILE_MARGIN <= x <= x_max - maps.TILE_MARGIN
+            assert y_min + maps.TILE_MARGIN <= y <= y_max - maps.TILE_MARGIN
+    # Maidstone at zoom 13 is a few tiles across; Buckingham Palace is not among them.
+    x_min, x_max, y_min, y_max = ranges[13]
+    assert (x_max - x_min, y_max - y_min) == (16, 14)
+    palace = maps.tile_xy(51.5014, -0.1419, 13)
+    assert not (x_min <= palace[0] <= x_max and y_min <= palace[1] <= y_max)
 
 
 def test_stand_ins_are_found_from_the_functions_environments():
