@@ -74,6 +74,7 @@ def build_app(app: cdk.App) -> cdk.App:
         cases_function=api.cases,
         events_topic=events.topic,
         web_acl_arn=waf.web_acl_arn,
+        origin_verify_secret=api.origin_verify,
         cross_region_references=True,
         env=env,
     )
@@ -100,6 +101,7 @@ def build_app(app: cdk.App) -> cdk.App:
         drafts_table=web.drafts,
         queue=events.queues["notifications"],
         http_api=api.http_api,
+        origin_verify_secret=api.origin_verify,
         # Links in messages: the council's domain if configured, else CloudFront's (web -> notifications only).
         public_base_url=config.public_base_url or f"https://{web.distribution.distribution_domain_name}",
         notify_provider=config.notify_provider,

@@ -17,10 +17,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from pydantic import ValidationError
 
+from shared import origin_verify
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
     BadRequest,
     BoroughError,
+    Forbidden,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -111,11 +113,25 @@ def unmatched_route_error(method: str, path: str) -> BoroughError:
     return NotFound(f"There is nothing at {path}.")
 
 
+def not_through_cloudfront(event: dict[str, Any]) -> dict[str, Any]:
+    """403 in problem+json for a request that did not come through CloudFront (see shared/origin_verify.py)."""
+    path = str(event.get("rawPath") or "")
+    logger.warning("Refused: no valid origin-verify header (not through CloudFront)", extra={"path": path})
+    error = Forbidden("Use the council's website address: this address does not serve requests directly.")
+    body = problem_body(error.status, error.title, error.detail, instance=path or None)
+    return {"statusCode": error.status, "headers": {"content-type": PROBLEM_CONTENT_TYPE}, "body": body}
+
+
 def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point of an HTTP API function: observed, with the caller's correlation id, resolved by `app`."""
+    """The Lambda entry point of an HTTP API function: observed, with the caller's correlation id, resolved by `app`.
+
+    First of all, a request that did not come through CloudFront (no valid origin-verify header) is refused with
+    403: the API's own execute-api address would otherwise skip the WAF (shared/origin_verify.py)."""
 
     @observed
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not origin_verify.is_from_origin(event):
+            return not_through_cloudfront(event)
         logger.set_correlation_id(correlation_id_from_http(event))
         return app.resolve(event, context)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jsii
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -15,12 +15,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
-from stacks.constructs.grants import grant_publish, grant_table
+from stacks.constructs.grants import grant_publish, grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
 
 # Route keys served by each function. `ANY /api/v1/{proxy+}` catches every other path so that unknown routes
@@ -70,6 +71,28 @@ class ApiStack(Stack):
         )
         common_env = {"REQUESTS_TABLE": requests_table.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn}
 
+        # -- the origin-verify secret: only CloudFront may reach the functions behind this API ---------------------
+        # The API's execute-api address stays reachable (it is CloudFront's origin) and an HTTP API cannot have a
+        # WAF, so CloudFront sends this value in a custom origin header and every function behind the API refuses a
+        # request without it (shared/origin_verify.py, decision 0003). It lives here, not in the web stack, because
+        # this stack's functions read it and the web stack (CloudFront) comes after this one: no cycle.
+        self.origin_verify = secretsmanager.Secret(
+            self,
+            "OriginVerify",
+            description=f"Borough {config.name}: the header CloudFront sends to the HTTP API (origin verify)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=RemovalPolicy.DESTROY,  # nothing to keep: a new stack generates a new value
+        )
+        suppress(
+            self.origin_verify.node.default_child,
+            "AwsSolutions-SMG4",
+            "The origin-verify value only proves a request came through CloudFront; rotating it means a new value "
+            "and a redeploy of the web stack (CloudFront's origin header comes from the template's dynamic "
+            "reference), which a rotation Lambda cannot do. Procedure in docs/decisions/0003-waf-cross-region.md.",
+        )
+
         self.catalogue = BoroughFunction(
             self,
             "Catalogue",
@@ -103,6 +126,8 @@ class ApiStack(Stack):
         ).function
         grant_table(self.cases, requests_table, key, write=True)
         grant_publish(self.cases, events_topic)
+        for function in (self.catalogue, self.cases):
+            require_origin_verify(function, self.origin_verify)
 
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention(config.log_retention_days), encryption_key=key
@@ -132,6 +157,7 @@ class ApiStack(Stack):
             self._route(route, cases_integration, authorizer=staff_authorizer)
 
         CfnOutput(self, "ApiUrl", value=self.http_api.api_endpoint)
+        CfnOutput(self, "OriginVerifySecretArn", value=self.origin_verify.secret_arn)
 
     def _route(
         self,

@@ -28,7 +28,13 @@ from constructs import Construct
 from stacks.api_stack import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
-from stacks.constructs.grants import grant_items, grant_secret_value, grant_send, grant_table
+from stacks.constructs.grants import (
+    grant_items,
+    grant_secret_value,
+    grant_send,
+    grant_table,
+    require_origin_verify,
+)
 from stacks.constructs.nag import suppress
 from stacks.data_stack import SUBSCRIPTIONS_BY_DAY
 
@@ -53,6 +59,7 @@ class NotificationsStack(Stack):
         drafts_table: dynamodb.ITable,
         queue: sqs.IQueue,
         http_api: apigw.IHttpApi,
+        origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
         notify_provider: str = "record-only",  # notify | ses | record-only (see docs/notifications.md)
         **kwargs: Any,
@@ -177,6 +184,9 @@ class NotificationsStack(Stack):
         )
 
         # -- routes on the HTTP API --------------------------------------------------------------------------------
+        # Both refuse a request that did not come through CloudFront (the API stack's origin-verify secret).
+        for function in (self.receipts, self.subscriptions):
+            require_origin_verify(function, origin_verify_secret)
         receipts = integrations.HttpLambdaIntegration("ReceiptsIntegration", self.receipts)
         for route_key in NOTIFY_RECEIPTS_ROUTES:
             self._route(

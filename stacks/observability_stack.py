@@ -51,6 +51,15 @@ SERVICE_METRIC_ALARMS = (
         "OS Places refused the address lookup key (401/403): residents can still type addresses, but no lookup "
         "works (and no UPRN is recorded) until the os-places-api-key secret is fixed.",
     ),
+    (
+        "CollectionClashesAhead",
+        "notifications",
+        "CollectionClashesAhead",
+        "Within 60 days the bank holiday rule would put some bin collections (and their reminders) on a bank "
+        "holiday or a Sunday (Christmas, New Year). The DailyReminders function's WARNING log names the dates and "
+        "sectors: add the council's published dates to changes in functions/notifications/data/collection_rounds.yaml "
+        "and deploy. It fires each evening until then.",
+    ),
 )
 DLQ_PERIOD = Duration.minutes(1)  # a parked message is worth knowing about within a minute
 

@@ -8,6 +8,8 @@
   holiday changes, `collection_days`: a Monday round may be collected on Tuesday) through a sparse index on
   `collection_day`, and puts one `reminder-due` event per subscription on the queue. Event ids are derived from
   (subscription, actual collection date), so a second run on the same day sends nothing twice.
+- The same job then looks 60 days ahead for collections the bank holiday rule would put on a bank holiday or a
+  Sunday with no published change (`clashes_ahead`): a warning and the `CollectionClashesAhead` metric (it alarms).
 Events carry ids only; the consumer reads the recipient from the table when it composes the message.
 Contact details are not kept without a reason: a pending subscription expires (DynamoDB TTL on `expires_at`) a day
 after its confirmation link would, an unsubscribed one 30 days after the resident left; an active one has no expiry.
@@ -31,7 +33,7 @@ from shared import aws
 from shared.calendar import LONDON
 from shared.events import EventEnvelope, EventType
 from shared.location import normalise_postcode
-from shared.observability import logger
+from shared.observability import logger, metrics
 
 EVENT_TYPES = (EventType.REMINDER_CONFIRM, EventType.REMINDER_DUE)
 SUBSCRIPTION_NAMESPACE = uuid.UUID("6a1c2f4e-8d3b-4e5a-9c7f-1b2d3e4f5a60")
@@ -40,6 +42,8 @@ CONFIRM_LINK_LIFETIME = timedelta(days=7)
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=90)  # every reminder carries a fresh one
 PENDING_RETENTION = CONFIRM_LINK_LIFETIME + timedelta(days=1)  # never confirmed: forgotten (TTL `expires_at`)
 UNSUBSCRIBED_RETENTION = timedelta(days=30)
+CLASH_LOOKAHEAD_DAYS = 60  # the daily job looks this far ahead for collections the rule puts on a holiday
+CLASHES_METRIC = "CollectionClashesAhead"  # the observability stack alarms on its first count
 Action = Literal["confirm", "unsubscribe"]
 
 
@@ -293,6 +297,44 @@ def due_events(today: date) -> list[EventEnvelope]:
         )
         for d in due(today)
     ]
+
+
+@dataclass(frozen=True)
+class Clash:
+    """Collections due on `usual` that the bank holiday rule would put on `actual`, a bank holiday or a Sunday,
+    with no published change for them: the council must publish one (add it to `changes`)."""
+
+    usual: date
+    actual: date
+    sectors: tuple[str, ...]
+
+
+def clashes_ahead(today: date, plan: collection_days.Schedule | None = None) -> list[Clash]:
+    """The daily job's look ahead: unplanned clashes from tomorrow to `CLASH_LOOKAHEAD_DAYS` days on.
+
+    When there are any, a warning names the dates and postcode sectors (no residents: nothing personal) and the
+    `CollectionClashesAhead` metric counts them, which the observability stack alarms on. Run after the day's
+    reminders are queued, so it never holds them up."""
+    plan = plan or schedule()
+    start, end = today + timedelta(days=1), today + timedelta(days=CLASH_LOOKAHEAD_DAYS)
+    found = [
+        Clash(usual, actual, tuple(sorted(s for s, r in plan.rounds.items() if r.collects_on(usual))))
+        for usual, actual in plan.unplanned_clashes(start, end)
+    ]
+    if found:
+        metrics.add_metric(name=CLASHES_METRIC, unit="Count", value=len(found))
+        logger.warning(
+            "Collections ahead would fall on a bank holiday or a Sunday: add the council's published dates to "
+            "changes in collection_rounds.yaml and deploy",
+            extra={
+                "clashes": [
+                    {"usual": c.usual.isoformat(), "actual": c.actual.isoformat(), "sectors": list(c.sectors)}
+                    for c in found
+                ],
+                "checked_to": end.isoformat(),
+            },
+        )
+    return found
 
 
 def enqueue(events: list[EventEnvelope], queue_url: str) -> int:

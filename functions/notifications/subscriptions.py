@@ -126,12 +126,17 @@ handler = http_handler(app)
 
 @observed
 def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Daily (EventBridge): queue a reminder for every active subscription whose collection is tomorrow.
+    """Daily (EventBridge): queue a reminder for every active subscription whose collection is tomorrow, then look
+    ahead for collections the bank holiday rule would put on a bank holiday or a Sunday (`reminders.clashes_ahead`:
+    a warning and the `CollectionClashesAhead` metric, which alarms).
 
-    "Today" is the day the rule was scheduled for (the event's `time`), so a retried invocation means the same day."""
+    "Today" is the day the rule was scheduled for (the event's `time`), so a retried invocation means the same day.
+    The look ahead runs after the reminders are queued, so it never holds them up; should it ever fail, the
+    function's error alarm says so and the schedule's retry queues the same events (nothing is sent twice)."""
     scheduled = event.get("time")
     today = reminders.today_in_london(datetime.fromisoformat(str(scheduled)) if scheduled else None)
     queued = reminders.enqueue(reminders.due_events(today), settings.settings().notifications_queue_url)
     metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=queued)
     logger.info("Reminders queued", extra={"day": today.isoformat(), "queued": queued})
+    reminders.clashes_ahead(today)
     return {"day": today.isoformat(), "queued": queued}

@@ -2,7 +2,9 @@
 
 In AWS (and the local cloud) the web function invokes the catalogue and cases functions directly with the
 API Gateway payload 2.0 event that `POST /api/v1/services/{id}/requests` and `GET /api/v1/requests/{ref}` would
-produce, so the API's validation, idempotency and events apply unchanged. Bin collection reminders go the same
+produce, so the API's validation, idempotency and events apply unchanged. Those functions refuse a request without
+CloudFront's origin-verify header (shared/origin_verify.py), so the web adds it to these events too: the web
+function reads the same secret (the request it serves has been checked already). Bin collection reminders go the same
 way to the notifications service's subscriptions function (`POST /api/v1/reminders/{subscriptions,confirm,
 unsubscribe}`). Unit tests use a fake with this shape.
 """
@@ -16,6 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
+
+from shared import origin_verify
 
 ReminderAction = Literal["subscriptions", "confirm", "unsubscribe"]
 
@@ -49,7 +53,10 @@ def api_event(
     headers: dict[str, str],
     body: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event for one route."""
+    """An API Gateway HTTP API (payload format 2.0) event for one route, with the origin-verify header (if on)."""
+    verify = origin_verify.current_value()
+    if verify is not None:
+        headers = {**headers, origin_verify.HEADER: verify}
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import origin_verify
 from shared.observability import correlation_id_from_http, logger, metrics, observed
 from shared.publisher import publish
 from web.addresses import lookup_from_environment
@@ -17,6 +18,8 @@ from web.drafts import DynamoDraftStore
 from web.http import FormTooLarge, Reply, parse_event
 from web.pages import Ports, Web
 from web.uploads import S3Uploads
+
+NOT_THROUGH_CLOUDFRONT = "Forbidden: use the council's website address. This address does not serve pages directly.\n"
 
 
 @cache
@@ -34,6 +37,10 @@ def web() -> Web:
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # First of all: only CloudFront may reach the pages (the API's own address would skip the WAF).
+    if not origin_verify.is_from_origin(event):
+        logger.warning("Refused: no valid origin-verify header (not through CloudFront)")
+        return Reply(status=403, body=NOT_THROUGH_CLOUDFRONT, content_type="text/plain; charset=utf-8").to_result()
     correlation_id = correlation_id_from_http(event)
     logger.set_correlation_id(correlation_id)
     try:

@@ -12,9 +12,12 @@ from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+
+from shared import origin_verify
 
 # Item reads by key (no Scan: no function reads a whole table of residents' data).
 TABLE_READ_ACTIONS = (
@@ -103,3 +106,11 @@ def grant_send(grantee: iam.IGrantable, queue: sqs.IQueue) -> None:
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
     )
+
+
+def require_origin_verify(function: lambda_.Function, secret: secretsmanager.ISecret) -> None:
+    """Make `function` (behind the HTTP API) refuse requests that did not come through CloudFront: it reads the
+    origin-verify secret by ARN (`ORIGIN_VERIFY_SECRET_ARN`, shared/origin_verify.py) with GetSecretValue on that
+    one secret only. Every function with an HTTP API integration has this (tests/infra/test_infra_origin_verify.py)."""
+    function.add_environment(origin_verify.ENVIRONMENT_VARIABLE, secret.secret_arn)
+    grant_secret_value(function, secret)

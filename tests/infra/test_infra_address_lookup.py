@@ -32,7 +32,9 @@ def test_the_web_function_reads_exactly_its_signing_key_and_the_os_places_key(sy
     signing = next(s.logical_id for s in synth.resources("AWS::SecretsManager::Secret") if "SigningKey" in s.logical_id)
     # `_secrets` also insists on GetSecretValue alone: no DescribeSecret, no listing, no wildcard beyond the six
     # random characters Secrets Manager appends to a secret's name.
-    assert _secrets(synth, _web(synth)) == {signing, f"borough/{synth.environment}/os-places-api-key-??????"}
+    # ... and the API stack's origin-verify secret, like every function behind the HTTP API.
+    verify = next(s.logical_id for s in synth.resources("AWS::SecretsManager::Secret") if "OriginVer" in s.logical_id)
+    assert _secrets(synth, _web(synth)) == {signing, verify, f"borough/{synth.environment}/os-places-api-key-??????"}
 
 
 def test_no_other_function_may_read_the_os_places_key(synth):

@@ -217,8 +217,13 @@ def test_each_secret_is_read_only_by_the_functions_that_use_it(synth):
         s.logical_id for s in synth.resources("AWS::SecretsManager::Secret") if s.logical_id.startswith("LinkSigning")
     )
     assert _secrets(synth, _function(synth, "consumer")) == {f"borough/{env}/notify-api-key-??????", link_key}
-    assert _secrets(synth, _function(synth, "receipts")) == {f"borough/{env}/notify-callback-token-??????"}
-    assert _secrets(synth, _function(synth, "subscriptions")) == {link_key}
+    # The two functions behind the HTTP API also read the API stack's origin-verify secret (only CloudFront's
+    # requests are served: tests/infra/test_infra_origin_verify.py).
+    verify = next(
+        s.logical_id for s in synth.resources("AWS::SecretsManager::Secret") if s.logical_id.startswith("OriginVerify")
+    )
+    assert _secrets(synth, _function(synth, "receipts")) == {f"borough/{env}/notify-callback-token-??????", verify}
+    assert _secrets(synth, _function(synth, "subscriptions")) == {link_key, verify}
     assert _secrets(synth, _function(synth, "daily")) == set()
 
 
@@ -266,6 +271,7 @@ def test_ses_needs_a_from_address():
         ("NotifyAuthFailures", "notifications"),
         ("NotificationsUncertain", "notifications"),
         ("AddressLookupKeyRefused", "web"),
+        ("CollectionClashesAhead", "notifications"),
     ],
 )
 def test_custom_metrics_that_need_a_person_alarm_on_their_first_count(synth, metric, service):
@@ -276,3 +282,13 @@ def test_custom_metrics_that_need_a_person_alarm_on_their_first_count(synth, met
     assert props["Statistic"] == "Sum"
     assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert props["AlarmActions"]
+
+
+def test_the_collection_clash_alarm_tells_the_person_what_to_edit(synth):
+    from notifications.reminders import CLASH_LOOKAHEAD_DAYS, CLASHES_METRIC
+
+    (alarm,) = [a for a in synth.resources("AWS::CloudWatch::Alarm") if a.props["MetricName"] == CLASHES_METRIC]
+    description = alarm.props["AlarmDescription"]
+    assert "changes in functions/notifications/data/collection_rounds.yaml" in description
+    assert "deploy" in description
+    assert f"{CLASH_LOOKAHEAD_DAYS} days" in description
