@@ -30,7 +30,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from shared import maps
+from shared import maps, origin_verify
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
 from stacks.constructs.grants import (
@@ -39,6 +39,7 @@ from stacks.constructs.grants import (
     grant_publish,
     grant_secret_value,
     grant_table,
+    require_origin_verify,
 )
 from stacks.constructs.nag import suppress
 
@@ -53,6 +54,7 @@ OS_PLACES_BASE_URL = "https://api.os.uk"  # Ordnance Survey's OS Places API; the
 MAP_TILES_FUNCTION = ROOT / "stacks" / "cloudfront" / "map_tiles.js"
 MAP_TILE_MAX_AGE = Duration.days(7)
 REMINDER_INDEX = "ByReminderDay"
+ORIGIN_VERIFY_ROTATION_CONTEXT = "origin_verify_rotation"  # `-c origin_verify_rotation=<label>` after a rotation
 
 
 def map_tiles_function_code(settings: maps.MapSettings) -> str:
@@ -89,11 +91,13 @@ class WebStack(Stack):
         cases_function: lambda_.IFunction,
         events_topic: sns.ITopic,
         web_acl_arn: str,
+        origin_verify_secret: secretsmanager.ISecret,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._config = config
         self._web_acl_arn = web_acl_arn  # the WAF stack's web ACL (us-east-1), read across regions
+        self._origin_verify = origin_verify_secret  # the API stack's: CloudFront sends it to the API (decision 0003)
         assets_dir = ensure_assets()
         protect = config.deletion_protection
         removal = RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY
@@ -199,6 +203,7 @@ class WebStack(Stack):
         grant_publish(self.function, events_topic)
         grant_secret_value(self.function, self.signing_secret)  # GetSecretValue only: no DescribeSecret
         grant_secret_value(self.function, self.os_places_key)
+        require_origin_verify(self.function, origin_verify_secret)  # also sent on its calls to the API functions
         # Submissions, tracking and bin reminders go through the API's own functions: exactly those three, nothing
         # else. The subscriptions function (notifications stack, which depends on this one) is named, not referred to.
         subscriptions = config.reminder_subscriptions_function
@@ -414,7 +419,18 @@ class WebStack(Stack):
 
     def _distribution(self, http_api: apigw.HttpApi) -> cloudfront.Distribution:
         api_domain = Fn.select(2, Fn.split("/", http_api.api_endpoint))
-        api_origin = origins.HttpOrigin(api_domain, protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY)
+        # The origin-verify header: the functions behind the API refuse requests without it, so the API's own
+        # execute-api address cannot be used to skip the WAF (shared/origin_verify.py, decision 0003). The value is
+        # unwrapped here only, and what the template holds is CloudFormation's dynamic reference
+        # `{{resolve:secretsmanager:<arn>:SecretString:::}}`, resolved at deploy time: never the value itself.
+        # CloudFormation resolves it again only when the distribution changes: rotating is a new secret value and
+        # a deploy with `-c origin_verify_rotation=<label>` (decision 0003).
+        verify_value = self._origin_verify.secret_value.unsafe_unwrap()
+        api_origin = origins.HttpOrigin(
+            api_domain,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            custom_headers={origin_verify.HEADER: verify_value},
+        )
         # API Gateway needs its own Host; the site's host and scheme travel in X-Forwarded-* for links and cookies.
         forward_host = cloudfront.Function(
             self,
@@ -498,7 +514,7 @@ class WebStack(Stack):
         distribution = cloudfront.Distribution(
             self,
             "Distribution",
-            comment=f"Borough {self._config.name}: resident web, API and assets",
+            comment=f"Borough {self._config.name}: resident web, API and assets{self._rotation_label()}",
             default_behavior=pages,
             additional_behaviors=behaviours,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
@@ -526,6 +542,11 @@ class WebStack(Stack):
             "minimum TLS version cannot be set; with a custom domain TLS 1.2 (2021) applies.",
         )
         return distribution
+
+    def _rotation_label(self) -> str:
+        """A change here updates the distribution, so CloudFormation resolves the origin-verify secret again."""
+        label = self.node.try_get_context(ORIGIN_VERIFY_ROTATION_CONTEXT)
+        return f" (origin verify: {str(label)[:40]})" if label else ""
 
     def _map_tiles(
         self, settings: maps.MapSettings, headers: cloudfront.IResponseHeadersPolicy

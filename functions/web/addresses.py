@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.forms import ADDRESS_PART_MAX
 from shared.location import normalise_postcode
 
 DEFAULT_BASE_URL = "https://api.os.uk"  # the local cloud points OS_PLACES_BASE_URL at its stand-in
@@ -137,19 +138,48 @@ def address_from_dpa(dpa: Mapping[str, Any]) -> Address:
     town = title_case(part("POST_TOWN"))
     if not lines:  # nothing but a town: the ADDRESS text's first part is all there is
         lines = [title_case(part("ADDRESS").split(",")[0])]
-    return Address(uprn=uprn, line1=lines[0], line2=", ".join(lines[1:]), town=town, postcode=postcode)
+    line1, line2 = _two_lines(lines)
+    return Address(uprn=uprn, line1=line1, line2=line2, town=town, postcode=postcode)
+
+
+def _two_lines(lines: list[str], limit: int = ADDRESS_PART_MAX) -> tuple[str, str]:
+    """The first line, then the rest joined, each within the form engine's limit for an address part. A long
+    business or multi-occupancy address is packed in order over both lines instead; what still does not fit is left
+    out (the UPRN names the property): a looked-up address must never fail the check the resident cannot fix."""
+    rest = ", ".join(lines[1:])
+    if len(lines[0]) <= limit and len(rest) <= limit:
+        return lines[0], rest
+    packed = ["", ""]
+    slot = 0
+    for line in lines:
+        line = line[:limit]
+        while slot < len(packed):
+            joined = f"{packed[slot]}, {line}" if packed[slot] else line
+            if len(joined) <= limit:
+                packed[slot] = joined
+                break
+            slot += 1
+    return packed[0], packed[1]
 
 
 # -- the OS Places client -----------------------------------------------------------------------------------------
 class SecretKey:
-    """The API key from Secrets Manager by name or ARN: fetched once; while missing or empty, asked for again only
-    every `KEY_RETRY_SECONDS`."""
+    """The API key from Secrets Manager by name or ARN: fetched once, and again after the service refuses it; while
+    missing or empty, asked for again only every `KEY_RETRY_SECONDS`."""
 
     def __init__(self, secret_id: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.secret_id = secret_id
         self._clock = clock
         self._value: str | None = None
         self._missing_until = 0.0
+        self._refresh_after = 0.0
+
+    def refresh(self) -> None:
+        """The service refused the key: read the secret again on next use (a rotated key), at most every
+        `KEY_RETRY_SECONDS` so that a wrong key does not turn every lookup into a Secrets Manager call."""
+        if self._clock() >= self._refresh_after:
+            self._value = None
+            self._refresh_after = self._clock() + KEY_RETRY_SECONDS
 
     def __call__(self) -> str | None:
         if self._value is not None or not self.secret_id:
@@ -173,6 +203,17 @@ class SecretKey:
         return self._value
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would send the request's headers, the key among them, on to wherever a redirect points: a 3xx is an
+    HTTPError here instead ("unavailable")."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class OsPlacesLookup:
     """Ordnance Survey's OS Places API, postcode search over delivery point addresses."""
 
@@ -184,6 +225,7 @@ class OsPlacesLookup:
         timeout_s: float = TIMEOUT_SECONDS,
     ) -> None:
         self._key = key if callable(key) else (lambda: key or None)
+        self._refresh = getattr(key, "refresh", None)  # a SecretKey reads its secret again after a refusal
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
 
@@ -227,11 +269,14 @@ class OsPlacesLookup:
         if remaining <= 0:
             raise AddressLookupFailed("timeout")
         try:
-            with urllib.request.urlopen(request, timeout=remaining) as response:  # noqa: S310 - https or loopback
+            with _OPENER.open(request, timeout=remaining) as response:
                 payload = response.read()
         except urllib.error.HTTPError as error:
             reasons = {400: "bad-request", 401: "unauthorised", 403: "unauthorised", 429: "throttled"}
-            raise AddressLookupFailed(reasons.get(error.code, "unavailable"), error.code) from None
+            reason = reasons.get(error.code, "unavailable")
+            if reason == "unauthorised" and self._refresh is not None:
+                self._refresh()  # the key may have been rotated since this container read it
+            raise AddressLookupFailed(reason, error.code) from None
         except TimeoutError:
             raise AddressLookupFailed("timeout") from None
         except (urllib.error.URLError, OSError) as error:

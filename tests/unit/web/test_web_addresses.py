@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from web.addresses import (
+    KEY_RETRY_SECONDS,
     Address,
     AddressLookupFailed,
     OsPlacesLookup,
@@ -25,6 +26,11 @@ from web.addresses import (
 )
 
 from local.sandbox import os_places
+from shared import forms
+from shared.catalogue import load_catalogue
+from shared.forms import ADDRESS_PART_MAX
+
+CATALOGUE = load_catalogue()
 
 pytestmark = pytest.mark.unit
 
@@ -213,6 +219,44 @@ def test_an_odd_record_is_skipped_not_fatal(server):
     assert [a.uprn for a in _client(server).by_postcode("ME15 6JQ")] == ["7"]
 
 
+def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(server):
+    elsewhere = Server()
+    try:
+        server.answer = lambda method, path, headers: (302, {"Location": elsewhere.url + path}, b"")
+        with pytest.raises(AddressLookupFailed) as failed:
+            _client(server).by_postcode("ME15 6JQ")
+        assert (failed.value.reason, failed.value.status) == ("unavailable", 302)
+        assert elsewhere.requests == []
+    finally:
+        elsewhere.close()
+
+
+def test_a_refused_key_is_read_again_from_its_secret_but_not_on_every_lookup(server, secrets):
+    secrets.create_secret(Name="borough/dev/os-places-api-key", SecretString="old-key")
+    now = [1000.0]
+    key = SecretKey("borough/dev/os-places-api-key", clock=lambda: now[0])
+    lookup = OsPlacesLookup(key, base_url=server.url)
+    server.answer = lambda method, path, headers: (
+        (401, {}, b'{"fault": {}}') if headers.get("Key") == "old-key" else (200, {}, b'{"header": {}, "results": []}')
+    )
+    with pytest.raises(AddressLookupFailed):
+        lookup.by_postcode("ME15 6JQ")
+    secrets.put_secret_value(SecretId="borough/dev/os-places-api-key", SecretString="rotated-key")
+    assert lookup.by_postcode("ME15 6JQ") == []  # the rotated key, read again after the refusal
+    assert [headers["Key"] for _, headers in server.requests] == ["old-key", "rotated-key"]
+    # A key that stays wrong is read again at most every KEY_RETRY_SECONDS, not on every lookup.
+    secrets.put_secret_value(SecretId="borough/dev/os-places-api-key", SecretString="old-key")
+    server.answer = _reply(401, {"fault": {}})
+    for _ in range(3):
+        with pytest.raises(AddressLookupFailed):
+            lookup.by_postcode("ME15 6JQ")
+    assert key() == "rotated-key"  # not read again: the last read was less than KEY_RETRY_SECONDS ago
+    now[0] += KEY_RETRY_SECONDS
+    with pytest.raises(AddressLookupFailed):
+        lookup.by_postcode("ME15 6JQ")
+    assert key() == "old-key"  # read again once the interval has passed
+
+
 # -- lines and title case -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -233,6 +277,22 @@ def test_address_lines_from_dpa_parts():
     assert address_from_dpa(_dpa(1, BUILDING_NAME="12-14", BUILDING_NUMBER="")).line1 == "12-14 Mill Street"
     localities = address_from_dpa(_dpa(2, DEPENDENT_LOCALITY="PENENDEN HEATH", DOUBLE_DEPENDENT_LOCALITY="UPPER END"))
     assert (localities.line1, localities.line2) == ("2 Mill Street", "Upper End, Penenden Heath")
+    long_business = address_from_dpa(
+        _dpa(
+            3,
+            ORGANISATION_NAME="MAIDSTONE AND DISTRICT COMMUNITY VOLUNTARY SERVICES AND ADVICE PARTNERSHIP LIMITED",
+            DEPARTMENT_NAME="HOUSING, BENEFITS AND WELFARE RIGHTS ADVICE AND ADVOCACY SERVICE FOR TENANTS",
+            SUB_BUILDING_NAME="SUITE 4, SECOND FLOOR",
+            BUILDING_NAME="THE OLD CORN EXCHANGE AND MARKET BUILDINGS",
+            DEPENDENT_LOCALITY="PENENDEN HEATH",
+        )
+    )
+    assert 0 < len(long_business.line1) <= ADDRESS_PART_MAX
+    assert 0 < len(long_business.line2) <= ADDRESS_PART_MAX
+    assert long_business.line1.startswith("Maidstone and District Community")
+    assert forms.validate_page(  # what the resident chose passes the address question's checks
+        CATALOGUE["bulky-waste"], "address", {"address": long_business.answer()}, {}
+    ).ok
     bare = address_from_dpa({"UPRN": "9", "ADDRESS": "LAND AT MILL STREET, MAIDSTONE", "POSTCODE": "me156jq"})
     assert (bare.line1, bare.postcode) == ("Land at Mill Street", "ME15 6JQ")
     for broken in ({"UPRN": "", "POSTCODE": "ME15 6JQ"}, {"UPRN": "1", "POSTCODE": "nowhere"}, {"UPRN": "1" * 13}):
