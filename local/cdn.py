@@ -2,7 +2,10 @@
 
 Each request takes the first cache behaviour whose path pattern matches (else the default), and goes to that
 behaviour's origin: the HTTP API's origin is the local gateway, an S3 origin is the bucket in moto, and an outside
-service's origin (the map tile service) is its stand-in, if the local cloud has one. The behaviour's allowed
+service's origin (the map tile service) is its stand-in, if the local cloud has one. An origin's custom headers
+(`OriginCustomHeaders`, such as the origin-verify header the API's functions insist on) are added to what goes to
+it, replacing a viewer's header of the same name, with dynamic references resolved from the local Secrets Manager
+once, at start-up, as CloudFormation resolves them when it deploys the distribution. The behaviour's allowed
 methods and response headers policy apply as in CloudFront. Caching is off: every request reaches its origin.
 Viewer functions (JavaScript) do not run: a stand-in answers the viewer's path and makes the function's checks.
 """
@@ -16,6 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from local.gateway import Headers, Response
+from local.intrinsics import resolve_dynamic_references
 from local.provision import Inventory
 
 Forward = Callable[[str, str, Headers, bytes, str], Response]
@@ -33,6 +37,7 @@ class Origin:
     domain: str
     path: str
     bucket: str | None  # an S3 origin's bucket
+    custom_headers: tuple[tuple[str, str], ...] = ()  # OriginCustomHeaders (names in lower case), values resolved
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class FrontDoor:
         s3: Any,
         gateway: Forward,
         stand_ins: Mapping[str, OriginStandIn] | None = None,
+        secretsmanager: Any = None,
     ) -> FrontDoor | None:
         distributions = inventory.of_type("AWS::CloudFront::Distribution")
         if not distributions:
@@ -81,8 +87,20 @@ class FrontDoor:
             r.physical_id: r.properties.get("ResponseHeadersPolicyConfig", {})
             for r in inventory.of_type("AWS::CloudFront::ResponseHeadersPolicy")
         }
+
+        def custom_headers(origin: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+            items = origin.get("OriginCustomHeaders", [])
+            if items and secretsmanager is None:
+                raise ValueError("origin custom headers need the local Secrets Manager to resolve their values")
+            return tuple(
+                (str(h["HeaderName"]).lower(), resolve_dynamic_references(str(h["HeaderValue"]), secretsmanager))
+                for h in items
+            )
+
         origins = {
-            o["Id"]: Origin(o["Id"], o["DomainName"], o.get("OriginPath", ""), buckets.get(o["DomainName"]))
+            o["Id"]: Origin(
+                o["Id"], o["DomainName"], o.get("OriginPath", ""), buckets.get(o["DomainName"]), custom_headers(o)
+            )
             for o in config.get("Origins", [])
         }
 
@@ -110,7 +128,8 @@ class FrontDoor:
         if method.upper() not in behaviour.methods:
             status, response_headers, payload = _text(403, "This distribution is not configured to allow the method")
         elif behaviour.origin.domain == self.api_domain:
-            status, response_headers, payload = self._gateway(method, target, headers, body, source_ip)
+            forwarded = with_origin_headers(headers, behaviour.origin.custom_headers)
+            status, response_headers, payload = self._gateway(method, target, forwarded, body, source_ip)
         elif behaviour.origin.bucket is not None:
             status, response_headers, payload = self._from_bucket(method, behaviour.origin, path)
         elif behaviour.origin.domain in self._stand_ins:
@@ -137,6 +156,13 @@ class FrontDoor:
             headers.append(("etag", obj["ETag"]))
         headers.append(("content-length", str(len(payload))))
         return 200, headers, b"" if method.upper() == "HEAD" else payload
+
+
+def with_origin_headers(headers: Headers, custom: tuple[tuple[str, str], ...]) -> Headers:
+    """The viewer's headers with the origin's custom headers added; a viewer's header of the same name is replaced
+    (CloudFront's rule), so a viewer cannot supply the origin-verify header itself."""
+    names = {name for name, _ in custom}
+    return [(name, value) for name, value in headers if name.lower() not in names] + list(custom)
 
 
 def apply_headers_policy(policy: dict[str, Any], headers: Headers) -> Headers:

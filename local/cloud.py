@@ -125,6 +125,7 @@ class LocalCloud:
                         r.properties.get("Environment", {}).get("Variables", {})
                         for r in self.inventory.of_type("AWS::Lambda::Function")
                     ),
+                    self._session.client("secretsmanager"),
                 )
                 self.scheduler = Scheduler(self._session, schedules(self.inventory))
                 self.scanner = MalwareScanner(self._session, protected_buckets(self.inventory))
@@ -204,8 +205,12 @@ class LocalCloud:
         *,
         json_body: Any = None,
         source_ip: str = "127.0.0.1",
+        front_door: bool = True,
     ) -> HttpResponse:
-        """Serve one HTTP request in-process, exactly as the HTTP server does (one request at a time)."""
+        """Serve one HTTP request in-process, exactly as the HTTP server does (one request at a time).
+
+        With `front_door=False` the request goes straight to the API gateway, as a call to the HTTP API's own
+        execute-api address would in AWS: CloudFront's origin custom headers (origin verify) are not added."""
         header_list = list(headers.items() if isinstance(headers, Mapping) else headers or [])
         if json_body is not None:
             body = json.dumps(json_body)
@@ -224,7 +229,7 @@ class LocalCloud:
             if path.startswith(SCHEDULES_PATH):
                 return self._fire_schedule(method, path.removeprefix(SCHEDULES_PATH).split("?", 1)[0])
             assert self._gateway is not None, "start() the LocalCloud first"
-            if self._front_door is not None:
+            if self._front_door is not None and front_door:
                 return HttpResponse(*self._front_door.handle(method, path, header_list, raw, source_ip))
             return HttpResponse(*self._gateway.handle(method, path, header_list, raw, source_ip))
 

@@ -223,3 +223,35 @@ _FUNCTIONS: dict[str, Callable[[Any, Scope], Any]] = {
     "Fn::ToJsonString": lambda argument, scope: json.dumps(resolve(argument, scope), separators=(",", ":")),
     "Fn::Length": lambda argument, scope: len(resolve(argument, scope)),
 }
+
+
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([a-z0-9-]+):(.*?)\}\}")
+
+
+def resolve_dynamic_references(text: str, secretsmanager: Any) -> str:
+    """CloudFormation's dynamic references to Secrets Manager in `text`, resolved from the local Secrets Manager as
+    CloudFormation resolves them at deploy time:
+    `{{resolve:secretsmanager:<name or ARN>[:SecretString[:<json key>[:<version stage>[:<version id>]]]]}}`.
+
+    Resources keep the reference in their properties (as a template does); a consumer that needs the value (the
+    front door's origin custom headers) calls this. Other services' references (`ssm`, `ssm-secure`) are refused."""
+
+    def value(match: re.Match[str]) -> str:
+        service, reference = match.group(1), match.group(2)
+        if service != "secretsmanager":
+            raise UnresolvedReferenceError(f"dynamic reference to {service!r}: only secretsmanager is served")
+        parts = reference.split(":")
+        count = 7 if reference.startswith("arn:") else 1  # arn:aws:secretsmanager:<region>:<account>:secret:<name>
+        secret_id, rest = ":".join(parts[:count]), [*parts[count:], "", "", "", ""]
+        field_name, json_key, stage, version_id = rest[:4]
+        if field_name not in ("", "SecretString"):
+            raise UnresolvedReferenceError(f"dynamic reference {match.group(0)!r}: only SecretString is served")
+        request: dict[str, str] = {"SecretId": secret_id}
+        if version_id:
+            request["VersionId"] = version_id
+        elif stage:
+            request["VersionStage"] = stage
+        secret = str(secretsmanager.get_secret_value(**request)["SecretString"])
+        return str(json.loads(secret)[json_key]) if json_key else secret
+
+    return _DYNAMIC_REFERENCE.sub(value, text)
