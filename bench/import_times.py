@@ -25,6 +25,8 @@ def handler_modules() -> list[str]:
     for template in ensure_assembly().glob("*.template.json"):
         for resource in json.loads(template.read_text()).get("Resources", {}).values():
             if resource.get("Type") == "AWS::Lambda::Function":
+                if not str(resource["Properties"].get("Runtime", "")).startswith("python"):
+                    continue  # CDK's own Node.js handlers (cross-region references, bucket deployment)
                 handler = resource["Properties"].get("Handler", "")
                 if handler.count(".") >= 1 and not handler.startswith("index."):
                     modules.add(handler.rsplit(".", 1)[0])
