@@ -113,6 +113,16 @@ class Synth:
     def get(self, rid: ResourceId) -> Resource:
         return Resource(rid.stack, rid.logical_id, self.templates[rid.stack]["Resources"][rid.logical_id])
 
+    def role_statements(self, function: Resource) -> list[dict[str, Any]]:
+        """Every statement of the IAM policies attached to a function's role, in whatever stack they are."""
+        role = self.refers_to(function.stack, function.props["Role"])
+        return [
+            statement
+            for policy in self.resources("AWS::IAM::Policy")
+            if role in {self.refers_to(policy.stack, r) for r in policy.props.get("Roles", [])}
+            for statement in policy.props["PolicyDocument"]["Statement"]
+        ]
+
     @cached_property
     def _exports(self) -> dict[str, tuple[str, Any]]:
         exports = {}

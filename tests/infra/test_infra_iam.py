@@ -95,16 +95,9 @@ def test_roles_have_no_aws_managed_policies(synth):
 
 def _function_grants(synth):
     """handler -> (function resource, [statements of the policies attached to its role])."""
-    policies = synth.resources("AWS::IAM::Policy")
     result = {}
     for function in synth.resources("AWS::Lambda::Function"):
-        role = synth.refers_to(function.stack, function.props["Role"])
-        statements = [
-            statement
-            for policy in policies
-            if role in {synth.refers_to(policy.stack, r) for r in policy.props.get("Roles", [])}
-            for statement in policy.props["PolicyDocument"]["Statement"]
-        ]
+        statements = synth.role_statements(function)
         assert statements, f"no policy for {function.props['Handler']}"
         result[function.props["Handler"]] = (function, statements)
     return result

@@ -36,20 +36,10 @@ def _variables(function) -> dict[str, Any]:
     return function.props["Environment"]["Variables"]
 
 
-def _statements(synth, function) -> list[dict[str, Any]]:
-    role = synth.refers_to(function.stack, function.props["Role"])
-    return [
-        statement
-        for policy in synth.resources("AWS::IAM::Policy")
-        if role in {synth.refers_to(policy.stack, r) for r in policy.props.get("Roles", [])}
-        for statement in policy.props["PolicyDocument"]["Statement"]
-    ]
-
-
 def _grants(synth, function, prefix: str) -> dict[str, set[str]]:
     """action -> the resources it is granted on (as JSON, so joins such as `<table>/index/<name>` keep their form)."""
     grants: dict[str, set[str]] = {}
-    for statement in _statements(synth, function):
+    for statement in synth.role_statements(function):
         for action in _as_list(statement["Action"]):
             if action.startswith(prefix):
                 grants.setdefault(action, set()).update(
@@ -69,7 +59,7 @@ def _arn_of(synth, stack, table) -> str:
     for body in (_function(synth, n) for n in HANDLERS):
         if body.stack != stack:
             continue
-        for statement in _statements(synth, body):
+        for statement in synth.role_statements(body):
             for resource in _as_list(statement["Resource"]):
                 if synth.refers_to(stack, resource) == table.id:
                     return json.dumps(resource, sort_keys=True)
@@ -161,7 +151,7 @@ def test_the_consumer_reads_one_item_of_subscriptions_and_drafts(synth):
         table = synth.refers_to(consumer.stack, variables[name])
         actions = {
             action
-            for statement in _statements(synth, consumer)
+            for statement in synth.role_statements(consumer)
             for action in _as_list(statement["Action"])
             if action.startswith("dynamodb:")
             and table in {synth.refers_to(consumer.stack, r) for r in _as_list(statement["Resource"])}
@@ -177,7 +167,7 @@ def test_the_consumer_has_no_access_to_the_idempotency_table(synth):
     idempotency = _table(synth, "id")
     named = {
         target
-        for statement in _statements(synth, consumer)
+        for statement in synth.role_statements(consumer)
         for resource in _as_list(statement["Resource"])
         for target in synth.references(consumer.stack, resource)
     }

@@ -36,12 +36,9 @@ def _http_functions(synth) -> dict[Any, Any]:
 
 
 def _secret_reads(synth, function) -> list[dict[str, Any]]:
-    role = synth.refers_to(function.stack, function.props["Role"])
     return [
         statement
-        for policy in synth.resources("AWS::IAM::Policy")
-        if role in {synth.refers_to(policy.stack, r) for r in policy.props.get("Roles", [])}
-        for statement in policy.props["PolicyDocument"]["Statement"]
+        for statement in synth.role_statements(function)
         if any(str(action).startswith("secretsmanager:") for action in _as_list(statement["Action"]))
     ]
 

@@ -126,14 +126,7 @@ def test_the_web_may_invoke_exactly_the_catalogue_cases_and_subscriptions_functi
         if f.props["Handler"] == "notifications.subscriptions.handler"
     ]
     assert subscriptions.props["FunctionName"] == name == f"Borough-{synth.environment}-ReminderSubscriptions"
-    role = synth.refers_to(web.stack, web.props["Role"])
-    statements = [
-        s
-        for p in synth.resources("AWS::IAM::Policy")
-        if role in {synth.refers_to(p.stack, r) for r in p.props.get("Roles", [])}
-        for s in p.props["PolicyDocument"]["Statement"]
-        if "lambda:InvokeFunction" in json.dumps(s["Action"])
-    ]
+    statements = [s for s in synth.role_statements(web) if "lambda:InvokeFunction" in json.dumps(s["Action"])]
     (statement,) = statements
     assert statement["Action"] == "lambda:InvokeFunction"
     by_reference = [r for r in statement["Resource"] if synth.refers_to(web.stack, r) is not None]
