@@ -116,15 +116,17 @@ class LocalCloud:
                 if self.state_dir is not None:
                     self.loaded = load_tables(self._session, self.table_names(), self.state_dir)
                 self._gateway = Gateway.from_inventory(self._session, self.inventory)
+                # The functions' environments as provisioned: they name the outside services stood in for locally.
+                environments = [
+                    r.properties.get("Environment", {}).get("Variables", {})
+                    for r in self.inventory.of_type("AWS::Lambda::Function")
+                ]
                 self._front_door = FrontDoor.from_inventory(
                     self.inventory,
                     f"{self.host}:{self.port}",
                     self._session.client("s3"),
                     self._gateway.handle,
-                    tiles.stand_ins(
-                        r.properties.get("Environment", {}).get("Variables", {})
-                        for r in self.inventory.of_type("AWS::Lambda::Function")
-                    ),
+                    tiles.stand_ins(environments),
                     self._session.client("secretsmanager"),
                 )
                 self.scheduler = Scheduler(self._session, schedules(self.inventory))
@@ -134,10 +136,7 @@ class LocalCloud:
                 seed_staff(self._session, self._staff)
                 self.local_secrets = standins.provide_person_created_secrets(
                     self._session.client("secretsmanager"),
-                    [
-                        r.properties.get("Environment", {}).get("Variables", {})
-                        for r in self.inventory.of_type("AWS::Lambda::Function")
-                    ],
+                    environments,
                     self.url,
                 )
         except BaseException:
