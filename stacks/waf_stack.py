@@ -68,30 +68,15 @@ class WafStack(Stack):
         rules = [
             self._managed(name, priority, count_only) for priority, (name, count_only) in enumerate(MANAGED_RULE_GROUPS)
         ]
-        rules.append(
-            self._rate_rule(
-                "PostsPerAddress",
-                len(rules),
-                POST_LIMIT,
-                scope_down=wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            _method_is("POST"),
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(
-                                    statement=_path_is(NOTIFY_RECEIPTS_PATH)
-                                )
-                            ),
-                        ]
-                    )
-                ),
-            )
-        )
         # Notify's receipts are left out of both limits: an evening's bin reminders send thousands from a few
         # Notify addresses, and a blocked receipt loses a message's delivery status.
         not_receipts = wafv2.CfnWebACL.StatementProperty(
-            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path_is(NOTIFY_RECEIPTS_PATH))
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_exactly("uri_path", NOTIFY_RECEIPTS_PATH))
         )
+        posts = wafv2.CfnWebACL.StatementProperty(
+            and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[_exactly("method", "POST"), not_receipts])
+        )
+        rules.append(self._rate_rule("PostsPerAddress", len(rules), POST_LIMIT, scope_down=posts))
         rules.append(self._rate_rule("RequestsPerAddress", len(rules), REQUEST_LIMIT, scope_down=not_receipts))
         self.web_acl = wafv2.CfnWebACL(
             self,
@@ -217,23 +202,13 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     )
 
 
-def _method_is(method: str) -> wafv2.CfnWebACL.StatementProperty:
+def _exactly(field: str, value: str) -> wafv2.CfnWebACL.StatementProperty:
+    """A request whose `field` (`method`, `uri_path`) is exactly `value`."""
     return wafv2.CfnWebACL.StatementProperty(
         byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(**{field: {}}),
             positional_constraint="EXACTLY",
-            search_string=method,
-            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-        )
-    )
-
-
-def _path_is(path: str) -> wafv2.CfnWebACL.StatementProperty:
-    return wafv2.CfnWebACL.StatementProperty(
-        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            positional_constraint="EXACTLY",
-            search_string=path,
+            search_string=value,
             text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
         )
     )
