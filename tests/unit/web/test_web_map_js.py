@@ -5,17 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from shared import maps
 from tests.helpers import run_node_module
 
 MAP_JS = Path(__file__).resolve().parents[3] / "web" / "src" / "map.mjs"
-
-
-def _tile_of(lat: float, lng: float, zoom: int) -> tuple[int, int]:
-    """The slippy-map tile formula (OpenStreetMap's wiki), written independently of the widget."""
-    n = 2**zoom
-    x = int((lng + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def test_project_matches_the_tile_formula_and_unproject_goes_back(tmp_path):
@@ -32,6 +25,6 @@ console.log(JSON.stringify(out));
 """ % [list(p) for p in places]
     results = run_node_module(script, {"map.mjs": MAP_JS.read_text()}, tmp_path)
     for (lat, lng, zoom), result in zip(places, results, strict=True):
-        assert tuple(result["tile"]) == _tile_of(lat, lng, zoom)
+        assert tuple(result["tile"]) == maps.tile_xy(lat, lng, zoom)  # the server's tile formula
         assert math.isclose(result["back"][0], lat, abs_tol=1e-9)
         assert math.isclose(result["back"][1], lng, abs_tol=1e-9)
