@@ -11,6 +11,13 @@ class ExampleSettings(FunctionSettings):
     signing_key: str = local_only(secret=True)
 
 
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """Other tests in the process may have set these (the web's tests give SIGNING_KEY directly)."""
+    for name in ("REQUESTS_TABLE", "MAX_ITEMS", "SIGNING_KEY", "BOROUGH_LOCAL_CLOUD", "BOROUGH_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_reads_each_field_from_its_upper_case_variable(monkeypatch):
     monkeypatch.setenv("REQUESTS_TABLE", "Requests")
     monkeypatch.setenv("MAX_ITEMS", "25")
