@@ -1,4 +1,4 @@
-"""Resident web pages (HTML). Thin: parse the payload 2.0 event, let `pages.Web` serve it, shape the result."""
+"""Resident web pages (HTML). Thin: refuse what did not come through CloudFront, let `pages.Web` resolve the rest."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from shared.publisher import publish
 from web.addresses import lookup_from_environment
 from web.api import LambdaApi
 from web.drafts import DynamoDraftStore
-from web.http import FormTooLarge, Reply, parse_event
+from web.http import Reply
 from web.pages import Ports, Web
 from web.uploads import S3Uploads
 
@@ -41,16 +41,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not origin_verify.is_from_origin(event):
         logger.warning("Refused: no valid origin-verify header (not through CloudFront)")
         return Reply(status=403, body=NOT_THROUGH_CLOUDFRONT, content_type="text/plain; charset=utf-8").to_result()
-    correlation_id = correlation_id_from_http(event)
-    logger.set_correlation_id(correlation_id)
-    try:
-        request = parse_event(event, correlation_id)
-    except FormTooLarge:
-        return Reply(status=413, body="The form is too large.", content_type="text/plain; charset=utf-8").to_result()
-    reply = web().handle(request)
+    logger.set_correlation_id(correlation_id_from_http(event))
+    result = web().resolve(event, context)
     metrics.add_metric(name="WebPages", unit=MetricUnit.Count, value=1)
-    if reply.status >= 500:
-        logger.error("Page failed", extra={"status": reply.status, "path": request.path})
-    if request.method == "HEAD":
-        reply.body = ""
-    return reply.to_result()
+    if int(result["statusCode"]) >= 500:
+        logger.error("Page failed", extra={"status": result["statusCode"], "path": event.get("rawPath")})
+    return result

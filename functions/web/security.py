@@ -16,6 +16,8 @@ import time
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
 DRAFT_COOKIE = "borough_draft"
 CSRF_COOKIE = "borough_csrf"
 CSRF_FIELD = "csrf_token"
@@ -104,9 +106,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> str:
+def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> Cookie:
     """HttpOnly, SameSite=Lax, Secure (except on http://127.0.0.1 in the local cloud), scoped to `path`."""
-    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
-    if secure:
-        parts.append("Secure")
-    return "; ".join(parts)
+    return Cookie(name, value, path=path, secure=secure, http_only=True, max_age=max_age, same_site=SameSite.LAX_MODE)
