@@ -24,6 +24,7 @@ WEIGHT_TARGET_KB = 150.0
 def _web() -> tuple[Any, Any]:
     sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
     os.environ.setdefault("SIGNING_KEY", "benchmark-signing-key")
+    os.environ.setdefault("BOROUGH_LOCAL_CLOUD", "1")  # a key given directly, as only the local cloud may
     from web.api import ApiResult
     from web.drafts import MemoryDraftStore
     from web.pages import Ports, Web

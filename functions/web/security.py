@@ -1,7 +1,8 @@
 """Signed tokens and cookies: CSRF (signed double submit bound to the draft) and upload callbacks.
 
-The signing key comes from Secrets Manager in AWS (`SIGNING_SECRET_ARN`, read once per container) or from
-`SIGNING_KEY` directly (tests); the local cloud generates a new one each run.
+The signing key comes from Secrets Manager (`SIGNING_SECRET_ID`, read once per container) or, in the local cloud
+and unit tests only, from `SIGNING_KEY` directly (web/settings.py). In the local cloud the stack's generated secret
+is created afresh each run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from functools import cache
@@ -39,12 +39,14 @@ class CsrfInvalid(Exception):
 
 @cache
 def signing_key() -> bytes:
-    direct = os.environ.get("SIGNING_KEY")
-    if direct:
-        return direct.encode()
+    from web.settings import signing_settings
+
+    configured = signing_settings()
+    if configured.signing_key:
+        return configured.signing_key.encode()
     from shared import aws
 
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=os.environ["SIGNING_SECRET_ARN"])
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.signing_secret_id)
     return str(secret["SecretString"]).encode()
 
 
