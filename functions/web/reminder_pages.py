@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.shared.cookies import Cookie
 
 from shared import forms
-from shared.contact import EMAIL_MESSAGE, is_uk_mobile, normalise_email, normalise_uk_phone
+from shared.contact import reminder_contact
 from shared.location import normalise_postcode
 from web import security
 from web.http import Reply, Request, redirect, with_query
@@ -22,7 +22,7 @@ from web.site import Site
 REMINDERS_PATH = "/reminders"
 REMINDERS_TITLE = "Bin collection reminders"
 REMINDER_LINK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{1,100}$")  # notifications.reminders.sign
-MOBILE_MESSAGE = "Enter a UK mobile phone number, like 07700 900 982"
+_FIELDS = {"email": "email", "phone": "phone"}  # a contact problem's part -> the form field; others: "how"
 DONE_STEPS = ("requested", "confirmed", "unsubscribed")
 LINK_ACTIONS = ("confirm", "unsubscribe")
 
@@ -155,23 +155,9 @@ def _reminder_form(typed: dict[str, str]) -> tuple[str, dict[str, str], list[for
         errors.append({"field": "postcode", "message": "Enter your postcode"})
     elif postcode is None:
         errors.append({"field": "postcode", "message": "Enter a full UK postcode, like ME15 6JQ"})
-    contact: dict[str, str] = {}
-    if typed["how"] == "email":
-        email = normalise_email(typed["email"]) if typed["email"] else None
-        if email is None:
-            errors.append(
-                {"field": "email", "message": EMAIL_MESSAGE if typed["email"] else "Enter your email address"}
-            )
-        else:
-            contact = {"email": email, "preference": "email"}
-    elif typed["how"] == "sms":
-        phone = normalise_uk_phone(typed["phone"]) if typed["phone"] else None
-        if phone is None or not is_uk_mobile(phone):
-            errors.append(
-                {"field": "phone", "message": MOBILE_MESSAGE if typed["phone"] else "Enter your mobile phone number"}
-            )
-        else:
-            contact = {"phone": phone, "preference": "sms"}
-    else:
-        errors.append({"field": "how", "message": "Select how you would like to get reminders"})
+    how = typed["how"]  # only the chosen channel's field counts (the other may still hold what was typed)
+    contact, problems = reminder_contact(
+        email=typed["email"] if how == "email" else "", phone=typed["phone"] if how == "sms" else "", preference=how
+    )
+    errors.extend({"field": _FIELDS.get(p.part, "how"), "message": p.message} for p in problems)
     return postcode or "", contact, errors
