@@ -36,6 +36,7 @@ from stacks.constructs.function import BoroughFunction
 from stacks.constructs.grants import (
     KEY_DECRYPT_ACTIONS,
     TABLE_READ_ACTIONS,
+    grant_items,
     grant_publish,
     grant_secret_value,
     grant_table,
@@ -270,6 +271,21 @@ class WebStack(Stack):
             schedule=events.Schedule.cron(minute="0", hour="9"),  # 09:00 UTC: 9 or 10 in the morning in the UK
             targets=[targets.LambdaFunction(self.reminders, retry_attempts=2)],
         )
+
+        # -- save-and-return links, made when the notifications consumer asks (web/return_links.py) --------------
+        self.return_links = BoroughFunction(
+            self,
+            "ReturnLinks",
+            config=config,
+            service="web",
+            handler="web.return_links.handler",
+            layer=layer,
+            log_key=key,
+            description="Makes a saved draft's single-use return link for its email",
+            # The answer holds an email address and a bearer link: X-Ray must not record it.
+            environment={"DRAFTS_TABLE": self.drafts.table_name, "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false"},
+        ).function
+        grant_items(self.return_links, self.drafts, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
 
         # -- web routes on the HTTP API ----------------------------------------------------------------------------
         integration = integrations.HttpLambdaIntegration("WebIntegration", self.function)

@@ -100,12 +100,12 @@ def read_upload_token(token: str, now: float | None = None) -> dict[str, Any] | 
     return payload
 
 
-def return_token() -> str:
-    return secrets.token_urlsafe(24)
+def new_save_id() -> str:
+    return secrets.token_urlsafe(12)  # names a saved draft; lets nobody in (a link also needs its secret)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def new_return_secret() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits: the part of a save-and-return link that lets you in
 
 
 def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> Cookie:

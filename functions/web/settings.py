@@ -1,9 +1,9 @@
 """The web functions' settings: their environment, read and validated once, on the first invocation.
 
 `WebSettings` is the pages function's (web.handler), `DraftReminderSettings` the daily draft reminders function's
-(web.reminders). A missing or malformed variable fails the first invocation with the variable's name
-(shared/settings.py), before any page is served. Each adapter takes its values from here (the handler passes
-them), so no module of the web reads the environment itself.
+(web.reminders), `DraftsSettings` the return links function's (web.return_links). A missing or malformed variable
+fails the first invocation with the variable's name (shared/settings.py), before any page is served. Each adapter
+takes its values from here (the handler passes them), so no module of the web reads the environment itself.
 """
 
 from __future__ import annotations
@@ -30,10 +30,15 @@ class SigningSettings(FunctionSettings):
         return self
 
 
-class DraftReminderSettings(FunctionSettings):
-    """The daily draft reminders: the Drafts table and the events topic."""
+class DraftsSettings(FunctionSettings):
+    """The Drafts table (the return links function needs nothing else)."""
 
     drafts_table: str
+
+
+class DraftReminderSettings(DraftsSettings):
+    """The daily draft reminders: the Drafts table and the events topic."""
+
     events_topic_arn: str
 
 
@@ -66,11 +71,16 @@ def draft_reminder_settings() -> DraftReminderSettings:
 
 
 @cache
+def return_link_settings() -> DraftsSettings:
+    return load(DraftsSettings)
+
+
+@cache
 def signing_settings() -> SigningSettings:
     return load(SigningSettings)
 
 
 def reset() -> None:
     """Read the environment again next time (tests change it)."""
-    for cached in (settings, draft_reminder_settings, signing_settings):
+    for cached in (settings, draft_reminder_settings, return_link_settings, signing_settings):
         cached.cache_clear()

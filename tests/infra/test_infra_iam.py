@@ -33,7 +33,7 @@ TABLE_ACCESS = {
     "cases.handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "cases.triage.assign": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "notifications.handler.handler": (
-        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"},
+        {"NOTIFICATIONS_TABLE", "REQUESTS_TABLE", "SUBSCRIPTIONS_TABLE"},  # no table of the web's
         {"NOTIFICATIONS_TABLE"},
     ),
     "notifications.callback.handler": ({"NOTIFICATIONS_TABLE"}, {"NOTIFICATIONS_TABLE"}),
@@ -41,6 +41,7 @@ TABLE_ACCESS = {
     "notifications.subscriptions.scheduled_handler": ({"SUBSCRIPTIONS_TABLE"}, set()),
     "web.handler.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
+    "web.return_links.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
 }
 PUBLISHERS = {"catalogue.handler.handler", "cases.handler.handler", "web.handler.handler", "web.reminders.handler"}
 
