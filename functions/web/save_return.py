@@ -57,7 +57,6 @@ class SaveAndReturnPages:
         draft.email = email
         draft.save_id = draft.save_id or security.new_save_id()
         self.site.save(draft)
-        self.site.ports.drafts.point_to(draft)
         event = new_event(
             EventType.DRAFT_SAVED,
             source="web",

@@ -265,3 +265,17 @@ def test_a_newer_link_replaces_the_older_one(catalogue):
     assert newer != older
     assert Client(h.web).get(older).status == 410
     assert location(Client(h.web).get(newer)).startswith("/services/complaint/")
+
+
+def test_the_save_pointer_lasts_as_long_as_the_draft(catalogue):
+    # The Drafts table's TTL deletes each item at its expires_at: a pointer left at the first save's expiry would
+    # lose a draft saved again later (its email could no longer be sent).
+    h = harness(catalogue)
+    client = Client(h.web)
+    first, draft_id, _ = _saved_with_link(h, client)
+    h.now[0] += 3 * 24 * 3600
+    client.get(first)
+    client.post(first, {"action": "save"})
+    draft = h.drafts.get(draft_id)
+    assert draft is not None
+    assert h.drafts.items[f"save#{draft.save_id}"]["expires_at"] == draft.expires_at
