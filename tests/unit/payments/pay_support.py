@@ -124,3 +124,16 @@ def open_card_page(sandbox: PaySandbox, key: str, **overrides) -> tuple[Browser,
     status, headers, _ = browser.get(created["_links"]["next_url"]["href"])
     assert status == 303
     return browser, created, headers["Location"]
+
+
+class Stub:
+    """A fake Pay answering with `answer(method, path, headers, body)`; served with `local.sandbox.pay.serve`."""
+
+    def __init__(self, answer: Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]) -> None:
+        self.answer = answer
+        self.base_url = "stub"
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        self.seen.append((method, path, headers))
+        return self.answer(method, path, headers, body)
