@@ -12,7 +12,8 @@
   `ProviderUnavailable(maybe_applied=True)` tells the caller to look (search by reference, re-read the refund
   summary) before it asks again. A 429 that outlasts the budget is raised as `RateLimited` for the caller to queue.
 - MOTO authorisation (`POST /v1/auth`) takes up to 10 s at Pay, which asks for a client timeout of at least 15 s:
-  it has its own timeout (`MOTO_AUTH_TIMEOUT_SECONDS`) and needs a function with a longer timeout than 10 s.
+  it has its own policy (`MOTO_POLICY`, one attempt), so the function that calls it needs a timeout above
+  `worst_case_seconds(MOTO_POLICY)` (30 s), not 10 s.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
+MOTO_POLICY = (
+    RetryPolicy(  # one attempt, as long as Pay asks for; the MOTO function's timeout must exceed its worst case
+        attempt_timeout_s=MOTO_AUTH_TIMEOUT_SECONDS, budget_s=MOTO_AUTH_TIMEOUT_SECONDS, max_attempts=1
+    )
+)
 
 
 def worst_case_seconds(policy: RetryPolicy = DEFAULT_POLICY) -> float:
@@ -68,7 +74,7 @@ class Retry(Enum):
     """What may be retried after a failure: everything Pay cannot have acted on, and more for safe requests."""
 
     SAFE = "safe"  # reads and cancels: also after a 5xx or a timeout
-    ONCE = "once"  # creates, refunds: only after a 429 or a refused connection
+    IF_NOT_SENT = "if-not-sent"  # creates, refunds: only after a 429 or a refused connection
     NEVER = "never"  # MOTO authorisation: money may move; one attempt
 
 
@@ -128,7 +134,7 @@ class GovUkPayAdapter:
             body["metadata"] = dict(payment.metadata)
         if payment.email:
             body["email"] = payment.email
-        _, answer = self._call("POST", "/v1/payments", body=body, retry=Retry.ONCE)
+        _, answer = self._call("POST", "/v1/payments", body=body, retry=Retry.IF_NOT_SENT)
         return _parse(CreatedPayment, answer)
 
     def get_payment(self, payment_id: str) -> Payment:
@@ -150,15 +156,14 @@ class GovUkPayAdapter:
             "cvc": card.cvc,
             "cardholder_name": card.cardholder_name,
         }
-        policy = RetryPolicy(
-            attempt_timeout_s=MOTO_AUTH_TIMEOUT_SECONDS, budget_s=MOTO_AUTH_TIMEOUT_SECONDS, max_attempts=1
-        )
-        self._call("POST", "/v1/auth", body=body, retry=Retry.NEVER, policy=policy)
+        self._call("POST", "/v1/auth", body=body, retry=Retry.NEVER, policy=MOTO_POLICY)
 
     # -- refunds --------------------------------------------------------------------------------------------
     def create_refund(self, payment_id: str, amount: int, *, refund_amount_available: int) -> Refund:
         body = {"amount": amount, "refund_amount_available": refund_amount_available}
-        _, answer = self._call("POST", f"/v1/payments/{_segment(payment_id)}/refunds", body=body, retry=Retry.ONCE)
+        _, answer = self._call(
+            "POST", f"/v1/payments/{_segment(payment_id)}/refunds", body=body, retry=Retry.IF_NOT_SENT
+        )
         return _parse(Refund, answer)
 
     def get_refund(self, payment_id: str, refund_id: str) -> Refund:
@@ -258,9 +263,10 @@ class GovUkPayAdapter:
                 return b""  # the status says enough
 
     def _read(self, response: Any, deadline: float) -> bytes:
+        """The body, read one socket receive at a time (`read1`) so that the deadline is checked between them."""
         chunks: list[bytes] = []
         size = 0
-        while chunk := response.read(65536):
+        while chunk := response.read1(65536):
             size += len(chunk)
             if size > MAX_BODY_BYTES:
                 raise ProviderUnavailable("malformed", "GOV.UK Pay's answer is too large")

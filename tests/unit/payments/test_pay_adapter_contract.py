@@ -11,7 +11,7 @@ import pytest
 from local.sandbox.pay import serve
 from payments.adapters import errors
 from payments.adapters.base import MotoCard, NewPayment
-from payments.adapters.pay import DEFAULT_POLICY, GovUkPayAdapter, RetryPolicy, worst_case_seconds
+from payments.adapters.pay import DEFAULT_POLICY, MOTO_POLICY, GovUkPayAdapter, RetryPolicy, worst_case_seconds
 from tests.unit.payments.pay_support import START, Browser, Stub, card_form
 
 pytestmark = pytest.mark.unit
@@ -316,6 +316,48 @@ def test_a_slow_pay_times_out_within_the_budget_and_a_create_is_not_repeated():
         assert time.monotonic() - started < worst_case_seconds(policy)
         assert read.value.maybe_applied is False
         assert len(stub.seen) >= 3  # the read was tried again within the budget
+
+
+def test_an_answer_dribbled_byte_by_byte_is_cut_off_at_the_deadline():
+    """Each socket read is bounded by the attempt timeout; the deadline is checked between reads."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def dribble() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+            while not stop.wait(0.05):
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=dribble, daemon=True)
+    thread.start()
+    policy = RetryPolicy(attempt_timeout_s=0.3, budget_s=0.5, max_attempts=1)
+    adapter = GovUkPayAdapter("api_test_key", base_url=f"http://127.0.0.1:{listener.getsockname()[1]}", policy=policy)
+    started = time.monotonic()
+    try:
+        with pytest.raises(errors.ProviderUnavailable) as raised:
+            adapter.get_payment("p1")
+        assert raised.value.code == "timeout"
+        assert time.monotonic() - started < worst_case_seconds(policy)
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
+
+
+def test_moto_authorisation_has_its_own_longer_single_attempt():
+    assert MOTO_POLICY.max_attempts == 1
+    assert MOTO_POLICY.attempt_timeout_s >= 15  # Pay asks clients of /v1/auth to wait at least 15 s
 
 
 def test_a_refused_connection_is_retried_even_for_a_create():
