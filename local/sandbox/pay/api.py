@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.sandbox.pay import cards, render, validation
-from local.sandbox.pay.ledger import Ledger, LedgerEvent, SandboxPayment, random_id, utc_now
+from local.sandbox.pay.ledger import CardUsed, Ledger, LedgerEvent, SandboxPayment, random_id, utc_now
 from local.sandbox.pay.validation import PayApiError
 from local.sandbox.pay.webhooks import Scheduler, Sender, Webhooks, timer_scheduler, urllib_sender
 
@@ -290,9 +290,7 @@ class PaySandbox:
         return json_response(200, render.search_page(results, len(found), page, size, url, _kept(query)))
 
 
-def _card_used(card: cards.SandboxCard, expiry_date: str, name: str) -> Any:
-    from local.sandbox.pay.ledger import CardUsed
-
+def _card_used(card: cards.SandboxCard, expiry_date: str, name: str) -> CardUsed:
     return CardUsed(card.brand, card.card_type, card.number[:6], card.number[-4:], expiry_date, name)
 
 

@@ -83,7 +83,7 @@ def handle(sandbox: PaySandbox, method: str, route: str, headers: dict[str, str]
     if payment.finished:
         return _finished(payment)
     if parts[0] == "card_details":
-        return _card_form(payment) if method == "GET" else _card_submitted(sandbox, payment, form)
+        return _card_form(sandbox, payment) if method == "GET" else _card_submitted(sandbox, payment, form)
     if parts[0] == "3ds" and payment.three_ds_required and payment.status == "started":
         return _three_ds(sandbox, payment, method, form)
     if parts[0] == "confirm" and payment.status == "submitted":
@@ -119,7 +119,10 @@ def _finished(payment: SandboxPayment) -> Response:
 
 
 def _card_form(
-    payment: SandboxPayment, errors: dict[str, str] | None = None, kept: dict[str, str] | None = None
+    sandbox: PaySandbox,
+    payment: SandboxPayment,
+    errors: dict[str, str] | None = None,
+    kept: dict[str, str] | None = None,
 ) -> Response:
     errors, kept = errors or {}, kept or {}
     summary = ""
@@ -135,17 +138,18 @@ def _card_form(
             f'autocomplete="{autocomplete}" value="{value}">'
         )
 
+    here = f"{sandbox.base_url}/card_details/{payment.payment_id}"
     cards_list = "".join(f"<li>{c.number}: {html.escape(c.what)}</li>" for c in cards.TEST_CARDS)
     content = (
         f"{summary}<p>{html.escape(payment.description)}: <strong>{_pounds(payment.amount)}</strong></p>"
-        f'<form method="post" action="/sandbox/pay/card_details/{payment.payment_id}" novalidate>'
+        f'<form method="post" action="{here}" novalidate>'
         f"{field('card_number', 'Card number', autocomplete='cc-number')}"
         f"{field('expiry_month', 'Expiry month (MM)', width=2, keep=True)}"
         f"{field('expiry_year', 'Expiry year (YY)', width=2, keep=True)}"
         f"{field('cardholder_name', 'Name on card', keep=True, autocomplete='cc-name')}"
         f"{field('cvc', 'Card security code', width=4, autocomplete='cc-csc')}"
         '<button type="submit">Continue</button></form>'
-        f'<form method="post" action="/sandbox/pay/card_details/{payment.payment_id}/cancel">'
+        f'<form method="post" action="{sandbox.base_url}/card_details/{payment.payment_id}/cancel">'
         '<button class="link" type="submit">Cancel payment</button></form>'
         f"<details><summary>Test cards</summary><ul>{cards_list}</ul></details>"
     )
@@ -178,7 +182,7 @@ def _check_card(form: dict[str, str], now: datetime) -> tuple[cards.SandboxCard 
 def _card_submitted(sandbox: PaySandbox, payment: SandboxPayment, form: dict[str, str]) -> Response:
     card, errors = _check_card(form, sandbox.clock())
     if errors or card is None:
-        return _card_form(payment, errors, form)
+        return _card_form(sandbox, payment, errors, form)
     expiry = f"{int(form['expiry_month']):02d}/{form['expiry_year']}"
     payment.card = CardUsed(
         card.brand, card.card_type, card.number[:6], card.number[-4:], expiry, form["cardholder_name"].strip()
@@ -200,7 +204,7 @@ def _three_ds(sandbox: PaySandbox, payment: SandboxPayment, method: str, form: d
     if method == "GET":
         content = (
             "<p>Your bank asks you to confirm it is you (a stand-in for the bank's 3-D Secure page).</p>"
-            f'<form method="post" action="/sandbox/pay/3ds/{payment.payment_id}">'
+            f'<form method="post" action="{sandbox.base_url}/3ds/{payment.payment_id}">'
             '<button name="result" value="authenticated" type="submit">Complete authentication</button> '
             '<button name="result" value="failed" type="submit">Fail authentication</button></form>'
         )
@@ -220,9 +224,9 @@ def _confirm(sandbox: PaySandbox, payment: SandboxPayment, method: str) -> Respo
     content = (
         f"<p>{html.escape(payment.description)}</p><p>Total amount: <strong>{_pounds(payment.amount)}</strong></p>"
         f"<p>Card number: •••• •••• •••• {html.escape(last)}</p>"
-        f'<form method="post" action="/sandbox/pay/confirm/{payment.payment_id}">'
+        f'<form method="post" action="{sandbox.base_url}/confirm/{payment.payment_id}">'
         '<button type="submit">Confirm payment</button></form>'
-        f'<form method="post" action="/sandbox/pay/card_details/{payment.payment_id}/cancel">'
+        f'<form method="post" action="{sandbox.base_url}/card_details/{payment.payment_id}/cancel">'
         '<button class="link" type="submit">Cancel payment</button></form>'
     )
     return page("Confirm your payment", content)

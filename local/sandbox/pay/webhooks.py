@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from local.sandbox.pay.ledger import iso_millis
+
 EVENT_TYPES = (
     "card_payment_succeeded",
     "card_payment_captured",
@@ -127,8 +129,6 @@ class Webhooks:
 
     def announce(self, event_type: str, resource_id: str, resource: dict[str, Any], at: datetime) -> None:
         """Queue `event_type` for every subscription that asked for it; the first attempt comes after 3 s."""
-        from local.sandbox.pay.ledger import iso_millis
-
         for subscription in list(self.subscriptions):
             if event_type not in subscription.events:
                 continue

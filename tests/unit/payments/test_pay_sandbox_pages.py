@@ -25,6 +25,8 @@ def test_next_url_starts_the_payment_and_works_once(sandbox, api_key):
     assert status == 200
     assert "Enter card details" in text
     assert "local stand-in for GOV.UK Pay" in text
+    assert f'action="{card_page}"' in text  # the form posts back to the page itself
+    assert f'action="{card_page}/cancel"' in text
     again, _, text = Browser(sandbox).get(created["_links"]["next_url"]["href"])
     assert again == 400
     assert "already been used" in text
