@@ -171,19 +171,25 @@ class GovUkPayAdapter:
         return _parse(Refund, answer)
 
     # -- search ---------------------------------------------------------------------------------------------
-    def search_payments(self, from_date: str, to_date: str, *, page_size: int = SEARCH_PAGE_SIZE) -> Iterator[Payment]:
-        for answer in self._pages("/v1/payments", from_date, to_date, page_size):
+    def search_payments(
+        self, from_date: str, to_date: str, *, page_size: int = SEARCH_PAGE_SIZE, reference: str | None = None
+    ) -> Iterator[Payment]:
+        extra = {"reference": reference} if reference is not None else {}
+        for answer in self._pages("/v1/payments", from_date, to_date, page_size, extra):
             yield from _parse(PaymentPage, answer).results
 
     def search_refunds(self, from_date: str, to_date: str, *, page_size: int = SEARCH_PAGE_SIZE) -> Iterator[Refund]:
         for answer in self._pages("/v1/refunds", from_date, to_date, page_size):
             yield from _parse(RefundPage, answer).results
 
-    def _pages(self, path: str, from_date: str, to_date: str, page_size: int) -> Iterator[Any]:
+    def _pages(
+        self, path: str, from_date: str, to_date: str, page_size: int, extra: Mapping[str, str] | None = None
+    ) -> Iterator[Any]:
         """Pay's answers for pages 1, 2, ... of a search, until a page says there is no next one."""
         number = 1
         while True:
             query = {"from_date": from_date, "to_date": to_date, "page": str(number), "display_size": str(page_size)}
+            query |= extra or {}
             _, answer = self._call("GET", path, query=query)
             yield answer
             links = answer.get("_links") if isinstance(answer, dict) else None

@@ -164,6 +164,13 @@ def test_search_payments_and_refunds_page_by_page(pay, running, clock):
     assert list(pay.search_payments("2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z")) == []
 
 
+def test_search_by_reference_finds_a_payment_whose_create_timed_out(pay):
+    mine = pay.create_payment(WEB)
+    pay.create_payment(NewPayment(amount=1, reference="OTHER", description="d", return_url=WEB.return_url))
+    found = list(pay.search_payments(*ALL_TIME, reference=WEB.reference))
+    assert [p.payment_id for p in found] == [mine.payment_id]
+
+
 # -- every error class --------------------------------------------------------------------------------------------
 def test_validation_errors_name_the_field(pay):
     with pytest.raises(errors.PayValidationError) as raised:
