@@ -28,6 +28,7 @@ WEB = NewPayment(
 MOTO = NewPayment(amount=1200, reference="GW-1", description="Garden waste", authorisation_mode="moto_api")
 CARD = MotoCard(card_number="4242424242424242", expiry_date="12/30", cvc="123", cardholder_name="J Bloggs")
 ALL_TIME = ("2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+SCHEDULING_SLACK_S = 0.25  # a busy shared machine may wake a thread late; the budget itself is what is tested
 
 
 class FakeTime:
@@ -314,13 +315,13 @@ def test_a_slow_pay_times_out_within_the_budget_and_a_create_is_not_repeated():
         started = time.monotonic()
         with pytest.raises(errors.ProviderUnavailable) as raised:
             adapter.create_payment(WEB)
-        assert time.monotonic() - started < worst_case_seconds(policy)
+        assert time.monotonic() - started < worst_case_seconds(policy) + SCHEDULING_SLACK_S
         assert (raised.value.code, raised.value.maybe_applied) == ("timeout", True)
         assert len(stub.seen) == 1
         started = time.monotonic()
         with pytest.raises(errors.ProviderUnavailable) as read:
             adapter.get_payment("p1")
-        assert time.monotonic() - started < worst_case_seconds(policy)
+        assert time.monotonic() - started < worst_case_seconds(policy) + SCHEDULING_SLACK_S
         assert read.value.maybe_applied is False
         assert len(stub.seen) >= 3  # the read was tried again within the budget
 
@@ -355,7 +356,7 @@ def test_an_answer_dribbled_byte_by_byte_is_cut_off_at_the_deadline():
         with pytest.raises(errors.ProviderUnavailable) as raised:
             adapter.get_payment("p1")
         assert raised.value.code == "timeout"
-        assert time.monotonic() - started < worst_case_seconds(policy)
+        assert time.monotonic() - started < worst_case_seconds(policy) + SCHEDULING_SLACK_S
     finally:
         stop.set()
         thread.join(timeout=2)
