@@ -42,11 +42,11 @@ from stacks.constructs.grants import (
     require_origin_verify,
 )
 from stacks.constructs.nag import suppress
+from stacks.routes import WEB_ROUTES
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = ROOT / ".build" / "assets"  # built by `make assets` (web/build_assets.py); built here if missing
 ASSET_MANIFEST = ROOT / "functions" / "web" / "assets.json"
-WEB_ROUTES = ("GET /", "ANY /{proxy+}")
 QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is being held as infected)
 ASSET_MAX_AGE = Duration.days(365)  # file names carry a hash of their content, so they never change
 SCAN_TAG = "GuardDutyMalwareScanStatus"

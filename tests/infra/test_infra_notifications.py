@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from stacks.api_stack import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 from stacks.config import EnvironmentConfig
+from stacks.routes import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 
 pytestmark = pytest.mark.infra
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from stacks.web_stack import ASSET_MAX_AGE, WEB_ROUTES
+from stacks.routes import WEB_ROUTES
+from stacks.web_stack import ASSET_MAX_AGE
 
 pytestmark = pytest.mark.infra
 
