@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from stacks.constructs.web_assets import ASSET_MAX_AGE
 from stacks.routes import WEB_ROUTES
-from stacks.web_stack import ASSET_MAX_AGE
 
 pytestmark = pytest.mark.infra
 
