@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from catalogue import logic
 from catalogue.settings import settings
+from shared import aws
 from shared.api import http_handler, json_response, make_resolver, read_json_object
 from shared.errors import BadRequest, Conflict, ValidationFailed
 from shared.observability import logger, metrics
@@ -46,7 +47,8 @@ def _idempotent_submit() -> Any:
         payload_validation_jmespath="answers",
         expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+    # Its DynamoDB client is ours: timeouts and retries that fit the function's timeout (shared/aws.py).
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.client("dynamodb"))
 
     @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
     def submit(submission: dict[str, Any]) -> dict[str, Any]:

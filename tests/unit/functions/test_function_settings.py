@@ -119,3 +119,19 @@ def test_the_local_cloud_runs_every_function_with_borough_local_cloud_set(tmp_pa
         environment_vars={},
     )
     assert runtime.call(function, {}) == (False, '"1"')
+
+
+def test_the_idempotency_store_uses_the_budgeted_dynamodb_client(cloud, monkeypatch):
+    # Powertools would otherwise build its own client with boto3's 60 s timeouts (shared/aws.py).
+    from shared import aws
+
+    asked: list[str] = []
+    real = aws.client
+    catalogue_handler._idempotent_submit.cache_clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(aws, "client", lambda service: asked.append(service) or real(service))
+        try:
+            catalogue_handler._idempotent_submit()
+        finally:
+            catalogue_handler._idempotent_submit.cache_clear()
+    assert asked == ["dynamodb"]
