@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.authorizer import Forbidden, JwtAuthorizer, Unauthorized
+from local.model import Inventory
 from local.moto_session import ACCOUNT_ID, MotoSession
-from local.provision import Inventory
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 TEXT_TYPES = (

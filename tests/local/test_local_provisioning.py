@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local.assembly import source_hash
-from local.provision import physical_name
+from local.model import physical_name
 from local.resources import NOT_SERVED, PROVISIONERS
 from local.templates import load_stacks, resource_types
 
