@@ -112,8 +112,8 @@ class NotificationsStack(Stack):
                 "DRAFTS_TABLE": drafts_table.table_name,
                 **provider_environment,
                 "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
-                "NOTIFY_API_KEY_SECRET_ARN": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
-                "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
+                "NOTIFY_API_KEY_SECRET_ID": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
+                "LINK_SIGNING_KEY_SECRET_ID": self.link_signing_key.secret_arn,
                 "PUBLIC_BASE_URL": public_base_url,
             },
         )
@@ -143,7 +143,7 @@ class NotificationsStack(Stack):
             "Records GOV.UK Notify's delivery receipts against the messages sent",
             {
                 "NOTIFICATIONS_TABLE": notifications_table.table_name,
-                "NOTIFY_CALLBACK_TOKEN_SECRET_ARN": self.callback_token.secret_name,
+                "NOTIFY_CALLBACK_TOKEN_SECRET_ID": self.callback_token.secret_name,
             },
         )
         grant_secret_value(self.receipts, self.callback_token)
@@ -157,7 +157,7 @@ class NotificationsStack(Stack):
             {
                 "SUBSCRIPTIONS_TABLE": subscriptions_table.table_name,
                 "NOTIFICATIONS_QUEUE_URL": queue.queue_url,
-                "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
+                "LINK_SIGNING_KEY_SECRET_ID": self.link_signing_key.secret_arn,
             },
             # Named, so that the web stack may invoke it (the reminder pages) without referring to this stack.
             function_name=config.reminder_subscriptions_function,

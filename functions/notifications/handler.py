@@ -103,5 +103,6 @@ def _handle(record: SQSRecord) -> None:
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    settings.load_for(settings.ConsumerSettings)
     _Batch.rate_limited = None
     return process_partial_response(event=event, record_handler=_handle, processor=processor, context=context)

@@ -37,7 +37,7 @@ def from_environment() -> ChannelAdapter:
     if config.notify_provider == "notify":
         from notifications.adapters.notify import NotifyAdapter
 
-        api_key = settings.secret(config.notify_api_key_secret_arn, config.notify_api_key, "api_key")
+        api_key = settings.secret(config.notify_api_key_secret_id, config.notify_api_key, "api_key")
         return NotifyAdapter(api_key, template_ids=templates.notify_template_ids(), base_url=config.notify_base_url)
     if config.notify_provider == "ses":
         from notifications.adapters.ses import SesAdapter
