@@ -42,6 +42,10 @@ NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud 
 # 17:00 UTC (17:00 or 18:00 in the UK) the day before: the evening before collection, and the same date in London
 # and UTC, so "tomorrow" is never ambiguous.
 REMINDER_SCHEDULE = events.Schedule.cron(minute="0", hour="17")
+# Records per consumer invocation. Each is attempted only while its worst case (Notify's calls at their timeouts,
+# notifications.adapters.notify.worst_case_seconds, and the table's) fits the 10 s left; the rest are handed back.
+# Five at a degraded Notify's second or so each still fit with margin; ten would not.
+CONSUMER_BATCH_SIZE = 5
 
 
 class NotificationsStack(Stack):
@@ -133,7 +137,7 @@ class NotificationsStack(Stack):
                 )
             )
         self.consumer.add_event_source(
-            event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+            event_sources.SqsEventSource(queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True)
         )
 
         # -- GOV.UK Notify's delivery receipts ---------------------------------------------------------------------

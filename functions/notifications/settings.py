@@ -150,6 +150,12 @@ def secret_value(secret_id: str, field: str) -> str:
     return raw
 
 
+def reread_secret(secret_id: str, field: str) -> str:
+    """The secret's value read again now (it may have been rotated since this container read it)."""
+    secret_value.cache_clear()
+    return secret_value(secret_id, field)
+
+
 def secret(secret_id: str, direct: str, field: str) -> str:
     """The secret from Secrets Manager when its id is configured, else the value given directly (local cloud)."""
     if secret_id:

@@ -261,6 +261,7 @@ def test_ses_needs_a_from_address():
     [
         ("NotifyAuthFailures", "notifications"),
         ("NotificationsUncertain", "notifications"),
+        ("NotificationsHeld", "notifications"),
         ("AddressLookupKeyRefused", "web"),
         ("CollectionClashesAhead", "notifications"),
     ],
@@ -319,3 +320,22 @@ def test_each_functions_template_environment_fits_its_settings_model(synth, name
     # Every other variable belongs to Powertools or to shared modules (the origin-verify check).
     unknown = {k for k in variables if k.lower() not in model.model_fields}
     assert all(k.startswith(("POWERTOOLS_", "ORIGIN_VERIFY_")) for k in unknown), unknown
+
+
+def test_the_consumer_attempts_no_more_than_fits_its_timeout(synth):
+    """Each record's worst case (Notify at its timeouts, the table, a margin) fits the consumer's timeout, and a
+    batch is small enough that a degraded Notify (a second a call) still lets all of it through."""
+    from notifications import handler
+    from notifications.adapters import notify
+
+    consumer = _function(synth, "consumer")
+    (mapping,) = [
+        m
+        for m in synth.resources("AWS::Lambda::EventSourceMapping")
+        if m.stack == consumer.stack and synth.refers_to(m.stack, m.props["FunctionName"]) == consumer.id
+    ]
+    timeout = consumer.props["Timeout"]
+    assert notify.worst_case_seconds() + handler.STORE_SECONDS + handler.MARGIN_SECONDS <= timeout - 1
+    degraded_notify_record_seconds = 1.0 + 0.1  # Notify answering in a second, and the table's calls
+    assert mapping.props["BatchSize"] * degraded_notify_record_seconds + handler.MARGIN_SECONDS <= timeout
+    assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
