@@ -41,6 +41,7 @@ REMINDER_ROUTES = (
     "POST /api/v1/reminders/unsubscribe",
 )
 FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
+LOOKUP_THROTTLE_DIVISOR = 10  # status lookups: a tenth of the stage's throttle
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
@@ -144,6 +145,16 @@ class ApiStack(Stack):
             throttle=apigw.ThrottleSettings(rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst),
             access_log_settings=_AccessLogs(access_logs),
         )
+        # Status lookups get a tenth of the stage's rate: the WAF limits each address (waf_stack.py), this bounds
+        # guessing spread over many addresses, which no per-address rule sees. Far above residents' real use.
+        lookup_rate = max(1, config.api_throttle_rate // LOOKUP_THROTTLE_DIVISOR)
+        lookup_burst = max(1, config.api_throttle_burst // LOOKUP_THROTTLE_DIVISOR)
+        stage_resource = self.stage.node.default_child
+        assert isinstance(stage_resource, apigw.CfnStage)
+        stage_resource.route_settings = {
+            route: {"ThrottlingRateLimit": lookup_rate, "ThrottlingBurstLimit": lookup_burst}
+            for route in CASES_PUBLIC_ROUTES
+        }
         staff_authorizer = authorizers.HttpUserPoolAuthorizer(
             "StaffAuthorizer", user_pool, user_pool_clients=[user_pool_client]
         )

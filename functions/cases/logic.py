@@ -44,12 +44,23 @@ class StatusChange(BaseModel):
         return cls.model_validate(body)
 
 
+# One answer for every reference we will not show, whatever the reason: its detail never echoes what was typed; a
+# request that exists but is not shown costs the same one read as one that does not exist.
+NOT_FOUND = "We cannot find a request with that reference. Check the reference and try again."
+
+
 def _load(reference: str) -> dict[str, Any]:
     canonical = normalise_reference(reference)
     item = RequestsRepository().get(canonical) if canonical else None
-    if item is None:
-        raise NotFound(f"We cannot find a request with reference {reference!r}. Check the reference and try again.")
+    if item is None or _past_retention(item):
+        raise NotFound(NOT_FOUND)
     return item
+
+
+def _past_retention(item: dict[str, Any]) -> bool:
+    """DynamoDB's TTL deletes an expired request up to a few days late: until then it is treated as gone."""
+    expires_at = item.get("expires_at")
+    return expires_at is not None and int(expires_at) <= datetime.now(UTC).timestamp()
 
 
 def public_status(reference: str, *, item: dict[str, Any] | None = None) -> dict[str, Any]:

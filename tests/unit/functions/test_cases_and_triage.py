@@ -13,6 +13,7 @@ import pytest
 from cases import handler as cases_handler
 from cases import triage
 from catalogue import logic as catalogue_logic
+from shared import aws
 from shared.events import EventEnvelope
 from shared.observability import logger
 from tests.helpers import FakeContext, http_event
@@ -83,6 +84,31 @@ def test_public_status_has_no_personal_data_and_accepts_sloppy_references(cloud)
 def test_unknown_and_malformed_references_are_404(cloud):
     assert call("GET", "AAAA-AAAA")[0] == 404
     assert call("GET", "not-a-reference")[0] == 404
+
+
+def test_a_request_past_its_retention_answers_exactly_as_one_that_never_existed(cloud):
+    # DynamoDB's TTL deletes expired items up to days late: until then the lookup must not tell them apart.
+    reference, _ = new_request(cloud)
+    table = aws.table("requests_table")
+    table.update_item(
+        Key={"reference": reference}, UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": 1}
+    )
+    reads: list[str] = []
+    table.meta.client.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("GetItem"))
+    expired = raw_get(reference)
+    table.delete_item(Key={"reference": reference})
+    missing = raw_get(reference)
+    assert expired["statusCode"] == missing["statusCode"] == 404
+    assert expired["body"] == missing["body"]
+    assert expired.get("headers") == missing.get("headers")
+    assert expired.get("multiValueHeaders") == missing.get("multiValueHeaders")
+    assert reads == ["GetItem", "GetItem"]  # the same work, so the same timing class
+    assert reference not in json.loads(missing["body"])["detail"]
+
+
+def raw_get(reference: str) -> dict[str, Any]:
+    event = http_event("GET", f"/api/v1/requests/{reference}", path_parameters={"reference": reference})
+    return cases_handler.handler(event, FakeContext())
 
 
 def test_a_caseworker_changes_the_status_and_it_is_announced(cloud):
