@@ -188,8 +188,11 @@ class ApiStack(Stack):
                 route.node.default_child,  # the AWS::ApiGatewayV2::Route itself
                 "AwsSolutions-APIG4",
                 f"{route_key} is a public resident route: residents browse services, report problems and follow "
-                "a request by its reference without an account (digital by default, assisted digital). Abuse is "
-                "limited by stage throttling and idempotency keys; staff routes use the Cognito JWT authorizer.",
+                "a request by its reference without an account (digital by default, assisted digital). Only "
+                "CloudFront reaches it (the function answers 403 without the origin-verify header, decision 0003), "
+                "so the WAF's managed rules and per-address rate limits (status lookups their own) apply, then "
+                "the stage and route throttles; submissions take idempotency keys. Staff routes use the Cognito "
+                "JWT authorizer.",
             )
 
 
