@@ -203,8 +203,11 @@ class WebStack(Stack):
             suppress(
                 route.node.default_child,
                 "AwsSolutions-APIG4",
-                f"{route_key} serves the public resident web pages, which residents use without an account. "
-                "Forms are protected by CSRF tokens bound to the draft; staff pages have their own sign-in.",
+                f"{route_key} serves the resident web's public pages, used without an account. Only CloudFront "
+                "reaches it: the web function answers 403 to a request without CloudFront's origin-verify header "
+                "(shared/origin_verify.py, decision 0003), so every request has passed the WAF's managed rules and "
+                "per-address rate limits, then the stage throttle. Form posts need a signed CSRF token. No staff "
+                "page is served here: staff use the API's routes behind the Cognito JWT authorizer.",
             )
 
         # -- CloudFront --------------------------------------------------------------------------------------------
