@@ -117,12 +117,12 @@ class WebStack(Stack):
                 "EVENTS_TOPIC_ARN": events_topic.topic_arn,
                 "QUARANTINE_BUCKET": self.quarantine.bucket_name,
                 "CLEAN_BUCKET": self.clean.bucket_name,
-                "SIGNING_SECRET_ARN": self.signing_secret.secret_arn,
+                "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 # The reminder pages (sign up, confirm, unsubscribe) go through the subscriptions function.
                 "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
                 # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
                 "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
-                "OS_PLACES_API_KEY_SECRET_ARN": self.os_places_key.secret_name,
+                "OS_PLACES_API_KEY_SECRET_ID": self.os_places_key.secret_name,
                 # The map widget on "where is it?" questions (tiles come through CloudFront: see _map_tiles).
                 **({maps.ENVIRONMENT_VARIABLE: config.map.to_environment()} if config.map else {}),
             },
