@@ -110,7 +110,7 @@ def unsubscribe() -> Response[str]:
     return _change("unsubscribe")
 
 
-handler = http_handler(app)
+handler = settings.entry_point(settings.SubscriptionsSettings, http_handler(app))
 
 
 @observed
@@ -122,9 +122,10 @@ def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str
     "Today" is the day the rule was scheduled for (the event's `time`), so a retried invocation means the same day.
     The look ahead runs after the reminders are queued, so it never holds them up; should it ever fail, the
     function's error alarm says so and the schedule's retry queues the same events (nothing is sent twice)."""
+    config = settings.load_for(settings.DailyRemindersSettings)
     scheduled = event.get("time")
     today = reminders.today_in_london(datetime.fromisoformat(str(scheduled)) if scheduled else None)
-    queued = reminders.enqueue(reminders.due_events(today), settings.settings().notifications_queue_url)
+    queued = reminders.enqueue(reminders.due_events(today), config.notifications_queue_url)
     metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=queued)
     logger.info("Reminders queued", extra={"day": today.isoformat(), "queued": queued})
     reminders.clashes_ahead(today)

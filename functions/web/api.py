@@ -12,13 +12,11 @@ unsubscribe}`). Unit tests use a fake with this shape.
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
-from shared import origin_verify
+from shared import http_events, origin_verify
 
 ReminderAction = Literal["subscriptions", "confirm", "unsubscribe"]
 
@@ -56,32 +54,9 @@ def api_event(
     verify = origin_verify.current_value()
     if verify is not None:
         headers = {**headers, origin_verify.HEADER: verify}
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "pathParameters": path_parameters,
-        "requestContext": {
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "web",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": route_key,
-            "stage": "$default",
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if body is not None:
-        event["body"] = body
-    return event
+    return http_events.http_api_event(
+        method, path, route_key=route_key, headers=headers, body=body, path_parameters=path_parameters
+    )
 
 
 class LambdaApi:

@@ -13,6 +13,9 @@ from typing import Self
 
 from pydantic import model_validator
 
+from shared.maps import MapEnvironment
+from shared.origin_verify import OriginVerifySettings
+from shared.publisher import EventsSettings
 from shared.settings import FunctionSettings, load, local_only
 from web.addresses import DEFAULT_BASE_URL
 
@@ -36,14 +39,13 @@ class DraftsSettings(FunctionSettings):
     drafts_table: str
 
 
-class DraftReminderSettings(DraftsSettings):
+class DraftReminderSettings(DraftsSettings, EventsSettings):
     """The daily draft reminders: the Drafts table and the events topic."""
 
-    events_topic_arn: str
 
-
-class WebSettings(DraftReminderSettings, SigningSettings):
-    """The resident web's pages (set by stacks/web_stack.py)."""
+class WebSettings(DraftReminderSettings, SigningSettings, OriginVerifySettings, MapEnvironment):
+    """The resident web's pages (set by stacks/web_stack.py): also the origin-verify secret and the map, which
+    shared/origin_verify.py and shared/maps.py read through their own models, checked here at the first invocation."""
 
     catalogue_function: str  # submissions go through the API's own functions, invoked directly
     cases_function: str  # tracking

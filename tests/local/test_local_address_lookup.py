@@ -46,7 +46,7 @@ def test_find_and_choose_an_address_through_the_real_client(local_cloud):
     uprn = re.search(r'<option value="(\d+)">12-14 Hopfield Lane, Maidstone</option>', page).group(1)
     chosen = browser.request("POST", first, {"address.mode": "select", "address.uprn": uprn})
     assert chosen.status == 303, chosen.body[:500]
-    table = local_cloud.physical_id("Borough-dev-Web/Drafts")
+    table = local_cloud.physical_id("Borough-dev-Web/Data/Drafts")
     item = local_cloud.client("dynamodb").get_item(
         TableName=table, Key={"draft_id": {"S": browser.cookies["borough_draft"]}}
     )
