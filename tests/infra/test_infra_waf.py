@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from stacks.waf_stack import POST_LIMIT, RATE_WINDOW_SECONDS, REQUEST_LIMIT
+from stacks.waf_stack import NOTIFY_RECEIPTS_LIMIT, POST_LIMIT, RATE_WINDOW_SECONDS, REQUEST_LIMIT
 
 pytestmark = pytest.mark.infra
 
@@ -81,6 +81,7 @@ def test_rate_rules_block_one_address_over_its_limits_in_5_minutes(synth):
     assert {name: rate["Limit"] for name, rate in rates.items()} == {
         "PostsPerAddress": POST_LIMIT,
         "RequestsPerAddress": REQUEST_LIMIT,
+        "NotifyReceiptsPerAddress": NOTIFY_RECEIPTS_LIMIT,
     }
     assert (POST_LIMIT, REQUEST_LIMIT) == (300, 3000)
     for rate in rates.values():
@@ -94,6 +95,18 @@ def test_rate_rules_block_one_address_over_its_limits_in_5_minutes(synth):
     assert (method["FieldToMatch"], method["SearchString"]) == ({"Method": {}}, "POST")
     excluded = posts[1]["NotStatement"]["Statement"]["ByteMatchStatement"]
     assert excluded["SearchString"] == "/api/v1/notifications/receipts"  # Notify's receipts: their own token
+
+
+def test_notifys_receipts_have_their_own_rate_rule_not_an_exemption_from_every_limit(synth):
+    rule = _rules(synth)["NotifyReceiptsPerAddress"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    matched = rate["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (matched["FieldToMatch"], matched["PositionalConstraint"]) == ({"UriPath": {}}, "EXACTLY")
+    assert matched["SearchString"] == "/api/v1/notifications/receipts"
+    assert (rate["AggregateKeyType"], rate["EvaluationWindowSec"], rule["Action"]) == ("IP", 300, {"Block": {}})
+    # Room for Notify's fastest sending (3,000 messages a minute, one receipt each) over the window, no more.
+    notify_receipts_per_window = 3000 * RATE_WINDOW_SECONDS // 60
+    assert notify_receipts_per_window < NOTIFY_RECEIPTS_LIMIT <= 2 * notify_receipts_per_window
 
 
 def test_every_rule_has_a_unique_priority_metrics_and_sampled_requests(synth):
