@@ -104,6 +104,35 @@ def test_records_the_time_left_cannot_cover_are_handed_back_unattempted(use_noti
     assert len(use_notify.sandbox.messages) == 10
 
 
+def test_a_failed_look_up_after_an_interrupted_attempt_still_looks_first_next_time(
+    use_notify, cloud, put_request, monkeypatch
+):
+    """An attempt sent the message and died before confirming; the next one's look-up meets a 500 (or a rotated
+    key's 403): the message must stay `sending`, so the attempt after looks again instead of sending twice."""
+    from notifications.store import MessageStore
+
+    put_request("L-1", EMAIL)
+    event = acknowledged("L-1")
+    real_confirm = MessageStore.confirm
+    monkeypatch.setattr(MessageStore, "confirm", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("died")))
+    assert len(run(event)) == 1
+    monkeypatch.setattr(MessageStore, "confirm", real_confirm)
+
+    real_find_sent, failures = NotifyAdapter.find_sent, [TemporaryFailure("notify-500", maybe_sent=False)]
+
+    def look_up_fails_once(self, message_id):
+        if failures:
+            raise failures.pop()
+        return real_find_sent(self, message_id)
+
+    monkeypatch.setattr(NotifyAdapter, "find_sent", look_up_fails_once)
+    assert len(run(event)) == 1
+    assert statuses(cloud) == ["sending"]
+    assert run(event) == []
+    assert statuses(cloud) == ["sent"]
+    assert len(use_notify.sandbox.messages) == 1
+
+
 # -- held messages ----------------------------------------------------------------------------------------------
 def test_a_revoked_key_holds_the_message_and_the_rest_of_the_batch_does_not_ask(
     use_notify, cloud, put_request, monkeypatch
