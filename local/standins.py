@@ -40,7 +40,7 @@ RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECE
 PERSON_CREATED_SECRETS = {
     "NOTIFY_API_KEY_SECRET_ID": "notify-api-key",
     "NOTIFY_CALLBACK_TOKEN_SECRET_ID": "notify-callback-token",
-    "OS_PLACES_API_KEY_SECRET_ARN": "os-places-api-key",
+    "OS_PLACES_API_KEY_SECRET_ID": "os-places-api-key",
 }
 
 

@@ -1,7 +1,7 @@
 """Notifications: the consumer that tells residents (GOV.UK Notify, SES or record-only), Notify's delivery receipts,
 bin collection reminder subscriptions and their daily job. See docs/notifications.md.
 
-The HTTP routes are added to the API here (like the web stack's); the API's route table (`stacks.api_stack`) lists
+The HTTP routes are added to the API here (like the web stack's); the route table (`stacks/routes.py`) lists
 them so its fallback answers 404/405 correctly. Every grant is exact: the actions each handler makes, on the
 resources it names (tests/infra/test_infra_iam.py).
 """
@@ -25,7 +25,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.api_stack import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
 from stacks.constructs.grants import (
@@ -37,14 +36,15 @@ from stacks.constructs.grants import (
 )
 from stacks.constructs.nag import suppress
 from stacks.data_stack import SUBSCRIPTIONS_BY_DAY
+from stacks.routes import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud points this at its Notify stand-in
 # 17:00 UTC (17:00 or 18:00 in the UK) the day before: the evening before collection, and the same date in London
 # and UTC, so "tomorrow" is never ambiguous.
 REMINDER_SCHEDULE = events.Schedule.cron(minute="0", hour="17")
 # Records per consumer invocation. Each is attempted only while its worst case (Notify's calls at their timeouts,
-# notifications.adapters.notify.worst_case_seconds, and the table's) fits the 10 s left; the rest are handed back.
-# Five at a degraded Notify's second or so each still fit with margin; ten would not.
+# notifications.adapters.notify.WORST_CASE_SECONDS, the key's re-read, the table's) fits the time left; the rest are
+# handed back. Five at a degraded Notify's second or so each still fit with margin; ten would not.
 CONSUMER_BATCH_SIZE = 5
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,6 +20,7 @@ from shared.events import EventEnvelope, EventType
 from shared.observability import logger, tracer
 from shared.publisher import publish
 from web.drafts import DraftStore, DynamoDraftStore
+from web.settings import draft_reminder_settings
 
 REMINDER_NAMESPACE = uuid.UUID("3c5e8a7b-91d2-4f60-a8e4-7b2d6c1f0e93")
 
@@ -64,6 +66,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     day = scheduled[:10]
     correlation_id = str(event.get("id") or context.aws_request_id)
     logger.set_correlation_id(correlation_id)
-    sent = send_reminders(DynamoDraftStore(), publish, day=day, correlation_id=correlation_id)
+    configured = draft_reminder_settings()
+    drafts = DynamoDraftStore(configured.drafts_table)
+    publish_event = partial(publish, topic_arn=configured.events_topic_arn)
+    sent = send_reminders(drafts, publish_event, day=day, correlation_id=correlation_id)
     logger.info("Draft reminders sent", extra={"day": day, "sent": sent})
     return {"sent": sent}

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.api_stack import (
+from stacks.constructs.layer import LAMBDA_PYTHON_VERSION
+from stacks.routes import (
     CASES_PUBLIC_ROUTES,
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
     NOTIFY_RECEIPTS_ROUTES,
     REMINDER_ROUTES,
 )
-from stacks.constructs.layer import LAMBDA_PYTHON_VERSION
 
 pytestmark = pytest.mark.infra
 
@@ -54,7 +54,7 @@ EXPECTED_ENVIRONMENT = {
         "EVENTS_TOPIC_ARN",
         "QUARANTINE_BUCKET",
         "CLEAN_BUCKET",
-        "SIGNING_SECRET_ARN",
+        "SIGNING_SECRET_ID",
         "SUBSCRIPTIONS_FUNCTION",
         "BOROUGH_COUNCIL_NAME",
     },

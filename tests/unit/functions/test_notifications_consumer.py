@@ -6,13 +6,29 @@ import json
 
 import pytest
 
+from cases import logic as cases_logic
 from catalogue import logic as catalogue_logic
 from notifications import handler as notifications_handler
 from notifications import logic
+from notifications import settings as notifications_settings
 from shared.events import EventEnvelope, EventType, new_event
 from tests.helpers import FakeContext, sqs_event
 
 pytestmark = pytest.mark.unit
+STAFF = {"sub": "staff-1", "cognito:groups": ["caseworkers"]}
+
+
+@pytest.fixture(autouse=True)
+def _consumer_environment(monkeypatch):
+    """What the consumer's settings require besides the tables here (these events never read them); the link key
+    given directly, as only the local cloud (and tests) may."""
+    monkeypatch.setenv("SUBSCRIPTIONS_TABLE", "subscriptions_table")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://borough.example")
+    monkeypatch.setenv("LINK_SIGNING_KEY", "a-test-signing-key-of-enough-length-000")
+    monkeypatch.setenv("BOROUGH_LOCAL_CLOUD", "1")
+    notifications_settings.reset()
+    yield
+    notifications_settings.reset()
 
 
 def report(contact: dict | None) -> str:
@@ -59,15 +75,16 @@ def test_sms_when_only_a_phone_and_nothing_without_contact(cloud):
 
 def test_a_status_change_message_says_the_new_status(cloud):
     reference = report({"email": "resident@example.org"})
-    event = new_event(
-        EventType.STATUS_CHANGED,
-        source="test",
-        correlation_id="c",
-        data={"reference": reference, "status": "not-council-responsibility", "note": "Private land."},
+    cloud.published()  # the submission's own event
+    change = cases_logic.StatusChange(
+        status="not-council-responsibility", resident_update="Private land.", internal_note="Owner: 07700 900123"
     )
-    notifications_handler.handler(sqs_event(event.to_message()), FakeContext())
+    cases_logic.change_status(reference, change, claims=STAFF, correlation_id="c")
+    [event] = cloud.published()
+    notifications_handler.handler(sqs_event(json.dumps(event)), FakeContext())
     [message] = cloud.items("NOTIFICATIONS_TABLE")
     assert message["body"].endswith("Not the council's responsibility. Private land.")
+    assert "07700" not in json.dumps(message, default=str)
 
 
 def test_a_malformed_message_fails_alone(cloud):
