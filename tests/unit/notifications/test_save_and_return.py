@@ -92,9 +92,10 @@ def test_the_notifications_queue_receives_the_save_and_return_events():
 
 
 def test_the_consumer_reads_no_table_of_the_webs():
-    from notifications.settings import Settings
+    from notifications.settings import ConsumerSettings, NotificationsSettings
 
-    assert "drafts_table" not in Settings.model_fields
+    assert "drafts_table" not in NotificationsSettings.model_fields
+    assert "drafts_table" not in ConsumerSettings.model_fields
 
 
 def test_a_saved_draft_is_emailed_its_return_link_and_expiry_date_once(use_notify, cloud, drafts):
