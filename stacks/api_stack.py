@@ -25,6 +25,8 @@ from stacks.constructs.grants import grant_publish, grant_table, require_origin_
 from stacks.constructs.nag import suppress
 from stacks.routes import API_ROUTES, CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
 
+LOOKUP_THROTTLE_DIVISOR = 10  # status lookups: a tenth of the stage's throttle
+
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
     '"routeKey":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency",'
@@ -124,6 +126,16 @@ class ApiStack(Stack):
             throttle=apigw.ThrottleSettings(rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst),
             access_log_settings=_AccessLogs(access_logs),
         )
+        # Status lookups get a tenth of the stage's rate: the WAF limits each address (waf_stack.py), this bounds
+        # guessing spread over many addresses, which no per-address rule sees. Far above residents' real use.
+        lookup_rate = max(1, config.api_throttle_rate // LOOKUP_THROTTLE_DIVISOR)
+        lookup_burst = max(1, config.api_throttle_burst // LOOKUP_THROTTLE_DIVISOR)
+        stage_resource = self.stage.node.default_child
+        assert isinstance(stage_resource, apigw.CfnStage)
+        stage_resource.route_settings = {
+            route: {"ThrottlingRateLimit": lookup_rate, "ThrottlingBurstLimit": lookup_burst}
+            for route in CASES_PUBLIC_ROUTES
+        }
         staff_authorizer = authorizers.HttpUserPoolAuthorizer(
             "StaffAuthorizer", user_pool, user_pool_clients=[user_pool_client]
         )
@@ -157,8 +169,11 @@ class ApiStack(Stack):
                 route.node.default_child,  # the AWS::ApiGatewayV2::Route itself
                 "AwsSolutions-APIG4",
                 f"{route_key} is a public resident route: residents browse services, report problems and follow "
-                "a request by its reference without an account (digital by default, assisted digital). Abuse is "
-                "limited by stage throttling and idempotency keys; staff routes use the Cognito JWT authorizer.",
+                "a request by its reference without an account (digital by default, assisted digital). Only "
+                "CloudFront reaches it (the function answers 403 without the origin-verify header, decision 0003), "
+                "so the WAF's managed rules and per-address rate limits (status lookups their own) apply, then "
+                "the stage and route throttles; submissions take idempotency keys. Staff routes use the Cognito "
+                "JWT authorizer.",
             )
 
 

@@ -42,6 +42,10 @@ NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud 
 # 17:00 UTC (17:00 or 18:00 in the UK) the day before: the evening before collection, and the same date in London
 # and UTC, so "tomorrow" is never ambiguous.
 REMINDER_SCHEDULE = events.Schedule.cron(minute="0", hour="17")
+# Records per consumer invocation. Each is attempted only while its worst case (Notify's calls at their timeouts,
+# notifications.adapters.notify.worst_case_seconds, and the table's) fits the 10 s left; the rest are handed back.
+# Five at a degraded Notify's second or so each still fit with margin; ten would not.
+CONSUMER_BATCH_SIZE = 5
 
 
 class NotificationsStack(Stack):
@@ -112,8 +116,8 @@ class NotificationsStack(Stack):
                 "DRAFTS_TABLE": drafts_table.table_name,
                 **provider_environment,
                 "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
-                "NOTIFY_API_KEY_SECRET_ARN": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
-                "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
+                "NOTIFY_API_KEY_SECRET_ID": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
+                "LINK_SIGNING_KEY_SECRET_ID": self.link_signing_key.secret_arn,
                 "PUBLIC_BASE_URL": public_base_url,
             },
         )
@@ -133,7 +137,7 @@ class NotificationsStack(Stack):
                 )
             )
         self.consumer.add_event_source(
-            event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+            event_sources.SqsEventSource(queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True)
         )
 
         # -- GOV.UK Notify's delivery receipts ---------------------------------------------------------------------
@@ -143,7 +147,7 @@ class NotificationsStack(Stack):
             "Records GOV.UK Notify's delivery receipts against the messages sent",
             {
                 "NOTIFICATIONS_TABLE": notifications_table.table_name,
-                "NOTIFY_CALLBACK_TOKEN_SECRET_ARN": self.callback_token.secret_name,
+                "NOTIFY_CALLBACK_TOKEN_SECRET_ID": self.callback_token.secret_name,
             },
         )
         grant_secret_value(self.receipts, self.callback_token)
@@ -157,7 +161,7 @@ class NotificationsStack(Stack):
             {
                 "SUBSCRIPTIONS_TABLE": subscriptions_table.table_name,
                 "NOTIFICATIONS_QUEUE_URL": queue.queue_url,
-                "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
+                "LINK_SIGNING_KEY_SECRET_ID": self.link_signing_key.secret_arn,
             },
             # Named, so that the web stack may invoke it (the reminder pages) without referring to this stack.
             function_name=config.reminder_subscriptions_function,

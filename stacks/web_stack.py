@@ -117,12 +117,12 @@ class WebStack(Stack):
                 "EVENTS_TOPIC_ARN": events_topic.topic_arn,
                 "QUARANTINE_BUCKET": self.quarantine.bucket_name,
                 "CLEAN_BUCKET": self.clean.bucket_name,
-                "SIGNING_SECRET_ARN": self.signing_secret.secret_arn,
+                "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 # The reminder pages (sign up, confirm, unsubscribe) go through the subscriptions function.
                 "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
                 # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
                 "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
-                "OS_PLACES_API_KEY_SECRET_ARN": self.os_places_key.secret_name,
+                "OS_PLACES_API_KEY_SECRET_ID": self.os_places_key.secret_name,
                 # The map widget on "where is it?" questions (tiles come through CloudFront: see _map_tiles).
                 **({maps.ENVIRONMENT_VARIABLE: config.map.to_environment()} if config.map else {}),
             },
@@ -203,8 +203,11 @@ class WebStack(Stack):
             suppress(
                 route.node.default_child,
                 "AwsSolutions-APIG4",
-                f"{route_key} serves the public resident web pages, which residents use without an account. "
-                "Forms are protected by CSRF tokens bound to the draft; staff pages have their own sign-in.",
+                f"{route_key} serves the resident web's public pages, used without an account. Only CloudFront "
+                "reaches it: the web function answers 403 to a request without CloudFront's origin-verify header "
+                "(shared/origin_verify.py, decision 0003), so every request has passed the WAF's managed rules and "
+                "per-address rate limits, then the stage throttle. Form posts need a signed CSRF token. No staff "
+                "page is served here: staff use the API's routes behind the Cognito JWT authorizer.",
             )
 
         # -- CloudFront --------------------------------------------------------------------------------------------

@@ -69,6 +69,16 @@ def test_the_stage_is_throttled_from_config(synth):
     )
 
 
+def test_status_lookups_have_a_route_throttle_of_their_own_below_the_stage(synth):
+    rate, burst = THROTTLE[synth.environment]
+    (stage,) = [s for s in synth.resources("AWS::ApiGatewayV2::Stage") if s.stack == synth.stack("Api")]
+    settings = stage.props["RouteSettings"]
+    assert set(settings) == {"GET /api/v1/requests/{reference}"}
+    lookup = settings["GET /api/v1/requests/{reference}"]
+    assert 0 < lookup["ThrottlingRateLimit"] <= rate / 10
+    assert 0 < lookup["ThrottlingBurstLimit"] <= burst / 10
+
+
 def test_every_stage_writes_json_access_logs_to_a_retained_log_group(synth):
     for stage in synth.resources("AWS::ApiGatewayV2::Stage"):
         settings = stage.props["AccessLogSettings"]

@@ -18,7 +18,7 @@ WEB_FUNCTION = "Borough-dev-Web/Web/Function"
 def test_the_web_function_is_pointed_at_the_stand_in_with_a_placeholder_key(local_cloud):
     environment = local_cloud.function_environment(WEB_FUNCTION)
     assert environment["OS_PLACES_BASE_URL"] == local_cloud.url + standins.OS_PLACES_PREFIX
-    name = environment["OS_PLACES_API_KEY_SECRET_ARN"]
+    name = environment["OS_PLACES_API_KEY_SECRET_ID"]
     assert name == "borough/dev/os-places-api-key"
     value = local_cloud.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
     assert value.startswith("local-os-places-")
