@@ -1,6 +1,9 @@
 """The resident web: its function behind the HTTP API, drafts, upload buckets with malware scanning, static assets,
 and the CloudFront distribution residents reach (`/` and `/api/*` to the HTTP API, `/assets/*` to S3).
 
+This stack holds the web's functions, their grants and routes; its parts are constructs of their own: drafts and
+uploads (stacks/constructs/web_data.py), the asset build (web_assets.py) and the distribution (web_distribution.py).
+
 The web routes are added to the API here (`GET /` and `ANY /{proxy+}`); the API's own `/api/v1/*` routes stay more
 specific, so they keep answering the API. Stacks hold no business logic: see functions/web/.
 """
