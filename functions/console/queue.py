@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import heapq
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,7 @@ QUEUE_INDEX = "by-team-due"  # stacks/data_stack.py REQUESTS_BY_TEAM_DUE
 PAGE_SIZE = 25
 UNASSIGNED = "unassigned"
 _READ_BATCH = 100
+_REFERENCE = re.compile(r"^[A-Z0-9-]{1,16}$")
 # What the queue shows, and all the index projects: no answers, location or contact details.
 QUEUE_FIELDS = ("reference", "team", "due_date", "service_id", "service_title", "status", "channel", "assignee")
 
@@ -58,7 +60,7 @@ def decode_cursor(cursor: str) -> tuple[str, str] | None:
         date.fromisoformat(due)
     except ValueError:
         return None
-    return (due, reference) if reference.isalnum() and len(reference) <= 16 else None
+    return (due, reference) if _REFERENCE.match(reference) else None
 
 
 class CaseQueue:
