@@ -16,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.api_stack import ApiStack
 from stacks.auth_stack import AuthStack
 from stacks.config import load_config
+from stacks.console_stack import ConsoleStack
 from stacks.data_stack import DataStack
 from stacks.events_stack import EventsStack
 from stacks.foundation_stack import FoundationStack
@@ -110,6 +111,21 @@ def build_app(app: cdk.App) -> cdk.App:
         notify_provider=config.notify_provider,
         env=env,
     )
+    # Links in messages and the console's callback: the council's domain if configured, else CloudFront's.
+    public_base_url = config.public_base_url or f"https://{web.distribution.distribution_domain_name}"
+    console = ConsoleStack(
+        app,
+        f"{prefix}-Console",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        requests_table=data.requests,
+        user_pool=auth.user_pool,
+        origin_verify_secret=api.origin_verify,
+        public_base_url=public_base_url,
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
@@ -117,6 +133,7 @@ def build_app(app: cdk.App) -> cdk.App:
         functions={
             "Catalogue": api.catalogue,
             "Cases": api.cases,
+            "Console": console.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,
             "WebReturnLinks": web.return_links,

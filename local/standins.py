@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NOTIFY_PATHS = ("/v2/notifications", "/sandbox/notify/", "/sandbox/outbox")
+COGNITO_OAUTH_PREFIX = "/sandbox/cognito"  # local.sandbox.cognito_oauth.PREFIX
 OS_PLACES_PREFIX = "/sandbox/os-places"  # local.sandbox.os_places.PREFIX (not imported: it is loaded on first use)
 RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECEIPTS_ROUTES (not imported: CDK)
 # Variables that name, by name, a secret a person creates in AWS -> what its local value is.
@@ -105,6 +106,11 @@ def environment_overrides(environment: dict[str, Any], local_url: str) -> dict[s
         overrides["PUBLIC_BASE_URL"] = local_url
     if "OS_PLACES_BASE_URL" in environment:
         overrides["OS_PLACES_BASE_URL"] = local_url + OS_PLACES_PREFIX
+    # The staff console's managed login and the pool's keys: local/sandbox/cognito_oauth.py.
+    if "STAFF_AUTH_BASE_URL" in environment:
+        overrides["STAFF_AUTH_BASE_URL"] = local_url + COGNITO_OAUTH_PREFIX
+    if "STAFF_JWKS_URL" in environment:
+        overrides["STAFF_JWKS_URL"] = local_url + COGNITO_OAUTH_PREFIX + "/.well-known/jwks.json"
     return overrides
 
 

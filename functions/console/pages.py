@@ -16,6 +16,7 @@ from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
 from console.tokens import TokenRefused, code_challenge, new_code_verifier
+from shared.catalogue import load_catalogue
 from shared.observability import logger
 from shared.references import normalise_reference
 from shared.statuses import Status, label
@@ -78,7 +79,12 @@ class Pages:
             self.guard.login.revoke(request.refresh_token)
         except OAuthFailed as failed:  # the cookies go anyway; the refresh token expires with the session
             logger.warning("Refresh token not revoked", extra={"reason": str(failed)})
-        return redirect(self.guard.login.logout_url(), session.signed_out_cookies())
+        # A page, not a redirect: CloudFront's CSP allows forms to reach only this site, and browsers apply
+        # form-action to a form's redirects too. The page moves on to Cognito's logout, which ends managed login's
+        # own session and comes back to /staff/signed-out.
+        page = self.render("signing_out.html", logout_url=self.guard.login.logout_url())
+        page.cookies = session.signed_out_cookies()
+        return page
 
     def signed_out(self, request: StaffRequest) -> Page:
         return self.render("message.html", title="You have signed out", message="Sign in again to work on cases.")
@@ -108,7 +114,7 @@ class Pages:
             request,
             rows=rows,
             query=kept,
-            teams=sorted(staff.teams),
+            teams=[name for name in _team_names() if staff.works_for(name)],
             statuses=[(s.value, label(s)) for s in Status],
             saved_views=SAVED_VIEWS,
             next_link=next_link,
@@ -125,6 +131,12 @@ _TITLES = {400: "Sorry, there is a problem", 401: "Sign in", 403: "You cannot do
 _NO_CASE = "None of your teams has a case with that reference. Check it and try again."
 
 
+@cache
+def _team_names() -> tuple[str, ...]:
+    """Every team the catalogue's services route requests to (the index is keyed by the team's name)."""
+    return tuple(sorted({definition.team for definition in load_catalogue().values()}))
+
+
 def _staff(request: StaffRequest) -> StaffMember:
     assert request.staff is not None  # the guard let only signed-in staff through
     return request.staff
@@ -132,8 +144,9 @@ def _staff(request: StaffRequest) -> StaffMember:
 
 def _filter(staff: StaffMember, query: dict[str, str], today: date) -> QueueFilter:
     view = query.get("view", "")
+    mine = {name for name in _team_names() if staff.works_for(name)}
     team = query.get("team", "")
-    teams = (team,) if team in staff.teams else tuple(sorted(staff.teams))
+    teams = (team,) if team in mine else tuple(sorted(mine))
     assignee = {"mine": staff.subject, UNASSIGNED: UNASSIGNED}.get(view, query.get("assignee", ""))
     status = query.get("status", "")
     return QueueFilter(

@@ -1,12 +1,13 @@
 """Roles and permissions as data: `data/roles.yaml`, validated on load, and who a member of staff is.
 
 A member of staff's Cognito groups say what they hold: `role:<name>` for each role (`data/roles.yaml`) and
-`team:<name>` for each team whose cases they work (docs/decisions/0005-staff-roles-and-teams.md). Groups that are
-neither are ignored here (the `caseworkers` group the API's PATCH route checks is one).
+`team:<slug of the team's name>` for each team whose cases they work (docs/decisions/0005-staff-roles-and-teams.md).
+Groups that are neither are ignored here (the `caseworkers` group the API's PATCH route checks is one).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -49,11 +50,14 @@ class RolesFile(BaseModel):
     roles: dict[str, Role] = Field(min_length=1)
 
     def model_post_init(self, _context: Any) -> None:
-        import re
-
         wrong = [name for name in self.roles if not re.match(_NAME, name)]
         if wrong:
             raise ValueError(f"role names must be lower-case words joined by hyphens: {wrong}")
+
+
+def team_slug(team: str) -> str:
+    """A team's name as its group names it (`Street scene` -> `street-scene`): Cognito group names have no spaces."""
+    return re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-")
 
 
 def parse_roles(text: str) -> RolesFile:
@@ -101,4 +105,5 @@ class StaffMember:
         return permission in self.permissions
 
     def works_for(self, team: str | None) -> bool:
-        return team is not None and team in self.teams
+        """Whether a case of this team (its name, as triage sets it) is one of theirs."""
+        return team is not None and team_slug(team) in self.teams

@@ -14,6 +14,7 @@ from stacks.routes import (
     CASES_PUBLIC_ROUTES,
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
+    CONSOLE_ROUTES,
     FALLBACK_ROUTE,
     NOTIFY_RECEIPTS_ROUTES,
     REMINDER_ROUTES,
@@ -31,6 +32,7 @@ PUBLIC_ROUTES = (
     *WEB_ROUTES,
     *NOTIFY_RECEIPTS_ROUTES,
     *REMINDER_ROUTES,
+    *CONSOLE_ROUTES,  # no gateway authorizer: the console checks its session cookie and permissions in code
 )
 
 

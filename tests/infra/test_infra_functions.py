@@ -60,6 +60,15 @@ EXPECTED_ENVIRONMENT = {
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
     "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
+    "console.handler.handler": {
+        "REQUESTS_TABLE",
+        "PUBLIC_BASE_URL",
+        "STAFF_AUTH_BASE_URL",
+        "STAFF_ISSUER",
+        "STAFF_JWKS_URL",
+        "STAFF_CLIENT_ID",
+        "SIGNING_SECRET_ID",
+    },
 }
 
 

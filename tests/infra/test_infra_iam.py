@@ -42,6 +42,10 @@ TABLE_ACCESS = {
     "web.handler.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
     "web.return_links.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
+    "console.handler.handler": (
+        {"REQUESTS_TABLE"},
+        set(),
+    ),  # by key and the team index: tests/infra/test_infra_console.py
 }
 PUBLISHERS = {"catalogue.handler.handler", "cases.handler.handler", "web.handler.handler", "web.reminders.handler"}
 
