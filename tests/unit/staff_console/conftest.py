@@ -162,7 +162,7 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
         )["UserPoolClient"]["ClientId"]
         for role in roles():
             cognito.create_group(UserPoolId=pool_id, GroupName=ROLE_GROUP_PREFIX + role)
-        for team in ("highways", "waste", "parks"):
+        for team in ("street-scene", "waste-services", "street-cleansing"):
             cognito.create_group(UserPoolId=pool_id, GroupName=TEAM_GROUP_PREFIX + team)
         boto3.client("dynamodb").create_table(
             TableName="requests",

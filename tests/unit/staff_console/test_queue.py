@@ -27,17 +27,17 @@ def _references(body: str) -> list[str]:
 
 @pytest.fixture
 def cases(console: Console) -> Console:
-    console.add_case(REF["HWAY1"], team="highways", due="2026-11-20")  # late
-    console.add_case(REF["HWAY2"], team="highways", due="2026-12-10", assignee="someone")
-    console.add_case(REF["HWAY3"], team="highways", due="2026-12-01", channel="phone")  # late
-    console.add_case(REF["HWAY4"], team="highways", due="2026-12-01", status="closed")
-    console.add_case(REF["WSTE1"], team="waste", due="2026-11-25", service_id="missed-bin")  # late
-    console.add_case(REF["PARK1"], team="parks", due="2026-11-01")  # another team's
+    console.add_case(REF["HWAY1"], team="Street scene", due="2026-11-20")  # late
+    console.add_case(REF["HWAY2"], team="Street scene", due="2026-12-10", assignee="someone")
+    console.add_case(REF["HWAY3"], team="Street scene", due="2026-12-01", channel="phone")  # late
+    console.add_case(REF["HWAY4"], team="Street scene", due="2026-12-01", status="closed")
+    console.add_case(REF["WSTE1"], team="Waste services", due="2026-11-25", service_id="missed-bin")  # late
+    console.add_case(REF["PARK1"], team="Street cleansing", due="2026-11-01")  # another team's
     return console
 
 
 def test_the_queue_shows_open_cases_of_my_teams_overdue_first(cases: Console) -> None:
-    tokens = cases.staff("cw", roles=("caseworker",), teams=("highways", "waste"))
+    tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene", "waste-services"))
     with mock.patch("console.pages.datetime") as clock:
         clock.now.return_value.date.return_value = TODAY
         body = cases.get("/staff/cases", tokens)["body"]
@@ -48,7 +48,7 @@ def test_the_queue_shows_open_cases_of_my_teams_overdue_first(cases: Console) ->
 
 def test_filters_by_team_status_service_channel_and_assignee(cases: Console) -> None:
     queue = CaseQueue("requests")
-    mine = ("highways", "waste")
+    mine = ("Street scene", "Waste services")
 
     names = {reference: name for name, reference in REF.items()}
 
@@ -62,24 +62,24 @@ def test_filters_by_team_status_service_channel_and_assignee(cases: Console) -> 
     assert refs(assignee="unassigned") == ["HWAY1", "WSTE1", "HWAY3"]
     assert refs(overdue=True) == ["HWAY1", "WSTE1", "HWAY3"]
     assert refs(latest_first=True) == ["HWAY2", "HWAY3", "WSTE1", "HWAY1"]
-    only_waste = queue.page(QueueFilter(teams=("waste",)), today=TODAY).cases
+    only_waste = queue.page(QueueFilter(teams=("Waste services",)), today=TODAY).cases
     assert [c["reference"] for c in only_waste] == [REF["WSTE1"]]
 
 
 def test_another_teams_team_filter_is_ignored_and_its_cases_never_shown(cases: Console) -> None:
-    tokens = cases.staff("cw", roles=("caseworker",), teams=("highways",))
-    body = cases.get("/staff/cases", tokens, team="parks")["body"]
+    tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene",))
+    body = cases.get("/staff/cases", tokens, team="Street cleansing")["body"]
     assert REF["PARK1"] not in body
     assert REF["HWAY1"] in body
 
 
 def test_pages_follow_on_by_key_set_without_repeats_or_gaps(console: Console) -> None:
     for n in range(12):
-        console.add_case(new_reference(), team="highways", due=f"2026-12-{(n % 4) + 1:02d}")
-        console.add_case(new_reference(), team="waste", due=f"2026-12-{(n % 3) + 1:02d}")
+        console.add_case(new_reference(), team="Street scene", due=f"2026-12-{(n % 4) + 1:02d}")
+        console.add_case(new_reference(), team="Waste services", due=f"2026-12-{(n % 3) + 1:02d}")
     queue = CaseQueue("requests")
     seen: list[str] = []
-    wanted = QueueFilter(teams=("highways", "waste"))
+    wanted = QueueFilter(teams=("Street scene", "Waste services"))
     while True:
         page = queue.page(wanted, today=TODAY, size=5)
         seen += [c["reference"] for c in page.cases]
@@ -97,7 +97,7 @@ def test_pages_follow_on_by_key_set_without_repeats_or_gaps(console: Console) ->
 
 
 def test_saved_views_my_cases_unassigned_and_overdue(cases: Console) -> None:
-    tokens = cases.staff("cw", roles=("caseworker",), teams=("highways",))
+    tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene",))
     with mock.patch("console.pages.datetime") as clock:
         clock.now.return_value.date.return_value = TODAY
         assert _references(cases.get("/staff/cases", tokens, view="unassigned")["body"]) == ["HWAY1", "HWAY3"]
@@ -106,7 +106,7 @@ def test_saved_views_my_cases_unassigned_and_overdue(cases: Console) -> None:
 
 
 def test_search_by_reference_finds_only_my_teams_cases(cases: Console) -> None:
-    tokens = cases.staff("cw", roles=("caseworker",), teams=("highways",))
+    tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene",))
     assert _references(cases.get("/staff/cases", tokens, reference=REF["HWAY3"].lower().replace("-", ""))["body"]) == [
         "HWAY3"
     ]
@@ -115,7 +115,7 @@ def test_search_by_reference_finds_only_my_teams_cases(cases: Console) -> None:
 
 
 def test_the_queue_never_shows_answers(cases: Console) -> None:
-    tokens = cases.staff("cw", roles=("caseworker",), teams=("highways",))
+    tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene",))
     assert "personal text" not in cases.get("/staff/cases", tokens)["body"]
 
 
@@ -123,7 +123,7 @@ def test_no_console_request_handler_issues_a_scan(cases: Console) -> None:
     """Every route, with every filter, through DynamoDB: a Scan anywhere fails the test."""
     from botocore.client import BaseClient
 
-    tokens = cases.staff("cw", roles=("caseworker", "team-lead"), teams=("highways", "waste"))
+    tokens = cases.staff("cw", roles=("caseworker", "team-lead"), teams=("street-scene", "waste-services"))
     original = BaseClient._make_api_call
     operations: list[str] = []
 

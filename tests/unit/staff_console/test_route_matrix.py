@@ -36,7 +36,7 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
     console: Console, route: ConsoleRoute
 ) -> None:
     for role, allowed in route_role_matrix()[(route.method, route.path)].items():
-        tokens = console.staff(role, roles=(role,), teams=("highways",))
+        tokens = console.staff(role, roles=(role,), teams=("street-scene",))
         if route.method == "POST":
             answer = console.post(_concrete(route.path), tokens, {"csrf_token": console.csrf(tokens)})
         else:
