@@ -15,9 +15,10 @@ from local.moto_session import MotoSession
 DEMO_USERNAME = "caseworker@example.org"
 DEMO_PASSWORD = "Caseworker-Demo-2024!"  # noqa: S105 - a printed demo password for a local, in-memory user pool
 # One demo member of staff per console role (groups `role:<name>`, functions/console/data/roles.yaml), all with
-# the demo password. All but the admin work for every team (`team:*` groups).
+# the demo password. All but the admin work for every team (`team:*` groups). The API's demo caseworker above
+# stays in the API's groups only (`caseworkers`, for PATCH).
 DEMO_STAFF = {
-    "caseworker": DEMO_USERNAME,
+    "caseworker": "console-caseworker@example.org",
     "team-lead": "team-lead@example.org",
     "finance": "finance@example.org",
     "admin": "admin@example.org",
@@ -61,8 +62,9 @@ def seed_staff(session: MotoSession, pools: list[StaffPool]) -> None:
         roles = {g for g in groups if g.startswith(ROLE_PREFIX)}
         teams = {g for g in groups if g.startswith(TEAM_PREFIX)}
         others = groups - roles - teams  # e.g. `caseworkers`, which the API's PATCH route asks for
+        _create(cognito, pool.user_pool_id, DEMO_USERNAME, sorted(others))
         for role, username in DEMO_STAFF.items():
-            if role != "caseworker" and ROLE_PREFIX + role not in roles:
+            if ROLE_PREFIX + role not in roles:
                 continue
             member_of = {ROLE_PREFIX + role} & roles
             member_of |= teams if role != "admin" else set()

@@ -12,9 +12,10 @@ import urllib.parse
 
 import pytest
 
-from local.staff import DEMO_PASSWORD, DEMO_STAFF, DEMO_USERNAME
+from local.staff import DEMO_PASSWORD, DEMO_STAFF
 
 pytestmark = pytest.mark.local
+CASEWORKER = DEMO_STAFF["caseworker"]
 
 
 class Browser:
@@ -83,7 +84,7 @@ def test_a_caseworker_signs_in_sees_the_queue_and_signs_out(local_cloud):
     local_cloud.wait_for_idle(timeout_s=30)
 
     browser = Browser(local_cloud)
-    callback, _ = _sign_in_as(browser, DEMO_USERNAME)
+    callback, _ = _sign_in_as(browser, CASEWORKER)
     assert callback.startswith(local_cloud.url + "/staff/callback?")
     signed_in = browser.request("GET", callback)
     assert signed_in.status == 303, signed_in.body
@@ -116,7 +117,7 @@ def test_a_caseworker_signs_in_sees_the_queue_and_signs_out(local_cloud):
 
 def test_the_stand_in_refuses_a_wrong_verifier_and_a_code_used_twice(local_cloud):
     browser = Browser(local_cloud)
-    callback, verifier = _sign_in_as(browser, DEMO_USERNAME)
+    callback, verifier = _sign_in_as(browser, CASEWORKER)
     params = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(callback).query))
     client_id = re.search(r"client_id=([^&]+)", browser.request("GET", "/staff/sign-in").header("location")).group(1)
     token_form = {
@@ -131,7 +132,7 @@ def test_the_stand_in_refuses_a_wrong_verifier_and_a_code_used_twice(local_cloud
     again = browser.request("POST", "/sandbox/cognito/oauth2/token", {**token_form, "code_verifier": verifier})
     assert again.status == 400  # one exchange per code, right or wrong
 
-    callback, verifier = _sign_in_as(browser, DEMO_USERNAME)
+    callback, verifier = _sign_in_as(browser, CASEWORKER)
     token_form["code"] = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(callback).query))["code"]
     right = browser.request("POST", "/sandbox/cognito/oauth2/token", {**token_form, "code_verifier": verifier})
     assert right.status == 200
