@@ -32,10 +32,12 @@ ENFORCED = (
     "s3:ExistingObjectTag included)",
     "KMS key policies, for the functions' calls on DynamoDB tables encrypted with a customer managed key "
     "(kms:Decrypt through dynamodb)",
+    "Lambda's polling of SQS for an event source mapping: the function's role needs sqs:ReceiveMessage, "
+    "sqs:DeleteMessage and sqs:GetQueueAttributes on the queue, else nothing is delivered",
 )
 NOT_ENFORCED = (
-    "IAM for the services' own roles (Step Functions, Pipes, EventBridge targets, SQS event source polling, SNS "
-    "deliveries) and for presigned URLs a browser uses; SNS topic, SQS queue, Lambda and Secrets Manager resource "
+    "IAM for the services' own roles (Step Functions, Pipes, EventBridge targets, SNS deliveries) and for "
+    "presigned URLs a browser uses; SNS topic, SQS queue, Lambda and Secrets Manager resource "
     "policies; KMS key use by SQS, SNS, S3 and Secrets Manager",
 )
 
@@ -120,6 +122,15 @@ class AccessControl:
                 refusal = Refusal(principal.session_arn, action, resource, reason)
                 self.refusals.append(refusal)
                 _raise_access_denied(service, operation, refusal)
+
+    def event_source_refusal(self, role_arn: str, queue_arn: str) -> str | None:
+        """Why Lambda, polling a queue for a function with this role, would be refused (None: it would not)."""
+        principal = Principal(role_arn, f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/lambda")
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+            reason = self.refusal_reason(principal, action, queue_arn)
+            if reason is not None:
+                return f"the function's role may not {action} on {queue_arn}: {reason}"
+        return None
 
     def refusal_reason(
         self, principal: Principal, action: str, resource: str, context: dict[str, str] | None = None

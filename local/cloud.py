@@ -87,7 +87,12 @@ class LocalCloud:
         self.access.install()  # before any function's client exists
         self._runtime = LambdaRuntime(credentials=self.access.credentials)
         self._runtime.install()
-        self._poller = SqsPoller(self._session, self._runtime, retry_delay_s=self.sqs_retry_delay_s)
+        self._poller = SqsPoller(
+            self._session,
+            self._runtime,
+            retry_delay_s=self.sqs_retry_delay_s,
+            refusal=self.access.event_source_refusal,
+        )
         self._poller.install()
         _ACTIVE.append(self)
         try:

@@ -166,3 +166,25 @@ def test_the_start_up_listing_says_what_is_enforced(local_cloud):
     not_enforced = " ".join(local_cloud.not_enforced())
     assert "IAM roles and policies are created but not enforced" not in not_enforced
     assert "condition keys not evaluated" in not_enforced
+
+
+def test_lambda_polls_a_queue_only_when_the_functions_role_may_read_it(local_cloud, test_functions_dir):
+    sqs = local_cloud.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    queue = sqs.create_queue(QueueName=f"access-source-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    results = sqs.create_queue(QueueName=f"access-results-{suffix}")["QueueUrl"]
+    send_only = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
+    }
+    name = f"access-consumer-{suffix}"
+    local_cloud.add_function(
+        name, "partial_batch.handler", test_functions_dir, {"RESULTS_QUEUE_URL": results}, policy=send_only
+    )
+    mapping = local_cloud.client("lambda").create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name)
+    sqs.send_message(QueueUrl=queue, MessageBody="hello")
+    local_cloud.wait_for_idle(timeout_s=10)
+    assert "sqs:ReceiveMessage" in local_cloud.poller.refused_mappings[mapping["UUID"]]
+    assert sqs.receive_message(QueueUrl=results).get("Messages") is None  # never invoked
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["hello"]  # still waiting
