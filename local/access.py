@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from local.access_requests import requirements
+from local.access_requests import presigned_requirement, requirements
 from local.model import Inventory
 from local.moto_session import ACCOUNT_ID, MotoSession
 from local.policy import Effect, Request, evaluate, grants_account, unevaluated_keys
@@ -28,17 +28,17 @@ ENFORCED = (
     "IAM: each function calls AWS with its own role's credentials, and its role's inline and managed policies "
     "decide (actions, resources, conditions; an explicit Deny wins): a missing grant is AccessDenied "
     "(aws:SecureTransport is true, as the SDK's calls are TLS in AWS)",
-    "S3 bucket policies, for the functions' SDK calls (Deny statements and grants, with their conditions, "
-    "s3:ExistingObjectTag included)",
+    "S3 bucket policies, for the functions' SDK calls and the presigned URLs and POST forms they sign for "
+    "browsers (as the signing role: Deny statements and grants, with their conditions, s3:ExistingObjectTag "
+    "included)",
     "KMS key policies, for the functions' calls on DynamoDB tables encrypted with a customer managed key "
     "(kms:Decrypt through dynamodb)",
     "Lambda's polling of SQS for an event source mapping: the function's role needs sqs:ReceiveMessage, "
     "sqs:DeleteMessage and sqs:GetQueueAttributes on the queue, else nothing is delivered",
 )
 NOT_ENFORCED = (
-    "IAM for the services' own roles (Step Functions, Pipes, EventBridge targets, SNS deliveries) and for "
-    "presigned URLs a browser uses; SNS topic, SQS queue, Lambda and Secrets Manager resource "
-    "policies; KMS key use by SQS, SNS, S3 and Secrets Manager",
+    "IAM for the services' own roles (Step Functions, Pipes, EventBridge targets, SNS deliveries); SNS topic, "
+    "SQS queue, Lambda and Secrets Manager resource policies; KMS key use by SQS, SNS, S3 and Secrets Manager",
 )
 
 _ERROR_CODES = {"s3": "AccessDenied", "sns": "AuthorizationError", "sqs": "AccessDenied"}
@@ -122,6 +122,21 @@ class AccessControl:
                 refusal = Refusal(principal.session_arn, action, resource, reason)
                 self.refusals.append(refusal)
                 _raise_access_denied(service, operation, refusal)
+
+    def presigned_refusal(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Refusal | None:
+        """A browser's presigned request to a bucket is authorized as the role that signed it (None: allowed, or
+        not signed by a function's role)."""
+        found = presigned_requirement(method, path, headers, body)
+        principal = self._principals.get(found[0]) if found else None
+        if found is None or principal is None:
+            return None
+        action, resource = found[1]
+        reason = self.refusal_reason(principal, action, resource)
+        if reason is None:
+            return None
+        refusal = Refusal(principal.session_arn, action, resource, reason)
+        self.refusals.append(refusal)
+        return refusal
 
     def event_source_refusal(self, role_arn: str, queue_arn: str) -> str | None:
         """Why Lambda, polling a queue for a function with this role, would be refused (None: it would not)."""

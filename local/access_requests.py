@@ -92,3 +92,50 @@ def _queue_arn(params: dict[str, Any], region: str, account: str) -> str:
         parts = urlsplit(str(url)).path.strip("/").split("/")
         return f"arn:aws:sqs:{region}:{parts[0] if len(parts) > 1 else account}:{parts[-1]}"
     return f"arn:aws:sqs:{region}:{params.get('QueueOwnerAWSAccountId', account)}:{params.get('QueueName', '*')}"
+
+
+def presigned_requirement(
+    method: str, path: str, headers: dict[str, str], body: bytes
+) -> tuple[str, Requirement] | None:
+    """(access key, (action, resource)) for a browser's request to a bucket with a presigned URL (GET, HEAD) or a
+    presigned POST form; None if it carries no signature of ours (anonymous, or not a presigned request)."""
+    from urllib.parse import parse_qs
+
+    url = urlsplit(path)
+    bucket, _, key = url.path.lstrip("/").partition("/")
+    if method.upper() in ("GET", "HEAD"):
+        credential = next(iter(parse_qs(url.query).get("X-Amz-Credential", [])), "")
+        return (
+            (credential.split("/", 1)[0], ("s3:GetObject", f"arn:aws:s3:::{bucket}/{unquote(key)}"))
+            if credential
+            else None
+        )
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if method.upper() != "POST" or not content_type.startswith("multipart/form-data"):
+        return None
+    fields, filename = _form_fields(content_type, body)
+    credential = fields.get("x-amz-credential", "")
+    if not credential or "key" not in fields:
+        return None
+    return credential.split("/", 1)[0], (
+        "s3:PutObject",
+        f"arn:aws:s3:::{bucket}/" + fields["key"].replace("${filename}", filename),
+    )
+
+
+def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], str]:
+    """A multipart form's text fields (names in lower case) and the file part's filename."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str] = {}
+    filename = ""
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition") or "").lower()
+        if part.get_filename() is not None:
+            filename = str(part.get_filename())
+        elif name:
+            payload = part.get_payload(decode=True)
+            fields[name] = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+    return fields, filename

@@ -139,6 +139,7 @@ class LocalCloud:
                     self.scanner,
                     self._staff,
                     {r.physical_id for r in self.inventory.of_type("AWS::S3::Bucket")},
+                    self.access,
                 )
                 self.local_secrets = standins.provide_person_created_secrets(
                     self._session.client("secretsmanager"),
