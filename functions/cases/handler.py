@@ -7,11 +7,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cases import logic
+from cases.settings import settings
 from shared.api import http_handler, make_resolver, read_json_object
 from shared.errors import Unauthorized
 from shared.observability import logger, metrics
 
-app = make_resolver()
+app = make_resolver(settings)
 
 
 @app.get("/api/v1/requests/<reference>")
@@ -25,7 +26,7 @@ def change_status(reference: str) -> dict[str, Any]:
     claims = dict(authorizer.jwt_claim or {}) if authorizer else {}
     if not claims:  # the API's authorizer guarantees a token; refuse if this is reached without one
         raise Unauthorized("Sign in as a member of staff to change a request.")
-    change = logic.StatusChange.model_validate(read_json_object(app))
+    change = logic.StatusChange.from_body(read_json_object(app))
     updated = logic.change_status(
         reference, change, claims=claims, correlation_id=logger.get_correlation_id() or "unknown"
     )
@@ -33,4 +34,4 @@ def change_status(reference: str) -> dict[str, Any]:
     return updated
 
 
-handler = http_handler(app)
+handler = http_handler(app, settings)

@@ -12,7 +12,6 @@ unsubscribe}`). Unit tests use a fake with this shape.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
@@ -61,17 +60,12 @@ def api_event(
 
 
 class LambdaApi:
-    """Invokes the API's functions (`CATALOGUE_FUNCTION`, `CASES_FUNCTION`, `SUBSCRIPTIONS_FUNCTION`) synchronously."""
+    """Invokes the API's functions (catalogue, cases and subscriptions, by name) synchronously."""
 
-    def __init__(
-        self,
-        catalogue_function: str | None = None,
-        cases_function: str | None = None,
-        subscriptions_function: str | None = None,
-    ) -> None:
-        self._catalogue = catalogue_function or os.environ["CATALOGUE_FUNCTION"]
-        self._cases = cases_function or os.environ["CASES_FUNCTION"]
-        self._subscriptions = subscriptions_function or os.environ.get("SUBSCRIPTIONS_FUNCTION", "")
+    def __init__(self, catalogue_function: str, cases_function: str, subscriptions_function: str = "") -> None:
+        self._catalogue = catalogue_function
+        self._cases = cases_function
+        self._subscriptions = subscriptions_function
 
     def submit(
         self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared import aws
+from shared import aws, settings
 from tests.helpers import create_tables
 
 TABLE_KEYS = {"REQUESTS_TABLE": "reference", "IDEMPOTENCY_TABLE": "id", "NOTIFICATIONS_TABLE": "message_id"}
@@ -45,6 +45,7 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     with mock_aws():
         aws.reset()
+        settings.reset()  # the functions read their settings again, from this test's environment
         create_tables(TABLE_KEYS, monkeypatch)
         topic_arn = boto3.client("sns").create_topic(Name="events")["TopicArn"]
         queue_url = boto3.client("sqs").create_queue(QueueName="all-events")["QueueUrl"]
@@ -58,3 +59,4 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         monkeypatch.setenv("API_ROUTES", ROUTES)
         yield Cloud(queue_url)
         aws.reset()
+        settings.reset()
