@@ -111,7 +111,7 @@ def test_a_function_cannot_reach_what_its_role_does_not_name(local_cloud):
     role = _role_arn(local_cloud, "Borough-dev-Api/Catalogue/Function")
     with pytest.raises(ClientError) as refused:
         _client_as(local_cloud, role, "s3").list_objects_v2(
-            Bucket=local_cloud.physical_id("Borough-dev-Web/Quarantine")
+            Bucket=local_cloud.physical_id("Borough-dev-Web/Data/Quarantine")
         )
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     assert "s3:ListBucket" in refused.value.response["Error"]["Message"]
@@ -120,7 +120,7 @@ def test_a_function_cannot_reach_what_its_role_does_not_name(local_cloud):
 def test_the_quarantine_bucket_policy_refuses_reading_an_object_the_scan_has_not_cleared(local_cloud):
     # Issue 9 item 1: the web's upload redirect reads the object before the scan tags it; in AWS that is refused.
     role = _role_arn(local_cloud, "Borough-dev-Web/Web/Function")
-    bucket = local_cloud.physical_id("Borough-dev-Web/Quarantine")
+    bucket = local_cloud.physical_id("Borough-dev-Web/Data/Quarantine")
     key = f"{uuid.uuid4().hex}/letter.pdf"
     admin = local_cloud.client("s3")
     s3 = _client_as(local_cloud, role, "s3")
@@ -154,7 +154,7 @@ def test_a_test_function_gets_exactly_the_policy_it_is_given(local_cloud, test_f
 
 def test_the_harness_and_provisioning_are_not_checked(local_cloud):
     # Administrator calls, as CloudFormation's service role and an operator would make them.
-    bucket = local_cloud.physical_id("Borough-dev-Web/Quarantine")
+    bucket = local_cloud.physical_id("Borough-dev-Web/Data/Quarantine")
     local_cloud.client("s3").put_object(Bucket=bucket, Key="harness/x", Body=b"x")
     assert local_cloud.client("s3").get_object(Bucket=bucket, Key="harness/x")["Body"].read() == b"x"
 
