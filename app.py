@@ -114,6 +114,7 @@ def build_app(app: cdk.App) -> cdk.App:
         functions={
             "Catalogue": api.catalogue,
             "Cases": api.cases,
+            "OutboxPublisher": api.outbox.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,
             "TriageAssign": workflows.assign,
@@ -122,7 +123,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "ReminderSubscriptions": notifications.subscriptions,
             "DailyBinReminders": notifications.reminders,
         },
-        dead_letter_queues=events.dead_letter_queues,
+        dead_letter_queues={**events.dead_letter_queues, "outbox": api.outbox.dead_letters},
         state_machines={"Triage": workflows.triage},
         pipes={"Triage": workflows.pipe},
         http_api=api.http_api,
