@@ -180,6 +180,7 @@ class LambdaRuntime:
                 "LAMBDA_TASK_ROOT": str(code.code_dir),
                 "_HANDLER": function.handler or "",
                 "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
+                "BOROUGH_LOCAL_CLOUD": "1",  # local-only settings are allowed here (shared/settings.py)
             }
         )
         environment.update({key: str(value) for key, value in (function.environment_vars or {}).items()})

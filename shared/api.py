@@ -7,7 +7,6 @@ becomes an RFC 9457 problem+json response here.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -15,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from pydantic import ValidationError
+from pydantic import ValidationError, field_validator
 
 from shared import origin_verify
 from shared.errors import (
@@ -31,8 +30,35 @@ from shared.errors import (
     pydantic_errors,
 )
 from shared.observability import correlation_id_from_http, logger, observed
+from shared.origin_verify import OriginVerifySettings
+from shared.settings import load
 
 MAX_BODY_BYTES = 64 * 1024  # residents' forms are small; anything larger is a mistake or an attack
+_ROUTE_KEY = re.compile(r"^[A-Z]+ /\S*$")
+
+
+class ApiSettings(OriginVerifySettings):
+    """What a function behind the HTTP API needs: its settings model derives from this one."""
+
+    # The API's route keys (`GET /api/v1/services;...`), filled by the API stack from its own route table, for
+    # 404 and 405 answers; empty: every unserved path is 404.
+    api_routes: str = ""
+
+    @field_validator("api_routes")
+    @classmethod
+    def _route_keys(cls, routes: str) -> str:
+        wrong = [route for route in filter(None, routes.split(";")) if not _ROUTE_KEY.match(route)]
+        if wrong:
+            raise ValueError(f"not route keys (METHOD /path): {wrong}")
+        return routes
+
+
+def api_settings() -> ApiSettings:
+    """For a function that passes no settings of its own to `make_resolver` and `http_handler`."""
+    return load(ApiSettings)
+
+
+SettingsSource = Callable[[], ApiSettings]  # the calling function's settings loader (cached after its cold start)
 
 
 def problem_response(error: BoroughError, instance: str | None = None) -> Response[str]:
@@ -48,8 +74,9 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
 
 
-def make_resolver() -> APIGatewayHttpResolver:
-    """A resolver whose errors, unknown routes and unknown methods all answer in problem+json."""
+def make_resolver(settings: SettingsSource = api_settings) -> APIGatewayHttpResolver:
+    """A resolver whose errors, unknown routes and unknown methods (from the settings' routes) all answer in
+    problem+json."""
     app = APIGatewayHttpResolver()
 
     @app.exception_handler(BoroughError)
@@ -66,7 +93,8 @@ def make_resolver() -> APIGatewayHttpResolver:
     @app.not_found
     def _not_found(_: NotFoundError) -> Response[str]:
         event = app.current_event
-        return problem_response(unmatched_route_error(event.http_method, event.path), instance=event.path)
+        error = unmatched_route_error(event.http_method, event.path, settings().api_routes)
+        return problem_response(error, instance=event.path)
 
     return app
 
@@ -99,12 +127,12 @@ def _route_patterns(routes: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(patterns)
 
 
-def unmatched_route_error(method: str, path: str) -> BoroughError:
+def unmatched_route_error(method: str, path: str, routes: str) -> BoroughError:
     """404 for a path no route serves; 405 (with Allow) for a known path asked with another method.
 
-    The routes come from API_ROUTES, which the API stack fills from its own route table.
+    `routes` is the function's `ApiSettings.api_routes`, which the API stack fills from its own route table.
     """
-    allowed = sorted({m for m, pattern in _route_patterns(os.environ.get("API_ROUTES", "")) if pattern.match(path)})
+    allowed = sorted({m for m, pattern in _route_patterns(routes) if pattern.match(path)})
     if allowed:
         return MethodNotAllowed(
             f"{method} is not supported on {path}. Use {', '.join(allowed)}.",
@@ -122,7 +150,9 @@ def not_through_cloudfront(event: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": error.status, "headers": {"content-type": PROBLEM_CONTENT_TYPE}, "body": body}
 
 
-def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def http_handler(
+    app: APIGatewayHttpResolver, settings: SettingsSource = api_settings
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point of an HTTP API function: observed, with the caller's correlation id, resolved by `app`.
 
     First of all, a request that did not come through CloudFront (no valid origin-verify header) is refused with
@@ -130,7 +160,10 @@ def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any],
 
     @observed
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if not origin_verify.is_from_origin(event):
+        # The function's settings, read on its first invocation (cached after): a missing or malformed variable
+        # fails the cold start with its name, before anything is written.
+        secret_id = settings().origin_verify_secret_id
+        if not origin_verify.is_from_origin(event, secret_id):
             return not_through_cloudfront(event)
         logger.set_correlation_id(correlation_id_from_http(event))
         return app.resolve(event, context)

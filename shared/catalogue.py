@@ -12,7 +12,6 @@ sit beside the `shared` package's parent folder, so one rule finds them.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -23,7 +22,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared.settings import FunctionSettings, load, local_only
+
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
+
+
+class ServicesSettings(FunctionSettings):
+    """Where the service definitions are: beside the layer's `shared/`, or a directory of one's own locally."""
+
+    borough_services_dir: str = local_only(description="another directory of service definitions (local only)")
+
 
 QuestionType = Literal[
     "text",
@@ -563,7 +571,7 @@ def load_definition(path: Path) -> ServiceDefinition:
 @lru_cache(maxsize=4)
 def load_catalogue(directory: Path | None = None) -> dict[str, ServiceDefinition]:
     """Every service definition, keyed by id, in title order. Cached: definitions are read once per process."""
-    directory = directory or Path(os.environ.get("BOROUGH_SERVICES_DIR", SERVICES_DIR))
+    directory = directory or Path(load(ServicesSettings).borough_services_dir or SERVICES_DIR)
     definitions = [load_definition(path) for path in sorted(directory.glob("*.yaml"))]
     if not definitions:
         raise CatalogueError(f"No service definitions found in {directory}.")

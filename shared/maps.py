@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from typing import Self
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from shared.location import UK_LATITUDE, UK_LONGITUDE
+from shared.settings import FunctionSettings, load
 
 TILES_PATH = "/map-tiles"  # the site's path for tiles; CloudFront sends it to the tile service
 TILE_URL_TEMPLATE = TILES_PATH + "/{z}/{x}/{y}.png"
@@ -97,9 +99,27 @@ def tile_ranges(settings: MapSettings) -> dict[int, tuple[int, int, int, int]]:
     return ranges
 
 
-def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> MapSettings | None:
-    """The web function's map, or None when the environment has none (no map: the text fallback only)."""
-    raw = (environ if environ is not None else os.environ).get(ENVIRONMENT_VARIABLE, "")
+def parse(raw: str) -> MapSettings | None:
+    """`MAP_SETTINGS`'s value as a map, or None when it is blank (no map: the text fallback only)."""
     if not raw.strip():
         return None
     return MapSettings.model_validate(json.loads(raw))
+
+
+class MapEnvironment(FunctionSettings):
+    """What a function that draws the map needs: its settings model derives from this one."""
+
+    map_settings: Annotated[MapSettings | None, NoDecode] = None  # JSON; absent or blank: no map
+
+    @field_validator("map_settings", mode="before")
+    @classmethod
+    def _from_json(cls, raw: Any) -> Any:
+        return parse(raw) if isinstance(raw, str) else raw
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> MapSettings | None:
+    """The map in `environ` (a function's environment, e.g. as the local cloud has it), or in this process's
+    environment through `MapEnvironment` when none is given; None when there is no map."""
+    if environ is None:
+        return load(MapEnvironment).map_settings
+    return parse(environ.get(ENVIRONMENT_VARIABLE, ""))

@@ -6,34 +6,41 @@ ACL's managed rules and rate limits. CloudFront adds `x-borough-origin-verify: <
 to the API (an origin custom header, from a Secrets Manager secret the API stack generates); every function behind
 the API refuses a request without that value with 403, before doing anything else (decision 0003).
 
-The expected value is read from Secrets Manager by the ARN in `ORIGIN_VERIFY_SECRET_ARN` and cached in the
-container. A request whose header does not match re-reads it, at most once every `MISS_REFRESH_S` seconds (a flood
-of bad requests costs one read per container every few minutes), and the cache is re-read anyway once it is
-`MAX_AGE_S` old, so a rotated value reaches every container without redeploying the functions, and a value taken
-out of use stops being accepted within that time. Both the current value (`AWSCURRENT`) and the one before it
+The expected value is read from Secrets Manager by the secret's id (its ARN) in `ORIGIN_VERIFY_SECRET_ID` and cached
+in the container. A request whose header does not match re-reads it, at most once every `MISS_REFRESH_S` seconds (a
+flood of bad requests costs one read per container every few minutes), and the cache is re-read anyway once it is
+`MAX_AGE_S` old, so a rotated value reaches every container without redeploying the functions, and a value taken out
+of use stops being accepted within that time. Both the current value (`AWSCURRENT`) and the one before it
 (`AWSPREVIOUS`) are accepted, so that rotating (a new value, then the web stack's redeploy, which gives CloudFront
 the new value) refuses no resident's request while CloudFront's deployment rolls out (docs/decisions/0003).
 
-Without `ORIGIN_VERIFY_SECRET_ARN` the check is off: that is how handlers run in unit tests. Every deployed
+Without `ORIGIN_VERIFY_SECRET_ID` the check is off: that is how handlers run in unit tests. Every deployed
 function behind the API has it (`tests/infra/test_infra_origin_verify.py`).
 """
 
 from __future__ import annotations
 
 import hmac
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from shared.settings import FunctionSettings, load
+
 HEADER = "x-borough-origin-verify"
-ENVIRONMENT_VARIABLE = "ORIGIN_VERIFY_SECRET_ARN"
+ENVIRONMENT_VARIABLE = "ORIGIN_VERIFY_SECRET_ID"
 MISS_REFRESH_S = 180.0  # a header that does not match re-reads the secret at most once every 3 minutes
 MAX_AGE_S = 900.0  # values older than 15 minutes are re-read before they are used
 STAGES = ("AWSCURRENT", "AWSPREVIOUS")
 
 Fetch = Callable[[str, str], str | None]  # (secret id, version stage) -> the value, None if there is no such version
+
+
+class OriginVerifySettings(FunctionSettings):
+    """What a function behind the HTTP API needs: its settings model derives from this one."""
+
+    origin_verify_secret_id: str = ""  # empty: the check is off (unit tests of handlers)
 
 
 def fetch_from_secrets_manager(secret_id: str, stage: str) -> str | None:
@@ -118,9 +125,11 @@ class OriginVerifier:
 _verifiers: dict[str, OriginVerifier] = {}
 
 
-def verifier() -> OriginVerifier | None:
-    """This container's verifier, or None when `ORIGIN_VERIFY_SECRET_ARN` is not set (the check is off)."""
-    secret_id = os.environ.get(ENVIRONMENT_VARIABLE, "")
+def verifier(secret_id: str | None = None) -> OriginVerifier | None:
+    """This container's verifier of the secret `secret_id` (from the calling function's settings; from
+    `OriginVerifySettings` when it passes none), or None when there is no secret (the check is off)."""
+    if secret_id is None:
+        secret_id = load(OriginVerifySettings).origin_verify_secret_id
     if not secret_id:
         return None
     if secret_id not in _verifiers:
@@ -128,16 +137,16 @@ def verifier() -> OriginVerifier | None:
     return _verifiers[secret_id]
 
 
-def is_from_origin(event: Mapping[str, Any]) -> bool:
-    """True if the request came through CloudFront (or the check is off: no `ORIGIN_VERIFY_SECRET_ARN`)."""
-    check = verifier()
+def is_from_origin(event: Mapping[str, Any], secret_id: str | None = None) -> bool:
+    """True if the request came through CloudFront (or the check is off: no `ORIGIN_VERIFY_SECRET_ID`)."""
+    check = verifier(secret_id)
     return check is None or check.allows(header_value(event))
 
 
-def current_value() -> str | None:
+def current_value(secret_id: str | None = None) -> str | None:
     """The value to send when a function calls another API function directly (the web invoking the catalogue), or
     None when the check is off."""
-    check = verifier()
+    check = verifier(secret_id)
     if check is None:
         return None
     return check.current()

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import os
-
 from shared import aws
 from shared.errors import DependencyFailed
 from shared.events import EventEnvelope
 from shared.observability import logger
+from shared.settings import FunctionSettings, load
+
+
+class EventsSettings(FunctionSettings):
+    """What a function that publishes needs: its settings model derives from this one."""
+
+    events_topic_arn: str
 
 
 def publish(event: EventEnvelope, topic_arn: str | None = None) -> str:
-    """Publish `event`; return SNS's message id. Raises DependencyFailed if SNS does not take it."""
+    """Publish `event` to `topic_arn` (from the calling function's settings); return SNS's message id. Raises
+    DependencyFailed if SNS does not take it. A caller that passes no topic has it from `EventsSettings`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         response = aws.client("sns").publish(
-            TopicArn=topic_arn or os.environ["EVENTS_TOPIC_ARN"],
+            TopicArn=topic_arn or load(EventsSettings).events_topic_arn,
             Message=event.to_message(),
             MessageAttributes={"type": {"DataType": "String", "StringValue": event.type.value}},
         )

@@ -6,12 +6,18 @@ publishes it.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from shared import aws, outbox
 from shared.errors import Conflict
 from shared.events import EventEnvelope
+from shared.settings import FunctionSettings, load
+
+
+class RequestsSettings(FunctionSettings):
+    """What a function that reads or writes requests needs: its settings model derives from this one."""
+
+    requests_table: str
 
 
 class ReferenceTaken(Exception):
@@ -20,7 +26,8 @@ class ReferenceTaken(Exception):
 
 class RequestsRepository:
     def __init__(self, table_name: str | None = None) -> None:
-        self._table = aws.table(table_name or os.environ["REQUESTS_TABLE"])
+        """The table named in the calling function's settings (`RequestsSettings` when it passes none)."""
+        self._table = aws.table(table_name or load(RequestsSettings).requests_table)
 
     def put_new(self, item: dict[str, Any], *, event: EventEnvelope) -> None:
         """Create the request with the event announcing it, or raise ReferenceTaken."""

@@ -15,6 +15,8 @@ Names say what they hold: `*_SECRET_ID` is a Secrets Manager secret's name or AR
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
@@ -73,3 +75,24 @@ def load(model: type[SettingsT], **overrides: Any) -> SettingsT:
             name = ".".join(str(part) for part in item["loc"]).upper() or "settings"
             problems.append(f"{name}: {item['msg']}")
         raise SettingsError(f"{model.__name__} from the environment: " + "; ".join(problems)) from None
+
+
+_loaders: list[Callable[[], Any]] = []
+
+
+def cached(model: type[SettingsT]) -> Callable[[], SettingsT]:
+    """A function's loader of its model: read and validated on the first call (its handler's first invocation,
+    the cold start), the same object after that."""
+
+    @cache
+    def settings() -> SettingsT:
+        return load(model)
+
+    _loaders.append(settings)
+    return settings
+
+
+def reset() -> None:
+    """Forget every loaded model, so the next call reads the environment again (tests change it)."""
+    for loader in _loaders:
+        loader.cache_clear()  # type: ignore[attr-defined]

@@ -24,24 +24,8 @@ from stacks.constructs.function import BoroughFunction, log_retention
 from stacks.constructs.grants import grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
+from stacks.routes import API_ROUTES, CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
 
-# Route keys served by each function. `ANY /api/v1/{proxy+}` catches every other path so that unknown routes
-# and methods get problem+json (404/405) from our code rather than API Gateway's bare {"message": ...}.
-CATALOGUE_ROUTES = (
-    "GET /api/v1/services",
-    "GET /api/v1/services/{service_id}",
-    "POST /api/v1/services/{service_id}/requests",
-)
-CASES_PUBLIC_ROUTES = ("GET /api/v1/requests/{reference}",)
-CASES_STAFF_ROUTES = ("PATCH /api/v1/requests/{reference}",)
-# Served by the notifications stack's functions (GOV.UK Notify's delivery receipts; bin reminder subscriptions).
-NOTIFY_RECEIPTS_ROUTES = ("POST /api/v1/notifications/receipts",)
-REMINDER_ROUTES = (
-    "POST /api/v1/reminders/subscriptions",
-    "POST /api/v1/reminders/confirm",
-    "POST /api/v1/reminders/unsubscribe",
-)
-FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
 LOOKUP_THROTTLE_DIVISOR = 10  # status lookups: a tenth of the stage's throttle
 
 ACCESS_LOG_FORMAT = (
@@ -68,9 +52,6 @@ class ApiStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        all_routes = (
-            CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES + NOTIFY_RECEIPTS_ROUTES + REMINDER_ROUTES
-        )
         # The functions write requests with their events; the outbox publishes those from the table's stream.
         common_env = {"REQUESTS_TABLE": requests_table.table_name}
 
@@ -108,7 +89,7 @@ class ApiStack(Stack):
             environment={
                 **common_env,
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
-                "API_ROUTES": ";".join(all_routes),
+                "API_ROUTES": ";".join(API_ROUTES),  # the fallback's 404/405 (stacks/routes.py)
                 "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
             },
         ).function

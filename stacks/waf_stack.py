@@ -34,9 +34,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from stacks.api_stack import CASES_PUBLIC_ROUTES, NOTIFY_RECEIPTS_ROUTES
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import log_retention
+from stacks.routes import CASES_PUBLIC_ROUTES, NOTIFY_RECEIPTS_ROUTES
 
 WAF_REGION = "us-east-1"  # CloudFront's web ACLs (scope CLOUDFRONT) can only be created here
 RATE_WINDOW_SECONDS = 300  # the rate rules count over the last 5 minutes

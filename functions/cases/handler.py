@@ -7,11 +7,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cases import logic
+from cases.settings import settings
 from shared.api import http_handler, make_resolver, read_json_object
 from shared.errors import Unauthorized
 from shared.observability import logger, metrics
 
-app = make_resolver()
+app = make_resolver(settings)
 
 
 @app.get("/api/v1/requests/<reference>")
@@ -33,4 +34,4 @@ def change_status(reference: str) -> dict[str, Any]:
     return updated
 
 
-handler = http_handler(app)
+handler = http_handler(app, settings)

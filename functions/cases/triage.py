@@ -8,12 +8,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cases import logic
+from cases.settings import triage_settings
 from shared.events import EventEnvelope
 from shared.observability import logger, observed
 
 
 @observed
 def assign(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    triage_settings()  # the first invocation reads them: a missing or malformed variable fails it with its name
     envelope = EventEnvelope.model_validate(event)
     logger.set_correlation_id(envelope.correlation_id)
     # The pipe names each execution at random: the event's id in every log line leads back to the event.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -10,6 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from catalogue import logic
+from catalogue.settings import settings
+from shared import aws
 from shared.api import http_handler, json_response, make_resolver, read_json_object
 from shared.errors import BadRequest, Conflict, ValidationFailed
 from shared.observability import logger, metrics
@@ -17,7 +18,7 @@ from shared.observability import logger, metrics
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60  # a resident retrying the same submission within a day gets one request
 
-app = make_resolver()
+app = make_resolver(settings)
 
 
 @app.get("/api/v1/services")
@@ -32,7 +33,7 @@ def get_service(service_id: str) -> dict[str, Any]:
 
 @cache
 def _idempotent_submit() -> Any:
-    """Built on first use: the table name comes from the function's environment, and Powertools idempotency
+    """Built on first use: the table name comes from the function's settings, and Powertools idempotency
     imports boto3 (about 100 ms), which only submissions that carry an Idempotency-Key need."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -46,7 +47,8 @@ def _idempotent_submit() -> Any:
         payload_validation_jmespath="answers",
         expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+    # Its DynamoDB client is ours: timeouts and retries that fit the function's timeout (shared/aws.py).
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.client("dynamodb"))
 
     @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
     def submit(submission: dict[str, Any]) -> dict[str, Any]:
@@ -88,4 +90,4 @@ def submit_request(service_id: str) -> Response[str]:
     return json_response(201, created, headers={"Location": created["links"]["self"]})
 
 
-handler = http_handler(app)
+handler = http_handler(app, settings)

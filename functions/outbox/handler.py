@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from outbox.settings import settings
 from shared import outbox
 from shared.observability import logger, metrics, observed
 from shared.publisher import publish
@@ -34,10 +35,11 @@ def _forward(record: DynamoDBRecord) -> None:
     if event is None:
         return  # a write that announced nothing new (triage's assignment, TTL's deletion)
     logger.set_correlation_id(event.correlation_id)
-    publish(event)  # raises DependencyFailed: the record fails and is retried
+    publish(event, settings().events_topic_arn)  # raises DependencyFailed: the record fails and is retried
     metrics.add_metric(name="OutboxEventsPublished", unit=MetricUnit.Count, value=1)
 
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    settings()  # validated at the cold start: a missing variable fails here, naming it
     return process_partial_response(event=event, record_handler=_forward, processor=processor, context=context)

@@ -41,6 +41,7 @@ class BoroughFunction(Construct):
         function_name: str | None = None,  # only for a function another stack invokes by name (no cycle)
     ) -> None:
         super().__init__(scope, construct_id)
+        timeout = timeout or Duration.seconds(10)
         if not (FUNCTIONS_DIR / service / "__init__.py").exists():
             raise ValueError(f"functions/{service}/ is not a Python package: add functions/{service}/__init__.py")
         self.log_group = logs.LogGroup(
@@ -73,7 +74,7 @@ class BoroughFunction(Construct):
             handler=handler,
             layers=[layer],
             memory_size=memory_size,
-            timeout=timeout or Duration.seconds(10),
+            timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
@@ -84,6 +85,8 @@ class BoroughFunction(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": "Borough",
                 "BOROUGH_ENVIRONMENT": config.name,
                 "BOROUGH_COUNCIL_NAME": config.council_name,
+                # The SDK clients' timeouts and retries are derived from it (shared/aws.py).
+                "BOROUGH_FUNCTION_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
                 **(environment or {}),
             },
         )

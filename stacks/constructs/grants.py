@@ -132,7 +132,7 @@ def grant_send(grantee: iam.IGrantable, queue: sqs.IQueue) -> None:
 
 def require_origin_verify(function: lambda_.Function, secret: secretsmanager.ISecret) -> None:
     """Make `function` (behind the HTTP API) refuse requests that did not come through CloudFront: it reads the
-    origin-verify secret by ARN (`ORIGIN_VERIFY_SECRET_ARN`, shared/origin_verify.py) with GetSecretValue on that
+    origin-verify secret by its id (`ORIGIN_VERIFY_SECRET_ID`, shared/origin_verify.py) with GetSecretValue on that
     one secret only. Every function with an HTTP API integration has this (tests/infra/test_infra_origin_verify.py)."""
     function.add_environment(origin_verify.ENVIRONMENT_VARIABLE, secret.secret_arn)
     grant_secret_value(function, secret)

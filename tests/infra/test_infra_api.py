@@ -10,15 +10,15 @@ import pytest
 from aws_cdk.assertions import Match
 
 from local.assembly import ROOT
-from stacks.api_stack import (
+from stacks.routes import (
     CASES_PUBLIC_ROUTES,
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
     FALLBACK_ROUTE,
     NOTIFY_RECEIPTS_ROUTES,
     REMINDER_ROUTES,
+    WEB_ROUTES,
 )
-from stacks.web_stack import WEB_ROUTES
 
 pytestmark = pytest.mark.infra
 

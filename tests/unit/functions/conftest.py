@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from outbox import handler as outbox_handler
-from shared import aws
+from shared import aws, settings
 from tests.helpers import FakeContext, create_tables, enable_stream, stream_records
 
 TABLE_KEYS = {"REQUESTS_TABLE": "reference", "IDEMPOTENCY_TABLE": "id", "NOTIFICATIONS_TABLE": "message_id"}
@@ -65,6 +65,7 @@ class Cloud:
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     with mock_aws():
         aws.reset()
+        settings.reset()  # the functions read their settings again, from this test's environment
         create_tables(TABLE_KEYS, monkeypatch)
         stream_arn = enable_stream("requests_table")
         topic_arn = boto3.client("sns").create_topic(Name="events")["TopicArn"]
@@ -79,3 +80,4 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         monkeypatch.setenv("API_ROUTES", ROUTES)
         yield Cloud(queue_url, stream_arn)
         aws.reset()
+        settings.reset()

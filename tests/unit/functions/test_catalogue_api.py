@@ -11,6 +11,7 @@ import pytest
 from catalogue import handler as catalogue_handler
 from catalogue import logic as catalogue_logic
 from shared import forms
+from shared import settings as function_settings
 from shared.catalogue import load_catalogue
 from shared.errors import BadRequest
 from shared.references import is_valid_reference
@@ -155,6 +156,7 @@ def test_a_failed_publish_neither_loses_nor_doubles_the_request(cloud, monkeypat
     # submission (it used to answer 503 and delete the request), and the event goes once SNS is back.
     topic = os.environ["EVENTS_TOPIC_ARN"]
     monkeypatch.setenv("EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-2:123456789012:missing")
+    function_settings.reset()  # the outbox reads the (now missing) topic again
     status, _, body = submit(GOOD)
     assert status == 201
     [stored] = cloud.items("REQUESTS_TABLE")
@@ -162,6 +164,7 @@ def test_a_failed_publish_neither_loses_nor_doubles_the_request(cloud, monkeypat
     assert len(cloud.relay()["batchItemFailures"]) == 1  # retried by the event source mapping
     assert cloud.published() == []
     monkeypatch.setenv("EVENTS_TOPIC_ARN", topic)
+    function_settings.reset()
     [event] = cloud.published()
     assert (event["type"], event["data"]["reference"]) == ("report-submitted", body["reference"])
     assert cloud.published() == []

@@ -10,11 +10,23 @@ from cases import logic as cases_logic
 from catalogue import logic as catalogue_logic
 from notifications import handler as notifications_handler
 from notifications import logic
+from shared import settings as function_settings
 from shared.events import EventEnvelope, EventType, new_event
 from tests.helpers import FakeContext, sqs_event
 
 pytestmark = pytest.mark.unit
 STAFF = {"sub": "staff-1", "cognito:groups": ["caseworkers"]}
+
+
+@pytest.fixture(autouse=True)
+def consumer_environment(cloud, monkeypatch):
+    """What the Notifications stack gives the consumer beyond the tables here (its settings model asks for them)."""
+    monkeypatch.setenv("SUBSCRIPTIONS_TABLE", "subscriptions_table")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://borough.example")
+    monkeypatch.setenv("NOTIFY_PROVIDER", "record-only")
+    monkeypatch.setenv("BOROUGH_LOCAL_CLOUD", "1")
+    monkeypatch.setenv("LINK_SIGNING_KEY", "a-test-signing-key-of-enough-length-000")
+    function_settings.reset()
 
 
 def report(contact: dict | None) -> str:

@@ -1,7 +1,7 @@
 """Only CloudFront may reach the functions behind the HTTP API: the origin-verify header (shared/origin_verify.py).
 
 Missing or wrong header: 403 before anything else (problem+json from the API's functions, a plain page from the
-web); the right one (current or previous value): served. Without ORIGIN_VERIFY_SECRET_ARN the check is off.
+web); the right one (current or previous value): served. Without ORIGIN_VERIFY_SECRET_ID the check is off.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from web.http import Reply
 
 from catalogue import handler as catalogue_handler
-from shared import origin_verify
+from shared import origin_verify, settings
 from shared.api import http_handler, make_resolver
 from shared.errors import PROBLEM_CONTENT_TYPE
 from tests.helpers import FakeContext, http_event
@@ -33,8 +33,10 @@ def verified(cloud: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     client.put_secret_value(SecretId=arn, SecretString=GOOD)
     monkeypatch.setenv(origin_verify.ENVIRONMENT_VARIABLE, arn)
     origin_verify.reset()
+    settings.reset()
     yield arn
     origin_verify.reset()
+    settings.reset()
 
 
 def _services(headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -93,6 +95,7 @@ def test_the_check_is_off_without_the_environment_variable(cloud, monkeypatch):
     # Unit tests of handlers run without it; every deployed function behind the API has it (tests/infra).
     monkeypatch.delenv(origin_verify.ENVIRONMENT_VARIABLE, raising=False)
     origin_verify.reset()
+    settings.reset()
     assert origin_verify.verifier() is None
     assert origin_verify.is_from_origin({"headers": {}})
     assert _services()["statusCode"] == 200
@@ -104,9 +107,9 @@ class _FakeWeb:
     def __init__(self) -> None:
         self.requests: list[Any] = []
 
-    def handle(self, request: Any) -> Reply:
-        self.requests.append(request)
-        return Reply(status=200, body="<p>page</p>")
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        self.requests.append(event)
+        return Reply(status=200, body="<p>page</p>").to_result()
 
 
 @pytest.mark.parametrize("headers", [None, {origin_verify.HEADER: "wrong"}])
