@@ -149,7 +149,7 @@ class StreamMappings:
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(),
             "DDBStreamBatchInfo": {
-                "shardId": "shardId-local",
+                "shardId": _table_of(esm.event_source_arn).stream_shard.id,  # moto's one shard per stream
                 "startSequenceNumber": sequence_numbers[0],
                 "endSequenceNumber": sequence_numbers[-1],
                 "approximateArrivalOfFirstRecord": _iso(arrived[0]),

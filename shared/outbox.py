@@ -9,6 +9,7 @@ nothing (triage's assignment, TTL's deletion) leave `outbox` as it was, so nothi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from shared.events import EventEnvelope
@@ -27,3 +28,15 @@ def to_forward(new_image: dict[str, Any] | None, old_image: dict[str, Any] | Non
     if not new or new == (old_image or {}).get(ATTRIBUTE):
         return None
     return EventEnvelope.model_validate_json(str(new))
+
+
+def from_stream_record(record: Mapping[str, Any]) -> EventEnvelope | None:
+    """The event a stream record (as Lambda or GetRecords gives it) asks to publish. Only the outbox attribute of
+    each image is read: the rest of the item, residents' data, is not."""
+    images = record.get("dynamodb", {})
+
+    def stored(image: str) -> dict[str, Any]:
+        value = images.get(image, {}).get(ATTRIBUTE, {}).get("S")
+        return {ATTRIBUTE: value} if value else {}
+
+    return to_forward(stored("NewImage"), stored("OldImage"))

@@ -24,14 +24,8 @@ from shared.publisher import publish
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-def _outbox_of(record: DynamoDBRecord, image: str) -> dict[str, Any]:
-    """Only the outbox attribute of a stream image: the rest of the item (residents' data) is not read here."""
-    stored = record.raw_event.get("dynamodb", {}).get(image, {}).get(outbox.ATTRIBUTE, {}).get("S")
-    return {outbox.ATTRIBUTE: stored} if stored else {}
-
-
 def _forward(record: DynamoDBRecord) -> None:
-    event = outbox.to_forward(_outbox_of(record, "NewImage"), _outbox_of(record, "OldImage"))
+    event = outbox.from_stream_record(record.raw_event)
     if event is None:
         return  # a write that announced nothing new (triage's assignment, TTL's deletion)
     logger.set_correlation_id(event.correlation_id)

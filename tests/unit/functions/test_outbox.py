@@ -3,17 +3,22 @@ functions/outbox). A crash between the two loses nothing, and a re-run of the st
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
+import boto3
 import pytest
 
 from cases import logic as cases_logic
 from cases import triage
 from catalogue import handler as catalogue_handler
+from outbox import replay
 from shared import aws
+from shared import settings as function_settings
 from shared.events import derived_id
 from shared.requests_repo import RequestsRepository
-from tests.helpers import FakeContext, http_event
+from tests.helpers import FakeContext, http_event, stream_records
 
 pytestmark = pytest.mark.unit
 
@@ -93,3 +98,30 @@ def test_public_and_staff_answers_do_not_show_the_stored_event(cloud):
     assert "outbox" not in cases_logic.public_status(reference)
     change = cases_logic.StatusChange(status="investigating")
     assert "outbox" not in cases_logic.change_status(reference, change, claims=STAFF, correlation_id="c")
+
+
+def test_a_batch_parked_on_the_dead_letter_queue_is_replayed_once_sns_is_back(cloud, monkeypatch):
+    topic, missing = os.environ["EVENTS_TOPIC_ARN"], "arn:aws:sns:eu-west-2:123456789012:missing"
+    monkeypatch.setenv("EVENTS_TOPIC_ARN", missing)
+    function_settings.reset()
+    assert submit()["statusCode"] == 201
+    assert cloud.relay()["batchItemFailures"]
+    # What Lambda sends the on-failure destination once the retries are spent (local/streams.py sends the same).
+    [record] = stream_records(cloud.stream_arn)
+    streams = replay.streams_client()
+    [shard] = streams.describe_stream(StreamArn=cloud.stream_arn)["StreamDescription"]["Shards"]
+    number = record["dynamodb"]["SequenceNumber"]
+    info = {"shardId": shard["ShardId"], "startSequenceNumber": number, "endSequenceNumber": number}
+    sqs = boto3.client("sqs")
+    # Visibility 0: a message the replay keeps is visible again at once (it reads each message once per run).
+    dead_letters = sqs.create_queue(QueueName="outbox-dead-letters", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=dead_letters, MessageBody=json.dumps({"DDBStreamBatchInfo": {**info, "streamArn": cloud.stream_arn}})
+    )
+    still_down = replay.replay(dead_letters, missing, streams=streams)
+    assert (still_down.messages, still_down.kept) == (0, 1)  # kept for the next run
+    done = replay.replay(dead_letters, topic, streams=streams)
+    assert (done.messages, done.published, done.kept) == (1, 1, 0)
+    [event] = cloud.published()
+    assert event["id"] == derived_id(f"{event['data']['reference']}:submitted")
+    assert sqs.receive_message(QueueUrl=dead_letters).get("Messages", []) == []
