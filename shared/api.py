@@ -31,7 +31,7 @@ from shared.errors import (
 from shared.observability import correlation_id_from_http, logger, observed
 from shared.origin_verify import OriginVerifySettings
 from shared.request_body import parse_json_object, refused_body
-from shared.settings import load
+from shared.settings import current
 
 _ROUTE_KEY = re.compile(r"^[A-Z]+ /\S*$")
 
@@ -54,7 +54,7 @@ class ApiSettings(OriginVerifySettings):
 
 def api_settings() -> ApiSettings:
     """For a function that passes no settings of its own to `make_resolver` and `http_handler`."""
-    return load(ApiSettings)
+    return current(ApiSettings)
 
 
 SettingsSource = Callable[[], ApiSettings]  # the calling function's settings loader (cached after its cold start)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from shared.settings import FunctionSettings, load
+from shared.settings import FunctionSettings, current
 
 CALL_SHARE = 0.25  # one SDK call, every attempt and back-off included, takes at most this share of the timeout
 INVOKE_SHARE = 0.6  # a synchronous lambda:Invoke waits for another function: a larger share, never retried
@@ -74,7 +74,7 @@ class SdkSettings(FunctionSettings):
 
 
 def _config(service: str) -> Any:
-    return call_budget(service, load(SdkSettings).borough_function_timeout_seconds).config()
+    return call_budget(service, current(SdkSettings).borough_function_timeout_seconds).config()
 
 
 @cache
