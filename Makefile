@@ -9,7 +9,7 @@ PORT ?= 8080
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install layer assets browser-deps synth run reset test lint typecheck unit bench bootstrap deploy diff clean
+.PHONY: help install layer assets browser-deps synth run reset test lint typecheck contracts unit bench bootstrap deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,7 +55,11 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy app.py stacks shared functions local
 
-test: install layer assets browser-deps lint typecheck ## Install what is needed, then lint, type-check and run every test with coverage
+# The layers' import contracts (pyproject.toml, [tool.importlinter]); functions/ is on the path, as in Lambda.
+contracts: $(BIN)/.installed
+	PYTHONPATH=functions $(BIN)/lint-imports --no-cache --no-logo
+
+test: install layer assets browser-deps lint typecheck contracts ## Install what is needed, then lint, type-check, check the import contracts and run every test with coverage
 	@# Two runs: unit and infrastructure tests in parallel, then the tests that share one local cloud (local, browser)
 	@# in one process: the unit tests' moto and the local cloud's moto are process-global and must not meet.
 	$(BIN)/python -m pytest -n 2 tests/unit tests/infra --cov --cov-report= --cov-fail-under=0

@@ -32,6 +32,10 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "NOTIFICATIONS_TABLE": "notifications",
         "REQUESTS_TABLE": "requests",
+        "SUBSCRIPTIONS_TABLE": "subscriptions",  # the consumer's settings require it (not read by these events)
+        "PUBLIC_BASE_URL": "https://borough.example",
+        "LINK_SIGNING_KEY": "bench-link-signing-key-not-a-secret",  # given directly: local only
+        "BOROUGH_LOCAL_CLOUD": "1",
     }
 )
 for path in (str(ROOT), str(ROOT / "functions")):

@@ -24,6 +24,7 @@ WEIGHT_TARGET_KB = 150.0
 def _web() -> tuple[Any, Any]:
     sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
     os.environ.setdefault("SIGNING_KEY", "benchmark-signing-key")
+    os.environ.setdefault("BOROUGH_LOCAL_CLOUD", "1")  # a key given directly, as only the local cloud may
     from web.api import ApiResult
     from web.drafts import MemoryDraftStore
     from web.pages import Ports, Web
@@ -61,20 +62,29 @@ def _web() -> tuple[Any, Any]:
 
 
 def _client(web: Any) -> Callable[..., Any]:
-    from web.http import Request
+    from types import SimpleNamespace
+    from urllib.parse import urlencode
 
     cookies: dict[str, str] = {}
 
     def call(method: str, path: str, form: dict[str, list[str]] | None = None) -> Any:
         route, _, query = path.partition("?")
-        from urllib.parse import parse_qs
-
-        request = Request(method, route, parse_qs(query), {"host": "127.0.0.1:8080"}, dict(cookies), form or {})
-        reply = web.handle(request)
-        for header in reply.cookies:
+        event = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": route,
+            "rawQueryString": query,
+            "cookies": [f"{name}={value}" for name, value in cookies.items()],
+            "headers": {"host": "127.0.0.1:8080", "content-type": "application/x-www-form-urlencoded"},
+            "requestContext": {"http": {"method": method, "path": route}, "stage": "$default"},
+            "body": urlencode(form or {}, doseq=True),
+            "isBase64Encoded": False,
+        }
+        result = web.resolve(event)
+        for header in result.get("cookies", []):
             name, _, value = header.split(";", 1)[0].partition("=")
             cookies[name] = value
-        return reply
+        return SimpleNamespace(status=result["statusCode"], body=result["body"])
 
     return call
 

@@ -31,7 +31,9 @@ STAMP = ".borough-source-hash"
 
 
 def source_hash(root: Path = ROOT) -> str:
-    digest = hashlib.sha256()
+    """What the assembly was synthesized from, including where: the templates name asset folders by absolute path,
+    so an assembly copied from another checkout (a worktree seeded from main) must not pass for this one's."""
+    digest = hashlib.sha256(str(root.resolve()).encode())
     for name in SOURCES:
         path = root / name
         files = (

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from local.gateway import Headers, Response
 from local.intrinsics import resolve_dynamic_references
-from local.provision import Inventory
+from local.model import Inventory
 
 Forward = Callable[[str, str, Headers, bytes, str], Response]
 

@@ -17,39 +17,27 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from local import moto_session, standins
 from local.cdn import FrontDoor
 from local.event_sources import SqsPoller
-from local.gateway import Gateway, Headers
+from local.gateway import Gateway
 from local.lambda_runtime import ROOT, LambdaRuntime
+from local.model import Inventory, Resource, zip_placeholder
 from local.moto_session import LOCK, MotoSession, released
 from local.persistence import load_tables, save_tables
-from local.provision import Inventory, Resource, provision
-from local.resources import NOT_ENFORCED, zip_placeholder
+from local.provision import provision
+from local.resources import NOT_ENFORCED
+from local.router import HttpResponse, Router
 from local.sandbox import tiles
 from local.scanner import MalwareScanner, protected_buckets
-from local.schedules import SCHEDULES_PATH, Scheduler, schedules
-from local.staff import SIGN_IN_PATH, StaffPool, seed_staff, sign_in, staff_pools
+from local.schedules import Scheduler, schedules
+from local.server import bind
+from local.staff import StaffPool, seed_staff, staff_pools
 from local.templates import load_stacks
 
 _ACTIVE: list[LocalCloud] = []
-
-
-class HttpResponse(NamedTuple):
-    status: int
-    headers: Headers
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 class LocalCloud:
@@ -75,10 +63,9 @@ class LocalCloud:
         self._runtime: LambdaRuntime | None = None
         self._poller: SqsPoller | None = None
         self._gateway: Gateway | None = None
-        self._front_door: FrontDoor | None = None
+        self._router: Router | None = None
         self.scheduler = Scheduler(self._session, [])
         self.scanner = MalwareScanner(self._session, [])
-        self._buckets: set[str] = set()
         self._server: Any = None
         self._staff: list[StaffPool] = []
         self.local_secrets = standins.LocalSecrets()  # person-created secrets' values for this run (never printed)
@@ -89,9 +76,7 @@ class LocalCloud:
         if _ACTIVE:
             raise RuntimeError("A LocalCloud is already running in this process: stop it first")
         started = time.perf_counter()
-        from local.server import bind
-
-        self._server = bind(self, self.host, self.port)  # bound first: the API's endpoint is this address
+        self._server = bind(self._serve_http, self.host, self.port)  # bound first: the API's endpoint is this address
         self.port = self._server.server_address[1]
         self._session.start()
         standins.start_notify()  # before provisioning: functions' NOTIFY_BASE_URL names its port
@@ -121,7 +106,7 @@ class LocalCloud:
                     r.properties.get("Environment", {}).get("Variables", {})
                     for r in self.inventory.of_type("AWS::Lambda::Function")
                 ]
-                self._front_door = FrontDoor.from_inventory(
+                front_door = FrontDoor.from_inventory(
                     self.inventory,
                     f"{self.host}:{self.port}",
                     self._session.client("s3"),
@@ -131,9 +116,18 @@ class LocalCloud:
                 )
                 self.scheduler = Scheduler(self._session, schedules(self.inventory))
                 self.scanner = MalwareScanner(self._session, protected_buckets(self.inventory))
-                self._buckets = set(self._bucket_names())
                 self._staff = staff_pools(self.inventory)
                 seed_staff(self._session, self._staff)
+                self._router = Router(
+                    self._session,
+                    self.url,
+                    self._gateway,
+                    front_door,
+                    self.scheduler,
+                    self.scanner,
+                    self._staff,
+                    {r.physical_id for r in self.inventory.of_type("AWS::S3::Bucket")},
+                )
                 self.local_secrets = standins.provide_person_created_secrets(
                     self._session.client("secretsmanager"),
                     environments,
@@ -218,57 +212,13 @@ class LocalCloud:
         raw = body.encode() if isinstance(body, str) else body or b""
         if not any(k.lower() == "host" for k, _ in header_list):
             header_list.append(("host", f"{self.host}:{self.port}"))
-        if standins.is_stand_in(path):
-            return HttpResponse(*standins.handle(method, path, header_list, raw))
-        with LOCK:
-            if path.split("?", 1)[0] == SIGN_IN_PATH:
-                return self._sign_in(method, raw)
-            if path.lstrip("/").split("/", 1)[0].split("?", 1)[0] in self._buckets:
-                return self._s3_request(method, path, header_list, raw)
-            if path.startswith(SCHEDULES_PATH):
-                return self._fire_schedule(method, path.removeprefix(SCHEDULES_PATH).split("?", 1)[0])
-            assert self._gateway is not None, "start() the LocalCloud first"
-            if self._front_door is not None and front_door:
-                return HttpResponse(*self._front_door.handle(method, path, header_list, raw, source_ip))
-            return HttpResponse(*self._gateway.handle(method, path, header_list, raw, source_ip))
+        assert self._router is not None, "start() the LocalCloud first"
+        return self._router.handle(method, path, header_list, raw, source_ip, front_door=front_door)
 
-    def _s3_request(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:
-        """A browser's request to a bucket (a presigned POST upload or GET): moto's S3 answers it."""
-        from botocore.awsrequest import AWSPreparedRequest
-        from moto.core.models import botocore_stubber
-
-        request = AWSPreparedRequest(
-            method=method.upper(), url=f"{self.url}{path}", headers=dict(headers), body=body, stream_output=False
-        )
-        result = botocore_stubber.process_request(request)
-        if result is None:
-            return _json_response(404, {"message": "Not Found"})
-        status, response_headers, payload = result
-        if method.upper() in ("POST", "PUT") and int(status) < 400:
-            self.scanner.scan_once()  # the redirect's page may ask at once: tag before answering
-        data = payload.encode() if isinstance(payload, str) else bytes(payload or b"")
-        header_list = [
-            (str(k).lower(), str(v)) for k, v in dict(response_headers).items() if str(k).lower() != "content-length"
-        ]
-        return HttpResponse(int(status), [*header_list, ("content-length", str(len(data)))], data)
-
-    def _bucket_names(self) -> list[str]:
-        return [r.physical_id for r in self.inventory.of_type("AWS::S3::Bucket")]
-
-    def _fire_schedule(self, method: str, name: str) -> HttpResponse:
-        rule = self.scheduler.find(name)
-        if method.upper() != "POST":
-            return _json_response(405, {"message": "POST to fire the rule now"})
-        if rule is None:
-            return _json_response(
-                404, {"message": f"No scheduled rule {name!r}", "rules": [r.name for r in self.scheduler.rules]}
-            )
-        return _json_response(202, {"rule": rule.name, "targets_invoked": self.scheduler.fire(rule)})
-
-    def _sign_in(self, method: str, body: bytes) -> HttpResponse:
-        if method.upper() != "POST":
-            return _json_response(405, {"message": "POST a JSON username and password"})
-        return _json_response(*sign_in(self._session, self._staff, body))
+    def _serve_http(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> HttpResponse:
+        return self.handle(method, path, headers, body, source_ip=source_ip)
 
     def wait_for_idle(self, timeout_s: float = 10.0, *, poll_queues: bool = True) -> None:
         """Return once no queue holds a deliverable message and no state machine execution is running."""
@@ -395,8 +345,3 @@ class LocalCloud:
     def poller(self) -> SqsPoller:
         assert self._poller is not None
         return self._poller
-
-
-def _json_response(status: int, payload: Any) -> HttpResponse:
-    data = json.dumps(payload).encode()
-    return HttpResponse(status, [("content-type", "application/json"), ("content-length", str(len(data)))], data)

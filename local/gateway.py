@@ -10,25 +10,17 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from local.authorizer import Forbidden, JwtAuthorizer, Unauthorized
-from local.moto_session import ACCOUNT_ID, MotoSession
-from local.provision import Inventory
+from local.model import Inventory
+from local.moto_session import MotoSession
+from shared.http_events import http_api_event
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-TEXT_TYPES = (
-    "text/",
-    "application/json",
-    "application/xml",
-    "application/javascript",
-    "application/x-www-form-urlencoded",
-)
 
 Headers = list[tuple[str, str]]
 Response = tuple[int, Headers, bytes]
@@ -144,7 +136,17 @@ class Gateway:
         if selected is None:
             return _message(404, "Not Found")
         route, parameters = selected
-        event = build_event(route, method.upper(), url.path, url.query, header_list, body, parameters, source_ip)
+        event = http_api_event(
+            method,
+            url.path,
+            route_key=route.route_key,
+            query=url.query,
+            headers=header_list,
+            body=body,
+            path_parameters=parameters,
+            source_ip=source_ip,
+            api_id=route.api_id,
+        )
         if route.authorizer is not None:
             try:
                 event["requestContext"]["authorizer"] = route.authorizer.authorize(
@@ -159,82 +161,6 @@ class Gateway:
         if response.get("FunctionError"):
             return _message(500, "Internal Server Error", event)
         return to_http_response(payload, event)
-
-
-def build_event(
-    route: Route,
-    method: str,
-    path: str,
-    query: str,
-    headers: Headers,
-    body: bytes,
-    parameters: dict[str, str],
-    source_ip: str,
-) -> dict[str, Any]:
-    """A payload format 2.0 event, as API Gateway sends it to a Lambda proxy integration."""
-    joined: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        if name == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        joined[name] = f"{joined[name]},{value}" if name in joined else value
-    query_parameters: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        query_parameters[name] = f"{query_parameters[name]},{value}" if name in query_parameters else value
-    now = datetime.now(UTC)
-    request_id = base64.b32encode(uuid.uuid4().bytes).decode()[:16].lower() + "="
-    host = joined.get("host", "127.0.0.1")
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route.route_key,
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": joined,
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": route.api_id,
-            "domainName": host,
-            "domainPrefix": host.split(".", 1)[0],
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": joined.get("user-agent", ""),
-            },
-            "requestId": request_id,
-            "routeKey": route.route_key,
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    if query_parameters:
-        event["queryStringParameters"] = query_parameters
-    if parameters:
-        event["pathParameters"] = parameters
-    if body:
-        content_type = joined.get("content-type", "").split(";")[0].strip().lower()
-        text = (
-            _as_text(body) if content_type.startswith(TEXT_TYPES) or content_type.endswith(("+json", "+xml")) else None
-        )
-        if text is None:
-            event["body"] = base64.b64encode(body).decode()
-            event["isBase64Encoded"] = True
-        else:
-            event["body"] = text
-    return event
-
-
-def _as_text(body: bytes) -> str | None:
-    try:
-        return body.decode()
-    except UnicodeDecodeError:
-        return None
 
 
 def to_http_response(payload: bytes, event: dict[str, Any] | None) -> Response:

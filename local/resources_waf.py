@@ -12,15 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from local.intrinsics import Provisioned
-from local.provision import Context
+from local.model import Context, Provisioner, api_call
 
 STRONG_REF_TAG = "aws-cdk:strong-ref:"  # what CDK's reader tags an export with, so the writer keeps it
 
 
 def web_acl(context: Context, props: dict[str, Any]) -> Provisioned:
     """Created with its rules (moto records them); the local port does not evaluate them."""
-    from local.resources import api_call
-
     name = props.get("Name") or context.name(128)
     created = api_call(context.client("wafv2"), "CreateWebACL", {**props, "Name": name})["Summary"]
     # `Ref` is `name|id|scope`, as CloudFormation gives it.
@@ -32,8 +30,6 @@ def web_acl(context: Context, props: dict[str, Any]) -> Provisioned:
 
 def waf_logging_configuration(context: Context, props: dict[str, Any]) -> Provisioned:
     """Recorded in moto; no requests are inspected locally, so nothing is ever delivered to the log group."""
-    from local.resources import api_call
-
     configuration = {key: value for key, value in props.items() if key != "ManagedByFirewallManager"}
     api_call(context.client("wafv2"), "PutLoggingConfiguration", {"LoggingConfiguration": configuration})
     return Provisioned(props["ResourceArn"], {"ManagedByFirewallManager": False})
@@ -64,3 +60,11 @@ def cross_region_export_reader(context: Context, props: dict[str, Any]) -> Provi
             Tags=[{"Key": STRONG_REF_TAG + reader["prefix"], "Value": "true"}],
         )
     return Provisioned(context.name(256), found)
+
+
+PROVISIONERS: dict[str, Provisioner] = {
+    "AWS::WAFv2::WebACL": web_acl,
+    "AWS::WAFv2::LoggingConfiguration": waf_logging_configuration,
+    "Custom::CrossRegionExportWriter": cross_region_export_writer,
+    "Custom::CrossRegionExportReader": cross_region_export_reader,
+}

@@ -13,8 +13,8 @@ import string
 from typing import Any
 
 from local.intrinsics import Provisioned
+from local.model import Context, Provisioner
 from local.moto_session import REGION
-from local.provision import Context
 
 
 # -- S3 ---------------------------------------------------------------------------------------------------------------
@@ -168,3 +168,18 @@ def cloudfront_record(context: Context, props: dict[str, Any]) -> Provisioned:
     """Cache, origin-request and response-headers policies, origin access controls: read from the inventory."""
     record_id = hashlib.sha256(f"{context.stack.name}/{context.logical_id}".encode()).hexdigest()[:32]
     return Provisioned(record_id, {"Id": record_id, "LastModifiedTime": "1970-01-01T00:00:00Z"})
+
+
+PROVISIONERS: dict[str, Provisioner] = {
+    "AWS::S3::Bucket": s3_bucket,
+    "AWS::S3::BucketPolicy": s3_bucket_policy,
+    "Custom::CDKBucketDeployment": bucket_deployment,
+    "AWS::SecretsManager::Secret": secret,
+    "AWS::Events::Rule": events_rule,
+    "AWS::GuardDuty::MalwareProtectionPlan": malware_protection_plan,
+    "AWS::CloudFront::Distribution": cloudfront_distribution,
+    "AWS::CloudFront::CachePolicy": cloudfront_record,
+    "AWS::CloudFront::OriginRequestPolicy": cloudfront_record,
+    "AWS::CloudFront::ResponseHeadersPolicy": cloudfront_record,
+    "AWS::CloudFront::OriginAccessControl": cloudfront_record,
+}

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from local.background import BackgroundThread
+from local.model import Inventory
 from local.moto_session import LOCK, MotoSession
-from local.provision import Inventory
 
 SCAN_TAG = "GuardDutyMalwareScanStatus"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"

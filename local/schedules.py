@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.background import BackgroundThread
+from local.model import Inventory
 from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
-from local.provision import Inventory
 
 SCHEDULES_PATH = "/sandbox/schedules/"
 _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")

@@ -1,23 +1,24 @@
-"""The HTTP front door on 127.0.0.1: each request goes to `LocalCloud.handle`, the same path tests use in-process."""
+"""The HTTP server on 127.0.0.1: each request goes to the handler it is given (the local cloud gives it
+`LocalCloud.handle`, the same path tests use in-process)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
 
-from local.gateway import MAX_BODY_BYTES
+from local.gateway import MAX_BODY_BYTES, Headers, Response
 
 DISCARD_LIMIT = 10 * MAX_BODY_BYTES  # beyond this, drop the connection rather than read the body
 
-if TYPE_CHECKING:
-    from local.cloud import LocalCloud
+# (method, path with query, headers, body, client address) -> (status, headers, body)
+RequestHandler = Callable[[str, str, Headers, bytes, str], Response]
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    cloud: LocalCloud
+    respond: RequestHandler
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,10 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(413, [("content-type", "application/json"), ("content-length", str(len(body)))], body)
             return
         raw = self.rfile.read(length) if length else b""
-        response = self.server.cloud.handle(
-            self.command, self.path, list(self.headers.items()), raw, source_ip=self.client_address[0]
+        status, headers, body = self.server.respond(
+            self.command, self.path, list(self.headers.items()), raw, self.client_address[0]
         )
-        self._reply(response.status, response.headers, response.body)
+        self._reply(status, headers, body)
 
     def _discard(self, length: int) -> None:
         if length > DISCARD_LIMIT:
@@ -68,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         return  # the functions' own logs say what happened; one line per request would drown them
 
 
-def bind(cloud: LocalCloud, host: str, port: int) -> _Server:
+def bind(respond: RequestHandler, host: str, port: int) -> _Server:
     server = _Server((host, port), _Handler, bind_and_activate=True)
-    server.cloud = cloud
+    server.respond = respond
     return server

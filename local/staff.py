@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from local.model import Inventory
 from local.moto_session import MotoSession
-from local.provision import Inventory
 
 DEMO_USERNAME = "caseworker@example.org"
 DEMO_PASSWORD = "Caseworker-Demo-2024!"  # noqa: S105 - a printed demo password for a local, in-memory user pool

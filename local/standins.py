@@ -38,9 +38,9 @@ OS_PLACES_PREFIX = "/sandbox/os-places"  # local.sandbox.os_places.PREFIX (not i
 RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECEIPTS_ROUTES (not imported: CDK)
 # Variables that name, by name, a secret a person creates in AWS -> what its local value is.
 PERSON_CREATED_SECRETS = {
-    "NOTIFY_API_KEY_SECRET_ARN": "notify-api-key",
-    "NOTIFY_CALLBACK_TOKEN_SECRET_ARN": "notify-callback-token",
-    "OS_PLACES_API_KEY_SECRET_ARN": "os-places-api-key",
+    "NOTIFY_API_KEY_SECRET_ID": "notify-api-key",
+    "NOTIFY_CALLBACK_TOKEN_SECRET_ID": "notify-callback-token",
+    "OS_PLACES_API_KEY_SECRET_ID": "os-places-api-key",
 }
 
 

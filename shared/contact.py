@@ -1,11 +1,14 @@
 """How to reach a resident: an email address and/or a UK phone number, normalised for GOV.UK Notify.
 
 Phone numbers are stored in E.164 (``+447700900123``) so the same number typed two ways is one number.
+`reminder_contact` is the one check of where bin collection reminders go, for the web's sign-up page and the
+subscriptions API alike.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
@@ -22,6 +25,12 @@ _LOCAL_MAX_LENGTH = 64
 
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.com"
 PHONE_MESSAGE = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
+MOBILE_MESSAGE = "Enter a UK mobile phone number, like 07700 900 982"
+REMINDER_PREFERENCES = ("email", "sms")
+PREFERENCE_MESSAGE = "Select how you would like to get reminders"
+NO_EMAIL_MESSAGE = "Enter your email address"
+NO_MOBILE_MESSAGE = "Enter your mobile phone number"
+NO_CONTACT_MESSAGE = "Enter an email address or a UK mobile number"
 
 # What people put between digits: spaces, dashes, dots, brackets; and "(0)" after +44.
 _PHONE_PUNCTUATION = re.compile(r"[\s\-\u2010-\u2015.()/]+")
@@ -100,3 +109,44 @@ class Contact(BaseModel):
         if phone is None:
             raise PydanticCustomError("uk_phone", PHONE_MESSAGE)
         return phone
+
+
+@dataclass(frozen=True)
+class ContactProblem:
+    part: str  # "email", "phone", "preference", or "" for the contact details as a whole
+    message: str
+
+
+def reminder_contact(
+    email: str = "", phone: str = "", preference: str | None = None
+) -> tuple[dict[str, str], list[ContactProblem]]:
+    """Where reminders go: (`{"email"?, "phone"?, "preference"?}` normalised, the problems), problems empty if good.
+
+    A phone number must be a UK mobile: a text message cannot reach a landline. The channel preferred (`email` or
+    `sms`), when given, needs its address; without one, an address of either kind will do.
+    """
+    problems: list[ContactProblem] = []
+    contact: dict[str, str] = {}
+    if preference is not None and preference not in REMINDER_PREFERENCES:
+        problems.append(ContactProblem("preference", PREFERENCE_MESSAGE))
+    if email.strip():
+        address = normalise_email(email)
+        if address is None:
+            problems.append(ContactProblem("email", EMAIL_MESSAGE))
+        else:
+            contact["email"] = address
+    elif preference == "email":
+        problems.append(ContactProblem("email", NO_EMAIL_MESSAGE))
+    if phone.strip():
+        number = normalise_uk_phone(phone)
+        if number is None or not is_uk_mobile(number):
+            problems.append(ContactProblem("phone", MOBILE_MESSAGE))
+        else:
+            contact["phone"] = number
+    elif preference == "sms":
+        problems.append(ContactProblem("phone", NO_MOBILE_MESSAGE))
+    if problems:
+        return {}, problems
+    if not contact:
+        return {}, [ContactProblem("", NO_CONTACT_MESSAGE)]
+    return contact | ({"preference": preference} if preference else {}), []

@@ -5,7 +5,7 @@ submission with it, the resident web pages walk a journey page by page with it, 
 the same messages and the same fee.
 
 Answers are keyed by question id. A "raw" answer is what a client sent (JSON from the API, or the fields of an
-HTML form turned into the same shape by `form_to_raw`); a "clean" answer is what is stored:
+HTML form turned into the same shape by the web's `web.answers.form_to_raw`); a "clean" answer is what is stored:
 
 | type         | raw                                                     | clean                                    |
 | ------------ | ------------------------------------------------------- | ---------------------------------------- |
@@ -26,13 +26,14 @@ HTML form turned into the same shape by `form_to_raw`); a "clean" answer is what
 
 Errors are `{"field": ..., "message": ...}` in page order. `field` is the question id, or `<id>.<part>` for a part
 of a compound answer (`location.postcode`, `contact.email`, `address.town`); these are also the HTML field names
-`form_to_raw` reads, so an error summary can link straight to its input.
+the web's forms use, so an error summary can link straight to its input. How answers are shown (check your answers,
+the fee summary) is the web's business: `functions/web/answers.py`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypedDict
@@ -92,14 +93,6 @@ CONTACT_MESSAGES = {
 }
 CONTACT_PREFERENCES = ("email", "sms", "none")
 
-# The HTML field names of each compound type's parts: `<question id>.<part>`.
-FORM_PARTS: dict[str, tuple[str, ...]] = {
-    "date": ("day", "month", "year"),
-    "address": ("line1", "line2", "town", "county", "postcode", "uprn"),
-    "location": ("postcode", "latitude", "longitude", "description"),
-    "contact": ("email", "phone", "preference"),
-}
-NOT_PROVIDED = "Not provided"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
@@ -137,27 +130,6 @@ class Submission:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-@dataclass(frozen=True)
-class AnswerRow:
-    """A row of "check your answers": the question, the answer as lines of text, and where to change it."""
-
-    question_id: str
-    label: str
-    lines: tuple[str, ...]
-    page_id: str
-
-    @property
-    def value(self) -> str:
-        return "\n".join(self.lines)
-
-
-@dataclass(frozen=True)
-class FeeSummary:
-    amount_pence: int
-    display: str
-    description: str
 
 
 @dataclass
@@ -273,7 +245,7 @@ def validate_submission(
 def clean_answer(question: Question, value: Any, errors: _Errors | None = None, *, on: date | None = None) -> Any:
     """One question's clean answer, or None when it is blank or wrong (the reason is added to `errors`)."""
     errors = errors if errors is not None else _Errors()
-    if _is_blank(value):
+    if is_blank(value):
         if question.validation.required:
             errors.add(question.id, question.validation.required.message)
         return None
@@ -288,15 +260,15 @@ def _is_question(definition: ServiceDefinition, key: object) -> bool:
     return any(q.id == key for _, q in definition.questions())
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
     if isinstance(value, list | tuple):
-        return all(_is_blank(v) for v in value)
+        return all(is_blank(v) for v in value)
     if isinstance(value, dict):
-        return all(_is_blank(v) for v in value.values())
+        return all(is_blank(v) for v in value.values())
     return False
 
 
@@ -575,117 +547,3 @@ def compute_fee(definition: ServiceDefinition, answers: Mapping[str, Any]) -> in
         return 0
     amount = fee.base_pence + max(0, count - fee.included_items) * fee.each_extra_pence
     return min(amount, fee.max_pence) if fee.max_pence else amount
-
-
-def format_pence(pence: int) -> str:
-    """Money as GOV.UK writes it: £25, £25.50, £1,250."""
-    pounds, rest = divmod(pence, 100)
-    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
-
-
-def fee_summary(definition: ServiceDefinition, answers: Mapping[str, Any]) -> FeeSummary | None:
-    """The fee to show on check your answers, or None for a free service."""
-    fee = definition.fee
-    if not isinstance(fee, FixedFee | PerItemFee | TableFee):
-        return None
-    amount = compute_fee(definition, answers)
-    return FeeSummary(amount_pence=amount, display=format_pence(amount), description=fee.description)
-
-
-# --- check your answers ----------------------------------------------------------------------------------------
-
-
-def check_your_answers(definition: ServiceDefinition, answers: Mapping[str, Any]) -> list[AnswerRow]:
-    """A row for each shown question, in page order: label, the answer as text, and the page to change it on."""
-    shown = shown_answers(definition, answers)
-    rows = []
-    for page in visible_pages(definition, shown):
-        for question in page.questions:
-            if conditions_hold(question.show_if, shown):
-                lines = display_answer(question, shown.get(question.id))
-                rows.append(AnswerRow(question_id=question.id, label=question.label, lines=lines, page_id=page.id))
-    return rows
-
-
-def display_answer(question: Question, value: Any) -> tuple[str, ...]:
-    """A clean answer as the lines of text a resident reads (not escaped: templates escape)."""
-    if _is_blank(value):
-        return (NOT_PROVIDED,)
-    lines: tuple[str, ...]
-    match question.type:
-        case "radios" | "yes-no":
-            lines = (question.option_label(value),)
-        case "checkboxes":
-            lines = tuple(question.option_label(v) for v in value)
-        case "date":
-            day = date.fromisoformat(value)
-            lines = (f"{day.day} {day:%B %Y}",)
-        case "uk-phone":
-            lines = (display_phone(value),)
-        case "address":
-            lines = tuple(value[p] for p in ("line1", "line2", "town", "county", "postcode") if value.get(p))
-        case "location":
-            lines = _location_lines(value)
-        case "file":
-            lines = (value["filename"],)
-        case "contact":
-            lines = _contact_lines(value)
-        case _:
-            lines = tuple(str(value).split("\n"))
-    return lines
-
-
-def display_phone(e164: str) -> str:
-    """+447700900123 -> 07700 900123; other forms as they are."""
-    if not e164.startswith("+44"):
-        return e164
-    national = "0" + e164[3:]
-    return f"{national[:5]} {national[5:]}" if len(national) == 11 else national
-
-
-def _location_lines(value: Mapping[str, Any]) -> tuple[str, ...]:
-    lines = [value["postcode"]] if value.get("postcode") else []
-    if value.get("latitude") is not None and value.get("longitude") is not None:
-        lines.append(f"Point on the map: {float(value['latitude']):.5f}, {float(value['longitude']):.5f}")
-    if value.get("description"):
-        lines.append(value["description"])
-    return tuple(lines)
-
-
-def _contact_lines(value: Mapping[str, Any]) -> tuple[str, ...]:
-    lines = [value["email"]] if value.get("email") else []
-    if value.get("phone"):
-        lines.append(display_phone(value["phone"]))
-    lines.append(
-        {"email": "Updates by email", "sms": "Updates by text message"}.get(value.get("preference", ""), "No updates")
-    )
-    return tuple(lines)
-
-
-# --- HTML forms ------------------------------------------------------------------------------------------------
-
-
-def form_to_raw(page: Page, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The raw answers of one page from a posted HTML form (as `urllib.parse.parse_qs` gives it).
-
-    Field names: `<id>` for simple questions and each checkbox, `<id>.<part>` for the parts in FORM_PARTS.
-    File questions are left out: the web sets their answer from the upload it stored.
-    """
-    raw: dict[str, Any] = {}
-    for question in page.questions:
-        if question.type == "file":
-            continue
-        if question.type in FORM_PARTS:
-            raw[question.id] = {part: _first(form, f"{question.id}.{part}") for part in FORM_PARTS[question.type]}
-            if question.type != "address":
-                raw[question.id] = {k: v for k, v in raw[question.id].items() if v != ""}
-        elif question.type == "checkboxes":
-            raw[question.id] = [v for v in form.get(question.id, ()) if v]
-        else:
-            raw[question.id] = _first(form, question.id)
-    return raw
-
-
-def _first(form: Mapping[str, Sequence[str]], name: str) -> str:
-    values = form.get(name) or ("",)
-    return values[0]

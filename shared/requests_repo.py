@@ -45,22 +45,40 @@ class RequestsRepository:
     def delete(self, reference: str) -> None:
         self._table.delete_item(Key={"reference": reference})
 
-    def set_status(self, reference: str, *, expected: str, status: str, entry: dict[str, Any]) -> dict[str, Any]:
-        """Change the status only if it is still `expected` (two caseworkers cannot both win); add a history entry."""
+    def set_status(
+        self,
+        reference: str,
+        *,
+        expected: str,
+        status: str,
+        entry: dict[str, Any],
+        position: int,
+        internal_note: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change the status only if it is still `expected` and the history still has `position` entries (two
+        caseworkers cannot both win, and nothing slipped in between); add a history entry and any internal note.
+
+        Internal notes go to their own attribute, never into `history`, which residents read."""
         from botocore.exceptions import ClientError
 
+        update = "SET #status = :status, history = list_append(history, :entry), updated_at = :at"
+        values: dict[str, Any] = {
+            ":status": status,
+            ":expected": expected,
+            ":entry": [entry],
+            ":at": entry["at"],
+            ":position": position,
+        }
+        if internal_note:
+            update += ", internal_notes = list_append(if_not_exists(internal_notes, :no_notes), :note)"
+            values.update({":note": [internal_note], ":no_notes": []})
         try:
             response = self._table.update_item(
                 Key={"reference": reference},
-                UpdateExpression="SET #status = :status, history = list_append(history, :entry), updated_at = :at",
-                ConditionExpression="#status = :expected",
+                UpdateExpression=update,
+                ConditionExpression="#status = :expected AND size(history) = :position",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":status": status,
-                    ":expected": expected,
-                    ":entry": [entry],
-                    ":at": entry["at"],
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:

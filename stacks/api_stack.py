@@ -23,24 +23,9 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
 from stacks.constructs.grants import grant_publish, grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
+from stacks.routes import API_ROUTES, CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
 
-# Route keys served by each function. `ANY /api/v1/{proxy+}` catches every other path so that unknown routes
-# and methods get problem+json (404/405) from our code rather than API Gateway's bare {"message": ...}.
-CATALOGUE_ROUTES = (
-    "GET /api/v1/services",
-    "GET /api/v1/services/{service_id}",
-    "POST /api/v1/services/{service_id}/requests",
-)
-CASES_PUBLIC_ROUTES = ("GET /api/v1/requests/{reference}",)
-CASES_STAFF_ROUTES = ("PATCH /api/v1/requests/{reference}",)
-# Served by the notifications stack's functions (GOV.UK Notify's delivery receipts; bin reminder subscriptions).
-NOTIFY_RECEIPTS_ROUTES = ("POST /api/v1/notifications/receipts",)
-REMINDER_ROUTES = (
-    "POST /api/v1/reminders/subscriptions",
-    "POST /api/v1/reminders/confirm",
-    "POST /api/v1/reminders/unsubscribe",
-)
-FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
+LOOKUP_THROTTLE_DIVISOR = 10  # status lookups: a tenth of the stage's throttle
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
@@ -66,9 +51,6 @@ class ApiStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        all_routes = (
-            CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES + NOTIFY_RECEIPTS_ROUTES + REMINDER_ROUTES
-        )
         common_env = {"REQUESTS_TABLE": requests_table.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn}
 
         # -- the origin-verify secret: only CloudFront may reach the functions behind this API ---------------------
@@ -105,7 +87,7 @@ class ApiStack(Stack):
             environment={
                 **common_env,
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
-                "API_ROUTES": ";".join(all_routes),
+                "API_ROUTES": ";".join(API_ROUTES),  # the fallback's 404/405 (stacks/routes.py)
                 "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
             },
         ).function
@@ -144,6 +126,16 @@ class ApiStack(Stack):
             throttle=apigw.ThrottleSettings(rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst),
             access_log_settings=_AccessLogs(access_logs),
         )
+        # Status lookups get a tenth of the stage's rate: the WAF limits each address (waf_stack.py), this bounds
+        # guessing spread over many addresses, which no per-address rule sees. Far above residents' real use.
+        lookup_rate = max(1, config.api_throttle_rate // LOOKUP_THROTTLE_DIVISOR)
+        lookup_burst = max(1, config.api_throttle_burst // LOOKUP_THROTTLE_DIVISOR)
+        stage_resource = self.stage.node.default_child
+        assert isinstance(stage_resource, apigw.CfnStage)
+        stage_resource.route_settings = {
+            route: {"ThrottlingRateLimit": lookup_rate, "ThrottlingBurstLimit": lookup_burst}
+            for route in CASES_PUBLIC_ROUTES
+        }
         staff_authorizer = authorizers.HttpUserPoolAuthorizer(
             "StaffAuthorizer", user_pool, user_pool_clients=[user_pool_client]
         )
@@ -177,8 +169,11 @@ class ApiStack(Stack):
                 route.node.default_child,  # the AWS::ApiGatewayV2::Route itself
                 "AwsSolutions-APIG4",
                 f"{route_key} is a public resident route: residents browse services, report problems and follow "
-                "a request by its reference without an account (digital by default, assisted digital). Abuse is "
-                "limited by stage throttling and idempotency keys; staff routes use the Cognito JWT authorizer.",
+                "a request by its reference without an account (digital by default, assisted digital). Only "
+                "CloudFront reaches it (the function answers 403 without the origin-verify header, decision 0003), "
+                "so the WAF's managed rules and per-address rate limits (status lookups their own) apply, then "
+                "the stage and route throttles; submissions take idempotency keys. Staff routes use the Cognito "
+                "JWT authorizer.",
             )
 
 

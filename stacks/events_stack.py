@@ -32,8 +32,11 @@ class EventsStack(Stack):
         suppress(
             self.topic.node.default_child,
             "AwsSolutions-SNS2",
-            "Events carry identifiers only, never personal data (shared/events.py contract, tested); SNS keeps a "
-            "message only until delivery; a KMS key would add a KMS request per publish (docs/cost-model.md).",
+            "Events carry identifiers only, never personal data or free text (references, service and team ids, "
+            "statuses, dates, update ids: tests/unit/functions/test_event_contracts.py); residents' answers, "
+            "contact details, updates and staff notes stay in the Requests table (the council's key) and are read "
+            "there by id. SNS keeps a message only until delivery; a KMS key would add a KMS request per publish "
+            "(docs/cost-model.md).",
         )
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}

@@ -1,7 +1,7 @@
 """Notifications: the consumer that tells residents (GOV.UK Notify, SES or record-only), Notify's delivery receipts,
 bin collection reminder subscriptions and their daily job. See docs/notifications.md.
 
-The HTTP routes are added to the API here (like the web stack's); the API's route table (`stacks.api_stack`) lists
+The HTTP routes are added to the API here (like the web stack's); the route table (`stacks/routes.py`) lists
 them so its fallback answers 404/405 correctly. Every grant is exact: the actions each handler makes, on the
 resources it names (tests/infra/test_infra_iam.py).
 """
@@ -25,7 +25,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.api_stack import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction
 from stacks.constructs.grants import (
@@ -37,11 +36,16 @@ from stacks.constructs.grants import (
 )
 from stacks.constructs.nag import suppress
 from stacks.data_stack import SUBSCRIPTIONS_BY_DAY
+from stacks.routes import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud points this at its Notify stand-in
 # 17:00 UTC (17:00 or 18:00 in the UK) the day before: the evening before collection, and the same date in London
 # and UTC, so "tomorrow" is never ambiguous.
 REMINDER_SCHEDULE = events.Schedule.cron(minute="0", hour="17")
+# Records per consumer invocation. Each is attempted only while its worst case (Notify's calls at their timeouts,
+# notifications.adapters.notify.worst_case_seconds, and the table's) fits the 10 s left; the rest are handed back.
+# Five at a degraded Notify's second or so each still fit with margin; ten would not.
+CONSUMER_BATCH_SIZE = 5
 
 
 class NotificationsStack(Stack):
@@ -112,8 +116,8 @@ class NotificationsStack(Stack):
                 "DRAFTS_TABLE": drafts_table.table_name,
                 **provider_environment,
                 "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
-                "NOTIFY_API_KEY_SECRET_ARN": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
-                "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
+                "NOTIFY_API_KEY_SECRET_ID": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
+                "LINK_SIGNING_KEY_SECRET_ID": self.link_signing_key.secret_arn,
                 "PUBLIC_BASE_URL": public_base_url,
             },
         )
@@ -133,7 +137,7 @@ class NotificationsStack(Stack):
                 )
             )
         self.consumer.add_event_source(
-            event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+            event_sources.SqsEventSource(queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True)
         )
 
         # -- GOV.UK Notify's delivery receipts ---------------------------------------------------------------------
@@ -143,7 +147,7 @@ class NotificationsStack(Stack):
             "Records GOV.UK Notify's delivery receipts against the messages sent",
             {
                 "NOTIFICATIONS_TABLE": notifications_table.table_name,
-                "NOTIFY_CALLBACK_TOKEN_SECRET_ARN": self.callback_token.secret_name,
+                "NOTIFY_CALLBACK_TOKEN_SECRET_ID": self.callback_token.secret_name,
             },
         )
         grant_secret_value(self.receipts, self.callback_token)
@@ -157,7 +161,7 @@ class NotificationsStack(Stack):
             {
                 "SUBSCRIPTIONS_TABLE": subscriptions_table.table_name,
                 "NOTIFICATIONS_QUEUE_URL": queue.queue_url,
-                "LINK_SIGNING_KEY_SECRET_ARN": self.link_signing_key.secret_arn,
+                "LINK_SIGNING_KEY_SECRET_ID": self.link_signing_key.secret_arn,
             },
             # Named, so that the web stack may invoke it (the reminder pages) without referring to this stack.
             function_name=config.reminder_subscriptions_function,

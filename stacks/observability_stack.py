@@ -34,8 +34,17 @@ SERVICE_METRIC_ALARMS = (
         "NotifyAuthFailures",
         "notifications",
         "NotifyAuthFailures",
-        "GOV.UK Notify refused our API key (403): a wrong, revoked or expired key, or a clock out of step. Every "
-        "message fails until the notify-api-key secret is fixed; the failed messages are not retried.",
+        "GOV.UK Notify refused our API key (403) and its secret holds no other: a wrong, revoked or expired key, "
+        "or a clock out of step. Every message is held until the notify-api-key secret is fixed (it is read again "
+        "on the next 403); held messages go by themselves after that, or with notifications.replay.",
+    ),
+    (
+        "NotificationsHeld",
+        "notifications",
+        "NotificationsHeld",
+        "A message was refused because of our own configuration (the Notify key, a missing or wrong template id in "
+        "notify_template_ids, a Notify template whose placeholders differ): it is held, not lost. Fix the "
+        "configuration; held messages are retried every 15 minutes, then replayed from the dead-letter queue.",
     ),
     (
         "NotificationsUncertain",

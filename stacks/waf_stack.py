@@ -12,6 +12,8 @@ Borough stack there; the web stack reads the ACL's ARN through CDK's cross-regio
 3. AWS managed rules, Amazon IP reputation list (sources Amazon's threat intelligence has seen attacking).
 4. POSTs per client address: 300 in 5 minutes (see POST_LIMIT); GOV.UK Notify's receipts are not counted.
 5. All requests per client address: 3,000 in 5 minutes (see REQUEST_LIMIT); receipts not counted either.
+6. Status lookups per client address (`GET /api/v1/requests/*` and the web's `/track` page): 100 in 5 minutes
+   (see STATUS_LOOKUP_LIMIT), so references cannot be guessed at scale from one address.
 
 These three managed rule groups carry no subscription fee (unlike Bot Control or Fraud Control): the ACL costs
 $5 a month, $1 per rule or rule group and $0.60 per million requests (docs/cost-model.md).
@@ -32,9 +34,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from stacks.api_stack import NOTIFY_RECEIPTS_ROUTES
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import log_retention
+from stacks.routes import CASES_PUBLIC_ROUTES, NOTIFY_RECEIPTS_ROUTES
 
 WAF_REGION = "us-east-1"  # CloudFront's web ACLs (scope CLOUDFRONT) can only be created here
 RATE_WINDOW_SECONDS = 300  # the rate rules count over the last 5 minutes
@@ -50,6 +52,13 @@ REQUEST_LIMIT = 3000
 # GOV.UK Notify's delivery receipts arrive from a few Notify addresses in bursts (an evening's bin reminders) and
 # carry their own bearer token: neither rate limit counts them.
 NOTIFY_RECEIPTS_PATH = NOTIFY_RECEIPTS_ROUTES[0].split(" ", 1)[1]
+# A resident checks their request a few times a day; 100 lookups in 5 minutes from one address is one every 3 s,
+# sustained, far below the 3,000 any page may have. One valid reference in about 7,000 is in use (7 random
+# characters of 20, ~180,000 requests a year), so one address finds about one request in 6 hours of guessing.
+STATUS_LOOKUP_LIMIT = 100
+# Both ways to look up a reference: the API's status route, and the web's tracking page (functions/web), which
+# asks the same function.
+STATUS_LOOKUP_PATHS = (CASES_PUBLIC_ROUTES[0].split(" ", 1)[1].split("{", 1)[0], "/track")
 MANAGED_RULE_GROUPS = (
     # (name, rules whose action is overridden to Count: see the module's docstring)
     ("AWSManagedRulesCommonRuleSet", ("SizeRestrictions_BODY",)),
@@ -78,6 +87,19 @@ class WafStack(Stack):
         )
         rules.append(self._rate_rule("PostsPerAddress", len(rules), POST_LIMIT, scope_down=posts))
         rules.append(self._rate_rule("RequestsPerAddress", len(rules), REQUEST_LIMIT, scope_down=not_receipts))
+        lookups = wafv2.CfnWebACL.StatementProperty(
+            and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                statements=[
+                    _exactly("method", "GET"),
+                    wafv2.CfnWebACL.StatementProperty(
+                        or_statement=wafv2.CfnWebACL.OrStatementProperty(
+                            statements=[_starts_with_path(path) for path in STATUS_LOOKUP_PATHS]
+                        )
+                    ),
+                ]
+            )
+        )
+        rules.append(self._rate_rule("StatusLookupsPerAddress", len(rules), STATUS_LOOKUP_LIMIT, scope_down=lookups))
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -204,11 +226,25 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
 
 def _exactly(field: str, value: str) -> wafv2.CfnWebACL.StatementProperty:
     """A request whose `field` (`method`, `uri_path`) is exactly `value`."""
+    return _byte_match(field, value, "EXACTLY", ("NONE",))
+
+
+def _starts_with_path(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
+    """A request whose path, URL-decoded and in lower case (so no spelling of it escapes), starts with `prefix`."""
+    return _byte_match("uri_path", prefix, "STARTS_WITH", ("URL_DECODE", "LOWERCASE"))
+
+
+def _byte_match(
+    field: str, value: str, positional: str, transformations: tuple[str, ...]
+) -> wafv2.CfnWebACL.StatementProperty:
     return wafv2.CfnWebACL.StatementProperty(
         byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
             field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(**{field: {}}),
-            positional_constraint="EXACTLY",
+            positional_constraint=positional,
             search_string=value,
-            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            text_transformations=[
+                wafv2.CfnWebACL.TextTransformationProperty(priority=priority, type=kind)
+                for priority, kind in enumerate(transformations)
+            ],
         )
     )

@@ -37,7 +37,7 @@ def assembly_dir():
 @pytest.fixture(scope="session")
 def local_cloud(assembly_dir, tmp_path_factory):
     from local.cloud import LocalCloud
-    from stacks.web_stack import ensure_assets
+    from stacks.constructs.web_assets import ensure_assets
 
     ensure_assets()  # `make test` builds them; a bare pytest run builds them here if missing
     cloud = LocalCloud(assembly_dir, state_dir=tmp_path_factory.mktemp("local-state"), port=0)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from shared.http_events import http_api_event
+
 
 @dataclass
 class FakeContext:
@@ -29,37 +31,18 @@ def http_event(
     route_key: str | None = None,
     claims: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A payload-2.0 event from the one builder (shared/http_events.py), JSON by default, `body` JSON-encoded unless
+    it is text, and `claims` as the JWT authorizer passes them."""
     raw = body if isinstance(body, str) or body is None else json.dumps(body)
-    context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "local",
-        "domainName": "localhost",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": "pytest",
-        },
-        "requestId": str(uuid.uuid4()),
-        "routeKey": route_key or f"{method} {path}",
-        "stage": "$default",
-        "time": "24/Nov/2026:10:00:00 +0000",
-        "timeEpoch": 1795000000000,
-    }
-    if claims is not None:
-        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    return {
-        "version": "2.0",
-        "routeKey": context["routeKey"],
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
-        "requestContext": context,
-        "pathParameters": path_parameters or {},
-        "body": raw,
-        "isBase64Encoded": False,
-    }
+    return http_api_event(
+        method,
+        path,
+        route_key=route_key,
+        headers={"content-type": "application/json", "user-agent": "pytest", **(headers or {})},
+        body=raw,
+        path_parameters=path_parameters,
+        authorizer=None if claims is None else {"jwt": {"claims": claims, "scopes": None}},
+    )
 
 
 def sqs_event(*bodies: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def change_status(reference: str) -> dict[str, Any]:
     claims = dict(authorizer.jwt_claim or {}) if authorizer else {}
     if not claims:  # the API's authorizer guarantees a token; refuse if this is reached without one
         raise Unauthorized("Sign in as a member of staff to change a request.")
-    change = logic.StatusChange.model_validate(read_json_object(app))
+    change = logic.StatusChange.from_body(read_json_object(app))
     updated = logic.change_status(
         reference, change, claims=claims, correlation_id=logger.get_correlation_id() or "unknown"
     )

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.calendar import due_date
+from shared.case_history import history_entry, public_history, update_id
 from shared.catalogue import load_catalogue
-from shared.errors import DependencyFailed, Forbidden, NotFound, ValidationFailed
+from shared.errors import BadRequest, DependencyFailed, Forbidden, NotFound, ValidationFailed
 from shared.events import EventEnvelope, EventType, new_event
 from shared.publisher import publish
 from shared.references import normalise_reference
@@ -26,20 +27,46 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
-    note: str = Field(default="", max_length=1000)  # shown to the resident in the history
+    # Staff only: kept apart from the history, never in the public status, an event or a resident's message.
+    internal_note: str = Field(default="", max_length=1000)
+    # What the resident reads in their request's history and in the message telling them of the change.
+    resident_update: str = Field(default="", max_length=1000)
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> StatusChange:
+        """The change a caseworker asked for. The old `note` is refused: it was published to the resident, and a
+        caller still sending it must choose which of the two it meant rather than publish internal text."""
+        if "note" in body:
+            raise BadRequest(
+                "`note` is no longer accepted. Put what the resident may read in `resident_update`, and notes for "
+                "staff only in `internal_note`."
+            )
+        return cls.model_validate(body)
+
+
+# One answer for every reference we will not show, whatever the reason: its detail never echoes what was typed; a
+# request that exists but is not shown costs the same one read as one that does not exist.
+NOT_FOUND = "We cannot find a request with that reference. Check the reference and try again."
 
 
 def _load(reference: str) -> dict[str, Any]:
     canonical = normalise_reference(reference)
     item = RequestsRepository().get(canonical) if canonical else None
-    if item is None:
-        raise NotFound(f"We cannot find a request with reference {reference!r}. Check the reference and try again.")
+    if item is None or _past_retention(item):
+        raise NotFound(NOT_FOUND)
     return item
 
 
-def public_status(reference: str) -> dict[str, Any]:
-    """What anyone holding the reference may see: no description, location or contact details."""
-    item = _load(reference)
+def _past_retention(item: dict[str, Any]) -> bool:
+    """DynamoDB's TTL deletes an expired request up to a few days late: until then it is treated as gone."""
+    expires_at = item.get("expires_at")
+    return expires_at is not None and int(expires_at) <= datetime.now(UTC).timestamp()
+
+
+def public_status(reference: str, *, item: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What anyone holding the reference may see: status, dates and resident-facing updates; no description,
+    location, contact details or internal notes."""
+    item = item or _load(reference)
     status = Status(item["status"])
     return {
         "reference": item["reference"],
@@ -51,14 +78,17 @@ def public_status(reference: str) -> dict[str, Any]:
         "submitted_at": item["submitted_at"],
         "team": item.get("team"),
         "expected_by": item.get("due_date"),
-        "history": [
-            {
-                "status": h["status"],
-                "status_label": label(Status(h["status"])),
-                "at": h["at"],
-                "note": h.get("note", ""),
-            }
-            for h in item.get("history", [])
+        "history": public_history(item),
+    }
+
+
+def staff_view(item: dict[str, Any]) -> dict[str, Any]:
+    """What a caseworker sees: the public status and the internal notes (staff routes only)."""
+    return {
+        **public_status(item["reference"], item=item),
+        "internal_notes": [
+            {"status": n["status"], "at": n["at"], "note": n["note"], "by": n.get("by", "")}
+            for n in item.get("internal_notes", [])
         ],
     }
 
@@ -81,21 +111,32 @@ def change_status(
             f"A request that is {label(current).lower()} cannot become {label(change.status).lower()}."
         )
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    entry = {"status": change.status.value, "at": at, "note": change.note}
-    repository = RequestsRepository()
-    repository.set_status(item["reference"], expected=current.value, status=change.status.value, entry=entry)
-    event = new_event(
-        EventType.STATUS_CHANGED,
-        source="cases",
-        correlation_id=correlation_id,
-        data={
-            "reference": item["reference"],
-            "service_id": item["service_id"],
-            "status": change.status.value,
-            "previous_status": current.value,
-            "note": change.note,
-        },
+    position = len(item.get("history", []))
+    update_ref = update_id(item["reference"], position) if change.resident_update else None
+    entry = history_entry(change.status.value, at, update=change.resident_update, update_ref=update_ref)
+    internal_note = (
+        {"status": change.status.value, "at": at, "note": change.internal_note, "by": str(claims.get("sub", ""))}
+        if change.internal_note
+        else None
     )
+    repository = RequestsRepository()
+    updated = repository.set_status(
+        item["reference"],
+        expected=current.value,
+        status=change.status.value,
+        entry=entry,
+        position=position,
+        internal_note=internal_note,
+    )
+    data = {
+        "reference": item["reference"],
+        "service_id": item["service_id"],
+        "status": change.status.value,
+        "previous_status": current.value,
+    }
+    if update_ref:
+        data["update_id"] = update_ref  # the notifications consumer reads the text from the request, by this id
+    event = new_event(EventType.STATUS_CHANGED, source="cases", correlation_id=correlation_id, data=data)
     try:
         publish(event)
     except DependencyFailed:
@@ -103,10 +144,11 @@ def change_status(
             item["reference"],
             expected=change.status.value,
             status=current.value,
-            entry={"status": current.value, "at": at, "note": "Change undone: please try again"},
+            entry=history_entry(current.value, at, update="Change undone: please try again"),
+            position=position + 1,
         )
         raise
-    return public_status(item["reference"])
+    return staff_view(updated)
 
 
 def _groups(claims: dict[str, Any]) -> set[str]:
@@ -129,7 +171,7 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
     definition = load_catalogue()[item["service_id"]]
     due: date = due_date(datetime.fromisoformat(item["submitted_at"]), definition.sla_working_days)
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    entry = {"status": item["status"], "at": at, "note": f"Sent to the {definition.team} team"}
+    entry = history_entry(item["status"], at, update=f"Sent to the {definition.team} team")
     # The update returns the assigned item; only a retry (already assigned) needs to read what the first run set.
     assigned = repository.assign(reference, team=definition.team, due_date=due.isoformat(), entry=entry)
     if assigned is None:

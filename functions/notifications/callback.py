@@ -68,11 +68,11 @@ def apply(receipt: Receipt, table_name: str) -> bool:
 @app.post(RECEIPTS_PATH)
 def receive() -> Response[str]:
     config = settings.settings()
-    expected = settings.secret(config.notify_callback_token_secret_arn, config.notify_callback_token, "token")
+    expected = settings.secret(config.notify_callback_token_secret_id, config.notify_callback_token, "token")
     check_bearer(app.current_event.headers.get("authorization"), expected)
     receipt = Receipt.model_validate(read_json_object(app))
     # 200 whatever happened to it: Notify retries non-2xx answers, and a stale receipt will not become fresh.
     return json_response(200, {"applied": apply(receipt, config.notifications_table)})
 
 
-handler = http_handler(app)
+handler = settings.entry_point(settings.ReceiptsSettings, http_handler(app))

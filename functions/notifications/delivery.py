@@ -7,6 +7,9 @@
    found → confirm it without sending; not found → send. A provider that cannot be asked (SES) → `uncertain`,
    not resent: at most once beats twice.
 3. Send, then confirm (`sent`, provider id). A crash between the two leaves `sending`, so step 2 catches it.
+4. Refused because of our own configuration (`ConfigurationRefused`: a revoked key, a missing template id):
+   `held`, and the error is raised so that the queue keeps the event; a later attempt, once a person has fixed
+   the configuration, claims the held message and sends it (the queue's retries, or `notifications.replay`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from notifications.adapters import (
     ChannelAdapter,
+    ConfigurationRefused,
     LookupUnsupported,
     Outgoing,
     PermanentFailure,
@@ -58,7 +62,8 @@ def deliver(
     clock: Callable[[], datetime] = now_utc,
 ) -> Outcome:
     """Send one recorded message through `adapter`, at most once. Raises RateLimited / TemporaryFailure /
-    InFlight when the caller should try again later."""
+    InFlight when the caller should try again later, ConfigurationRefused (the message held) when a person must
+    fix the configuration first."""
     message_id = str(message["message_id"])
     log = {"message_id": message_id, "channel": message["channel"], "template": message["template"]}
     try:
@@ -74,6 +79,10 @@ def deliver(
         else:
             store.end_lease(message_id)
         logger.warning("Message not sent this time; will retry", extra=log | {"error": error.code})
+        raise
+    except ConfigurationRefused:
+        # Held already; refused while looking up, it is still `sending`: the next attempt may look again at once.
+        store.end_lease(message_id)
         raise
     except Exception:
         # Unknown outcome (e.g. the confirm write failed after the provider took it): stay `sending`, let the
@@ -110,13 +119,15 @@ def _attempt(
             return Outcome.RECOVERED
     try:
         provider_id = send(adapter, outgoing(message))
+    except ConfigurationRefused as error:
+        store.hold(message_id, error.code, clock())
+        metrics.add_metric(name="NotificationsHeld", unit="Count", value=1)
+        logger.error("Message held: our configuration refused; a person must act", extra=log | {"error": error.code})
+        raise
     except PermanentFailure as error:
         store.fail(message_id, error.code, clock())
         metrics.add_metric(name="NotificationsFailed", unit="Count", value=1)
-        if error.alarm:
-            logger.error("Message refused: a person must act", extra=log | {"error": error.code})
-        else:
-            logger.warning("Message refused; not retried", extra=log | {"error": error.code})
+        logger.warning("Message refused; not retried", extra=log | {"error": error.code})
         return Outcome.FAILED
     store.confirm(message_id, provider=adapter.name, provider_id=provider_id, now=clock())
     metrics.add_metric(name="NotificationsSent", unit="Count", value=1)

@@ -12,6 +12,7 @@ from typing import Any
 
 from notifications import templates
 from notifications.store import MessageStore
+from shared.case_history import resident_update
 from shared.contact import is_uk_mobile, normalise_email, normalise_uk_phone
 from shared.events import EventEnvelope, EventType
 from shared.statuses import Status, label
@@ -84,12 +85,14 @@ def compose(event: EventEnvelope, request: dict[str, Any]) -> list[dict[str, Any
     if chosen is None:
         return []  # the resident asked not to be contacted, or gave no usable contact details
     channel, recipient = chosen
+    # Events carry ids only: the resident-facing update's text is read from the request, by its id.
+    update = resident_update(request, event.data.get("update_id"))
     values = {
         "reference": request["reference"],
         "team": str(event.data.get("team", "")),
         "expected_by": _friendly_date(event.data.get("expected_by")),
         "status_label": label(Status(event.data["status"])) if "status" in event.data else "",
-        "note": f" {event.data['note']}" if event.data.get("note") else "",
+        "note": f" {update}" if update else "",
     }
     return [
         build_message(

@@ -80,7 +80,7 @@ def round_for(postcode: str) -> Round:
 # --- signed links -------------------------------------------------------------------------------------------
 def _key() -> bytes:
     config = settings.settings()
-    return settings.secret(config.link_signing_key_secret_arn, config.link_signing_key, "key").encode("utf-8")
+    return settings.secret(config.link_signing_key_secret_id, config.link_signing_key, "key").encode("utf-8")
 
 
 def _b64(raw: bytes) -> str:

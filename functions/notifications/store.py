@@ -2,7 +2,9 @@
 
 Our states: `recorded` → `sending` (intent: an attempt is under way, under a lease) → `sent` (the provider took
 it; its id is stored). A failed attempt that certainly did not reach the provider goes to `retrying`; a refusal
-that retrying cannot fix, to `failed`; an attempt whose outcome cannot be known (a provider that cannot be asked
+because of our own configuration (a revoked key, a missing template id), to `held` (sent once a person has fixed
+it: the queue's retries, then the dead-letter queue and `notifications.replay`); a refusal that retrying cannot
+fix, to `failed`; an attempt whose outcome cannot be known (a provider that cannot be asked
 by reference), to `uncertain`. Delivery receipts then record the provider's state (`provider_status`, which
 never moves backwards) and, once it is final, set `status` to it: `delivered`, `permanent-failure`,
 `temporary-failure` or `technical-failure`.
@@ -30,7 +32,7 @@ BEARER_LINKS = {
 }
 NOT_STORED = ("unsubscribe_url",)  # the one-click unsubscribe URL (RFC 8058) is a bearer link too
 
-SENDABLE = ("recorded", "retrying")
+SENDABLE = ("recorded", "retrying", "held")
 # Notify's states by how far along they are; a receipt only ever moves a message forwards.
 PROVIDER_RANK = {
     "created": 1,
@@ -120,7 +122,7 @@ class MessageStore:
     def claim(self, message_id: str, now: datetime) -> str:
         """Record the intent to send: `sending`, attempts + 1, a lease. Returns the status it had before.
 
-        Allowed from `recorded` and `retrying`, and from `sending` once the lease has run out (an attempt that
+        Allowed from `recorded`, `retrying` and `held`, and from `sending` once the lease has run out (an attempt that
         crashed: its outcome is unknown, so the caller must look before it resends).
         """
         from botocore.exceptions import ClientError
@@ -131,12 +133,13 @@ class MessageStore:
                 UpdateExpression="SET #s = :sending, attempts = if_not_exists(attempts, :zero) + :one, "
                 "lease_until = :lease, last_attempt_at = :at",
                 ConditionExpression="attribute_exists(message_id) AND "
-                "(#s IN (:recorded, :retrying) OR (#s = :sending AND lease_until < :now))",
+                "(#s IN (:recorded, :retrying, :held) OR (#s = :sending AND lease_until < :now))",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":sending": "sending",
                     ":recorded": "recorded",
                     ":retrying": "retrying",
+                    ":held": "held",
                     ":zero": 0,
                     ":one": 1,
                     ":lease": int((now + LEASE).timestamp()),
@@ -197,6 +200,10 @@ class MessageStore:
     def release(self, message_id: str, code: str, now: datetime) -> None:
         """The attempt certainly did not reach the provider: the next one may send without looking first."""
         self._leave_sending(message_id, "retrying", code, now)
+
+    def hold(self, message_id: str, code: str, now: datetime) -> None:
+        """Refused because of our configuration, certainly not taken: sent by a later attempt once it is fixed."""
+        self._leave_sending(message_id, "held", code, now)
 
     def fail(self, message_id: str, code: str, now: datetime) -> None:
         """The provider refused it for good (or we did, before sending): never retried."""

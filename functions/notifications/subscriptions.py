@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from notifications import reminders, settings
 from shared import aws
 from shared.api import http_handler, json_response, make_resolver, read_json_object
-from shared.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalise_email, normalise_uk_phone
+from shared.contact import reminder_contact
 from shared.errors import BadRequest, ValidationFailed
 from shared.observability import logger, metrics, observed
 
@@ -37,31 +37,20 @@ class SubscriptionRequest(BaseModel):
 
 
 def _validated_contact(contact: dict[str, str]) -> dict[str, str]:
-    errors = []
-    out: dict[str, str] = {}
-    if contact.get("email"):
-        email = normalise_email(contact["email"])
-        if email is None:
-            errors.append({"field": "contact.email", "message": EMAIL_MESSAGE})
-        else:
-            out["email"] = email
-    if contact.get("phone"):
-        phone = normalise_uk_phone(contact["phone"])
-        if phone is None:
-            errors.append({"field": "contact.phone", "message": PHONE_MESSAGE})
-        else:
-            out["phone"] = phone
-    preference = contact.get("preference")
-    if preference not in (None, "email", "sms"):
-        errors.append({"field": "contact.preference", "message": "Choose email or text message"})
-    if errors:
-        raise ValidationFailed("Check the fields listed in errors.", errors=errors)
-    if not out:
-        raise ValidationFailed(
-            "Give an email address or a mobile number.",
-            errors=[{"field": "contact", "message": "Enter an email address or a UK mobile number"}],
+    """The contact details through the one reminder-contact check (shared.contact.reminder_contact): text
+    messages go to UK mobiles only. Errors name `contact.email`, `contact.phone`, `contact.preference` or `contact`."""
+    valid, problems = reminder_contact(
+        email=contact.get("email") or "", phone=contact.get("phone") or "", preference=contact.get("preference")
+    )
+    if problems:
+        errors = [{"field": f"contact.{p.part}" if p.part else "contact", "message": p.message} for p in problems]
+        detail = (
+            "Give an email address or a mobile number."
+            if not problems[0].part
+            else "Check the fields listed in errors."
         )
-    return out | ({"preference": preference} if preference else {})
+        raise ValidationFailed(detail, errors=errors)
+    return valid
 
 
 @app.post("/api/v1/reminders/subscriptions")
@@ -121,7 +110,7 @@ def unsubscribe() -> Response[str]:
     return _change("unsubscribe")
 
 
-handler = http_handler(app)
+handler = settings.entry_point(settings.SubscriptionsSettings, http_handler(app))
 
 
 @observed
@@ -133,9 +122,10 @@ def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str
     "Today" is the day the rule was scheduled for (the event's `time`), so a retried invocation means the same day.
     The look ahead runs after the reminders are queued, so it never holds them up; should it ever fail, the
     function's error alarm says so and the schedule's retry queues the same events (nothing is sent twice)."""
+    config = settings.load_for(settings.DailyRemindersSettings)
     scheduled = event.get("time")
     today = reminders.today_in_london(datetime.fromisoformat(str(scheduled)) if scheduled else None)
-    queued = reminders.enqueue(reminders.due_events(today), settings.settings().notifications_queue_url)
+    queued = reminders.enqueue(reminders.due_events(today), config.notifications_queue_url)
     metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=queued)
     logger.info("Reminders queued", extra={"day": today.isoformat(), "queued": queued})
     reminders.clashes_ahead(today)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -61,7 +59,6 @@ def get(name: str) -> Template:
 def notify_template_ids() -> dict[str, str]:
     """`{"<template>:<channel>": "<Notify template id>"}`: the file's (stand-in) ids, overridden by the environment."""
     ids = {f"{t.name}:{channel}": tid for t in catalogue().values() for channel, tid in t.notify_ids.items()}
-    override = os.environ.get("NOTIFY_TEMPLATE_IDS", "").strip()
-    if override:
-        ids.update({str(k): str(v) for k, v in json.loads(override).items()})
-    return ids
+    from notifications import settings
+
+    return ids | settings.settings().notify_template_ids

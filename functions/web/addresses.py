@@ -15,7 +15,6 @@ number such as `1A` or `12-14` goes before the street), localities, the post tow
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import urllib.error
@@ -291,10 +290,9 @@ class OsPlacesLookup:
         return body
 
 
-def lookup_from_environment(environ: Mapping[str, str] = os.environ) -> OsPlacesLookup | None:
-    """The web's lookup: OS Places with the key named by `OS_PLACES_API_KEY_SECRET_ARN` (a name or an ARN), at
-    `OS_PLACES_BASE_URL`. None when the function names no key at all."""
-    secret_id = environ.get("OS_PLACES_API_KEY_SECRET_ARN", "")
+def configured_lookup(secret_id: str, base_url: str = DEFAULT_BASE_URL) -> OsPlacesLookup | None:
+    """The web's lookup: OS Places with the key in secret `secret_id` (a name or an ARN; the function's
+    `OS_PLACES_API_KEY_SECRET_ID`), at `base_url`. None when the function names no key at all."""
     if not secret_id:
         return None
-    return OsPlacesLookup(SecretKey(secret_id), base_url=environ.get("OS_PLACES_BASE_URL") or DEFAULT_BASE_URL)
+    return OsPlacesLookup(SecretKey(secret_id), base_url=base_url or DEFAULT_BASE_URL)

@@ -12,14 +12,11 @@ unsubscribe}`). Unit tests use a fake with this shape.
 from __future__ import annotations
 
 import json
-import os
-import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
-from shared import origin_verify
+from shared import http_events, origin_verify
 
 ReminderAction = Literal["subscriptions", "confirm", "unsubscribe"]
 
@@ -57,46 +54,18 @@ def api_event(
     verify = origin_verify.current_value()
     if verify is not None:
         headers = {**headers, origin_verify.HEADER: verify}
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "pathParameters": path_parameters,
-        "requestContext": {
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "web",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": route_key,
-            "stage": "$default",
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if body is not None:
-        event["body"] = body
-    return event
+    return http_events.http_api_event(
+        method, path, route_key=route_key, headers=headers, body=body, path_parameters=path_parameters
+    )
 
 
 class LambdaApi:
-    """Invokes the API's functions (`CATALOGUE_FUNCTION`, `CASES_FUNCTION`, `SUBSCRIPTIONS_FUNCTION`) synchronously."""
+    """Invokes the API's functions (catalogue, cases and subscriptions, by name) synchronously."""
 
-    def __init__(
-        self,
-        catalogue_function: str | None = None,
-        cases_function: str | None = None,
-        subscriptions_function: str | None = None,
-    ) -> None:
-        self._catalogue = catalogue_function or os.environ["CATALOGUE_FUNCTION"]
-        self._cases = cases_function or os.environ["CASES_FUNCTION"]
-        self._subscriptions = subscriptions_function or os.environ.get("SUBSCRIPTIONS_FUNCTION", "")
+    def __init__(self, catalogue_function: str, cases_function: str, subscriptions_function: str = "") -> None:
+        self._catalogue = catalogue_function
+        self._cases = cases_function
+        self._subscriptions = subscriptions_function
 
     def submit(
         self, service_id: str, answers: dict[str, Any], *, idempotency_key: str, correlation_id: str

@@ -7,7 +7,6 @@ stored as one JSON string, so values keep their types (DynamoDB would turn numbe
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -107,14 +106,14 @@ class DraftStore(Protocol):
 
 
 class DynamoDraftStore:
-    """Drafts in the Drafts table (`DRAFTS_TABLE`); reminders through its `ByReminderDay` index."""
+    """Drafts in the Drafts table; reminders through its `ByReminderDay` index."""
 
     INDEX = "ByReminderDay"
 
-    def __init__(self, table_name: str | None = None) -> None:
+    def __init__(self, table_name: str) -> None:
         from shared import aws
 
-        self._table = aws.table(table_name or os.environ["DRAFTS_TABLE"])
+        self._table = aws.table(table_name)
 
     def get(self, draft_id: str) -> Draft | None:
         item = self._table.get_item(Key={"draft_id": draft_id}, ConsistentRead=True).get("Item")

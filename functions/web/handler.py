@@ -1,9 +1,8 @@
-"""Resident web pages (HTML). Thin: parse the payload 2.0 event, let `pages.Web` serve it, shape the result."""
+"""Resident web pages (HTML). Thin: refuse what did not come through CloudFront, let `pages.Web` resolve the rest."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,11 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import origin_verify
 from shared.observability import correlation_id_from_http, logger, metrics, observed
 from shared.publisher import publish
-from web.addresses import lookup_from_environment
+from web.addresses import configured_lookup
 from web.api import LambdaApi
 from web.drafts import DynamoDraftStore
-from web.http import FormTooLarge, Reply, parse_event
+from web.http import Reply
 from web.pages import Ports, Web
+from web.settings import settings
 from web.uploads import S3Uploads
 
 NOT_THROUGH_CLOUDFRONT = "Forbidden: use the council's website address. This address does not serve pages directly.\n"
@@ -24,15 +24,20 @@ NOT_THROUGH_CLOUDFRONT = "Forbidden: use the council's website address. This add
 
 @cache
 def web() -> Web:
-    """Built on first use, from the function's environment (not at import: cold start and tests)."""
+    """Built on the first invocation, from the function's settings (a missing or malformed variable fails it with
+    the variable's name: web/settings.py), not at import (tests and the import-time benchmark)."""
+    configured = settings()
     ports = Ports(
-        drafts=DynamoDraftStore(),
-        api=LambdaApi(),
-        uploads=S3Uploads() if os.environ.get("QUARANTINE_BUCKET") else None,
-        publish=publish,
-        addresses=lookup_from_environment(),  # None without OS_PLACES_API_KEY_SECRET_ARN: addresses typed in
+        drafts=DynamoDraftStore(configured.drafts_table),
+        api=LambdaApi(configured.catalogue_function, configured.cases_function, configured.subscriptions_function),
+        uploads=S3Uploads(configured.quarantine_bucket, configured.clean_bucket)
+        if configured.quarantine_bucket
+        else None,
+        publish=partial(publish, topic_arn=configured.events_topic_arn),
+        # None without an OS Places key's secret: addresses are typed in.
+        addresses=configured_lookup(configured.os_places_api_key_secret_id, configured.os_places_base_url),
     )
-    return Web(ports, council=os.environ.get("BOROUGH_COUNCIL_NAME", "Your council"))
+    return Web(ports, council=configured.borough_council_name)
 
 
 @observed
@@ -41,16 +46,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not origin_verify.is_from_origin(event):
         logger.warning("Refused: no valid origin-verify header (not through CloudFront)")
         return Reply(status=403, body=NOT_THROUGH_CLOUDFRONT, content_type="text/plain; charset=utf-8").to_result()
-    correlation_id = correlation_id_from_http(event)
-    logger.set_correlation_id(correlation_id)
-    try:
-        request = parse_event(event, correlation_id)
-    except FormTooLarge:
-        return Reply(status=413, body="The form is too large.", content_type="text/plain; charset=utf-8").to_result()
-    reply = web().handle(request)
+    logger.set_correlation_id(correlation_id_from_http(event))
+    result = web().resolve(event, context)
     metrics.add_metric(name="WebPages", unit=MetricUnit.Count, value=1)
-    if reply.status >= 500:
-        logger.error("Page failed", extra={"status": reply.status, "path": request.path})
-    if request.method == "HEAD":
-        reply.body = ""
-    return reply.to_result()
+    if int(result["statusCode"]) >= 500:
+        logger.error("Page failed", extra={"status": result["statusCode"], "path": event.get("rawPath")})
+    return result

@@ -1,4 +1,5 @@
-"""HTTP in and out of the web function: a payload 2.0 event as a `Request`, and a `Reply` as the 2.0 result."""
+"""HTTP in and out of the web's pages: a payload 2.0 event as a `Request`, and a `Reply` as the resolver's
+`Response` (routes.py) or, before any routing, as the payload 2.0 result."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie
 
 MAX_FORM_BYTES = 64 * 1024  # a page of answers; files never come through here (they go straight to S3)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -62,15 +66,22 @@ class Reply:
     status: int = 200
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[str] = field(default_factory=list)
+    cookies: list[Cookie] = field(default_factory=list)
     content_type: str = "text/html; charset=utf-8"
 
+    def all_headers(self) -> dict[str, str]:
+        return {**SECURITY_HEADERS, "content-type": self.content_type, **self.headers}
+
     def to_result(self) -> dict[str, Any]:
-        headers = {**SECURITY_HEADERS, "content-type": self.content_type, **self.headers}
-        return {"statusCode": self.status, "headers": headers, "cookies": self.cookies, "body": self.body}
+        """The payload 2.0 result, for a reply made before the request reaches the pages' resolver."""
+        cookies = [str(cookie) for cookie in self.cookies]
+        return {"statusCode": self.status, "headers": self.all_headers(), "cookies": cookies, "body": self.body}
+
+    def to_response(self) -> Response[str]:
+        return Response(status_code=self.status, body=self.body, headers=self.all_headers(), cookies=self.cookies)
 
 
-def redirect(location: str, *, cookies: list[str] | None = None) -> Reply:
+def redirect(location: str, *, cookies: list[Cookie] | None = None) -> Reply:
     """303 See Other: after a POST the browser GETs the next page (post/redirect/get)."""
     return Reply(status=303, headers={"location": location}, cookies=cookies or [])
 

@@ -1,7 +1,8 @@
 """Signed tokens and cookies: CSRF (signed double submit bound to the draft) and upload callbacks.
 
-The signing key comes from Secrets Manager in AWS (`SIGNING_SECRET_ARN`, read once per container) or from
-`SIGNING_KEY` directly (tests); the local cloud generates a new one each run.
+The signing key comes from Secrets Manager (`SIGNING_SECRET_ID`, read once per container) or, in the local cloud
+and unit tests only, from `SIGNING_KEY` directly (web/settings.py). In the local cloud the stack's generated secret
+is created afresh each run.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from functools import cache
 from typing import Any
+
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 DRAFT_COOKIE = "borough_draft"
 CSRF_COOKIE = "borough_csrf"
@@ -37,12 +39,14 @@ class CsrfInvalid(Exception):
 
 @cache
 def signing_key() -> bytes:
-    direct = os.environ.get("SIGNING_KEY")
-    if direct:
-        return direct.encode()
+    from web.settings import signing_settings
+
+    configured = signing_settings()
+    if configured.signing_key:
+        return configured.signing_key.encode()
     from shared import aws
 
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=os.environ["SIGNING_SECRET_ARN"])
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.signing_secret_id)
     return str(secret["SecretString"]).encode()
 
 
@@ -104,9 +108,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> str:
+def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> Cookie:
     """HttpOnly, SameSite=Lax, Secure (except on http://127.0.0.1 in the local cloud), scoped to `path`."""
-    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
-    if secure:
-        parts.append("Secure")
-    return "; ".join(parts)
+    return Cookie(name, value, path=path, secure=secure, http_only=True, max_age=max_age, same_site=SameSite.LAX_MODE)

@@ -5,7 +5,6 @@ bucket only once GuardDuty Malware Protection for S3 has tagged it `NO_THREATS_F
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -81,14 +80,14 @@ class Uploads(Protocol):
 
 
 class S3Uploads:
-    """The quarantine bucket (`QUARANTINE_BUCKET`) and the clean bucket (`CLEAN_BUCKET`)."""
+    """The quarantine bucket and the clean bucket."""
 
-    def __init__(self, quarantine: str | None = None, clean: str | None = None) -> None:
+    def __init__(self, quarantine: str, clean: str) -> None:
         from shared import aws
 
         self._s3 = aws.client("s3")
-        self.quarantine = quarantine or os.environ["QUARANTINE_BUCKET"]
-        self.clean = clean or os.environ["CLEAN_BUCKET"]
+        self.quarantine = quarantine
+        self.clean = clean
 
     def form(self, *, draft_id: str, upload_id: str, redirect_url: str) -> UploadForm:
         post: dict[str, Any] = self._s3.generate_presigned_post(

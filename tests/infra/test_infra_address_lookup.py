@@ -22,7 +22,7 @@ def _web(synth):
 def test_the_web_function_is_configured_for_os_places_by_the_secrets_name(synth):
     variables = _web(synth).props["Environment"]["Variables"]
     assert variables["OS_PLACES_BASE_URL"] == OS_PLACES_BASE_URL == "https://api.os.uk"
-    assert variables["OS_PLACES_API_KEY_SECRET_ARN"] == f"borough/{synth.environment}/os-places-api-key"
+    assert variables["OS_PLACES_API_KEY_SECRET_ID"] == f"borough/{synth.environment}/os-places-api-key"
     assert not any(name.startswith("OS_PLACES_API_KEY") and name.endswith("KEY") for name in variables)
     # A person creates the secret: no stack declares it (a stack deletion never takes it; its value is in no template).
     assert not [s for s in synth.resources("AWS::SecretsManager::Secret") if "OsPlaces" in s.logical_id]

@@ -10,15 +10,15 @@ import pytest
 from aws_cdk.assertions import Match
 
 from local.assembly import ROOT
-from stacks.api_stack import (
+from stacks.routes import (
     CASES_PUBLIC_ROUTES,
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
     FALLBACK_ROUTE,
     NOTIFY_RECEIPTS_ROUTES,
     REMINDER_ROUTES,
+    WEB_ROUTES,
 )
-from stacks.web_stack import WEB_ROUTES
 
 pytestmark = pytest.mark.infra
 
@@ -67,6 +67,16 @@ def test_the_stage_is_throttled_from_config(synth):
         "AWS::ApiGatewayV2::Stage",
         {"DefaultRouteSettings": Match.object_like({"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst})},
     )
+
+
+def test_status_lookups_have_a_route_throttle_of_their_own_below_the_stage(synth):
+    rate, burst = THROTTLE[synth.environment]
+    (stage,) = [s for s in synth.resources("AWS::ApiGatewayV2::Stage") if s.stack == synth.stack("Api")]
+    settings = stage.props["RouteSettings"]
+    assert set(settings) == {"GET /api/v1/requests/{reference}"}
+    lookup = settings["GET /api/v1/requests/{reference}"]
+    assert 0 < lookup["ThrottlingRateLimit"] <= rate / 10
+    assert 0 < lookup["ThrottlingBurstLimit"] <= burst / 10
 
 
 def test_every_stage_writes_json_access_logs_to_a_retained_log_group(synth):

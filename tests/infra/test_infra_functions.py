@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.api_stack import (
+from stacks.constructs.layer import LAMBDA_PYTHON_VERSION
+from stacks.routes import (
     CASES_PUBLIC_ROUTES,
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
     NOTIFY_RECEIPTS_ROUTES,
     REMINDER_ROUTES,
 )
-from stacks.constructs.layer import LAMBDA_PYTHON_VERSION
 
 pytestmark = pytest.mark.infra
 
@@ -36,15 +36,15 @@ EXPECTED_ENVIRONMENT = {
         "DRAFTS_TABLE",
         "NOTIFY_PROVIDER",
         "NOTIFY_BASE_URL",
-        "NOTIFY_API_KEY_SECRET_ARN",
-        "LINK_SIGNING_KEY_SECRET_ARN",
+        "NOTIFY_API_KEY_SECRET_ID",
+        "LINK_SIGNING_KEY_SECRET_ID",
         "PUBLIC_BASE_URL",
     },
-    "notifications.callback.handler": {"NOTIFICATIONS_TABLE", "NOTIFY_CALLBACK_TOKEN_SECRET_ARN"},
+    "notifications.callback.handler": {"NOTIFICATIONS_TABLE", "NOTIFY_CALLBACK_TOKEN_SECRET_ID"},
     "notifications.subscriptions.handler": {
         "SUBSCRIPTIONS_TABLE",
         "NOTIFICATIONS_QUEUE_URL",
-        "LINK_SIGNING_KEY_SECRET_ARN",
+        "LINK_SIGNING_KEY_SECRET_ID",
     },
     "notifications.subscriptions.scheduled_handler": {"SUBSCRIPTIONS_TABLE", "NOTIFICATIONS_QUEUE_URL"},
     "web.handler.handler": {
@@ -54,7 +54,7 @@ EXPECTED_ENVIRONMENT = {
         "EVENTS_TOPIC_ARN",
         "QUARANTINE_BUCKET",
         "CLEAN_BUCKET",
-        "SIGNING_SECRET_ARN",
+        "SIGNING_SECRET_ID",
         "SUBSCRIPTIONS_FUNCTION",
         "BOROUGH_COUNCIL_NAME",
     },

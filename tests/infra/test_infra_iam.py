@@ -200,3 +200,15 @@ def test_each_function_writes_logs_only_to_its_own_log_group(synth):
             if any(a.startswith("logs:") for a in _as_list(statement["Action"])):
                 targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
                 assert targets == {own}, handler
+
+
+def test_every_kms_condition_comes_from_the_grants_helper():
+    # One place writes `kms:ViaService` (stacks/constructs/grants.py), so every key grant limits use the same way.
+    from local.assembly import ROOT
+
+    written_by_hand = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "stacks").rglob("*.py"))
+        if "kms:ViaService" in path.read_text() and path != ROOT / "stacks" / "constructs" / "grants.py"
+    ]
+    assert written_by_hand == []

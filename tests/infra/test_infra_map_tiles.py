@@ -8,7 +8,7 @@ import json
 import pytest
 
 from shared import maps
-from stacks.web_stack import MAP_TILE_MAX_AGE, map_tiles_function_code
+from stacks.constructs.web_distribution import MAP_TILE_MAX_AGE, map_tiles_function_code
 from tests.helpers import run_node_module
 
 pytestmark = pytest.mark.infra

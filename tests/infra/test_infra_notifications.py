@@ -5,13 +5,14 @@ metrics that need a person."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from stacks.api_stack import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 from stacks.config import EnvironmentConfig
+from stacks.routes import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 
 pytestmark = pytest.mark.infra
 
@@ -222,10 +223,10 @@ def test_the_provider_and_secrets_come_from_the_environments_config(synth):
     env = synth.environment
     consumer = _variables(_function(synth, "consumer"))
     assert consumer["NOTIFY_PROVIDER"] == PROVIDER[env]
-    assert consumer["NOTIFY_API_KEY_SECRET_ARN"] == f"borough/{env}/notify-api-key"
+    assert consumer["NOTIFY_API_KEY_SECRET_ID"] == f"borough/{env}/notify-api-key"
     assert "NOTIFY_API_KEY" not in consumer  # never the key itself in a template
     receipts = _variables(_function(synth, "receipts"))
-    assert receipts["NOTIFY_CALLBACK_TOKEN_SECRET_ARN"] == f"borough/{env}/notify-callback-token"
+    assert receipts["NOTIFY_CALLBACK_TOKEN_SECRET_ID"] == f"borough/{env}/notify-callback-token"
     assert "NOTIFY_CALLBACK_TOKEN" not in receipts
 
 
@@ -260,6 +261,7 @@ def test_ses_needs_a_from_address():
     [
         ("NotifyAuthFailures", "notifications"),
         ("NotificationsUncertain", "notifications"),
+        ("NotificationsHeld", "notifications"),
         ("AddressLookupKeyRefused", "web"),
         ("CollectionClashesAhead", "notifications"),
     ],
@@ -282,3 +284,58 @@ def test_the_collection_clash_alarm_tells_the_person_what_to_edit(synth):
     assert "changes in functions/notifications/data/collection_rounds.yaml" in description
     assert "deploy" in description
     assert f"{CLASH_LOOKAHEAD_DAYS} days" in description
+
+
+MODELS = {
+    "consumer": "ConsumerSettings",
+    "receipts": "ReceiptsSettings",
+    "subscriptions": "SubscriptionsSettings",
+    "daily": "DailyRemindersSettings",
+}
+
+
+def _deployed_value(value: Any) -> str:
+    """A template value as the function would see it: references become a stand-in word, joins are joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_deployed_value(part) for part in parts)
+    return "resolved-at-deploy-time"
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_each_functions_template_environment_fits_its_settings_model(synth, name, monkeypatch):
+    """What the stack sets is what the function's model reads, deployed (no local-only switch, names that exist)."""
+    from notifications import settings
+    from shared.settings import load
+
+    prefixes = ("NOTIFY", "LINK_SIGNING", "PUBLIC_BASE", "BOROUGH_", "NOTIFICATIONS_", "SUBSCRIPTIONS_")
+    for variable in [v for v in os.environ if v.startswith(prefixes)]:
+        monkeypatch.delenv(variable)
+    variables = {k: _deployed_value(v) for k, v in _variables(_function(synth, name)).items()}
+    model = getattr(settings, MODELS[name])
+    loaded = load(model, **{k.lower(): v for k, v in variables.items() if k.lower() in model.model_fields})
+    assert not loaded.borough_local_cloud
+    # Every other variable belongs to Powertools or to shared modules (the origin-verify check).
+    unknown = {k for k in variables if k.lower() not in model.model_fields}
+    assert all(k.startswith(("POWERTOOLS_", "ORIGIN_VERIFY_")) for k in unknown), unknown
+
+
+def test_the_consumer_attempts_no_more_than_fits_its_timeout(synth):
+    """Each record's worst case (Notify at its timeouts, the table, a margin) fits the consumer's timeout, and a
+    batch is small enough that a degraded Notify (a second a call) still lets all of it through."""
+    from notifications import handler
+    from notifications.adapters import notify
+
+    consumer = _function(synth, "consumer")
+    (mapping,) = [
+        m
+        for m in synth.resources("AWS::Lambda::EventSourceMapping")
+        if m.stack == consumer.stack and synth.refers_to(m.stack, m.props["FunctionName"]) == consumer.id
+    ]
+    timeout = consumer.props["Timeout"]
+    assert notify.worst_case_seconds() + handler.STORE_SECONDS + handler.MARGIN_SECONDS <= timeout - 1
+    degraded_notify_record_seconds = 1.0 + 0.1  # Notify answering in a second, and the table's calls
+    assert mapping.props["BatchSize"] * degraded_notify_record_seconds + handler.MARGIN_SECONDS <= timeout
+    assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from stacks.waf_stack import POST_LIMIT, RATE_WINDOW_SECONDS, REQUEST_LIMIT
+from stacks.waf_stack import POST_LIMIT, RATE_WINDOW_SECONDS, REQUEST_LIMIT, STATUS_LOOKUP_LIMIT
 
 pytestmark = pytest.mark.infra
 
@@ -81,6 +81,7 @@ def test_rate_rules_block_one_address_over_its_limits_in_5_minutes(synth):
     assert {name: rate["Limit"] for name, rate in rates.items()} == {
         "PostsPerAddress": POST_LIMIT,
         "RequestsPerAddress": REQUEST_LIMIT,
+        "StatusLookupsPerAddress": STATUS_LOOKUP_LIMIT,
     }
     assert (POST_LIMIT, REQUEST_LIMIT) == (300, 3000)
     for rate in rates.values():
@@ -94,6 +95,28 @@ def test_rate_rules_block_one_address_over_its_limits_in_5_minutes(synth):
     assert (method["FieldToMatch"], method["SearchString"]) == ({"Method": {}}, "POST")
     excluded = posts[1]["NotStatement"]["Statement"]["ByteMatchStatement"]
     assert excluded["SearchString"] == "/api/v1/notifications/receipts"  # Notify's receipts: their own token
+
+
+def test_status_lookups_have_their_own_limit_far_below_pages(synth):
+    """References must not be guessable at scale: the API's status route and the web's tracking page, counted
+    together, allow one address a thirtieth of what it may ask for pages."""
+    rule = _rules(synth)["StatusLookupsPerAddress"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rule["Action"] == {"Block": {}}
+    assert (rate["Limit"], rate["AggregateKeyType"]) == (STATUS_LOOKUP_LIMIT, "IP")
+    assert rate["Limit"] * 30 <= REQUEST_LIMIT
+    method, paths = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
+    assert (method["ByteMatchStatement"]["FieldToMatch"], method["ByteMatchStatement"]["SearchString"]) == (
+        {"Method": {}},
+        "GET",
+    )
+    matches = [statement["ByteMatchStatement"] for statement in paths["OrStatement"]["Statements"]]
+    assert {m["SearchString"] for m in matches} == {"/api/v1/requests/", "/track"}
+    for match in matches:
+        assert match["FieldToMatch"] == {"UriPath": {}}
+        assert match["PositionalConstraint"] == "STARTS_WITH"
+        # A path spelled in capitals or percent-encoded is still counted.
+        assert {t["Type"] for t in match["TextTransformations"]} == {"URL_DECODE", "LOWERCASE"}
 
 
 def test_every_rule_has_a_unique_priority_metrics_and_sampled_requests(synth):

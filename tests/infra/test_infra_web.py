@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from stacks.web_stack import ASSET_MAX_AGE, WEB_ROUTES
+from stacks.constructs.web_assets import ASSET_MAX_AGE
+from stacks.routes import WEB_ROUTES
 
 pytestmark = pytest.mark.infra
 

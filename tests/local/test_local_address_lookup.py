@@ -18,7 +18,7 @@ WEB_FUNCTION = "Borough-dev-Web/Web/Function"
 def test_the_web_function_is_pointed_at_the_stand_in_with_a_placeholder_key(local_cloud):
     environment = local_cloud.function_environment(WEB_FUNCTION)
     assert environment["OS_PLACES_BASE_URL"] == local_cloud.url + standins.OS_PLACES_PREFIX
-    name = environment["OS_PLACES_API_KEY_SECRET_ARN"]
+    name = environment["OS_PLACES_API_KEY_SECRET_ID"]
     assert name == "borough/dev/os-places-api-key"
     value = local_cloud.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
     assert value.startswith("local-os-places-")
@@ -46,7 +46,7 @@ def test_find_and_choose_an_address_through_the_real_client(local_cloud):
     uprn = re.search(r'<option value="(\d+)">12-14 Hopfield Lane, Maidstone</option>', page).group(1)
     chosen = browser.request("POST", first, {"address.mode": "select", "address.uprn": uprn})
     assert chosen.status == 303, chosen.body[:500]
-    table = local_cloud.physical_id("Borough-dev-Web/Drafts")
+    table = local_cloud.physical_id("Borough-dev-Web/Data/Drafts")
     item = local_cloud.client("dynamodb").get_item(
         TableName=table, Key={"draft_id": {"S": browser.cookies["borough_draft"]}}
     )

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.local
 
 
 def _assets_bucket(cloud) -> str:
-    return cloud.physical_id("Borough-dev-Web/Assets")
+    return cloud.physical_id("Borough-dev-Web/StaticAssets/Assets")
 
 
 def test_pages_go_to_the_api_origin_with_security_headers(local_cloud):

@@ -100,7 +100,7 @@ def report(local_cloud, staff_token) -> dict[str, str]:
         "PATCH",
         f"/api/v1/requests/{reference}",
         {"Authorization": f"Bearer {staff_token}"},
-        json_body={"status": "investigating", "note": "An officer will visit."},
+        json_body={"status": "investigating", "resident_update": "An officer will visit."},
     )
     assert changed.status == 200, changed.body
     local_cloud.wait_for_idle(timeout_s=30)

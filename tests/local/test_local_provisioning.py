@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from local.provision import physical_name
+from local.assembly import source_hash
+from local.model import physical_name
 from local.resources import NOT_SERVED, PROVISIONERS
 from local.templates import load_stacks, resource_types
 
@@ -119,3 +120,12 @@ def test_physical_names_stay_within_limits_and_are_stable():
     assert len(long) == 64
     assert long == physical_name("Borough-dev-Workflows", "X" * 80, 64)
     assert physical_name("S", "Queue", 80, ".fifo") == "S-Queue.fifo"
+
+
+def test_an_assembly_synthesized_in_another_checkout_is_not_reused(tmp_path):
+    # Templates name asset folders by absolute path: an assembly copied from another checkout would run its code.
+    for checkout in ("main", "worktree"):
+        (tmp_path / checkout).mkdir()
+        (tmp_path / checkout / "app.py").write_text("same source")
+    assert source_hash(tmp_path / "main") != source_hash(tmp_path / "worktree")
+    assert source_hash(tmp_path / "main") == source_hash(tmp_path / "main")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from local.gateway import Gateway, Route, build_event, to_http_response
+from local.gateway import Gateway, Route, to_http_response
 from local.moto_session import MotoSession
 
 pytestmark = pytest.mark.local
@@ -76,48 +76,6 @@ def test_default_route_catches_what_nothing_else_matches_and_without_it_nothing_
     assert _gateway("GET /a", "$default").select("GET", "/b")[0].route_key == "$default"
     assert _gateway("GET /a").select("GET", "/b") is None
     assert _gateway("ANY /a/{proxy+}").select("GET", "/a") is None  # a greedy variable needs one segment
-
-
-def test_event_has_the_payload_2_0_shape():
-    headers = [
-        ("host", "127.0.0.1:8080"),
-        ("x-multi", "one"),
-        ("x-multi", "two"),
-        ("cookie", "a=1; b=2"),
-        ("content-type", "application/json"),
-    ]
-    event = build_event(
-        _route("GET /api/v1/services/{service_id}"), "GET", "/api/v1/services/x", "q=1&q=2&empty=",
-        headers, b'{"k": "v"}', {"service_id": "x"}, "10.0.0.1",
-    )  # fmt: skip
-    assert event["version"] == "2.0"
-    assert event["routeKey"] == "GET /api/v1/services/{service_id}"
-    assert event["rawPath"] == "/api/v1/services/x"
-    assert event["rawQueryString"] == "q=1&q=2&empty="
-    assert event["queryStringParameters"] == {"q": "1,2", "empty": ""}
-    assert event["headers"]["x-multi"] == "one,two"
-    assert "cookie" not in event["headers"]
-    assert event["cookies"] == ["a=1", "b=2"]
-    assert event["pathParameters"] == {"service_id": "x"}
-    assert event["body"] == '{"k": "v"}'
-    assert event["isBase64Encoded"] is False
-    context = event["requestContext"]
-    assert context["http"] == {
-        "method": "GET", "path": "/api/v1/services/x", "protocol": "HTTP/1.1", "sourceIp": "10.0.0.1", "userAgent": ""
-    }  # fmt: skip
-    assert context["stage"] == "$default"
-    assert context["routeKey"] == event["routeKey"]
-    assert context["requestId"]
-    assert isinstance(context["timeEpoch"], int)
-
-
-def test_binary_bodies_are_base64_encoded():
-    body = bytes(range(256))
-    event = build_event(
-        _route("POST /upload"), "POST", "/upload", "", [("content-type", "image/png")], body, {}, "127.0.0.1"
-    )
-    assert event["isBase64Encoded"] is True
-    assert base64.b64decode(event["body"]) == body
 
 
 def test_structured_response_becomes_http():

@@ -35,7 +35,7 @@ def test_only_functions_that_name_a_notify_endpoint_or_links_are_pointed_at_the_
     overrides = standins.environment_overrides(
         {
             "NOTIFY_BASE_URL": "https://api.notifications.service.gov.uk",
-            "NOTIFY_API_KEY_SECRET_ARN": "borough/dev/notify-api-key",
+            "NOTIFY_API_KEY_SECRET_ID": "borough/dev/notify-api-key",
             "PUBLIC_BASE_URL": "https://d111111abcdef8.cloudfront.net",
         },
         "http://127.0.0.1:1",
@@ -68,7 +68,7 @@ def test_person_created_secrets_get_values_for_this_run_that_the_stand_in_accept
     environment = local_cloud.function_environment(
         local_cloud.physical_id("Borough-dev-Notifications/Consumer/Function")
     )
-    assert environment["NOTIFY_API_KEY_SECRET_ARN"] == "borough/dev/notify-api-key"
+    assert environment["NOTIFY_API_KEY_SECRET_ID"] == "borough/dev/notify-api-key"
     assert "NOTIFY_API_KEY" not in environment
     assert environment["PUBLIC_BASE_URL"] == local_cloud.url
     # Notify is reached on the stand-in's own loopback port (moto takes `requests` calls to the local address).

@@ -13,7 +13,7 @@ from local.scanner import EICAR, SCAN_TAG
 
 pytestmark = pytest.mark.local
 
-QUARANTINE = "Borough-dev-Web/Quarantine"
+QUARANTINE = "Borough-dev-Web/Data/Quarantine"
 
 
 def _post_form(url: str, fields: dict[str, str], filename: str, content: bytes) -> http.client.HTTPResponse:
@@ -70,7 +70,7 @@ def test_presigned_post_upload_lands_in_quarantine_and_is_tagged_by_the_scan(loc
 
 
 def test_objects_in_unprotected_buckets_are_not_tagged(local_cloud):
-    bucket = local_cloud.physical_id("Borough-dev-Web/Uploads")
+    bucket = local_cloud.physical_id("Borough-dev-Web/Data/Uploads")
     local_cloud.client("s3").put_object(Bucket=bucket, Key="uploads/x", Body=b"x")
     local_cloud.wait_for_idle()
     assert local_cloud.client("s3").get_object_tagging(Bucket=bucket, Key="uploads/x")["TagSet"] == []

@@ -6,6 +6,7 @@ from functools import cache
 
 from notifications.adapters.base import (
     ChannelAdapter,
+    ConfigurationRefused,
     DeliveryError,
     LookupUnsupported,
     Outgoing,
@@ -17,6 +18,7 @@ from notifications.adapters.base import (
 
 __all__ = [
     "ChannelAdapter",
+    "ConfigurationRefused",
     "DeliveryError",
     "LookupUnsupported",
     "Outgoing",
@@ -37,8 +39,17 @@ def from_environment() -> ChannelAdapter:
     if config.notify_provider == "notify":
         from notifications.adapters.notify import NotifyAdapter
 
-        api_key = settings.secret(config.notify_api_key_secret_arn, config.notify_api_key, "api_key")
-        return NotifyAdapter(api_key, template_ids=templates.notify_template_ids(), base_url=config.notify_base_url)
+        def read_key(again: bool = False) -> str:
+            if again and config.notify_api_key_secret_id:  # after a 403: the key may have been rotated
+                return settings.reread_secret(config.notify_api_key_secret_id, "api_key")
+            return settings.secret(config.notify_api_key_secret_id, config.notify_api_key, "api_key")
+
+        return NotifyAdapter(
+            read_key(),
+            template_ids=templates.notify_template_ids(),
+            base_url=config.notify_base_url,
+            reread_key=lambda: read_key(again=True),
+        )
     if config.notify_provider == "ses":
         from notifications.adapters.ses import SesAdapter
 

@@ -6,7 +6,9 @@ tell the consumer what to do next:
 - `RateLimited`: the provider is throttling us; retry later, with exponential backoff and jitter;
 - `TemporaryFailure`: the provider could not take the message now; retry. `maybe_sent` says whether the
   provider might have accepted it anyway (a timeout), in which case the retry must look before it resends;
-- `PermanentFailure`: retrying cannot help (bad recipient, bad template, bad key); record it as failed.
+- `PermanentFailure`: retrying cannot help (a bad recipient, a message too long); record it as failed;
+- `ConfigurationRefused` (a kind of permanent failure): refused because of the council's own configuration (a
+  revoked or wrong key, a missing or wrong template id): the message is *held*, and sent once a person fixes it.
 
 Error messages never carry personal data: they are logged and stored on the message record.
 """
@@ -62,11 +64,21 @@ class TemporaryFailure(DeliveryError):
 
 
 class PermanentFailure(DeliveryError):
-    """Retrying cannot help. `alarm` marks failures a person must fix (a revoked key, a missing template)."""
+    """Retrying cannot help (a bad recipient, a message too long): the message fails for good."""
 
-    def __init__(self, code: str, detail: str = "", *, alarm: bool = False) -> None:
+    alarm = False  # a person must act
+
+
+class ConfigurationRefused(PermanentFailure):
+    """Refused because of our configuration, not the message: held (not failed for good) until a person fixes it.
+
+    `stops_batch`: every other message would be refused the same way (the key), so the batch stops asking."""
+
+    alarm = True
+
+    def __init__(self, code: str, detail: str = "", *, stops_batch: bool = False) -> None:
         super().__init__(code, detail)
-        self.alarm = alarm
+        self.stops_batch = stops_batch
 
 
 class LookupUnsupported(Exception):
@@ -77,6 +89,12 @@ class ChannelAdapter(Protocol):
     """A provider of email, text messages and letters."""
 
     name: str
+
+    @property
+    def worst_case_seconds(self) -> float:
+        """The longest one message's calls to the provider can take (timeouts and retries included), in seconds:
+        the consumer attempts a record only while that much time, and more, remains before its timeout."""
+        ...
 
     def send_email(self, message: Outgoing) -> str: ...
 

@@ -2,8 +2,14 @@
 
 - Template ids come from configuration (`templates.notify_template_ids()`); our message id is Notify's
   `reference`, so every notification can be traced to its record and looked up again after a crash.
-- Notify's errors map onto the seam's: 400 → permanent; 403 → permanent and alarm-worthy (a revoked or wrong
-  key); 429 RateLimitError / TooManyRequestsError → rate limited; 500 and network failures → temporary.
+- Notify's errors map onto the seam's: 403 (a revoked or wrong key) → the key is read again from its secret: a
+  rotated key is used from then on and the message retried, the same key means `ConfigurationRefused` (held); a
+  400 naming the template (not found, not a UUID, of the wrong type, other placeholders) → `ConfigurationRefused`;
+  any other 400 → permanent; 429 RateLimitError / TooManyRequestsError → rate limited; 500 and network failures →
+  temporary.
+- Time: each call has a connect and a read timeout and no retries of its own (the queue retries, with backoff,
+  and a resend must look first); `worst_case_seconds()` is what one message's calls can take at most, which the
+  consumer keeps free before its timeout for every record it attempts.
 - An SMS longer than 918 characters, or to a number that is not a UK mobile, is refused before sending.
 - The API key is never logged, printed or put in an error.
 """
@@ -11,10 +17,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from notifications.adapters.base import (
+    ConfigurationRefused,
     Outgoing,
     PermanentFailure,
     RateLimited,
@@ -25,10 +32,38 @@ from shared.observability import logger, metrics
 
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 SMS_MAX_CHARACTERS = 918  # Notify refuses longer text messages (6 fragments of 153 characters)
-REQUEST_TIMEOUT_SECONDS = 5.0  # well inside the consumer's 10 s timeout; Notify answers in well under a second
+# Notify answers in well under a second. Connect, then at most READ seconds between bytes of its (small) answer.
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0
+REQUEST_TIMEOUT = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
+CLIENT_RETRIES = 0  # the client never retries by itself: the queue does, with backoff, and a resend looks first
+# At most two calls for one message: a look-up by reference (after an interrupted attempt), then the send. A 403
+# reads the key again (a Secrets Manager call, under the SDK's own timeouts) and hands the message back.
+CALLS_PER_MESSAGE = 2
 RATE_LIMIT_RETRY_SECONDS = 60.0  # Notify's limit is 3,000 messages per key type per rolling minute
 DAILY_LIMIT_RETRY_SECONDS = 3600.0  # 250,000 a day: nothing will go until the day's count resets
 _KEY_SHAPE = re.compile(r".+-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+
+
+# Notify's 400s that mean our configuration is wrong, not the message: the template id (missing from Notify, not
+# a UUID, for another channel) or the template's placeholders (Notify's text differs from data/templates.yaml).
+CONFIGURATION_ERRORS = (
+    "Template not found",
+    "template_id is not a valid UUID",
+    "template_id is a required property",
+    "template is not suitable for",
+    "Missing personalisation",
+)
+
+
+def request_worst_case_seconds() -> float:
+    """The longest one call to Notify can take: its connect and read timeouts, once per try."""
+    return (CLIENT_RETRIES + 1) * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
+
+
+def worst_case_seconds() -> float:
+    """The longest one message's calls to Notify can take (the consumer's time budget per record reads it)."""
+    return CALLS_PER_MESSAGE * request_worst_case_seconds()
 
 
 class InvalidApiKey(ValueError):
@@ -44,15 +79,29 @@ class NotifyAdapter:
         *,
         template_ids: Mapping[str, str],
         base_url: str = NOTIFY_BASE_URL,
-        timeout: float = REQUEST_TIMEOUT_SECONDS,
+        timeout: float | tuple[float, float] = REQUEST_TIMEOUT,
+        reread_key: Callable[[], str] | None = None,
     ) -> None:
+        self._template_ids = dict(template_ids)
+        self.base_url = base_url
+        self._timeout = timeout
+        self._reread_key = reread_key  # after a 403: the key as its secret holds it now
+        self._use_key(api_key)
+
+    @property
+    def worst_case_seconds(self) -> float:
+        return worst_case_seconds()
+
+    def _use_key(self, api_key: str) -> None:
         if not _KEY_SHAPE.fullmatch(api_key.strip()):
             raise InvalidApiKey("The Notify API key is not in the form {name}-{service id}-{secret key}")
         from notifications_python_client.notifications import NotificationsAPIClient
+        from requests.adapters import HTTPAdapter
 
-        self._client = NotificationsAPIClient(api_key.strip(), base_url=base_url, timeout=timeout)
-        self._template_ids = dict(template_ids)
-        self.base_url = base_url
+        self._api_key = api_key.strip()
+        self._client = NotificationsAPIClient(self._api_key, base_url=self.base_url, timeout=self._timeout)
+        for scheme in ("https://", "http://"):
+            self._client.request_session.mount(scheme, HTTPAdapter(max_retries=CLIENT_RETRIES))
 
     def __repr__(self) -> str:
         return f"NotifyAdapter(base_url={self.base_url!r})"
@@ -103,7 +152,7 @@ class NotifyAdapter:
     def _template_id(self, message: Outgoing) -> str:
         key = f"{message.template}:{message.channel}"
         if key not in self._template_ids:
-            raise PermanentFailure("template-not-configured", f"no Notify template id for {key}", alarm=True)
+            raise ConfigurationRefused("template-not-configured", f"no Notify template id for {key}")
         return self._template_ids[key]
 
     def _call(self, method: Any, **kwargs: Any) -> str:
@@ -115,10 +164,23 @@ class NotifyAdapter:
         try:
             result: dict[str, Any] = method(**kwargs)
         except HTTPError as error:
+            if error.status_code == 403 and self._key_was_rotated():
+                raise TemporaryFailure("notify-key-rotated", "its secret holds a new key", maybe_sent=False) from None
             raise map_error(error.status_code, _error_codes(error), has_response=error.response is not None) from None
         except APIError as error:  # InvalidResponse: Notify answered, but not with JSON
             raise TemporaryFailure("invalid-response", f"HTTP {error.status_code}", maybe_sent=True) from None
         return result
+
+    def _key_was_rotated(self) -> bool:
+        """Read the key again: a new one (rotated without a redeploy) is used from the next call on."""
+        if self._reread_key is None:
+            return False
+        fresh = self._reread_key().strip()
+        if fresh == self._api_key:
+            return False
+        self._use_key(fresh)
+        logger.info("GOV.UK Notify refused our key; its secret holds a new one, used from now on")
+        return True
 
 
 def _error_codes(error: Any) -> tuple[str, str]:
@@ -144,7 +206,9 @@ def map_error(status: int, codes: tuple[str, str], *, has_response: bool = True)
         # A wrong, revoked or mistyped key, or our clock is out: every message will fail until a person acts.
         logger.error("GOV.UK Notify refused our API key", extra={"notify_error": error, "notify_message": message})
         metrics.add_metric(name="NotifyAuthFailures", unit="Count", value=1)
-        return PermanentFailure("notify-auth", message, alarm=True)
+        return ConfigurationRefused("notify-auth", message, stops_batch=True)
     if status >= 500:  # Notify: "resend your notification" — it was not created
         return TemporaryFailure(f"notify-{status}", message, maybe_sent=False)
+    if status == 400 and any(known in message for known in CONFIGURATION_ERRORS):
+        return ConfigurationRefused(f"notify-400-{error or 'error'}", message)
     return PermanentFailure(f"notify-{status}-{error or 'error'}", message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from notifications.adapters.base import (
+    ConfigurationRefused,
     LookupUnsupported,
     Outgoing,
     PermanentFailure,
@@ -21,10 +22,13 @@ from shared.contact import normalise_email
 _THROTTLED = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException", "Throttling"}
 _TEMPORARY = {"InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
 _NEEDS_A_PERSON = {"AccountSuspendedException", "SendingPausedException", "MailFromDomainNotVerifiedException"}
+# One SendEmail call, no lookups: at most the SDK client's connect and read timeouts and its retries (shared/aws.py).
+SES_WORST_CASE_SECONDS = 6.0
 
 
 class SesAdapter:
     name = "ses"
+    worst_case_seconds = SES_WORST_CASE_SECONDS
 
     def __init__(self, from_address: str, *, configuration_set: str | None = None, client: Any = None) -> None:
         self._from = from_address
@@ -75,4 +79,6 @@ def _map(code: str) -> Exception:
         return RateLimited(f"ses-{code}")
     if code in _TEMPORARY:
         return TemporaryFailure(f"ses-{code}", maybe_sent=False)
-    return PermanentFailure(f"ses-{code or 'error'}", alarm=code in _NEEDS_A_PERSON)
+    if code in _NEEDS_A_PERSON:  # our account or domain: held until a person fixes it
+        return ConfigurationRefused(f"ses-{code}", stops_batch=True)
+    return PermanentFailure(f"ses-{code or 'error'}")

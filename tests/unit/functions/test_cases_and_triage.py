@@ -13,6 +13,7 @@ import pytest
 from cases import handler as cases_handler
 from cases import triage
 from catalogue import logic as catalogue_logic
+from shared import aws
 from shared.events import EventEnvelope
 from shared.observability import logger
 from tests.helpers import FakeContext, http_event
@@ -53,7 +54,7 @@ def test_triage_assigns_team_and_working_day_due_date(cloud):
     assert status == 200
     assert body["team"] == "Street scene enforcement"
     assert body["expected_by"] == "2026-12-30"
-    assert body["history"][-1]["note"] == "Sent to the Street scene enforcement team"
+    assert body["history"][-1]["update"] == "Sent to the Street scene enforcement team"
 
 
 def test_a_retried_triage_changes_nothing_and_repeats_the_same_event(cloud):
@@ -85,16 +86,94 @@ def test_unknown_and_malformed_references_are_404(cloud):
     assert call("GET", "not-a-reference")[0] == 404
 
 
+def test_a_request_past_its_retention_answers_exactly_as_one_that_never_existed(cloud):
+    # DynamoDB's TTL deletes expired items up to days late: until then the lookup must not tell them apart.
+    reference, _ = new_request(cloud)
+    table = aws.table("requests_table")
+    table.update_item(
+        Key={"reference": reference}, UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": 1}
+    )
+    reads: list[str] = []
+    table.meta.client.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("GetItem"))
+    expired = raw_get(reference)
+    table.delete_item(Key={"reference": reference})
+    missing = raw_get(reference)
+    assert expired["statusCode"] == missing["statusCode"] == 404
+    assert expired["body"] == missing["body"]
+    assert expired.get("headers") == missing.get("headers")
+    assert expired.get("multiValueHeaders") == missing.get("multiValueHeaders")
+    assert reads == ["GetItem", "GetItem"]  # the same work, so the same timing class
+    assert reference not in json.loads(missing["body"])["detail"]
+
+
+def raw_get(reference: str) -> dict[str, Any]:
+    event = http_event("GET", f"/api/v1/requests/{reference}", path_parameters={"reference": reference})
+    return cases_handler.handler(event, FakeContext())
+
+
 def test_a_caseworker_changes_the_status_and_it_is_announced(cloud):
     reference, _ = new_request(cloud)
-    status, body = call("PATCH", reference, {"status": "investigating", "note": "Officer visiting"}, STAFF)
+    status, body = call("PATCH", reference, {"status": "investigating", "resident_update": "Officer visiting"}, STAFF)
     assert status == 200
     assert body["status"] == "investigating"
-    assert body["history"][-1]["note"] == "Officer visiting"
+    assert body["history"][-1]["update"] == "Officer visiting"
     [event] = cloud.published()
     assert event["type"] == "status-changed"
     assert event["data"]["status"] == "investigating"
     assert event["data"]["previous_status"] == "received"
+
+
+INTERNAL = "Resident rang from 07700 900123, sounded upset"
+
+
+def test_internal_notes_stay_with_staff_and_updates_reach_the_resident(cloud):
+    reference, _ = new_request(cloud)
+    change = {"status": "investigating", "internal_note": INTERNAL, "resident_update": "An officer will visit."}
+    status, staff = call("PATCH", reference, change, STAFF)
+    assert status == 200
+    assert staff["internal_notes"] == [
+        {"status": "investigating", "at": staff["history"][-1]["at"], "note": INTERNAL, "by": "staff-1"}
+    ]
+    status, public = call("GET", reference)
+    assert status == 200
+    assert public["history"][-1]["update"] == "An officer will visit."
+    assert "internal_notes" not in public
+    assert "07700" not in json.dumps(public)
+    [event] = cloud.published()
+    assert "07700" not in json.dumps(event)
+    assert "An officer will visit." not in json.dumps(event)  # the update travels by id, not as text
+    assert event["data"]["update_id"] == staff_update_id(cloud)
+
+
+def staff_update_id(cloud: Any) -> str:
+    [item] = cloud.items("REQUESTS_TABLE")
+    return item["history"][-1]["update_id"]
+
+
+def test_an_internal_note_alone_leaves_the_public_history_without_an_update(cloud):
+    reference, _ = new_request(cloud)
+    assert call("PATCH", reference, {"status": "investigating", "internal_note": INTERNAL}, STAFF)[0] == 200
+    _, public = call("GET", reference)
+    assert public["history"][-1] == {
+        "status": "investigating",
+        "status_label": "Investigating",
+        "at": public["history"][-1]["at"],
+        "update": "",
+    }
+    [event] = cloud.published()
+    assert "update_id" not in event["data"]
+
+
+def test_the_old_note_field_is_refused_and_nothing_is_published(cloud):
+    reference, _ = new_request(cloud)
+    status, problem = call("PATCH", reference, {"status": "investigating", "note": INTERNAL}, STAFF)
+    assert status == 400
+    assert "resident_update" in problem["detail"]
+    assert "internal_note" in problem["detail"]
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert item["status"] == "received"
+    assert INTERNAL not in json.dumps(item, default=str)
+    assert cloud.published() == []
 
 
 @pytest.mark.parametrize(

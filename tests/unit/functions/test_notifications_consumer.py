@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from cases import logic as cases_logic
 from catalogue import logic as catalogue_logic
 from notifications import handler as notifications_handler
 from notifications import logic
@@ -13,6 +14,7 @@ from shared.events import EventEnvelope, EventType, new_event
 from tests.helpers import FakeContext, sqs_event
 
 pytestmark = pytest.mark.unit
+STAFF = {"sub": "staff-1", "cognito:groups": ["caseworkers"]}
 
 
 def report(contact: dict | None) -> str:
@@ -59,15 +61,16 @@ def test_sms_when_only_a_phone_and_nothing_without_contact(cloud):
 
 def test_a_status_change_message_says_the_new_status(cloud):
     reference = report({"email": "resident@example.org"})
-    event = new_event(
-        EventType.STATUS_CHANGED,
-        source="test",
-        correlation_id="c",
-        data={"reference": reference, "status": "not-council-responsibility", "note": "Private land."},
+    cloud.published()  # the submission's own event
+    change = cases_logic.StatusChange(
+        status="not-council-responsibility", resident_update="Private land.", internal_note="Owner: 07700 900123"
     )
-    notifications_handler.handler(sqs_event(event.to_message()), FakeContext())
+    cases_logic.change_status(reference, change, claims=STAFF, correlation_id="c")
+    [event] = cloud.published()
+    notifications_handler.handler(sqs_event(json.dumps(event)), FakeContext())
     [message] = cloud.items("NOTIFICATIONS_TABLE")
     assert message["body"].endswith("Not the council's responsibility. Private land.")
+    assert "07700" not in json.dumps(message, default=str)
 
 
 def test_a_malformed_message_fails_alone(cloud):

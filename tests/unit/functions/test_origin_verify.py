@@ -107,9 +107,9 @@ class _FakeWeb:
     def __init__(self) -> None:
         self.requests: list[Any] = []
 
-    def handle(self, request: Any) -> Reply:
-        self.requests.append(request)
-        return Reply(status=200, body="<p>page</p>")
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        self.requests.append(event)
+        return Reply(status=200, body="<p>page</p>").to_result()
 
 
 @pytest.mark.parametrize("headers", [None, {origin_verify.HEADER: "wrong"}])

@@ -24,6 +24,14 @@ def reset_caches() -> None:
     adapters.from_environment.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are read once per container: each test is a fresh one (its environment is its own)."""
+    settings.reset()
+    yield
+    settings.reset()
+
+
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
     with serve(NotifySandbox()) as running:
@@ -82,6 +90,8 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             Attributes={"RedrivePolicy": f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": "5"}}'},
         )["QueueUrl"]
         monkeypatch.setenv("NOTIFY_PROVIDER", "record-only")
+        # The link key and the callback token are given directly, as only the local cloud may.
+        monkeypatch.setenv("BOROUGH_LOCAL_CLOUD", "1")
         monkeypatch.setenv("NOTIFICATIONS_QUEUE_URL", queue_url)
         monkeypatch.setenv("LINK_SIGNING_KEY", "a-test-signing-key-of-enough-length-000")
         monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", "callback-token-for-tests")

@@ -18,6 +18,7 @@ from notifications import handler, reminders, subscriptions
 from tests.helpers import FakeContext, sqs_event
 from tests.unit.web.web_support import Client, location
 from web import security
+from web import settings as web_settings
 
 pytestmark = pytest.mark.unit
 
@@ -40,9 +41,12 @@ class InProcessApi(LambdaApi):
 @pytest.fixture
 def web(cloud, monkeypatch) -> Iterator[Web]:
     monkeypatch.setenv("SIGNING_KEY", "unit-test-signing-key-not-secret")
+    monkeypatch.setenv("BOROUGH_LOCAL_CLOUD", "1")  # a key given directly: as the local cloud may (web/settings.py)
+    web_settings.reset()
     security.signing_key.cache_clear()
     ports = Ports(drafts=None, api=InProcessApi(), uploads=None, publish=lambda event: None)  # type: ignore[arg-type]
     yield Web(ports, council="Maidstone Borough Council", catalogue={})
+    web_settings.reset()
     security.signing_key.cache_clear()
 
 

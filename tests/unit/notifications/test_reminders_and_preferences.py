@@ -164,6 +164,8 @@ def test_links_are_signed_expire_and_are_for_one_action(cloud):
         ({"postcode": "ZZ99 9ZZ", "contact": {"email": "r@example.org"}}, "postcode"),
         ({"postcode": "ME14 1HQ", "contact": {"email": "nope"}}, "contact.email"),
         ({"postcode": "ME14 1HQ", "contact": {}}, "contact"),
+        # A text message cannot reach a landline (shared.contact.reminder_contact, as the web's sign-up page).
+        ({"postcode": "ME14 1HQ", "contact": {"phone": "01632 960 001", "preference": "sms"}}, "contact.phone"),
     ],
 )
 def test_bad_subscription_requests_are_refused_and_write_nothing(cloud, body, field):

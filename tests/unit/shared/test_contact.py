@@ -3,7 +3,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from shared.contact import EMAIL_MESSAGE, PHONE_MESSAGE, Contact, is_uk_mobile, normalise_uk_phone
+from shared.contact import (
+    EMAIL_MESSAGE,
+    MOBILE_MESSAGE,
+    PHONE_MESSAGE,
+    Contact,
+    ContactProblem,
+    is_uk_mobile,
+    normalise_uk_phone,
+    reminder_contact,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -157,3 +166,37 @@ def test_extra_fields_are_forbidden():
     with pytest.raises(ValidationError) as caught:
         Contact.model_validate({"email": "name@example.com", "fax": "01622 602000"})
     assert caught.value.errors()[0]["type"] == "extra_forbidden"
+
+
+# -- where reminders go: one check for the web's sign-up page and the subscriptions API ----------------------------
+@pytest.mark.parametrize(
+    ("given", "contact"),
+    [
+        ({"email": "R@Example.ORG", "preference": "email"}, {"email": "R@example.org", "preference": "email"}),
+        ({"phone": "07700 900 982", "preference": "sms"}, {"phone": "+447700900982", "preference": "sms"}),
+        ({"email": "r@example.org"}, {"email": "r@example.org"}),
+        ({"email": "r@example.org", "phone": "+44 7700 900982"}, {"email": "r@example.org", "phone": "+447700900982"}),
+    ],
+)
+def test_reminder_contact_normalises_what_is_good(given, contact):
+    assert reminder_contact(**given) == (contact, [])
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({"phone": "01632 960 001", "preference": "sms"}, ContactProblem("phone", MOBILE_MESSAGE)),  # a landline
+        ({"phone": "01632 960 001"}, ContactProblem("phone", MOBILE_MESSAGE)),
+        ({"phone": "not a number"}, ContactProblem("phone", MOBILE_MESSAGE)),
+        ({"email": "nope"}, ContactProblem("email", EMAIL_MESSAGE)),
+        ({"preference": "email"}, ContactProblem("email", "Enter your email address")),
+        ({"preference": "sms"}, ContactProblem("phone", "Enter your mobile phone number")),
+        ({"email": "r@example.org", "preference": "post"}, ContactProblem("preference", "Select how you would like")),
+        ({}, ContactProblem("", "Enter an email address or a UK mobile number")),
+    ],
+)
+def test_reminder_contact_names_the_part_at_fault(given, problem):
+    contact, problems = reminder_contact(**given)
+    assert contact == {}
+    assert [p.part for p in problems] == [problem.part]
+    assert problems[0].message.startswith(problem.message)

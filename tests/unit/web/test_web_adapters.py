@@ -60,7 +60,7 @@ def cloud(monkeypatch):
 
 
 def test_drafts_round_trip_and_reminders_are_found_by_day(cloud):
-    store = DynamoDraftStore()
+    store = DynamoDraftStore("drafts")
     draft = Draft(id="d" * 32, service_id="missed-bin", answers={"n": 3, "when": "2026-03-01"}, email="a@b.co")
     draft.touch()
     store.put(draft)
@@ -78,7 +78,7 @@ def test_drafts_round_trip_and_reminders_are_found_by_day(cloud):
 def test_the_reminders_handler_publishes_draft_expiring_without_the_email(cloud):
     from web.reminders import handler
 
-    store = DynamoDraftStore()
+    store = DynamoDraftStore("drafts")
     draft = Draft(id="e" * 32, service_id="complaint", email="someone@example.com")
     draft.touch()
     store.put(draft)

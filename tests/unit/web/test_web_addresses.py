@@ -21,7 +21,7 @@ from web.addresses import (
     OsPlacesLookup,
     SecretKey,
     address_from_dpa,
-    lookup_from_environment,
+    configured_lookup,
     title_case,
 )
 
@@ -29,6 +29,7 @@ from local.sandbox import os_places
 from shared import forms
 from shared.catalogue import load_catalogue
 from shared.forms import ADDRESS_PART_MAX
+from web import settings as web_settings
 
 CATALOGUE = load_catalogue()
 
@@ -334,11 +335,20 @@ def test_without_the_secret_lookups_are_not_available_and_it_is_asked_for_again_
     assert lookup.available()
 
 
-def test_the_lookup_comes_from_the_functions_environment():
-    assert lookup_from_environment({}) is None
-    lookup = lookup_from_environment(
-        {"OS_PLACES_API_KEY_SECRET_ARN": "borough/dev/os-places-api-key", "OS_PLACES_BASE_URL": "http://127.0.0.1:1/x/"}
-    )
+def test_the_lookup_comes_from_the_functions_settings(monkeypatch):
+    assert configured_lookup("") is None
+    lookup = configured_lookup("borough/dev/os-places-api-key", "http://127.0.0.1:1/x/")
     assert lookup is not None
     assert lookup.base_url == "http://127.0.0.1:1/x"
-    assert lookup_from_environment({"OS_PLACES_API_KEY_SECRET_ARN": "s"}).base_url == "https://api.os.uk"
+    assert configured_lookup("s").base_url == "https://api.os.uk"
+    # ... as the function's environment names them.
+    for name, value in {
+        "OS_PLACES_API_KEY_SECRET_ID": "s",
+        "DRAFTS_TABLE": "drafts",
+        "EVENTS_TOPIC_ARN": "arn:aws:sns:eu-west-2:123456789012:events",
+        "CATALOGUE_FUNCTION": "catalogue",
+        "CASES_FUNCTION": "cases",
+    }.items():
+        monkeypatch.setenv(name, value)
+    configured = web_settings.settings()
+    assert (configured.os_places_api_key_secret_id, configured.os_places_base_url) == ("s", "https://api.os.uk")

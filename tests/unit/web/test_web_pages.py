@@ -51,14 +51,14 @@ def test_every_page_of_every_service_renders_with_its_questions_and_inline_error
         definition = catalogue[service_id]
         page = definition.page(page_id)
         draft = Draft(id="d" * 32, service_id=service_id, answers=_answers_showing(definition, page_id))
-        clean = h.web._render_page(
+        clean = h.web.questions.render_page(
             _request(f"/services/{service_id}/{page_id}"), definition, draft, page, {}, [], change=False
         )
         assert clean.status == 200, (service_id, page_id)
         assert html.escape(page.heading, quote=False) in clean.body
         assert "<h1" in clean.body
         errors: list[forms.FieldError] = [{"field": q.id, "message": f"Problem with {q.id}"} for q in page.questions]
-        failed = h.web._render_page(_request("/"), definition, draft, page, {}, errors, change=False)
+        failed = h.web.questions.render_page(_request("/"), definition, draft, page, {}, errors, change=False)
         assert failed.status == 400
         assert "There is a problem" in failed.body
         for question in page.questions:

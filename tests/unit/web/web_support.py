@@ -7,12 +7,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from web.addresses import AddressLookup
 from web.api import ApiResult
 from web.drafts import MemoryDraftStore
-from web.http import Reply, Request
 from web.pages import Ports, Web
 from web.uploads import ScanStatus, StoredFile, UploadForm
 
@@ -20,6 +19,7 @@ from shared import forms
 from shared.catalogue import Page, Question, ServiceDefinition
 from shared.events import EventEnvelope
 from shared.references import new_reference
+from tests.helpers import http_event
 
 COUNCIL = "Maidstone Borough Council"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -129,6 +129,16 @@ def harness(catalogue: dict[str, ServiceDefinition], addresses: AddressLookup | 
     return Harness(web, api, drafts, uploads, events, now)
 
 
+@dataclass
+class Served:
+    """A page as the browser gets it (the payload 2.0 result)."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+    cookies: list[str]
+
+
 class Client:
     """A browser without JavaScript: keeps cookies by path, follows nothing by itself."""
 
@@ -136,7 +146,7 @@ class Client:
         self.web = web
         self.host = host
         self.cookies: dict[tuple[str, str], str] = {}
-        self.last: Reply | None = None
+        self.last: Served | None = None
 
     def _cookies_for(self, path: str) -> dict[str, str]:
         matching = sorted(
@@ -148,19 +158,20 @@ class Client:
             out.setdefault(name, value)
         return out
 
-    def request(self, method: str, target: str, form: dict[str, Any] | None = None) -> Reply:
+    def request(self, method: str, target: str, form: dict[str, Any] | None = None) -> Served:
         url = urlsplit(target)
         path = url.path
-        fields = {k: v if isinstance(v, list) else [str(v)] for k, v in (form or {}).items()}
-        request = Request(
-            method=method,
-            path=path,
-            query=parse_qs(url.query, keep_blank_values=True),
+        fields = [(k, str(item)) for k, v in (form or {}).items() for item in (v if isinstance(v, list) else [v])]
+        event = page_event(
+            method,
+            path,
+            query=url.query,
             headers={"host": self.host},
             cookies=self._cookies_for(path),
-            form=fields,
+            body=urlencode(fields) if method == "POST" else None,
         )
-        reply = self.web.handle(request)
+        result = self.web.resolve(event)
+        reply = Served(result["statusCode"], result["body"], result["headers"], result.get("cookies", []))
         for header in reply.cookies:
             pair, *attributes = [part.strip() for part in header.split(";")]
             name, _, value = pair.partition("=")
@@ -172,10 +183,10 @@ class Client:
         self.last = reply
         return reply
 
-    def get(self, target: str) -> Reply:
+    def get(self, target: str) -> Served:
         return self.request("GET", target)
 
-    def post(self, target: str, form: dict[str, Any], *, csrf: bool = True) -> Reply:
+    def post(self, target: str, form: dict[str, Any], *, csrf: bool = True) -> Served:
         data = dict(form)
         if csrf and "csrf_token" not in data:
             found = CSRF.search(self.last.body) if self.last is not None else None
@@ -185,7 +196,24 @@ class Client:
         return self.request("POST", target, data)
 
 
-def location(reply: Reply) -> str:
+def page_event(
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    cookies: dict[str, str] | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """The payload 2.0 event CloudFront and the HTTP API make of a browser's request for a page."""
+    event = http_event(method, path, body=body, headers={**(headers or {})}, route_key="$default")
+    event["rawQueryString"] = query
+    event["cookies"] = [f"{name}={value}" for name, value in (cookies or {}).items()]
+    event["headers"]["content-type"] = "application/x-www-form-urlencoded"
+    return event
+
+
+def location(reply: Served) -> str:
     assert reply.status in (302, 303), (reply.status, reply.body[:2000])
     return reply.headers["location"]
 

@@ -1,0 +1,1 @@
+"""Payments: every payment attempt, refund and reconciliation. So far: the provider adapters (`payments.adapters`)."""

@@ -1,0 +1,58 @@
+"""A request's history: what the cases service writes, and what residents may read of it.
+
+Each status change adds one entry to the item's `history`: the status, when, and optionally a resident-facing
+update (`update`, named by its `update_id`). A caseworker's internal notes never go into `history`: they are kept in
+`internal_notes`, which only staff routes return, so no view built from `history` (the public status, the web's
+tracking page, the resident's messages) can show them.
+
+The notifications consumer reads an update's text here, by the `update_id` a status-changed event carries: events
+carry identifiers, never free text.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shared.statuses import Status, label
+
+# Update ids are derived from the request and the entry's position, so a retried change names the same update.
+_UPDATE_NAMESPACE = uuid.UUID("2a0f7d4c-93e1-4f3b-8b8e-5c1d6a9e0b47")
+
+
+def update_id(reference: str, position: int) -> str:
+    """The id of the resident-facing update at `position` in the history of `reference`."""
+    return str(uuid.uuid5(_UPDATE_NAMESPACE, f"{reference}:{position}"))
+
+
+def history_entry(status: str, at: str, *, update: str = "", update_ref: str | None = None) -> dict[str, Any]:
+    """One history entry; the update (with its id) only when there is one to show the resident."""
+    entry: dict[str, Any] = {"status": status, "at": at}
+    if update:
+        entry["update"] = update
+        if update_ref:
+            entry["update_id"] = update_ref
+    return entry
+
+
+def public_history(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """Status, time and resident-facing update of each entry: nothing else an entry holds is shown."""
+    return [
+        {
+            "status": entry["status"],
+            "status_label": label(Status(entry["status"])),
+            "at": entry["at"],
+            "update": str(entry.get("update", "")),
+        }
+        for entry in item.get("history", [])
+    ]
+
+
+def resident_update(item: dict[str, Any], update_ref: str | None) -> str:
+    """The text of the resident-facing update `update_ref` on this request ("" when there is none)."""
+    if not update_ref:
+        return ""
+    for entry in item.get("history", []):
+        if entry.get("update_id") == update_ref:
+            return str(entry.get("update", ""))
+    return ""

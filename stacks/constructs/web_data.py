@@ -1,0 +1,152 @@
+"""The resident web's data: drafts (answers between pages) and uploads (quarantined, scanned by GuardDuty, released).
+
+Uploads go from the browser straight to the quarantine bucket (a presigned POST); GuardDuty Malware Protection for
+S3 scans each new object and tags it; the web copies a clean one to the uploads bucket, kept with the requests.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_guardduty as guardduty
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.constructs.buckets import logged_bucket
+from stacks.constructs.logical_ids import Group
+from stacks.constructs.nag import suppress
+
+QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is being held as infected)
+SCAN_TAG = "GuardDutyMalwareScanStatus"
+REMINDER_INDEX = "ByReminderDay"
+
+
+class WebData(Group):
+    """The Drafts table (with its reminder index), the quarantine and uploads buckets, and the malware scan."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        logs: s3.Bucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        protect = config.deletion_protection
+        removal = RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY
+
+        # -- drafts: answers between pages, 28 days after the last save (TTL) --------------------------------------
+        self.drafts = dynamodb.Table(
+            self,
+            "Drafts",
+            partition_key=dynamodb.Attribute(name="draft_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",
+            deletion_protection=protect,
+            removal_policy=removal,
+        )
+        # Save-and-return reminders, found by the day they are due (a sparse index: only reminder items have it).
+        self.drafts.add_global_secondary_index(
+            index_name=REMINDER_INDEX,
+            partition_key=dynamodb.Attribute(name="remind_on", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="draft_id", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["reminds", "days_left", "draft_expires_at", "service_id"],
+        )
+
+        # -- uploads -----------------------------------------------------------------------------------------------
+        self.quarantine = logged_bucket(
+            self, "Quarantine", logs=logs, expire_days=QUARANTINE_DAYS, removal=removal, prefix="quarantine/"
+        )
+        self.clean = logged_bucket(
+            self, "Uploads", logs=logs, expire_days=config.request_retention_days, removal=removal, prefix="uploads/"
+        )
+        self._malware_protection()
+
+    def _malware_protection(self) -> None:
+        """GuardDuty Malware Protection for S3 scans each new quarantine object and tags it with the result."""
+        bucket = self.quarantine
+        role = iam.Role(
+            self,
+            "MalwareScanRole",
+            assumed_by=iam.ServicePrincipal("malware-protection-plan.guardduty.amazonaws.com"),
+            description="GuardDuty Malware Protection for S3: scans and tags uploads in the quarantine bucket",
+        )
+        rule_arn = (
+            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/"
+            "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
+                resources=[rule_arn],
+                conditions={"StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(actions=["events:DescribeRule", "events:ListTargetsByRule"], resources=[rule_arn]),
+            iam.PolicyStatement(
+                actions=["s3:PutBucketNotification", "s3:GetBucketNotification", "s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:PutObjectTagging",
+                    "s3:GetObjectTagging",
+                    "s3:PutObjectVersionTagging",
+                    "s3:GetObjectVersionTagging",
+                ],
+                resources=[bucket.arn_for_objects("*")],
+            ),
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("malware-protection-resource-validation-object")],
+            ),
+        ]
+        policy = iam.Policy(self, "MalwareScanPolicy", statements=statements, roles=[role])
+        suppress(
+            policy.node.default_child,
+            "AwsSolutions-IAM5",
+            "GuardDuty scans every object uploaded to the quarantine bucket (whose keys are random), and manages "
+            "its own EventBridge rules named DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*.",
+            applies_to=[
+                f"Resource::<{Stack.of(self).get_logical_id(bucket.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+                "Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
+                "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*",
+            ],
+        )
+        plan = guardduty.CfnMalwareProtectionPlan(
+            self,
+            "QuarantineScan",
+            role=role.role_arn,
+            protected_resource=guardduty.CfnMalwareProtectionPlan.CFNProtectedResourceProperty(
+                s3_bucket=guardduty.CfnMalwareProtectionPlan.S3BucketProperty(bucket_name=bucket.bucket_name)
+            ),
+            actions=guardduty.CfnMalwareProtectionPlan.CFNActionsProperty(
+                tagging=guardduty.CfnMalwareProtectionPlan.CFNTaggingProperty(status="ENABLED")
+            ),
+        )
+        plan.node.add_dependency(policy)
+        # Nothing but GuardDuty reads an object before it is tagged clean (the web checks the tag, then copies).
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEquals": {f"s3:ExistingObjectTag/{SCAN_TAG}": "NO_THREATS_FOUND"},
+                    "ArnNotEquals": {"aws:PrincipalArn": role.role_arn},
+                },
+            )
+        )
