@@ -68,9 +68,7 @@ def call_budget(service: str, function_timeout_s: float) -> CallBudget:
 
 
 class SdkSettings(FunctionSettings):
-    """Every function's timeout, which its clients' budgets come from (set by the function construct)."""
-
-    borough_function_timeout_seconds: float = 10.0
+    """What the clients need: the function's timeout (`FunctionSettings.borough_function_timeout_seconds`)."""
 
 
 def _config(service: str) -> Any:

@@ -46,6 +46,8 @@ class FunctionSettings(BaseSettings):
     borough_environment: str = "local"  # the environment's name in cdk.json: dev, prod
     borough_council_name: str = "Your council"
     borough_local_cloud: bool = False  # set only by the local cloud (and unit tests): allows local-only switches
+    # The function's timeout, from the template's: its SDK clients' timeouts and retries are derived from it.
+    borough_function_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _local_only_switches_need_the_local_cloud(self) -> FunctionSettings:
