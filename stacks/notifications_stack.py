@@ -43,8 +43,8 @@ NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud 
 # and UTC, so "tomorrow" is never ambiguous.
 REMINDER_SCHEDULE = events.Schedule.cron(minute="0", hour="17")
 # Records per consumer invocation. Each is attempted only while its worst case (Notify's calls at their timeouts,
-# notifications.adapters.notify.worst_case_seconds, and the table's) fits the 10 s left; the rest are handed back.
-# Five at a degraded Notify's second or so each still fit with margin; ten would not.
+# notifications.adapters.notify.WORST_CASE_SECONDS, the key's re-read, the table's) fits the time left; the rest are
+# handed back. Five at a degraded Notify's second or so each still fit with margin; ten would not.
 CONSUMER_BATCH_SIZE = 5
 
 
