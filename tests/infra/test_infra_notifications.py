@@ -145,10 +145,27 @@ def test_the_receipts_function_can_only_update_the_notifications_table(synth):
     assert not _grants(synth, receipts, "sqs:")
 
 
-def test_the_consumer_reads_one_item_of_subscriptions_and_drafts(synth):
+def test_the_consumer_reads_one_item_of_subscriptions_and_nothing_of_the_webs_drafts(synth):
     consumer = _function(synth, "consumer")
     variables = _variables(consumer)
-    for name in ("SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"):
+    # Save and return: the web's return links function gives the address and the link (web/return_links.py).
+    assert "DRAFTS_TABLE" not in variables
+    drafts = _table(synth, "draft_id")
+    statements = synth.role_statements(consumer)
+    assert not [
+        s for s in statements for r in _as_list(s["Resource"]) if synth.refers_to(consumer.stack, r) == drafts.id
+    ]
+    invoked = {
+        synth.refers_to(consumer.stack, r)
+        for s in statements
+        if "lambda:InvokeFunction" in _as_list(s["Action"])
+        for r in _as_list(s["Resource"])
+    }
+    links = next(
+        f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "web.return_links.handler"
+    )
+    assert invoked == {links.id}
+    for name in ("SUBSCRIPTIONS_TABLE",):
         table = synth.refers_to(consumer.stack, variables[name])
         actions = {
             action
