@@ -9,16 +9,19 @@ queue once it has been received maxReceiveCount times.
 
 EventBridge Pipes whose source is an SQS queue are polled the same way (`local.pipes` says what a pipe does with
 a batch): a batch whose target cannot be invoked fails as a whole and comes back like a failed Lambda batch.
+DynamoDB stream mappings are driven from the same thread (`local.streams` says how).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local import pipes
+from local import pipes, streams
 from local.background import BackgroundThread
 from local.lambda_runtime import LambdaRuntime
 from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
@@ -44,16 +47,26 @@ class SqsPoller(BackgroundThread):
 
     thread_name = "local-sqs-poller"
 
-    def __init__(self, session: MotoSession, runtime: LambdaRuntime, retry_delay_s: int | None = None) -> None:
+    def __init__(
+        self,
+        session: MotoSession,
+        runtime: LambdaRuntime,
+        retry_delay_s: int | None = None,
+        refusal: Callable[[str, str], str | None] | None = None,
+    ) -> None:
+        """`refusal(role_arn, queue_arn)`: why a function's role may not poll the queue (None: it may)."""
         super().__init__()
         self._session = session
         self._runtime = runtime
+        self._refusal = refusal
+        self.refused_mappings: dict[str, str] = {}  # mapping uuid -> why Lambda cannot poll for it (its role)
         # None: failed messages come back after the queue's visibility timeout, as in AWS. Tests may shorten it.
         self.retry_delay_s = retry_delay_s
         self._busy = False
         self._original_create: Any = None
         self.pipe_messages = 0  # messages handed to pipes' targets, retries included (what Pipes bills)
         self.unsupported_pipes: dict[str, list[str]] = {}  # pipe name -> why it is not run locally
+        self.streams = streams.StreamMappings(session, runtime)
 
     # -- taking mappings over from moto ---------------------------------------------------------------------------
     def install(self) -> None:
@@ -71,6 +84,7 @@ class SqsPoller(BackgroundThread):
             if runtime.is_local(esm.function_arn):
                 for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
                     queue.lambda_event_source_mappings.pop(esm.function_arn, None)  # no synchronous delivery
+                streams.detach(esm)
             return esm
 
         LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign,assignment]
@@ -83,6 +97,10 @@ class SqsPoller(BackgroundThread):
             self._original_create = None
 
     # -- polling ------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.streams.skip_existing()
+        super().start()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -105,6 +123,8 @@ class SqsPoller(BackgroundThread):
             queue = queues.get(esm.event_source_arn)
             if queue is None or not esm.enabled or not self._runtime.is_local(esm.function_arn):
                 continue
+            if self._refused(esm):
+                continue  # in AWS the mapping would not be created, or would stop with a PROBLEM state
             found.append(
                 Mapping(
                     uuid=esm.uuid,
@@ -116,6 +136,20 @@ class SqsPoller(BackgroundThread):
                 )
             )
         return found
+
+    def _refused(self, esm: Any) -> bool:
+        """Lambda polls with the function's role: without the grants to read the queue it cannot."""
+        if self._refusal is None:
+            return False
+        if esm.uuid not in self.refused_mappings:
+            from moto.awslambda.utils import get_backend
+
+            role = get_backend(ACCOUNT_ID, REGION).get_function(esm.function_arn).role
+            reason = self._refusal(role, esm.event_source_arn)
+            self.refused_mappings[esm.uuid] = reason or ""
+            if reason:
+                print(f"local cloud: the event source mapping {esm.uuid} cannot poll: {reason}", file=sys.stderr)
+        return bool(self.refused_mappings[esm.uuid])
 
     def served_pipes(self) -> list[pipes.SqsPipe]:
         """Every running pipe the local cloud serves (those it cannot serve are kept in `unsupported_pipes`)."""
@@ -140,7 +174,7 @@ class SqsPoller(BackgroundThread):
         if self._busy:
             return True
         with LOCK:
-            return any(self._has_visible(source) for source in self.sources())
+            return self.streams.pending() or any(self._has_visible(source) for source in self.sources())
 
     @staticmethod
     def _has_visible(source: Source) -> bool:
@@ -161,6 +195,7 @@ class SqsPoller(BackgroundThread):
                 for source in self.sources():
                     if self._has_visible(source):
                         delivered |= self._deliver(source)
+                delivered |= self.streams.poll_once()
             finally:
                 self._busy = False
         return delivered
