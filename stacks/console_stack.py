@@ -140,6 +140,22 @@ class ConsoleStack(Stack):
             "replacing the value (staff mid-sign-in start again). No rotation Lambda is worth its cost here.",
         )
 
+        # -- the audit record: append-only (PutItem is the only grant any role has on it) ----------------------------
+        self.audit = dynamodb.Table(
+            self,
+            "Audit",
+            partition_key=dynamodb.Attribute(name="record", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="entry", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,  # staff ids and addresses: the council's key
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=config.deletion_protection,
+            removal_policy=removal,
+        )
+
         # -- the console function ----------------------------------------------------------------------------------
         issuer = user_pool.user_pool_provider_url
         self.function = BoroughFunction(
@@ -153,6 +169,7 @@ class ConsoleStack(Stack):
             description="Staff console: sign-in, permissions, the case queue",
             environment={
                 "REQUESTS_TABLE": requests_table.table_name,
+                "AUDIT_TABLE": self.audit.table_name,
                 "PUBLIC_BASE_URL": public_base_url,
                 "STAFF_AUTH_BASE_URL": self.domain.base_url(),
                 "STAFF_ISSUER": issuer,
@@ -165,6 +182,7 @@ class ConsoleStack(Stack):
         # Reads only, and only what the queue needs: one case by its reference, a team's cases by the index.
         grant_items(self.function, requests_table, key, ["dynamodb:GetItem"])
         grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=REQUESTS_BY_TEAM_DUE)
+        grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
+from console.audit import AuditLog
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.queue import CaseQueue
@@ -37,6 +38,7 @@ def resolver() -> APIGatewayHttpResolver:
     pages = Pages(
         guard,
         CaseQueue(configured.requests_table),
+        AuditLog(configured.audit_table),
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
     )

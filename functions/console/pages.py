@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from console import session
 from console.app import Guard, Page, StaffRequest, redirect
+from console.audit import AuditLog
 from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
@@ -31,8 +32,8 @@ def _environment() -> Environment:
 
 
 class Pages:
-    def __init__(self, guard: Guard, queue: CaseQueue, *, council: str, stylesheet: str) -> None:
-        self.guard, self.cases = guard, queue
+    def __init__(self, guard: Guard, queue: CaseQueue, audit: AuditLog, *, council: str, stylesheet: str) -> None:
+        self.guard, self.cases, self.audit = guard, queue, audit
         self.council, self.stylesheet = council, stylesheet
 
     def render(self, template: str, request: StaffRequest | None = None, status: int = 200, **context: Any) -> Page:
@@ -120,6 +121,25 @@ class Pages:
             next_link=next_link,
         )
 
+    def case(self, request: StaffRequest, reference: str) -> Page:
+        """One case, whole: answers, timeline, internal notes. Only for the staff member's teams; the read is
+        audited before anything is shown."""
+        staff = _staff(request)
+        canonical = normalise_reference(reference[:32])
+        case = self.cases.case(canonical) if canonical else None
+        if case is None or not staff.works_for(case.get("team")):
+            return self.render("message.html", request, status=404, title="No case found", message=_NO_CASE)
+        self.audit.record(staff, "read-case", case["reference"], source_ip=request.source_ip)
+        today = datetime.now(UTC).date()
+        return self.render(
+            "case.html",
+            request,
+            case=_row(case, today) if case.get("due_date") else {"reference": case["reference"]},
+            answers=sorted((str(k), _text(v)) for k, v in (case.get("answers") or {}).items()),
+            history=[{**entry, "status": label(Status(entry["status"]))} for entry in case.get("history", [])],
+            notes=case.get("internal_notes", []),
+        )
+
     def _search(self, staff: StaffMember, typed: str) -> dict[str, Any] | None:
         """The case with that reference if one of the staff member's teams has it (one GetItem, no Scan)."""
         reference = normalise_reference(typed[:32])
@@ -159,6 +179,15 @@ def _filter(staff: StaffMember, query: dict[str, str], today: date) -> QueueFilt
         latest_first=query.get("sort") == "due-latest",
         after=decode_cursor(query.get("after", "")) if query.get("after") else None,
     )
+
+
+def _text(value: Any) -> str:
+    """An answer as text: nested answers (an address, a location) joined; the template escapes it."""
+    if isinstance(value, dict):
+        return ", ".join(_text(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
 
 
 def _row(case: dict[str, Any], today: date) -> dict[str, Any]:

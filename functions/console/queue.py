@@ -87,6 +87,11 @@ class CaseQueue:
         ).get("Item")
         return dict(item) if item and "due_date" in item and "team" in item else None
 
+    def case(self, reference: str) -> dict[str, Any] | None:
+        """The whole case (answers, history, internal notes): for the case page only, which audits the read."""
+        item = self._table.get_item(Key={"reference": reference}).get("Item")
+        return dict(item) if item else None
+
     def _team_cases(self, team: str, wanted: QueueFilter, today: date) -> Iterator[dict[str, Any]]:
         """The team's matching cases in due-date order, read from the index in batches as the merge asks."""
         query: dict[str, Any] = {

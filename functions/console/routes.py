@@ -38,6 +38,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/sign-out", Access.SIGNED_IN, "sign_out"),
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
+    ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
 )
 
 

@@ -11,6 +11,7 @@ from shared.settings import cached, local_only
 
 class ConsoleSettings(OriginVerifySettings):
     requests_table: str
+    audit_table: str  # the append-only audit record (console/audit.py)
     public_base_url: str  # where staff reach the console: the callback and logout URLs are under it
     staff_auth_base_url: str  # the user pool's managed login domain (https://<prefix>.auth.<region>.amazoncognito.com)
     staff_issuer: str  # https://cognito-idp.<region>.amazonaws.com/<pool id>

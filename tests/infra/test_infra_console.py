@@ -43,11 +43,13 @@ def test_cloudfront_sends_staff_pages_to_the_api_uncached_with_cookies_and_query
 def test_the_console_function_reads_the_requests_table_by_key_and_team_index_only(synth):
     statements = synth.role_statements(_console(synth))
     dynamodb = [s for s in statements if any(str(a).startswith("dynamodb:") for a in _list(s["Action"]))]
-    actions = sorted(a for s in dynamodb for a in _list(s["Action"]))
+    audit = _audit_table(synth)
+    requests = [s for s in dynamodb if audit.id not in set(synth.references(_console(synth).stack, s["Resource"]))]
+    actions = sorted(a for s in requests for a in _list(s["Action"]))
     assert actions == ["dynamodb:GetItem", "dynamodb:Query"]
     (query,) = [s for s in dynamodb if s["Action"] == "dynamodb:Query"]
     assert str(query["Resource"]["Fn::Join"][1][-1]) == f"/index/{QUEUE_INDEX}"
-    everything = [a for s in statements for a in _list(s["Action"])]
+    everything = [a for s in requests for a in _list(s["Action"])]
     assert not [a for a in everything if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete"))]
     assert "dynamodb:Scan" not in everything
 
@@ -105,6 +107,34 @@ def test_the_console_environment_fits_its_settings_model(synth, monkeypatch):
     configured = load(ConsoleSettings)
     assert configured.staff_client_id
     assert configured.stylesheet.startswith("/assets/application.")
+
+
+def _audit_table(synth):
+    (audit,) = [t for t in synth.resources("AWS::DynamoDB::Table") if t.logical_id.startswith("Audit")]
+    return audit
+
+
+def test_the_audit_record_is_append_only_for_every_role(synth):
+    audit = _audit_table(synth)
+    assert [k["AttributeName"] for k in audit.props["KeySchema"]] == ["record", "entry"]
+    assert audit.props["SSESpecification"]["SSEEnabled"] is True
+    assert audit.props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    writers = set()
+    for policy in synth.resources("AWS::IAM::Policy"):
+        for statement in policy.props["PolicyDocument"]["Statement"]:
+            if audit.id not in set(synth.references(policy.stack, statement.get("Resource"))):
+                continue
+            actions = set(_list(statement["Action"]))
+            assert not {a for a in actions if a.startswith("dynamodb:") and a != "dynamodb:PutItem"}, actions
+            assert "*" not in str(actions)
+            writers.add(policy.id)
+    assert len(writers) == 1  # the console's role, and only it
+
+
+def test_the_audit_record_is_protected_from_deletion_in_production(prod):
+    audit = _audit_table(prod)
+    assert audit.props["DeletionProtectionEnabled"] is True
+    assert audit.body["DeletionPolicy"] == "Retain"
 
 
 def _list(value):

@@ -63,6 +63,7 @@ EXPECTED_ENVIRONMENT = {
     "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
     "console.handler.handler": {
         "REQUESTS_TABLE",
+        "AUDIT_TABLE",
         "PUBLIC_BASE_URL",
         "STAFF_AUTH_BASE_URL",
         "STAFF_ISSUER",
@@ -139,6 +140,7 @@ def test_table_variables_name_the_tables_they_say(synth):
                 "message_id": "NOTIFICATIONS_TABLE",
                 "draft_id": "DRAFTS_TABLE",
                 "subscription_id": "SUBSCRIPTIONS_TABLE",
+                "record": "AUDIT_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():

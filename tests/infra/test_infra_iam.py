@@ -43,7 +43,8 @@ TABLE_ACCESS = {
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
     "web.return_links.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
-    "console.handler.handler": ({"REQUESTS_TABLE"}, set()),  # by key and the team index (test_infra_console.py)
+    # Requests by key and the team index; the audit record appended to (test_infra_console.py)
+    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

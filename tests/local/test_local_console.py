@@ -96,6 +96,17 @@ def test_a_caseworker_signs_in_sees_the_queue_and_signs_out(local_cloud):
     assert reference.encode() in queue.body
     found = browser.request("GET", f"/staff/cases?reference={reference}")
     assert reference.encode() in found.body
+    case = browser.request("GET", f"/staff/cases/{reference}")
+    assert case.status == 200, case.body
+    assert b"Fridge on the verge" in case.body
+    audit = local_cloud.physical_id("Borough-dev-Console/Audit")
+    trail = local_cloud.client("dynamodb").query(
+        TableName=audit,
+        KeyConditionExpression="#r = :r",
+        ExpressionAttributeNames={"#r": "record"},
+        ExpressionAttributeValues={":r": {"S": reference}},
+    )["Items"]
+    assert [entry["action"]["S"] for entry in trail] == ["read-case"]
 
     refresh_token = browser.jar["borough_staff_refresh"]
     csrf = re.search(rb'name="csrf_token" value="([^"]+)"', queue.body).group(1).decode()

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from console import app, session
+from console.audit import AuditLog
 from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
@@ -75,7 +76,14 @@ class Console:
             session.Signer(SIGNING_KEY),
         )
         self.table = boto3.resource("dynamodb").Table("requests")
-        pages = Pages(self.guard, CaseQueue("requests"), council="Test council", stylesheet="/assets/app.css")
+        self.audit = boto3.resource("dynamodb").Table("audit")
+        pages = Pages(
+            self.guard,
+            CaseQueue("requests"),
+            AuditLog("audit"),
+            council="Test council",
+            stylesheet="/assets/app.css",
+        )
         self.resolver = app.build(self.guard, lambda name: getattr(pages, name), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
@@ -180,6 +188,12 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("dynamodb").create_table(
+            TableName="audit",
+            KeySchema=[{"AttributeName": "record", "KeyType": "HASH"}, {"AttributeName": "entry", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("record", "entry")],
             BillingMode="PAY_PER_REQUEST",
         )
         yield Console(pool_id, client_id)

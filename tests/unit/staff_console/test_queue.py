@@ -21,7 +21,7 @@ REF = {name: new_reference() for name in ("HWAY1", "HWAY2", "HWAY3", "HWAY4", "W
 
 def _references(body: str) -> list[str]:
     names = {reference: name for name, reference in REF.items()}
-    found = re.findall(r'<td class="govuk-table__cell">([A-Z0-9]{4}-[A-Z0-9]{4})</td>', body)
+    found = re.findall(r'<a class="govuk-link" href="/staff/cases/([A-Z0-9]{4}-[A-Z0-9]{4})">', body)
     return [names.get(reference, reference) for reference in found]
 
 
