@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from local.sandbox.os_places import gazetteer
 from permits.zones import PermitType, ZonesError, load_zones, parse_zones
 
 pytestmark = pytest.mark.unit
@@ -87,3 +88,18 @@ def test_a_file_that_is_not_yaml_names_itself(tmp_path: Path):
     broken.write_text("zones: [unclosed\n", encoding="utf-8")
     with pytest.raises(ZonesError, match=r"^zones.yaml: not valid YAML"):
         load_zones(broken)
+
+
+def test_every_address_the_zones_name_is_one_the_local_address_lookup_knows(zones):
+    records = [
+        (a["UPRN"], postcode, a["THOROUGHFARE_NAME"])
+        for postcode, e in gazetteer().items()
+        for a in e.get("addresses", [])
+    ]
+    for zone in zones.zones:
+        for uprn in zone.addresses.uprns:
+            assert any(r[0] == uprn for r in records), (zone.code, uprn)
+        for postcode in zone.addresses.postcodes:
+            assert any(r[1] == postcode for r in records), (zone.code, postcode)
+        for street in zone.addresses.streets:
+            assert any(r[2] == street for r in records), (zone.code, street)
