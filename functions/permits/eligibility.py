@@ -56,7 +56,8 @@ class ActivePermit:
 
 def zone_for(zones: ZonesFile, address: Address) -> Zone:
     """The zone the address is in: by its UPRN, else its postcode, else its street (the most precise match wins)."""
-    postcode = " ".join(address.postcode.upper().split())
+    compact = "".join(address.postcode.upper().split())
+    postcode = f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact  # the zones file's form: ME14 1HQ
     street = " ".join(address.street.upper().split())
     for level, value in (("uprns", address.uprn.strip()), ("postcodes", postcode), ("streets", street)):
         for zone in zones.zones:

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.unit
 
 COBNUT = Address("999000010001", "ME15 6JQ", "COBNUT ROW")
 HOPFIELD = Address("999000020001", "me14  1hq", "Hopfield Lane")
+HOPFIELD_UNSPACED = Address("", "me141hq", "")
 BELLFLOWER_IN = Address("999000050001", "ME14 5DE", "BELLFLOWER CLOSE")
 BELLFLOWER_OUT = Address("999000050002", "ME14 5DE", "BELLFLOWER CLOSE")
 VRM = parse_vrm("ab51 cde")
@@ -30,7 +31,13 @@ VRM = parse_vrm("ab51 cde")
 
 @pytest.mark.parametrize(
     ("address", "code"),
-    [(COBNUT, "A"), (HOPFIELD, "B"), (BELLFLOWER_IN, "C"), (Address("1", "ME16 8PQ", "MILLPOND DRIVE"), "D")],
+    [
+        (COBNUT, "A"),
+        (HOPFIELD, "B"),
+        (HOPFIELD_UNSPACED, "B"),
+        (BELLFLOWER_IN, "C"),
+        (Address("1", "ME16 8PQ", "MILLPOND DRIVE"), "D"),
+    ],
 )
 def test_an_address_is_found_by_uprn_postcode_or_street(zones, address, code):
     assert zone_for(zones, address).code == code
