@@ -184,12 +184,16 @@ def test_a_photo_upload_is_scanned_released_and_an_eicar_file_refused(browser, s
         page.set_input_files("#photo", str(virus))
         page.get_by_role("button", name="Upload file").click()
         assert page_id(page.url) == "photo"
-        page.get_by_role("button", name="Continue").click()
+        # The scan takes a moment: the page says so and refreshes itself (no JavaScript needed) until it is in.
+        assert "We are checking your file" in page.locator("main").inner_text()
+        page.locator(".govuk-error-summary").wait_for(timeout=15_000)
         assert "The selected file contains a virus" in page.locator(".govuk-error-summary").inner_text()
         photo = tmp_path / "wall.png"
         photo.write_bytes(PNG)
         page.set_input_files("#photo", str(photo))
         page.get_by_role("button", name="Upload file").click()
+        assert "wall.png" in page.locator(".govuk-summary-list").inner_text()
+        page.get_by_text("We are checking your file").wait_for(state="detached", timeout=15_000)
         assert "wall.png" in page.locator(".govuk-summary-list").inner_text()
         page.get_by_role("button", name="Continue").click()
         assert page_id(page.url) == "contact"
