@@ -183,3 +183,16 @@ def test_the_upload_flow_makes_no_call_the_quarantine_policy_denies(judged_s3):
     upload_id = prefix.rstrip("/").rsplit("/", 1)[-1]
     assert raw.get_object(Bucket="clean", Key=clean_key("graffiti", upload_id))["Body"].read() == PNG
 
+
+def test_each_services_uploads_expire_with_its_own_retention(synth):
+    web = next(f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "web.handler.handler")
+    clean = synth.get(synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CLEAN_BUCKET"]))
+    rules = [r for r in clean.props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    by_prefix = {r.get("Prefix"): r["ExpirationInDays"] for r in rules}
+    catalogue = load_catalogue()
+    for definition in catalogue.values():
+        assert by_prefix[clean_key(definition.id, "")] == definition.retention_days, definition.id
+    # The rule for the rest of the bucket is never shorter than a service's (the earliest expiration wins).
+    (rest,) = [days for prefix, days in by_prefix.items() if prefix is None]
+    assert rest >= max(d.retention_days for d in catalogue.values())
+    assert len({d.retention_days for d in catalogue.values()}) > 1  # so the rules really differ
