@@ -13,6 +13,7 @@ class CatalogueSettings(ApiSettings, EventsSettings, RequestsSettings, ServicesS
     """Environment variables (the field names in upper case), set by the API stack."""
 
     idempotency_table: str  # Powertools idempotency records of submissions with an Idempotency-Key
+    uploads_bucket_parameter: str = ""  # SSM parameter naming the clean uploads bucket; none: file answers refused
 
 
 settings = cached(CatalogueSettings)

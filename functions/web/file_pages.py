@@ -233,7 +233,7 @@ class FilePages:
                 return self._error(request, definition, draft, page, question, SCAN_PENDING_MESSAGE)
             key = clean_key(definition.id, pending["upload_id"])
             draft.uploads.pop(question.id)
-            if not uploads.release(pending["key"], pending["etag"], key, pending["filename"]):
+            if not uploads.release(pending["key"], pending["etag"], key, pending["filename"], pending["content_type"]):
                 uploads.discard(pending["key"])  # replaced since it was checked: neither version is taken
                 self.site.save(draft)
                 return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)

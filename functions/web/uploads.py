@@ -84,7 +84,7 @@ class Uploads(Protocol):
     def form(self, *, draft_id: str, upload_id: str, redirect_url: str, max_bytes: int) -> UploadForm: ...
     def scan_status(self, key: str) -> ScanStatus: ...
     def stored(self, key: str, etag: str) -> StoredFile | None: ...
-    def release(self, key: str, etag: str, clean_key: str, filename: str) -> bool: ...
+    def release(self, key: str, etag: str, clean_key: str, filename: str, content_type: str) -> bool: ...
     def discard(self, key: str) -> None: ...
 
 
@@ -139,8 +139,9 @@ class S3Uploads:
             return None
         return StoredFile(size_bytes=size, head=first)
 
-    def release(self, key: str, etag: str, clean_key: str, filename: str) -> bool:
-        """Copy the object that arrived with `etag` to the clean bucket; False if it has been replaced since."""
+    def release(self, key: str, etag: str, clean_key: str, filename: str, content_type: str) -> bool:
+        """Copy the object that arrived with `etag` to the clean bucket (with the type its checks found: the
+        catalogue compares it with the answer's); False if it has been replaced since."""
         from botocore.exceptions import ClientError
 
         try:
@@ -153,6 +154,7 @@ class S3Uploads:
                 CopySource={"Bucket": self.quarantine, "Key": key},
                 CopySourceIfMatch=quoted_etag(etag),
                 ContentDisposition="attachment",
+                ContentType=content_type,
                 Metadata={"filename": filename.encode("ascii", "replace").decode()},
                 MetadataDirective="REPLACE",
                 TaggingDirective="REPLACE",

@@ -11,7 +11,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_guardduty as guardduty
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shared.catalogue import load_catalogue
@@ -82,6 +84,34 @@ class WebData(Group):
                 expiration=Duration.days(definition.retention_days),
             )
         self._malware_protection()
+        self.clean_bucket_name = ssm.StringParameter(
+            self,
+            "UploadsBucketName",
+            parameter_name=config.uploads_bucket_parameter,
+            string_value=self.clean.bucket_name,
+            description="The bucket of scanned-clean uploads: the catalogue accepts a file answer only if it is there",
+        )
+
+    def allow_upload_checks(self, function: lambda_.IFunction) -> None:
+        """Let a function of another stack (the catalogue, which this stack depends on) find clean uploads: read
+        the parameter and HEAD an object. The policy lives here, attached to its role: no reference back."""
+        assert function.role is not None
+        policy = iam.Policy(
+            self,
+            "CatalogueChecksUploads",
+            roles=[function.role],
+            statements=[
+                iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.clean_bucket_name.parameter_arn]),
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.clean.arn_for_objects("uploads/*")]),
+            ],
+        )
+        suppress(
+            policy.node.default_child,
+            "AwsSolutions-IAM5",
+            "Upload ids are random per upload: the catalogue reads (HEAD) any object under uploads/ to check that a "
+            "file answer names a scanned-clean upload of its service.",
+            applies_to=[f"Resource::<{Stack.of(self).get_logical_id(self.clean.node.default_child)}.Arn>/uploads/*"],  # type: ignore[arg-type]
+        )
 
     def _malware_protection(self) -> None:
         """GuardDuty Malware Protection for S3 scans each new quarantine object and tags it with the result."""

@@ -89,3 +89,23 @@ def test_objects_in_unprotected_buckets_are_not_tagged(local_cloud):
     local_cloud.client("s3").put_object(Bucket=bucket, Key="uploads/x", Body=b"x")
     local_cloud.wait_for_idle()
     assert local_cloud.client("s3").get_object_tagging(Bucket=bucket, Key="uploads/x")["TagSet"] == []
+
+
+def test_the_api_takes_a_file_answer_only_if_it_names_a_clean_upload_of_the_service(local_cloud):
+    """The catalogue finds the uploads bucket through the SSM parameter the web stack writes, and HEADs the key."""
+    from shared.catalogue import load_catalogue
+    from shared.uploads import clean_key
+    from tests.unit.catalogue.service_examples import valid_body
+
+    definition = load_catalogue()["fly-tipping"]
+    body = valid_body(definition)
+    photo = {"upload_id": uuid.uuid4().hex, "filename": "tip.png", "content_type": "image/png", "size_bytes": 4}
+    refused = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body={**body, "photo": photo})
+    assert refused.status == 422, refused.body
+    assert [e["field"] for e in refused.json()["errors"]] == ["photo"]
+    uploads = local_cloud.physical_id("Borough-dev-Web/Data/Uploads")
+    local_cloud.client("s3").put_object(
+        Bucket=uploads, Key=clean_key("fly-tipping", photo["upload_id"]), Body=b"\x89PNG", ContentType="image/png"
+    )
+    taken = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body={**body, "photo": photo})
+    assert taken.status == 201, taken.body

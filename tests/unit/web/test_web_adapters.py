@@ -126,7 +126,9 @@ def test_uploads_are_signed_for_the_quarantine_bucket_checked_and_released_once_
     assert stored.head.startswith(b"\x89PNG")
     assert uploads.stored(key, '"0123456789abcdef0123456789abcdef"') is None  # not the object that arrived
     assert uploads.stored("missing", etag) is None
-    assert not uploads.release(key, '"0123456789abcdef0123456789abcdef"', f"uploads/graffiti/{'u' * 22}", "a.png")
-    assert uploads.release(key, etag, f"uploads/graffiti/{'u' * 22}", "wall.png")
-    assert s3.head_object(Bucket="clean", Key=f"uploads/graffiti/{'u' * 22}")["ContentLength"] == 108
+    clean = f"uploads/graffiti/{'u' * 22}"
+    assert not uploads.release(key, '"0123456789abcdef0123456789abcdef"', clean, "a.png", "image/png")
+    assert uploads.release(key, etag, clean, "wall.png", "image/png")
+    released = s3.head_object(Bucket="clean", Key=clean)
+    assert (released["ContentLength"], released["ContentType"]) == (108, "image/png")
     assert s3.list_objects_v2(Bucket="quarantine").get("KeyCount") == 0

@@ -116,7 +116,7 @@ class FakeUploads:
             return None
         return StoredFile(size_bytes=len(data), head=data[:32])
 
-    def release(self, key: str, etag: str, clean_key: str, filename: str) -> bool:
+    def release(self, key: str, etag: str, clean_key: str, filename: str, content_type: str) -> bool:
         data = self.objects.get(key)
         if data is None or self.scans.get(key) != "clean" or self.etag(data) != quoted_etag(etag):
             return False
