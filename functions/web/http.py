@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -26,6 +27,10 @@ SECURITY_HEADERS = {
 
 class FormTooLarge(ValueError):
     pass
+
+
+class FormUnreadable(ValueError):
+    """A body that is not even bytes (invalid base64 from the gateway)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,10 @@ def parse_event(event: dict[str, Any], correlation_id: str = "unknown") -> Reque
     form: dict[str, list[str]] = {}
     if method == "POST":
         raw = event.get("body") or ""
-        data = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
+        try:  # text as it came, lone surrogates too (they become U+FFFD below, as invalid UTF-8 does)
+            data = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode("utf-8", "surrogatepass")
+        except binascii.Error as error:
+            raise FormUnreadable("the body is not base64") from error
         if len(data) > MAX_FORM_BYTES:
             raise FormTooLarge(f"{len(data)} bytes")
         if headers.get("content-type", "").split(";")[0].strip() == "application/x-www-form-urlencoded":

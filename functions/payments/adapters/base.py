@@ -74,8 +74,11 @@ class PaymentProvider(Protocol):
 
     def get_refund(self, payment_id: str, refund_id: str) -> Refund: ...
 
-    def search_payments(self, from_date: str, to_date: str, *, page_size: int = ...) -> Iterator[Payment]:
-        """Every payment created in [from_date, to_date) (`YYYY-MM-DDThh:mm:ssZ`), page after page."""
+    def search_payments(
+        self, from_date: str, to_date: str, *, page_size: int = ..., reference: str | None = None
+    ) -> Iterator[Payment]:
+        """Every payment created in [from_date, to_date) (`YYYY-MM-DDThh:mm:ssZ`), page after page; only those with
+        this `reference` if one is given (how to look for a payment whose create timed out)."""
         ...
 
     def search_refunds(self, from_date: str, to_date: str, *, page_size: int = ...) -> Iterator[Refund]:

@@ -3,8 +3,9 @@
 - The API key is passed in by the caller (the service reads it from Secrets Manager by name) and sent only as
   `Authorization: Bearer ...`; it is never logged, printed or put in an error. Redirects are never followed (urllib
   would send the key on to wherever a 3xx points).
-- Time: every call has a wall-clock budget (`RetryPolicy`, `worst_case_seconds()` says the most a call can take) that
-  fits a 10 s function. Each attempt's socket timeout is the smaller of the attempt timeout and what is left.
+- Time: every call has a wall-clock budget (`RetryPolicy`; `worst_case_seconds()`, `WORST_CASE_SECONDS` say the most a
+  call can take): 6 s by default, 60% of a 10 s function; `RetryPolicy.within(timeout)` for other functions. Each
+  attempt's socket timeout is the smaller of the attempt timeout and what is left.
 - Retries: a request Pay cannot have acted on is retried within the budget: a 429 (P0900: more than 15 POSTs a
   second; Pay sends no `Retry-After`) with exponential backoff and full jitter, and a refused connection. Reads
   and cancels are also retried after a 5xx or a timeout. A create, a refund or a MOTO authorisation that timed out
@@ -12,8 +13,8 @@
   `ProviderUnavailable(maybe_applied=True)` tells the caller to look (search by reference, re-read the refund
   summary) before it asks again. A 429 that outlasts the budget is raised as `RateLimited` for the caller to queue.
 - MOTO authorisation (`POST /v1/auth`) takes up to 10 s at Pay, which asks for a client timeout of at least 15 s:
-  it has its own policy (`MOTO_POLICY`, one attempt), so the function that calls it needs a timeout above
-  `worst_case_seconds(MOTO_POLICY)` (30 s), not 10 s.
+  it has its own policy (`MOTO_POLICY`, one attempt, 30 s at worst), so the function that calls it needs a timeout
+  of at least 50 s (the worst case within 60% of it), not 10 s.
 """
 
 from __future__ import annotations
@@ -44,30 +45,41 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 Model = TypeVar("Model", bound=BaseModel)
 
 
+CLIENT_SHARE = 0.6  # the most of its function's timeout any one client may take (the project's rule for clients)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How long a call may take and how it retries. The defaults fit a function with a 10 s timeout."""
 
-    attempt_timeout_s: float = 2.5  # Pay answers in well under a second
-    budget_s: float = 6.0  # every attempt and every backoff of one call, wall clock
+    attempt_timeout_s: float = 2.0  # Pay answers in well under a second
+    budget_s: float = 4.0  # every attempt and every backoff of one call, wall clock
     max_attempts: int = 4
     backoff_base_s: float = 0.5  # full jitter: sleep U(0, min(cap, base * 2**n)) before retry n+1
     backoff_cap_s: float = 2.0
     min_attempt_s: float = 0.5  # no attempt is started with less time than this left
 
+    @classmethod
+    def within(cls, function_timeout_s: float, share: float = CLIENT_SHARE) -> RetryPolicy:
+        """A policy whose worst case is `share` of a function's timeout (`BOROUGH_FUNCTION_TIMEOUT_SECONDS`)."""
+        allowed = function_timeout_s * share
+        attempt = min(cls.attempt_timeout_s, allowed / 3)
+        return cls(attempt_timeout_s=attempt, budget_s=allowed - attempt)
 
-DEFAULT_POLICY = RetryPolicy()
-MOTO_POLICY = (
-    RetryPolicy(  # one attempt, as long as Pay asks for; the MOTO function's timeout must exceed its worst case
-        attempt_timeout_s=MOTO_AUTH_TIMEOUT_SECONDS, budget_s=MOTO_AUTH_TIMEOUT_SECONDS, max_attempts=1
-    )
-)
 
-
-def worst_case_seconds(policy: RetryPolicy = DEFAULT_POLICY) -> float:
+def worst_case_seconds(policy: RetryPolicy | None = None) -> float:
     """The longest one call can take: the budget, plus one socket wait begun just before the deadline (a reply
     arriving byte by byte is read up to the deadline, each read bounded by the attempt timeout)."""
+    policy = policy or DEFAULT_POLICY
     return policy.budget_s + policy.attempt_timeout_s
+
+
+DEFAULT_POLICY = RetryPolicy.within(10.0)  # 2 s attempts in a 4 s budget: 6 s at worst
+WORST_CASE_SECONDS = worst_case_seconds(DEFAULT_POLICY)
+# One attempt, as long as Pay asks for: the MOTO function's timeout must exceed `worst_case_seconds(MOTO_POLICY)`.
+MOTO_POLICY = RetryPolicy(
+    attempt_timeout_s=MOTO_AUTH_TIMEOUT_SECONDS, budget_s=MOTO_AUTH_TIMEOUT_SECONDS, max_attempts=1
+)
 
 
 class Retry(Enum):
@@ -171,19 +183,25 @@ class GovUkPayAdapter:
         return _parse(Refund, answer)
 
     # -- search ---------------------------------------------------------------------------------------------
-    def search_payments(self, from_date: str, to_date: str, *, page_size: int = SEARCH_PAGE_SIZE) -> Iterator[Payment]:
-        for answer in self._pages("/v1/payments", from_date, to_date, page_size):
+    def search_payments(
+        self, from_date: str, to_date: str, *, page_size: int = SEARCH_PAGE_SIZE, reference: str | None = None
+    ) -> Iterator[Payment]:
+        extra = {"reference": reference} if reference is not None else {}
+        for answer in self._pages("/v1/payments", from_date, to_date, page_size, extra):
             yield from _parse(PaymentPage, answer).results
 
     def search_refunds(self, from_date: str, to_date: str, *, page_size: int = SEARCH_PAGE_SIZE) -> Iterator[Refund]:
         for answer in self._pages("/v1/refunds", from_date, to_date, page_size):
             yield from _parse(RefundPage, answer).results
 
-    def _pages(self, path: str, from_date: str, to_date: str, page_size: int) -> Iterator[Any]:
+    def _pages(
+        self, path: str, from_date: str, to_date: str, page_size: int, extra: Mapping[str, str] | None = None
+    ) -> Iterator[Any]:
         """Pay's answers for pages 1, 2, ... of a search, until a page says there is no next one."""
         number = 1
         while True:
             query = {"from_date": from_date, "to_date": to_date, "page": str(number), "display_size": str(page_size)}
+            query |= extra or {}
             _, answer = self._call("GET", path, query=query)
             yield answer
             links = answer.get("_links") if isinstance(answer, dict) else None

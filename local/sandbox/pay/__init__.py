@@ -4,7 +4,8 @@ unpaid payments after 90 minutes. Nothing here is deployed.
 
 Modules: `api` (the REST API and `PaySandbox`), `validation` (request checks and Pay's error codes), `ledger`
 (payments, refunds, states, clock and ids), `render` (Pay-shaped JSON), `pages` (the card pages), `cards` (test
-cards), `webhooks` (signing and delivery), `server` (serving over HTTP on a loopback port).
+cards), `webhooks` (signing and delivery), `server` (serving over HTTP on a loopback port); `python -m
+local.sandbox.pay` runs it on its own and prints its URL, an API key and the test cards.
 
 Mounting it in the local cloud (the integrator's part):
 

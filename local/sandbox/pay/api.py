@@ -190,7 +190,9 @@ class PaySandbox:
             payment.one_time_token = str(uuid.uuid4())
             payment.moto = True
         self.ledger.add(payment)
-        return json_response(201, render.payment(payment, self.base_url, self.base_url, created=True))
+        shown = render.payment(payment, self.base_url, self.base_url, created=True)
+        status, headers, answer = json_response(201, shown)
+        return status, headers | {"Location": shown["_links"]["self"]["href"]}, answer
 
     def _action(self, method: str, payment_id: str, verb: str, body: bytes) -> Response:
         if verb == "events" and method == "GET":

@@ -77,16 +77,24 @@ def handle(sandbox: PaySandbox, method: str, route: str, headers: dict[str, str]
     session = _cookie(headers)
     if payment is None or not session or not payment.session or not secrets.compare_digest(session, payment.session):
         return page("Your payment session has ended", "<p>Go back to the service to try again.</p>", 400)
-    if len(parts) == 3 and parts[0] == "card_details" and parts[2] == "cancel" and method == "POST":
+    cancel = len(parts) == 3 and parts[0] == "card_details" and parts[2] == "cancel" and method == "POST"
+    return _journey(sandbox, payment, "cancel" if cancel else parts[0], method, form)
+
+
+def _journey(sandbox: PaySandbox, payment: SandboxPayment, step: str, method: str, form: dict[str, str]) -> Response:
+    """One step of a started payment's pages, for the resident whose cookie it is."""
+    if payment.finished or payment.status == "capturable":
+        return _finished(payment)
+    if step == "cancel":
         sandbox.move(payment, "failed", "P0030")
         return _redirect(payment.return_url or "/")
-    if payment.finished:
-        return _finished(payment)
-    if parts[0] == "card_details":
+    if payment.status == "submitted" and step != "confirm":  # authorised: only Confirm (or Cancel) is left
+        return _redirect(f"{sandbox.base_url}/confirm/{payment.payment_id}")
+    if step == "card_details":
         return _card_form(sandbox, payment) if method == "GET" else _card_submitted(sandbox, payment, form)
-    if parts[0] == "3ds" and payment.three_ds_required and payment.status == "started":
+    if step == "3ds" and payment.three_ds_required and payment.status == "started":
         return _three_ds(sandbox, payment, method, form)
-    if parts[0] == "confirm" and payment.status == "submitted":
+    if step == "confirm" and payment.status == "submitted":
         return _confirm(sandbox, payment, method)
     return _redirect(f"{sandbox.base_url}/card_details/{payment.payment_id}")
 
@@ -109,12 +117,13 @@ def _start(sandbox: PaySandbox, token: str) -> Response:
 def _finished(payment: SandboxPayment) -> Response:
     titles = {
         "success": "Your payment was successful",
+        "capturable": "Your payment was successful",
         "cancelled": "Your payment has been cancelled",
         "error": "We're experiencing technical problems",
     }
     messages = {"P0010": "Your payment has been declined", "P0020": "Your payment session has expired"}
     title = messages.get(payment.code or "", titles.get(payment.status, "Your payment has been cancelled"))
-    detail = "No money has been taken from your account." if payment.status != "success" else ""
+    detail = "" if payment.status in {"success", "capturable"} else "No money has been taken from your account."
     return page(title, f"<p>{detail}</p>{_back_link(payment)}")
 
 

@@ -11,7 +11,14 @@ import pytest
 from local.sandbox.pay import serve
 from payments.adapters import errors
 from payments.adapters.base import MotoCard, NewPayment
-from payments.adapters.pay import DEFAULT_POLICY, MOTO_POLICY, GovUkPayAdapter, RetryPolicy, worst_case_seconds
+from payments.adapters.pay import (
+    DEFAULT_POLICY,
+    MOTO_POLICY,
+    WORST_CASE_SECONDS,
+    GovUkPayAdapter,
+    RetryPolicy,
+    worst_case_seconds,
+)
 from tests.unit.payments.pay_support import START, Browser, Stub, card_form
 
 pytestmark = pytest.mark.unit
@@ -28,6 +35,7 @@ WEB = NewPayment(
 MOTO = NewPayment(amount=1200, reference="GW-1", description="Garden waste", authorisation_mode="moto_api")
 CARD = MotoCard(card_number="4242424242424242", expiry_date="12/30", cvc="123", cardholder_name="J Bloggs")
 ALL_TIME = ("2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+SCHEDULING_SLACK_S = 0.25  # a busy shared machine may wake a thread late; the budget itself is what is tested
 
 
 class FakeTime:
@@ -164,6 +172,13 @@ def test_search_payments_and_refunds_page_by_page(pay, running, clock):
     assert list(pay.search_payments("2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z")) == []
 
 
+def test_search_by_reference_finds_a_payment_whose_create_timed_out(pay):
+    mine = pay.create_payment(WEB)
+    pay.create_payment(NewPayment(amount=1, reference="OTHER", description="d", return_url=WEB.return_url))
+    found = list(pay.search_payments(*ALL_TIME, reference=WEB.reference))
+    assert [p.payment_id for p in found] == [mine.payment_id]
+
+
 # -- every error class --------------------------------------------------------------------------------------------
 def test_validation_errors_name_the_field(pay):
     with pytest.raises(errors.PayValidationError) as raised:
@@ -238,9 +253,13 @@ def test_every_documented_answer_has_its_exception(status, body, kind):
 
 
 # -- budget and retries -------------------------------------------------------------------------------------------
-def test_the_declared_worst_case_fits_a_10_second_function():
-    assert worst_case_seconds(DEFAULT_POLICY) < 10
+def test_the_declared_worst_case_is_within_60_percent_of_a_10_second_function():
+    assert worst_case_seconds() == worst_case_seconds(DEFAULT_POLICY) == WORST_CASE_SECONDS
+    assert WORST_CASE_SECONDS <= 0.6 * 10
     assert worst_case_seconds(RetryPolicy(attempt_timeout_s=1, budget_s=2)) == 3
+    for timeout in (3, 10, 30, 60):
+        assert worst_case_seconds(RetryPolicy.within(timeout)) == pytest.approx(0.6 * timeout)
+    assert worst_case_seconds(MOTO_POLICY) <= 0.6 * 50  # a MOTO function needs a timeout of 50 s or more
 
 
 def test_a_429_is_retried_with_full_jitter_backoff_and_creates_one_payment(pay, running, fake_time):
@@ -307,13 +326,13 @@ def test_a_slow_pay_times_out_within_the_budget_and_a_create_is_not_repeated():
         started = time.monotonic()
         with pytest.raises(errors.ProviderUnavailable) as raised:
             adapter.create_payment(WEB)
-        assert time.monotonic() - started < worst_case_seconds(policy)
+        assert time.monotonic() - started < worst_case_seconds(policy) + SCHEDULING_SLACK_S
         assert (raised.value.code, raised.value.maybe_applied) == ("timeout", True)
         assert len(stub.seen) == 1
         started = time.monotonic()
         with pytest.raises(errors.ProviderUnavailable) as read:
             adapter.get_payment("p1")
-        assert time.monotonic() - started < worst_case_seconds(policy)
+        assert time.monotonic() - started < worst_case_seconds(policy) + SCHEDULING_SLACK_S
         assert read.value.maybe_applied is False
         assert len(stub.seen) >= 3  # the read was tried again within the budget
 
@@ -348,7 +367,7 @@ def test_an_answer_dribbled_byte_by_byte_is_cut_off_at_the_deadline():
         with pytest.raises(errors.ProviderUnavailable) as raised:
             adapter.get_payment("p1")
         assert raised.value.code == "timeout"
-        assert time.monotonic() - started < worst_case_seconds(policy)
+        assert time.monotonic() - started < worst_case_seconds(policy) + SCHEDULING_SLACK_S
     finally:
         stop.set()
         thread.join(timeout=2)

@@ -36,7 +36,10 @@ def test_the_mount_prefix_and_the_bare_path_are_the_same_api(sandbox, api_key):
 
 # -- create payment -----------------------------------------------------------------------------------------------
 def test_a_created_payment_has_pays_fields_and_links(sandbox, api_key):
-    body = create(sandbox, api_key, metadata={"ledger_code": "BW01", "attempt": 1, "paid_online": True})
+    request = WEB_PAYMENT | {"metadata": {"ledger_code": "BW01", "attempt": 1, "paid_online": True}}
+    status, body, headers = call(sandbox, "POST", "/v1/payments", request, key=api_key)
+    assert status == 201
+    assert headers["Location"] == f"http://127.0.0.1:9/sandbox/pay/v1/payments/{body['payment_id']}"
     assert len(body["payment_id"]) == 26
     assert body["state"] == {"status": "created", "finished": False}
     assert body["amount"] == 2500

@@ -157,6 +157,21 @@ def test_delayed_capture_waits_capturable_until_captured(sandbox, api_key):
     assert (status, body["code"]) == (409, "P1003")
 
 
+def test_an_authorised_payment_goes_back_to_confirm_and_a_paid_one_cannot_be_paid_again(sandbox, api_key):
+    browser, created, card_page = open_card_page(sandbox, api_key, delayed_capture=True)
+    _, headers, _ = browser.post(card_page, card_form("4242424242424242"))
+    confirm = headers["Location"]
+    status, headers, _ = browser.get(card_page)  # the browser's back button
+    assert (status, headers["Location"]) == (303, confirm)
+    status, headers, _ = browser.post(card_page, card_form("4000000000000002"))
+    assert (status, headers["Location"]) == (303, confirm)
+    browser.post(confirm)
+    status, _, text = browser.get(card_page)
+    assert "Your payment was successful" in text
+    assert "Enter card details" not in text
+    assert state_of(sandbox, api_key, created["payment_id"])["state"]["status"] == "capturable"
+
+
 def test_an_expired_payments_card_page_says_so(sandbox, api_key, clock):
     created = create(sandbox, api_key)
     clock.advance(minutes=91)
