@@ -30,8 +30,9 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed ## Install Python (.venv) and Node (node_modules) dependencies
 
-layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer) without Docker
+layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer, arm64) and its twin for this Python (.build/layer-local)
 	$(BIN)/python -c "from stacks.constructs.layer import build_layer_directory; build_layer_directory()"
+	$(BIN)/python -c "from local.layer import build_local_layer; build_local_layer()"
 
 assets: install ## Build the resident web's CSS and JS (GOV.UK Frontend, council brand) into .build/assets
 	$(BIN)/python web/build_assets.py

@@ -42,6 +42,7 @@ class Request:
     cookies: dict[str, str]
     form: dict[str, list[str]]
     correlation_id: str = "unknown"
+    source_ip: str = ""  # the connecting address (CloudFront's, behind it): the viewer's is in X-Forwarded-For
 
     @property
     def host(self) -> str:
@@ -118,6 +119,7 @@ def parse_event(event: dict[str, Any], correlation_id: str = "unknown") -> Reque
         cookies=cookies,
         form=form,
         correlation_id=correlation_id,
+        source_ip=str((context.get("http") or {}).get("sourceIp") or ""),
     )
 
 
