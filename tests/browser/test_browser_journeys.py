@@ -170,9 +170,10 @@ def _arrow_to(page, selector: str) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_a_photo_upload_is_scanned_released_and_an_eicar_file_refused(browser, site, tmp_path, javascript):
+def test_a_photo_upload_is_scanned_released_and_an_eicar_file_refused(browser, site, tmp_path, javascript, local_cloud):
     context = browser.new_context(base_url=site, java_script_enabled=javascript)
     page = context.new_page()
+    refused_before = list(local_cloud.access.refusals)  # the local cloud enforces IAM and the bucket policies
     try:
         definition = load_catalogue()["graffiti"]
         page.goto("/services/graffiti/begin")
@@ -203,6 +204,8 @@ def test_a_photo_upload_is_scanned_released_and_an_eicar_file_refused(browser, s
         assert "wall.png" in page.locator(".govuk-summary-list").inner_text()
         page.get_by_role("button", name="Accept and send").click()
         assert page.url.endswith("/confirmation")
+        # Nothing of the journey was refused: no read of an unscanned object, the catalogue's check of the upload.
+        assert [r for r in local_cloud.access.refusals if r not in refused_before] == []
     finally:
         context.close()
 
