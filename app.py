@@ -117,6 +117,7 @@ def build_app(app: cdk.App) -> cdk.App:
         functions={
             "Catalogue": api.catalogue,
             "Cases": api.cases,
+            "OutboxPublisher": api.outbox.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,
             "WebReturnLinks": web.return_links,
@@ -126,7 +127,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "ReminderSubscriptions": notifications.subscriptions,
             "DailyBinReminders": notifications.reminders,
         },
-        dead_letter_queues=events.dead_letter_queues,
+        dead_letter_queues={**events.dead_letter_queues, "outbox": api.outbox.dead_letters},
         state_machines={"Triage": workflows.triage},
         pipes={"Triage": workflows.pipe},
         http_api=api.http_api,
