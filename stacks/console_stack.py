@@ -152,6 +152,7 @@ class ConsoleStack(Stack):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
+            time_to_live_attribute="expires_at",  # kept a year longer than the requests it is about
             deletion_protection=config.deletion_protection,
             removal_policy=removal,
         )
@@ -170,6 +171,7 @@ class ConsoleStack(Stack):
             environment={
                 "REQUESTS_TABLE": requests_table.table_name,
                 "AUDIT_TABLE": self.audit.table_name,
+                "AUDIT_RETENTION_DAYS": str(config.request_retention_days + 365),
                 "PUBLIC_BASE_URL": public_base_url,
                 "STAFF_AUTH_BASE_URL": self.domain.base_url(),
                 "STAFF_ISSUER": issuer,

@@ -9,27 +9,31 @@ cannot be written, the page fails rather than show personal data unaccounted for
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from console.permissions import StaffMember
 from shared import aws
 
 
 class AuditLog:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, *, retention_days: int = 7 * 365) -> None:
         self._table = aws.table(table_name)
+        self._retention = timedelta(days=retention_days)
 
     def record(
         self, staff: StaffMember, action: str, reference: str, *, source_ip: str, at: datetime | None = None
-    ) -> dict[str, str]:
-        when = (at or datetime.now(UTC)).isoformat(timespec="milliseconds")
-        entry = {
+    ) -> dict[str, str | int]:
+        moment = at or datetime.now(UTC)
+        when = moment.isoformat(timespec="milliseconds")
+        entry: dict[str, str | int] = {
             "record": reference,  # the partition: one record's trail, in time order, for its timeline and exports
             "entry": f"{when}#{uuid.uuid4()}",
             "at": when,
             "staff": staff.subject,
             "action": action,
             "source_ip": source_ip,
+            # Retention, not an API delete: DynamoDB's TTL removes the entry once its request is long gone.
+            "expires_at": int((moment + self._retention).timestamp()),
         }
         self._table.put_item(
             Item=entry, ConditionExpression="attribute_not_exists(#entry)", ExpressionAttributeNames={"#entry": "entry"}

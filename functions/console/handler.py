@@ -38,7 +38,7 @@ def resolver() -> APIGatewayHttpResolver:
     pages = Pages(
         guard,
         CaseQueue(configured.requests_table),
-        AuditLog(configured.audit_table),
+        AuditLog(configured.audit_table, retention_days=configured.audit_retention_days),
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
     )

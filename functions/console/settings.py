@@ -12,6 +12,7 @@ from shared.settings import cached, local_only
 class ConsoleSettings(OriginVerifySettings):
     requests_table: str
     audit_table: str  # the append-only audit record (console/audit.py)
+    audit_retention_days: int = 7 * 365  # then DynamoDB's TTL removes an entry (the stack: a year past the request)
     public_base_url: str  # where staff reach the console: the callback and logout URLs are under it
     staff_auth_base_url: str  # the user pool's managed login domain (https://<prefix>.auth.<region>.amazoncognito.com)
     staff_issuer: str  # https://cognito-idp.<region>.amazonaws.com/<pool id>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 import pytest
@@ -50,6 +51,7 @@ def test_every_read_is_audited_with_who_what_when_which_and_where(console: Conso
     assert {e["action"] for e in entries} == {"read-case"}
     assert {e["staff"] for e in entries} == {sub}
     assert all(e["source_ip"] and e["at"] for e in entries)
+    assert all(int(e["expires_at"]) > time.time() + 6 * 365 * 86400 for e in entries)
 
 
 def test_another_teams_case_is_not_found_and_not_audited(console: Console, reference: str) -> None:
