@@ -24,6 +24,9 @@ class EventType(StrEnum):
     # Sent by the notifications service straight to its own queue (never on the topic): they carry only ids.
     REMINDER_CONFIRM = "reminder-confirm"
     REMINDER_DUE = "reminder-due"
+    # A payment attempt finished (functions/payments): data {reference, service_id, attempt, payment_id, outcome}.
+    PAYMENT_SUCCEEDED = "payment-succeeded"
+    PAYMENT_FAILED = "payment-failed"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
