@@ -21,6 +21,7 @@ from stacks.events_stack import EventsStack
 from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
+from stacks.payments_stack import PaymentsStack
 from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
@@ -107,6 +108,20 @@ def build_app(app: cdk.App) -> cdk.App:
         notify_provider=config.notify_provider,
         env=env,
     )
+    payments = PaymentsStack(
+        app,
+        f"{prefix}-Payments",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        requests_table=data.requests,
+        events_topic=events.topic,
+        http_api=api.http_api,
+        origin_verify_secret=api.origin_verify,
+        # Pay sends residents back to the web: the council's domain if configured, else CloudFront's.
+        public_base_url=config.public_base_url or f"https://{web.distribution.distribution_domain_name}",
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
@@ -121,8 +136,12 @@ def build_app(app: cdk.App) -> cdk.App:
             "NotifyReceipts": notifications.receipts,
             "ReminderSubscriptions": notifications.subscriptions,
             "DailyBinReminders": notifications.reminders,
+            "Payments": payments.payments,
+            "PaymentWebhooks": payments.receiver,
+            "PaymentWebhookWorker": payments.worker,
+            "PaymentsReconciler": payments.reconciler,
         },
-        dead_letter_queues=events.dead_letter_queues,
+        dead_letter_queues={**events.dead_letter_queues, "payments": payments.dead_letters},
         state_machines={"Triage": workflows.triage},
         pipes={"Triage": workflows.pipe},
         http_api=api.http_api,

@@ -55,6 +55,12 @@ class EnvironmentConfig(BaseModel):
         notifications stack depends on, invokes it by this name (a reference would make the two stacks a cycle)."""
         return f"{self.prefix}-ReminderSubscriptions"
 
+    @property
+    def payments_function(self) -> str:
+        """The web's payments function's name: the payments stack (which depends on the web stack, for the public
+        address Pay sends residents back to) names it; the web stack invokes it by this name (no cycle)."""
+        return f"{self.prefix}-Payments"
+
 
 def load_config(context: dict[str, Any], environment: str) -> EnvironmentConfig:
     """Pick the named environment from the `environments` context and validate it."""

@@ -41,8 +41,20 @@ TABLE_ACCESS = {
     "notifications.subscriptions.scheduled_handler": ({"SUBSCRIPTIONS_TABLE"}, set()),
     "web.handler.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
+    "payments.handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.worker.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.reconciler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.webhooks.handler": (set(), set()),
 }
-PUBLISHERS = {"catalogue.handler.handler", "cases.handler.handler", "web.handler.handler", "web.reminders.handler"}
+PUBLISHERS = {
+    "catalogue.handler.handler",
+    "cases.handler.handler",
+    "web.handler.handler",
+    "web.reminders.handler",
+    "payments.handler.handler",
+    "payments.worker.handler",
+    "payments.reconciler.handler",
+}
 
 
 def _as_list(value: Any) -> list[Any]:

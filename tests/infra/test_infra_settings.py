@@ -26,6 +26,10 @@ MODELS = {
     "catalogue.handler.handler": ("catalogue.settings", "CatalogueSettings"),
     "cases.handler.handler": ("cases.settings", "CasesSettings"),
     "cases.triage.assign": ("cases.settings", "TriageSettings"),
+    "payments.handler.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.worker.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.reconciler.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.webhooks.handler": ("payments.settings", "WebhookSettings"),
 }
 
 

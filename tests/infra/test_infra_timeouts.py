@@ -25,6 +25,10 @@ HTTP_CLIENTS = {
         ("WORST_CASE_SECONDS", "REQUEST_TIMEOUT_SECONDS"),
     ),
     "web.handler.handler": ("web.addresses", ("WORST_CASE_SECONDS", "TIMEOUT_SECONDS")),
+    **dict.fromkeys(
+        ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler"),
+        ("payments.adapters.pay", ("WORST_CASE_SECONDS",)),
+    ),
 }
 
 
