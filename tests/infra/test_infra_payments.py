@@ -116,3 +116,10 @@ def test_attempts_are_never_scanned_or_deleted_and_requests_only_read_and_update
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
                 }
+
+
+def test_the_web_may_send_residents_on_to_pays_card_pages(synth):
+    (policy,) = synth.resources("AWS::CloudFront::ResponseHeadersPolicy")
+    csp = json.dumps(policy.props)
+    form_action = csp.split("form-action", 1)[1].split(";", 1)[0]
+    assert "https://card.payments.service.gov.uk" in form_action
