@@ -31,7 +31,8 @@ class EventType(StrEnum):
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
 CONSUMERS: dict[str, tuple[EventType, ...]] = {
-    "triage": (EventType.REPORT_SUBMITTED,),
+    # A fee request is triaged once paid (payment-succeeded); until then triage leaves it (docs/decisions/0004).
+    "triage": (EventType.REPORT_SUBMITTED, EventType.PAYMENT_SUCCEEDED),
     "notifications": (
         EventType.REQUEST_ACKNOWLEDGED,
         EventType.STATUS_CHANGED,
