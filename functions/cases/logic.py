@@ -193,6 +193,7 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
     )
     return {
         "reference": reference,
+        "waiting_for_payment": False,
         "team": assigned["team"],
         "due_date": assigned["due_date"],
         "event": acknowledged.model_dump(mode="json"),

@@ -48,6 +48,7 @@ def test_once_paid_its_payment_succeeded_event_assigns_it(cloud):
     put("received")
     result = triage.assign(event(EventType.PAYMENT_SUCCEEDED), FakeContext())
     assert result["team"]
+    assert result["waiting_for_payment"] is False
     assert result["event"]["type"] == "request-acknowledged"
 
 
@@ -56,6 +57,10 @@ def test_triage_hears_payment_succeeded_and_the_machine_stops_for_an_unpaid_requ
     states = json.loads(ASL.read_text())["States"]
     assert states["AssignTeamAndDueDate"]["Next"] == "PaidOrFree"
     [choice] = states["PaidOrFree"]["Choices"]
-    assert (choice["Variable"], choice["Next"]) == ("$.waiting_for_payment", "WaitsForPayment")
+    assert (choice["Variable"], choice["BooleanEquals"], choice["Next"]) == (
+        "$.waiting_for_payment",
+        True,
+        "WaitsForPayment",
+    )
     assert states["WaitsForPayment"]["Type"] == "Succeed"
     assert states["PaidOrFree"]["Default"] == "Acknowledge"
