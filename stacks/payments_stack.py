@@ -1,8 +1,8 @@
 """Payments: the attempts table, GOV.UK Pay's webhooks (receiver, queue, worker), the web's payments function and the
 reconciler. See docs/payments.md.
 
-- The table holds the attempts (the council's key, PITR, TTL, deletion protection in prod) with two indexes: the
-  return token (Pay's return URL) and the sparse open-attempts index the reconciler walks.
+- The table holds the attempts (the council's key, PITR, TTL, deletion protection in prod) with three indexes: the
+  return token (Pay's return URL), and the sparse open-attempts and unpaid-requests indexes the reconciler walks.
 - The Pay API key and the webhook signing secret are created by a person (`borough/<env>/pay-api-key`,
   `borough/<env>/pay-webhook-secret`), read by name with GetSecretValue on exactly that secret by the functions that
   need them: the key by the functions that call Pay, the signing secret by the receiver only.
@@ -45,6 +45,7 @@ from stacks.routes import PAYMENT_WEBHOOK_ROUTES
 PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud points this at its local Pay
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name (functions/payments/store.py)
 OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
+UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
@@ -97,6 +98,12 @@ class PaymentsStack(Stack):
             partition_key=dynamodb.Attribute(name="open", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.table.add_global_secondary_index(
+            index_name=UNPAID_REQUESTS,
+            partition_key=dynamodb.Attribute(name="awaiting", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="unpaid_due", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
         # Created by a person, never in a template (`aws secretsmanager create-secret --name ...`).
         self.pay_api_key = secretsmanager.Secret.from_secret_name_v2(
@@ -158,6 +165,7 @@ class PaymentsStack(Stack):
             grant_secret_value(function, self.pay_api_key)
             grant_publish(function, events_topic)
         grant_items(self.payments, self.table, key, ["dynamodb:Query"], index=BY_RETURN_TOKEN)
+        grant_items(self.reconciler, self.table, key, ["dynamodb:Query"], index=UNPAID_REQUESTS)
         self.worker.add_event_source(
             event_sources.SqsEventSource(self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True)
         )

@@ -72,6 +72,12 @@ def _pay_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _service_unpaid_window(service_id: str) -> timedelta:
+    from shared.catalogue import load_catalogue
+
+    return timedelta(hours=load_catalogue()[service_id].unpaid_cancel_after_hours)
+
+
 def format_pence(pence: int) -> str:
     return f"£{pence // 100:,}.{pence % 100:02d}"
 
@@ -87,11 +93,16 @@ class Payments:
         public_base_url: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_token: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+        unpaid_window: Callable[[str], timedelta] | None = None,
     ) -> None:
         self.store, self.provider, self.requests = store, provider, requests
-        self._publish = publish
+        self.publish = publish
         self._base = public_base_url.rstrip("/")
         self._clock, self._new_token = clock, new_token
+        self.unpaid_window = unpaid_window or _service_unpaid_window
+
+    def now(self) -> datetime:
+        return self._clock()
 
     # -- starting ---------------------------------------------------------------------------------------------
     def start(self, reference: str, *, correlation_id: str) -> Outcome:
@@ -123,8 +134,16 @@ class Payments:
             return_token=self._new_token(),
             created_at=_iso(self._clock()),
         )
+        expires_at = int(request.get("expires_at", 0)) or self._default_expiry()
+        submitted = datetime.fromisoformat(str(request.get("submitted_at") or attempt.created_at))
+        self.store.put_order(
+            reference,
+            service_id=service_id,
+            unpaid_due=_iso(submitted + self.unpaid_window(service_id)),
+            expires_at=expires_at,
+        )
         try:
-            self.store.put_new(attempt, expires_at=int(request.get("expires_at", 0)) or self._default_expiry())
+            self.store.put_new(attempt, expires_at=expires_at)
         except AttemptTaken:
             taken = self.store.get(reference, number)
             if taken is None:  # pragma: no cover - the condition failed, so it exists
@@ -246,10 +265,11 @@ class Payments:
         """What a finished attempt asks for, each step safe to repeat; the attempt is closed when all are done."""
         if attempt.status == SUCCESS:
             self._resume_request(attempt)
+            self.store.settle_order(attempt.reference, outcome="paid", at=_iso(self._clock()))
         if attempt.status != NOT_CREATED:
             succeeded = attempt.status == SUCCESS
             outcome = EventType.PAYMENT_SUCCEEDED if succeeded else EventType.PAYMENT_FAILED
-            self._publish(
+            self.publish(
                 EventEnvelope(
                     type=outcome,
                     id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{outcome.value}")),

@@ -6,6 +6,10 @@ follows Pay's (`created` ... `success`, `failed`, `cancelled`, `error`), or `not
 `open` is set while anything is left to do for the attempt (unfinished at Pay, or finished but not yet followed
 up: the request resumed, the event published); the reconciler finds those through the sparse `open-attempts`
 index. The web finds an attempt by the opaque token in Pay's return URL (`by-return-token`).
+
+Attempt 0 of a reference is its order: written with the first attempt, it holds when the request is cancelled if
+still unpaid (`unpaid_due`), and is in the sparse `unpaid-requests` index (`awaiting`) until the request is paid or
+cancelled.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from shared import aws
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name, not a secret
 OPEN_ATTEMPTS = "open-attempts"
 OPEN = "open"  # the one partition of the open-attempts index
+UNPAID_REQUESTS = "unpaid-requests"
+AWAITING = "awaiting"  # the one partition of the unpaid-requests index
+ORDER = 0  # the attempt number of a reference's order item
 CREATING = "creating"  # written, Pay not yet (or not known to have been) asked
 NOT_CREATED = "not-created"  # Pay never made a payment for this attempt: finished, nothing was taken
 
@@ -72,9 +79,9 @@ class PaymentsStore:
 
     def latest(self, reference: str) -> Attempt | None:
         found = self._table.query(
-            KeyConditionExpression="#ref = :ref",
+            KeyConditionExpression="#ref = :ref AND attempt > :order",
             ExpressionAttributeNames={"#ref": "reference"},
-            ExpressionAttributeValues={":ref": reference},
+            ExpressionAttributeValues={":ref": reference, ":order": ORDER},
             ScanIndexForward=False,
             Limit=1,
             ConsistentRead=True,
@@ -192,3 +199,51 @@ class PaymentsStore:
             Limit=limit,
         )["Items"]
         return [Attempt.from_item(item) for item in found]
+
+    # -- the order: when an unpaid request is cancelled ----------------------------------------------------------
+    def put_order(self, reference: str, *, service_id: str, unpaid_due: str, expires_at: int) -> None:
+        """The reference's order, once (a second call changes nothing)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.put_item(
+                Item={
+                    "reference": reference,
+                    "attempt": ORDER,
+                    "service_id": service_id,
+                    "awaiting": AWAITING,
+                    "unpaid_due": unpaid_due,
+                    "expires_at": expires_at,
+                },
+                ConditionExpression="attribute_not_exists(#ref)",
+                ExpressionAttributeNames={"#ref": "reference"},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+    def settle_order(self, reference: str, *, outcome: str, at: str) -> None:
+        """Paid or cancelled: the order leaves the unpaid-requests index."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"reference": reference, "attempt": ORDER},
+                UpdateExpression="SET outcome = :outcome, settled_at = :at REMOVE awaiting",
+                ConditionExpression="attribute_exists(#ref)",
+                ExpressionAttributeNames={"#ref": "reference"},
+                ExpressionAttributeValues={":outcome": outcome, ":at": at},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):  # an order never written (a request paid some other way)
+                raise
+
+    def unpaid_due(self, *, before: str, limit: int = 100) -> list[str]:
+        """References of requests still unpaid whose time to pay ended before `before` (ISO 8601)."""
+        found = self._table.query(
+            IndexName=UNPAID_REQUESTS,
+            KeyConditionExpression="awaiting = :awaiting AND unpaid_due < :before",
+            ExpressionAttributeValues={":awaiting": AWAITING, ":before": before},
+            Limit=limit,
+        )["Items"]
+        return [str(item["reference"]) for item in found]

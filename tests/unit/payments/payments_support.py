@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS
+from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 
 def create_payments_table(dynamodb: Any, name: str) -> None:
@@ -18,6 +18,8 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
             {"AttributeName": "return_token", "AttributeType": "S"},
             {"AttributeName": "open", "AttributeType": "S"},
             {"AttributeName": "created_at", "AttributeType": "S"},
+            {"AttributeName": "awaiting", "AttributeType": "S"},
+            {"AttributeName": "unpaid_due", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -32,6 +34,14 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
                     {"AttributeName": "created_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": UNPAID_REQUESTS,
+                "KeySchema": [
+                    {"AttributeName": "awaiting", "KeyType": "HASH"},
+                    {"AttributeName": "unpaid_due", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
             },
         ],
         BillingMode="PAY_PER_REQUEST",

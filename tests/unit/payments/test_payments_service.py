@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -16,6 +17,7 @@ from payments.adapters.pay import GovUkPayAdapter
 from payments.logic import Payments
 from payments.reconciler import reconcile
 from payments.store import PaymentsStore
+from payments.unpaid import cancellation_text
 from shared import aws
 from shared.errors import DependencyFailed
 from shared.requests_repo import RequestsRepository
@@ -269,7 +271,7 @@ def test_the_reconciler_finishes_a_tab_closed_on_pays_page_at_expiry(payments, r
     clock.advance(minutes=91)
     running.sandbox.advance()
     counts = reconcile(payments, now=clock())
-    assert counts == {"looked_at": 1, "closed": 1, "failed": 0}
+    assert counts == {"looked_at": 1, "closed": 1, "failed": 0, "cancelled": 0}
     latest = payments.store.latest(REFERENCE)
     assert (latest.status, latest.code, latest.open) == ("failed", "P0020", False)
     assert published.types() == ["payment-failed"]
@@ -309,3 +311,65 @@ def test_the_reconciler_leaves_an_attempt_open_while_pay_is_unreachable(payments
 
 def test_clock_starts_where_the_sandbox_does(clock):
     assert clock() == START
+
+
+# -- unpaid requests are cancelled after their service's time to pay ------------------------------------------------
+def windowed(payments: Payments, minutes: int) -> Payments:
+    payments.unpaid_window = lambda service_id: timedelta(minutes=minutes)
+    return payments
+
+
+def test_an_unpaid_request_is_cancelled_at_pay_and_closed_and_the_resident_is_told(payments, running, clock, published):
+    windowed(payments, 30).start(REFERENCE, correlation_id="c")
+    clock.advance(minutes=20)
+    assert reconcile(payments, now=clock())["cancelled"] == 0  # still within the time to pay
+    clock.advance(minutes=11)
+    counts = reconcile(payments, now=clock())
+    assert counts["cancelled"] == 1
+    payment = only_payment(running)
+    assert (payment.status, payment.code) == ("cancelled", "P0040")
+    item = aws.table("requests").get_item(Key={"reference": REFERENCE})["Item"]
+    assert item["status"] == "closed"
+    assert item["history"][-1]["update"] == cancellation_text(0)  # 30 minutes: 0 whole hours
+    assert published.types() == ["payment-failed", "status-changed"]
+    changed = published[-1]
+    assert changed.data == {
+        "reference": REFERENCE,
+        "service_id": "bulky-waste",
+        "status": "closed",
+        "previous_status": "awaiting-payment",
+        "update_id": item["history"][-1]["update_id"],
+    }
+    assert reconcile(payments, now=clock())["cancelled"] == 0
+    assert payments.start(REFERENCE, correlation_id="c").status == "not-payable"
+    assert published.types() == ["payment-failed", "status-changed"]
+
+
+def test_a_request_paid_just_before_its_deadline_is_not_cancelled(payments, running, clock, published):
+    started = windowed(payments, 30).start(REFERENCE, correlation_id="c")
+    pay_with(running, started.next_url)  # paid, but neither the return nor a webhook has come
+    clock.advance(minutes=31)
+    counts = reconcile(payments, now=clock())
+    assert counts["cancelled"] == 0
+    assert request_status() == "received"
+    assert published.types() == ["payment-succeeded"]
+
+
+def test_a_cancellation_that_stopped_before_telling_the_resident_is_finished_next_time(
+    payments, running, clock, published
+):
+    windowed(payments, 30).start(REFERENCE, correlation_id="c")
+    clock.advance(minutes=31)
+    told = payments.publish
+
+    def fail_status_changed(event: Any) -> None:
+        if event.type.value == "status-changed":
+            raise RuntimeError("SNS was down")
+        told(event)
+
+    payments.publish = fail_status_changed  # type: ignore[method-assign]
+    assert reconcile(payments, now=clock())["failed"] == 1
+    assert request_status() == "closed"
+    payments.publish = told  # type: ignore[method-assign]
+    assert reconcile(payments, now=clock())["cancelled"] == 1
+    assert published.types() == ["payment-failed", "status-changed"]
