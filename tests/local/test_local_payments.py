@@ -5,6 +5,8 @@ and sent to its team once paid; awaiting payment, never triaged, otherwise)."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +20,16 @@ from tests.unit.web.web_support import sample_form
 pytestmark = pytest.mark.local
 
 SERVICE = "bulky-waste"
+WEBHOOK_FIRST_ATTEMPT_S = 3.0  # Pay's (and the local Pay's) wait before the first delivery
 CARD = {"expiry_month": "12", "expiry_year": "30", "cardholder_name": "J Bloggs", "cvc": "123"}
+
+
+@pytest.fixture(autouse=True)
+def webhooks_delivered(local_cloud) -> Iterator[None]:
+    """Pay's webhooks go 3 s after each event: let them land (and be applied) before the next test measures."""
+    yield
+    time.sleep(WEBHOOK_FIRST_ATTEMPT_S + 0.5)
+    local_cloud.wait_for_idle(timeout_s=30)
 
 
 def walk_to_check_answers(browser: Browser) -> str:
@@ -132,3 +143,45 @@ def test_not_paid_leaves_the_request_waiting_and_untriaged(local_cloud, how, wor
     assert retry.status == 303
     assert retry.header("location").startswith(pay_standin.base_url(local_cloud.url) + "/secure/")
     assert len(payments_for(reference)) == 2  # Try again: a new attempt, the answers kept in the request
+
+
+def test_make_run_prints_the_local_pay_key_in_full_and_the_test_cards(local_cloud):
+    from local.__main__ import banner
+
+    text = banner(local_cloud, 0.0, 0.0)
+    key = local_cloud.client("secretsmanager").get_secret_value(SecretId="borough/dev/pay-api-key")["SecretString"]
+    assert re.fullmatch(r"api_test_[a-z0-9]{58}", key)
+    assert f"Pay API key         {key}" in text
+    assert "4242424242424242" in text
+    assert "4000000000000002" in text
+    environment = local_cloud.function_environment("Borough-dev-Payments/WebPayments/Function")
+    assert environment["PAY_BASE_URL"] == f"{local_cloud.url}/sandbox/pay"
+    assert environment["PAY_API_KEY_SECRET_ID"] == "borough/dev/pay-api-key"
+    listed = local_cloud.handle("GET", "/sandbox/pay/v1/payments", [("authorization", f"Bearer {key}")])
+    assert listed.status == 200  # the key works as Pay's test keys do, with curl
+
+
+def test_the_local_pays_signed_webhook_reaches_the_receiver_and_a_forged_one_is_refused(local_cloud):
+    browser, next_url = send(local_cloud)
+    card = card_page(browser, next_url)
+    confirm = browser.request("POST", card, {"card_number": "4242424242424242", **CARD})
+    browser.request("POST", urlsplit(confirm.header("location")).path, {})  # paid; the resident closes the tab
+    [payment] = [p for p in pay_standin.sandbox().ledger.payments.values() if p.next_url_token in next_url]
+    time.sleep(WEBHOOK_FIRST_ATTEMPT_S + 0.5)
+    local_cloud.wait_for_idle(timeout_s=30)  # receiver -> webhook queue -> worker -> Pay -> payment-succeeded
+    messages = [m for m in pay_standin.sandbox().webhooks.messages if m.resource_id == payment.payment_id]
+    assert messages
+    assert {m.state for m in messages} == {"delivered"}
+    assert all(a.status == 200 for m in messages for a in m.attempts)
+    reference = payment.reference
+    local_cloud.wait_for_idle(timeout_s=30)
+    tracked = request_of(local_cloud, reference)
+    assert tracked["status"] == "received"  # without the return page: the webhook did it
+    assert tracked["team"]
+    forged = local_cloud.handle(
+        "POST",
+        "/api/v1/payments/webhooks",
+        [("content-type", "application/json"), ("pay-signature", "0" * 64)],
+        messages[0].body,
+    )
+    assert forged.status == 401
