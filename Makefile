@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 ENV ?= dev
 PORT ?= 8080
+# Where alarms are emailed; required for an environment with deletion protection (prod) unless cdk.json sets it.
+ALARM_EMAIL ?=
+CDK_CONTEXT := -c environment=$(ENV) $(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -27,8 +30,9 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed ## Install Python (.venv) and Node (node_modules) dependencies
 
-layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer) without Docker
+layer: $(BIN)/.installed ## Build the shared Lambda layer (.build/layer, arm64) and its twin for this Python (.build/layer-local)
 	$(BIN)/python -c "from stacks.constructs.layer import build_layer_directory; build_layer_directory()"
+	$(BIN)/python -c "from local.layer import build_local_layer; build_local_layer()"
 
 assets: install ## Build the resident web's CSS and JS (GOV.UK Frontend, council brand) into .build/assets
 	$(BIN)/python web/build_assets.py
@@ -40,7 +44,7 @@ browser-deps: ## Install Debian's Chromium for the browser tests if it is missin
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 synth: install layer assets ## Synthesize the CDK app to cdk.out (ENV=dev|prod)
-	npx cdk synth --quiet -c environment=$(ENV)
+	npx cdk synth --quiet $(CDK_CONTEXT)
 
 run: install layer assets ## Start the whole suite locally (no AWS account, no Docker) and print where to open it
 	$(BIN)/python -m local --port $(PORT)
@@ -71,13 +75,13 @@ bench: install layer assets ## Run the benchmarks and print figures (recorded in
 bootstrap: install layer assets ## Bootstrap CDK once per account in both regions the app uses: home and us-east-1 (WAF)
 	@# With no environments named, the CLI bootstraps each stack's: aws://<your account>/<home region> and
 	@# aws://<your account>/us-east-1 (CloudFront's web ACL must be there; docs/decisions/0003-waf-cross-region.md).
-	npx cdk bootstrap -c environment=$(ENV)
+	npx cdk bootstrap $(CDK_CONTEXT)
 
 deploy: install layer assets ## Deploy every stack (the WAF's in us-east-1 first); needs `make bootstrap` once (ENV=dev|prod)
-	npx cdk deploy --all -c environment=$(ENV) --require-approval broadening
+	npx cdk deploy --all $(CDK_CONTEXT) --require-approval broadening
 
 diff: install layer assets ## Show what a deploy would change
-	npx cdk diff --all -c environment=$(ENV)
+	npx cdk diff --all $(CDK_CONTEXT)
 
 clean: ## Remove build output (keeps .venv, node_modules and local data)
 	rm -rf cdk.out .build .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

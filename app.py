@@ -37,7 +37,10 @@ def build_app(app: cdk.App) -> cdk.App:
         if app.node.try_get_context(key) is None:
             app.node.set_context(key, value)
     context = {"environments": app.node.try_get_context("environments")}
-    config = load_config(context, app.node.try_get_context("environment"))
+    # `-c alarm_email=<address>` gives an environment its alarm address without writing it into cdk.json.
+    config = load_config(
+        context, app.node.try_get_context("environment"), alarm_email=app.node.try_get_context("alarm_email")
+    )
     # Regions are explicit (cross-region references need them at synth); the account is the CLI's, and without
     # credentials (tests, the local cloud) it stays `AWS::AccountId`, resolved by CloudFormation at deploy time.
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
@@ -99,7 +102,7 @@ def build_app(app: cdk.App) -> cdk.App:
         notifications_table=data.notifications,
         requests_table=data.requests,
         subscriptions_table=data.subscriptions,
-        drafts_table=web.drafts,
+        return_links_function=web.return_links,
         queue=events.queues["notifications"],
         http_api=api.http_api,
         origin_verify_secret=api.origin_verify,
@@ -131,6 +134,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "Cases": api.cases,
             "Web": web.function,
             "WebDraftReminders": web.reminders,
+            "WebReturnLinks": web.return_links,
             "TriageAssign": workflows.assign,
             "NotificationsConsumer": notifications.consumer,
             "NotifyReceipts": notifications.receipts,

@@ -78,7 +78,7 @@ EXPECTED_OPERATIONS: dict[str, int] = {
     "dynamodb.UpdateItem": 5,
     "lambda.invocation": 4,  # catalogue, assign, notifications, Notify's receipt (the pipe starts the state machine)
     "pipes.request": 1,  # the report-submitted event, handed by the triage pipe to the state machine
-    "sfn.StartExecution": 1,  # made by the pipe, with its role
+    "sfn.StartExecution": 1,  # made by the pipe, with its role (StartSyncExecution in AWS: priced the same)
     "sns.Publish": 2,
     "sqs.DeleteMessageBatch": 2,  # the triage pipe and the notifications poller delete what they processed
     "sqs.ReceiveMessage": 2,  # the pipe and the poller receive each batch (idle long polls: fixed monthly cost)

@@ -107,6 +107,8 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
     if not_served:
         lines += ["", "Declared but not served locally:"]
         lines += [f"  - {type_}: {reason}" for type_, reason in sorted(not_served.items())]
+    lines += ["", "Enforced locally, as in AWS:"]
+    lines += [f"  - {note}" for note in cloud.enforced()]
     lines += ["", "Provisioned but not enforced locally:"]
     lines += [f"  - {note}" for note in cloud.not_enforced()]
     lines += ["", "Press Ctrl+C to stop (tables are saved)."]

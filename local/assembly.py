@@ -48,8 +48,10 @@ def source_hash(root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def synthesize(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
-    """Synthesize every stack into `outdir` and return it."""
+def synthesize(
+    outdir: Path = DEFAULT_OUTDIR, environment: str = "dev", overrides: dict[str, str] | None = None
+) -> Path:
+    """Synthesize every stack into `outdir` and return it; `overrides` are context values, as `-c key=value`."""
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     # Node 20 is past its end of life for jsii: without this, every synth prints a screenful of warning.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
@@ -64,6 +66,7 @@ def synthesize(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
             "aws:cdk:disable-asset-staging": True,
             "aws:cdk:enable-asset-metadata": True,
             "aws:cdk:enable-path-metadata": True,
+            **(overrides or {}),
         }
     )
     app = cdk.App(outdir=str(outdir), context=context)
@@ -71,14 +74,16 @@ def synthesize(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
     return outdir
 
 
-def ensure_assembly(outdir: Path = DEFAULT_OUTDIR, environment: str = "dev") -> Path:
+def ensure_assembly(
+    outdir: Path = DEFAULT_OUTDIR, environment: str = "dev", overrides: dict[str, str] | None = None
+) -> Path:
     """Return a cloud assembly of the current sources, synthesizing only if they changed (safe across processes)."""
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    wanted = f"{environment}:{source_hash()}"
+    wanted = f"{environment}:{json.dumps(overrides or {}, sort_keys=True)}:{source_hash()}"
     with open(outdir.parent / f"{outdir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers wait for one synth rather than racing
         stamp = outdir / STAMP
         if not (stamp.exists() and stamp.read_text() == wanted and (outdir / "manifest.json").exists()):
-            synthesize(outdir, environment)
+            synthesize(outdir, environment, overrides)
             stamp.write_text(wanted)
     return outdir

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from local import moto_session, standins
+from local import access, moto_session, standins
+from local.access import AccessControl
 from local.cdn import FrontDoor
 from local.event_sources import SqsPoller
 from local.gateway import Gateway
@@ -60,6 +61,7 @@ class LocalCloud:
         self.loaded: dict[str, int] = {}  # table -> items loaded from state_dir at start
         self.saved: dict[str, int] = {}  # table -> items saved to state_dir at stop
         self._session = MotoSession()
+        self.access = AccessControl(self._session)
         self._runtime: LambdaRuntime | None = None
         self._poller: SqsPoller | None = None
         self._gateway: Gateway | None = None
@@ -82,9 +84,15 @@ class LocalCloud:
         standins.start_notify()  # before provisioning: functions' NOTIFY_BASE_URL names its port
         # Functions' S3 clients use the local address (see local/standins.py): moto answers it in-process.
         os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = self.url
-        self._runtime = LambdaRuntime()
+        self.access.install()  # before any function's client exists
+        self._runtime = LambdaRuntime(credentials=self.access.credentials)
         self._runtime.install()
-        self._poller = SqsPoller(self._session, self._runtime, retry_delay_s=self.sqs_retry_delay_s)
+        self._poller = SqsPoller(
+            self._session,
+            self._runtime,
+            retry_delay_s=self.sqs_retry_delay_s,
+            refusal=self.access.event_source_refusal,
+        )
         self._poller.install()
         _ACTIVE.append(self)
         try:
@@ -98,6 +106,10 @@ class LocalCloud:
                     inline_code_dir=ROOT / ".build" / "local-inline-code",
                 )
                 self.timings["provision_s"] = time.perf_counter() - started
+                self.access.bucket_policies = {
+                    r.properties["Bucket"]: r.properties["PolicyDocument"]
+                    for r in self.inventory.of_type("AWS::S3::BucketPolicy")
+                }
                 if self.state_dir is not None:
                     self.loaded = load_tables(self._session, self.table_names(), self.state_dir)
                 self._gateway = Gateway.from_inventory(self._session, self.inventory)
@@ -127,6 +139,7 @@ class LocalCloud:
                     self.scanner,
                     self._staff,
                     {r.physical_id for r in self.inventory.of_type("AWS::S3::Bucket")},
+                    self.access,
                 )
                 self.local_secrets = standins.provide_person_created_secrets(
                     self._session.client("secretsmanager"),
@@ -174,6 +187,7 @@ class LocalCloud:
             self._poller.uninstall()
         if self._runtime is not None:
             self._runtime.uninstall()
+        self.access.uninstall()
         self._session.stop()
         if self in _ACTIVE:
             _ACTIVE.remove(self)
@@ -287,8 +301,11 @@ class LocalCloud:
         code_dir: Path,
         environment: dict[str, str] | None = None,
         timeout_s: int = 10,
+        policy: dict[str, Any] | None = None,
     ) -> str:
-        """Create a function that runs `handler` from `code_dir` in-process (tests' own functions); return its ARN."""
+        """Create a function that runs `handler` from `code_dir` in-process (tests' own functions); return its ARN.
+
+        Its role (`local-<name>`) gets `policy` as its only policy; without one it may call anything."""
         iam = self.client("iam")
         role_name = f"local-{name}"[:64]
         with LOCK:
@@ -308,6 +325,10 @@ class LocalCloud:
                 role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
                     "Arn"
                 ]
+            everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            iam.put_role_policy(
+                RoleName=role_name, PolicyName="test-function", PolicyDocument=json.dumps(policy or everything)
+            )
             self.runtime.register(name, code_dir)
             created = self.client("lambda").create_function(
                 FunctionName=name,
@@ -333,8 +354,12 @@ class LocalCloud:
     def not_served(self) -> dict[str, str]:
         return self.inventory.not_served()
 
+    def enforced(self) -> tuple[str, ...]:
+        return access.listing(self.inventory)[0]
+
     def not_enforced(self) -> tuple[str, ...]:
-        return NOT_ENFORCED + tuple(self._gateway.unsupported if self._gateway else ())
+        unsupported = tuple(self._gateway.unsupported if self._gateway else ())
+        return access.listing(self.inventory)[1] + NOT_ENFORCED + unsupported
 
     @property
     def runtime(self) -> LambdaRuntime:

@@ -14,7 +14,9 @@ a batch): a batch whose target cannot be invoked fails as a whole and comes back
 from __future__ import annotations
 
 import json
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,10 +46,19 @@ class SqsPoller(BackgroundThread):
 
     thread_name = "local-sqs-poller"
 
-    def __init__(self, session: MotoSession, runtime: LambdaRuntime, retry_delay_s: int | None = None) -> None:
+    def __init__(
+        self,
+        session: MotoSession,
+        runtime: LambdaRuntime,
+        retry_delay_s: int | None = None,
+        refusal: Callable[[str, str], str | None] | None = None,
+    ) -> None:
+        """`refusal(role_arn, queue_arn)`: why a function's role may not poll the queue (None: it may)."""
         super().__init__()
         self._session = session
         self._runtime = runtime
+        self._refusal = refusal
+        self.refused_mappings: dict[str, str] = {}  # mapping uuid -> why Lambda cannot poll for it (its role)
         # None: failed messages come back after the queue's visibility timeout, as in AWS. Tests may shorten it.
         self.retry_delay_s = retry_delay_s
         self._busy = False
@@ -105,6 +116,8 @@ class SqsPoller(BackgroundThread):
             queue = queues.get(esm.event_source_arn)
             if queue is None or not esm.enabled or not self._runtime.is_local(esm.function_arn):
                 continue
+            if self._refused(esm):
+                continue  # in AWS the mapping would not be created, or would stop with a PROBLEM state
             found.append(
                 Mapping(
                     uuid=esm.uuid,
@@ -116,6 +129,20 @@ class SqsPoller(BackgroundThread):
                 )
             )
         return found
+
+    def _refused(self, esm: Any) -> bool:
+        """Lambda polls with the function's role: without the grants to read the queue it cannot."""
+        if self._refusal is None:
+            return False
+        if esm.uuid not in self.refused_mappings:
+            from moto.awslambda.utils import get_backend
+
+            role = get_backend(ACCOUNT_ID, REGION).get_function(esm.function_arn).role
+            reason = self._refusal(role, esm.event_source_arn)
+            self.refused_mappings[esm.uuid] = reason or ""
+            if reason:
+                print(f"local cloud: the event source mapping {esm.uuid} cannot poll: {reason}", file=sys.stderr)
+        return bool(self.refused_mappings[esm.uuid])
 
     def served_pipes(self) -> list[pipes.SqsPipe]:
         """Every running pipe the local cloud serves (those it cannot serve are kept in `unsupported_pipes`)."""

@@ -8,7 +8,8 @@ Each function gets what it would get in AWS, as far as one process allows:
   own environment, so module-level state (clients, settings, Powertools objects) is never shared between
   functions; edits to those sources are picked up at the next invocation (a cold start);
 - exactly its template environment plus the variables the Lambda runtime sets, restored afterwards (calls nest:
-  a handler publishes, a consumer runs inside that publish);
+  a handler publishes, a consumer runs inside that publish), including credentials of its own role when the
+  runtime is given a way to get them (`local.access`), and its own boto3 default session;
 - a context object, and AWS's error shape when the handler raises.
 """
 
@@ -42,6 +43,7 @@ class FunctionCode:
 
     code_dir: Path
     modules: dict[str, ModuleType] = field(default_factory=dict)
+    boto3_session: Any = None  # its own `boto3.DEFAULT_SESSION`: a session caches the credentials it first found
     loaded_at: float = 0.0
     invocations: int = 0
 
@@ -79,8 +81,14 @@ class LambdaContext:
 class LambdaRuntime:
     """Runs the handlers of registered functions in-process; other functions keep moto's own behaviour."""
 
-    def __init__(self, base_environment: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_environment: dict[str, str] | None = None,
+        credentials: Callable[[str, str], dict[str, str]] | None = None,
+    ) -> None:
+        """`credentials(role_arn, function_name)` gives the credential variables of a function's role."""
         self._functions: dict[str, FunctionCode] = {}
+        self._credentials = credentials
         self._base_environment = dict(base_environment if base_environment is not None else os.environ)
         self._original_invoke: Callable[..., Any] | None = None
         self.invocations: deque[Invocation] = deque(maxlen=200)  # newest last
@@ -184,11 +192,19 @@ class LambdaRuntime:
             }
         )
         environment.update({key: str(value) for key, value in (function.environment_vars or {}).items()})
+        if self._credentials is not None and function.role:
+            environment.update(self._credentials(function.role, function.function_name))
         os.environ.clear()
         os.environ.update(environment)
+        import boto3
+
+        outer_session = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = code.boto3_session
         try:
             yield
         finally:
+            code.boto3_session = boto3.DEFAULT_SESSION
+            boto3.DEFAULT_SESSION = outer_session
             os.environ.clear()
             os.environ.update(saved)
 

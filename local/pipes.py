@@ -12,9 +12,12 @@ a Step Functions target:
 - the batch goes to the target as one JSON array, even a batch of one (Step Functions has no batch API);
 - FIRE_AND_FORGET is `StartExecution` under a random name; the batch succeeds when the execution starts. A start
   that fails (input that is not JSON, a missing state machine) fails the whole batch.
+- REQUEST_RESPONSE (the default) is `StartSyncExecution` in AWS, which moto lacks: the execution is started the
+  same way and waited for; the batch succeeds only if it SUCCEEDED, and a failed, timed-out or aborted execution
+  fails the whole batch, as Pipes treats an Express workflow's failure.
 
-Only that shape is served: another source or target, REQUEST_RESPONSE (StartSyncExecution, which moto lacks),
-filters and enrichment are reported as not served (`unsupported`) and the pipe is not run.
+Only that shape is served: another source or target, filters and enrichment are reported as not served
+(`unsupported`) and the pipe is not run.
 """
 
 from __future__ import annotations
@@ -22,14 +25,18 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local.moto_session import ACCOUNT_ID, REGION, MotoSession
+from local.moto_session import ACCOUNT_ID, REGION, MotoSession, released
 
-SERVED = "an SQS queue source and a Step Functions state machine target invoked FIRE_AND_FORGET"
+SERVED = "an SQS queue source and a Step Functions state machine target (REQUEST_RESPONSE or FIRE_AND_FORGET)"
+INVOCATION_TYPES = ("REQUEST_RESPONSE", "FIRE_AND_FORGET")
+SYNC_EXECUTION_LIMIT_S = 300  # StartSyncExecution waits for an Express execution up to five minutes
+_SYNC_POLL_S = 0.02
 _SOURCE = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w.-]+$")
 _TARGET = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]+$")
 _PLACEHOLDER = re.compile(r"<([^<>\s]+)>")
@@ -43,7 +50,7 @@ class TargetFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class SqsPipe:
-    """A running pipe the local cloud serves: SQS queue -> Step Functions state machine, fire and forget."""
+    """A running pipe the local cloud serves: SQS queue -> Step Functions state machine."""
 
     name: str
     arn: str
@@ -52,6 +59,7 @@ class SqsPipe:
     batch_size: int
     target_arn: str
     input_template: str | None
+    invocation_type: str = "REQUEST_RESPONSE"  # the Pipes default
 
 
 def unsupported(pipe: dict[str, Any]) -> list[str]:
@@ -71,12 +79,9 @@ def unsupported(pipe: dict[str, Any]) -> list[str]:
         problems.append("enrichment is not run locally")
     if not _TARGET.match(target):
         problems.append(f"target {target!r} is not a Step Functions state machine")
-    invocation = (target_parameters.get("StepFunctionStateMachineParameters") or {}).get("InvocationType")
-    if invocation != "FIRE_AND_FORGET":
-        problems.append(
-            f"invocation type {invocation or 'REQUEST_RESPONSE (the default)'}: only FIRE_AND_FORGET is served "
-            "(REQUEST_RESPONSE is StartSyncExecution, which moto does not support)"
-        )
+    invocation = _invocation_type(target_parameters)
+    if invocation not in INVOCATION_TYPES:
+        problems.append(f"invocation type {invocation!r} is not one Pipes has ({', '.join(INVOCATION_TYPES)})")
     other_targets = sorted(set(target_parameters) - {"InputTemplate", "StepFunctionStateMachineParameters"})
     if other_targets:
         problems.append(f"target parameters {other_targets} are not for a state machine")
@@ -109,7 +114,13 @@ def from_moto(pipe: Any) -> SqsPipe | list[str]:
         batch_size=int(sqs_parameters.get("BatchSize") or 10),  # the Pipes default for SQS
         target_arn=pipe.target,
         input_template=None if template is None else str(template),
+        invocation_type=_invocation_type(pipe.target_parameters or {}),
     )
+
+
+def _invocation_type(target_parameters: dict[str, Any]) -> str:
+    parameters = target_parameters.get("StepFunctionStateMachineParameters") or {}
+    return str(parameters.get("InvocationType") or "REQUEST_RESPONSE")
 
 
 def target_input(pipe: SqsPipe, records: list[dict[str, Any]]) -> str:
@@ -193,7 +204,8 @@ def _lookup(event: Any, path: str) -> Any:
 
 
 def start(session: MotoSession, pipe: SqsPipe, records: list[dict[str, Any]]) -> str:
-    """Start one execution of the target with the batch (FIRE_AND_FORGET); its ARN, or TargetFailed."""
+    """Run the target with the batch: start one execution (and, REQUEST_RESPONSE, wait for it to succeed); its ARN,
+    or TargetFailed."""
     from botocore.exceptions import ClientError
 
     try:
@@ -203,8 +215,35 @@ def start(session: MotoSession, pipe: SqsPipe, records: list[dict[str, Any]]) ->
             input=target_input(pipe, records),
         )
     except ClientError as error:
-        # What the pipe's ERROR-level log says in AWS: the batch failed and will be retried.
-        print(f"[pipe {pipe.name}] target failed, {len(records)} message(s) to retry: {error}", file=sys.stderr)
-        raise TargetFailed(str(error)) from error
+        raise _failed(pipe, records, str(error)) from error
     execution_arn: str = started["executionArn"]
+    if pipe.invocation_type == "REQUEST_RESPONSE":
+        status = _wait_for(execution_arn)
+        if status != "SUCCEEDED":
+            raise _failed(pipe, records, f"execution {execution_arn} {status}")
     return execution_arn
+
+
+def _wait_for(execution_arn: str) -> str:
+    """The execution's final status, or TIMED_OUT past StartSyncExecution's limit.
+
+    Read from moto's backend, not through DescribeExecution: in AWS the one StartSyncExecution call answers, and
+    the cost model counts API calls. moto runs the execution on its own thread, whose tasks need the local cloud's
+    lock: the wait lets go of it."""
+    from moto.stepfunctions.responses import get_backend
+
+    backend = get_backend(ACCOUNT_ID, REGION)
+    deadline = time.monotonic() + SYNC_EXECUTION_LIMIT_S
+    while time.monotonic() < deadline:
+        status = str(backend.describe_execution(execution_arn).status)
+        if status != "RUNNING":
+            return status
+        with released():
+            time.sleep(_SYNC_POLL_S)
+    return "TIMED_OUT"
+
+
+def _failed(pipe: SqsPipe, records: list[dict[str, Any]], reason: str) -> TargetFailed:
+    # What the pipe's ERROR-level log says in AWS: the batch failed and will be retried.
+    print(f"[pipe {pipe.name}] target failed, {len(records)} message(s) to retry: {reason}", file=sys.stderr)
+    return TargetFailed(reason)

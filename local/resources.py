@@ -38,8 +38,7 @@ NOT_SERVED: dict[str, str] = {
 
 # Behaviour that is provisioned but not enforced or not simulated locally (printed with the list above).
 NOT_ENFORCED = (
-    "IAM roles and policies are created but not enforced (every call is allowed); S3 bucket policies are recorded only",
-    "KMS key policies and encryption are recorded, not applied",
+    "KMS encryption: data is not encrypted locally (key policies are enforced where listed above)",
     "DynamoDB TTL is configured but items do not expire",
     "API Gateway throttling and access logs, Lambda timeouts (a warning is printed), memory and reserved concurrency",
     "X-Ray tracing (POWERTOOLS_TRACE_DISABLED=true); resource tags",

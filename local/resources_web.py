@@ -52,8 +52,9 @@ def s3_bucket(context: Context, props: dict[str, Any]) -> Provisioned:
 
 
 def s3_bucket_policy(context: Context, props: dict[str, Any]) -> Provisioned:
-    """Recorded, not applied: moto judges a bucket policy's Deny statements without their conditions, so the
-    usual `aws:SecureTransport = false` statement would refuse every request."""
+    """Kept out of moto, which would apply it and judge its Deny statements without their conditions (the usual
+    `aws:SecureTransport = false` statement would refuse every request): the local cloud's access control
+    (`local.access`) evaluates it, from the inventory, for the functions' calls."""
     return Provisioned(props["Bucket"], {})
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from local import standins
+from local.access import AccessControl
 from local.cdn import FrontDoor
 from local.gateway import Gateway, Headers
 from local.moto_session import LOCK, MotoSession
@@ -45,6 +46,7 @@ class Router:
     scanner: MalwareScanner
     staff: list[StaffPool] = field(default_factory=list)
     buckets: set[str] = field(default_factory=set)
+    access: AccessControl | None = None  # judges presigned requests as the role that signed them
 
     def handle(
         self, method: str, path: str, headers: Headers, body: bytes, source_ip: str, *, front_door: bool = True
@@ -66,7 +68,17 @@ class Router:
             return HttpResponse(*self.gateway.handle(method, path, headers, body, source_ip))
 
     def _s3_request(self, method: str, path: str, headers: Headers, body: bytes) -> HttpResponse:
-        """A browser's request to a bucket (a presigned POST upload or GET): moto's S3 answers it."""
+        """A browser's request to a bucket (a presigned POST upload or GET): moto's S3 answers it, once IAM and the
+        bucket policy allow the role that signed it."""
+        refusal = self.access.presigned_refusal(method, path, dict(headers), body) if self.access else None
+        if refusal is not None:
+            denied = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                f"<Message>User: {refusal.principal} is not authorized to perform: {refusal.action}</Message></Error>"
+            ).encode()
+            return HttpResponse(
+                403, [("content-type", "application/xml"), ("content-length", str(len(denied)))], denied
+            )
         from botocore.awsrequest import AWSPreparedRequest
         from moto.core.models import botocore_stubber
 

@@ -67,6 +67,11 @@ class ValidationFailed(BoroughError):
     title = "There is a problem with what was sent"
 
 
+class TooManyRequests(BoroughError):
+    status = 429
+    title = "Too many requests"
+
+
 class DependencyFailed(BoroughError):
     status = 503
     title = "Service temporarily unavailable"

@@ -31,7 +31,7 @@ class EventType(StrEnum):
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
 CONSUMERS: dict[str, tuple[EventType, ...]] = {
-    # A fee request is triaged once paid (payment-succeeded); until then triage leaves it (docs/decisions/0004).
+    # A fee request is triaged once paid (payment-succeeded); until then triage leaves it (docs/decisions/0005).
     "triage": (EventType.REPORT_SUBMITTED, EventType.PAYMENT_SUCCEEDED),
     "notifications": (
         EventType.REQUEST_ACKNOWLEDGED,

@@ -25,7 +25,9 @@ class EnvironmentConfig(BaseModel):
     deletion_protection: bool
     api_throttle_rate: int = Field(gt=0)  # requests per second, steady state
     api_throttle_burst: int = Field(gt=0)  # requests, bucket size
-    alarm_email: str = ""
+    # Where alarms go (an email subscription to the alarm topic). Required where deletion_protection is on (a real
+    # deployment): there an empty address would send every alarm to nobody. `-c alarm_email=...` overrides it.
+    alarm_email: str = Field(default="", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
     # How residents are told (docs/notifications.md): GOV.UK Notify (a test key in dev, live in prod), Amazon SES
     # (email only), or record-only (messages are recorded, nothing is sent).
     notify_provider: Literal["notify", "ses", "record-only"] = "record-only"
@@ -42,6 +44,16 @@ class EnvironmentConfig(BaseModel):
     def _provider_settings(self) -> Self:
         if self.notify_provider == "ses" and "@" not in self.ses_from_address:
             raise ValueError("notify_provider 'ses' needs ses_from_address, a verified SES identity")
+        return self
+
+    @model_validator(mode="after")
+    def _alarms_reach_someone(self) -> Self:
+        if self.deletion_protection and not self.alarm_email:
+            raise ValueError(
+                f"environment {self.name!r} has deletion_protection on but no alarm_email, so its alarms (failed "
+                "triage, dead letters, errors) would reach nobody: set alarm_email in cdk.json's environments, or "
+                "give it at synth or deploy with `-c alarm_email=<address>` (`make deploy ENV=... ALARM_EMAIL=...`)"
+            )
         return self
 
     @property
@@ -62,10 +74,14 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-Payments"
 
 
-def load_config(context: dict[str, Any], environment: str) -> EnvironmentConfig:
-    """Pick the named environment from the `environments` context and validate it."""
+def load_config(context: dict[str, Any], environment: str, *, alarm_email: str | None = None) -> EnvironmentConfig:
+    """Pick the named environment from the `environments` context and validate it; `alarm_email` (the
+    `-c alarm_email=...` context), if given, replaces the environment's own."""
     environments = context.get("environments") or {}
     if environment not in environments:
         known = ", ".join(sorted(environments)) or "none"
         raise ValueError(f"Unknown environment {environment!r}: cdk.json defines {known}.")
-    return EnvironmentConfig(name=environment, **environments[environment])
+    settings = dict(environments[environment])
+    if alarm_email:
+        settings["alarm_email"] = alarm_email
+    return EnvironmentConfig(name=environment, **settings)

@@ -43,8 +43,8 @@ NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"  # the local cloud 
 # and UTC, so "tomorrow" is never ambiguous.
 REMINDER_SCHEDULE = events.Schedule.cron(minute="0", hour="17")
 # Records per consumer invocation. Each is attempted only while its worst case (Notify's calls at their timeouts,
-# notifications.adapters.notify.worst_case_seconds, and the table's) fits the 10 s left; the rest are handed back.
-# Five at a degraded Notify's second or so each still fit with margin; ten would not.
+# notifications.adapters.notify.WORST_CASE_SECONDS, the key's re-read, the table's) fits the time left; the rest are
+# handed back. Five at a degraded Notify's second or so each still fit with margin; ten would not.
 CONSUMER_BATCH_SIZE = 5
 
 
@@ -60,7 +60,7 @@ class NotificationsStack(Stack):
         notifications_table: dynamodb.ITable,
         requests_table: dynamodb.ITable,
         subscriptions_table: dynamodb.ITable,
-        drafts_table: dynamodb.ITable,
+        return_links_function: lambda_.IFunction,
         queue: sqs.IQueue,
         http_api: apigw.IHttpApi,
         origin_verify_secret: secretsmanager.ISecret,
@@ -113,7 +113,7 @@ class NotificationsStack(Stack):
                 "NOTIFICATIONS_TABLE": notifications_table.table_name,
                 "REQUESTS_TABLE": requests_table.table_name,
                 "SUBSCRIPTIONS_TABLE": subscriptions_table.table_name,
-                "DRAFTS_TABLE": drafts_table.table_name,
+                "RETURN_LINKS_FUNCTION": return_links_function.function_name,
                 **provider_environment,
                 "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
                 "NOTIFY_API_KEY_SECRET_ID": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
@@ -125,9 +125,12 @@ class NotificationsStack(Stack):
         grant_secret_value(self.consumer, self.link_signing_key)
         grant_table(self.consumer, notifications_table, key, write=True)
         grant_table(self.consumer, requests_table, key, write=False)
-        # Reminders and save and return: one GetItem each (the recipient, the return link), nothing more.
+        # Reminders: one GetItem (the recipient), nothing more. Save and return: the web's drafts are the web's;
+        # the consumer asks the web's return links function for the address and the link (web/return_links.py).
         grant_items(self.consumer, subscriptions_table, key, ["dynamodb:GetItem"])
-        grant_items(self.consumer, drafts_table, key, ["dynamodb:GetItem"])
+        self.consumer.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[return_links_function.function_arn])
+        )
         if notify_provider == "ses":
             domain = config.ses_from_address.rsplit("@", 1)[1]
             self.consumer.add_to_role_policy(

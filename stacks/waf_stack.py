@@ -14,6 +14,8 @@ Borough stack there; the web stack reads the ACL's ARN through CDK's cross-regio
 5. All requests per client address: 3,000 in 5 minutes (see REQUEST_LIMIT); receipts not counted either.
 6. Status lookups per client address (`GET /api/v1/requests/*` and the web's `/track` page): 100 in 5 minutes
    (see STATUS_LOOKUP_LIMIT), so references cannot be guessed at scale from one address.
+7. GOV.UK Notify's receipts route, per address: 20,000 in 5 minutes (see NOTIFY_RECEIPTS_LIMIT), its own limit
+   rather than none: room for Notify's bursts, not for a flood of forged receipts at the function.
 
 These three managed rule groups carry no subscription fee (unlike Bot Control or Fraud Control): the ACL costs
 $5 a month, $1 per rule or rule group and $0.60 per million requests (docs/cost-model.md).
@@ -50,7 +52,11 @@ POST_LIMIT = 300
 # production's API throttle (200 a second) and so cannot deny the service to residents.
 REQUEST_LIMIT = 3000
 # GOV.UK Notify's delivery receipts arrive from a few Notify addresses in bursts (an evening's bin reminders) and
-# carry their own bearer token: neither rate limit counts them.
+# carry their own bearer token: neither rate limit above counts them; they have a limit of their own. Notify sends
+# at most 3,000 messages a minute per service (15,000 in 5 minutes), each with one receipt (a few more for retried
+# text messages), and may send them all from one address: 20,000 in 5 minutes lets every one through and stops a
+# flood of forged receipts (each a Lambda invocation and a Secrets Manager read) from any one address.
+NOTIFY_RECEIPTS_LIMIT = 20_000
 NOTIFY_RECEIPTS_PATH = NOTIFY_RECEIPTS_ROUTES[0].split(" ", 1)[1]
 # A resident checks their request a few times a day; 100 lookups in 5 minutes from one address is one every 3 s,
 # sustained, far below the 3,000 any page may have. One valid reference in about 7,000 is in use (7 random
@@ -77,10 +83,11 @@ class WafStack(Stack):
         rules = [
             self._managed(name, priority, count_only) for priority, (name, count_only) in enumerate(MANAGED_RULE_GROUPS)
         ]
-        # Notify's receipts are left out of both limits: an evening's bin reminders send thousands from a few
-        # Notify addresses, and a blocked receipt loses a message's delivery status.
+        # Notify's receipts are left out of both limits and have their own: an evening's bin reminders send
+        # thousands from a few Notify addresses, and a blocked receipt loses a message's delivery status.
+        receipts = _exactly("uri_path", NOTIFY_RECEIPTS_PATH)
         not_receipts = wafv2.CfnWebACL.StatementProperty(
-            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_exactly("uri_path", NOTIFY_RECEIPTS_PATH))
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=receipts)
         )
         posts = wafv2.CfnWebACL.StatementProperty(
             and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[_exactly("method", "POST"), not_receipts])
@@ -100,6 +107,9 @@ class WafStack(Stack):
             )
         )
         rules.append(self._rate_rule("StatusLookupsPerAddress", len(rules), STATUS_LOOKUP_LIMIT, scope_down=lookups))
+        rules.append(
+            self._rate_rule("NotifyReceiptsPerAddress", len(rules), NOTIFY_RECEIPTS_LIMIT, scope_down=receipts)
+        )
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",

@@ -1,6 +1,9 @@
 """The resident web: its function behind the HTTP API, drafts, upload buckets with malware scanning, static assets,
 and the CloudFront distribution residents reach (`/` and `/api/*` to the HTTP API, `/assets/*` to S3).
 
+This stack holds the web's functions, their grants and routes; its parts are constructs of their own: drafts and
+uploads (stacks/constructs/web_data.py), the asset build (web_assets.py) and the distribution (web_distribution.py).
+
 The web routes are added to the API here (`GET /` and `ANY /{proxy+}`); the API's own `/api/v1/*` routes stay more
 specific, so they keep answering the API. Stacks hold no business logic: see functions/web/.
 """
@@ -196,6 +199,21 @@ class WebStack(Stack):
             schedule=events.Schedule.cron(minute="0", hour="9"),  # 09:00 UTC: 9 or 10 in the morning in the UK
             targets=[targets.LambdaFunction(self.reminders, retry_attempts=2)],
         )
+
+        # -- save-and-return links, made when the notifications consumer asks (web/return_links.py) --------------
+        self.return_links = BoroughFunction(
+            self,
+            "ReturnLinks",
+            config=config,
+            service="web",
+            handler="web.return_links.handler",
+            layer=layer,
+            log_key=key,
+            description="Makes a saved draft's single-use return link for its email",
+            # The answer holds an email address and a bearer link: X-Ray must not record it.
+            environment={"DRAFTS_TABLE": self.drafts.table_name, "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false"},
+        ).function
+        grant_items(self.return_links, self.drafts, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
 
         # -- web routes on the HTTP API ----------------------------------------------------------------------------
         integration = integrations.HttpLambdaIntegration("WebIntegration", self.function)

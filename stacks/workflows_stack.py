@@ -1,9 +1,10 @@
-"""Workflows: the triage state machine (Express: it finishes in seconds) and the pipe that starts it.
+"""Workflows: the triage state machine (Express: it finishes in seconds) and the pipe that runs it.
 
-An EventBridge Pipe takes each report-submitted event off the triage queue and starts an execution (fire and
-forget): no function of our own to run, pay for, cold-start or alarm on. A start that fails leaves the message
-on the queue; it comes back after the visibility timeout and is parked on the dead-letter queue after
-maxReceiveCount receives, as with a Lambda consumer.
+An EventBridge Pipe takes each report-submitted event off the triage queue and runs an execution synchronously
+(REQUEST_RESPONSE, StartSyncExecution): no function of our own to run, pay for, cold-start or alarm on. The message
+is deleted only when the execution succeeded; a failed or timed-out execution (or a start that fails) fails the
+pipe's batch, so the message comes back after the visibility timeout and is parked on the dead-letter queue after
+maxReceiveCount receives, where it alarms and can be replayed (docs/decisions/0004-triage-pipe-synchronous.md).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from stacks.constructs.grants import grant_publish, grant_table
 from stacks.constructs.nag import suppress
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
-# What the pipe needs of the queue: receive a message, delete it once the execution has started, and read the
+# What the pipe needs of the queue: receive a message, delete it once the execution has succeeded, and read the
 # queue's attributes (Pipes checks the queue with GetQueueAttributes). The queue uses SSE-SQS: no key to grant.
 PIPE_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 # One message per execution: Pipes hands a Step Functions target the whole batch as one JSON array, so a
@@ -40,6 +41,8 @@ PIPE_BATCH_SIZE = 1
 # `<$.body>` loses the body's quotes and is not JSON any more; inside an object it stays JSON. A body that is
 # not JSON makes the input invalid, so the execution cannot start and the message ends on the dead-letter queue.
 PIPE_INPUT_TEMPLATE = '{"envelope": <$.body>}'
+# The pipe waits for the execution's result: a failed triage fails the batch and the message is not lost.
+PIPE_INVOCATION_TYPE = "REQUEST_RESPONSE"
 
 
 class WorkflowsStack(Stack):
@@ -119,7 +122,7 @@ class WorkflowsStack(Stack):
                     statements=[
                         iam.PolicyStatement(actions=list(PIPE_QUEUE_ACTIONS), resources=[triage_queue.queue_arn]),
                         iam.PolicyStatement(
-                            actions=["states:StartExecution"], resources=[self.triage.state_machine_arn]
+                            actions=["states:StartSyncExecution"], resources=[self.triage.state_machine_arn]
                         ),
                         # Pipe logs (errors only) go to its own log group, as each function's do.
                         iam.PolicyStatement(
@@ -133,7 +136,7 @@ class WorkflowsStack(Stack):
         self.pipe = pipes.CfnPipe(
             self,
             "TriagePipe",
-            description="Starts triage for each report-submitted event on the triage queue",
+            description="Runs triage for each report-submitted event on the triage queue",
             role_arn=pipe_role.role_arn,
             source=triage_queue.queue_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
@@ -143,7 +146,7 @@ class WorkflowsStack(Stack):
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
                 input_template=PIPE_INPUT_TEMPLATE,
                 step_function_state_machine_parameters=pipes.CfnPipe.PipeTargetStateMachineParametersProperty(
-                    invocation_type="FIRE_AND_FORGET"
+                    invocation_type=PIPE_INVOCATION_TYPE
                 ),
             ),
             # Errors only and no execution data: a failed start is logged with its reason, nothing else is.

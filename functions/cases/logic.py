@@ -169,7 +169,7 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
     if item is None:
         raise NotFound(f"Request {reference} does not exist.")
     if item["status"] == Status.AWAITING_PAYMENT.value:
-        # A fee request goes to its team once paid: triage runs again on payment-succeeded (docs/decisions/0004).
+        # A fee request goes to its team once paid: triage runs again on payment-succeeded (docs/decisions/0005).
         return {"reference": reference, "waiting_for_payment": True}
     definition = load_catalogue()[item["service_id"]]
     due: date = due_date(datetime.fromisoformat(item["submitted_at"]), definition.sla_working_days)

@@ -74,7 +74,10 @@ def deliver(
     try:
         return _attempt(message, previous, store=store, adapter=adapter, clock=clock, log=log)
     except (RateLimited, TemporaryFailure) as error:
-        if isinstance(error, RateLimited) or not error.maybe_sent:
+        # Released only if no attempt can have reached the provider: an earlier one that was interrupted
+        # (`previous` is sending) may have, whatever this one met (a look-up that failed), so it stays `sending`
+        # and the next attempt looks again before it sends.
+        if previous != "sending" and (isinstance(error, RateLimited) or not error.maybe_sent):
             store.release(message_id, error.code, clock())
         else:
             store.end_lease(message_id)

@@ -78,7 +78,8 @@ def round_for(postcode: str) -> Round:
 
 
 # --- signed links -------------------------------------------------------------------------------------------
-def _key() -> bytes:
+def signing_key() -> bytes:
+    """The link signing key (HMAC): reminder links, and the confirmation limits' keys."""
     config = settings.settings()
     return settings.secret(config.link_signing_key_secret_id, config.link_signing_key, "key").encode("utf-8")
 
@@ -89,7 +90,7 @@ def _b64(raw: bytes) -> str:
 
 def sign(action: Action, subscription_id: str, generation: int, expires: datetime) -> str:
     payload = json.dumps([action, subscription_id, generation, int(expires.timestamp())], separators=(",", ":"))
-    mac = hmac.new(_key(), payload.encode("utf-8"), hashlib.sha256).digest()
+    mac = hmac.new(signing_key(), payload.encode("utf-8"), hashlib.sha256).digest()
     return f"{_b64(payload.encode('utf-8'))}.{_b64(mac)}"
 
 
@@ -101,7 +102,7 @@ def verify(token: str, action: Action, now: datetime) -> tuple[str, int]:
         supplied = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
     except ValueError:
         raise InvalidLink("malformed") from None
-    if not hmac.compare_digest(hmac.new(_key(), payload, hashlib.sha256).digest(), supplied):
+    if not hmac.compare_digest(hmac.new(signing_key(), payload, hashlib.sha256).digest(), supplied):
         raise InvalidLink("signature")
     kind, subscription_id, generation, expires = json.loads(payload)
     if kind != action:
@@ -132,7 +133,7 @@ def link(action: Action, subscription_id: str, generation: int, now: datetime) -
 
 
 # --- subscriptions ------------------------------------------------------------------------------------------
-def _table() -> Any:
+def table() -> Any:
     return aws.table(settings.settings().subscriptions_table)
 
 
@@ -149,7 +150,7 @@ def subscribe(postcode: str, contact: dict[str, Any], now: datetime) -> tuple[st
     full_postcode = normalise_postcode(postcode) or postcode
     subscription_id = str(uuid.uuid5(SUBSCRIPTION_NAMESPACE, f"{full_postcode}|{channel}|{recipient}"))
     try:
-        response = _table().update_item(
+        response = table().update_item(
             Key={"subscription_id": subscription_id},
             UpdateExpression="SET #s = :pending, postcode = :postcode, channel = :channel, recipient = :recipient, "
             "round_day = :day, generation = if_not_exists(generation, :zero) + :one, requested_at = :at, "
@@ -190,7 +191,7 @@ def _transition(token: str, action: Action, now: datetime) -> str:
 
     subscription_id, generation = verify(token, action, now)
     if action == "confirm":
-        item = _table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item") or {}
+        item = table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item") or {}
         update = "SET #s = :to, collection_day = :day, generation = :next, confirmed_at = :at REMOVE expires_at"
         values: dict[str, Any] = {":day": item.get("round_day", ""), ":from": "pending", ":to": "active"}
     else:
@@ -201,7 +202,7 @@ def _transition(token: str, action: Action, now: datetime) -> str:
             ":expires": int((now + UNSUBSCRIBED_RETENTION).timestamp()),
         }
     try:
-        _table().update_item(
+        table().update_item(
             Key={"subscription_id": subscription_id},
             UpdateExpression=update,
             ConditionExpression="#s = :from AND generation = :generation",
@@ -247,7 +248,7 @@ def _active_on(weekday: str) -> list[dict[str, Any]]:
         "ExpressionAttributeValues": {":day": weekday},
     }
     while True:
-        page = _table().query(**query)
+        page = table().query(**query)
         items.extend(page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             break
@@ -352,7 +353,7 @@ def enqueue(events: list[EventEnvelope], queue_url: str) -> int:
 def compose(event: EventEnvelope, now: datetime | None = None) -> list[dict[str, Any]]:
     now = now or datetime.now(UTC)
     subscription_id = str(event.data["subscription_id"])
-    item = _table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item")
+    item = table().get_item(Key={"subscription_id": subscription_id}, ConsistentRead=True).get("Item")
     if item is None:
         return []
     generation = int(item["generation"])

@@ -1,15 +1,18 @@
 """Save and return (the resident web's `draft-saved` and `draft-expiring` events): email the link to a saved draft.
 
-The events carry ids only (`draft_id`, `service_id`, `expires_at`, and `days_left` for reminders); the email
-address and the return link stay in the draft, read here with one GetItem on the Drafts table (docs/web.md).
-Nothing is sent when the draft is gone, was submitted, or was saved again since the event (its `expires_at`
-moved on: a newer event speaks for it). A message is still sent at most once per (event, recipient, template).
-The draft id is a bearer value (it restores the answers): it is neither logged nor stored in the message record,
-whose body says "[return link]" where the sent email has the link (`store.stored_form`).
+The events carry identifiers only (`save_id`, `service_id`, `expires_at`, and `days_left` for reminders): no
+address, no link, no draft id. The address and the link come from the web, which owns the drafts: this consumer
+invokes the web's return links function (`RETURN_LINKS_FUNCTION`, web/return_links.py) with the event's save id
+and id, and reads no table of the web's. The web answers with nothing when the draft is gone, was submitted, or
+was saved again since the event (a newer event speaks for it); asked again for the same event it gives the same
+link. A message is still sent at most once per (event, recipient, template). The link is a bearer value (it
+opens the answers, once): it is neither logged nor stored in the message record, whose body says "[return link]"
+where the sent email has the link (`store.stored_form`).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +26,26 @@ EVENT_TYPES = (EventType.DRAFT_SAVED, EventType.DRAFT_EXPIRING)
 TEMPLATE_FOR = {EventType.DRAFT_SAVED: "draft-saved", EventType.DRAFT_EXPIRING: "draft-expiring"}
 
 
-def _draft(draft_id: str) -> dict[str, Any] | None:
-    table = aws.table(settings.settings().drafts_table)
-    item = table.get_item(Key={"draft_id": draft_id}, ConsistentRead=True).get("Item")
-    return dict(item) if item else None
+class ReturnLinksFailed(RuntimeError):
+    """The web's return links function did not answer: the event is retried (a batch item failure)."""
+
+
+def invoke_return_links(request: dict[str, Any]) -> dict[str, Any]:
+    """The web's return links function's answer (None when it failed)."""
+    response = aws.client("lambda").invoke(
+        FunctionName=settings.settings().return_links_function, Payload=json.dumps(request).encode()
+    )
+    answer = json.loads(response["Payload"].read() or b"{}")
+    return answer if not response.get("FunctionError") and isinstance(answer, dict) else {}
+
+
+def _return_link(event: EventEnvelope) -> dict[str, Any]:
+    """The web's answer: `{"link": {"email", "path", "service_id", "expires_at"} | None, "reason": ...}`."""
+    request = {"save_id": event.data.get("save_id"), "event_id": event.id, "expires_at": event.data.get("expires_at")}
+    answer = invoke_return_links(request)
+    if "link" not in answer:
+        raise ReturnLinksFailed("The web's return links function failed")
+    return answer
 
 
 def _service_title(service_id: str) -> str:
@@ -45,26 +64,21 @@ def expiry_date(expires_at: int) -> str:
 def compose(event: EventEnvelope) -> list[dict[str, Any]]:
     template = TEMPLATE_FOR[event.type]
     log = {"event_id": event.id, "event_type": event.type.value}
-    draft = _draft(str(event.data["draft_id"]))
-    if draft is None:
-        logger.info("Saved draft gone (expired or deleted); nothing to send", extra=log)
+    answer = _return_link(event)
+    link = answer["link"]
+    if link is None:
+        logger.info("No return link to send", extra={**log, "reason": str(answer.get("reason", ""))})
         return []
-    if draft.get("reference"):
-        logger.info("Saved draft already submitted; nothing to send", extra=log)
-        return []
-    if int(draft.get("expires_at", 0)) != int(event.data["expires_at"]):
-        logger.info("Draft saved again since this event; the newer event speaks for it", extra=log)
-        return []
-    email = normalise_email(str(draft.get("email") or ""))
-    return_path = str(draft.get("return_path") or "")
-    if email is None or not return_path.startswith("/"):
-        logger.warning("Saved draft has no usable email address or return link; nothing to send", extra=log)
+    email = normalise_email(str(link.get("email") or ""))
+    path = str(link.get("path") or "")
+    if email is None or not path.startswith("/services/"):
+        logger.warning("The web's return link has no usable email address or path; nothing to send", extra=log)
         return []
     days_left = int(event.data.get("days_left") or 0)
     values = {
         "service_title": _service_title(str(event.data["service_id"])),
-        "return_url": f"{settings.settings().public_base_url.rstrip('/')}{return_path}",
-        "expires_on": expiry_date(int(draft["expires_at"])),
+        "return_url": f"{settings.settings().public_base_url.rstrip('/')}{path}",
+        "expires_on": expiry_date(int(link["expires_at"])),
         "days_left": f"{days_left} day" if days_left == 1 else f"{days_left} days",
     }
     return [

@@ -39,7 +39,7 @@ class NotificationsSettings(FunctionSettings):
     notifications_table: str = ""
     requests_table: str = ""
     subscriptions_table: str = ""
-    drafts_table: str = ""  # the resident web's drafts: save-and-return emails read the address and link there
+    return_links_function: str = ""  # the web's: save-and-return emails get the address and link from it
     notifications_queue_url: str = ""  # where the reminder job and subscriptions put their events
     notify_provider: Literal["notify", "ses", "record-only"] = "record-only"
     notify_base_url: str = NOTIFY_API

@@ -19,11 +19,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from notifications import reminders, settings
+from notifications import logic, reminders, settings
+from notifications.confirmation_limits import CLIENT, RECIPIENT, ConfirmationLimits, client_address
 from shared import aws
 from shared.api import http_handler, json_response, make_resolver, read_json_object
 from shared.contact import reminder_contact
-from shared.errors import BadRequest, ValidationFailed
+from shared.errors import BadRequest, TooManyRequests, ValidationFailed
 from shared.observability import logger, metrics, observed
 
 app = make_resolver()
@@ -57,22 +58,46 @@ def _validated_contact(contact: dict[str, str]) -> dict[str, str]:
 def subscribe() -> Response[str]:
     request = SubscriptionRequest.model_validate(read_json_object(app))
     contact = _validated_contact(request.contact)
+    now = datetime.now(UTC)
     try:
-        result = reminders.subscribe(request.postcode, contact, datetime.now(UTC))
+        reminders.round_for(request.postcode)
     except reminders.UnknownRound:
         raise ValidationFailed(
             "We have no bin collection round for that postcode.",
             errors=[{"field": "postcode", "message": "Enter a postcode in the borough"}],
         ) from None
-    if result is not None:
-        subscription_id, event = result
-        aws.client("sqs").send_message(
-            QueueUrl=settings.settings().notifications_queue_url, MessageBody=event.to_message()
-        )
-        metrics.add_metric(name="ReminderSubscriptionsRequested", unit=MetricUnit.Count, value=1)
-        logger.info("Reminder subscription requested", extra={"subscription_id": subscription_id})
-    # The same answer whether or not the address was already subscribed: no hint to anyone else.
+    if _within_limits(contact, now):
+        result = reminders.subscribe(request.postcode, contact, now)
+        if result is not None:
+            subscription_id, event = result
+            aws.client("sqs").send_message(
+                QueueUrl=settings.settings().notifications_queue_url, MessageBody=event.to_message()
+            )
+            metrics.add_metric(name="ReminderSubscriptionsRequested", unit=MetricUnit.Count, value=1)
+            logger.info("Reminder subscription requested", extra={"subscription_id": subscription_id})
+    # The same answer whether or not the address was already subscribed, or had been sent enough confirmations
+    # today: no hint to anyone else.
     return json_response(202, {"status": "confirmation-sent"})
+
+
+def _within_limits(contact: dict[str, str], now: datetime) -> bool:
+    """Count this request against its client's and its recipient's limits (`confirmation_limits`). Too many from
+    one client: 429 (about the caller's own requests). Too many to one recipient: False, answered as usual."""
+    limits = ConfirmationLimits(reminders.table(), reminders.signing_key())
+    client = client_address(app.current_event.raw_event)
+    if client is not None and not limits.allow(CLIENT, client, now):
+        metrics.add_metric(name="ReminderRequestsLimited", unit=MetricUnit.Count, value=1)
+        logger.warning("Too many reminder subscription requests from one client address")
+        raise TooManyRequests(
+            "Too many requests from your connection. Try again later.",
+            headers={"Retry-After": str(CLIENT.seconds_left(now))},
+        )
+    chosen = logic.choose_channel(contact)
+    if chosen is not None and not limits.allow(RECIPIENT, chosen[1], now):
+        metrics.add_metric(name="ReminderConfirmationsLimited", unit=MetricUnit.Count, value=1)
+        logger.info("Enough confirmations sent to this recipient today; none sent")
+        return False
+    return True
 
 
 def _token() -> str:

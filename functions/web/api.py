@@ -22,6 +22,14 @@ ReminderAction = Literal["subscriptions", "confirm", "unsubscribe"]
 
 
 @dataclass(frozen=True)
+class Client:
+    """Where a page's request came from: its X-Forwarded-For header and its connecting address, as received."""
+
+    forwarded_for: str
+    source_ip: str
+
+
+@dataclass(frozen=True)
 class ApiResult:
     status: int
     body: dict[str, Any] = field(default_factory=dict)
@@ -38,7 +46,9 @@ class Api(Protocol):
 
     def track(self, reference: str, *, correlation_id: str) -> ApiResult: ...
 
-    def reminders(self, action: ReminderAction, body: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
+    def reminders(
+        self, action: ReminderAction, body: dict[str, Any], *, correlation_id: str, client: Client | None = None
+    ) -> ApiResult: ...
 
 
 def api_event(
@@ -49,13 +59,20 @@ def api_event(
     path_parameters: dict[str, str],
     headers: dict[str, str],
     body: str | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload format 2.0) event for one route, with the origin-verify header (if on)."""
     verify = origin_verify.current_value()
     if verify is not None:
         headers = {**headers, origin_verify.HEADER: verify}
     return http_events.http_api_event(
-        method, path, route_key=route_key, headers=headers, body=body, path_parameters=path_parameters
+        method,
+        path,
+        route_key=route_key,
+        headers=headers,
+        body=body,
+        path_parameters=path_parameters,
+        source_ip=source_ip,
     )
 
 
@@ -96,8 +113,13 @@ class LambdaApi:
         )
         return self._invoke(self._cases, event)
 
-    def reminders(self, action: ReminderAction, body: dict[str, Any], *, correlation_id: str) -> ApiResult:
-        """`POST /api/v1/reminders/{action}` with a JSON body (the link's token goes in the body, not the URL)."""
+    def reminders(
+        self, action: ReminderAction, body: dict[str, Any], *, correlation_id: str, client: Client | None = None
+    ) -> ApiResult:
+        """`POST /api/v1/reminders/{action}` with a JSON body (the link's token goes in the body, not the URL).
+
+        `client` passes on where the page's request came from, so the subscriptions function limits requests per
+        client address for the web's sign-ups as it does for the API's."""
         if not self._subscriptions:
             return ApiResult(status=502, body={"detail": "SUBSCRIPTIONS_FUNCTION is not set"})
         path = f"/api/v1/reminders/{action}"
@@ -110,8 +132,10 @@ class LambdaApi:
                 "content-type": "application/json",
                 "x-correlation-id": correlation_id,
                 "x-borough-channel": "web",
+                **({"x-forwarded-for": client.forwarded_for} if client and client.forwarded_for else {}),
             },
             body=json.dumps(body),
+            source_ip=client.source_ip if client and client.source_ip else "127.0.0.1",
         )
         return self._invoke(self._subscriptions, event)
 

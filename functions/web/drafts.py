@@ -1,7 +1,9 @@
 """Drafts: a resident's answers between pages, kept server-side (DynamoDB, TTL 28 days after the last save).
 
-A draft is keyed by a random id that only the resident's cookie (and a save-and-return link) holds. Answers are
-stored as one JSON string, so values keep their types (DynamoDB would turn numbers into Decimals).
+A draft is keyed by a random id that only the resident's cookie holds. A saved draft also has a `save_id`, which
+names it in events and in its save-and-return link without letting anyone in (web/return_links.py); a pointer
+item `save#<save_id>` finds the draft by it. Answers are stored as one JSON string, so values keep their types
+(DynamoDB would turn numbers into Decimals).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ class Draft:
     reference: str | None = None  # set once submitted
     amount_due_pence: int = 0
     email: str | None = None  # for save and return only; never put in an event
-    return_path: str | None = None  # the link a save-and-return email sends
-    return_token_hash: str | None = None
+    save_id: str | None = None  # names a saved draft in events and links: not a way in by itself
+    return_secret: str | None = None  # the one live save-and-return link's secret (web/return_links.py)
+    return_for: str | None = None  # the event the live link was made for (a retried email gets the same link)
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at <= (now or time.time())
@@ -50,7 +53,7 @@ class Draft:
             "expires_at": self.expires_at,
             "amount_due_pence": self.amount_due_pence,
         }
-        for name in ("reference", "email", "return_path", "return_token_hash"):
+        for name in ("reference", "email", "save_id", "return_secret", "return_for"):
             if getattr(self, name) is not None:
                 item[name] = getattr(self, name)
         return item
@@ -68,8 +71,9 @@ class Draft:
             reference=item.get("reference"),
             amount_due_pence=int(item.get("amount_due_pence", 0)),
             email=item.get("email"),
-            return_path=item.get("return_path"),
-            return_token_hash=item.get("return_token_hash"),
+            save_id=item.get("save_id"),
+            return_secret=item.get("return_secret"),
+            return_for=item.get("return_for"),
         )
 
     def touch(self, now: float | None = None) -> None:
@@ -80,12 +84,16 @@ class Draft:
         return f"{day.day} {day:%B %Y}"
 
 
+def reminder_keys(draft_id: str) -> list[str]:
+    return [f"{draft_id}#remind-{days}" for days in REMINDER_DAYS]
+
+
 def reminder_items(draft: Draft) -> list[dict[str, Any]]:
     """Two small items a daily schedule finds by date (a sparse index): 7 days and 1 day before expiry."""
     expires = datetime.fromtimestamp(draft.expires_at, UTC)
     return [
         {
-            "draft_id": f"{draft.id}#remind-{days}",
+            "draft_id": key,
             "reminds": draft.id,
             "service_id": draft.service_id,
             "remind_on": (expires - timedelta(days=days)).date().isoformat(),
@@ -93,12 +101,19 @@ def reminder_items(draft: Draft) -> list[dict[str, Any]]:
             "draft_expires_at": draft.expires_at,
             "expires_at": draft.expires_at,
         }
-        for days in REMINDER_DAYS
+        for days, key in zip(REMINDER_DAYS, reminder_keys(draft.id), strict=True)
     ]
+
+
+def save_pointer(draft: Draft) -> dict[str, Any]:
+    """The item that finds a saved draft by its `save_id` (it holds no answers, so `get` never returns it)."""
+    return {"draft_id": f"save#{draft.save_id}", "saved_draft": draft.id, "expires_at": draft.expires_at}
 
 
 class DraftStore(Protocol):
     def get(self, draft_id: str) -> Draft | None: ...
+    def get_saved(self, save_id: str) -> Draft | None: ...
+    def point_to(self, draft: Draft) -> None: ...
     def put(self, draft: Draft) -> None: ...
     def delete(self, draft_id: str) -> None: ...
     def put_reminders(self, draft: Draft) -> None: ...
@@ -124,8 +139,17 @@ class DynamoDraftStore:
     def put(self, draft: Draft) -> None:
         self._table.put_item(Item=draft.to_item())
 
+    def get_saved(self, save_id: str) -> Draft | None:
+        pointer = self._table.get_item(Key={"draft_id": f"save#{save_id}"}, ConsistentRead=True).get("Item")
+        return self.get(str(pointer["saved_draft"])) if pointer else None
+
+    def point_to(self, draft: Draft) -> None:
+        self._table.put_item(Item=save_pointer(draft))
+
     def delete(self, draft_id: str) -> None:
-        self._table.delete_item(Key={"draft_id": draft_id})
+        """The draft and its reminder items (a reminder for a deleted draft would be skipped anyway)."""
+        for key in (draft_id, *reminder_keys(draft_id)):
+            self._table.delete_item(Key={"draft_id": key})
 
     def put_reminders(self, draft: Draft) -> None:
         for item in reminder_items(draft):
@@ -157,8 +181,17 @@ class MemoryDraftStore:
     def put(self, draft: Draft) -> None:
         self.items[draft.id] = draft.to_item()
 
+    def get_saved(self, save_id: str) -> Draft | None:
+        pointer = self.items.get(f"save#{save_id}")
+        return self.get(str(pointer["saved_draft"])) if pointer else None
+
+    def point_to(self, draft: Draft) -> None:
+        item = save_pointer(draft)
+        self.items[item["draft_id"]] = item
+
     def delete(self, draft_id: str) -> None:
-        self.items.pop(draft_id, None)
+        for key in (draft_id, *reminder_keys(draft_id)):
+            self.items.pop(key, None)
 
     def put_reminders(self, draft: Draft) -> None:
         for item in reminder_items(draft):

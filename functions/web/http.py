@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -28,6 +29,10 @@ class FormTooLarge(ValueError):
     pass
 
 
+class FormUnreadable(ValueError):
+    """A body that is not even bytes (invalid base64 from the gateway)."""
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -37,6 +42,7 @@ class Request:
     cookies: dict[str, str]
     form: dict[str, list[str]]
     correlation_id: str = "unknown"
+    source_ip: str = ""  # the connecting address (CloudFront's, behind it): the viewer's is in X-Forwarded-For
 
     @property
     def host(self) -> str:
@@ -97,7 +103,10 @@ def parse_event(event: dict[str, Any], correlation_id: str = "unknown") -> Reque
     form: dict[str, list[str]] = {}
     if method == "POST":
         raw = event.get("body") or ""
-        data = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
+        try:  # text as it came, lone surrogates too (they become U+FFFD below, as invalid UTF-8 does)
+            data = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode("utf-8", "surrogatepass")
+        except binascii.Error as error:
+            raise FormUnreadable("the body is not base64") from error
         if len(data) > MAX_FORM_BYTES:
             raise FormTooLarge(f"{len(data)} bytes")
         if headers.get("content-type", "").split(";")[0].strip() == "application/x-www-form-urlencoded":
@@ -110,6 +119,7 @@ def parse_event(event: dict[str, Any], correlation_id: str = "unknown") -> Reque
         cookies=cookies,
         form=form,
         correlation_id=correlation_id,
+        source_ip=str((context.get("http") or {}).get("sourceIp") or ""),
     )
 
 

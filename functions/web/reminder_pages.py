@@ -16,6 +16,7 @@ from shared import forms
 from shared.contact import reminder_contact
 from shared.location import normalise_postcode
 from web import security
+from web.api import Client
 from web.http import Reply, Request, redirect, with_query
 from web.site import Site
 
@@ -76,7 +77,10 @@ class ReminderPages:
         if errors:
             return self.sign_up_page(request, typed, errors)
         result = self.site.ports.api.reminders(
-            "subscriptions", {"postcode": postcode, "contact": contact}, correlation_id=request.correlation_id
+            "subscriptions",
+            {"postcode": postcode, "contact": contact},
+            correlation_id=request.correlation_id,
+            client=Client(request.headers.get("x-forwarded-for", ""), request.source_ip),
         )
         if result.ok:
             return redirect(with_query(f"{REMINDERS_PATH}/requested", by=typed["how"]))
@@ -87,6 +91,13 @@ class ReminderPages:
                 message = "Enter a postcode in the borough" if field == "postcode" else str(error.get("message"))
                 errors.append({"field": field, "message": message})
             return self.sign_up_page(request, typed, errors)
+        if result.status == 429:  # the subscriptions function's per-client limit
+            return self.site.message(
+                429,
+                "You have asked for reminders too many times",
+                ["We have not sent anything this time. Wait an hour, then try again."],
+                {"href": REMINDERS_PATH, "text": "Get bin collection reminders"},
+            )
         return self.site.unavailable()
 
     def link_page(self, request: Request, action: str) -> Reply:

@@ -2,8 +2,9 @@
 
 Runs on a schedule (EventBridge, once a day). Reminder items sit beside their draft in the Drafts table, found by
 the `ByReminderDay` index; a reminder whose draft has since been saved again (a later expiry), submitted or
-deleted is skipped. The event carries no email address: the notifications consumer reads it from the draft.
-Its id derives from (draft, expiry, days left), so a re-run of the schedule sends nothing twice.
+deleted is skipped. The event names the draft by its `save_id` and carries no email address or link: the
+notifications consumer asks the web for both (web/return_links.py). Its id derives from (draft, expiry, days
+left), so a re-run of the schedule sends nothing twice.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def send_reminders(
     sent = 0
     for item in drafts.reminders_due(day):
         draft = drafts.get(str(item["reminds"]))
-        if draft is None or draft.submitted or draft.email is None:
+        if draft is None or draft.submitted or draft.email is None or draft.save_id is None:
             continue
         if draft.expires_at != int(item["draft_expires_at"]):
             continue  # saved again since: newer reminder items exist for the new expiry
@@ -48,7 +49,7 @@ def send_reminders(
                 source="web",
                 correlation_id=correlation_id,
                 data={
-                    "draft_id": draft.id,
+                    "save_id": draft.save_id,
                     "service_id": draft.service_id,
                     "expires_at": draft.expires_at,
                     "days_left": int(item["days_left"]),

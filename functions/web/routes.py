@@ -28,7 +28,7 @@ from shared.catalogue import ServiceDefinition
 from shared.observability import correlation_id_from_http
 from web import security
 from web.file_pages import file_question
-from web.http import FormTooLarge, Reply, Request, parse_event
+from web.http import FormTooLarge, FormUnreadable, Reply, Request, parse_event
 from web.reminder_pages import DONE_STEPS, LINK_ACTIONS, REMINDERS_PATH
 from web.site import has_page
 
@@ -105,6 +105,9 @@ class _Routes:
         except FormTooLarge:
             too_large = Reply(status=413, body="The form is too large.", content_type="text/plain; charset=utf-8")
             return too_large.to_response()
+        except FormUnreadable:
+            unreadable = Reply(status=400, body="The form could not be read.", content_type="text/plain; charset=utf-8")
+            return unreadable.to_response()
         return next_middleware(app)
 
     def find_service(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:

@@ -1,8 +1,7 @@
-"""Save and come back later: the resident gives an email address, is sent a link, and the link reopens the draft."""
+"""Save and come back later: the resident gives an email address, is sent a link, and the link reopens the draft
+under a new id (web/return_links.py says how the link is made and why it works once)."""
 
 from __future__ import annotations
-
-import hmac
 
 from shared import forms
 from shared.catalogue import ServiceDefinition
@@ -10,6 +9,7 @@ from shared.contact import EMAIL_MESSAGE, normalise_email
 from shared.events import EventType, new_event
 from web import security
 from web.http import Reply, Request, redirect
+from web.return_links import open_link
 from web.site import Site, service_path
 
 
@@ -55,24 +55,22 @@ class SaveAndReturnPages:
             message = EMAIL_MESSAGE if typed else "Enter your email address"
             return self.save_page(request, definition, [{"field": "email", "message": message}], typed)
         draft.email = email
-        draft.return_path = f"{service_path(definition)}/return/{draft.id}.{security.return_token()}"
+        draft.save_id = draft.save_id or security.new_save_id()
         self.site.save(draft)
         event = new_event(
             EventType.DRAFT_SAVED,
             source="web",
             correlation_id=request.correlation_id,
-            data={"draft_id": draft.id, "service_id": definition.id, "expires_at": draft.expires_at},
+            data={"save_id": draft.save_id, "service_id": definition.id, "expires_at": draft.expires_at},
         )
         self.site.ports.publish(event)
         return redirect(f"{service_path(definition)}/save?sent=1")
 
     def come_back(self, request: Request, definition: ServiceDefinition, token: str) -> Reply:
-        draft_id = token.split(".", 1)[0]
-        draft = self.site.ports.drafts.get(draft_id) if security.is_draft_id(draft_id) else None
-        path = f"{service_path(definition)}/return/{token}"
-        if draft is None or draft.return_path is None or not hmac.compare_digest(draft.return_path, path):
+        """The emailed link: the answers under a new draft id, in a new cookie; the link and the old id are dead."""
+        draft = open_link(self.site.ports.drafts, token, service_id=definition.id, now=self.site.clock())
+        if draft is None:
             return self.site.expired(definition)
-        if draft.expired(self.site.clock()) or draft.service_id != definition.id:
-            return self.site.expired(definition)
+        self.site.save(draft)  # the resident is back: 28 more days, and reminders for the new id
         cookies = [self.site.cookie(request, definition, security.DRAFT_COOKIE, draft.id)]
         return redirect(self.site.resume_url(definition, draft), cookies=cookies)

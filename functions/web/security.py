@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from functools import cache
@@ -27,6 +28,7 @@ UPLOAD_TOKEN_SECONDS = 30 * 60  # 30 minutes to pick a file and upload it
 # characters, so a draft's token never passes here), in a cookie scoped to /reminders.
 REMINDERS_CSRF_BINDING = "reminders"
 REMINDERS_CSRF_SECONDS = 24 * 60 * 60
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,2000}\.[A-Za-z0-9_-]{1,100}")  # <payload or nonce>.<signature>
 
 
 class CsrfMissing(Exception):
@@ -69,10 +71,18 @@ def csrf_token(draft_id: str) -> str:
     return f"{nonce}.{_sign('csrf', f'{draft_id}.{nonce}')}"
 
 
+def _well_formed(token: str) -> bool:
+    """A token of ours is URL-safe base64 pieces; anything else (non-ASCII, surrogates) is refused unread, since
+    `hmac.compare_digest` refuses non-ASCII text with an exception."""
+    return _TOKEN.fullmatch(token) is not None
+
+
 def check_csrf(draft_id: str | None, form_token: str, cookie_token: str) -> None:
     """Double submit (the form's token equals the cookie's) and signed (the token belongs to this draft)."""
     if not form_token or not cookie_token:
         raise CsrfMissing("no CSRF token")
+    if not (_well_formed(form_token) and _well_formed(cookie_token)):
+        raise CsrfInvalid("not a token of ours")
     if not hmac.compare_digest(form_token, cookie_token):
         raise CsrfInvalid("the form's token does not match the cookie")
     nonce, _, signature = form_token.partition(".")
@@ -89,7 +99,7 @@ def upload_token(draft_id: str, question_id: str, upload_id: str, now: float | N
 
 def read_upload_token(token: str, now: float | None = None) -> dict[str, Any] | None:
     body, _, signature = token.partition(".")
-    if not body or not hmac.compare_digest(signature, _sign("upload", body)):
+    if not _well_formed(token) or not hmac.compare_digest(signature, _sign("upload", body)):
         return None
     try:
         payload: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -100,12 +110,12 @@ def read_upload_token(token: str, now: float | None = None) -> dict[str, Any] | 
     return payload
 
 
-def return_token() -> str:
-    return secrets.token_urlsafe(24)
+def new_save_id() -> str:
+    return secrets.token_urlsafe(12)  # names a saved draft; lets nobody in (a link also needs its secret)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def new_return_secret() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits: the part of a save-and-return link that lets you in
 
 
 def cookie(name: str, value: str, *, path: str, secure: bool, max_age: int = DRAFT_LIFETIME_SECONDS) -> Cookie:

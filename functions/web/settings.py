@@ -1,9 +1,9 @@
 """The web functions' settings: their environment, read and validated once, on the first invocation.
 
 `WebSettings` is the pages function's (web.handler), `DraftReminderSettings` the daily draft reminders function's
-(web.reminders). A missing or malformed variable fails the first invocation with the variable's name
-(shared/settings.py), before any page is served. Each adapter takes its values from here (the handler passes
-them), so no module of the web reads the environment itself.
+(web.reminders), `DraftsSettings` the return links function's (web.return_links). A missing or malformed variable
+fails the first invocation with the variable's name (shared/settings.py), before any page is served. Each adapter
+takes its values from here (the handler passes them), so no module of the web reads the environment itself.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from typing import Self
 
 from pydantic import model_validator
 
+from shared.maps import MapEnvironment
+from shared.origin_verify import OriginVerifySettings
+from shared.publisher import EventsSettings
 from shared.settings import FunctionSettings, load, local_only
 from web.addresses import DEFAULT_BASE_URL
 
@@ -30,15 +33,19 @@ class SigningSettings(FunctionSettings):
         return self
 
 
-class DraftReminderSettings(FunctionSettings):
-    """The daily draft reminders: the Drafts table and the events topic."""
+class DraftsSettings(FunctionSettings):
+    """The Drafts table (the return links function needs nothing else)."""
 
     drafts_table: str
-    events_topic_arn: str
 
 
-class WebSettings(DraftReminderSettings, SigningSettings):
-    """The resident web's pages (set by stacks/web_stack.py)."""
+class DraftReminderSettings(DraftsSettings, EventsSettings):
+    """The daily draft reminders: the Drafts table and the events topic."""
+
+
+class WebSettings(DraftReminderSettings, SigningSettings, OriginVerifySettings, MapEnvironment):
+    """The resident web's pages (set by stacks/web_stack.py): also the origin-verify secret and the map, which
+    shared/origin_verify.py and shared/maps.py read through their own models, checked here at the first invocation."""
 
     catalogue_function: str  # submissions go through the API's own functions, invoked directly
     cases_function: str  # tracking
@@ -67,11 +74,16 @@ def draft_reminder_settings() -> DraftReminderSettings:
 
 
 @cache
+def return_link_settings() -> DraftsSettings:
+    return load(DraftsSettings)
+
+
+@cache
 def signing_settings() -> SigningSettings:
     return load(SigningSettings)
 
 
 def reset() -> None:
     """Read the environment again next time (tests change it)."""
-    for cached in (settings, draft_reminder_settings, signing_settings):
+    for cached in (settings, draft_reminder_settings, return_link_settings, signing_settings):
         cached.cache_clear()

@@ -169,6 +169,8 @@ class Site:
         self.ports.drafts.put(draft)
         if draft.email:
             self.ports.drafts.put_reminders(draft)
+        if draft.save_id:  # the pointer expires (TTL) with the draft, so it moves on with each save
+            self.ports.drafts.point_to(draft)
 
     # -- CSRF ---------------------------------------------------------------------------------------------------
     def csrf(self, request: Request, definition: ServiceDefinition, draft_id: str) -> tuple[str, list[Cookie]]:

@@ -18,6 +18,8 @@ import pytest
 from local.assembly import DEFAULT_OUTDIR, ROOT, ensure_assembly
 
 PROD_OUTDIR = ROOT / ".build" / "cdk.prod.out"
+# prod has deletion protection, so it needs an alarm address; cdk.json leaves it to the deployer (`-c alarm_email`).
+PROD_ALARM_EMAIL = "borough-alarms@example.org"
 ENVIRONMENTS = ("dev", "prod")
 
 
@@ -169,7 +171,7 @@ def dev() -> Synth:
 
 @pytest.fixture(scope="session")
 def prod() -> Synth:
-    return Synth("prod", ensure_assembly(PROD_OUTDIR, "prod"))
+    return Synth("prod", ensure_assembly(PROD_OUTDIR, "prod", {"alarm_email": PROD_ALARM_EMAIL}))
 
 
 @pytest.fixture(scope="session", params=ENVIRONMENTS)

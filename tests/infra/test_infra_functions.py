@@ -34,7 +34,7 @@ EXPECTED_ENVIRONMENT = {
         "NOTIFICATIONS_TABLE",
         "REQUESTS_TABLE",
         "SUBSCRIPTIONS_TABLE",
-        "DRAFTS_TABLE",
+        "RETURN_LINKS_FUNCTION",
         "NOTIFY_PROVIDER",
         "NOTIFY_BASE_URL",
         "NOTIFY_API_KEY_SECRET_ID",
@@ -61,6 +61,7 @@ EXPECTED_ENVIRONMENT = {
         "BOROUGH_COUNCIL_NAME",
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
+    "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
     **{
         handler: {
             "PAYMENTS_TABLE",

@@ -145,10 +145,27 @@ def test_the_receipts_function_can_only_update_the_notifications_table(synth):
     assert not _grants(synth, receipts, "sqs:")
 
 
-def test_the_consumer_reads_one_item_of_subscriptions_and_drafts(synth):
+def test_the_consumer_reads_one_item_of_subscriptions_and_nothing_of_the_webs_drafts(synth):
     consumer = _function(synth, "consumer")
     variables = _variables(consumer)
-    for name in ("SUBSCRIPTIONS_TABLE", "DRAFTS_TABLE"):
+    # Save and return: the web's return links function gives the address and the link (web/return_links.py).
+    assert "DRAFTS_TABLE" not in variables
+    drafts = _table(synth, "draft_id")
+    statements = synth.role_statements(consumer)
+    assert not [
+        s for s in statements for r in _as_list(s["Resource"]) if synth.refers_to(consumer.stack, r) == drafts.id
+    ]
+    invoked = {
+        synth.refers_to(consumer.stack, r)
+        for s in statements
+        if "lambda:InvokeFunction" in _as_list(s["Action"])
+        for r in _as_list(s["Resource"])
+    }
+    links = next(
+        f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "web.return_links.handler"
+    )
+    assert invoked == {links.id}
+    for name in ("SUBSCRIPTIONS_TABLE",):
         table = synth.refers_to(consumer.stack, variables[name])
         actions = {
             action
@@ -317,9 +334,10 @@ def test_each_functions_template_environment_fits_its_settings_model(synth, name
     model = getattr(settings, MODELS[name])
     loaded = load(model, **{k.lower(): v for k, v in variables.items() if k.lower() in model.model_fields})
     assert not loaded.borough_local_cloud
-    # Every other variable belongs to Powertools or to shared modules (the origin-verify check).
+    # Every other variable belongs to Powertools or to shared modules (the origin-verify check, the SDK's budgets).
     unknown = {k for k in variables if k.lower() not in model.model_fields}
-    assert all(k.startswith(("POWERTOOLS_", "ORIGIN_VERIFY_")) for k in unknown), unknown
+    shared_modules = ("POWERTOOLS_", "ORIGIN_VERIFY_", "BOROUGH_FUNCTION_TIMEOUT_SECONDS")
+    assert all(k.startswith(shared_modules) for k in unknown), unknown
 
 
 def test_the_consumer_attempts_no_more_than_fits_its_timeout(synth):
@@ -335,7 +353,8 @@ def test_the_consumer_attempts_no_more_than_fits_its_timeout(synth):
         if m.stack == consumer.stack and synth.refers_to(m.stack, m.props["FunctionName"]) == consumer.id
     ]
     timeout = consumer.props["Timeout"]
-    assert notify.worst_case_seconds() + handler.STORE_SECONDS + handler.MARGIN_SECONDS <= timeout - 1
+    worst = notify.WORST_CASE_SECONDS + notify.key_reread_seconds()
+    assert worst + handler.STORE_SECONDS + handler.MARGIN_SECONDS <= timeout - 1
     degraded_notify_record_seconds = 1.0 + 0.1  # Notify answering in a second, and the table's calls
     assert mapping.props["BatchSize"] * degraded_notify_record_seconds + handler.MARGIN_SECONDS <= timeout
     assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

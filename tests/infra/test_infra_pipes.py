@@ -1,5 +1,6 @@
-"""The triage pipe: the triage queue to the triage state machine, fire and forget, with a role that may do exactly
-that, errors logged to its own log group, and an alarm on failed deliveries."""
+"""The triage pipe: the triage queue to the triage state machine, waiting for each execution's result (a failed
+triage goes back to the queue, then to its dead-letter queue), with a role that may do exactly that, errors logged
+to its own log group, and an alarm on failed deliveries."""
 
 from __future__ import annotations
 
@@ -47,14 +48,57 @@ def test_the_pipe_reads_the_triage_queue_one_message_at_a_time(synth):
     assert "Enrichment" not in pipe.props
 
 
-def test_the_pipe_starts_the_triage_state_machine_fire_and_forget_with_the_event_as_input(synth):
+def test_the_pipe_runs_the_triage_state_machine_synchronously_with_the_event_as_input(synth):
     pipe = _triage_pipe(synth)
     (machine,) = synth.resources("AWS::StepFunctions::StateMachine")
     assert synth.refers_to(pipe.stack, pipe.props["Target"]) == machine.id
     target = pipe.props["TargetParameters"]
-    assert target["StepFunctionStateMachineParameters"] == {"InvocationType": "FIRE_AND_FORGET"}
+    # Not FIRE_AND_FORGET: then the message is deleted once the execution starts and a failed triage is lost.
+    assert target["StepFunctionStateMachineParameters"] == {"InvocationType": "REQUEST_RESPONSE"}
+    assert machine.props["StateMachineType"] == "EXPRESS"  # StartSyncExecution exists for Express workflows only
     # The body wrapped in an object: a template that is only `<$.body>` would not be JSON (Pipes documentation).
     assert target["InputTemplate"] == '{"envelope": <$.body>}'
+
+
+def test_an_execution_ends_before_its_message_could_be_received_again(synth):
+    # The pipe holds the message while it waits: an execution still running when the visibility timeout ends would
+    # let the message out again and run triage twice at once.
+    definition = json.loads((ROOT / "workflows" / "triage.asl.json").read_text())
+    queue = synth.get(_triage_queue(synth))
+    assert 0 < definition["TimeoutSeconds"] <= queue.props["VisibilityTimeout"] - 10
+
+
+def test_transient_task_errors_are_retried_inside_the_execution(synth):
+    definition = json.loads((ROOT / "workflows" / "triage.asl.json").read_text())
+    tasks = {name: state for name, state in definition["States"].items() if state["Type"] == "Task"}
+    assert tasks
+    for name, state in tasks.items():
+        retried = {error for retry in state.get("Retry", []) for error in retry["ErrorEquals"]}
+        if state["Resource"] == "arn:aws:states:::lambda:invoke":
+            transient = {
+                "Lambda.ServiceException",
+                "Lambda.AWSLambdaException",
+                "Lambda.SdkClientException",
+                "Lambda.TooManyRequestsException",
+                "Lambda.ClientExecutionTimeoutException",
+                "Lambda.Unknown",
+            }
+            assert transient <= retried or "States.ALL" in retried, name
+        else:
+            assert "States.ALL" in retried, name
+
+
+def test_a_failed_triage_is_parked_where_it_alarms(synth):
+    queue = synth.get(_triage_queue(synth))
+    dead_letters = synth.refers_to(queue.stack, queue.props["RedrivePolicy"]["deadLetterTargetArn"])
+    alarmed = {
+        synth.refers_to(a.stack, d["Value"])
+        for a in synth.resources("AWS::CloudWatch::Alarm")
+        if a.props["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for d in a.props["Dimensions"]
+        if d["Name"] == "QueueName"
+    }
+    assert dead_letters in alarmed
 
 
 def test_the_state_machine_takes_the_event_out_of_the_pipes_batch(synth):
@@ -99,7 +143,7 @@ def test_the_pipe_role_may_do_exactly_what_the_pipe_does(synth):
         ("sqs:ReceiveMessage", queue),
         ("sqs:DeleteMessage", queue),
         ("sqs:GetQueueAttributes", queue),
-        ("states:StartExecution", machine),
+        ("states:StartSyncExecution", machine),
         ("logs:CreateLogStream", log_group),  # its own log group only, as each function's role
         ("logs:PutLogEvents", log_group),
     }

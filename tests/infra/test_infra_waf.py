@@ -7,7 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from stacks.waf_stack import POST_LIMIT, RATE_WINDOW_SECONDS, REQUEST_LIMIT, STATUS_LOOKUP_LIMIT
+from stacks.waf_stack import (
+    NOTIFY_RECEIPTS_LIMIT,
+    POST_LIMIT,
+    RATE_WINDOW_SECONDS,
+    REQUEST_LIMIT,
+    STATUS_LOOKUP_LIMIT,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -82,6 +88,7 @@ def test_rate_rules_block_one_address_over_its_limits_in_5_minutes(synth):
         "PostsPerAddress": POST_LIMIT,
         "RequestsPerAddress": REQUEST_LIMIT,
         "StatusLookupsPerAddress": STATUS_LOOKUP_LIMIT,
+        "NotifyReceiptsPerAddress": NOTIFY_RECEIPTS_LIMIT,
     }
     assert (POST_LIMIT, REQUEST_LIMIT) == (300, 3000)
     for rate in rates.values():
@@ -117,6 +124,18 @@ def test_status_lookups_have_their_own_limit_far_below_pages(synth):
         assert match["PositionalConstraint"] == "STARTS_WITH"
         # A path spelled in capitals or percent-encoded is still counted.
         assert {t["Type"] for t in match["TextTransformations"]} == {"URL_DECODE", "LOWERCASE"}
+
+
+def test_notifys_receipts_have_their_own_rate_rule_not_an_exemption_from_every_limit(synth):
+    rule = _rules(synth)["NotifyReceiptsPerAddress"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    matched = rate["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (matched["FieldToMatch"], matched["PositionalConstraint"]) == ({"UriPath": {}}, "EXACTLY")
+    assert matched["SearchString"] == "/api/v1/notifications/receipts"
+    assert (rate["AggregateKeyType"], rate["EvaluationWindowSec"], rule["Action"]) == ("IP", 300, {"Block": {}})
+    # Room for Notify's fastest sending (3,000 messages a minute, one receipt each) over the window, no more.
+    notify_receipts_per_window = 3000 * RATE_WINDOW_SECONDS // 60
+    assert notify_receipts_per_window < NOTIFY_RECEIPTS_LIMIT <= 2 * notify_receipts_per_window
 
 
 def test_every_rule_has_a_unique_priority_metrics_and_sampled_requests(synth):

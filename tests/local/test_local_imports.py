@@ -26,8 +26,9 @@ def local_imports(path: Path, name: str, modules: set[str]) -> set[str]:
         if isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            imported.add(node.module)
-            imported |= {f"{node.module}.{alias.name}" for alias in node.names}  # `from local import cloud`
+            # `from local import cloud` imports the module local.cloud; `from local.cloud import X` local.cloud.
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names} & modules
+            imported |= submodules or {node.module}
     return (imported & modules) - {name, "local"}
 
 

@@ -296,6 +296,8 @@ def test_save_and_return_from_the_web_emails_the_return_link(local_cloud):
     returned = Browser(local_cloud).request("GET", urlsplit(link).path)
     assert returned.status in (302, 303)
     assert "/services/foi-request/" in returned.header("location")
+    # ... once: the link is single-use, and the draft it opened has a new id (web/return_links.py).
+    assert Browser(local_cloud).request("GET", urlsplit(link).path).status == 410
     assert json.dumps(records(local_cloud, email)[0]["event_type"]) == '"draft-saved"'
     # The outbox shows the link that was sent; the message record, kept for a year, does not hold it.
     (record,) = records(local_cloud, email)

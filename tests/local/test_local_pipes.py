@@ -26,7 +26,7 @@ SERVED_PIPE = {
     "Target": MACHINE_ARN,
     "TargetParameters": {
         "InputTemplate": PIPE_INPUT_TEMPLATE,
-        "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
+        "StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"},
     },
     "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/pipe",
 }
@@ -80,6 +80,12 @@ def test_the_triage_pipe_shape_is_served():
     assert unsupported(SERVED_PIPE) == []
 
 
+@pytest.mark.parametrize("parameters", [{"InvocationType": "FIRE_AND_FORGET"}, {}])  # {}: REQUEST_RESPONSE
+def test_both_invocation_types_are_served(parameters):
+    target = {**SERVED_PIPE["TargetParameters"], "StepFunctionStateMachineParameters": parameters}
+    assert unsupported({**SERVED_PIPE, "TargetParameters": target}) == []
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -87,8 +93,7 @@ def test_the_triage_pipe_shape_is_served():
         ({"SourceParameters": {"FilterCriteria": {"Filters": [{"Pattern": "{}"}]}}}, "filters"),
         ({"Source": "arn:aws:kinesis:eu-west-2:123456789012:stream/s"}, "not an SQS queue"),
         ({"Target": "arn:aws:lambda:eu-west-2:123456789012:function:f"}, "not a Step Functions state machine"),
-        ({"TargetParameters": {"StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}}}, "moto"),
-        ({"TargetParameters": {}}, "REQUEST_RESPONSE (the default)"),
+        ({"TargetParameters": {"StepFunctionStateMachineParameters": {"InvocationType": "LATER"}}}, "'LATER'"),
     ],
 )
 def test_other_pipe_shapes_are_not_served_and_say_why(change, reason):
@@ -126,7 +131,7 @@ def test_the_triage_pipe_reads_the_triage_queue_and_starts_the_triage_state_mach
     pipe = local_cloud.client("pipes").describe_pipe(Name=name)
     assert pipe["Source"] == local_cloud.resource("Borough-dev-Events/TriageQueue").provisioned.attributes["Arn"]
     assert pipe["Target"] == local_cloud.physical_id("Borough-dev-Workflows/Triage")
-    assert pipe["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "FIRE_AND_FORGET"
+    assert pipe["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "REQUEST_RESPONSE"
     assert name in {p.name for p in local_cloud.poller.served_pipes()}
     assert "AWS::Pipes::Pipe" not in local_cloud.not_served()
 
@@ -168,6 +173,38 @@ def test_a_message_the_triage_state_machine_cannot_start_ends_on_the_dead_letter
     assert local_cloud.poller.pipe_messages == handed + MAX_RECEIVES  # tried once per receive, then parked
 
 
+def test_a_triage_that_fails_is_retried_then_parked_on_the_dead_letter_queue(local_cloud, monkeypatch):
+    # A report-submitted event for a request that does not exist: the execution starts, the assign task fails and
+    # the execution fails. The pipe waits for the execution (REQUEST_RESPONSE), so the message is not lost: it is
+    # retried once per receive and then parked where it alarms and can be replayed.
+    monkeypatch.setattr(local_cloud.poller, "retry_delay_s", 0)
+    sqs = local_cloud.client("sqs")
+    queue = local_cloud.physical_id("Borough-dev-Events/TriageQueue")
+    dead_letters = local_cloud.physical_id("Borough-dev-Events/TriageDeadLetters")
+    machine = local_cloud.physical_id("Borough-dev-Workflows/Triage")
+    sfn = local_cloud.client("stepfunctions")
+    local_cloud.wait_for_idle(timeout_s=30)
+    before = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+    envelope = {
+        "type": "report-submitted",
+        "id": str(uuid.uuid4()),
+        "time": "2026-01-05T10:00:00Z",
+        "source": "catalogue",
+        "correlation_id": "c-1",
+        "data": {"reference": "NONE-SUCH", "service_id": "fly-tipping"},
+    }
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(envelope))
+    local_cloud.wait_for_idle(timeout_s=60)
+
+    executions = [
+        e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if e["executionArn"] not in before
+    ]
+    assert len(executions) == MAX_RECEIVES  # one execution per receive
+    assert {sfn.describe_execution(executionArn=e["executionArn"])["status"] for e in executions} == {"FAILED"}
+    assert [json.loads(body)["id"] for body in _drain(local_cloud, dead_letters)] == [envelope["id"]]
+    assert _drain(local_cloud, queue) == []
+
+
 # -- pipes created through the API --------------------------------------------------------------------------------
 def test_a_batch_is_one_execution_and_a_failed_start_is_retried_then_dead_lettered(local_cloud, monkeypatch):
     monkeypatch.setattr(local_cloud.poller, "retry_delay_s", 0)
@@ -185,6 +222,26 @@ def test_a_batch_is_one_execution_and_a_failed_start_is_retried_then_dead_letter
     inputs = _execution_inputs(local_cloud, machine)
     assert inputs == [[{"envelope": {"n": 1}}, {"envelope": {"n": 2}}]]
     assert _drain(local_cloud, dlq_url) == ["not JSON"]
+    assert _drain(local_cloud, queue_url) == []
+
+
+@pytest.mark.parametrize(("invocation_type", "parked"), [("REQUEST_RESPONSE", ['{"n": 1}']), ("FIRE_AND_FORGET", [])])
+def test_a_failed_execution_fails_the_batch_only_when_the_pipe_waits_for_it(
+    local_cloud, monkeypatch, invocation_type, parked
+):
+    monkeypatch.setattr(local_cloud.poller, "retry_delay_s", 0)
+    queue_url, queue_arn, dlq_url = _queues(local_cloud)
+    machine = _state_machine(local_cloud, fails=True)
+    name = _create_pipe(local_cloud, queue_arn, machine, batch_size=1, invocation_type=invocation_type)
+    try:
+        _send(local_cloud, queue_url, '{"n": 1}')
+        local_cloud.wait_for_idle(timeout_s=20)
+    finally:
+        local_cloud.client("pipes").delete_pipe(Name=name)
+
+    # Waited for, a failed execution is retried once per receive and parked; fired and forgotten, it is lost.
+    assert len(_execution_inputs(local_cloud, machine)) == (MAX_TEST_RECEIVES if parked else 1)
+    assert _drain(local_cloud, dlq_url) == parked
     assert _drain(local_cloud, queue_url) == []
 
 
@@ -216,8 +273,9 @@ def _queues(cloud: Any) -> tuple[str, str, str]:
     return queue_url, queue_arn, dlq_url
 
 
-def _state_machine(cloud: Any) -> str:
-    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+def _state_machine(cloud: Any, *, fails: bool = False) -> str:
+    done = {"Type": "Fail", "Error": "Broken"} if fails else {"Type": "Pass", "End": True}
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": done}})
     arn: str = cloud.client("stepfunctions").create_state_machine(
         name=f"test-pipe-target-{uuid.uuid4().hex[:8]}",
         definition=definition,
@@ -227,7 +285,9 @@ def _state_machine(cloud: Any) -> str:
     return arn
 
 
-def _create_pipe(cloud: Any, queue_arn: str, target: str, *, batch_size: int) -> str:
+def _create_pipe(
+    cloud: Any, queue_arn: str, target: str, *, batch_size: int, invocation_type: str = "FIRE_AND_FORGET"
+) -> str:
     name = f"test-pipe-{uuid.uuid4().hex[:8]}"
     cloud.client("pipes").create_pipe(
         Name=name,
@@ -237,7 +297,7 @@ def _create_pipe(cloud: Any, queue_arn: str, target: str, *, batch_size: int) ->
         Target=target,
         TargetParameters={
             "InputTemplate": PIPE_INPUT_TEMPLATE,
-            "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
+            "StepFunctionStateMachineParameters": {"InvocationType": invocation_type},
         },
     )
     return name

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import json
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -74,3 +76,53 @@ def test_objects_in_unprotected_buckets_are_not_tagged(local_cloud):
     local_cloud.client("s3").put_object(Bucket=bucket, Key="uploads/x", Body=b"x")
     local_cloud.wait_for_idle()
     assert local_cloud.client("s3").get_object_tagging(Bucket=bucket, Key="uploads/x")["TagSet"] == []
+
+
+def _signed_as_web_role(local_cloud) -> Any:
+    """An S3 client with the web function's own credentials, as the web signs its upload forms."""
+    environment = local_cloud.function_environment("Borough-dev-Web/Web/Function")
+    name = local_cloud.physical_id("Borough-dev-Web/Web/Function")
+    role = local_cloud.client("lambda").get_function_configuration(FunctionName=name)["Role"]
+    keys = local_cloud.access.credentials(role, name)
+    return boto3.session.Session(
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys["AWS_SESSION_TOKEN"],
+    ).client("s3", region_name="eu-west-2", endpoint_url=environment["AWS_ENDPOINT_URL_S3"]), role
+
+
+def test_a_presigned_post_is_authorized_as_the_role_that_signed_it(local_cloud):
+    s3, role = _signed_as_web_role(local_cloud)
+    bucket = local_cloud.physical_id(QUARANTINE)
+    draft = uuid.uuid4().hex
+    form = s3.generate_presigned_post(Bucket=bucket, Key=f"{draft}/${{filename}}")
+    assert _post_form(form["url"], form["fields"], "letter.pdf", b"%PDF-1.7").status == 204
+    iam = local_cloud.client("iam")
+    role_name = role.rsplit("/", 1)[-1]
+    policies = {p: iam.get_role_policy(RoleName=role_name, PolicyName=p)["PolicyDocument"]
+                for p in iam.list_role_policies(RoleName=role_name)["PolicyNames"]}  # fmt: skip
+    try:
+        for name, document in policies.items():
+            kept = [s for s in document["Statement"] if "s3:PutObject" not in json.dumps(s.get("Action"))]
+            iam.put_role_policy(
+                RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps({**document, "Statement": kept})
+            )
+        refused = _post_form(form["url"], form["fields"], "second.pdf", b"%PDF-1.7")
+        assert refused.status == 403
+        assert b"AccessDenied" in refused.read()
+        assert local_cloud.access.refusals[-1].resource == f"arn:aws:s3:::{bucket}/{draft}/second.pdf"
+    finally:
+        for name, document in policies.items():
+            iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+def test_a_presigned_download_of_an_object_the_scan_has_not_cleared_is_refused(local_cloud):
+    s3, _ = _signed_as_web_role(local_cloud)
+    bucket = local_cloud.physical_id(QUARANTINE)
+    key = f"{uuid.uuid4().hex}/virus.txt"
+    local_cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=EICAR)
+    local_cloud.wait_for_idle()  # tagged THREATS_FOUND
+    url = urlsplit(s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}))
+    response = local_cloud.handle("GET", f"{url.path}?{url.query}")
+    assert response.status == 403
+    assert "bucket policy" in local_cloud.access.refusals[-1].reason

@@ -8,8 +8,9 @@
   any other 400 → permanent; 429 RateLimitError / TooManyRequestsError → rate limited; 500 and network failures →
   temporary.
 - Time: each call has a connect and a read timeout and no retries of its own (the queue retries, with backoff,
-  and a resend must look first); `worst_case_seconds()` is what one message's calls can take at most, which the
-  consumer keeps free before its timeout for every record it attempts.
+  and a resend must look first); `WORST_CASE_SECONDS` is what one message's calls to Notify can take at most, and
+  the adapter's `worst_case_seconds` adds the key's re-read after a 403: the consumer keeps that much time free
+  before its timeout for every record it attempts.
 - An SMS longer than 918 characters, or to a number that is not a UK mobile, is refused before sending.
 - The API key is never logged, printed or put in an error.
 """
@@ -33,13 +34,15 @@ from shared.observability import logger, metrics
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 SMS_MAX_CHARACTERS = 918  # Notify refuses longer text messages (6 fragments of 153 characters)
 # Notify answers in well under a second. Connect, then at most READ seconds between bytes of its (small) answer.
-CONNECT_TIMEOUT_SECONDS = 1.0
-READ_TIMEOUT_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 0.5
+READ_TIMEOUT_SECONDS = 1.5
 REQUEST_TIMEOUT = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
 CLIENT_RETRIES = 0  # the client never retries by itself: the queue does, with backoff, and a resend looks first
+REQUEST_WORST_CASE_SECONDS = (CLIENT_RETRIES + 1) * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
 # At most two calls for one message: a look-up by reference (after an interrupted attempt), then the send. A 403
-# reads the key again (a Secrets Manager call, under the SDK's own timeouts) and hands the message back.
+# reads the key again (one Secrets Manager call, under the SDK client's budget) and hands the message back.
 CALLS_PER_MESSAGE = 2
+WORST_CASE_SECONDS = CALLS_PER_MESSAGE * REQUEST_WORST_CASE_SECONDS  # one message's calls to Notify, at most
 RATE_LIMIT_RETRY_SECONDS = 60.0  # Notify's limit is 3,000 messages per key type per rolling minute
 DAILY_LIMIT_RETRY_SECONDS = 3600.0  # 250,000 a day: nothing will go until the day's count resets
 _KEY_SHAPE = re.compile(r".+-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
@@ -56,14 +59,12 @@ CONFIGURATION_ERRORS = (
 )
 
 
-def request_worst_case_seconds() -> float:
-    """The longest one call to Notify can take: its connect and read timeouts, once per try."""
-    return (CLIENT_RETRIES + 1) * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
+def key_reread_seconds() -> float:
+    """The longest reading the key's secret again can take: one Secrets Manager call in this function."""
+    from shared import aws
+    from shared.settings import load
 
-
-def worst_case_seconds() -> float:
-    """The longest one message's calls to Notify can take (the consumer's time budget per record reads it)."""
-    return CALLS_PER_MESSAGE * request_worst_case_seconds()
+    return aws.call_budget("secretsmanager", load(aws.SdkSettings).borough_function_timeout_seconds).worst_case_seconds
 
 
 class InvalidApiKey(ValueError):
@@ -90,7 +91,8 @@ class NotifyAdapter:
 
     @property
     def worst_case_seconds(self) -> float:
-        return worst_case_seconds()
+        """One message at worst: Notify's calls at their timeouts, and the key read again after a 403."""
+        return WORST_CASE_SECONDS + (key_reread_seconds() if self._reread_key is not None else 0.0)
 
     def _use_key(self, api_key: str) -> None:
         if not _KEY_SHAPE.fullmatch(api_key.strip()):

@@ -12,15 +12,26 @@ from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import parse_qs
 
 from local.sandbox.pay import cards
-from local.sandbox.pay.ledger import CardUsed, SandboxPayment
+from local.sandbox.pay.ledger import CardUsed, Ledger, SandboxPayment
 
-if TYPE_CHECKING:
-    from local.sandbox.pay.api import PaySandbox, Response
+Response = tuple[int, dict[str, str], bytes]  # (status, headers, body), as `PaySandbox.handle` answers
+
+
+class PaySandbox(Protocol):
+    """What the card pages need of the sandbox (`local.sandbox.pay.api.PaySandbox`, which imports this module)."""
+
+    base_url: str
+    ledger: Ledger
+    clock: Callable[[], datetime]
+
+    def move(self, payment: SandboxPayment, status: str, code: str | None = None) -> None: ...
+
 
 COOKIE = "pay_sandbox_session"
 _STYLE = (

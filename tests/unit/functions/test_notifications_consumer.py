@@ -10,11 +10,25 @@ from cases import logic as cases_logic
 from catalogue import logic as catalogue_logic
 from notifications import handler as notifications_handler
 from notifications import logic
+from notifications import settings as notifications_settings
 from shared.events import EventEnvelope, EventType, new_event
 from tests.helpers import FakeContext, sqs_event
 
 pytestmark = pytest.mark.unit
 STAFF = {"sub": "staff-1", "cognito:groups": ["caseworkers"]}
+
+
+@pytest.fixture(autouse=True)
+def _consumer_environment(monkeypatch):
+    """What the consumer's settings require besides the tables here (these events never read them); the link key
+    given directly, as only the local cloud (and tests) may."""
+    monkeypatch.setenv("SUBSCRIPTIONS_TABLE", "subscriptions_table")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://borough.example")
+    monkeypatch.setenv("LINK_SIGNING_KEY", "a-test-signing-key-of-enough-length-000")
+    monkeypatch.setenv("BOROUGH_LOCAL_CLOUD", "1")
+    notifications_settings.reset()
+    yield
+    notifications_settings.reset()
 
 
 def report(contact: dict | None) -> str:

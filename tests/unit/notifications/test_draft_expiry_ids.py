@@ -40,7 +40,7 @@ def draft(draft_id: str, expires_at: int = EXPIRES) -> Draft:
         service_id="complaint",
         expires_at=expires_at,
         email="someone@example.com",
-        return_path="/services/complaint/return",
+        save_id=f"save-{draft_id[:8]}",  # a saved draft (web/return_links.py)
     )
 
 

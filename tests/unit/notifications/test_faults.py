@@ -55,10 +55,12 @@ def statuses(cloud) -> list[str]:
 
 # -- time ---------------------------------------------------------------------------------------------------------
 def test_one_records_worst_case_fits_the_consumers_timeout_with_margin():
-    worst = notify_adapter.worst_case_seconds()
-    assert worst == notify_adapter.CALLS_PER_MESSAGE * notify_adapter.request_worst_case_seconds()
-    budget = handler.record_budget_seconds(NotifyAdapter(SANDBOX_API_KEY, template_ids={}))
-    assert budget == worst + handler.STORE_SECONDS + handler.MARGIN_SECONDS
+    worst = notify_adapter.WORST_CASE_SECONDS
+    assert worst == notify_adapter.CALLS_PER_MESSAGE * notify_adapter.REQUEST_WORST_CASE_SECONDS
+    adapter = NotifyAdapter(SANDBOX_API_KEY, template_ids={}, reread_key=lambda: SANDBOX_API_KEY)
+    assert adapter.worst_case_seconds == worst + notify_adapter.key_reread_seconds()  # the re-read after a 403
+    budget = handler.record_budget_seconds(adapter)
+    assert budget == adapter.worst_case_seconds + handler.STORE_SECONDS + handler.MARGIN_SECONDS
     assert budget <= CONSUMER_TIMEOUT_SECONDS - 1
 
 
@@ -87,7 +89,7 @@ def test_a_notify_that_never_answers_is_given_up_within_one_calls_worst_case():
         for connection in accepted:
             connection.close()
     assert failed.value.maybe_sent is True
-    assert elapsed < notify_adapter.request_worst_case_seconds() + 0.5
+    assert elapsed < notify_adapter.REQUEST_WORST_CASE_SECONDS + 0.5
 
 
 def test_records_the_time_left_cannot_cover_are_handed_back_unattempted(use_notify, cloud, put_request):
@@ -95,6 +97,7 @@ def test_records_the_time_left_cannot_cover_are_handed_back_unattempted(use_noti
     for event in events:
         put_request(event.data["reference"], EMAIL)
     # Each record seems to take 3 s (a slow Notify): after the first, the time left is under one record's budget.
+    assert handler.record_budget_seconds(adapters.from_environment()) > CONSUMER_TIMEOUT_SECONDS - 3
     failures = run(*events, context=SlowContext(seconds_per_look=3))
     assert len(failures) == 9
     assert len(use_notify.sandbox.messages) == 1
@@ -102,6 +105,35 @@ def test_records_the_time_left_cannot_cover_are_handed_back_unattempted(use_noti
 
     assert run(*events) == []  # SQS delivers them again, to a function with its time ahead of it
     assert len(use_notify.sandbox.messages) == 10
+
+
+def test_a_failed_look_up_after_an_interrupted_attempt_still_looks_first_next_time(
+    use_notify, cloud, put_request, monkeypatch
+):
+    """An attempt sent the message and died before confirming; the next one's look-up meets a 500 (or a rotated
+    key's 403): the message must stay `sending`, so the attempt after looks again instead of sending twice."""
+    from notifications.store import MessageStore
+
+    put_request("L-1", EMAIL)
+    event = acknowledged("L-1")
+    real_confirm = MessageStore.confirm
+    monkeypatch.setattr(MessageStore, "confirm", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("died")))
+    assert len(run(event)) == 1
+    monkeypatch.setattr(MessageStore, "confirm", real_confirm)
+
+    real_find_sent, failures = NotifyAdapter.find_sent, [TemporaryFailure("notify-500", maybe_sent=False)]
+
+    def look_up_fails_once(self, message_id):
+        if failures:
+            raise failures.pop()
+        return real_find_sent(self, message_id)
+
+    monkeypatch.setattr(NotifyAdapter, "find_sent", look_up_fails_once)
+    assert len(run(event)) == 1
+    assert statuses(cloud) == ["sending"]
+    assert run(event) == []
+    assert statuses(cloud) == ["sent"]
+    assert len(use_notify.sandbox.messages) == 1
 
 
 # -- held messages ----------------------------------------------------------------------------------------------

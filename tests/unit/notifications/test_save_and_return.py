@@ -1,20 +1,31 @@
-"""Save and return: the web's `draft-saved` and `draft-expiring` events become one email with the return link."""
+"""Save and return: the web's `draft-saved` and `draft-expiring` events become one email with the return link.
+
+The events carry identifiers only; the consumer asks the web's return links function for the address and the
+link (invoked here in-process, as the local cloud invokes it: the web's real handler on moto's Drafts table) and
+reads no table of the web's."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import boto3
 import pytest
+from web.drafts import Draft, DynamoDraftStore
 
 from notifications import handler, reminders, save_and_return
 from shared.events import CONSUMERS, EventEnvelope, EventType, new_event
 from tests.helpers import FakeContext, sqs_event
+from web import return_links
+from web import settings as web_settings
 
 pytestmark = pytest.mark.unit
 
 EXPIRES_AT = 1_774_569_600  # 27 March 2026, 00:00 UTC
-RETURN_PATH = "/services/missed-bin/return/draft-123.token-abc"
+SAVE_ID = "save-id-123456"
+DRAFT_ID = "d" * 32
+LINK = re.compile(r"https://borough\.example(/services/missed-bin/return/([A-Za-z0-9_.-]+))")
+NOW = EXPIRES_AT - 10 * 86400
 
 
 @pytest.fixture
@@ -25,24 +36,33 @@ def drafts(cloud, monkeypatch):
         AttributeDefinitions=[{"AttributeName": "draft_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    monkeypatch.setenv("DRAFTS_TABLE", "drafts_table")
+    monkeypatch.setenv("DRAFTS_TABLE", "drafts_table")  # the web's return links function's, not the consumer's
+    monkeypatch.setenv("RETURN_LINKS_FUNCTION", "web-return-links")
     from notifications import settings
 
     settings.reset()
-    table = boto3.resource("dynamodb").Table("drafts_table")
+    web_settings.reset()
+    asked: list[dict] = []
+
+    def web_function(request: dict) -> dict:  # the Lambda invoke, in-process: the web's real handler
+        asked.append(request)
+        return return_links.handler(request, FakeContext())
+
+    monkeypatch.setattr(save_and_return, "invoke_return_links", web_function)
+    monkeypatch.setattr(return_links.time, "time", lambda: NOW)
+    store = DynamoDraftStore("drafts_table")
 
     def put(**changes):
-        item = {
-            "draft_id": "draft-123",
-            "service_id": "missed-bin",
-            "answers": "{}",
-            "expires_at": EXPIRES_AT,
-            "email": "resident@example.org",
-            "return_path": RETURN_PATH,
-        }
-        table.put_item(Item={k: v for k, v in (item | changes).items() if v is not None})
+        fields = {"email": "resident@example.org", "expires_at": EXPIRES_AT, "save_id": SAVE_ID} | changes
+        draft = Draft(id=DRAFT_ID, service_id="missed-bin", **fields)
+        store.put(draft)
+        store.point_to(draft)
+        return draft
 
-    return put
+    put.store = store  # type: ignore[attr-defined]
+    put.asked = asked  # type: ignore[attr-defined]
+    yield put
+    web_settings.reset()
 
 
 def saved(**data) -> EventEnvelope:
@@ -50,7 +70,7 @@ def saved(**data) -> EventEnvelope:
         EventType.DRAFT_SAVED,
         source="web",
         correlation_id="corr-1",
-        data={"draft_id": "draft-123", "service_id": "missed-bin", "expires_at": EXPIRES_AT} | data,
+        data={"save_id": SAVE_ID, "service_id": "missed-bin", "expires_at": EXPIRES_AT} | data,
     )
 
 
@@ -59,7 +79,7 @@ def expiring(days_left: int) -> EventEnvelope:
         EventType.DRAFT_EXPIRING,
         source="web",
         correlation_id="corr-2",
-        data={"draft_id": "draft-123", "service_id": "missed-bin", "expires_at": EXPIRES_AT, "days_left": days_left},
+        data={"save_id": SAVE_ID, "service_id": "missed-bin", "expires_at": EXPIRES_AT, "days_left": days_left},
     )
 
 
@@ -71,6 +91,13 @@ def test_the_notifications_queue_receives_the_save_and_return_events():
     assert {EventType.DRAFT_SAVED, EventType.DRAFT_EXPIRING} <= set(CONSUMERS["notifications"])
 
 
+def test_the_consumer_reads_no_table_of_the_webs():
+    from notifications.settings import ConsumerSettings, NotificationsSettings
+
+    assert "drafts_table" not in NotificationsSettings.model_fields
+    assert "drafts_table" not in ConsumerSettings.model_fields
+
+
 def test_a_saved_draft_is_emailed_its_return_link_and_expiry_date_once(use_notify, cloud, drafts):
     drafts()
     event = saved()
@@ -80,11 +107,17 @@ def test_a_saved_draft_is_emailed_its_return_link_and_expiry_date_once(use_notif
     assert sent.type == "email"
     assert sent.recipient == "resident@example.org"
     assert sent.subject == "Your saved application: Report a missed bin collection"
-    assert f"https://borough.example{RETURN_PATH}" in sent.body
+    path, token = LINK.search(sent.body).groups()
     assert "saved until 27 March 2026" in sent.body
     [record] = cloud.items("NOTIFICATIONS_TABLE")
     assert (record["template"], record["status"], record["event_type"]) == ("draft-saved", "sent", "draft-saved")
     assert "draft_id" not in record  # a bearer value: only the link the resident is sent carries it
+    # Asked twice for the same event, the web gave the same link: the one sent still opens the draft.
+    assert [a["event_id"] for a in drafts.asked] == [event.id, event.id]
+    opened = return_links.open_link(drafts.store, token, service_id="missed-bin", now=NOW)
+    assert opened is not None
+    assert opened.id != DRAFT_ID
+    assert DRAFT_ID not in path
 
 
 @pytest.mark.parametrize("event", [saved, lambda: expiring(7)])
@@ -92,12 +125,12 @@ def test_the_message_record_keeps_no_return_link_but_the_sent_email_has_it(use_n
     drafts()
     assert run(event()) == []
     [sent] = use_notify.sandbox.messages  # what Notify (the stand-in) was sent, from its own store
-    assert f"https://borough.example{RETURN_PATH}" in sent.body
+    path, token = LINK.search(sent.body).groups()
     [record] = cloud.items("NOTIFICATIONS_TABLE")
     stored = repr(record)
-    assert "token-abc" not in stored
-    assert "draft-123" not in stored
-    assert RETURN_PATH.rsplit("/", 1)[0] not in stored
+    assert token.split(".")[1] not in stored
+    assert DRAFT_ID not in stored
+    assert path.rsplit("/", 1)[0] not in stored
     assert "use this link: [return link]" in record["body"]
     assert record["personalisation"]["return_url"] == "[return link]"
     assert record["status"] == "sent"
@@ -109,7 +142,7 @@ def test_an_expiring_draft_says_how_many_days_are_left(use_notify, cloud, drafts
     assert run(expiring(days_left)) == []
     [sent] = use_notify.sandbox.messages
     assert words in sent.body
-    assert f"https://borough.example{RETURN_PATH}" in sent.body
+    assert LINK.search(sent.body)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +152,7 @@ def test_an_expiring_draft_says_how_many_days_are_left(use_notify, cloud, drafts
         {"expires_at": EXPIRES_AT + 3600},  # saved again since: a newer event speaks for it
         {"email": None},
         {"email": "not an address"},
-        {"return_path": None},
+        {"save_id": "another-save-id"},  # the pointer names a draft saved under another id
     ],
 )
 def test_nothing_is_sent_for_a_submitted_resaved_or_unusable_draft(cloud, drafts, draft):
@@ -134,8 +167,17 @@ def test_nothing_is_sent_for_a_draft_that_is_gone(cloud, drafts):
     assert cloud.items("NOTIFICATIONS_TABLE") == []
 
 
+def test_a_failed_return_links_function_is_retried(cloud, drafts, monkeypatch):
+    drafts()
+    monkeypatch.setattr(save_and_return, "invoke_return_links", lambda request: {})
+    event = saved()
+    (failure,) = run(event)
+    assert failure["itemIdentifier"]
+    assert cloud.items("NOTIFICATIONS_TABLE") == []
+
+
 def test_an_unknown_service_is_named_by_its_id(cloud, drafts):
-    drafts(service_id="retired-service")
+    drafts()
     [message] = save_and_return.compose(saved(service_id="retired-service"))
     assert message["subject"] == "Your saved application: retired-service"
 

@@ -79,7 +79,7 @@ def test_the_reminders_handler_publishes_draft_expiring_without_the_email(cloud)
     from web.reminders import handler
 
     store = DynamoDraftStore("drafts")
-    draft = Draft(id="e" * 32, service_id="complaint", email="someone@example.com")
+    draft = Draft(id="e" * 32, service_id="complaint", email="someone@example.com", save_id="s" * 16)
     draft.touch()
     store.put(draft)
     store.put_reminders(draft)
@@ -89,12 +89,13 @@ def test_the_reminders_handler_publishes_draft_expiring_without_the_email(cloud)
     event = json.loads(json.loads(message["Body"])["Message"])
     assert event["type"] == "draft-expiring"
     assert event["data"] == {
-        "draft_id": draft.id,
+        "save_id": draft.save_id,  # not the draft id: that is the cookie's bearer value
         "service_id": "complaint",
         "expires_at": draft.expires_at,
         "days_left": 1,
     }
     assert "someone" not in message["Body"]
+    assert draft.id not in message["Body"]
 
 
 def test_uploads_are_signed_for_the_quarantine_bucket_checked_and_released_once_clean(cloud):

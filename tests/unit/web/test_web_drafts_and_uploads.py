@@ -6,14 +6,22 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from web.return_links import mint
 from web.security import upload_token
 
-from tests.unit.web.web_support import Client, complete_to_check_answers, harness, location
+from tests.unit.web.web_support import Client, complete_to_check_answers, harness, location, sample_form
 
 pytestmark = pytest.mark.unit
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def _link(h, event) -> str:
+    """The link the notifications consumer gets from the web for this event (web/return_links.py), as emailed."""
+    link, reason = mint(h.drafts, event.data["save_id"], for_event=event.id, expires_at=event.data["expires_at"])
+    assert link is not None, reason
+    return link.path
 
 
 def test_save_and_return_publishes_an_event_without_the_email_and_the_link_restores_the_draft(catalogue):
@@ -33,28 +41,30 @@ def test_save_and_return_publishes_an_event_without_the_email_and_the_link_resto
     (event,) = h.events
     assert event.type.value == "draft-saved"
     draft_id = client.cookies[("borough_draft", "/services/foi-request")]
-    assert event.data == {
-        "draft_id": draft_id,
-        "service_id": "foi-request",
-        "expires_at": h.drafts.get(draft_id).expires_at,  # type: ignore[union-attr]
-    }
-    assert "example" not in event.model_dump_json().lower()
     draft = h.drafts.get(draft_id)
     assert draft is not None
+    # Identifiers only: no address, no link, and not the draft id (a bearer value: it is the cookie).
+    assert event.data == {"save_id": draft.save_id, "service_id": "foi-request", "expires_at": draft.expires_at}
+    assert "example" not in event.model_dump_json().lower()
+    assert draft_id not in event.model_dump_json()
     assert draft.email == "Resident@example.org"
-    assert draft.return_path is not None
-    # Another device follows the emailed link.
+    # Another device follows the emailed link (asked for twice, as a retried delivery would: the same link).
+    path = _link(h, event)
+    assert _link(h, event) == path
+    assert draft_id not in path
     other = Client(h.web)
-    resumed = location(other.get(draft.return_path))
-    assert resumed == first
-    assert other.cookies[("borough_draft", "/services/foi-request")] == draft_id
-    forged = other.get(draft.return_path[:-3] + "xyz")
+    forged = other.get(path[:-3] + "xyz")
     assert forged.status == 410
+    resumed = location(other.get(path))
+    assert resumed == first
+    assert other.cookies[("borough_draft", "/services/foi-request")] != draft_id  # a new draft id
+    draft = h.drafts.get(other.cookies[("borough_draft", "/services/foi-request")])
+    assert draft is not None
     # Reminders 7 days and 1 day before the draft expires.
     expires = datetime.fromtimestamp(draft.expires_at, UTC)
     for days in (7, 1):
         (due,) = h.drafts.reminders_due((expires - timedelta(days=days)).date().isoformat())
-        assert due["reminds"] == draft_id
+        assert due["reminds"] == draft.id  # the draft under its new id
         assert due["days_left"] == days
 
 
@@ -174,3 +184,98 @@ def test_reminders_announce_drafts_expiring_in_7_days_and_1_day_once(catalogue):
     client.get(first)
     client.post(first, {"action": "save"})
     assert send_reminders(h.drafts, events.append, day=seven, correlation_id="c") == 0
+
+
+# -- draft fixation (issue 9, item 9): links work once, open a new draft id, and are never a cookie ---------------
+def _saved_with_link(h, client: Client, service: str = "complaint") -> tuple[str, str, str]:
+    """(the first page, the saver's draft id, the emailed link's path)."""
+    first = location(client.get(f"/services/{service}/begin"))
+    client.get(first)
+    client.post(first, {"action": "save"})
+    client.get(f"/services/{service}/save")
+    client.post(f"/services/{service}/save", {"email": "attacker@example.com"})
+    return first, client.cookies[("borough_draft", f"/services/{service}")], _link(h, h.events[-1])
+
+
+def test_a_return_link_opens_once(catalogue):
+    h = harness(catalogue)
+    _, _, path = _saved_with_link(h, Client(h.web))
+    victim = Client(h.web)
+    assert location(victim.get(path)).startswith("/services/complaint/")
+    again = Client(h.web).get(path)
+    assert again.status == 410
+    assert "Your answers have expired" in again.body
+
+
+def test_the_link_sender_cannot_follow_what_the_victim_types(catalogue):
+    h = harness(catalogue)
+    attacker = Client(h.web)
+    first, attacker_draft, path = _saved_with_link(h, attacker)
+    victim = Client(h.web)
+    victim.get(path)
+    victim_draft = victim.cookies[("borough_draft", "/services/complaint")]
+    assert victim_draft != attacker_draft
+    assert h.drafts.get(attacker_draft) is None  # the id the sender knows is dead
+    definition = catalogue["complaint"]
+    page = definition.page(first.rsplit("/", 1)[-1])
+    victim.get(first)
+    assert victim.post(first, sample_form(definition, page, {})).status == 303
+    # The sender's cookie names nothing now: "your answers have expired", none of the victim's answers.
+    seen = attacker.get(first)
+    assert seen.status == 410
+    assert "Your answers have expired" in seen.body
+    assert h.drafts.get(victim_draft).completed  # type: ignore[union-attr]
+
+
+def test_the_links_value_is_refused_as_the_cookie(catalogue):
+    h = harness(catalogue)
+    first, _, path = _saved_with_link(h, Client(h.web))
+    token = path.rsplit("/", 1)[-1]
+    for value in (token, *token.split(".")):
+        planted = Client(h.web)
+        planted.cookies[("borough_draft", "/services/complaint")] = value
+        reply = planted.get(first)
+        assert reply.status in (303, 410)
+        assert reply.status == 410 or location(reply) == "/services/complaint"
+
+
+def test_a_newer_link_replaces_the_older_one(catalogue):
+    h = harness(catalogue)
+    client = Client(h.web)
+    _, _, older = _saved_with_link(h, client)
+    from web.reminders import send_reminders
+
+    draft = h.drafts.get(client.cookies[("borough_draft", "/services/complaint")])
+    assert draft is not None
+    expires = datetime.fromtimestamp(draft.expires_at, UTC)
+    events: list = []
+    assert (
+        send_reminders(
+            h.drafts, events.append, day=(expires - timedelta(days=7)).date().isoformat(), correlation_id="c"
+        )
+        == 1
+    )
+    assert events[0].data == {
+        "save_id": draft.save_id,
+        "service_id": "complaint",
+        "expires_at": draft.expires_at,
+        "days_left": 7,
+    }
+    newer = _link(h, events[0])
+    assert newer != older
+    assert Client(h.web).get(older).status == 410
+    assert location(Client(h.web).get(newer)).startswith("/services/complaint/")
+
+
+def test_the_save_pointer_lasts_as_long_as_the_draft(catalogue):
+    # The Drafts table's TTL deletes each item at its expires_at: a pointer left at the first save's expiry would
+    # lose a draft saved again later (its email could no longer be sent).
+    h = harness(catalogue)
+    client = Client(h.web)
+    first, draft_id, _ = _saved_with_link(h, client)
+    h.now[0] += 3 * 24 * 3600
+    client.get(first)
+    client.post(first, {"action": "save"})
+    draft = h.drafts.get(draft_id)
+    assert draft is not None
+    assert h.drafts.items[f"save#{draft.save_id}"]["expires_at"] == draft.expires_at

@@ -167,6 +167,40 @@ def test_sign_up_errors_are_summarised_and_inline_and_keep_what_was_typed(h, for
         assert [c for c in h.api.reminder_calls if c[0] == "subscriptions"] == []
 
 
+def test_signing_up_passes_on_where_the_request_came_from_for_the_per_client_limit(h):
+    client = Client(h.web)
+    client.headers = {"x-forwarded-for": "203.0.113.9"}  # CloudFront appends the viewer's address
+    client.get("/reminders")
+    location(client.post("/reminders", {"postcode": "ME14 1HQ", "how": "email", "email": "a@example.org"}))
+    [given] = h.api.reminder_clients
+    assert (given.forwarded_for, given.source_ip) == ("203.0.113.9", "127.0.0.1")
+
+
+def test_the_subscriptions_function_sees_the_viewer_the_web_passes_on(monkeypatch):
+    from web.api import Client as PageClient
+    from web.api import LambdaApi
+
+    from notifications.confirmation_limits import client_address
+
+    sent: list[dict] = []
+    monkeypatch.setattr(LambdaApi, "_invoke", staticmethod(lambda function, event: sent.append(event)))
+    api = LambdaApi("catalogue", "cases", "subscriptions")
+    api.reminders("subscriptions", {}, correlation_id="c", client=PageClient("198.51.100.7", "130.176.0.1"))
+    api.reminders("subscriptions", {}, correlation_id="c")  # no client known: no address made up
+    assert [client_address(event) for event in sent] == ["198.51.100.7", None]
+
+
+def test_over_the_per_client_limit_the_page_says_nothing_was_sent_and_when_to_try_again(h):
+    from web.api import ApiResult
+
+    h.api.refuse_subscriptions_with = ApiResult(429, {"detail": "Too many requests"})
+    client = Client(h.web)
+    client.get("/reminders")
+    page = client.post("/reminders", {"postcode": "ME14 1HQ", "how": "email", "email": "a@example.org"})
+    assert page.status == 429
+    assert "We have not sent anything this time. Wait an hour, then try again." in page.body
+
+
 def test_sign_up_needs_a_csrf_token(h):
     client = Client(h.web)
     client.get("/reminders")

@@ -34,6 +34,8 @@ class FakeApi:
         self.by_key: dict[str, ApiResult] = {}
         self.requests: dict[str, dict[str, Any]] = {}
         self.reminder_calls: list[tuple[str, dict[str, Any]]] = []
+        self.reminder_clients: list[Any] = []
+        self.refuse_subscriptions_with: ApiResult | None = None
         self.reminder_tokens: dict[str, str] = {}  # token -> action, usable once (as the subscriptions API)
         self.known_postcodes = ("ME14 1HQ", "ME15 6JQ")
 
@@ -67,9 +69,12 @@ class FakeApi:
         found = self.requests.get(reference)
         return ApiResult(200, found) if found else ApiResult(404, {"detail": "not found"})
 
-    def reminders(self, action: str, body: dict[str, Any], *, correlation_id: str) -> ApiResult:
+    def reminders(self, action: str, body: dict[str, Any], *, correlation_id: str, client=None) -> ApiResult:
         self.reminder_calls.append((action, body))
+        self.reminder_clients.append(client)
         if action == "subscriptions":
+            if self.refuse_subscriptions_with is not None:
+                return self.refuse_subscriptions_with
             if body["postcode"] not in self.known_postcodes:
                 return ApiResult(422, {"errors": [{"field": "postcode", "message": "Enter a postcode in the borough"}]})
             return ApiResult(202, {"status": "confirmation-sent"})
@@ -147,6 +152,7 @@ class Client:
         self.host = host
         self.cookies: dict[tuple[str, str], str] = {}
         self.last: Served | None = None
+        self.headers: dict[str, str] = {}  # sent with every request, beside Host
 
     def _cookies_for(self, path: str) -> dict[str, str]:
         matching = sorted(
@@ -166,7 +172,7 @@ class Client:
             method,
             path,
             query=url.query,
-            headers={"host": self.host},
+            headers={"host": self.host, **self.headers},
             cookies=self._cookies_for(path),
             body=urlencode(fields) if method == "POST" else None,
         )
