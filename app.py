@@ -132,6 +132,7 @@ def build_app(app: cdk.App) -> cdk.App:
         functions={
             "Catalogue": api.catalogue,
             "Cases": api.cases,
+            "OutboxPublisher": api.outbox.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,
             "WebReturnLinks": web.return_links,
@@ -145,7 +146,11 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
         },
-        dead_letter_queues={**events.dead_letter_queues, "payments": payments.dead_letters},
+        dead_letter_queues={
+            **events.dead_letter_queues,
+            "outbox": api.outbox.dead_letters,
+            "payments": payments.dead_letters,
+        },
         state_machines={"Triage": workflows.triage},
         pipes={"Triage": workflows.pipe},
         http_api=api.http_api,

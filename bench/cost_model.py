@@ -1,7 +1,7 @@
 """What one submission costs in AWS usage, from the operations the code path really makes.
 
-`measure_submission` drives one report through a LocalCloud (API -> catalogue -> SNS -> SQS -> pipe -> state
-machine -> assign -> SNS -> SQS -> notifications) and counts every AWS API call the code makes (at moto's
+`measure_submission` drives one report through a LocalCloud (API -> catalogue -> stream -> outbox -> SNS -> SQS ->
+pipe -> state machine -> assign -> SNS -> SQS -> notifications) and counts every AWS API call the code makes (at moto's
 botocore seam), every Lambda invocation (at the local cloud's Lambda seam), every SNS-to-SQS delivery and every
 message a pipe hands to its target (at the local cloud's SQS poller).
 `price` turns the counts into dollars with the list prices below. A test (tests/local/test_local_cost_model.py)
@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 TARGET_PER_SUBMISSION_USD = 0.00002
-# Items written per submission (request, idempotency record, message) are each under 1 KB: the example report's
-# request item measures 868 bytes. A description near its 2,000-character limit would add one write unit.
-TYPICAL_ITEM_BYTES = 1000
+# Items written per submission (request, idempotency record, message): the example report's request item measures
+# 1,184 bytes with the event it stores for the outbox (868 without), so each write to it costs 2 write units; the
+# other items are under 1 KB but are priced the same (on the safe side). A description near its 2,000-character
+# limit would add one more write unit.
+TYPICAL_ITEM_BYTES = 1300
 # On-demand list prices in USD, us-east-1, checked November 2026, times LONDON: what London (eu-west-2) charges
 # relative to us-east-1. Lambda, SNS, SQS, KMS and EventBridge Pipes list the same price in both; DynamoDB lists
 # ~14% more in London;
@@ -61,11 +63,11 @@ COLD_START_SHARE = BUSY_SHARE * 0.05 + (1 - BUSY_SHARE)
 EXPRESS_SECONDS = 0.3  # the triage execution: one Lambda task and one SNS publish
 EXPRESS_MEMORY_GB = 0.0625  # the 64 MB minimum
 # KMS: DynamoDB asks KMS for a table's data key at most once per caller (function role) per ~5 minutes, so the
-# requests per submission depend on traffic. Five (role, customer-key table) pairs are touched per submission:
-# catalogue x Requests, assign x Requests, notifications x Requests, notifications x Notifications, receipts x
-# Notifications.
+# requests per submission depend on traffic. Six (role, customer-key table) pairs are touched per submission:
+# catalogue x Requests, the outbox x the Requests stream (its records are encrypted with the table's key), assign x
+# Requests, notifications x Requests, notifications x Notifications, receipts x Notifications.
 # Events, queues and the Idempotency table use no customer key.
-KMS_PAIRS = 5
+KMS_PAIRS = 6
 # In office hours a cache serves the submissions of its 5 minutes; outside them assume every cache is cold.
 KMS_REQUESTS_TYPICAL = KMS_PAIRS * (BUSY_SHARE / max(1.0, BUSY_SUBMISSIONS_PER_5_MINUTES) + (1 - BUSY_SHARE))
 KMS_REQUESTS_WORST_CASE = KMS_PAIRS  # every cache cold: a council with very little traffic
@@ -76,7 +78,9 @@ EXPECTED_OPERATIONS: dict[str, int] = {
     "dynamodb.GetItem": 2,  # assign and the notifications consumer read the request (consistent reads)
     "dynamodb.PutItem": 3,
     "dynamodb.UpdateItem": 5,
-    "lambda.invocation": 4,  # catalogue, assign, notifications, Notify's receipt (the pipe starts the state machine)
+    # catalogue, the outbox (twice: the write it publishes, and assign's update, which announces nothing), assign,
+    # notifications, Notify's receipt (the pipe starts the state machine)
+    "lambda.invocation": 6,
     "pipes.request": 1,  # the report-submitted event, handed by the triage pipe to the state machine
     "sfn.StartExecution": 1,  # made by the pipe, with its role (StartSyncExecution in AWS: priced the same)
     "sns.Publish": 2,

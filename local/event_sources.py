@@ -9,6 +9,7 @@ queue once it has been received maxReceiveCount times.
 
 EventBridge Pipes whose source is an SQS queue are polled the same way (`local.pipes` says what a pipe does with
 a batch): a batch whose target cannot be invoked fails as a whole and comes back like a failed Lambda batch.
+DynamoDB stream mappings are driven from the same thread (`local.streams` says how).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local import pipes
+from local import pipes, streams
 from local.background import BackgroundThread
 from local.lambda_runtime import LambdaRuntime
 from local.moto_session import ACCOUNT_ID, LOCK, REGION, MotoSession
@@ -65,6 +66,7 @@ class SqsPoller(BackgroundThread):
         self._original_create: Any = None
         self.pipe_messages = 0  # messages handed to pipes' targets, retries included (what Pipes bills)
         self.unsupported_pipes: dict[str, list[str]] = {}  # pipe name -> why it is not run locally
+        self.streams = streams.StreamMappings(session, runtime)
 
     # -- taking mappings over from moto ---------------------------------------------------------------------------
     def install(self) -> None:
@@ -82,6 +84,7 @@ class SqsPoller(BackgroundThread):
             if runtime.is_local(esm.function_arn):
                 for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
                     queue.lambda_event_source_mappings.pop(esm.function_arn, None)  # no synchronous delivery
+                streams.detach(esm)
             return esm
 
         LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign,assignment]
@@ -94,6 +97,10 @@ class SqsPoller(BackgroundThread):
             self._original_create = None
 
     # -- polling ------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.streams.skip_existing()
+        super().start()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -167,7 +174,7 @@ class SqsPoller(BackgroundThread):
         if self._busy:
             return True
         with LOCK:
-            return any(self._has_visible(source) for source in self.sources())
+            return self.streams.pending() or any(self._has_visible(source) for source in self.sources())
 
     @staticmethod
     def _has_visible(source: Source) -> bool:
@@ -188,6 +195,7 @@ class SqsPoller(BackgroundThread):
                 for source in self.sources():
                     if self._has_visible(source):
                         delivered |= self._deliver(source)
+                delivered |= self.streams.poll_once()
             finally:
                 self._busy = False
         return delivered

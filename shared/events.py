@@ -59,5 +59,19 @@ class EventEnvelope(BaseModel):
         return self.model_dump_json()
 
 
-def new_event(type_: EventType, *, source: str, correlation_id: str, data: dict[str, Any]) -> EventEnvelope:
-    return EventEnvelope(type=type_, source=source, correlation_id=correlation_id, data=data)
+# Ids of events about a request are derived from what happened (`<reference>:acknowledged`), so a retried step
+# announces the same event and consumers de-duplicate.
+EVENT_NAMESPACE = uuid.UUID("6f1c8e36-5d0e-4b7a-9a57-3b1f0c6f2d11")
+
+
+def derived_id(what: str) -> str:
+    """The event id for `what` happened: the same whenever it is announced again."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, what))
+
+
+def new_event(
+    type_: EventType, *, source: str, correlation_id: str, data: dict[str, Any], id_: str | None = None
+) -> EventEnvelope:
+    if id_ is None:
+        return EventEnvelope(type=type_, source=source, correlation_id=correlation_id, data=data)
+    return EventEnvelope(type=type_, id=id_, source=source, correlation_id=correlation_id, data=data)

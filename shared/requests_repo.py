@@ -1,11 +1,16 @@
-"""The Requests table: every resident's request, whatever the channel, keyed by its public reference."""
+"""The Requests table: every resident's request, whatever the channel, keyed by its public reference.
+
+A write that announces something stores its event in the same write (`shared/outbox.py`); the table's stream
+publishes it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared import aws
+from shared import aws, outbox
 from shared.errors import Conflict
+from shared.events import EventEnvelope
 from shared.settings import FunctionSettings, load
 
 
@@ -24,12 +29,13 @@ class RequestsRepository:
         """The table named in the calling function's settings (`RequestsSettings` when it passes none)."""
         self._table = aws.table(table_name or load(RequestsSettings).requests_table)
 
-    def put_new(self, item: dict[str, Any]) -> None:
+    def put_new(self, item: dict[str, Any], *, event: EventEnvelope) -> None:
+        """Create the request with the event announcing it, or raise ReferenceTaken."""
         from botocore.exceptions import ClientError
 
         try:
             self._table.put_item(
-                Item=item,
+                Item={**item, outbox.ATTRIBUTE: outbox.stored(event)},
                 ConditionExpression="attribute_not_exists(#ref)",
                 ExpressionAttributeNames={"#ref": "reference"},  # `reference` is a DynamoDB reserved word
             )
@@ -42,9 +48,6 @@ class RequestsRepository:
         item = self._table.get_item(Key={"reference": reference}, ConsistentRead=True).get("Item")
         return dict(item) if item else None
 
-    def delete(self, reference: str) -> None:
-        self._table.delete_item(Key={"reference": reference})
-
     def set_status(
         self,
         reference: str,
@@ -53,16 +56,19 @@ class RequestsRepository:
         status: str,
         entry: dict[str, Any],
         position: int,
+        event: EventEnvelope,
         internal_note: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Change the status only if it is still `expected` and the history still has `position` entries (two
-        caseworkers cannot both win, and nothing slipped in between); add a history entry and any internal note.
+        caseworkers cannot both win, and nothing slipped in between); add a history entry, any internal note, and
+        the event announcing the change.
 
         Internal notes go to their own attribute, never into `history`, which residents read."""
         from botocore.exceptions import ClientError
 
-        update = "SET #status = :status, history = list_append(history, :entry), updated_at = :at"
+        update = "SET #status = :status, history = list_append(history, :entry), updated_at = :at, #outbox = :event"
         values: dict[str, Any] = {
+            ":event": outbox.stored(event),
             ":status": status,
             ":expected": expected,
             ":entry": [entry],
@@ -77,7 +83,7 @@ class RequestsRepository:
                 Key={"reference": reference},
                 UpdateExpression=update,
                 ConditionExpression="#status = :expected AND size(history) = :position",
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#outbox": outbox.ATTRIBUTE},
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )

@@ -21,8 +21,9 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
-from stacks.constructs.grants import grant_publish, grant_table, require_origin_verify
+from stacks.constructs.grants import grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
+from stacks.constructs.outbox import OutboxPublisher
 from stacks.routes import API_ROUTES, CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
 
 LOOKUP_THROTTLE_DIVISOR = 10  # status lookups: a tenth of the stage's throttle
@@ -51,7 +52,8 @@ class ApiStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        common_env = {"REQUESTS_TABLE": requests_table.table_name, "EVENTS_TOPIC_ARN": events_topic.topic_arn}
+        # The functions write requests with their events; the outbox publishes those from the table's stream.
+        common_env = {"REQUESTS_TABLE": requests_table.table_name}
 
         # -- the origin-verify secret: only CloudFront may reach the functions behind this API ---------------------
         # The API's execute-api address stays reachable (it is CloudFront's origin) and an HTTP API cannot have a
@@ -93,7 +95,6 @@ class ApiStack(Stack):
         ).function
         grant_table(self.catalogue, requests_table, key, write=True)
         grant_table(self.catalogue, idempotency_table, key, write=True)
-        grant_publish(self.catalogue, events_topic)
 
         self.cases = BoroughFunction(
             self,
@@ -107,7 +108,9 @@ class ApiStack(Stack):
             environment=common_env,
         ).function
         grant_table(self.cases, requests_table, key, write=True)
-        grant_publish(self.cases, events_topic)
+        self.outbox = OutboxPublisher(
+            self, "Outbox", config=config, layer=layer, key=key, table=requests_table, topic=events_topic
+        )
         for function in (self.catalogue, self.cases):
             require_origin_verify(function, self.origin_verify)
 

@@ -21,8 +21,15 @@ class DataStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self._config = config
         self._key = key
-        # Residents' requests (all channels): keyed by the public reference; `expires_at` applies retention.
-        self.requests = self._table("Requests", partition_key="reference", ttl="expires_at", personal_data=True)
+        # Residents' requests (all channels): keyed by the public reference; `expires_at` applies retention. Its
+        # stream is the transactional outbox: each write's stored event is published from it (shared/outbox.py).
+        self.requests = self._table(
+            "Requests",
+            partition_key="reference",
+            ttl="expires_at",
+            personal_data=True,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        )
         # Powertools idempotency records (Idempotency-Key on submissions, event ids on consumers): hashed keys and
         # the first response (reference, status), no personal data.
         self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration", personal_data=False)
@@ -42,7 +49,15 @@ class DataStack(Stack):
             projection_type=dynamodb.ProjectionType.ALL,
         )
 
-    def _table(self, name: str, *, partition_key: str, ttl: str, personal_data: bool) -> dynamodb.Table:
+    def _table(
+        self,
+        name: str,
+        *,
+        partition_key: str,
+        ttl: str,
+        personal_data: bool,
+        stream: dynamodb.StreamViewType | None = None,
+    ) -> dynamodb.Table:
         """A table; personal data is encrypted with the council's own key (revocable, audited in CloudTrail),
         anything else with DynamoDB's own key, which costs no KMS request per read or write."""
         protect = self._config.deletion_protection
@@ -61,6 +76,7 @@ class DataStack(Stack):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=ttl,
+            stream=stream,
             deletion_protection=protect,
             removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
         )

@@ -80,6 +80,39 @@ def create_tables(keys: dict[str, str], monkeypatch: Any) -> None:
         monkeypatch.setenv(env_name, env_name.lower())
 
 
+def enable_stream(table_name: str) -> str:
+    """On moto: turn on the table's stream (new and old images, as the Data stack declares it); its ARN."""
+    import boto3
+
+    table = boto3.client("dynamodb").update_table(
+        TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )["TableDescription"]
+    return str(table["LatestStreamArn"])
+
+
+def stream_records(stream_arn: str, *, after: str | None = None) -> list[dict[str, Any]]:
+    """The stream's records (after sequence number `after`), in the shape Lambda's event source mapping gives."""
+    import boto3
+    from botocore.config import Config
+
+    # botocore would address the stream by its account (<account>.streams-ddb...), which moto does not route.
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    position: dict[str, str] = (
+        {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        if after
+        else {"ShardIteratorType": "TRIM_HORIZON"}
+    )
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], **position)["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    for record in records:
+        record["eventSourceARN"] = stream_arn
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if created is not None and not isinstance(created, int | float):
+            record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+    return records
+
+
 def run_node_module(script: str, files: dict[str, str], tmp_path: Any) -> Any:
     """Run `script` as an ES module in Node.js beside `files` (name -> text) in `tmp_path`; its last printed line is
     JSON, returned parsed. For the project's own JavaScript: the map widget, the CloudFront functions."""

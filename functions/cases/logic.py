@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,16 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import due_date
 from shared.case_history import history_entry, public_history, update_id
 from shared.catalogue import load_catalogue
-from shared.errors import BadRequest, DependencyFailed, Forbidden, NotFound, ValidationFailed
-from shared.events import EventEnvelope, EventType, new_event
-from shared.publisher import publish
+from shared.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from shared.events import EventEnvelope, EventType, derived_id, new_event
 from shared.references import normalise_reference
 from shared.requests_repo import RequestsRepository
 from shared.statuses import Status, can_change, label, open311_status
 
 STAFF_GROUP = "caseworkers"
-# Event ids derived from what happened, so a retried step announces the same event and consumers de-duplicate.
-_EVENT_NAMESPACE = uuid.UUID("6f1c8e36-5d0e-4b7a-9a57-3b1f0c6f2d11")
 
 
 class StatusChange(BaseModel):
@@ -101,7 +97,7 @@ def change_status(
     correlation_id: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A caseworker moves a request on. The change and its event both happen, or neither does."""
+    """A caseworker moves a request on. The change and its event are one write: both happen, or neither does."""
     if STAFF_GROUP not in _groups(claims):
         raise Forbidden("Only caseworkers can change the status of a request.")
     item = _load(reference)
@@ -119,15 +115,6 @@ def change_status(
         if change.internal_note
         else None
     )
-    repository = RequestsRepository()
-    updated = repository.set_status(
-        item["reference"],
-        expected=current.value,
-        status=change.status.value,
-        entry=entry,
-        position=position,
-        internal_note=internal_note,
-    )
     data = {
         "reference": item["reference"],
         "service_id": item["service_id"],
@@ -136,18 +123,23 @@ def change_status(
     }
     if update_ref:
         data["update_id"] = update_ref  # the notifications consumer reads the text from the request, by this id
-    event = new_event(EventType.STATUS_CHANGED, source="cases", correlation_id=correlation_id, data=data)
-    try:
-        publish(event)
-    except DependencyFailed:
-        repository.set_status(
-            item["reference"],
-            expected=change.status.value,
-            status=current.value,
-            entry=history_entry(current.value, at, update="Change undone: please try again"),
-            position=position + 1,
-        )
-        raise
+    event = new_event(
+        EventType.STATUS_CHANGED,
+        id_=derived_id(f"{item['reference']}:status-changed:{position}"),
+        source="cases",
+        correlation_id=correlation_id,
+        data=data,
+    )
+    # One write: the change and its event (the table's stream publishes it, shared/outbox.py).
+    updated = RequestsRepository().set_status(
+        item["reference"],
+        expected=current.value,
+        status=change.status.value,
+        entry=entry,
+        position=position,
+        event=event,
+        internal_note=internal_note,
+    )
     return staff_view(updated)
 
 
@@ -181,7 +173,7 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
         assigned = repository.get(reference) or item
     acknowledged = EventEnvelope(
         type=EventType.REQUEST_ACKNOWLEDGED,
-        id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{reference}:acknowledged")),
+        id=derived_id(f"{reference}:acknowledged"),
         source="cases.triage",
         correlation_id=submitted.correlation_id,
         data={

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from shared.api import ApiSettings
 from shared.catalogue import ServicesSettings
-from shared.publisher import EventsSettings
 from shared.requests_repo import RequestsSettings
 from shared.settings import cached
 
 
-class CasesSettings(ApiSettings, EventsSettings, RequestsSettings, ServicesSettings):
-    """The cases API function's environment variables (the field names in upper case), set by the API stack."""
+class CasesSettings(ApiSettings, RequestsSettings, ServicesSettings):
+    """The cases API function's environment variables (the field names in upper case), set by the API stack. No
+    topic: a status change stores its event with the write, and the outbox publishes it (shared/outbox.py)."""
 
 
 class TriageSettings(RequestsSettings, ServicesSettings):

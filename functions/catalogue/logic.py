@@ -14,9 +14,8 @@ from typing import Any
 from shared import forms
 from shared.catalogue import ServiceDefinition, load_catalogue
 from shared.errors import BadRequest, DependencyFailed, NotFound, ValidationFailed
-from shared.events import EventType, new_event
+from shared.events import EventType, derived_id, new_event
 from shared.forms import Submission
-from shared.publisher import publish
 from shared.references import new_reference
 from shared.requests_repo import ReferenceTaken, RequestsRepository
 from shared.statuses import Status, label, open311_status
@@ -108,7 +107,8 @@ def submit_request(
     channel: str = "online",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Store a new request and announce it. Either both happen or neither: a failed publish removes the record.
+    """Store a new request with the event announcing it, in one write: the table's stream publishes the event
+    (shared/outbox.py), so a request is never stored unannounced, nor announced twice under two ids.
 
     A service with a fee is recorded as awaiting payment with the amount due, computed here from the answers.
     """
@@ -140,22 +140,18 @@ def submit_request(
     repository = RequestsRepository()
     for _ in range(_REFERENCE_ATTEMPTS):
         item["reference"] = new_reference()
+        event = new_event(
+            EventType.REPORT_SUBMITTED,
+            id_=derived_id(f"{item['reference']}:submitted"),
+            source="catalogue",
+            correlation_id=correlation_id,
+            data={"reference": item["reference"], "service_id": definition.id, "channel": channel},
+        )
         try:
-            repository.put_new(item)
+            repository.put_new(item, event=event)
             break
         except ReferenceTaken:
             continue
     else:
         raise DependencyFailed("We could not give your request a reference. Please try again.")
-    event = new_event(
-        EventType.REPORT_SUBMITTED,
-        source="catalogue",
-        correlation_id=correlation_id,
-        data={"reference": item["reference"], "service_id": definition.id, "channel": channel},
-    )
-    try:
-        publish(event)
-    except DependencyFailed:
-        repository.delete(item["reference"])  # nothing half-written: the caller can simply retry
-        raise
     return public_summary(item)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from shared.api import ApiSettings
 from shared.catalogue import ServicesSettings
-from shared.publisher import EventsSettings
 from shared.requests_repo import RequestsSettings
 from shared.settings import cached
 
 
-class CatalogueSettings(ApiSettings, EventsSettings, RequestsSettings, ServicesSettings):
-    """Environment variables (the field names in upper case), set by the API stack."""
+class CatalogueSettings(ApiSettings, RequestsSettings, ServicesSettings):
+    """Environment variables (the field names in upper case), set by the API stack. No topic: a submission stores
+    its event with the write, and the outbox publishes it (shared/outbox.py)."""
 
     idempotency_table: str  # Powertools idempotency records of submissions with an Idempotency-Key
 

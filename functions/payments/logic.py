@@ -7,10 +7,11 @@
   met a 5xx may have been made: it is looked up by reference (and attempt number, in its metadata) before another.
 - Pay's return URL carries an opaque random token of the attempt, never the payment id.
 - State comes from Pay (`get_payment`), never from the browser or a webhook body. The first final state wins.
-- A finished attempt is followed up once: a success moves the request from awaiting payment to received (then it
-  is triaged) and announces `payment-succeeded`; anything else announces `payment-failed` (the resident may try
-  again: the request keeps waiting). Event ids are UUIDv5 of the attempt and outcome, so a repeat is the same
-  event. Until the follow-up is done the attempt stays open, and the reconciler finishes it after a crash.
+- A finished attempt is followed up once: a success moves the request from awaiting payment to received with
+  `payment-succeeded` in the same write (the transactional outbox, shared/outbox.py; then it is triaged); anything
+  else announces `payment-failed` straight to the topic (the resident may try again: the request keeps waiting).
+  Event ids are UUIDv5 of the attempt and outcome, so a repeat is the same event. Until the follow-up is done the
+  attempt stays open, and the reconciler finishes it after a crash.
 """
 
 from __future__ import annotations
@@ -264,31 +265,35 @@ class Payments:
     def follow_up(self, attempt: Attempt, *, correlation_id: str) -> Attempt:
         """What a finished attempt asks for, each step safe to repeat; the attempt is closed when all are done."""
         if attempt.status == SUCCESS:
-            self._resume_request(attempt)
+            # The request's move to received and payment-succeeded are one write (the transactional outbox).
+            self._resume_request(attempt, self._outcome_event(attempt, correlation_id))
             self.store.settle_order(attempt.reference, outcome="paid", at=_iso(self._clock()))
-        if attempt.status != NOT_CREATED:
-            succeeded = attempt.status == SUCCESS
-            outcome = EventType.PAYMENT_SUCCEEDED if succeeded else EventType.PAYMENT_FAILED
-            self.publish(
-                EventEnvelope(
-                    type=outcome,
-                    id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{outcome.value}")),
-                    source="payments",
-                    correlation_id=correlation_id,
-                    data={
-                        "reference": attempt.reference,
-                        "service_id": attempt.service_id,
-                        "attempt": str(attempt.attempt),
-                        "payment_id": attempt.payment_id,
-                        "outcome": attempt.status if not attempt.code else f"{attempt.status}:{attempt.code}",
-                    },
-                )
-            )
+        elif attempt.status != NOT_CREATED:
+            # Nothing changes in the request: announced after the attempt's conditional state write, straight to
+            # the topic (a repeat is the same event id).
+            self.publish(self._outcome_event(attempt, correlation_id))
         self.store.mark_followed_up(attempt, at=_iso(self._clock()))
         return self.store.get(attempt.reference, attempt.attempt) or attempt
 
-    def _resume_request(self, attempt: Attempt) -> None:
-        """Awaiting payment -> received (once; a repeat finds it received already)."""
+    @staticmethod
+    def _outcome_event(attempt: Attempt, correlation_id: str) -> EventEnvelope:
+        outcome = EventType.PAYMENT_SUCCEEDED if attempt.status == SUCCESS else EventType.PAYMENT_FAILED
+        return EventEnvelope(
+            type=outcome,
+            id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{outcome.value}")),
+            source="payments",
+            correlation_id=correlation_id,
+            data={
+                "reference": attempt.reference,
+                "service_id": attempt.service_id,
+                "attempt": str(attempt.attempt),
+                "payment_id": attempt.payment_id,
+                "outcome": attempt.status if not attempt.code else f"{attempt.status}:{attempt.code}",
+            },
+        )
+
+    def _resume_request(self, attempt: Attempt, event: EventEnvelope) -> None:
+        """Awaiting payment -> received with `event` (once; a repeat finds it received already)."""
         item = self.requests.get(attempt.reference)
         if item is None or item["status"] != Status.AWAITING_PAYMENT.value:
             return
@@ -302,6 +307,7 @@ class Payments:
                 status=Status.RECEIVED.value,
                 entry=entry,
                 position=len(item.get("history", [])),
+                event=event,
             )
         except Conflict:
             again = self.requests.get(attempt.reference)

@@ -2,9 +2,10 @@
 in the service definition), with the resident told.
 
 An attempt still open at Pay is cancelled there first (P0040) and read back: if Pay says it succeeded meanwhile,
-the request is paid, not cancelled. Otherwise the request is closed with a resident-facing update, and a
-`status-changed` event (UUIDv5 id of the request and "unpaid-cancelled") makes the notifications service tell the
-resident. Each step is safe to repeat: a run that stopped half-way is finished by the next.
+the request is paid, not cancelled. Otherwise the request is closed with a resident-facing update and, in the same
+write (the transactional outbox), a `status-changed` event (UUIDv5 id of the request and "unpaid-cancelled") from
+which the notifications service tells the resident. Each step is safe to repeat: a run that stopped half-way is
+finished by the next.
 """
 
 from __future__ import annotations
@@ -36,10 +37,6 @@ def cancel_unpaid(service: Payments, reference: str, *, correlation_id: str) -> 
     hours = int(service.unpaid_window(str(request["service_id"])).total_seconds() // 3600)
     text = cancellation_text(hours)
     history = list(request.get("history", []))
-    if request["status"] == Status.CLOSED.value and history and history[-1].get("update") == text:
-        _announce(service, request, str(history[-1].get("update_id", "")), correlation_id)  # a run that stopped
-        service.store.settle_order(reference, outcome="cancelled", at=at)
-        return "cancelled"
     if request["status"] != Status.AWAITING_PAYMENT.value:
         service.store.settle_order(reference, outcome=str(request["status"]), at=at)
         return "settled"
@@ -60,26 +57,24 @@ def cancel_unpaid(service: Payments, reference: str, *, correlation_id: str) -> 
         status=Status.CLOSED.value,
         entry=history_entry(Status.CLOSED.value, at, update=text, update_ref=update),
         position=len(history),
+        event=_cancelled(request, update, correlation_id),
     )
-    _announce(service, request, update, correlation_id)
     service.store.settle_order(reference, outcome="cancelled", at=at)
     return "cancelled"
 
 
-def _announce(service: Payments, request: dict, update: str, correlation_id: str) -> None:
+def _cancelled(request: dict, update: str, correlation_id: str) -> EventEnvelope:
     reference = str(request["reference"])
-    service.publish(
-        EventEnvelope(
-            type=EventType.STATUS_CHANGED,
-            id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{reference}:unpaid-cancelled")),
-            source="payments",
-            correlation_id=correlation_id,
-            data={
-                "reference": reference,
-                "service_id": str(request["service_id"]),
-                "status": Status.CLOSED.value,
-                "previous_status": Status.AWAITING_PAYMENT.value,
-                "update_id": update,
-            },
-        )
+    return EventEnvelope(
+        type=EventType.STATUS_CHANGED,
+        id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{reference}:unpaid-cancelled")),
+        source="payments",
+        correlation_id=correlation_id,
+        data={
+            "reference": reference,
+            "service_id": str(request["service_id"]),
+            "status": Status.CLOSED.value,
+            "previous_status": Status.AWAITING_PAYMENT.value,
+            "update_id": update,
+        },
     )

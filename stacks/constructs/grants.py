@@ -37,6 +37,13 @@ TABLE_WRITE_ACTIONS = (
 KEY_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KEY_ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
 TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# What Lambda's poller needs of a table's stream (CDK's grant_stream_read adds ListStreams on "*").
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
 
 
 def _via_service(service: str) -> dict[str, dict[str, str]]:
@@ -52,6 +59,21 @@ def grant_table(grantee: iam.IGrantable, table: dynamodb.ITable, key: kms.IKey, 
     principal.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
     principal.add_to_principal_policy(
         iam.PolicyStatement(actions=list(key_actions), resources=[key.key_arn], conditions=_via_service("dynamodb"))
+    )
+
+
+def grant_stream_read(grantee: iam.IGrantable, table: dynamodb.ITable, key: kms.IKey) -> None:
+    """Let `grantee` (a function its event source mapping runs) read `table`'s stream, which `key` encrypts."""
+    if table.table_stream_arn is None:
+        raise ValueError("The table has no stream to read: declare it with one")
+    principal = grantee.grant_principal
+    principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(STREAM_READ_ACTIONS), resources=[table.table_stream_arn])
+    )
+    principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(KEY_DECRYPT_ACTIONS), resources=[key.key_arn], conditions=_via_service("dynamodb")
+        )
     )
 
 

@@ -125,6 +125,21 @@ class Synth:
             for statement in policy.props["PolicyDocument"]["Statement"]
         ]
 
+    def dead_letter_queues(self) -> set[ResourceId]:
+        """Queues that hold what failed: SQS redrive targets, and event source mappings' on-failure destinations
+        (a stream's records cannot be redriven, so a failed batch's position goes to a queue instead)."""
+        queues = self.resources("AWS::SQS::Queue")
+        found = {
+            self.refers_to(q.stack, q.props["RedrivePolicy"]["deadLetterTargetArn"])
+            for q in queues
+            if "RedrivePolicy" in q.props
+        }
+        for mapping in self.resources("AWS::Lambda::EventSourceMapping"):
+            destination = mapping.props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if destination is not None:
+                found.add(self.refers_to(mapping.stack, destination))
+        return {rid for rid in found if rid is not None}
+
     @cached_property
     def _exports(self) -> dict[str, tuple[str, Any]]:
         exports = {}

@@ -11,11 +11,7 @@ pytestmark = pytest.mark.infra
 
 def _queues(synth):
     queues = synth.resources("AWS::SQS::Queue")
-    dead_letter_targets = {
-        synth.refers_to(q.stack, q.props["RedrivePolicy"]["deadLetterTargetArn"])
-        for q in queues
-        if "RedrivePolicy" in q.props
-    }
+    dead_letter_targets = synth.dead_letter_queues()
     consumers = [q for q in queues if q.id not in dead_letter_targets]
     return consumers, dead_letter_targets, queues
 

@@ -24,11 +24,12 @@ EXPECTED_ENVIRONMENT = {
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
-        "EVENTS_TOPIC_ARN",
         "API_ROUTES",
         "REQUEST_RETENTION_DAYS",
     },
-    "cases.handler.handler": {"REQUESTS_TABLE", "EVENTS_TOPIC_ARN"},
+    "cases.handler.handler": {"REQUESTS_TABLE"},
+    # Catalogue and cases store each event with its write; the outbox publishes it from the table's stream.
+    "outbox.handler.handler": {"EVENTS_TOPIC_ARN"},
     "cases.triage.assign": {"REQUESTS_TABLE"},
     "notifications.handler.handler": {
         "NOTIFICATIONS_TABLE",

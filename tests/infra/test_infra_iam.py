@@ -46,16 +46,11 @@ TABLE_ACCESS = {
     "payments.worker.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.reconciler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
+    "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
 }
-PUBLISHERS = {
-    "catalogue.handler.handler",
-    "cases.handler.handler",
-    "web.handler.handler",
-    "web.reminders.handler",
-    "payments.handler.handler",
-    "payments.worker.handler",
-    "payments.reconciler.handler",
-}
+STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+# Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.
+PUBLISHERS = {"outbox.handler.handler", "web.handler.handler", "web.reminders.handler"}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -135,8 +130,8 @@ def test_each_function_reads_and_writes_only_its_own_tables(synth):
         writable = {by_variable[name] for name in may_write}
         for statement in statements:
             actions = set(_as_list(statement["Action"]))
-            if not any(a.startswith("dynamodb:") for a in actions):
-                continue
+            if not any(a.startswith("dynamodb:") for a in actions) or actions <= STREAM_ACTIONS:
+                continue  # stream reads: test_only_the_outbox_reads_a_stream_and_only_the_requests_one
             targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
             assert targets, (handler, statement)
             assert targets <= table_ids, (handler, statement)
@@ -144,6 +139,24 @@ def test_each_function_reads_and_writes_only_its_own_tables(synth):
             if actions & DYNAMODB_WRITES:
                 assert targets <= writable, f"{handler} may write {targets - writable}"
             assert "dynamodb:Scan" not in actions, handler
+
+
+def test_only_the_outbox_reads_a_stream_and_only_the_requests_one(synth):
+    requests = next(
+        t.id for t in synth.resources("AWS::DynamoDB::Table") if t.props["KeySchema"][0]["AttributeName"] == "reference"
+    )
+    readers = set()
+    for handler, (function, statements) in _function_grants(synth).items():
+        for statement in statements:
+            actions = set(_as_list(statement["Action"]))
+            if not actions & STREAM_ACTIONS:
+                continue
+            readers.add(handler)
+            assert actions <= STREAM_ACTIONS, (handler, actions)  # no item reads or writes with them
+            for resource in _as_list(statement["Resource"]):
+                assert resource.get("Fn::GetAtt", [None, None])[1] == "StreamArn" or "Fn::ImportValue" in resource
+                assert synth.refers_to(function.stack, resource) == requests, handler
+    assert readers == {"outbox.handler.handler"}
 
 
 def test_cases_cannot_write_the_notifications_table(synth):

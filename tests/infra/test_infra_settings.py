@@ -26,6 +26,7 @@ MODELS = {
     "catalogue.handler.handler": ("catalogue.settings", "CatalogueSettings"),
     "cases.handler.handler": ("cases.settings", "CasesSettings"),
     "cases.triage.assign": ("cases.settings", "TriageSettings"),
+    "outbox.handler.handler": ("outbox.settings", "OutboxSettings"),
     "payments.handler.handler": ("payments.settings", "PaymentsSettings"),
     "payments.worker.handler": ("payments.settings", "PaymentsSettings"),
     "payments.reconciler.handler": ("payments.settings", "PaymentsSettings"),

@@ -58,7 +58,9 @@ def test_function_environments_are_resolved_to_real_physical_names(local_cloud):
             assert not any(mark in value for mark in ("Fn::", "'Ref'", '"Ref"')), (function.path, key)
     catalogue = local_cloud.function_environment("Borough-dev-Api/Catalogue/Function")
     assert catalogue["REQUESTS_TABLE"] == local_cloud.physical_id("Borough-dev-Data/Requests")
-    assert catalogue["EVENTS_TOPIC_ARN"] == local_cloud.physical_id("Borough-dev-Events/Events")
+    # The catalogue stores events with its writes; the outbox publishes them from the table's stream.
+    outbox = local_cloud.function_environment("Borough-dev-Api/Outbox/Publisher/Function")
+    assert outbox["EVENTS_TOPIC_ARN"] == local_cloud.physical_id("Borough-dev-Events/Events")
     assign = local_cloud.function_environment("Borough-dev-Workflows/TriageAssign/Function")
     assert assign["REQUESTS_TABLE"] == local_cloud.physical_id("Borough-dev-Data/Requests")
 

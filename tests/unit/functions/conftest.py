@@ -1,4 +1,5 @@
-"""Moto-backed AWS for the functions' unit tests: the tables, topic and queue a submission touches."""
+"""Moto-backed AWS for the functions' unit tests: the tables, topic and queue a submission touches, and the
+Requests table's stream, which the real outbox publisher forwards to the topic (as its event source mapping does)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from outbox import handler as outbox_handler
 from shared import aws, settings
-from tests.helpers import create_tables
+from tests.helpers import FakeContext, create_tables, enable_stream, stream_records
 
 TABLE_KEYS = {"REQUESTS_TABLE": "reference", "IDEMPOTENCY_TABLE": "id", "NOTIFICATIONS_TABLE": "message_id"}
 ROUTES = (
@@ -23,10 +25,28 @@ ROUTES = (
 class Cloud:
     """What a test needs to look at: the events published, and the tables."""
 
-    def __init__(self, queue_url: str) -> None:
+    def __init__(self, queue_url: str, stream_arn: str) -> None:
         self.queue_url = queue_url
+        self.stream_arn = stream_arn
+        self.checkpoint: str | None = None  # the last stream record the publisher completed
+
+    def relay(self) -> dict[str, Any]:
+        """Run the outbox publisher over the stream's new records, then checkpoint as Lambda does: up to the
+        first failed record, which comes again at the next relay."""
+        records = stream_records(self.stream_arn, after=self.checkpoint)
+        if not records:
+            return {"batchItemFailures": []}
+        response = outbox_handler.handler({"Records": records}, FakeContext())
+        failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        for record in records:
+            if record["dynamodb"]["SequenceNumber"] in failed:
+                break
+            self.checkpoint = record["dynamodb"]["SequenceNumber"]
+        return dict(response)
 
     def published(self) -> list[dict[str, Any]]:
+        """The events on the topic since the last look (after the outbox publisher has forwarded what it can)."""
+        self.relay()
         sqs = boto3.client("sqs")
         out = []
         while True:
@@ -47,6 +67,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         aws.reset()
         settings.reset()  # the functions read their settings again, from this test's environment
         create_tables(TABLE_KEYS, monkeypatch)
+        stream_arn = enable_stream("requests_table")
         topic_arn = boto3.client("sns").create_topic(Name="events")["TopicArn"]
         queue_url = boto3.client("sqs").create_queue(QueueName="all-events")["QueueUrl"]
         queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -57,6 +78,6 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         )
         monkeypatch.setenv("EVENTS_TOPIC_ARN", topic_arn)
         monkeypatch.setenv("API_ROUTES", ROUTES)
-        yield Cloud(queue_url)
+        yield Cloud(queue_url, stream_arn)
         aws.reset()
         settings.reset()

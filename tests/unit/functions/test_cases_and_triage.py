@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from cases import handler as cases_handler
 from cases import triage
 from catalogue import logic as catalogue_logic
 from shared import aws
+from shared import settings as function_settings
 from shared.events import EventEnvelope
 from shared.observability import logger
 from tests.helpers import FakeContext, http_event
@@ -204,13 +206,22 @@ def test_a_closed_request_can_only_be_reopened(cloud):
     assert call("PATCH", reference, {"status": "reopened"}, STAFF)[0] == 200
 
 
-def test_a_failed_publish_undoes_the_status_change(cloud, monkeypatch):
+def test_a_failed_publish_neither_undoes_nor_loses_the_status_change(cloud, monkeypatch):
+    # It used to be undone (503); now the change stands and its event follows from the table's stream.
     reference, _ = new_request(cloud)
+    topic = os.environ["EVENTS_TOPIC_ARN"]
     monkeypatch.setenv("EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-2:123456789012:missing")
+    function_settings.reset()  # the outbox reads the (now missing) topic again
     status, _ = call("PATCH", reference, {"status": "investigating"}, STAFF)
-    assert status == 503
+    assert status == 200
     [item] = cloud.items("REQUESTS_TABLE")
-    assert item["status"] == "received"
+    assert item["status"] == "investigating"
+    assert cloud.published() == []
+    monkeypatch.setenv("EVENTS_TOPIC_ARN", topic)
+    function_settings.reset()
+    [event] = cloud.published()
+    assert (event["type"], event["data"]["status"]) == ("status-changed", "investigating")
+    assert cloud.published() == []
 
 
 def test_the_assign_task_logs_the_correlation_id_and_the_event_id(cloud):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from catalogue import handler as catalogue_handler
 from catalogue import logic as catalogue_logic
 from shared import forms
+from shared import settings as function_settings
 from shared.catalogue import load_catalogue
 from shared.errors import BadRequest
 from shared.references import is_valid_reference
@@ -149,12 +151,24 @@ def test_the_same_idempotency_key_creates_one_request(cloud):
     assert len(cloud.items("REQUESTS_TABLE")) == 1
 
 
-def test_a_failed_publish_leaves_nothing_behind(cloud, monkeypatch):
+def test_a_failed_publish_neither_loses_nor_doubles_the_request(cloud, monkeypatch):
+    # The event follows the write from the table's stream (shared/outbox.py): SNS being down no longer fails the
+    # submission (it used to answer 503 and delete the request), and the event goes once SNS is back.
+    topic = os.environ["EVENTS_TOPIC_ARN"]
     monkeypatch.setenv("EVENTS_TOPIC_ARN", "arn:aws:sns:eu-west-2:123456789012:missing")
-    status, _, problem = submit(GOOD)
-    assert status == 503
-    assert "try again" in problem["detail"]
-    assert cloud.items("REQUESTS_TABLE") == []
+    function_settings.reset()  # the outbox reads the (now missing) topic again
+    status, _, body = submit(GOOD)
+    assert status == 201
+    [stored] = cloud.items("REQUESTS_TABLE")
+    assert stored["reference"] == body["reference"]
+    assert len(cloud.relay()["batchItemFailures"]) == 1  # retried by the event source mapping
+    assert cloud.published() == []
+    monkeypatch.setenv("EVENTS_TOPIC_ARN", topic)
+    function_settings.reset()
+    [event] = cloud.published()
+    assert (event["type"], event["data"]["reference"]) == ("report-submitted", body["reference"])
+    assert cloud.published() == []
+    assert len(cloud.items("REQUESTS_TABLE")) == 1
 
 
 # --- every service, through the handler --------------------------------------------------------------------------

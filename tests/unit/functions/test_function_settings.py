@@ -14,6 +14,7 @@ from cases import triage
 from catalogue import handler as catalogue_handler
 from catalogue.settings import CatalogueSettings
 from local.lambda_runtime import LambdaRuntime
+from outbox import handler as outbox_handler
 from shared import maps, settings
 from shared.catalogue import SERVICES_DIR, ServicesSettings, load_catalogue
 from shared.settings import SettingsError, load
@@ -41,11 +42,19 @@ def test_the_catalogue_reads_its_settings_once(cloud, monkeypatch):
     assert _services()["statusCode"] == 200  # already read at the first invocation: not read again
 
 
-@pytest.mark.parametrize("name", ["REQUESTS_TABLE", "EVENTS_TOPIC_ARN", "IDEMPOTENCY_TABLE"])
+@pytest.mark.parametrize("name", ["REQUESTS_TABLE", "IDEMPOTENCY_TABLE"])
 def test_the_catalogue_without_a_variable_fails_its_first_invocation_with_the_name(cloud, monkeypatch, name):
     monkeypatch.delenv(name)
     with pytest.raises(SettingsError, match=f"{name}: Field required"):
         _services()
+
+
+def test_the_catalogue_needs_no_topic_and_the_outbox_fails_without_it(cloud, monkeypatch):
+    # The catalogue stores its events with its writes; the outbox publishes them (shared/outbox.py).
+    monkeypatch.delenv("EVENTS_TOPIC_ARN")
+    assert _services()["statusCode"] == 200
+    with pytest.raises(SettingsError, match=r"OutboxSettings .*EVENTS_TOPIC_ARN: Field required"):
+        outbox_handler.handler({"Records": []}, FakeContext())
 
 
 def test_malformed_api_routes_fail_with_the_name(cloud, monkeypatch):
