@@ -50,7 +50,15 @@ TABLE_ACCESS = {
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.
-PUBLISHERS = {"outbox.handler.handler", "web.handler.handler", "web.reminders.handler"}
+# The payments functions publish payment-failed themselves (it changes no request: nothing for the outbox).
+PUBLISHERS = {
+    "outbox.handler.handler",
+    "web.handler.handler",
+    "web.reminders.handler",
+    "payments.handler.handler",
+    "payments.worker.handler",
+    "payments.reconciler.handler",
+}
 
 
 def _as_list(value: Any) -> list[Any]:
