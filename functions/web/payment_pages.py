@@ -4,14 +4,12 @@
   tab or "Pay" on the confirmation page asks the payments service again, which gives the same attempt while its
   card page is unopened: one attempt, one payment.
 - Pay sends the resident back to `/services/<service>/payment/<token>` (an opaque token of the attempt). The page
-  shows what Pay says now: paid (the confirmation, with the amount), not paid (failed, cancelled, expired: "Try
-  again" makes a new attempt; the answers are kept in the request), or not finished yet.
+  shows what Pay says now: paid (on to the confirmation, which shows the amount paid), not paid (failed,
+  cancelled, expired: "Try again" makes a new attempt; the answers are kept in the request), or not finished yet.
 - Everything is a link or a form: nothing needs JavaScript.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from shared.catalogue import ServiceDefinition
 from web.answers import format_pence
@@ -80,7 +78,9 @@ class PaymentPages:
             return self._try_later(definition)
         outcome = result.body
         if outcome.get("status") == "success":
-            return self.paid(definition, outcome)
+            # The request is received by now (the payments service resumed it before answering): the confirmation
+            # says so, and a refresh there asks nothing of Pay.
+            return redirect(f"{service_path(definition)}/confirmation")
         draft, _ = self.site.load(request, definition)
         token_value, cookies = (
             self.site.csrf(request, definition, draft.id) if draft is not None and draft.submitted else ("", [])
@@ -104,14 +104,6 @@ class PaymentPages:
             csrf_token=token_value,
             can_retry=finished and bool(token_value),
             button_text="Try again",
-        )
-
-    def paid(self, definition: ServiceDefinition, outcome: dict[str, Any]) -> Reply:
-        return self.site.html(
-            "confirmation.html",
-            **self.site.service_context(definition),
-            reference=outcome.get("reference", ""),
-            paid=format_pence(int(outcome.get("amount_pence", 0))),
         )
 
     def _try_later(self, definition: ServiceDefinition) -> Reply:

@@ -93,8 +93,9 @@ def test_a_success_card_pays_once_and_the_request_goes_to_its_team(local_cloud):
     back = browser.request("POST", urlsplit(confirm.header("location")).path, {})
     assert back.status == 303
     returned = browser.request("GET", urlsplit(back.header("location")).path)
-    page = returned.body.decode()
-    assert returned.status == 200, page[:1500]
+    assert returned.status == 303, returned.body[:1500]
+    assert returned.header("location") == f"/services/{SERVICE}/confirmation"
+    page = browser.request("GET", returned.header("location")).body.decode()
     assert "You have paid <strong>£25</strong>" in page
     reference = reference_on(page)
     local_cloud.wait_for_idle(timeout_s=30)  # payment-succeeded -> triage -> acknowledged
