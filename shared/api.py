@@ -1,7 +1,8 @@
-"""HTTP API plumbing shared by every API function: the resolver, error mapping, body limits, route matching.
+"""HTTP API plumbing shared by every API function: the resolver, error mapping, request bodies, route matching.
 
 Errors map to HTTP in one place: a `BoroughError` (or a pydantic ValidationError) raised anywhere below a route
-becomes an RFC 9457 problem+json response here.
+becomes an RFC 9457 problem+json response here. A body that cannot be read (too large, not UTF-8, not JSON, hostile
+JSON) is refused with a 4xx before or as the route reads it (shared/request_body.py), never with a 500.
 """
 
 from __future__ import annotations
@@ -19,21 +20,19 @@ from pydantic import ValidationError, field_validator
 from shared import origin_verify
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
-    BadRequest,
     BoroughError,
     Forbidden,
     MethodNotAllowed,
     NotFound,
-    PayloadTooLarge,
     ValidationFailed,
     problem_body,
     pydantic_errors,
 )
 from shared.observability import correlation_id_from_http, logger, observed
 from shared.origin_verify import OriginVerifySettings
-from shared.settings import load
+from shared.request_body import parse_json_object, refused_body
+from shared.settings import current
 
-MAX_BODY_BYTES = 64 * 1024  # residents' forms are small; anything larger is a mistake or an attack
 _ROUTE_KEY = re.compile(r"^[A-Z]+ /\S*$")
 
 
@@ -55,7 +54,7 @@ class ApiSettings(OriginVerifySettings):
 
 def api_settings() -> ApiSettings:
     """For a function that passes no settings of its own to `make_resolver` and `http_handler`."""
-    return load(ApiSettings)
+    return current(ApiSettings)
 
 
 SettingsSource = Callable[[], ApiSettings]  # the calling function's settings loader (cached after its cold start)
@@ -100,20 +99,9 @@ def make_resolver(settings: SettingsSource = api_settings) -> APIGatewayHttpReso
 
 
 def read_json_object(app: APIGatewayHttpResolver) -> dict[str, Any]:
-    """The request body as a JSON object: 413 when over the limit, 400 when it is not a JSON object."""
-    raw = app.current_event.decoded_body or ""
-    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
-    if size > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes.")
-    if not raw.strip():
-        raise BadRequest("The request body is empty: send a JSON object.")
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise BadRequest(f"The request body is not valid JSON: {error.msg} at line {error.lineno}.") from error
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return body
+    """The request body as a JSON object: 400 saying why when it is not one (shared/request_body.py). The body's
+    size, encoding and media type were checked by `http_handler` before the route ran."""
+    return parse_json_object(app.current_event.decoded_body or "")
 
 
 @lru_cache(maxsize=8)
@@ -141,13 +129,25 @@ def unmatched_route_error(method: str, path: str, routes: str) -> BoroughError:
     return NotFound(f"There is nothing at {path}.")
 
 
+def _problem_result(error: BoroughError, event: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda result in problem+json, for answers given before the resolver runs."""
+    path = str(event.get("rawPath") or "")
+    body = problem_body(error.status, error.title, error.detail, instance=path or None)
+    return {
+        "statusCode": error.status,
+        "headers": {"content-type": PROBLEM_CONTENT_TYPE, **error.headers},
+        "body": body,
+    }
+
+
 def not_through_cloudfront(event: dict[str, Any]) -> dict[str, Any]:
     """403 in problem+json for a request that did not come through CloudFront (see shared/origin_verify.py)."""
-    path = str(event.get("rawPath") or "")
-    logger.warning("Refused: no valid origin-verify header (not through CloudFront)", extra={"path": path})
-    error = Forbidden("Use the council's website address: this address does not serve requests directly.")
-    body = problem_body(error.status, error.title, error.detail, instance=path or None)
-    return {"statusCode": error.status, "headers": {"content-type": PROBLEM_CONTENT_TYPE}, "body": body}
+    logger.warning(
+        "Refused: no valid origin-verify header (not through CloudFront)", extra={"path": event.get("rawPath")}
+    )
+    return _problem_result(
+        Forbidden("Use the council's website address: this address does not serve requests directly."), event
+    )
 
 
 def http_handler(
@@ -166,6 +166,9 @@ def http_handler(
         if not origin_verify.is_from_origin(event, secret_id):
             return not_through_cloudfront(event)
         logger.set_correlation_id(correlation_id_from_http(event))
+        refused, event = refused_body(event)
+        if refused is not None:
+            return _problem_result(refused, event)
         return app.resolve(event, context)
 
     return handler

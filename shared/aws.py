@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from shared.settings import FunctionSettings, load
+from shared.settings import FunctionSettings, current
 
 CALL_SHARE = 0.25  # one SDK call, every attempt and back-off included, takes at most this share of the timeout
 INVOKE_SHARE = 0.6  # a synchronous lambda:Invoke waits for another function: a larger share, never retried
@@ -68,13 +68,11 @@ def call_budget(service: str, function_timeout_s: float) -> CallBudget:
 
 
 class SdkSettings(FunctionSettings):
-    """Every function's timeout, which its clients' budgets come from (set by the function construct)."""
-
-    borough_function_timeout_seconds: float = 10.0
+    """What the clients need: the function's timeout (`FunctionSettings.borough_function_timeout_seconds`)."""
 
 
 def _config(service: str) -> Any:
-    return call_budget(service, load(SdkSettings).borough_function_timeout_seconds).config()
+    return call_budget(service, current(SdkSettings).borough_function_timeout_seconds).config()
 
 
 @cache

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.settings import FunctionSettings, load, local_only
+from shared.settings import FunctionSettings, current, local_only
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 
@@ -573,7 +573,7 @@ def load_definition(path: Path) -> ServiceDefinition:
 @lru_cache(maxsize=4)
 def load_catalogue(directory: Path | None = None) -> dict[str, ServiceDefinition]:
     """Every service definition, keyed by id, in title order. Cached: definitions are read once per process."""
-    directory = directory or Path(load(ServicesSettings).borough_services_dir or SERVICES_DIR)
+    directory = directory or Path(current(ServicesSettings).borough_services_dir or SERVICES_DIR)
     definitions = [load_definition(path) for path in sorted(directory.glob("*.yaml"))]
     if not definitions:
         raise CatalogueError(f"No service definitions found in {directory}.")

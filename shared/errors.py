@@ -62,6 +62,11 @@ class PayloadTooLarge(BoroughError):
     title = "The request is too large"
 
 
+class UnsupportedMediaType(BoroughError):
+    status = 415
+    title = "The request body is not JSON"
+
+
 class ValidationFailed(BoroughError):
     status = 422
     title = "There is a problem with what was sent"

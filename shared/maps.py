@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import NoDecode
 
 from shared.location import UK_LATITUDE, UK_LONGITUDE
-from shared.settings import FunctionSettings, load
+from shared.settings import FunctionSettings, current
 
 TILES_PATH = "/map-tiles"  # the site's path for tiles; CloudFront sends it to the tile service
 TILE_URL_TEMPLATE = TILES_PATH + "/{z}/{x}/{y}.png"
@@ -121,5 +121,5 @@ def from_environment(environ: Mapping[str, str] | None = None) -> MapSettings | 
     """The map in `environ` (a function's environment, e.g. as the local cloud has it), or in this process's
     environment through `MapEnvironment` when none is given; None when there is no map."""
     if environ is None:
-        return load(MapEnvironment).map_settings
+        return current(MapEnvironment).map_settings
     return parse(environ.get(ENVIRONMENT_VARIABLE, ""))

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.settings import FunctionSettings, load
+from shared.settings import FunctionSettings, current
 
 HEADER = "x-borough-origin-verify"
 ENVIRONMENT_VARIABLE = "ORIGIN_VERIFY_SECRET_ID"
@@ -129,7 +129,7 @@ def verifier(secret_id: str | None = None) -> OriginVerifier | None:
     """This container's verifier of the secret `secret_id` (from the calling function's settings; from
     `OriginVerifySettings` when it passes none), or None when there is no secret (the check is off)."""
     if secret_id is None:
-        secret_id = load(OriginVerifySettings).origin_verify_secret_id
+        secret_id = current(OriginVerifySettings).origin_verify_secret_id
     if not secret_id:
         return None
     if secret_id not in _verifiers:

@@ -6,7 +6,7 @@ from shared import aws
 from shared.errors import DependencyFailed
 from shared.events import EventEnvelope
 from shared.observability import logger
-from shared.settings import FunctionSettings, load
+from shared.settings import FunctionSettings, current
 
 
 class EventsSettings(FunctionSettings):
@@ -22,7 +22,7 @@ def publish(event: EventEnvelope, topic_arn: str | None = None) -> str:
 
     try:
         response = aws.client("sns").publish(
-            TopicArn=topic_arn or load(EventsSettings).events_topic_arn,
+            TopicArn=topic_arn or current(EventsSettings).events_topic_arn,
             Message=event.to_message(),
             MessageAttributes={"type": {"DataType": "String", "StringValue": event.type.value}},
         )

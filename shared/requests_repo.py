@@ -11,7 +11,7 @@ from typing import Any
 from shared import aws, outbox
 from shared.errors import Conflict
 from shared.events import EventEnvelope
-from shared.settings import FunctionSettings, load
+from shared.settings import FunctionSettings, current
 
 
 class RequestsSettings(FunctionSettings):
@@ -27,7 +27,7 @@ class ReferenceTaken(Exception):
 class RequestsRepository:
     def __init__(self, table_name: str | None = None) -> None:
         """The table named in the calling function's settings (`RequestsSettings` when it passes none)."""
-        self._table = aws.table(table_name or load(RequestsSettings).requests_table)
+        self._table = aws.table(table_name or current(RequestsSettings).requests_table)
 
     def put_new(self, item: dict[str, Any], *, event: EventEnvelope) -> None:
         """Create the request with the event announcing it, or raise ReferenceTaken."""

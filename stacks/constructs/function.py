@@ -83,6 +83,9 @@ class BoroughFunction(Construct):
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": "Borough",
+                # Traces carry no responses (pages, cookies) or error details (shared/observability.py).
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+                "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
                 "BOROUGH_ENVIRONMENT": config.name,
                 "BOROUGH_COUNCIL_NAME": config.council_name,
                 # The SDK clients' timeouts and retries are derived from it (shared/aws.py).

@@ -5,6 +5,8 @@ the function's `Timeout`."""
 from __future__ import annotations
 
 import importlib
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,19 +19,18 @@ CLIENT_MARGIN = 0.6  # no single client may take more than this share of its fun
 # Services a role names that the function's own code does not call through a client: the runtime writes the logs,
 # X-Ray's daemon takes the traces, and KMS is called by DynamoDB, SNS and SQS on the function's behalf.
 NOT_CLIENTS = {"logs", "xray", "kms"}
-# Functions whose code calls an outside HTTP service, the module of that client and the names its worst case (in
-# seconds) may have there, first found wins.
-HTTP_CLIENTS = {
-    "notifications.handler.handler": (
-        "notifications.adapters.notify",
-        ("WORST_CASE_SECONDS", "REQUEST_TIMEOUT_SECONDS"),
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+# A module's declared worst case, in seconds: a constant ending in WORST_CASE_SECONDS, or worst_case_seconds().
+_DECLARED = re.compile(r"^(?:(\w*WORST_CASE_SECONDS)\s*[:=]|def (worst_case_seconds)\()", re.MULTILINE)
+# The outside HTTP services the functions call, by client module: each should declare its worst case.
+HTTP_CLIENT_MODULES = (
+    "notifications.adapters.notify",  # GOV.UK Notify
+    "payments.adapters.pay",  # GOV.UK Pay
+    pytest.param(
+        "web.addresses",  # OS Places: a 3 s deadline for the lookup, but urllib's timeout is per socket operation
+        marks=pytest.mark.xfail(strict=True, reason="the OS Places client declares no worst case yet"),
     ),
-    "web.handler.handler": ("web.addresses", ("WORST_CASE_SECONDS", "TIMEOUT_SECONDS")),
-    **dict.fromkeys(
-        ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler"),
-        ("payments.adapters.pay", ("WORST_CASE_SECONDS",)),
-    ),
-}
+)
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -79,12 +80,33 @@ def test_a_write_a_slow_publish_and_the_compensating_delete_fit_together(synth):
         assert together <= timeout - 1.0, (function.props["Handler"], together, timeout)
 
 
-def test_every_http_client_fits_inside_its_functions_timeout(synth):
-    by_handler = {f.props["Handler"]: f for f in _functions(synth)}
-    for handler, (module_name, names) in HTTP_CLIENTS.items():
+def _declared_budgets(package: str) -> dict[str, float]:
+    """Every worst case a module of `functions/<package>/` declares (its outside clients'), by module and name."""
+    found = {}
+    for path in sorted((FUNCTIONS_DIR / package).rglob("*.py")):
+        names = [a or b for a, b in _DECLARED.findall(path.read_text(encoding="utf-8"))]
+        if not names:
+            continue
+        module_name = ".".join(path.relative_to(FUNCTIONS_DIR).with_suffix("").parts)
         module = importlib.import_module(module_name)
-        declared = next((getattr(module, name) for name in names if hasattr(module, name)), None)
-        assert declared is not None, f"{module_name} declares no worst case ({' or '.join(names)})"
-        worst = declared() if callable(declared) else declared
-        timeout = by_handler[handler].props["Timeout"]
-        assert worst <= CLIENT_MARGIN * timeout, (handler, worst, timeout)
+        for name in names:
+            value = getattr(module, name)
+            found[f"{module_name}.{name}"] = float(value() if callable(value) else value)
+    return found
+
+
+def test_every_declared_client_budget_fits_inside_its_functions_timeout(synth):
+    checked = set()
+    for function in _functions(synth):
+        timeout = function.props["Timeout"]
+        for name, worst in _declared_budgets(function.props["Handler"].split(".", 1)[0]).items():
+            assert worst <= CLIENT_MARGIN * timeout, (function.props["Handler"], name, worst, timeout)
+            checked.add(name)
+    assert "notifications.adapters.notify.WORST_CASE_SECONDS" in checked  # the discovery finds what it should
+
+
+@pytest.mark.parametrize("module_name", HTTP_CLIENT_MODULES)
+def test_every_http_client_declares_its_worst_case(module_name):
+    package = module_name.split(".", 1)[0]
+    declared = [name for name in _declared_budgets(package) if name.startswith(f"{module_name}.")]
+    assert declared, f"{module_name} declares no worst case (*WORST_CASE_SECONDS or worst_case_seconds())"

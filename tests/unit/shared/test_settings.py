@@ -61,3 +61,28 @@ def test_settings_are_frozen(monkeypatch):
     settings = load(ExampleSettings)
     with pytest.raises(ValueError, match="frozen"):
         settings.max_items = 3  # type: ignore[misc]
+
+
+def test_cached_settings_are_read_once_until_reset(monkeypatch):
+    from shared.settings import cached, reset
+
+    monkeypatch.setenv("REQUESTS_TABLE", "Requests")
+    settings = cached(ExampleSettings)
+    first = settings()
+    monkeypatch.setenv("REQUESTS_TABLE", "Other")
+    assert settings() is first
+    reset()
+    assert settings().requests_table == "Other"
+
+
+def test_current_settings_follow_the_environment_and_are_validated_once_per_value(monkeypatch):
+    from shared.settings import current
+
+    monkeypatch.setenv("REQUESTS_TABLE", "Requests")
+    first = current(ExampleSettings)
+    assert current(ExampleSettings) is first
+    monkeypatch.setenv("REQUESTS_TABLE", "Other")
+    assert current(ExampleSettings).requests_table == "Other"
+    monkeypatch.setenv("MAX_ITEMS", "lots")
+    with pytest.raises(SettingsError, match="MAX_ITEMS: "):
+        current(ExampleSettings)
