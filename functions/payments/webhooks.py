@@ -18,10 +18,8 @@ from payments.adapters import pay_webhooks
 from payments.settings import webhook_settings
 from shared import aws
 from shared.api import http_handler, json_response, make_resolver
-from shared.errors import DependencyFailed
+from shared.errors import BadRequest, DependencyFailed, Unauthorized
 from shared.observability import logger
-
-MAX_BODY_BYTES = 64 * 1024  # a Pay message is a few KB
 
 app = make_resolver(webhook_settings)
 
@@ -29,18 +27,17 @@ app = make_resolver(webhook_settings)
 @app.post("/api/v1/payments/webhooks")
 def receive() -> Response[str]:
     event = app.current_event
+    # The body's size, encoding and media type were checked before any route ran (shared.request_body).
     raw = (event.decoded_body or "").encode("utf-8")
-    if len(raw) > MAX_BODY_BYTES:
-        return json_response(413, {"detail": "Too large."})
     configured = webhook_settings()
     header = event.headers.get(pay_webhooks.SIGNATURE_HEADER.lower())
     if not pay_webhooks.signature_valid(raw, header, provider.signing_secrets(configured.pay_webhook_secret_id)):
         logger.warning("Webhook refused: signature not valid")
-        return json_response(401, {"detail": "Signature not valid."})
+        raise Unauthorized("The Pay-Signature header is missing or does not match the body.")
     try:
         message = pay_webhooks.parse(raw)
-    except pay_webhooks.WebhookInvalid:
-        return json_response(400, {"detail": "Not a webhook message."})
+    except pay_webhooks.WebhookInvalid as error:
+        raise BadRequest("The body is not a GOV.UK Pay webhook message.") from error
     if not message.about_a_payment:
         return json_response(200, {"queued": False})
     hint: dict[str, Any] = {
