@@ -72,6 +72,17 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
         f"  Services            curl -s {url}/api/v1/services",
         f"  Notify outbox       {url}/sandbox/outbox  (the GOV.UK Notify stand-in: every message sent)",
     ]
+    if cloud.local_secrets.pay_api_key:
+        from local import pay_standin
+
+        lines += [
+            f"  GOV.UK Pay (local)  {pay_standin.base_url(url)}  (the local Pay: API, card pages, signed webhooks)",
+            f"  Pay API key         {cloud.local_secrets.pay_api_key}  (a key of the local Pay only)",
+            f"  Try                 curl -s {pay_standin.base_url(url)}/v1/payments/<payment id> "
+            f"-H 'Authorization: Bearer {cloud.local_secrets.pay_api_key}'",
+            "  Test cards (any future expiry, any name, any 3-digit security code):",
+            *[f"    {line}" for line in pay_standin.cards_text().splitlines()],
+        ]
     for name, shown in cloud.local_secrets.masked().items():
         lines.append(f"  Secret              {name} = {shown}  (generated for this run; a person creates it in AWS)")
     if cloud.staff_pools:
