@@ -155,7 +155,7 @@ def test_table_variables_name_the_tables_they_say(synth):
                 ("draft_id",): "DRAFTS_TABLE",
                 ("subscription_id",): "SUBSCRIPTIONS_TABLE",
                 ("reference", "attempt"): "PAYMENTS_TABLE",
-                ("record",): "AUDIT_TABLE",
+                ("record", "entry"): "AUDIT_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():
