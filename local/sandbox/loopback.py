@@ -4,12 +4,19 @@ body)` answers `(status, headers, body)`."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-Handle = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+Reply = tuple[int, dict[str, str], bytes]  # (status, headers, body)
+Handle = Callable[[str, str, dict[str, str], bytes], Reply]  # (method, path, headers, body) -> Reply
+
+
+def json_reply(status: int, body: Any) -> Reply:
+    """`body` as a JSON answer."""
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
 
 
 def request_handler(handle: Handle) -> type[BaseHTTPRequestHandler]:

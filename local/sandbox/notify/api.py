@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
+from local.sandbox.loopback import Reply, json_reply
 from local.sandbox.notify.messages import (
     PLACEHOLDER,
     NotifyError,
@@ -120,25 +121,23 @@ class NotifySandbox:
         return message
 
     # --- HTTP ----------------------------------------------------------------------------------------------
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urlsplit(path)
         route = parts.path.removeprefix(MOUNT) or "/"
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if parts.path.rstrip("/") == OUTBOX and method == "GET":
             return 200, {"Content-Type": "text/html; charset=utf-8"}, outbox_html(self._newest_first()).encode("utf-8")
         if parts.path == f"{OUTBOX}.json" and method == "GET":
-            return _json(200, {"messages": [message_json(m, self.base_url) for m in self._newest_first()]})
+            return json_reply(200, {"messages": [message_json(m, self.base_url) for m in self._newest_first()]})
         try:
             return self._api(method, route, query, {k.lower(): v for k, v in headers.items()}, body)
         except NotifyError as error:
-            return _json(
+            return json_reply(
                 error.status,
                 {"errors": [{"error": error.error, "message": error.message}], "status_code": error.status},
             )
 
-    def _api(
-        self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _api(self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         send = re.fullmatch(r"/v2/notifications/(email|sms|letter)", route)
         one = re.fullmatch(r"/v2/notifications/([^/]+)", route)
         if not route.startswith("/v2/"):
@@ -149,11 +148,11 @@ class NotifySandbox:
         with self._lock:
             self.requests.append((method, route))
         if send:
-            return _json(201, self._send(send.group(1), body))
+            return json_reply(201, self._send(send.group(1), body))
         if route == "/v2/notifications":
-            return _json(200, self._list(query))
+            return json_reply(200, self._list(query))
         if one and method == "GET":
-            return _json(200, self._get(one.group(1)))
+            return json_reply(200, self._get(one.group(1)))
         raise NotifyError(404, "NotFound", "Not Found")
 
     def authenticate(self, authorization: str | None) -> str:
@@ -359,7 +358,3 @@ class NotifySandbox:
                 urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
 
         threading.Thread(target=post, daemon=True).start()
-
-
-def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
