@@ -1,4 +1,4 @@
-"""Provisioners for data at rest: KMS keys and aliases, DynamoDB tables."""
+"""Provisioners for data at rest: KMS keys and aliases, DynamoDB tables, SSM parameters."""
 
 from __future__ import annotations
 
@@ -51,8 +51,16 @@ def dynamodb_table(context: Context, props: dict[str, Any]) -> Provisioned:
     return Provisioned(name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")})
 
 
+# -- SSM parameters -------------------------------------------------------------------------------------------------
+def ssm_parameter(context: Context, props: dict[str, Any]) -> Provisioned:
+    name = props.get("Name") or f"/{context.name(200)}"
+    context.client("ssm").put_parameter(Name=name, Value=str(props["Value"]), Type=props["Type"], Overwrite=True)
+    return Provisioned(name, {"Type": props["Type"], "Value": str(props["Value"])})
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "AWS::KMS::Key": kms_key,
     "AWS::KMS::Alias": kms_alias,
     "AWS::DynamoDB::Table": dynamodb_table,
+    "AWS::SSM::Parameter": ssm_parameter,
 }

@@ -89,13 +89,27 @@ class Router:
         if result is None:
             return json_response(404, {"message": "Not Found"})
         status, response_headers, payload = result
-        if method.upper() in ("POST", "PUT") and int(status) < 400:
-            self.scanner.scan_once()  # the redirect's page may ask at once: tag before answering
+        response_headers = dict(response_headers)
+        if int(status) == 303 and "Location" in response_headers:
+            response_headers["Location"] = self._with_etag(str(response_headers["Location"]))
         data = payload.encode() if isinstance(payload, str) else bytes(payload or b"")
         header_list = [
             (str(k).lower(), str(v)) for k, v in dict(response_headers).items() if str(k).lower() != "content-length"
         ]
         return HttpResponse(int(status), [*header_list, ("content-length", str(len(data)))], data)
+
+    def _with_etag(self, location: str) -> str:
+        """S3 adds the stored object's `etag` to a POST's success_action_redirect (with bucket and key); moto does
+        not."""
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        parts = urlsplit(location)
+        query = parse_qs(parts.query)
+        if "etag" in query or "bucket" not in query or "key" not in query:
+            return location
+        head = self.session.client("s3").head_object(Bucket=query["bucket"][0], Key=query["key"][0])
+        query["etag"] = [head["ETag"]]
+        return parts._replace(query=urlencode(query, doseq=True)).geturl()
 
     def _fire_schedule(self, method: str, name: str) -> HttpResponse:
         rule = self.scheduler.find(name)

@@ -91,6 +91,8 @@ class ApiStack(Stack):
                 "IDEMPOTENCY_TABLE": idempotency_table.table_name,
                 "API_ROUTES": ";".join(API_ROUTES),  # the fallback's 404/405 (stacks/routes.py)
                 "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
+                # File answers must name a scanned-clean upload: the web stack names its bucket here.
+                "UPLOADS_BUCKET_PARAMETER": config.uploads_bucket_parameter,
             },
         ).function
         grant_table(self.catalogue, requests_table, key, write=True)

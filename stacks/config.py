@@ -67,6 +67,12 @@ class EnvironmentConfig(BaseModel):
         notifications stack depends on, invokes it by this name (a reference would make the two stacks a cycle)."""
         return f"{self.prefix}-ReminderSubscriptions"
 
+    @property
+    def uploads_bucket_parameter(self) -> str:
+        """The SSM parameter holding the uploads bucket's name. The web stack owns the bucket and writes it; the
+        catalogue function (API stack, which the web stack depends on) reads it to check file answers."""
+        return f"/{self.prefix}/web/uploads-bucket"
+
 
 def load_config(context: dict[str, Any], environment: str, *, alarm_email: str | None = None) -> EnvironmentConfig:
     """Pick the named environment from the `environments` context and validate it; `alarm_email` (the

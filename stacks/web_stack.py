@@ -78,6 +78,7 @@ class WebStack(Stack):
         )
         data = WebData(self, "Data", config=config, key=key, logs=self.logs_bucket)
         self.drafts, self.quarantine, self.clean = data.drafts, data.quarantine, data.clean
+        data.allow_upload_checks(catalogue_function)  # file answers through the API name a clean upload
         self.assets = WebAssets(self, "StaticAssets", logs=self.logs_bucket, removal=removal).bucket
 
         # -- the CSRF and upload-token signing key -----------------------------------------------------------------

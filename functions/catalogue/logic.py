@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
+from catalogue.uploads import CleanUploads, refused_files
 from shared import forms
 from shared.catalogue import ServiceDefinition, load_catalogue
 from shared.errors import BadRequest, DependencyFailed, NotFound, ValidationFailed
@@ -74,6 +76,19 @@ def validate_answers(definition: ServiceDefinition, body: dict[str, Any], *, now
     return submission
 
 
+def _clean_uploads() -> CleanUploads:
+    from catalogue.settings import settings
+
+    return _clean_uploads_named(settings().uploads_bucket_parameter)
+
+
+@cache
+def _clean_uploads_named(parameter_name: str) -> CleanUploads:
+    from catalogue.uploads import S3CleanUploads
+
+    return S3CleanUploads(parameter_name)  # reads the parameter once, on the first file answer
+
+
 def _for_dynamodb(value: Any) -> Any:
     """DynamoDB takes numbers as Decimal, never float (a point on the map has float coordinates)."""
     if isinstance(value, float):
@@ -106,17 +121,24 @@ def submit_request(
     correlation_id: str,
     channel: str = "online",
     now: datetime | None = None,
+    uploads: CleanUploads | None = None,
 ) -> dict[str, Any]:
     """Store a new request with the event announcing it, in one write: the table's stream publishes the event
     (shared/outbox.py), so a request is never stored unannounced, nor announced twice under two ids.
 
     A service with a fee is recorded as awaiting payment with the amount due, computed here from the answers.
+    A file answer must name a scanned-clean upload of this service (`catalogue.uploads`).
     """
     if channel not in CHANNELS:
         raise BadRequest(f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}.")
     definition = get_service(service_id)
     now = now or datetime.now(UTC)
     submission = validate_answers(definition, body, now=now)
+    refused = refused_files(definition, submission.answers, uploads or _clean_uploads())
+    if refused:
+        raise ValidationFailed(
+            "Some answers need correcting.", errors=[{"field": e["field"], "message": e["message"]} for e in refused]
+        )
     answers = dict(submission.answers)
     contact_ids = [q.id for _, q in definition.questions() if q.type == "contact"]
     contact = answers.pop(contact_ids[0], None) if contact_ids else None

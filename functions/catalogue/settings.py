@@ -13,6 +13,7 @@ class CatalogueSettings(ApiSettings, RequestsSettings, ServicesSettings):
     its event with the write, and the outbox publishes it (shared/outbox.py)."""
 
     idempotency_table: str  # Powertools idempotency records of submissions with an Idempotency-Key
+    uploads_bucket_parameter: str = ""  # SSM parameter naming the clean uploads bucket; none: file answers refused
 
 
 settings = cached(CatalogueSettings)

@@ -1,5 +1,10 @@
 """Pages with a file question: the upload form (straight to the quarantine bucket), where S3 sends the resident
-back, and Continue, which takes the file once its virus scan is clean (web/uploads.py says how)."""
+back, the "we are checking your file" page (it refreshes itself until the virus scan's result is in), and Continue,
+which takes the file once it is scanned clean and checked (web/uploads.py says how).
+
+An upload waiting in the draft (`Draft.uploads`) is `checked` once its scan came back clean and its size and first
+bytes fit the question; only then is the object itself read, and always the one S3 stored first (its ETag).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,18 @@ from aws_lambda_powertools.shared.cookies import Cookie
 
 from shared import forms
 from shared.catalogue import Page, Question, ServiceDefinition
+from shared.uploads import clean_key
 from web import security
 from web.drafts import Draft
 from web.http import Reply, Request, redirect, with_query
 from web.site import Site, service_path
-from web.uploads import extension_of, new_upload_id, safe_filename, sniff_extension
+from web.uploads import StoredFile, Uploads, extension_of, new_upload_id, safe_filename, sniff_extension
 
 VIRUS_MESSAGE = "The selected file contains a virus"
 SCAN_PENDING_MESSAGE = "We are still checking your file for viruses. Wait a few seconds, then select Continue"
 SCAN_FAILED_MESSAGE = "The selected file could not be checked for viruses. Upload a different file"
 UPLOAD_AGAIN_MESSAGE = "The selected file could not be uploaded. Try again"
+CHECKING_REFRESH_SECONDS = 2  # the checking page asks again this often (a meta refresh: no JavaScript needed)
 
 # questions.QuestionPages.render_page: the page drawn again with errors (passed in, so the two modules need not
 # import each other).
@@ -40,12 +47,20 @@ def render(
     cookies: list[Cookie],
     status: int | None,
 ) -> Reply:
-    """The file page: the file uploaded so far (waiting for its scan, or taken), or a form to upload one."""
+    """The file page: the file uploaded so far (being checked, or ready), or a form to upload one."""
+    if site.ports.uploads is not None and question.id in draft.uploads:
+        message = settle(site, site.ports.uploads, draft, question)
+        if message is not None:
+            common = {
+                **common,
+                "errors": [*common["errors"], {"href": question.id, "message": message}],
+                "field_errors": {**common["field_errors"], question.id: message},
+            }
     pending = draft.uploads.get(question.id)
     answer = draft.answers.get(question.id)
     uploaded = None
     if pending is not None:
-        uploaded = {"filename": pending["filename"], "pending": True}
+        uploaded = {"filename": pending["filename"], "pending": not pending.get("checked")}
     elif answer:
         uploaded = {"filename": answer["filename"], "pending": False}
     upload_form = None
@@ -53,7 +68,9 @@ def render(
         upload_id = new_upload_id()
         token = security.upload_token(draft.id, question.id, upload_id, now=site.clock())
         redirect_url = f"{request.origin}{common['action']}/uploaded?t={quote(token, safe='')}"
-        upload_form = site.ports.uploads.form(draft_id=draft.id, upload_id=upload_id, redirect_url=redirect_url)
+        upload_form = site.ports.uploads.form(
+            draft_id=draft.id, upload_id=upload_id, redirect_url=redirect_url, max_bytes=question.max_bytes
+        )
     accept = ",".join(f".{ext}" for ext in question.accept or ()) + (
         ",.jpeg" if "jpg" in (question.accept or ()) else ""
     )
@@ -66,8 +83,54 @@ def render(
         uploaded=uploaded,
         upload=upload_form,
         accept=accept,
+        refresh_seconds=CHECKING_REFRESH_SECONDS if uploaded and uploaded["pending"] else None,
         **common,
     )
+
+
+def settle(site: Site, uploads: Uploads, draft: Draft, question: Question) -> str | None:
+    """Move the question's waiting upload on as far as its scan allows; the error to show if it is refused.
+
+    Still being scanned: nothing is read (the bucket policy would refuse it). Scanned clean: its size and first
+    bytes are checked against the question, and it is marked `checked`. Anything else: it is deleted.
+    """
+    pending = draft.uploads.get(question.id)
+    if pending is None or pending.get("checked"):
+        return None
+    status = uploads.scan_status(pending["key"])
+    if status == "pending":
+        return None
+    message = None
+    if status == "clean":
+        stored = uploads.stored(pending["key"], pending["etag"])
+        message = _refusal(question, pending["filename"], stored)
+        if message is None and stored is not None:
+            pending.update(checked=True, size_bytes=stored.size_bytes)
+            site.save(draft)
+            return None
+    if status != "missing":
+        uploads.discard(pending["key"])
+    draft.uploads.pop(question.id)
+    site.save(draft)
+    if status == "infected":
+        return VIRUS_MESSAGE
+    if status == "failed":
+        return SCAN_FAILED_MESSAGE
+    return message or UPLOAD_AGAIN_MESSAGE
+
+
+def _refusal(question: Question, filename: str, stored: StoredFile | None) -> str | None:
+    """Why this stored file cannot answer the question (None: it can)."""
+    extension = extension_of(filename)
+    if stored is None:
+        return UPLOAD_AGAIN_MESSAGE  # gone, or replaced since it arrived (another ETag)
+    if stored.size_bytes == 0:
+        return forms.DEFAULT_MESSAGES["file_empty"]
+    if stored.size_bytes > question.max_bytes:
+        return forms.file_size_message(question)
+    if extension not in (question.accept or ()) or extension not in sniff_extension(stored.head):
+        return forms.file_type_message(question)
+    return None
 
 
 class FilePages:
@@ -94,32 +157,39 @@ class FilePages:
             or not key.startswith(f"{draft.id}/{claims.get('u')}/")
         ):
             return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
-        stored = uploads.stored(key)
+        etag = request.arg("etag")
         filename = safe_filename(key)
+        if not etag:
+            return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
+        previous = draft.uploads.get(question.id)
+        answered = draft.answers.get(question.id) or {}
+        if previous is None and answered.get("upload_id") == claims.get("u"):
+            uploads.discard(key)  # the form of a file already taken, used again: one upload per form
+            return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
+        if previous is not None and previous["upload_id"] == claims.get("u"):
+            if (previous["key"], previous["etag"]) == (key, etag):
+                return redirect(f"{service_path(definition)}/{page.id}")  # the same redirect again (reloaded)
+            # The same form used again: one upload per form. Neither object is taken.
+            uploads.discard(key)
+            uploads.discard(previous["key"])
+            draft.uploads.pop(question.id)
+            self.site.save(draft)
+            return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
         extension = extension_of(filename)
-        message = None
-        if stored is None:
-            message = UPLOAD_AGAIN_MESSAGE
-        elif stored.size_bytes == 0:
-            message = forms.DEFAULT_MESSAGES["file_empty"]
-        elif stored.size_bytes > question.max_bytes:
-            message = forms.file_size_message(question)
-        elif extension not in (question.accept or ()) or extension not in sniff_extension(stored.head):
-            message = forms.file_type_message(question)
-        if message is not None or stored is None:
-            if stored is not None:
-                uploads.discard(key)
-            return self._error(request, definition, draft, page, question, message or UPLOAD_AGAIN_MESSAGE)
-        previous = draft.uploads.pop(question.id, None)
+        if extension not in (question.accept or ()):  # told at once: the name alone settles it
+            uploads.discard(key)
+            return self._error(request, definition, draft, page, question, forms.file_type_message(question))
         if previous is not None:
             uploads.discard(previous["key"])
         draft.answers.pop(question.id, None)
+        # Nothing of the object is read yet: it is checked once its scan is in (see `settle`).
         draft.uploads[question.id] = {
             "key": key,
+            "etag": etag,
             "upload_id": str(claims["u"]),
             "filename": filename,
-            "size_bytes": stored.size_bytes,
             "content_type": forms.FILE_TYPES[extension][0],
+            "checked": False,
         }
         self.site.save(draft)
         return redirect(f"{service_path(definition)}/{page.id}")
@@ -156,23 +226,24 @@ class FilePages:
             self.site.save(draft)
             return redirect(f"{service_path(definition)}/save")
         if pending is not None and uploads is not None:
-            status = uploads.scan_status(pending["key"])
-            if status == "pending":
-                return self._error(request, definition, draft, page, question, SCAN_PENDING_MESSAGE)
-            if status != "clean":
-                uploads.discard(pending["key"])
-                draft.uploads.pop(question.id)
-                self.site.save(draft)
-                message = VIRUS_MESSAGE if status == "infected" else SCAN_FAILED_MESSAGE
+            message = settle(self.site, uploads, draft, question)
+            if message is not None:
                 return self._error(request, definition, draft, page, question, message)
-            uploads.release(pending["key"], pending["upload_id"], pending["filename"])
+            if not pending.get("checked"):
+                return self._error(request, definition, draft, page, question, SCAN_PENDING_MESSAGE)
+            key = clean_key(definition.id, pending["upload_id"])
             draft.uploads.pop(question.id)
+            if not uploads.release(pending["key"], pending["etag"], key, pending["filename"], pending["content_type"]):
+                uploads.discard(pending["key"])  # replaced since it was checked: neither version is taken
+                self.site.save(draft)
+                return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
             draft.answers[question.id] = {
                 "upload_id": pending["upload_id"],
                 "filename": pending["filename"],
                 "content_type": pending["content_type"],
                 "size_bytes": pending["size_bytes"],
             }
+            self.site.save(draft)
         result = forms.validate_page(
             definition, page.id, {question.id: draft.answers.get(question.id)}, draft.answers, on=self.site.today()
         )

@@ -6,21 +6,24 @@ S3 scans each new object and tags it; the web copies a clean one to the uploads 
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_guardduty as guardduty
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from shared.catalogue import load_catalogue
+from shared.uploads import CLEAN, SCAN_TAG, service_prefix
 from stacks.config import EnvironmentConfig
 from stacks.constructs.buckets import logged_bucket
 from stacks.constructs.logical_ids import Group
 from stacks.constructs.nag import suppress
 
 QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is being held as infected)
-SCAN_TAG = "GuardDutyMalwareScanStatus"
 REMINDER_INDEX = "ByReminderDay"
 
 
@@ -68,10 +71,47 @@ class WebData(Group):
         self.quarantine = logged_bucket(
             self, "Quarantine", logs=logs, expire_days=QUARANTINE_DAYS, removal=removal, prefix="quarantine/"
         )
-        self.clean = logged_bucket(
-            self, "Uploads", logs=logs, expire_days=config.request_retention_days, removal=removal, prefix="uploads/"
-        )
+        # Each service's uploads expire with its requests (`retention_days`, uploads/<service id>/); the rule for
+        # the whole bucket catches anything else, and never cuts a service's retention short (the earliest
+        # expiration of the rules that apply wins).
+        services = load_catalogue().values()
+        longest = max([config.request_retention_days, *(d.retention_days for d in services)])
+        self.clean = logged_bucket(self, "Uploads", logs=logs, expire_days=longest, removal=removal, prefix="uploads/")
+        for definition in sorted(services, key=lambda d: d.id):
+            self.clean.add_lifecycle_rule(
+                id=f"expire-{definition.id}",
+                prefix=service_prefix(definition.id),
+                expiration=Duration.days(definition.retention_days),
+            )
         self._malware_protection()
+        self.clean_bucket_name = ssm.StringParameter(
+            self,
+            "UploadsBucketName",
+            parameter_name=config.uploads_bucket_parameter,
+            string_value=self.clean.bucket_name,
+            description="The bucket of scanned-clean uploads: the catalogue accepts a file answer only if it is there",
+        )
+
+    def allow_upload_checks(self, function: lambda_.IFunction) -> None:
+        """Let a function of another stack (the catalogue, which this stack depends on) find clean uploads: read
+        the parameter and HEAD an object. The policy lives here, attached to its role: no reference back."""
+        assert function.role is not None
+        policy = iam.Policy(
+            self,
+            "CatalogueChecksUploads",
+            roles=[function.role],
+            statements=[
+                iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.clean_bucket_name.parameter_arn]),
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.clean.arn_for_objects("uploads/*")]),
+            ],
+        )
+        suppress(
+            policy.node.default_child,
+            "AwsSolutions-IAM5",
+            "Upload ids are random per upload: the catalogue reads (HEAD) any object under uploads/ to check that a "
+            "file answer names a scanned-clean upload of its service.",
+            applies_to=[f"Resource::<{Stack.of(self).get_logical_id(self.clean.node.default_child)}.Arn>/uploads/*"],  # type: ignore[arg-type]
+        )
 
     def _malware_protection(self) -> None:
         """GuardDuty Malware Protection for S3 scans each new quarantine object and tags it with the result."""
@@ -137,7 +177,8 @@ class WebData(Group):
             ),
         )
         plan.node.add_dependency(policy)
-        # Nothing but GuardDuty reads an object before it is tagged clean (the web checks the tag, then copies).
+        # Nothing but GuardDuty reads an object before it is tagged clean: not even HEAD (authorised as
+        # s3:GetObject). The web reads only the tags until then (web/uploads.py).
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
@@ -145,7 +186,7 @@ class WebData(Group):
                 actions=["s3:GetObject"],
                 resources=[bucket.arn_for_objects("*")],
                 conditions={
-                    "StringNotEquals": {f"s3:ExistingObjectTag/{SCAN_TAG}": "NO_THREATS_FOUND"},
+                    "StringNotEquals": {f"s3:ExistingObjectTag/{SCAN_TAG}": CLEAN},
                     "ArnNotEquals": {"aws:PrincipalArn": role.role_arn},
                 },
             )

@@ -1,12 +1,14 @@
-"""Browser uploads: a presigned S3 POST reaches the local cloud, and the malware-scan stand-in tags the object."""
+"""Browser uploads: a presigned S3 POST reaches the local cloud, and the malware-scan stand-in tags the object a
+moment later (as GuardDuty does: the redirect is answered before the scan's result is in)."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -57,7 +59,10 @@ def _form(local_cloud, draft: str) -> dict:
 
 
 @pytest.mark.parametrize(("content", "verdict"), [(b"%PDF-1.7 a letter", "NO_THREATS_FOUND"), (EICAR, "THREATS_FOUND")])
-def test_presigned_post_upload_lands_in_quarantine_and_is_tagged_by_the_scan(local_cloud, content, verdict):
+def test_presigned_post_upload_lands_in_quarantine_and_is_tagged_by_the_scan(
+    local_cloud, content, verdict, monkeypatch
+):
+    monkeypatch.setattr(local_cloud.scanner, "delay_s", 2.0)  # long enough to see the object still unscanned
     draft = uuid.uuid4().hex
     form = _form(local_cloud, draft)
     assert form["url"].startswith(local_cloud.url)
@@ -66,9 +71,19 @@ def test_presigned_post_upload_lands_in_quarantine_and_is_tagged_by_the_scan(loc
     assert response.getheader("Location").startswith(f"{local_cloud.url}/uploaded?")
     bucket = local_cloud.physical_id(QUARANTINE)
     s3 = local_cloud.client("s3")
+    # As S3 does: the redirect names the bucket, the key and the stored object's ETag.
+    back = parse_qs(urlsplit(response.getheader("Location")).query)
+    assert back["key"] == [f"{draft}/letter.pdf"]
+    assert back["etag"] == [s3.head_object(Bucket=bucket, Key=f"{draft}/letter.pdf")["ETag"]]
     assert s3.get_object(Bucket=bucket, Key=f"{draft}/letter.pdf")["Body"].read() == content
-    tags = s3.get_object_tagging(Bucket=bucket, Key=f"{draft}/letter.pdf")["TagSet"]
-    assert {"Key": SCAN_TAG, "Value": verdict} in tags  # tagged before the redirect was answered
+    untagged = s3.get_object_tagging(Bucket=bucket, Key=f"{draft}/letter.pdf")["TagSet"]
+    assert untagged == []  # not yet: the scan takes a moment (the web shows "we are checking your file")
+    deadline = time.monotonic() + local_cloud.scanner.delay_s + 5
+    tags: list = []
+    while time.monotonic() < deadline and not tags:
+        time.sleep(0.1)
+        tags = s3.get_object_tagging(Bucket=bucket, Key=f"{draft}/letter.pdf")["TagSet"]
+    assert {"Key": SCAN_TAG, "Value": verdict} in tags
 
 
 def test_objects_in_unprotected_buckets_are_not_tagged(local_cloud):
@@ -76,6 +91,26 @@ def test_objects_in_unprotected_buckets_are_not_tagged(local_cloud):
     local_cloud.client("s3").put_object(Bucket=bucket, Key="uploads/x", Body=b"x")
     local_cloud.wait_for_idle()
     assert local_cloud.client("s3").get_object_tagging(Bucket=bucket, Key="uploads/x")["TagSet"] == []
+
+
+def test_the_api_takes_a_file_answer_only_if_it_names_a_clean_upload_of_the_service(local_cloud):
+    """The catalogue finds the uploads bucket through the SSM parameter the web stack writes, and HEADs the key."""
+    from shared.catalogue import load_catalogue
+    from shared.uploads import clean_key
+    from tests.unit.catalogue.service_examples import valid_body
+
+    definition = load_catalogue()["fly-tipping"]
+    body = valid_body(definition)
+    photo = {"upload_id": uuid.uuid4().hex, "filename": "tip.png", "content_type": "image/png", "size_bytes": 4}
+    refused = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body={**body, "photo": photo})
+    assert refused.status == 422, refused.body
+    assert [e["field"] for e in refused.json()["errors"]] == ["photo"]
+    uploads = local_cloud.physical_id("Borough-dev-Web/Data/Uploads")
+    local_cloud.client("s3").put_object(
+        Bucket=uploads, Key=clean_key("fly-tipping", photo["upload_id"]), Body=b"\x89PNG", ContentType="image/png"
+    )
+    taken = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body={**body, "photo": photo})
+    assert taken.status == 201, taken.body
 
 
 def _signed_as_web_role(local_cloud) -> Any:

@@ -61,6 +61,29 @@ class Cloud:
         return boto3.resource("dynamodb").Table(env_name.lower()).scan()["Items"]
 
 
+def _clean_uploads_of_the_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The uploads bucket (named by its SSM parameter, as the web stack does) holding the example file answers'
+    uploads, as the web leaves them once scanned clean: a file answer must name one (catalogue/uploads.py)."""
+    from shared.catalogue import load_catalogue
+    from shared.uploads import clean_key
+    from tests.unit.catalogue.service_examples import valid_answer
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="uploads", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    boto3.client("ssm").put_parameter(Name="/test/web/uploads-bucket", Value="uploads", Type="String")
+    monkeypatch.setenv("UPLOADS_BUCKET_PARAMETER", "/test/web/uploads-bucket")
+    for definition in load_catalogue().values():
+        for _, question in definition.questions():
+            if question.type == "file":
+                answer = valid_answer(definition, question)
+                s3.put_object(
+                    Bucket="uploads",
+                    Key=clean_key(definition.id, answer["upload_id"]),
+                    Body=b"x" * answer["size_bytes"],
+                    ContentType=answer["content_type"],
+                )
+
+
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     with mock_aws():
@@ -78,6 +101,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         )
         monkeypatch.setenv("EVENTS_TOPIC_ARN", topic_arn)
         monkeypatch.setenv("API_ROUTES", ROUTES)
+        _clean_uploads_of_the_examples(monkeypatch)
         yield Cloud(queue_url, stream_arn)
         aws.reset()
         settings.reset()

@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+import boto3
 import pytest
 
 from catalogue import handler as catalogue_handler
@@ -297,3 +298,61 @@ def test_the_channel_is_checked(cloud):
     [event] = cloud.published()
     assert event["data"]["channel"] == "phone"
     assert created["status"] == "received"
+
+
+def _file_answer(upload_id: str, size_bytes: int = 1024) -> dict[str, Any]:
+    return {
+        "upload_id": upload_id,
+        "filename": "letter.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": size_bytes,
+    }
+
+
+def test_a_file_answer_is_taken_only_if_it_names_a_scanned_clean_upload_of_this_service(cloud, today_is_fixed):
+    """The uploads bucket holds what the web released once GuardDuty found it clean (catalogue/uploads.py)."""
+    from shared.uploads import clean_key
+
+    s3 = boto3.client("s3")
+    s3.put_object(
+        Bucket="uploads", Key=clean_key("complaint", "clean-upload-1"), Body=b"x" * 1024, ContentType="application/pdf"
+    )
+    s3.put_object(
+        Bucket="uploads",
+        Key=clean_key("graffiti", "graffiti-upload-1"),
+        Body=b"x" * 1024,
+        ContentType="application/pdf",
+    )
+    definition = load_catalogue()["complaint"]
+    refused = {
+        "made up": _file_answer("never-uploaded-1"),
+        "another service's": _file_answer("graffiti-upload-1"),
+        "not the size stored": _file_answer("clean-upload-1", size_bytes=2048),
+        "not the type stored": {
+            **_file_answer("clean-upload-1"),
+            "filename": "a.doc",
+            "content_type": "application/msword",
+        },
+    }
+    for case, answer in refused.items():
+        status, _, problem = submit({**valid_body(definition), "evidence": answer}, service="complaint")
+        assert status == 422, case
+        assert problem["errors"] == [{"field": "evidence", "message": "Upload the file again"}], case
+    assert cloud.items("REQUESTS_TABLE") == []
+    status, _, body = submit(
+        {**valid_body(definition), "evidence": _file_answer("clean-upload-1")}, service="complaint"
+    )
+    assert status == 201, body
+    [stored] = cloud.items("REQUESTS_TABLE")
+    assert stored["answers"]["evidence"]["upload_id"] == "clean-upload-1"
+
+
+def test_without_an_uploads_bucket_no_file_answer_is_taken(cloud, today_is_fixed, monkeypatch):
+    from shared import settings as shared_settings
+
+    monkeypatch.delenv("UPLOADS_BUCKET_PARAMETER")
+    shared_settings.reset()
+    definition = load_catalogue()["complaint"]
+    status, _, problem = submit(valid_body(definition), service="complaint")
+    assert status == 422
+    assert [e["field"] for e in problem["errors"]] == ["evidence"]

@@ -100,20 +100,18 @@ def test_the_reminders_handler_publishes_draft_expiring_without_the_email(cloud)
 
 def test_uploads_are_signed_for_the_quarantine_bucket_checked_and_released_once_clean(cloud):
     uploads = S3Uploads("quarantine", "clean")
-    form = uploads.form(draft_id="d" * 32, upload_id="u" * 22, redirect_url="https://example.org/back?t=1")
+    form = uploads.form(
+        draft_id="d" * 32, upload_id="u" * 22, redirect_url="https://example.org/back?t=1", max_bytes=2_000_000
+    )
     assert "quarantine" in form.action
     assert form.fields["key"] == f"{'d' * 32}/{'u' * 22}/${{filename}}"
     assert form.fields["success_action_redirect"] == "https://example.org/back?t=1"
     policy = json.loads(__import__("base64").b64decode(form.fields["policy"]))
-    assert ["content-length-range", 0, 50 * 1024 * 1024] in policy["conditions"]
+    assert ["content-length-range", 0, 2_000_000] in policy["conditions"]  # the question's limit, no more
     s3 = boto3.client("s3")
     key = f"{'d' * 32}/{'u' * 22}/wall.png"
-    s3.put_object(Bucket="quarantine", Key=key, Body=b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-    stored = uploads.stored(key)
-    assert stored is not None
-    assert stored.size_bytes == 108
-    assert stored.head.startswith(b"\x89PNG")
-    assert uploads.stored("missing") is None
+    assert uploads.scan_status(key) == "missing"
+    etag = s3.put_object(Bucket="quarantine", Key=key, Body=b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)["ETag"]
     assert uploads.scan_status(key) == "pending"
     s3.put_object_tagging(
         Bucket="quarantine", Key=key, Tagging={"TagSet": [{"Key": SCAN_TAG, "Value": "THREATS_FOUND"}]}
@@ -123,6 +121,15 @@ def test_uploads_are_signed_for_the_quarantine_bucket_checked_and_released_once_
         Bucket="quarantine", Key=key, Tagging={"TagSet": [{"Key": SCAN_TAG, "Value": "NO_THREATS_FOUND"}]}
     )
     assert uploads.scan_status(key) == "clean"
-    uploads.release(key, "u" * 22, "wall.png")
-    assert s3.head_object(Bucket="clean", Key=f"uploads/{'u' * 22}")["ContentLength"] == 108
+    stored = uploads.stored(key, etag.strip('"'))  # the redirect's ETag, with or without its quotes
+    assert stored is not None
+    assert stored.size_bytes == 108
+    assert stored.head.startswith(b"\x89PNG")
+    assert uploads.stored(key, '"0123456789abcdef0123456789abcdef"') is None  # not the object that arrived
+    assert uploads.stored("missing", etag) is None
+    clean = f"uploads/graffiti/{'u' * 22}"
+    assert not uploads.release(key, '"0123456789abcdef0123456789abcdef"', clean, "a.png", "image/png")
+    assert uploads.release(key, etag, clean, "wall.png", "image/png")
+    released = s3.head_object(Bucket="clean", Key=clean)
+    assert (released["ContentLength"], released["ContentType"]) == (108, "image/png")
     assert s3.list_objects_v2(Bucket="quarantine").get("KeyCount") == 0

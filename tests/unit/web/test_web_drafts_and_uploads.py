@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from web.return_links import mint
@@ -77,7 +78,8 @@ def _upload(client: Client, h, service_id: str, page_id: str, filename: str, dat
     key = f"{key_prefix}{filename}"
     h.uploads.objects[key] = data
     back = redirect.replace("&amp;", "&").removeprefix("http://127.0.0.1:8080")
-    return client.get(f"{back}&bucket=quarantine&key={key}&etag=x").headers.get("location", "") or key
+    etag = quote(h.uploads.etag(data), safe="")  # S3 sends the stored object's ETag back, quotes and all
+    return client.get(f"{back}&bucket=quarantine&key={key}&etag={etag}").headers.get("location", "") or key
 
 
 def _to_photo_page(client: Client, h, catalogue) -> None:
@@ -92,18 +94,26 @@ def test_an_upload_is_released_only_once_scanned_clean(catalogue):
     page = client.get("/services/graffiti/photo")
     assert "wall.png" in page.body
     assert "We are checking your file for viruses" in page.body
+    assert '<meta http-equiv="refresh" content="2; url=/services/graffiti/photo">' in page.body
     waiting = client.post("/services/graffiti/photo", {})
     assert waiting.status == 400
     assert "still checking your file" in waiting.body
+    assert h.uploads.refused_reads == []  # nothing read the object before its scan (the bucket policy denies it)
     (key,) = h.uploads.objects
     h.uploads.scans[key] = "clean"
+    checked = client.get("/services/graffiti/photo")
+    assert "wall.png" in checked.body
+    assert "checking your file" not in checked.body
+    assert 'http-equiv="refresh"' not in checked.body
     assert location(client.post("/services/graffiti/photo", {})) == "/services/graffiti/contact"
     assert len(h.uploads.released) == 1
     check = client.get("/services/graffiti/check-answers")
     assert "wall.png" in check.body
     client.post("/services/graffiti/check-answers", {"action": "submit"})
     (submission,) = h.api.submissions
-    upload_id = next(iter(h.uploads.released))
+    (clean_key,) = h.uploads.released
+    upload_id = clean_key.rsplit("/", 1)[-1]
+    assert clean_key == f"uploads/graffiti/{upload_id}"  # under its service's prefix: its retention applies
     assert submission["answers"]["photo"] == {
         "upload_id": upload_id,
         "filename": "wall.png",
@@ -140,11 +150,65 @@ def test_wrong_type_empty_or_oversize_uploads_are_refused(catalogue, filename, d
     client = Client(h.web)
     _to_photo_page(client, h, catalogue)
     _upload(client, h, "graffiti", "photo", filename, data)
+    for key in list(h.uploads.objects):  # the name was acceptable: the content is read once the scan is clean
+        h.uploads.scans[key] = "clean"
+        client.get("/services/graffiti/photo")
     page = client.last
     assert page is not None
     assert page.status == 400
     assert message in page.body
     assert h.uploads.objects == {}
+
+
+def test_the_upload_form_allows_no_more_than_the_questions_own_limit(catalogue):
+    h = harness(catalogue)
+    client = Client(h.web)
+    _to_photo_page(client, h, catalogue)
+    client.get("/services/graffiti/photo")
+    question = catalogue["graffiti"].question("photo")
+    assert h.uploads.forms[-1]["max_bytes"] == question.max_bytes
+
+
+def test_an_object_replaced_after_its_upload_is_never_taken(catalogue):
+    """The presigned POST stays valid for a while: whatever is posted with it again is refused, not taken."""
+    h = harness(catalogue)
+    client = Client(h.web)
+    _to_photo_page(client, h, catalogue)
+    _upload(client, h, "graffiti", "photo", "wall.png", PNG)
+    (key,) = h.uploads.objects
+    h.uploads.scans[key] = "clean"
+    assert "wall.png" in client.get("/services/graffiti/photo").body  # checked: size and type of what arrived
+    h.uploads.objects[key] = PNG + b"something else"  # posted again with the same form, and scanned clean too
+    refused = client.post("/services/graffiti/photo", {})
+    assert refused.status == 400
+    assert "could not be uploaded" in refused.body
+    assert h.uploads.released == {}
+    assert h.uploads.objects == {}
+    # Replaced before its scan came back: refused when it is checked.
+    _upload(client, h, "graffiti", "photo", "wall.png", PNG)
+    (key,) = h.uploads.objects
+    h.uploads.objects[key] = PNG + b"other"
+    h.uploads.scans[key] = "clean"
+    assert "could not be uploaded" in client.get("/services/graffiti/photo").body
+    assert h.uploads.released == {}
+
+
+def test_a_second_upload_with_the_same_form_is_refused(catalogue):
+    h = harness(catalogue)
+    client = Client(h.web)
+    _to_photo_page(client, h, catalogue)
+    page = client.get("/services/graffiti/photo")
+    redirect = re.search(r'name="success_action_redirect" value="([^"]+)"', page.body).group(1)  # type: ignore[union-attr]
+    prefix = re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1)  # type: ignore[union-attr]
+    back = redirect.replace("&amp;", "&").removeprefix("http://127.0.0.1:8080")
+    for name in ("wall.png", "other.png"):
+        h.uploads.objects[f"{prefix}{name}"] = PNG
+    first = client.get(f"{back}&key={prefix}wall.png&etag={quote(h.uploads.etag(PNG))}")
+    assert location(first) == "/services/graffiti/photo"
+    again = client.get(f"{back}&key={prefix}other.png&etag={quote(h.uploads.etag(PNG))}")
+    assert again.status == 400
+    assert "could not be uploaded" in again.body
+    assert h.uploads.objects == {}  # neither is kept
 
 
 def test_a_forged_or_expired_upload_token_is_refused(catalogue):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from web.addresses import AddressLookup
 from web.api import ApiResult
 from web.drafts import MemoryDraftStore
 from web.pages import Ports, Web
-from web.uploads import ScanStatus, StoredFile, UploadForm
+from web.uploads import ScanStatus, StoredFile, UploadForm, Uploads, quoted_etag
 
 from shared import forms
 from shared.catalogue import Page, Question, ServiceDefinition
@@ -86,27 +87,46 @@ class FakeApi:
 
 @dataclass
 class FakeUploads:
-    """The quarantine bucket: objects by key, and the scan result GuardDuty would tag them with."""
+    """The quarantine bucket: objects by key, and the scan result GuardDuty would tag them with. As the bucket
+    policy does, the object itself cannot be read before its scan is clean; reads name the ETag it arrived with."""
 
     objects: dict[str, bytes] = field(default_factory=dict)
     scans: dict[str, ScanStatus] = field(default_factory=dict)
-    released: dict[str, bytes] = field(default_factory=dict)
+    released: dict[str, bytes] = field(default_factory=dict)  # clean key -> bytes
+    forms: list[dict[str, Any]] = field(default_factory=list)
+    refused_reads: list[str] = field(default_factory=list)
 
-    def form(self, *, draft_id: str, upload_id: str, redirect_url: str) -> UploadForm:
+    @staticmethod
+    def etag(data: bytes) -> str:
+        return f'"{hashlib.md5(data).hexdigest()}"'  # noqa: S324 - as S3's ETag of a single-part upload
+
+    def form(self, *, draft_id: str, upload_id: str, redirect_url: str, max_bytes: int) -> UploadForm:
+        self.forms.append({"upload_id": upload_id, "max_bytes": max_bytes})
         return UploadForm(
             action="https://quarantine.s3.amazonaws.com/",
             fields={"key": f"{draft_id}/{upload_id}/${{filename}}", "success_action_redirect": redirect_url},
         )
 
-    def stored(self, key: str) -> StoredFile | None:
-        data = self.objects.get(key)
-        return None if data is None else StoredFile(size_bytes=len(data), head=data[:32])
-
     def scan_status(self, key: str) -> ScanStatus:
+        if key not in self.objects:
+            return "missing"
         return self.scans.get(key, "pending")
 
-    def release(self, key: str, upload_id: str, filename: str) -> None:
-        self.released[upload_id] = self.objects.pop(key)
+    def stored(self, key: str, etag: str) -> StoredFile | None:
+        data = self.objects.get(key)
+        if data is not None and self.scans.get(key) != "clean":
+            self.refused_reads.append(key)  # the bucket policy's deny
+            return None
+        if data is None or self.etag(data) != quoted_etag(etag):
+            return None
+        return StoredFile(size_bytes=len(data), head=data[:32])
+
+    def release(self, key: str, etag: str, clean_key: str, filename: str, content_type: str) -> bool:
+        data = self.objects.get(key)
+        if data is None or self.scans.get(key) != "clean" or self.etag(data) != quoted_etag(etag):
+            return False
+        self.released[clean_key] = self.objects.pop(key)
+        return True
 
     def discard(self, key: str) -> None:
         self.objects.pop(key, None)
@@ -122,16 +142,19 @@ class Harness:
     now: list[float]
 
 
-def harness(catalogue: dict[str, ServiceDefinition], addresses: AddressLookup | None = None) -> Harness:
+def harness(
+    catalogue: dict[str, ServiceDefinition], addresses: AddressLookup | None = None, uploads: Uploads | None = None
+) -> Harness:
+    """The web on fakes; `uploads` replaces the fake quarantine bucket (Harness.uploads stays the unused fake)."""
     api = FakeApi()
     api.catalogue = catalogue
     drafts = MemoryDraftStore()
-    uploads = FakeUploads()
+    fake_uploads = FakeUploads()
     events: list[EventEnvelope] = []
     now = [time.time()]
-    ports = Ports(drafts=drafts, api=api, uploads=uploads, publish=events.append, addresses=addresses)
+    ports = Ports(drafts=drafts, api=api, uploads=uploads or fake_uploads, publish=events.append, addresses=addresses)
     web = Web(ports, council=COUNCIL, catalogue=catalogue, clock=lambda: now[0])
-    return Harness(web, api, drafts, uploads, events, now)
+    return Harness(web, api, drafts, fake_uploads, events, now)
 
 
 @dataclass
