@@ -14,9 +14,9 @@ Reply = tuple[int, dict[str, str], bytes]  # (status, headers, body)
 Handle = Callable[[str, str, dict[str, str], bytes], Reply]  # (method, path, headers, body) -> Reply
 
 
-def json_reply(status: int, body: Any) -> Reply:
-    """`body` as a JSON answer."""
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
+def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    """`body` as a JSON answer, with any further `headers`."""
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode("utf-8")
 
 
 def request_handler(handle: Handle) -> type[BaseHTTPRequestHandler]:
