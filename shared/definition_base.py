@@ -1,5 +1,6 @@
-"""What every part of a service definition's model is built from: a strict, frozen base model, the error that
-names a field and its fix (the loader turns it into `file: field: problem`), and the id patterns."""
+"""What the models of the project's data files (service definitions; permits' zones) are built from: a strict,
+frozen base model, the error that names a field and its fix (each loader turns it into `file: field: problem`),
+and the id patterns."""
 
 from __future__ import annotations
 

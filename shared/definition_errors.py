@@ -1,5 +1,6 @@
 """A broken service definition explained: each pydantic error as `path: what is wrong; how to fix it`, in the
-file's own terms (no pydantic-internal levels), with a guess at what was meant for a misspelt name."""
+file's own terms (no pydantic-internal levels), with a guess at what was meant for a misspelt name. `causes` (which
+errors to report) serves every data file's loader (permits' zones too)."""
 
 from __future__ import annotations
 
