@@ -16,11 +16,13 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.api_stack import ApiStack
 from stacks.auth_stack import AuthStack
 from stacks.config import load_config
+from stacks.console_stack import ConsoleStack
 from stacks.data_stack import DataStack
 from stacks.events_stack import EventsStack
 from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
+from stacks.payments_stack import PaymentsStack
 from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
@@ -110,6 +112,34 @@ def build_app(app: cdk.App) -> cdk.App:
         notify_provider=config.notify_provider,
         env=env,
     )
+    # The console's callback and Pay's return: the council's domain if configured, else CloudFront's.
+    public_base_url = config.public_base_url or f"https://{web.distribution.distribution_domain_name}"
+    console = ConsoleStack(
+        app,
+        f"{prefix}-Console",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        requests_table=data.requests,
+        user_pool=auth.user_pool,
+        origin_verify_secret=api.origin_verify,
+        public_base_url=public_base_url,
+        env=env,
+    )
+    payments = PaymentsStack(
+        app,
+        f"{prefix}-Payments",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        requests_table=data.requests,
+        events_topic=events.topic,
+        http_api=api.http_api,
+        origin_verify_secret=api.origin_verify,
+        public_base_url=public_base_url,  # Pay sends residents back to the web
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
@@ -117,6 +147,7 @@ def build_app(app: cdk.App) -> cdk.App:
         functions={
             "Catalogue": api.catalogue,
             "Cases": api.cases,
+            "Console": console.function,
             "OutboxPublisher": api.outbox.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,
@@ -126,8 +157,16 @@ def build_app(app: cdk.App) -> cdk.App:
             "NotifyReceipts": notifications.receipts,
             "ReminderSubscriptions": notifications.subscriptions,
             "DailyBinReminders": notifications.reminders,
+            "Payments": payments.payments,
+            "PaymentWebhooks": payments.receiver,
+            "PaymentWebhookWorker": payments.worker,
+            "PaymentsReconciler": payments.reconciler,
         },
-        dead_letter_queues={**events.dead_letter_queues, "outbox": api.outbox.dead_letters},
+        dead_letter_queues={
+            **events.dead_letter_queues,
+            "outbox": api.outbox.dead_letters,
+            "payments": payments.dead_letters,
+        },
         state_machines={"Triage": workflows.triage},
         pipes={"Triage": workflows.pipe},
         http_api=api.http_api,

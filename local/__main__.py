@@ -15,7 +15,7 @@ from types import FrameType
 from local.assembly import DEFAULT_OUTDIR, ROOT, ensure_assembly
 from local.cloud import LocalCloud
 from local.schedules import SCHEDULES_PATH
-from local.staff import DEMO_PASSWORD, DEMO_USERNAME, SIGN_IN_PATH
+from local.staff import DEMO_PASSWORD, DEMO_STAFF, DEMO_USERNAME, ROLE_PREFIX, SIGN_IN_PATH
 
 DEFAULT_STATE_DIR = ROOT / ".local" / "state"
 
@@ -72,13 +72,29 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
         f"  Services            curl -s {url}/api/v1/services",
         f"  Notify outbox       {url}/sandbox/outbox  (the GOV.UK Notify stand-in: every message sent)",
     ]
+    if cloud.local_secrets.pay_api_key:
+        from local import pay_standin
+
+        lines += [
+            f"  GOV.UK Pay (local)  {pay_standin.base_url(url)}  (the local Pay: API, card pages, signed webhooks)",
+            f"  Pay API key         {cloud.local_secrets.pay_api_key}  (a key of the local Pay only)",
+            f"  Try                 curl -s {pay_standin.base_url(url)}/v1/payments/<payment id> "
+            f"-H 'Authorization: Bearer {cloud.local_secrets.pay_api_key}'",
+            "  Test cards (any future expiry, any name, any 3-digit security code):",
+            *[f"    {line}" for line in pay_standin.cards_text().splitlines()],
+        ]
     for name, shown in cloud.local_secrets.masked().items():
         lines.append(f"  Secret              {name} = {shown}  (generated for this run; a person creates it in AWS)")
     if cloud.staff_pools:
-        groups = ", ".join(cloud.staff_pools[0].groups)
+        groups = cloud.staff_pools[0].groups
+        plain = ", ".join(g for g in groups if ":" not in g)
         credentials = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
+        lines.append(f"  Staff console       {url}/staff  (password for every demo user: {DEMO_PASSWORD})")
+        for role, username in DEMO_STAFF.items():
+            if ROLE_PREFIX + role in groups:
+                lines.append(f"    as {role:<16} {username}")
         lines += [
-            f"  Staff sign-in       {DEMO_USERNAME} / {DEMO_PASSWORD}  (group: {groups})",
+            f"  Staff API sign-in   {DEMO_USERNAME} / {DEMO_PASSWORD}  (group: {plain})",
             f"  Get a staff token   TOKEN=$(curl -s -X POST {url}{SIGN_IN_PATH} \\",
             f"                        -H 'content-type: application/json' -d '{credentials}' \\",
             "                        | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id_token\"])')",

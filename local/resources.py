@@ -34,6 +34,7 @@ NOT_SERVED: dict[str, str] = {
     "AWS::CloudWatch::Dashboard": "no metrics are collected locally",
     "AWS::CDK::Metadata": "CDK's usage metadata: nothing to run",
     "AWS::Logs::ResourcePolicy": "lets CloudWatch Logs deliver WAF's logs; no requests are inspected locally",
+    "AWS::Cognito::UserPoolDomain": "managed login is a stand-in at /sandbox/cognito (local/sandbox/cognito_oauth.py)",
 }
 
 # Behaviour that is provisioned but not enforced or not simulated locally (printed with the list above).

@@ -16,6 +16,8 @@ from local.access import AccessControl
 from local.cdn import FrontDoor
 from local.gateway import Gateway, Headers
 from local.moto_session import LOCK, MotoSession
+from local.sandbox.cognito_oauth import PREFIX as COGNITO_OAUTH_PREFIX
+from local.sandbox.cognito_oauth import CognitoOAuth
 from local.scanner import MalwareScanner
 from local.schedules import SCHEDULES_PATH, Scheduler
 from local.staff import SIGN_IN_PATH, StaffPool, sign_in
@@ -47,6 +49,7 @@ class Router:
     staff: list[StaffPool] = field(default_factory=list)
     buckets: set[str] = field(default_factory=set)
     access: AccessControl | None = None  # judges presigned requests as the role that signed them
+    cognito_oauth: CognitoOAuth | None = None  # Cognito's managed login stand-in, made on first use
 
     def handle(
         self, method: str, path: str, headers: Headers, body: bytes, source_ip: str, *, front_door: bool = True
@@ -55,6 +58,8 @@ class Router:
         since a function calls Notify while holding it."""
         if standins.is_stand_in(path):
             return HttpResponse(*standins.handle(method, path, headers, body))
+        if path.startswith(COGNITO_OAUTH_PREFIX + "/"):
+            return self._cognito_oauth(method, path, body)
         with LOCK:
             bare_path = path.split("?", 1)[0]
             if bare_path == SIGN_IN_PATH:
@@ -66,6 +71,16 @@ class Router:
             if self.front_door is not None and front_door:
                 return HttpResponse(*self.front_door.handle(method, path, headers, body, source_ip))
             return HttpResponse(*self.gateway.handle(method, path, headers, body, source_ip))
+
+    def _cognito_oauth(self, method: str, path: str, body: bytes) -> HttpResponse:
+        """The console function asks for tokens (and keys) while it holds the lock, so those are served without it:
+        its thread waits for the answer, so moto is not used by two threads at once."""
+        if self.cognito_oauth is None:
+            self.cognito_oauth = CognitoOAuth(self.session.client("cognito-idp"), self.base_url)
+        if "/oauth2/token" in path or "/oauth2/revoke" in path or path.endswith("/jwks.json"):
+            return HttpResponse(*self.cognito_oauth.handle(method, path, body))
+        with LOCK:
+            return HttpResponse(*self.cognito_oauth.handle(method, path, body))
 
     def _s3_request(self, method: str, path: str, headers: Headers, body: bytes) -> HttpResponse:
         """A browser's request to a bucket (a presigned POST upload or GET): moto's S3 answers it, once IAM and the

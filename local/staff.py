@@ -14,6 +14,16 @@ from local.moto_session import MotoSession
 
 DEMO_USERNAME = "caseworker@example.org"
 DEMO_PASSWORD = "Caseworker-Demo-2024!"  # noqa: S105 - a printed demo password for a local, in-memory user pool
+# One demo member of staff per console role (groups `role:<name>`, functions/console/data/roles.yaml), all with
+# the demo password. All but the admin work for every team (`team:*` groups). The API's demo caseworker above
+# stays in the API's groups only (`caseworkers`, for PATCH).
+DEMO_STAFF = {
+    "caseworker": "console-caseworker@example.org",
+    "team-lead": "team-lead@example.org",
+    "finance": "finance@example.org",
+    "admin": "admin@example.org",
+}
+ROLE_PREFIX, TEAM_PREFIX = "role:", "team:"
 SIGN_IN_PATH = "/sandbox/sign-in"
 
 
@@ -45,19 +55,33 @@ def staff_pools(inventory: Inventory) -> list[StaffPool]:
 
 
 def seed_staff(session: MotoSession, pools: list[StaffPool]) -> None:
+    """The demo caseworker in the pool's API groups, and one demo member of staff per console role."""
     cognito = session.client("cognito-idp")
     for pool in pools:
-        cognito.admin_create_user(
-            UserPoolId=pool.user_pool_id,
-            Username=DEMO_USERNAME,
-            UserAttributes=[{"Name": "email", "Value": DEMO_USERNAME}, {"Name": "email_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        cognito.admin_set_user_password(
-            UserPoolId=pool.user_pool_id, Username=DEMO_USERNAME, Password=DEMO_PASSWORD, Permanent=True
-        )
-        for group in pool.groups:
-            cognito.admin_add_user_to_group(UserPoolId=pool.user_pool_id, Username=DEMO_USERNAME, GroupName=group)
+        groups = set(pool.groups)
+        roles = {g for g in groups if g.startswith(ROLE_PREFIX)}
+        teams = {g for g in groups if g.startswith(TEAM_PREFIX)}
+        others = groups - roles - teams  # e.g. `caseworkers`, which the API's PATCH route asks for
+        _create(cognito, pool.user_pool_id, DEMO_USERNAME, sorted(others))
+        for role, username in DEMO_STAFF.items():
+            if ROLE_PREFIX + role not in roles:
+                continue
+            member_of = {ROLE_PREFIX + role} & roles
+            member_of |= teams if role != "admin" else set()
+            member_of |= others if role in ("caseworker", "team-lead") else set()
+            _create(cognito, pool.user_pool_id, username, sorted(member_of))
+
+
+def _create(cognito: Any, pool_id: str, username: str, groups: list[str]) -> None:
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=username,
+        UserAttributes=[{"Name": "email", "Value": username}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True)
+    for group in groups:
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
 
 
 def sign_in(session: MotoSession, pools: list[StaffPool], body: bytes) -> tuple[int, dict[str, Any]]:

@@ -23,6 +23,9 @@ whose template environment names `OS_PLACES_BASE_URL` is pointed at `<local addr
 client uses the standard library, which moto's HTTP mock leaves alone). Its key secret, `os-places-api-key`, gets a
 placeholder value for the run: the stand-in accepts any key.
 
+GOV.UK Pay: the local Pay answers under `/sandbox/pay/` (`local/pay_standin.py`); its API key and webhook signing
+secret are this run's, and the key is printed in full at start-up (`LocalSecrets.pay_api_key`).
+
 Stand-in requests are served without the local cloud's lock: a function calls Notify while it holds that lock.
 """
 
@@ -33,7 +36,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from local import pay_standin
+
 NOTIFY_PATHS = ("/v2/notifications", "/sandbox/notify/", "/sandbox/outbox")
+COGNITO_OAUTH_PREFIX = "/sandbox/cognito"  # local.sandbox.cognito_oauth.PREFIX
 OS_PLACES_PREFIX = "/sandbox/os-places"  # local.sandbox.os_places.PREFIX (not imported: it is loaded on first use)
 RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECEIPTS_ROUTES (not imported: CDK)
 # Variables that name, by name, a secret a person creates in AWS -> what its local value is.
@@ -41,6 +47,8 @@ PERSON_CREATED_SECRETS = {
     "NOTIFY_API_KEY_SECRET_ID": "notify-api-key",
     "NOTIFY_CALLBACK_TOKEN_SECRET_ID": "notify-callback-token",
     "OS_PLACES_API_KEY_SECRET_ID": "os-places-api-key",
+    "PAY_API_KEY_SECRET_ID": "pay-api-key",
+    "PAY_WEBHOOK_SECRET_ID": "pay-webhook-secret",
 }
 
 
@@ -50,6 +58,7 @@ class LocalSecrets:
 
     values: dict[str, str] = field(default_factory=dict)
     notify_key_secrets: list[str] = field(default_factory=list)  # registered with the stand-in's service
+    pay_api_key: str = ""  # a key of the local Pay only: printed in full, as Pay's test keys may be
 
     def masked(self) -> dict[str, str]:
         return {name: masked(value) for name, value in sorted(self.values.items())}
@@ -79,7 +88,7 @@ def stop_notify() -> None:
 
 
 def is_stand_in(path: str) -> bool:
-    return path.split("?", 1)[0].startswith((*NOTIFY_PATHS, OS_PLACES_PREFIX + "/"))
+    return path.split("?", 1)[0].startswith((*NOTIFY_PATHS, OS_PLACES_PREFIX + "/")) or pay_standin.is_pay(path)
 
 
 def handle(
@@ -87,6 +96,9 @@ def handle(
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     from local.sandbox import notify, os_places  # imported on first use: they load their templates and data
 
+    if pay_standin.is_pay(path):
+        status, answer, payload = pay_standin.handle(method, path, dict(headers), body)
+        return status, list(answer.items()), payload
     serve = os_places.handle if path.startswith(OS_PLACES_PREFIX + "/") else notify.handle
     status, response_headers, payload = serve(method, path, dict(headers), body)
     return status, list(response_headers.items()), payload
@@ -105,6 +117,13 @@ def environment_overrides(environment: dict[str, Any], local_url: str) -> dict[s
         overrides["PUBLIC_BASE_URL"] = local_url
     if "OS_PLACES_BASE_URL" in environment:
         overrides["OS_PLACES_BASE_URL"] = local_url + OS_PLACES_PREFIX
+    # The staff console's managed login and the pool's keys: local/sandbox/cognito_oauth.py.
+    if "STAFF_AUTH_BASE_URL" in environment:
+        overrides["STAFF_AUTH_BASE_URL"] = local_url + COGNITO_OAUTH_PREFIX
+    if "STAFF_JWKS_URL" in environment:
+        overrides["STAFF_JWKS_URL"] = local_url + COGNITO_OAUTH_PREFIX + "/.well-known/jwks.json"
+    if pay_standin.BASE_URL_VARIABLE in environment:
+        overrides[pay_standin.BASE_URL_VARIABLE] = pay_standin.base_url(local_url)
     return overrides
 
 
@@ -131,6 +150,12 @@ def provide_person_created_secrets(
             value = f"borough_local-{SANDBOX_SERVICE_ID}-{key_secret}"
         elif kind == "os-places-api-key":
             value = f"local-os-places-{secrets.token_hex(8)}"  # a placeholder: the stand-in accepts any key
+        elif kind == "pay-api-key":
+            pay_standin.start(local_url)
+            value = created.pay_api_key = pay_standin.api_key()
+        elif kind == "pay-webhook-secret":
+            pay_standin.start(local_url)
+            value = pay_standin.webhook_secret(local_url)
         else:
             value = secrets.token_urlsafe(32)
             sandbox.callback_url = f"{local_url}{RECEIPTS_PATH}"
@@ -154,3 +179,4 @@ def forget_person_created_secrets(created: LocalSecrets) -> None:
             service_secrets.remove(key_secret)
     sandbox.callback_url = None
     sandbox.callback_token = None
+    pay_standin.stop()

@@ -117,6 +117,8 @@ class ServiceDefinition(DefinitionModel):
     privacy_notice: PrivacyNotice
     what_happens_next: str = ""
     fee: Fee = NoFee(type="none")
+    # A request with a fee that is still unpaid this long after it was sent is cancelled (the resident is told).
+    unpaid_cancel_after_hours: int = Field(default=72, ge=1, le=720)
     pages: tuple[Page, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -24,11 +24,15 @@ class EventType(StrEnum):
     # Sent by the notifications service straight to its own queue (never on the topic): they carry only ids.
     REMINDER_CONFIRM = "reminder-confirm"
     REMINDER_DUE = "reminder-due"
+    # A payment attempt finished (functions/payments): data {reference, service_id, attempt, payment_id, outcome}.
+    PAYMENT_SUCCEEDED = "payment-succeeded"
+    PAYMENT_FAILED = "payment-failed"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
 CONSUMERS: dict[str, tuple[EventType, ...]] = {
-    "triage": (EventType.REPORT_SUBMITTED,),
+    # A fee request is triaged once paid (payment-succeeded); until then triage leaves it (docs/decisions/0005).
+    "triage": (EventType.REPORT_SUBMITTED, EventType.PAYMENT_SUCCEEDED),
     "notifications": (
         EventType.REQUEST_ACKNOWLEDGED,
         EventType.STATUS_CHANGED,

@@ -68,6 +68,12 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-ReminderSubscriptions"
 
     @property
+    def payments_function(self) -> str:
+        """The web's payments function's name: the payments stack (which depends on the web stack, for the public
+        address Pay sends residents back to) names it; the web stack invokes it by this name (no cycle)."""
+        return f"{self.prefix}-Payments"
+
+    @property
     def uploads_bucket_parameter(self) -> str:
         """The SSM parameter holding the uploads bucket's name. The web stack owns the bucket and writes it; the
         catalogue function (API stack, which the web stack depends on) reads it to check file answers."""

@@ -12,6 +12,9 @@ from constructs import Construct
 from stacks.config import EnvironmentConfig
 
 SUBSCRIPTIONS_BY_DAY = "by-collection-day"  # functions/notifications/reminders.py INDEX
+REQUESTS_BY_TEAM_DUE = "by-team-due"  # functions/console/queue.py QUEUE_INDEX
+# What the staff queue shows: all the team index projects (no answers, location or contact details).
+QUEUE_FIELDS = ("service_id", "service_title", "status", "channel", "assignee")
 
 
 class DataStack(Stack):
@@ -29,6 +32,14 @@ class DataStack(Stack):
             ttl="expires_at",
             personal_data=True,
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        )
+        # The staff queue: a team's requests by due date (triage sets both; untriaged requests are not in it).
+        self.requests.add_global_secondary_index(
+            index_name=REQUESTS_BY_TEAM_DUE,
+            partition_key=dynamodb.Attribute(name="team", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="due_date", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=list(QUEUE_FIELDS),
         )
         # Powertools idempotency records (Idempotency-Key on submissions, event ids on consumers): hashed keys and
         # the first response (reference, status), no personal data.

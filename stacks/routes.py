@@ -22,8 +22,19 @@ REMINDER_ROUTES = (
     "POST /api/v1/reminders/confirm",
     "POST /api/v1/reminders/unsubscribe",
 )
+# Served by the payments stack's webhook receiver (GOV.UK Pay's signed webhooks).
+PAYMENT_WEBHOOK_ROUTES = ("POST /api/v1/payments/webhooks",)
 FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
 # Every `/api/v1` route but the fallback: what the fallback tells apart (404 or 405).
-API_ROUTES = CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES + NOTIFY_RECEIPTS_ROUTES + REMINDER_ROUTES
+API_ROUTES = (
+    CATALOGUE_ROUTES
+    + CASES_PUBLIC_ROUTES
+    + CASES_STAFF_ROUTES
+    + NOTIFY_RECEIPTS_ROUTES
+    + REMINDER_ROUTES
+    + PAYMENT_WEBHOOK_ROUTES
+)
+# Served by the staff console function (console stack): its own sign-in and permission checks, in code.
+CONSOLE_ROUTES = ("ANY /staff", "ANY /staff/{proxy+}")
 # Served by the web function (web stack): the resident pages. The `/api/v1` routes above are more specific.
 WEB_ROUTES = ("GET /", "ANY /{proxy+}")

@@ -124,6 +124,8 @@ class WebStack(Stack):
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 # The reminder pages (sign up, confirm, unsubscribe) go through the subscriptions function.
                 "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
+                # Paying for a request: the payments function (payments stack, which depends on this one), by name.
+                "PAYMENTS_FUNCTION": config.payments_function,
                 # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
                 "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
                 "OS_PLACES_API_KEY_SECRET_ID": self.os_places_key.secret_name,
@@ -140,10 +142,16 @@ class WebStack(Stack):
         # else. The subscriptions function (notifications stack, which depends on this one) is named, not referred to.
         subscriptions = config.reminder_subscriptions_function
         subscriptions_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{subscriptions}"
+        payments_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.payments_function}"
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[catalogue_function.function_arn, cases_function.function_arn, subscriptions_arn],
+                resources=[
+                    catalogue_function.function_arn,
+                    cases_function.function_arn,
+                    subscriptions_arn,
+                    payments_arn,
+                ],
             )
         )
         # Uploads: sign the S3 POST (PutObject), read what arrived and its scan tag, delete, copy to clean.

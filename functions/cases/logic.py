@@ -160,6 +160,9 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
     item = repository.get(reference)
     if item is None:
         raise NotFound(f"Request {reference} does not exist.")
+    if item["status"] == Status.AWAITING_PAYMENT.value:
+        # A fee request goes to its team once paid: triage runs again on payment-succeeded (docs/decisions/0005).
+        return {"reference": reference, "waiting_for_payment": True}
     definition = load_catalogue()[item["service_id"]]
     due: date = due_date(datetime.fromisoformat(item["submitted_at"]), definition.sla_working_days)
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -182,6 +185,7 @@ def assign(submitted: EventEnvelope, *, now: datetime | None = None) -> dict[str
     )
     return {
         "reference": reference,
+        "waiting_for_payment": False,
         "team": assigned["team"],
         "due_date": assigned["due_date"],
         "event": acknowledged.model_dump(mode="json"),

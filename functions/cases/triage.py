@@ -21,5 +21,8 @@ def assign(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The pipe names each execution at random: the event's id in every log line leads back to the event.
     logger.append_keys(event_id=envelope.id)
     result = logic.assign(envelope)
-    logger.info("Triage assigned", extra={"reference": result["reference"], "team": result["team"]})
+    if result.get("waiting_for_payment"):
+        logger.info("Triage waits for payment", extra={"reference": result["reference"]})
+    else:
+        logger.info("Triage assigned", extra={"reference": result["reference"], "team": result["team"]})
     return json.loads(json.dumps(result))

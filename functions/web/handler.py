@@ -16,6 +16,7 @@ from web.api import LambdaApi
 from web.drafts import DynamoDraftStore
 from web.http import Reply
 from web.pages import Ports, Web
+from web.payments_api import LambdaPayments
 from web.settings import settings
 from web.uploads import S3Uploads
 
@@ -36,6 +37,7 @@ def web() -> Web:
         publish=partial(publish, topic_arn=configured.events_topic_arn),
         # None without an OS Places key's secret: addresses are typed in.
         addresses=configured_lookup(configured.os_places_api_key_secret_id, configured.os_places_base_url),
+        payments=LambdaPayments(configured.payments_function) if configured.payments_function else None,
     )
     return Web(ports, council=configured.borough_council_name)
 

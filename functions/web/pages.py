@@ -6,6 +6,7 @@
 | question pages                  | questions.py      |
 | file questions (uploads)        | file_pages.py     |
 | check your answers, send        | submission.py     |
+| paying (GOV.UK Pay)             | payment_pages.py  |
 | save and come back later        | save_return.py    |
 | bin collection reminders        | reminder_pages.py |
 | track your request              | tracking.py       |
@@ -22,6 +23,7 @@ from typing import Any
 from shared.catalogue import ServiceDefinition
 from web import routes
 from web.file_pages import FilePages
+from web.payment_pages import PaymentPages
 from web.questions import QuestionPages
 from web.reminder_pages import ReminderPages
 from web.save_return import SaveAndReturnPages
@@ -48,7 +50,8 @@ class Web:
         self.start = StartPages(self.site)
         self.questions = QuestionPages(self.site)
         self.files = FilePages(self.site, self.questions.render_page)
-        self.submission = SubmissionPages(self.site)
+        self.payments = PaymentPages(self.site)
+        self.submission = SubmissionPages(self.site, self.payments)
         self.save_return = SaveAndReturnPages(self.site)
         self.reminders = ReminderPages(self.site)
         self.tracking = TrackingPages(self.site)

@@ -159,6 +159,12 @@ class _Routes:
         )
         self.route(["POST"], f"{SERVICE}/check-answers", lambda service_id: submission.submit(request(), service()))
         self.route(["GET"], f"{SERVICE}/confirmation", lambda service_id: submission.confirmation(request(), service()))
+        self.route(["POST"], f"{SERVICE}/pay", lambda service_id: web.payments.pay(request(), service()))
+        self.route(
+            ["GET"],
+            f"{SERVICE}/payment/<token>",
+            lambda service_id, token: web.payments.back_from_pay(request(), service(), token),
+        )
         self.route(["GET"], f"{SERVICE}/save", lambda service_id: web.save_return.save_page(request(), service()))
         self.route(["POST"], f"{SERVICE}/save", lambda service_id: web.save_return.save(request(), service()))
         self.route(

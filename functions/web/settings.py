@@ -50,6 +50,7 @@ class WebSettings(DraftReminderSettings, SigningSettings, OriginVerifySettings, 
     catalogue_function: str  # submissions go through the API's own functions, invoked directly
     cases_function: str  # tracking
     subscriptions_function: str = ""  # bin collection reminders; none: the reminder pages say try later
+    payments_function: str = ""  # paying for fee services (GOV.UK Pay); none: the payment pages say try later
     quarantine_bucket: str = ""  # uploads land here until scanned; none: no file questions can be answered
     clean_bucket: str = ""  # scanned-clean uploads are copied here
     os_places_api_key_secret_id: str = ""  # the OS Places key's secret (its name); none: addresses are typed in

@@ -24,6 +24,7 @@ from web.addresses import AddressLookup
 from web.api import Api
 from web.drafts import Draft, DraftStore
 from web.http import Reply, Request, redirect
+from web.payments_api import PaymentsApi
 from web.render import render
 from web.uploads import Uploads
 
@@ -39,6 +40,7 @@ class Ports:
     uploads: Uploads | None
     publish: Callable[[EventEnvelope], object]
     addresses: AddressLookup | None = None  # None: addresses are typed in (no OS Places key)
+    payments: PaymentsApi | None = None  # None: fee services cannot be paid online (the pages say try later)
 
 
 def service_path(definition: ServiceDefinition) -> str:

@@ -6,12 +6,14 @@ from shared import forms
 from shared.catalogue import ServiceDefinition
 from web.answers import check_your_answers, fee_summary, format_pence
 from web.http import Reply, Request, redirect
+from web.payment_pages import UNPAID_LINE, PaymentPages
 from web.site import Site, service_path
 
 
 class SubmissionPages:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, payments: PaymentPages) -> None:
         self.site = site
+        self.payments = payments
 
     def check_answers(
         self, request: Request, definition: ServiceDefinition, errors: list[forms.FieldError] | None = None
@@ -68,6 +70,8 @@ class SubmissionPages:
             draft.reference = str(result.body["reference"])
             draft.amount_due_pence = int(result.body.get("amount_due_pence", 0))
             self.site.save(draft)
+            if draft.amount_due_pence > 0 and self.payments.available():  # off to GOV.UK Pay's card page
+                return self.payments.go_to_pay(request, definition, draft.reference)
             return redirect(f"{service_path(definition)}/confirmation")
         if result.status == 422 and result.body.get("errors"):
             return self.check_answers(request, definition, errors=result.body["errors"])
@@ -86,10 +90,27 @@ class SubmissionPages:
         draft, expired = self.site.load(request, definition)
         if draft is None or not draft.submitted:
             return self.site.expired(definition) if expired else redirect(service_path(definition))
-        amount = format_pence(draft.amount_due_pence) if draft.amount_due_pence else ""
+        if draft.amount_due_pence <= 0:
+            return self.site.html(
+                "confirmation.html", **self.site.service_context(definition), reference=draft.reference
+            )
+        amount = format_pence(draft.amount_due_pence)
+        tracked = self.site.ports.api.track(str(draft.reference), correlation_id=request.correlation_id)
+        if tracked.ok and tracked.body.get("status") != "awaiting-payment":
+            return self.site.html(
+                "confirmation.html", **self.site.service_context(definition), reference=draft.reference, paid=amount
+            )
+        token, cookies = self.site.csrf(request, definition, draft.id)
         return self.site.html(
-            "confirmation.html",
+            "payment.html",
+            200,
+            cookies,
             **self.site.service_context(definition),
+            heading=f"Pay {amount} to send your request",
+            lines=[UNPAID_LINE, "You pay by card on GOV.UK Pay."],
             reference=draft.reference,
-            amount_due=amount,
+            amount=amount,
+            csrf_token=token,
+            can_retry=True,
+            button_text=f"Pay {amount}",
         )

@@ -41,6 +41,11 @@ def map_tiles_function_code(settings: maps.MapSettings) -> str:
     return code
 
 
+# "Pay" and "Send" post to the web, which answers 303 to GOV.UK Pay's card page: browsers check a form's redirect
+# against form-action too.
+PAY_CARD_PAGES = "https://card.payments.service.gov.uk"
+
+
 class WebDistribution(Group):
     """The distribution (`distribution`), its viewer functions, cache, origin request and response headers policies."""
 
@@ -98,7 +103,8 @@ class WebDistribution(Group):
         )
         csp = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            f"connect-src 'self'; form-action 'self' {uploads_origins}; frame-ancestors 'none'; base-uri 'self'; "
+            f"connect-src 'self'; form-action 'self' {uploads_origins} {PAY_CARD_PAGES}; frame-ancestors 'none'; "
+            "base-uri 'self'; "
             "object-src 'none'"
         )
         headers = cloudfront.ResponseHeadersPolicy(

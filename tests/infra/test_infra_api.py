@@ -14,8 +14,10 @@ from stacks.routes import (
     CASES_PUBLIC_ROUTES,
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
+    CONSOLE_ROUTES,
     FALLBACK_ROUTE,
     NOTIFY_RECEIPTS_ROUTES,
+    PAYMENT_WEBHOOK_ROUTES,
     REMINDER_ROUTES,
     WEB_ROUTES,
 )
@@ -23,7 +25,8 @@ from stacks.routes import (
 pytestmark = pytest.mark.infra
 
 THROTTLE = {"dev": (50, 100), "prod": (200, 400)}  # cdk.json: api_throttle_rate, api_throttle_burst
-# Notify's receipts are not for residents, but API Gateway cannot check its bearer token: the function does.
+# Notify's receipts and Pay's webhooks are not for residents, but API Gateway cannot check their bearer token or
+# signature: the functions do.
 PUBLIC_ROUTES = (
     *CATALOGUE_ROUTES,
     *CASES_PUBLIC_ROUTES,
@@ -31,6 +34,8 @@ PUBLIC_ROUTES = (
     *WEB_ROUTES,
     *NOTIFY_RECEIPTS_ROUTES,
     *REMINDER_ROUTES,
+    *CONSOLE_ROUTES,  # no gateway authorizer: the console checks its session cookie and permissions in code
+    *PAYMENT_WEBHOOK_ROUTES,
 )
 
 

@@ -11,6 +11,7 @@ from stacks.routes import (
     CASES_STAFF_ROUTES,
     CATALOGUE_ROUTES,
     NOTIFY_RECEIPTS_ROUTES,
+    PAYMENT_WEBHOOK_ROUTES,
     REMINDER_ROUTES,
 )
 
@@ -57,10 +58,33 @@ EXPECTED_ENVIRONMENT = {
         "CLEAN_BUCKET",
         "SIGNING_SECRET_ID",
         "SUBSCRIPTIONS_FUNCTION",
+        "PAYMENTS_FUNCTION",
         "BOROUGH_COUNCIL_NAME",
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
     "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
+    "console.handler.handler": {
+        "REQUESTS_TABLE",
+        "AUDIT_TABLE",
+        "PUBLIC_BASE_URL",
+        "STAFF_AUTH_BASE_URL",
+        "STAFF_ISSUER",
+        "STAFF_JWKS_URL",
+        "STAFF_CLIENT_ID",
+        "SIGNING_SECRET_ID",
+    },
+    **{
+        handler: {
+            "PAYMENTS_TABLE",
+            "REQUESTS_TABLE",
+            "EVENTS_TOPIC_ARN",
+            "PAY_BASE_URL",
+            "PAY_API_KEY_SECRET_ID",
+            "PUBLIC_BASE_URL",
+        }
+        for handler in ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
+    },
+    "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
 }
 
 
@@ -122,14 +146,16 @@ def test_table_variables_name_the_tables_they_say(synth):
     by_handler = {f.props["Handler"]: f for f in _functions(synth)}
     tables = {}
     for table in synth.resources("AWS::DynamoDB::Table"):
-        key = table.props["KeySchema"][0]["AttributeName"]
+        key = tuple(part["AttributeName"] for part in table.props["KeySchema"])
         tables[
             {
-                "reference": "REQUESTS_TABLE",
-                "id": "IDEMPOTENCY_TABLE",
-                "message_id": "NOTIFICATIONS_TABLE",
-                "draft_id": "DRAFTS_TABLE",
-                "subscription_id": "SUBSCRIPTIONS_TABLE",
+                ("reference",): "REQUESTS_TABLE",
+                ("id",): "IDEMPOTENCY_TABLE",
+                ("message_id",): "NOTIFICATIONS_TABLE",
+                ("draft_id",): "DRAFTS_TABLE",
+                ("subscription_id",): "SUBSCRIPTIONS_TABLE",
+                ("reference", "attempt"): "PAYMENTS_TABLE",
+                ("record",): "AUDIT_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():
@@ -142,5 +168,10 @@ def test_catalogue_knows_every_api_route(synth):
     catalogue = next(f for f in _functions(synth) if f.props["Handler"] == "catalogue.handler.handler")
     routes = set(catalogue.props["Environment"]["Variables"]["API_ROUTES"].split(";"))
     assert routes == set(
-        CATALOGUE_ROUTES + CASES_PUBLIC_ROUTES + CASES_STAFF_ROUTES + NOTIFY_RECEIPTS_ROUTES + REMINDER_ROUTES
+        CATALOGUE_ROUTES
+        + CASES_PUBLIC_ROUTES
+        + CASES_STAFF_ROUTES
+        + NOTIFY_RECEIPTS_ROUTES
+        + REMINDER_ROUTES
+        + PAYMENT_WEBHOOK_ROUTES
     )

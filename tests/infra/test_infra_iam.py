@@ -42,11 +42,25 @@ TABLE_ACCESS = {
     "web.handler.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
     "web.return_links.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
+    "payments.handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.worker.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.reconciler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.webhooks.handler": (set(), set()),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
+    # Requests by key and the team index; the audit record appended to (test_infra_console.py)
+    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.
-PUBLISHERS = {"outbox.handler.handler", "web.handler.handler", "web.reminders.handler"}
+# The payments functions publish payment-failed themselves (it changes no request: nothing for the outbox).
+PUBLISHERS = {
+    "outbox.handler.handler",
+    "web.handler.handler",
+    "web.reminders.handler",
+    "payments.handler.handler",
+    "payments.worker.handler",
+    "payments.reconciler.handler",
+}
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -22,7 +22,8 @@ MIN_REASON_LENGTH = 40
 def _stacks(environment):
     # Stack names are fixed by contract (`Borough-<env>-<Concern>`), so parametrize without synthesizing first.
     concerns = (
-        "Waf", "Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability", "Web"
+        "Waf", "Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability", "Web",
+        "Console", "Payments",
     )  # fmt: skip
     return [(environment, f"Borough-{environment}-{c}") for c in concerns]
 

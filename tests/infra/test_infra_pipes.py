@@ -27,11 +27,16 @@ def _triage_pipe(synth):
 
 
 def _triage_queue(synth):
-    """The queue subscribed to report-submitted events (found by contract, not by logical id)."""
+    """The queue subscribed to report-submitted events (found by contract, not by logical id); fee requests are
+    triaged again on payment-succeeded, on the same queue."""
     (subscription,) = [
         s
         for s in synth.resources("AWS::SNS::Subscription")
-        if s.props.get("FilterPolicy", {}).get("type") == [EventType.REPORT_SUBMITTED.value]
+        if EventType.REPORT_SUBMITTED.value in s.props.get("FilterPolicy", {}).get("type", [])
+    ]
+    assert subscription.props["FilterPolicy"]["type"] == [
+        EventType.REPORT_SUBMITTED.value,
+        EventType.PAYMENT_SUCCEEDED.value,
     ]
     return synth.refers_to(subscription.stack, subscription.props["Endpoint"])
 

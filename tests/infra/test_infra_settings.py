@@ -27,6 +27,10 @@ MODELS = {
     "cases.handler.handler": ("cases.settings", "CasesSettings"),
     "cases.triage.assign": ("cases.settings", "TriageSettings"),
     "outbox.handler.handler": ("outbox.settings", "OutboxSettings"),
+    "payments.handler.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.worker.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.reconciler.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.webhooks.handler": ("payments.settings", "WebhookSettings"),
 }
 
 

@@ -115,29 +115,31 @@ def test_the_drafts_table_expires_drafts_and_indexes_reminders_by_day(synth):
     assert {"reminds", "days_left", "draft_expires_at"} <= set(index["Projection"]["NonKeyAttributes"])
 
 
-def test_the_web_may_invoke_exactly_the_catalogue_cases_and_subscriptions_functions(synth):
+def test_the_web_may_invoke_exactly_the_catalogue_cases_subscriptions_and_payments_functions(synth):
     web = _web_function(synth)
     variables = web.props["Environment"]["Variables"]
     wanted = {synth.refers_to(web.stack, variables[name]) for name in ("CATALOGUE_FUNCTION", "CASES_FUNCTION")}
-    # The subscriptions function (notifications stack, which depends on this one) by its name: no cycle.
-    name = variables["SUBSCRIPTIONS_FUNCTION"]
-    (subscriptions,) = [
-        f
-        for f in synth.resources("AWS::Lambda::Function")
-        if f.props["Handler"] == "notifications.subscriptions.handler"
-    ]
-    assert subscriptions.props["FunctionName"] == name == f"Borough-{synth.environment}-ReminderSubscriptions"
+    # The subscriptions and payments functions (stacks that depend on this one) by their names: no cycle.
+    names = []
+    for variable, handler, suffix in (
+        ("SUBSCRIPTIONS_FUNCTION", "notifications.subscriptions.handler", "ReminderSubscriptions"),
+        ("PAYMENTS_FUNCTION", "payments.handler.handler", "Payments"),
+    ):
+        name = variables[variable]
+        (named,) = [f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == handler]
+        assert named.props["FunctionName"] == name == f"Borough-{synth.environment}-{suffix}"
+        names.append(name)
     statements = [s for s in synth.role_statements(web) if "lambda:InvokeFunction" in json.dumps(s["Action"])]
     (statement,) = statements
     assert statement["Action"] == "lambda:InvokeFunction"
     by_reference = [r for r in statement["Resource"] if synth.refers_to(web.stack, r) is not None]
     assert {synth.refers_to(web.stack, r) for r in by_reference} == wanted
-    (by_name,) = [r for r in statement["Resource"] if r not in by_reference]
-    parts = by_name["Fn::Join"][1]
-    assert parts[0] == "arn:"
-    assert parts[-1] == f":function:{name}"
-    assert {"Ref": "AWS::Region"} in parts
-    assert {"Ref": "AWS::AccountId"} in parts
+    by_name = [r["Fn::Join"][1] for r in statement["Resource"] if r not in by_reference]
+    assert all(parts[0] == "arn:" for parts in by_name)
+    assert sorted(parts[-1] for parts in by_name) == sorted(f":function:{name}" for name in names)
+    for parts in by_name:
+        assert {"Ref": "AWS::Region"} in parts
+        assert {"Ref": "AWS::AccountId"} in parts
 
 
 def test_the_web_routes_are_public_and_the_api_routes_stay_more_specific(synth):

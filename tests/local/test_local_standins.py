@@ -63,6 +63,8 @@ def test_person_created_secrets_get_values_for_this_run_that_the_stand_in_accept
         "borough/dev/notify-api-key",
         "borough/dev/notify-callback-token",
         "borough/dev/os-places-api-key",  # a placeholder: the OS Places stand-in accepts any key
+        "borough/dev/pay-api-key",  # a key of the local Pay (printed in full on its own line, as a test key)
+        "borough/dev/pay-webhook-secret",
     }
     assert all(len(value) <= 5 for value in shown.values())  # never printed in full
     environment = local_cloud.function_environment(

@@ -1,0 +1,207 @@
+"""The console's pages: the sign-in journey (authorization code with PKCE), the staff member's home, the queue."""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from console import session
+from console.app import Guard, Page, StaffRequest, redirect
+from console.audit import AuditLog
+from console.oauth import OAuthFailed
+from console.permissions import Permission, StaffMember
+from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
+from console.tokens import TokenRefused, code_challenge, new_code_verifier
+from shared.catalogue import load_catalogue
+from shared.observability import logger
+from shared.references import normalise_reference
+from shared.statuses import Status, label
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SAVED_VIEWS = {"mine": "My cases", UNASSIGNED: "Unassigned", "overdue": "Overdue"}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True)
+
+
+class Pages:
+    def __init__(self, guard: Guard, queue: CaseQueue, audit: AuditLog, *, council: str, stylesheet: str) -> None:
+        self.guard, self.cases, self.audit = guard, queue, audit
+        self.council, self.stylesheet = council, stylesheet
+
+    def render(self, template: str, request: StaffRequest | None = None, status: int = 200, **context: Any) -> Page:
+        staff = request.staff if request else None
+        csrf = self.guard.signer.csrf_token(request.refresh_token) if request and request.refresh_token else ""
+        body = (
+            _environment()
+            .get_template(template)
+            .render(council=self.council, stylesheet=self.stylesheet, staff=staff, csrf_token=csrf, **context)
+        )
+        return Page(status, body)
+
+    def refused(self, status: int, message: str) -> Page:
+        return self.render("message.html", status=status, title=_TITLES.get(status, "Sorry"), message=message)
+
+    # -- sign-in ---------------------------------------------------------------------------------------------------
+    def start(self, request: StaffRequest) -> Page:
+        return self.render("start.html", request)
+
+    def sign_in(self, request: StaffRequest) -> Page:
+        state, verifier = session.new_state(), new_code_verifier()
+        location = self.guard.login.authorize_url(state=state, challenge=code_challenge(verifier))
+        return redirect(location, [self.guard.signer.sign_in_cookie(state, verifier)])
+
+    def callback(self, request: StaffRequest) -> Page:
+        pending = self.guard.signer.pending_sign_in(request.cookies.get(session.SIGN_IN_COOKIE, ""))
+        code, state = request.query.get("code", ""), request.query.get("state", "")
+        if pending is None or not code or state != pending[0]:
+            return self.refused(400, "The sign-in could not be completed. Start again from the sign-in page.")
+        try:
+            tokens = self.guard.login.exchange_code(code, pending[1])
+            claims = self.guard.verifier.verify_id_token(str(tokens.get("id_token", "")))
+        except (OAuthFailed, TokenRefused) as failed:
+            logger.info("Staff sign-in refused", extra={"reason": str(failed)})
+            return self.refused(400, "The sign-in could not be completed. Start again from the sign-in page.")
+        cookies = [session.expired(session.SIGN_IN_COOKIE)]
+        cookies += session.session_cookies(str(tokens["id_token"]), tokens.get("refresh_token"))
+        staff = StaffMember.from_claims(claims)
+        logger.info("Staff signed in", extra={"staff": staff.subject, "roles": sorted(staff.roles)})
+        return redirect("/staff/cases" if staff.may(Permission.READ_CASE) else "/staff/home", cookies)
+
+    def sign_out(self, request: StaffRequest) -> Page:
+        try:
+            self.guard.login.revoke(request.refresh_token)
+        except OAuthFailed as failed:  # the cookies go anyway; the refresh token expires with the session
+            logger.warning("Refresh token not revoked", extra={"reason": str(failed)})
+        # A page, not a redirect: CloudFront's CSP allows forms to reach only this site, and browsers apply
+        # form-action to a form's redirects too. The page moves on to Cognito's logout, which ends managed login's
+        # own session and comes back to /staff/signed-out.
+        page = self.render("signing_out.html", logout_url=self.guard.login.logout_url())
+        page.cookies = session.signed_out_cookies()
+        return page
+
+    def signed_out(self, request: StaffRequest) -> Page:
+        return self.render("message.html", title="You have signed out", message="Sign in again to work on cases.")
+
+    # -- signed in -------------------------------------------------------------------------------------------------
+    def home(self, request: StaffRequest) -> Page:
+        return self.render("home.html", request, may_read=_staff(request).may(Permission.READ_CASE))
+
+    def queue(self, request: StaffRequest, *, today: date | None = None) -> Page:
+        staff = _staff(request)
+        today = today or datetime.now(UTC).date()
+        query = request.query
+        kept = {k: v for k, v in query.items() if k not in ("after", "reference") and v}
+        next_link = ""
+        if query.get("reference"):
+            case = self._search(staff, query["reference"])
+            if case is None:
+                return self.render("message.html", request, status=404, title="No case found", message=_NO_CASE)
+            rows = [_row(case, today)]
+        else:
+            page = self.cases.page(_filter(staff, query, today), today=today)
+            rows = [_row(case, today) for case in page.cases]
+            if page.next_cursor:
+                next_link = "/staff/cases?" + urllib.parse.urlencode({**kept, "after": page.next_cursor})
+        return self.render(
+            "queue.html",
+            request,
+            rows=rows,
+            query=kept,
+            teams=[name for name in _team_names() if staff.works_for(name)],
+            statuses=[(s.value, label(s)) for s in Status],
+            saved_views=SAVED_VIEWS,
+            next_link=next_link,
+        )
+
+    def case(self, request: StaffRequest, reference: str) -> Page:
+        """One case, whole: answers, timeline, internal notes. Only for the staff member's teams; the read is
+        audited before anything is shown."""
+        staff = _staff(request)
+        canonical = normalise_reference(reference[:32])
+        case = self.cases.case(canonical) if canonical else None
+        if case is None or not staff.works_for(case.get("team")):
+            return self.render("message.html", request, status=404, title="No case found", message=_NO_CASE)
+        self.audit.record(staff, "read-case", case["reference"], source_ip=request.source_ip)
+        today = datetime.now(UTC).date()
+        return self.render(
+            "case.html",
+            request,
+            case=_row(case, today) if case.get("due_date") else {"reference": case["reference"]},
+            answers=sorted((str(k), _text(v)) for k, v in (case.get("answers") or {}).items()),
+            history=[{**entry, "status": label(Status(entry["status"]))} for entry in case.get("history", [])],
+            notes=case.get("internal_notes", []),
+        )
+
+    def _search(self, staff: StaffMember, typed: str) -> dict[str, Any] | None:
+        """The case with that reference if one of the staff member's teams has it (one GetItem, no Scan)."""
+        reference = normalise_reference(typed[:32])
+        case = self.cases.find(reference) if reference else None
+        return case if case is not None and staff.works_for(case.get("team")) else None
+
+
+_TITLES = {400: "Sorry, there is a problem", 401: "Sign in", 403: "You cannot do that", 404: "Page not found"}
+_NO_CASE = "None of your teams has a case with that reference. Check it and try again."
+
+
+@cache
+def _team_names() -> tuple[str, ...]:
+    """Every team the catalogue's services route requests to (the index is keyed by the team's name)."""
+    return tuple(sorted({definition.team for definition in load_catalogue().values()}))
+
+
+def _staff(request: StaffRequest) -> StaffMember:
+    assert request.staff is not None  # the guard let only signed-in staff through
+    return request.staff
+
+
+def _filter(staff: StaffMember, query: dict[str, str], today: date) -> QueueFilter:
+    view = query.get("view", "")
+    mine = {name for name in _team_names() if staff.works_for(name)}
+    team = query.get("team", "")
+    teams = (team,) if team in mine else tuple(sorted(mine))
+    assignee = {"mine": staff.subject, UNASSIGNED: UNASSIGNED}.get(view, query.get("assignee", ""))
+    status = query.get("status", "")
+    return QueueFilter(
+        teams=teams,
+        service=query.get("service", "")[:64],
+        status=status if status in {s.value for s in Status} else "",
+        assignee="" if assignee not in ("", UNASSIGNED, staff.subject) else assignee,
+        channel=query.get("channel", "")[:32],
+        overdue=view == "overdue" or query.get("due") == "overdue",
+        latest_first=query.get("sort") == "due-latest",
+        after=decode_cursor(query.get("after", "")) if query.get("after") else None,
+    )
+
+
+def _text(value: Any) -> str:
+    """An answer as text: nested answers (an address, a location) joined; the template escapes it."""
+    if isinstance(value, dict):
+        return ", ".join(_text(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _row(case: dict[str, Any], today: date) -> dict[str, Any]:
+    due = date.fromisoformat(str(case["due_date"]))
+    days = (due - today).days
+    when = "due today" if days == 0 else f"due in {days} days" if days > 0 else f"{-days} days late"
+    return {
+        "reference": case["reference"],
+        "service": case.get("service_title", case.get("service_id", "")),
+        "status": label(Status(case["status"])),
+        "team": case.get("team", ""),
+        "channel": case.get("channel", ""),
+        "assigned": bool(case.get("assignee")),
+        "due": due.isoformat(),
+        "when": when,
+        "late": days < 0,
+    }

@@ -1,0 +1,59 @@
+"""The console's route table: every route names the access it needs, and the check runs in code for every
+request (the gateway in front checks nothing for /staff: the console is its own gate).
+
+`ROUTES` is the table; `route_role_matrix()` derives from it who may use what, which the tests check route by
+route and role by role (a role without the permission is refused, a role with it is let through).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from console.permissions import Permission, roles
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # the sign-in journey itself
+    SIGNED_IN = "signed-in"  # any member of staff, whatever their roles (their home page, sign-out)
+
+
+@dataclass(frozen=True)
+class ConsoleRoute:
+    method: str
+    path: str  # Powertools' rule syntax: /staff/cases/<reference>
+    access: Permission | Access
+    view: str  # the name of the `console.pages.Pages` method that answers
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.access, (Permission, Access)):
+            raise ValueError(f"{self.method} {self.path} declares no permission: every console route must")
+
+
+ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute("GET", "/staff", Access.PUBLIC, "start"),
+    ConsoleRoute("GET", "/staff/sign-in", Access.PUBLIC, "sign_in"),
+    ConsoleRoute("GET", "/staff/callback", Access.PUBLIC, "callback"),
+    ConsoleRoute("GET", "/staff/signed-out", Access.PUBLIC, "signed_out"),
+    ConsoleRoute("POST", "/staff/sign-out", Access.SIGNED_IN, "sign_out"),
+    ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
+    ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
+    ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+)
+
+
+def allowed(route: ConsoleRoute, role_names: frozenset[str]) -> bool:
+    """Whether someone holding exactly these roles may use the route (teams are checked by each view)."""
+    if isinstance(route.access, Access):
+        return True
+    known = roles()
+    return any(route.access in known[name].permissions for name in role_names if name in known)
+
+
+def route_role_matrix() -> dict[tuple[str, str], dict[str, bool]]:
+    """(method, path) -> role -> allowed, for every route that needs a permission."""
+    return {
+        (route.method, route.path): {role: allowed(route, frozenset({role})) for role in roles()}
+        for route in ROUTES
+        if isinstance(route.access, Permission)
+    }

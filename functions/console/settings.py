@@ -1,0 +1,37 @@
+"""The console function's settings: its environment, read and validated once at cold start (shared/settings.py),
+set by the console stack (stacks/console_stack.py)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from shared.origin_verify import OriginVerifySettings
+from shared.settings import cached, local_only
+
+
+class ConsoleSettings(OriginVerifySettings):
+    requests_table: str
+    audit_table: str  # the append-only audit record (console/audit.py)
+    audit_retention_days: int = 7 * 365  # then DynamoDB's TTL removes an entry (the stack: a year past the request)
+    public_base_url: str  # where staff reach the console: the callback and logout URLs are under it
+    staff_auth_base_url: str  # the user pool's managed login domain (https://<prefix>.auth.<region>.amazoncognito.com)
+    staff_issuer: str  # https://cognito-idp.<region>.amazonaws.com/<pool id>
+    staff_jwks_url: str  # the issuer's /.well-known/jwks.json
+    staff_client_id: str
+    signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
+    signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
+    stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
+
+
+settings = cached(ConsoleSettings)
+
+
+@cache
+def signing_key() -> bytes:
+    configured = settings()
+    if configured.signing_key:
+        return configured.signing_key.encode()
+    from shared import aws
+
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.signing_secret_id)
+    return str(secret["SecretString"]).encode()

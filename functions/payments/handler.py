@@ -1,0 +1,42 @@
+"""The web's payments function, invoked directly by the resident web (never routed on the HTTP API).
+
+`{"action": "start", "reference": ..., "correlation_id": ...}`: the attempt to pay through (Pay's `next_url` while
+the card page is unopened); `{"action": "return", "token": ..., "correlation_id": ...}`: the attempt's state as
+Pay has it now. Answers `{"status": <HTTP-like status>, "body": {...}}`. Thin: the work is in `payments.logic`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payments.service import payments
+from payments.settings import settings
+from shared.errors import BoroughError
+from shared.observability import logger, observed
+
+_REFERENCE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@observed
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings()  # a missing or malformed variable fails the first invocation with its name
+    correlation_id = str(event.get("correlation_id") or "unknown")[:128]
+    logger.set_correlation_id(correlation_id)
+    action = event.get("action")
+    try:
+        if action == "start" and _REFERENCE.match(str(event.get("reference", ""))):
+            outcome = payments().start(str(event["reference"]), correlation_id=correlation_id)
+        elif action == "return" and _TOKEN.match(str(event.get("token", ""))):
+            outcome = payments().on_return(str(event["token"]), correlation_id=correlation_id)
+        else:
+            return {"status": 400, "body": {"detail": "Unknown action or malformed identifier."}}
+    except BoroughError as error:
+        return {"status": error.status, "body": {"detail": error.detail}}
+    logger.info(
+        "Payment attempt", extra={"reference": outcome.reference, "attempt": outcome.attempt, "status": outcome.status}
+    )
+    return {"status": 200, "body": outcome.public()}

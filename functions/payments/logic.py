@@ -1,0 +1,329 @@
+"""Payment attempts: start one for a request awaiting payment, and follow Pay's state until it finishes.
+
+- The amount is the stored request's `amount_due_pence` (computed by the catalogue from the service definition),
+  never anything a browser sent.
+- Our own idempotency (Pay keeps an Idempotency-Key only for agreement payments): the attempt is written under a
+  condition before Pay is asked, so a double click or a second tab makes one payment. A create that timed out or
+  met a 5xx may have been made: it is looked up by reference (and attempt number, in its metadata) before another.
+- Pay's return URL carries an opaque random token of the attempt, never the payment id.
+- State comes from Pay (`get_payment`), never from the browser or a webhook body. The first final state wins.
+- A finished attempt is followed up once: a success moves the request from awaiting payment to received with
+  `payment-succeeded` in the same write (the transactional outbox, shared/outbox.py; then it is triaged); anything
+  else announces `payment-failed` straight to the topic (the resident may try again: the request keeps waiting).
+  Event ids are UUIDv5 of the attempt and outcome, so a repeat is the same event. Until the follow-up is done the
+  attempt stays open, and the reconciler finishes it after a crash.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from payments.adapters.base import NewPayment, PaymentProvider
+from payments.adapters.errors import PayError, ProviderUnavailable
+from payments.adapters.models import Payment
+from payments.store import CREATING, NOT_CREATED, Attempt, AttemptTaken, PaymentsStore
+from shared.case_history import history_entry
+from shared.errors import Conflict, DependencyFailed, NotFound
+from shared.events import EventEnvelope, EventType
+from shared.requests_repo import RequestsRepository
+from shared.statuses import Status
+
+_EVENT_NAMESPACE = uuid.UUID("6f1d8a52-94a4-4c3e-9d0b-2b7f5c1e8a30")
+# A `creating` attempt younger than this may still be waiting for Pay's answer in another invocation.
+CREATE_IN_FLIGHT = timedelta(seconds=30)
+SUCCESS = "success"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the web shows: where the attempt stands."""
+
+    reference: str
+    service_id: str
+    attempt: int
+    status: str  # creating, Pay's status, not-created, or `paid` / `not-payable` for the request as a whole
+    finished: bool
+    amount: int
+    next_url: str = ""  # only while the resident has yet to open Pay's card page
+    code: str = ""
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "service_id": self.service_id,
+            "attempt": self.attempt,
+            "status": self.status,
+            "finished": self.finished,
+            "amount_pence": self.amount,
+            "next_url": self.next_url,
+            "code": self.code,
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _pay_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _service_unpaid_window(service_id: str) -> timedelta:
+    from shared.catalogue import load_catalogue
+
+    return timedelta(hours=load_catalogue()[service_id].unpaid_cancel_after_hours)
+
+
+def format_pence(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+class Payments:
+    def __init__(
+        self,
+        *,
+        store: PaymentsStore,
+        provider: PaymentProvider,
+        requests: RequestsRepository,
+        publish: Callable[[EventEnvelope], Any],
+        public_base_url: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_token: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+        unpaid_window: Callable[[str], timedelta] | None = None,
+    ) -> None:
+        self.store, self.provider, self.requests = store, provider, requests
+        self.publish = publish
+        self._base = public_base_url.rstrip("/")
+        self._clock, self._new_token = clock, new_token
+        self.unpaid_window = unpaid_window or _service_unpaid_window
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # -- starting ---------------------------------------------------------------------------------------------
+    def start(self, reference: str, *, correlation_id: str) -> Outcome:
+        """The attempt the resident should pay through now: the current one if it is still unopened, else a new one.
+
+        Raises NotFound (no such request), DependencyFailed (Pay could not be reached: nothing is half-made)."""
+        request = self.requests.get(reference)
+        if request is None:
+            raise NotFound(f"Request {reference} does not exist.")
+        service_id, amount = str(request["service_id"]), int(request.get("amount_due_pence", 0))
+        latest = self.store.latest(reference)
+        if latest is not None:
+            latest = self._refresh(latest, correlation_id=correlation_id)
+            if latest.status == SUCCESS:
+                return self._outcome(latest, status="paid")
+        if request["status"] != Status.AWAITING_PAYMENT.value or amount <= 0:
+            return Outcome(reference, service_id, latest.attempt if latest else 0, "not-payable", True, amount)
+        if latest is not None and not latest.finished:
+            # A double click or a second tab: the same attempt (see `_outcome` for its link).
+            return self._outcome(latest)
+        number = latest.attempt + 1 if latest else 1
+        attempt = Attempt(
+            reference=reference,
+            attempt=number,
+            service_id=service_id,
+            amount=amount,
+            status=CREATING,
+            finished=False,
+            return_token=self._new_token(),
+            created_at=_iso(self._clock()),
+        )
+        expires_at = int(request.get("expires_at", 0)) or self._default_expiry()
+        submitted = datetime.fromisoformat(str(request.get("submitted_at") or attempt.created_at))
+        self.store.put_order(
+            reference,
+            service_id=service_id,
+            unpaid_due=_iso(submitted + self.unpaid_window(service_id)),
+            expires_at=expires_at,
+        )
+        try:
+            self.store.put_new(attempt, expires_at=expires_at)
+        except AttemptTaken:
+            taken = self.store.get(reference, number)
+            if taken is None:  # pragma: no cover - the condition failed, so it exists
+                raise
+            return self._outcome(taken)
+        return self._create(attempt, str(request.get("service_title", service_id)), correlation_id)
+
+    def _default_expiry(self) -> int:
+        return int((self._clock() + timedelta(days=7 * 365)).timestamp())
+
+    def _create(self, attempt: Attempt, title: str, correlation_id: str) -> Outcome:
+        new = NewPayment(
+            amount=attempt.amount,
+            reference=attempt.reference,
+            description=f"{title} ({attempt.reference})"[:255],
+            return_url=self.return_url(attempt),
+            metadata={"attempt": attempt.attempt, "service_id": attempt.service_id},
+        )
+        try:
+            created: Payment = self.provider.create_payment(new)
+        except ProviderUnavailable as error:
+            if error.maybe_applied:
+                found = self._look_up(attempt)
+                if found is not None:
+                    return self._outcome(self._recorded(attempt, found, correlation_id))
+            self._give_up(attempt, correlation_id)
+            raise DependencyFailed("We could not reach the payment service. Please try again.") from error
+        except PayError as error:
+            self._give_up(attempt, correlation_id)
+            raise DependencyFailed("We could not start your payment. Please try again.") from error
+        return self._outcome(self._recorded(attempt, created, correlation_id))
+
+    def return_url(self, attempt: Attempt) -> str:
+        return f"{self._base}/services/{attempt.service_id}/payment/{attempt.return_token}"
+
+    def _look_up(self, attempt: Attempt) -> Payment | None:
+        """A create whose answer was lost: Pay's payment for this reference and attempt, if it made one."""
+        since = datetime.fromisoformat(attempt.created_at) - timedelta(minutes=5)
+        until = self._clock() + timedelta(minutes=5)
+        try:
+            for payment in self.provider.search_payments(
+                _pay_date(since), _pay_date(until), reference=attempt.reference
+            ):
+                if (payment.metadata or {}).get("attempt") == attempt.attempt:
+                    # Search results carry no card page link: the payment itself does, while it is unopened.
+                    return self.provider.get_payment(payment.payment_id)
+        except PayError:
+            raise DependencyFailed("We could not reach the payment service. Please try again.") from None
+        return None
+
+    def _give_up(self, attempt: Attempt, correlation_id: str) -> None:
+        """Pay made no payment for this attempt: it is finished, and the next click makes a new one."""
+        at = _iso(self._clock())
+        if self.store.record_state(attempt, status=NOT_CREATED, finished=True, code="", at=at):
+            self.store.mark_followed_up(attempt, at=at)
+
+    def _recorded(self, attempt: Attempt, payment: Payment, correlation_id: str) -> Attempt:
+        at = _iso(self._clock())
+        recorded = self.store.record_created(
+            attempt, payment_id=payment.payment_id, next_url=payment.next_url or "", status=payment.state.status, at=at
+        )
+        return self.apply(recorded, payment, correlation_id=correlation_id)
+
+    # -- following Pay's state --------------------------------------------------------------------------------
+    def on_return(self, token: str, *, correlation_id: str) -> Outcome:
+        """The resident is back from Pay's page: the attempt's state as Pay has it now."""
+        attempt = self.store.by_token(token) if token else None
+        if attempt is None:
+            raise NotFound("There is no payment for this link.")
+        return self._outcome(self._refresh(attempt, correlation_id=correlation_id))
+
+    def on_hint(self, payment_id: str, *, correlation_id: str) -> Attempt | None:
+        """A webhook said something happened to `payment_id`: read it from Pay and apply what Pay says."""
+        payment = self.provider.get_payment(payment_id)
+        attempt_number = (payment.metadata or {}).get("attempt")
+        if not isinstance(attempt_number, int) or isinstance(attempt_number, bool):
+            return None  # not one of ours (another service on the same Pay account)
+        attempt = self.store.get(payment.reference, attempt_number)
+        if attempt is None or attempt.payment_id != payment.payment_id:
+            return None
+        return self.apply(attempt, payment, correlation_id=correlation_id)
+
+    def on_attempt(self, attempt: Attempt, *, correlation_id: str) -> Attempt:
+        """The reconciler's step: the attempt brought up to date from Pay and followed up if it has finished."""
+        return self._refresh(attempt, correlation_id=correlation_id)
+
+    def _refresh(self, attempt: Attempt, *, correlation_id: str) -> Attempt:
+        """The attempt brought up to date from Pay (finished ones only finish their follow-up)."""
+        if attempt.finished:
+            return self.follow_up(attempt, correlation_id=correlation_id) if attempt.open else attempt
+        if attempt.status == CREATING:
+            if self._clock() - datetime.fromisoformat(attempt.created_at) < CREATE_IN_FLIGHT:
+                return attempt
+            found = self._look_up(attempt)
+            if found is None:
+                self._give_up(attempt, correlation_id)
+                return self.store.get(attempt.reference, attempt.attempt) or attempt
+            return self._recorded(attempt, found, correlation_id)
+        try:
+            payment = self.provider.get_payment(attempt.payment_id)
+        except PayError:
+            return attempt  # Pay is unreachable: what we knew; the reconciler catches up
+        return self.apply(attempt, payment, correlation_id=correlation_id)
+
+    def apply(self, attempt: Attempt, payment: Payment, *, correlation_id: str) -> Attempt:
+        if payment.payment_id != attempt.payment_id and attempt.payment_id:
+            raise Conflict("The payment does not belong to this attempt.")
+        state = payment.state
+        if not attempt.finished and state.status != attempt.status:
+            self.store.record_state(
+                attempt, status=state.status, finished=state.finished, code=state.code or "", at=_iso(self._clock())
+            )
+        current = self.store.get(attempt.reference, attempt.attempt) or attempt
+        if current.finished and current.open:
+            return self.follow_up(current, correlation_id=correlation_id)
+        return current
+
+    def follow_up(self, attempt: Attempt, *, correlation_id: str) -> Attempt:
+        """What a finished attempt asks for, each step safe to repeat; the attempt is closed when all are done."""
+        if attempt.status == SUCCESS:
+            # The request's move to received and payment-succeeded are one write (the transactional outbox).
+            self._resume_request(attempt, self._outcome_event(attempt, correlation_id))
+            self.store.settle_order(attempt.reference, outcome="paid", at=_iso(self._clock()))
+        elif attempt.status != NOT_CREATED:
+            # Nothing changes in the request: announced after the attempt's conditional state write, straight to
+            # the topic (a repeat is the same event id).
+            self.publish(self._outcome_event(attempt, correlation_id))
+        self.store.mark_followed_up(attempt, at=_iso(self._clock()))
+        return self.store.get(attempt.reference, attempt.attempt) or attempt
+
+    @staticmethod
+    def _outcome_event(attempt: Attempt, correlation_id: str) -> EventEnvelope:
+        outcome = EventType.PAYMENT_SUCCEEDED if attempt.status == SUCCESS else EventType.PAYMENT_FAILED
+        return EventEnvelope(
+            type=outcome,
+            id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{outcome.value}")),
+            source="payments",
+            correlation_id=correlation_id,
+            data={
+                "reference": attempt.reference,
+                "service_id": attempt.service_id,
+                "attempt": str(attempt.attempt),
+                "payment_id": attempt.payment_id,
+                "outcome": attempt.status if not attempt.code else f"{attempt.status}:{attempt.code}",
+            },
+        )
+
+    def _resume_request(self, attempt: Attempt, event: EventEnvelope) -> None:
+        """Awaiting payment -> received with `event` (once; a repeat finds it received already)."""
+        item = self.requests.get(attempt.reference)
+        if item is None or item["status"] != Status.AWAITING_PAYMENT.value:
+            return
+        entry = history_entry(
+            Status.RECEIVED.value, _iso(self._clock()), update=f"Payment of {format_pence(attempt.amount)} received"
+        )
+        try:
+            self.requests.set_status(
+                attempt.reference,
+                expected=Status.AWAITING_PAYMENT.value,
+                status=Status.RECEIVED.value,
+                entry=entry,
+                position=len(item.get("history", [])),
+                event=event,
+            )
+        except Conflict:
+            again = self.requests.get(attempt.reference)
+            if again is None or again["status"] == Status.AWAITING_PAYMENT.value:
+                raise
+
+    def _outcome(self, attempt: Attempt, *, status: str = "") -> Outcome:
+        """Pay's card page link works once, so it is given only while Pay has not seen it opened; otherwise the
+        resident is told a payment is under way."""
+        return Outcome(
+            reference=attempt.reference,
+            service_id=attempt.service_id,
+            attempt=attempt.attempt,
+            status=status or attempt.status,
+            finished=attempt.finished,
+            amount=attempt.amount,
+            next_url=attempt.next_url if attempt.status == "created" else "",
+            code=attempt.code,
+        )

@@ -1,0 +1,29 @@
+"""The payments service put together from the function's settings (once per container)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from payments import provider
+from payments.logic import Payments
+from payments.settings import settings
+from payments.store import PaymentsStore
+from shared.publisher import publish
+from shared.requests_repo import RequestsRepository
+
+
+@cache
+def payments() -> Payments:
+    configured = settings()
+    return Payments(
+        store=PaymentsStore(configured.payments_table),
+        provider=provider.pay(configured.pay_api_key_secret_id, configured.pay_base_url),
+        requests=RequestsRepository(configured.requests_table),
+        publish=lambda event: publish(event, configured.events_topic_arn),
+        public_base_url=configured.public_base_url,
+    )
+
+
+def reset() -> None:
+    payments.cache_clear()
+    provider.reset()

@@ -1,0 +1,39 @@
+"""The payments functions' settings: their environment, read and validated once at the first invocation.
+
+`PaymentsSettings` is what every payments function has (the attempts table, the Pay API key's secret and base URL);
+each entry point adds what it alone needs. Only the base URL and the key differ between AWS and the local cloud.
+"""
+
+from __future__ import annotations
+
+from payments.adapters.pay import PAY_BASE_URL
+from shared.api import ApiSettings
+from shared.publisher import EventsSettings
+from shared.requests_repo import RequestsSettings
+from shared.settings import FunctionSettings, cached
+
+
+class PaySettings(FunctionSettings):
+    """The payment attempts and GOV.UK Pay: what every payments function reads."""
+
+    payments_table: str
+    pay_base_url: str = PAY_BASE_URL  # the local cloud points it at its local Pay
+    pay_api_key_secret_id: str  # the Pay API key's secret, by name (`borough/<env>/pay-api-key`)
+
+
+class PaymentsSettings(PaySettings, EventsSettings, RequestsSettings):
+    """Creating attempts, following them up (the web's payments function, the queue worker, the reconciler)."""
+
+    # Where Pay sends the resident back: `<public base URL>/services/<service>/payment/<token>`.
+    public_base_url: str
+
+
+class WebhookSettings(ApiSettings):
+    """The webhook receiver: checks Pay's signature and queues a hint; it never calls Pay."""
+
+    pay_webhook_secret_id: str  # the webhook signing secret, by name (`borough/<env>/pay-webhook-secret`)
+    webhook_queue_url: str
+
+
+settings = cached(PaymentsSettings)
+webhook_settings = cached(WebhookSettings)

@@ -1,0 +1,249 @@
+"""The Payments table: one item per payment attempt, keyed by the request's reference and the attempt number.
+
+An attempt is written (`creating`) before Pay is asked to create the payment, under a condition that no attempt
+with that number exists: two clicks or two tabs race for the same number and only one asks Pay. Its state then
+follows Pay's (`created` ... `success`, `failed`, `cancelled`, `error`), or `not-created` when Pay never made it.
+`open` is set while anything is left to do for the attempt (unfinished at Pay, or finished but not yet followed
+up: the request resumed, the event published); the reconciler finds those through the sparse `open-attempts`
+index. The web finds an attempt by the opaque token in Pay's return URL (`by-return-token`).
+
+Attempt 0 of a reference is its order: written with the first attempt, it holds when the request is cancelled if
+still unpaid (`unpaid_due`), and is in the sparse `unpaid-requests` index (`awaiting`) until the request is paid or
+cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared import aws
+
+BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name, not a secret
+OPEN_ATTEMPTS = "open-attempts"
+OPEN = "open"  # the one partition of the open-attempts index
+UNPAID_REQUESTS = "unpaid-requests"
+AWAITING = "awaiting"  # the one partition of the unpaid-requests index
+ORDER = 0  # the attempt number of a reference's order item
+CREATING = "creating"  # written, Pay not yet (or not known to have been) asked
+NOT_CREATED = "not-created"  # Pay never made a payment for this attempt: finished, nothing was taken
+
+
+class AttemptTaken(Exception):
+    """Another request wrote this attempt number first (a double click, a second tab)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    reference: str
+    attempt: int
+    service_id: str
+    amount: int  # pence, from the stored request
+    status: str
+    finished: bool
+    return_token: str
+    created_at: str
+    payment_id: str = ""
+    next_url: str = ""
+    code: str = ""  # Pay's P0010, P0020, P0030, P0040, P0050
+    open: bool = True
+    followed_up: bool = False
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Attempt:
+        return cls(
+            reference=str(item["reference"]),
+            attempt=int(item["attempt"]),
+            service_id=str(item["service_id"]),
+            amount=int(item["amount"]),
+            status=str(item["status"]),
+            finished=bool(item.get("finished", False)),
+            return_token=str(item["return_token"]),
+            created_at=str(item["created_at"]),
+            payment_id=str(item.get("payment_id", "")),
+            next_url=str(item.get("next_url", "")),
+            code=str(item.get("code", "")),
+            open=item.get("open") == OPEN,
+            followed_up=bool(item.get("followed_up", False)),
+        )
+
+
+def _conditional_failed(error: Exception) -> bool:
+    response = getattr(error, "response", {}) or {}
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+class PaymentsStore:
+    def __init__(self, table_name: str) -> None:
+        self._table = aws.table(table_name)
+
+    def latest(self, reference: str) -> Attempt | None:
+        found = self._table.query(
+            KeyConditionExpression="#ref = :ref AND attempt > :order",
+            ExpressionAttributeNames={"#ref": "reference"},
+            ExpressionAttributeValues={":ref": reference, ":order": ORDER},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )["Items"]
+        return Attempt.from_item(found[0]) if found else None
+
+    def get(self, reference: str, attempt: int) -> Attempt | None:
+        item = self._table.get_item(Key={"reference": reference, "attempt": attempt}, ConsistentRead=True).get("Item")
+        return Attempt.from_item(item) if item else None
+
+    def by_token(self, token: str) -> Attempt | None:
+        found = self._table.query(
+            IndexName=BY_RETURN_TOKEN,
+            KeyConditionExpression="return_token = :token",
+            ExpressionAttributeValues={":token": token},
+            Limit=1,
+        )["Items"]
+        # The index is eventually consistent: read the attempt itself for its state.
+        return self.get(str(found[0]["reference"]), int(found[0]["attempt"])) if found else None
+
+    def put_new(self, attempt: Attempt, *, expires_at: int) -> None:
+        from botocore.exceptions import ClientError
+
+        item = {
+            "reference": attempt.reference,
+            "attempt": attempt.attempt,
+            "service_id": attempt.service_id,
+            "amount": attempt.amount,
+            "status": attempt.status,
+            "finished": False,
+            "return_token": attempt.return_token,
+            "created_at": attempt.created_at,
+            "updated_at": attempt.created_at,
+            "open": OPEN,
+            "expires_at": expires_at,
+        }
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(#ref)",
+                ExpressionAttributeNames={"#ref": "reference"},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise AttemptTaken(f"{attempt.reference} #{attempt.attempt}") from error
+            raise
+
+    def record_created(self, attempt: Attempt, *, payment_id: str, next_url: str, status: str, at: str) -> Attempt:
+        """Pay made the payment: keep its id and card page link (once: a second recording changes nothing)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._table.update_item(
+                Key={"reference": attempt.reference, "attempt": attempt.attempt},
+                UpdateExpression="SET payment_id = :id, next_url = :next, #status = :status, updated_at = :at",
+                ConditionExpression="#status = :creating",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":id": payment_id,
+                    ":next": next_url,
+                    ":status": status,
+                    ":at": at,
+                    ":creating": CREATING,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return self.get(attempt.reference, attempt.attempt) or attempt
+            raise
+        return Attempt.from_item(response["Attributes"])
+
+    def record_state(self, attempt: Attempt, *, status: str, finished: bool, code: str, at: str) -> bool:
+        """Move the attempt to Pay's state, unless it has finished already (the first final state wins; a late or
+        repeated webhook cannot move it back). True when this call changed it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"reference": attempt.reference, "attempt": attempt.attempt},
+                UpdateExpression="SET #status = :status, finished = :finished, code = :code, updated_at = :at",
+                ConditionExpression="attribute_exists(#ref) AND finished = :no AND #status <> :status",
+                ExpressionAttributeNames={"#status": "status", "#ref": "reference"},
+                ExpressionAttributeValues={
+                    ":status": status,
+                    ":finished": finished,
+                    ":code": code,
+                    ":at": at,
+                    ":no": False,
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def mark_followed_up(self, attempt: Attempt, *, at: str) -> None:
+        """Everything the attempt's outcome asks for is done: it leaves the open-attempts index."""
+        self._table.update_item(
+            Key={"reference": attempt.reference, "attempt": attempt.attempt},
+            UpdateExpression="SET followed_up = :yes, updated_at = :at REMOVE #open",
+            ConditionExpression="finished = :yes",
+            ExpressionAttributeNames={"#open": "open"},
+            ExpressionAttributeValues={":yes": True, ":at": at},
+        )
+
+    def open_attempts(self, *, created_before: str, limit: int = 200) -> list[Attempt]:
+        """Attempts with something left to do, oldest first, created before `created_before` (ISO 8601)."""
+        found = self._table.query(
+            IndexName=OPEN_ATTEMPTS,
+            KeyConditionExpression="#open = :open AND created_at < :before",
+            ExpressionAttributeNames={"#open": "open"},
+            ExpressionAttributeValues={":open": OPEN, ":before": created_before},
+            Limit=limit,
+        )["Items"]
+        return [Attempt.from_item(item) for item in found]
+
+    # -- the order: when an unpaid request is cancelled ----------------------------------------------------------
+    def put_order(self, reference: str, *, service_id: str, unpaid_due: str, expires_at: int) -> None:
+        """The reference's order, once (a second call changes nothing)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.put_item(
+                Item={
+                    "reference": reference,
+                    "attempt": ORDER,
+                    "service_id": service_id,
+                    "awaiting": AWAITING,
+                    "unpaid_due": unpaid_due,
+                    "expires_at": expires_at,
+                },
+                ConditionExpression="attribute_not_exists(#ref)",
+                ExpressionAttributeNames={"#ref": "reference"},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+    def settle_order(self, reference: str, *, outcome: str, at: str) -> None:
+        """Paid or cancelled: the order leaves the unpaid-requests index."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"reference": reference, "attempt": ORDER},
+                UpdateExpression="SET outcome = :outcome, settled_at = :at REMOVE awaiting",
+                ConditionExpression="attribute_exists(#ref)",
+                ExpressionAttributeNames={"#ref": "reference"},
+                ExpressionAttributeValues={":outcome": outcome, ":at": at},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):  # an order never written (a request paid some other way)
+                raise
+
+    def unpaid_due(self, *, before: str, limit: int = 100) -> list[str]:
+        """References of requests still unpaid whose time to pay ended before `before` (ISO 8601)."""
+        found = self._table.query(
+            IndexName=UNPAID_REQUESTS,
+            KeyConditionExpression="awaiting = :awaiting AND unpaid_due < :before",
+            ExpressionAttributeValues={":awaiting": AWAITING, ":before": before},
+            Limit=limit,
+        )["Items"]
+        return [str(item["reference"]) for item in found]

@@ -1,0 +1,210 @@
+"""The staff console: its function behind the HTTP API's /staff routes (reached through CloudFront's default
+behaviour, uncached, cookies and query strings forwarded), Cognito's managed login for it (a user pool domain and
+an app client for the authorization code flow with PKCE only), its signing key, and read-only grants on the
+Requests table: GetItem on the table, Query on the team index (docs/console.md, decision 0005).
+
+The console's app client lives here, not in the auth stack: its callback URL names the web's CloudFront domain,
+which exists only after the API (which needs the auth stack) and the web stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction
+from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
+from stacks.constructs.nag import suppress
+from stacks.data_stack import REQUESTS_BY_TEAM_DUE
+from stacks.routes import CONSOLE_ROUTES
+
+ROLES_FILE = FUNCTIONS_DIR / "console" / "data" / "roles.yaml"  # read as data: stacks import no function code
+WEB_ASSETS = FUNCTIONS_DIR / "web" / "assets.json"  # the web's built stylesheet, which the console shares
+SESSION_HOURS = 8  # a working day; functions/console/session.py SESSION_SECONDS
+CALLBACK_PATH = "/staff/callback"
+SIGNED_OUT_PATH = "/staff/signed-out"
+
+
+def role_groups() -> list[str]:
+    """`role:<name>` for every role in the console's roles file."""
+    return [f"role:{name}" for name in yaml.safe_load(ROLES_FILE.read_text())["roles"]]
+
+
+def team_groups() -> list[str]:
+    """`team:<name>` for every team a service in the catalogue routes requests to."""
+    teams = set()
+    for path in sorted((Path(__file__).resolve().parents[1] / "services").glob("*.y*ml")):
+        definition = yaml.safe_load(path.read_text()) or {}
+        if isinstance(definition, dict) and definition.get("team"):
+            teams.add(str(definition["team"]))
+    return [f"team:{team_slug(team)}" for team in sorted(teams)]
+
+
+def team_slug(team: str) -> str:
+    """As functions/console/permissions.py names a team's group (Cognito group names have no spaces); an infra
+    test checks the two agree."""
+    return re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-")
+
+
+def _stylesheet() -> str:
+    try:
+        return "/assets/" + json.loads(WEB_ASSETS.read_text())["application.css"]
+    except (FileNotFoundError, KeyError):
+        return "/assets/application.css"
+
+
+class ConsoleStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        layer: lambda_.ILayerVersion,
+        http_api: apigw.HttpApi,
+        requests_table: dynamodb.ITable,
+        user_pool: cognito.UserPool,
+        origin_verify_secret: secretsmanager.ISecret,
+        public_base_url: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        removal = RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY
+
+        # -- Cognito's managed login for the console -------------------------------------------------------------
+        self.domain = cognito.UserPoolDomain(
+            self,
+            "StaffLogin",
+            user_pool=user_pool,
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{config.prefix.lower()}-staff"),
+        )
+        self.client = cognito.UserPoolClient(
+            self,
+            "ConsoleClient",
+            user_pool=user_pool,
+            generate_secret=False,  # a public client: PKCE proves the code's requester, no secret to keep
+            auth_flows=cognito.AuthFlow(user_srp=True),  # managed login's own sign-in; no password flow
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+                callback_urls=[public_base_url + CALLBACK_PATH],
+                logout_urls=[public_base_url + SIGNED_OUT_PATH],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(SESSION_HOURS),
+            enable_token_revocation=True,
+            prevent_user_existence_errors=True,
+        )
+        # Ids from the names, so that adding a role or a team never replaces (and empties) another's group.
+        for group in [*role_groups(), *team_groups()]:
+            kind, _, name = group.partition(":")
+            cognito.CfnUserPoolGroup(
+                self,
+                kind.title() + "".join(word.title() for word in name.split("-")),
+                user_pool_id=user_pool.user_pool_id,
+                group_name=group,
+                description="Staff console role" if group.startswith("role:") else "Staff console team",
+            )
+
+        # -- the signing key (sign-in cookie, CSRF) ---------------------------------------------------------------
+        self.signing_secret = secretsmanager.Secret(
+            self,
+            "SigningKey",
+            description=f"Borough {config.name} staff console: signs the sign-in cookie and CSRF tokens",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=removal,
+        )
+        suppress(
+            self.signing_secret.node.default_child,
+            "AwsSolutions-SMG4",
+            "The key signs ten-minute sign-in cookies and CSRF tokens bound to a session; rotating it means "
+            "replacing the value (staff mid-sign-in start again). No rotation Lambda is worth its cost here.",
+        )
+
+        # -- the audit record: append-only (PutItem is the only grant any role has on it) ----------------------------
+        self.audit = dynamodb.Table(
+            self,
+            "Audit",
+            partition_key=dynamodb.Attribute(name="record", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="entry", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,  # staff ids and addresses: the council's key
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",  # kept a year longer than the requests it is about
+            deletion_protection=config.deletion_protection,
+            removal_policy=removal,
+        )
+
+        # -- the console function ----------------------------------------------------------------------------------
+        issuer = user_pool.user_pool_provider_url
+        self.function = BoroughFunction(
+            self,
+            "Console",
+            config=config,
+            service="console",
+            handler="console.handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Staff console: sign-in, permissions, the case queue",
+            environment={
+                "REQUESTS_TABLE": requests_table.table_name,
+                "AUDIT_TABLE": self.audit.table_name,
+                "AUDIT_RETENTION_DAYS": str(config.request_retention_days + 365),
+                "PUBLIC_BASE_URL": public_base_url,
+                "STAFF_AUTH_BASE_URL": self.domain.base_url(),
+                "STAFF_ISSUER": issuer,
+                "STAFF_JWKS_URL": f"{issuer}/.well-known/jwks.json",
+                "STAFF_CLIENT_ID": self.client.user_pool_client_id,
+                "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
+                "STYLESHEET": _stylesheet(),
+            },
+        ).function
+        # Reads only, and only what the queue needs: one case by its reference, a team's cases by the index.
+        grant_items(self.function, requests_table, key, ["dynamodb:GetItem"])
+        grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=REQUESTS_BY_TEAM_DUE)
+        grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
+        grant_secret_value(self.function, self.signing_secret)
+        require_origin_verify(self.function, origin_verify_secret)
+
+        integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)
+        for index, route_key in enumerate(CONSOLE_ROUTES):
+            method, path = route_key.split(" ", 1)
+            route = apigw.HttpRoute(
+                self,
+                f"Route{index}",
+                http_api=http_api,
+                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                integration=integration,
+            )
+            suppress(
+                route.node.default_child,
+                "AwsSolutions-APIG4",
+                f"{route_key} is the staff console, which authenticates in its own code: every route but the "
+                "sign-in journey needs a Cognito ID token (from an HttpOnly cookie, which an HTTP API's JWT "
+                "authorizer cannot read) verified against the pool's JWKS, and a permission from the route "
+                "table (functions/console/routes.py). Only CloudFront reaches it (origin-verify, decision 0003).",
+            )
+        CfnOutput(self, "StaffLoginUrl", value=self.domain.base_url())
+        CfnOutput(self, "ConsoleClientId", value=self.client.user_pool_client_id)

@@ -1,0 +1,57 @@
+"""Moto tables for the payments service's tests: Requests (keyed by reference) and Payments (reference + attempt,
+with the service's two indexes, as stacks/payments_stack.py declares them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+
+
+def create_payments_table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}, {"AttributeName": "attempt", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "reference", "AttributeType": "S"},
+            {"AttributeName": "attempt", "AttributeType": "N"},
+            {"AttributeName": "return_token", "AttributeType": "S"},
+            {"AttributeName": "open", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "S"},
+            {"AttributeName": "awaiting", "AttributeType": "S"},
+            {"AttributeName": "unpaid_due", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": BY_RETURN_TOKEN,
+                "KeySchema": [{"AttributeName": "return_token", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+            {
+                "IndexName": OPEN_ATTEMPTS,
+                "KeySchema": [
+                    {"AttributeName": "open", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": UNPAID_REQUESTS,
+                "KeySchema": [
+                    {"AttributeName": "awaiting", "KeyType": "HASH"},
+                    {"AttributeName": "unpaid_due", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_requests_table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "reference", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
