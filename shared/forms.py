@@ -4,107 +4,68 @@ Pure Python over a `ServiceDefinition` (no AWS, no HTTP), shared by every channe
 submission with it, the resident web pages walk a journey page by page with it, and both get the same answers,
 the same messages and the same fee.
 
-Answers are keyed by question id. A "raw" answer is what a client sent (JSON from the API, or the fields of an
-HTML form turned into the same shape by the web's `web.answers.form_to_raw`); a "clean" answer is what is stored:
-
-| type         | raw                                                     | clean                                    |
-| ------------ | ------------------------------------------------------- | ---------------------------------------- |
-| text         | "words"                                                 | "words" (trimmed)                        |
-| textarea     | "words\\nmore"                                          | "words\\nmore" (trimmed, \\n line ends)  |
-| number       | 3 or "3"                                                | 3                                        |
-| date         | "2026-03-27" or {"day": "27", "month": "3", "year": ..} | "2026-03-27"                             |
-| email        | "Name@Example.org "                                     | "Name@example.org"                       |
-| uk-phone     | "07700 900 123"                                         | "+447700900123"                          |
-| uk-postcode  | "me15 6jq"                                              | "ME15 6JQ"                               |
-| address      | {"line1", "line2", "town", "county", "postcode", "uprn"}| the same, blank parts dropped            |
-| location     | {"postcode"?, "latitude"?, "longitude"?, "description"?}| the same, normalised                     |
-| radios       | "option-value"                                          | "option-value"                           |
-| checkboxes   | ["a", "b"] or "a"                                       | ["a", "b"] in the options' order         |
-| yes-no       | "yes" / "no" (or true / false)                          | "yes" / "no"                             |
-| file         | {"upload_id", "filename", "content_type", "size_bytes"} | the same                                 |
-| contact      | {"email"?, "phone"?, "preference"?: email|sms|none}     | the same, normalised; preference filled  |
-
-Errors are `{"field": ..., "message": ...}` in page order. `field` is the question id, or `<id>.<part>` for a part
-of a compound answer (`location.postcode`, `contact.email`, `address.town`); these are also the HTML field names
-the web's forms use, so an error summary can link straight to its input. How answers are shown (check your answers,
-the fee summary) is the web's business: `functions/web/answers.py`.
+Answers are keyed by question id; each is cleaned by `shared.answer_cleaners` (the raw and clean shapes of
+every question type are listed there), and a fee is computed by `shared.fees`. Errors are `{"field": ...,
+"message": ...}` in page order. How answers are shown (check your answers, the fee summary) is the web's
+business: `functions/web/answers.py`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any, TypedDict
-from zoneinfo import ZoneInfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from shared.catalogue import (
-    FILE_TYPES,
-    FixedFee,
-    Page,
-    PerItemFee,
-    Question,
-    ServiceDefinition,
-    TableFee,
-    conditions_hold,
+from shared.answer_cleaners import (
+    ADDRESS_MESSAGES,
+    ADDRESS_PART_MAX,
+    ADDRESS_PART_NAMES,
+    CONTACT_MESSAGES,
+    CONTACT_PREFERENCES,
+    DEFAULT_MESSAGES,
+    LONDON,
+    FieldError,
+    FieldErrors,
+    clean_answer,
+    file_size_message,
+    file_type_message,
+    is_blank,
+    today,
 )
-from shared.contact import EMAIL_MESSAGE, PHONE_MESSAGE, Contact, is_uk_mobile, normalise_email, normalise_uk_phone
-from shared.errors import pydantic_errors
-from shared.location import LOCATION_MESSAGE, POSTCODE_MESSAGE, Location, normalise_postcode
+from shared.catalogue import ServiceDefinition
+from shared.fees import compute_fee
+from shared.questions import FILE_TYPES, Page, Question, conditions_hold
 
-LONDON = ZoneInfo("Europe/London")
-
-# Messages for what a definition does not word itself (GOV.UK Design System patterns).
-DEFAULT_MESSAGES = {
-    "number": "Enter a whole number, like 3",
-    "date": "Enter a real date, like 27 3 2026",
-    "email": EMAIL_MESSAGE,
-    "uk-phone": PHONE_MESSAGE,
-    "uk-postcode": POSTCODE_MESSAGE,
-    "options": "Select one of the options",
-    "yes-no": "Select yes or no",
-    "text": "Enter your answer as text",
-    "max_length": "Your answer must be {n} characters or fewer",
-    "file": "Upload the file again",
-    "file_empty": "The selected file is empty",
-}
-ADDRESS_MESSAGES = {
-    "line1": "Enter address line 1, typically the building and street",
-    "town": "Enter town or city",
-    "postcode": "Enter postcode",
-}
-ADDRESS_PART_NAMES = {
-    "line1": "Address line 1",
-    "line2": "Address line 2",
-    "town": "Town or city",
-    "county": "County",
-    "postcode": "Postcode",
-    "uprn": "Property reference",
-}
-ADDRESS_PART_MAX = 100
-CONTACT_MESSAGES = {
-    "preference": "Select how you want us to contact you",
-    "email": "Enter your email address to get updates by email",
-    "phone": "Enter a UK mobile number to get updates by text message",
-    "mobile": "Enter a UK mobile number, like 07700 900 982, to get updates by text message",
-}
-CONTACT_PREFERENCES = ("email", "sms", "none")
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
-_UPRN = re.compile(r"\d{1,12}")
-_EXTENSION_ALIASES = {"jpeg": "jpg", "heif": "heic"}
-
-
-class FieldError(TypedDict):
-    field: str
-    message: str
+# The form engine's names, in one place for its callers (the API, the web, tests).
+__all__ = [
+    "ADDRESS_MESSAGES",
+    "ADDRESS_PART_MAX",
+    "ADDRESS_PART_NAMES",
+    "CONTACT_MESSAGES",
+    "CONTACT_PREFERENCES",
+    "DEFAULT_MESSAGES",
+    "FILE_TYPES",
+    "LONDON",
+    "FieldError",
+    "FieldErrors",
+    "PageResult",
+    "Submission",
+    "clean_answer",
+    "compute_fee",
+    "conditions_hold",
+    "file_size_message",
+    "file_type_message",
+    "is_blank",
+    "next_page",
+    "previous_page",
+    "shown_answers",
+    "today",
+    "validate_page",
+    "validate_submission",
+    "visible_pages",
+    "visible_questions",
+]
 
 
 @dataclass(frozen=True)
@@ -132,20 +93,7 @@ class Submission:
         return not self.errors
 
 
-@dataclass
-class _Errors:
-    items: list[FieldError] = field(default_factory=list)
-
-    def add(self, field_name: str, message: str) -> None:
-        self.items.append({"field": field_name, "message": message})
-
-
 # --- journeys --------------------------------------------------------------------------------------------------
-
-
-def today(now: datetime | None = None) -> date:
-    """Today's date in the UK, which is what "in the past" and "in the future" mean to a resident."""
-    return (now or datetime.now(UTC)).astimezone(LONDON).date()
 
 
 def shown_answers(definition: ServiceDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,7 +152,7 @@ def validate_page(
     """
     page = definition.page(page_id)
     context = shown_answers(definition, {k: v for k, v in (answers or {}).items() if k not in _ids(page)})
-    errors = _Errors()
+    errors = FieldErrors()
     values: dict[str, Any] = {}
     for question in page.questions:
         if not conditions_hold(question.show_if, {**context, **values}):
@@ -223,7 +171,7 @@ def validate_submission(
     Answers to questions that the other answers hide are dropped, not stored; keys that are no question of the
     service are errors (a client would otherwise lose data silently).
     """
-    errors = _Errors()
+    errors = FieldErrors()
     for key in body:
         if not _is_question(definition, key):
             errors.add(str(key), "This service does not ask this question.")
@@ -242,308 +190,9 @@ def validate_submission(
     return Submission(answers=answers, errors=errors.items, amount_due_pence=amount)
 
 
-def clean_answer(question: Question, value: Any, errors: _Errors | None = None, *, on: date | None = None) -> Any:
-    """One question's clean answer, or None when it is blank or wrong (the reason is added to `errors`)."""
-    errors = errors if errors is not None else _Errors()
-    if is_blank(value):
-        if question.validation.required:
-            errors.add(question.id, question.validation.required.message)
-        return None
-    return _CLEANERS[question.type](question, value, errors, on or today())
-
-
 def _ids(page: Page) -> set[str]:
     return {q.id for q in page.questions}
 
 
 def _is_question(definition: ServiceDefinition, key: object) -> bool:
     return any(q.id == key for _, q in definition.questions())
-
-
-def is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, list | tuple):
-        return all(is_blank(v) for v in value)
-    if isinstance(value, dict):
-        return all(is_blank(v) for v in value.values())
-    return False
-
-
-def _message(question: Question, rule: str, default: str) -> str:
-    configured = question.validation.rules().get(rule)
-    return configured.message if configured else default
-
-
-def _text(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
-    if not isinstance(value, str):
-        errors.add(question.id, DEFAULT_MESSAGES["text"])
-        return None
-    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
-    if question.type == "text":
-        text = " ".join(text.split())  # one line: a pasted newline becomes a space
-    v = question.validation
-    if v.min_length and len(text) < v.min_length.value:
-        errors.add(question.id, v.min_length.message)
-    elif len(text) > question.max_length:
-        errors.add(
-            question.id, _message(question, "max_length", DEFAULT_MESSAGES["max_length"].format(n=question.max_length))
-        )
-    elif v.pattern and not re.fullmatch(v.pattern.value, text):
-        errors.add(question.id, v.pattern.message)
-    else:
-        return text
-    return None
-
-
-def _number(question: Question, value: Any, errors: _Errors, on: date) -> int | None:
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(compact := value.strip().replace(",", "")):
-        number = int(compact)
-    v = question.validation
-    if number is None:
-        errors.add(question.id, _message(question, "format", DEFAULT_MESSAGES["number"]))
-    elif v.min and number < v.min.value:
-        errors.add(question.id, v.min.message)
-    elif v.max and number > v.max.value:
-        errors.add(question.id, v.max.message)
-    else:
-        return number
-    return None
-
-
-def _parse_date(value: Any) -> date | None:
-    try:
-        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-            return date.fromisoformat(value.strip())
-        if isinstance(value, dict) and set(value) <= {"day", "month", "year"}:
-            parts = [str(value.get(name, "")).strip() for name in ("year", "month", "day")]
-            if all(part.isdigit() for part in parts) and len(parts[0]) == 4:
-                return date(*(int(part) for part in parts))
-    except ValueError:
-        return None
-    return None
-
-
-def _date(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
-    day = _parse_date(value)
-    v = question.validation
-    if day is None:
-        errors.add(question.id, _message(question, "format", DEFAULT_MESSAGES["date"]))
-    elif v.past and (day > on or (day == on and not v.past.allow_today)):
-        errors.add(question.id, v.past.message)
-    elif v.future and (day < on or (day == on and not v.future.allow_today)):
-        errors.add(question.id, v.future.message)
-    else:
-        return day.isoformat()
-    return None
-
-
-def _normalised(normalise: Callable[[str], str | None]) -> Callable[[Question, Any, _Errors, date], str | None]:
-    def clean(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
-        result = normalise(value) if isinstance(value, str) else None
-        if result is None:
-            errors.add(question.id, _message(question, "format", DEFAULT_MESSAGES[question.type]))
-        return result
-
-    return clean
-
-
-def _address(question: Question, value: Any, errors: _Errors, on: date) -> dict[str, str] | None:
-    if not isinstance(value, dict):
-        errors.add(question.id, ADDRESS_MESSAGES["line1"])
-        return None
-    before = len(errors.items)
-    for key in value:
-        if key not in ADDRESS_PART_NAMES:
-            errors.add(f"{question.id}.{key}", "An address has no such part.")
-    address: dict[str, str] = {}
-    for part in ADDRESS_PART_NAMES:
-        problem, text = _address_part(part, value.get(part))
-        if problem:
-            errors.add(f"{question.id}.{part}", problem)
-        elif text:
-            address[part] = text
-    return address if len(errors.items) == before else None
-
-
-def _address_part(part: str, raw: Any) -> tuple[str | None, str]:
-    """(the problem with one part of an address, or None; the part cleaned)."""
-    name = ADDRESS_PART_NAMES[part]
-    if raw is not None and not isinstance(raw, str):
-        return f"Enter {name.lower()} as text", ""
-    text = " ".join((raw or "").split())
-    if not text:
-        return ADDRESS_MESSAGES.get(part), ""
-    if len(text) > ADDRESS_PART_MAX:
-        return f"{name} must be {ADDRESS_PART_MAX} characters or fewer", ""
-    if part == "postcode":
-        postcode = normalise_postcode(text)
-        return (None, postcode) if postcode else (POSTCODE_MESSAGE, "")
-    if part == "uprn" and not _UPRN.fullmatch(text):
-        return "Select your address again", ""
-    return None, text
-
-
-def _model(model: type[BaseModel], type_message: str) -> Callable[[Question, Any, _Errors, date], Any]:
-    def clean(question: Question, value: Any, errors: _Errors, on: date) -> Any:
-        if not isinstance(value, dict):
-            errors.add(question.id, type_message)
-            return None
-        try:
-            return model.model_validate(value).model_dump(exclude_none=True)
-        except ValidationError as error:
-            errors.items.extend(pydantic_errors(error, prefix=f"{question.id}."))  # type: ignore[arg-type]
-            return None
-
-    return clean
-
-
-def _radios(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
-    if isinstance(value, str) and value.strip() in question.option_values():
-        return value.strip()
-    errors.add(question.id, _message(question, "options", DEFAULT_MESSAGES["options"]))
-    return None
-
-
-def _checkboxes(question: Question, value: Any, errors: _Errors, on: date) -> list[str] | None:
-    chosen = [value] if isinstance(value, str) else value
-    allowed = question.option_values()
-    if not isinstance(chosen, list | tuple) or not all(isinstance(c, str) and c in allowed for c in chosen if c):
-        errors.add(question.id, _message(question, "options", DEFAULT_MESSAGES["options"]))
-        return None
-    selected = [option for option in allowed if option in chosen]
-    limit = question.validation.max_selected
-    if limit and len(selected) > limit.value:
-        errors.add(question.id, limit.message)
-        return None
-    return selected
-
-
-def _yes_no(question: Question, value: Any, errors: _Errors, on: date) -> str | None:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str) and value.strip().lower() in ("yes", "no"):
-        return value.strip().lower()
-    errors.add(question.id, _message(question, "options", DEFAULT_MESSAGES["yes-no"]))
-    return None
-
-
-def file_type_message(question: Question) -> str:
-    names = [ext.upper() for ext in question.accept or ()]
-    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f"The selected file must be a {listed}"
-
-
-def file_size_message(question: Question) -> str:
-    size = question.max_bytes
-    shown = f"{size // (1024 * 1024)}MB" if size % (1024 * 1024) == 0 else f"{-(-size // 1024)}KB"
-    return f"The selected file must be smaller than {shown}"
-
-
-def _file(question: Question, value: Any, errors: _Errors, on: date) -> dict[str, Any] | None:
-    if not (
-        isinstance(value, dict)
-        and set(value) == {"upload_id", "filename", "content_type", "size_bytes"}
-        and isinstance(value["upload_id"], str)
-        and _UPLOAD_ID.fullmatch(value["upload_id"])
-        and isinstance(value["filename"], str)
-        and 0 < len(value["filename"]) <= 255
-        and isinstance(value["content_type"], str)
-        and isinstance(value["size_bytes"], int)
-    ):
-        errors.add(question.id, DEFAULT_MESSAGES["file"])
-        return None
-    extension = value["filename"].rsplit(".", 1)[-1].lower() if "." in value["filename"] else ""
-    extension = _EXTENSION_ALIASES.get(extension, extension)
-    accepted = question.accept or ()
-    mime_types = {mime for ext in accepted for mime in FILE_TYPES[ext]}
-    if extension not in accepted or value["content_type"].lower() not in mime_types:
-        errors.add(question.id, file_type_message(question))
-    elif value["size_bytes"] <= 0:
-        errors.add(question.id, DEFAULT_MESSAGES["file_empty"])
-    elif value["size_bytes"] > question.max_bytes:
-        errors.add(question.id, file_size_message(question))
-    else:
-        return {**value, "content_type": value["content_type"].lower()}
-    return None
-
-
-def _contact(question: Question, value: Any, errors: _Errors, on: date) -> dict[str, str] | None:
-    if not isinstance(value, dict):
-        errors.add(question.id, _message(question, "required", CONTACT_MESSAGES["email"]))
-        return None
-    details = {k: v for k, v in value.items() if k != "preference"}
-    preference = value.get("preference")
-    before = len(errors.items)
-    contact: dict[str, str] = _model(Contact, "")(question, details, errors, on) or {}
-    if preference is None or preference == "":
-        phone = contact.get("phone")
-        preference = "email" if "email" in contact else "sms" if phone and is_uk_mobile(phone) else "none"
-    elif preference not in CONTACT_PREFERENCES:
-        errors.add(f"{question.id}.preference", CONTACT_MESSAGES["preference"])
-    if preference == "email" and "email" not in contact and not _failed(errors, before, f"{question.id}.email"):
-        errors.add(f"{question.id}.email", CONTACT_MESSAGES["email"])
-    if preference == "sms" and not _failed(errors, before, f"{question.id}.phone"):
-        if "phone" not in contact:
-            errors.add(f"{question.id}.phone", CONTACT_MESSAGES["phone"])
-        elif not is_uk_mobile(contact["phone"]):
-            errors.add(f"{question.id}.phone", CONTACT_MESSAGES["mobile"])
-    if len(errors.items) > before:
-        return None
-    if question.validation.required and not ({"email", "phone"} & set(contact)):
-        errors.add(question.id, question.validation.required.message)
-        return None
-    return {**contact, "preference": str(preference)}
-
-
-def _failed(errors: _Errors, since: int, field_name: str) -> bool:
-    return any(e["field"] == field_name for e in errors.items[since:])
-
-
-_Cleaner = Callable[[Question, Any, _Errors, date], Any]
-_CLEANERS: dict[str, _Cleaner] = {
-    "text": _text,
-    "textarea": _text,
-    "number": _number,
-    "date": _date,
-    "email": _normalised(normalise_email),
-    "uk-phone": _normalised(normalise_uk_phone),
-    "uk-postcode": _normalised(normalise_postcode),
-    "address": _address,
-    "location": _model(Location, LOCATION_MESSAGE),
-    "radios": _radios,
-    "checkboxes": _checkboxes,
-    "yes-no": _yes_no,
-    "file": _file,
-    "contact": _contact,
-}
-
-
-# --- fees ------------------------------------------------------------------------------------------------------
-
-
-def compute_fee(definition: ServiceDefinition, answers: Mapping[str, Any]) -> int:
-    """The fee in pence for these (clean, valid) answers; 0 for a free service.
-
-    Raises ValueError if the question the fee depends on is unanswered (validate the answers first).
-    """
-    fee = definition.fee
-    if isinstance(fee, FixedFee):
-        return fee.amount_pence
-    if not isinstance(fee, PerItemFee | TableFee):
-        return 0
-    answer = answers.get(fee.question)
-    if answer is None:
-        raise ValueError(f"The fee depends on {fee.question!r}, which is not answered.")
-    if isinstance(fee, TableFee):
-        return fee.amounts[str(answer)]
-    count = len(answer) if isinstance(answer, list) else int(answer)
-    if count <= 0:
-        return 0
-    amount = fee.base_pence + max(0, count - fee.included_items) * fee.each_extra_pence
-    return min(amount, fee.max_pence) if fee.max_pence else amount

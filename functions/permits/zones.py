@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from shared.definition_base import DefinitionModel, Text, definition_problem
+from shared.definition_errors import causes
 
 ZONES_FILE = Path(__file__).with_name("data") / "zones.yaml"
 LENGTHS = (3, 6, 12)  # months a permit can be bought for
 
 Pence = Annotated[int, Field(ge=0)]
-Text = Annotated[str, Field(min_length=1)]
 
 
 class PermitType(StrEnum):
@@ -49,18 +50,10 @@ class Weekday(StrEnum):
         return list(Weekday).index(self)
 
 
-def _problem(field: str, problem: str) -> PydanticCustomError:
-    return PydanticCustomError("zones", "{problem}", {"field": field, "problem": problem})
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # --- tariffs ---------------------------------------------------------------------------------------------------
 
 
-class Band(_Model):
+class Band(DefinitionModel):
     """A price band: vehicles up to `up_to` (g/km of CO2, or cc of engine) pay `percent` of the base price; the last
     band of a list has no `up_to` and takes everything above."""
 
@@ -72,19 +65,19 @@ class Band(_Model):
 def _check_bands(bands: tuple[Band, ...], field: str) -> None:
     limits = [b.up_to for b in bands[:-1] if b.up_to is not None]
     if len(limits) != len(bands) - 1 or bands[-1].up_to is not None:
-        raise _problem(field, "only the last band has no up_to (it takes everything above the one before)")
+        raise definition_problem(field, "only the last band has no up_to (it takes everything above the one before)")
     if limits != sorted(set(limits)):
-        raise _problem(field, "give the bands' up_to in increasing order, each once")
+        raise definition_problem(field, "give the bands' up_to in increasing order, each once")
 
 
-class TypePrice(_Model):
+class TypePrice(DefinitionModel):
     price: Pence  # for 12 months
     lengths: tuple[Literal[3, 6, 12], ...] = (3, 6, 12)
     by_vehicle: bool = False  # the CO2 or engine-size band and the diesel surcharge apply
     per_household: bool = False  # counts towards the household's limit and its nth-permit price
 
 
-class Tariff(_Model):
+class Tariff(DefinitionModel):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
     types: dict[PermitType, TypePrice]
     length_percent: dict[int, Annotated[int, Field(ge=1, le=100)]]  # months -> percent of the 12-month price
@@ -96,22 +89,24 @@ class Tariff(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if not set(self.length_percent) <= set(LENGTHS):
-            raise _problem("length_percent", f"give months out of {list(LENGTHS)} only")
+            raise definition_problem("length_percent", f"give months out of {list(LENGTHS)} only")
         _check_bands(self.co2_bands, "co2_bands")
         _check_bands(self.engine_bands, "engine_bands")
         if PermitType.VISITOR in self.types:
-            raise _problem("types.visitor", "visitor permits are a free allowance (zones[].visitor_allowance)")
+            raise definition_problem(
+                "types.visitor", "visitor permits are a free allowance (zones[].visitor_allowance)"
+            )
         for kind, rule in self.types.items():
             missing = [n for n in rule.lengths if n not in self.length_percent]
             if missing:
-                raise _problem(f"types.{kind.value}.lengths", f"add length_percent for {missing} months")
+                raise definition_problem(f"types.{kind.value}.lengths", f"add length_percent for {missing} months")
         return self
 
 
 # --- zones -----------------------------------------------------------------------------------------------------
 
 
-class Addresses(_Model):
+class Addresses(DefinitionModel):
     uprns: tuple[Annotated[str, Field(pattern=r"^[0-9]{1,12}$")], ...] = ()
     postcodes: tuple[Annotated[str, Field(pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$")], ...] = ()
     streets: tuple[Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9 .'-]*$")], ...] = ()  # as OS Places spells them
@@ -119,11 +114,11 @@ class Addresses(_Model):
     @model_validator(mode="after")
     def _some(self) -> Self:
         if not (self.uprns or self.postcodes or self.streets):
-            raise _problem("", "list at least one UPRN, postcode or street")
+            raise definition_problem("", "list at least one UPRN, postcode or street")
         return self
 
 
-class ControlledPeriod(_Model):
+class ControlledPeriod(DefinitionModel):
     days: Annotated[tuple[Weekday, ...], Field(min_length=1)]
     start: time
     end: time
@@ -132,27 +127,27 @@ class ControlledPeriod(_Model):
     @classmethod
     def _clock_time(cls, value: Any) -> Any:
         if isinstance(value, int):  # YAML 1.1 reads 08:00 unquoted as sexagesimal 480
-            raise PydanticCustomError("zones", "{problem}", {"field": "", "problem": 'quote times, e.g. "08:00"'})
+            raise definition_problem("", 'quote times, e.g. "08:00"')
         return value
 
     @model_validator(mode="after")
     def _order(self) -> Self:
         if self.end <= self.start:
-            raise _problem("end", "must be after start (a period cannot run past midnight: split it in two)")
+            raise definition_problem("end", "must be after start (a period cannot run past midnight: split it in two)")
         return self
 
 
-class VisitorAllowance(_Model):
+class VisitorAllowance(DefinitionModel):
     unit: Literal["hours", "days"]
     per_year: Annotated[int, Field(ge=1, le=8784)]  # per household per permit year
 
 
-class Cancellation(_Model):
+class Cancellation(DefinitionModel):
     admin_fee: Pence
     refund: Literal["whole-months", "none"]
 
 
-class EndDate(_Model):
+class EndDate(DefinitionModel):
     """Every permit in the zone ends on this day of the year (a 3- or 6-month permit too, at its first one)."""
 
     month: Annotated[int, Field(ge=1, le=12)]
@@ -163,11 +158,11 @@ class EndDate(_Model):
         try:
             date(2023, self.month, self.day)  # not a leap year: 29 February is not a date every year
         except ValueError:
-            raise _problem("day", "is not a day of that month in every year") from None
+            raise definition_problem("day", "is not a day of that month in every year") from None
         return self
 
 
-class Zone(_Model):
+class Zone(DefinitionModel):
     code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,3}$")]
     name: Text
     addresses: Addresses
@@ -184,14 +179,14 @@ class Zone(_Model):
     @model_validator(mode="after")
     def _visitors(self) -> Self:
         if (PermitType.VISITOR in self.permit_types) != (self.visitor_allowance is not None):
-            raise _problem("visitor_allowance", "give it exactly when permit_types includes visitor")
+            raise definition_problem("visitor_allowance", "give it exactly when permit_types includes visitor")
         return self
 
     def offers(self, kind: PermitType) -> bool:
         return kind in self.permit_types
 
 
-class ZonesFile(_Model):
+class ZonesFile(DefinitionModel):
     council: Text
     tariffs: Annotated[tuple[Tariff, ...], Field(min_length=1)]
     zones: Annotated[tuple[Zone, ...], Field(min_length=1)]
@@ -200,23 +195,29 @@ class ZonesFile(_Model):
     def _references(self) -> Self:
         tariffs = {t.id: t for t in self.tariffs}
         if len(tariffs) != len(self.tariffs):
-            raise _problem("tariffs", "two tariffs have the same id")
+            raise definition_problem("tariffs", "two tariffs have the same id")
         seen: dict[str, dict[str, str]] = {"uprns": {}, "postcodes": {}, "streets": {}}
         codes: set[str] = set()
         for i, zone in enumerate(self.zones):
             if zone.code in codes:
-                raise _problem(f"zones[{i}].code", f"{zone.code} is already another zone's code")
+                raise definition_problem(f"zones[{i}].code", f"{zone.code} is already another zone's code")
             codes.add(zone.code)
             tariff = tariffs.get(zone.tariff)
             if tariff is None:
-                raise _problem(f"zones[{i}].tariff", f"no tariff has id {zone.tariff!r}; use one of {list(tariffs)}")
+                raise definition_problem(
+                    f"zones[{i}].tariff", f"no tariff has id {zone.tariff!r}; use one of {list(tariffs)}"
+                )
             for kind in zone.permit_types:
                 if kind is not PermitType.VISITOR and kind not in tariff.types:
-                    raise _problem(f"zones[{i}].permit_types", f"tariff {tariff.id} has no price for {kind.value}")
+                    raise definition_problem(
+                        f"zones[{i}].permit_types", f"tariff {tariff.id} has no price for {kind.value}"
+                    )
             for level, owners in seen.items():
                 for value in getattr(zone.addresses, level):
                     if value in owners:
-                        raise _problem(f"zones[{i}].addresses.{level}", f"{value} is already in zone {owners[value]}")
+                        raise definition_problem(
+                            f"zones[{i}].addresses.{level}", f"{value} is already in zone {owners[value]}"
+                        )
                     owners[value] = zone.code
         return self
 
@@ -251,7 +252,7 @@ def _place(loc: tuple[int | str, ...], extra: str = "") -> str:
 
 def _describe(error: Any) -> str:
     ctx = error.get("ctx") or {}
-    if error["type"] == "zones":
+    if error["type"] == "definition":
         return f"{_place(tuple(error['loc']), ctx.get('field', ''))}: {ctx['problem']}"
     shown = repr(error.get("input"))
     shown = shown if len(shown) <= 60 else f"{shown[:57]}..."
@@ -262,22 +263,11 @@ def _describe(error: Any) -> str:
     return f"{_place(tuple(error['loc']))}: {error['msg']} (got {shown})"
 
 
-def _causes(error: ValidationError) -> list[Any]:
-    """The errors to report: a list that is only "too short" because its items failed is not a cause."""
-    out = []
-    for e in error.errors():
-        items, wanted = e.get("input"), (e.get("ctx") or {}).get("min_length", 0)
-        if e["type"] == "too_short" and isinstance(items, list | tuple) and len(items) >= wanted:
-            continue
-        out.append(e)
-    return out
-
-
 def parse_zones(data: object, *, source: str = "zones.yaml") -> ZonesFile:
     try:
         return ZonesFile.model_validate(data)
     except ValidationError as error:
-        raise ZonesError("\n".join(f"{source}: {_describe(e)}" for e in _causes(error))) from None
+        raise ZonesError("\n".join(f"{source}: {_describe(e)}" for e in causes(error))) from None
 
 
 @lru_cache(maxsize=4)

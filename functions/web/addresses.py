@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from shared.forms import ADDRESS_PART_MAX
 from shared.location import normalise_postcode
+from shared.outbound_http import NO_REDIRECTS
 
 DEFAULT_BASE_URL = "https://api.os.uk"  # the local cloud points OS_PLACES_BASE_URL at its stand-in
 POSTCODE_PATH = "/search/places/v1/postcode"
@@ -202,17 +203,6 @@ class SecretKey:
         return self._value
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib would send the request's headers, the key among them, on to wherever a redirect points: a 3xx is an
-    HTTPError here instead ("unavailable")."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 class OsPlacesLookup:
     """Ordnance Survey's OS Places API, postcode search over delivery point addresses."""
 
@@ -268,7 +258,7 @@ class OsPlacesLookup:
         if remaining <= 0:
             raise AddressLookupFailed("timeout")
         try:
-            with _OPENER.open(request, timeout=remaining) as response:
+            with NO_REDIRECTS.open(request, timeout=remaining) as response:  # a 3xx: HTTPError, "unavailable"
                 payload = response.read()
         except urllib.error.HTTPError as error:
             reasons = {400: "bad-request", 401: "unauthorised", 403: "unauthorised", 429: "throttled"}

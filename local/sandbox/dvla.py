@@ -27,13 +27,13 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from local.sandbox.loopback import Reply, json_reply
+
 PREFIX = "/sandbox/dvla"
 VEHICLES_PATH = "/vehicle-enquiry/v1/vehicles"
 LOCAL_API_KEY = "local-dvla-key"  # not a secret: the stand-in's only key
 MAX_BODY_BYTES = 1024
 _MARK = re.compile(r"^[A-Z0-9]{1,7}$")
-
-Reply = tuple[int, dict[str, str], bytes]
 
 _TAXED_AND_TESTED = {
     "taxStatus": "Taxed", "taxDueDate": "2027-05-01", "motStatus": "Valid", "motExpiryDate": "2027-03-14",
@@ -75,13 +75,9 @@ FAILURES: dict[str, tuple[int, str, str]] = {
 SLOW = {"SL19SLW": 5.0}
 
 
-def _json(status: int, body: object, extra: dict[str, str] | None = None) -> Reply:
-    return status, {"Content-Type": "application/json", **(extra or {})}, json.dumps(body).encode()
-
-
 def _error(status: int, title: str, detail: str, extra: dict[str, str] | None = None) -> Reply:
     entry = {"status": str(status), "code": str(status), "title": title, "detail": detail}
-    return _json(status, {"errors": [entry]}, extra)
+    return json_reply(status, {"errors": [entry]}, extra)
 
 
 class DvlaSandbox:
@@ -89,7 +85,7 @@ class DvlaSandbox:
 
     def __init__(self, *, api_keys: Iterable[str] = (LOCAL_API_KEY,), base_url: str = "") -> None:
         self.api_keys = frozenset(api_keys)
-        self.base_url = base_url  # `local.sandbox.pay.serve` fills it in with the served address
+        self.base_url = base_url  # where it is served, for whoever serves it to fill in
         self.requests = 0
         self._lock = threading.Lock()
 
@@ -104,7 +100,7 @@ class DvlaSandbox:
             return _error(405, "Method Not Allowed", "Use POST", {"Allow": "POST"})
         key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), "")
         if key not in self.api_keys:
-            return _json(403, {"message": "Forbidden"})
+            return json_reply(403, {"message": "Forbidden"})
         if url.query:
             return _error(400, "Bad Request", "Send the registration number in the body, never in the URL")
         mark = _registration_number(body)
@@ -121,7 +117,7 @@ class DvlaSandbox:
         details = VEHICLES.get(mark)
         if details is None:
             return _error(404, "Vehicle Not Found", "Record for vehicle not found")
-        return _json(200, {"registrationNumber": mark, **details})
+        return json_reply(200, {"registrationNumber": mark, **details})
 
 
 def _registration_number(body: bytes) -> str | None:

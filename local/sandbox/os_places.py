@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local.sandbox.loopback import Reply, json_reply
+
 PREFIX = "/sandbox/os-places"
 POSTCODE_PATH = "/search/places/v1/postcode"
 GAZETTEER = Path(__file__).with_name("os_places_gazetteer.json")
 MAX_RESULTS = 100
 _SEARCHABLE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9]([A-Z]{0,2})$")  # at least the sector: ME156, ME156JQ
-
-Reply = tuple[int, dict[str, str], bytes]
 
 
 @cache
@@ -41,12 +41,8 @@ def gazetteer() -> dict[str, dict[str, Any]]:
     return data
 
 
-def _json(status: int, body: object) -> Reply:
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
-
-
 def _error(status: int, message: str) -> Reply:
-    return _json(status, {"error": {"statuscode": status, "message": message}})
+    return json_reply(status, {"error": {"statuscode": status, "message": message}})
 
 
 def _dpa(record: dict[str, Any], postcode: str, entry: dict[str, Any], index: int, wgs84: bool) -> dict[str, Any]:
@@ -128,7 +124,7 @@ def search(query: dict[str, list[str]]) -> Reply:
         "output_srs": "WGS84" if wgs84 else "EPSG:27700",
     }
     page = found[offset : offset + limit]
-    return _json(200, {"header": header, "results": [{"DPA": d} for d in page]} if page else {"header": header})
+    return json_reply(200, {"header": header, "results": [{"DPA": d} for d in page]} if page else {"header": header})
 
 
 def handle(method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
@@ -142,7 +138,7 @@ def handle(method: str, path: str, headers: dict[str, str], body: bytes) -> Repl
     query = parse_qs(url.query, keep_blank_values=True)
     key = next((v for k, v in headers.items() if k.lower() == "key"), "") or (query.get("key") or [""])[0]
     if not key.strip():
-        return _json(
+        return json_reply(
             401,
             {
                 "fault": {

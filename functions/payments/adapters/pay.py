@@ -35,12 +35,12 @@ from pydantic import BaseModel, ValidationError
 from payments.adapters.base import MotoCard, NewPayment
 from payments.adapters.errors import PayError, ProviderUnavailable, RateLimited, error_for
 from payments.adapters.models import CreatedPayment, Payment, PaymentEvents, PaymentPage, Refund, RefundPage
+from shared.outbound_http import NO_REDIRECTS, checked_api_key, checked_base_url, error_body, read_within
 
 PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"
 SEARCH_PAGE_SIZE = 500  # Pay's default and largest `display_size`
 MOTO_AUTH_TIMEOUT_SECONDS = 15.0  # Pay times /v1/auth out after about 10 s and asks clients to wait at least 15 s
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a page of 500 payments is well under 1 MiB
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -90,18 +90,6 @@ class Retry(Enum):
     NEVER = "never"  # MOTO authorisation: money may move; one attempt
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-class _Timeout(Exception):
-    """An attempt ran out of time after the request was sent."""
-
-
 class GovUkPayAdapter:
     name = "govuk-pay"
 
@@ -115,14 +103,8 @@ class GovUkPayAdapter:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        key = api_key.strip()
-        if not key or any(c.isspace() for c in key):
-            raise ValueError("The GOV.UK Pay API key is empty or has spaces in it")
-        parts = urllib.parse.urlsplit(base_url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
-            raise ValueError("The GOV.UK Pay base URL must be https (http only for a loopback stand-in)")
-        self._key = key
-        self.base_url = base_url.rstrip("/")
+        self._key = checked_api_key(api_key, "GOV.UK Pay")
+        self.base_url = checked_base_url(base_url, "GOV.UK Pay")
         self.policy = policy
         self._clock, self._sleep = clock, sleep
         self._rng = rng or random.SystemRandom()
@@ -256,12 +238,12 @@ class GovUkPayAdapter:
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - https/loopback
         acted = retry is not Retry.SAFE  # a create, refund or authorisation Pay may have carried out
         try:
-            with _OPENER.open(request, timeout=min(policy.attempt_timeout_s, remaining)) as response:
+            with NO_REDIRECTS.open(request, timeout=min(policy.attempt_timeout_s, remaining)) as response:
                 return response.status, _json(self._read(response, deadline))
         except urllib.error.HTTPError as error:
             payload = self._error_payload(error, deadline)
-            raise error_for(error.code, _error_body(payload), maybe_applied=acted and error.code >= 500) from None
-        except (TimeoutError, _Timeout):
+            raise error_for(error.code, error_body(payload), maybe_applied=acted and error.code >= 500) from None
+        except TimeoutError:
             raise ProviderUnavailable("timeout", "GOV.UK Pay did not answer in time", maybe_applied=acted) from None
         except urllib.error.URLError as error:
             reason = getattr(error, "reason", None)
@@ -277,21 +259,14 @@ class GovUkPayAdapter:
         with error:
             try:
                 return self._read(error, deadline) if error.fp else b""
-            except (_Timeout, TimeoutError, OSError, ProviderUnavailable):
+            except (TimeoutError, OSError, ProviderUnavailable):
                 return b""  # the status says enough
 
     def _read(self, response: Any, deadline: float) -> bytes:
-        """The body, read one socket receive at a time (`read1`) so that the deadline is checked between them."""
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := response.read1(65536):
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ProviderUnavailable("malformed", "GOV.UK Pay's answer is too large")
-            if self._clock() > deadline:
-                raise _Timeout
-            chunks.append(chunk)
-        return b"".join(chunks)
+        too_large = ProviderUnavailable("malformed", "GOV.UK Pay's answer is too large")
+        return read_within(
+            response, deadline=deadline, clock=self._clock, max_bytes=MAX_BODY_BYTES, too_large=too_large
+        )
 
 
 def _segment(identifier: str) -> str:
@@ -308,14 +283,6 @@ def _json(payload: bytes) -> Any:
         return json.loads(payload)
     except ValueError:
         raise ProviderUnavailable("malformed", "GOV.UK Pay's answer is not JSON") from None
-
-
-def _error_body(payload: bytes) -> dict[str, Any] | None:
-    try:
-        body = json.loads(payload) if payload else None
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _parse(model: type[Model], answer: Any) -> Model:

@@ -28,12 +28,12 @@ from pydantic import ValidationError
 
 from permits.adapters.dvla_models import DvlaError, DvlaUnavailable, Vehicle, error_for
 from permits.vrm import Vrm, normalise_vrm
+from shared.outbound_http import NO_REDIRECTS, checked_api_key, checked_base_url, error_body, read_within
 
 DVLA_BASE_URL = "https://driver-vehicle-licensing.api.gov.uk"
 DVLA_UAT_BASE_URL = "https://uat.driver-vehicle-licensing.api.gov.uk"  # DVLA's test environment
 VEHICLES_PATH = "/vehicle-enquiry/v1/vehicles"
 MAX_BODY_BYTES = 64 * 1024  # one vehicle is well under 2 KiB
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -54,14 +54,6 @@ class RetryPolicy:
 
 DEFAULT_POLICY = RetryPolicy()
 WORST_CASE_SECONDS = DEFAULT_POLICY.worst_case_seconds
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 class _Retryable(Exception):
@@ -85,14 +77,8 @@ class VehicleEnquiry:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        key = api_key.strip()
-        if not key or any(c.isspace() for c in key):
-            raise ValueError("The DVLA API key is empty or has spaces in it")
-        parts = urllib.parse.urlsplit(base_url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
-            raise ValueError("The DVLA base URL must be https (http only for a loopback stand-in)")
-        self._key = key
-        self.base_url = base_url.rstrip("/")
+        self._key = checked_api_key(api_key, "DVLA")
+        self.base_url = checked_base_url(base_url, "DVLA")
         self.policy = policy
         self._clock, self._sleep = clock, sleep
         self._rng = rng or random.SystemRandom()
@@ -149,13 +135,13 @@ class VehicleEnquiry:
         url = self.base_url + VEHICLES_PATH
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - https/loopback
         try:
-            with _OPENER.open(request, timeout=min(self.policy.attempt_timeout_s, remaining)) as response:
+            with NO_REDIRECTS.open(request, timeout=min(self.policy.attempt_timeout_s, remaining)) as response:
                 return _json(self._read(response, deadline))
         except urllib.error.HTTPError as error:
             with error:
                 payload = self._error_payload(error, deadline)
                 wait = _retry_after(error.headers.get("Retry-After") if error.headers else None)
-            failure = error_for(error.code, _error_body(payload))
+            failure = error_for(error.code, error_body(payload))
             if error.code in _RETRIED_STATUSES or error.code >= 500:
                 raise _Retryable(failure, wait) from None
             raise failure from None
@@ -175,17 +161,10 @@ class VehicleEnquiry:
             return b""  # the status says enough
 
     def _read(self, response: Any, deadline: float) -> bytes:
-        """The body, one socket receive at a time so that the deadline is checked between them."""
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := response.read1(65536):
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise DvlaUnavailable("malformed", "DVLA's answer is too large")
-            if self._clock() > deadline:
-                raise TimeoutError
-            chunks.append(chunk)
-        return b"".join(chunks)
+        too_large = DvlaUnavailable("malformed", "DVLA's answer is too large")
+        return read_within(
+            response, deadline=deadline, clock=self._clock, max_bytes=MAX_BODY_BYTES, too_large=too_large
+        )
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -200,11 +179,3 @@ def _json(payload: bytes) -> Any:
         return json.loads(payload)
     except ValueError:
         raise DvlaUnavailable("malformed", "DVLA's answer is not JSON") from None
-
-
-def _error_body(payload: bytes) -> dict[str, Any] | None:
-    try:
-        body = json.loads(payload) if payload else None
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None

@@ -11,7 +11,6 @@ otherwise, as Pay's firewall answers).
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -22,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local.sandbox.loopback import Reply, json_reply
 from local.sandbox.pay import cards, render, validation
 from local.sandbox.pay.ledger import CardUsed, Ledger, LedgerEvent, SandboxPayment, random_id, utc_now
 from local.sandbox.pay.validation import PayApiError
@@ -30,15 +30,10 @@ from local.sandbox.pay.webhooks import Scheduler, Sender, Webhooks, timer_schedu
 MOUNT = "/sandbox/pay"
 RATE_LIMIT_PER_SECOND = 15  # Pay: per key, for each of: create payment, capture, other POSTs
 API_KEY_PREFIX = "api_test_"
-Response = tuple[int, dict[str, str], bytes]
 
 _PAYMENT = re.compile(r"/v1/payments/([^/]+)")
 _PAYMENT_ACTION = re.compile(r"/v1/payments/([^/]+)/(cancel|capture|events|refunds)")
 _REFUND = re.compile(r"/v1/payments/([^/]+)/refunds/([^/]+)")
-
-
-def json_response(status: int, body: Any) -> Response:
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
 
 
 def new_api_key() -> str:
@@ -105,7 +100,7 @@ class PaySandbox:
                 self.webhooks.announce(event.event_type, payment.payment_id, resource, event.at)
 
     # -- HTTP -----------------------------------------------------------------------------------------------
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urlsplit(path)
         route = parts.path.removeprefix(MOUNT) or "/"
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -122,11 +117,11 @@ class PaySandbox:
                 self._announce(self.ledger.advance())
                 return self._api(method, route, query, lowered, body)
         except PayApiError as error:
-            return json_response(error.status, error.body())
+            return json_reply(error.status, error.body())
 
-    def _api(self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+    def _api(self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         if method not in ("GET", "POST"):
-            return json_response(405, {"code": 405, "message": "HTTP 405 Method Not Allowed"})
+            return json_reply(405, {"code": 405, "message": "HTTP 405 Method Not Allowed"})
         if method == "POST" and not headers.get("content-type", "").startswith("application/json"):
             raise PayApiError(400, "P0920", "Request blocked by security rules. Please consult API documentation.")
         if route == "/v1/auth" and method == "POST":
@@ -141,7 +136,7 @@ class PaySandbox:
             raise PayApiError(status, code, "Downstream system error" if status >= 500 else "Sandbox failure")
         return self._route(method, route, query, headers, body)
 
-    def _route(self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+    def _route(self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         if route == "/v1/payments":
             return self._create(headers, body) if method == "POST" else self._search_payments(query)
         if route == "/v1/refunds" and method == "GET":
@@ -153,8 +148,8 @@ class PaySandbox:
             return self._action(method, payment_id, verb, body)
         if (one := _PAYMENT.fullmatch(route)) and method == "GET":
             payment = self._payment(one.group(1), "P0200")
-            return json_response(200, render.payment(payment, self.base_url, self.base_url))
-        return json_response(404, {"code": 404, "message": "HTTP 404 Not Found"})
+            return json_reply(200, render.payment(payment, self.base_url, self.base_url))
+        return json_reply(404, {"code": 404, "message": "HTTP 404 Not Found"})
 
     def _authenticate(self, header: str) -> str | None:
         scheme, _, key = header.partition(" ")
@@ -180,7 +175,7 @@ class PaySandbox:
         return payment
 
     # -- payments -------------------------------------------------------------------------------------------
-    def _create(self, headers: dict[str, str], body: bytes) -> Response:
+    def _create(self, headers: dict[str, str], body: bytes) -> Reply:
         validation.idempotency_key(headers)
         fields = validation.create_payment(
             validation.json_object(body, "P0197"), live=self.live, moto_api_enabled=self.moto_api_enabled
@@ -191,15 +186,15 @@ class PaySandbox:
             payment.moto = True
         self.ledger.add(payment)
         shown = render.payment(payment, self.base_url, self.base_url, created=True)
-        status, headers, answer = json_response(201, shown)
+        status, headers, answer = json_reply(201, shown)
         return status, headers | {"Location": shown["_links"]["self"]["href"]}, answer
 
-    def _action(self, method: str, payment_id: str, verb: str, body: bytes) -> Response:
+    def _action(self, method: str, payment_id: str, verb: str, body: bytes) -> Reply:
         if verb == "events" and method == "GET":
-            return json_response(200, render.events(self._payment(payment_id, "P0300"), self.base_url))
+            return json_reply(200, render.events(self._payment(payment_id, "P0300"), self.base_url))
         if verb == "refunds":
             if method == "GET":
-                return json_response(200, render.refunds_of(self._payment(payment_id, "P0800"), self.base_url))
+                return json_reply(200, render.refunds_of(self._payment(payment_id, "P0800"), self.base_url))
             return self._create_refund(payment_id, body)
         if verb == "cancel" and method == "POST":
             payment = self._payment(payment_id, "P0500")
@@ -213,9 +208,9 @@ class PaySandbox:
                 raise PayApiError(409, "P1003", "Payment cannot be captured")
             self.move(payment, "success")
             return 204, {}, b""
-        return json_response(405, {"code": 405, "message": "HTTP 405 Method Not Allowed"})
+        return json_reply(405, {"code": 405, "message": "HTTP 405 Method Not Allowed"})
 
-    def _authorise_moto(self, body: dict[str, Any]) -> Response:
+    def _authorise_moto(self, body: dict[str, Any]) -> Reply:
         card_fields = validation.moto_card(body)
         payment = self.ledger.by_one_time_token(card_fields["one_time_token"])
         if payment is None:
@@ -238,7 +233,7 @@ class PaySandbox:
         return 204, {}, b""
 
     # -- refunds --------------------------------------------------------------------------------------------
-    def _create_refund(self, payment_id: str, body: bytes) -> Response:
+    def _create_refund(self, payment_id: str, body: bytes) -> Reply:
         payment = self._payment(payment_id, "P0600")
         amount, expected = validation.refund(validation.json_object(body, "P0697"))
         if payment.refund_status != "available":
@@ -250,19 +245,19 @@ class PaySandbox:
         if amount > payment.amount_available:
             raise PayApiError(400, "P0603", "The payment is not available for refund. Payment refund status: amount")
         refund = self.ledger.refund(payment, amount)
-        return json_response(202, render.refund(refund, self.base_url))
+        return json_reply(202, render.refund(refund, self.base_url))
 
-    def _refund(self, method: str, payment_id: str, refund_id: str) -> Response:
+    def _refund(self, method: str, payment_id: str, refund_id: str) -> Reply:
         if method != "GET":
-            return json_response(405, {"code": 405, "message": "HTTP 405 Method Not Allowed"})
+            return json_reply(405, {"code": 405, "message": "HTTP 405 Method Not Allowed"})
         payment = self._payment(payment_id, "P0700")
         refund = next((r for r in payment.refunds if r.refund_id == refund_id), None)
         if refund is None:
             raise PayApiError(404, "P0700", "Not found")
-        return json_response(200, render.refund(refund, self.base_url))
+        return json_reply(200, render.refund(refund, self.base_url))
 
     # -- search ---------------------------------------------------------------------------------------------
-    def _search_payments(self, query: dict[str, str]) -> Response:
+    def _search_payments(self, query: dict[str, str]) -> Reply:
         start, end, page, size = validation.search(query, "P0401")
         found = [
             p
@@ -278,9 +273,9 @@ class PaySandbox:
             shown["_links"] = {k: v for k, v in shown["_links"].items() if not k.startswith("next_url")}
             results.append(shown)
         url = f"{self.base_url}/v1/payments"
-        return json_response(200, render.search_page(results, len(found), page, size, url, _kept(query)))
+        return json_reply(200, render.search_page(results, len(found), page, size, url, _kept(query)))
 
-    def _search_refunds(self, query: dict[str, str]) -> Response:
+    def _search_refunds(self, query: dict[str, str]) -> Reply:
         start, end, page, size = validation.search(query, "P1101")
         found = sorted(
             (r for p in self.ledger.payments.values() for r in p.refunds if _in_range(r.created_at, start, end)),
@@ -289,7 +284,7 @@ class PaySandbox:
         )
         results = [render.refund(r, self.base_url) for r in _page_of(found, page, size, "P1100")]
         url = f"{self.base_url}/v1/refunds"
-        return json_response(200, render.search_page(results, len(found), page, size, url, _kept(query)))
+        return json_reply(200, render.search_page(results, len(found), page, size, url, _kept(query)))
 
 
 def _card_used(card: cards.SandboxCard, expiry_date: str, name: str) -> CardUsed:

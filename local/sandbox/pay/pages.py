@@ -17,10 +17,9 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import parse_qs
 
+from local.sandbox.loopback import Reply
 from local.sandbox.pay import cards
 from local.sandbox.pay.ledger import CardUsed, Ledger, SandboxPayment
-
-Response = tuple[int, dict[str, str], bytes]  # (status, headers, body), as `PaySandbox.handle` answers
 
 
 class PaySandbox(Protocol):
@@ -44,7 +43,7 @@ _STYLE = (
 )
 
 
-def page(title: str, content: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def page(title: str, content: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
     text = (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} - Local Pay</title>'
         f"<style>{_STYLE}</style></head><body><header>Local payment stand-in</header>"
@@ -63,7 +62,7 @@ def _pounds(pence: int) -> str:
     return f"£{pence // 100:,}.{pence % 100:02d}"
 
 
-def _redirect(location: str, headers: dict[str, str] | None = None) -> Response:
+def _redirect(location: str, headers: dict[str, str] | None = None) -> Reply:
     return 303, {"Location": location, **(headers or {})}, b""
 
 
@@ -75,7 +74,7 @@ def _cookie(headers: dict[str, str]) -> str | None:
     return None
 
 
-def handle(sandbox: PaySandbox, method: str, route: str, headers: dict[str, str], body: bytes) -> Response:
+def handle(sandbox: PaySandbox, method: str, route: str, headers: dict[str, str], body: bytes) -> Reply:
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()} if method == "POST" else {}
     parts = route.strip("/").split("/")
     if parts[0] == "secure" and method == "GET" and len(parts) == 2:
@@ -92,7 +91,7 @@ def handle(sandbox: PaySandbox, method: str, route: str, headers: dict[str, str]
     return _journey(sandbox, payment, "cancel" if cancel else parts[0], method, form)
 
 
-def _journey(sandbox: PaySandbox, payment: SandboxPayment, step: str, method: str, form: dict[str, str]) -> Response:
+def _journey(sandbox: PaySandbox, payment: SandboxPayment, step: str, method: str, form: dict[str, str]) -> Reply:
     """One step of a started payment's pages, for the resident whose cookie it is."""
     if payment.finished or payment.status == "capturable":
         return _finished(payment)
@@ -110,7 +109,7 @@ def _journey(sandbox: PaySandbox, payment: SandboxPayment, step: str, method: st
     return _redirect(f"{sandbox.base_url}/card_details/{payment.payment_id}")
 
 
-def _start(sandbox: PaySandbox, token: str) -> Response:
+def _start(sandbox: PaySandbox, token: str) -> Reply:
     payment = sandbox.ledger.by_next_url_token(token) if token else None
     if payment is None:
         return page("Page not found", "<p>This payment link is not known to the local Pay.</p>", 404)
@@ -125,7 +124,7 @@ def _start(sandbox: PaySandbox, token: str) -> Response:
     return _redirect(f"{sandbox.base_url}/card_details/{payment.payment_id}", {"Set-Cookie": cookie})
 
 
-def _finished(payment: SandboxPayment) -> Response:
+def _finished(payment: SandboxPayment) -> Reply:
     titles = {
         "success": "Your payment was successful",
         "capturable": "Your payment was successful",
@@ -143,7 +142,7 @@ def _card_form(
     payment: SandboxPayment,
     errors: dict[str, str] | None = None,
     kept: dict[str, str] | None = None,
-) -> Response:
+) -> Reply:
     errors, kept = errors or {}, kept or {}
     summary = ""
     if errors:
@@ -199,7 +198,7 @@ def _check_card(form: dict[str, str], now: datetime) -> tuple[cards.SandboxCard 
     return card, errors
 
 
-def _card_submitted(sandbox: PaySandbox, payment: SandboxPayment, form: dict[str, str]) -> Response:
+def _card_submitted(sandbox: PaySandbox, payment: SandboxPayment, form: dict[str, str]) -> Reply:
     card, errors = _check_card(form, sandbox.clock())
     if errors or card is None:
         return _card_form(sandbox, payment, errors, form)
@@ -220,7 +219,7 @@ def _card_submitted(sandbox: PaySandbox, payment: SandboxPayment, form: dict[str
     return _redirect(f"{sandbox.base_url}/confirm/{payment.payment_id}")
 
 
-def _three_ds(sandbox: PaySandbox, payment: SandboxPayment, method: str, form: dict[str, str]) -> Response:
+def _three_ds(sandbox: PaySandbox, payment: SandboxPayment, method: str, form: dict[str, str]) -> Reply:
     if method == "GET":
         content = (
             "<p>Your bank asks you to confirm it is you (a stand-in for the bank's 3-D Secure page).</p>"
@@ -236,7 +235,7 @@ def _three_ds(sandbox: PaySandbox, payment: SandboxPayment, method: str, form: d
     return _finished(payment)
 
 
-def _confirm(sandbox: PaySandbox, payment: SandboxPayment, method: str) -> Response:
+def _confirm(sandbox: PaySandbox, payment: SandboxPayment, method: str) -> Reply:
     if method == "POST":
         sandbox.move(payment, "capturable" if payment.delayed_capture else "success")
         return _redirect(payment.return_url or "/")

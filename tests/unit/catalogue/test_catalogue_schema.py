@@ -1,6 +1,6 @@
-"""The JSON Schema (schemas/service.schema.json) and the pydantic models (shared/catalogue.py) describe the same
-format: the same fields, required fields, question types and rules per type; both accept every shipped
-definition; both refuse the structurally broken examples of the loader's tests."""
+"""The JSON Schema (schemas/service.schema.json) and the pydantic models (shared/catalogue.py and its parts)
+describe the same format: the same fields, required fields, question types and rules per type; both accept every
+shipped definition; both refuse the structurally broken examples of the loader's tests."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from shared import catalogue as c
+from shared import definition_base
 from tests.unit.catalogue.test_catalogue_loader import BASE, BROKEN, SHIPPED
 
 pytestmark = pytest.mark.unit
@@ -103,8 +104,12 @@ def test_same_question_types_rules_and_file_limits():
 
 
 def test_same_id_patterns():
-    assert SCHEMA["properties"]["id"]["pattern"] == DEFS["page"]["properties"]["id"]["pattern"] == c._SLUG
-    assert DEFS["id"]["pattern"] == c._ID
+    assert (
+        SCHEMA["properties"]["id"]["pattern"]
+        == DEFS["page"]["properties"]["id"]["pattern"]
+        == definition_base.SLUG_PATTERN
+    )
+    assert DEFS["id"]["pattern"] == definition_base.ID_PATTERN
 
 
 def test_the_documented_example_is_a_valid_definition():

@@ -277,6 +277,6 @@ def test_errors_come_in_page_order():
 
 def test_a_text_question_without_a_max_length_rule_has_a_default_limit():
     question = Question.model_validate({"id": "name", "type": "text", "label": "Name"})
-    errs = forms._Errors()
+    errs = forms.FieldErrors()
     assert forms.clean_answer(question, "x" * 501, errs) is None
     assert errs.items == [{"field": "name", "message": "Your answer must be 500 characters or fewer"}]

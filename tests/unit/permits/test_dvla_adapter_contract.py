@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.sandbox.dvla import LOCAL_API_KEY, DvlaSandbox
-from local.sandbox.pay import RunningPay, serve
+from local.sandbox.loopback import RunningServer
 from permits.adapters.dvla import WORST_CASE_SECONDS, RetryPolicy, VehicleEnquiry
 from permits.adapters.dvla_models import (
     DvlaAuthenticationFailed,
@@ -31,9 +31,9 @@ pytestmark = pytest.mark.unit
 SLACK_S = 0.5  # a busy shared machine may wake a thread late; the budget itself is what is tested
 
 
-def served(stand_in: Any) -> RunningPay:
-    """Any object with `handle()` and `base_url` (the DVLA stand-in, a stub), served over 127.0.0.1 as Pay's is."""
-    return serve(stand_in)
+def served(stand_in: Any) -> RunningServer:
+    """Any object with `handle()` (the DVLA stand-in, a stub), served over 127.0.0.1 like every stand-in."""
+    return RunningServer(stand_in.handle)
 
 
 class FakeTime:

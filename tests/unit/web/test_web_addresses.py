@@ -3,13 +3,9 @@ can fail mapped to the one `AddressLookupFailed`. Royal Mail style lines from DP
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import boto3
 import pytest
@@ -26,6 +22,7 @@ from web.addresses import (
 )
 
 from local.sandbox import os_places
+from local.sandbox.loopback import RunningServer
 from shared import forms
 from shared.catalogue import load_catalogue
 from shared.forms import ADDRESS_PART_MAX
@@ -38,7 +35,7 @@ pytestmark = pytest.mark.unit
 Answer = tuple[int, dict[str, str], bytes]
 
 
-class Server:
+class Server(RunningServer):
     """A loopback HTTP server whose answer a test chooses; by default the OS Places stand-in. Records requests."""
 
     def __init__(self) -> None:
@@ -46,32 +43,11 @@ class Server:
             method, "/sandbox/os-places" + path, headers, b""
         )
         self.requests: list[tuple[str, dict[str, str]]] = []
-        server = self
+        super().__init__(self._handle)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                headers = dict(self.headers.items())
-                server.requests.append((self.path, headers))
-                status, reply_headers, body = server.answer("GET", self.path, headers)
-                self.send_response(status)
-                for name, value in reply_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        self.requests.append((path, headers))
+        return self.answer(method, path, headers)
 
 
 @pytest.fixture

@@ -1,28 +1,9 @@
-"""A stand-in for GOV.UK Notify's HTTP API, strict enough that a client which works here works against Notify.
-
-It implements what Borough's client uses (`notifications-python-client`):
-
-    POST /v2/notifications/email | /sms | /letter
-    GET  /v2/notifications/{id}
-    GET  /v2/notifications?reference=...&status=...&template_type=...&older_than=...
-
-and checks what Notify checks: the `Authorization: Bearer <JWT>` header (HS256, `iss` = service id, `iat`
-within 30 seconds of now, signed with one of the service's API key secrets: 401/403 AuthError otherwise), the
-request shape (template id, recipient, personalisation, reference), template type, missing personalisation,
-UK mobile numbers, the 918-character SMS limit, letter addresses, and the 3,000-a-minute rate limit (429
-RateLimitError). Answers are Notify-shaped JSON. Messages are kept in memory; `/sandbox/outbox` shows each one as
-the resident would read it (newest first), `/sandbox/outbox.json` lists them.
-
-Mounting: `handle(method, path, headers, body)` serves both `/v2/...` and `/sandbox/notify/v2/...`. Note that the
-official client joins its paths to `base_url` with `urljoin`, which drops any path in the base URL: point the
-client at a host whose root serves `/v2/...` (run `serve()` on its own loopback port, or route `/v2/notifications`
-to this stand-in).
-"""
+"""The Notify stand-in's API: what Notify checks (the bearer JWT, the request's shape, templates and
+personalisation, recipients, limits) and answers, over messages kept in memory. Thread-safe."""
 
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import re
 import threading
@@ -31,15 +12,25 @@ import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
-import yaml
+
+from local.sandbox.loopback import Reply, json_reply
+from local.sandbox.notify.messages import (
+    PLACEHOLDER,
+    NotifyError,
+    SandboxMessage,
+    SandboxTemplate,
+    created_json,
+    load_templates,
+    message_json,
+    now_iso,
+    receipt_json,
+    render,
+)
+from local.sandbox.notify.outbox import outbox_html
 
 # The sandbox service and its API key (made up; they only open this stand-in). Key: {name}-{service id}-{secret}.
 SANDBOX_SERVICE_ID = "0d3a0c7e-0b1e-4c5b-9a51-5a9d2b6f7c10"
@@ -50,11 +41,9 @@ RATE_LIMIT_PER_MINUTE = 3000  # Notify: per API key type, rolling 60 seconds
 SMS_MAX_CHARACTERS = 918
 MOUNT = "/sandbox/notify"
 OUTBOX = "/sandbox/outbox"
-TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "functions" / "notifications" / "data" / "templates.yaml"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,63}")
-_PLACEHOLDER = re.compile(r"\(\(([A-Za-z0-9_ -]+)\)\)")
 _POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
 _FIELDS = {
     "email": {"template_id", "email_address", "personalisation", "reference", "email_reply_to_id"}
@@ -69,68 +58,6 @@ SIMULATED = {
     "+447700900003": "temporary-failure",
     "+447700900002": "permanent-failure",
 }
-
-
-@dataclass(frozen=True)
-class SandboxTemplate:
-    id: str
-    type: str  # email | sms | letter
-    name: str
-    subject: str
-    body: str
-    version: int = 1
-
-
-@dataclass
-class SandboxMessage:
-    id: str
-    type: str
-    template: SandboxTemplate
-    recipient: str  # email address, E.164 number, or the address as one line for letters
-    personalisation: dict[str, Any]
-    reference: str | None
-    subject: str
-    body: str
-    created_at: str
-    status: str = "created"
-    sent_at: str | None = None
-    completed_at: str | None = None
-    address: list[str] = field(default_factory=list)
-    one_click_unsubscribe_url: str | None = None
-
-
-class NotifyError(Exception):
-    """An error answered the way Notify answers: `{"errors": [{"error": ..., "message": ...}], "status_code": ...}`."""
-
-    def __init__(self, status: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-
-
-def load_templates(path: Path = TEMPLATES_FILE) -> list[SandboxTemplate]:
-    """Borough's templates (functions/notifications/data/templates.yaml) as sandbox templates, one per channel."""
-    out = []
-    for name, entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
-        for kind, template_id in entry.get("notify_ids", {}).items():
-            out.append(
-                SandboxTemplate(
-                    id=template_id,
-                    type=kind,
-                    name=f"{name} ({kind})",
-                    subject=entry.get("subject", "") if kind != "sms" else "",
-                    body=entry["body"],
-                )
-            )
-    return out
-
-
-def _now_iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _render(text: str, values: dict[str, Any]) -> str:
-    lowered = {str(k).lower(): v for k, v in values.items()}
-    return _PLACEHOLDER.sub(lambda m: str(lowered.get(m.group(1).strip().lower(), m.group(0))), text)
 
 
 def _uk_mobile(text: str) -> str | None:
@@ -188,31 +115,29 @@ class NotifySandbox:
         with self._lock:
             message = self._find(notification_id)
             message.status = status
-            message.sent_at = message.sent_at or _now_iso(self.clock())
-            message.completed_at = _now_iso(self.clock())
+            message.sent_at = message.sent_at or now_iso(self.clock())
+            message.completed_at = now_iso(self.clock())
         self._callback(message)
         return message
 
     # --- HTTP ----------------------------------------------------------------------------------------------
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urlsplit(path)
         route = parts.path.removeprefix(MOUNT) or "/"
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if parts.path.rstrip("/") == OUTBOX and method == "GET":
-            return 200, {"Content-Type": "text/html; charset=utf-8"}, self.outbox_html().encode("utf-8")
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, outbox_html(self._newest_first()).encode("utf-8")
         if parts.path == f"{OUTBOX}.json" and method == "GET":
-            return _json(200, {"messages": [self._as_json(m) for m in self._newest_first()]})
+            return json_reply(200, {"messages": [message_json(m, self.base_url) for m in self._newest_first()]})
         try:
             return self._api(method, route, query, {k.lower(): v for k, v in headers.items()}, body)
         except NotifyError as error:
-            return _json(
+            return json_reply(
                 error.status,
                 {"errors": [{"error": error.error, "message": error.message}], "status_code": error.status},
             )
 
-    def _api(
-        self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _api(self, method: str, route: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         send = re.fullmatch(r"/v2/notifications/(email|sms|letter)", route)
         one = re.fullmatch(r"/v2/notifications/([^/]+)", route)
         if not route.startswith("/v2/"):
@@ -223,11 +148,11 @@ class NotifySandbox:
         with self._lock:
             self.requests.append((method, route))
         if send:
-            return _json(201, self._send(send.group(1), body))
+            return json_reply(201, self._send(send.group(1), body))
         if route == "/v2/notifications":
-            return _json(200, self._list(query))
+            return json_reply(200, self._list(query))
         if one and method == "GET":
-            return _json(200, self._get(one.group(1)))
+            return json_reply(200, self._get(one.group(1)))
         raise NotifyError(404, "NotFound", "Not Found")
 
     def authenticate(self, authorization: str | None) -> str:
@@ -285,12 +210,12 @@ class NotifySandbox:
         recipient, address = self._recipient(kind, request, personalisation)
         missing = [
             name
-            for name in dict.fromkeys(p.strip() for p in _PLACEHOLDER.findall(template.subject + template.body))
+            for name in dict.fromkeys(p.strip() for p in PLACEHOLDER.findall(template.subject + template.body))
             if name.lower() not in {str(k).lower() for k in personalisation}
         ]
         if missing:
             raise NotifyError(400, "BadRequestError", f"Missing personalisation: {', '.join(missing)}")
-        subject, text = _render(template.subject, personalisation), _render(template.body, personalisation)
+        subject, text = render(template.subject, personalisation), render(template.body, personalisation)
         if kind == "sms" and len(text) > SMS_MAX_CHARACTERS:
             raise NotifyError(
                 400,
@@ -309,7 +234,7 @@ class NotifySandbox:
             reference=reference,
             subject=subject,
             body=text,
-            created_at=_now_iso(now),
+            created_at=now_iso(now),
             status="accepted" if kind == "letter" else "created",
             address=address,
             one_click_unsubscribe_url=request.get("one_click_unsubscribe_url"),
@@ -318,7 +243,7 @@ class NotifySandbox:
             self.messages.append(message)
         if self.auto_deliver and kind != "letter":
             self.complete(message.id, SIMULATED.get(recipient, "delivered"))
-        return self._created(message)
+        return created_json(message, self.base_url)
 
     def _json_object(self, body: bytes) -> dict[str, Any]:
         try:
@@ -388,7 +313,7 @@ class NotifySandbox:
         if not _UUID.fullmatch(notification_id):
             raise NotifyError(400, "ValidationError", "notification_id is not a valid UUID")
         with self._lock:
-            return self._as_json(self._find(notification_id))
+            return message_json(self._find(notification_id), self.base_url)
 
     def _list(self, query: dict[str, str]) -> dict[str, Any]:
         found = self._newest_first()
@@ -402,7 +327,7 @@ class NotifySandbox:
             ids = [m.id for m in found]
             found = found[ids.index(query["older_than"]) + 1 :] if query["older_than"] in ids else []
         return {
-            "notifications": [self._as_json(m) for m in found],
+            "notifications": [message_json(m, self.base_url) for m in found],
             "links": {"current": f"{self.base_url}/v2/notifications"},
         }
 
@@ -416,75 +341,11 @@ class NotifySandbox:
         with self._lock:
             return list(reversed(self.messages))
 
-    def _created(self, message: SandboxMessage) -> dict[str, Any]:
-        content: dict[str, Any] = {"body": message.body}
-        if message.type == "email":
-            content |= {
-                "subject": message.subject,
-                "from_email": "borough.sandbox@notifications.service.gov.uk",
-                "one_click_unsubscribe_url": message.one_click_unsubscribe_url,
-            }
-        elif message.type == "sms":
-            content["from_number"] = "Borough"
-        else:
-            content["subject"] = message.subject
-        out = {
-            "id": message.id,
-            "reference": message.reference,
-            "content": content,
-            "uri": f"{self.base_url}/v2/notifications/{message.id}",
-            "template": self._template_json(message.template),
-            "scheduled_for": None,
-        }
-        if message.type == "letter":
-            out["postage"] = "second"
-        return out
-
-    def _template_json(self, template: SandboxTemplate) -> dict[str, Any]:
-        return {"id": template.id, "version": template.version, "uri": f"{self.base_url}/v2/template/{template.id}"}
-
-    def _as_json(self, message: SandboxMessage) -> dict[str, Any]:
-        lines = {f"line_{n}": (message.address[n - 1] if n <= len(message.address) else None) for n in range(1, 7)}
-        return {
-            "id": message.id,
-            "reference": message.reference,
-            "email_address": message.recipient if message.type == "email" else None,
-            "phone_number": message.recipient if message.type == "sms" else None,
-            **lines,
-            "postcode": message.address[-1] if message.address else None,
-            "postage": "second" if message.type == "letter" else None,
-            "type": message.type,
-            "status": message.status,
-            "template": self._template_json(message.template),
-            "body": message.body,
-            "subject": message.subject or None,
-            "created_at": message.created_at,
-            "created_by_name": None,
-            "sent_at": message.sent_at,
-            "completed_at": message.completed_at,
-            "scheduled_for": None,
-            "one_click_unsubscribe_url": message.one_click_unsubscribe_url,
-            "is_cost_data_ready": False,
-            "cost_in_pounds": None,
-            "cost_details": {},
-        }
-
     def _callback(self, message: SandboxMessage) -> None:
         """POST Notify's delivery receipt to the configured callback URL (in the background, as Notify does)."""
         if not self.callback_url:
             return
-        payload = {
-            "id": message.id,
-            "reference": message.reference,
-            "to": message.recipient,
-            "status": message.status,
-            "created_at": message.created_at,
-            "completed_at": message.completed_at,
-            "sent_at": message.sent_at,
-            "notification_type": message.type,
-            "template_id": message.template.id,
-            "template_version": message.template.version,
-        }
+        payload = receipt_json(message)
         request = urllib.request.Request(  # noqa: S310 - the URL is the local cloud's, set by whoever starts us
             self.callback_url,
             data=json.dumps(payload).encode("utf-8"),
@@ -497,114 +358,3 @@ class NotifySandbox:
                 urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
 
         threading.Thread(target=post, daemon=True).start()
-
-    # --- the outbox page -----------------------------------------------------------------------------------
-    def outbox_html(self) -> str:
-        items = [_outbox_item(m) for m in self._newest_first()]
-        listing = "\n".join(items) if items else '<p class="govuk-body">No messages yet.</p>'
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            "<title>Outbox - Borough sandbox GOV.UK Notify</title>\n"
-            "<style>body{font-family:arial,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
-            "article{border:1px solid #b1b4b6;padding:1rem;margin-bottom:1rem}"
-            ".meta{color:#505a5f;font-size:.9rem}.body{white-space:pre-wrap}</style>\n"
-            "</head>\n<body>\n<h1>Outbox</h1>\n"
-            f'<p class="meta">{len(items)} message(s), newest first. Nothing here was really sent.</p>\n'
-            f"{listing}\n</body>\n</html>\n"
-        )
-
-
-def _outbox_item(message: SandboxMessage) -> str:
-    e = html.escape
-    channel = {"email": "Email", "sms": "Text message", "letter": "Letter"}[message.type]
-    subject = f'<h2 class="subject">{e(message.subject)}</h2>' if message.subject else ""
-    return (
-        f'<article id="{e(message.id)}" data-type="{e(message.type)}">'
-        f'<p class="meta">{channel} to {e(message.recipient)} · {e(message.created_at)} · '
-        f"status {e(message.status)} · reference {e(message.reference or 'none')}</p>"
-        f'{subject}<div class="body">{e(message.body)}</div></article>'
-    )
-
-
-def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
-
-
-_default = NotifySandbox()
-
-
-def default_sandbox() -> NotifySandbox:
-    """The process-wide sandbox the local cloud mounts."""
-    return _default
-
-
-def handle(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Serve one request with the process-wide sandbox (for the local cloud's HTTP server to mount)."""
-    return _default.handle(method, path, headers, body)
-
-
-class RunningSandbox:
-    """A sandbox served over HTTP on a loopback port (`with serve() as running: running.url`)."""
-
-    def __init__(self, sandbox: NotifySandbox, server: ThreadingHTTPServer) -> None:
-        self.sandbox, self.server = sandbox, server
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        sandbox.base_url = self.url
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningSandbox:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
-def serve(sandbox: NotifySandbox | None = None, *, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
-    """Start the stand-in on `host:port` (port 0: any free port) in a background thread."""
-    target = sandbox or _default
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = target.handle(self.command, self.path, dict(self.headers.items()), body)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server's naming
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    return RunningSandbox(target, ThreadingHTTPServer((host, port), Handler))
-
-
-def main() -> None:  # pragma: no cover - a development convenience
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Run the GOV.UK Notify stand-in on a loopback port")
-    parser.add_argument("--port", type=int, default=8025)
-    args = parser.parse_args()
-    running = serve(port=args.port)
-    print(f"Notify stand-in at {running.url} (API key {SANDBOX_API_KEY}); outbox at {running.url}{OUTBOX}")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        running.close()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
