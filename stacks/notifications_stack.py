@@ -26,7 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
-from stacks.constructs.function import BoroughFunction
+from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import (
     grant_items,
     grant_secret_value,
@@ -69,9 +69,7 @@ class NotificationsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self._config = config
-        self._layer = layer
-        self._key = key
+        self._function = ServiceFunctions(self, config=config, service="notifications", layer=layer, log_key=key)
         # Secrets a person creates, not this stack, so a stack deletion never takes them and they are never in a
         # template (`aws secretsmanager create-secret --name borough/<env>/... --secret-string ...`):
         # - the GOV.UK Notify API key ({key name}-{service id}-{secret}); only the consumer reads it;
@@ -214,29 +212,6 @@ class NotificationsStack(Stack):
                 "confirm or unsubscribe with a one-time HMAC-signed link; the answer never says whether an address "
                 "is subscribed. Stage throttling applies.",
             )
-
-    def _function(
-        self,
-        construct_id: str,
-        handler: str,
-        description: str,
-        environment: dict[str, str],
-        timeout: Duration | None = None,
-        function_name: str | None = None,
-    ) -> lambda_.Function:
-        return BoroughFunction(
-            self,
-            construct_id,
-            config=self._config,
-            service="notifications",
-            handler=handler,
-            layer=self._layer,
-            log_key=self._key,
-            description=description,
-            environment=environment,
-            timeout=timeout,
-            function_name=function_name,
-        ).function
 
     def _route(
         self, http_api: apigw.IHttpApi, route_key: str, integration: apigw.HttpRouteIntegration, reason: str

@@ -30,7 +30,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
-from stacks.constructs.function import BoroughFunction
+from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import (
     grant_items,
     grant_publish,
@@ -71,7 +71,7 @@ class PaymentsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self._config, self._layer, self._key = config, layer, key
+        self._function = ServiceFunctions(self, config=config, service="payments", layer=layer, log_key=key)
         protect = config.deletion_protection
         self.table = dynamodb.Table(
             self,
@@ -203,26 +203,3 @@ class PaymentsStack(Stack):
                 "Pay-Signature (HMAC-SHA256 of the body with the signing secret, constant time) and answers 401 "
                 "without a valid one. Stage throttling applies.",
             )
-
-    def _function(
-        self,
-        construct_id: str,
-        handler: str,
-        description: str,
-        environment: dict[str, str],
-        timeout: Duration | None = None,
-        function_name: str | None = None,
-    ) -> lambda_.Function:
-        return BoroughFunction(
-            self,
-            construct_id,
-            config=self._config,
-            service="payments",
-            handler=handler,
-            layer=self._layer,
-            log_key=self._key,
-            description=description,
-            environment=environment,
-            timeout=timeout,
-            function_name=function_name,
-        ).function

@@ -103,6 +103,45 @@ class BoroughFunction(Construct):
         )
 
 
+class ServiceFunctions:
+    """Makes a service's functions: the same service package, layer, log key and settings for each, in `scope`
+    (so construct ids, and the logical ids made of them, are as if each were a `BoroughFunction` of the stack)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: EnvironmentConfig,
+        service: str,
+        layer: lambda_.ILayerVersion,
+        log_key: kms.IKey | None,
+    ) -> None:
+        self._scope, self._config, self._service, self._layer, self._log_key = scope, config, service, layer, log_key
+
+    def __call__(
+        self,
+        construct_id: str,
+        handler: str,
+        description: str,
+        environment: dict[str, str],
+        timeout: Duration | None = None,
+        function_name: str | None = None,
+    ) -> lambda_.Function:
+        return BoroughFunction(
+            self._scope,
+            construct_id,
+            config=self._config,
+            service=self._service,
+            handler=handler,
+            layer=self._layer,
+            log_key=self._log_key,
+            description=description,
+            environment=environment,
+            timeout=timeout,
+            function_name=function_name,
+        ).function
+
+
 # CloudWatch Logs' allowed retention periods in days, in the order of `logs.RetentionDays` (INFINITE left out).
 _RETENTION_DAYS = (
     1,
