@@ -29,6 +29,7 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
+from stacks.constructs.signing_key import signing_key
 from stacks.data_stack import REQUESTS_BY_TEAM_DUE
 from stacks.routes import CONSOLE_ROUTES
 
@@ -124,20 +125,15 @@ class ConsoleStack(Stack):
             )
 
         # -- the signing key (sign-in cookie, CSRF) ---------------------------------------------------------------
-        self.signing_secret = secretsmanager.Secret(
+        self.signing_secret = signing_key(
             self,
             "SigningKey",
             description=f"Borough {config.name} staff console: signs the sign-in cookie and CSRF tokens",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False
+            removal=removal,
+            why_no_rotation=(
+                "The key signs ten-minute sign-in cookies and CSRF tokens bound to a session; rotating it means "
+                "replacing the value (staff mid-sign-in start again). No rotation Lambda is worth its cost here."
             ),
-            removal_policy=removal,
-        )
-        suppress(
-            self.signing_secret.node.default_child,
-            "AwsSolutions-SMG4",
-            "The key signs ten-minute sign-in cookies and CSRF tokens bound to a session; rotating it means "
-            "replacing the value (staff mid-sign-in start again). No rotation Lambda is worth its cost here.",
         )
 
         # -- the audit record: append-only (PutItem is the only grant any role has on it) ----------------------------

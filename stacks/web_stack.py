@@ -38,6 +38,7 @@ from stacks.constructs.grants import (
     require_origin_verify,
 )
 from stacks.constructs.nag import suppress
+from stacks.constructs.signing_key import signing_key
 from stacks.constructs.web_assets import WebAssets
 from stacks.constructs.web_data import REMINDER_INDEX, WebData
 from stacks.constructs.web_distribution import WebDistribution
@@ -82,20 +83,15 @@ class WebStack(Stack):
         self.assets = WebAssets(self, "StaticAssets", logs=self.logs_bucket, removal=removal).bucket
 
         # -- the CSRF and upload-token signing key -----------------------------------------------------------------
-        self.signing_secret = secretsmanager.Secret(
+        self.signing_secret = signing_key(
             self,
             "SigningKey",
             description=f"Borough {config.name} web: signs CSRF and upload tokens (HMAC-SHA256)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False
+            removal=removal,
+            why_no_rotation=(
+                "The key signs short-lived CSRF and upload tokens only; rotating it means replacing the secret value "
+                "(forms open at that moment are asked to reload). No rotation Lambda is worth its cost here."
             ),
-            removal_policy=removal,
-        )
-        suppress(
-            self.signing_secret.node.default_child,
-            "AwsSolutions-SMG4",
-            "The key signs short-lived CSRF and upload tokens only; rotating it means replacing the secret value "
-            "(forms open at that moment are asked to reload). No rotation Lambda is worth its cost here.",
         )
 
         # -- the web function --------------------------------------------------------------------------------------
