@@ -28,7 +28,7 @@ from constructs import Construct
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
-from stacks.constructs.nag import suppress
+from stacks.constructs.public_route import public_route
 from stacks.constructs.signing_key import signing_key
 from stacks.data_stack import REQUESTS_BY_TEAM_DUE
 from stacks.routes import CONSOLE_ROUTES
@@ -186,21 +186,18 @@ class ConsoleStack(Stack):
 
         integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)
         for index, route_key in enumerate(CONSOLE_ROUTES):
-            method, path = route_key.split(" ", 1)
-            route = apigw.HttpRoute(
+            public_route(
                 self,
                 f"Route{index}",
                 http_api=http_api,
-                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                route_key=route_key,
                 integration=integration,
-            )
-            suppress(
-                route.node.default_child,
-                "AwsSolutions-APIG4",
-                f"{route_key} is the staff console, which authenticates in its own code: every route but the "
-                "sign-in journey needs a Cognito ID token (from an HttpOnly cookie, which an HTTP API's JWT "
-                "authorizer cannot read) verified against the pool's JWKS, and a permission from the route "
-                "table (functions/console/routes.py). Only CloudFront reaches it (origin-verify, decision 0003).",
+                reason=(
+                    f"{route_key} is the staff console, which authenticates in its own code: every route but the "
+                    "sign-in journey needs a Cognito ID token (from an HttpOnly cookie, which an HTTP API's JWT "
+                    "authorizer cannot read) verified against the pool's JWKS, and a permission from the route "
+                    "table (functions/console/routes.py). Only CloudFront reaches it (origin-verify, decision 0003)."
+                ),
             )
         CfnOutput(self, "StaffLoginUrl", value=self.domain.base_url())
         CfnOutput(self, "ConsoleClientId", value=self.client.user_pool_client_id)

@@ -35,6 +35,7 @@ from stacks.constructs.grants import (
     require_origin_verify,
 )
 from stacks.constructs.nag import suppress
+from stacks.constructs.public_route import public_route
 from stacks.data_stack import SUBSCRIPTIONS_BY_DAY
 from stacks.routes import NOTIFY_RECEIPTS_ROUTES, REMINDER_ROUTES
 
@@ -216,12 +217,12 @@ class NotificationsStack(Stack):
     def _route(
         self, http_api: apigw.IHttpApi, route_key: str, integration: apigw.HttpRouteIntegration, reason: str
     ) -> None:
-        method, path = route_key.split(" ", 1)
-        route = apigw.HttpRoute(
+        path = route_key.split(" ", 1)[1]
+        public_route(
             self,
             "Route" + "".join(part.title() for part in path.replace("{", "").replace("}", "").split("/")[3:]),
             http_api=http_api,
-            route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+            route_key=route_key,
             integration=integration,
+            reason=reason,
         )
-        suppress(route.node.default_child, "AwsSolutions-APIG4", reason)

@@ -38,7 +38,7 @@ from stacks.constructs.grants import (
     grant_send,
     require_origin_verify,
 )
-from stacks.constructs.nag import suppress
+from stacks.constructs.public_route import public_route
 from stacks.events_stack import DLQ_RETENTION, MAX_RECEIVES
 from stacks.routes import PAYMENT_WEBHOOK_ROUTES
 
@@ -188,18 +188,15 @@ class PaymentsStack(Stack):
         require_origin_verify(self.receiver, origin_verify_secret)
         integration = integrations.HttpLambdaIntegration("WebhookIntegration", self.receiver)
         for route_key in PAYMENT_WEBHOOK_ROUTES:
-            method, path = route_key.split(" ", 1)
-            route = apigw.HttpRoute(
+            public_route(
                 self,
                 "RoutePaymentsWebhooks",
                 http_api=http_api,
-                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                route_key=route_key,
                 integration=integration,
-            )
-            suppress(
-                route.node.default_child,
-                "AwsSolutions-APIG4",
-                f"{route_key} is GOV.UK Pay's webhook: Pay cannot present a Cognito JWT; the function checks "
-                "Pay-Signature (HMAC-SHA256 of the body with the signing secret, constant time) and answers 401 "
-                "without a valid one. Stage throttling applies.",
+                reason=(
+                    f"{route_key} is GOV.UK Pay's webhook: Pay cannot present a Cognito JWT; the function checks "
+                    "Pay-Signature (HMAC-SHA256 of the body with the signing secret, constant time) and answers 401 "
+                    "without a valid one. Stage throttling applies."
+                ),
             )

@@ -38,6 +38,7 @@ from stacks.constructs.grants import (
     require_origin_verify,
 )
 from stacks.constructs.nag import suppress
+from stacks.constructs.public_route import public_route
 from stacks.constructs.signing_key import signing_key
 from stacks.constructs.web_assets import WebAssets
 from stacks.constructs.web_data import REMINDER_INDEX, WebData
@@ -215,22 +216,19 @@ class WebStack(Stack):
         # -- web routes on the HTTP API ----------------------------------------------------------------------------
         integration = integrations.HttpLambdaIntegration("WebIntegration", self.function)
         for route_key in WEB_ROUTES:
-            method, path = route_key.split(" ", 1)
-            route = apigw.HttpRoute(
+            public_route(
                 self,
-                f"Route{'Root' if path == '/' else 'Pages'}",
+                f"Route{'Root' if route_key.endswith(' /') else 'Pages'}",
                 http_api=http_api,
-                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                route_key=route_key,
                 integration=integration,
-            )
-            suppress(
-                route.node.default_child,
-                "AwsSolutions-APIG4",
-                f"{route_key} serves the resident web's public pages, used without an account. Only CloudFront "
-                "reaches it: the web function answers 403 to a request without CloudFront's origin-verify header "
-                "(shared/origin_verify.py, decision 0003), so every request has passed the WAF's managed rules and "
-                "per-address rate limits, then the stage throttle. Form posts need a signed CSRF token. No staff "
-                "page is served here: staff use the API's routes behind the Cognito JWT authorizer.",
+                reason=(
+                    f"{route_key} serves the resident web's public pages, used without an account. Only CloudFront "
+                    "reaches it: the web function answers 403 to a request without CloudFront's origin-verify header "
+                    "(shared/origin_verify.py, decision 0003), so every request has passed the WAF's managed rules and "
+                    "per-address rate limits, then the stage throttle. Form posts need a signed CSRF token. No staff "
+                    "page is served here: staff use the API's routes behind the Cognito JWT authorizer."
+                ),
             )
 
         # -- CloudFront --------------------------------------------------------------------------------------------
