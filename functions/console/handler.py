@@ -15,6 +15,7 @@ from console.pages import Pages
 from console.queue import CaseQueue
 from console.settings import settings, signing_key
 from console.tokens import TokenVerifier, published_keys
+from console.views import Views
 from shared import origin_verify
 from shared.observability import correlation_id_from_http, logger, observed
 
@@ -42,7 +43,7 @@ def resolver() -> APIGatewayHttpResolver:
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
     )
-    return app.build(guard, lambda name: getattr(pages, name), pages.refused)
+    return app.build(guard, Views(pages), pages.refused)
 
 
 @observed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
 from console.tokens import TokenRefused, code_challenge, new_code_verifier
+from console.views import CasePanel
 from shared.catalogue import load_catalogue
 from shared.observability import logger
 from shared.references import normalise_reference
@@ -32,9 +34,19 @@ def _environment() -> Environment:
 
 
 class Pages:
-    def __init__(self, guard: Guard, queue: CaseQueue, audit: AuditLog, *, council: str, stylesheet: str) -> None:
+    def __init__(
+        self,
+        guard: Guard,
+        queue: CaseQueue,
+        audit: AuditLog,
+        *,
+        council: str,
+        stylesheet: str,
+        panels: Sequence[CasePanel] = (),
+    ) -> None:
         self.guard, self.cases, self.audit = guard, queue, audit
         self.council, self.stylesheet = council, stylesheet
+        self.panels = tuple(panels)
 
     def render(self, template: str, request: StaffRequest | None = None, status: int = 200, **context: Any) -> Page:
         staff = request.staff if request else None
@@ -138,6 +150,7 @@ class Pages:
             answers=sorted((str(k), _text(v)) for k, v in (case.get("answers") or {}).items()),
             history=[{**entry, "status": label(Status(entry["status"]))} for entry in case.get("history", [])],
             notes=case.get("internal_notes", []),
+            panels=[(panel.template, panel.context(staff, case, request)) for panel in self.panels],
         )
 
     def _search(self, staff: StaffMember, typed: str) -> dict[str, Any] | None:

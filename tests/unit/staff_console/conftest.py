@@ -20,6 +20,7 @@ from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
 from console.tokens import TokenVerifier
+from console.views import Views
 from shared import aws, settings
 from tests.helpers import http_event
 
@@ -77,14 +78,14 @@ class Console:
         )
         self.table = boto3.resource("dynamodb").Table("requests")
         self.audit = boto3.resource("dynamodb").Table("audit")
-        pages = Pages(
+        self.pages = pages = Pages(
             self.guard,
             CaseQueue("requests"),
             AuditLog("audit"),
             council="Test council",
             stylesheet="/assets/app.css",
         )
-        self.resolver = app.build(self.guard, lambda name: getattr(pages, name), pages.refused)
+        self.resolver = app.build(self.guard, Views(pages), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
