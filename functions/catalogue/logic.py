@@ -7,6 +7,7 @@ phone or face to face (another `channel`). Validation and fees come from the for
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -22,7 +23,9 @@ from shared.references import new_reference
 from shared.requests_repo import ReferenceTaken, RequestsRepository
 from shared.statuses import Status, label, open311_status
 
-CHANNELS = ("online", "phone", "face-to-face", "email")
+CHANNELS = ("online", "phone", "face-to-face", "email", "letter")
+ASSISTED_CHANNELS = CHANNELS[1:]  # staff submitting for a resident (assisted digital)
+MAX_REASON_LENGTH = 500
 _REFERENCE_ATTEMPTS = 5
 
 
@@ -100,6 +103,35 @@ def _for_dynamodb(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Assisted:
+    """A member of staff submitting for a resident: who (their Cognito `sub`) and why (required).
+
+    Only the console passes this (decision 0007): the public API's handler never builds one, and a body naming
+    `channel` or `submitted_by_staff` is refused there like any other unknown question."""
+
+    staff: str
+    reason: str
+
+    def checked(self, channel: str) -> Assisted:
+        if channel not in ASSISTED_CHANNELS:
+            raise BadRequest(f"Staff submit by {', '.join(ASSISTED_CHANNELS)}, not {channel!r}.")
+        if not self.staff.strip():
+            raise BadRequest("A request submitted by staff must name the member of staff.")
+        reason = " ".join(self.reason.split())
+        if not reason:
+            raise ValidationFailed(
+                "Some answers need correcting.",
+                errors=[{"field": "reason", "message": "Enter why you are submitting this for the resident"}],
+            )
+        if len(reason) > MAX_REASON_LENGTH:
+            raise ValidationFailed(
+                "Some answers need correcting.",
+                errors=[{"field": "reason", "message": f"The reason must be {MAX_REASON_LENGTH} characters or fewer"}],
+            )
+        return Assisted(staff=self.staff.strip(), reason=reason)
+
+
 def public_summary(item: dict[str, Any]) -> dict[str, Any]:
     status = Status(item["status"])
     return {
@@ -122,15 +154,18 @@ def submit_request(
     channel: str = "online",
     now: datetime | None = None,
     uploads: CleanUploads | None = None,
+    assisted: Assisted | None = None,
 ) -> dict[str, Any]:
     """Store a new request with the event announcing it, in one write: the table's stream publishes the event
     (shared/outbox.py), so a request is never stored unannounced, nor announced twice under two ids.
 
     A service with a fee is recorded as awaiting payment with the amount due, computed here from the answers.
-    A file answer must name a scanned-clean upload of this service (`catalogue.uploads`).
+    A file answer must name a scanned-clean upload of this service (`catalogue.uploads`). A request `assisted` by
+    staff is stored with the staff member (`submitted_by_staff`) and the reason (`assisted_reason`).
     """
     if channel not in CHANNELS:
         raise BadRequest(f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}.")
+    assisted = assisted.checked(channel) if assisted is not None else None
     definition = get_service(service_id)
     now = now or datetime.now(UTC)
     submission = validate_answers(definition, body, now=now)
@@ -159,6 +194,9 @@ def submit_request(
     }
     if contact:
         item["contact"] = contact
+    if assisted is not None:
+        item["submitted_by_staff"] = assisted.staff
+        item["assisted_reason"] = assisted.reason
     repository = RequestsRepository()
     for _ in range(_REFERENCE_ATTEMPTS):
         item["reference"] = new_reference()
