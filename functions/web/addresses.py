@@ -26,11 +26,15 @@ from typing import Any, Protocol
 
 from shared.forms import ADDRESS_PART_MAX
 from shared.location import normalise_postcode
-from shared.outbound_http import NO_REDIRECTS
+from shared.outbound_http import NO_REDIRECTS, read_within
 
 DEFAULT_BASE_URL = "https://api.os.uk"  # the local cloud points OS_PLACES_BASE_URL at its stand-in
 POSTCODE_PATH = "/search/places/v1/postcode"
 TIMEOUT_SECONDS = 3.0  # for the whole lookup: a resident is waiting, and manual entry is always there
+# The longest a lookup can take: its deadline, plus one socket wait begun just before it (urllib's timeout bounds
+# each socket operation, not the call; the answer is read one receive at a time and the deadline checked between).
+WORST_CASE_SECONDS = 2 * TIMEOUT_SECONDS
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a page of 100 delivery points is about 100 KB
 PAGE_SIZE = 100  # OS Places' largest page
 MAX_ADDRESSES = 300  # a postcode has at most a few hundred delivery points; more would not fit a select
 UPRN_MAX_DIGITS = 12
@@ -259,7 +263,13 @@ class OsPlacesLookup:
             raise AddressLookupFailed("timeout")
         try:
             with NO_REDIRECTS.open(request, timeout=remaining) as response:  # a 3xx: HTTPError, "unavailable"
-                payload = response.read()
+                payload = read_within(
+                    response,
+                    deadline=deadline,
+                    clock=time.monotonic,
+                    max_bytes=MAX_BODY_BYTES,
+                    too_large=AddressLookupFailed("malformed"),
+                )
         except urllib.error.HTTPError as error:
             reasons = {400: "bad-request", 401: "unauthorised", 403: "unauthorised", 429: "throttled"}
             reason = reasons.get(error.code, "unavailable")

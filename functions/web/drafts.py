@@ -19,6 +19,9 @@ from web.security import DRAFT_LIFETIME_SECONDS
 REMINDER_DAYS = (7, 1)  # days before expiry that a saved draft's owner is reminded
 
 
+SPENT_UPLOADS_KEPT = 20
+
+
 @dataclass
 class Draft:
     id: str
@@ -27,6 +30,9 @@ class Draft:
     completed: list[str] = field(default_factory=list)  # page ids answered and validated
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # question id -> upload waiting for its scan
     lookups: dict[str, dict[str, Any]] = field(default_factory=dict)  # question id -> addresses found at a postcode
+    # Upload forms whose file was removed or replaced: S3 still takes a post with them until they expire, and
+    # what comes back through one is refused (web/file_pages.py).
+    spent_uploads: list[str] = field(default_factory=list)
     expires_at: int = 0  # epoch seconds
     reference: str | None = None  # set once submitted
     amount_due_pence: int = 0
@@ -50,6 +56,7 @@ class Draft:
             "completed": json.dumps(self.completed),
             "uploads": json.dumps(self.uploads, separators=(",", ":")),
             "lookups": json.dumps(self.lookups, separators=(",", ":")),
+            "spent_uploads": json.dumps(self.spent_uploads),
             "expires_at": self.expires_at,
             "amount_due_pence": self.amount_due_pence,
         }
@@ -67,6 +74,7 @@ class Draft:
             completed=json.loads(item.get("completed") or "[]"),
             uploads=json.loads(item.get("uploads") or "{}"),
             lookups=json.loads(item.get("lookups") or "{}"),
+            spent_uploads=json.loads(item.get("spent_uploads") or "[]"),
             expires_at=int(item.get("expires_at", 0)),
             reference=item.get("reference"),
             amount_due_pence=int(item.get("amount_due_pence", 0)),
@@ -75,6 +83,12 @@ class Draft:
             return_secret=item.get("return_secret"),
             return_for=item.get("return_for"),
         )
+
+    def spend_upload(self, upload_id: str) -> None:
+        """No file coming back through this upload form is taken again (the most recent few are kept: a form
+        expires within minutes, and a draft cannot grow without bound)."""
+        if upload_id and upload_id not in self.spent_uploads:
+            self.spent_uploads = [*self.spent_uploads, upload_id][-SPENT_UPLOADS_KEPT:]
 
     def touch(self, now: float | None = None) -> None:
         self.expires_at = int((now or time.time()) + DRAFT_LIFETIME_SECONDS)

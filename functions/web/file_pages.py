@@ -163,6 +163,9 @@ class FilePages:
             return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
         previous = draft.uploads.get(question.id)
         answered = draft.answers.get(question.id) or {}
+        if str(claims.get("u")) in draft.spent_uploads:
+            uploads.discard(key)  # the form of a file removed or replaced: spent
+            return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
         if previous is None and answered.get("upload_id") == claims.get("u"):
             uploads.discard(key)  # the form of a file already taken, used again: one upload per form
             return self._error(request, definition, draft, page, question, UPLOAD_AGAIN_MESSAGE)
@@ -181,6 +184,8 @@ class FilePages:
             return self._error(request, definition, draft, page, question, forms.file_type_message(question))
         if previous is not None:
             uploads.discard(previous["key"])
+            draft.spend_upload(previous["upload_id"])
+        draft.spend_upload(str(answered.get("upload_id", "")))
         draft.answers.pop(question.id, None)
         # Nothing of the object is read yet: it is checked once its scan is in (see `settle`).
         draft.uploads[question.id] = {
@@ -206,6 +211,23 @@ class FilePages:
         errors: list[forms.FieldError] = [{"field": question.id if question else "file", "message": message}]
         return self.render_page(request, definition, draft, page, {}, errors, change=False)
 
+    def _remove(
+        self, definition: ServiceDefinition, draft: Draft, page: Page, question: Question, change: bool
+    ) -> Reply:
+        """Remove this file: the file goes, and the form it came through is spent."""
+        pending = draft.uploads.get(question.id)
+        uploads = self.site.ports.uploads
+        if pending is not None and uploads is not None:
+            uploads.discard(pending["key"])
+        for removed in (pending or {}, draft.answers.get(question.id) or {}):
+            draft.spend_upload(str(removed.get("upload_id", "")))
+        draft.uploads.pop(question.id, None)
+        draft.answers.pop(question.id, None)
+        if page.id in draft.completed:
+            draft.completed.remove(page.id)
+        self.site.save(draft)
+        return redirect(with_query(f"{service_path(definition)}/{page.id}", change="1" if change else ""))
+
     def post_page(self, request: Request, definition: ServiceDefinition, draft: Draft, page: Page) -> Reply:
         """(POST, CSRF checked by the route, the page opened) Remove the file, save for later, or Continue."""
         question = file_question(page)
@@ -214,14 +236,7 @@ class FilePages:
         pending = draft.uploads.get(question.id)
         uploads = self.site.ports.uploads
         if request.field("action") == "remove":
-            if pending is not None and uploads is not None:
-                uploads.discard(pending["key"])
-            draft.uploads.pop(question.id, None)
-            draft.answers.pop(question.id, None)
-            if page.id in draft.completed:
-                draft.completed.remove(page.id)
-            self.site.save(draft)
-            return redirect(with_query(f"{service_path(definition)}/{page.id}", change="1" if change else ""))
+            return self._remove(definition, draft, page, question, change)
         if request.field("action") == "save":
             self.site.save(draft)
             return redirect(f"{service_path(definition)}/save")

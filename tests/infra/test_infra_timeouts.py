@@ -27,10 +27,7 @@ HTTP_CLIENT_MODULES = (
     "notifications.adapters.notify",  # GOV.UK Notify
     "payments.adapters.pay",  # GOV.UK Pay
     "permits.adapters.dvla",  # DVLA Vehicle Enquiry Service
-    pytest.param(
-        "web.addresses",  # OS Places: a 3 s deadline for the lookup, but urllib's timeout is per socket operation
-        marks=pytest.mark.xfail(strict=True, reason="the OS Places client declares no worst case yet"),
-    ),
+    "web.addresses",  # OS Places
 )
 
 

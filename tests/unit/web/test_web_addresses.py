@@ -4,6 +4,8 @@ can fail mapped to the one `AddressLookupFailed`. Royal Mail style lines from DP
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -177,6 +179,40 @@ def test_a_slow_service_times_out_quickly(server):
         _client(server, timeout_s=0.2).by_postcode("ME15 6JQ")
     assert failed.value.reason == "timeout"
     assert time.monotonic() - started < 0.9
+
+
+def test_an_answer_dribbled_byte_by_byte_cannot_outlast_the_deadline():
+    # urllib's timeout bounds each socket operation: without a deadline between receives, a byte every 0.1 s
+    # would hold the resident's page for as long as the service liked.
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def dribble() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(30):  # 3 s at most, so a regression fails the test rather than hangs it
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=dribble, daemon=True)
+    thread.start()
+    lookup = OsPlacesLookup("key", base_url=f"http://127.0.0.1:{listener.getsockname()[1]}", timeout_s=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(AddressLookupFailed) as failed:
+            lookup.by_postcode("ME15 6JQ")
+    finally:
+        stop.set()
+        listener.close()
+    assert failed.value.reason == "timeout"
+    assert time.monotonic() - started < 1.0  # the deadline (0.5 s) and at most one receive past it
 
 
 def test_a_service_that_is_not_there_is_unreachable():

@@ -211,6 +211,36 @@ def test_a_second_upload_with_the_same_form_is_refused(catalogue):
     assert h.uploads.objects == {}  # neither is kept
 
 
+def test_the_form_of_a_removed_file_cannot_upload_again(catalogue):
+    """ "Remove this file" spends the form it came with: the presigned POST is still valid at S3 for a while, but
+    what comes back through it is refused and deleted."""
+    h = harness(catalogue)
+    client = Client(h.web)
+    _to_photo_page(client, h, catalogue)
+    page = client.get("/services/graffiti/photo")
+    redirect = re.search(r'name="success_action_redirect" value="([^"]+)"', page.body).group(1)  # type: ignore[union-attr]
+    prefix = re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1)  # type: ignore[union-attr]
+    back = redirect.replace("&amp;", "&").removeprefix("http://127.0.0.1:8080")
+    h.uploads.objects[f"{prefix}wall.png"] = PNG
+    assert location(client.get(f"{back}&key={prefix}wall.png&etag={quote(h.uploads.etag(PNG))}")) == (
+        "/services/graffiti/photo"
+    )
+    assert location(client.post("/services/graffiti/photo", {"action": "remove"})) == "/services/graffiti/photo"
+    assert h.uploads.objects == {}
+    h.uploads.objects[f"{prefix}again.png"] = PNG  # the old form, posted to S3 again
+    again = client.get(f"{back}&key={prefix}again.png&etag={quote(h.uploads.etag(PNG))}")
+    assert again.status == 400
+    assert "could not be uploaded" in again.body
+    assert h.uploads.objects == {}
+    draft = h.drafts.get(client.cookies[("borough_draft", "/services/graffiti")])
+    assert draft is not None
+    assert "photo" not in draft.uploads
+    # A fresh form from the page still works.
+    page = client.get("/services/graffiti/photo")
+    assert page.status == 200
+    assert re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1) != prefix  # type: ignore[union-attr]
+
+
 def test_a_forged_or_expired_upload_token_is_refused(catalogue):
     h = harness(catalogue)
     client = Client(h.web)
