@@ -1,4 +1,4 @@
-"""The payments service put together from the function's settings (once per container)."""
+"""The payments service and its refunds put together from the function's settings (once per container)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from functools import cache
 
 from payments import provider
 from payments.logic import Payments
-from payments.settings import settings
+from payments.refunds import Refunds
+from payments.refunds_store import RefundsStore
+from payments.settings import refunds_settings, settings
 from payments.store import PaymentsStore
 from shared.publisher import publish
 from shared.requests_repo import RequestsRepository
@@ -24,6 +26,18 @@ def payments() -> Payments:
     )
 
 
+@cache
+def refunds() -> Refunds:
+    configured = refunds_settings()
+    return Refunds(
+        attempts=PaymentsStore(configured.payments_table),
+        store=RefundsStore(configured.refunds_table),
+        provider=provider.pay(configured.pay_api_key_secret_id, configured.pay_base_url),
+        refund_roles=configured.refund_role_names,
+    )
+
+
 def reset() -> None:
     payments.cache_clear()
+    refunds.cache_clear()
     provider.reset()

@@ -28,6 +28,23 @@ class PaymentsSettings(PaySettings, EventsSettings, RequestsSettings):
     public_base_url: str
 
 
+class RefundsSettings(PaySettings):
+    """Refunds by staff (the staff payments function); what following refunds up needs too."""
+
+    refunds_table: str
+    # The roles that hold the `refund` permission (comma-separated), derived by the stack from the console's
+    # roles.yaml: payments checks the permission itself as well as the console.
+    refund_roles: str = ""
+
+    @property
+    def refund_role_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.refund_roles.split(",") if name.strip())
+
+
+class FollowingSettings(PaymentsSettings, RefundsSettings):
+    """The webhook worker and the reconciler: attempts and refunds followed to their end."""
+
+
 class WebhookSettings(ApiSettings):
     """The webhook receiver: checks Pay's signature and queues a hint; it never calls Pay."""
 
@@ -36,4 +53,6 @@ class WebhookSettings(ApiSettings):
 
 
 settings = cached(PaymentsSettings)
+refunds_settings = cached(RefundsSettings)
+following_settings = cached(FollowingSettings)
 webhook_settings = cached(WebhookSettings)

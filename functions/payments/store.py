@@ -88,6 +88,16 @@ class PaymentsStore:
         )["Items"]
         return Attempt.from_item(found[0]) if found else None
 
+    def attempts(self, reference: str) -> list[Attempt]:
+        """Every attempt of a request (its order item left out), first to last."""
+        found = self._table.query(
+            KeyConditionExpression="#ref = :ref AND attempt > :order",
+            ExpressionAttributeNames={"#ref": "reference"},
+            ExpressionAttributeValues={":ref": reference, ":order": ORDER},
+            ConsistentRead=True,
+        )["Items"]
+        return [Attempt.from_item(item) for item in found]
+
     def get(self, reference: str, attempt: int) -> Attempt | None:
         item = self._table.get_item(Key={"reference": reference, "attempt": attempt}, ConsistentRead=True).get("Item")
         return Attempt.from_item(item) if item else None

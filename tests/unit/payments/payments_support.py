@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from payments.refunds_store import OPEN_REFUNDS
 from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 
@@ -53,5 +54,30 @@ def create_requests_table(dynamodb: Any, name: str) -> None:
         TableName=name,
         KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "reference", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_refunds_table(dynamodb: Any, name: str) -> None:
+    """Refunds (reference + refund number) with the sparse open-refunds index, as stacks/payments_stack.py has it."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}, {"AttributeName": "refund", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "reference", "AttributeType": "S"},
+            {"AttributeName": "refund", "AttributeType": "N"},
+            {"AttributeName": "open", "AttributeType": "S"},
+            {"AttributeName": "requested_at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": OPEN_REFUNDS,
+                "KeySchema": [
+                    {"AttributeName": "open", "KeyType": "HASH"},
+                    {"AttributeName": "requested_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
