@@ -65,11 +65,13 @@ class Outcome:
         }
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """A time as the tables keep it (ISO 8601, UTC, to the second)."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _pay_date(moment: datetime) -> str:
+def pay_date(moment: datetime) -> str:
+    """A time as Pay's search takes it."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -133,14 +135,14 @@ class Payments:
             status=CREATING,
             finished=False,
             return_token=self._new_token(),
-            created_at=_iso(self._clock()),
+            created_at=iso(self._clock()),
         )
         expires_at = int(request.get("expires_at", 0)) or self._default_expiry()
         submitted = datetime.fromisoformat(str(request.get("submitted_at") or attempt.created_at))
         self.store.put_order(
             reference,
             service_id=service_id,
-            unpaid_due=_iso(submitted + self.unpaid_window(service_id)),
+            unpaid_due=iso(submitted + self.unpaid_window(service_id)),
             expires_at=expires_at,
         )
         try:
@@ -185,9 +187,7 @@ class Payments:
         since = datetime.fromisoformat(attempt.created_at) - timedelta(minutes=5)
         until = self._clock() + timedelta(minutes=5)
         try:
-            for payment in self.provider.search_payments(
-                _pay_date(since), _pay_date(until), reference=attempt.reference
-            ):
+            for payment in self.provider.search_payments(pay_date(since), pay_date(until), reference=attempt.reference):
                 if (payment.metadata or {}).get("attempt") == attempt.attempt:
                     # Search results carry no card page link: the payment itself does, while it is unopened.
                     return self.provider.get_payment(payment.payment_id)
@@ -197,12 +197,12 @@ class Payments:
 
     def _give_up(self, attempt: Attempt, correlation_id: str) -> None:
         """Pay made no payment for this attempt: it is finished, and the next click makes a new one."""
-        at = _iso(self._clock())
+        at = iso(self._clock())
         if self.store.record_state(attempt, status=NOT_CREATED, finished=True, code="", at=at):
             self.store.mark_followed_up(attempt, at=at)
 
     def _recorded(self, attempt: Attempt, payment: Payment, correlation_id: str) -> Attempt:
-        at = _iso(self._clock())
+        at = iso(self._clock())
         recorded = self.store.record_created(
             attempt, payment_id=payment.payment_id, next_url=payment.next_url or "", status=payment.state.status, at=at
         )
@@ -255,7 +255,7 @@ class Payments:
         state = payment.state
         if not attempt.finished and state.status != attempt.status:
             self.store.record_state(
-                attempt, status=state.status, finished=state.finished, code=state.code or "", at=_iso(self._clock())
+                attempt, status=state.status, finished=state.finished, code=state.code or "", at=iso(self._clock())
             )
         current = self.store.get(attempt.reference, attempt.attempt) or attempt
         if current.finished and current.open:
@@ -267,12 +267,12 @@ class Payments:
         if attempt.status == SUCCESS:
             # The request's move to received and payment-succeeded are one write (the transactional outbox).
             self._resume_request(attempt, self._outcome_event(attempt, correlation_id))
-            self.store.settle_order(attempt.reference, outcome="paid", at=_iso(self._clock()))
+            self.store.settle_order(attempt.reference, outcome="paid", at=iso(self._clock()))
         elif attempt.status != NOT_CREATED:
             # Nothing changes in the request: announced after the attempt's conditional state write, straight to
             # the topic (a repeat is the same event id).
             self.publish(self._outcome_event(attempt, correlation_id))
-        self.store.mark_followed_up(attempt, at=_iso(self._clock()))
+        self.store.mark_followed_up(attempt, at=iso(self._clock()))
         return self.store.get(attempt.reference, attempt.attempt) or attempt
 
     @staticmethod
@@ -298,7 +298,7 @@ class Payments:
         if item is None or item["status"] != Status.AWAITING_PAYMENT.value:
             return
         entry = history_entry(
-            Status.RECEIVED.value, _iso(self._clock()), update=f"Payment of {format_pence(attempt.amount)} received"
+            Status.RECEIVED.value, iso(self._clock()), update=f"Payment of {format_pence(attempt.amount)} received"
         )
         try:
             self.requests.set_status(

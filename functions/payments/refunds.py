@@ -22,7 +22,7 @@ from typing import Any
 from payments.adapters.base import PaymentProvider
 from payments.adapters.errors import PayError, PaymentNotRefundable, ProviderUnavailable, RefundAmountMismatch
 from payments.adapters.models import Payment, Refund
-from payments.logic import SUCCESS, format_pence
+from payments.logic import SUCCESS, format_pence, iso, pay_date
 from payments.refunds_store import NOT_CREATED, REQUESTING, RefundNumberTaken, RefundRecord, RefundsStore
 from payments.store import Attempt, PaymentsStore
 from shared.errors import BoroughError, DependencyFailed, Forbidden, ValidationFailed
@@ -89,14 +89,6 @@ def public_refund(record: RefundRecord) -> dict[str, Any]:
         "refund_id": record.refund_id,
         "code": record.code,
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _pay_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Refunds:
@@ -169,7 +161,7 @@ class Refunds:
             staff=staff.subject,
             form_key=form_key,
             status=REQUESTING,
-            requested_at=_iso(self._clock()),
+            requested_at=iso(self._clock()),
         )
         try:
             self.store.put_new(record, expires_at=int((self._clock() + KEEP_FOR).timestamp()))
@@ -243,11 +235,11 @@ class Refunds:
             raise DependencyFailed("We could not reach GOV.UK Pay. No refund was made: try again.") from error
 
     def _submitted(self, record: RefundRecord, refund: Refund) -> RefundRecord:
-        self.store.record(record, status=refund.status, at=_iso(self._clock()), refund_id=refund.refund_id)
+        self.store.record(record, status=refund.status, at=iso(self._clock()), refund_id=refund.refund_id)
         return self.store.get(record.reference, record.number) or record
 
     def _not_created(self, record: RefundRecord, code: str) -> None:
-        self.store.record(record, status=NOT_CREATED, at=_iso(self._clock()), code=code)
+        self.store.record(record, status=NOT_CREATED, at=iso(self._clock()), code=code)
 
     def _look_up(self, record: RefundRecord) -> Refund | None:
         """A refund whose answer was lost: Pay's refund of this payment and amount that no record of ours has."""
@@ -255,7 +247,7 @@ class Refunds:
         since = datetime.fromisoformat(record.requested_at) - timedelta(minutes=5)
         until = self._clock() + timedelta(minutes=5)
         try:
-            for refund in self.provider.search_refunds(_pay_date(since), _pay_date(until)):
+            for refund in self.provider.search_refunds(pay_date(since), pay_date(until)):
                 ours = refund.payment_id == record.payment_id and refund.amount == record.amount
                 if ours and refund.refund_id not in known:
                     return refund
@@ -278,7 +270,7 @@ class Refunds:
             return self.store.get(record.reference, record.number) or record
         refund = self.provider.get_refund(record.payment_id, record.refund_id)
         if refund.status != record.status:
-            self.store.record(record, status=refund.status, at=_iso(self._clock()))
+            self.store.record(record, status=refund.status, at=iso(self._clock()))
         return self.store.get(record.reference, record.number) or record
 
     def on_refunded(self, payment_id: str) -> list[RefundRecord]:

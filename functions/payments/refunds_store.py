@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from payments.store import conditional_failed, put_if_absent
 from shared import aws
 
 OPEN_REFUNDS = "open-refunds"
@@ -66,11 +67,6 @@ class RefundRecord:
         )
 
 
-def _conditional_failed(error: Exception) -> bool:
-    response = getattr(error, "response", {}) or {}
-    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
-
-
 class RefundsStore:
     def __init__(self, table_name: str) -> None:
         self._table = aws.table(table_name)
@@ -90,7 +86,6 @@ class RefundsStore:
         return RefundRecord.from_item(item) if item else None
 
     def put_new(self, record: RefundRecord, *, expires_at: int) -> None:
-        from botocore.exceptions import ClientError
 
         item = {
             "reference": record.reference,
@@ -107,16 +102,8 @@ class RefundsStore:
             "open": OPEN,
             "expires_at": expires_at,
         }
-        try:
-            self._table.put_item(
-                Item=item,
-                ConditionExpression="attribute_not_exists(#ref)",
-                ExpressionAttributeNames={"#ref": "reference"},
-            )
-        except ClientError as error:
-            if _conditional_failed(error):
-                raise RefundNumberTaken(f"{record.reference} refund {record.number}") from error
-            raise
+        if not put_if_absent(self._table, item):
+            raise RefundNumberTaken(f"{record.reference} refund {record.number}")
 
     def record(self, record: RefundRecord, *, status: str, at: str, refund_id: str = "", code: str = "") -> bool:
         """Move the refund to `status` unless it is final already (the first final state wins). True when this call
@@ -141,7 +128,7 @@ class RefundsStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
         return True

@@ -68,9 +68,26 @@ class Attempt:
         )
 
 
-def _conditional_failed(error: Exception) -> bool:
+def conditional_failed(error: Exception) -> bool:
     response = getattr(error, "response", {}) or {}
     return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def put_if_absent(table: Any, item: dict[str, Any]) -> bool:
+    """Write `item` unless its key is taken (the tables' partition key is `reference`). False when it was."""
+    from botocore.exceptions import ClientError
+
+    try:
+        table.put_item(
+            Item=item,
+            ConditionExpression="attribute_not_exists(#ref)",
+            ExpressionAttributeNames={"#ref": "reference"},
+        )
+    except ClientError as error:
+        if conditional_failed(error):
+            return False
+        raise
+    return True
 
 
 class PaymentsStore:
@@ -113,7 +130,6 @@ class PaymentsStore:
         return self.get(str(found[0]["reference"]), int(found[0]["attempt"])) if found else None
 
     def put_new(self, attempt: Attempt, *, expires_at: int) -> None:
-        from botocore.exceptions import ClientError
 
         item = {
             "reference": attempt.reference,
@@ -128,16 +144,8 @@ class PaymentsStore:
             "open": OPEN,
             "expires_at": expires_at,
         }
-        try:
-            self._table.put_item(
-                Item=item,
-                ConditionExpression="attribute_not_exists(#ref)",
-                ExpressionAttributeNames={"#ref": "reference"},
-            )
-        except ClientError as error:
-            if _conditional_failed(error):
-                raise AttemptTaken(f"{attempt.reference} #{attempt.attempt}") from error
-            raise
+        if not put_if_absent(self._table, item):
+            raise AttemptTaken(f"{attempt.reference} #{attempt.attempt}")
 
     def record_created(self, attempt: Attempt, *, payment_id: str, next_url: str, status: str, at: str) -> Attempt:
         """Pay made the payment: keep its id and card page link (once: a second recording changes nothing)."""
@@ -159,7 +167,7 @@ class PaymentsStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return self.get(attempt.reference, attempt.attempt) or attempt
             raise
         return Attempt.from_item(response["Attributes"])
@@ -184,7 +192,7 @@ class PaymentsStore:
                 },
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
         return True
@@ -213,24 +221,17 @@ class PaymentsStore:
     # -- the order: when an unpaid request is cancelled ----------------------------------------------------------
     def put_order(self, reference: str, *, service_id: str, unpaid_due: str, expires_at: int) -> None:
         """The reference's order, once (a second call changes nothing)."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._table.put_item(
-                Item={
-                    "reference": reference,
-                    "attempt": ORDER,
-                    "service_id": service_id,
-                    "awaiting": AWAITING,
-                    "unpaid_due": unpaid_due,
-                    "expires_at": expires_at,
-                },
-                ConditionExpression="attribute_not_exists(#ref)",
-                ExpressionAttributeNames={"#ref": "reference"},
-            )
-        except ClientError as error:
-            if not _conditional_failed(error):
-                raise
+        put_if_absent(
+            self._table,
+            {
+                "reference": reference,
+                "attempt": ORDER,
+                "service_id": service_id,
+                "awaiting": AWAITING,
+                "unpaid_due": unpaid_due,
+                "expires_at": expires_at,
+            },
+        )
 
     def settle_order(self, reference: str, *, outcome: str, at: str) -> None:
         """Paid or cancelled: the order leaves the unpaid-requests index."""
@@ -245,7 +246,7 @@ class PaymentsStore:
                 ExpressionAttributeValues={":outcome": outcome, ":at": at},
             )
         except ClientError as error:
-            if not _conditional_failed(error):  # an order never written (a request paid some other way)
+            if not conditional_failed(error):  # an order never written (a request paid some other way)
                 raise
 
     def unpaid_due(self, *, before: str, limit: int = 100) -> list[str]:

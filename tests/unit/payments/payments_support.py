@@ -59,7 +59,8 @@ def create_requests_table(dynamodb: Any, name: str) -> None:
 
 
 def create_refunds_table(dynamodb: Any, name: str) -> None:
-    """Refunds (reference + refund number) with the sparse open-refunds index, as stacks/payments_stack.py has it."""
+    """Refunds (reference + refund number) with the sparse open-refunds index (no stack declares it yet: the
+    wiring is on branch refunds-wip)."""
     dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}, {"AttributeName": "refund", "KeyType": "RANGE"}],
