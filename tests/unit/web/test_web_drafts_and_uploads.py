@@ -193,14 +193,19 @@ def test_an_object_replaced_after_its_upload_is_never_taken(catalogue):
     assert h.uploads.released == {}
 
 
+def _upload_form(client: Client) -> tuple[str, str]:
+    """The photo page's upload form: where S3 sends the browser back (as a path), and the key prefix it signs."""
+    page = client.get("/services/graffiti/photo")
+    redirect = re.search(r'name="success_action_redirect" value="([^"]+)"', page.body).group(1)  # type: ignore[union-attr]
+    prefix = re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1)  # type: ignore[union-attr]
+    return redirect.replace("&amp;", "&").removeprefix("http://127.0.0.1:8080"), prefix
+
+
 def test_a_second_upload_with_the_same_form_is_refused(catalogue):
     h = harness(catalogue)
     client = Client(h.web)
     _to_photo_page(client, h, catalogue)
-    page = client.get("/services/graffiti/photo")
-    redirect = re.search(r'name="success_action_redirect" value="([^"]+)"', page.body).group(1)  # type: ignore[union-attr]
-    prefix = re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1)  # type: ignore[union-attr]
-    back = redirect.replace("&amp;", "&").removeprefix("http://127.0.0.1:8080")
+    back, prefix = _upload_form(client)
     for name in ("wall.png", "other.png"):
         h.uploads.objects[f"{prefix}{name}"] = PNG
     first = client.get(f"{back}&key={prefix}wall.png&etag={quote(h.uploads.etag(PNG))}")
@@ -217,10 +222,7 @@ def test_the_form_of_a_removed_file_cannot_upload_again(catalogue):
     h = harness(catalogue)
     client = Client(h.web)
     _to_photo_page(client, h, catalogue)
-    page = client.get("/services/graffiti/photo")
-    redirect = re.search(r'name="success_action_redirect" value="([^"]+)"', page.body).group(1)  # type: ignore[union-attr]
-    prefix = re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1)  # type: ignore[union-attr]
-    back = redirect.replace("&amp;", "&").removeprefix("http://127.0.0.1:8080")
+    back, prefix = _upload_form(client)
     h.uploads.objects[f"{prefix}wall.png"] = PNG
     assert location(client.get(f"{back}&key={prefix}wall.png&etag={quote(h.uploads.etag(PNG))}")) == (
         "/services/graffiti/photo"
@@ -236,9 +238,8 @@ def test_the_form_of_a_removed_file_cannot_upload_again(catalogue):
     assert draft is not None
     assert "photo" not in draft.uploads
     # A fresh form from the page still works.
-    page = client.get("/services/graffiti/photo")
-    assert page.status == 200
-    assert re.search(r'name="key" value="([^"]+)\$\{filename\}"', page.body).group(1) != prefix  # type: ignore[union-attr]
+    assert client.get("/services/graffiti/photo").status == 200
+    assert _upload_form(client)[1] != prefix
 
 
 def test_a_forged_or_expired_upload_token_is_refused(catalogue):
