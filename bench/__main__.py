@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.bench_api",
     "bench.bench_notifications",
     "bench.bench_web",
+    "bench.bench_payments",
     "bench.cost_model",
 )
 
