@@ -26,8 +26,10 @@ from payments.logic import SUCCESS, format_pence, iso, pay_date
 from payments.refunds_store import NOT_CREATED, REQUESTING, RefundNumberTaken, RefundRecord, RefundsStore
 from payments.store import Attempt, PaymentsStore
 from shared.errors import BoroughError, DependencyFailed, Forbidden, ValidationFailed
+from shared.observability import logger, metrics
 
 REASON_MAX = 500
+REFUNDS_FAILED_METRIC = "RefundsFailed"  # a refund Pay ended in `error`: alarmed (stacks/observability_stack.py)
 # A `requesting` refund younger than this may still be waiting for Pay's answer in another invocation.
 REFUND_IN_FLIGHT = timedelta(seconds=30)
 KEEP_FOR = timedelta(days=7 * 365)  # finance keeps payment records for seven years
@@ -269,8 +271,13 @@ class Refunds:
             self._not_created(record, "not-found")
             return self.store.get(record.reference, record.number) or record
         refund = self.provider.get_refund(record.payment_id, record.refund_id)
-        if refund.status != record.status:
-            self.store.record(record, status=refund.status, at=iso(self._clock()))
+        changed = refund.status != record.status and self.store.record(
+            record, status=refund.status, at=iso(self._clock())
+        )
+        if changed and refund.status == "error":
+            # Pay gives the money back to amount_available; nobody was paid. A person tells the resident or retries.
+            logger.error("Refund failed at Pay", extra={"reference": record.reference, "refund": record.number})
+            metrics.add_metric(name=REFUNDS_FAILED_METRIC, unit="Count", value=1)
         return self.store.get(record.reference, record.number) or record
 
     def on_refunded(self, payment_id: str) -> list[RefundRecord]:
