@@ -85,6 +85,7 @@ __all__ = [
     "load_definition",
 ]
 
+LEDGER_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,39}$"
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 
 
@@ -119,6 +120,9 @@ class ServiceDefinition(DefinitionModel):
     fee: Fee = NoFee(type="none")
     # A request with a fee that is still unpaid this long after it was sent is cancelled (the resident is told).
     unpaid_cancel_after_hours: int = Field(default=72, ge=1, le=720)
+    # The finance system's code the service's income is booked to (the finance export's `ledger_code` column):
+    # required with a fee. Starts with a letter or digit, so a spreadsheet never reads it as a formula.
+    ledger_code: str | None = Field(default=None, pattern=LEDGER_CODE_PATTERN)
     pages: tuple[Page, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -174,6 +178,11 @@ class ServiceDefinition(DefinitionModel):
 
     def _check_fee(self, asked: dict[str, Question]) -> None:
         fee = self.fee
+        if self.charges and not self.ledger_code:
+            raise definition_problem(
+                "ledger_code",
+                "a service with a fee needs the finance system's code its income is booked to, like GW-4021",
+            )
         if not isinstance(fee, PerItemFee | TableFee):
             return
         question = asked.get(fee.question)
@@ -221,8 +230,8 @@ class ServiceDefinition(DefinitionModel):
         return not isinstance(self.fee, NoFee)
 
     def public(self) -> dict[str, object]:
-        """What residents and other channels see of a definition (everything here is public)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """What residents and other channels see of a definition: all of it but the ledger code (finance's own)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"ledger_code"})
 
 
 # --- loading ---------------------------------------------------------------------------------------------------

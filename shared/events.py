@@ -38,6 +38,7 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
         EventType.STATUS_CHANGED,
         EventType.DRAFT_SAVED,
         EventType.DRAFT_EXPIRING,
+        EventType.PAYMENT_SUCCEEDED,  # the resident's receipt (notifications/receipts.py)
     ),
 }
 

@@ -71,3 +71,10 @@ def compute_fee(definition: ServiceDefinition, answers: Mapping[str, Any]) -> in
         return 0
     amount = fee.base_pence + max(0, count - fee.included_items) * fee.each_extra_pence
     return min(amount, fee.max_pence) if fee.max_pence else amount
+
+
+def format_pounds(pence: int) -> str:
+    """An amount as a receipt or a finance officer reads it: `£1,234.50` (always two decimals; `-£8.00` owed back)."""
+    sign = "-" if pence < 0 else ""
+    whole = abs(pence)
+    return f"{sign}£{whole // 100:,}.{whole % 100:02d}"

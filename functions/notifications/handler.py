@@ -90,7 +90,7 @@ def _back_off(record: SQSRecord, error: Exception) -> None:
 
 
 def _compose(event: EventEnvelope) -> list[dict[str, Any]]:
-    from notifications import reminders, save_and_return
+    from notifications import receipts, reminders, save_and_return
 
     if event.type in reminders.EVENT_TYPES:
         return reminders.compose(event)
@@ -100,6 +100,8 @@ def _compose(event: EventEnvelope) -> list[dict[str, Any]]:
     if request is None:
         logger.warning("Event for an unknown request", extra={"event_id": event.id})
         return []
+    if event.type in receipts.EVENT_TYPES:
+        return receipts.compose(event, request)
     return logic.compose(event, request)
 
 

@@ -296,6 +296,18 @@ BROKEN: list[tuple[str, Callable[[dict[str, Any]], None], str, bool]] = [
         "fee.amounts: give an amount for each option of 'where_left'",
         False,
     ),
+    (
+        "fee-without-ledger-code",
+        _set("ledger_code", DELETE),
+        "ledger_code: a service with a fee needs the finance system's code its income is booked to, like GW-4021",
+        True,
+    ),
+    (
+        "ledger-code-a-spreadsheet-would-run",
+        _set("ledger_code", "=HYPERLINK(1)"),
+        "ledger_code: ",
+        True,
+    ),
 ]
 
 
