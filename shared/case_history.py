@@ -5,6 +5,10 @@ update (`update`, named by its `update_id`). A caseworker's internal notes never
 `internal_notes`, which only staff routes return, so no view built from `history` (the public status, the web's
 tracking page, the resident's messages) can show them.
 
+Staff changes that do not concern the resident (an assignment, an internal note) add a *staff-only* entry
+(`staff_only`, with what was done and by whom) so the staff timeline shows every change; `public_history` leaves
+them out, so the resident's view is the same as if they were not there.
+
 The notifications consumer reads an update's text here, by the `update_id` a status-changed event carries: events
 carry identifiers, never free text.
 """
@@ -35,8 +39,23 @@ def history_entry(status: str, at: str, *, update: str = "", update_ref: str | N
     return entry
 
 
+def staff_entry(status: str, at: str, *, action: str, by: str, detail: str, version: int) -> dict[str, Any]:
+    """A history entry only staff see: `action` done by `by` (a Cognito sub), described by `detail` (no resident's
+    personal data: it is shown on the staff timeline), which made the item `version`."""
+    return {
+        "status": status,
+        "at": at,
+        "staff_only": True,
+        "action": action,
+        "by": by,
+        "detail": detail,
+        "version": version,
+    }
+
+
 def public_history(item: dict[str, Any]) -> list[dict[str, Any]]:
-    """Status, time and resident-facing update of each entry: nothing else an entry holds is shown."""
+    """Status, time and resident-facing update of each entry the resident may see (not staff-only ones): nothing
+    else an entry holds is shown."""
     return [
         {
             "status": entry["status"],
@@ -45,6 +64,7 @@ def public_history(item: dict[str, Any]) -> list[dict[str, Any]]:
             "update": str(entry.get("update", "")),
         }
         for entry in item.get("history", [])
+        if not entry.get("staff_only")
     ]
 
 

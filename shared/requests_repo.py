@@ -2,6 +2,10 @@
 
 A write that announces something stores its event in the same write (`shared/outbox.py`); the table's stream
 publishes it.
+
+Every status change and staff change also counts the item's `version` up by one (an item written before versions
+existed is version 0). A staff form carries the version it was drawn from, and the write is conditional on it, so a
+form drawn before someone else's change is refused rather than written over it (`shared/case_changes.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,21 @@ from shared.errors import Conflict
 from shared.events import EventEnvelope
 from shared.settings import FunctionSettings, current
 
+VERSION = "version"
+# Every attribute a staff write (set_status, staff_change) names, the key included: the console's UpdateItem grant
+# allows these and no others (stacks/console_stack.py, IAM's dynamodb:Attributes).
+STAFF_WRITE_ATTRIBUTES = (
+    "reference",
+    "status",
+    "history",
+    "updated_at",
+    outbox.ATTRIBUTE,
+    "internal_notes",
+    VERSION,
+    "assignee",
+    "assignee_email",
+)
+
 
 class RequestsSettings(FunctionSettings):
     """What a function that reads or writes requests needs: its settings model derives from this one."""
@@ -22,6 +41,15 @@ class RequestsSettings(FunctionSettings):
 
 class ReferenceTaken(Exception):
     """A new reference collided with an existing one (rare: ~1 in 3 billion); draw another."""
+
+
+class StaleVersion(Conflict):
+    """The item is no longer at the version the writer read: someone else changed it first. Nothing was written."""
+
+
+def _version_condition(version: int) -> str:
+    """The condition that the item is still at `version` (0: an item no write has versioned yet)."""
+    return "attribute_not_exists(#version)" if version == 0 else "#version = :version"
 
 
 class RequestsRepository:
@@ -58,15 +86,19 @@ class RequestsRepository:
         position: int,
         event: EventEnvelope,
         internal_note: dict[str, Any] | None = None,
+        version: int | None = None,
+        return_values: str = "ALL_NEW",
     ) -> dict[str, Any]:
         """Change the status only if it is still `expected` and the history still has `position` entries (two
-        caseworkers cannot both win, and nothing slipped in between); add a history entry, any internal note, and
-        the event announcing the change.
+        caseworkers cannot both win, and nothing slipped in between), and, given a `version`, only if the item is
+        still at it; add a history entry, any internal note, and the event announcing the change; count the
+        version up.
 
         Internal notes go to their own attribute, never into `history`, which residents read."""
-        from botocore.exceptions import ClientError
-
-        update = "SET #status = :status, history = list_append(history, :entry), updated_at = :at, #outbox = :event"
+        update = (
+            "SET #status = :status, history = list_append(history, :entry), updated_at = :at, #outbox = :event, "
+            "#version = if_not_exists(#version, :zero) + :one"
+        )
         values: dict[str, Any] = {
             ":event": outbox.stored(event),
             ":status": status,
@@ -74,26 +106,91 @@ class RequestsRepository:
             ":entry": [entry],
             ":at": entry["at"],
             ":position": position,
+            ":zero": 0,
+            ":one": 1,
         }
+        condition = "#status = :expected AND size(history) = :position"
+        if version is not None:
+            condition += " AND " + _version_condition(version)
+            if version:
+                values[":version"] = version
         if internal_note:
             update += ", internal_notes = list_append(if_not_exists(internal_notes, :no_notes), :note)"
             values.update({":note": [internal_note], ":no_notes": []})
+        return self._update(
+            reference,
+            update=update,
+            condition=condition,
+            names={"#status": "status", "#outbox": outbox.ATTRIBUTE, "#version": VERSION},
+            values=values,
+            return_values=return_values,
+        )
+
+    def staff_change(
+        self,
+        reference: str,
+        *,
+        version: int,
+        entry: dict[str, Any],
+        assignee: tuple[str, str] | None = None,
+        unassign: bool = False,
+        internal_note: dict[str, Any] | None = None,
+        return_values: str = "ALL_NEW",
+    ) -> dict[str, Any]:
+        """A staff change that is not a status change (an assignment, an internal note), only if the item is still at
+        `version`: its staff-only history entry, the assignee (sub, email) set or removed, any internal note; the
+        version counted up. Announces nothing: the resident is not told of these."""
+        sets = ["history = list_append(if_not_exists(history, :none), :entry)", "updated_at = :at", "#version = :next"]
+        removes: list[str] = []
+        values: dict[str, Any] = {":entry": [entry], ":at": entry["at"], ":next": version + 1, ":none": []}
+        if version:
+            values[":version"] = version
+        if assignee is not None:
+            sets += ["assignee = :assignee", "assignee_email = :assignee_email"]
+            values.update({":assignee": assignee[0], ":assignee_email": assignee[1]})
+        elif unassign:
+            removes += ["assignee", "assignee_email"]
+        if internal_note:
+            sets.append("internal_notes = list_append(if_not_exists(internal_notes, :no_notes), :note)")
+            values.update({":note": [internal_note], ":no_notes": []})
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return self._update(
+            reference,
+            update=update,
+            condition="attribute_exists(#ref) AND " + _version_condition(version),
+            names={"#ref": "reference", "#version": VERSION},
+            values=values,
+            return_values=return_values,
+        )
+
+    def _update(
+        self,
+        reference: str,
+        *,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        return_values: str,
+    ) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
         try:
             response = self._table.update_item(
                 Key={"reference": reference},
                 UpdateExpression=update,
-                ConditionExpression="#status = :expected AND size(history) = :position",
-                ExpressionAttributeNames={"#status": "status", "#outbox": outbox.ATTRIBUTE},
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
+                ReturnValues=return_values,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(
+                raise StaleVersion(
                     f"Request {reference} changed while you were working on it. Reload and try again."
                 ) from error
             raise
-        return dict(response["Attributes"])
+        return dict(response.get("Attributes") or {})
 
     def assign(self, reference: str, *, team: str, due_date: str, entry: dict[str, Any]) -> dict[str, Any] | None:
         """Set team and due date once. Returns the new item, or None if it was already assigned (a retry)."""

@@ -20,11 +20,13 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from shared.requests_repo import STAFF_WRITE_ATTRIBUTES
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
@@ -163,7 +165,7 @@ class ConsoleStack(Stack):
             handler="console.handler.handler",
             layer=layer,
             log_key=key,
-            description="Staff console: sign-in, permissions, the case queue",
+            description="Staff console: sign-in, permissions, the case queue, case working",
             environment={
                 "REQUESTS_TABLE": requests_table.table_name,
                 "AUDIT_TABLE": self.audit.table_name,
@@ -177,10 +179,23 @@ class ConsoleStack(Stack):
                 "STYLESHEET": _stylesheet(),
             },
         ).function
-        # Reads only, and only what the queue needs: one case by its reference, a team's cases by the index.
+        # Reads: one case by its reference, a team's cases by the index.
         grant_items(self.function, requests_table, key, ["dynamodb:GetItem"])
         grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=REQUESTS_BY_TEAM_DUE)
         grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
+        # Case working (shared/case_changes.py): UpdateItem only (no PutItem, no DeleteItem), only of the attributes a
+        # staff change writes (never the resident's answers or contact details), returning only what it wrote. The
+        # key's encrypt use through DynamoDB comes with the audit's PutItem grant above (one key, both tables).
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"],
+                resources=[requests_table.table_arn],
+                conditions={
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(STAFF_WRITE_ATTRIBUTES)},
+                    "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_NEW"]},
+                },
+            )
+        )
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import case_changes
 from shared.calendar import due_date
-from shared.case_history import history_entry, public_history, update_id
+from shared.case_history import history_entry, public_history
 from shared.catalogue import load_catalogue
-from shared.errors import BadRequest, Forbidden, NotFound, ValidationFailed
-from shared.events import EventEnvelope, EventType, derived_id, new_event
-from shared.references import normalise_reference
+from shared.errors import BadRequest, Forbidden, NotFound
+from shared.events import EventEnvelope, EventType, derived_id
 from shared.requests_repo import RequestsRepository
-from shared.statuses import Status, can_change, label, open311_status
+from shared.statuses import Status, label, open311_status
 
 STAFF_GROUP = "caseworkers"
 
@@ -40,23 +40,11 @@ class StatusChange(BaseModel):
         return cls.model_validate(body)
 
 
-# One answer for every reference we will not show, whatever the reason: its detail never echoes what was typed; a
-# request that exists but is not shown costs the same one read as one that does not exist.
-NOT_FOUND = "We cannot find a request with that reference. Check the reference and try again."
+NOT_FOUND = case_changes.NOT_FOUND
 
 
 def _load(reference: str) -> dict[str, Any]:
-    canonical = normalise_reference(reference)
-    item = RequestsRepository().get(canonical) if canonical else None
-    if item is None or _past_retention(item):
-        raise NotFound(NOT_FOUND)
-    return item
-
-
-def _past_retention(item: dict[str, Any]) -> bool:
-    """DynamoDB's TTL deletes an expired request up to a few days late: until then it is treated as gone."""
-    expires_at = item.get("expires_at")
-    return expires_at is not None and int(expires_at) <= datetime.now(UTC).timestamp()
+    return case_changes.load(reference)
 
 
 def public_status(reference: str, *, item: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -97,48 +85,18 @@ def change_status(
     correlation_id: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A caseworker moves a request on. The change and its event are one write: both happen, or neither does."""
+    """A caseworker moves a request on, through the cases service's write path (shared/case_changes.py): the
+    change and its event are one write, conditional on the request being as it was read."""
     if STAFF_GROUP not in _groups(claims):
         raise Forbidden("Only caseworkers can change the status of a request.")
-    item = _load(reference)
-    current = Status(item["status"])
-    if not can_change(current, change.status):
-        raise ValidationFailed(
-            f"A request that is {label(current).lower()} cannot become {label(change.status).lower()}."
-        )
-    at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    position = len(item.get("history", []))
-    update_ref = update_id(item["reference"], position) if change.resident_update else None
-    entry = history_entry(change.status.value, at, update=change.resident_update, update_ref=update_ref)
-    internal_note = (
-        {"status": change.status.value, "at": at, "note": change.internal_note, "by": str(claims.get("sub", ""))}
-        if change.internal_note
-        else None
-    )
-    data = {
-        "reference": item["reference"],
-        "service_id": item["service_id"],
-        "status": change.status.value,
-        "previous_status": current.value,
-    }
-    if update_ref:
-        data["update_id"] = update_ref  # the notifications consumer reads the text from the request, by this id
-    event = new_event(
-        EventType.STATUS_CHANGED,
-        id_=derived_id(f"{item['reference']}:status-changed:{position}"),
-        source="cases",
+    updated = case_changes.change_status(
+        _load(reference),
+        change.status,
+        by=case_changes.Editor(str(claims.get("sub", "")), str(claims.get("email", ""))),
         correlation_id=correlation_id,
-        data=data,
-    )
-    # One write: the change and its event (the table's stream publishes it, shared/outbox.py).
-    updated = RequestsRepository().set_status(
-        item["reference"],
-        expected=current.value,
-        status=change.status.value,
-        entry=entry,
-        position=position,
-        event=event,
-        internal_note=internal_note,
+        internal_note=change.internal_note,
+        resident_update=change.resident_update,
+        now=now,
     )
     return staff_view(updated)
 

@@ -21,8 +21,16 @@ class AuditLog:
         self._retention = timedelta(days=retention_days)
 
     def record(
-        self, staff: StaffMember, action: str, reference: str, *, source_ip: str, at: datetime | None = None
+        self,
+        staff: StaffMember,
+        action: str,
+        reference: str,
+        *,
+        source_ip: str,
+        detail: str = "",
+        at: datetime | None = None,
     ) -> dict[str, str | int]:
+        """Append one entry; `detail` says more of what was done (never a resident's personal data)."""
         moment = at or datetime.now(UTC)
         when = moment.isoformat(timespec="milliseconds")
         entry: dict[str, str | int] = {
@@ -32,6 +40,7 @@ class AuditLog:
             "staff": staff.subject,
             "action": action,
             "source_ip": source_ip,
+            **({"detail": detail} if detail else {}),
             # Retention, not an API delete: DynamoDB's TTL removes the entry once its request is long gone.
             "expires_at": int((moment + self._retention).timestamp()),
         }

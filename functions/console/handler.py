@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
 from console.audit import AuditLog
+from console.casework import Casework, CaseworkPanel
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.queue import CaseQueue
@@ -18,6 +19,7 @@ from console.tokens import TokenVerifier, published_keys
 from console.views import Views
 from shared import origin_verify
 from shared.observability import correlation_id_from_http, logger, observed
+from shared.requests_repo import RequestsRepository
 
 
 @cache
@@ -36,14 +38,17 @@ def resolver() -> APIGatewayHttpResolver:
         ),
         session.Signer(signing_key()),
     )
+    audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
     pages = Pages(
         guard,
         CaseQueue(configured.requests_table),
-        AuditLog(configured.audit_table, retention_days=configured.audit_retention_days),
+        audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
+        panels=[CaseworkPanel()],
     )
-    return app.build(guard, Views(pages), pages.refused)
+    casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render)
+    return app.build(guard, Views(pages, casework), pages.refused)
 
 
 @observed

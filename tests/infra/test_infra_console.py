@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from console.casework import RETURN_VALUES
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles, team_slug
 from console.queue import QUEUE_FIELDS, QUEUE_INDEX
 from console.settings import ConsoleSettings
 from shared.catalogue import load_catalogue
+from shared.requests_repo import STAFF_WRITE_ATTRIBUTES
 from shared.settings import LOCAL_CLOUD_VARIABLE, load
 
 pytestmark = pytest.mark.infra
@@ -46,12 +48,60 @@ def test_the_console_function_reads_the_requests_table_by_key_and_team_index_onl
     audit = _audit_table(synth)
     requests = [s for s in dynamodb if audit.id not in set(synth.references(_console(synth).stack, s["Resource"]))]
     actions = sorted(a for s in requests for a in _list(s["Action"]))
-    assert actions == ["dynamodb:GetItem", "dynamodb:Query"]
+    assert actions == ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]
     (query,) = [s for s in dynamodb if s["Action"] == "dynamodb:Query"]
     assert str(query["Resource"]["Fn::Join"][1][-1]) == f"/index/{QUEUE_INDEX}"
     everything = [a for s in requests for a in _list(s["Action"])]
-    assert not [a for a in everything if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete"))]
+    assert not [a for a in everything if a.startswith(("dynamodb:Put", "dynamodb:Delete", "dynamodb:Batch"))]
     assert "dynamodb:Scan" not in everything
+
+
+def test_the_console_updates_cases_only_in_the_attributes_a_staff_change_writes(synth):
+    """Case working writes through UpdateItem on the table (not an index), limited by condition to the staff write's
+    attributes (never the answers, location or contact) and to returning only what it wrote."""
+    statements = synth.role_statements(_console(synth))
+    (update,) = [s for s in statements if "dynamodb:UpdateItem" in _list(s["Action"])]
+    assert _list(update["Action"]) == ["dynamodb:UpdateItem"]
+    (requests,) = [t for t in synth.resources("AWS::DynamoDB::Table") if "Requests" in t.logical_id]
+    assert set(synth.references(_console(synth).stack, update["Resource"])) == {requests.id}
+    allowed = set(update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+    assert allowed == set(STAFF_WRITE_ATTRIBUTES)
+    assert not allowed & {"answers", "contact", "location", "team", "due_date", "expires_at", "channel"}
+    assert set(update["Condition"]["StringEqualsIfExists"]["dynamodb:ReturnValues"]) == {"NONE", "UPDATED_NEW"}
+    assert RETURN_VALUES in {"NONE", "UPDATED_NEW"}  # what the console asks for is what its grant allows
+
+
+def test_every_attribute_a_staff_write_names_is_in_the_grant(monkeypatch):
+    """The attributes the repository's staff writes put in their expressions are the ones the grant lists."""
+    import re
+
+    from shared import requests_repo
+    from shared.events import EventType, new_event
+
+    seen: set[str] = set()
+
+    class Table:
+        def update_item(self, **call):
+            names = call.get("ExpressionAttributeNames", {})
+            text = call["UpdateExpression"] + " " + call["ConditionExpression"]
+            for word in re.findall(r"(?<![:\w#])#?[a-z_]+", text):  # names, not :placeholders
+                if word.startswith("#"):
+                    seen.add(names[word])
+                elif word not in {"list_append", "if_not_exists", "size", "attribute_exists", "attribute_not_exists"}:
+                    seen.add(word)
+            return {"Attributes": {}}
+
+    monkeypatch.setattr(requests_repo.aws, "table", lambda name: Table())
+    repo = requests_repo.RequestsRepository("requests")
+    event = new_event(EventType.STATUS_CHANGED, source="t", correlation_id="c", data={})
+    note = {"at": "t", "note": "n"}
+    repo.set_status(
+        "R", expected="a", status="b", entry={"at": "t"}, position=1, event=event, internal_note=note, version=2
+    )
+    repo.staff_change("R", version=1, entry={"at": "t"}, assignee=("s", "e"), internal_note=note)
+    repo.staff_change("R", version=0, entry={"at": "t"}, unassign=True)
+    seen -= {"set", "remove", "and"}
+    assert seen | {"reference"} <= set(STAFF_WRITE_ATTRIBUTES), seen - set(STAFF_WRITE_ATTRIBUTES)
 
 
 def test_the_team_index_projects_only_the_queues_fields(synth):

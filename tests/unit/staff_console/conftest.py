@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from console import app, session
 from console.audit import AuditLog
+from console.casework import Casework, CaseworkPanel
 from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
@@ -22,6 +23,7 @@ from console.queue import QUEUE_INDEX, CaseQueue
 from console.tokens import TokenVerifier
 from console.views import Views
 from shared import aws, settings
+from shared.requests_repo import RequestsRepository
 from tests.helpers import http_event
 
 PASSWORD = "Staff-Test-Password-1!"
@@ -78,14 +80,17 @@ class Console:
         )
         self.table = boto3.resource("dynamodb").Table("requests")
         self.audit = boto3.resource("dynamodb").Table("audit")
+        audit = AuditLog("audit")
         self.pages = pages = Pages(
             self.guard,
             CaseQueue("requests"),
-            AuditLog("audit"),
+            audit,
             council="Test council",
             stylesheet="/assets/app.css",
+            panels=[CaseworkPanel()],
         )
-        self.resolver = app.build(self.guard, Views(pages), pages.refused)
+        self.casework = Casework(RequestsRepository("requests"), audit, pages.render)
+        self.resolver = app.build(self.guard, Views(pages, self.casework), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
@@ -154,6 +159,7 @@ class Console:
                 "service_title": "Report a pothole",
                 "channel": more.pop("channel", "web"),
                 "answers": {"description": "personal text"},
+                "history": [{"status": status, "at": "2026-11-20T10:00:00+00:00"}],
                 **more,
             }
         )

@@ -1,0 +1,235 @@
+"""Case working from the case page: assign (to me, or unassign), change the status the workflow allows, internal
+notes and resident updates, reopening with a reason.
+
+Every change goes through the cases service's write path (shared/case_changes.py: the same history entries,
+status-changed events and write conditions as the cases API's PATCH; docs/decisions/0008). Every form carries the
+case's version; a change made from a stale copy is refused with what changed since, and nothing is overwritten.
+Each change is audited before it is written (who, what, when, which case, from where), and a refused one again
+with the refusal.
+
+`CaseworkPanel` adds the forms to the case page; `Casework` answers them (POST, CSRF-checked by the guard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from console.app import Page, StaffRequest, redirect
+from console.audit import AuditLog
+from console.permissions import Permission, StaffMember
+from shared import case_changes
+from shared.case_changes import MAX_TEXT, Editor, StaleCase
+from shared.errors import NotFound, ValidationFailed
+from shared.references import normalise_reference
+from shared.requests_repo import RequestsRepository
+from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
+
+# The payments service alone moves a request into and out of awaiting payment.
+NOT_CHOSEN_BY_STAFF = frozenset({Status.AWAITING_PAYMENT})
+# The console writes with UPDATED_NEW: its UpdateItem grant allows no return of attributes it does not write.
+RETURN_VALUES = "UPDATED_NEW"
+
+Render = Callable[..., Page]
+
+
+class CaseworkRefused(Exception):
+    """A change the console refuses before anything is written: `status` and a message for the member of staff."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def choices(current: Status) -> list[tuple[str, str]]:
+    """The statuses a member of staff may move a case of status `current` to (the workflow's, not payments')."""
+    return [(s.value, label(s)) for s in Status if s not in NOT_CHOSEN_BY_STAFF and can_change(current, s)]
+
+
+def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str]) -> tuple[Status, str, str]:
+    """The (status, internal note, resident update) the form asks for, or CaseworkRefused saying why not."""
+    try:
+        new = Status(form.get("status", ""))
+    except ValueError:
+        raise CaseworkRefused(400, "Choose the status to move the case to.") from None
+    update, note, reason = (form.get(name, "").strip() for name in ("resident_update", "internal_note", "reason"))
+    if update and not staff.may(Permission.RESIDENT_UPDATE):
+        raise CaseworkRefused(403, "You do not have permission to send updates to residents.")
+    if note and not staff.may(Permission.INTERNAL_NOTE):
+        raise CaseworkRefused(403, "You do not have permission to add internal notes.")
+    if any(len(text) > MAX_TEXT for text in (update, note, reason)):
+        raise CaseworkRefused(422, f"A note, an update or a reason must be {MAX_TEXT} characters or fewer.")
+    _workflow_guard(current, new, update=update, reason=reason)
+    if new is Status.REOPENED:
+        note = f"Reason for reopening: {reason}" + (f"\n{note}" if note else "")
+        if len(note) > MAX_TEXT:
+            raise CaseworkRefused(422, f"The reason and the note together must be {MAX_TEXT} characters or fewer.")
+    return new, note, update
+
+
+def _workflow_guard(current: Status, new: Status, *, update: str, reason: str) -> None:
+    """The workflow's rules, and the console's on top: a resolution tells the resident, a reopening says why."""
+    if is_closed(current) and new is not Status.REOPENED:
+        raise CaseworkRefused(422, "This case is closed. It can only be reopened, with a reason.")
+    if new in NOT_CHOSEN_BY_STAFF or not can_change(current, new):
+        raise CaseworkRefused(422, f"A case that is {label(current).lower()} cannot become {label(new).lower()}.")
+    if new in CLOSED_STATUSES and not update:
+        raise CaseworkRefused(422, "To resolve a case, write the update the resident will be sent.")
+    if new is Status.REOPENED and not reason:
+        raise CaseworkRefused(422, "Give the reason for reopening the case.")
+
+
+def form_version(form: dict[str, str]) -> int:
+    """The case version the form was drawn from (every case form carries one)."""
+    text = form.get("version", "")
+    if not text.isdigit() or len(text) > 12:
+        raise CaseworkRefused(400, "The form is missing the case's version. Reload the case and try again.")
+    return int(text)
+
+
+class CaseworkPanel:
+    """The case page's working forms: assignment, status change (with updates and notes), internal note."""
+
+    template = "casework.html"
+
+    def context(self, staff: StaffMember, case: dict[str, Any], request: StaffRequest) -> dict[str, Any]:
+        current = Status(case["status"])
+        assignee = str(case.get("assignee", ""))
+        return {
+            "reference": case["reference"],
+            "version": case_changes.version_of(case),
+            "closed": is_closed(current),
+            "assigned_to": "you" if assignee == staff.subject else str(case.get("assignee_email", "")),
+            "assigned": bool(assignee),
+            "mine": assignee == staff.subject,
+            "choices": choices(current),
+            "may_assign": staff.may(Permission.ASSIGN),
+            "may_change_status": staff.may(Permission.CHANGE_STATUS),
+            "may_note": staff.may(Permission.INTERNAL_NOTE),
+            "may_update": staff.may(Permission.RESIDENT_UPDATE),
+            "max_text": MAX_TEXT,
+        }
+
+
+class Casework:
+    """The views of the case page's forms (named by console/routes.py)."""
+
+    def __init__(self, requests: RequestsRepository, audit: AuditLog, render: Render) -> None:
+        self.requests, self.audit, self.render = requests, audit, render
+
+    def assign_case(self, request: StaffRequest, reference: str) -> Page:
+        def change(staff: StaffMember, item: dict[str, Any], version: int) -> tuple[str, str, Callable[[], Any]]:
+            wanted = request.form.get("assign", "")
+            if wanted not in ("me", "nobody"):
+                raise CaseworkRefused(400, "Choose whether to assign the case to yourself or to nobody.")
+            assignee = Editor(staff.subject, staff.email) if wanted == "me" else None
+            return (
+                "assign",
+                "assigned to themself" if assignee else "unassigned",
+                lambda: case_changes.assign(
+                    item, assignee, by=_editor(staff), expected_version=version, **self._write_options()
+                ),
+            )
+
+        return self._change(request, reference, change)
+
+    def change_case_status(self, request: StaffRequest, reference: str) -> Page:
+        def change(staff: StaffMember, item: dict[str, Any], version: int) -> tuple[str, str, Callable[[], Any]]:
+            new, note, update = status_change_guard(staff, Status(item["status"]), request.form)
+            parts = [f"to {new.value}"] + (["with a resident update"] if update else [])
+            parts += ["with an internal note"] if note else []
+            return (
+                "reopen" if new is Status.REOPENED else "change-status",
+                " ".join(parts),
+                lambda: case_changes.change_status(
+                    item,
+                    new,
+                    by=_editor(staff),
+                    correlation_id=f"console:{item['reference']}:{version}",
+                    internal_note=note,
+                    resident_update=update,
+                    expected_version=version,
+                    **self._write_options(),
+                ),
+            )
+
+        return self._change(request, reference, change)
+
+    def add_case_note(self, request: StaffRequest, reference: str) -> Page:
+        def change(staff: StaffMember, item: dict[str, Any], version: int) -> tuple[str, str, Callable[[], Any]]:
+            note = request.form.get("note", "").strip()
+            if not note:
+                raise CaseworkRefused(422, "Enter the internal note.")
+            if len(note) > MAX_TEXT:
+                raise CaseworkRefused(422, f"The internal note must be {MAX_TEXT} characters or fewer.")
+            if is_closed(Status(item["status"])):
+                raise CaseworkRefused(422, "This case is closed. Reopen it, with a reason, to add a note.")
+            return (
+                "internal-note",
+                "",
+                lambda: case_changes.add_internal_note(
+                    item, note, by=_editor(staff), expected_version=version, **self._write_options()
+                ),
+            )
+
+        return self._change(request, reference, change)
+
+    def _write_options(self) -> dict[str, Any]:
+        return {"repository": self.requests, "return_values": RETURN_VALUES}
+
+    def _change(
+        self,
+        request: StaffRequest,
+        reference: str,
+        change: Callable[[StaffMember, dict[str, Any], int], tuple[str, str, Callable[[], Any]]],
+    ) -> Page:
+        """Read the case (one of the staff member's teams', else not found), check the form, audit the change,
+        make it; a refusal is a page saying why, a stale version the conflict page with what changed."""
+        assert request.staff is not None  # the guard let only signed-in staff with the route's permission through
+        staff = request.staff
+        item = self._case(staff, reference)
+        if item is None:
+            return self._refused(request, 404, "None of your teams has a case with that reference.")
+        case_page = f"/staff/cases/{item['reference']}"
+        try:
+            version = form_version(request.form)
+            action, detail, write = change(staff, item, version)
+        except CaseworkRefused as refused:
+            return self._refused(request, refused.status, refused.message, case_page)
+        self.audit.record(staff, action, item["reference"], source_ip=request.source_ip, detail=detail)
+        try:
+            write()
+        except StaleCase as stale:
+            self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
+            return self.render(
+                "conflict.html", request, status=409, message=str(stale), changes=stale.changes, case_page=case_page
+            )
+        except ValidationFailed as failed:
+            self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
+            return self._refused(request, 422, failed.detail or str(failed), case_page)
+        return redirect(case_page)
+
+    def _case(self, staff: StaffMember, reference: str) -> dict[str, Any] | None:
+        canonical = normalise_reference(reference[:32])
+        try:
+            item = case_changes.load(canonical, self.requests) if canonical else None
+        except NotFound:
+            return None
+        return item if item is not None and staff.works_for(item.get("team")) else None
+
+    def _refused(self, request: StaffRequest, status: int, message: str, back: str = "") -> Page:
+        return self.render(
+            "message.html",
+            request,
+            status=status,
+            title=_TITLES.get(status, "There is a problem"),
+            message=message,
+            back=back,
+        )
+
+
+_TITLES = {400: "Sorry, there is a problem", 403: "You cannot do that", 404: "No case found"}
+
+
+def _editor(staff: StaffMember) -> Editor:
+    return Editor(staff.subject, staff.email)
