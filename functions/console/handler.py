@@ -12,6 +12,7 @@ from console import app, session
 from console.audit import AuditLog
 from console.oauth import CognitoLogin
 from console.pages import Pages
+from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
 from console.queue import CaseQueue
 from console.settings import settings, signing_key
 from console.tokens import TokenVerifier, published_keys
@@ -36,14 +37,19 @@ def resolver() -> APIGatewayHttpResolver:
         ),
         session.Signer(signing_key()),
     )
+    queue = CaseQueue(configured.requests_table)
+    audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
+    staff_payments = configured.staff_payments_function
+    payments = PaymentsPanel(LambdaStaffPayments(staff_payments) if staff_payments else None)
     pages = Pages(
         guard,
-        CaseQueue(configured.requests_table),
-        AuditLog(configured.audit_table, retention_days=configured.audit_retention_days),
+        queue,
+        audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
+        panels=[payments],
     )
-    return app.build(guard, Views(pages), pages.refused)
+    return app.build(guard, Views(pages, RefundViews(payments, queue, audit, pages.case)), pages.refused)
 
 
 @observed
