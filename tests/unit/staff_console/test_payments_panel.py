@@ -143,6 +143,8 @@ def test_a_refund_in_pounds_is_audited_then_asked_for_in_pence_and_the_case_page
     assert [(e["record"], e["staff"]) for e in trail] == [(reference, sub)]
     after = console.get(f"/staff/cases/{reference}", finance, refunded="2")["body"]
     assert "Refund 2 was sent to GOV.UK Pay" in after
+    crafted = console.get(f"/staff/cases/{reference}", finance, refunded="all your money")["body"]
+    assert "was sent to GOV.UK Pay" not in crafted
 
 
 @pytest.mark.parametrize(
