@@ -166,6 +166,7 @@ def test_a_bad_amount_or_reason_is_explained_and_nothing_is_asked_or_audited(
     assert answer["statusCode"] == 200
     assert "The refund was not made" in answer["body"]
     assert message in answer["body"]
+    assert answer["body"].count(message) == 2  # the error summary and the field's own message
     assert payments.refunds_asked() == []
     assert [e for e in console.audit.scan()["Items"] if e["action"] == "refund"] == []
 
