@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
@@ -177,6 +177,8 @@ class ConsoleStack(Stack):
                 "STAFF_CLIENT_ID": self.client.user_pool_client_id,
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 "STYLESHEET": _stylesheet(),
+                # The payments panel and refunds: the payments stack's staff function, by name (no cross-stack ref).
+                "STAFF_PAYMENTS_FUNCTION": config.staff_payments_function,
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index.
@@ -198,6 +200,14 @@ class ConsoleStack(Stack):
         )
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
+        # Payments and refunds go through the payments service's staff function: exactly that one function.
+        staff_payments = config.staff_payments_function
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}"],
+            )
+        )
 
         integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)
         for index, route_key in enumerate(CONSOLE_ROUTES):

@@ -13,6 +13,7 @@ from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.oauth import CognitoLogin
 from console.pages import Pages
+from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
 from console.queue import CaseQueue
 from console.settings import settings, signing_key
 from console.tokens import TokenVerifier, published_keys
@@ -38,17 +39,21 @@ def resolver() -> APIGatewayHttpResolver:
         ),
         session.Signer(signing_key()),
     )
+    queue = CaseQueue(configured.requests_table)
     audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
+    staff_payments = configured.staff_payments_function
+    payments = PaymentsPanel(LambdaStaffPayments(staff_payments) if staff_payments else None)
     pages = Pages(
         guard,
-        CaseQueue(configured.requests_table),
+        queue,
         audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
-        panels=[CaseworkPanel()],
+        panels=[CaseworkPanel(), payments],
     )
     casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render)
-    return app.build(guard, Views(pages, casework), pages.refused)
+    refunds = RefundViews(payments, queue, audit, pages.case)
+    return app.build(guard, Views(pages, casework, refunds), pages.refused)
 
 
 @observed

@@ -43,6 +43,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/cases/<reference>/assign", Permission.ASSIGN, "assign_case"),
     ConsoleRoute("POST", "/staff/cases/<reference>/status", Permission.CHANGE_STATUS, "change_case_status"),
     ConsoleRoute("POST", "/staff/cases/<reference>/notes", Permission.INTERNAL_NOTE, "add_case_note"),
+    ConsoleRoute("POST", "/staff/cases/<reference>/refunds", Permission.REFUND, "refund"),  # console/payments_panel.py
 )
 
 

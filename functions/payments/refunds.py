@@ -63,6 +63,7 @@ class PaymentSummary:
     payment_id: str = ""
     refund_status: str = ""  # Pay's refund_summary.status: available, pending, full, unavailable, error
     refundable: int = 0
+    captured_date: str = ""  # Pay's settlement_summary.captured_date: the day the money was taken from the card
     refunds: tuple[RefundRecord, ...] = ()
     next_number: int = 1
 
@@ -71,10 +72,13 @@ class PaymentSummary:
             "reference": self.reference,
             "paid": self.paid,
             "amount_pence": self.amount,
+            "amount": format_pence(self.amount),  # as staff read it (the console formats no money itself)
             "status": self.status,
             "payment_id": self.payment_id,
+            "captured_date": self.captured_date,
             "refund_status": self.refund_status,
             "refundable_pence": self.refundable,
+            "refundable": format_pence(self.refundable),
             "next_number": self.next_number,
             "refunds": [public_refund(r) for r in self.refunds],
         }
@@ -84,6 +88,7 @@ def public_refund(record: RefundRecord) -> dict[str, Any]:
     return {
         "number": record.number,
         "amount_pence": record.amount,
+        "amount": format_pence(record.amount),
         "status": record.status,
         "reason": record.reason,
         "staff": record.staff,
@@ -115,9 +120,11 @@ class Refunds:
         next_number = max((r.number for r in refunds), default=0) + 1
         if paid is None:
             return PaymentSummary(reference, paid=False, refunds=refunds, next_number=next_number)
+        captured = ""
         try:
             payment = self.provider.get_payment(paid.payment_id)
             refund_status, refundable = _refundable(payment)
+            captured = payment.settlement_summary.captured_date or ""
         except PayError:
             refund_status, refundable = "unknown", 0  # Pay unreachable: nothing is offered
         return PaymentSummary(
@@ -128,6 +135,7 @@ class Refunds:
             payment_id=paid.payment_id,
             refund_status=refund_status,
             refundable=refundable,
+            captured_date=captured,
             refunds=refunds,
             next_number=next_number,
         )

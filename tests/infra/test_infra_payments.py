@@ -206,3 +206,17 @@ def test_a_refund_ending_in_error_alarms(synth):
     assert alarm.props["Dimensions"] == [{"Name": "service", "Value": "payments"}]
     assert (alarm.props["Threshold"], alarm.props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm.props["AlarmActions"]
+
+
+def test_the_console_may_invoke_the_staff_function_and_nothing_else_may(synth):
+    staff_name = f"Borough-{synth.environment}-StaffPayments"
+    by_handler = {f.props["Handler"]: f for f in synth.resources("AWS::Lambda::Function")}
+    console = by_handler["console.handler.handler"]
+    assert console.props["Environment"]["Variables"]["STAFF_PAYMENTS_FUNCTION"] == staff_name
+    invokes = [s for s in synth.role_statements(console) if "lambda:InvokeFunction" in _actions(s)]
+    assert [_actions(s) for s in invokes] == [["lambda:InvokeFunction"]]
+    parts = invokes[0]["Resource"]["Fn::Join"][1]  # one ARN: arn:<partition>:lambda:<region>:<account>:function:...
+    assert parts[-1] == f":function:{staff_name}"  # exactly that function, no wildcard
+    for handler, function in by_handler.items():
+        if handler != "console.handler.handler":
+            assert staff_name not in json.dumps(synth.role_statements(function)), handler

@@ -18,6 +18,7 @@ from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.oauth import OAuthFailed
 from console.pages import Pages
+from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
 from console.tokens import TokenVerifier
@@ -80,17 +81,24 @@ class Console:
         )
         self.table = boto3.resource("dynamodb").Table("requests")
         self.audit = boto3.resource("dynamodb").Table("audit")
-        audit = AuditLog("audit")
+        self.build()
+
+    def build(self, staff_payments: Any = None) -> None:
+        """The resolver as console/handler.py builds it, with `staff_payments` as the payments service (none: the
+        payments panel says it is not connected)."""
+        self.payments_panel = panel = PaymentsPanel(staff_payments)
+        queue, audit = CaseQueue("requests"), AuditLog("audit")
         self.pages = pages = Pages(
             self.guard,
-            CaseQueue("requests"),
+            queue,
             audit,
             council="Test council",
             stylesheet="/assets/app.css",
-            panels=[CaseworkPanel()],
+            panels=[CaseworkPanel(), panel],
         )
         self.casework = Casework(RequestsRepository("requests"), audit, pages.render)
-        self.resolver = app.build(self.guard, Views(pages, self.casework), pages.refused)
+        refunds = RefundViews(panel, queue, audit, pages.case)
+        self.resolver = app.build(self.guard, Views(pages, self.casework, refunds), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
