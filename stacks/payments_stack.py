@@ -46,6 +46,8 @@ PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud po
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name (functions/payments/store.py)
 OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
 UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
+# The finance export's (functions/payments/finance.py): attempts by service and creation time, without a Scan.
+PAYMENTS_BY_SERVICE = "payments-by-service"
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
@@ -104,6 +106,13 @@ class PaymentsStack(Stack):
             partition_key=dynamodb.Attribute(name="awaiting", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="unpaid_due", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+        self.table.add_global_secondary_index(
+            index_name=PAYMENTS_BY_SERVICE,
+            partition_key=dynamodb.Attribute(name="service_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["amount", "status", "payment_id"],  # finance.PAYMENTS_BY_SERVICE_FIELDS
         )
         # Created by a person, never in a template (`aws secretsmanager create-secret --name ...`).
         self.pay_api_key = secretsmanager.Secret.from_secret_name_v2(

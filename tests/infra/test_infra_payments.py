@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from payments.finance import PAYMENTS_BY_SERVICE
 from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 pytestmark = pytest.mark.infra
@@ -55,7 +56,7 @@ def test_the_table_is_encrypted_with_the_councils_key_recoverable_and_expiring(s
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["reference", "attempt"]
     indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS}
+    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS, PAYMENTS_BY_SERVICE}
     assert [k["AttributeName"] for k in indexes[UNPAID_REQUESTS]["KeySchema"]] == ["awaiting", "unpaid_due"]
     assert [k["AttributeName"] for k in indexes[OPEN_ATTEMPTS]["KeySchema"]] == ["open", "created_at"]
 
