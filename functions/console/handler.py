@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
 from console.audit import AuditLog
+from console.finance_pages import FinancePages, StaffPaymentsClient
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.queue import CaseQueue
@@ -43,7 +44,10 @@ def resolver() -> APIGatewayHttpResolver:
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
     )
-    return app.build(guard, Views(pages), pages.refused)
+    finance = FinancePages(
+        pages, StaffPaymentsClient(configured.staff_payments_function) if configured.staff_payments_function else None
+    )
+    return app.build(guard, Views(pages, finance), pages.refused)
 
 
 @observed

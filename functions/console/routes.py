@@ -39,6 +39,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    ConsoleRoute("GET", "/staff/finance", Permission.EXPORT_FINANCE, "finance"),  # console/finance_pages.py
 )
 
 

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from console import app, session
 from console.audit import AuditLog
+from console.finance_pages import FinancePages
 from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
@@ -85,7 +86,7 @@ class Console:
             council="Test council",
             stylesheet="/assets/app.css",
         )
-        self.resolver = app.build(self.guard, Views(pages), pages.refused)
+        self.resolver = app.build(self.guard, Views(pages, FinancePages(pages, None)), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
