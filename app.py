@@ -161,6 +161,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhooks": payments.receiver,
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
+            "StaffPayments": payments.staff,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -74,6 +74,12 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-Payments"
 
     @property
+    def staff_payments_function(self) -> str:
+        """The staff payments function's name (refunds): the payments stack names it; the console stack, made before
+        it, invokes it by this name (a reference would tie the console to the payments stack's deployment)."""
+        return f"{self.prefix}-StaffPayments"
+
+    @property
     def uploads_bucket_parameter(self) -> str:
         """The SSM parameter holding the uploads bucket's name. The web stack owns the bucket and writes it; the
         catalogue function (API stack, which the web stack depends on) reads it to check file answers."""

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -175,6 +176,8 @@ class ConsoleStack(Stack):
                 "STAFF_CLIENT_ID": self.client.user_pool_client_id,
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 "STYLESHEET": _stylesheet(),
+                # The payments panel and refunds: the payments stack's staff function, by name (no cross-stack ref).
+                "STAFF_PAYMENTS_FUNCTION": config.staff_payments_function,
             },
         ).function
         # Reads only, and only what the queue needs: one case by its reference, a team's cases by the index.
@@ -183,6 +186,14 @@ class ConsoleStack(Stack):
         grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
+        # Payments and refunds go through the payments service's staff function: exactly that one function.
+        staff_payments = config.staff_payments_function
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}"],
+            )
+        )
 
         integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)
         for index, route_key in enumerate(CONSOLE_ROUTES):

@@ -61,6 +61,14 @@ SERVICE_METRIC_ALARMS = (
         "works (and no UPRN is recorded) until the os-places-api-key secret is fixed.",
     ),
     (
+        "RefundsFailed",
+        "payments",
+        "RefundsFailed",
+        "GOV.UK Pay ended a staff refund in error (Pay sends no webhook for this: the reconciler found it). Nobody "
+        "was paid back and the amount is available to refund again. The case's payments panel shows the refund as "
+        "failed: refund again, or contact GOV.UK Pay support if it fails again, and tell the resident.",
+    ),
+    (
         "CollectionClashesAhead",
         "notifications",
         "CollectionClashesAhead",

@@ -1,5 +1,5 @@
 """Payments: the attempts table, GOV.UK Pay's webhooks (receiver, queue, worker), the web's payments function and the
-reconciler. See docs/payments.md.
+reconciler; the Refunds table and the staff payments function the console invokes. See docs/payments.md.
 
 - The table holds the attempts (the council's key, PITR, TTL, deletion protection in prod) with three indexes: the
   return token (Pay's return URL), and the sparse open-attempts and unpaid-requests indexes the reconciler walks.
@@ -8,6 +8,10 @@ reconciler. See docs/payments.md.
   need them: the key by the functions that call Pay, the signing secret by the receiver only.
 - Webhooks: `POST /api/v1/payments/webhooks` checks the signature and queues a hint (SSE-SQS, a DLQ after five
   receives, alarmed in the observability stack); the worker reads the payment from Pay and applies it.
+- Refunds: table `Refunds` (the council's key, PITR, TTL, the sparse open-refunds index the reconciler walks) and
+  the StaffPayments function (named, so the console invokes it by name), which alone writes new refunds; the worker
+  and the reconciler follow them to Pay's final state. `REFUND_ROLES` (the roles holding `refund`) comes from the
+  console's roles.yaml at synth, so payments checks the permission itself too.
 - Every grant is exact (stacks/constructs/grants.py; tests/infra/test_infra_payments.py).
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -30,6 +35,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
+from stacks.console_stack import ROLES_FILE
 from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import (
     grant_items,
@@ -46,6 +52,8 @@ PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud po
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name (functions/payments/store.py)
 OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
 UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
+OPEN_REFUNDS = "open-refunds"  # functions/payments/refunds_store.py
+REFUND_PERMISSION = "refund"  # functions/console/permissions.py Permission.REFUND
 # The finance export's (functions/payments/finance.py): attempts by service and creation time, without a Scan.
 PAYMENTS_BY_SERVICE = "payments-by-service"
 RECONCILE_EVERY = Duration.minutes(5)
@@ -54,6 +62,16 @@ WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one 
 # Item actions: attempts are read by key and index, written under conditions; never scanned or deleted.
 ATTEMPT_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
 REQUEST_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")  # read the amount; awaiting payment -> received
+# Refunds: the staff function writes new ones (a conditional put) and follows them; the worker and the reconciler
+# only follow them (read, update the state). Never scanned or deleted.
+REFUND_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
+FOLLOW_REFUND_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+
+
+def refund_roles() -> str:
+    """The console roles (roles.yaml, read as data) that hold the `refund` permission, comma-separated."""
+    roles = yaml.safe_load(ROLES_FILE.read_text())["roles"]
+    return ",".join(sorted(name for name, role in roles.items() if REFUND_PERMISSION in role["permissions"]))
 
 
 class PaymentsStack(Stack):
@@ -114,6 +132,27 @@ class PaymentsStack(Stack):
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["amount", "status", "payment_id"],  # finance.PAYMENTS_BY_SERVICE_FIELDS
         )
+        self.refunds = dynamodb.Table(
+            self,
+            "Refunds",
+            partition_key=dynamodb.Attribute(name="reference", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="refund", type=dynamodb.AttributeType.NUMBER),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,  # staff ids and their reasons: the council's key
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",  # seven years (payments.refunds.KEEP_FOR)
+            deletion_protection=protect,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )
+        self.refunds.add_global_secondary_index(
+            index_name=OPEN_REFUNDS,
+            partition_key=dynamodb.Attribute(name="open", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="requested_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         # Created by a person, never in a template (`aws secretsmanager create-secret --name ...`).
         self.pay_api_key = secretsmanager.Secret.from_secret_name_v2(
             self, "PayApiKey", f"borough/{config.name}/pay-api-key"
@@ -147,6 +186,8 @@ class PaymentsStack(Stack):
             "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
             "PUBLIC_BASE_URL": public_base_url,
         }
+        # The worker and the reconciler follow refunds too (payments.settings.FollowingSettings).
+        following_environment = {**service_environment, "REFUNDS_TABLE": self.refunds.table_name}
         self.payments = self._function(
             "WebPayments",
             "payments.handler.handler",
@@ -157,14 +198,14 @@ class PaymentsStack(Stack):
         self.worker = self._function(
             "WebhookWorker",
             "payments.worker.handler",
-            "Applies GOV.UK Pay's webhooks: reads each payment from Pay",
-            service_environment,
+            "Applies GOV.UK Pay's webhooks: reads each payment (and its refunds) from Pay",
+            following_environment,
         )
         self.reconciler = self._function(
             "Reconciler",
             "payments.reconciler.handler",
-            "Brings every open payment attempt to a final state",
-            service_environment,
+            "Brings every open payment attempt and refund to a final state",
+            following_environment,
             timeout=RECONCILER_TIMEOUT,
         )
         for function in (self.payments, self.worker, self.reconciler):
@@ -175,6 +216,27 @@ class PaymentsStack(Stack):
             grant_publish(function, events_topic)
         grant_items(self.payments, self.table, key, ["dynamodb:Query"], index=BY_RETURN_TOKEN)
         grant_items(self.reconciler, self.table, key, ["dynamodb:Query"], index=UNPAID_REQUESTS)
+        for function in (self.worker, self.reconciler):
+            grant_items(function, self.refunds, key, FOLLOW_REFUND_ACTIONS)
+        grant_items(self.reconciler, self.refunds, key, ["dynamodb:Query"], index=OPEN_REFUNDS)
+
+        # Staff refunds, invoked by the console only (its role has lambda:InvokeFunction on this one function).
+        self.staff = self._function(
+            "StaffPayments",
+            "payments.staff.handler",
+            "Shows staff a request's payment and refunds it, fully or in part",
+            {
+                "PAYMENTS_TABLE": self.table.table_name,
+                "REFUNDS_TABLE": self.refunds.table_name,
+                "PAY_BASE_URL": PAY_BASE_URL,
+                "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
+                "REFUND_ROLES": refund_roles(),
+            },
+            function_name=config.staff_payments_function,
+        )
+        grant_items(self.staff, self.table, key, ["dynamodb:Query"])  # the request's attempts: reads only
+        grant_items(self.staff, self.refunds, key, REFUND_ACTIONS)
+        grant_secret_value(self.staff, self.pay_api_key)
         self.worker.add_event_source(
             event_sources.SqsEventSource(self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True)
         )

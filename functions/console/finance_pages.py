@@ -13,45 +13,19 @@ downloads the CSV of payments and refunds in that range (payments/finance.py).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from console.app import Page, StaffRequest
 from console.pages import Pages
+from console.payments_panel import StaffPayments
 from shared.finance_export import MAX_DAYS, range_problem
 from shared.observability import logger
 
 AUDIT_RECORD = "finance-export"
 FIELDS = ("day", "month", "year")
 ENDS = {"from": "start", "to": "end"}
-
-
-class StaffPaymentsClient:
-    """The payments service's staff function, invoked by name (an exact lambda:InvokeFunction grant)."""
-
-    def __init__(
-        self, function_name: str, invoke: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
-    ) -> None:
-        self._function = function_name
-        self._invoke = invoke or _lambda_invoke
-
-    def export(self, start: date, end: date, *, staff: str) -> dict[str, Any]:
-        """`{"status": ..., "body": {...}}` as the staff function answers (502 when it failed)."""
-        event = {"action": "export", "from": start.isoformat(), "to": end.isoformat(), "staff": {"subject": staff}}
-        return self._invoke(self._function, event)
-
-
-def _lambda_invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
-    from shared import aws
-
-    response = aws.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
-    answer = json.loads(response["Payload"].read() or b"{}")
-    if response.get("FunctionError") or not isinstance(answer, dict) or "status" not in answer:
-        return {"status": 502, "body": {}}
-    return answer
+UNANSWERED = "The payments service did not answer. Nothing was exported: try again in a few minutes."
 
 
 @dataclass(frozen=True)
@@ -82,7 +56,7 @@ def read_date(query: dict[str, str], name: str) -> DateField:
 
 
 class FinancePages:
-    def __init__(self, pages: Pages, payments: StaffPaymentsClient | None) -> None:
+    def __init__(self, pages: Pages, payments: StaffPayments | None) -> None:
         self.pages, self.payments = pages, payments
 
     def finance(self, request: StaffRequest) -> Page:
@@ -107,13 +81,20 @@ class FinancePages:
             AUDIT_RECORD,
             source_ip=request.source_ip,
         )
-        answer = self.payments.export(start.value, end.value, staff=staff.subject)
-        found = answer.get("body")
-        body: dict[str, Any] = found if isinstance(found, dict) else {}
-        if answer.get("status") != 200 or not isinstance(body.get("csv"), str):
-            logger.warning("Finance export failed", extra={"status": answer.get("status")})
-            detail = str(body.get("detail") or "The payments service did not answer. Try again in a few minutes.")
-            return self._form(request, 503 if answer.get("status") != 400 else 400, failed=detail, dates=(start, end))
+        event = {
+            "action": "export",
+            "from": start.value.isoformat(),
+            "to": end.value.isoformat(),
+            "staff": {"subject": staff.subject},
+        }
+        answer = self.payments(event)
+        if answer.status != 200 or not isinstance(answer.body.get("csv"), str):
+            logger.warning("Finance export failed", extra={"status": answer.status})
+            detail = str(answer.body.get("detail") or "") if answer.status in (400, 503) else ""
+            return self._form(
+                request, 503 if answer.status != 400 else 400, failed=detail or UNANSWERED, dates=(start, end)
+            )
+        body = answer.body
         filename = str(body.get("filename") or "borough-payments.csv")
         return Page(
             200,

@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
 from console.audit import AuditLog
-from console.finance_pages import FinancePages, StaffPaymentsClient
+from console.finance_pages import FinancePages
 from console.oauth import CognitoLogin
 from console.pages import Pages
+from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
 from console.queue import CaseQueue
 from console.settings import settings, signing_key
 from console.tokens import TokenVerifier, published_keys
@@ -37,17 +38,21 @@ def resolver() -> APIGatewayHttpResolver:
         ),
         session.Signer(signing_key()),
     )
+    queue = CaseQueue(configured.requests_table)
+    audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
+    staff_payments = configured.staff_payments_function
+    staff_payments_client = LambdaStaffPayments(staff_payments) if staff_payments else None
+    payments = PaymentsPanel(staff_payments_client)
     pages = Pages(
         guard,
-        CaseQueue(configured.requests_table),
-        AuditLog(configured.audit_table, retention_days=configured.audit_retention_days),
+        queue,
+        audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
+        panels=[payments],
     )
-    finance = FinancePages(
-        pages, StaffPaymentsClient(configured.staff_payments_function) if configured.staff_payments_function else None
-    )
-    return app.build(guard, Views(pages, finance), pages.refused)
+    finance = FinancePages(pages, staff_payments_client)
+    return app.build(guard, Views(pages, RefundViews(payments, queue, audit, pages.case), finance), pages.refused)
 
 
 @observed

@@ -39,6 +39,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    ConsoleRoute("POST", "/staff/cases/<reference>/refunds", Permission.REFUND, "refund"),  # console/payments_panel.py
     ConsoleRoute("GET", "/staff/finance", Permission.EXPORT_FINANCE, "finance"),  # console/finance_pages.py
 )
 

@@ -20,10 +20,10 @@ class ConsoleSettings(OriginVerifySettings):
     staff_client_id: str
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
-    # The payments service's staff function (the finance export; refunds): invoked by name. None: the finance page
-    # says the export is not available.
-    staff_payments_function: str = ""
     stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
+    # The payments service's staff function (refunds, the finance export), invoked by name; none: the payments panel
+    # and the finance page say so.
+    staff_payments_function: str = ""
 
 
 settings = cached(ConsoleSettings)

@@ -4,7 +4,8 @@ Webhooks are hints that may never come (Pay gives up after two days; a resident 
 expiry). Each run reads from Pay every attempt still open (unfinished at Pay, `creating` with no answer recorded,
 or finished and not yet followed up, which is how a crash between "paid" and "request resumed" is completed).
 Then every request still unpaid past its service's time to pay is cancelled, and the resident told
-(payments.unpaid).
+(payments.unpaid). Then every refund still open (`submitted` at Pay, or `requesting` with its answer lost) is read
+from Pay until final: Pay sends no webhook for a refund that ends in error (payments.refunds, `poll_refunds`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payments.logic import CREATE_IN_FLIGHT, Payments
-from payments.service import payments
-from payments.settings import settings
+from payments.refunds import Refunds
+from payments.service import payments, refunds
+from payments.settings import following_settings
 from payments.unpaid import cancel_unpaid
 from shared.observability import logger, observed
 
@@ -63,9 +65,35 @@ def reconcile(
     return counts
 
 
+def poll_refunds(
+    service: Refunds, *, now: datetime | None = None, seconds_left: Callable[[], float] = lambda: float("inf")
+) -> dict[str, int]:
+    """One pass over the open refunds, oldest first: counts looked at, finished (success, error, not created) and
+    failed to reach. A refund ending in `error` is logged and counted in the `RefundsFailed` metric (alarmed)."""
+    now = now or datetime.now(UTC)
+    counts = {"refunds_looked_at": 0, "refunds_finished": 0, "refunds_failed": 0}
+    # Every open refund so far: poll leaves alone one whose answer from Pay may still be on its way.
+    for record in service.store.open_refunds(
+        requested_before=(now + timedelta(seconds=1)).isoformat(timespec="seconds")
+    ):
+        if seconds_left() < SECONDS_PER_ATTEMPT:
+            break
+        counts["refunds_looked_at"] += 1
+        try:
+            latest = service.poll(record)
+        except Exception:
+            logger.exception("Reconciler: refund not reached", extra={"reference": record.reference})
+            counts["refunds_failed"] += 1
+            continue
+        counts["refunds_finished"] += not latest.open
+    return counts
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    settings()
-    counts = reconcile(payments(), seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    following_settings()
+    seconds_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    counts = reconcile(payments(), seconds_left=seconds_left)
+    counts |= poll_refunds(refunds(), seconds_left=seconds_left)
     logger.info("Reconciled", extra=counts)
     return counts

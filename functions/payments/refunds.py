@@ -26,8 +26,10 @@ from payments.logic import SUCCESS, format_pence, iso, pay_date
 from payments.refunds_store import NOT_CREATED, REQUESTING, RefundNumberTaken, RefundRecord, RefundsStore
 from payments.store import Attempt, PaymentsStore
 from shared.errors import BoroughError, DependencyFailed, Forbidden, ValidationFailed
+from shared.observability import logger, metrics
 
 REASON_MAX = 500
+REFUNDS_FAILED_METRIC = "RefundsFailed"  # a refund Pay ended in `error`: alarmed (stacks/observability_stack.py)
 # A `requesting` refund younger than this may still be waiting for Pay's answer in another invocation.
 REFUND_IN_FLIGHT = timedelta(seconds=30)
 KEEP_FOR = timedelta(days=7 * 365)  # finance keeps payment records for seven years
@@ -61,6 +63,7 @@ class PaymentSummary:
     payment_id: str = ""
     refund_status: str = ""  # Pay's refund_summary.status: available, pending, full, unavailable, error
     refundable: int = 0
+    captured_date: str = ""  # Pay's settlement_summary.captured_date: the day the money was taken from the card
     refunds: tuple[RefundRecord, ...] = ()
     next_number: int = 1
 
@@ -69,10 +72,13 @@ class PaymentSummary:
             "reference": self.reference,
             "paid": self.paid,
             "amount_pence": self.amount,
+            "amount": format_pence(self.amount),  # as staff read it (the console formats no money itself)
             "status": self.status,
             "payment_id": self.payment_id,
+            "captured_date": self.captured_date,
             "refund_status": self.refund_status,
             "refundable_pence": self.refundable,
+            "refundable": format_pence(self.refundable),
             "next_number": self.next_number,
             "refunds": [public_refund(r) for r in self.refunds],
         }
@@ -82,6 +88,7 @@ def public_refund(record: RefundRecord) -> dict[str, Any]:
     return {
         "number": record.number,
         "amount_pence": record.amount,
+        "amount": format_pence(record.amount),
         "status": record.status,
         "reason": record.reason,
         "staff": record.staff,
@@ -113,9 +120,11 @@ class Refunds:
         next_number = max((r.number for r in refunds), default=0) + 1
         if paid is None:
             return PaymentSummary(reference, paid=False, refunds=refunds, next_number=next_number)
+        captured = ""
         try:
             payment = self.provider.get_payment(paid.payment_id)
             refund_status, refundable = _refundable(payment)
+            captured = payment.settlement_summary.captured_date or ""
         except PayError:
             refund_status, refundable = "unknown", 0  # Pay unreachable: nothing is offered
         return PaymentSummary(
@@ -126,6 +135,7 @@ class Refunds:
             payment_id=paid.payment_id,
             refund_status=refund_status,
             refundable=refundable,
+            captured_date=captured,
             refunds=refunds,
             next_number=next_number,
         )
@@ -269,8 +279,13 @@ class Refunds:
             self._not_created(record, "not-found")
             return self.store.get(record.reference, record.number) or record
         refund = self.provider.get_refund(record.payment_id, record.refund_id)
-        if refund.status != record.status:
-            self.store.record(record, status=refund.status, at=iso(self._clock()))
+        changed = refund.status != record.status and self.store.record(
+            record, status=refund.status, at=iso(self._clock())
+        )
+        if changed and refund.status == "error":
+            # Pay gives the money back to amount_available; nobody was paid. A person tells the resident or retries.
+            logger.error("Refund failed at Pay", extra={"reference": record.reference, "refund": record.number})
+            metrics.add_metric(name=REFUNDS_FAILED_METRIC, unit="Count", value=1)
         return self.store.get(record.reference, record.number) or record
 
     def on_refunded(self, payment_id: str) -> list[RefundRecord]:

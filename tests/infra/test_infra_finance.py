@@ -11,7 +11,11 @@ pytestmark = pytest.mark.infra
 
 
 def test_the_payments_table_has_the_finance_exports_index(synth):
-    (table,) = [t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Payments")]
+    (table,) = [
+        t
+        for t in synth.resources("AWS::DynamoDB::Table")
+        if t.stack == synth.stack("Payments") and t.props["KeySchema"][1]["AttributeName"] == "attempt"
+    ]
     indexes = {index["IndexName"]: index for index in table.props["GlobalSecondaryIndexes"]}
     index = indexes[PAYMENTS_BY_SERVICE]
     assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [

@@ -84,6 +84,13 @@ EXPECTED_ENVIRONMENT = {
         }
         for handler in ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
     },
+    "payments.staff.handler": {
+        "PAYMENTS_TABLE",
+        "REFUNDS_TABLE",
+        "PAY_BASE_URL",
+        "PAY_API_KEY_SECRET_ID",
+        "REFUND_ROLES",
+    },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
 }
 
@@ -155,6 +162,7 @@ def test_table_variables_name_the_tables_they_say(synth):
                 ("draft_id",): "DRAFTS_TABLE",
                 ("subscription_id",): "SUBSCRIPTIONS_TABLE",
                 ("reference", "attempt"): "PAYMENTS_TABLE",
+                ("reference", "refund"): "REFUNDS_TABLE",
                 ("record", "entry"): "AUDIT_TABLE",
             }[key]
         ] = table.id

@@ -43,8 +43,15 @@ TABLE_ACCESS = {
     "web.reminders.handler": ({"DRAFTS_TABLE"}, set()),
     "web.return_links.handler": ({"DRAFTS_TABLE"}, {"DRAFTS_TABLE"}),
     "payments.handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
-    "payments.worker.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
-    "payments.reconciler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.worker.handler": (
+        {"PAYMENTS_TABLE", "REQUESTS_TABLE", "REFUNDS_TABLE"},
+        {"PAYMENTS_TABLE", "REQUESTS_TABLE", "REFUNDS_TABLE"},
+    ),
+    "payments.reconciler.handler": (
+        {"PAYMENTS_TABLE", "REQUESTS_TABLE", "REFUNDS_TABLE"},
+        {"PAYMENTS_TABLE", "REQUESTS_TABLE", "REFUNDS_TABLE"},
+    ),
+    "payments.staff.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     # Requests by key and the team index; the audit record appended to (test_infra_console.py)

@@ -110,4 +110,4 @@ def test_alarm_email_from_config_subscribes_to_the_alarm_topic():
     template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.gov.uk", "TopicArn": Match.any_value()}
     )
-    template.resource_count_is("AWS::CloudWatch::Alarm", 9)  # DLQ, function, state machine, 5xx, 5 custom metrics
+    template.resource_count_is("AWS::CloudWatch::Alarm", 10)  # DLQ, function, state machine, 5xx, 6 custom metrics

@@ -1,6 +1,7 @@
-"""The payments stack: its table (the council's key, PITR, TTL, the two indexes the code queries), the webhook
-queue with its dead-letter queue, the reconciler's schedule, and exact grants: who may read which Pay secret, who
-may send to the queue, and nothing on Resource "*"."""
+"""The payments stack: its tables (attempts and refunds: the council's key, PITR, TTL, the indexes the code
+queries), the webhook queue with its dead-letter queue, the reconciler's schedule, the staff payments function the
+console invokes, and exact grants: who may read which Pay secret, who may write refunds, who may send to the queue,
+and nothing on Resource "*"."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from typing import Any
 import pytest
 
 from payments.finance import PAYMENTS_BY_SERVICE
+from payments.refunds import REFUNDS_FAILED_METRIC
+from payments.refunds_store import OPEN_REFUNDS
 from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 pytestmark = pytest.mark.infra
 
 SERVICE_HANDLERS = ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
 RECEIVER = "payments.webhooks.handler"
+STAFF = "payments.staff.handler"
+WORKER, RECONCILER = "payments.worker.handler", "payments.reconciler.handler"
 
 
 def _functions(synth) -> dict[str, Any]:
@@ -24,9 +29,31 @@ def _functions(synth) -> dict[str, Any]:
     }
 
 
+def _tables(synth) -> dict[str, Any]:
+    """The stack's tables by their sort key: `attempt` (Payments) and `refund` (Refunds)."""
+    found = [t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Payments")]
+    return {t.props["KeySchema"][1]["AttributeName"]: t for t in found}
+
+
 def _table(synth):
-    (table,) = [t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Payments")]
-    return table
+    return _tables(synth)["attempt"]
+
+
+def _grants(synth, function, table) -> dict[str, set[str]]:
+    """The DynamoDB actions `function` has on `table` ("table") and on each of its indexes (by name)."""
+    found: dict[str, set[str]] = {}
+    for statement in synth.role_statements(function):
+        if not any(a.startswith("dynamodb:") for a in _actions(statement)):
+            continue
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources:  # CDK merges statements of the same actions into one with many resources
+            if synth.refers_to(function.stack, resource) == table.id:
+                found.setdefault("table", set()).update(_actions(statement))
+            elif isinstance(resource, dict) and "Fn::Join" in resource:
+                parts = resource["Fn::Join"][1]
+                if synth.refers_to(function.stack, parts[0]) == table.id:
+                    found.setdefault(str(parts[-1]).removeprefix("/index/"), set()).update(_actions(statement))
+    return found
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -83,8 +110,8 @@ def test_the_reconciler_runs_every_five_minutes(synth):
 
 def test_only_the_functions_that_call_pay_read_its_key_and_only_the_receiver_reads_the_signing_secret(synth):
     functions = _functions(synth)
-    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER}
-    for handler in SERVICE_HANDLERS:
+    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF}
+    for handler in (*SERVICE_HANDLERS, STAFF):
         assert _secret_grants(synth, functions[handler]) == ["pay-api-key"], handler
     assert _secret_grants(synth, functions[RECEIVER]) == ["OriginVerify", "pay-webhook-secret"]
     for function in synth.resources("AWS::Lambda::Function"):
@@ -125,3 +152,72 @@ def test_the_web_may_send_residents_on_to_pays_card_pages(synth):
     csp = json.dumps(policy.props)
     form_action = csp.split("form-action", 1)[1].split(";", 1)[0]
     assert "https://card.payments.service.gov.uk" in form_action
+
+
+# -- refunds --------------------------------------------------------------------------------------------------------
+def test_the_refunds_table_is_encrypted_recoverable_and_has_the_open_refunds_index(synth):
+    props = _tables(synth)["refund"].props
+    assert props["SSESpecification"]["SSEType"] == "KMS"
+    assert "KMSMasterKeyId" in props["SSESpecification"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["reference", "refund"]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == OPEN_REFUNDS
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["open", "requested_at"]
+    assert index["Projection"]["ProjectionType"] == "ALL"  # the reconciler polls from the index alone
+
+
+def test_only_the_staff_function_writes_new_refunds_and_it_only_reads_attempts(synth):
+    functions = _functions(synth)
+    tables = _tables(synth)
+    refunds, attempts = tables["refund"], tables["attempt"]
+    staff = functions[STAFF]
+    assert _grants(synth, staff, refunds) == {
+        "table": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    }
+    assert _grants(synth, staff, attempts) == {"table": {"dynamodb:Query"}}
+    following = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    assert _grants(synth, functions[WORKER], refunds) == {"table": following}
+    assert _grants(synth, functions[RECONCILER], refunds) == {"table": following, OPEN_REFUNDS: {"dynamodb:Query"}}
+    for handler in ("payments.handler.handler", RECEIVER):
+        assert _grants(synth, functions[handler], refunds) == {}, handler
+    # Nothing outside the payments stack touches either table (the console asks the staff function).
+    for function in synth.resources("AWS::Lambda::Function"):
+        if function.stack != synth.stack("Payments"):
+            assert _grants(synth, function, refunds) == {} == _grants(synth, function, attempts)
+
+
+def test_the_staff_function_is_named_for_the_console_and_checks_the_refund_roles_itself(synth):
+    staff = _functions(synth)[STAFF]
+    assert staff.props["FunctionName"] == f"Borough-{synth.environment}-StaffPayments"
+    variables = staff.props["Environment"]["Variables"]
+    assert variables["REFUND_ROLES"] == "finance"  # roles.yaml: the only role holding `refund`
+    assert {"PAYMENTS_TABLE", "REFUNDS_TABLE", "PAY_API_KEY_SECRET_ID", "PAY_BASE_URL"} <= set(variables)
+    actions = {a for s in synth.role_statements(staff) for a in _actions(s)}
+    assert not {a for a in actions if a.startswith(("sns:", "sqs:", "lambda:"))}
+    for handler in (WORKER, RECONCILER):
+        assert "REFUNDS_TABLE" in _functions(synth)[handler].props["Environment"]["Variables"], handler
+
+
+def test_a_refund_ending_in_error_alarms(synth):
+    (alarm,) = [a for a in synth.resources("AWS::CloudWatch::Alarm") if a.props["MetricName"] == REFUNDS_FAILED_METRIC]
+    assert alarm.props["Namespace"] == "Borough"
+    assert alarm.props["Dimensions"] == [{"Name": "service", "Value": "payments"}]
+    assert (alarm.props["Threshold"], alarm.props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm.props["AlarmActions"]
+
+
+def test_the_console_may_invoke_the_staff_function_and_nothing_else_may(synth):
+    staff_name = f"Borough-{synth.environment}-StaffPayments"
+    by_handler = {f.props["Handler"]: f for f in synth.resources("AWS::Lambda::Function")}
+    console = by_handler["console.handler.handler"]
+    assert console.props["Environment"]["Variables"]["STAFF_PAYMENTS_FUNCTION"] == staff_name
+    invokes = [s for s in synth.role_statements(console) if "lambda:InvokeFunction" in _actions(s)]
+    assert [_actions(s) for s in invokes] == [["lambda:InvokeFunction"]]
+    parts = invokes[0]["Resource"]["Fn::Join"][1]  # one ARN: arn:<partition>:lambda:<region>:<account>:function:...
+    assert parts[-1] == f":function:{staff_name}"  # exactly that function, no wildcard
+    for handler, function in by_handler.items():
+        if handler != "console.handler.handler":
+            assert staff_name not in json.dumps(synth.role_statements(function)), handler

@@ -186,3 +186,69 @@ def test_the_local_pays_signed_webhook_reaches_the_receiver_and_a_forged_one_is_
         messages[0].body,
     )
     assert forged.status == 401
+
+
+# -- refunds: the staff function and the reconciler, as deployed ------------------------------------------------------
+STAFF_PAYMENTS = "Borough-dev-StaffPayments"
+
+
+def pay_with_a_success_card(local_cloud) -> str:
+    """A bulky waste request paid on the local Pay's card page: its reference."""
+    browser, next_url = send(local_cloud)
+    card = card_page(browser, next_url)
+    confirm = browser.request("POST", card, {"card_number": "4242424242424242", **CARD})
+    back = browser.request("POST", urlsplit(confirm.header("location")).path, {})
+    browser.request("GET", urlsplit(back.header("location")).path)
+    [payment] = [p for p in pay_standin.sandbox().ledger.payments.values() if p.next_url_token in next_url]
+    local_cloud.wait_for_idle(timeout_s=30)
+    return str(payment.reference)
+
+
+def invoke_staff_payments(local_cloud, event: dict[str, Any]) -> dict[str, Any]:
+    """The StaffPayments function as the console invokes it (lambda:Invoke, by name)."""
+    import json
+
+    answer = local_cloud.client("lambda").invoke(FunctionName=STAFF_PAYMENTS, Payload=json.dumps(event).encode())
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    return dict(json.loads(answer["Payload"].read()))
+
+
+def fire_reconciler(local_cloud) -> dict[str, Any]:
+    import json
+
+    rule = local_cloud.scheduler.find(local_cloud.resource("Borough-dev-Payments/ReconcilePayments").logical_id)
+    assert local_cloud.handle("POST", f"/sandbox/schedules/{rule.name}").status == 202
+    local_cloud.wait_for_idle(timeout_s=30)
+    reconciler = local_cloud.physical_id("Borough-dev-Payments/Reconciler/Function")
+    last = local_cloud.runtime.invocations_of(reconciler)[-1]
+    assert not last.errored, last.payload
+    return dict(json.loads(last.payload))
+
+
+def test_a_refund_pay_ends_in_error_is_found_by_the_reconciler_and_alarmed(local_cloud):
+    from datetime import timedelta
+
+    reference = pay_with_a_success_card(local_cloud)
+    ledger = pay_standin.sandbox().ledger
+    ledger.refund_errors, delay, ledger.refund_delay = 1, ledger.refund_delay, timedelta(0)
+    try:
+        made = invoke_staff_payments(
+            local_cloud,
+            {
+                "action": "refund",
+                "reference": reference,
+                "amount_pence": 1000,
+                "reason": "Collection missed",
+                "number": 1,
+                "form_key": "f" * 24,
+                "staff": {"subject": "finance-sub", "roles": ["finance"]},
+            },
+        )
+        assert (made["status"], made["body"]["status"]) == (200, "submitted"), made
+        counts = fire_reconciler(local_cloud)  # Pay sends no webhook for an error: only the reconciler sees it
+    finally:
+        ledger.refund_delay = delay
+    assert counts["refunds_finished"] >= 1, counts
+    summary = invoke_staff_payments(local_cloud, {"action": "summary", "reference": reference})["body"]
+    assert [(r["number"], r["status"]) for r in summary["refunds"]] == [(1, "error")]
+    assert summary["refundable_pence"] == 2500  # the failed refund's money is available again

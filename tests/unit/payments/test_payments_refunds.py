@@ -272,3 +272,111 @@ def test_a_refunded_webhook_is_a_hint_read_from_pay(refunds, running, clock, pai
     running.sandbox.advance()
     [polled] = refunds.on_refunded(paid)
     assert polled.status == "success"
+
+
+# -- the reconciler's pass over open refunds ---------------------------------------------------------------------------
+def test_the_reconciler_polls_every_open_refund_to_its_end_and_counts_an_error_in_the_alarmed_metric(
+    refunds, running, clock
+):
+    from payments.reconciler import poll_refunds
+    from payments.refunds import REFUNDS_FAILED_METRIC
+    from shared.observability import metrics
+
+    metrics.clear_metrics()
+    running.sandbox.ledger.refund_errors = 1
+    refund(refunds, 1000, number=1, key="a" * 20)
+    refund(refunds, 500, number=2, key="b" * 20)
+    clock.advance(seconds=1)
+    assert poll_refunds(refunds, now=clock()) == {"refunds_looked_at": 2, "refunds_finished": 0, "refunds_failed": 0}
+    clock.advance(seconds=6)
+    running.sandbox.advance()
+    counts = poll_refunds(refunds, now=clock())
+    assert counts == {"refunds_looked_at": 2, "refunds_finished": 2, "refunds_failed": 0}
+    assert [r.status for r in RefundsStore("refunds").of(REFERENCE)] == ["error", "success"]
+    assert metrics.metric_set[REFUNDS_FAILED_METRIC]["Value"] == [1.0]
+    assert poll_refunds(refunds, now=clock())["refunds_looked_at"] == 0  # final: out of the open-refunds index
+    assert metrics.metric_set[REFUNDS_FAILED_METRIC]["Value"] == [1.0]  # counted once
+    metrics.clear_metrics()
+
+
+def test_the_reconciler_leaves_a_refund_open_while_pay_is_unreachable(refunds, running, clock):
+    from payments.reconciler import poll_refunds
+
+    refund(refunds, 1000, number=1)
+    running.sandbox.fail_next(503, "P0798", times=20)
+    clock.advance(seconds=1)
+    assert poll_refunds(refunds, now=clock())["refunds_failed"] == 1
+    assert RefundsStore("refunds").get(REFERENCE, 1).status == "submitted"
+
+
+# -- the staff function (what the console invokes) -------------------------------------------------------------------
+@pytest.fixture
+def staff_function(paid, api_key, running, monkeypatch) -> Iterator[Any]:
+    from payments import service, staff
+    from shared import settings
+
+    boto3.client("secretsmanager", region_name="eu-west-2").create_secret(
+        Name="borough/test/pay-api-key", SecretString=api_key
+    )
+    for name, value in {
+        "PAYMENTS_TABLE": "payments",
+        "REFUNDS_TABLE": "refunds",
+        "REFUND_ROLES": "finance",
+        "PAY_BASE_URL": running.api_url,
+        "PAY_API_KEY_SECRET_ID": "borough/test/pay-api-key",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.reset()
+    service.reset()
+    yield staff
+    settings.reset()
+    service.reset()
+
+
+def staff_event(**fields: Any) -> dict[str, Any]:
+    return {
+        "action": "refund",
+        "reference": REFERENCE,
+        "amount_pence": 1000,
+        "reason": "Collection missed",
+        "number": 1,
+        "form_key": KEY,
+        "staff": {"subject": "finance-sub", "roles": ["finance"]},
+        "correlation_id": "c",
+        **fields,
+    }
+
+
+def test_the_staff_function_shows_the_payment_and_refunds_it(staff_function, running):
+    from tests.helpers import FakeContext
+
+    summary = staff_function.handler({"action": "summary", "reference": REFERENCE}, FakeContext())
+    assert summary["status"] == 200
+    body = summary["body"]
+    assert (body["paid"], body["amount_pence"], body["refundable_pence"], body["next_number"]) == (True, 3500, 3500, 1)
+    made = staff_function.handler(staff_event(), FakeContext())
+    assert (made["status"], made["body"]["status"], made["body"]["amount_pence"]) == (200, "submitted", 1000)
+    over = staff_function.handler(staff_event(number=2, form_key="b" * 20, amount_pence=2501), FakeContext())
+    assert (over["status"], over["body"]["problem"]) == (409, "over-available")
+    assert "£25.00" in over["body"]["detail"]
+    assert pay_refunds(running) == [(1000, "submitted")]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"amount_pence": "10.00"}, {"number": None}, {"form_key": "short"}, {"reference": "not-a-ref"}, {"action": "x"}],
+)
+def test_the_staff_function_refuses_a_malformed_event_and_writes_nothing(staff_function, running, fields):
+    from tests.helpers import FakeContext
+
+    assert staff_function.handler(staff_event(**fields), FakeContext())["status"] == 400
+    assert RefundsStore("refunds").of(REFERENCE) == []
+    assert refund_posts(running) == 0
+
+
+def test_the_staff_function_refuses_a_role_without_the_refund_permission(staff_function, running):
+    from tests.helpers import FakeContext
+
+    caseworker = {"subject": "cw-sub", "roles": ["caseworker"]}
+    assert staff_function.handler(staff_event(staff=caseworker), FakeContext())["status"] == 403
+    assert refund_posts(running) == 0

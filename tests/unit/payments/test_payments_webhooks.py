@@ -16,7 +16,7 @@ from payments import provider, service
 from shared import aws, settings
 from tests.helpers import FakeContext, http_event, sqs_event
 from tests.unit.payments.pay_support import Browser, card_form
-from tests.unit.payments.payments_support import create_payments_table, create_requests_table
+from tests.unit.payments.payments_support import create_payments_table, create_refunds_table, create_requests_table
 
 pytestmark = pytest.mark.unit
 
@@ -118,6 +118,7 @@ def worker_cloud(monkeypatch: pytest.MonkeyPatch, running, api_key) -> Iterator[
         dynamodb = boto3.client("dynamodb")
         create_requests_table(dynamodb, "requests")
         create_payments_table(dynamodb, "payments")
+        create_refunds_table(dynamodb, "refunds")
         boto3.client("secretsmanager").create_secret(Name="borough/test/pay-api-key", SecretString=api_key)
         topic = boto3.client("sns").create_topic(Name="events")["TopicArn"]
         events = boto3.client("sqs").create_queue(QueueName="events")["QueueUrl"]
@@ -130,6 +131,8 @@ def worker_cloud(monkeypatch: pytest.MonkeyPatch, running, api_key) -> Iterator[
         )
         for name, value in {
             "PAYMENTS_TABLE": "payments",
+            "REFUNDS_TABLE": "refunds",
+            "REFUND_ROLES": "finance",
             "REQUESTS_TABLE": "requests",
             "EVENTS_TOPIC_ARN": topic,
             "PAY_BASE_URL": running.api_url,
@@ -192,3 +195,28 @@ def test_a_hint_pay_cannot_answer_is_handed_back(worker_cloud, running):
     event = sqs_event(hint)
     answer = worker.handler(event, FakeContext())
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_a_refunded_hint_brings_the_payments_open_refunds_up_to_date_from_pay(worker_cloud, running, clock):
+    from payments import worker
+    from payments.refunds import StaffRef
+
+    started = service.payments().start("AC3E-4679", correlation_id="c")
+    browser = Browser(running.sandbox)
+    _, headers, _ = browser.get(started.next_url)
+    _, headers, _ = browser.post(headers["Location"], card_form("4242424242424242"))
+    browser.post(headers["Location"])
+    [payment] = running.sandbox.ledger.payments.values()
+    paid = json.dumps({"payment_id": payment.payment_id, "webhook_message_id": "m1", "event_type": "x"})
+    assert worker.handler(sqs_event(paid), FakeContext()) == {"batchItemFailures": []}
+    running.sandbox.advance()  # captured
+    finance = StaffRef("finance-sub", frozenset({"finance"}))
+    made = service.refunds().refund("AC3E-4679", amount=500, reason="Gone", staff=finance, number=1, form_key="k" * 20)
+    assert made.status == "submitted"
+    clock.advance(seconds=6)
+    running.sandbox.advance()  # Pay finishes the refund (and would send card_payment_refunded)
+    refunded = json.dumps(
+        {"payment_id": payment.payment_id, "webhook_message_id": "m2", "event_type": "card_payment_refunded"}
+    )
+    assert worker.handler(sqs_event(refunded), FakeContext()) == {"batchItemFailures": []}
+    assert aws.table("refunds").get_item(Key={"reference": "AC3E-4679", "refund": 1})["Item"]["status"] == "success"

@@ -18,6 +18,7 @@ from console.audit import AuditLog
 from console.finance_pages import FinancePages
 from console.oauth import OAuthFailed
 from console.pages import Pages
+from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
 from console.tokens import TokenVerifier
@@ -79,14 +80,18 @@ class Console:
         )
         self.table = boto3.resource("dynamodb").Table("requests")
         self.audit = boto3.resource("dynamodb").Table("audit")
+        self.build()
+
+    def build(self, staff_payments: Any = None) -> None:
+        """The resolver as console/handler.py builds it, with `staff_payments` as the payments service (none: the
+        payments panel says it is not connected)."""
+        self.payments_panel = panel = PaymentsPanel(staff_payments)
+        queue, audit = CaseQueue("requests"), AuditLog("audit")
         self.pages = pages = Pages(
-            self.guard,
-            CaseQueue("requests"),
-            AuditLog("audit"),
-            council="Test council",
-            stylesheet="/assets/app.css",
+            self.guard, queue, audit, council="Test council", stylesheet="/assets/app.css", panels=[panel]
         )
-        self.resolver = app.build(self.guard, Views(pages, FinancePages(pages, None)), pages.refused)
+        views = Views(pages, RefundViews(panel, queue, audit, pages.case), FinancePages(pages, staff_payments))
+        self.resolver = app.build(self.guard, views, pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""

@@ -9,9 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from console import app
-from console.finance_pages import AUDIT_RECORD, FinancePages, StaffPaymentsClient
-from console.views import Views
+from console.finance_pages import AUDIT_RECORD
+from console.payments_panel import Answer
 from tests.helpers import FakeContext
 from tests.unit.payments.payments_support import create_payments_table, create_refunds_table
 from tests.unit.staff_console.conftest import Console
@@ -27,16 +26,13 @@ class Recorded:
     def __init__(self, answer: dict[str, Any]) -> None:
         self.answer, self.asked = answer, []
 
-    def __call__(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
-        self.asked.append((function, event))
-        return self.answer
+    def __call__(self, event: dict[str, Any]) -> Answer:
+        self.asked.append(event)
+        return Answer(self.answer["status"], self.answer["body"])
 
 
-def with_finance(console: Console, invoke: Any) -> Console:
-    client = StaffPaymentsClient("borough-dev-StaffPayments", invoke) if invoke else None
-    console.resolver = app.build(
-        console.guard, Views(console.pages, FinancePages(console.pages, client)), console.pages.refused
-    )
+def with_finance(console: Console, staff_payments: Any) -> Console:
+    console.build(staff_payments)  # as console/handler.py builds it, with this as the staff function
     return console
 
 
@@ -98,8 +94,7 @@ def test_a_good_range_is_audited_then_downloaded_as_an_attachment(console):
     )
     assert answer["headers"]["cache-control"] == "no-store"
     assert answer["body"] == "date\r\n"
-    [(function, event)] = recorded.asked
-    assert function == "borough-dev-StaffPayments"
+    [event] = recorded.asked
     assert (event["action"], event["from"], event["to"]) == ("export", "2026-07-01", "2026-07-31")
     [entry] = audit_entries()
     assert entry["record"] == AUDIT_RECORD
@@ -148,7 +143,7 @@ def test_through_the_payments_staff_function_the_file_has_the_councils_records(c
     refunds_settings.cache_clear()
     finance.export_service.cache_clear()
     monkeypatch.setattr(provider, "pay", lambda *_: None)  # no payment succeeded: Pay is not asked
-    with_finance(console, lambda function, event: staff.handler(event, FakeContext()))
+    with_finance(console, lambda event: Answer(**staff.handler(event, FakeContext())))
     answer = console.get("/staff/finance", console.staff("fin", roles=("finance",)), **JULY)
     refunds_settings.cache_clear()
     finance.export_service.cache_clear()
