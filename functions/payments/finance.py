@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time as time_module
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -63,6 +64,9 @@ COLUMNS = (
 )
 # Pay's created_date is a moment after our record's: search a little wider so a payment at the edge is found.
 SEARCH_MARGIN = timedelta(hours=1)
+# The staff function has 10 s: the search of Pay stops after this (then at most one more page, whose worst case is
+# the adapter's 6 s, is in flight only if Pay is slow; see docs/payments.md).
+CAPTURED_SEARCH_SECONDS = 3.0
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -153,9 +157,10 @@ class FinanceExport:
         refunds_table: Any,
         provider: PaymentProvider,
         services: Callable[[], dict[str, ServiceDefinition]] = load_catalogue,
+        monotonic: Callable[[], float] = time_module.monotonic,
     ) -> None:
         self._payments, self._refunds, self._provider = payments_table, refunds_table, provider
-        self._services = services
+        self._services, self._monotonic = services, monotonic
 
     def export(self, window: DateRange) -> tuple[str, int]:
         """The CSV of `window` and its number of lines (the header not counted)."""
@@ -236,21 +241,31 @@ class FinanceExport:
                 )
 
     def _service_of(self, reference: str, attempt: int) -> str:
-        """The service of the paid attempt a refund is of (a refund record does not repeat it)."""
-        item = self._payments.get_item(
-            Key={"reference": reference, "attempt": attempt}, ProjectionExpression="service_id"
-        ).get("Item")
-        return str(item["service_id"]) if item else ""
+        """The service of the paid attempt a refund is of (a refund record does not repeat it): one Query by key."""
+        found = self._payments.query(
+            KeyConditionExpression="#ref = :ref AND attempt = :attempt",
+            ExpressionAttributeNames={"#ref": "reference"},
+            ExpressionAttributeValues={":ref": reference, ":attempt": attempt},
+            ProjectionExpression="service_id",
+        )["Items"]
+        return str(found[0]["service_id"]) if found else ""
 
     def _captured_dates(self, first: datetime, after: datetime) -> dict[str, str]:
-        """Pay's captured date of each payment created in the range (our records do not hold it)."""
+        """Pay's captured date of each payment created in the range (our records do not hold it), found within
+        `CAPTURED_SEARCH_SECONDS` (pages of 500: a quarter of a council's payments is a few pages)."""
+        started = self._monotonic()
+        found: dict[str, str] = {}
         try:
-            return {
-                payment.payment_id: payment.settlement_summary.captured_date or ""
-                for payment in self._provider.search_payments(
-                    pay_date(first - SEARCH_MARGIN), pay_date(after + SEARCH_MARGIN)
-                )
-            }
+            for payment in self._provider.search_payments(
+                pay_date(first - SEARCH_MARGIN), pay_date(after + SEARCH_MARGIN)
+            ):
+                found[payment.payment_id] = payment.settlement_summary.captured_date or ""
+                if self._monotonic() - started > CAPTURED_SEARCH_SECONDS:
+                    raise DependencyFailed(
+                        "GOV.UK Pay took too long to list the captured dates of this range. Nothing was exported: "
+                        "export a shorter range."
+                    )
+            return found
         except PayError as error:
             raise DependencyFailed(
                 "GOV.UK Pay did not answer for the captured dates. Nothing was exported: try again in a few minutes."

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from payments import finance, staff
 from payments.adapters.errors import ProviderUnavailable
+from payments.adapters.models import Payment
 from payments.adapters.pay import GovUkPayAdapter
 from payments.finance import PAYMENTS_BY_SERVICE, REFUNDS_BY_STATUS, DateRange, FinanceExport, safe_cell
 from shared import aws
@@ -57,10 +58,6 @@ class Spy:
     def query(self, **query: Any) -> Any:
         self.calls.append(("query", query.get("IndexName")))
         return self.table.query(**query)
-
-    def get_item(self, **request: Any) -> Any:
-        self.calls.append(("get_item", None))
-        return self.table.get_item(**request)
 
 
 def exporter(provider: Any) -> tuple[FinanceExport, Spy, Spy]:
@@ -125,11 +122,10 @@ def test_a_payment_and_its_refund_are_two_lines_with_the_ledger_code_and_the_cap
         "captured_date": "",
     }
     assert made.refund_id
-    # Read through the indexes, one Query per fee service and per refund state, never a Scan.
-    assert {call for call in payments.calls if call[0] == "query"} == {("query", PAYMENTS_BY_SERVICE)}
-    assert len([c for c in payments.calls if c[0] == "query"]) == len(
-        [s for s in load_catalogue().values() if s.charges]
-    )
+    # Read through the indexes, one Query per fee service and per refund state, never a Scan (a Spy has none); the
+    # refund's service from its paid attempt, by key.
+    fee_services = len([s for s in load_catalogue().values() if s.charges])
+    assert payments.calls == [("query", PAYMENTS_BY_SERVICE)] * fee_services + [("query", None)]
     assert refunds.calls == [("query", REFUNDS_BY_STATUS)] * len(finance.REFUND_STATES)
 
 
@@ -177,6 +173,42 @@ def test_every_payment_pay_made_is_a_line_with_its_state_and_none_it_did_not(tab
     ]
     assert (count, pay_down.asked) == (1, 0)  # no payment succeeded: Pay is not asked for captured dates
     assert "card.example" not in text
+
+
+class SlowPay:
+    """Pay's search, page after page, while the clock runs on."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+
+    def search_payments(self, *args: Any, **kwargs: Any):
+        for n in range(10_000):
+            self.clock[0] += 0.01
+            yield Payment.model_validate(
+                {
+                    "payment_id": f"p{n}",
+                    "amount": 100,
+                    "reference": "x",
+                    "description": "d",
+                    "state": {"status": "success", "finished": True},
+                    "created_date": "2026-07-01T09:00:00.000Z",
+                }
+            )
+
+
+def test_a_search_of_pay_that_outlasts_its_budget_exports_nothing_and_asks_for_a_shorter_range(tables):
+    put_attempt("CCCC-0002", "2026-07-01T09:00:00+00:00")
+    clock = [0.0]
+    export = FinanceExport(
+        payments_table=aws.table("payments"),
+        refunds_table=aws.table("refunds"),
+        provider=SlowPay(clock),
+        monotonic=lambda: clock[0],
+    )
+    with pytest.raises(DependencyFailed) as failed:
+        export.export(DateRange(date(2026, 7, 1), date(2026, 7, 1)))
+    assert "export a shorter range" in failed.value.detail
+    assert clock[0] <= finance.CAPTURED_SEARCH_SECONDS + 0.02
 
 
 def test_pay_unreachable_exports_nothing_and_says_try_again(tables):
