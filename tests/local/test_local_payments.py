@@ -252,3 +252,63 @@ def test_a_refund_pay_ends_in_error_is_found_by_the_reconciler_and_alarmed(local
     summary = invoke_staff_payments(local_cloud, {"action": "summary", "reference": reference})["body"]
     assert [(r["number"], r["status"]) for r in summary["refunds"]] == [(1, "error")]
     assert summary["refundable_pence"] == 2500  # the failed refund's money is available again
+
+
+def test_finance_refunds_part_in_the_console_the_reconciler_finishes_it_and_more_than_is_left_is_refused(local_cloud):
+    """Item 7 end to end: a resident pays £25 on the local Pay; the demo finance officer signs in to the console,
+    opens the case, refunds £10 with a reason; the local Pay has the refund and the reconciler takes it to success;
+    a second refund of £20 (£15 is left) is refused with the message, and Pay is not asked for it."""
+    import html
+    from datetime import timedelta
+
+    from local.staff import DEMO_STAFF
+    from tests.local.test_local_console import Browser as ConsoleBrowser
+    from tests.local.test_local_console import _sign_in_as
+
+    reference = pay_with_a_success_card(local_cloud)
+    [payment] = payments_for(reference)
+    staff = ConsoleBrowser(local_cloud)
+    callback, _ = _sign_in_as(staff, DEMO_STAFF["finance"])
+    assert staff.request("GET", callback).status == 303
+    case = staff.request("GET", f"/staff/cases/{reference}")
+    assert case.status == 200, case.body[:1500]
+    page = case.body.decode()
+    assert payment.payment_id in page
+    assert "£25.00" in page  # paid, and all of it left to refund
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.split("/refunds", 1)[1]))
+
+    ledger = pay_standin.sandbox().ledger
+    delay, ledger.refund_delay = ledger.refund_delay, timedelta(0)  # Pay finishes it at its next call
+    try:
+        made = staff.request(
+            "POST", f"/staff/cases/{reference}/refunds", {**form, "amount": "10", "reason": "Collection missed"}
+        )
+        assert made.status == 303, made.body[:1500]
+        assert [(r.amount, r.status) for r in payment.refunds] == [(1000, "submitted")]  # the local Pay has it
+        counts = fire_reconciler(local_cloud)
+    finally:
+        ledger.refund_delay = delay
+    assert counts["refunds_finished"] == 1, counts  # the reconciler took it to success
+    assert [(r.amount, r.status) for r in payment.refunds] == [(1000, "success")]
+    after = staff.request("GET", made.header("location").split("#")[0]).body.decode()
+    assert "Refund 1 was sent to GOV.UK Pay" in after
+    assert 'data-state="success">Refunded<' in after
+    assert "£15.00" in after  # left to refund
+
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', after.split("/refunds", 1)[1]))
+    refused = staff.request(
+        "POST", f"/staff/cases/{reference}/refunds", {**form, "amount": "20.00", "reason": "Second visit missed"}
+    )
+    assert refused.status == 200
+    message = html.unescape(refused.body.decode())
+    assert "The refund was not made" in message
+    assert "That is more than is left to refund. You can refund at most £15.00 of this payment, not £20.00." in message
+    assert len(payment.refunds) == 1  # Pay was not asked
+    audit = local_cloud.physical_id("Borough-dev-Console/Audit")
+    trail = local_cloud.client("dynamodb").query(
+        TableName=audit,
+        KeyConditionExpression="#r = :r",
+        ExpressionAttributeNames={"#r": "record"},
+        ExpressionAttributeValues={":r": {"S": reference}},
+    )["Items"]
+    assert [e["action"]["S"] for e in trail].count("refund") == 2  # both asked for, both audited
