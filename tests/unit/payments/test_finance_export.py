@@ -6,45 +6,28 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from payments import finance, staff
 from payments.adapters.errors import ProviderUnavailable
 from payments.adapters.models import Payment
-from payments.adapters.pay import GovUkPayAdapter
 from payments.finance import PAYMENTS_BY_SERVICE, REFUNDS_BY_STATUS, DateRange, FinanceExport, safe_cell
 from shared import aws
 from shared.catalogue import load_catalogue
 from shared.errors import BadRequest, DependencyFailed
 from tests.helpers import FakeContext
-from tests.unit.payments.payments_support import create_payments_table, create_refunds_table, create_requests_table
+from tests.unit.payments import test_payments_refunds as refunds_tests
 from tests.unit.payments.test_payments_refunds import REFERENCE, pay, refund, refunds_with
 
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture
-def tables() -> Iterator[None]:
-    with mock_aws():
-        aws.reset()
-        dynamodb = boto3.client("dynamodb", region_name="eu-west-2")
-        create_requests_table(dynamodb, "requests")
-        create_payments_table(dynamodb, "payments")
-        create_refunds_table(dynamodb, "refunds")
-        yield
-        aws.reset()
-
-
-@pytest.fixture
-def adapter(running, api_key) -> GovUkPayAdapter:
-    return GovUkPayAdapter(api_key, base_url=running.api_url)
-
+# The refunds tests' fixtures (moto's Requests, Payments and Refunds tables; the adapter on the local Pay).
+tables = refunds_tests.tables
+adapter = refunds_tests.adapter
 
 MARCH_2 = DateRange(date(2026, 3, 2), date(2026, 3, 2))  # the day pay() pays on (pay_support.START)
 
