@@ -73,8 +73,15 @@ def compute_fee(definition: ServiceDefinition, answers: Mapping[str, Any]) -> in
     return min(amount, fee.max_pence) if fee.max_pence else amount
 
 
+def pounds(pence: int) -> str:
+    """An amount in pounds for a file: `1234.50`, `-8.00` (two decimals, no symbol, no separators)."""
+    sign = "-" if pence < 0 else ""
+    whole = abs(pence)
+    return f"{sign}{whole // 100}.{whole % 100:02d}"
+
+
 def format_pounds(pence: int) -> str:
-    """An amount as a receipt or a finance officer reads it: `£1,234.50` (always two decimals; `-£8.00` owed back)."""
+    """An amount as a receipt reads it: `£1,234.50` (always two decimals; `-£8.00` owed back)."""
     sign = "-" if pence < 0 else ""
     whole = abs(pence)
     return f"{sign}£{whole // 100:,}.{whole % 100:02d}"

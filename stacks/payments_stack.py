@@ -54,6 +54,10 @@ OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
 UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
 OPEN_REFUNDS = "open-refunds"  # functions/payments/refunds_store.py
 REFUND_PERMISSION = "refund"  # functions/console/permissions.py Permission.REFUND
+# The finance export's (functions/payments/finance.py), without a Scan: attempts by service and creation time,
+# refunds by state and request time.
+PAYMENTS_BY_SERVICE = "payments-by-service"
+REFUNDS_BY_STATUS = "refunds-by-status"
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
@@ -108,6 +112,13 @@ class PaymentsStack(Stack):
             sort_key=dynamodb.Attribute(name="unpaid_due", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
+        self.table.add_global_secondary_index(
+            index_name=PAYMENTS_BY_SERVICE,
+            partition_key=dynamodb.Attribute(name="service_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["amount", "status", "payment_id"],  # finance.PAYMENTS_BY_SERVICE_FIELDS
+        )
         # Refunds keep staff ids and their reasons for seven years (payments.refunds.KEEP_FOR, the TTL).
         self.refunds = self._table("Refunds", "refund", key=key, protect=config.deletion_protection)
         self.refunds.add_global_secondary_index(
@@ -115,6 +126,13 @@ class PaymentsStack(Stack):
             partition_key=dynamodb.Attribute(name="open", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="requested_at", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.refunds.add_global_secondary_index(
+            index_name=REFUNDS_BY_STATUS,
+            partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="requested_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["attempt", "payment_id", "amount", "refund_id"],  # never the reason or who asked
         )
         # Created by a person, never in a template (`aws secretsmanager create-secret --name ...`).
         self.pay_api_key = secretsmanager.Secret.from_secret_name_v2(
@@ -200,6 +218,9 @@ class PaymentsStack(Stack):
         grant_items(self.staff, self.table, key, ["dynamodb:Query"])  # the request's attempts: reads only
         grant_items(self.staff, self.refunds, key, REFUND_ACTIONS)
         grant_secret_value(self.staff, self.pay_api_key)
+        # The finance export (the same function's `export` action): the two indexes, Query only.
+        grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=PAYMENTS_BY_SERVICE)
+        grant_items(self.staff, self.refunds, key, ["dynamodb:Query"], index=REFUNDS_BY_STATUS)
         self.worker.add_event_source(
             event_sources.SqsEventSource(self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True)
         )

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from console import app, session
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
+from console.finance_pages import FinancePages
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
@@ -42,7 +43,8 @@ def resolver() -> APIGatewayHttpResolver:
     queue = CaseQueue(configured.requests_table)
     audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
     staff_payments = configured.staff_payments_function
-    payments = PaymentsPanel(LambdaStaffPayments(staff_payments) if staff_payments else None)
+    staff_payments_client = LambdaStaffPayments(staff_payments) if staff_payments else None
+    payments = PaymentsPanel(staff_payments_client)
     pages = Pages(
         guard,
         queue,
@@ -53,7 +55,8 @@ def resolver() -> APIGatewayHttpResolver:
     )
     casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render)
     refunds = RefundViews(payments, queue, audit, pages.case)
-    return app.build(guard, Views(pages, casework, refunds), pages.refused)
+    finance = FinancePages(pages, staff_payments_client)
+    return app.build(guard, Views(pages, casework, refunds, finance), pages.refused)
 
 
 @observed

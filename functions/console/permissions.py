@@ -31,6 +31,7 @@ class Permission(StrEnum):
     INTERNAL_NOTE = "internal-note"
     RESIDENT_UPDATE = "resident-update"
     REFUND = "refund"
+    EXPORT_FINANCE = "export-finance"  # the finance CSV of payments and refunds (console/finance_pages.py)
     ACT_FOR_RESIDENT = "act-for-resident"
     VIEW_KPIS = "view-kpis"
     MANAGE_USERS_AND_TEAMS = "manage-users-and-teams"

@@ -44,6 +44,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/cases/<reference>/status", Permission.CHANGE_STATUS, "change_case_status"),
     ConsoleRoute("POST", "/staff/cases/<reference>/notes", Permission.INTERNAL_NOTE, "add_case_note"),
     ConsoleRoute("POST", "/staff/cases/<reference>/refunds", Permission.REFUND, "refund"),  # console/payments_panel.py
+    ConsoleRoute("GET", "/staff/finance", Permission.EXPORT_FINANCE, "finance"),  # console/finance_pages.py
 )
 
 

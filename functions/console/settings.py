@@ -21,7 +21,8 @@ class ConsoleSettings(OriginVerifySettings):
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
     stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
-    # The payments service's staff function (refunds), invoked by name; none: the payments panel says so.
+    # The payments service's staff function (refunds, the finance export), invoked by name; none: the payments panel
+    # and the finance page say so.
     staff_payments_function: str = ""
 
 

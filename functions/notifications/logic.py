@@ -76,6 +76,20 @@ def build_message(
     }
 
 
+def email_about(
+    event: EventEnvelope, *, template_name: str, recipient: str, values: dict[str, str], **extra: Any
+) -> dict[str, Any]:
+    """An email message caused by `event` (save and return, receipts): its type and correlation id recorded."""
+    return build_message(
+        template_name=template_name,
+        channel="email",
+        recipient=recipient,
+        values=values,
+        event_id=event.id,
+        extra={**extra, "event_type": event.type.value, "correlation_id": event.correlation_id},
+    )
+
+
 def compose(event: EventEnvelope, request: dict[str, Any]) -> list[dict[str, Any]]:
     """The messages an event about a resident's request causes: at most one, in the channel they chose."""
     template_name = TEMPLATE_FOR.get(event.type)

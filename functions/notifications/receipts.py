@@ -61,18 +61,9 @@ def compose(event: EventEnvelope, request: dict[str, Any]) -> list[dict[str, Any
         "paid_on": paid_on(event),
         "payment_id": payment_id,
     }
+    reference = str(request["reference"])
     return [
-        logic.build_message(
-            template_name=TEMPLATE,
-            channel="email",
-            recipient=email,
-            values=values,
-            event_id=event.id,
-            extra={
-                "reference": str(request["reference"]),
-                "service_id": service_id,
-                "event_type": event.type.value,
-                "correlation_id": event.correlation_id,
-            },
+        logic.email_about(
+            event, template_name=TEMPLATE, recipient=email, values=values, reference=reference, service_id=service_id
         )
     ]

@@ -82,16 +82,11 @@ def compose(event: EventEnvelope) -> list[dict[str, Any]]:
         "days_left": f"{days_left} day" if days_left == 1 else f"{days_left} days",
     }
     return [
-        logic.build_message(
+        logic.email_about(
+            event,
             template_name=template,
-            channel="email",
             recipient=email,
             values=values,
-            event_id=event.id,
-            extra={
-                "service_id": str(event.data["service_id"]),
-                "event_type": event.type.value,
-                "correlation_id": event.correlation_id,
-            },
+            service_id=str(event.data["service_id"]),
         )
     ]

@@ -4,7 +4,8 @@
 `{"action": "refund", "reference": ..., "amount_pence": ..., "reason": ..., "number": ..., "form_key": ...,
 "staff": {"subject": ..., "roles": [...]}}`: refund part or all of it. Answers `{"status": <HTTP-like status>,
 "body": {...}}`; a refused refund's body has `problem` (not-paid, fully-refunded, over-available, not-refundable,
-changed, checking). Thin: the work is in `payments.refunds`. The reason is never logged.
+changed, checking); `{"action": "export", "from": "YYYY-MM-DD", "to": ..., "staff": {...}}`: the finance CSV
+(`payments.finance`). Thin: the work is in `payments.refunds` and `payments.finance`. The reason is never logged.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from payments import finance
 from payments.refunds import RefundRefused, StaffRef, public_refund
 from payments.service import refunds
 from payments.settings import refunds_settings
@@ -29,6 +31,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refunds_settings()  # a missing or malformed variable fails the first invocation with its name
     logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
     action, reference = event.get("action"), str(event.get("reference", ""))
+    if action == "export":  # the finance export of a date range (payments.finance)
+        return finance.handle_export(event)
     if not _REFERENCE.match(reference):
         return {"status": 400, "body": {"detail": "Malformed reference."}}
     try:

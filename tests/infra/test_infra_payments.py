@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from payments.finance import PAYMENTS_BY_SERVICE, REFUNDS_BY_STATUS
 from payments.refunds import REFUNDS_FAILED_METRIC
 from payments.refunds_store import OPEN_REFUNDS
 from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
@@ -82,7 +83,7 @@ def test_the_table_is_encrypted_with_the_councils_key_recoverable_and_expiring(s
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["reference", "attempt"]
     indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS}
+    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS, PAYMENTS_BY_SERVICE}
     assert [k["AttributeName"] for k in indexes[UNPAID_REQUESTS]["KeySchema"]] == ["awaiting", "unpaid_due"]
     assert [k["AttributeName"] for k in indexes[OPEN_ATTEMPTS]["KeySchema"]] == ["open", "created_at"]
 
@@ -162,8 +163,9 @@ def test_the_refunds_table_is_encrypted_recoverable_and_has_the_open_refunds_ind
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["reference", "refund"]
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == OPEN_REFUNDS
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {OPEN_REFUNDS, REFUNDS_BY_STATUS}  # the finance export's: tests/infra/test_infra_finance.py
+    index = indexes[OPEN_REFUNDS]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["open", "requested_at"]
     assert index["Projection"]["ProjectionType"] == "ALL"  # the reconciler polls from the index alone
 
@@ -174,9 +176,10 @@ def test_only_the_staff_function_writes_new_refunds_and_it_only_reads_attempts(s
     refunds, attempts = tables["refund"], tables["attempt"]
     staff = functions[STAFF]
     assert _grants(synth, staff, refunds) == {
-        "table": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+        "table": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        REFUNDS_BY_STATUS: {"dynamodb:Query"},  # the finance export
     }
-    assert _grants(synth, staff, attempts) == {"table": {"dynamodb:Query"}}
+    assert _grants(synth, staff, attempts) == {"table": {"dynamodb:Query"}, PAYMENTS_BY_SERVICE: {"dynamodb:Query"}}
     following = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     assert _grants(synth, functions[WORKER], refunds) == {"table": following}
     assert _grants(synth, functions[RECONCILER], refunds) == {"table": following, OPEN_REFUNDS: {"dynamodb:Query"}}

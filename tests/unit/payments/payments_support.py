@@ -1,10 +1,17 @@
 """Moto tables for the payments service's tests: Requests (keyed by reference) and Payments (reference + attempt,
-with the service's two indexes, as stacks/payments_stack.py declares them)."""
+with the service's indexes, as stacks/payments_stack.py declares them), Refunds (with the finance export's
+`refunds-by-status` index too)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from payments.finance import (
+    PAYMENTS_BY_SERVICE,
+    PAYMENTS_BY_SERVICE_FIELDS,
+    REFUNDS_BY_STATUS,
+    REFUNDS_BY_STATUS_FIELDS,
+)
 from payments.refunds_store import OPEN_REFUNDS
 from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
@@ -21,6 +28,7 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
             {"AttributeName": "created_at", "AttributeType": "S"},
             {"AttributeName": "awaiting", "AttributeType": "S"},
             {"AttributeName": "unpaid_due", "AttributeType": "S"},
+            {"AttributeName": "service_id", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -43,6 +51,14 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
                     {"AttributeName": "unpaid_due", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+            {
+                "IndexName": PAYMENTS_BY_SERVICE,
+                "KeySchema": [
+                    {"AttributeName": "service_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(PAYMENTS_BY_SERVICE_FIELDS)},
             },
         ],
         BillingMode="PAY_PER_REQUEST",
@@ -69,6 +85,7 @@ def create_refunds_table(dynamodb: Any, name: str) -> None:
             {"AttributeName": "refund", "AttributeType": "N"},
             {"AttributeName": "open", "AttributeType": "S"},
             {"AttributeName": "requested_at", "AttributeType": "S"},
+            {"AttributeName": "status", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -78,7 +95,15 @@ def create_refunds_table(dynamodb: Any, name: str) -> None:
                     {"AttributeName": "requested_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": REFUNDS_BY_STATUS,
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "requested_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(REFUNDS_BY_STATUS_FIELDS)},
+            },
         ],
         BillingMode="PAY_PER_REQUEST",
     )

@@ -16,6 +16,7 @@ from moto import mock_aws
 from console import app, session
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
+from console.finance_pages import FinancePages
 from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.payments_panel import PaymentsPanel, RefundViews
@@ -98,7 +99,8 @@ class Console:
         )
         self.casework = Casework(RequestsRepository("requests"), audit, pages.render)
         refunds = RefundViews(panel, queue, audit, pages.case)
-        self.resolver = app.build(self.guard, Views(pages, self.casework, refunds), pages.refused)
+        views = Views(pages, self.casework, refunds, FinancePages(pages, staff_payments))
+        self.resolver = app.build(self.guard, views, pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
