@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from console import response_templates
 from console.app import Page, StaffRequest, redirect
 from console.audit import AuditLog
 from console.permissions import Permission, StaffMember
@@ -88,14 +89,23 @@ def form_version(form: dict[str, str]) -> int:
 
 
 class CaseworkPanel:
-    """The case page's working forms: assignment, status change (with updates and notes), internal note."""
+    """The case page's working forms: assignment, status change (with updates and notes), internal note; the
+    service's response templates, one of which (`?template=<n>`) fills in the resident update."""
 
     template = "casework.html"
+
+    def __init__(self) -> None:
+        response_templates.for_service("")  # a wrong templates file fails here, when the console starts
 
     def context(self, staff: StaffMember, case: dict[str, Any], request: StaffRequest) -> dict[str, Any]:
         current = Status(case["status"])
         assignee = str(case.get("assignee", ""))
+        templates = response_templates.for_service(str(case.get("service_id", "")))
+        chosen = request.query.get("template", "")
+        prefill = templates[int(chosen)].text if chosen.isdigit() and int(chosen) < len(templates) else ""
         return {
+            "templates": [template.name for template in templates],
+            "prefill": prefill,
             "reference": case["reference"],
             "version": case_changes.version_of(case),
             "closed": is_closed(current),
