@@ -49,6 +49,8 @@ def requirements(service: str, operation: str, params: dict[str, Any], region: s
         return [(f"secretsmanager:{operation}", str(params["SecretId"]))]  # a name or ARN: see `local.access`
     if service == "kms" and "KeyId" in params:
         return [(f"kms:{operation}", str(params["KeyId"]))]  # an id, alias or ARN: see `local.access`
+    if service == "cognito-idp" and "UserPoolId" in params:
+        return [(f"cognito-idp:{operation}", arn.format("cognito-idp", f"userpool/{params['UserPoolId']}"))]
     if service == "ssm" and operation in ("GetParameter", "GetParameters"):
         names = params.get("Names") or [params.get("Name", "")]
         return [("ssm:" + operation, arn.format("ssm", "parameter/" + str(n).lstrip("/"))) for n in names]

@@ -19,6 +19,7 @@ from console import response_templates
 from console.app import Page, StaffRequest, redirect
 from console.audit import AuditLog
 from console.permissions import Permission, StaffMember
+from console.team_members import TeamMembers
 from shared import case_changes
 from shared.case_changes import MAX_TEXT, Editor, StaleCase
 from shared.errors import NotFound, ValidationFailed
@@ -94,8 +95,9 @@ class CaseworkPanel:
 
     template = "casework.html"
 
-    def __init__(self) -> None:
+    def __init__(self, members: TeamMembers | None = None) -> None:
         response_templates.for_service("")  # a wrong templates file fails here, when the console starts
+        self.members = members
 
     def context(self, staff: StaffMember, case: dict[str, Any], request: StaffRequest) -> dict[str, Any]:
         current = Status(case["status"])
@@ -103,7 +105,11 @@ class CaseworkPanel:
         templates = response_templates.for_service(str(case.get("service_id", "")))
         chosen = request.query.get("template", "")
         prefill = templates[int(chosen)].text if chosen.isdigit() and int(chosen) < len(templates) else ""
+        others = []
+        if self.members is not None and staff.may(Permission.ASSIGN) and not is_closed(current):
+            others = [m for m in self.members.assignable(str(case.get("team", ""))) if m.subject != assignee]
         return {
+            "others": others,
             "templates": [template.name for template in templates],
             "prefill": prefill,
             "reference": case["reference"],
@@ -124,18 +130,17 @@ class CaseworkPanel:
 class Casework:
     """The views of the case page's forms (named by console/routes.py)."""
 
-    def __init__(self, requests: RequestsRepository, audit: AuditLog, render: Render) -> None:
-        self.requests, self.audit, self.render = requests, audit, render
+    def __init__(
+        self, requests: RequestsRepository, audit: AuditLog, render: Render, members: TeamMembers | None = None
+    ) -> None:
+        self.requests, self.audit, self.render, self.members = requests, audit, render, members
 
     def assign_case(self, request: StaffRequest, reference: str) -> Page:
         def change(staff: StaffMember, item: dict[str, Any], version: int) -> tuple[str, str, Callable[[], Any]]:
-            wanted = request.form.get("assign", "")
-            if wanted not in ("me", "nobody"):
-                raise CaseworkRefused(400, "Choose whether to assign the case to yourself or to nobody.")
-            assignee = Editor(staff.subject, staff.email) if wanted == "me" else None
+            assignee, detail = self._assignee(staff, item, request.form)
             return (
                 "assign",
-                "assigned to themself" if assignee else "unassigned",
+                detail,
                 lambda: case_changes.assign(
                     item, assignee, by=_editor(staff), expected_version=version, **self._write_options()
                 ),
@@ -183,6 +188,21 @@ class Casework:
             )
 
         return self._change(request, reference, change)
+
+    def _assignee(self, staff: StaffMember, item: dict[str, Any], form: dict[str, str]) -> tuple[Editor | None, str]:
+        """Who the assign form names (me, nobody, or a member of the case's team who works cases) and the audit's
+        words for it (a Cognito sub, not a name)."""
+        wanted = form.get("assign", "")
+        if wanted == "me":
+            return Editor(staff.subject, staff.email), "assigned to themself"
+        if wanted == "nobody":
+            return None, "unassigned"
+        if wanted == "other" and self.members is not None:
+            member = self.members.find(str(item.get("team", "")), form.get("assignee", "")[:64])
+            if member is None:
+                raise CaseworkRefused(400, "Choose a member of the case's team to assign it to.")
+            return Editor(member.subject, member.email), f"assigned to {member.subject}"
+        raise CaseworkRefused(400, "Choose who to assign the case to.")
 
     def _write_options(self) -> dict[str, Any]:
         return {"repository": self.requests, "return_values": RETURN_VALUES}

@@ -15,6 +15,7 @@ from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.queue import CaseQueue
 from console.settings import settings, signing_key
+from console.team_members import TeamMembers
 from console.tokens import TokenVerifier, published_keys
 from console.views import Views
 from shared import origin_verify
@@ -38,6 +39,7 @@ def resolver() -> APIGatewayHttpResolver:
         ),
         session.Signer(signing_key()),
     )
+    members = TeamMembers(configured.staff_user_pool_id)
     audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
     pages = Pages(
         guard,
@@ -45,9 +47,9 @@ def resolver() -> APIGatewayHttpResolver:
         audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
-        panels=[CaseworkPanel()],
+        panels=[CaseworkPanel(members)],
     )
-    casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render)
+    casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render, members)
     return app.build(guard, Views(pages, casework), pages.refused)
 
 

@@ -97,6 +97,16 @@ def test_every_attribute_a_staff_write_names_is_in_the_grant(monkeypatch):
     assert seen == set(STAFF_WRITE_ATTRIBUTES)
 
 
+def test_the_console_reads_only_group_membership_of_its_own_user_pool(synth):
+    statements = synth.role_statements(_console(synth))
+    cognito = [s for s in statements if any(str(a).startswith("cognito-idp:") for a in _list(s["Action"]))]
+    assert [_list(s["Action"]) for s in cognito] == [["cognito-idp:ListUsersInGroup"]]
+    (pool,) = synth.resources("AWS::Cognito::UserPool")
+    assert set(synth.references(_console(synth).stack, cognito[0]["Resource"])) == {pool.id}
+    variables = _console(synth).props["Environment"]["Variables"]
+    assert synth.refers_to(_console(synth).stack, variables["STAFF_USER_POOL_ID"]) == pool.id
+
+
 def test_the_team_index_projects_only_the_queues_fields(synth):
     (requests,) = [t for t in synth.resources("AWS::DynamoDB::Table") if "Requests" in t.logical_id]
     (index,) = [i for i in requests.props["GlobalSecondaryIndexes"] if i["IndexName"] == QUEUE_INDEX]

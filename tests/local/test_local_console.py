@@ -294,3 +294,33 @@ def test_the_console_role_may_update_only_the_staff_attributes_returning_only_wh
         assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
     item = local_cloud.client("dynamodb").get_item(TableName=write["TableName"], Key=write["Key"])["Item"]
     assert "Tyres by the gate" in json.dumps(item)  # the answers are as the resident gave them
+
+
+def test_a_team_lead_assigns_a_case_to_a_caseworker_of_the_team(local_cloud):
+    submitted = local_cloud.handle(
+        "POST",
+        "/api/v1/services/graffiti/requests",
+        json_body={"description": "Tag on the bus shelter", "location": {"postcode": "ME15 6JQ"}},
+    )
+    assert submitted.status == 201, submitted.body
+    reference = submitted.json()["reference"]
+    local_cloud.wait_for_idle(timeout_s=30)
+    lead = Browser(local_cloud)
+    callback, _ = _sign_in_as(lead, DEMO_STAFF["team-lead"])
+    assert lead.request("GET", callback).status == 303
+    case_path = f"/staff/cases/{reference}"
+    page = lead.request("GET", case_path)
+    assert page.status == 200, page.body
+    options = {
+        html.unescape(email): value
+        for value, email in re.findall(r'<option value="([^"]+)">([^<]+@[^<]+)</option>', page.body.decode())
+    }
+    assert CASEWORKER in options  # read from the team's Cognito group, through the console's own grant
+    assert DEMO_STAFF["finance"] not in options  # finance reads cases; it does not work them
+    form = {**_form(page.body, case_path + "/assign"), "assign": "other", "assignee": options[CASEWORKER]}
+    assigned = lead.request("POST", case_path + "/assign", form)
+    assert assigned.status == 303, assigned.body
+    caseworker = Browser(local_cloud)
+    callback, _ = _sign_in_as(caseworker, CASEWORKER)
+    assert caseworker.request("GET", callback).status == 303
+    assert reference.encode() in caseworker.request("GET", "/staff/cases?view=mine").body

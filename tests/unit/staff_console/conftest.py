@@ -20,6 +20,7 @@ from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
+from console.team_members import TeamMembers
 from console.tokens import TokenVerifier
 from console.views import Views
 from shared import aws, settings
@@ -81,15 +82,16 @@ class Console:
         self.table = boto3.resource("dynamodb").Table("requests")
         self.audit = boto3.resource("dynamodb").Table("audit")
         audit = AuditLog("audit")
+        self.members = TeamMembers(pool_id, ttl_seconds=0)  # read afresh: tests add staff as they go
         self.pages = pages = Pages(
             self.guard,
             CaseQueue("requests"),
             audit,
             council="Test council",
             stylesheet="/assets/app.css",
-            panels=[CaseworkPanel()],
+            panels=[CaseworkPanel(self.members)],
         )
-        self.casework = Casework(RequestsRepository("requests"), audit, pages.render)
+        self.casework = Casework(RequestsRepository("requests"), audit, pages.render, self.members)
         self.resolver = app.build(self.guard, Views(pages, self.casework), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
