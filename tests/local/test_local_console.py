@@ -181,20 +181,25 @@ def _form(page: bytes, action: str) -> dict[str, str]:
     return _hidden_fields(found.group(0))
 
 
+def _report(local_cloud, service: str, description: str, **more) -> str:
+    """A resident's report through the public API, triaged: its reference."""
+    answers = {"description": description, "location": {"postcode": "ME15 6JQ"}, **more}
+    submitted = local_cloud.handle("POST", f"/api/v1/services/{service}/requests", json_body=answers)
+    assert submitted.status == 201, submitted.body
+    local_cloud.wait_for_idle(timeout_s=30)
+    return str(submitted.json()["reference"])
+
+
+def _signed_in(local_cloud, username: str) -> Browser:
+    browser = Browser(local_cloud)
+    callback, _ = _sign_in_as(browser, username)
+    assert browser.request("GET", callback).status == 303
+    return browser
+
+
 def test_a_caseworkers_day_take_the_oldest_overdue_case_note_it_update_the_resident_resolve(local_cloud):
     email = f"resident-{uuid.uuid4().hex[:10]}@example.org"
-    submitted = local_cloud.handle(
-        "POST",
-        "/api/v1/services/fly-tipping/requests",
-        json_body={
-            "description": "Mattress in the alley",
-            "location": {"postcode": "ME15 6JQ"},
-            "contact": {"email": email},
-        },
-    )
-    assert submitted.status == 201, submitted.body
-    reference = submitted.json()["reference"]
-    local_cloud.wait_for_idle(timeout_s=30)
+    reference = _report(local_cloud, "fly-tipping", "Mattress in the alley", contact={"email": email})
     # Time passing, not a console write: the case has been waiting long enough to be the oldest overdue one.
     local_cloud.client("dynamodb").update_item(
         TableName=local_cloud.physical_id("Borough-dev-Data/Requests"),
@@ -203,9 +208,7 @@ def test_a_caseworkers_day_take_the_oldest_overdue_case_note_it_update_the_resid
         ExpressionAttributeValues={":due": {"S": "2020-01-02"}},
     )
 
-    browser = Browser(local_cloud)
-    callback, _ = _sign_in_as(browser, CASEWORKER)
-    assert browser.request("GET", callback).status == 303
+    browser = _signed_in(local_cloud, CASEWORKER)
     overdue = browser.request("GET", "/staff/cases?view=overdue")
     assert overdue.status == 200, overdue.body
     first = re.search(rb'href="/staff/cases/([A-Z0-9]{4}-[A-Z0-9]{4})"', overdue.body)
@@ -265,12 +268,7 @@ def test_the_console_role_may_update_only_the_staff_attributes_returning_only_wh
 
     from tests.local.test_local_access import _client_as, _role_arn
 
-    submitted = local_cloud.handle(
-        "POST",
-        "/api/v1/services/fly-tipping/requests",
-        json_body={"description": "Tyres by the gate", "location": {"postcode": "ME15 6JQ"}},
-    )
-    reference = submitted.json()["reference"]
+    reference = _report(local_cloud, "fly-tipping", "Tyres by the gate")
     dynamodb = _client_as(local_cloud, _role_arn(local_cloud, "Borough-dev-Console/Console/Function"), "dynamodb")
     write = {
         "TableName": local_cloud.physical_id("Borough-dev-Data/Requests"),
@@ -297,17 +295,8 @@ def test_the_console_role_may_update_only_the_staff_attributes_returning_only_wh
 
 
 def test_a_team_lead_assigns_a_case_to_a_caseworker_of_the_team(local_cloud):
-    submitted = local_cloud.handle(
-        "POST",
-        "/api/v1/services/graffiti/requests",
-        json_body={"description": "Tag on the bus shelter", "location": {"postcode": "ME15 6JQ"}},
-    )
-    assert submitted.status == 201, submitted.body
-    reference = submitted.json()["reference"]
-    local_cloud.wait_for_idle(timeout_s=30)
-    lead = Browser(local_cloud)
-    callback, _ = _sign_in_as(lead, DEMO_STAFF["team-lead"])
-    assert lead.request("GET", callback).status == 303
+    reference = _report(local_cloud, "graffiti", "Tag on the bus shelter")
+    lead = _signed_in(local_cloud, DEMO_STAFF["team-lead"])
     case_path = f"/staff/cases/{reference}"
     page = lead.request("GET", case_path)
     assert page.status == 200, page.body
@@ -320,7 +309,5 @@ def test_a_team_lead_assigns_a_case_to_a_caseworker_of_the_team(local_cloud):
     form = {**_form(page.body, case_path + "/assign"), "assign": "other", "assignee": options[CASEWORKER]}
     assigned = lead.request("POST", case_path + "/assign", form)
     assert assigned.status == 303, assigned.body
-    caseworker = Browser(local_cloud)
-    callback, _ = _sign_in_as(caseworker, CASEWORKER)
-    assert caseworker.request("GET", callback).status == 303
+    caseworker = _signed_in(local_cloud, CASEWORKER)
     assert reference.encode() in caseworker.request("GET", "/staff/cases?view=mine").body
