@@ -23,6 +23,7 @@ from console.team_members import TeamMembers
 from shared import case_changes
 from shared.case_changes import MAX_TEXT, Editor, StaleCase
 from shared.errors import NotFound, ValidationFailed
+from shared.observability import logger
 from shared.references import normalise_reference
 from shared.requests_repo import RequestsRepository
 from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
@@ -160,7 +161,7 @@ class Casework:
                     item,
                     new,
                     by=_editor(staff),
-                    correlation_id=f"console:{item['reference']}:{version}",
+                    correlation_id=logger.get_correlation_id() or "console",
                     internal_note=note,
                     resident_update=update,
                     expected_version=version,

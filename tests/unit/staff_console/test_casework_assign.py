@@ -145,12 +145,25 @@ def test_a_bad_assign_form_is_refused_and_writes_nothing(
     assert "version" not in _item(console, reference)
 
 
-def test_csrf_is_checked_on_the_assign_form(console: Console, reference: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "form"),
+    [
+        ("assign", {"assign": "me"}),
+        ("status", {"status": "investigating", "resident_update": "Soon"}),
+        ("notes", {"note": "Checked"}),
+    ],
+)
+def test_csrf_is_checked_on_every_case_form(
+    console: Console, reference: str, action: str, form: dict[str, str]
+) -> None:
     tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
-    path = f"/staff/cases/{reference}/assign"
-    assert console.post(path, tokens, {"assign": "me", "version": "0"})["statusCode"] == 400
-    assert console.post(path, tokens, {"assign": "me", "version": "0", "csrf_token": "forged"})["statusCode"] == 403
-    assert "assignee" not in _item(console, reference)
+    path = f"/staff/cases/{reference}/{action}"
+    assert console.post(path, tokens, {**form, "version": "0"})["statusCode"] == 400
+    assert console.post(path, tokens, {**form, "version": "0", "csrf_token": "forged"})["statusCode"] == 403
+    other = console.staff("other", roles=("caseworker",), teams=("street-scene",))  # another session's token
+    assert console.post(path, tokens, {**form, "version": "0", "csrf_token": console.csrf(other)})["statusCode"] == 403
+    assert "version" not in _item(console, reference)
+    assert _audit(console, reference) == []
 
 
 def test_another_teams_case_is_not_found_and_not_changed(console: Console, reference: str) -> None:
