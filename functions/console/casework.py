@@ -232,8 +232,15 @@ class Casework:
             write()
         except StaleCase as stale:
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
+            yours = [(_FIELDS[name], request.form[name]) for name in _FIELDS if request.form.get(name, "").strip()]
             return self.render(
-                "conflict.html", request, status=409, message=str(stale), changes=stale.changes, case_page=case_page
+                "conflict.html",
+                request,
+                status=409,
+                message=str(stale),
+                changes=stale.changes,
+                case_page=case_page,
+                yours=yours,
             )
         except ValidationFailed as failed:
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
@@ -259,6 +266,13 @@ class Casework:
         )
 
 
+# The words a member of staff typed into a case form: shown back on the conflict page, so nothing typed is lost.
+_FIELDS = {
+    "resident_update": "Update for the resident",
+    "internal_note": "Internal note",
+    "note": "Internal note",
+    "reason": "Reason for reopening",
+}
 _TITLES = {400: "Sorry, there is a problem", 403: "You cannot do that", 404: "No case found"}
 
 

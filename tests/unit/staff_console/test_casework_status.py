@@ -161,9 +161,11 @@ def test_a_stale_status_form_is_refused_and_the_first_change_stands(
 ) -> None:
     lead = console.staff("lead", roles=("team-lead",), teams=("street-scene",))
     assert _post(console, lead, f"/staff/cases/{reference}/notes", note="Called the resident")["statusCode"] == 303
-    answer = _post(console, tokens, f"/staff/cases/{reference}/status", status="fixed", resident_update="Done")
+    answer = _post(console, tokens, f"/staff/cases/{reference}/status", status="fixed", resident_update="<i>Done")
     assert answer["statusCode"] == 409
     assert re.search(r"<li>[^<]*: Internal note added</li>", answer["body"])
+    assert "What you wrote (not saved)" in answer["body"]  # nothing typed is lost
+    assert '<dd class="govuk-summary-list__value">&lt;i&gt;Done</dd>' in answer["body"]
     assert _item(console, reference)["status"] == "for-triage"
 
 
