@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.access_requests import presigned_requirement, requirements
+from local.access_requests import dynamodb_condition_context, presigned_requirement, requirements
 from local.model import Inventory
 from local.moto_session import ACCOUNT_ID, MotoSession
 from local.policy import Effect, Request, evaluate, grants_account, unevaluated_keys
@@ -115,7 +116,8 @@ class AccessControl:
             return  # the local cloud's own clients and the tests': administrator
         for action, named in requirements(service, operation, params, region, ACCOUNT_ID):
             resource = self._arn_of(service, named, region)
-            reason = self.refusal_reason(principal, action, resource)
+            context = dynamodb_condition_context(operation, params) if service == "dynamodb" else {}
+            reason = self.refusal_reason(principal, action, resource, context)
             if reason is None and service == "dynamodb":
                 reason = self._table_key_refusal(principal, operation, resource, region)
             if reason is not None:
@@ -148,7 +150,7 @@ class AccessControl:
         return None
 
     def refusal_reason(
-        self, principal: Principal, action: str, resource: str, context: dict[str, str] | None = None
+        self, principal: Principal, action: str, resource: str, context: Mapping[str, str | list[str]] | None = None
     ) -> str | None:
         """None if `principal` may do `action` on `resource`, else why not (as AWS words it)."""
         values = {**self._context(principal, action, resource), **(context or {})}

@@ -4,6 +4,7 @@ the ARN named in the parameters, else `*`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -48,11 +49,43 @@ def requirements(service: str, operation: str, params: dict[str, Any], region: s
         return [(f"secretsmanager:{operation}", str(params["SecretId"]))]  # a name or ARN: see `local.access`
     if service == "kms" and "KeyId" in params:
         return [(f"kms:{operation}", str(params["KeyId"]))]  # an id, alias or ARN: see `local.access`
+    if service == "cognito-idp" and "UserPoolId" in params:
+        return [(f"cognito-idp:{operation}", arn.format("cognito-idp", f"userpool/{params['UserPoolId']}"))]
     if service == "ssm" and operation in ("GetParameter", "GetParameters"):
         names = params.get("Names") or [params.get("Name", "")]
         return [("ssm:" + operation, arn.format("ssm", "parameter/" + str(n).lstrip("/"))) for n in names]
     named = [v for k, v in params.items() if isinstance(v, str) and v.startswith("arn:") and k.lower().endswith("arn")]
     return [(f"{service}:{operation}", named[0] if named else "*")]
+
+
+# Words of DynamoDB's expression grammar that are not attribute names.
+_EXPRESSION_WORDS = frozenset(
+    {
+        "set", "remove", "add", "delete", "and", "or", "not", "between", "in", "list_append", "if_not_exists", "size",
+        "attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains",
+    }
+)  # fmt: skip
+# A top-level name: not a :value, not a path's later part (a.b, a[0].b), not inside another word.
+_NAME = re.compile(r"(?<![:\w#.\]])#?[A-Za-z_]\w*")
+
+
+def dynamodb_condition_context(operation: str, params: dict[str, Any]) -> dict[str, str | list[str]]:
+    """The values of `dynamodb:Attributes` and `dynamodb:ReturnValues` for a PutItem or UpdateItem (other calls:
+    none): the item's top-level attribute names (the key's, the expressions', the item's), as IAM sees them."""
+    if operation not in ("PutItem", "UpdateItem"):
+        return {}
+    names = set(params.get("Key", {})) | set(params.get("Item", {}))
+    placeholders = params.get("ExpressionAttributeNames", {})
+    for expression in ("UpdateExpression", "ConditionExpression"):
+        for word in _NAME.findall(str(params.get(expression, ""))):
+            if word.startswith("#"):
+                names.add(str(placeholders.get(word, word)))
+            elif word.lower() not in _EXPRESSION_WORDS:
+                names.add(word)
+    context: dict[str, str | list[str]] = {"dynamodb:Attributes": sorted(names)}
+    if "ReturnValues" in params:
+        context["dynamodb:ReturnValues"] = str(params["ReturnValues"])
+    return context
 
 
 def _dynamodb(operation: str, params: dict[str, Any], table_arn: Any) -> list[Requirement]:

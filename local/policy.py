@@ -32,6 +32,9 @@ EVALUATED_KEYS = frozenset(
         "kms:viaservice",
         "kms:calleraccount",
         "events:managedby",
+        # For PutItem and UpdateItem only (local/access_requests.py dynamodb_condition_context).
+        "dynamodb:attributes",
+        "dynamodb:returnvalues",
     }
 )
 EVALUATED_PREFIXES = ("s3:existingobjecttag/", "kms:encryptioncontext:")

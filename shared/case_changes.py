@@ -187,19 +187,8 @@ def assign(
         raise ValidationFailed("The case is already assigned to them.")
     detail = f"Assigned to {assignee.email or 'a member of staff'}" if assignee else "Unassigned"
     entry = staff_entry(item["status"], _now(now), action="assign", by=by.subject, detail=detail, version=version + 1)
-    return _write(
-        item,
-        version,
-        lambda repo: repo.staff_change(
-            item["reference"],
-            version=version,
-            entry=entry,
-            assignee=(assignee.subject, assignee.email) if assignee else None,
-            unassign=assignee is None,
-            return_values=return_values,
-        ),
-        repository,
-    )
+    who = (assignee.subject, assignee.email) if assignee else None
+    return _staff_change(item, version, entry, repository, return_values, assignee=who, unassign=assignee is None)
 
 
 def add_internal_note(
@@ -223,14 +212,21 @@ def add_internal_note(
         item["status"], at, action="internal-note", by=by.subject, detail="Internal note added", version=version + 1
     )
     stored = {"status": item["status"], "at": at, "note": text, "by": by.subject, VERSION: version + 1}
-    return _write(
-        item,
-        version,
-        lambda repo: repo.staff_change(
-            item["reference"], version=version, entry=entry, internal_note=stored, return_values=return_values
-        ),
-        repository,
-    )
+    return _staff_change(item, version, entry, repository, return_values, internal_note=stored)
+
+
+def _staff_change(
+    item: dict[str, Any],
+    version: int,
+    entry: dict[str, Any],
+    repository: RequestsRepository | None,
+    return_values: str,
+    **change: Any,
+) -> dict[str, Any]:
+    def write(repo: RequestsRepository) -> dict[str, Any]:
+        return repo.staff_change(item["reference"], version=version, entry=entry, return_values=return_values, **change)
+
+    return _write(item, version, write, repository)
 
 
 def _refuse_closed(item: dict[str, Any]) -> None:

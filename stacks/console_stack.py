@@ -175,6 +175,7 @@ class ConsoleStack(Stack):
                 "STAFF_ISSUER": issuer,
                 "STAFF_JWKS_URL": f"{issuer}/.well-known/jwks.json",
                 "STAFF_CLIENT_ID": self.client.user_pool_client_id,
+                "STAFF_USER_POOL_ID": user_pool.user_pool_id,
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 "STYLESHEET": _stylesheet(),
                 # The payments panel and refunds: the payments stack's staff function, by name (no cross-stack ref).
@@ -197,6 +198,10 @@ class ConsoleStack(Stack):
                     "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_NEW"]},
                 },
             )
+        )
+        # Who a case can be assigned to: the members of its team's group (console/team_members.py). Reads only.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["cognito-idp:ListUsersInGroup"], resources=[user_pool.user_pool_arn])
         )
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)

@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from console import response_templates
 from console.app import Page, StaffRequest, redirect
 from console.audit import AuditLog
 from console.permissions import Permission, StaffMember
+from console.team_members import TeamMembers
 from shared import case_changes
 from shared.case_changes import MAX_TEXT, Editor, StaleCase
 from shared.errors import NotFound, ValidationFailed
+from shared.observability import logger
 from shared.references import normalise_reference
 from shared.requests_repo import RequestsRepository
 from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
@@ -88,14 +91,28 @@ def form_version(form: dict[str, str]) -> int:
 
 
 class CaseworkPanel:
-    """The case page's working forms: assignment, status change (with updates and notes), internal note."""
+    """The case page's working forms: assignment, status change (with updates and notes), internal note; the
+    service's response templates, one of which (`?template=<n>`) fills in the resident update."""
 
     template = "casework.html"
+
+    def __init__(self, members: TeamMembers | None = None) -> None:
+        response_templates.for_service("")  # a wrong templates file fails here, when the console starts
+        self.members = members
 
     def context(self, staff: StaffMember, case: dict[str, Any], request: StaffRequest) -> dict[str, Any]:
         current = Status(case["status"])
         assignee = str(case.get("assignee", ""))
+        templates = response_templates.for_service(str(case.get("service_id", "")))
+        chosen = request.query.get("template", "")
+        prefill = templates[int(chosen)].text if chosen.isdigit() and int(chosen) < len(templates) else ""
+        others = []
+        if self.members is not None and staff.may(Permission.ASSIGN) and not is_closed(current):
+            others = [m for m in self.members.assignable(str(case.get("team", ""))) if m.subject != assignee]
         return {
+            "others": others,
+            "templates": [template.name for template in templates],
+            "prefill": prefill,
             "reference": case["reference"],
             "version": case_changes.version_of(case),
             "closed": is_closed(current),
@@ -114,18 +131,17 @@ class CaseworkPanel:
 class Casework:
     """The views of the case page's forms (named by console/routes.py)."""
 
-    def __init__(self, requests: RequestsRepository, audit: AuditLog, render: Render) -> None:
-        self.requests, self.audit, self.render = requests, audit, render
+    def __init__(
+        self, requests: RequestsRepository, audit: AuditLog, render: Render, members: TeamMembers | None = None
+    ) -> None:
+        self.requests, self.audit, self.render, self.members = requests, audit, render, members
 
     def assign_case(self, request: StaffRequest, reference: str) -> Page:
         def change(staff: StaffMember, item: dict[str, Any], version: int) -> tuple[str, str, Callable[[], Any]]:
-            wanted = request.form.get("assign", "")
-            if wanted not in ("me", "nobody"):
-                raise CaseworkRefused(400, "Choose whether to assign the case to yourself or to nobody.")
-            assignee = Editor(staff.subject, staff.email) if wanted == "me" else None
+            assignee, detail = self._assignee(staff, item, request.form)
             return (
                 "assign",
-                "assigned to themself" if assignee else "unassigned",
+                detail,
                 lambda: case_changes.assign(
                     item, assignee, by=_editor(staff), expected_version=version, **self._write_options()
                 ),
@@ -145,7 +161,7 @@ class Casework:
                     item,
                     new,
                     by=_editor(staff),
-                    correlation_id=f"console:{item['reference']}:{version}",
+                    correlation_id=logger.get_correlation_id() or "console",
                     internal_note=note,
                     resident_update=update,
                     expected_version=version,
@@ -174,6 +190,21 @@ class Casework:
 
         return self._change(request, reference, change)
 
+    def _assignee(self, staff: StaffMember, item: dict[str, Any], form: dict[str, str]) -> tuple[Editor | None, str]:
+        """Who the assign form names (me, nobody, or a member of the case's team who works cases) and the audit's
+        words for it (a Cognito sub, not a name)."""
+        wanted = form.get("assign", "")
+        if wanted == "me":
+            return Editor(staff.subject, staff.email), "assigned to themself"
+        if wanted == "nobody":
+            return None, "unassigned"
+        if wanted == "other" and self.members is not None:
+            member = self.members.find(str(item.get("team", "")), form.get("assignee", "")[:64])
+            if member is None:
+                raise CaseworkRefused(400, "Choose a member of the case's team to assign it to.")
+            return Editor(member.subject, member.email), f"assigned to {member.subject}"
+        raise CaseworkRefused(400, "Choose who to assign the case to.")
+
     def _write_options(self) -> dict[str, Any]:
         return {"repository": self.requests, "return_values": RETURN_VALUES}
 
@@ -201,8 +232,15 @@ class Casework:
             write()
         except StaleCase as stale:
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
+            yours = [(_FIELDS[name], request.form[name]) for name in _FIELDS if request.form.get(name, "").strip()]
             return self.render(
-                "conflict.html", request, status=409, message=str(stale), changes=stale.changes, case_page=case_page
+                "conflict.html",
+                request,
+                status=409,
+                message=str(stale),
+                changes=stale.changes,
+                case_page=case_page,
+                yours=yours,
             )
         except ValidationFailed as failed:
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
@@ -228,6 +266,13 @@ class Casework:
         )
 
 
+# The words a member of staff typed into a case form: shown back on the conflict page, so nothing typed is lost.
+_FIELDS = {
+    "resident_update": "Update for the resident",
+    "internal_note": "Internal note",
+    "note": "Internal note",
+    "reason": "Reason for reopening",
+}
 _TITLES = {400: "Sorry, there is a problem", 403: "You cannot do that", 404: "No case found"}
 
 

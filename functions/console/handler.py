@@ -17,6 +17,7 @@ from console.pages import Pages
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
 from console.queue import CaseQueue
 from console.settings import settings, signing_key
+from console.team_members import TeamMembers
 from console.tokens import TokenVerifier, published_keys
 from console.views import Views
 from shared import origin_verify
@@ -41,6 +42,7 @@ def resolver() -> APIGatewayHttpResolver:
         session.Signer(signing_key()),
     )
     queue = CaseQueue(configured.requests_table)
+    members = TeamMembers(configured.staff_user_pool_id)
     audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
     staff_payments = configured.staff_payments_function
     staff_payments_client = LambdaStaffPayments(staff_payments) if staff_payments else None
@@ -51,9 +53,9 @@ def resolver() -> APIGatewayHttpResolver:
         audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
-        panels=[CaseworkPanel(), payments],
+        panels=[CaseworkPanel(members), payments],
     )
-    casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render)
+    casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render, members)
     refunds = RefundViews(payments, queue, audit, pages.case)
     finance = FinancePages(pages, staff_payments_client)
     return app.build(guard, Views(pages, casework, refunds, finance), pages.refused)

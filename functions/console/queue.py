@@ -88,8 +88,9 @@ class CaseQueue:
         return dict(item) if item and "due_date" in item and "team" in item else None
 
     def case(self, reference: str) -> dict[str, Any] | None:
-        """The whole case (answers, history, internal notes): for the case page only, which audits the read."""
-        item = self._table.get_item(Key={"reference": reference}).get("Item")
+        """The whole case (answers, history, internal notes): for the case page only, which audits the read. A
+        consistent read: the page's forms carry the version it shows, which must not lag a change just made."""
+        item = self._table.get_item(Key={"reference": reference}, ConsistentRead=True).get("Item")
         return dict(item) if item else None
 
     def _team_cases(self, team: str, wanted: QueueFilter, today: date) -> Iterator[dict[str, Any]]:

@@ -18,6 +18,7 @@ class ConsoleSettings(OriginVerifySettings):
     staff_issuer: str  # https://cognito-idp.<region>.amazonaws.com/<pool id>
     staff_jwks_url: str  # the issuer's /.well-known/jwks.json
     staff_client_id: str
+    staff_user_pool_id: str  # whose team groups say who a case can be assigned to (console/team_members.py)
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
     stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet

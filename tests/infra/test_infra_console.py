@@ -72,9 +72,9 @@ def test_the_console_updates_cases_only_in_the_attributes_a_staff_change_writes(
 
 
 def test_every_attribute_a_staff_write_names_is_in_the_grant(monkeypatch):
-    """The attributes the repository's staff writes put in their expressions are the ones the grant lists."""
-    import re
-
+    """The attributes the repository's staff writes name, as IAM reads them (the local cloud's reading,
+    local/access_requests.py), are the ones the grant lists."""
+    from local.access_requests import dynamodb_condition_context
     from shared import requests_repo
     from shared.events import EventType, new_event
 
@@ -82,13 +82,7 @@ def test_every_attribute_a_staff_write_names_is_in_the_grant(monkeypatch):
 
     class Table:
         def update_item(self, **call):
-            names = call.get("ExpressionAttributeNames", {})
-            text = call["UpdateExpression"] + " " + call["ConditionExpression"]
-            for word in re.findall(r"(?<![:\w#])#?[a-z_]+", text):  # names, not :placeholders
-                if word.startswith("#"):
-                    seen.add(names[word])
-                elif word not in {"list_append", "if_not_exists", "size", "attribute_exists", "attribute_not_exists"}:
-                    seen.add(word)
+            seen.update(dynamodb_condition_context("UpdateItem", call)["dynamodb:Attributes"])
             return {"Attributes": {}}
 
     monkeypatch.setattr(requests_repo.aws, "table", lambda name: Table())
@@ -100,8 +94,17 @@ def test_every_attribute_a_staff_write_names_is_in_the_grant(monkeypatch):
     )
     repo.staff_change("R", version=1, entry={"at": "t"}, assignee=("s", "e"), internal_note=note)
     repo.staff_change("R", version=0, entry={"at": "t"}, unassign=True)
-    seen -= {"set", "remove", "and"}
-    assert seen | {"reference"} <= set(STAFF_WRITE_ATTRIBUTES), seen - set(STAFF_WRITE_ATTRIBUTES)
+    assert seen == set(STAFF_WRITE_ATTRIBUTES)
+
+
+def test_the_console_reads_only_group_membership_of_its_own_user_pool(synth):
+    statements = synth.role_statements(_console(synth))
+    cognito = [s for s in statements if any(str(a).startswith("cognito-idp:") for a in _list(s["Action"]))]
+    assert [_list(s["Action"]) for s in cognito] == [["cognito-idp:ListUsersInGroup"]]
+    (pool,) = synth.resources("AWS::Cognito::UserPool")
+    assert set(synth.references(_console(synth).stack, cognito[0]["Resource"])) == {pool.id}
+    variables = _console(synth).props["Environment"]["Variables"]
+    assert synth.refers_to(_console(synth).stack, variables["STAFF_USER_POOL_ID"]) == pool.id
 
 
 def test_the_team_index_projects_only_the_queues_fields(synth):

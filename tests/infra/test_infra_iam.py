@@ -54,8 +54,9 @@ TABLE_ACCESS = {
     "payments.staff.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
-    # Requests by key and the team index; the audit record appended to (test_infra_console.py)
-    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),
+    # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record
+    # appended to (test_infra_console.py)
+    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"REQUESTS_TABLE", "AUDIT_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

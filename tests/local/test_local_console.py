@@ -9,6 +9,7 @@ import html
 import json
 import re
 import urllib.parse
+import uuid
 
 import pytest
 
@@ -171,3 +172,142 @@ def test_every_demo_role_can_sign_in_and_only_those_with_read_case_see_the_queue
         assert signed_in.status == 303, (role, signed_in.body)
         queue = browser.request("GET", "/staff/cases")
         assert queue.status == (403 if role == "admin" else 200), role
+
+
+def _form(page: bytes, action: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, case version) of the page's form posting to `action`."""
+    found = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page.decode(), re.S)
+    assert found is not None, f"no form for {action}"
+    return _hidden_fields(found.group(0))
+
+
+def _report(local_cloud, service: str, description: str, **more) -> str:
+    """A resident's report through the public API, triaged: its reference."""
+    answers = {"description": description, "location": {"postcode": "ME15 6JQ"}, **more}
+    submitted = local_cloud.handle("POST", f"/api/v1/services/{service}/requests", json_body=answers)
+    assert submitted.status == 201, submitted.body
+    local_cloud.wait_for_idle(timeout_s=30)
+    return str(submitted.json()["reference"])
+
+
+def _signed_in(local_cloud, username: str) -> Browser:
+    browser = Browser(local_cloud)
+    callback, _ = _sign_in_as(browser, username)
+    assert browser.request("GET", callback).status == 303
+    return browser
+
+
+def test_a_caseworkers_day_take_the_oldest_overdue_case_note_it_update_the_resident_resolve(local_cloud):
+    email = f"resident-{uuid.uuid4().hex[:10]}@example.org"
+    reference = _report(local_cloud, "fly-tipping", "Mattress in the alley", contact={"email": email})
+    # Time passing, not a console write: the case has been waiting long enough to be the oldest overdue one.
+    local_cloud.client("dynamodb").update_item(
+        TableName=local_cloud.physical_id("Borough-dev-Data/Requests"),
+        Key={"reference": {"S": reference}},
+        UpdateExpression="SET due_date = :due",
+        ExpressionAttributeValues={":due": {"S": "2020-01-02"}},
+    )
+
+    browser = _signed_in(local_cloud, CASEWORKER)
+    overdue = browser.request("GET", "/staff/cases?view=overdue")
+    assert overdue.status == 200, overdue.body
+    first = re.search(rb'href="/staff/cases/([A-Z0-9]{4}-[A-Z0-9]{4})"', overdue.body)
+    assert first is not None
+    assert first.group(1).decode() == reference  # overdue first, the oldest at the top
+    case_path = f"/staff/cases/{reference}"
+
+    def work(action: str, **fields: str) -> None:
+        page = browser.request("GET", case_path)
+        assert page.status == 200, page.body
+        done = browser.request("POST", case_path + action, {**_form(page.body, case_path + action), **fields})
+        assert done.status == 303, done.body
+        assert done.header("location") == case_path
+        local_cloud.wait_for_idle(timeout_s=30)
+
+    work("/assign", assign="me")
+    assert reference.encode() in browser.request("GET", "/staff/cases?view=mine").body
+    work("/notes", note="Neighbour at no. 12 says it is theirs: 07700 900456")
+    work("/status", status="in-progress", resident_update="An officer will collect it on Friday.")
+    work("/status", status="fixed", resident_update="We collected the mattress today. Thank you for reporting it.")
+
+    public = local_cloud.handle("GET", f"/api/v1/requests/{reference}")
+    assert public.status == 200
+    shown = public.json()
+    assert shown["status"] == "fixed"
+    updates = [entry["update"] for entry in shown["history"] if entry["update"]]
+    assert updates[-2:] == [
+        "An officer will collect it on Friday.",
+        "We collected the mattress today. Thank you for reporting it.",
+    ]
+    assert "07700 900456" not in public.body.decode()  # the internal note is never public
+    assert "Neighbour" not in public.body.decode()
+    assert len(shown["history"]) == len([e for e in shown["history"] if e["status"]])  # no staff-only entries leak
+
+    sent = local_cloud.handle("GET", "/sandbox/outbox.json").json()["messages"]
+    bodies = [m["body"] for m in sent if m["email_address"] == email]
+    assert any("An officer will collect it on Friday." in body for body in bodies)
+    assert any("We collected the mattress today." in body for body in bodies)
+    assert not any("07700 900456" in body for body in bodies)
+
+    trail = local_cloud.client("dynamodb").query(
+        TableName=local_cloud.physical_id("Borough-dev-Console/Audit"),
+        KeyConditionExpression="#r = :r",
+        ExpressionAttributeNames={"#r": "record"},
+        ExpressionAttributeValues={":r": {"S": reference}},
+    )["Items"]
+    changes = [entry["action"]["S"] for entry in trail if entry["action"]["S"] != "read-case"]
+    assert changes == ["assign", "internal-note", "change-status", "change-status"]
+    case = browser.request("GET", case_path).body
+    assert b"This case is closed" in case
+    assert b"Neighbour at no. 12" in case  # staff still see the note
+
+
+def test_the_console_role_may_update_only_the_staff_attributes_returning_only_what_it_wrote(local_cloud):
+    """The local cloud judges the grant's dynamodb:Attributes and dynamodb:ReturnValues conditions as IAM does."""
+    from botocore.exceptions import ClientError
+
+    from tests.local.test_local_access import _client_as, _role_arn
+
+    reference = _report(local_cloud, "fly-tipping", "Tyres by the gate")
+    dynamodb = _client_as(local_cloud, _role_arn(local_cloud, "Borough-dev-Console/Console/Function"), "dynamodb")
+    write = {
+        "TableName": local_cloud.physical_id("Borough-dev-Data/Requests"),
+        "Key": {"reference": {"S": reference}},
+        "ConditionExpression": "attribute_exists(#ref)",
+        "ExpressionAttributeNames": {"#ref": "reference"},
+    }
+    dynamodb.update_item(
+        **write, UpdateExpression="SET assignee = :who", ExpressionAttributeValues={":who": {"S": "s"}}
+    )
+    for refused in (
+        {"UpdateExpression": "SET answers = :x", "ExpressionAttributeValues": {":x": {"S": "overwritten"}}},
+        {
+            "UpdateExpression": "SET assignee = :x",
+            "ExpressionAttributeValues": {":x": {"S": "s"}},
+            "ReturnValues": "ALL_NEW",
+        },
+    ):
+        with pytest.raises(ClientError) as denied:
+            dynamodb.update_item(**write, **refused)
+        assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    item = local_cloud.client("dynamodb").get_item(TableName=write["TableName"], Key=write["Key"])["Item"]
+    assert "Tyres by the gate" in json.dumps(item)  # the answers are as the resident gave them
+
+
+def test_a_team_lead_assigns_a_case_to_a_caseworker_of_the_team(local_cloud):
+    reference = _report(local_cloud, "graffiti", "Tag on the bus shelter")
+    lead = _signed_in(local_cloud, DEMO_STAFF["team-lead"])
+    case_path = f"/staff/cases/{reference}"
+    page = lead.request("GET", case_path)
+    assert page.status == 200, page.body
+    options = {
+        html.unescape(email): value
+        for value, email in re.findall(r'<option value="([^"]+)">([^<]+@[^<]+)</option>', page.body.decode())
+    }
+    assert CASEWORKER in options  # read from the team's Cognito group, through the console's own grant
+    assert DEMO_STAFF["finance"] not in options  # finance reads cases; it does not work them
+    form = {**_form(page.body, case_path + "/assign"), "assign": "other", "assignee": options[CASEWORKER]}
+    assigned = lead.request("POST", case_path + "/assign", form)
+    assert assigned.status == 303, assigned.body
+    caseworker = _signed_in(local_cloud, CASEWORKER)
+    assert reference.encode() in caseworker.request("GET", "/staff/cases?view=mine").body

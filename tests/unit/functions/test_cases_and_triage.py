@@ -241,3 +241,28 @@ def test_the_assign_task_logs_the_correlation_id_and_the_event_id(cloud):
     [line] = [json.loads(text) for text in stream.getvalue().splitlines() if "Triage assigned" in text]
     assert line["correlation_id"] == "corr-1"
     assert line["event_id"] == EventEnvelope.model_validate(submitted).id
+
+
+def test_the_patch_and_the_console_share_one_write_path_and_version(cloud):
+    """The API's PATCH goes through shared/case_changes.py: it counts the version up, so a console form drawn before
+    it is stale; a staff-only change (an assignment) leaves the public history as it was."""
+    from shared import case_changes
+
+    reference, _ = new_request(cloud)
+    drawn = case_changes.load(reference)  # a console form drawn now carries version 0
+    _, before = call("GET", reference)
+    assigned = case_changes.assign(
+        drawn, case_changes.Editor("staff-2", "two@example.org"), by=case_changes.Editor("staff-2")
+    )
+    assert assigned["version"] == 1
+    _, after = call("GET", reference)
+    assert after["history"] == before["history"]  # the resident's view is unaffected
+    assert call("PATCH", reference, {"status": "investigating"}, STAFF)[0] == 200
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert item["version"] == 2
+    with pytest.raises(case_changes.StaleCase) as stale:
+        # a form drawn after the assignment (version 1), sent after the PATCH
+        case_changes.add_internal_note(
+            case_changes.load(reference), "late", by=case_changes.Editor("staff-2"), expected_version=1
+        )
+    assert [c["what"] for c in stale.value.changes] == ["Investigating"]

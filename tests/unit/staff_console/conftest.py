@@ -22,6 +22,7 @@ from console.pages import Pages
 from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
+from console.team_members import TeamMembers
 from console.tokens import TokenVerifier
 from console.views import Views
 from shared import aws, settings
@@ -82,6 +83,7 @@ class Console:
         )
         self.table = boto3.resource("dynamodb").Table("requests")
         self.audit = boto3.resource("dynamodb").Table("audit")
+        self.members = TeamMembers(pool_id, ttl_seconds=0)  # read afresh: tests add staff as they go
         self.build()
 
     def build(self, staff_payments: Any = None) -> None:
@@ -95,9 +97,9 @@ class Console:
             audit,
             council="Test council",
             stylesheet="/assets/app.css",
-            panels=[CaseworkPanel(), panel],
+            panels=[CaseworkPanel(self.members), panel],
         )
-        self.casework = Casework(RequestsRepository("requests"), audit, pages.render)
+        self.casework = Casework(RequestsRepository("requests"), audit, pages.render, self.members)
         refunds = RefundViews(panel, queue, audit, pages.case)
         views = Views(pages, self.casework, refunds, FinancePages(pages, staff_payments))
         self.resolver = app.build(self.guard, views, pages.refused)

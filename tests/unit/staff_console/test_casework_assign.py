@@ -130,7 +130,8 @@ def test_the_write_itself_is_conditional_on_the_version(console: Console, refere
     [
         ({"assign": "me"}, 400, "missing the case&#39;s version"),
         ({"assign": "me", "version": "one"}, 400, "missing the case&#39;s version"),
-        ({"assign": "someone-else", "version": "0"}, 400, "yourself or to nobody"),
+        ({"assign": "someone-else", "version": "0"}, 400, "Choose who to assign"),
+        ({"assign": "other", "assignee": "not-a-member", "version": "0"}, 400, "member of the case&#39;s team"),
         ({"assign": "nobody", "version": "0"}, 422, "not assigned to anyone"),
     ],
 )
@@ -144,12 +145,25 @@ def test_a_bad_assign_form_is_refused_and_writes_nothing(
     assert "version" not in _item(console, reference)
 
 
-def test_csrf_is_checked_on_the_assign_form(console: Console, reference: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "form"),
+    [
+        ("assign", {"assign": "me"}),
+        ("status", {"status": "investigating", "resident_update": "Soon"}),
+        ("notes", {"note": "Checked"}),
+    ],
+)
+def test_csrf_is_checked_on_every_case_form(
+    console: Console, reference: str, action: str, form: dict[str, str]
+) -> None:
     tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
-    path = f"/staff/cases/{reference}/assign"
-    assert console.post(path, tokens, {"assign": "me", "version": "0"})["statusCode"] == 400
-    assert console.post(path, tokens, {"assign": "me", "version": "0", "csrf_token": "forged"})["statusCode"] == 403
-    assert "assignee" not in _item(console, reference)
+    path = f"/staff/cases/{reference}/{action}"
+    assert console.post(path, tokens, {**form, "version": "0"})["statusCode"] == 400
+    assert console.post(path, tokens, {**form, "version": "0", "csrf_token": "forged"})["statusCode"] == 403
+    other = console.staff("other", roles=("caseworker",), teams=("street-scene",))  # another session's token
+    assert console.post(path, tokens, {**form, "version": "0", "csrf_token": console.csrf(other)})["statusCode"] == 403
+    assert "version" not in _item(console, reference)
+    assert _audit(console, reference) == []
 
 
 def test_another_teams_case_is_not_found_and_not_changed(console: Console, reference: str) -> None:
@@ -167,3 +181,48 @@ def test_a_closed_case_cannot_be_assigned(console: Console) -> None:
     assert answer["statusCode"] == 422
     assert "This case is closed" in answer["body"]
     assert "assignee" not in _item(console, reference)
+
+
+def test_a_case_can_be_assigned_to_a_member_of_its_team_who_works_cases(console: Console, reference: str) -> None:
+    lead = console.staff("lead", roles=("team-lead",), teams=("street-scene",))
+    colleague = console.staff("colleague", roles=("caseworker",), teams=("street-scene",))
+    console.staff("money", roles=("finance",), teams=("street-scene",))  # reads cases, does not work them
+    console.staff("elsewhere", roles=("caseworker",), teams=("waste-services",))
+    page = console.get(f"/staff/cases/{reference}", lead)["body"]
+    select = re.search(r'<select class="govuk-select" id="assignee" name="assignee">(.*?)</select>', page, re.S)
+    assert select is not None
+    offered = re.findall(r'<option value="([^"]+)">([^<]+)</option>', select.group(1))
+    assert [email for _, email in offered] == ["colleague@example.org", "lead@example.org"]
+    form = {"csrf_token": console.csrf(lead), "version": "0", "assign": "other", "assignee": _sub(colleague)}
+    assert console.post(f"/staff/cases/{reference}/assign", lead, form)["statusCode"] == 303
+    item = _item(console, reference)
+    assert item["assignee"] == _sub(colleague)
+    assert item["history"][-1]["by"] == _sub(lead)
+    [entry] = [e for e in _audit(console, reference) if e["action"] == "assign"]
+    assert entry["detail"] == f"assigned to {_sub(colleague)}"
+    assert reference in console.get("/staff/cases", colleague, view="mine")["body"]
+
+
+@pytest.mark.parametrize("who", ["money", "elsewhere"])
+def test_nobody_outside_the_teams_case_workers_can_be_assigned(console: Console, reference: str, who: str) -> None:
+    lead = console.staff("lead", roles=("team-lead",), teams=("street-scene",))
+    roles = {"money": ("finance",), "elsewhere": ("caseworker",)}[who]
+    teams = {"money": ("street-scene",), "elsewhere": ("waste-services",)}[who]
+    outsider = console.staff(who, roles=roles, teams=teams)
+    form = {"csrf_token": console.csrf(lead), "version": "0", "assign": "other", "assignee": _sub(outsider)}
+    answer = console.post(f"/staff/cases/{reference}/assign", lead, form)
+    assert answer["statusCode"] == 400
+    assert "assignee" not in _item(console, reference)
+
+
+def test_team_membership_is_kept_for_a_while_then_read_again(console: Console) -> None:
+    from console.team_members import TeamMembers
+
+    now = [0.0]
+    members = TeamMembers(console.pool_id, ttl_seconds=300, clock=lambda: now[0])
+    assert members.assignable("Street scene") == []
+    console.staff("new", roles=("caseworker",), teams=("street-scene",))
+    assert members.assignable("Street scene") == []  # within five minutes: as read
+    now[0] = 301.0
+    assert [m.email for m in members.assignable("Street scene")] == ["new@example.org"]
+    assert members.assignable("No such team") == []

@@ -161,9 +161,11 @@ def test_a_stale_status_form_is_refused_and_the_first_change_stands(
 ) -> None:
     lead = console.staff("lead", roles=("team-lead",), teams=("street-scene",))
     assert _post(console, lead, f"/staff/cases/{reference}/notes", note="Called the resident")["statusCode"] == 303
-    answer = _post(console, tokens, f"/staff/cases/{reference}/status", status="fixed", resident_update="Done")
+    answer = _post(console, tokens, f"/staff/cases/{reference}/status", status="fixed", resident_update="<i>Done")
     assert answer["statusCode"] == 409
     assert re.search(r"<li>[^<]*: Internal note added</li>", answer["body"])
+    assert "What you wrote (not saved)" in answer["body"]  # nothing typed is lost
+    assert '<dd class="govuk-summary-list__value">&lt;i&gt;Done</dd>' in answer["body"]
     assert _item(console, reference)["status"] == "for-triage"
 
 
@@ -200,3 +202,29 @@ def test_the_choices_are_the_workflows_without_payments_own_status() -> None:
     assert "received" not in offered
     assert "in-progress" not in offered
     assert "fixed" in offered
+
+
+def test_a_response_template_fills_in_the_resident_update(console: Console, tokens: dict[str, str]) -> None:
+    reference = new_reference()
+    console.add_case(reference, team="Street scene", due="2026-11-20", status="investigating", service_id="fly-tipping")
+    page = console.get(f"/staff/cases/{reference}", tokens)["body"]
+    links = re.findall(rf'href="/staff/cases/{reference}\?template=(\d+)#resident_update">([^<]+)</a>', page)
+    assert [name for _, name in links][:2] == ["Cleared", "On private land"]  # the service's own first
+    assert "We are looking into it" in [name for _, name in links]  # then those for every service
+    chosen = console.get(f"/staff/cases/{reference}", tokens, template="1")["body"]
+    assert re.search(r'name="resident_update"[^>]*>The waste you reported is on private land', chosen)
+    unknown = console.get(f"/staff/cases/{reference}", tokens, template="99")["body"]
+    assert re.search(r'name="resident_update"[^>]*></textarea>', unknown)
+
+
+def test_a_wrong_templates_file_is_refused_naming_what_is_wrong() -> None:
+    from pydantic import ValidationError
+
+    from console.response_templates import parse_templates
+
+    with pytest.raises(ValueError, match="no-such-service"):
+        parse_templates("templates:\n  no-such-service:\n    - {name: A, text: B}\n")
+    with pytest.raises(ValidationError, match="text"):
+        parse_templates("templates:\n  fly-tipping:\n    - {name: A, text: ''}\n")
+    with pytest.raises(ValidationError, match="colour"):
+        parse_templates("templates:\n  fly-tipping:\n    - {name: A, text: B, colour: red}\n")
