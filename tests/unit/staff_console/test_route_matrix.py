@@ -48,10 +48,18 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
         else:
             answer = console.get(_concrete(route.path), tokens)
         if allowed:  # a POST that is let through makes its change and goes back to the case page
-            assert answer["statusCode"] == (303 if route.method == "POST" else 200), (role, answer["statusCode"])
+            assert answer["statusCode"] == _allowed_status(route), (role, answer["statusCode"])
+            assert "You do not have permission" not in str(answer["body"])
         else:
             assert answer["statusCode"] == 403, role
             assert "You do not have permission" in answer["body"]
+
+
+def _allowed_status(route: ConsoleRoute) -> int:
+    if route.method == "GET":
+        return 200
+    # No payments service is connected here: a refund let through answers on the case page with that message.
+    return 200 if route.path.endswith("/refunds") else 303
 
 
 def _valid_form(console: Console, route: ConsoleRoute) -> dict[str, str]:
@@ -64,6 +72,8 @@ def _valid_form(console: Console, route: ConsoleRoute) -> dict[str, str]:
         form["status"] = "investigating" if item["status"] != "investigating" else "in-progress"
     elif route.path.endswith("/notes"):
         form["note"] = "Checked the site"
+    elif route.path.endswith("/refunds"):
+        form.update({"amount": "5.00", "reason": "Collection missed"})
     return form
 
 
