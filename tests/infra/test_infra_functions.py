@@ -85,6 +85,7 @@ EXPECTED_ENVIRONMENT = {
         for handler in ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
+    "renewals.handler.handler": {"RENEWALS_TABLE"},
 }
 
 
@@ -147,6 +148,9 @@ def test_table_variables_name_the_tables_they_say(synth):
     tables = {}
     for table in synth.resources("AWS::DynamoDB::Table"):
         key = tuple(part["AttributeName"] for part in table.props["KeySchema"])
+        if table.stack == synth.stack("Renewals"):  # keyed by the request's reference too: its own stack's
+            tables["RENEWALS_TABLE"] = table.id
+            continue
         tables[
             {
                 ("reference",): "REQUESTS_TABLE",
