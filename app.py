@@ -148,6 +148,8 @@ def build_app(app: cdk.App) -> cdk.App:
         key=foundation.key,
         layer=foundation.layer,
         queue=events.queues["renewals"],
+        events_topic=events.topic,
+        requests_table=data.requests,
         env=env,
     )
     ObservabilityStack(
@@ -172,6 +174,8 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
             "RenewalsConsumer": renewals.consumer,
+            "RenewalReminders": renewals.job,
+            "RenewalLinks": renewals.links,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -36,6 +36,7 @@ EXPECTED_ENVIRONMENT = {
         "REQUESTS_TABLE",
         "SUBSCRIPTIONS_TABLE",
         "RETURN_LINKS_FUNCTION",
+        "RENEWAL_LINKS_FUNCTION",
         "NOTIFY_PROVIDER",
         "NOTIFY_BASE_URL",
         "NOTIFY_API_KEY_SECRET_ID",
@@ -86,6 +87,8 @@ EXPECTED_ENVIRONMENT = {
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
     "renewals.handler.handler": {"RENEWALS_TABLE"},
+    "renewals.job.handler": {"RENEWALS_TABLE", "EVENTS_TOPIC_ARN"},
+    "renewals.links.handler": {"RENEWALS_TABLE", "REQUESTS_TABLE", "RENEWAL_LINK_KEY_SECRET_ID"},
 }
 
 

@@ -50,6 +50,9 @@ TABLE_ACCESS = {
     # Requests by key and the team index; the audit record appended to (test_infra_console.py)
     "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),
     "renewals.handler.handler": ({"RENEWALS_TABLE"}, {"RENEWALS_TABLE"}),  # never the Requests table
+    "renewals.job.handler": ({"RENEWALS_TABLE"}, {"RENEWALS_TABLE"}),
+    # The previous request's answers, read (GetItem) to pre-fill a renewal; never written.
+    "renewals.links.handler": ({"RENEWALS_TABLE", "REQUESTS_TABLE"}, {"RENEWALS_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.
@@ -61,6 +64,7 @@ PUBLISHERS = {
     "payments.handler.handler",
     "payments.worker.handler",
     "payments.reconciler.handler",
+    "renewals.job.handler",  # renewal-due changes no request: nothing for the outbox
 }
 
 

@@ -92,3 +92,55 @@ def test_no_renewals_statement_is_on_every_resource_but_tracing(synth):
         for statement in synth.role_statements(function):
             if statement["Resource"] == "*":
                 assert set(_actions(statement)) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+JOB = "renewals.job.handler"
+LINKS = "renewals.links.handler"
+
+
+def test_the_job_runs_daily_and_queries_the_reminders_index_never_scanning(synth):
+    (rule,) = [r for r in synth.resources("AWS::Events::Rule") if r.stack == synth.stack("Renewals")]
+    assert rule.props["ScheduleExpression"] == "cron(0 8 * * ? *)"
+    (target,) = rule.props["Targets"]
+    job = _functions(synth)[JOB]
+    assert synth.refers_to(rule.stack, target["Arn"]) == job.id
+    table = _table(synth).id
+    grants = _dynamodb_grants(synth, job)
+    assert sorted(map(sorted, grants.values())) == [["dynamodb:Query"], ["dynamodb:UpdateItem"]]
+    for resource, actions in grants.items():
+        value = json.loads(resource)
+        if actions == {"dynamodb:Query"}:  # the index only: `<table ARN>/index/reminders-due`
+            assert value["Fn::Join"][1][-1] == f"/index/{REMINDERS_DUE}"
+            assert synth.refers_to(job.stack, value["Fn::Join"][1][0]) == table
+        else:
+            assert synth.refers_to(job.stack, value) == table
+
+
+def test_the_job_publishes_to_the_events_topic_only(synth):
+    job = _functions(synth)[JOB]
+    (topic,) = [t for t in synth.resources("AWS::SNS::Topic") if t.stack == synth.stack("Events")]
+    published = [s for s in synth.role_statements(job) if "sns:Publish" in _actions(s)]
+    (statement,) = published
+    assert _actions(statement) == ["sns:Publish"]
+    assert synth.refers_to(job.stack, statement["Resource"]) == topic.id
+
+
+def test_the_links_function_is_named_reads_its_key_and_one_request_item(synth):
+    links = _functions(synth)[LINKS]
+    assert links.props["FunctionName"].endswith("-RenewalLinks")
+    grants = _dynamodb_grants(synth, links)
+    requests = next(
+        t.id
+        for t in synth.resources("AWS::DynamoDB::Table")
+        if t.stack == synth.stack("Data")
+        and t.props["KeySchema"] == [{"AttributeName": "reference", "KeyType": "HASH"}]
+    )
+    by_table = {synth.refers_to(links.stack, json.loads(r)): a for r, a in grants.items()}
+    assert by_table == {_table(synth).id: {"dynamodb:GetItem", "dynamodb:PutItem"}, requests: {"dynamodb:GetItem"}}
+    secrets = [s for s in synth.role_statements(links) if any(a.startswith("secretsmanager:") for a in _actions(s))]
+    (statement,) = secrets
+    assert _actions(statement) == ["secretsmanager:GetSecretValue"]
+    (secret,) = [s for s in synth.resources("AWS::SecretsManager::Secret") if s.stack == synth.stack("Renewals")]
+    assert synth.refers_to(links.stack, statement["Resource"]) == secret.id
+    variables = links.props["Environment"]["Variables"]
+    assert synth.refers_to(links.stack, variables["RENEWAL_LINK_KEY_SECRET_ID"]) == secret.id
