@@ -60,6 +60,7 @@ EXPECTED_ENVIRONMENT = {
         "SIGNING_SECRET_ID",
         "SUBSCRIPTIONS_FUNCTION",
         "PAYMENTS_FUNCTION",
+        "RENEWALS_FUNCTION",
         "BOROUGH_COUNCIL_NAME",
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
