@@ -73,7 +73,8 @@ def subscriptions(local_cloud) -> dict[str, dict[str, Any]]:
 
 def test_pay_be_reminded_follow_the_link_and_renew_from_the_old_end(local_cloud):
     email = new_email()
-    first = pay(local_cloud, Browser(local_cloud), walk_to_check_answers(Browser(local_cloud), email))
+    first_browser = Browser(local_cloud)
+    first = pay(local_cloud, first_browser, walk_to_check_answers(first_browser, email))
     subscription = subscriptions(local_cloud)[first]
     assert subscription["service_id"] == SERVICE
     assert "contact" not in subscription  # the resident's details stay in the request
