@@ -27,6 +27,7 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import grant_items, grant_publish, grant_secret_value
 from stacks.constructs.nag import suppress
+from stacks.constructs.tables import council_table
 
 REMINDERS_DUE = "reminders-due"  # functions/renewals/store.py
 CONSUMER_BATCH_SIZE = 10  # each record is two or three DynamoDB calls
@@ -54,20 +55,7 @@ class RenewalsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self._function = ServiceFunctions(self, config=config, service="renewals", layer=layer, log_key=key)
         protect = config.deletion_protection
-        self.table = dynamodb.Table(
-            self,
-            "Renewals",
-            partition_key=dynamodb.Attribute(name="reference", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expires_at",
-            deletion_protection=protect,
-            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
-        )
+        self.table = council_table(self, "Renewals", config=config, key=key, partition_key="reference")
         self.table.add_global_secondary_index(
             index_name=REMINDERS_DUE,
             partition_key=dynamodb.Attribute(name="reminder", type=dynamodb.AttributeType.STRING),

@@ -11,6 +11,7 @@ import pytest
 
 from renewals.store import REMINDERS_DUE
 from shared.events import EventType
+from tests.infra.test_infra_payments import _actions
 
 pytestmark = pytest.mark.infra
 
@@ -26,11 +27,6 @@ def _functions(synth) -> dict[str, Any]:
 def _table(synth):
     (table,) = [t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Renewals")]
     return table
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else list(actions)
 
 
 def _dynamodb_grants(synth, function) -> dict[str, set[str]]:

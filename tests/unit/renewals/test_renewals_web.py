@@ -16,6 +16,7 @@ from renewals.store import RenewalsStore
 from shared.catalogue import load_catalogue
 from tests.helpers import create_tables
 from tests.unit.renewals.conftest import TABLE
+from tests.unit.web.conftest import _signing_key_given_directly  # noqa: F401 - autouse: the pages sign CSRF tokens
 from tests.unit.web.web_support import Client, complete_to_check_answers, harness, location
 
 pytestmark = pytest.mark.unit
@@ -38,21 +39,6 @@ class InProcessRenewals:
         if payload["action"] == "begin":
             return self.links.begin(payload["token"], payload["reference"])
         return None
-
-
-@pytest.fixture(autouse=True)
-def _signing_key_given_directly(monkeypatch: pytest.MonkeyPatch):
-    """As tests/unit/web/conftest.py: the pages sign CSRF tokens with a key given directly (local only)."""
-    from web import security
-    from web import settings as web_settings
-
-    monkeypatch.setenv("SIGNING_KEY", "unit-test-signing-key-not-secret")
-    monkeypatch.setenv("BOROUGH_LOCAL_CLOUD", "1")
-    web_settings.reset()
-    security.signing_key.cache_clear()
-    yield
-    web_settings.reset()
-    security.signing_key.cache_clear()
 
 
 @pytest.fixture
