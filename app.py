@@ -23,6 +23,7 @@ from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
 from stacks.payments_stack import PaymentsStack
+from stacks.renewals_stack import RenewalsStack
 from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
@@ -140,6 +141,17 @@ def build_app(app: cdk.App) -> cdk.App:
         public_base_url=public_base_url,  # Pay sends residents back to the web
         env=env,
     )
+    renewals = RenewalsStack(
+        app,
+        f"{prefix}-Renewals",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        queue=events.queues["renewals"],
+        events_topic=events.topic,
+        requests_table=data.requests,
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
@@ -162,6 +174,9 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
             "StaffPayments": payments.staff,
+            "RenewalsConsumer": renewals.consumer,
+            "RenewalReminders": renewals.job,
+            "RenewalLinks": renewals.links,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

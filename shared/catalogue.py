@@ -76,6 +76,7 @@ __all__ = [
     "Rule",
     "ServiceDefinition",
     "ServicesSettings",
+    "Subscription",
     "TableFee",
     "Validation",
     "ValueRule",
@@ -98,6 +99,13 @@ class ServicesSettings(FunctionSettings):
 class PrivacyNotice(DefinitionModel):
     summary: Text
     url: str | None = Field(default=None, pattern=r"^(https://|/)\S+$")
+
+
+# A yearly (or other) subscription: a paid request starts one; a reminder with a renewal link goes out before it
+# ends (functions/renewals/, docs/renewals.md).
+class Subscription(DefinitionModel):
+    months: int = Field(ge=1, le=36)
+    remind_days_before: int = Field(ge=1, le=90)
 
 
 # --- the service -----------------------------------------------------------------------------------------------
@@ -123,6 +131,8 @@ class ServiceDefinition(DefinitionModel):
     # The finance system's code the service's income is booked to (the finance export's `ledger_code` column):
     # required with a fee. Starts with a letter or digit, so a spreadsheet never reads it as a formula.
     ledger_code: str | None = Field(default=None, pattern=LEDGER_CODE_PATTERN)
+    # A paid request starts a subscription of `months`; the resident is reminded `remind_days_before` its end.
+    subscription: Subscription | None = None
     pages: tuple[Page, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -148,7 +158,20 @@ class ServiceDefinition(DefinitionModel):
         if len(contacts) > 1:
             raise definition_problem("pages", f"only one contact question is allowed; found {', '.join(contacts)}")
         self._check_fee(asked)
+        self._check_subscription()
         return self
+
+    def _check_subscription(self) -> None:
+        subscription = self.subscription
+        if subscription is None:
+            return
+        if not self.charges:
+            raise definition_problem("subscription", "a subscription is paid for: give the service a fee")
+        if subscription.remind_days_before >= subscription.months * 28:
+            raise definition_problem(
+                "subscription.remind_days_before",
+                f"remind before the end but after the start: fewer than {subscription.months * 28} days",
+            )
 
     @staticmethod
     def _check_conditions(
@@ -244,7 +267,7 @@ class CatalogueError(ValueError):
 def _all_field_names() -> set[str]:
     models: list[type[BaseModel]] = [
         Rule, LengthRule, ValueRule, PatternRule, DateRule, Validation, Condition, Option, Question, Page,
-        FixedFee, PerItemFee, TableFee, PrivacyNotice, ServiceDefinition,
+        FixedFee, PerItemFee, TableFee, PrivacyNotice, Subscription, ServiceDefinition,
     ]  # fmt: skip
     return {info.alias or name for model in models for name, info in model.model_fields.items()}
 

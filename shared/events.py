@@ -27,6 +27,9 @@ class EventType(StrEnum):
     # A payment attempt finished (functions/payments): data {reference, service_id, attempt, payment_id, outcome}.
     PAYMENT_SUCCEEDED = "payment-succeeded"
     PAYMENT_FAILED = "payment-failed"
+    # A subscription ends soon (functions/renewals): data {reference, service_id, ends_on}; the contact details stay
+    # in the request, read there by reference.
+    RENEWAL_DUE = "renewal-due"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
@@ -39,7 +42,10 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
         EventType.DRAFT_SAVED,
         EventType.DRAFT_EXPIRING,
         EventType.PAYMENT_SUCCEEDED,  # the resident's receipt (notifications/receipts.py)
+        EventType.RENEWAL_DUE,
     ),
+    # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
+    "renewals": (EventType.PAYMENT_SUCCEEDED,),
 }
 
 

@@ -80,6 +80,12 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-StaffPayments"
 
     @property
+    def renewal_links_function(self) -> str:
+        """The renewal links function's name: the renewals stack names it; the notifications consumer (reminders'
+        links) and the web (the renewal page) invoke it by this name (a reference would make the stacks a cycle)."""
+        return f"{self.prefix}-RenewalLinks"
+
+    @property
     def uploads_bucket_parameter(self) -> str:
         """The SSM parameter holding the uploads bucket's name. The web stack owns the bucket and writes it; the
         catalogue function (API stack, which the web stack depends on) reads it to check file answers."""

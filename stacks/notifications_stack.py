@@ -113,6 +113,8 @@ class NotificationsStack(Stack):
                 "REQUESTS_TABLE": requests_table.table_name,
                 "SUBSCRIPTIONS_TABLE": subscriptions_table.table_name,
                 "RETURN_LINKS_FUNCTION": return_links_function.function_name,
+                # Renewal reminders' links: the renewals stack's function (which depends on this one), by name.
+                "RENEWAL_LINKS_FUNCTION": config.renewal_links_function,
                 **provider_environment,
                 "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
                 "NOTIFY_API_KEY_SECRET_ID": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
@@ -128,7 +130,13 @@ class NotificationsStack(Stack):
         # the consumer asks the web's return links function for the address and the link (web/return_links.py).
         grant_items(self.consumer, subscriptions_table, key, ["dynamodb:GetItem"])
         self.consumer.add_to_role_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[return_links_function.function_arn])
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[
+                    return_links_function.function_arn,
+                    f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.renewal_links_function}",
+                ],
+            )
         )
         if notify_provider == "ses":
             domain = config.ses_from_address.rsplit("@", 1)[1]

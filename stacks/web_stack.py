@@ -123,6 +123,8 @@ class WebStack(Stack):
                 "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
                 # Paying for a request: the payments function (payments stack, which depends on this one), by name.
                 "PAYMENTS_FUNCTION": config.payments_function,
+                # Renewing a subscription from a reminder's link: the renewals stack's function, by name.
+                "RENEWALS_FUNCTION": config.renewal_links_function,
                 # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
                 "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
                 "OS_PLACES_API_KEY_SECRET_ID": self.os_places_key.secret_name,
@@ -140,6 +142,9 @@ class WebStack(Stack):
         subscriptions = config.reminder_subscriptions_function
         subscriptions_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{subscriptions}"
         payments_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.payments_function}"
+        renewals_arn = (
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.renewal_links_function}"
+        )
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
@@ -148,6 +153,7 @@ class WebStack(Stack):
                     cases_function.function_arn,
                     subscriptions_arn,
                     payments_arn,
+                    renewals_arn,  # the renewal links function (renewals stack, which depends on this one)
                 ],
             )
         )

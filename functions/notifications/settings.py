@@ -40,6 +40,7 @@ class NotificationsSettings(FunctionSettings):
     requests_table: str = ""
     subscriptions_table: str = ""
     return_links_function: str = ""  # the web's: save-and-return emails get the address and link from it
+    renewal_links_function: str = ""  # the renewals': renewal reminders get their signed link from it
     notifications_queue_url: str = ""  # where the reminder job and subscriptions put their events
     notify_provider: Literal["notify", "ses", "record-only"] = "record-only"
     notify_base_url: str = NOTIFY_API

@@ -29,6 +29,7 @@ BEARER_LINKS = {
     "return_url": "[return link]",
     "confirm_url": "[confirmation link]",
     "unsubscribe_url": "[unsubscribe link]",
+    "renew_url": "[renewal link]",
 }
 NOT_STORED = ("unsubscribe_url",)  # the one-click unsubscribe URL (RFC 8058) is a bearer link too
 

@@ -9,6 +9,7 @@
 | paying (GOV.UK Pay)             | payment_pages.py  |
 | save and come back later        | save_return.py    |
 | bin collection reminders        | reminder_pages.py |
+| renewing a subscription         | renewal_pages.py  |
 | track your request              | tracking.py       |
 | what they share                 | site.py           |
 | paths, methods, CSRF middleware | routes.py         |
@@ -26,6 +27,7 @@ from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
 from web.questions import QuestionPages
 from web.reminder_pages import ReminderPages
+from web.renewal_pages import RenewalPages, RenewalsApi
 from web.save_return import SaveAndReturnPages
 from web.site import Ports, Site
 from web.start import StartPages
@@ -45,13 +47,15 @@ class Web:
         council: str,
         catalogue: Mapping[str, ServiceDefinition] | None = None,
         clock: Callable[[], float] = time.time,
+        renewals: RenewalsApi | None = None,
     ) -> None:
         self.site = Site(ports, council=council, catalogue=catalogue, clock=clock)
+        self.renewals = RenewalPages(self.site, renewals)
         self.start = StartPages(self.site)
         self.questions = QuestionPages(self.site)
         self.files = FilePages(self.site, self.questions.render_page)
         self.payments = PaymentPages(self.site)
-        self.submission = SubmissionPages(self.site, self.payments)
+        self.submission = SubmissionPages(self.site, self.payments, on_sent=self.renewals.sent)
         self.save_return = SaveAndReturnPages(self.site)
         self.reminders = ReminderPages(self.site)
         self.tracking = TrackingPages(self.site)

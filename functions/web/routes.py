@@ -165,6 +165,11 @@ class _Routes:
             f"{SERVICE}/payment/<token>",
             lambda service_id, token: web.payments.back_from_pay(request(), service(), token),
         )
+        self.route(
+            ["GET"],
+            f"{SERVICE}/renew/<token>",
+            lambda service_id, token: web.renewals.open(request(), service(), token),
+        )
         self.route(["GET"], f"{SERVICE}/save", lambda service_id: web.save_return.save_page(request(), service()))
         self.route(["POST"], f"{SERVICE}/save", lambda service_id: web.save_return.save(request(), service()))
         self.route(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shared import forms
 from shared.catalogue import ServiceDefinition
 from web.answers import check_your_answers, fee_summary, format_pence
@@ -11,9 +13,15 @@ from web.site import Site, service_path
 
 
 class SubmissionPages:
-    def __init__(self, site: Site, payments: PaymentPages) -> None:
+    def __init__(
+        self,
+        site: Site,
+        payments: PaymentPages,
+        on_sent: Callable[[Request, ServiceDefinition, str], None] | None = None,
+    ) -> None:
         self.site = site
         self.payments = payments
+        self.on_sent = on_sent  # a sent request renews a subscription (web/renewal_pages.py)
 
     def check_answers(
         self, request: Request, definition: ServiceDefinition, errors: list[forms.FieldError] | None = None
@@ -70,6 +78,8 @@ class SubmissionPages:
             draft.reference = str(result.body["reference"])
             draft.amount_due_pence = int(result.body.get("amount_due_pence", 0))
             self.site.save(draft)
+            if self.on_sent is not None:
+                self.on_sent(request, definition, draft.reference)
             if draft.amount_due_pence > 0 and self.payments.available():  # off to GOV.UK Pay's card page
                 return self.payments.go_to_pay(request, definition, draft.reference)
             return redirect(f"{service_path(definition)}/confirmation")

@@ -36,6 +36,7 @@ EXPECTED_ENVIRONMENT = {
         "REQUESTS_TABLE",
         "SUBSCRIPTIONS_TABLE",
         "RETURN_LINKS_FUNCTION",
+        "RENEWAL_LINKS_FUNCTION",
         "NOTIFY_PROVIDER",
         "NOTIFY_BASE_URL",
         "NOTIFY_API_KEY_SECRET_ID",
@@ -59,6 +60,7 @@ EXPECTED_ENVIRONMENT = {
         "SIGNING_SECRET_ID",
         "SUBSCRIPTIONS_FUNCTION",
         "PAYMENTS_FUNCTION",
+        "RENEWALS_FUNCTION",
         "BOROUGH_COUNCIL_NAME",
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
@@ -92,6 +94,9 @@ EXPECTED_ENVIRONMENT = {
         "REFUND_ROLES",
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
+    "renewals.handler.handler": {"RENEWALS_TABLE"},
+    "renewals.job.handler": {"RENEWALS_TABLE", "EVENTS_TOPIC_ARN"},
+    "renewals.links.handler": {"RENEWALS_TABLE", "REQUESTS_TABLE", "RENEWAL_LINK_KEY_SECRET_ID"},
 }
 
 
@@ -154,6 +159,9 @@ def test_table_variables_name_the_tables_they_say(synth):
     tables = {}
     for table in synth.resources("AWS::DynamoDB::Table"):
         key = tuple(part["AttributeName"] for part in table.props["KeySchema"])
+        if table.stack == synth.stack("Renewals"):  # keyed by the request's reference too: its own stack's
+            tables["RENEWALS_TABLE"] = table.id
+            continue
         tables[
             {
                 ("reference",): "REQUESTS_TABLE",

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.infra
 
 def _requests_table(synth):
     return next(
-        t for t in synth.resources("AWS::DynamoDB::Table") if t.props["KeySchema"][0]["AttributeName"] == "reference"
+        t
+        for t in synth.resources("AWS::DynamoDB::Table")
+        if t.stack == synth.stack("Data") and t.props["KeySchema"][0]["AttributeName"] == "reference"
     )
 
 

@@ -32,9 +32,9 @@ def webhooks_delivered(local_cloud) -> Iterator[None]:
     local_cloud.wait_for_idle(timeout_s=30)
 
 
-def walk_to_check_answers(browser: Browser) -> str:
-    definition = load_catalogue()[SERVICE]
-    target = browser.request("GET", f"/services/{SERVICE}/begin").header("location")
+def walk_to_check_answers(browser: Browser, service: str = SERVICE) -> str:
+    definition = load_catalogue()[service]
+    target = browser.request("GET", f"/services/{service}/begin").header("location")
     answers: dict[str, Any] = {}
     for _ in range(len(definition.pages) + 1):
         if target.endswith("/check-answers"):

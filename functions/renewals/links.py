@@ -1,0 +1,158 @@
+"""Renewal links: the link in a renewal reminder, signed (HMAC-SHA256 with the renewals' own key) and expiring.
+
+This is the renewals links function, invoked directly (never over HTTP):
+
+- by the notifications consumer, `{"action": "mint", "reference"}`: `{"link": {"path", "expires_at"}}`, or
+  `{"link": null, "reason"}` when the subscription is unknown or renewed already;
+- by the web's renewal page, `{"action": "open", "token"}`: `{"renewal": {"renews", "service_id", "answers"}}`, the
+  previous request's answers (its contact details among them, under the contact question's id) to pre-fill the
+  check-answers page, or `{"renewal": null, "reason"}` (`invalid`, `expired`, `renewed`, `unknown`);
+- by the web once the renewal is sent, `{"action": "begin", "token", "reference"}`: the new request renews the old
+  subscription (a marker its payment's `payment-succeeded` finds), `{"begun": true}`.
+
+The token is `<reference>.<expires_at>.<signature>`: it names the subscription (the request's reference, not a
+secret: the signature is what the link proves) and when it stops working. It is a bearer value: never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewals.settings import links_settings
+from renewals.store import RenewalsStore, Subscription
+from shared import aws
+from shared.catalogue import load_catalogue
+from shared.observability import logger, observed
+
+# The link works until this long after the subscription ends: a resident renewing late renews from that day.
+LINK_GRACE = timedelta(days=30)
+PURPOSE = "renewal"
+
+
+@cache
+def link_key() -> bytes:
+    configured = links_settings()
+    if configured.renewal_link_key:
+        return configured.renewal_link_key.encode()
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.renewal_link_key_secret_id)
+    return str(secret["SecretString"]).encode()
+
+
+def _signature(reference: str, expires_at: int, key: bytes) -> str:
+    digest = hmac.new(key, f"{PURPOSE}\n{reference}\n{expires_at}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def mint_token(reference: str, expires_at: int, key: bytes) -> str:
+    return f"{reference}.{expires_at}.{_signature(reference, expires_at, key)}"
+
+
+def read_token(token: str, key: bytes, *, now: float | None = None) -> tuple[str | None, str]:
+    """(the subscription's reference, "") for a good token; (None, "invalid" | "expired") otherwise."""
+    parts = token.split(".") if isinstance(token, str) and len(token) <= 200 else []
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None, "invalid"
+    reference, expires_at, signature = parts[0], int(parts[1]), parts[2]
+    if not hmac.compare_digest(signature, _signature(reference, expires_at, key)):
+        return None, "invalid"
+    if (time.time() if now is None else now) >= expires_at:
+        return None, "expired"
+    return reference, ""
+
+
+def link_expires_at(subscription: Subscription) -> int:
+    end = subscription.ends_on + LINK_GRACE
+    return int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp())
+
+
+class RenewalLinks:
+    def __init__(self, store: RenewalsStore, requests_table: str, key: bytes) -> None:
+        self.store, self._requests, self._key = store, requests_table, key
+
+    def mint(self, reference: str) -> dict[str, Any]:
+        subscription = self.store.get(reference)
+        if subscription is None:
+            return {"link": None, "reason": "unknown"}
+        if subscription.renewed_by:
+            return {"link": None, "reason": "renewed"}
+        expires_at = link_expires_at(subscription)
+        token = mint_token(reference, expires_at, self._key)
+        return {"link": {"path": f"/services/{subscription.service_id}/renew/{token}", "expires_at": expires_at}}
+
+    def _subscription(self, token: str, now: float | None) -> tuple[Subscription | None, str]:
+        reference, reason = read_token(token, self._key, now=now)
+        if reference is None:
+            return None, reason
+        subscription = self.store.get(reference)
+        if subscription is None:
+            return None, "unknown"
+        if subscription.renewed_by:
+            return None, "renewed"
+        return subscription, ""
+
+    def open(self, token: str, *, now: float | None = None) -> dict[str, Any]:
+        subscription, reason = self._subscription(token, now)
+        if subscription is None:
+            return {"renewal": None, "reason": reason}
+        request = (
+            aws.table(self._requests)
+            .get_item(
+                Key={"reference": subscription.reference},
+                ProjectionExpression="service_id, answers, contact",
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        if not request or request.get("service_id") != subscription.service_id:
+            return {"renewal": None, "reason": "unknown"}  # the request has expired (retention) or is not this
+        answers = _plain(dict(request.get("answers") or {}))
+        definition = load_catalogue().get(subscription.service_id)
+        contact_ids = [q.id for _, q in definition.questions() if q.type == "contact"] if definition else []
+        if contact_ids and request.get("contact"):
+            answers[contact_ids[0]] = _plain(request["contact"])
+        return {
+            "renewal": {"renews": subscription.reference, "service_id": subscription.service_id, "answers": answers}
+        }
+
+    def begin(self, token: str, reference: str, *, now: float | None = None) -> dict[str, Any]:
+        subscription, reason = self._subscription(token, now)
+        if subscription is None or not reference or reference == subscription.reference:
+            return {"begun": False, "reason": reason or "invalid"}
+        self.store.begin_renewal(reference, renews=subscription.reference, expires_at=link_expires_at(subscription))
+        logger.info("Renewal begun", extra={"reference": reference, "renews": subscription.reference})
+        return {"begun": True}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB's numbers (Decimal) as int or float, for JSON."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@observed
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured = links_settings()
+    links = RenewalLinks(RenewalsStore(configured.renewals_table), configured.requests_table, link_key())
+    action = event.get("action") if isinstance(event, dict) else None
+    if action == "mint":
+        return links.mint(str(event.get("reference") or ""))
+    if action == "open":
+        return links.open(str(event.get("token") or ""))
+    if action == "begin":
+        return links.begin(str(event.get("token") or ""), str(event.get("reference") or ""))
+    return {"error": "unknown action"}
