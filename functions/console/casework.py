@@ -245,6 +245,10 @@ class Casework:
         except ValidationFailed as failed:
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
             return self._refused(request, 422, failed.detail or str(failed), case_page)
+        except Exception:
+            # The entry above stands for an attempt: say it failed (the error page follows either way).
+            self.audit.record(staff, f"{action}-failed", item["reference"], source_ip=request.source_ip)
+            raise
         return redirect(case_page)
 
     def _case(self, staff: StaffMember, reference: str) -> dict[str, Any] | None:

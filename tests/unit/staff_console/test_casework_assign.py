@@ -226,3 +226,16 @@ def test_team_membership_is_kept_for_a_while_then_read_again(console: Console) -
     now[0] = 301.0
     assert [m.email for m in members.assignable("Street scene")] == ["new@example.org"]
     assert members.assignable("No such team") == []
+
+
+def test_a_change_that_fails_is_audited_as_failed(console: Console, reference: str, monkeypatch) -> None:
+    tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
+
+    def unavailable(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(RequestsRepository, "staff_change", unavailable)
+    with pytest.raises(RuntimeError):
+        _assign(console, tokens, reference, "me")
+    assert sorted(e["action"] for e in _audit(console, reference)) == ["assign", "assign-failed"]
+    assert "assignee" not in _item(console, reference)
