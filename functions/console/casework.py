@@ -224,28 +224,38 @@ class Casework:
         case_page = f"/staff/cases/{item['reference']}"
         try:
             version = form_version(request.form)
+            if version != case_changes.version_of(item):  # before the guards: they would judge a case not seen
+                return self._conflict(request, StaleCase(item, version), case_page)
             action, detail, write = change(staff, item, version)
         except CaseworkRefused as refused:
             return self._refused(request, refused.status, refused.message, case_page)
         self.audit.record(staff, action, item["reference"], source_ip=request.source_ip, detail=detail)
         try:
             write()
-        except StaleCase as stale:
+        except StaleCase as stale:  # changed between this read and the write
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
-            yours = [(_FIELDS[name], request.form[name]) for name in _FIELDS if request.form.get(name, "").strip()]
-            return self.render(
-                "conflict.html",
-                request,
-                status=409,
-                message=str(stale),
-                changes=stale.changes,
-                case_page=case_page,
-                yours=yours,
-            )
+            return self._conflict(request, stale, case_page)
         except ValidationFailed as failed:
             self.audit.record(staff, f"{action}-refused", item["reference"], source_ip=request.source_ip)
             return self._refused(request, 422, failed.detail or str(failed), case_page)
+        except Exception:
+            # The entry above stands for an attempt: say it failed (the error page follows either way).
+            self.audit.record(staff, f"{action}-failed", item["reference"], source_ip=request.source_ip)
+            raise
         return redirect(case_page)
+
+    def _conflict(self, request: StaffRequest, stale: StaleCase, case_page: str) -> Page:
+        """What changed since the form's version, and what the member of staff typed (not saved, not lost)."""
+        yours = [(_FIELDS[name], request.form[name]) for name in _FIELDS if request.form.get(name, "").strip()]
+        return self.render(
+            "conflict.html",
+            request,
+            status=409,
+            message=str(stale),
+            changes=stale.changes,
+            case_page=case_page,
+            yours=yours,
+        )
 
     def _case(self, staff: StaffMember, reference: str) -> dict[str, Any] | None:
         canonical = normalise_reference(reference[:32])

@@ -106,7 +106,7 @@ def test_a_stale_version_is_refused_with_what_changed_and_nothing_is_overwritten
     item = _item(console, reference)
     assert item["assignee"] == _sub(first)
     assert item["version"] == 1
-    assert "assign-refused" in {e["action"] for e in _audit(console, reference)}
+    assert [e["action"] for e in _audit(console, reference)] == ["assign"]  # the first's only: nothing else changed
 
 
 def test_the_write_itself_is_conditional_on_the_version(console: Console, reference: str) -> None:
@@ -226,3 +226,32 @@ def test_team_membership_is_kept_for_a_while_then_read_again(console: Console) -
     now[0] = 301.0
     assert [m.email for m in members.assignable("Street scene")] == ["new@example.org"]
     assert members.assignable("No such team") == []
+
+
+def test_a_change_that_fails_is_audited_as_failed(console: Console, reference: str, monkeypatch) -> None:
+    tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
+
+    def unavailable(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(RequestsRepository, "staff_change", unavailable)
+    with pytest.raises(RuntimeError):
+        _assign(console, tokens, reference, "me")
+    assert sorted(e["action"] for e in _audit(console, reference)) == ["assign", "assign-failed"]
+    assert "assignee" not in _item(console, reference)
+
+
+def test_a_change_made_between_the_read_and_the_write_is_a_conflict_too(
+    console: Console, reference: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console read version 0 and the form says 0, but someone wrote in between: the conditional write refuses."""
+    first = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
+    second = console.staff("lead", roles=("team-lead",), teams=("street-scene",))
+    as_read = RequestsRepository("requests").get(reference)
+    assert _assign(console, first, reference, "me")["statusCode"] == 303
+    monkeypatch.setattr(case_changes, "load", lambda *args, **kwargs: dict(as_read or {}))
+    answer = _assign(console, second, reference, "me", version=0)
+    assert answer["statusCode"] == 409
+    assert "Assigned to cw@example.org" in answer["body"]
+    assert _item(console, reference)["assignee"] == _sub(first)
+    assert sorted(e["action"] for e in _audit(console, reference)) == ["assign", "assign", "assign-refused"]

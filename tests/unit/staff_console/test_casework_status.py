@@ -195,6 +195,20 @@ def test_updates_and_notes_need_their_own_permissions() -> None:
     )
 
 
+def test_a_stale_form_is_a_conflict_even_when_the_case_has_since_closed(
+    console: Console, tokens: dict[str, str], reference: str
+) -> None:
+    """The form is judged against the case its author saw: they are told it changed, not that it is closed."""
+    assert (
+        _post(console, tokens, f"/staff/cases/{reference}/status", status="fixed", resident_update="Done")["statusCode"]
+        == 303
+    )
+    answer = _post(console, tokens, f"/staff/cases/{reference}/status", status="in-progress", resident_update="Soon")
+    assert answer["statusCode"] == 409
+    assert "Fixed" in answer["body"]
+    assert _item(console, reference)["status"] == "fixed"
+
+
 def test_the_choices_are_the_workflows_without_payments_own_status() -> None:
     assert [value for value, _ in choices(Status.FIXED)] == ["reopened"]
     offered = {value for value, _ in choices(Status.IN_PROGRESS)}
