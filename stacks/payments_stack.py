@@ -94,22 +94,7 @@ class PaymentsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._function = ServiceFunctions(self, config=config, service="payments", layer=layer, log_key=key)
-        protect = config.deletion_protection
-        self.table = dynamodb.Table(
-            self,
-            "Payments",
-            partition_key=dynamodb.Attribute(name="reference", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="attempt", type=dynamodb.AttributeType.NUMBER),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expires_at",
-            deletion_protection=protect,
-            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
-        )
+        self.table = self._table("Payments", "attempt", key=key, protect=config.deletion_protection)
         self.table.add_global_secondary_index(
             index_name=BY_RETURN_TOKEN,
             partition_key=dynamodb.Attribute(name="return_token", type=dynamodb.AttributeType.STRING),
@@ -134,21 +119,8 @@ class PaymentsStack(Stack):
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["amount", "status", "payment_id"],  # finance.PAYMENTS_BY_SERVICE_FIELDS
         )
-        self.refunds = dynamodb.Table(
-            self,
-            "Refunds",
-            partition_key=dynamodb.Attribute(name="reference", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="refund", type=dynamodb.AttributeType.NUMBER),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,  # staff ids and their reasons: the council's key
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expires_at",  # seven years (payments.refunds.KEEP_FOR)
-            deletion_protection=protect,
-            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
-        )
+        # Refunds keep staff ids and their reasons for seven years (payments.refunds.KEEP_FOR, the TTL).
+        self.refunds = self._table("Refunds", "refund", key=key, protect=config.deletion_protection)
         self.refunds.add_global_secondary_index(
             index_name=OPEN_REFUNDS,
             partition_key=dynamodb.Attribute(name="open", type=dynamodb.AttributeType.STRING),
@@ -283,3 +255,22 @@ class PaymentsStack(Stack):
                     "without a valid one. Stage throttling applies."
                 ),
             )
+
+    def _table(self, construct_id: str, sort_key: str, *, key: kms.IKey, protect: bool) -> dynamodb.Table:
+        """A table of the request's `reference` and a numbered `sort_key` (1, 2, ...): the council's key, PITR, TTL
+        `expires_at`, deletion protection where the environment asks for it."""
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name="reference", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.NUMBER),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",
+            deletion_protection=protect,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )

@@ -113,7 +113,7 @@ class PaymentsPanel:
             "reference": case["reference"],
             "may_refund": staff.may(Permission.REFUND),
             "outcome": outcome or Outcome(),
-            "refunded": request.query.get("refunded", "") if request.method == "GET" else "",
+            "refunded": _refunded(request),
             "states": STATES,
         }
         if self.payments is None:
@@ -205,6 +205,13 @@ class RefundViews:
             return self.case_page(request, reference)
         finally:
             self.panel.forget(request)
+
+
+def _refunded(request: StaffRequest) -> str:
+    """The number of the refund just made (the redirect's `?refunded=`), only ever a number: a crafted link
+    cannot put words in the banner."""
+    number = request.query.get("refunded", "") if request.method == "GET" else ""
+    return number if number.isdigit() and len(number) <= 4 else ""
 
 
 def _pence(text: str) -> int | None:

@@ -168,15 +168,21 @@ def worker_cloud(monkeypatch: pytest.MonkeyPatch, running, api_key) -> Iterator[
         service.reset()
 
 
-def test_the_worker_applies_a_hint_three_times_and_announces_once(worker_cloud, running):
-    from payments import worker
-
+def paid_on_the_card_page(running) -> Any:
+    """The request's payment started and paid with a success card on the local Pay's pages (no return yet)."""
     started = service.payments().start("AC3E-4679", correlation_id="c")
     browser = Browser(running.sandbox)
     _, headers, _ = browser.get(started.next_url)
     _, headers, _ = browser.post(headers["Location"], card_form("4242424242424242"))
     browser.post(headers["Location"])
     [payment] = running.sandbox.ledger.payments.values()
+    return payment
+
+
+def test_the_worker_applies_a_hint_three_times_and_announces_once(worker_cloud, running):
+    from payments import worker
+
+    payment = paid_on_the_card_page(running)
     hint = json.dumps({"payment_id": payment.payment_id, "webhook_message_id": "m", "event_type": "x"})
     for _ in range(3):
         assert worker.handler(sqs_event(hint), FakeContext()) == {"batchItemFailures": []}
@@ -201,12 +207,7 @@ def test_a_refunded_hint_brings_the_payments_open_refunds_up_to_date_from_pay(wo
     from payments import worker
     from payments.refunds import StaffRef
 
-    started = service.payments().start("AC3E-4679", correlation_id="c")
-    browser = Browser(running.sandbox)
-    _, headers, _ = browser.get(started.next_url)
-    _, headers, _ = browser.post(headers["Location"], card_form("4242424242424242"))
-    browser.post(headers["Location"])
-    [payment] = running.sandbox.ledger.payments.values()
+    payment = paid_on_the_card_page(running)
     paid = json.dumps({"payment_id": payment.payment_id, "webhook_message_id": "m1", "event_type": "x"})
     assert worker.handler(sqs_event(paid), FakeContext()) == {"batchItemFailures": []}
     running.sandbox.advance()  # captured

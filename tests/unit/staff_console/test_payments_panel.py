@@ -143,6 +143,8 @@ def test_a_refund_in_pounds_is_audited_then_asked_for_in_pence_and_the_case_page
     assert [(e["record"], e["staff"]) for e in trail] == [(reference, sub)]
     after = console.get(f"/staff/cases/{reference}", finance, refunded="2")["body"]
     assert "Refund 2 was sent to GOV.UK Pay" in after
+    crafted = console.get(f"/staff/cases/{reference}", finance, refunded="all your money")["body"]
+    assert "was sent to GOV.UK Pay" not in crafted
 
 
 @pytest.mark.parametrize(
@@ -164,6 +166,7 @@ def test_a_bad_amount_or_reason_is_explained_and_nothing_is_asked_or_audited(
     assert answer["statusCode"] == 200
     assert "The refund was not made" in answer["body"]
     assert message in answer["body"]
+    assert answer["body"].count(message) == 2  # the error summary and the field's own message
     assert payments.refunds_asked() == []
     assert [e for e in console.audit.scan()["Items"] if e["action"] == "refund"] == []
 
@@ -220,3 +223,43 @@ def test_staff_without_refund_another_teams_case_and_forms_without_csrf_ask_noth
 def test_without_the_payments_service_the_panel_says_so(console: Console, reference: str, finance) -> None:
     page = console.get(f"/staff/cases/{reference}", finance)["body"]
     assert "Payments are not connected to this console." in page
+
+
+class _Invoked:
+    """What lambda:Invoke hands back: `answer` as the payload, or a function error, or a timeout."""
+
+    def __init__(self, answer: Any = None, *, function_error: bool = False, timeout: bool = False) -> None:
+        self.answer, self.function_error, self.timeout = answer, function_error, timeout
+        self.calls: list[dict[str, Any]] = []
+
+    def invoke(self, **arguments: Any) -> dict[str, Any]:
+        import io
+        import json
+
+        self.calls.append(arguments)
+        if self.timeout:
+            raise TimeoutError("read timeout")
+        response: dict[str, Any] = {"Payload": io.BytesIO(json.dumps(self.answer).encode())}
+        if self.function_error:
+            response["FunctionError"] = "Unhandled"
+        return response
+
+
+@pytest.mark.parametrize(
+    ("invoked", "expected"),
+    [
+        (_Invoked({"status": 409, "body": {"problem": "changed"}}), Answer(409, {"problem": "changed"})),
+        (_Invoked({"errorMessage": "boom"}, function_error=True), Answer(502, {"detail": UNCONFIRMED})),
+        (_Invoked({"unexpected": True}), Answer(502, {"detail": UNCONFIRMED})),
+        (_Invoked(timeout=True), Answer(502, {"detail": UNCONFIRMED})),
+    ],
+)
+def test_the_staff_function_is_invoked_by_name_and_a_failure_is_never_taken_for_a_refusal(
+    monkeypatch: pytest.MonkeyPatch, invoked: _Invoked, expected: Answer
+) -> None:
+    from console.payments_panel import LambdaStaffPayments
+    from shared import aws
+
+    monkeypatch.setattr(aws, "client", lambda service: invoked)
+    assert LambdaStaffPayments("Borough-test-StaffPayments")({"action": "summary", "reference": "X"}) == expected
+    assert invoked.calls[0]["FunctionName"] == "Borough-test-StaffPayments"
