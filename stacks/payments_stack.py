@@ -54,6 +54,7 @@ OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
 UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
 OPEN_REFUNDS = "open-refunds"  # functions/payments/refunds_store.py
 REFUND_PERMISSION = "refund"  # functions/console/permissions.py Permission.REFUND
+EXPORT_PERMISSION = "export-finance"  # Permission.EXPORT_FINANCE: the finance export
 # The finance export's (functions/payments/finance.py), without a Scan: attempts by service and creation time,
 # refunds by state and request time.
 PAYMENTS_BY_SERVICE = "payments-by-service"
@@ -70,10 +71,10 @@ REFUND_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dyn
 FOLLOW_REFUND_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
 
 
-def refund_roles() -> str:
-    """The console roles (roles.yaml, read as data) that hold the `refund` permission, comma-separated."""
+def refund_roles(permission: str = REFUND_PERMISSION) -> str:
+    """The console roles (roles.yaml, read as data) that hold the `refund` permission (or another), comma-separated."""
     roles = yaml.safe_load(ROLES_FILE.read_text())["roles"]
-    return ",".join(sorted(name for name, role in roles.items() if REFUND_PERMISSION in role["permissions"]))
+    return ",".join(sorted(name for name, role in roles.items() if permission in role["permissions"]))
 
 
 class PaymentsStack(Stack):
@@ -212,6 +213,7 @@ class PaymentsStack(Stack):
                 "PAY_BASE_URL": PAY_BASE_URL,
                 "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
                 "REFUND_ROLES": refund_roles(),
+                "EXPORT_ROLES": refund_roles(EXPORT_PERMISSION),  # the finance export (payments/finance.py)
             },
             function_name=config.staff_payments_function,
         )

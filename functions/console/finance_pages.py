@@ -85,7 +85,7 @@ class FinancePages:
             "action": "export",
             "from": start.value.isoformat(),
             "to": end.value.isoformat(),
-            "staff": {"subject": staff.subject},
+            "staff": {"subject": staff.subject, "roles": sorted(staff.roles)},
         }
         answer = self.payments(event)
         if answer.status != 200 or not isinstance(answer.body.get("csv"), str):

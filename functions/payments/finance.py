@@ -12,8 +12,9 @@ council's ledger with GOV.UK Pay and the bank.
 - CSV injection: a cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
   return) is prefixed with `'`, except a plain number (a refund's `-25.00` stays a number).
 - Who may: the console (the only caller of the staff function) checks the `export-finance` permission and audits
-  every export before it asks; the staff member's `sub` comes with the request and is logged with the range (no
-  personal data is in the file or the logs: references, amounts and Pay's ids only).
+  every export before it asks; payments checks it too, against `EXPORT_ROLES` (the roles holding it, derived by the
+  stack from the console's roles.yaml). The staff member's `sub` comes with the request and is logged with the
+  range (no personal data is in the file or the logs: references, amounts and Pay's ids only).
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ from payments.adapters.base import PaymentProvider
 from payments.adapters.errors import PayError
 from payments.logic import iso, pay_date
 from payments.refunds_store import NOT_CREATED, RefundRecord
+from payments.settings import RefundsSettings
 from payments.store import CREATING
 from shared import aws
 from shared.calendar import LONDON
 from shared.catalogue import ServiceDefinition, load_catalogue
-from shared.errors import BadRequest, BoroughError, DependencyFailed
+from shared.errors import BadRequest, BoroughError, DependencyFailed, Forbidden
 from shared.fees import pounds
 from shared.finance_export import range_problem
+from shared.settings import cached
 
 # Payments table: service_id + created_at, projecting amount, status and payment_id (stacks/payments_stack.py).
 PAYMENTS_BY_SERVICE = "payments-by-service"
@@ -272,13 +275,25 @@ class FinanceExport:
             ) from error
 
 
+class FinanceSettings(RefundsSettings):
+    """The staff function's settings with the export's own: the roles that hold `export-finance`."""
+
+    export_roles: str = ""  # comma-separated; none: nobody may export
+
+    @property
+    def export_role_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.export_roles.split(",") if name.strip())
+
+
+finance_settings = cached(FinanceSettings)
+
+
 @cache
 def export_service() -> FinanceExport:
     """Put together from the staff function's settings (once per container)."""
     from payments import provider
-    from payments.settings import refunds_settings
 
-    configured = refunds_settings()
+    configured = finance_settings()
     return FinanceExport(
         payments_table=aws.table(configured.payments_table),
         refunds_table=aws.table(configured.refunds_table),
@@ -290,14 +305,22 @@ def handle_export(event: dict[str, Any]) -> dict[str, Any]:
     """The staff function's `export` action: `{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "staff": {"subject"}}`."""
     from shared.observability import logger
 
+    staff = event.get("staff") or {}
     try:
+        roles = {str(role) for role in staff.get("roles") or []}
+        if not str(staff.get("subject") or "") or not roles & finance_settings().export_role_names:
+            raise Forbidden("Only staff with the export-finance permission may export payments and refunds.")
         window = DateRange.parse(event.get("from"), event.get("to"))
         text, count = export_service().export(window)
     except BoroughError as error:
         return {"status": error.status, "body": {"detail": error.detail}}
-    staff = str((event.get("staff") or {}).get("subject", ""))[:128]
     logger.info(
         "Finance export",
-        extra={"from": window.start.isoformat(), "to": window.end.isoformat(), "lines": count, "staff": staff},
+        extra={
+            "from": window.start.isoformat(),
+            "to": window.end.isoformat(),
+            "lines": count,
+            "staff": str(staff.get("subject", ""))[:128],
+        },
     )
     return {"status": 200, "body": {"filename": window.filename, "csv": text, "lines": count}}

@@ -54,3 +54,8 @@ def test_the_staff_function_may_query_both_indexes_and_never_scan(synth):
         granted = [s for s in statements if f"/index/{name}" in json.dumps(s["Resource"])]
         assert granted, name
         assert all(s["Action"] in ("dynamodb:Query", ["dynamodb:Query"]) for s in granted), name
+
+
+def test_the_staff_function_checks_the_export_roles_itself(synth):
+    (staff,) = [f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "payments.staff.handler"]
+    assert staff.props["Environment"]["Variables"]["EXPORT_ROLES"] == "finance"  # roles.yaml: export-finance

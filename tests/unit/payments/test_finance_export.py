@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,6 +29,34 @@ pytestmark = pytest.mark.unit
 # The refunds tests' fixtures (moto's Requests, Payments and Refunds tables; the adapter on the local Pay).
 tables = refunds_tests.tables
 adapter = refunds_tests.adapter
+
+FINANCE = {"subject": "finance-sub", "roles": ["finance"]}
+
+
+def export_event(start: Any, end: Any, who: dict[str, Any] | None = FINANCE) -> dict[str, Any]:
+    return {"action": "export", "from": start, "to": end} | ({"staff": who} if who is not None else {})
+
+
+@pytest.fixture
+def staff_function(monkeypatch) -> Iterator[None]:
+    """The StaffPayments function's environment as the stack sets it (EXPORT_ROLES from roles.yaml: finance); the
+    export itself is not built unless a test builds it."""
+    from payments.settings import refunds_settings
+
+    variables = {"PAYMENTS_TABLE": "payments", "REFUNDS_TABLE": "refunds", "PAY_API_KEY_SECRET_ID": "k"}
+    for name, value in (variables | {"EXPORT_ROLES": "finance"}).items():
+        monkeypatch.setenv(name, value)
+
+    def nothing_to_read() -> FinanceExport:
+        raise AssertionError("the export was built for a refused request")
+
+    monkeypatch.setattr(finance, "export_service", nothing_to_read)
+    for cached in (refunds_settings, finance.finance_settings):
+        cached.cache_clear()
+    yield
+    for cached in (refunds_settings, finance.finance_settings):
+        cached.cache_clear()
+
 
 MARCH_2 = DateRange(date(2026, 3, 2), date(2026, 3, 2))  # the day pay() pays on (pay_support.START)
 
@@ -226,23 +255,27 @@ def test_a_hostile_value_in_a_record_reaches_the_file_as_text(tables):
         (20260701, "2026-07-31", "YYYY-MM-DD"),
     ],
 )
-def test_a_bad_range_is_refused_before_anything_is_read(monkeypatch, start, end, words):
-    for name, value in {"PAYMENTS_TABLE": "p", "REFUNDS_TABLE": "r", "PAY_API_KEY_SECRET_ID": "k"}.items():
-        monkeypatch.setenv(name, value)
-    from payments.settings import refunds_settings
-
-    refunds_settings.cache_clear()
-
-    def nothing_to_read() -> FinanceExport:
-        raise AssertionError("the export was built for a bad range")
-
-    monkeypatch.setattr(finance, "export_service", nothing_to_read)
-    answer = staff.handler({"action": "export", "from": start, "to": end}, FakeContext())
+def test_a_bad_range_is_refused_before_anything_is_read(staff_function, start, end, words):
+    answer = staff.handler(export_event(start, end), FakeContext())
     assert answer["status"] == 400
     assert words in answer["body"]["detail"]
     with pytest.raises(BadRequest):
         DateRange.parse(start, end)
-    refunds_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        {"subject": "caseworker-sub", "roles": ["caseworker"]},
+        {"subject": "", "roles": ["finance"]},
+        {"subject": "finance-sub"},
+        None,
+    ],
+)
+def test_payments_checks_the_export_permission_itself(staff_function, who):
+    answer = staff.handler(export_event("2026-07-01", "2026-07-31", who), FakeContext())
+    assert answer["status"] == 403
+    assert "export-finance" in answer["body"]["detail"]
 
 
 def test_92_days_is_allowed_and_named_in_the_file(monkeypatch):
@@ -253,18 +286,11 @@ def test_92_days_is_allowed_and_named_in_the_file(monkeypatch):
     assert (first, after) == (datetime(2026, 6, 30, 23, tzinfo=UTC), datetime(2026, 9, 30, 23, tzinfo=UTC))
 
 
-def test_the_staff_function_answers_the_csv(monkeypatch, tables):
+def test_the_staff_function_answers_the_csv(monkeypatch, staff_function, tables):
     put_attempt("EEEE-0001", "2026-07-01T09:00:00+00:00", status="failed")
-    for name, value in {"PAYMENTS_TABLE": "payments", "REFUNDS_TABLE": "refunds", "PAY_API_KEY_SECRET_ID": "k"}.items():
-        monkeypatch.setenv(name, value)
-    from payments.settings import refunds_settings
-
-    refunds_settings.cache_clear()
     built = FinanceExport(payments_table=aws.table("payments"), refunds_table=aws.table("refunds"), provider=NoPay())
     monkeypatch.setattr(finance, "export_service", lambda: built)
-    event = {"action": "export", "from": "2026-07-01", "to": "2026-07-01", "staff": {"subject": "finance-sub"}}
-    answer = staff.handler(event, FakeContext())
-    refunds_settings.cache_clear()
+    answer = staff.handler(export_event("2026-07-01", "2026-07-01"), FakeContext())
     assert answer["status"] == 200
     assert answer["body"]["filename"] == "borough-payments-2026-07-01-to-2026-07-01.csv"
     assert answer["body"]["lines"] == 1

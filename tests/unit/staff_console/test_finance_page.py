@@ -12,10 +12,13 @@ import pytest
 from console.finance_pages import AUDIT_RECORD
 from console.payments_panel import Answer
 from tests.helpers import FakeContext
+from tests.unit.payments import test_finance_export as export_tests
 from tests.unit.payments.payments_support import create_payments_table, create_refunds_table
 from tests.unit.staff_console.conftest import Console
 
 pytestmark = pytest.mark.unit
+staff_function = export_tests.staff_function  # StaffPayments' environment as the stack sets it
+export_service = export_tests.finance.export_service
 
 JULY = {"from-day": "1", "from-month": "7", "from-year": "2026", "to-day": "31", "to-month": "7", "to-year": "2026"}
 
@@ -118,9 +121,8 @@ def test_without_the_payments_function_the_page_says_the_export_is_not_available
     assert audit_entries() == []
 
 
-def test_through_the_payments_staff_function_the_file_has_the_councils_records(console, monkeypatch):
+def test_through_the_payments_staff_function_the_file_has_the_councils_records(console, monkeypatch, staff_function):
     from payments import finance, provider, staff
-    from payments.settings import refunds_settings
 
     dynamodb = boto3.client("dynamodb")
     create_payments_table(dynamodb, "payments")
@@ -138,15 +140,12 @@ def test_through_the_payments_staff_function_the_file_has_the_councils_records(c
             "payment_id": "pay-1",
         }
     )
-    for name, value in {"PAYMENTS_TABLE": "payments", "REFUNDS_TABLE": "refunds", "PAY_API_KEY_SECRET_ID": "k"}.items():
-        monkeypatch.setenv(name, value)
-    refunds_settings.cache_clear()
-    finance.export_service.cache_clear()
+    monkeypatch.setattr(finance, "export_service", export_service)  # the real one, not the fixture's refusal
+    export_service.cache_clear()
     monkeypatch.setattr(provider, "pay", lambda *_: None)  # no payment succeeded: Pay is not asked
     with_finance(console, lambda event: Answer(**staff.handler(event, FakeContext())))
     answer = console.get("/staff/finance", console.staff("fin", roles=("finance",)), **JULY)
-    refunds_settings.cache_clear()
-    finance.export_service.cache_clear()
+    export_service.cache_clear()
     assert answer["statusCode"] == 200, answer["body"][:500]
     lines = answer["body"].splitlines()
     assert lines[0].startswith("date,time,request_reference,service,ledger_code")
