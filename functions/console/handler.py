@@ -13,11 +13,14 @@ from console.audit import AuditLog
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.queue import CaseQueue
+from console.records import Records
+from console.search_index import SearchIndex
 from console.settings import settings, signing_key
 from console.tokens import TokenVerifier, published_keys
 from console.views import Views
 from shared import origin_verify
 from shared.observability import correlation_id_from_http, logger, observed
+from shared.search_keys import search_keys
 
 
 @cache
@@ -36,14 +39,11 @@ def resolver() -> APIGatewayHttpResolver:
         ),
         session.Signer(signing_key()),
     )
-    pages = Pages(
-        guard,
-        CaseQueue(configured.requests_table),
-        AuditLog(configured.audit_table, retention_days=configured.audit_retention_days),
-        council=configured.borough_council_name,
-        stylesheet=configured.stylesheet,
-    )
-    return app.build(guard, Views(pages), pages.refused)
+    cases = CaseQueue(configured.requests_table)
+    audit = AuditLog(configured.audit_table, retention_days=configured.audit_retention_days)
+    pages = Pages(guard, cases, audit, council=configured.borough_council_name, stylesheet=configured.stylesheet)
+    records = Records(pages, cases, SearchIndex(configured.requests_table), audit, search_keys)
+    return app.build(guard, Views(pages, records), pages.refused)
 
 
 @observed

@@ -23,7 +23,7 @@ class ConsoleRoute:
     method: str
     path: str  # Powertools' rule syntax: /staff/cases/<reference>
     access: Permission | Access
-    view: str  # the name of the `console.pages.Pages` method that answers
+    view: str  # the name of the section method that answers (console/views.py: `Pages`, `Records`, ...)
 
     def __post_init__(self) -> None:
         if not isinstance(self.access, (Permission, Access)):
@@ -39,6 +39,9 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    # console/records.py: search by reference, postcode or email (a POST: personal data stays out of URLs)
+    ConsoleRoute("GET", "/staff/search", Permission.READ_CASE, "search_form"),
+    ConsoleRoute("POST", "/staff/search", Permission.READ_CASE, "search"),
 )
 
 

@@ -40,15 +40,18 @@ def test_cloudfront_sends_staff_pages_to_the_api_uncached_with_cookies_and_query
     assert "POST" in default["AllowedMethods"]
 
 
-def test_the_console_function_reads_the_requests_table_by_key_and_team_index_only(synth):
+def test_the_console_function_reads_the_requests_table_by_key_and_its_indexes_only(synth):
     statements = synth.role_statements(_console(synth))
     dynamodb = [s for s in statements if any(str(a).startswith("dynamodb:") for a in _list(s["Action"]))]
     audit = _audit_table(synth)
     requests = [s for s in dynamodb if audit.id not in set(synth.references(_console(synth).stack, s["Resource"]))]
-    actions = sorted(a for s in requests for a in _list(s["Action"]))
+    actions = sorted({a for s in requests for a in _list(s["Action"])})
     assert actions == ["dynamodb:GetItem", "dynamodb:Query"]
-    (query,) = [s for s in dynamodb if s["Action"] == "dynamodb:Query"]
-    assert str(query["Resource"]["Fn::Join"][1][-1]) == f"/index/{QUEUE_INDEX}"
+    queries = [s for s in requests if s["Action"] == "dynamodb:Query"]
+    # the queue's team index, and search by postcode and email (tests/infra/test_infra_records.py)
+    assert sorted(str(r["Fn::Join"][1][-1]) for q in queries for r in _list(q["Resource"])) == sorted(
+        f"/index/{index}" for index in (QUEUE_INDEX, "by-postcode-key", "by-email-key")
+    )
     everything = [a for s in requests for a in _list(s["Action"])]
     assert not [a for a in everything if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete"))]
     assert "dynamodb:Scan" not in everything

@@ -19,13 +19,17 @@ from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
+from console.records import Records
+from console.search_index import INDEXES, SearchIndex
 from console.tokens import TokenVerifier
 from console.views import Views
 from shared import aws, settings
+from shared.search_keys import SearchKeys
 from tests.helpers import http_event
 
 PASSWORD = "Staff-Test-Password-1!"
 SIGNING_KEY = b"console-unit-test-key"
+SEARCH_KEY = b"console-unit-test-search-key"
 
 
 def moto_keys() -> dict[str, Any]:
@@ -85,7 +89,11 @@ class Console:
             council="Test council",
             stylesheet="/assets/app.css",
         )
-        self.resolver = app.build(self.guard, Views(pages), pages.refused)
+        self.keys = SearchKeys(SEARCH_KEY)
+        self.records = Records(
+            pages, CaseQueue("requests"), SearchIndex("requests"), AuditLog("audit"), lambda: self.keys
+        )
+        self.resolver = app.build(self.guard, Views(pages, self.records), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
@@ -177,17 +185,22 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
             TableName="requests",
             KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}],
             AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("reference", "team", "due_date")
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("reference", "team", "due_date", "submitted_at", *(key for _, key in INDEXES.values()))
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": QUEUE_INDEX,
+                    "IndexName": index,
                     "KeySchema": [
-                        {"AttributeName": "team", "KeyType": "HASH"},
-                        {"AttributeName": "due_date", "KeyType": "RANGE"},
+                        {"AttributeName": partition, "KeyType": "HASH"},
+                        {"AttributeName": sort, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
+                for index, partition, sort in [
+                    (QUEUE_INDEX, "team", "due_date"),
+                    *((index, key, "submitted_at") for index, key in INDEXES.values()),
+                ]
             ],
             BillingMode="PAY_PER_REQUEST",
         )

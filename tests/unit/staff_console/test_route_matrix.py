@@ -29,6 +29,7 @@ def test_the_matrix_covers_every_permission_route_and_every_role() -> None:
 
 
 REFERENCE = new_reference()  # a case of the staff's team, for routes that name one
+FORMS = {"/staff/search": {"q": REFERENCE}}  # what a POST route's form needs besides its CSRF token
 
 
 def _concrete(path: str) -> str:
@@ -43,7 +44,8 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
     for role, allowed in route_role_matrix()[(route.method, route.path)].items():
         tokens = console.staff(role, roles=(role,), teams=("street-scene",))
         if route.method == "POST":
-            answer = console.post(_concrete(route.path), tokens, {"csrf_token": console.csrf(tokens)})
+            form = {"csrf_token": console.csrf(tokens), **FORMS.get(route.path, {})}
+            answer = console.post(_concrete(route.path), tokens, form)
         else:
             answer = console.get(_concrete(route.path), tokens)
         if allowed:
