@@ -137,7 +137,7 @@ class ConsoleStack(Stack):
             ),
         )
 
-        # -- the audit record: append-only (PutItem is the only grant any role has on it) ----------------------------
+        # -- the audit record: append-only (PutItem and Query are the only grants any role has on it) ----------------
         self.audit = dynamodb.Table(
             self,
             "Audit",
@@ -189,6 +189,8 @@ class ConsoleStack(Stack):
             self.function, secretsmanager.Secret.from_secret_name_v2(self, "SearchKey", search_key_name(config))
         )
         grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
+        # and reads one record's entries, for a resident's subject access export (console/records.py)
+        grant_items(self.function, self.audit, key, ["dynamodb:Query"])
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
 

@@ -1,15 +1,20 @@
-"""The console's records section: search by reference, postcode or email (`/staff/search`).
+"""The console's records section: search by reference, postcode or email (`/staff/search`), and the subject access
+export (`/staff/subject-access`).
 
-It takes personal data (a postcode, an email) by POST, never in the URL (access logs keep URLs). It never reads
+Both take personal data (a postcode, an email) by POST, never in the URL (access logs keep URLs). Neither reads
 the table whole: a postcode or email is found through its keyed hash's index (shared/search_keys.py,
-console/search_index.py), a reference by one GetItem. Every search is audited before its answer (who, what kind was
-searched, the key, what was found; never the value in clear); if the entry cannot be written, nothing is shown.
+console/search_index.py), a reference by one GetItem. Every search and every export is audited before its answer
+(who, what kind was searched, the key, what was found; never the value in clear); if the entry cannot be written,
+nothing is shown.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
 from console.app import Page, StaffRequest
 from console.audit import AuditLog
@@ -17,6 +22,7 @@ from console.pages import Pages, _row, _staff
 from console.queue import CaseQueue
 from console.search_index import SearchIndex
 from shared import outbox
+from shared.contact import normalise_email
 from shared.search_keys import EMAIL_KEY, POSTCODE_KEY, Search, SearchKeys, SearchKind, recognise
 
 MAX_RESULTS = 50  # cases one search shows, newest first
@@ -84,7 +90,70 @@ class Records:
             more=len(mine) > MAX_RESULTS,
         )
 
+    # -- subject access ------------------------------------------------------------------------------------------
+    def subject_access_form(self, request: StaffRequest) -> Page:
+        return self.pages.render("subject_access.html", request)
+
+    def subject_access(self, request: StaffRequest) -> Page:
+        """A JSON download of every request with the resident's email key (whatever the team): answers, contact,
+        history with resident updates, internal notes, and each request's audit trail; the searches for that
+        email too. The export is audited (on the email's record and each request's) before any request is read:
+        the index gives the references (and the queue's fields) only."""
+        staff = _staff(request)
+        email = normalise_email(request.form.get("email", "")[:254])
+        if email is None:
+            return self.pages.render("subject_access.html", request, status=400, error=NOT_AN_EMAIL)
+        key = self.keys().email(email)
+        references = self.index.references(SearchKind.EMAIL, key)
+        moment = datetime.now(UTC)
+        details = {"key": key, "found": references}
+        searches = key_record(SearchKind.EMAIL, key)
+        for record in (searches, *references):
+            self.audit.record(
+                staff, "export-subject-access", record, source_ip=request.source_ip, at=moment, details=details
+            )
+        requests = []
+        for reference in references:
+            case = self.cases.case(reference)
+            if case is not None:
+                requests.append(_exported(case, self.audit.trail(reference)))
+        document = {
+            "generated_at": moment.isoformat(timespec="seconds"),
+            "generated_by": staff.subject,
+            "found_by": "email",
+            "requests": requests,
+            "audit_of_this_email": self.audit.trail(searches),  # staff's searches for it, and its exports
+        }
+        return Page(
+            200,
+            json.dumps(document, default=_json_value, indent=2, sort_keys=True),
+            headers={
+                "content-type": "application/json; charset=utf-8",
+                "content-disposition": f'attachment; filename="subject-access-{moment:%Y%m%d-%H%M%S}.json"',
+            },
+        )
+
 
 def _described(search: Search) -> str:
     """What was searched for, for the page only (the staff member typed it): `postcode ME15 6JQ`."""
     return f"{search.kind.value} {search.value}"
+
+
+def _exported(case: dict[str, Any], audit: list[dict[str, Any]]) -> dict[str, Any]:
+    exported = {name: value for name, value in case.items() if name not in _NOT_EXPORTED}
+    exported["resident_updates"] = [
+        {"at": entry.get("at"), "status": entry.get("status"), "update": entry["update"]}
+        for entry in case.get("history", [])
+        if entry.get("update")
+    ]
+    exported["audit"] = audit
+    return exported
+
+
+def _json_value(value: Any) -> Any:
+    """DynamoDB's numbers (Decimal) and sets as JSON."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not exported")

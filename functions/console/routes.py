@@ -42,6 +42,9 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     # console/records.py: search by reference, postcode or email (a POST: personal data stays out of URLs)
     ConsoleRoute("GET", "/staff/search", Permission.READ_CASE, "search_form"),
     ConsoleRoute("POST", "/staff/search", Permission.READ_CASE, "search"),
+    # console/records.py: a resident's subject access export (a download), whatever the team
+    ConsoleRoute("GET", "/staff/subject-access", Permission.EXPORT_SUBJECT_ACCESS, "subject_access_form"),
+    ConsoleRoute("POST", "/staff/subject-access", Permission.EXPORT_SUBJECT_ACCESS, "subject_access"),
 )
 
 

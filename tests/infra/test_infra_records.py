@@ -111,3 +111,17 @@ def test_the_environments_fit_the_search_key_settings(synth, monkeypatch):
         from shared.settings import load
 
         assert load(model).search_key_secret_id == f"Borough-{synth.environment}/search-key"
+
+
+def test_the_console_may_read_the_audit_record_for_exports_but_never_change_it(synth):
+    console = _functions(synth)[CONSOLE]
+    (audit,) = [t for t in synth.resources("AWS::DynamoDB::Table") if t.logical_id.startswith("Audit")]
+    actions = {
+        action
+        for s in synth.role_statements(console)
+        for action in _list(s["Action"])
+        if str(action).startswith("dynamodb:")
+        for resource in _list(s["Resource"])
+        if audit.id in set(synth.references(console.stack, resource))
+    }
+    assert actions == {"dynamodb:PutItem", "dynamodb:Query"}

@@ -1,6 +1,7 @@
 """Search by postcode and email in the local cloud, end to end: a report with an email and a postcode is submitted
 through the API and triaged; the demo caseworker signs in and finds it by each (and by its reference), each search
-audited by kind and key; a caseworker of another team finds nothing."""
+audited by kind and key; a caseworker of another team finds nothing. The demo admin downloads the resident's subject
+access export by their email."""
 
 from __future__ import annotations
 
@@ -83,3 +84,40 @@ def test_staff_find_a_report_by_postcode_and_email_and_another_team_finds_nothin
         assert page.status == 200, page.body
         assert _found(page) == [], typed
         assert b"None of your teams has a case with that" in page.body
+
+
+def test_the_admin_exports_a_residents_requests_by_email(local_cloud):
+    submitted = local_cloud.handle(
+        "POST",
+        "/api/v1/services/fly-tipping/requests",
+        json_body={
+            "description": "Tyres on the verge",
+            "location": {"postcode": "ME15 6JQ"},
+            "contact": {"email": "export.resident@example.org"},
+        },
+    )
+    assert submitted.status == 201, submitted.body
+    reference = submitted.json()["reference"]
+    local_cloud.wait_for_idle(timeout_s=30)
+    worker, worker_csrf = _signed_in(local_cloud, DEMO_STAFF["caseworker"])
+    assert worker.request("GET", f"/staff/cases/{reference}").status == 200  # a read, audited
+    refused = worker.request("POST", "/staff/subject-access", {"csrf_token": worker_csrf, "email": "x@example.org"})
+    assert refused.status == 403
+
+    admin = Browser(local_cloud)
+    callback, _ = _sign_in_as(admin, DEMO_STAFF["admin"])
+    assert admin.request("GET", callback).status == 303
+    form = admin.request("GET", "/staff/subject-access")
+    assert form.status == 200, form.body
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', form.body).group(1).decode()
+    download = admin.request(
+        "POST", "/staff/subject-access", {"csrf_token": csrf, "email": "Export.Resident@example.org"}
+    )
+    assert download.status == 200, download.body
+    assert download.header("content-type").startswith("application/json")
+    export = json.loads(download.body)
+    (request,) = export["requests"]
+    assert request["reference"] == reference
+    assert request["answers"]["description"] == "Tyres on the verge"
+    assert request["contact"]["email"] == "export.resident@example.org"
+    assert [entry["action"] for entry in request["audit"]] == ["read-case", "export-subject-access"]

@@ -29,7 +29,10 @@ def test_the_matrix_covers_every_permission_route_and_every_role() -> None:
 
 
 REFERENCE = new_reference()  # a case of the staff's team, for routes that name one
-FORMS = {"/staff/search": {"q": REFERENCE}}  # what a POST route's form needs besides its CSRF token
+FORMS = {
+    "/staff/search": {"q": REFERENCE},
+    "/staff/subject-access": {"email": "resident@example.org"},
+}  # what a POST route's form needs besides its CSRF token
 
 
 def _concrete(path: str) -> str:
