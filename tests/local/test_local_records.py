@@ -28,6 +28,15 @@ def _signed_in(local_cloud, username: str) -> tuple[Browser, str]:
     return browser, csrf
 
 
+def _report(local_cloud, description: str, *, postcode: str, email: str) -> str:
+    """A fly-tipping report through the API, triaged (which gives it its team and due date): its reference."""
+    body = {"description": description, "location": {"postcode": postcode}, "contact": {"email": email}}
+    submitted = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body=body)
+    assert submitted.status == 201, submitted.body
+    local_cloud.wait_for_idle(timeout_s=30)
+    return str(submitted.json()["reference"])
+
+
 def _found(page) -> list[str]:
     return re.findall(r'href="/staff/cases/([A-Z0-9]{4}-[A-Z0-9]{4})"', page.body.decode())
 
@@ -47,18 +56,7 @@ def _caseworker_of_another_team(local_cloud) -> None:
 
 
 def test_staff_find_a_report_by_postcode_and_email_and_another_team_finds_nothing(local_cloud):
-    submitted = local_cloud.handle(
-        "POST",
-        "/api/v1/services/fly-tipping/requests",
-        json_body={
-            "description": "Sofa in the alley",
-            "location": {"postcode": "ME14 1XX"},
-            "contact": {"email": "records.resident@example.org"},
-        },
-    )
-    assert submitted.status == 201, submitted.body
-    reference = submitted.json()["reference"]
-    local_cloud.wait_for_idle(timeout_s=30)  # triage gives it its team and due date
+    reference = _report(local_cloud, "Sofa in the alley", postcode="ME14 1XX", email="records.resident@example.org")
 
     browser, csrf = _signed_in(local_cloud, DEMO_STAFF["caseworker"])
     for typed in ("me14 1xx", "ME141XX", " Records.Resident@example.ORG ", reference.lower()):
@@ -87,18 +85,7 @@ def test_staff_find_a_report_by_postcode_and_email_and_another_team_finds_nothin
 
 
 def test_the_admin_exports_a_residents_requests_by_email(local_cloud):
-    submitted = local_cloud.handle(
-        "POST",
-        "/api/v1/services/fly-tipping/requests",
-        json_body={
-            "description": "Tyres on the verge",
-            "location": {"postcode": "ME15 6JQ"},
-            "contact": {"email": "export.resident@example.org"},
-        },
-    )
-    assert submitted.status == 201, submitted.body
-    reference = submitted.json()["reference"]
-    local_cloud.wait_for_idle(timeout_s=30)
+    reference = _report(local_cloud, "Tyres on the verge", postcode="ME15 6JQ", email="export.resident@example.org")
     worker, worker_csrf = _signed_in(local_cloud, DEMO_STAFF["caseworker"])
     assert worker.request("GET", f"/staff/cases/{reference}").status == 200  # a read, audited
     refused = worker.request("POST", "/staff/subject-access", {"csrf_token": worker_csrf, "email": "x@example.org"})

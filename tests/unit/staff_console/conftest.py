@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import boto3
 import jwt
@@ -211,3 +213,19 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield Console(pool_id, client_id)
+
+
+@contextmanager
+def aws_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every AWS call made inside, as (operation, parameters): to check what the console asks of DynamoDB."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((operation, params))
+        return original(self, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", call):
+        yield calls

@@ -12,7 +12,7 @@ import pytest
 from console.records import key_record
 from shared.references import new_reference
 from shared.search_keys import EMAIL_KEY, POSTCODE_KEY, SearchKind
-from tests.unit.staff_console.conftest import Console
+from tests.unit.staff_console.conftest import Console, aws_calls
 
 STREET, WASTE, SOMEONE_ELSES = new_reference(), new_reference(), new_reference()
 EMAIL = "resident@example.org"
@@ -137,17 +137,8 @@ def test_the_admin_home_page_links_to_the_export(resident: Console) -> None:
 
 
 def test_the_export_queries_the_email_index_and_the_audit_record_and_never_scans(resident: Console) -> None:
-    from botocore.client import BaseClient
-
     admin = resident.staff("ad", roles=("admin",))
-    original = BaseClient._make_api_call
-    calls: list[tuple[str, dict]] = []
-
-    def call(self: BaseClient, operation: str, params: dict) -> dict:
-        calls.append((operation, params))
-        return original(self, operation, params)  # type: ignore[no-any-return]
-
-    with mock.patch.object(BaseClient, "_make_api_call", call):
+    with aws_calls() as calls:
         assert _export(resident, admin, EMAIL)["statusCode"] == 200
     operations = {operation for operation, _ in calls}
     assert "Scan" not in operations

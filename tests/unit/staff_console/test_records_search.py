@@ -15,7 +15,7 @@ import pytest
 from console.records import key_record
 from shared.references import new_reference
 from shared.search_keys import EMAIL_KEY, POSTCODE_KEY, Search, SearchKeys, SearchKind, recognise
-from tests.unit.staff_console.conftest import SEARCH_KEY, Console
+from tests.unit.staff_console.conftest import SEARCH_KEY, Console, aws_calls
 
 MINE, OTHERS, OLD = new_reference(), new_reference(), new_reference()
 
@@ -166,17 +166,8 @@ def test_the_queue_page_posts_its_search_box_to_the_search(searchable: Console) 
 
 
 def test_search_queries_the_keyed_indexes_and_never_scans(searchable: Console) -> None:
-    from botocore.client import BaseClient
-
     tokens = searchable.staff("cw", roles=("caseworker",), teams=("street-scene",))
-    original = BaseClient._make_api_call
-    calls: list[tuple[str, dict]] = []
-
-    def call(self: BaseClient, operation: str, params: dict) -> dict:
-        calls.append((operation, params))
-        return original(self, operation, params)  # type: ignore[no-any-return]
-
-    with mock.patch.object(BaseClient, "_make_api_call", call):
+    with aws_calls() as calls:
         for typed in ("ME15 6JQ", "resident@example.org", MINE):
             assert _search(searchable, tokens, typed)["statusCode"] == 200
         assert searchable.get("/staff/search", tokens)["statusCode"] == 200
