@@ -22,6 +22,23 @@ REQUESTS_BY_EMAIL_KEY = "by-email-key"
 SEARCH_INDEXES = {REQUESTS_BY_POSTCODE_KEY: "postcode_key", REQUESTS_BY_EMAIL_KEY: "email_key"}
 
 
+SEARCH_INDEXES_CONTEXT = "search_indexes"
+
+
+def search_index_count(scope: Construct) -> int:
+    """How many of the search indexes to declare: all, unless `-c search_indexes=1` asks for the first only.
+
+    CloudFormation creates at most one index of a table per stack update ("Cannot perform more than one GSI creation
+    or deletion in a single update"), so a deployment made before the search indexes is upgraded in two deploys:
+    `-c search_indexes=1`, then without it (docs/console.md)."""
+    wanted = scope.node.try_get_context(SEARCH_INDEXES_CONTEXT)
+    if wanted is None:
+        return len(SEARCH_INDEXES)
+    if str(wanted) not in {str(n) for n in range(len(SEARCH_INDEXES) + 1)}:
+        raise ValueError(f"-c {SEARCH_INDEXES_CONTEXT}= takes 0 to {len(SEARCH_INDEXES)}, not {wanted!r}")
+    return int(wanted)
+
+
 def search_key_name(config: EnvironmentConfig) -> str:
     """The search key secret's name: the catalogue (which writes the keys) and the console (which searches by them)
     read it by this name (shared/search_keys.py)."""
@@ -54,7 +71,7 @@ class DataStack(Stack):
         )
         # Staff search by postcode and email with no scan: a keyed hash of each (never the value) on the request,
         # and an index on each, newest first, projecting only the queue's fields and the team and due date.
-        for index_name, attribute in SEARCH_INDEXES.items():
+        for index_name, attribute in list(SEARCH_INDEXES.items())[: search_index_count(self)]:
             self.requests.add_global_secondary_index(
                 index_name=index_name,
                 partition_key=dynamodb.Attribute(name=attribute, type=dynamodb.AttributeType.STRING),

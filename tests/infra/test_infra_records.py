@@ -125,3 +125,29 @@ def test_the_console_may_read_the_audit_record_for_exports_but_never_change_it(s
         if audit.id in set(synth.references(console.stack, resource))
     }
     assert actions == {"dynamodb:PutItem", "dynamodb:Query"}
+
+
+def _data_stack_indexes(**context: str) -> list[str]:
+    """The Requests table's index names in a data stack synthesized on its own with this context."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from aws_cdk.assertions import Template
+
+    from app import CDK_JSON
+    from stacks.config import load_config
+    from stacks.data_stack import DataStack
+
+    app = cdk.App(context=context)
+    config = load_config(json.loads(CDK_JSON.read_text())["context"], "dev")
+    key = kms.Key(cdk.Stack(app, "Keys"), "Key")
+    template = Template.from_stack(DataStack(app, "Data", config=config, key=key)).to_json()
+    (requests,) = [r for name, r in template["Resources"].items() if name.startswith("Requests")]
+    return [index["IndexName"] for index in requests["Properties"]["GlobalSecondaryIndexes"]]
+
+
+def test_an_existing_deployment_can_add_the_search_indexes_one_per_deploy():
+    """CloudFormation creates one index of a table per update: `-c search_indexes=1` declares only the first."""
+    assert _data_stack_indexes() == ["by-team-due", *SEARCH_INDEXES]
+    assert _data_stack_indexes(search_indexes="1") == ["by-team-due", next(iter(SEARCH_INDEXES))]
+    with pytest.raises(ValueError, match="takes 0 to 2"):
+        _data_stack_indexes(search_indexes="3")
