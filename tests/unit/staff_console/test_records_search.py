@@ -176,3 +176,27 @@ def test_search_queries_the_keyed_indexes_and_never_scans(searchable: Console) -
     indexes = [params.get("IndexName") for operation, params in calls if operation == "Query"]
     assert indexes == ["by-postcode-key", "by-email-key"]
     assert "GetItem" in operations
+
+
+def test_a_busy_postcode_shows_the_newest_fifty_and_says_so(console: Console) -> None:
+    key = console.keys.postcode("ME15 6JQ")
+    references = [new_reference() for _ in range(60)]
+    for n, reference in enumerate(references):
+        submitted = f"2026-11-{1 + n // 24:02d}T{n % 24:02d}:00:00+00:00"
+        console.add_case(reference, team="Street scene", due="2026-12-01", submitted_at=submitted, postcode_key=key)
+    tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
+    body = _search(console, tokens, "ME15 6JQ")["body"]
+    assert _references(body) == list(reversed(references))[:50]  # newest first, across the index's pages
+    assert "Only the 50 newest are shown" in body
+
+
+def test_the_index_is_read_page_by_page_up_to_its_limit(console: Console) -> None:
+    from console.search_index import SearchIndex
+
+    key = console.keys.email("resident@example.org")
+    for n in range(130):
+        console.add_case(new_reference(), team="Street scene", due="2026-12-01", submitted_at=f"{n:04d}", email_key=key)
+    index = SearchIndex("requests")
+    assert len(list(index.newest(SearchKind.EMAIL, key, max_reads=120))) == 120
+    everything = index.references(SearchKind.EMAIL, key)
+    assert len(everything) == len(set(everything)) == 130
