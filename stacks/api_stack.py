@@ -21,9 +21,10 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
-from stacks.constructs.grants import grant_table, require_origin_verify
+from stacks.constructs.grants import grant_secret_value, grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
+from stacks.data_stack import search_key_name
 from stacks.routes import API_ROUTES, CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
 
 LOOKUP_THROTTLE_DIVISOR = 10  # status lookups: a tenth of the stage's throttle
@@ -93,9 +94,14 @@ class ApiStack(Stack):
                 "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
                 # File answers must name a scanned-clean upload: the web stack names its bucket here.
                 "UPLOADS_BUCKET_PARAMETER": config.uploads_bucket_parameter,
+                # Postcode and email search keys written at submission (shared/search_keys.py).
+                "SEARCH_KEY_SECRET_ID": search_key_name(config),
             },
         ).function
         grant_table(self.catalogue, requests_table, key, write=True)
+        grant_secret_value(
+            self.catalogue, secretsmanager.Secret.from_secret_name_v2(self, "SearchKey", search_key_name(config))
+        )
         grant_table(self.catalogue, idempotency_table, key, write=True)
 
         self.cases = BoroughFunction(

@@ -1,7 +1,8 @@
 """The staff console: its function behind the HTTP API's /staff routes (reached through CloudFront's default
 behaviour, uncached, cookies and query strings forwarded), Cognito's managed login for it (a user pool domain and
 an app client for the authorization code flow with PKCE only), its signing key, and read-only grants on the
-Requests table: GetItem on the table, Query on the team index (docs/console.md, decision 0005).
+Requests table: GetItem on the table, Query on the team index and on the postcode and email search indexes
+(docs/console.md, decision 0005).
 
 The console's app client lives here, not in the auth stack: its callback URL names the web's CloudFront domain,
 which exists only after the API (which needs the auth stack) and the web stack.
@@ -32,7 +33,7 @@ from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.public_route import public_route
 from stacks.constructs.signing_key import signing_key
-from stacks.data_stack import REQUESTS_BY_TEAM_DUE
+from stacks.data_stack import REQUESTS_BY_TEAM_DUE, SEARCH_INDEXES, search_key_name
 from stacks.routes import CONSOLE_ROUTES
 
 ROLES_FILE = FUNCTIONS_DIR / "console" / "data" / "roles.yaml"  # read as data: stacks import no function code
@@ -138,7 +139,7 @@ class ConsoleStack(Stack):
             ),
         )
 
-        # -- the audit record: append-only (PutItem is the only grant any role has on it) ----------------------------
+        # -- the audit record: append-only (PutItem and Query are the only grants any role has on it) ----------------
         self.audit = dynamodb.Table(
             self,
             "Audit",
@@ -180,11 +181,18 @@ class ConsoleStack(Stack):
                 "STYLESHEET": _stylesheet(),
                 # The payments panel and refunds: the payments stack's staff function, by name (no cross-stack ref).
                 "STAFF_PAYMENTS_FUNCTION": config.staff_payments_function,
+                "SEARCH_KEY_SECRET_ID": search_key_name(config),  # search by postcode and email
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index.
         grant_items(self.function, requests_table, key, ["dynamodb:GetItem"])
         grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=REQUESTS_BY_TEAM_DUE)
+        # Search by postcode and email: Query on their keyed-hash indexes, and the key to hash what staff type.
+        for search_index in SEARCH_INDEXES:
+            grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=search_index)
+        grant_secret_value(
+            self.function, secretsmanager.Secret.from_secret_name_v2(self, "SearchKey", search_key_name(config))
+        )
         grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
         # Case working (shared/case_changes.py): UpdateItem only (no PutItem, no DeleteItem), only of the attributes a
         # staff change writes (never the resident's answers or contact details), returning only what it wrote. The
@@ -203,6 +211,8 @@ class ConsoleStack(Stack):
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["cognito-idp:ListUsersInGroup"], resources=[user_pool.user_pool_arn])
         )
+        # and reads one record's entries, for a resident's subject access export (console/records.py)
+        grant_items(self.function, self.audit, key, ["dynamodb:Query"])
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
         # Payments and refunds go through the payments service's staff function: exactly that one function.

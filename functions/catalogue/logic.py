@@ -21,6 +21,7 @@ from shared.events import EventType, derived_id, new_event
 from shared.forms import Submission
 from shared.references import new_reference
 from shared.requests_repo import ReferenceTaken, RequestsRepository
+from shared.search_keys import search_keys
 from shared.statuses import Status, label, open311_status
 
 CHANNELS = ("online", "phone", "face-to-face", "email", "letter")
@@ -132,6 +133,27 @@ class Assisted:
         return Assisted(staff=self.staff.strip(), reason=reason)
 
 
+_POSTCODE_PARTS = ("location", "address")  # question types whose answer has a `postcode` part
+
+
+def _searchable(
+    definition: ServiceDefinition, answers: dict[str, Any], contact: dict[str, Any] | None
+) -> dict[str, str | None]:
+    """The resident's postcode and email, the first of each in page order, for the search keys (shared/search_keys.py):
+    a location's or an address's postcode or a postcode answer; the contact's email or an email answer."""
+    postcodes: list[str] = []
+    emails = [str(contact["email"])] if contact and contact.get("email") else []
+    for _, question in definition.questions():
+        answer = answers.get(question.id)
+        if question.type in _POSTCODE_PARTS and isinstance(answer, dict) and answer.get("postcode"):
+            postcodes.append(str(answer["postcode"]))
+        elif question.type == "uk-postcode" and answer:
+            postcodes.append(str(answer))
+        elif question.type == "email" and answer:
+            emails.append(str(answer))
+    return {"postcode": next(iter(postcodes), None), "email": next(iter(emails), None)}
+
+
 def public_summary(item: dict[str, Any]) -> dict[str, Any]:
     status = Status(item["status"])
     return {
@@ -194,6 +216,7 @@ def submit_request(
     }
     if contact:
         item["contact"] = contact
+    item.update(search_keys().attributes(**_searchable(definition, answers, contact)))
     if assisted is not None:
         item["submitted_by_staff"] = assisted.staff
         item["assisted_reason"] = assisted.reason

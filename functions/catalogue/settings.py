@@ -5,10 +5,11 @@ from __future__ import annotations
 from shared.api import ApiSettings
 from shared.catalogue import ServicesSettings
 from shared.requests_repo import RequestsSettings
+from shared.search_keys import SearchKeySettings
 from shared.settings import cached
 
 
-class CatalogueSettings(ApiSettings, RequestsSettings, ServicesSettings):
+class CatalogueSettings(ApiSettings, RequestsSettings, ServicesSettings, SearchKeySettings):
     """Environment variables (the field names in upper case), set by the API stack. No topic: a submission stores
     its event with the write, and the outbox publishes it (shared/outbox.py)."""
 

@@ -9,7 +9,9 @@ cannot be written, the page fails rather than show personal data unaccounted for
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from console.permissions import StaffMember
 from shared import aws
@@ -29,11 +31,13 @@ class AuditLog:
         source_ip: str,
         detail: str = "",
         at: datetime | None = None,
-    ) -> dict[str, str | int]:
-        """Append one entry; `detail` says more of what was done (never a resident's personal data)."""
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append one entry; `detail` says in words what was done, `details` what it was about (never a resident's
+        personal data in clear)."""
         moment = at or datetime.now(UTC)
         when = moment.isoformat(timespec="milliseconds")
-        entry: dict[str, str | int] = {
+        entry: dict[str, Any] = {
             "record": reference,  # the partition: one record's trail, in time order, for its timeline and exports
             "entry": f"{when}#{uuid.uuid4()}",
             "at": when,
@@ -44,7 +48,24 @@ class AuditLog:
             # Retention, not an API delete: DynamoDB's TTL removes the entry once its request is long gone.
             "expires_at": int((moment + self._retention).timestamp()),
         }
+        if details:
+            entry["details"] = dict(details)  # what the action was about (never personal data in clear)
         self._table.put_item(
             Item=entry, ConditionExpression="attribute_not_exists(#entry)", ExpressionAttributeNames={"#entry": "entry"}
         )
         return entry
+
+    def trail(self, record: str) -> list[dict[str, Any]]:
+        """Every entry of one record, oldest first (a Query of its partition: for subject access exports)."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "#record = :record",
+            "ExpressionAttributeNames": {"#record": "record"},
+            "ExpressionAttributeValues": {":record": record},
+        }
+        entries: list[dict[str, Any]] = []
+        while True:
+            answer = self._table.query(**query)
+            entries += [dict(item) for item in answer.get("Items", [])]
+            if "LastEvaluatedKey" not in answer:
+                return entries
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -16,6 +16,8 @@ from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
 from console.queue import CaseQueue
+from console.records import Records
+from console.search_index import SearchIndex
 from console.settings import settings, signing_key
 from console.team_members import TeamMembers
 from console.tokens import TokenVerifier, published_keys
@@ -23,6 +25,7 @@ from console.views import Views
 from shared import origin_verify
 from shared.observability import correlation_id_from_http, logger, observed
 from shared.requests_repo import RequestsRepository
+from shared.search_keys import search_keys
 
 
 @cache
@@ -58,7 +61,8 @@ def resolver() -> APIGatewayHttpResolver:
     casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render, members)
     refunds = RefundViews(payments, queue, audit, pages.case)
     finance = FinancePages(pages, staff_payments_client)
-    return app.build(guard, Views(pages, casework, refunds, finance), pages.refused)
+    records = Records(pages, queue, SearchIndex(configured.requests_table), audit, search_keys)
+    return app.build(guard, Views(pages, casework, refunds, finance, records), pages.refused)
 
 
 @observed

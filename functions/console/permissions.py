@@ -36,6 +36,7 @@ class Permission(StrEnum):
     VIEW_KPIS = "view-kpis"
     MANAGE_USERS_AND_TEAMS = "manage-users-and-teams"
     MANAGE_RESPONSE_TEMPLATES = "manage-response-templates"
+    EXPORT_SUBJECT_ACCESS = "export-subject-access"  # every request of a resident, whatever the team
 
 
 class Role(BaseModel):

@@ -23,7 +23,7 @@ class ConsoleRoute:
     method: str
     path: str  # Powertools' rule syntax: /staff/cases/<reference>
     access: Permission | Access
-    view: str  # the name of the `console.pages.Pages` method that answers
+    view: str  # the name of the section method that answers (console/views.py: `Pages`, `Records`, ...)
 
     def __post_init__(self) -> None:
         if not isinstance(self.access, (Permission, Access)):
@@ -45,6 +45,12 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/cases/<reference>/notes", Permission.INTERNAL_NOTE, "add_case_note"),
     ConsoleRoute("POST", "/staff/cases/<reference>/refunds", Permission.REFUND, "refund"),  # console/payments_panel.py
     ConsoleRoute("GET", "/staff/finance", Permission.EXPORT_FINANCE, "finance"),  # console/finance_pages.py
+    # console/records.py: search by reference, postcode or email (a POST: personal data stays out of URLs)
+    ConsoleRoute("GET", "/staff/search", Permission.READ_CASE, "search_form"),
+    ConsoleRoute("POST", "/staff/search", Permission.READ_CASE, "search"),
+    # console/records.py: a resident's subject access export (a download), whatever the team
+    ConsoleRoute("GET", "/staff/subject-access", Permission.EXPORT_SUBJECT_ACCESS, "subject_access_form"),
+    ConsoleRoute("POST", "/staff/subject-access", Permission.EXPORT_SUBJECT_ACCESS, "subject_access"),
 )
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from functools import cache
 
 from shared.origin_verify import OriginVerifySettings
+from shared.search_keys import SearchKeySettings
 from shared.settings import cached, local_only
 
 
-class ConsoleSettings(OriginVerifySettings):
+class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     requests_table: str
     audit_table: str  # the append-only audit record (console/audit.py)
     audit_retention_days: int = 7 * 365  # then DynamoDB's TTL removes an entry (the stack: a year past the request)

@@ -10,13 +10,21 @@ from stacks.constructs.nag import suppress
 
 
 def signing_key(
-    scope: Construct, construct_id: str, *, description: str, removal: RemovalPolicy, why_no_rotation: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    removal: RemovalPolicy,
+    why_no_rotation: str,
+    secret_name: str | None = None,
 ) -> secretsmanager.Secret:
-    """64 random letters and digits; `why_no_rotation` is the SMG4 reason: what replacing the value costs."""
+    """64 random letters and digits; `why_no_rotation` is the SMG4 reason: what replacing the value costs.
+    `secret_name`: a fixed name, for functions of other stacks that read it by name."""
     secret = secretsmanager.Secret(
         scope,
         construct_id,
         description=description,
+        secret_name=secret_name,
         generate_secret_string=secretsmanager.SecretStringGenerator(
             password_length=64, exclude_punctuation=True, include_space=False
         ),

@@ -84,6 +84,18 @@ def _clean_uploads_of_the_examples(monkeypatch: pytest.MonkeyPatch) -> None:
                 )
 
 
+SEARCH_KEY = "unit-test-search-key"
+
+
+def _search_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search key secret, as the data stack generates it (shared/search_keys.py reads it by name)."""
+    from shared import search_keys
+
+    boto3.client("secretsmanager").create_secret(Name="test/search-key", SecretString=SEARCH_KEY)
+    monkeypatch.setenv("SEARCH_KEY_SECRET_ID", "test/search-key")
+    search_keys.forget()
+
+
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     with mock_aws():
@@ -102,6 +114,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         monkeypatch.setenv("EVENTS_TOPIC_ARN", topic_arn)
         monkeypatch.setenv("API_ROUTES", ROUTES)
         _clean_uploads_of_the_examples(monkeypatch)
+        _search_key(monkeypatch)
         yield Cloud(queue_url, stream_arn)
         aws.reset()
         settings.reset()

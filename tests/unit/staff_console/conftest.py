@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import boto3
 import jwt
@@ -22,15 +24,19 @@ from console.pages import Pages
 from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
+from console.records import Records
+from console.search_index import INDEXES, SearchIndex
 from console.team_members import TeamMembers
 from console.tokens import TokenVerifier
 from console.views import Views
 from shared import aws, settings
 from shared.requests_repo import RequestsRepository
+from shared.search_keys import SearchKeys
 from tests.helpers import http_event
 
 PASSWORD = "Staff-Test-Password-1!"
 SIGNING_KEY = b"console-unit-test-key"
+SEARCH_KEY = b"console-unit-test-search-key"
 
 
 def moto_keys() -> dict[str, Any]:
@@ -101,7 +107,9 @@ class Console:
         )
         self.casework = Casework(RequestsRepository("requests"), audit, pages.render, self.members)
         refunds = RefundViews(panel, queue, audit, pages.case)
-        views = Views(pages, self.casework, refunds, FinancePages(pages, staff_payments))
+        self.keys = SearchKeys(SEARCH_KEY)
+        self.records = Records(pages, queue, SearchIndex("requests"), audit, lambda: self.keys)
+        views = Views(pages, self.casework, refunds, FinancePages(pages, staff_payments), self.records)
         self.resolver = app.build(self.guard, views, pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
@@ -195,17 +203,22 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
             TableName="requests",
             KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}],
             AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("reference", "team", "due_date")
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("reference", "team", "due_date", "submitted_at", *(key for _, key in INDEXES.values()))
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": QUEUE_INDEX,
+                    "IndexName": index,
                     "KeySchema": [
-                        {"AttributeName": "team", "KeyType": "HASH"},
-                        {"AttributeName": "due_date", "KeyType": "RANGE"},
+                        {"AttributeName": partition, "KeyType": "HASH"},
+                        {"AttributeName": sort, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
+                for index, partition, sort in [
+                    (QUEUE_INDEX, "team", "due_date"),
+                    *((index, key, "submitted_at") for index, key in INDEXES.values()),
+                ]
             ],
             BillingMode="PAY_PER_REQUEST",
         )
@@ -216,3 +229,19 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield Console(pool_id, client_id)
+
+
+@contextmanager
+def aws_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every AWS call made inside, as (operation, parameters): to check what the console asks of DynamoDB."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((operation, params))
+        return original(self, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", call):
+        yield calls
