@@ -161,11 +161,13 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhooks": payments.receiver,
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
+            "PaymentCreator": payments.creator,
         },
         dead_letter_queues={
             **events.dead_letter_queues,
             "outbox": api.outbox.dead_letters,
             "payments": payments.dead_letters,
+            "paymentcreates": payments.create_dead_letters,
         },
         state_machines={"Triage": workflows.triage},
         pipes={"Triage": workflows.pipe},

@@ -49,6 +49,9 @@ UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
+# The create queue (functions/payments/creator.py): creates Pay rate-limited (429 P0900), asked again by a paced worker.
+CREATOR_TIMEOUT = Duration.seconds(60)  # tries with backoff while one more create (6 s at worst) fits
+CREATOR_CONCURRENCY = 3  # at most 3 creates in flight from the queue: well under Pay's 15 POSTs a second
 # Item actions: attempts are read by key and index, written under conditions; never scanned or deleted.
 ATTEMPT_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
 REQUEST_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")  # read the amount; awaiting payment -> received
@@ -130,6 +133,23 @@ class PaymentsStack(Stack):
             enforce_ssl=True,
         )
 
+        # Rate-limited creates: identifiers only (reference, attempt number); SSE-SQS, a DLQ after five receives.
+        self.create_dead_letters = sqs.Queue(
+            self,
+            "CreateDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            retention_period=DLQ_RETENTION,
+            enforce_ssl=True,
+        )
+        self.create_queue = sqs.Queue(
+            self,
+            "CreateQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            visibility_timeout=Duration.seconds(CREATOR_TIMEOUT.to_seconds() * 6),  # six times the worker's
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.create_dead_letters, max_receive_count=MAX_RECEIVES),
+            enforce_ssl=True,
+        )
+
         service_environment = {
             "PAYMENTS_TABLE": self.table.table_name,
             "REQUESTS_TABLE": requests_table.table_name,
@@ -142,8 +162,15 @@ class PaymentsStack(Stack):
             "WebPayments",
             "payments.handler.handler",
             "Starts a resident's payment and reads it back on their return from GOV.UK Pay",
-            service_environment,
+            {**service_environment, "CREATE_QUEUE_URL": self.create_queue.queue_url},
             function_name=config.payments_function,
+        )
+        self.creator = self._function(
+            "PaymentCreator",
+            "payments.creator_handler.handler",
+            "Asks GOV.UK Pay again, paced, for each payment it rate-limited",
+            {**service_environment, "CREATE_QUEUE_URL": self.create_queue.queue_url},
+            timeout=CREATOR_TIMEOUT,
         )
         self.worker = self._function(
             "WebhookWorker",
@@ -158,7 +185,7 @@ class PaymentsStack(Stack):
             service_environment,
             timeout=RECONCILER_TIMEOUT,
         )
-        for function in (self.payments, self.worker, self.reconciler):
+        for function in (self.payments, self.worker, self.reconciler, self.creator):
             grant_items(function, self.table, key, ATTEMPT_ACTIONS)
             grant_items(function, self.table, key, ["dynamodb:Query"], index=OPEN_ATTEMPTS)
             grant_items(function, requests_table, key, REQUEST_ACTIONS)
@@ -166,6 +193,12 @@ class PaymentsStack(Stack):
             grant_publish(function, events_topic)
         grant_items(self.payments, self.table, key, ["dynamodb:Query"], index=BY_RETURN_TOKEN)
         grant_items(self.reconciler, self.table, key, ["dynamodb:Query"], index=UNPAID_REQUESTS)
+        grant_send(self.payments, self.create_queue)
+        self.creator.add_event_source(
+            event_sources.SqsEventSource(
+                self.create_queue, batch_size=1, max_concurrency=CREATOR_CONCURRENCY, report_batch_item_failures=True
+            )
+        )
         self.worker.add_event_source(
             event_sources.SqsEventSource(self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True)
         )

@@ -26,6 +26,8 @@ class PaymentsSettings(PaySettings, EventsSettings, RequestsSettings):
 
     # Where Pay sends the resident back: `<public base URL>/services/<service>/payment/<token>`.
     public_base_url: str
+    # The create queue (payments.creator): a create Pay rate-limits is queued there. None: it is "try again".
+    create_queue_url: str = ""
 
 
 class RefundsSettings(PaySettings):

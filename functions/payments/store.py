@@ -27,6 +27,7 @@ AWAITING = "awaiting"  # the one partition of the unpaid-requests index
 ORDER = 0  # the attempt number of a reference's order item
 CREATING = "creating"  # written, Pay not yet (or not known to have been) asked
 NOT_CREATED = "not-created"  # Pay never made a payment for this attempt: finished, nothing was taken
+QUEUED = "queued"  # Pay answered 429 to the create: on the create queue for its worker (payments.creator)
 
 
 class AttemptTaken(Exception):
@@ -48,6 +49,7 @@ class Attempt:
     code: str = ""  # Pay's P0010, P0020, P0030, P0040, P0050
     open: bool = True
     followed_up: bool = False
+    claimed_at: str = ""  # when the create queue's worker took a queued attempt back to `creating`
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Attempt:
@@ -65,6 +67,7 @@ class Attempt:
             code=str(item.get("code", "")),
             open=item.get("open") == OPEN,
             followed_up=bool(item.get("followed_up", False)),
+            claimed_at=str(item.get("claimed_at", "")),
         )
 
 

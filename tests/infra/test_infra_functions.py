@@ -82,7 +82,19 @@ EXPECTED_ENVIRONMENT = {
             "PAY_API_KEY_SECRET_ID",
             "PUBLIC_BASE_URL",
         }
-        for handler in ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
+        for handler in ("payments.worker.handler", "payments.reconciler.handler")
+    },
+    **{
+        handler: {
+            "PAYMENTS_TABLE",
+            "REQUESTS_TABLE",
+            "EVENTS_TOPIC_ARN",
+            "PAY_BASE_URL",
+            "PAY_API_KEY_SECRET_ID",
+            "PUBLIC_BASE_URL",
+            "CREATE_QUEUE_URL",  # a create Pay rate-limits is queued (functions/payments/creator.py)
+        }
+        for handler in ("payments.handler.handler", "payments.creator_handler.handler")
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
 }

@@ -13,7 +13,13 @@ from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 pytestmark = pytest.mark.infra
 
-SERVICE_HANDLERS = ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
+SERVICE_HANDLERS = (
+    "payments.handler.handler",
+    "payments.worker.handler",
+    "payments.reconciler.handler",
+    "payments.creator_handler.handler",
+)
+CREATOR = "payments.creator_handler.handler"
 RECEIVER = "payments.webhooks.handler"
 
 
@@ -60,16 +66,57 @@ def test_the_table_is_encrypted_with_the_councils_key_recoverable_and_expiring(s
     assert [k["AttributeName"] for k in indexes[OPEN_ATTEMPTS]["KeySchema"]] == ["open", "created_at"]
 
 
+def _mapping_of(synth, function):
+    """The event source mapping that feeds `function` (found by its function, not by logical id)."""
+    (mapping,) = [
+        m
+        for m in synth.resources("AWS::Lambda::EventSourceMapping")
+        if m.stack == synth.stack("Payments") and synth.refers_to(m.stack, m.props["FunctionName"]) == function.id
+    ]
+    return mapping
+
+
 def test_the_webhook_queue_has_a_dead_letter_queue_and_fits_the_workers_timeout(synth):
-    queues = [q for q in synth.resources("AWS::SQS::Queue") if q.stack == synth.stack("Payments")]
-    (queue,) = [q for q in queues if "RedrivePolicy" in q.props]
+    worker = _functions(synth)["payments.worker.handler"]
+    mapping = _mapping_of(synth, worker)
+    queue = synth.get(synth.refers_to(mapping.stack, mapping.props["EventSourceArn"]))
     assert queue.props["RedrivePolicy"]["maxReceiveCount"] == 5
     assert queue.props["SqsManagedSseEnabled"] is True
-    worker = _functions(synth)["payments.worker.handler"]
     assert queue.props["VisibilityTimeout"] >= 6 * worker.props["Timeout"]
-    (mapping,) = [m for m in synth.resources("AWS::Lambda::EventSourceMapping") if m.stack == synth.stack("Payments")]
-    assert synth.refers_to(mapping.stack, mapping.props["EventSourceArn"]) == queue.id
     assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_create_queue_is_paced_has_a_dead_letter_queue_and_only_the_web_function_sends_to_it(synth):
+    functions = _functions(synth)
+    creator = functions[CREATOR]
+    mapping = _mapping_of(synth, creator)
+    queue_id = synth.refers_to(mapping.stack, mapping.props["EventSourceArn"])
+    queue = synth.get(queue_id)
+    assert queue.props["SqsManagedSseEnabled"] is True
+    assert queue.props["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queue.props["VisibilityTimeout"] >= 6 * creator.props["Timeout"]
+    assert creator.props["Timeout"] >= 30  # tries with backoff, each a create of 6 s at worst
+    assert mapping.props["BatchSize"] == 1
+    assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= mapping.props["ScalingConfig"]["MaximumConcurrency"] <= 5  # a few creates in flight: Pay's 15/s
+    dead_letters = synth.refers_to(queue.stack, queue.props["RedrivePolicy"]["deadLetterTargetArn"])
+    alarmed = [
+        a
+        for a in synth.resources("AWS::CloudWatch::Alarm")
+        if a.props.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and dead_letters.logical_id in json.dumps(a.props.get("Dimensions"))
+    ]
+    assert alarmed, "the create queue's dead-letter queue is alarmed"
+    senders = {
+        handler
+        for handler, function in functions.items()
+        for statement in synth.role_statements(function)
+        if "sqs:SendMessage" in _actions(statement)
+        and synth.refers_to(function.stack, statement["Resource"]) == queue_id
+    }
+    assert senders == {"payments.handler.handler"}
+    web = functions["payments.handler.handler"]
+    assert synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CREATE_QUEUE_URL"]) == queue_id
 
 
 def test_the_reconciler_runs_every_five_minutes(synth):

@@ -1,0 +1,110 @@
+"""A launch-day spike through the local cloud: 150 payments created as fast as the web's payments function can be
+invoked, ten times the local Pay's 15 POSTs a second. Creates Pay rate-limits (429 P0900) are queued and made by
+the paced create worker; every one ends with Pay's card page link, none fails, and no attempt gets two payments.
+
+No wall-clock assertions: the waits are generous and bounded, because CI machines are slow."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from local import pay_standin
+from local.moto_session import LOCK, released
+
+pytestmark = pytest.mark.local
+
+SPIKE = 150  # ten times Pay's 15 POSTs a second
+WAIT_S = 300  # the most the queue may take to drain on a slow machine (it takes seconds on a fast one)
+
+
+def invoke(local_cloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+    with LOCK:
+        response = local_cloud.client("lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
+        answer: dict[str, Any] = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, answer
+    return answer
+
+
+def seed_requests(local_cloud, count: int) -> list[str]:
+    """Requests awaiting payment, as the catalogue stores them on "Accept and send" (bulky waste, £25)."""
+    table = local_cloud.physical_id("Borough-dev-Data/Requests")
+    references = [f"SPK{n // 10000 % 10}-{n % 10000:04d}" for n in range(count)]
+    with LOCK:
+        dynamodb = local_cloud.client("dynamodb")
+        for reference in references:
+            dynamodb.put_item(
+                TableName=table,
+                Item={
+                    "reference": {"S": reference},
+                    "service_id": {"S": "bulky-waste"},
+                    "service_title": {"S": "Book a bulky waste collection"},
+                    "status": {"S": "awaiting-payment"},
+                    "amount_due_pence": {"N": "2500"},
+                    "submitted_at": {"S": "2026-12-02T09:00:00+00:00"},
+                    "history": {"L": []},
+                    "expires_at": {"N": "2000000000"},
+                },
+            )
+    return references
+
+
+def test_a_spike_at_ten_times_pays_rate_limit_fails_no_residents_payment(local_cloud):
+    function = local_cloud.function_environment(local_cloud.physical_id("Borough-dev-Web/Web/Function"))[
+        "PAYMENTS_FUNCTION"
+    ]
+    pay = pay_standin.sandbox()
+    limited_before = _rate_limited(pay)
+    references = seed_requests(local_cloud, SPIKE)
+
+    first = {ref: invoke(local_cloud, function, {"action": "start", "reference": ref}) for ref in references}
+    assert {answer["status"] for answer in first.values()} == {200}, "no resident is told to try again"
+    statuses = Counter(answer["body"]["status"] for answer in first.values())
+    assert set(statuses) <= {"created", "queued"}, statuses
+    assert _rate_limited(pay) > limited_before, "the spike went over Pay's limit (else this test shows nothing)"
+    assert statuses["queued"] > 0
+
+    links = {ref: a["body"]["next_url"] for ref, a in first.items() if a["body"]["next_url"]}
+    deadline = time.monotonic() + WAIT_S
+    while len(links) < SPIKE and time.monotonic() < deadline:
+        local_cloud.wait_for_idle(timeout_s=WAIT_S)
+        for ref in references:
+            if ref not in links:
+                body = invoke(local_cloud, function, {"action": "progress", "reference": ref})["body"]
+                assert body["status"] in ("queued", "creating", "created"), (ref, body)
+                if body["next_url"]:
+                    links[ref] = body["next_url"]
+        with released():
+            time.sleep(0.5)
+
+    assert len(links) == SPIKE, f"{SPIKE - len(links)} payments were never set up"
+    assert all(link.startswith(pay_standin.base_url(local_cloud.url) + "/secure/") for link in links.values())
+    made = Counter(p.reference for p in pay.ledger.payments.values() if p.reference in set(references))
+    assert made == Counter(references), "one payment at Pay for each request, never two"
+    queue = _queue_depths(local_cloud)
+    assert queue == {"messages": 0, "dead letters": 0}
+
+
+def _rate_limited(pay) -> int:
+    """How many creates the local Pay has refused with 429 so far (it keeps every call it was asked)."""
+    return int(pay.rate_limited)
+
+
+def _queue_depths(local_cloud) -> dict[str, int]:
+    depths = {}
+    for label, path in (
+        ("messages", "Borough-dev-Payments/CreateQueue"),
+        ("dead letters", "Borough-dev-Payments/CreateDeadLetters"),
+    ):
+        url = local_cloud.physical_id(path)
+        with LOCK:
+            attributes = local_cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        counts = attributes["Attributes"]
+        depths[label] = int(counts["ApproximateNumberOfMessages"]) + int(
+            counts["ApproximateNumberOfMessagesNotVisible"]
+        )
+    return depths
