@@ -162,6 +162,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
             "PaymentCreator": payments.creator,
+            "PaymentsComparison": payments.comparison,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -46,6 +46,11 @@ PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud po
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name (functions/payments/store.py)
 OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
 UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
+BY_DAY = "by-day"  # functions/payments/store.py: the nightly comparison's attempts of a day
+# The nightly comparison with Pay's search (functions/payments/reconciler.py): yesterday (UTC), once every attempt
+# of it has finished (Pay expires an unpaid payment after 90 minutes; the reconciler polls every 5).
+COMPARE_AT = events.Schedule.cron(minute="30", hour="3")
+COMPARISON_TIMEOUT = Duration.minutes(5)  # Pay's search pages (500 a page) and a read per payment across midnight
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
@@ -107,6 +112,12 @@ class PaymentsStack(Stack):
             partition_key=dynamodb.Attribute(name="awaiting", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="unpaid_due", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+        self.table.add_global_secondary_index(
+            index_name=BY_DAY,
+            partition_key=dynamodb.Attribute(name="created_day", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
         )
         # Created by a person, never in a template (`aws secretsmanager create-secret --name ...`).
         self.pay_api_key = secretsmanager.Secret.from_secret_name_v2(
@@ -208,6 +219,30 @@ class PaymentsStack(Stack):
             description="Poll GOV.UK Pay for every payment attempt not yet finished",
             schedule=events.Schedule.rate(RECONCILE_EVERY),
             targets=[targets.LambdaFunction(self.reconciler, retry_attempts=0)],  # the next run is 5 minutes away
+        )
+
+        # Read only: the attempts of a day and Pay's search; it reports (a log line per mismatch, a metric alarmed
+        # in the observability stack) and changes nothing.
+        self.comparison = self._function(
+            "PaymentsComparison",
+            "payments.reconciler.nightly_handler",
+            "Compares yesterday's payment attempts with GOV.UK Pay's records and reports every mismatch",
+            {
+                "PAYMENTS_TABLE": self.table.table_name,
+                "PAY_BASE_URL": PAY_BASE_URL,
+                "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
+            },
+            timeout=COMPARISON_TIMEOUT,
+        )
+        grant_items(self.comparison, self.table, key, ["dynamodb:GetItem"])
+        grant_items(self.comparison, self.table, key, ["dynamodb:Query"], index=BY_DAY)
+        grant_secret_value(self.comparison, self.pay_api_key)
+        self.compare_rule = events.Rule(
+            self,
+            "ComparePaymentsNightly",
+            description="Compare yesterday's payment attempts with GOV.UK Pay's search, once a night",
+            schedule=COMPARE_AT,
+            targets=[targets.LambdaFunction(self.comparison, retry_attempts=2)],
         )
 
         self.receiver = self._function(

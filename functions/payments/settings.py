@@ -55,6 +55,7 @@ class WebhookSettings(ApiSettings):
 
 
 settings = cached(PaymentsSettings)
+comparison_settings = cached(PaySettings)  # the nightly comparison: the attempts (read only) and Pay's search
 refunds_settings = cached(RefundsSettings)
 following_settings = cached(FollowingSettings)
 webhook_settings = cached(WebhookSettings)

@@ -21,6 +21,7 @@ from shared import aws
 
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name, not a secret
 OPEN_ATTEMPTS = "open-attempts"
+BY_DAY = "by-day"  # attempts by the UTC day they were created (`created_day`): the nightly comparison with Pay
 OPEN = "open"  # the one partition of the open-attempts index
 UNPAID_REQUESTS = "unpaid-requests"
 AWAITING = "awaiting"  # the one partition of the unpaid-requests index
@@ -143,6 +144,7 @@ class PaymentsStore:
             "finished": False,
             "return_token": attempt.return_token,
             "created_at": attempt.created_at,
+            "created_day": attempt.created_at[:10],
             "updated_at": attempt.created_at,
             "open": OPEN,
             "expires_at": expires_at,
@@ -220,6 +222,21 @@ class PaymentsStore:
             Limit=limit,
         )["Items"]
         return [Attempt.from_item(item) for item in found]
+
+    def created_on(self, day: str) -> list[Attempt]:
+        """Every attempt created on `day` (`YYYY-MM-DD`, UTC), every page of the by-day index."""
+        found: list[Attempt] = []
+        query: dict[str, Any] = {
+            "IndexName": BY_DAY,
+            "KeyConditionExpression": "created_day = :day",
+            "ExpressionAttributeValues": {":day": day},
+        }
+        while True:
+            page = self._table.query(**query)
+            found += [Attempt.from_item(item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return found
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- the order: when an unpaid request is cancelled ----------------------------------------------------------
     def put_order(self, reference: str, *, service_id: str, unpaid_due: str, expires_at: int) -> None:

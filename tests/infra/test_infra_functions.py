@@ -97,6 +97,8 @@ EXPECTED_ENVIRONMENT = {
         for handler in ("payments.handler.handler", "payments.creator_handler.handler")
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
+    # The nightly comparison: the attempts (read only) and Pay's search, nothing else.
+    "payments.reconciler.nightly_handler": {"PAYMENTS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},
 }
 
 

@@ -47,6 +47,7 @@ TABLE_ACCESS = {
     "payments.reconciler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.creator_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
+    "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE"}, set()),  # reads attempts, writes nothing
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     # Requests by key and the team index; the audit record appended to (test_infra_console.py)
     "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),

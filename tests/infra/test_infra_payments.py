@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+from payments.store import BY_DAY, BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 pytestmark = pytest.mark.infra
 
@@ -20,6 +20,7 @@ SERVICE_HANDLERS = (
     "payments.creator_handler.handler",
 )
 CREATOR = "payments.creator_handler.handler"
+COMPARISON = "payments.reconciler.nightly_handler"
 RECEIVER = "payments.webhooks.handler"
 
 
@@ -61,7 +62,8 @@ def test_the_table_is_encrypted_with_the_councils_key_recoverable_and_expiring(s
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["reference", "attempt"]
     indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS}
+    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS, BY_DAY}
+    assert [k["AttributeName"] for k in indexes[BY_DAY]["KeySchema"]] == ["created_day", "created_at"]
     assert [k["AttributeName"] for k in indexes[UNPAID_REQUESTS]["KeySchema"]] == ["awaiting", "unpaid_due"]
     assert [k["AttributeName"] for k in indexes[OPEN_ATTEMPTS]["KeySchema"]] == ["open", "created_at"]
 
@@ -119,18 +121,53 @@ def test_the_create_queue_is_paced_has_a_dead_letter_queue_and_only_the_web_func
     assert synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CREATE_QUEUE_URL"]) == queue_id
 
 
+def _rule_of(synth, function):
+    """The schedule whose one target is `function` (found by its target, not by logical id)."""
+    (rule,) = [
+        r
+        for r in synth.resources("AWS::Events::Rule")
+        if r.stack == synth.stack("Payments")
+        and [synth.refers_to(r.stack, t["Arn"]) for t in r.props["Targets"]] == [function.id]
+    ]
+    return rule
+
+
 def test_the_reconciler_runs_every_five_minutes(synth):
-    (rule,) = [r for r in synth.resources("AWS::Events::Rule") if r.stack == synth.stack("Payments")]
+    rule = _rule_of(synth, _functions(synth)["payments.reconciler.handler"])
     assert rule.props["ScheduleExpression"] == "rate(5 minutes)"
-    (target,) = rule.props["Targets"]
-    reconciler = _functions(synth)["payments.reconciler.handler"]
-    assert synth.refers_to(rule.stack, target["Arn"]) == reconciler.id
+
+
+def test_the_comparison_runs_once_a_night_reads_only_and_its_mismatches_are_alarmed(synth):
+    comparison = _functions(synth)[COMPARISON]
+    rule = _rule_of(synth, comparison)
+    assert rule.props["ScheduleExpression"] == "cron(30 3 * * ? *)"  # after yesterday's attempts have all finished
+    assert rule.props.get("State", "ENABLED") == "ENABLED"
+    table = _table(synth)
+    dynamodb = [s for s in synth.role_statements(comparison) if any(a.startswith("dynamodb:") for a in _actions(s))]
+    granted = set()
+    for statement in dynamodb:
+        resource = json.dumps(statement["Resource"])
+        assert table.logical_id in resource
+        for action in _actions(statement):
+            granted.add((action, f"index/{BY_DAY}" in resource))
+    assert granted == {("dynamodb:GetItem", False), ("dynamodb:Query", True)}  # no write, no other index, no scan
+    assert not [
+        s for s in synth.role_statements(comparison) if any(a.startswith(("sns:", "sqs:")) for a in _actions(s))
+    ]
+    (alarm,) = [
+        a for a in synth.resources("AWS::CloudWatch::Alarm") if a.props.get("MetricName") == "PaymentMismatches"
+    ]
+    assert alarm.props["Namespace"] == "Borough"
+    assert alarm.props["Dimensions"] == [{"Name": "service", "Value": "payments"}]
+    assert alarm.props["Threshold"] == 1
+    assert alarm.props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert comparison.props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "payments"
 
 
 def test_only_the_functions_that_call_pay_read_its_key_and_only_the_receiver_reads_the_signing_secret(synth):
     functions = _functions(synth)
-    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER}
-    for handler in SERVICE_HANDLERS:
+    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, COMPARISON}
+    for handler in (*SERVICE_HANDLERS, COMPARISON):
         assert _secret_grants(synth, functions[handler]) == ["pay-api-key"], handler
     assert _secret_grants(synth, functions[RECEIVER]) == ["OriginVerify", "pay-webhook-secret"]
     for function in synth.resources("AWS::Lambda::Function"):
@@ -151,7 +188,7 @@ def test_the_receiver_only_checks_and_queues(synth):
 
 def test_attempts_are_never_scanned_or_deleted_and_requests_only_read_and_updated(synth):
     table = _table(synth)
-    for handler in SERVICE_HANDLERS:
+    for handler in (*SERVICE_HANDLERS, COMPARISON):
         function = _functions(synth)[handler]
         for statement in synth.role_statements(function):
             if not any(a.startswith("dynamodb:") for a in _actions(statement)):

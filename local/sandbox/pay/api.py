@@ -260,7 +260,7 @@ class PaySandbox:
 
     # -- search ---------------------------------------------------------------------------------------------
     def _search_payments(self, query: dict[str, str]) -> Reply:
-        start, end, page, size = validation.search(query, "P0401")
+        start, end, page, size = validation.search(query, "P0401", states=validation.PAYMENT_SEARCH_STATES)
         found = [
             p
             for p in self.ledger.newest_first()

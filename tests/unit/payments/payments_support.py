@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from payments.refunds_store import OPEN_REFUNDS
-from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+from payments.store import BY_DAY, BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 
 def create_payments_table(dynamodb: Any, name: str) -> None:
@@ -21,6 +21,7 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
             {"AttributeName": "created_at", "AttributeType": "S"},
             {"AttributeName": "awaiting", "AttributeType": "S"},
             {"AttributeName": "unpaid_due", "AttributeType": "S"},
+            {"AttributeName": "created_day", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -43,6 +44,14 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
                     {"AttributeName": "unpaid_due", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+            {
+                "IndexName": BY_DAY,
+                "KeySchema": [
+                    {"AttributeName": "created_day", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
             },
         ],
         BillingMode="PAY_PER_REQUEST",
