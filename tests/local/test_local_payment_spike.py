@@ -2,13 +2,18 @@
 invoked, ten times the local Pay's 15 POSTs a second. Creates Pay rate-limits (429 P0900) are queued and made by
 the paced create worker; every one ends with Pay's card page link, none fails, and no attempt gets two payments.
 
-No wall-clock assertions: the waits are generous and bounded, because CI machines are slow."""
+No wall-clock assertions: the waits are generous and bounded, because CI machines are slow. A slow machine may
+invoke the function fewer than 15 times a second, which would never meet the limit and show nothing: so until the
+local Pay has refused its first create, its rate limiter's clock stands still (the first 16 creates fall in one of
+its seconds, as they would on launch day); from then on it keeps real time. The limit itself is unchanged."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -53,6 +58,17 @@ def seed_requests(local_cloud, count: int) -> list[str]:
     return references
 
 
+@contextmanager
+def the_limit_met_at_once(pay: Any) -> Iterator[None]:
+    real = pay.clock
+    still, refused = real(), pay.rate_limited
+    pay.clock = lambda: still if pay.rate_limited == refused else real()
+    try:
+        yield
+    finally:
+        pay.clock = real
+
+
 def test_a_spike_at_ten_times_pays_rate_limit_fails_no_residents_payment(local_cloud):
     function = local_cloud.function_environment(local_cloud.physical_id("Borough-dev-Web/Web/Function"))[
         "PAYMENTS_FUNCTION"
@@ -61,8 +77,10 @@ def test_a_spike_at_ten_times_pays_rate_limit_fails_no_residents_payment(local_c
     limited_before = _rate_limited(pay)
     references = seed_requests(local_cloud, SPIKE)
 
-    first = {ref: invoke(local_cloud, function, {"action": "start", "reference": ref}) for ref in references}
-    assert {answer["status"] for answer in first.values()} == {200}, "no resident is told to try again"
+    with the_limit_met_at_once(pay):
+        first = {ref: invoke(local_cloud, function, {"action": "start", "reference": ref}) for ref in references}
+    refused = {ref: a for ref, a in first.items() if a["status"] != 200}
+    assert not refused, f"residents told to try again: {refused}"
     statuses = Counter(answer["body"]["status"] for answer in first.values())
     assert set(statuses) <= {"created", "queued"}, statuses
     assert _rate_limited(pay) > limited_before, "the spike went over Pay's limit (else this test shows nothing)"
@@ -75,7 +93,7 @@ def test_a_spike_at_ten_times_pays_rate_limit_fails_no_residents_payment(local_c
         for ref in references:
             if ref not in links:
                 body = invoke(local_cloud, function, {"action": "progress", "reference": ref})["body"]
-                assert body["status"] in ("queued", "creating", "created"), (ref, body)
+                assert body["status"] in ("queued", "creating", "created"), f"{ref} failed: {body}"
                 if body["next_url"]:
                     links[ref] = body["next_url"]
         with released():
