@@ -26,7 +26,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
@@ -39,7 +38,7 @@ from stacks.constructs.grants import (
     require_origin_verify,
 )
 from stacks.constructs.public_route import public_route
-from stacks.events_stack import DLQ_RETENTION, MAX_RECEIVES
+from stacks.constructs.queues import queue_with_dead_letters
 from stacks.routes import PAYMENT_WEBHOOK_ROUTES
 
 PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud points this at its local Pay
@@ -127,38 +126,17 @@ class PaymentsStack(Stack):
             self, "PayWebhookSecret", f"borough/{config.name}/pay-webhook-secret"
         )
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "WebhookDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=DLQ_RETENTION,
-            enforce_ssl=True,
-        )
         # Hints carry a payment id, a message id and an event type: no personal data (SSE-SQS is enough).
-        self.queue = sqs.Queue(
+        self.queue, self.dead_letters = queue_with_dead_letters(
             self,
-            "WebhookQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            visibility_timeout=Duration.seconds(60),  # six times the worker's 10 s timeout
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVES),
-            enforce_ssl=True,
+            "Webhook",
+            visibility=Duration.seconds(60),  # six times the worker's 10 s timeout
         )
-
-        # Rate-limited creates: identifiers only (reference, attempt number); SSE-SQS, a DLQ after five receives.
-        self.create_dead_letters = sqs.Queue(
+        # Rate-limited creates: identifiers only (reference, attempt number).
+        self.create_queue, self.create_dead_letters = queue_with_dead_letters(
             self,
-            "CreateDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=DLQ_RETENTION,
-            enforce_ssl=True,
-        )
-        self.create_queue = sqs.Queue(
-            self,
-            "CreateQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            visibility_timeout=Duration.seconds(CREATOR_TIMEOUT.to_seconds() * 6),  # six times the worker's
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.create_dead_letters, max_receive_count=MAX_RECEIVES),
-            enforce_ssl=True,
+            "Create",
+            visibility=Duration.seconds(CREATOR_TIMEOUT.to_seconds() * 6),  # six times the worker's
         )
 
         service_environment = {

@@ -31,11 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from payments.adapters.pay import DEFAULT_POLICY, worst_case_seconds
 from payments.logic import Outcome, Payments, iso
 from payments.settings import settings
-from payments.store import CREATING, NOT_CREATED, QUEUED, Attempt, conditional_failed
+from payments.store import CREATING, NOT_CREATED, QUEUED, Attempt, update_if
 from shared import aws
 from shared.errors import BoroughError, NotFound
 from shared.observability import logger
@@ -108,53 +109,29 @@ class CreateQueue:
     def claim(self, create: QueuedCreate) -> Attempt | None:
         """The queued attempt, now `creating` and this worker's to ask Pay for; None when it is not queued (made,
         given up, or claimed by a repeated delivery of the same message)."""
-        from botocore.exceptions import ClientError
-
-        try:
-            answer = self._table.update_item(
-                Key={"reference": create.reference, "attempt": create.attempt},
-                UpdateExpression="SET #status = :creating, claimed_at = :at, updated_at = :at",
-                ConditionExpression="#status = :queued AND finished = :no",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":creating": CREATING, ":queued": QUEUED, ":no": False, ":at": self._now()},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return None
-            raise
-        return Attempt.from_item(answer["Attributes"])
+        claimed = self._update(
+            {"reference": create.reference, "attempt": create.attempt},
+            "SET #status = :creating, claimed_at = :at, updated_at = :at",
+            "#status = :queued AND finished = :no",
+            {":creating": CREATING, ":queued": QUEUED, ":no": False},
+            returning="ALL_NEW",
+        )
+        return Attempt.from_item(claimed) if claimed is not None else None
 
     def give_up_stale(self, attempt: Attempt) -> bool:
         """An attempt queued for longer than `QUEUED_FOR_AT_MOST` is finished as not-created (nothing was taken;
         the resident may try again). True when this call gave it up."""
-        from botocore.exceptions import ClientError
-
-        limit = iso(self._clock() - QUEUED_FOR_AT_MOST)
-        try:
-            self._table.update_item(
-                Key={"reference": attempt.reference, "attempt": attempt.attempt},
-                UpdateExpression=(
-                    "SET #status = :gone, finished = :yes, followed_up = :yes, code = :none, updated_at = :at "
-                    "REMOVE #open, claimed_at"
-                ),
-                ConditionExpression="#status = :queued AND queued_at < :limit",
-                ExpressionAttributeNames={"#status": "status", "#open": "open"},
-                ExpressionAttributeValues={
-                    ":gone": NOT_CREATED,
-                    ":yes": True,
-                    ":none": "",
-                    ":at": self._now(),
-                    ":queued": QUEUED,
-                    ":limit": limit,
-                },
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return False
-            raise
-        logger.warning("Queued create given up", extra={"reference": attempt.reference, "attempt": attempt.attempt})
-        return True
+        gave_up = self._changed(
+            _key(attempt),
+            "SET #status = :gone, finished = :yes, followed_up = :yes, code = :none, updated_at = :at "
+            "REMOVE #open, claimed_at",
+            "#status = :queued AND queued_at < :limit",
+            {":gone": NOT_CREATED, ":yes": True, ":none": "", ":queued": QUEUED},
+            limit=iso(self._clock() - QUEUED_FOR_AT_MOST),
+        )
+        if gave_up:
+            logger.warning("Queued create given up", extra={"reference": attempt.reference, "attempt": attempt.attempt})
+        return gave_up
 
     def hand_back(self, receipt_handle: str, rng: random.Random) -> None:
         """Out of time: the message comes back after a few seconds instead of the queue's visibility timeout."""
@@ -163,27 +140,45 @@ class CreateQueue:
         )
 
     def _move(self, attempt: Attempt, before: str, after: str) -> bool:
-        from botocore.exceptions import ClientError
+        return self._changed(
+            _key(attempt),
+            "SET #status = :after, updated_at = :at, queued_at = if_not_exists(queued_at, :at) REMOVE claimed_at",
+            "#status = :before AND finished = :no",
+            {":after": after, ":before": before, ":no": False},
+        )
 
-        try:
-            self._table.update_item(
-                Key={"reference": attempt.reference, "attempt": attempt.attempt},
-                UpdateExpression=(
-                    "SET #status = :after, updated_at = :at, queued_at = if_not_exists(queued_at, :at) "
-                    "REMOVE claimed_at"
-                ),
-                ConditionExpression="#status = :before AND finished = :no",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":after": after, ":before": before, ":no": False, ":at": self._now()},
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return False
-            raise
-        return True
+    def _changed(self, key: dict[str, Any], update: str, condition: str, values: dict[str, Any], **more: str) -> bool:
+        return self._update(key, update, condition, values, **more) is not None
+
+    def _update(
+        self,
+        key: dict[str, Any],
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        *,
+        limit: str = "",
+        returning: str = "NONE",
+    ) -> dict[str, Any] | None:
+        """One conditional write of the attempt `key` (`:at` is now; `#status`, `#open` name those attributes): the
+        attributes asked for (`returning`), or None when the condition did not hold."""
+        names = {"#status": "status"} | ({"#open": "open"} if "#open" in update else {})
+        return update_if(
+            self._table,
+            Key=key,
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values | {":at": self._now()} | ({":limit": limit} if limit else {}),
+            ReturnValues=returning,
+        )
 
     def _now(self) -> str:
         return iso(self._clock())
+
+
+def _key(attempt: Attempt) -> dict[str, Any]:
+    return {"reference": attempt.reference, "attempt": attempt.attempt}
 
 
 def work(

@@ -94,6 +94,20 @@ def put_if_absent(table: Any, item: dict[str, Any]) -> bool:
     return True
 
 
+def update_if(table: Any, **update: Any) -> dict[str, Any] | None:
+    """`table.update_item(**update)` (with its ConditionExpression): the attributes it returns (`ReturnValues`), or
+    None when the condition did not hold."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = table.update_item(**update)
+    except ClientError as error:
+        if conditional_failed(error):
+            return None
+        raise
+    return dict(answer.get("Attributes", {}))
+
+
 class PaymentsStore:
     def __init__(self, table_name: str) -> None:
         self._table = aws.table(table_name)

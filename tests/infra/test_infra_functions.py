@@ -20,6 +20,14 @@ pytestmark = pytest.mark.infra
 RETENTION_DAYS = {"dev": 30, "prod": 365}  # cdk.json's log_retention_days, rounded up to a CloudWatch value
 
 # The contract with the functions' authors: handler -> environment variables it reads.
+PAYMENTS_ENVIRONMENT = {
+    "PAYMENTS_TABLE",
+    "REQUESTS_TABLE",
+    "EVENTS_TOPIC_ARN",
+    "PAY_BASE_URL",
+    "PAY_API_KEY_SECRET_ID",
+    "PUBLIC_BASE_URL",
+}
 EXPECTED_ENVIRONMENT = {
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
@@ -73,29 +81,11 @@ EXPECTED_ENVIRONMENT = {
         "STAFF_CLIENT_ID",
         "SIGNING_SECRET_ID",
     },
-    **{
-        handler: {
-            "PAYMENTS_TABLE",
-            "REQUESTS_TABLE",
-            "EVENTS_TOPIC_ARN",
-            "PAY_BASE_URL",
-            "PAY_API_KEY_SECRET_ID",
-            "PUBLIC_BASE_URL",
-        }
-        for handler in ("payments.worker.handler", "payments.reconciler.handler")
-    },
-    **{
-        handler: {
-            "PAYMENTS_TABLE",
-            "REQUESTS_TABLE",
-            "EVENTS_TOPIC_ARN",
-            "PAY_BASE_URL",
-            "PAY_API_KEY_SECRET_ID",
-            "PUBLIC_BASE_URL",
-            "CREATE_QUEUE_URL",  # a create Pay rate-limits is queued (functions/payments/creator.py)
-        }
-        for handler in ("payments.handler.handler", "payments.creator_handler.handler")
-    },
+    "payments.worker.handler": PAYMENTS_ENVIRONMENT,
+    "payments.reconciler.handler": PAYMENTS_ENVIRONMENT,
+    # A create Pay rate-limits is queued (functions/payments/creator.py).
+    "payments.handler.handler": PAYMENTS_ENVIRONMENT | {"CREATE_QUEUE_URL"},
+    "payments.creator_handler.handler": PAYMENTS_ENVIRONMENT | {"CREATE_QUEUE_URL"},
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
     # The nightly comparison: the attempts (read only) and Pay's search, nothing else.
     "payments.reconciler.nightly_handler": {"PAYMENTS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},

@@ -7,6 +7,7 @@ from typing import Any
 
 from payments.refunds_store import OPEN_REFUNDS
 from payments.store import BY_DAY, BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+from shared import aws
 
 
 def create_payments_table(dynamodb: Any, name: str) -> None:
@@ -90,4 +91,19 @@ def create_refunds_table(dynamodb: Any, name: str) -> None:
             }
         ],
         BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def put_awaiting_request(reference: str, *, status: str = "awaiting-payment", amount: int = 2500) -> None:
+    """A request as the catalogue stores it on "Accept and send" for a fee service (bulky waste)."""
+    aws.table("requests").put_item(
+        Item={
+            "reference": reference,
+            "service_id": "bulky-waste",
+            "service_title": "Book a bulky waste collection",
+            "status": status,
+            "amount_due_pence": amount,
+            "history": [{"status": status, "at": "2026-03-02T09:00:00+00:00"}],
+            "expires_at": 2_000_000_000,
+        }
     )

@@ -4,17 +4,13 @@ day that agrees reports none, also across midnight and across pages; the report 
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
 from datetime import timedelta
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from payments import provider, reconciler, service
 from payments.adapters.base import NewPayment
-from payments.adapters.pay import GovUkPayAdapter
 from payments.logic import Payments
 from payments.reconciler import AMOUNT_DIFFERS, MISSING_AT_PAY, MISSING_HERE, STATE_DIFFERS, compare_day
 from payments.store import PaymentsStore
@@ -22,7 +18,7 @@ from shared import aws, settings
 from shared.requests_repo import RequestsRepository
 from tests.helpers import FakeContext
 from tests.unit.payments.pay_support import START, Browser, card_form
-from tests.unit.payments.payments_support import create_payments_table, create_requests_table
+from tests.unit.payments.payments_support import put_awaiting_request
 
 pytestmark = pytest.mark.unit
 
@@ -31,35 +27,9 @@ REFERENCES = ("AC3E-0001", "AC3E-0002", "AC3E-0003")
 
 
 @pytest.fixture
-def tables() -> Iterator[None]:
-    with mock_aws():
-        aws.reset()
-        dynamodb = boto3.client("dynamodb", region_name="eu-west-2")
-        create_requests_table(dynamodb, "requests")
-        create_payments_table(dynamodb, "payments")
-        yield
-        aws.reset()
-
-
-@pytest.fixture
-def adapter(running, api_key) -> GovUkPayAdapter:
-    return GovUkPayAdapter(api_key, base_url=running.api_url, rng=random.Random(5))
-
-
-@pytest.fixture
 def payments(tables, adapter, clock) -> Payments:
     for reference in REFERENCES:
-        aws.table("requests").put_item(
-            Item={
-                "reference": reference,
-                "service_id": "bulky-waste",
-                "service_title": "Book a bulky waste collection",
-                "status": "awaiting-payment",
-                "amount_due_pence": 2500,
-                "history": [],
-                "expires_at": 2_000_000_000,
-            }
-        )
+        put_awaiting_request(reference)
     return Payments(
         store=PaymentsStore("payments"),
         provider=adapter,

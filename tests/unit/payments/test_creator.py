@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from payments import creator
 from payments.adapters.pay import GovUkPayAdapter
@@ -21,7 +19,7 @@ from payments.store import PaymentsStore
 from shared import aws
 from shared.errors import DependencyFailed
 from shared.requests_repo import RequestsRepository
-from tests.unit.payments.payments_support import create_payments_table, create_requests_table
+from tests.unit.payments.payments_support import put_awaiting_request
 
 pytestmark = pytest.mark.unit
 
@@ -30,28 +28,12 @@ LIMIT = 15  # the local Pay's, as Pay's: POSTs a second per key and category
 
 
 @pytest.fixture
-def queue_url() -> Iterator[str]:
-    with mock_aws():
-        aws.reset()
-        dynamodb = boto3.client("dynamodb", region_name="eu-west-2")
-        create_requests_table(dynamodb, "requests")
-        create_payments_table(dynamodb, "payments")
-        yield boto3.client("sqs", region_name="eu-west-2").create_queue(QueueName="creates")["QueueUrl"]
-        aws.reset()
+def queue_url(tables) -> str:
+    return str(boto3.client("sqs", region_name="eu-west-2").create_queue(QueueName="creates")["QueueUrl"])
 
 
 def put_request(reference: str = REFERENCE, status: str = "awaiting-payment") -> None:
-    aws.table("requests").put_item(
-        Item={
-            "reference": reference,
-            "service_id": "bulky-waste",
-            "service_title": "Book a bulky waste collection",
-            "status": status,
-            "amount_due_pence": 2500,
-            "history": [{"status": status, "at": "2026-03-02T09:00:00+00:00"}],
-            "expires_at": 2_000_000_000,
-        }
-    )
+    put_awaiting_request(reference, status=status)
 
 
 @pytest.fixture
@@ -59,19 +41,23 @@ def queue(queue_url, clock) -> CreateQueue:
     return CreateQueue("payments", queue_url, clock=clock)
 
 
-@pytest.fixture
-def payments(queue, running, api_key, clock) -> Payments:
-    put_request()
-    adapter = GovUkPayAdapter(api_key, base_url=running.api_url, policy=creator.QUEUE_ON_429)
+def service_queueing_to(queue: CreateQueue, running, api_key: str, clock) -> Payments:
+    """The web's payments service: its adapter queues a 429 at once (`QUEUE_ON_429`), to `queue`."""
     return Payments(
         store=PaymentsStore("payments"),
-        provider=adapter,
+        provider=GovUkPayAdapter(api_key, base_url=running.api_url, policy=creator.QUEUE_ON_429),
         requests=RequestsRepository("requests"),
         publish=lambda event: None,
         public_base_url="https://borough.example",
         clock=clock,
         queue_create=queue.put,
     )
+
+
+@pytest.fixture
+def payments(queue, running, api_key, clock) -> Payments:
+    put_request()
+    return service_queueing_to(queue, running, api_key, clock)
 
 
 def pay_is_busy(running, busy: bool = True) -> None:
@@ -228,16 +214,7 @@ def test_a_request_no_longer_awaiting_payment_gets_no_payment_from_the_queue(pay
 def test_a_create_that_cannot_be_queued_is_try_again_and_leaves_nothing_open(queue_url, running, api_key, clock):
     put_request()
     broken = CreateQueue("payments", queue_url.replace("creates", "no-such-queue"), clock=clock)
-    adapter = GovUkPayAdapter(api_key, base_url=running.api_url, policy=creator.QUEUE_ON_429)
-    service = Payments(
-        store=PaymentsStore("payments"),
-        provider=adapter,
-        requests=RequestsRepository("requests"),
-        publish=lambda event: None,
-        public_base_url="https://borough.example",
-        clock=clock,
-        queue_create=broken.put,
-    )
+    service = service_queueing_to(broken, running, api_key, clock)
     pay_is_busy(running)
     with pytest.raises(DependencyFailed, match="busy"):
         service.start(REFERENCE, correlation_id="c")

@@ -10,8 +10,8 @@ import re
 import pytest
 from web.api import ApiResult
 
-from tests.unit.web.test_web_payment_pages import PAY, SERVICE, FakePayments
-from tests.unit.web.web_support import Client, complete_to_check_answers, harness, location
+from tests.unit.web.test_web_payment_pages import PAY, SERVICE, FakePayments, paying_with
+from tests.unit.web.web_support import Client, harness, location
 
 pytestmark = pytest.mark.unit
 
@@ -44,11 +44,7 @@ class BusyPay(FakePayments):
 
 @pytest.fixture
 def busy(catalogue):
-    h = harness(catalogue)
-    payments = BusyPay(h.api.requests)
-    h.web.site.ports = dataclasses.replace(h.web.site.ports, payments=payments)
-    client = Client(h.web)
-    check = complete_to_check_answers(client, catalogue[SERVICE], h.drafts)
+    _, payments, client, check = paying_with(catalogue, BusyPay)
     return payments, client, check
 
 
