@@ -126,3 +126,40 @@ def _queue_depths(local_cloud) -> dict[str, int]:
             counts["ApproximateNumberOfMessagesNotVisible"]
         )
     return depths
+
+
+def test_a_resident_whose_create_pay_refused_waits_on_the_setting_up_page_then_goes_to_pay(local_cloud):
+    """Through the web: "Accept and send" while Pay refuses every create (429), the honest waiting page (a meta
+    refresh, no JavaScript), then Pay's card page once the create queue's worker has made the payment."""
+    from tests.local.test_local_payments import SERVICE, Browser, walk_to_check_answers
+
+    pay = pay_standin.sandbox()
+    browser = Browser(local_cloud)
+    check = walk_to_check_answers(browser)
+    browser.request("GET", check)
+    pay.rate_limit_per_second = 0  # Pay refuses every POST
+    try:
+        sent = browser.request("POST", check, {"action": "submit"})
+        assert sent.status == 303, sent.body[:1500]
+        waiting_path = f"/services/{SERVICE}/setting-up-payment"
+        assert sent.header("location") == waiting_path
+        waiting = browser.request("GET", waiting_path)
+        page = waiting.body.decode()
+        assert waiting.status == 200, page[:1500]
+        assert "We are setting up your payment" in page
+        assert f'<meta http-equiv="refresh" content="3; url={waiting_path}">' in page
+        assert "No money has been taken yet" in page
+    finally:
+        pay.rate_limit_per_second = 15
+    location = ""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:  # what the page's refresh does, until the payment is made
+        local_cloud.wait_for_idle(timeout_s=WAIT_S)
+        reply = browser.request("GET", waiting_path)
+        if reply.status == 303:
+            location = reply.header("location")
+            break
+        assert reply.status == 200, reply.body[:1500]
+        with released():
+            time.sleep(0.5)
+    assert location.startswith(pay_standin.base_url(local_cloud.url) + "/secure/"), location
