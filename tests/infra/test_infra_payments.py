@@ -117,6 +117,14 @@ def test_the_create_queue_is_paced_has_a_dead_letter_queue_and_only_the_web_func
         and synth.refers_to(function.stack, statement["Resource"]) == queue_id
     }
     assert senders == {"payments.handler.handler"}
+    consumed = {
+        action
+        for statement in synth.role_statements(creator)
+        if synth.refers_to(creator.stack, statement["Resource"]) == queue_id
+        for action in _actions(statement)
+    }
+    assert "sqs:ChangeMessageVisibility" in consumed  # hands a still rate-limited create back after a few seconds
+    assert "sqs:SendMessage" not in consumed
     web = functions["payments.handler.handler"]
     assert synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CREATE_QUEUE_URL"]) == queue_id
 

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 
 import boto3
 import pytest
 
-from payments import creator
+from payments import creator, service
 from payments.adapters.pay import GovUkPayAdapter
 from payments.creator import CreateQueue, QueuedCreate
 from payments.logic import Payments
 from payments.reconciler import reconcile
 from payments.store import PaymentsStore
-from shared import aws
+from shared import aws, settings
 from shared.errors import DependencyFailed
 from shared.requests_repo import RequestsRepository
+from tests.helpers import FakeContext
 from tests.unit.payments.payments_support import put_awaiting_request
 
 pytestmark = pytest.mark.unit
@@ -248,3 +250,61 @@ def test_the_local_pay_answers_a_16th_create_in_a_second_as_pay_does(sandbox, ap
     assert (status, answer) == (429, {"code": "P0900", "description": "Too many requests"})
     assert "retry-after" not in {name.lower() for name in headers}
     assert sandbox.rate_limited == 1
+
+
+class ShortContext(FakeContext):
+    """An invocation with less left than one more create needs: the handler hands the message back at once."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((creator.RESERVE_S - 1) * 1000)
+
+
+@pytest.fixture
+def deployed(queue_url, running, api_key, monkeypatch) -> Iterator[None]:
+    """The create worker's environment, as the stack gives it."""
+    boto3.client("secretsmanager", region_name="eu-west-2").create_secret(
+        Name="borough/test/pay-api-key", SecretString=api_key
+    )
+    topic = boto3.client("sns", region_name="eu-west-2").create_topic(Name="events")["TopicArn"]
+    for name, value in {
+        "PAYMENTS_TABLE": "payments",
+        "REQUESTS_TABLE": "requests",
+        "EVENTS_TOPIC_ARN": topic,
+        "PAY_BASE_URL": running.api_url,
+        "PAY_API_KEY_SECRET_ID": "borough/test/pay-api-key",
+        "PUBLIC_BASE_URL": "https://borough.example",
+        "CREATE_QUEUE_URL": queue_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.reset()
+    service.reset()
+    yield
+    settings.reset()
+    service.reset()
+
+
+def test_the_handler_hands_a_still_limited_create_back_and_makes_it_on_a_later_delivery(deployed, running, queue_url):
+    from payments import creator_handler
+
+    put_request()
+    pay_is_busy(running)
+    assert service.payments().start(REFERENCE, correlation_id="c").status == "queued"
+    sqs = boto3.client("sqs", region_name="eu-west-2")
+    [message] = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=10).get("Messages", [])
+    record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"]}
+    answer = creator_handler.handler({"Records": [record]}, ShortContext())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert item()["status"] == "queued"
+    pay_is_busy(running, False)
+    again = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=20).get("Messages", [])  # back in 2-15 s
+    assert [m["MessageId"] for m in again] == [message["MessageId"]]
+    redelivered = {
+        "messageId": message["MessageId"],
+        "receiptHandle": again[0]["ReceiptHandle"],
+        "body": message["Body"],
+    }
+    assert creator_handler.handler({"Records": [redelivered]}, FakeContext()) == {"batchItemFailures": []}
+    assert item()["status"] == "created"
+    assert creator_handler.handler({"Records": [{**redelivered, "body": "{}"}]}, FakeContext()) == {
+        "batchItemFailures": []
+    }  # not one of ours: dropped, logged
