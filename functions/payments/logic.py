@@ -6,6 +6,8 @@
   condition before Pay is asked, so a double click or a second tab makes one payment. A create that timed out or
   met a 5xx may have been made: it is looked up by reference (and attempt number, in its metadata) before another.
 - Pay's return URL carries an opaque random token of the attempt, never the payment id.
+- A create Pay rate-limits (429 P0900) is queued when the service has a create queue (`queue_create`): the attempt
+  is `queued` until the queue's worker claims it and asks Pay again (`create_claimed`, payments.creator).
 - State comes from Pay (`get_payment`), never from the browser or a webhook body. The first final state wins.
 - A finished attempt is followed up once: a success moves the request from awaiting payment to received with
   `payment-succeeded` in the same write (the transactional outbox, shared/outbox.py; then it is triaged); anything
@@ -46,7 +48,7 @@ class Outcome:
     reference: str
     service_id: str
     attempt: int
-    status: str  # creating, Pay's status, not-created, or `paid` / `not-payable` for the request as a whole
+    status: str  # creating, queued, Pay's status, not-created, or `paid` / `not-payable` for the request as a whole
     finished: bool
     amount: int
     next_url: str = ""  # only while the resident has yet to open Pay's card page
