@@ -3,53 +3,22 @@ only), compares yesterday's attempts with the local Pay's search and reports wha
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from local import pay_standin
 from local.moto_session import LOCK
+from tests.local.payment_support import function_named_by_handler, invoke, put_awaiting_requests
 
 pytestmark = pytest.mark.local
-
-
-def function_named_by_handler(local_cloud, handler: str) -> str:
-    [function] = [
-        f.physical_id
-        for f in local_cloud.inventory.of_type("AWS::Lambda::Function")
-        if f.properties.get("Handler") == handler
-    ]
-    return str(function)
-
-
-def invoke(local_cloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    with LOCK:
-        response = local_cloud.client("lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
-        answer: dict[str, Any] = json.loads(response["Payload"].read())
-    assert "FunctionError" not in response, answer
-    return answer
 
 
 def test_the_nightly_comparison_reports_yesterdays_mismatches_and_nothing_else(local_cloud):
     pay = pay_standin.sandbox()
     yesterday = datetime.now(UTC) - timedelta(days=1)
-    requests_table = local_cloud.physical_id("Borough-dev-Data/Requests")
     payments_table = local_cloud.physical_id("Borough-dev-Payments/Payments")
-    with LOCK:
-        local_cloud.client("dynamodb").put_item(
-            TableName=requests_table,
-            Item={
-                "reference": {"S": "CMP0-0001"},
-                "service_id": {"S": "bulky-waste"},
-                "service_title": {"S": "Book a bulky waste collection"},
-                "status": {"S": "awaiting-payment"},
-                "amount_due_pence": {"N": "2500"},
-                "history": {"L": []},
-                "expires_at": {"N": "2000000000"},
-            },
-        )
+    put_awaiting_requests(local_cloud, ["CMP0-0001"])
     # A payment Pay made yesterday (its clock set back for the create), ours recorded today: matched by reference
     # and attempt across the two days, not reported missing. Pay has expired it since (90 minutes), and ours still
     # says created (the reconciler polls attempts older than 30 s: this one is seconds old): a state that differs.

@@ -9,7 +9,6 @@ its seconds, as they would on launch day); from then on it keeps real time. The 
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 
 from local import pay_standin
 from local.moto_session import LOCK, released
+from tests.local.payment_support import function_named_by_handler, invoke, put_awaiting_requests
 
 pytestmark = pytest.mark.local
 
@@ -27,34 +27,9 @@ SPIKE = 150  # ten times Pay's 15 POSTs a second
 WAIT_S = 300  # the most the queue may take to drain on a slow machine (it takes seconds on a fast one)
 
 
-def invoke(local_cloud, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    with LOCK:
-        response = local_cloud.client("lambda").invoke(FunctionName=function, Payload=json.dumps(payload).encode())
-        answer: dict[str, Any] = json.loads(response["Payload"].read())
-    assert "FunctionError" not in response, answer
-    return answer
-
-
 def seed_requests(local_cloud, count: int) -> list[str]:
-    """Requests awaiting payment, as the catalogue stores them on "Accept and send" (bulky waste, £25)."""
-    table = local_cloud.physical_id("Borough-dev-Data/Requests")
     references = [f"SPK{n // 10000 % 10}-{n % 10000:04d}" for n in range(count)]
-    with LOCK:
-        dynamodb = local_cloud.client("dynamodb")
-        for reference in references:
-            dynamodb.put_item(
-                TableName=table,
-                Item={
-                    "reference": {"S": reference},
-                    "service_id": {"S": "bulky-waste"},
-                    "service_title": {"S": "Book a bulky waste collection"},
-                    "status": {"S": "awaiting-payment"},
-                    "amount_due_pence": {"N": "2500"},
-                    "submitted_at": {"S": "2026-12-02T09:00:00+00:00"},
-                    "history": {"L": []},
-                    "expires_at": {"N": "2000000000"},
-                },
-            )
+    put_awaiting_requests(local_cloud, references)
     return references
 
 
@@ -70,9 +45,7 @@ def the_limit_met_at_once(pay: Any) -> Iterator[None]:
 
 
 def test_a_spike_at_ten_times_pays_rate_limit_fails_no_residents_payment(local_cloud):
-    function = local_cloud.function_environment(local_cloud.physical_id("Borough-dev-Web/Web/Function"))[
-        "PAYMENTS_FUNCTION"
-    ]
+    function = function_named_by_handler(local_cloud, "payments.handler.handler")
     pay = pay_standin.sandbox()
     limited_before = _rate_limited(pay)
     references = seed_requests(local_cloud, SPIKE)
