@@ -107,3 +107,17 @@ def put_awaiting_request(reference: str, *, status: str = "awaiting-payment", am
             "expires_at": 2_000_000_000,
         }
     )
+
+
+def set_payments_environment(monkeypatch: Any, *, pay_url: str, topic_arn: str, **extra: str) -> None:
+    """A payments function's environment, as the stack gives it (the Pay key's secret is made by the caller)."""
+    for name, value in {
+        "PAYMENTS_TABLE": "payments",
+        "REQUESTS_TABLE": "requests",
+        "EVENTS_TOPIC_ARN": topic_arn,
+        "PAY_BASE_URL": pay_url,
+        "PAY_API_KEY_SECRET_ID": "borough/test/pay-api-key",
+        "PUBLIC_BASE_URL": "https://borough.example",
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)

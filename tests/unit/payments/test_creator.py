@@ -21,7 +21,7 @@ from shared import aws, settings
 from shared.errors import DependencyFailed
 from shared.requests_repo import RequestsRepository
 from tests.helpers import FakeContext
-from tests.unit.payments.payments_support import put_awaiting_request
+from tests.unit.payments.payments_support import put_awaiting_request, set_payments_environment
 
 pytestmark = pytest.mark.unit
 
@@ -266,16 +266,7 @@ def deployed(queue_url, running, api_key, monkeypatch) -> Iterator[None]:
         Name="borough/test/pay-api-key", SecretString=api_key
     )
     topic = boto3.client("sns", region_name="eu-west-2").create_topic(Name="events")["TopicArn"]
-    for name, value in {
-        "PAYMENTS_TABLE": "payments",
-        "REQUESTS_TABLE": "requests",
-        "EVENTS_TOPIC_ARN": topic,
-        "PAY_BASE_URL": running.api_url,
-        "PAY_API_KEY_SECRET_ID": "borough/test/pay-api-key",
-        "PUBLIC_BASE_URL": "https://borough.example",
-        "CREATE_QUEUE_URL": queue_url,
-    }.items():
-        monkeypatch.setenv(name, value)
+    set_payments_environment(monkeypatch, pay_url=running.api_url, topic_arn=topic, CREATE_QUEUE_URL=queue_url)
     settings.reset()
     service.reset()
     yield
