@@ -20,9 +20,7 @@ from constructs import Construct
 from shared.events import CONSUMERS
 from stacks.config import EnvironmentConfig
 from stacks.constructs.nag import suppress
-
-MAX_RECEIVES = 5  # deliveries before a message is parked on the dead-letter queue
-DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to look at and redrive a poison message
+from stacks.constructs.queues import queue_with_dead_letters
 
 
 class EventsStack(Stack):
@@ -42,21 +40,8 @@ class EventsStack(Stack):
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         for consumer, event_types in CONSUMERS.items():
             name = consumer.title()
-            dlq = sqs.Queue(
-                self,
-                f"{name}DeadLetters",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                retention_period=DLQ_RETENTION,
-                enforce_ssl=True,
-            )
-            queue = sqs.Queue(
-                self,
-                f"{name}Queue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                visibility_timeout=Duration.seconds(60),  # six times the consumers' 10 s timeout
-                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVES),
-                enforce_ssl=True,
-            )
+            # Six times the consumers' 10 s timeout.
+            queue, dlq = queue_with_dead_letters(self, name, visibility=Duration.seconds(60))
             self.topic.add_subscription(
                 subscriptions.SqsSubscription(
                     queue,

@@ -31,6 +31,15 @@ PERIOD = Duration.minutes(5)  # alarm evaluation period
 # Custom metrics that need a person: (alarm id, service (Powertools' `service` dimension), metric, why it matters).
 SERVICE_METRIC_ALARMS = (
     (
+        "PaymentMismatches",
+        "payments",
+        "PaymentMismatches",
+        "Last night's comparison of the council's payment attempts with GOV.UK Pay's records found differences (a "
+        "payment at one end only, or a state or amount that differs). The PaymentsComparison function's WARNING "
+        'log lines ("Payment mismatch") name each reference, payment id and both sides: look each up in GOV.UK '
+        "Pay's admin tool before acting.",
+    ),
+    (
         "NotifyAuthFailures",
         "notifications",
         "NotifyAuthFailures",

@@ -31,7 +31,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
@@ -45,7 +44,7 @@ from stacks.constructs.grants import (
     require_origin_verify,
 )
 from stacks.constructs.public_route import public_route
-from stacks.events_stack import DLQ_RETENTION, MAX_RECEIVES
+from stacks.constructs.queues import queue_with_dead_letters
 from stacks.routes import PAYMENT_WEBHOOK_ROUTES
 
 PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud points this at its local Pay
@@ -59,9 +58,17 @@ EXPORT_PERMISSION = "export-finance"  # Permission.EXPORT_FINANCE: the finance e
 # refunds by state and request time.
 PAYMENTS_BY_SERVICE = "payments-by-service"
 REFUNDS_BY_STATUS = "refunds-by-status"
+BY_DAY = "by-day"  # functions/payments/store.py: the nightly comparison's attempts of a day
+# The nightly comparison with Pay's search (functions/payments/reconciler.py): yesterday (UTC), once every attempt
+# of it has finished (Pay expires an unpaid payment after 90 minutes; the reconciler polls every 5).
+COMPARE_AT = events.Schedule.cron(minute="30", hour="3")
+COMPARISON_TIMEOUT = Duration.minutes(5)  # Pay's search pages (500 a page) and a read per payment across midnight
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
+# The create queue (functions/payments/creator.py): creates Pay rate-limited (429 P0900), asked again by a paced worker.
+CREATOR_TIMEOUT = Duration.seconds(60)  # tries with backoff while one more create (6 s at worst) fits
+CREATOR_CONCURRENCY = 3  # at most 3 creates in flight from the queue: well under Pay's 15 POSTs a second
 # Item actions: attempts are read by key and index, written under conditions; never scanned or deleted.
 ATTEMPT_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
 REQUEST_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")  # read the amount; awaiting payment -> received
@@ -135,6 +142,12 @@ class PaymentsStack(Stack):
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["attempt", "payment_id", "amount", "refund_id"],  # never the reason or who asked
         )
+        self.table.add_global_secondary_index(
+            index_name=BY_DAY,
+            partition_key=dynamodb.Attribute(name="created_day", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         # Created by a person, never in a template (`aws secretsmanager create-secret --name ...`).
         self.pay_api_key = secretsmanager.Secret.from_secret_name_v2(
             self, "PayApiKey", f"borough/{config.name}/pay-api-key"
@@ -143,21 +156,17 @@ class PaymentsStack(Stack):
             self, "PayWebhookSecret", f"borough/{config.name}/pay-webhook-secret"
         )
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "WebhookDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=DLQ_RETENTION,
-            enforce_ssl=True,
-        )
         # Hints carry a payment id, a message id and an event type: no personal data (SSE-SQS is enough).
-        self.queue = sqs.Queue(
+        self.queue, self.dead_letters = queue_with_dead_letters(
             self,
-            "WebhookQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            visibility_timeout=Duration.seconds(60),  # six times the worker's 10 s timeout
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVES),
-            enforce_ssl=True,
+            "Webhook",
+            visibility=Duration.seconds(60),  # six times the worker's 10 s timeout
+        )
+        # Rate-limited creates: identifiers only (reference, attempt number).
+        self.create_queue, self.create_dead_letters = queue_with_dead_letters(
+            self,
+            "Create",
+            visibility=Duration.seconds(CREATOR_TIMEOUT.to_seconds() * 6),  # six times the worker's
         )
 
         service_environment = {
@@ -174,8 +183,15 @@ class PaymentsStack(Stack):
             "WebPayments",
             "payments.handler.handler",
             "Starts a resident's payment and reads it back on their return from GOV.UK Pay",
-            service_environment,
+            {**service_environment, "CREATE_QUEUE_URL": self.create_queue.queue_url},
             function_name=config.payments_function,
+        )
+        self.creator = self._function(
+            "PaymentCreator",
+            "payments.creator_handler.handler",
+            "Asks GOV.UK Pay again, paced, for each payment it rate-limited",
+            {**service_environment, "CREATE_QUEUE_URL": self.create_queue.queue_url},
+            timeout=CREATOR_TIMEOUT,
         )
         self.worker = self._function(
             "WebhookWorker",
@@ -190,7 +206,7 @@ class PaymentsStack(Stack):
             following_environment,
             timeout=RECONCILER_TIMEOUT,
         )
-        for function in (self.payments, self.worker, self.reconciler):
+        for function in (self.payments, self.worker, self.reconciler, self.creator):
             grant_items(function, self.table, key, ATTEMPT_ACTIONS)
             grant_items(function, self.table, key, ["dynamodb:Query"], index=OPEN_ATTEMPTS)
             grant_items(function, requests_table, key, REQUEST_ACTIONS)
@@ -223,6 +239,12 @@ class PaymentsStack(Stack):
         # The finance export (the same function's `export` action): the two indexes, Query only.
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=PAYMENTS_BY_SERVICE)
         grant_items(self.staff, self.refunds, key, ["dynamodb:Query"], index=REFUNDS_BY_STATUS)
+        grant_send(self.payments, self.create_queue)
+        self.creator.add_event_source(
+            event_sources.SqsEventSource(
+                self.create_queue, batch_size=1, max_concurrency=CREATOR_CONCURRENCY, report_batch_item_failures=True
+            )
+        )
         self.worker.add_event_source(
             event_sources.SqsEventSource(self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True)
         )
@@ -232,6 +254,30 @@ class PaymentsStack(Stack):
             description="Poll GOV.UK Pay for every payment attempt not yet finished",
             schedule=events.Schedule.rate(RECONCILE_EVERY),
             targets=[targets.LambdaFunction(self.reconciler, retry_attempts=0)],  # the next run is 5 minutes away
+        )
+
+        # Read only: the attempts of a day and Pay's search; it reports (a log line per mismatch, a metric alarmed
+        # in the observability stack) and changes nothing.
+        self.comparison = self._function(
+            "PaymentsComparison",
+            "payments.reconciler.nightly_handler",
+            "Compares yesterday's payment attempts with GOV.UK Pay's records and reports every mismatch",
+            {
+                "PAYMENTS_TABLE": self.table.table_name,
+                "PAY_BASE_URL": PAY_BASE_URL,
+                "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
+            },
+            timeout=COMPARISON_TIMEOUT,
+        )
+        grant_items(self.comparison, self.table, key, ["dynamodb:GetItem"])
+        grant_items(self.comparison, self.table, key, ["dynamodb:Query"], index=BY_DAY)
+        grant_secret_value(self.comparison, self.pay_api_key)
+        self.compare_rule = events.Rule(
+            self,
+            "ComparePaymentsNightly",
+            description="Compare yesterday's payment attempts with GOV.UK Pay's search, once a night",
+            schedule=COMPARE_AT,
+            targets=[targets.LambdaFunction(self.comparison, retry_attempts=2)],
         )
 
         self.receiver = self._function(

@@ -2,7 +2,9 @@
 
 `{"action": "start", "reference": ..., "correlation_id": ...}`: the attempt to pay through (Pay's `next_url` while
 the card page is unopened); `{"action": "return", "token": ..., "correlation_id": ...}`: the attempt's state as
-Pay has it now. Answers `{"status": <HTTP-like status>, "body": {...}}`. Thin: the work is in `payments.logic`.
+Pay has it now; `{"action": "progress", "reference": ...}`: where the latest attempt stands, creating nothing (the
+"setting up your payment" page while a create Pay rate-limited is queued, payments.creator). Answers
+`{"status": <HTTP-like status>, "body": {...}}`. Thin: the work is in `payments.logic` and `payments.creator`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from payments import creator
 from payments.service import payments
 from payments.settings import settings
 from shared.errors import BoroughError
@@ -30,6 +33,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if action == "start" and _REFERENCE.match(str(event.get("reference", ""))):
             outcome = payments().start(str(event["reference"]), correlation_id=correlation_id)
+        elif action == "progress" and _REFERENCE.match(str(event.get("reference", ""))):
+            outcome = creator.progress(payments(), str(event["reference"]), correlation_id=correlation_id)
         elif action == "return" and _TOKEN.match(str(event.get("token", ""))):
             outcome = payments().on_return(str(event["token"]), correlation_id=correlation_id)
         else:

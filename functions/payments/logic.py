@@ -6,6 +6,8 @@
   condition before Pay is asked, so a double click or a second tab makes one payment. A create that timed out or
   met a 5xx may have been made: it is looked up by reference (and attempt number, in its metadata) before another.
 - Pay's return URL carries an opaque random token of the attempt, never the payment id.
+- A create Pay rate-limits (429 P0900) is queued when the service has a create queue (`queue_create`): the attempt
+  is `queued` until the queue's worker claims it and asks Pay again (`create_claimed`, payments.creator).
 - State comes from Pay (`get_payment`), never from the browser or a webhook body. The first final state wins.
 - A finished attempt is followed up once: a success moves the request from awaiting payment to received with
   `payment-succeeded` in the same write (the transactional outbox, shared/outbox.py; then it is triaged); anything
@@ -24,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payments.adapters.base import NewPayment, PaymentProvider
-from payments.adapters.errors import PayError, ProviderUnavailable
+from payments.adapters.errors import PayError, ProviderUnavailable, RateLimited
 from payments.adapters.models import Payment
-from payments.store import CREATING, NOT_CREATED, Attempt, AttemptTaken, PaymentsStore
+from payments.store import CREATING, NOT_CREATED, QUEUED, Attempt, AttemptTaken, PaymentsStore
 from shared.case_history import history_entry
 from shared.errors import Conflict, DependencyFailed, NotFound
 from shared.events import EventEnvelope, EventType
@@ -46,7 +48,7 @@ class Outcome:
     reference: str
     service_id: str
     attempt: int
-    status: str  # creating, Pay's status, not-created, or `paid` / `not-payable` for the request as a whole
+    status: str  # creating, queued, Pay's status, not-created, or `paid` / `not-payable` for the request as a whole
     finished: bool
     amount: int
     next_url: str = ""  # only while the resident has yet to open Pay's card page
@@ -81,6 +83,10 @@ def _service_unpaid_window(service_id: str) -> timedelta:
     return timedelta(hours=load_catalogue()[service_id].unpaid_cancel_after_hours)
 
 
+def _title(request: dict[str, Any]) -> str:
+    return str(request.get("service_title", request["service_id"]))
+
+
 def format_pence(pence: int) -> str:
     return f"£{pence // 100:,}.{pence % 100:02d}"
 
@@ -97,12 +103,15 @@ class Payments:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_token: Callable[[], str] = lambda: secrets.token_urlsafe(24),
         unpaid_window: Callable[[str], timedelta] | None = None,
+        queue_create: Callable[[Attempt], bool] | None = None,
     ) -> None:
         self.store, self.provider, self.requests = store, provider, requests
         self.publish = publish
         self._base = public_base_url.rstrip("/")
         self._clock, self._new_token = clock, new_token
         self.unpaid_window = unpaid_window or _service_unpaid_window
+        # A create Pay rate-limited (429 P0900) is put on the create queue (payments.creator): True when queued.
+        self.queue_create = queue_create
 
     def now(self) -> datetime:
         return self._clock()
@@ -152,12 +161,30 @@ class Payments:
             if taken is None:  # pragma: no cover - the condition failed, so it exists
                 raise
             return self._outcome(taken)
-        return self._create(attempt, str(request.get("service_title", service_id)), correlation_id)
+        return self._create(attempt, _title(request), correlation_id)
 
     def _default_expiry(self) -> int:
         return int((self._clock() + timedelta(days=7 * 365)).timestamp())
 
-    def _create(self, attempt: Attempt, title: str, correlation_id: str) -> Outcome:
+    def create_claimed(
+        self, attempt: Attempt, *, on_rate_limited: Callable[[Attempt], bool], correlation_id: str
+    ) -> Outcome:
+        """A queued attempt the create queue's worker claimed (`creating` again): Pay is asked to create it now.
+        A request no longer awaiting payment gets no payment (the attempt is not-created)."""
+        request = self.requests.get(attempt.reference)
+        if request is None or request["status"] != Status.AWAITING_PAYMENT.value:
+            self._give_up(attempt, correlation_id)
+            return self.outcome(self.store.get(attempt.reference, attempt.attempt) or attempt)
+        return self._create(attempt, _title(request), correlation_id, on_rate_limited=on_rate_limited)
+
+    def _create(
+        self,
+        attempt: Attempt,
+        title: str,
+        correlation_id: str,
+        *,
+        on_rate_limited: Callable[[Attempt], bool] | None = None,
+    ) -> Outcome:
         new = NewPayment(
             amount=attempt.amount,
             reference=attempt.reference,
@@ -167,6 +194,12 @@ class Payments:
         )
         try:
             created: Payment = self.provider.create_payment(new)
+        except RateLimited as error:
+            queue = on_rate_limited or self.queue_create
+            if queue is not None and queue(attempt):  # Pay made nothing; the create queue's worker asks again
+                return self.outcome(self.store.get(attempt.reference, attempt.attempt) or attempt)
+            self._give_up(attempt, correlation_id)
+            raise DependencyFailed("The payment service is busy. Please try again in a minute.") from error
         except ProviderUnavailable as error:
             if error.maybe_applied:
                 found = self._look_up(attempt)
@@ -235,8 +268,11 @@ class Payments:
         """The attempt brought up to date from Pay (finished ones only finish their follow-up)."""
         if attempt.finished:
             return self.follow_up(attempt, correlation_id=correlation_id) if attempt.open else attempt
+        if attempt.status == QUEUED:
+            return attempt  # the create queue's worker asks Pay (payments.creator gives up a stale one)
         if attempt.status == CREATING:
-            if self._clock() - datetime.fromisoformat(attempt.created_at) < CREATE_IN_FLIGHT:
+            asked = attempt.claimed_at or attempt.created_at  # a queued create is asked when its worker claims it
+            if self._clock() - datetime.fromisoformat(asked) < CREATE_IN_FLIGHT:
                 return attempt
             found = self._look_up(attempt)
             if found is None:
@@ -313,6 +349,9 @@ class Payments:
             again = self.requests.get(attempt.reference)
             if again is None or again["status"] == Status.AWAITING_PAYMENT.value:
                 raise
+
+    def outcome(self, attempt: Attempt) -> Outcome:
+        return self._outcome(attempt)
 
     def _outcome(self, attempt: Attempt, *, status: str = "") -> Outcome:
         """Pay's card page link works once, so it is given only while Pay has not seen it opened; otherwise the

@@ -11,7 +11,7 @@ import json
 from functools import cache
 
 from payments.adapters.base import PaymentProvider
-from payments.adapters.pay import GovUkPayAdapter
+from payments.adapters.pay import DEFAULT_POLICY, GovUkPayAdapter, RetryPolicy
 from shared import aws
 
 
@@ -29,8 +29,8 @@ def signing_secrets(secret_id: str) -> tuple[str, ...]:
 
 
 @cache
-def pay(secret_id: str, base_url: str) -> PaymentProvider:
-    return GovUkPayAdapter(secret_text(secret_id), base_url=base_url)
+def pay(secret_id: str, base_url: str, policy: RetryPolicy = DEFAULT_POLICY) -> PaymentProvider:
+    return GovUkPayAdapter(secret_text(secret_id), base_url=base_url, policy=policy)
 
 
 def reset() -> None:

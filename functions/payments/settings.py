@@ -26,6 +26,8 @@ class PaymentsSettings(PaySettings, EventsSettings, RequestsSettings):
 
     # Where Pay sends the resident back: `<public base URL>/services/<service>/payment/<token>`.
     public_base_url: str
+    # The create queue (payments.creator): a create Pay rate-limits is queued there. None: it is "try again".
+    create_queue_url: str = ""
 
 
 class RefundsSettings(PaySettings):
@@ -53,6 +55,7 @@ class WebhookSettings(ApiSettings):
 
 
 settings = cached(PaymentsSettings)
+comparison_settings = cached(PaySettings)  # the nightly comparison: the attempts (read only) and Pay's search
 refunds_settings = cached(RefundsSettings)
 following_settings = cached(FollowingSettings)
 webhook_settings = cached(WebhookSettings)

@@ -21,12 +21,14 @@ from shared import aws
 
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name, not a secret
 OPEN_ATTEMPTS = "open-attempts"
+BY_DAY = "by-day"  # attempts by the UTC day they were created (`created_day`): the nightly comparison with Pay
 OPEN = "open"  # the one partition of the open-attempts index
 UNPAID_REQUESTS = "unpaid-requests"
 AWAITING = "awaiting"  # the one partition of the unpaid-requests index
 ORDER = 0  # the attempt number of a reference's order item
 CREATING = "creating"  # written, Pay not yet (or not known to have been) asked
 NOT_CREATED = "not-created"  # Pay never made a payment for this attempt: finished, nothing was taken
+QUEUED = "queued"  # Pay answered 429 to the create: on the create queue for its worker (payments.creator)
 
 
 class AttemptTaken(Exception):
@@ -48,6 +50,7 @@ class Attempt:
     code: str = ""  # Pay's P0010, P0020, P0030, P0040, P0050
     open: bool = True
     followed_up: bool = False
+    claimed_at: str = ""  # when the create queue's worker took a queued attempt back to `creating`
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Attempt:
@@ -65,6 +68,7 @@ class Attempt:
             code=str(item.get("code", "")),
             open=item.get("open") == OPEN,
             followed_up=bool(item.get("followed_up", False)),
+            claimed_at=str(item.get("claimed_at", "")),
         )
 
 
@@ -88,6 +92,20 @@ def put_if_absent(table: Any, item: dict[str, Any]) -> bool:
             return False
         raise
     return True
+
+
+def update_if(table: Any, **update: Any) -> dict[str, Any] | None:
+    """`table.update_item(**update)` (with its ConditionExpression): the attributes it returns (`ReturnValues`), or
+    None when the condition did not hold."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = table.update_item(**update)
+    except ClientError as error:
+        if conditional_failed(error):
+            return None
+        raise
+    return dict(answer.get("Attributes", {}))
 
 
 class PaymentsStore:
@@ -140,6 +158,7 @@ class PaymentsStore:
             "finished": False,
             "return_token": attempt.return_token,
             "created_at": attempt.created_at,
+            "created_day": attempt.created_at[:10],
             "updated_at": attempt.created_at,
             "open": OPEN,
             "expires_at": expires_at,
@@ -217,6 +236,21 @@ class PaymentsStore:
             Limit=limit,
         )["Items"]
         return [Attempt.from_item(item) for item in found]
+
+    def created_on(self, day: str) -> list[Attempt]:
+        """Every attempt created on `day` (`YYYY-MM-DD`, UTC), every page of the by-day index."""
+        found: list[Attempt] = []
+        query: dict[str, Any] = {
+            "IndexName": BY_DAY,
+            "KeyConditionExpression": "created_day = :day",
+            "ExpressionAttributeValues": {":day": day},
+        }
+        while True:
+            page = self._table.query(**query)
+            found += [Attempt.from_item(item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return found
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- the order: when an unpaid request is cancelled ----------------------------------------------------------
     def put_order(self, reference: str, *, service_id: str, unpaid_due: str, expires_at: int) -> None:

@@ -6,6 +6,10 @@
 - Pay sends the resident back to `/services/<service>/payment/<token>` (an opaque token of the attempt). The page
   shows what Pay says now: paid (on to the confirmation, which shows the amount paid), not paid (failed,
   cancelled, expired: "Try again" makes a new attempt; the answers are kept in the request), or not finished yet.
+- When GOV.UK Pay is too busy to make the payment at once (its rate limit), the payments service queues the create
+  and the resident is sent to `/services/<service>/setting-up-payment`: "We are setting up your payment", a page that
+  refreshes itself (a meta refresh) and goes on to Pay's card page once the payment is made, or says it could not
+  be set up, with "Try again".
 - Everything is a link or a form: nothing needs JavaScript.
 """
 
@@ -25,6 +29,9 @@ NOT_PAID = {
     "P0050": "There was a problem with the payment service. No money has been taken.",
 }
 UNPAID_LINE = "Your request has not been sent to the council yet: we deal with it once you have paid."
+NOT_SET_UP = "We could not set up your payment with GOV.UK Pay. No money has been taken."
+SETTING_UP = ("queued", "creating")  # the payments service has yet to hear from Pay (payments.creator)
+SETTING_UP_REFRESH_SECONDS = 3  # the setting-up page asks again this often (a meta refresh: no JavaScript needed)
 
 
 class PaymentPages:
@@ -47,7 +54,58 @@ class PaymentPages:
             return redirect(str(outcome["next_url"]))
         if outcome.get("status") in ("paid", "not-payable", "success"):
             return redirect(f"{service_path(definition)}/confirmation")
-        # Started in another window (its card page opened), or still being set up.
+        if outcome.get("status") in SETTING_UP:
+            return redirect(f"{service_path(definition)}/setting-up-payment")
+        return self._started_elsewhere(definition)
+
+    def setting_up(self, request: Request, definition: ServiceDefinition) -> Reply:
+        """(GET) While Pay is too busy to make the payment: wait (refreshing), then on to Pay's card page."""
+        payments = self.site.ports.payments
+        draft, expired = self.site.load(request, definition)
+        if draft is None or not draft.submitted:
+            return self.site.expired(definition) if expired else redirect(service_path(definition))
+        if payments is None:
+            return self._try_later(definition)
+        result = payments.progress(str(draft.reference), correlation_id=request.correlation_id)
+        if not result.ok:
+            return self._try_later(definition)
+        outcome = result.body
+        status = outcome.get("status")
+        if outcome.get("next_url"):
+            return redirect(str(outcome["next_url"]))
+        if status in ("paid", "not-payable", "success"):
+            return redirect(f"{service_path(definition)}/confirmation")
+        context = {
+            **self.site.service_context(definition),
+            "reference": outcome.get("reference", ""),
+            "amount": format_pence(int(outcome.get("amount_pence", 0))),
+        }
+        if status in SETTING_UP:
+            return self.site.html(
+                "payment_setup.html",
+                200,
+                **context,
+                refresh_seconds=SETTING_UP_REFRESH_SECONDS,
+                unpaid_line=UNPAID_LINE,
+                action=f"{service_path(definition)}/setting-up-payment",
+            )
+        if not outcome.get("finished"):
+            return self._started_elsewhere(definition)
+        token_value, cookies = self.site.csrf(request, definition, draft.id)
+        return self.site.html(
+            "payment.html",
+            200,
+            cookies,
+            **context,
+            heading="We could not set up your payment",
+            lines=[NOT_PAID.get(str(outcome.get("code")), NOT_SET_UP), UNPAID_LINE],
+            csrf_token=token_value,
+            can_retry=True,
+            button_text="Try again",
+        )
+
+    def _started_elsewhere(self, definition: ServiceDefinition) -> Reply:
+        """Started in another window: its card page was opened, and Pay's link works once."""
         return self.site.message(
             409,
             "You have already started paying",

@@ -1,8 +1,9 @@
 """The web's way to the payments service: its function, invoked directly (it is not on the HTTP API).
 
 `start(reference)` answers the attempt to pay through (Pay's `next_url` while its card page is unopened);
-`on_return(token)` the attempt's state as Pay has it now. Both as an `ApiResult` (status, body). Unit tests use a
-fake with this shape.
+`on_return(token)` the attempt's state as Pay has it now; `progress(reference)` where the latest attempt stands,
+creating nothing (while a create Pay rate-limited waits on the payments service's queue). Each as an `ApiResult`
+(status, body). Unit tests use a fake with this shape.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class PaymentsApi(Protocol):
 
     def on_return(self, token: str, *, correlation_id: str) -> ApiResult: ...
 
+    def progress(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
 
 class LambdaPayments:
     def __init__(self, function_name: str) -> None:
@@ -28,6 +31,9 @@ class LambdaPayments:
 
     def on_return(self, token: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "return", "token": token, "correlation_id": correlation_id})
+
+    def progress(self, reference: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "progress", "reference": reference, "correlation_id": correlation_id})
 
     def _invoke(self, payload: dict[str, Any]) -> ApiResult:
         from shared import aws

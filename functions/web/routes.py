@@ -161,6 +161,9 @@ class _Routes:
         self.route(["GET"], f"{SERVICE}/confirmation", lambda service_id: submission.confirmation(request(), service()))
         self.route(["POST"], f"{SERVICE}/pay", lambda service_id: web.payments.pay(request(), service()))
         self.route(
+            ["GET"], f"{SERVICE}/setting-up-payment", lambda service_id: web.payments.setting_up(request(), service())
+        )
+        self.route(
             ["GET"],
             f"{SERVICE}/payment/<token>",
             lambda service_id, token: web.payments.back_from_pay(request(), service(), token),

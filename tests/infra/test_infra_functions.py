@@ -20,6 +20,14 @@ pytestmark = pytest.mark.infra
 RETENTION_DAYS = {"dev": 30, "prod": 365}  # cdk.json's log_retention_days, rounded up to a CloudWatch value
 
 # The contract with the functions' authors: handler -> environment variables it reads.
+PAYMENTS_ENVIRONMENT = {
+    "PAYMENTS_TABLE",
+    "REQUESTS_TABLE",
+    "EVENTS_TOPIC_ARN",
+    "PAY_BASE_URL",
+    "PAY_API_KEY_SECRET_ID",
+    "PUBLIC_BASE_URL",
+}
 EXPECTED_ENVIRONMENT = {
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
@@ -75,25 +83,23 @@ EXPECTED_ENVIRONMENT = {
         "STAFF_CLIENT_ID",
         "SIGNING_SECRET_ID",
     },
-    **{
-        handler: {
-            "PAYMENTS_TABLE",
-            "REQUESTS_TABLE",
-            "EVENTS_TOPIC_ARN",
-            "PAY_BASE_URL",
-            "PAY_API_KEY_SECRET_ID",
-            "PUBLIC_BASE_URL",
-        }
-        for handler in ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
-    },
+    # The worker and the reconciler follow refunds too.
+    "payments.worker.handler": PAYMENTS_ENVIRONMENT | {"REFUNDS_TABLE"},
+    "payments.reconciler.handler": PAYMENTS_ENVIRONMENT | {"REFUNDS_TABLE"},
+    # A create Pay rate-limits is queued (functions/payments/creator.py).
+    "payments.handler.handler": PAYMENTS_ENVIRONMENT | {"CREATE_QUEUE_URL"},
+    "payments.creator_handler.handler": PAYMENTS_ENVIRONMENT | {"CREATE_QUEUE_URL"},
     "payments.staff.handler": {
         "PAYMENTS_TABLE",
         "REFUNDS_TABLE",
         "PAY_BASE_URL",
         "PAY_API_KEY_SECRET_ID",
         "REFUND_ROLES",
+        "EXPORT_ROLES",
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
+    # The nightly comparison: the attempts (read only) and Pay's search, nothing else.
+    "payments.reconciler.nightly_handler": {"PAYMENTS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},
     "renewals.handler.handler": {"RENEWALS_TABLE"},
     "renewals.job.handler": {"RENEWALS_TABLE", "EVENTS_TOPIC_ARN"},
     "renewals.links.handler": {"RENEWALS_TABLE", "REQUESTS_TABLE", "RENEWAL_LINK_KEY_SECRET_ID"},

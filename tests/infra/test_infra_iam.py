@@ -52,7 +52,9 @@ TABLE_ACCESS = {
         {"PAYMENTS_TABLE", "REQUESTS_TABLE", "REFUNDS_TABLE"},
     ),
     "payments.staff.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
+    "payments.creator_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
+    "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE"}, set()),  # reads attempts, writes nothing
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record
     # appended to (test_infra_console.py)
@@ -73,6 +75,7 @@ PUBLISHERS = {
     "payments.worker.handler",
     "payments.reconciler.handler",
     "renewals.job.handler",  # renewal-due changes no request: nothing for the outbox
+    "payments.creator_handler.handler",  # a queued create whose payment Pay had finished follows it up
 }
 
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
 from stacks.config import EnvironmentConfig
-from stacks.observability_stack import ObservabilityStack
+from stacks.observability_stack import SERVICE_METRIC_ALARMS, ObservabilityStack
 
 pytestmark = pytest.mark.infra
 
@@ -110,4 +110,5 @@ def test_alarm_email_from_config_subscribes_to_the_alarm_topic():
     template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.gov.uk", "TopicArn": Match.any_value()}
     )
-    template.resource_count_is("AWS::CloudWatch::Alarm", 10)  # DLQ, function, state machine, 5xx, 6 custom metrics
+    # DLQ, function, state machine, 5xx, and one for each custom metric that needs a person
+    template.resource_count_is("AWS::CloudWatch::Alarm", 4 + len(SERVICE_METRIC_ALARMS))

@@ -13,11 +13,18 @@ import pytest
 from payments.finance import PAYMENTS_BY_SERVICE, REFUNDS_BY_STATUS
 from payments.refunds import REFUNDS_FAILED_METRIC
 from payments.refunds_store import OPEN_REFUNDS
-from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+from payments.store import BY_DAY, BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 pytestmark = pytest.mark.infra
 
-SERVICE_HANDLERS = ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
+SERVICE_HANDLERS = (
+    "payments.handler.handler",
+    "payments.worker.handler",
+    "payments.reconciler.handler",
+    "payments.creator_handler.handler",
+)
+CREATOR = "payments.creator_handler.handler"
+COMPARISON = "payments.reconciler.nightly_handler"
 RECEIVER = "payments.webhooks.handler"
 STAFF = "payments.staff.handler"
 WORKER, RECONCILER = "payments.worker.handler", "payments.reconciler.handler"
@@ -83,35 +90,120 @@ def test_the_table_is_encrypted_with_the_councils_key_recoverable_and_expiring(s
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["reference", "attempt"]
     indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS, PAYMENTS_BY_SERVICE}
+    assert set(indexes) == {BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS, PAYMENTS_BY_SERVICE, BY_DAY}
+    assert [k["AttributeName"] for k in indexes[BY_DAY]["KeySchema"]] == ["created_day", "created_at"]
     assert [k["AttributeName"] for k in indexes[UNPAID_REQUESTS]["KeySchema"]] == ["awaiting", "unpaid_due"]
     assert [k["AttributeName"] for k in indexes[OPEN_ATTEMPTS]["KeySchema"]] == ["open", "created_at"]
 
 
+def _mapping_of(synth, function):
+    """The event source mapping that feeds `function` (found by its function, not by logical id)."""
+    (mapping,) = [
+        m
+        for m in synth.resources("AWS::Lambda::EventSourceMapping")
+        if m.stack == synth.stack("Payments") and synth.refers_to(m.stack, m.props["FunctionName"]) == function.id
+    ]
+    return mapping
+
+
 def test_the_webhook_queue_has_a_dead_letter_queue_and_fits_the_workers_timeout(synth):
-    queues = [q for q in synth.resources("AWS::SQS::Queue") if q.stack == synth.stack("Payments")]
-    (queue,) = [q for q in queues if "RedrivePolicy" in q.props]
+    worker = _functions(synth)["payments.worker.handler"]
+    mapping = _mapping_of(synth, worker)
+    queue = synth.get(synth.refers_to(mapping.stack, mapping.props["EventSourceArn"]))
     assert queue.props["RedrivePolicy"]["maxReceiveCount"] == 5
     assert queue.props["SqsManagedSseEnabled"] is True
-    worker = _functions(synth)["payments.worker.handler"]
     assert queue.props["VisibilityTimeout"] >= 6 * worker.props["Timeout"]
-    (mapping,) = [m for m in synth.resources("AWS::Lambda::EventSourceMapping") if m.stack == synth.stack("Payments")]
-    assert synth.refers_to(mapping.stack, mapping.props["EventSourceArn"]) == queue.id
     assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_the_create_queue_is_paced_has_a_dead_letter_queue_and_only_the_web_function_sends_to_it(synth):
+    functions = _functions(synth)
+    creator = functions[CREATOR]
+    mapping = _mapping_of(synth, creator)
+    queue_id = synth.refers_to(mapping.stack, mapping.props["EventSourceArn"])
+    queue = synth.get(queue_id)
+    assert queue.props["SqsManagedSseEnabled"] is True
+    assert queue.props["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queue.props["VisibilityTimeout"] >= 6 * creator.props["Timeout"]
+    assert creator.props["Timeout"] >= 30  # tries with backoff, each a create of 6 s at worst
+    assert mapping.props["BatchSize"] == 1
+    assert mapping.props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= mapping.props["ScalingConfig"]["MaximumConcurrency"] <= 5  # a few creates in flight: Pay's 15/s
+    dead_letters = synth.refers_to(queue.stack, queue.props["RedrivePolicy"]["deadLetterTargetArn"])
+    alarmed = [
+        a
+        for a in synth.resources("AWS::CloudWatch::Alarm")
+        if a.props.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and dead_letters.logical_id in json.dumps(a.props.get("Dimensions"))
+    ]
+    assert alarmed, "the create queue's dead-letter queue is alarmed"
+    senders = {
+        handler
+        for handler, function in functions.items()
+        for statement in synth.role_statements(function)
+        if "sqs:SendMessage" in _actions(statement)
+        and synth.refers_to(function.stack, statement["Resource"]) == queue_id
+    }
+    assert senders == {"payments.handler.handler"}
+    consumed = {
+        action
+        for statement in synth.role_statements(creator)
+        if synth.refers_to(creator.stack, statement["Resource"]) == queue_id
+        for action in _actions(statement)
+    }
+    assert "sqs:ChangeMessageVisibility" in consumed  # hands a still rate-limited create back after a few seconds
+    assert "sqs:SendMessage" not in consumed
+    web = functions["payments.handler.handler"]
+    assert synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CREATE_QUEUE_URL"]) == queue_id
+
+
+def _rule_of(synth, function):
+    """The schedule whose one target is `function` (found by its target, not by logical id)."""
+    (rule,) = [
+        r
+        for r in synth.resources("AWS::Events::Rule")
+        if r.stack == synth.stack("Payments")
+        and [synth.refers_to(r.stack, t["Arn"]) for t in r.props["Targets"]] == [function.id]
+    ]
+    return rule
+
+
 def test_the_reconciler_runs_every_five_minutes(synth):
-    (rule,) = [r for r in synth.resources("AWS::Events::Rule") if r.stack == synth.stack("Payments")]
+    rule = _rule_of(synth, _functions(synth)["payments.reconciler.handler"])
     assert rule.props["ScheduleExpression"] == "rate(5 minutes)"
-    (target,) = rule.props["Targets"]
-    reconciler = _functions(synth)["payments.reconciler.handler"]
-    assert synth.refers_to(rule.stack, target["Arn"]) == reconciler.id
+
+
+def test_the_comparison_runs_once_a_night_reads_only_and_its_mismatches_are_alarmed(synth):
+    comparison = _functions(synth)[COMPARISON]
+    rule = _rule_of(synth, comparison)
+    assert rule.props["ScheduleExpression"] == "cron(30 3 * * ? *)"  # after yesterday's attempts have all finished
+    assert rule.props.get("State", "ENABLED") == "ENABLED"
+    table = _table(synth)
+    dynamodb = [s for s in synth.role_statements(comparison) if any(a.startswith("dynamodb:") for a in _actions(s))]
+    granted = set()
+    for statement in dynamodb:
+        resource = json.dumps(statement["Resource"])
+        assert table.logical_id in resource
+        for action in _actions(statement):
+            granted.add((action, f"index/{BY_DAY}" in resource))
+    assert granted == {("dynamodb:GetItem", False), ("dynamodb:Query", True)}  # no write, no other index, no scan
+    assert not [
+        s for s in synth.role_statements(comparison) if any(a.startswith(("sns:", "sqs:")) for a in _actions(s))
+    ]
+    (alarm,) = [
+        a for a in synth.resources("AWS::CloudWatch::Alarm") if a.props.get("MetricName") == "PaymentMismatches"
+    ]
+    assert alarm.props["Namespace"] == "Borough"
+    assert alarm.props["Dimensions"] == [{"Name": "service", "Value": "payments"}]
+    assert alarm.props["Threshold"] == 1
+    assert alarm.props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert comparison.props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "payments"
 
 
 def test_only_the_functions_that_call_pay_read_its_key_and_only_the_receiver_reads_the_signing_secret(synth):
     functions = _functions(synth)
-    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF}
-    for handler in (*SERVICE_HANDLERS, STAFF):
+    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF, COMPARISON}
+    for handler in (*SERVICE_HANDLERS, STAFF, COMPARISON):
         assert _secret_grants(synth, functions[handler]) == ["pay-api-key"], handler
     assert _secret_grants(synth, functions[RECEIVER]) == ["OriginVerify", "pay-webhook-secret"]
     for function in synth.resources("AWS::Lambda::Function"):
@@ -132,7 +224,7 @@ def test_the_receiver_only_checks_and_queues(synth):
 
 def test_attempts_are_never_scanned_or_deleted_and_requests_only_read_and_updated(synth):
     table = _table(synth)
-    for handler in SERVICE_HANDLERS:
+    for handler in (*SERVICE_HANDLERS, COMPARISON):
         function = _functions(synth)[handler]
         for statement in synth.role_statements(function):
             if not any(a.startswith("dynamodb:") for a in _actions(statement)):

@@ -30,6 +30,8 @@ MODELS = {
     "payments.handler.handler": ("payments.settings", "PaymentsSettings"),
     "payments.worker.handler": ("payments.settings", "PaymentsSettings"),
     "payments.reconciler.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.creator_handler.handler": ("payments.settings", "PaymentsSettings"),
+    "payments.reconciler.nightly_handler": ("payments.settings", "PaySettings"),
     "payments.webhooks.handler": ("payments.settings", "WebhookSettings"),
 }
 

@@ -12,7 +12,7 @@ import pytest
 from local.pipes import SqsPipe, render, target_input, unsupported
 from local.provision import provision
 from local.templates import Stack
-from stacks.events_stack import MAX_RECEIVES
+from stacks.constructs.queues import MAX_RECEIVES
 from stacks.workflows_stack import PIPE_INPUT_TEMPLATE
 
 pytestmark = pytest.mark.local

@@ -58,6 +58,9 @@ class RetryPolicy:
     backoff_base_s: float = 0.5  # full jitter: sleep U(0, min(cap, base * 2**n)) before retry n+1
     backoff_cap_s: float = 2.0
     min_attempt_s: float = 0.5  # no attempt is started with less time than this left
+    # False: a 429 is raised as `RateLimited` at once, for a caller that queues it (payments.creator) rather than
+    # holding a resident's page while it backs off.
+    retry_rate_limited: bool = True
 
     @classmethod
     def within(cls, function_timeout_s: float, share: float = CLIENT_SHARE) -> RetryPolicy:
@@ -222,6 +225,8 @@ class GovUkPayAdapter:
     @staticmethod
     def _may_retry(error: PayError, retry: Retry, attempt: int, policy: RetryPolicy) -> bool:
         if attempt >= policy.max_attempts or retry is Retry.NEVER:
+            return False
+        if isinstance(error, RateLimited) and not policy.retry_rate_limited:
             return False
         never_sent = isinstance(error, RateLimited) or error.code == "unreachable"
         return never_sent or (retry is Retry.SAFE and error.retryable)

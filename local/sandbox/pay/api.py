@@ -71,6 +71,7 @@ class PaySandbox:
         self.failures: deque[tuple[int, str]] = deque()  # test control: answer the next API calls with these
         self.requests: list[tuple[str, str]] = []  # (method, path) of every API call, for tests
         self._recent: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
+        self.rate_limited = 0  # POSTs answered 429 P0900 so far, for tests
         self._lock = threading.RLock()
 
     # -- controls -------------------------------------------------------------------------------------------
@@ -165,7 +166,8 @@ class PaySandbox:
         while recent and now - recent[0] >= timedelta(seconds=1):
             recent.popleft()
         if len(recent) >= self.rate_limit_per_second:
-            raise PayApiError(429, "P0900", "Too many requests")
+            self.rate_limited += 1
+            raise PayApiError(429, "P0900", "Too many requests")  # and no Retry-After, as Pay
         recent.append(now)
 
     def _payment(self, payment_id: str, not_found: str) -> SandboxPayment:
@@ -258,7 +260,7 @@ class PaySandbox:
 
     # -- search ---------------------------------------------------------------------------------------------
     def _search_payments(self, query: dict[str, str]) -> Reply:
-        start, end, page, size = validation.search(query, "P0401")
+        start, end, page, size = validation.search(query, "P0401", states=validation.PAYMENT_SEARCH_STATES)
         found = [
             p
             for p in self.ledger.newest_first()

@@ -194,9 +194,18 @@ def moto_card(body: dict[str, Any]) -> dict[str, str]:
     return clean
 
 
-def search(query: dict[str, str], code: str) -> tuple[datetime | None, datetime | None, int, int]:
-    """`from_date`, `to_date` (`YYYY-MM-DDThh:mm:ssZ`), `page` (from 1) and `display_size` (1 to 500)."""
+# The `state` a payment search may filter by, as Pay's API description lists them (`capturable` is not one).
+PAYMENT_SEARCH_STATES = ("created", "started", "submitted", "success", "failed", "cancelled", "error")
+
+
+def search(
+    query: dict[str, str], code: str, *, states: tuple[str, ...] = ()
+) -> tuple[datetime | None, datetime | None, int, int]:
+    """`from_date`, `to_date` (`YYYY-MM-DDThh:mm:ssZ`), `page` (from 1) and `display_size` (1 to 500); `state`, when
+    given, one of `states` (payment searches)."""
     bad: list[str] = []
+    if states and "state" in query and query["state"] not in states:
+        bad.append("state")
     dates: dict[str, datetime | None] = {}
     for name in ("from_date", "to_date"):
         value = query.get(name)

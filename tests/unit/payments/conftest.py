@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from local.sandbox.pay import PaySandbox, RunningPay, serve
 from local.sandbox.pay.ledger import counting_ids
+from payments.adapters.pay import GovUkPayAdapter
+from shared import aws
 from tests.unit.payments.pay_support import Clock, Receiver, Scheduled
+from tests.unit.payments.payments_support import create_payments_table, create_requests_table
 
 
 @pytest.fixture
@@ -50,3 +56,21 @@ def running(sandbox: PaySandbox) -> Iterator[RunningPay]:
     sandbox.base_url = ""  # links point at the served address
     with serve(sandbox) as served:
         yield served
+
+
+@pytest.fixture
+def tables() -> Iterator[None]:
+    """Moto's Requests and Payments tables, as the payments service's tests use them."""
+    with mock_aws():
+        aws.reset()
+        dynamodb = boto3.client("dynamodb", region_name="eu-west-2")
+        create_requests_table(dynamodb, "requests")
+        create_payments_table(dynamodb, "payments")
+        yield
+        aws.reset()
+
+
+@pytest.fixture
+def adapter(running: RunningPay, api_key: str) -> GovUkPayAdapter:
+    """The real adapter against the local Pay served over HTTP (a seeded jitter)."""
+    return GovUkPayAdapter(api_key, base_url=running.api_url, rng=random.Random(3))

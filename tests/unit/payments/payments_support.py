@@ -13,7 +13,8 @@ from payments.finance import (
     REFUNDS_BY_STATUS_FIELDS,
 )
 from payments.refunds_store import OPEN_REFUNDS
-from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+from payments.store import BY_DAY, BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
+from shared import aws
 
 
 def create_payments_table(dynamodb: Any, name: str) -> None:
@@ -29,6 +30,7 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
             {"AttributeName": "awaiting", "AttributeType": "S"},
             {"AttributeName": "unpaid_due", "AttributeType": "S"},
             {"AttributeName": "service_id", "AttributeType": "S"},
+            {"AttributeName": "created_day", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -59,6 +61,14 @@ def create_payments_table(dynamodb: Any, name: str) -> None:
                     {"AttributeName": "created_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(PAYMENTS_BY_SERVICE_FIELDS)},
+            },
+            {
+                "IndexName": BY_DAY,
+                "KeySchema": [
+                    {"AttributeName": "created_day", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
             },
         ],
         BillingMode="PAY_PER_REQUEST",
@@ -107,3 +117,32 @@ def create_refunds_table(dynamodb: Any, name: str) -> None:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def put_awaiting_request(reference: str, *, status: str = "awaiting-payment", amount: int = 2500) -> None:
+    """A request as the catalogue stores it on "Accept and send" for a fee service (bulky waste)."""
+    aws.table("requests").put_item(
+        Item={
+            "reference": reference,
+            "service_id": "bulky-waste",
+            "service_title": "Book a bulky waste collection",
+            "status": status,
+            "amount_due_pence": amount,
+            "history": [{"status": status, "at": "2026-03-02T09:00:00+00:00"}],
+            "expires_at": 2_000_000_000,
+        }
+    )
+
+
+def set_payments_environment(monkeypatch: Any, *, pay_url: str, topic_arn: str, **extra: str) -> None:
+    """A payments function's environment, as the stack gives it (the Pay key's secret is made by the caller)."""
+    for name, value in {
+        "PAYMENTS_TABLE": "payments",
+        "REQUESTS_TABLE": "requests",
+        "EVENTS_TOPIC_ARN": topic_arn,
+        "PAY_BASE_URL": pay_url,
+        "PAY_API_KEY_SECRET_ID": "borough/test/pay-api-key",
+        "PUBLIC_BASE_URL": "https://borough.example",
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)

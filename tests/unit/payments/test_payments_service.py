@@ -4,14 +4,10 @@ request whatever the clicks, state from Pay only, each outcome followed up once,
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from payments.adapters.errors import ProviderUnavailable
 from payments.adapters.pay import GovUkPayAdapter
@@ -23,7 +19,7 @@ from shared import aws
 from shared.errors import DependencyFailed
 from shared.requests_repo import RequestsRepository
 from tests.unit.payments.pay_support import START, Browser, card_form
-from tests.unit.payments.payments_support import create_payments_table, create_requests_table
+from tests.unit.payments.payments_support import put_awaiting_request
 
 pytestmark = pytest.mark.unit
 
@@ -55,29 +51,8 @@ class OutboxRequests(RequestsRepository):
         return written
 
 
-@pytest.fixture
-def tables() -> Iterator[None]:
-    with mock_aws():
-        aws.reset()
-        dynamodb = boto3.client("dynamodb", region_name="eu-west-2")
-        create_requests_table(dynamodb, "requests")
-        create_payments_table(dynamodb, "payments")
-        yield
-        aws.reset()
-
-
 def put_request(status: str = "awaiting-payment", amount: int = 3500) -> None:
-    aws.table("requests").put_item(
-        Item={
-            "reference": REFERENCE,
-            "service_id": "bulky-waste",
-            "service_title": "Book a bulky waste collection",
-            "status": status,
-            "amount_due_pence": amount,
-            "history": [{"status": status, "at": "2026-03-02T09:00:00+00:00"}],
-            "expires_at": 2_000_000_000,
-        }
-    )
+    put_awaiting_request(REFERENCE, status=status, amount=amount)
 
 
 def request_status() -> str:
@@ -87,11 +62,6 @@ def request_status() -> str:
 @pytest.fixture
 def published() -> Published:
     return Published()
-
-
-@pytest.fixture
-def adapter(running, api_key) -> GovUkPayAdapter:
-    return GovUkPayAdapter(api_key, base_url=running.api_url, rng=random.Random(3))
 
 
 def service(provider: Any, clock, published: Published) -> Payments:

@@ -16,7 +16,12 @@ from payments import provider, service
 from shared import aws, settings
 from tests.helpers import FakeContext, http_event, sqs_event
 from tests.unit.payments.pay_support import Browser, card_form
-from tests.unit.payments.payments_support import create_payments_table, create_refunds_table, create_requests_table
+from tests.unit.payments.payments_support import (
+    create_payments_table,
+    create_refunds_table,
+    create_requests_table,
+    set_payments_environment,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -129,17 +134,9 @@ def worker_cloud(monkeypatch: pytest.MonkeyPatch, running, api_key) -> Iterator[
             Endpoint=events_arn["Attributes"]["QueueArn"],
             Attributes={"RawMessageDelivery": "true"},
         )
-        for name, value in {
-            "PAYMENTS_TABLE": "payments",
-            "REFUNDS_TABLE": "refunds",
-            "REFUND_ROLES": "finance",
-            "REQUESTS_TABLE": "requests",
-            "EVENTS_TOPIC_ARN": topic,
-            "PAY_BASE_URL": running.api_url,
-            "PAY_API_KEY_SECRET_ID": "borough/test/pay-api-key",
-            "PUBLIC_BASE_URL": "https://borough.example",
-        }.items():
-            monkeypatch.setenv(name, value)
+        set_payments_environment(
+            monkeypatch, pay_url=running.api_url, topic_arn=topic, REFUNDS_TABLE="refunds", REFUND_ROLES="finance"
+        )
         aws.table("requests").put_item(
             Item={
                 "reference": "AC3E-4679",

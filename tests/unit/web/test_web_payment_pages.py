@@ -57,14 +57,19 @@ class FakePayments:
         return ApiResult(200, {**found, "next_url": ""}) if found else ApiResult(404, {"detail": "no"})
 
 
-@pytest.fixture
-def paying(catalogue):
+def paying_with(catalogue, fake: type[FakePayments] = FakePayments):
+    """The web with `fake` as its payments service, answered up to check your answers."""
     h = harness(catalogue)
-    payments = FakePayments(h.api.requests)
+    payments = fake(h.api.requests)
     h.web.site.ports = dataclasses.replace(h.web.site.ports, payments=payments)
     client = Client(h.web)
     check = complete_to_check_answers(client, catalogue[SERVICE], h.drafts)
     return h, payments, client, check
+
+
+@pytest.fixture
+def paying(catalogue):
+    return paying_with(catalogue)
 
 
 def test_check_answers_says_what_happens_next(paying):
