@@ -122,6 +122,7 @@ def build_app(app: cdk.App) -> cdk.App:
         layer=foundation.layer,
         http_api=api.http_api,
         requests_table=data.requests,
+        assisted_function=api.assisted_catalogue,
         user_pool=auth.user_pool,
         origin_verify_secret=api.origin_verify,
         public_base_url=public_base_url,
@@ -146,6 +147,7 @@ def build_app(app: cdk.App) -> cdk.App:
         config=config,
         functions={
             "Catalogue": api.catalogue,
+            "AssistedCatalogue": api.assisted_catalogue,
             "Cases": api.cases,
             "Console": console.function,
             "OutboxPublisher": api.outbox.function,

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
-from stacks.constructs.grants import grant_table, require_origin_verify
+from stacks.constructs.grants import grant_items, grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
 from stacks.routes import API_ROUTES, CASES_PUBLIC_ROUTES, CASES_STAFF_ROUTES, CATALOGUE_ROUTES, FALLBACK_ROUTE
@@ -97,6 +97,22 @@ class ApiStack(Stack):
         ).function
         grant_table(self.catalogue, requests_table, key, write=True)
         grant_table(self.catalogue, idempotency_table, key, write=True)
+
+        # The console-only catalogue function (decision 0007): staff submitting for a resident. The catalogue's
+        # code with a direct-invoke handler: no route integrates it, and only the console's role may invoke it
+        # (stacks/console_stack.py). It only creates requests (the one conditional PutItem of `submit_request`).
+        self.assisted_catalogue = BoroughFunction(
+            self,
+            "AssistedCatalogue",
+            config=config,
+            service="catalogue",
+            handler="catalogue.assisted_handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Submissions by staff for residents (assisted digital), invoked by the staff console only",
+            environment={**common_env, "REQUEST_RETENTION_DAYS": str(config.request_retention_days)},
+        ).function
+        grant_items(self.assisted_catalogue, requests_table, key, ["dynamodb:PutItem"])
 
         self.cases = BoroughFunction(
             self,

@@ -20,6 +20,7 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -79,6 +80,7 @@ class ConsoleStack(Stack):
         layer: lambda_.ILayerVersion,
         http_api: apigw.HttpApi,
         requests_table: dynamodb.ITable,
+        assisted_function: lambda_.IFunction,
         user_pool: cognito.UserPool,
         origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
@@ -175,6 +177,7 @@ class ConsoleStack(Stack):
                 "STAFF_CLIENT_ID": self.client.user_pool_client_id,
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 "STYLESHEET": _stylesheet(),
+                "ASSISTED_FUNCTION": assisted_function.function_name,
             },
         ).function
         # Reads only, and only what the queue needs: one case by its reference, a team's cases by the index.
@@ -183,6 +186,10 @@ class ConsoleStack(Stack):
         grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
+        # Submitting for a resident (decision 0007): exactly the console-only catalogue function, no version or alias.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[assisted_function.function_arn])
+        )
 
         integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)
         for index, route_key in enumerate(CONSOLE_ROUTES):

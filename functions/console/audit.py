@@ -9,6 +9,7 @@ cannot be written, the page fails rather than show personal data unaccounted for
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from console.permissions import StaffMember
@@ -21,8 +22,16 @@ class AuditLog:
         self._retention = timedelta(days=retention_days)
 
     def record(
-        self, staff: StaffMember, action: str, reference: str, *, source_ip: str, at: datetime | None = None
+        self,
+        staff: StaffMember,
+        action: str,
+        reference: str,
+        *,
+        source_ip: str,
+        at: datetime | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> dict[str, str | int]:
+        """Append one entry; `details` are what the action adds (acting for a resident: channel, reason, service)."""
         moment = at or datetime.now(UTC)
         when = moment.isoformat(timespec="milliseconds")
         entry: dict[str, str | int] = {
@@ -35,6 +44,7 @@ class AuditLog:
             # Retention, not an API delete: DynamoDB's TTL removes the entry once its request is long gone.
             "expires_at": int((moment + self._retention).timestamp()),
         }
+        entry.update({k: v for k, v in (details or {}).items() if k not in entry})
         self._table.put_item(
             Item=entry, ConditionExpression="attribute_not_exists(#entry)", ExpressionAttributeNames={"#entry": "entry"}
         )

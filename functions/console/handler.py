@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
+from console.assisted_pages import AssistedPages, LambdaSubmitter
 from console.audit import AuditLog
 from console.oauth import CognitoLogin
 from console.pages import Pages
@@ -43,7 +44,8 @@ def resolver() -> APIGatewayHttpResolver:
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
     )
-    return app.build(guard, Views(pages), pages.refused)
+    assisted = AssistedPages(pages, pages.audit, LambdaSubmitter(configured.assisted_function))
+    return app.build(guard, Views(pages, assisted), pages.refused)
 
 
 @observed

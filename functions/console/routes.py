@@ -39,6 +39,11 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    # Assisted digital (console/assisted_pages.py): submitting a service for a resident.
+    ConsoleRoute("GET", "/staff/assisted", Permission.ACT_FOR_RESIDENT, "assisted_start"),
+    ConsoleRoute("POST", "/staff/assisted", Permission.ACT_FOR_RESIDENT, "assisted_begin"),
+    ConsoleRoute("POST", "/staff/assisted/answers", Permission.ACT_FOR_RESIDENT, "assisted_answers"),
+    ConsoleRoute("POST", "/staff/assisted/submit", Permission.ACT_FOR_RESIDENT, "assisted_submit"),
 )
 
 

@@ -21,6 +21,7 @@ class ConsoleSettings(OriginVerifySettings):
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
     stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
+    assisted_function: str = ""  # the console-only catalogue function: submissions for residents (decision 0007)
 
 
 settings = cached(ConsoleSettings)

@@ -63,9 +63,11 @@ EXPECTED_ENVIRONMENT = {
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
     "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
+    "catalogue.assisted_handler.handler": {"REQUESTS_TABLE", "REQUEST_RETENTION_DAYS"},
     "console.handler.handler": {
         "REQUESTS_TABLE",
         "AUDIT_TABLE",
+        "ASSISTED_FUNCTION",
         "PUBLIC_BASE_URL",
         "STAFF_AUTH_BASE_URL",
         "STAFF_ISSUER",

@@ -48,6 +48,7 @@ TABLE_ACCESS = {
     "payments.webhooks.handler": (set(), set()),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     # Requests by key and the team index; the audit record appended to (test_infra_console.py)
+    "catalogue.assisted_handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from console import app, session
+from console.assisted_pages import AssistedPages, Submitted
 from console.audit import AuditLog
 from console.oauth import OAuthFailed
 from console.pages import Pages
@@ -65,6 +66,11 @@ class FakeLogin:
         self.revoked.append(refresh_token)
 
 
+class _NoSubmitter:
+    def submit(self, payload: dict[str, Any]) -> Submitted:
+        raise AssertionError("this test submits nothing for a resident")
+
+
 class Console:
     def __init__(self, pool_id: str, client_id: str) -> None:
         self.pool_id, self.client_id = pool_id, client_id
@@ -85,7 +91,9 @@ class Console:
             council="Test council",
             stylesheet="/assets/app.css",
         )
-        self.resolver = app.build(self.guard, Views(pages), pages.refused)
+        # Assisted digital's pages (tests/unit/staff_console/test_assisted.py gives them a working submitter).
+        self.assisted = AssistedPages(pages, pages.audit, _NoSubmitter())
+        self.resolver = app.build(self.guard, Views(pages, self.assisted), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""

@@ -46,7 +46,11 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
             answer = console.post(_concrete(route.path), tokens, {"csrf_token": console.csrf(tokens)})
         else:
             answer = console.get(_concrete(route.path), tokens)
-        if allowed:
+        if allowed and route.method == "POST" and answer["statusCode"] == 400:
+            # A form posted empty is answered by its own view (its error summary), not refused by the guard.
+            assert "The form has expired" not in answer["body"], role
+            assert "there is a problem" in answer["body"].lower(), role
+        elif allowed:
             assert answer["statusCode"] == 200, (role, answer["statusCode"])
         else:
             assert answer["statusCode"] == 403, role
