@@ -114,20 +114,6 @@ def build_app(app: cdk.App) -> cdk.App:
     )
     # The console's callback and Pay's return: the council's domain if configured, else CloudFront's.
     public_base_url = config.public_base_url or f"https://{web.distribution.distribution_domain_name}"
-    console = ConsoleStack(
-        app,
-        f"{prefix}-Console",
-        config=config,
-        key=foundation.key,
-        layer=foundation.layer,
-        http_api=api.http_api,
-        requests_table=data.requests,
-        assisted_function=api.assisted_catalogue,
-        user_pool=auth.user_pool,
-        origin_verify_secret=api.origin_verify,
-        public_base_url=public_base_url,
-        env=env,
-    )
     payments = PaymentsStack(
         app,
         f"{prefix}-Payments",
@@ -139,6 +125,21 @@ def build_app(app: cdk.App) -> cdk.App:
         http_api=api.http_api,
         origin_verify_secret=api.origin_verify,
         public_base_url=public_base_url,  # Pay sends residents back to the web
+        env=env,
+    )
+    console = ConsoleStack(
+        app,
+        f"{prefix}-Console",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        requests_table=data.requests,
+        assisted_function=api.assisted_catalogue,
+        moto_function=payments.moto,  # fees by phone: the console is created after payments for its name
+        user_pool=auth.user_pool,
+        origin_verify_secret=api.origin_verify,
+        public_base_url=public_base_url,
         env=env,
     )
     ObservabilityStack(
@@ -163,6 +164,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhooks": payments.receiver,
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
+            "MotoPayments": payments.moto,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

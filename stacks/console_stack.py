@@ -81,6 +81,7 @@ class ConsoleStack(Stack):
         http_api: apigw.HttpApi,
         requests_table: dynamodb.ITable,
         assisted_function: lambda_.IFunction,
+        moto_function: lambda_.IFunction,
         user_pool: cognito.UserPool,
         origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
@@ -178,6 +179,7 @@ class ConsoleStack(Stack):
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 "STYLESHEET": _stylesheet(),
                 "ASSISTED_FUNCTION": assisted_function.function_name,
+                "MOTO_FUNCTION": moto_function.function_name,
             },
         ).function
         # Reads only, and only what the queue needs: one case by its reference, a team's cases by the index.
@@ -186,9 +188,13 @@ class ConsoleStack(Stack):
         grant_items(self.function, self.audit, key, ["dynamodb:PutItem"])  # appends only: no update, no delete
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
-        # Submitting for a resident (decision 0007): exactly the console-only catalogue function, no version or alias.
+        # Submitting for a resident (decision 0007) and taking the fee by phone: exactly those two functions, no
+        # version or alias.
         self.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[assisted_function.function_arn])
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[assisted_function.function_arn, moto_function.function_arn],
+            )
         )
 
         integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)

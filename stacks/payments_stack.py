@@ -48,6 +48,7 @@ OPEN_ATTEMPTS = "open-attempts"  # functions/payments/store.py
 UNPAID_REQUESTS = "unpaid-requests"  # functions/payments/store.py
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
+MOTO_TIMEOUT = Duration.seconds(60)  # MOTO_POLICY: one 15 s authorisation, 30 s at worst; at least 50 s
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
 # Item actions: attempts are read by key and index, written under conditions; never scanned or deleted.
 ATTEMPT_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
@@ -158,7 +159,16 @@ class PaymentsStack(Stack):
             service_environment,
             timeout=RECONCILER_TIMEOUT,
         )
-        for function in (self.payments, self.worker, self.reconciler):
+        # Payments by phone (MOTO), invoked by the staff console only: Pay's /v1/auth asks for 15 s, so more than
+        # `worst_case_seconds(MOTO_POLICY)` (30 s) plus the create and the read (docs/payments.md).
+        self.moto = self._function(
+            "MotoPayments",
+            "payments.moto_handler.handler",
+            "Takes a fee by phone (MOTO) for a request staff submitted for a resident",
+            service_environment,
+            timeout=MOTO_TIMEOUT,
+        )
+        for function in (self.payments, self.worker, self.reconciler, self.moto):
             grant_items(function, self.table, key, ATTEMPT_ACTIONS)
             grant_items(function, self.table, key, ["dynamodb:Query"], index=OPEN_ATTEMPTS)
             grant_items(function, requests_table, key, REQUEST_ACTIONS)

@@ -326,3 +326,158 @@ def _shown(question: Question, value: Any) -> str:
 def _staff(request: StaffRequest) -> StaffMember:
     assert request.staff is not None  # the guard let only signed-in staff through
     return request.staff
+
+
+# -- taking the fee by phone (MOTO) ----------------------------------------------------------------------------------
+CARD_FIELDS = ("card_number", "expiry_date", "cardholder_name", "cvc")
+TAKE_PAYMENT = "take-payment"
+
+
+class PaymentTaker(Protocol):
+    def take(self, reference: str, card: dict[str, str], *, correlation_id: str) -> Submitted: ...
+
+    def status(self, reference: str, *, correlation_id: str) -> Submitted: ...
+
+
+class LambdaPaymentTaker:
+    """The payments service's MOTO function (payments/moto_handler.py), invoked directly.
+
+    The console waits within its own invoke budget (shared/aws.py: one attempt, never retried, so the card is sent
+    once); the MOTO function's timeout is longer (Pay asks for 15 s per authorisation), so if the wait runs out
+    the function carries on and the page offers to read the outcome back (`status`)."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+
+    def take(self, reference: str, card: dict[str, str], *, correlation_id: str) -> Submitted:
+        return self._invoke({"action": "take", "reference": reference, "card": card, "correlation_id": correlation_id})
+
+    def status(self, reference: str, *, correlation_id: str) -> Submitted:
+        return self._invoke({"action": "status", "reference": reference, "correlation_id": correlation_id})
+
+    def _invoke(self, payload: dict[str, Any]) -> Submitted:
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import ReadTimeoutError
+
+        from shared import aws
+
+        try:
+            response = aws.client("lambda").invoke(
+                FunctionName=self.function_name, Payload=json.dumps(payload).encode()
+            )
+        except (ReadTimeoutError, BotoConnectionError):
+            return Submitted(202, {"outcome": "in-progress"})  # the function carries on: read the outcome back
+        answer = json.loads(response["Payload"].read() or b"{}")
+        if response.get("FunctionError") or "status" not in answer:
+            return Submitted(202, {"outcome": "in-progress"})  # it may have got as far as Pay: read it back
+        body = answer.get("body")
+        return Submitted(int(answer["status"]), body if isinstance(body, dict) else {})
+
+
+class PaymentPages:
+    """`POST /staff/assisted/pay` (take the fee with the card details keyed) and `/staff/assisted/pay/status` (read
+    the outcome back). The card details are posted to the console, passed on once and never stored, logged or
+    put back on a page."""
+
+    def __init__(self, pages: Renderer, audit: Audit, taker: PaymentTaker) -> None:
+        self.pages, self.audit, self.taker = pages, audit, taker
+
+    def assisted_pay(self, request: StaffRequest) -> Page:
+        reference = _reference(request.form.get("reference", ""))
+        if not reference:
+            return _form_unreadable(self.pages, request)
+        card = {name: request.form.get(name, "") for name in CARD_FIELDS}
+        self.audit.record(_staff(request), TAKE_PAYMENT, reference, source_ip=request.source_ip)
+        answer = self.taker.take(reference, card, correlation_id=str(uuid.uuid4()))
+        return self._outcome(request, reference, answer)
+
+    def assisted_pay_status(self, request: StaffRequest) -> Page:
+        reference = _reference(request.form.get("reference", ""))
+        if not reference:
+            return _form_unreadable(self.pages, request)
+        return self._outcome(request, reference, self.taker.status(reference, correlation_id=str(uuid.uuid4())))
+
+    def _outcome(self, request: StaffRequest, reference: str, answer: Submitted) -> Page:
+        body = answer.body
+        amount = int(body.get("amount_pence") or 0)
+        if answer.status == 422 and body.get("errors"):
+            return card_form(self.pages, request, reference, amount_pence=amount, errors=body["errors"], status=400)
+        if answer.status not in (200, 202):
+            return card_form(
+                self.pages,
+                request,
+                reference,
+                amount_pence=amount,
+                errors=[{"field": "", "message": str(body.get("detail") or "The payment could not be taken.")}],
+                status=answer.status,
+            )
+        outcome = str(body.get("outcome", "in-progress"))
+        if outcome == "declined":
+            message = "The card was declined. No money was taken. Ask for another card, or try again."
+            return card_form(
+                self.pages,
+                request,
+                reference,
+                amount_pence=amount,
+                errors=[{"field": "card_number", "message": message}],
+            )
+        return self.pages.render(
+            "assisted_paid.html",
+            request,
+            status=202 if outcome == "in-progress" else 200,
+            title=_OUTCOME_TITLES.get(outcome, "The payment could not be taken"),
+            outcome=outcome,
+            reference=reference,
+            amount_pence=amount,
+        )
+
+
+_OUTCOME_TITLES = {
+    "paid": "Payment taken",
+    "in-progress": "Taking the payment",
+    "not-payable": "There is nothing to pay",
+    "error": "The payment could not be taken",
+}
+
+
+def card_form(
+    pages: Renderer,
+    request: StaffRequest,
+    reference: str,
+    *,
+    amount_pence: int,
+    errors: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> Page:
+    """The card form for a request's fee; the card number and security code are never put back on the page."""
+    kept = {
+        "expiry_date": request.form.get("expiry_date", ""),
+        "cardholder_name": request.form.get("cardholder_name", ""),
+    }
+    return pages.render(
+        "assisted_pay.html",
+        request,
+        status=status,
+        title="Take the payment by card",
+        reference=reference,
+        amount_pence=amount_pence,
+        errors=errors or [],
+        error_for={e["field"]: e["message"] for e in errors or []},
+        kept=kept if errors else {},
+    )
+
+
+def _reference(text: str) -> str:
+    from shared.references import normalise_reference
+
+    return normalise_reference(text[:32]) or ""
+
+
+def _form_unreadable(pages: Renderer, request: StaffRequest) -> Page:
+    return pages.render(
+        "message.html",
+        request,
+        status=400,
+        title="Sorry, there is a problem",
+        message="The form could not be read. Find the request by its reference and try again.",
+    )

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
-from console.assisted_pages import AssistedPages, LambdaSubmitter
+from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubmitter, PaymentPages
 from console.audit import AuditLog
 from console.oauth import CognitoLogin
 from console.pages import Pages
@@ -45,7 +45,8 @@ def resolver() -> APIGatewayHttpResolver:
         stylesheet=configured.stylesheet,
     )
     assisted = AssistedPages(pages, pages.audit, LambdaSubmitter(configured.assisted_function))
-    return app.build(guard, Views(pages, assisted), pages.refused)
+    moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function))
+    return app.build(guard, Views(pages, assisted, moto), pages.refused)
 
 
 @observed

@@ -44,6 +44,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/assisted", Permission.ACT_FOR_RESIDENT, "assisted_begin"),
     ConsoleRoute("POST", "/staff/assisted/answers", Permission.ACT_FOR_RESIDENT, "assisted_answers"),
     ConsoleRoute("POST", "/staff/assisted/submit", Permission.ACT_FOR_RESIDENT, "assisted_submit"),
+    ConsoleRoute("POST", "/staff/assisted/pay", Permission.ACT_FOR_RESIDENT, "assisted_pay"),
+    ConsoleRoute("POST", "/staff/assisted/pay/status", Permission.ACT_FOR_RESIDENT, "assisted_pay_status"),
 )
 
 

@@ -22,6 +22,7 @@ class ConsoleSettings(OriginVerifySettings):
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
     stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
     assisted_function: str = ""  # the console-only catalogue function: submissions for residents (decision 0007)
+    moto_function: str = ""  # the payments service's MOTO function: fees taken by phone (payments/moto_handler.py)
 
 
 settings = cached(ConsoleSettings)

@@ -68,6 +68,7 @@ EXPECTED_ENVIRONMENT = {
         "REQUESTS_TABLE",
         "AUDIT_TABLE",
         "ASSISTED_FUNCTION",
+        "MOTO_FUNCTION",
         "PUBLIC_BASE_URL",
         "STAFF_AUTH_BASE_URL",
         "STAFF_ISSUER",
@@ -84,7 +85,12 @@ EXPECTED_ENVIRONMENT = {
             "PAY_API_KEY_SECRET_ID",
             "PUBLIC_BASE_URL",
         }
-        for handler in ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
+        for handler in (
+            "payments.handler.handler",
+            "payments.worker.handler",
+            "payments.reconciler.handler",
+            "payments.moto_handler.handler",
+        )
     },
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
 }

@@ -45,6 +45,7 @@ TABLE_ACCESS = {
     "payments.handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.worker.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.reconciler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.moto_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     # Requests by key and the team index; the audit record appended to (test_infra_console.py)
@@ -61,6 +62,7 @@ PUBLISHERS = {
     "payments.handler.handler",
     "payments.worker.handler",
     "payments.reconciler.handler",
+    "payments.moto_handler.handler",
 }
 
 

@@ -13,7 +13,12 @@ from payments.store import BY_RETURN_TOKEN, OPEN_ATTEMPTS, UNPAID_REQUESTS
 
 pytestmark = pytest.mark.infra
 
-SERVICE_HANDLERS = ("payments.handler.handler", "payments.worker.handler", "payments.reconciler.handler")
+SERVICE_HANDLERS = (
+    "payments.handler.handler",
+    "payments.worker.handler",
+    "payments.reconciler.handler",
+    "payments.moto_handler.handler",  # fees by phone (tests/infra/test_infra_assisted.py)
+)
 RECEIVER = "payments.webhooks.handler"
 
 

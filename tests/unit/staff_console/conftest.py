@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from console import app, session
-from console.assisted_pages import AssistedPages, Submitted
+from console.assisted_pages import AssistedPages, PaymentPages, Submitted
 from console.audit import AuditLog
 from console.oauth import OAuthFailed
 from console.pages import Pages
@@ -70,6 +70,12 @@ class _NoSubmitter:
     def submit(self, payload: dict[str, Any]) -> Submitted:
         raise AssertionError("this test submits nothing for a resident")
 
+    def take(self, reference: str, card: dict[str, str], *, correlation_id: str) -> Submitted:
+        return Submitted(422, {"detail": "Check the card details.", "errors": [{"field": "cvc", "message": "x"}]})
+
+    def status(self, reference: str, *, correlation_id: str) -> Submitted:
+        return Submitted(200, {"outcome": "not-payable"})
+
 
 class Console:
     def __init__(self, pool_id: str, client_id: str) -> None:
@@ -93,7 +99,8 @@ class Console:
         )
         # Assisted digital's pages (tests/unit/staff_console/test_assisted.py gives them a working submitter).
         self.assisted = AssistedPages(pages, pages.audit, _NoSubmitter())
-        self.resolver = app.build(self.guard, Views(pages, self.assisted), pages.refused)
+        self.moto = PaymentPages(pages, pages.audit, _NoSubmitter())  # type: ignore[arg-type]
+        self.resolver = app.build(self.guard, Views(pages, self.assisted, self.moto), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""

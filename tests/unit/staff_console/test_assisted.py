@@ -40,7 +40,7 @@ def assisted(console: Console, monkeypatch: pytest.MonkeyPatch) -> HandlerSubmit
     monkeypatch.setenv("REQUESTS_TABLE", "requests")
     submitter = HandlerSubmitter()
     pages = AssistedPages(console.pages, console.pages.audit, submitter)
-    console.resolver = app.build(console.guard, Views(console.pages, pages), console.pages.refused)
+    console.resolver = app.build(console.guard, Views(console.pages, pages, console.moto), console.pages.refused)
     return submitter
 
 
