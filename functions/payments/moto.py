@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from payments.adapters.base import MotoCard, NewPayment
 from payments.adapters.errors import PayError
 from payments.logic import SUCCESS, Outcome, Payments, iso
-from payments.store import CREATING, NOT_CREATED, Attempt, AttemptTaken
+from payments.store import NOT_CREATED, Attempt, AttemptTaken
 from shared.errors import Conflict, DependencyFailed, NotFound, ValidationFailed
 from shared.statuses import Status
 
@@ -40,6 +39,7 @@ ASSISTED_CHANNELS = frozenset({"phone", "face-to-face", "email", "letter"})  # c
 _CARD_NUMBER = re.compile(r"^[0-9]{12,19}$")
 _EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{2}$")
 _CVC = re.compile(r"^[0-9]{3,4}$")
+UNDER_WAY = "A payment for this request is under way. Check its outcome before taking another."
 MAX_NAME = 255  # Pay's AuthorisationRequest.cardholder_name
 
 
@@ -106,7 +106,7 @@ class Moto:
         if request["status"] != Status.AWAITING_PAYMENT.value:
             return MotoResult("not-payable", None, int(request.get("amount_due_pence", 0)))
         if latest is not None and not latest.finished:
-            raise Conflict("A payment for this request is under way. Check its outcome before taking another.")
+            raise Conflict(UNDER_WAY)
         attempt = self._new_attempt(request, latest)
         payments = self.payments
         new = NewPayment(
@@ -156,36 +156,14 @@ class Moto:
         return request, latest
 
     def _new_attempt(self, request: dict[str, Any], latest: Attempt | None) -> Attempt:
-        payments = self.payments
-        reference, service_id = str(request["reference"]), str(request["service_id"])
-        amount = int(request.get("amount_due_pence", 0))
-        if amount <= 0:
+        if int(request.get("amount_due_pence", 0)) <= 0:
             raise Conflict("This request has no fee to pay.")
-        attempt = Attempt(
-            reference=reference,
-            attempt=latest.attempt + 1 if latest else 1,
-            service_id=service_id,
-            amount=amount,
-            status=CREATING,
-            finished=False,
-            return_token=secrets.token_urlsafe(24),  # the index's key; a MOTO payment has no return URL
-            created_at=iso(payments.now()),
-        )
-        expires_at = int(request.get("expires_at", 0)) or int((payments.now() + timedelta(days=7 * 365)).timestamp())
-        submitted = datetime.fromisoformat(str(request.get("submitted_at") or attempt.created_at))
-        payments.store.put_order(
-            reference,
-            service_id=service_id,
-            unpaid_due=iso(submitted + payments.unpaid_window(service_id)),
-            expires_at=expires_at,
-        )
         try:
-            payments.store.put_new(attempt, expires_at=expires_at)
+            return self.payments.new_attempt(request, latest.attempt + 1 if latest else 1)
         except AttemptTaken:
             raise Conflict(
                 "A payment for this request is under way. Check its outcome before taking another."
             ) from None
-        return attempt
 
     def _not_created(self, attempt: Attempt) -> None:
         at = iso(self.payments.now())

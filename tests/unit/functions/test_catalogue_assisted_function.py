@@ -9,15 +9,9 @@ import pytest
 
 from catalogue import assisted_handler
 from tests.helpers import FakeContext, http_event
+from tests.unit.functions.test_catalogue_assisted import GOOD, STAFF
 
 pytestmark = pytest.mark.unit
-
-GOOD = {
-    "description": "Mattress dumped by the gate",
-    "location": {"postcode": "me15 6jq"},
-    "contact": {"email": "resident@example.org"},
-}
-STAFF = "0f8e6c2a-staff-sub"
 
 
 def invoke(**event):

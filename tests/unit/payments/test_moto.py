@@ -5,7 +5,6 @@ a log, a trace or a table."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 
@@ -15,8 +14,7 @@ from payments import moto_handler
 from payments.moto import Moto, card_from
 from shared import aws
 from shared.errors import Conflict, ValidationFailed
-from shared.observability import logger
-from tests.helpers import FakeContext
+from tests.helpers import FakeContext, function_logs
 from tests.trace_recorder import recording
 from tests.unit.payments.test_payments_service import REFERENCE, Published, service, tables  # noqa: F401 - fixture
 
@@ -116,16 +114,8 @@ def test_bad_card_details_are_refused_before_pay_is_asked_and_not_repeated(chang
 
 @pytest.fixture
 def logs():
-    """Everything the functions' logger writes, formatted as in Lambda (JSON with every extra key), at DEBUG."""
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(logger.registered_formatter)
-    previous = logger.log_level
-    logger.setLevel("DEBUG")
-    logger.addHandler(capture)
-    yield stream
-    logger.removeHandler(capture)
-    logger.setLevel(previous)
+    with function_logs() as stream:
+        yield stream
 
 
 def test_the_card_details_are_in_no_log_trace_table_or_answer(moto, running, monkeypatch, logs, caplog):
