@@ -412,15 +412,10 @@ class PaymentPages:
                 status=answer.status,
             )
         outcome = str(body.get("outcome", "in-progress"))
-        if outcome == "declined":
-            message = "The card was declined. No money was taken. Ask for another card, or try again."
-            return card_form(
-                self.pages,
-                request,
-                reference,
-                amount_pence=amount,
-                errors=[{"field": "card_number", "message": message}],
-            )
+        if outcome in _TRY_AGAIN:
+            field, message = _TRY_AGAIN[outcome]
+            errors = [{"field": field, "message": message}] if message else []
+            return card_form(self.pages, request, reference, amount_pence=amount, errors=errors)
         return self.pages.render(
             "assisted_paid.html",
             request,
@@ -432,6 +427,12 @@ class PaymentPages:
         )
 
 
+# Outcomes after which the card form is shown again: (the field the message is about, the message).
+_TRY_AGAIN = {
+    "declined": ("card_number", "The card was declined. No money was taken. Ask for another card, or try again."),
+    "error": ("", "Something went wrong at the payment provider. No money was taken. Try again."),
+    "not-started": ("", ""),  # read back before anything was asked: nothing to say, the form to take it
+}
 _OUTCOME_TITLES = {
     "paid": "Payment taken",
     "in-progress": "Taking the payment",

@@ -86,7 +86,7 @@ def _expired(expiry: str, today: datetime) -> bool:
 class MotoResult:
     """What the console shows: paid, declined (try again), error, under way (read it back), or not payable."""
 
-    outcome: str  # paid | declined | error | in-progress | not-payable
+    outcome: str  # paid | declined | error | in-progress | not-started (nothing asked yet) | not-payable
     attempt: Outcome | None
     amount: int
 
@@ -140,7 +140,10 @@ class Moto:
         """The latest attempt of the request as Pay has it now (the console's read back after its wait ran out)."""
         request, latest = self._payable(reference, correlation_id)
         if latest is None:
-            return MotoResult("not-payable", None, int(request.get("amount_due_pence", 0)))
+            waiting = request["status"] == Status.AWAITING_PAYMENT.value
+            return MotoResult(
+                "not-started" if waiting else "not-payable", None, int(request.get("amount_due_pence", 0))
+            )
         return self._result(latest)
 
     # -- steps ---------------------------------------------------------------------------------------------------

@@ -88,6 +88,14 @@ def test_a_provider_error_is_an_error_and_takes_nothing(moto, running):
     assert request_status() == "awaiting-payment"
 
 
+def test_the_read_back_says_what_pay_says(moto, running):
+    assert moto.status(REFERENCE, correlation_id="c").outcome == "not-started"
+    moto.take(REFERENCE, card_from({**GOOD, "card_number": DECLINED}), correlation_id="c")
+    assert moto.status(REFERENCE, correlation_id="c").outcome == "declined"
+    moto.take(REFERENCE, card_from(GOOD), correlation_id="c")
+    assert moto.status(REFERENCE, correlation_id="c").outcome == "paid"
+
+
 def test_only_a_request_staff_submitted_is_paid_by_phone(moto, running):
     put_request(channel="online")
     with pytest.raises(Conflict):

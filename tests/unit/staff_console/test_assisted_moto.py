@@ -106,11 +106,24 @@ def test_when_the_wait_runs_out_the_payment_is_read_back_not_taken_again(console
     assert [call[0] for call in taker.calls] == ["take", "status"]
 
 
-def test_an_error_says_no_money_was_taken(console: Console, caseworker):
+def test_an_error_says_no_money_was_taken_and_offers_the_form_again(console: Console, caseworker):
     with_taker(console, FakeTaker(paid("error")))
     page = _pay(console, caseworker, new_reference())
-    assert "The payment could not be taken" in page["body"]
-    assert "No money was taken" in page["body"]
+    assert "Something went wrong at the payment provider. No money was taken. Try again." in page["body"]
+    assert 'name="card_number"' in page["body"]
+    assert "4242424242424242" not in page["body"]
+
+
+def test_a_read_back_before_anything_was_asked_offers_the_card_form(console: Console, caseworker):
+    with_taker(console, FakeTaker(Submitted(200, {"outcome": "not-started", "amount_pence": 2500})))
+    reference = new_reference()
+    page = console.post(
+        "/staff/assisted/pay/status", caseworker, {"csrf_token": console.csrf(caseworker), "reference": reference}
+    )
+    assert page["statusCode"] == 200
+    assert 'name="card_number"' in page["body"]
+    assert "Take £25.00" in page["body"]
+    assert "govuk-error-summary" not in page["body"]
 
 
 def test_a_malformed_reference_asks_nothing(console: Console, caseworker):
