@@ -115,19 +115,6 @@ def build_app(app: cdk.App) -> cdk.App:
     )
     # The console's callback and Pay's return: the council's domain if configured, else CloudFront's.
     public_base_url = config.public_base_url or f"https://{web.distribution.distribution_domain_name}"
-    console = ConsoleStack(
-        app,
-        f"{prefix}-Console",
-        config=config,
-        key=foundation.key,
-        layer=foundation.layer,
-        http_api=api.http_api,
-        requests_table=data.requests,
-        user_pool=auth.user_pool,
-        origin_verify_secret=api.origin_verify,
-        public_base_url=public_base_url,
-        env=env,
-    )
     payments = PaymentsStack(
         app,
         f"{prefix}-Payments",
@@ -152,12 +139,28 @@ def build_app(app: cdk.App) -> cdk.App:
         requests_table=data.requests,
         env=env,
     )
+    console = ConsoleStack(
+        app,
+        f"{prefix}-Console",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        requests_table=data.requests,
+        assisted_function=api.assisted_catalogue,
+        moto_function=payments.moto,  # fees by phone: the console is created after payments for its name
+        user_pool=auth.user_pool,
+        origin_verify_secret=api.origin_verify,
+        public_base_url=public_base_url,
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
         config=config,
         functions={
             "Catalogue": api.catalogue,
+            "AssistedCatalogue": api.assisted_catalogue,
             "Cases": api.cases,
             "Console": console.function,
             "OutboxPublisher": api.outbox.function,
@@ -179,6 +182,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "RenewalLinks": renewals.links,
             "PaymentCreator": payments.creator,
             "PaymentsComparison": payments.comparison,
+            "MotoPayments": payments.moto,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import BoroughFunction, log_retention
-from stacks.constructs.grants import grant_secret_value, grant_table, require_origin_verify
+from stacks.constructs.grants import grant_items, grant_secret_value, grant_table, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
 from stacks.data_stack import search_key_name
@@ -103,6 +103,22 @@ class ApiStack(Stack):
             self.catalogue, secretsmanager.Secret.from_secret_name_v2(self, "SearchKey", search_key_name(config))
         )
         grant_table(self.catalogue, idempotency_table, key, write=True)
+
+        # The console-only catalogue function (decision 0007): staff submitting for a resident. The catalogue's
+        # code with a direct-invoke handler: no route integrates it, and only the console's role may invoke it
+        # (stacks/console_stack.py). It only creates requests (the one conditional PutItem of `submit_request`).
+        self.assisted_catalogue = BoroughFunction(
+            self,
+            "AssistedCatalogue",
+            config=config,
+            service="catalogue",
+            handler="catalogue.assisted_handler.handler",
+            layer=layer,
+            log_key=key,
+            description="Submissions by staff for residents (assisted digital), invoked by the staff console only",
+            environment={**common_env, "REQUEST_RETENTION_DAYS": str(config.request_retention_days)},
+        ).function
+        grant_items(self.assisted_catalogue, requests_table, key, ["dynamodb:PutItem"])
 
         self.cases = BoroughFunction(
             self,

@@ -82,6 +82,8 @@ class ConsoleStack(Stack):
         layer: lambda_.ILayerVersion,
         http_api: apigw.HttpApi,
         requests_table: dynamodb.ITable,
+        assisted_function: lambda_.IFunction,
+        moto_function: lambda_.IFunction,
         user_pool: cognito.UserPool,
         origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
@@ -182,6 +184,8 @@ class ConsoleStack(Stack):
                 # The payments panel and refunds: the payments stack's staff function, by name (no cross-stack ref).
                 "STAFF_PAYMENTS_FUNCTION": config.staff_payments_function,
                 "SEARCH_KEY_SECRET_ID": search_key_name(config),  # search by postcode and email
+                "ASSISTED_FUNCTION": assisted_function.function_name,
+                "MOTO_FUNCTION": moto_function.function_name,
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index.
@@ -215,12 +219,17 @@ class ConsoleStack(Stack):
         grant_items(self.function, self.audit, key, ["dynamodb:Query"])
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
-        # Payments and refunds go through the payments service's staff function: exactly that one function.
+        # Payments and refunds go through the payments service's staff function; submitting for a resident (decision
+        # 0007) and taking the fee by phone through their own functions: exactly those three, no version or alias.
         staff_payments = config.staff_payments_function
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}",
+                    assisted_function.function_arn,
+                    moto_function.function_arn,
+                ],
             )
         )
 

@@ -65,6 +65,7 @@ COMPARE_AT = events.Schedule.cron(minute="30", hour="3")
 COMPARISON_TIMEOUT = Duration.minutes(5)  # Pay's search pages (500 a page) and a read per payment across midnight
 RECONCILE_EVERY = Duration.minutes(5)
 RECONCILER_TIMEOUT = Duration.seconds(120)  # up to 200 attempts a run, each one or two Pay reads
+MOTO_TIMEOUT = Duration.seconds(60)  # MOTO_POLICY: one 15 s authorisation, 30 s at worst; at least 50 s
 WORKER_BATCH_SIZE = 1  # each hint is one or two Pay calls of 6 s at worst: one per 10 s invocation
 # The create queue (functions/payments/creator.py): creates Pay rate-limited (429 P0900), asked again by a paced worker.
 CREATOR_TIMEOUT = Duration.seconds(60)  # tries with backoff while one more create (6 s at worst) fits
@@ -206,7 +207,16 @@ class PaymentsStack(Stack):
             following_environment,
             timeout=RECONCILER_TIMEOUT,
         )
-        for function in (self.payments, self.worker, self.reconciler, self.creator):
+        # Payments by phone (MOTO), invoked by the staff console only: Pay's /v1/auth asks for 15 s, so more than
+        # `worst_case_seconds(MOTO_POLICY)` (30 s) plus the create and the read (docs/payments.md).
+        self.moto = self._function(
+            "MotoPayments",
+            "payments.moto_handler.handler",
+            "Takes a fee by phone (MOTO) for a request staff submitted for a resident",
+            service_environment,
+            timeout=MOTO_TIMEOUT,
+        )
+        for function in (self.payments, self.worker, self.reconciler, self.creator, self.moto):
             grant_items(function, self.table, key, ATTEMPT_ACTIONS)
             grant_items(function, self.table, key, ["dynamodb:Query"], index=OPEN_ATTEMPTS)
             grant_items(function, requests_table, key, REQUEST_ACTIONS)

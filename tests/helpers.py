@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,3 +135,22 @@ def run_node_module(script: str, files: dict[str, str], tmp_path: Any) -> Any:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def function_logs() -> Iterator[io.StringIO]:
+    """Everything the functions' logger writes in the block, formatted as in Lambda (JSON with every extra key),
+    at DEBUG."""
+    from shared.observability import logger
+
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    logger.addHandler(capture)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(previous)

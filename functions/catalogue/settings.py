@@ -17,4 +17,12 @@ class CatalogueSettings(ApiSettings, RequestsSettings, ServicesSettings, SearchK
     uploads_bucket_parameter: str = ""  # SSM parameter naming the clean uploads bucket; none: file answers refused
 
 
+class AssistedSettings(RequestsSettings, ServicesSettings):
+    """The console-only function (catalogue/assisted_handler.py): submissions by staff, invoked directly, so no
+    API settings and no idempotency table (the console asks once per confirmed form)."""
+
+    uploads_bucket_parameter: str = ""  # none: file answers refused
+
+
 settings = cached(CatalogueSettings)
+assisted_settings = cached(AssistedSettings)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
+from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubmitter, PaymentPages
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
@@ -62,7 +63,9 @@ def resolver() -> APIGatewayHttpResolver:
     refunds = RefundViews(payments, queue, audit, pages.case)
     finance = FinancePages(pages, staff_payments_client)
     records = Records(pages, queue, SearchIndex(configured.requests_table), audit, search_keys)
-    return app.build(guard, Views(pages, casework, refunds, finance, records), pages.refused)
+    assisted = AssistedPages(pages, pages.audit, LambdaSubmitter(configured.assisted_function))
+    moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function))
+    return app.build(guard, Views(pages, casework, refunds, finance, records, assisted, moto), pages.refused)
 
 
 @observed

@@ -51,6 +51,13 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     # console/records.py: a resident's subject access export (a download), whatever the team
     ConsoleRoute("GET", "/staff/subject-access", Permission.EXPORT_SUBJECT_ACCESS, "subject_access_form"),
     ConsoleRoute("POST", "/staff/subject-access", Permission.EXPORT_SUBJECT_ACCESS, "subject_access"),
+    # Assisted digital (console/assisted_pages.py): submitting a service for a resident.
+    ConsoleRoute("GET", "/staff/assisted", Permission.ACT_FOR_RESIDENT, "assisted_start"),
+    ConsoleRoute("POST", "/staff/assisted", Permission.ACT_FOR_RESIDENT, "assisted_begin"),
+    ConsoleRoute("POST", "/staff/assisted/answers", Permission.ACT_FOR_RESIDENT, "assisted_answers"),
+    ConsoleRoute("POST", "/staff/assisted/submit", Permission.ACT_FOR_RESIDENT, "assisted_submit"),
+    ConsoleRoute("POST", "/staff/assisted/pay", Permission.ACT_FOR_RESIDENT, "assisted_pay"),
+    ConsoleRoute("POST", "/staff/assisted/pay/status", Permission.ACT_FOR_RESIDENT, "assisted_pay_status"),
 )
 
 

@@ -26,6 +26,8 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     # The payments service's staff function (refunds, the finance export), invoked by name; none: the payments panel
     # and the finance page say so.
     staff_payments_function: str = ""
+    assisted_function: str = ""  # the console-only catalogue function: submissions for residents (decision 0007)
+    moto_function: str = ""  # the payments service's MOTO function: fees taken by phone (payments/moto_handler.py)
 
 
 settings = cached(ConsoleSettings)

@@ -136,14 +136,27 @@ class Payments:
             # A double click or a second tab: the same attempt (see `_outcome` for its link).
             return self._outcome(latest)
         number = latest.attempt + 1 if latest else 1
+        try:
+            attempt = self.new_attempt(request, number)
+        except AttemptTaken:
+            taken = self.store.get(reference, number)
+            if taken is None:  # pragma: no cover - the condition failed, so it exists
+                raise
+            return self._outcome(taken)
+        return self._create(attempt, str(request.get("service_title", service_id)), correlation_id)
+
+    def new_attempt(self, request: dict[str, Any], number: int) -> Attempt:
+        """Attempt `number` of the request, written `creating` (under a condition: raises AttemptTaken if another
+        invocation wrote it first) with the request's order, before Pay is asked (the web's and MOTO's)."""
+        reference, service_id = str(request["reference"]), str(request["service_id"])
         attempt = Attempt(
             reference=reference,
             attempt=number,
             service_id=service_id,
-            amount=amount,
+            amount=int(request.get("amount_due_pence", 0)),
             status=CREATING,
             finished=False,
-            return_token=self._new_token(),
+            return_token=self._new_token(),  # MOTO has no return URL: the token is the index's key only
             created_at=iso(self._clock()),
         )
         expires_at = int(request.get("expires_at", 0)) or self._default_expiry()
@@ -154,14 +167,8 @@ class Payments:
             unpaid_due=iso(submitted + self.unpaid_window(service_id)),
             expires_at=expires_at,
         )
-        try:
-            self.store.put_new(attempt, expires_at=expires_at)
-        except AttemptTaken:
-            taken = self.store.get(reference, number)
-            if taken is None:  # pragma: no cover - the condition failed, so it exists
-                raise
-            return self._outcome(taken)
-        return self._create(attempt, _title(request), correlation_id)
+        self.store.put_new(attempt, expires_at=expires_at)
+        return attempt
 
     def _default_expiry(self) -> int:
         return int((self._clock() + timedelta(days=7 * 365)).timestamp())

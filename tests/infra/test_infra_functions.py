@@ -73,9 +73,12 @@ EXPECTED_ENVIRONMENT = {
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
     "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
+    "catalogue.assisted_handler.handler": {"REQUESTS_TABLE", "REQUEST_RETENTION_DAYS"},
     "console.handler.handler": {
         "REQUESTS_TABLE",
         "AUDIT_TABLE",
+        "ASSISTED_FUNCTION",
+        "MOTO_FUNCTION",
         "PUBLIC_BASE_URL",
         "STAFF_AUTH_BASE_URL",
         "STAFF_ISSUER",
@@ -97,6 +100,7 @@ EXPECTED_ENVIRONMENT = {
         "REFUND_ROLES",
         "EXPORT_ROLES",
     },
+    "payments.moto_handler.handler": PAYMENTS_ENVIRONMENT,
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
     # The nightly comparison: the attempts (read only) and Pay's search, nothing else.
     "payments.reconciler.nightly_handler": {"PAYMENTS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},

@@ -53,9 +53,11 @@ TABLE_ACCESS = {
     ),
     "payments.staff.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
     "payments.creator_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
+    "payments.moto_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
     "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE"}, set()),  # reads attempts, writes nothing
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
+    "catalogue.assisted_handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record
     # appended to (test_infra_console.py)
     "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"REQUESTS_TABLE", "AUDIT_TABLE"}),
@@ -76,6 +78,7 @@ PUBLISHERS = {
     "payments.reconciler.handler",
     "renewals.job.handler",  # renewal-due changes no request: nothing for the outbox
     "payments.creator_handler.handler",  # a queued create whose payment Pay had finished follows it up
+    "payments.moto_handler.handler",
 }
 
 

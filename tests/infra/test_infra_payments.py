@@ -22,6 +22,7 @@ SERVICE_HANDLERS = (
     "payments.worker.handler",
     "payments.reconciler.handler",
     "payments.creator_handler.handler",
+    "payments.moto_handler.handler",  # fees by phone (tests/infra/test_infra_assisted.py)
 )
 CREATOR = "payments.creator_handler.handler"
 COMPARISON = "payments.reconciler.nightly_handler"

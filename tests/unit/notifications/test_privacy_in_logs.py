@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
@@ -10,8 +9,7 @@ import pytest
 from local.sandbox.notify import SANDBOX_SECRET
 from notifications import callback, handler
 from shared.events import EventType, new_event
-from shared.observability import logger
-from tests.helpers import FakeContext, http_event, sqs_event
+from tests.helpers import FakeContext, function_logs, http_event, sqs_event
 
 pytestmark = pytest.mark.unit
 
@@ -22,15 +20,8 @@ PHONE = "+447700900456"
 @pytest.fixture
 def logs():
     """Everything the functions' logger writes, formatted as in Lambda (JSON with every extra key)."""
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(logger.registered_formatter)
-    previous = logger.log_level
-    logger.setLevel("DEBUG")
-    logger.addHandler(capture)
-    yield stream
-    logger.removeHandler(capture)
-    logger.setLevel(previous)
+    with function_logs() as stream:
+        yield stream
 
 
 def test_nothing_personal_is_logged_whatever_happens(use_notify, cloud, capsys, caplog, logs, put_request):

@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from console import app, session
+from console.assisted_pages import AssistedPages, PaymentPages, Submitted
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
@@ -76,6 +77,17 @@ class FakeLogin:
         self.revoked.append(refresh_token)
 
 
+class _NoSubmitter:
+    def submit(self, payload: dict[str, Any]) -> Submitted:
+        raise AssertionError("this test submits nothing for a resident")
+
+    def take(self, reference: str, card: dict[str, str], *, correlation_id: str) -> Submitted:
+        return Submitted(422, {"detail": "Check the card details.", "errors": [{"field": "cvc", "message": "x"}]})
+
+    def status(self, reference: str, *, correlation_id: str) -> Submitted:
+        return Submitted(200, {"outcome": "not-payable"})
+
+
 class Console:
     def __init__(self, pool_id: str, client_id: str) -> None:
         self.pool_id, self.client_id = pool_id, client_id
@@ -109,7 +121,12 @@ class Console:
         refunds = RefundViews(panel, queue, audit, pages.case)
         self.keys = SearchKeys(SEARCH_KEY)
         self.records = Records(pages, queue, SearchIndex("requests"), audit, lambda: self.keys)
-        views = Views(pages, self.casework, refunds, FinancePages(pages, staff_payments), self.records)
+        # Assisted digital's pages (tests/unit/staff_console/test_assisted.py gives them a working submitter).
+        self.assisted = AssistedPages(pages, pages.audit, _NoSubmitter())
+        self.moto = PaymentPages(pages, pages.audit, _NoSubmitter())  # type: ignore[arg-type]
+        views = Views(
+            pages, self.casework, refunds, FinancePages(pages, staff_payments), self.records, self.assisted, self.moto
+        )
         self.resolver = app.build(self.guard, views, pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
