@@ -51,7 +51,12 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
             answer = console.post(_concrete(route.path), tokens, form)
         else:
             answer = console.get(_concrete(route.path), tokens)
-        if allowed and route.method == "POST" and answer["statusCode"] == 400 and route.path.startswith("/staff/assisted"):
+        if (
+            allowed
+            and route.method == "POST"
+            and answer["statusCode"] == 400
+            and route.path.startswith("/staff/assisted")
+        ):
             # A form posted without its answers is answered by its own view (its error summary), not by the guard.
             assert "The form has expired" not in answer["body"], role
             assert "there is a problem" in answer["body"].lower(), role
