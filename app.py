@@ -125,6 +125,7 @@ def build_app(app: cdk.App) -> cdk.App:
         user_pool=auth.user_pool,
         origin_verify_secret=api.origin_verify,
         public_base_url=public_base_url,
+        kpi_queue=events.queues["kpis"],
         env=env,
     )
     payments = PaymentsStack(
@@ -148,6 +149,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "Catalogue": api.catalogue,
             "Cases": api.cases,
             "Console": console.function,
+            "KpiCounters": console.kpi_counters,
             "OutboxPublisher": api.outbox.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,

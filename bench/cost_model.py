@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 TARGET_PER_SUBMISSION_USD = 0.00002
@@ -256,8 +257,6 @@ MONTHLY_TARGET_GBP = 30
 
 def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
     """Fixed monthly USD of an environment, from the resources its synthesized templates declare."""
-    from pathlib import Path
-
     counts: Counter[str] = Counter()
     waf_rules = 0
     map_tiles = False
@@ -298,6 +297,19 @@ def monthly_markdown(assembly_dir: Any, per_submission_usd: float) -> str:
     return "\n".join(out)
 
 
+KPI_FIGURES = Path(__file__).resolve().parents[1] / "functions" / "console" / "data" / "cost_model.json"
+
+
+def kpi_figures(assembly_dir: Any, per_submission_usd: float) -> dict[str, float]:
+    """What the console's KPI page estimates a digital transaction's cost from (functions/console/kpi_pages.py):
+    written to `KPI_FIGURES` by `python -m bench.cost_model`; tests/infra/test_infra_kpis.py checks it is current."""
+    return {
+        "per_submission_usd": round(per_submission_usd, 8),
+        "fixed_monthly_usd": round(sum(fixed_monthly(assembly_dir).values()), 2),
+        "gbp_per_usd": GBP_PER_USD,
+    }
+
+
 def markdown(operations: dict[str, int], request_item_bytes: int = TYPICAL_ITEM_BYTES) -> str:
     typical = price(operations, request_item_bytes)
     worst = price(operations, request_item_bytes, kms_requests=KMS_REQUESTS_WORST_CASE)
@@ -325,6 +337,7 @@ def main() -> None:
     print()
     per_submission = sum(price(measured.operations).values())
     print(monthly_markdown(assembly, per_submission))
+    KPI_FIGURES.write_text(json.dumps(kpi_figures(assembly, per_submission), indent=2) + "\n")
     print()
     print(f"Requests item: {measured.request_item_bytes} bytes")
     for name, seconds in measured.lambda_seconds_local.items():

@@ -39,6 +39,13 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
         EventType.DRAFT_SAVED,
         EventType.DRAFT_EXPIRING,
     ),
+    # The digital KPIs' counters (functions/console/kpi_counters.py): the console's KPI page reads only these.
+    "kpis": (
+        EventType.REPORT_SUBMITTED,
+        EventType.REQUEST_ACKNOWLEDGED,
+        EventType.STATUS_CHANGED,
+        EventType.PAYMENT_SUCCEEDED,
+    ),
 }
 
 

@@ -10,6 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
 from console.audit import AuditLog
+from console.kpi_counters import KpiCounters
+from console.kpi_pages import KpiPages
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.queue import CaseQueue
@@ -43,7 +45,7 @@ def resolver() -> APIGatewayHttpResolver:
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
     )
-    return app.build(guard, Views(pages), pages.refused)
+    return app.build(guard, Views(pages, KpiPages(pages, KpiCounters(configured.kpis_table))), pages.refused)
 
 
 @observed

@@ -39,6 +39,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    ConsoleRoute("GET", "/staff/kpis", Permission.VIEW_KPIS, "kpis"),
+    ConsoleRoute("GET", "/staff/kpis/csv/<table>", Permission.VIEW_KPIS, "kpis_csv"),
 )
 
 

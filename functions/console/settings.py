@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from shared.origin_verify import OriginVerifySettings
-from shared.settings import cached, local_only
+from shared.settings import FunctionSettings, cached, local_only
 
 
 class ConsoleSettings(OriginVerifySettings):
@@ -21,9 +21,17 @@ class ConsoleSettings(OriginVerifySettings):
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
     stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
+    kpis_table: str  # the KPI counters (console/kpi_counters.py), read by the KPI page
+
+
+class KpiConsumerSettings(FunctionSettings):
+    """The KPI counters' consumer (console/kpi_handler.py): its table only."""
+
+    kpis_table: str
 
 
 settings = cached(ConsoleSettings)
+kpi_consumer_settings = cached(KpiConsumerSettings)
 
 
 @cache

@@ -72,7 +72,9 @@ EXPECTED_ENVIRONMENT = {
         "STAFF_JWKS_URL",
         "STAFF_CLIENT_ID",
         "SIGNING_SECRET_ID",
+        "KPIS_TABLE",
     },
+    "console.kpi_handler.handler": {"KPIS_TABLE"},
     **{
         handler: {
             "PAYMENTS_TABLE",
@@ -156,6 +158,7 @@ def test_table_variables_name_the_tables_they_say(synth):
                 ("subscription_id",): "SUBSCRIPTIONS_TABLE",
                 ("reference", "attempt"): "PAYMENTS_TABLE",
                 ("record", "entry"): "AUDIT_TABLE",
+                ("bucket", "metric"): "KPIS_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():

@@ -48,7 +48,8 @@ TABLE_ACCESS = {
     "payments.webhooks.handler": (set(), set()),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     # Requests by key and the team index; the audit record appended to (test_infra_console.py)
-    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"AUDIT_TABLE"}),
+    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE", "KPIS_TABLE"}, {"AUDIT_TABLE"}),
+    "console.kpi_handler.handler": ({"KPIS_TABLE"}, {"KPIS_TABLE"}),  # its counters only (test_infra_kpis.py)
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

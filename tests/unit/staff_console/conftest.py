@@ -15,6 +15,8 @@ from moto import mock_aws
 
 from console import app, session
 from console.audit import AuditLog
+from console.kpi_counters import KpiCounters
+from console.kpi_pages import KpiPages
 from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
@@ -85,7 +87,8 @@ class Console:
             council="Test council",
             stylesheet="/assets/app.css",
         )
-        self.resolver = app.build(self.guard, Views(pages), pages.refused)
+        self.kpis = KpiCounters("kpis")
+        self.resolver = app.build(self.guard, Views(pages, KpiPages(pages, self.kpis)), pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""
@@ -195,6 +198,12 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
             TableName="audit",
             KeySchema=[{"AttributeName": "record", "KeyType": "HASH"}, {"AttributeName": "entry", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("record", "entry")],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("dynamodb").create_table(
+            TableName="kpis",
+            KeySchema=[{"AttributeName": "bucket", "KeyType": "HASH"}, {"AttributeName": "metric", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("bucket", "metric")],
             BillingMode="PAY_PER_REQUEST",
         )
         yield Console(pool_id, client_id)
