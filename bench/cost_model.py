@@ -77,18 +77,25 @@ KMS_REQUESTS_WORST_CASE = KMS_PAIRS  # every cache cold: a council with very lit
 EXPECTED_OPERATIONS: dict[str, int] = {
     "apigateway.http_request": 2,  # the resident's POST, and GOV.UK Notify's delivery receipt for the message
     "dynamodb.GetItem": 2,  # assign and the notifications consumer read the request (consistent reads)
-    "dynamodb.PutItem": 3,
+    "dynamodb.PutItem": 4,  # ... and the KPI counters remember the due date request-acknowledged carries
+    # the KPI counters: report-submitted's id, its week's and its total's counter, in one transaction
+    "dynamodb.TransactWriteItems": 1,
     "dynamodb.UpdateItem": 5,
     # catalogue, the outbox (twice: the write it publishes, and assign's update, which announces nothing), assign,
-    # notifications, Notify's receipt (the pipe starts the state machine)
-    "lambda.invocation": 6,
+    # notifications, Notify's receipt (the pipe starts the state machine), the KPI counters (report-submitted and
+    # request-acknowledged)
+    "lambda.invocation": 8,
     "pipes.request": 1,  # the report-submitted event, handed by the triage pipe to the state machine
     "sfn.StartExecution": 1,  # made by the pipe, with its role (StartSyncExecution in AWS: priced the same)
     "sns.Publish": 2,
-    "sqs.DeleteMessageBatch": 2,  # the triage pipe and the notifications poller delete what they processed
-    "sqs.ReceiveMessage": 2,  # the pipe and the poller receive each batch (idle long polls: fixed monthly cost)
-    "sqs.delivery": 2,  # SNS sends each event to the one queue whose filter matches
+    # the triage pipe, the notifications poller and the KPI counters' poller (twice) delete what they processed
+    "sqs.DeleteMessageBatch": 4,
+    "sqs.ReceiveMessage": 4,  # each receives its batch (idle long polls: fixed monthly cost)
+    "sqs.delivery": 4,  # SNS sends each event to every queue whose filter matches: the KPI queue takes both
 }
+# Items in the KPI counters' transaction (the event's id, two counters); a transactional write costs twice a
+# standard one per item.
+KPI_TRANSACTION_ITEMS = 3
 
 
 @dataclass(frozen=True)
@@ -196,8 +203,10 @@ def price(
         * _price("apigateway.http_request"),
         "Lambda requests": invocations * _price("lambda.request"),
         "Lambda compute (arm64, 256 MB)": lambda_seconds * LAMBDA_MEMORY_GB * _price("lambda.gb_second_arm64"),
-        "DynamoDB writes": (operations.get("dynamodb.PutItem", 0) + operations.get("dynamodb.UpdateItem", 0))
-        * write_units
+        "DynamoDB writes": (
+            (operations.get("dynamodb.PutItem", 0) + operations.get("dynamodb.UpdateItem", 0)) * write_units
+            + operations.get("dynamodb.TransactWriteItems", 0) * KPI_TRANSACTION_ITEMS * 2
+        )
         * _price("dynamodb.write_request_unit"),
         "DynamoDB reads": operations.get("dynamodb.GetItem", 0) * read_units * _price("dynamodb.read_request_unit"),
         "SNS publishes": operations.get("sns.Publish", 0) * _price("sns.publish"),
