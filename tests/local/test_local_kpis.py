@@ -19,6 +19,7 @@ from console.kpi_counters import uk_date, week_of
 from local.staff import DEMO_STAFF
 from shared.events import EventType, new_event
 from tests.local.test_local_console import Browser, _sign_in_as
+from tests.local.test_local_notifications_journey import topic_arn
 
 pytestmark = pytest.mark.local
 REPORT = {"description": "Sofa on the pavement", "location": {"postcode": "ME15 6JQ"}}
@@ -48,11 +49,6 @@ def _backlog(rows: list[list[str]]) -> list[int]:
     return [int(n) for n in row[1:]]
 
 
-def _topic_arn(cloud) -> str:
-    (topic,) = [r for r in cloud.inventory.of_type("AWS::SNS::Topic") if r.path.startswith("Borough-dev-Events/")]
-    return topic.physical_id
-
-
 def test_submissions_and_a_closure_are_counted_and_shown_to_staff_with_view_kpis(local_cloud, staff_token):
     local_cloud.wait_for_idle(timeout_s=30)
     lead = _signed_in(local_cloud, DEMO_STAFF["team-lead"])
@@ -73,7 +69,7 @@ def test_submissions_and_a_closure_are_counted_and_shown_to_staff_with_view_kpis
     )
     for _ in range(2):  # delivered twice: counted once
         local_cloud.client("sns").publish(
-            TopicArn=_topic_arn(local_cloud),
+            TopicArn=topic_arn(local_cloud),
             Message=phone.to_message(),
             MessageAttributes={"type": {"DataType": "String", "StringValue": phone.type.value}},
         )
