@@ -149,6 +149,7 @@ def build_app(app: cdk.App) -> cdk.App:
         requests_table=data.requests,
         assisted_function=api.assisted_catalogue,
         moto_function=payments.moto,  # fees by phone: the console is created after payments for its name
+        kpi_queue=events.queues["kpis"],
         user_pool=auth.user_pool,
         origin_verify_secret=api.origin_verify,
         public_base_url=public_base_url,
@@ -163,6 +164,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "AssistedCatalogue": api.assisted_catalogue,
             "Cases": api.cases,
             "Console": console.function,
+            "KpiCounters": console.kpi_counters,
             "OutboxPublisher": api.outbox.function,
             "Web": web.function,
             "WebDraftReminders": web.reminders,

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 TARGET_PER_SUBMISSION_USD = 0.00002
@@ -76,18 +77,25 @@ KMS_REQUESTS_WORST_CASE = KMS_PAIRS  # every cache cold: a council with very lit
 EXPECTED_OPERATIONS: dict[str, int] = {
     "apigateway.http_request": 2,  # the resident's POST, and GOV.UK Notify's delivery receipt for the message
     "dynamodb.GetItem": 2,  # assign and the notifications consumer read the request (consistent reads)
-    "dynamodb.PutItem": 3,
+    "dynamodb.PutItem": 4,  # ... and the KPI counters remember the due date request-acknowledged carries
+    # the KPI counters: report-submitted's id, its week's and its total's counter, in one transaction
+    "dynamodb.TransactWriteItems": 1,
     "dynamodb.UpdateItem": 5,
     # catalogue, the outbox (twice: the write it publishes, and assign's update, which announces nothing), assign,
-    # notifications, Notify's receipt (the pipe starts the state machine)
-    "lambda.invocation": 6,
+    # notifications, Notify's receipt (the pipe starts the state machine), the KPI counters (report-submitted and
+    # request-acknowledged)
+    "lambda.invocation": 8,
     "pipes.request": 1,  # the report-submitted event, handed by the triage pipe to the state machine
     "sfn.StartExecution": 1,  # made by the pipe, with its role (StartSyncExecution in AWS: priced the same)
     "sns.Publish": 2,
-    "sqs.DeleteMessageBatch": 2,  # the triage pipe and the notifications poller delete what they processed
-    "sqs.ReceiveMessage": 2,  # the pipe and the poller receive each batch (idle long polls: fixed monthly cost)
-    "sqs.delivery": 2,  # SNS sends each event to the one queue whose filter matches
+    # the triage pipe, the notifications poller and the KPI counters' poller (twice) delete what they processed
+    "sqs.DeleteMessageBatch": 4,
+    "sqs.ReceiveMessage": 4,  # each receives its batch (idle long polls: fixed monthly cost)
+    "sqs.delivery": 4,  # SNS sends each event to every queue whose filter matches: the KPI queue takes both
 }
+# Items in the KPI counters' transaction (the event's id, two counters); a transactional write costs twice a
+# standard one per item.
+KPI_TRANSACTION_ITEMS = 3
 
 
 @dataclass(frozen=True)
@@ -215,8 +223,10 @@ def price(
         * _price("apigateway.http_request"),
         "Lambda requests": invocations * _price("lambda.request"),
         "Lambda compute (arm64, 256 MB)": lambda_seconds * LAMBDA_MEMORY_GB * _price("lambda.gb_second_arm64"),
-        "DynamoDB writes": (operations.get("dynamodb.PutItem", 0) + operations.get("dynamodb.UpdateItem", 0))
-        * write_units
+        "DynamoDB writes": (
+            (operations.get("dynamodb.PutItem", 0) + operations.get("dynamodb.UpdateItem", 0)) * write_units
+            + operations.get("dynamodb.TransactWriteItems", 0) * KPI_TRANSACTION_ITEMS * 2
+        )
         * _price("dynamodb.write_request_unit"),
         "DynamoDB reads": operations.get("dynamodb.GetItem", 0) * read_units * _price("dynamodb.read_request_unit"),
         "SNS publishes": operations.get("sns.Publish", 0) * _price("sns.publish"),
@@ -276,8 +286,6 @@ MONTHLY_TARGET_GBP = 30
 
 def fixed_monthly(assembly_dir: Any) -> dict[str, float]:
     """Fixed monthly USD of an environment, from the resources its synthesized templates declare."""
-    from pathlib import Path
-
     counts: Counter[str] = Counter()
     waf_rules = 0
     map_tiles = False
@@ -318,6 +326,19 @@ def monthly_markdown(assembly_dir: Any, per_submission_usd: float) -> str:
     return "\n".join(out)
 
 
+KPI_FIGURES = Path(__file__).resolve().parents[1] / "functions" / "console" / "data" / "cost_model.json"
+
+
+def kpi_figures(assembly_dir: Any, per_submission_usd: float) -> dict[str, float]:
+    """What the console's KPI page estimates a digital transaction's cost from (functions/console/kpi_pages.py):
+    written to `KPI_FIGURES` by `python -m bench.cost_model`; tests/infra/test_infra_kpis.py checks it is current."""
+    return {
+        "per_submission_usd": round(per_submission_usd, 8),
+        "fixed_monthly_usd": round(sum(fixed_monthly(assembly_dir).values()), 2),
+        "gbp_per_usd": GBP_PER_USD,
+    }
+
+
 def markdown(operations: dict[str, int], request_item_bytes: int = TYPICAL_ITEM_BYTES) -> str:
     typical = price(operations, request_item_bytes)
     worst = price(operations, request_item_bytes, kms_requests=KMS_REQUESTS_WORST_CASE)
@@ -345,6 +366,7 @@ def main() -> None:
     print()
     per_submission = sum(price(measured.operations).values())
     print(monthly_markdown(assembly, per_submission))
+    KPI_FIGURES.write_text(json.dumps(kpi_figures(assembly, per_submission), indent=2) + "\n")
     print()
     print(f"Requests item: {measured.request_item_bytes} bytes")
     for name, seconds in measured.lambda_seconds_local.items():

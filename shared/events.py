@@ -46,6 +46,13 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
     ),
     # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
     "renewals": (EventType.PAYMENT_SUCCEEDED,),
+    # The digital KPIs' counters (functions/console/kpi_counters.py): the console's KPI page reads only these.
+    "kpis": (
+        EventType.REPORT_SUBMITTED,
+        EventType.REQUEST_ACKNOWLEDGED,
+        EventType.STATUS_CHANGED,
+        EventType.PAYMENT_SUCCEEDED,
+    ),
 }
 
 

@@ -24,12 +24,14 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from shared.requests_repo import STAFF_WRITE_ATTRIBUTES
 from stacks.config import EnvironmentConfig
-from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction
+from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction, ServiceFunctions
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.public_route import public_route
 from stacks.constructs.signing_key import signing_key
@@ -87,6 +89,7 @@ class ConsoleStack(Stack):
         user_pool: cognito.UserPool,
         origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
+        kpi_queue: sqs.IQueue,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -158,6 +161,36 @@ class ConsoleStack(Stack):
             removal_policy=removal,
         )
 
+        # -- the digital KPIs' counters: kept by their own consumer, read by the KPI page (never a scan) ----------
+        self.kpis = dynamodb.Table(
+            self,
+            "Kpis",
+            partition_key=dynamodb.Attribute(name="bucket", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="metric", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            # Counts, event ids, service ids and due dates: no personal data, so DynamoDB's own key (no key to pay
+            # for, no KMS request per consumer container, docs/cost-model.md); PITR so a mistake can be undone.
+            encryption=dynamodb.TableEncryption.DEFAULT,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",  # event markers and remembered due dates; counters never expire
+            deletion_protection=config.deletion_protection,
+            removal_policy=removal,
+        )
+        self.kpi_counters = ServiceFunctions(self, config=config, service="console", layer=layer, log_key=key)(
+            "KpiCounters",
+            "console.kpi_handler.handler",
+            "Digital KPIs: counts submissions, closures on time and late, and payments by week",
+            {"KPIS_TABLE": self.kpis.table_name},
+        )
+        # One transaction per event: the event id put (conditionally), its counters ADDed; a GetItem for the due
+        # date it remembered. Nothing else, on this table only.
+        self.kpis.grant(self.kpi_counters, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        self.kpi_counters.add_event_source(
+            event_sources.SqsEventSource(kpi_queue, batch_size=10, report_batch_item_failures=True)
+        )
+
         # -- the console function ----------------------------------------------------------------------------------
         issuer = user_pool.user_pool_provider_url
         self.function = BoroughFunction(
@@ -186,6 +219,7 @@ class ConsoleStack(Stack):
                 "SEARCH_KEY_SECRET_ID": search_key_name(config),  # search by postcode and email
                 "ASSISTED_FUNCTION": assisted_function.function_name,
                 "MOTO_FUNCTION": moto_function.function_name,
+                "KPIS_TABLE": self.kpis.table_name,
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index.
@@ -217,6 +251,7 @@ class ConsoleStack(Stack):
         )
         # and reads one record's entries, for a resident's subject access export (console/records.py)
         grant_items(self.function, self.audit, key, ["dynamodb:Query"])
+        self.kpis.grant(self.function, "dynamodb:Query")  # the KPI page: a Query per week, never a Scan
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
         # Payments and refunds go through the payments service's staff function; submitting for a resident (decision

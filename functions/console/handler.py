@@ -13,6 +13,8 @@ from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubm
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
+from console.kpi_counters import KpiCounters
+from console.kpi_pages import KpiPages
 from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
@@ -65,7 +67,9 @@ def resolver() -> APIGatewayHttpResolver:
     records = Records(pages, queue, SearchIndex(configured.requests_table), audit, search_keys)
     assisted = AssistedPages(pages, pages.audit, LambdaSubmitter(configured.assisted_function))
     moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function))
-    return app.build(guard, Views(pages, casework, refunds, finance, records, assisted, moto), pages.refused)
+    kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
+    views = Views(pages, casework, refunds, finance, records, assisted, moto, kpis)
+    return app.build(guard, views, pages.refused)
 
 
 @observed

@@ -58,6 +58,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/assisted/submit", Permission.ACT_FOR_RESIDENT, "assisted_submit"),
     ConsoleRoute("POST", "/staff/assisted/pay", Permission.ACT_FOR_RESIDENT, "assisted_pay"),
     ConsoleRoute("POST", "/staff/assisted/pay/status", Permission.ACT_FOR_RESIDENT, "assisted_pay_status"),
+    ConsoleRoute("GET", "/staff/kpis", Permission.VIEW_KPIS, "kpis"),
+    ConsoleRoute("GET", "/staff/kpis/csv/<table>", Permission.VIEW_KPIS, "kpis_csv"),
 )
 
 

@@ -7,7 +7,7 @@ from functools import cache
 
 from shared.origin_verify import OriginVerifySettings
 from shared.search_keys import SearchKeySettings
-from shared.settings import cached, local_only
+from shared.settings import FunctionSettings, cached, local_only
 
 
 class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
@@ -28,9 +28,17 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     staff_payments_function: str = ""
     assisted_function: str = ""  # the console-only catalogue function: submissions for residents (decision 0007)
     moto_function: str = ""  # the payments service's MOTO function: fees taken by phone (payments/moto_handler.py)
+    kpis_table: str  # the KPI counters (console/kpi_counters.py), read by the KPI page
+
+
+class KpiConsumerSettings(FunctionSettings):
+    """The KPI counters' consumer (console/kpi_handler.py): its table only."""
+
+    kpis_table: str
 
 
 settings = cached(ConsoleSettings)
+kpi_consumer_settings = cached(KpiConsumerSettings)
 
 
 @cache

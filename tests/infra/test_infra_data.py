@@ -10,7 +10,9 @@ pytestmark = pytest.mark.infra
 
 # Tables that hold no personal data, by partition key: encrypted with DynamoDB's own key (no KMS request cost).
 # Every other table holds personal data and must use the council's customer-managed key.
-NO_PERSONAL_DATA = {"id"}  # Powertools idempotency records: hashed keys and first responses
+# Powertools idempotency records (hashed keys and first responses); the KPI counters (counts, event ids, service
+# ids, due dates: functions/console/kpi_counters.py)
+NO_PERSONAL_DATA = {"id", "bucket"}
 
 
 def _partition_key(table):

@@ -85,7 +85,9 @@ EXPECTED_ENVIRONMENT = {
         "STAFF_JWKS_URL",
         "STAFF_CLIENT_ID",
         "SIGNING_SECRET_ID",
+        "KPIS_TABLE",
     },
+    "console.kpi_handler.handler": {"KPIS_TABLE"},
     # The worker and the reconciler follow refunds too.
     "payments.worker.handler": PAYMENTS_ENVIRONMENT | {"REFUNDS_TABLE"},
     "payments.reconciler.handler": PAYMENTS_ENVIRONMENT | {"REFUNDS_TABLE"},
@@ -182,6 +184,7 @@ def test_table_variables_name_the_tables_they_say(synth):
                 ("reference", "attempt"): "PAYMENTS_TABLE",
                 ("reference", "refund"): "REFUNDS_TABLE",
                 ("record", "entry"): "AUDIT_TABLE",
+                ("bucket", "metric"): "KPIS_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():

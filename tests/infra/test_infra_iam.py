@@ -60,7 +60,8 @@ TABLE_ACCESS = {
     "catalogue.assisted_handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record
     # appended to (test_infra_console.py)
-    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE"}, {"REQUESTS_TABLE", "AUDIT_TABLE"}),
+    "console.handler.handler": ({"REQUESTS_TABLE", "AUDIT_TABLE", "KPIS_TABLE"}, {"REQUESTS_TABLE", "AUDIT_TABLE"}),
+    "console.kpi_handler.handler": ({"KPIS_TABLE"}, {"KPIS_TABLE"}),  # its counters only (test_infra_kpis.py)
     "renewals.handler.handler": ({"RENEWALS_TABLE"}, {"RENEWALS_TABLE"}),  # never the Requests table
     "renewals.job.handler": ({"RENEWALS_TABLE"}, {"RENEWALS_TABLE"}),
     # The previous request's answers, read (GetItem) to pre-fill a renewal; never written.

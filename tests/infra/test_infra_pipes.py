@@ -33,6 +33,8 @@ def _triage_queue(synth):
         s
         for s in synth.resources("AWS::SNS::Subscription")
         if EventType.REPORT_SUBMITTED.value in s.props.get("FilterPolicy", {}).get("type", [])
+        # the triage consumer's queue (the KPI counters' queue takes report-submitted too)
+        and "/TriageQueue/" in synth.get(synth.refers_to(s.stack, s.props["Endpoint"])).body["Metadata"]["aws:cdk:path"]
     ]
     assert subscription.props["FilterPolicy"]["type"] == [
         EventType.REPORT_SUBMITTED.value,

@@ -20,6 +20,8 @@ from console.assisted_pages import AssistedPages, PaymentPages, Submitted
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
+from console.kpi_counters import KpiCounters
+from console.kpi_pages import KpiPages
 from console.oauth import OAuthFailed
 from console.pages import Pages
 from console.payments_panel import PaymentsPanel, RefundViews
@@ -124,8 +126,16 @@ class Console:
         # Assisted digital's pages (tests/unit/staff_console/test_assisted.py gives them a working submitter).
         self.assisted = AssistedPages(pages, pages.audit, _NoSubmitter())
         self.moto = PaymentPages(pages, pages.audit, _NoSubmitter())  # type: ignore[arg-type]
+        self.kpis = KpiCounters("kpis")
         views = Views(
-            pages, self.casework, refunds, FinancePages(pages, staff_payments), self.records, self.assisted, self.moto
+            pages,
+            self.casework,
+            refunds,
+            FinancePages(pages, staff_payments),
+            self.records,
+            self.assisted,
+            self.moto,
+            KpiPages(pages, self.kpis),
         )
         self.resolver = app.build(self.guard, views, pages.refused)
 
@@ -243,6 +253,12 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
             TableName="audit",
             KeySchema=[{"AttributeName": "record", "KeyType": "HASH"}, {"AttributeName": "entry", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("record", "entry")],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("dynamodb").create_table(
+            TableName="kpis",
+            KeySchema=[{"AttributeName": "bucket", "KeyType": "HASH"}, {"AttributeName": "metric", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("bucket", "metric")],
             BillingMode="PAY_PER_REQUEST",
         )
         yield Console(pool_id, client_id)
