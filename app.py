@@ -23,6 +23,7 @@ from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
 from stacks.payments_stack import PaymentsStack
+from stacks.permits_stack import PermitsStack
 from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
@@ -140,6 +141,7 @@ def build_app(app: cdk.App) -> cdk.App:
         public_base_url=public_base_url,  # Pay sends residents back to the web
         env=env,
     )
+    PermitsStack(app, f"{prefix}-Permits", config=config, key=foundation.key, env=env)
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
