@@ -141,7 +141,16 @@ def build_app(app: cdk.App) -> cdk.App:
         public_base_url=public_base_url,  # Pay sends residents back to the web
         env=env,
     )
-    PermitsStack(app, f"{prefix}-Permits", config=config, key=foundation.key, env=env)
+    permits = PermitsStack(
+        app,
+        f"{prefix}-Permits",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        origin_verify_secret=api.origin_verify,
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
@@ -163,6 +172,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhooks": payments.receiver,
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
+            "PermitCheck": permits.check,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

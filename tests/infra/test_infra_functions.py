@@ -12,6 +12,7 @@ from stacks.routes import (
     CATALOGUE_ROUTES,
     NOTIFY_RECEIPTS_ROUTES,
     PAYMENT_WEBHOOK_ROUTES,
+    PERMITS_CHECK_ROUTES,
     REMINDER_ROUTES,
 )
 
@@ -21,6 +22,7 @@ RETENTION_DAYS = {"dev": 30, "prod": 365}  # cdk.json's log_retention_days, roun
 
 # The contract with the functions' authors: handler -> environment variables it reads.
 EXPECTED_ENVIRONMENT = {
+    "permits.check.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
@@ -156,6 +158,8 @@ def test_table_variables_name_the_tables_they_say(synth):
                 ("subscription_id",): "SUBSCRIPTIONS_TABLE",
                 ("reference", "attempt"): "PAYMENTS_TABLE",
                 ("record", "entry"): "AUDIT_TABLE",
+                ("pk", "sk"): "PERMITS_TABLE",
+                ("device", "at"): "LOOKUPS_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():
@@ -174,4 +178,5 @@ def test_catalogue_knows_every_api_route(synth):
         + NOTIFY_RECEIPTS_ROUTES
         + REMINDER_ROUTES
         + PAYMENT_WEBHOOK_ROUTES
+        + PERMITS_CHECK_ROUTES
     )
