@@ -148,3 +148,9 @@ def test_the_token_stand_in_refuses_a_wrong_secret_and_a_scope_the_client_lacks(
     assert _token(local_cloud, client_id, secret, scope="permits/admin").json() == {"error": "invalid_scope"}
     assert _token(local_cloud, client_id, secret, scope="permits/check").status == 200
     assert json.loads(_token(local_cloud, "no-such-client", secret).body) == {"error": "invalid_client"}
+
+
+def test_the_devices_pool_is_not_a_staff_pool_and_has_no_people(local_cloud) -> None:
+    pool_id, _, _ = _device(local_cloud)
+    assert pool_id not in {pool.user_pool_id for pool in local_cloud.staff_pools}
+    assert local_cloud.client("cognito-idp").list_users(UserPoolId=pool_id)["Users"] == []
