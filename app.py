@@ -24,6 +24,7 @@ from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
 from stacks.payments_stack import PaymentsStack
 from stacks.renewals_stack import RenewalsStack
+from stacks.permits_stack import PermitsStack
 from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
@@ -155,6 +156,16 @@ def build_app(app: cdk.App) -> cdk.App:
         public_base_url=public_base_url,
         env=env,
     )
+    permits = PermitsStack(
+        app,
+        f"{prefix}-Permits",
+        config=config,
+        key=foundation.key,
+        layer=foundation.layer,
+        http_api=api.http_api,
+        origin_verify_secret=api.origin_verify,
+        env=env,
+    )
     ObservabilityStack(
         app,
         f"{prefix}-Observability",
@@ -185,6 +196,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentCreator": payments.creator,
             "PaymentsComparison": payments.comparison,
             "MotoPayments": payments.moto,
+            "PermitCheck": permits.check,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

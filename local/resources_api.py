@@ -41,6 +41,12 @@ def user_pool_group(context: Context, props: dict[str, Any]) -> Provisioned:
     return Provisioned(params["GroupName"], {})
 
 
+def user_pool_resource_server(context: Context, props: dict[str, Any]) -> Provisioned:
+    """A resource server and its scopes (moto stores them; the token stand-in issues them: cognito_oauth.py)."""
+    api_call(context.client("cognito-idp"), "CreateResourceServer", props)
+    return Provisioned(props["Identifier"], {})
+
+
 # -- API Gateway v2 -------------------------------------------------------------------------------------------------
 def http_api(context: Context, props: dict[str, Any]) -> Provisioned:
     params = {**props, "Name": props.get("Name") or context.name(128)}
@@ -76,6 +82,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "AWS::Cognito::UserPool": user_pool,
     "AWS::Cognito::UserPoolClient": user_pool_client,
     "AWS::Cognito::UserPoolGroup": user_pool_group,
+    "AWS::Cognito::UserPoolResourceServer": user_pool_resource_server,
     "AWS::ApiGatewayV2::Api": http_api,
     "AWS::ApiGatewayV2::Stage": api_stage,
     "AWS::ApiGatewayV2::Integration": api_integration,

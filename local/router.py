@@ -59,7 +59,7 @@ class Router:
         if standins.is_stand_in(path):
             return HttpResponse(*standins.handle(method, path, headers, body))
         if path.startswith(COGNITO_OAUTH_PREFIX + "/"):
-            return self._cognito_oauth(method, path, body)
+            return self._cognito_oauth(method, path, body, dict(headers))
         with LOCK:
             bare_path = path.split("?", 1)[0]
             if bare_path == SIGN_IN_PATH:
@@ -72,13 +72,13 @@ class Router:
                 return HttpResponse(*self.front_door.handle(method, path, headers, body, source_ip))
             return HttpResponse(*self.gateway.handle(method, path, headers, body, source_ip))
 
-    def _cognito_oauth(self, method: str, path: str, body: bytes) -> HttpResponse:
+    def _cognito_oauth(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> HttpResponse:
         """The console function asks for tokens (and keys) while it holds the lock, so those are served without it:
         its thread waits for the answer, so moto is not used by two threads at once."""
         if self.cognito_oauth is None:
             self.cognito_oauth = CognitoOAuth(self.session.client("cognito-idp"), self.base_url)
         if "/oauth2/token" in path or "/oauth2/revoke" in path or path.endswith("/jwks.json"):
-            return HttpResponse(*self.cognito_oauth.handle(method, path, body))
+            return HttpResponse(*self.cognito_oauth.handle(method, path, body, headers))
         with LOCK:
             return HttpResponse(*self.cognito_oauth.handle(method, path, body))
 

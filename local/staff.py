@@ -35,7 +35,8 @@ class StaffPool:
 
 
 def staff_pools(inventory: Inventory) -> list[StaffPool]:
-    """User pools whose clients an API's JWT authorizer trusts (the staff pool), with the groups they declare."""
+    """User pools whose clients an API's JWT authorizer trusts (the staff pool), with the groups they declare; not
+    machine clients (client credentials only: the enforcement devices' pool has no people to seed)."""
     audiences = {
         audience
         for authorizer in inventory.of_type("AWS::ApiGatewayV2::Authorizer")
@@ -43,7 +44,7 @@ def staff_pools(inventory: Inventory) -> list[StaffPool]:
     }
     pools = []
     for client in inventory.of_type("AWS::Cognito::UserPoolClient"):
-        if client.physical_id in audiences:
+        if client.physical_id in audiences and client.properties.get("AllowedOAuthFlows") != ["client_credentials"]:
             pool_id = client.properties["UserPoolId"]
             groups = tuple(
                 group.physical_id

@@ -8,12 +8,20 @@ its own address, so the same path at the local address is accepted too). Unlike 
 the console always sends it. The password is checked against moto's pool (AdminInitiateAuth), so the tokens are
 moto's own, signed with the key the JWKS publishes. A code lasts five minutes and is good for one exchange, with
 the verifier of its challenge and the same client and redirect URI; a revoked refresh token renews nothing.
+
+Machine clients (enforcement devices): `grant_type=client_credentials` at `/oauth2/token`, the client id and secret
+in HTTP Basic (`Authorization`) or the form, as Cognito accepts them. The client must allow the grant; the scopes
+asked for (all of the client's when none are) must be among its `AllowedOAuthScopes` and its pool's resource
+servers'. The access token is signed with the key of moto's JWKS (moto issues none for this grant), with Cognito's
+claims: `iss` the pool, `sub` and `client_id` the client, `token_use` access, `scope`, and `exp` after the client's
+access token validity (an hour unless set).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import html
 import json
 import secrets
@@ -43,7 +51,7 @@ class CognitoOAuth:
     codes: dict[str, _Grant] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
 
-    def handle(self, method: str, path: str, body: bytes) -> Answer:
+    def handle(self, method: str, path: str, body: bytes, headers: dict[str, str] | None = None) -> Answer:
         bare, _, raw_query = path.partition("?")
         query = {k: v[0] for k, v in urllib.parse.parse_qs(raw_query).items()}
         form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
@@ -54,6 +62,8 @@ class CognitoOAuth:
             return self._authorize(query, form={}, error="")
         if route == "/oauth2/authorize" and method == "POST":
             return self._sign_in(form)
+        if route == "/oauth2/token" and method == "POST" and form.get("grant_type") == "client_credentials":
+            return self._client_credentials(form, {k.lower(): v for k, v in (headers or {}).items()})
         if route == "/oauth2/token" and method == "POST":
             return self._token(form)
         if route == "/oauth2/revoke" and method == "POST":
@@ -170,6 +180,46 @@ class CognitoOAuth:
             return _json(200, {"id_token": result["IdToken"], "access_token": result["AccessToken"]})
         return _json(400, {"error": "unsupported_grant_type"})
 
+    def _client_credentials(self, form: dict[str, str], headers: dict[str, str]) -> Answer:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        basic = headers.get("authorization", "")
+        if basic.lower().startswith("basic "):
+            try:
+                client_id, _, secret = base64.b64decode(basic[6:].strip()).decode().partition(":")
+            except ValueError:
+                return _json(400, {"error": "invalid_client"})
+        client = self._client(client_id)
+        if (
+            client is None
+            or not client.get("ClientSecret")
+            or not hmac.compare_digest(secret.encode(), str(client["ClientSecret"]).encode())
+        ):
+            return _json(400, {"error": "invalid_client"})
+        if "client_credentials" not in client.get("AllowedOAuthFlows", []):
+            return _json(400, {"error": "unauthorized_client"})
+        allowed = set(client.get("AllowedOAuthScopes", []))
+        servers = self.cognito.list_resource_servers(UserPoolId=client["UserPoolId"], MaxResults=50)["ResourceServers"]
+        offered = {f"{s['Identifier']}/{scope['ScopeName']}" for s in servers for scope in s.get("Scopes", [])}
+        asked = set(form["scope"].split()) if form.get("scope") else allowed & offered
+        if not asked or not asked <= allowed & offered:
+            return _json(400, {"error": "invalid_scope"})
+        seconds = _validity_seconds(client)
+        now = int(time.time())
+        claims = {
+            "sub": client_id,
+            "token_use": "access",
+            "scope": " ".join(sorted(asked)),
+            "auth_time": now,
+            "iss": f"https://cognito-idp.{client['UserPoolId'].split('_')[0]}.amazonaws.com/{client['UserPoolId']}",
+            "exp": now + seconds,
+            "iat": now,
+            "version": 2,
+            "jti": secrets.token_hex(16),
+            "client_id": client_id,
+        }
+        token = _sign(claims)
+        return _json(200, {"access_token": token, "expires_in": seconds, "token_type": "Bearer"})
+
     def _client(self, client_id: str) -> dict[str, Any] | None:
         if not client_id:
             return None
@@ -194,6 +244,22 @@ def _challenge(verifier: str) -> str:
     if not 43 <= len(verifier) <= 128:
         return ""
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def _validity_seconds(client: dict[str, Any]) -> int:
+    units = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+    unit = str((client.get("TokenValidityUnits") or {}).get("AccessToken", "hours"))
+    return int(client.get("AccessTokenValidity") or 1) * units.get(unit, 3600)
+
+
+def _sign(claims: dict[str, Any]) -> str:
+    """Signed with the private half of moto's Cognito key (what the JWKS publishes and the authorizer checks)."""
+    import jwt
+    from moto.utilities.utils import load_resource
+
+    key = load_resource("cognitoidp/resources/jwks-private.json")  # one JWK
+    private = jwt.PyJWK.from_json(json.dumps(key)).key
+    return jwt.encode(claims, private, algorithm="RS256", headers={"kid": key["kid"]})
 
 
 def _public_keys() -> dict[str, Any]:

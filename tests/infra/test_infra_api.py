@@ -18,6 +18,7 @@ from stacks.routes import (
     FALLBACK_ROUTE,
     NOTIFY_RECEIPTS_ROUTES,
     PAYMENT_WEBHOOK_ROUTES,
+    PERMITS_CHECK_ROUTES,
     REMINDER_ROUTES,
     WEB_ROUTES,
 )
@@ -44,7 +45,7 @@ def _routes(synth):
 
 
 def test_every_declared_route_exists(synth):
-    assert set(_routes(synth)) == set(PUBLIC_ROUTES + CASES_STAFF_ROUTES)
+    assert set(_routes(synth)) == set(PUBLIC_ROUTES + CASES_STAFF_ROUTES + PERMITS_CHECK_ROUTES)
 
 
 def test_staff_routes_need_a_cognito_jwt(synth):

@@ -143,7 +143,7 @@ def test_the_console_client_uses_the_code_flow_only_with_no_secret(synth):
     assert props["LogoutURLs"][0]["Fn::Join"][1][-1] == "/staff/signed-out"
     assert props["RefreshTokenValidity"] == 8 * 60
     assert props["TokenValidityUnits"]["RefreshToken"] == "minutes"
-    (domain,) = synth.resources("AWS::Cognito::UserPoolDomain")
+    (domain,) = [d for d in synth.resources("AWS::Cognito::UserPoolDomain") if d.stack == synth.stack("Console")]
     assert domain.props["Domain"] == f"borough-{synth.environment}-staff"
     assert synth.refers_to(domain.stack, domain.props["UserPoolId"]) == synth.refers_to(
         client.stack, props["UserPoolId"]
@@ -158,7 +158,7 @@ def test_every_role_and_every_catalogue_team_has_its_group(synth):
 
 
 def test_mfa_is_required_in_production(prod):
-    (pool,) = prod.resources("AWS::Cognito::UserPool")
+    (pool,) = [p for p in prod.resources("AWS::Cognito::UserPool") if p.stack == prod.stack("Auth")]
     assert pool.props["MfaConfiguration"] == "ON"
     assert pool.props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
 

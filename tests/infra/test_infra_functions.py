@@ -12,6 +12,7 @@ from stacks.routes import (
     CATALOGUE_ROUTES,
     NOTIFY_RECEIPTS_ROUTES,
     PAYMENT_WEBHOOK_ROUTES,
+    PERMITS_CHECK_ROUTES,
     REMINDER_ROUTES,
 )
 
@@ -29,6 +30,7 @@ PAYMENTS_ENVIRONMENT = {
     "PUBLIC_BASE_URL",
 }
 EXPECTED_ENVIRONMENT = {
+    "permits.check.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
@@ -185,6 +187,8 @@ def test_table_variables_name_the_tables_they_say(synth):
                 ("reference", "refund"): "REFUNDS_TABLE",
                 ("record", "entry"): "AUDIT_TABLE",
                 ("bucket", "metric"): "KPIS_TABLE",
+                ("pk", "sk"): "PERMITS_TABLE",
+                ("device", "at"): "LOOKUPS_TABLE",
             }[key]
         ] = table.id
     for function in by_handler.values():
@@ -203,4 +207,5 @@ def test_catalogue_knows_every_api_route(synth):
         + NOTIFY_RECEIPTS_ROUTES
         + REMINDER_ROUTES
         + PAYMENT_WEBHOOK_ROUTES
+        + PERMITS_CHECK_ROUTES
     )

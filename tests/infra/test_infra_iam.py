@@ -66,6 +66,8 @@ TABLE_ACCESS = {
     "renewals.job.handler": ({"RENEWALS_TABLE"}, {"RENEWALS_TABLE"}),
     # The previous request's answers, read (GetItem) to pre-fill a renewal; never written.
     "renewals.links.handler": ({"RENEWALS_TABLE", "REQUESTS_TABLE"}, {"RENEWALS_TABLE"}),
+    # The by-vrm index of the Permits table; the look-ups' audit appended to (test_infra_permits.py)
+    "permits.check.handler": ({"PERMITS_TABLE", "LOOKUPS_TABLE"}, {"LOOKUPS_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

@@ -23,7 +23,7 @@ def _stacks(environment):
     # Stack names are fixed by contract (`Borough-<env>-<Concern>`), so parametrize without synthesizing first.
     concerns = (
         "Waf", "Foundation", "Data", "Events", "Auth", "Api", "Workflows", "Notifications", "Observability", "Web",
-        "Console", "Payments", "Renewals",
+        "Console", "Payments", "Renewals", "Permits",
     )  # fmt: skip
     return [(environment, f"Borough-{environment}-{c}") for c in concerns]
 

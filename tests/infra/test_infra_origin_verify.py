@@ -82,8 +82,9 @@ def test_no_template_holds_a_resolved_value(synth):
 def test_every_function_behind_the_http_api_checks_the_header_and_may_read_exactly_that_secret(synth):
     secret = _secret(synth)
     functions = _http_functions(synth)
-    # catalogue, cases, web pages, Notify's receipts, reminder subscriptions, the staff console, Pay's webhooks
-    assert len(functions) == 7, sorted(f.props["Handler"] for f in functions.values())
+    # catalogue, cases, web pages, Notify's receipts, reminder subscriptions, the staff console, Pay's webhooks,
+    # the permits look-up
+    assert len(functions) == 8, sorted(f.props["Handler"] for f in functions.values())
     for function in functions.values():
         variables = function.props["Environment"]["Variables"]
         arn = variables.get(origin_verify.ENVIRONMENT_VARIABLE)

@@ -1,0 +1,331 @@
+"""The Permits table: issued permits and visitor sessions, with the two guards that make issuing safe under races.
+
+One table, keyed by `pk` and `sk` (strings):
+
+| item | pk | sk | what |
+| --- | --- | --- | --- |
+| a permit | `PERMIT#<id>` | `PERMIT` | id, VRM (normalised), zone, type, valid from/to, status, household (a UPRN) |
+| a visitor session | `SESSION#<id>` | `SESSION` | id, VRM, zone, start/end (UTC, ISO), household |
+| the VRM guard | `ACTIVE#<zone>#<vrm>` | `GUARD` | the one active permit for that mark in that zone |
+| the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
+
+Two indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
+enforcement look-up reads) and `by-household` (partition `household`, sort `zone`). Guards and counters carry
+neither attribute, so they are in neither index.
+
+`issue` is one transaction: the permit (new id), the VRM guard (absent, else `VrmAlreadyPermitted`) and, for a type
+that counts towards the household's limit, the counter (below the zone's limit, else `HouseholdLimitReached`). Any
+refusal writes nothing. `end` (revoked or expired) is one transaction too: the status changes only from active, the
+guard goes (only if it is this permit's) and the counter comes down. The household key is a UPRN, never a name.
+A visitor session is kept two years after it ends (the table's TTL, `expires_at`); permits are not expired by TTL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
+from permits.vrm import parse_vrm
+from permits.zones import PermitType
+
+BY_VRM = "by-vrm"  # stacks/permits_stack.py
+BY_HOUSEHOLD = "by-household"  # stacks/permits_stack.py
+PERMIT = "PERMIT"
+SESSION = "SESSION"
+SESSION_RETENTION = timedelta(days=2 * 365)  # a session is kept two years after it ends (TTL `expires_at`)
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class PermitNotActive(ValueError):
+    """The permit does not exist or is no longer active: nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Permit:
+    permit_id: str
+    vrm: str
+    zone: str
+    kind: PermitType
+    valid_from: date
+    valid_to: date
+    status: Status
+    household: str  # a UPRN
+    counts_towards_limit: bool
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Permit:
+        return cls(
+            permit_id=str(item["permit_id"]),
+            vrm=str(item["vrm"]),
+            zone=str(item["zone"]),
+            kind=PermitType(str(item["kind"])),
+            valid_from=date.fromisoformat(str(item["valid_from"])),
+            valid_to=date.fromisoformat(str(item["valid_to"])),
+            status=Status(str(item["status"])),
+            household=str(item["household"]),
+            counts_towards_limit=bool(item.get("counts_towards_limit", False)),
+        )
+
+
+@dataclass(frozen=True)
+class VisitorSession:
+    session_id: str
+    vrm: str
+    zone: str
+    start: datetime  # aware
+    end: datetime  # aware
+    household: str
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> VisitorSession:
+        return cls(
+            session_id=str(item["session_id"]),
+            vrm=str(item["vrm"]),
+            zone=str(item["zone"]),
+            start=datetime.fromisoformat(str(item["start"])),
+            end=datetime.fromisoformat(str(item["end"])),
+            household=str(item["household"]),
+        )
+
+
+def _guard_key(zone: str, vrm: str) -> dict[str, str]:
+    return {"pk": f"ACTIVE#{zone}#{vrm}", "sk": "GUARD"}
+
+
+def _counter_key(household: str, zone: str) -> dict[str, str]:
+    return {"pk": f"HOUSEHOLD#{household}#{zone}", "sk": "COUNT"}
+
+
+def _uprn(household: str) -> str:
+    if not household.isdigit() or not 1 <= len(household) <= 12:
+        raise ValueError("The household key must be a UPRN (1 to 12 digits).")
+    return household
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("times must be timezone-aware")
+    return moment
+
+
+class PermitsStore:
+    """Permits and visitor sessions in the Permits table; `table` is a boto3 Table (shared.aws.table(name))."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._name = table.name
+        self._client = table.meta.client
+
+    # -- permits --------------------------------------------------------------------------------------------------
+    def issue(
+        self,
+        *,
+        vrm: str,
+        zone: str,
+        kind: PermitType,
+        valid_from: date,
+        valid_to: date,
+        household: str,
+        household_limit: int,
+        counts_towards_limit: bool,
+        permit_id: str | None = None,
+    ) -> Permit:
+        """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing."""
+        mark = parse_vrm(vrm).value
+        if valid_to < valid_from:
+            raise ValueError("A permit cannot end before it starts.")
+        if household_limit < 1:
+            raise ValueError("A household limit is at least 1.")
+        permit = Permit(
+            permit_id=permit_id or uuid.uuid4().hex,
+            vrm=mark,
+            zone=zone,
+            kind=kind,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            status=Status.ACTIVE,
+            household=_uprn(household),
+            counts_towards_limit=counts_towards_limit,
+        )
+        item = {
+            "pk": f"PERMIT#{permit.permit_id}",
+            "sk": PERMIT,
+            "record": PERMIT,
+            "permit_id": permit.permit_id,
+            "vrm": mark,
+            "zone": zone,
+            "kind": str(kind),
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat(),
+            "status": str(Status.ACTIVE),
+            "household": permit.household,
+            "counts_towards_limit": counts_towards_limit,
+        }
+        actions: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": {**_guard_key(zone, mark), "permit_id": permit.permit_id},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if counts_towards_limit:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self._name,
+                        "Key": _counter_key(permit.household, zone),
+                        "UpdateExpression": "ADD active :one",
+                        "ConditionExpression": "attribute_not_exists(active) OR active < :limit",
+                        "ExpressionAttributeValues": {":one": 1, ":limit": household_limit},
+                    }
+                }
+            )
+        reasons = self._transact(actions)
+        if reasons is not None:
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
+            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+                raise HouseholdLimitReached(
+                    f"This household already holds {household_limit} permit(s) in zone {zone}, the most it may."
+                )
+            raise RuntimeError(f"The permit was not written: {reasons}")
+        return permit
+
+    def get(self, permit_id: str) -> Permit | None:
+        found = self._table.get_item(Key={"pk": f"PERMIT#{permit_id}", "sk": PERMIT}).get("Item")
+        return Permit.from_item(found) if found else None
+
+    def end(self, permit_id: str, status: Status) -> Permit:
+        """Revoke or expire an active permit: its VRM guard released and its household counter lowered, at once."""
+        if status is Status.ACTIVE:
+            raise ValueError("A permit ends as revoked or expired.")
+        permit = self.get(permit_id)
+        if permit is None or permit.status is not Status.ACTIVE:
+            raise PermitNotActive(f"Permit {permit_id} is not active.")
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": {"pk": f"PERMIT#{permit_id}", "sk": PERMIT},
+                    "UpdateExpression": "SET #status = :ended",
+                    "ConditionExpression": "#status = :active",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":ended": str(status), ":active": str(Status.ACTIVE)},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._name,
+                    "Key": _guard_key(permit.zone, permit.vrm),
+                    "ConditionExpression": "permit_id = :id",
+                    "ExpressionAttributeValues": {":id": permit_id},
+                }
+            },
+        ]
+        if permit.counts_towards_limit:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self._name,
+                        "Key": _counter_key(permit.household, permit.zone),
+                        "UpdateExpression": "ADD active :less",
+                        "ConditionExpression": "active > :none",
+                        "ExpressionAttributeValues": {":less": -1, ":none": 0},
+                    }
+                }
+            )
+        reasons = self._transact(actions)
+        if reasons is not None:
+            raise PermitNotActive(f"Permit {permit_id} changed while it was being ended: nothing was changed.")
+        return Permit(**{**permit.__dict__, "status": status})
+
+    def household_permits(self, household: str, zone: str | None = None) -> list[Permit]:
+        condition = "household = :h" + (" AND #zone = :z" if zone else "")
+        values: dict[str, Any] = {":h": _uprn(household)}
+        names = {}
+        if zone:
+            values[":z"] = zone
+            names["#zone"] = "zone"
+        items = self._query(BY_HOUSEHOLD, condition, values, names)
+        return [Permit.from_item(item) for item in items if item.get("record") == PERMIT]
+
+    # -- visitor sessions -------------------------------------------------------------------------------------------
+    def start_session(
+        self, *, vrm: str, zone: str, start: datetime, end: datetime, household: str, session_id: str | None = None
+    ) -> VisitorSession:
+        """Store a visitor session (the wallet, `permits.visitors`, decides whether it may start)."""
+        if _aware(end) <= _aware(start):
+            raise ValueError("A session must end after it starts.")
+        session = VisitorSession(
+            session_id=session_id or uuid.uuid4().hex,
+            vrm=parse_vrm(vrm).value,
+            zone=zone,
+            start=start,
+            end=end,
+            household=_uprn(household),
+        )
+        self._table.put_item(
+            Item={
+                "pk": f"SESSION#{session.session_id}",
+                "sk": SESSION,
+                "record": SESSION,
+                "session_id": session.session_id,
+                "vrm": session.vrm,
+                "zone": zone,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "household": session.household,
+                "expires_at": int((end + SESSION_RETENTION).timestamp()),
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return session
+
+    # -- by mark (the enforcement look-up) --------------------------------------------------------------------------
+    def by_vrm(self, vrm: str) -> tuple[list[Permit], list[VisitorSession]]:
+        """Every permit and session of a mark, in every zone: one Query of the `by-vrm` index."""
+        items = self._query(BY_VRM, "vrm = :v", {":v": parse_vrm(vrm).value}, {})
+        permits = [Permit.from_item(i) for i in items if i.get("record") == PERMIT]
+        sessions = [VisitorSession.from_item(i) for i in items if i.get("record") == SESSION]
+        return permits, sessions
+
+    def _query(self, index: str, condition: str, values: dict[str, Any], names: dict[str, str]) -> list[Any]:
+        items: list[Any] = []
+        request: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        while True:
+            page = self._table.query(**request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _transact(self, actions: list[dict[str, Any]]) -> list[str] | None:
+        """Run the transaction through the resource's client (which serialises Python values); the codes of the
+        actions' conditions (`None` for those that passed) when it was cancelled."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            return [str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])]
+        return None

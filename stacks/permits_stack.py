@@ -1,0 +1,190 @@
+"""Permits: the Permits table, the enforcement look-up and the devices that may call it. See docs/permits.md.
+
+- The table (pk + sk, the council's key, PITR, deletion protection in prod) has two indexes, the only ways the code
+  reads more than one item: `by-vrm` (a mark's permits and sessions in every zone: the enforcement look-up) and
+  `by-household` (a UPRN's permits, by zone). No function scans it. Visitor sessions expire (TTL `expires_at`)
+  two years after they end; permits carry no TTL.
+- The enforcement look-up (`GET` and `POST /api/v1/permits/check`) is served by the check function behind the HTTP
+  API's JWT authorizer: an access token of the enforcement devices' own user pool (OAuth 2.0 client credentials,
+  its domain's token endpoint) carrying the resource server's `permits/check` scope. Staff tokens (another pool)
+  and tokens without the scope are refused by API Gateway before the function runs. Each device or contractor is
+  an app client of that pool declared here (dev and test: one demo device).
+- Every look-up is appended to the PermitLookups table: the check function may PutItem there and nothing else.
+- Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.constructs.function import ServiceFunctions
+from stacks.constructs.grants import grant_items, require_origin_verify
+from stacks.constructs.nag import suppress
+from stacks.routes import PERMITS_CHECK_ROUTES
+
+BY_VRM = "by-vrm"  # functions/permits/store.py
+BY_HOUSEHOLD = "by-household"  # functions/permits/store.py
+RESOURCE_SERVER = "permits"
+CHECK_SCOPE = "check"  # the token's scope is `permits/check` (functions/permits/check.py)
+DEVICE_TOKEN_VALIDITY = Duration.hours(1)
+DEMO_DEVICE_CLIENTS = ("DemoDevice",)  # dev and test: the local cloud's demo device gets tokens for this client
+PROD_DEVICE_CLIENTS = ("EnforcementContractor",)  # the civil enforcement contractor's handhelds
+
+
+class PermitsStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        layer: lambda_.ILayerVersion,
+        http_api: apigw.IHttpApi,
+        origin_verify_secret: secretsmanager.ISecret,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        protect = config.deletion_protection
+        self.table = self._table("Permits", "pk", "sk", key, protect)
+        self.table.add_global_secondary_index(
+            index_name=BY_VRM,
+            partition_key=dynamodb.Attribute(name="vrm", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.table.add_global_secondary_index(
+            index_name=BY_HOUSEHOLD,
+            partition_key=dynamodb.Attribute(name="household", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="zone", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+        self.lookups = self._table("PermitLookups", "device", "at", key, protect)  # TTL: lookups_audit.py
+
+        # -- enforcement devices: a user pool of machine clients only (no users sign in to it) -----------------
+        self.devices = cognito.UserPool(
+            self,
+            "EnforcementDevices",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(username=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=16, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
+            ),
+            mfa=cognito.Mfa.OFF,
+            account_recovery=cognito.AccountRecovery.NONE,
+            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )
+        pool_resource = self.devices.node.default_child
+        for rule, reason in (
+            (
+                "AwsSolutions-COG2",
+                "No person signs in to this pool: its app clients are enforcement devices using "
+                "OAuth 2.0 client credentials (a client id and secret), for which Cognito has no MFA.",
+            ),
+            (
+                "AwsSolutions-COG8",
+                "No person signs in to this pool, so the Plus plan's threat protection (which judges user "
+                "sign-ins) has nothing to judge: machine tokens come from the client credentials grant only.",
+            ),
+        ):
+            suppress(pool_resource, rule, reason)
+        check_scope = cognito.ResourceServerScope(
+            scope_name=CHECK_SCOPE, scope_description="Check a vehicle's parking permit (enforcement look-up)"
+        )
+        server = self.devices.add_resource_server(
+            "PermitsResourceServer", identifier=RESOURCE_SERVER, scopes=[check_scope]
+        )
+        self.domain = self.devices.add_domain(
+            "DevicesDomain",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{config.prefix.lower()}-devices"),
+        )
+        self.check_scope = cognito.OAuthScope.resource_server(server, check_scope)
+        # One app client per device fleet or contractor; the authorizer admits these clients only. Adding one is a
+        # template change (reviewed, deployed); its secret is read by an administrator from Cognito.
+        self.device_clients = [
+            self.devices.add_client(
+                name,
+                generate_secret=True,
+                o_auth=cognito.OAuthSettings(
+                    flows=cognito.OAuthFlows(client_credentials=True), scopes=[self.check_scope]
+                ),
+                access_token_validity=DEVICE_TOKEN_VALIDITY,
+                enable_token_revocation=True,
+                prevent_user_existence_errors=True,
+            )
+            for name in (PROD_DEVICE_CLIENTS if protect else DEMO_DEVICE_CLIENTS)
+        ]
+        for client in self.device_clients:
+            CfnOutput(self, f"{client.node.id}ClientId", value=client.user_pool_client_id)
+
+        self._function = ServiceFunctions(self, config=config, service="permits", layer=layer, log_key=key)
+        self.check = self._function(
+            "PermitCheck",
+            "permits.check.handler",
+            "Enforcement look-up: is this vehicle permitted in this zone now (audited)",
+            {"PERMITS_TABLE": self.table.table_name, "LOOKUPS_TABLE": self.lookups.table_name},
+        )
+        grant_items(self.check, self.table, key, ["dynamodb:Query"], index=BY_VRM)
+        grant_items(self.check, self.lookups, key, ["dynamodb:PutItem"])
+        require_origin_verify(self.check, origin_verify_secret)
+        # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
+        # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
+        # clients (a cycle).
+        self.authorizer = apigw.CfnAuthorizer(
+            self,
+            "DeviceAuthorizer",
+            api_id=http_api.api_id,
+            name="EnforcementDevices",
+            authorizer_type="JWT",
+            identity_source=["$request.header.Authorization"],
+            jwt_configuration=apigw.CfnAuthorizer.JWTConfigurationProperty(
+                issuer=self.devices.user_pool_provider_url,
+                audience=[client.user_pool_client_id for client in self.device_clients],
+            ),
+        )
+        integration = integrations.HttpLambdaIntegration("PermitCheckIntegration", self.check)
+        for number, route_key in enumerate(PERMITS_CHECK_ROUTES):
+            method, path = route_key.split(" ", 1)
+            route = apigw.HttpRoute(
+                self,
+                f"RoutePermitsCheck{number}",
+                http_api=http_api,
+                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                integration=integration,
+            )
+            resource = route.node.default_child
+            assert isinstance(resource, apigw.CfnRoute)
+            resource.authorization_type = "JWT"
+            resource.authorizer_id = self.authorizer.ref
+            resource.authorization_scopes = [self.check_scope.scope_name]
+        CfnOutput(self, "DevicesTokenUrl", value=f"{self.domain.base_url()}/oauth2/token")
+
+    def _table(self, construct_id: str, partition: str, sort: str, key: kms.IKey, protect: bool) -> dynamodb.Table:
+        """On demand, the council's key, PITR, TTL on `expires_at`, deletion protection and retention in prod."""
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",  # visitor sessions and look-ups (permits carry none)
+            deletion_protection=protect,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )

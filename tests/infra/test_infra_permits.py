@@ -1,0 +1,120 @@
+"""The permits stack: the Permits table (the council's key, PITR, the two indexes the store queries), the look-ups'
+audit, the devices' pool (a resource server scope, client-credentials clients, no demo device in prod), the check
+routes' JWT authorizer and scope, throttling, and the check function's exact grants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from permits.store import BY_HOUSEHOLD, BY_VRM
+from stacks.routes import PERMITS_CHECK_ROUTES
+
+pytestmark = pytest.mark.infra
+
+
+def _tables(synth) -> dict[str, object]:
+    return {t.logical_id: t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Permits")}
+
+
+def _permits_table(synth):
+    (table,) = [t for t in _tables(synth).values() if t.logical_id.startswith("Permits")]
+    return table
+
+
+def test_the_permits_table_is_encrypted_with_the_councils_key_and_recoverable(synth):
+    props = _permits_table(synth).props
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["SSESpecification"]["SSEType"] == "KMS"
+    assert "KMSMasterKeyId" in props["SSESpecification"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+    indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {BY_VRM, BY_HOUSEHOLD}
+    assert [k["AttributeName"] for k in indexes[BY_VRM]["KeySchema"]] == ["vrm"]
+    assert [k["AttributeName"] for k in indexes[BY_HOUSEHOLD]["KeySchema"]] == ["household", "zone"]
+
+
+def _check_function(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.check.handler"
+    ]
+    return function
+
+
+def _actions(statement) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_the_look_ups_audit_is_encrypted_recoverable_and_keyed_by_device(synth):
+    (audit,) = [t for t in _tables(synth).values() if t.logical_id.startswith("PermitLookups")]
+    props = audit.props
+    assert props["SSESpecification"]["SSEType"] == "KMS"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["device", "at"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_the_check_routes_need_a_device_token_with_the_check_scope_from_the_devices_pool(synth):
+    routes = {
+        r.props["RouteKey"]: r for r in synth.resources("AWS::ApiGatewayV2::Route") if r.stack == synth.stack("Permits")
+    }
+    assert set(routes) == set(PERMITS_CHECK_ROUTES)
+    (pool,) = [p for p in synth.resources("AWS::Cognito::UserPool") if p.stack == synth.stack("Permits")]
+    (server,) = synth.resources("AWS::Cognito::UserPoolResourceServer")
+    assert server.props["Identifier"] == "permits"
+    assert [s["ScopeName"] for s in server.props["Scopes"]] == ["check"]
+    clients = [c for c in synth.resources("AWS::Cognito::UserPoolClient") if c.stack == synth.stack("Permits")]
+    assert clients
+    for client in clients:
+        assert client.props["AllowedOAuthFlows"] == ["client_credentials"]
+        assert client.props["GenerateSecret"] is True
+        assert json.dumps(client.props["AllowedOAuthScopes"]).count("/check") == 1
+        assert synth.refers_to(client.stack, client.props["UserPoolId"]) == pool.id
+    for key, route in routes.items():
+        assert route.props["AuthorizationType"] == "JWT", key
+        assert json.dumps(route.props["AuthorizationScopes"]).endswith('"/check"]]}]'), route.props
+        authorizer = synth.get(synth.refers_to(route.stack, route.props["AuthorizerId"]))
+        config = authorizer.props["JwtConfiguration"]
+        issuer = json.dumps(config["Issuer"])
+        assert pool.logical_id in issuer  # the devices' pool, not the staff pool
+        audiences = {synth.refers_to(route.stack, a) for a in config["Audience"]}
+        assert audiences == {c.id for c in clients}
+        assert authorizer.props["IdentitySource"] == ["$request.header.Authorization"]
+
+
+def test_prod_has_no_demo_device(prod):
+    names = [c.logical_id for c in prod.resources("AWS::Cognito::UserPoolClient") if c.stack == prod.stack("Permits")]
+    assert names
+    assert not any("Demo" in name for name in names)
+
+
+def test_the_check_function_may_query_the_vrm_index_and_append_to_the_audit_only(synth):
+    function = _check_function(synth)
+    table = _permits_table(synth)
+    (audit,) = [t for t in _tables(synth).values() if t.logical_id.startswith("PermitLookups")]
+    grants = []
+    for statement in synth.role_statements(function):
+        dynamo = [a for a in _actions(statement) if a.startswith("dynamodb:")]
+        if dynamo:
+            grants.append((tuple(dynamo), json.dumps(statement["Resource"])))
+    assert len(grants) == 2, grants
+    by_action = dict(grants)
+    assert table.logical_id in by_action[("dynamodb:Query",)]
+    assert f"/index/{BY_VRM}" in by_action[("dynamodb:Query",)]
+    assert audit.logical_id in by_action[("dynamodb:PutItem",)]
+    env = function.props["Environment"]["Variables"]
+    assert set(env) >= {"PERMITS_TABLE", "LOOKUPS_TABLE", "ORIGIN_VERIFY_SECRET_ID"}
+
+
+def test_the_check_routes_are_throttled_by_the_stage(synth):
+    (stage,) = [s for s in synth.resources("AWS::ApiGatewayV2::Stage") if s.stack == synth.stack("Api")]
+    assert stage.props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert stage.props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    assert not set(stage.props.get("RouteSettings", {})) & set(PERMITS_CHECK_ROUTES)  # no looser route setting
