@@ -20,7 +20,7 @@ class ConsoleSettings(OriginVerifySettings):
     staff_client_id: str
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
-    stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
+    stylesheet: str = "/assets/console.css"  # the console's fingerprinted GOV.UK + MoJ Frontend stylesheet
 
 
 settings = cached(ConsoleSettings)

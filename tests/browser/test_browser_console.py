@@ -71,6 +71,8 @@ def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported):
     page, check = staff
     _sign_in(page, check)
     assert page.locator("h1").inner_text() == "Cases"
+    _layout(page, current="Cases")
+    assert page.locator(".moj-sub-navigation__link[aria-current=page]").inner_text() == "All open"
     check()
     page.get_by_label("Team").select_option(index=0)
     page.get_by_role("button", name="Apply filters").click()
@@ -82,6 +84,12 @@ def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported):
     page.get_by_role("link", name=reported).click()
     assert page.locator("h1").inner_text() == f"Case {reported}"
     assert "Mattress by the bus stop" in page.locator("main").inner_text()
+    assert page.locator("main .moj-badge").first.text_content() == "Received"  # the status, as a badge
+    _layout(page, current="Cases")
+    check()
+    page.get_by_role("link", name="Your account").click()  # the primary navigation, links only
+    assert page.locator("h1").inner_text() == "Your account"
+    _layout(page, current="Your account")
     check()
     page.get_by_role("button", name="Sign out").click()
     # A page moves on to the stand-in's logout, which comes back to the console's signed-out page.
@@ -90,6 +98,45 @@ def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported):
     check()
     page.goto(f"/staff/cases/{reported}")  # signed out: asked to sign in again, the case not shown
     assert "/sandbox/cognito/oauth2/authorize" in page.url, page.url
+
+
+def _layout(page: Any, current: str) -> None:
+    """MoJ Frontend's case-working layout: the identity bar (who, roles, teams, sign out) and the primary navigation
+    (only the pages a caseworker may use: no KPIs page exists, and none is linked), in the council's brand."""
+    bar = page.locator(".moj-identity-bar")
+    assert CASEWORKER in bar.inner_text()
+    assert page.locator("#identity-roles").inner_text() == "Roles: caseworker"
+    assert page.locator("#identity-teams").inner_text().startswith("Teams: ")
+    assert bar.get_by_role("button", name="Sign out").count() == 1
+    nav = page.get_by_role("navigation", name="Primary navigation")
+    assert nav.locator("a").all_inner_texts() == ["Cases", "Your account"]
+    assert nav.locator("a[aria-current=page]").all_inner_texts() == [current]
+    # Computed styles (Playwright reads them with JavaScript off too): the console's stylesheet is applied.
+    styles = page.evaluate(
+        """() => ({
+            header: getComputedStyle(document.querySelector('.borough-header')).backgroundColor,
+            bar: getComputedStyle(document.querySelector('.moj-identity-bar')).boxShadow,
+            nav: getComputedStyle(document.querySelector('div.moj-primary-navigation')).backgroundColor,
+            badge: [...document.querySelectorAll('.moj-badge:not(.moj-badge--red)')]
+                .map((e) => getComputedStyle(e).borderTopColor),
+        })"""
+    )
+    assert styles["header"] == "rgb(0, 89, 79)", styles  # the council's brand
+    assert styles["bar"] != "none", styles  # MoJ Frontend's identity bar
+    assert styles["nav"] == "rgb(243, 243, 243)", styles  # MoJ Frontend's primary navigation
+    assert set(styles["badge"]) <= {"rgb(0, 89, 79)"}, styles  # badges in the brand colour, not GOV.UK blue
+
+
+# What shows where the focus is: outline, shadow, background, border, and the ::before/::after bars some components
+# draw (MoJ Frontend's navigation). A control's focus is visible when any of these differs from its unfocused look.
+FOCUS_LOOK = """(e) => {
+    const look = (s) => [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.backgroundColor,
+        s.borderBottomColor, s.borderBottomWidth, s.textDecorationLine, s.textDecorationThickness].join('|');
+    const s = getComputedStyle(e);
+    return [look(s),
+        look(getComputedStyle(e, '::before')) + getComputedStyle(e, '::before').content,
+        look(getComputedStyle(e, '::after')) + getComputedStyle(e, '::after').content].join('#');
+}"""
 
 
 def _tab_through(page: Any) -> tuple[set[str], list[str], list[str]]:
@@ -105,24 +152,22 @@ def _tab_through(page: Any) -> tuple[set[str], list[str], list[str]]:
         FOCUSABLE,
     )
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    unfocused: list[str] = page.evaluate(f"() => [...document.querySelectorAll('[data-kb]')].map({FOCUS_LOOK})")
     reached: set[str] = set()
     unseen: list[str] = []
     for _ in range(len(controls) + 5):
         page.keyboard.press("Tab")
         focused = page.evaluate(
-            """() => {
+            f"""() => {{
                 const e = document.activeElement;
                 if (!e || e === document.body || !e.dataset.kb) return null;
-                const s = getComputedStyle(e);
-                const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
-                    && s.outlineColor !== 'rgba(0, 0, 0, 0)';
-                return {kb: e.dataset.kb, visible: outline || s.boxShadow !== 'none'};
-            }"""
+                return {{kb: e.dataset.kb, look: ({FOCUS_LOOK})(e)}};
+            }}"""
         )
         if focused is None:
             break
         reached.add(focused["kb"])
-        if not focused["visible"]:
+        if focused["look"] == unfocused[int(focused["kb"])]:
             unseen.append(controls[int(focused["kb"])])
     return reached, controls, unseen
 
