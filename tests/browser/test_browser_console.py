@@ -15,7 +15,7 @@ import pytest
 
 from local.staff import DEMO_PASSWORD, DEMO_STAFF
 from tests.browser.conftest import AXE
-from tests.browser.journeys import axe_violations
+from tests.browser.journeys import checked_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,21 +38,9 @@ def reported(local_cloud) -> str:
 
 @pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
 def staff(request, browser, site):
-    """A member of staff's browser, JavaScript on (with axe) or off; yields (page, check)."""
-    javascript = request.param
-    context = browser.new_context(base_url=site, java_script_enabled=javascript, bypass_csp=javascript)
-    page = context.new_page()
-    violations: dict[str, list[str]] = {}
-
-    def check() -> None:
-        if javascript:
-            found = axe_violations(page, str(AXE))
-            if found:
-                violations[page.url] = found
-
-    yield page, check
-    context.close()
-    assert not violations, violations
+    """A member of staff's browser, JavaScript on (with axe) or off: (page, check)."""
+    with checked_page(browser, site, str(AXE), javascript=request.param) as checked:
+        yield checked
 
 
 def _sign_in(page: Any, check: Any) -> None:

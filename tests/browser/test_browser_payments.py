@@ -15,7 +15,7 @@ import pytest
 
 from shared.catalogue import load_catalogue
 from tests.browser.conftest import AXE
-from tests.browser.journeys import axe_violations, continue_button, fill_page, page_id
+from tests.browser.journeys import checked_page, continue_button, enter_card, fill_page, page_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,22 +25,9 @@ SUCCESS, DECLINED = "4242424242424242", "4000000000000002"  # Pay's documented t
 
 @pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
 def resident(request, browser, site, local_cloud):
-    """A resident's browser, JavaScript on (with axe) or off; yields (page, check, cloud): check() runs axe on the
-    page, and every page's violations fail the test at the end."""
-    javascript = request.param
-    context = browser.new_context(base_url=site, java_script_enabled=javascript, bypass_csp=javascript)
-    page = context.new_page()
-    violations: dict[str, list[str]] = {}
-
-    def check() -> None:
-        if javascript:
-            found = axe_violations(page, str(AXE))
-            if found:
-                violations[page.url] = found
-
-    yield page, check, local_cloud
-    context.close()
-    assert not violations, violations
+    """A resident's browser, JavaScript on (with axe) or off: (page, check, cloud)."""
+    with checked_page(browser, site, str(AXE), javascript=request.param) as (page, check):
+        yield page, check, local_cloud
 
 
 def _to_pay(page, check) -> None:
@@ -71,21 +58,8 @@ def _stored(cloud, reference: str) -> dict:
     return item
 
 
-def _enter_card(page, number: str) -> None:
-    """Pay's card details page (not ours: not checked with axe)."""
-    for name, value in {
-        "card_number": number,
-        "expiry_month": "12",
-        "expiry_year": "30",
-        "cardholder_name": "J Bloggs",
-        "cvc": "123",
-    }.items():
-        page.fill(f'input[name="{name}"]', value)
-    page.get_by_role("button", name="Continue").click()
-
-
 def _pay(page) -> None:
-    _enter_card(page, SUCCESS)
+    enter_card(page, SUCCESS)
     page.get_by_role("button", name="Confirm payment").click()
 
 
@@ -141,7 +115,7 @@ def test_a_success_card_sends_the_request_to_its_team(resident):
 def test_a_declined_card_tells_the_resident_who_can_try_again(resident):
     page, check, cloud = resident
     _to_pay(page, check)
-    _enter_card(page, DECLINED)
+    enter_card(page, DECLINED)
     # Pay's own page says it was declined and links back to the service.
     assert page.locator("h1").inner_text() == "Your payment has been declined"
     page.get_by_role("link", name="Go back to the service").click()
