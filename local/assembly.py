@@ -26,6 +26,7 @@ SOURCES = (
     "shared/maps.py",  # the map settings' model and the tile ranges in the map tiles' edge function
     "shared/location.py",  # the UK box the map settings are checked against
     "requirements-layer.txt",
+    "functions/web/assets.json",  # the built assets' names: the console stack bakes its stylesheet's into the template
 )
 STAMP = ".borough-source-hash"
 

@@ -39,7 +39,7 @@ from stacks.data_stack import REQUESTS_BY_TEAM_DUE, SEARCH_INDEXES, search_key_n
 from stacks.routes import CONSOLE_ROUTES
 
 ROLES_FILE = FUNCTIONS_DIR / "console" / "data" / "roles.yaml"  # read as data: stacks import no function code
-WEB_ASSETS = FUNCTIONS_DIR / "web" / "assets.json"  # the web's built stylesheet, which the console shares
+WEB_ASSETS = FUNCTIONS_DIR / "web" / "assets.json"  # the built assets' manifest: the console's own stylesheet
 SESSION_HOURS = 8  # a working day; functions/console/session.py SESSION_SECONDS
 CALLBACK_PATH = "/staff/callback"
 SIGNED_OUT_PATH = "/staff/signed-out"
@@ -68,9 +68,9 @@ def team_slug(team: str) -> str:
 
 def _stylesheet() -> str:
     try:
-        return "/assets/" + json.loads(WEB_ASSETS.read_text())["application.css"]
+        return "/assets/" + json.loads(WEB_ASSETS.read_text())["console.css"]
     except (FileNotFoundError, KeyError):
-        return "/assets/application.css"
+        return "/assets/console.css"
 
 
 class ConsoleStack(Stack):

@@ -2,7 +2,10 @@
 
     python web/build_assets.py            # or: make assets
 
-- CSS: `web/src/application.scss` compiled with Dart Sass (npm `sass`) against GOV.UK Frontend (npm), compressed.
+- CSS: `web/src/application.scss` compiled with Dart Sass (npm `sass`) against GOV.UK Frontend (npm), compressed;
+  `web/src/console.scss`, the staff console's, against GOV.UK Frontend and MoJ Frontend (npm
+  `@ministryofjustice/frontend`, whose Sass loads GOV.UK Frontend as `node_modules/govuk-frontend/...`, hence the
+  project root on the load path too).
 - JS: GOV.UK Frontend's ES module bundle, a small `application.mjs` that starts it, and `map.mjs` (the map on
   location questions), which `application.mjs` imports only on pages with a map.
 - Images: only the favicon-free set the pages use (none today: no GOV.UK crown or fonts are shipped).
@@ -40,7 +43,7 @@ def _write(manifest: dict[str, str], name: str, data: bytes, out: Path) -> str:
     return fingerprinted
 
 
-def _compile_css() -> bytes:
+def _compile_css(source: str = "application.scss") -> bytes:
     if not SASS.exists():
         raise SystemExit("node_modules/.bin/sass is missing: run `npm ci` (or `make install`) first")
     result = subprocess.run(  # noqa: S603 - fixed arguments
@@ -50,7 +53,8 @@ def _compile_css() -> bytes:
             "--style=compressed",
             "--quiet-deps",
             f"--load-path={ROOT / 'node_modules'}",
-            str(SOURCE / "application.scss"),
+            f"--load-path={ROOT}",
+            str(SOURCE / source),
         ],
         check=True,
         capture_output=True,
@@ -86,6 +90,7 @@ def _build_into_place() -> dict[str, str]:
 def _build(out: Path) -> dict[str, str]:
     manifest: dict[str, str] = {}
     _write(manifest, "application.css", _compile_css(), out)
+    _write(manifest, "console.css", _compile_css("console.scss"), out)
     govuk_js = _write(manifest, "govuk-frontend.min.js", (GOVUK / "govuk-frontend.min.js").read_bytes(), out)
     map_js = _write(manifest, "map.js", (SOURCE / "map.mjs").read_bytes(), out)
     app_js = (

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from console import session
 from console.app import Guard, Page, StaffRequest, redirect
 from console.audit import AuditLog
+from console.navigation import navigation
 from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
@@ -51,10 +52,18 @@ class Pages:
     def render(self, template: str, request: StaffRequest | None = None, status: int = 200, **context: Any) -> Page:
         staff = request.staff if request else None
         csrf = self.guard.signer.csrf_token(request.refresh_token) if request and request.refresh_token else ""
+        nav = navigation(staff, request.path if request else "")
         body = (
             _environment()
             .get_template(template)
-            .render(council=self.council, stylesheet=self.stylesheet, staff=staff, csrf_token=csrf, **context)
+            .render(
+                council=self.council,
+                stylesheet=self.stylesheet,
+                staff=staff,
+                csrf_token=csrf,
+                navigation=nav,
+                **context,
+            )
         )
         return Page(status, body)
 

@@ -22,7 +22,7 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     staff_user_pool_id: str  # whose team groups say who a case can be assigned to (console/team_members.py)
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
-    stylesheet: str = "/assets/application.css"  # the web's fingerprinted GOV.UK Frontend stylesheet
+    stylesheet: str = "/assets/console.css"  # the console's fingerprinted GOV.UK + MoJ Frontend stylesheet
     # The payments service's staff function (refunds, the finance export), invoked by name; none: the payments panel
     # and the finance page say so.
     staff_payments_function: str = ""

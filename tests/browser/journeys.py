@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from shared.catalogue import ServiceDefinition
@@ -88,3 +90,35 @@ def find_address_by_keyboard(page: Any, question: Any, tab_to: Any, postcode: st
 
 def continue_button(page: Any) -> Any:
     return page.get_by_role("button", name=re.compile(r"^Continue"))
+
+
+TEST_CARD_FORM = {"expiry_month": "12", "expiry_year": "30", "cardholder_name": "J Bloggs", "cvc": "123"}
+
+
+def enter_card(page: Any, number: str) -> None:
+    """On the local Pay's card details page (Pay's, not ours: no axe check there): a test card, then Continue."""
+    assert "/sandbox/pay/card_details/" in page.url, page.url
+    for name, value in {"card_number": number, **TEST_CARD_FORM}.items():
+        page.fill(f'input[name="{name}"]', value)
+    page.get_by_role("button", name="Continue").click()
+
+
+@contextmanager
+def checked_page(browser: Any, site: str, axe_path: str, *, javascript: bool) -> Iterator[tuple[Any, Any]]:
+    """A new browser context, JavaScript on (CSP bypassed only to inject axe-core) or off: (page, check), where
+    check() runs axe on the page when JavaScript is on; any page's violations fail on leaving."""
+    context = browser.new_context(base_url=site, java_script_enabled=javascript, bypass_csp=javascript)
+    page = context.new_page()
+    violations: dict[str, list[str]] = {}
+
+    def check() -> None:
+        if javascript:
+            found = axe_violations(page, axe_path)
+            if found:
+                violations[page.url] = found
+
+    try:
+        yield page, check
+    finally:
+        context.close()
+    assert not violations, violations

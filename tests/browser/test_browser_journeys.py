@@ -9,7 +9,14 @@ import pytest
 
 from shared.catalogue import load_catalogue
 from tests.browser.conftest import AXE, SCREENSHOTS
-from tests.browser.journeys import axe_violations, continue_button, fill_page, find_address_by_keyboard, page_id
+from tests.browser.journeys import (
+    axe_violations,
+    continue_button,
+    enter_card,
+    fill_page,
+    find_address_by_keyboard,
+    page_id,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,16 +38,7 @@ def _check(page, violations: dict[str, list[str]], axe: bool) -> None:
 def _pay_with_a_test_card(page) -> None:
     """On the local Pay's card pages (not ours: no axe check there): a success card, Continue, Confirm payment;
     Pay sends the browser back, and the web on to the confirmation."""
-    assert "/sandbox/pay/card_details/" in page.url, page.url
-    for name, value in {
-        "card_number": "4242424242424242",
-        "expiry_month": "12",
-        "expiry_year": "30",
-        "cardholder_name": "J Bloggs",
-        "cvc": "123",
-    }.items():
-        page.fill(f'input[name="{name}"]', value)
-    page.get_by_role("button", name="Continue").click()
+    enter_card(page, "4242424242424242")
     page.get_by_role("button", name="Confirm payment").click()
     assert page.locator("#paid").is_visible()
 

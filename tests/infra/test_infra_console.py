@@ -14,6 +14,7 @@ from console.settings import ConsoleSettings
 from shared.catalogue import load_catalogue
 from shared.requests_repo import STAFF_WRITE_ATTRIBUTES
 from shared.settings import LOCAL_CLOUD_VARIABLE, load
+from stacks.constructs.web_assets import ensure_assets
 
 pytestmark = pytest.mark.infra
 HANDLER = "console.handler.handler"
@@ -173,7 +174,8 @@ def test_the_console_environment_fits_its_settings_model(synth, monkeypatch):
         monkeypatch.setenv(name, value if isinstance(value, str) else f"resolved-{name.lower()}")
     configured = load(ConsoleSettings)
     assert configured.staff_client_id
-    assert configured.stylesheet.startswith("/assets/application.")
+    assert configured.stylesheet.startswith("/assets/console.")  # its own (GOV.UK + MoJ Frontend), fingerprinted
+    assert (ensure_assets() / configured.stylesheet.removeprefix("/assets/")).is_file()
 
 
 def _audit_table(synth):

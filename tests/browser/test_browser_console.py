@@ -1,0 +1,204 @@
+"""The staff console in real Chromium (issue 11): the demo caseworker signs in through the local Cognito stand-in
+(authorization code with PKCE), works the queue, opens a case and signs out, with JavaScript on and off; the same
+by keyboard only (Tab reaches every control of each console page, and each shows where the focus is).
+
+axe-core (WCAG 2.2 AA) runs on every console page (JavaScript on; CSP bypassed only to inject it): the start page,
+the queue, a search result, the case page, the signed-out page. The stand-in's sign-in form stands in for Cognito's
+managed login (AWS's page, not ours): it is not checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local.staff import DEMO_PASSWORD, DEMO_STAFF
+from tests.browser.conftest import AXE
+from tests.browser.journeys import checked_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CASEWORKER = DEMO_STAFF["caseworker"]
+FOCUSABLE = 'a[href], button, input:not([type="hidden"]), select, textarea, [tabindex]:not([tabindex="-1"])'
+
+
+@pytest.fixture(scope="module")
+def reported(local_cloud) -> str:
+    """A resident's report, triaged to its team (the demo caseworker works for every team)."""
+    submitted = local_cloud.handle(
+        "POST",
+        "/api/v1/services/fly-tipping/requests",
+        json_body={"description": "Mattress by the bus stop", "location": {"postcode": "ME15 6JQ"}},
+    )
+    assert submitted.status == 201, submitted.body
+    local_cloud.wait_for_idle(timeout_s=30)
+    return str(submitted.json()["reference"])
+
+
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
+def staff(request, browser, site):
+    """A member of staff's browser, JavaScript on (with axe) or off: (page, check)."""
+    with checked_page(browser, site, str(AXE), javascript=request.param) as checked:
+        yield checked
+
+
+def _sign_in(page: Any, check: Any) -> None:
+    page.goto("/staff")
+    assert page.locator("h1").inner_text() == "Staff console"
+    check()
+    page.get_by_role("button", name="Sign in").click()
+    assert "/sandbox/cognito/oauth2/authorize" in page.url, page.url  # the stand-in's managed login (not ours)
+    page.fill("#username", CASEWORKER)
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.url.endswith("/staff/cases"), page.url
+
+
+def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported):
+    page, check = staff
+    _sign_in(page, check)
+    assert page.locator("h1").inner_text() == "Cases"
+    _layout(page, current="Cases")
+    assert page.locator(".moj-sub-navigation__link[aria-current=page]").inner_text() == "All open"
+    check()
+    page.get_by_label("Team").select_option(index=0)
+    page.get_by_role("button", name="Apply filters").click()
+    assert page.locator("h1").inner_text() == "Cases"
+    page.fill("#reference", reported)
+    page.get_by_role("button", name="Find").click()
+    assert page.locator("table").inner_text().count(reported) == 1
+    check()
+    page.get_by_role("link", name=reported).click()
+    assert page.locator("h1").inner_text() == f"Case {reported}"
+    assert "Mattress by the bus stop" in page.locator("main").inner_text()
+    assert page.locator("main .moj-badge").first.text_content() == "Received"  # the status, as a badge
+    _layout(page, current="Cases")
+    check()
+    page.get_by_role("link", name="Your account").click()  # the primary navigation, links only
+    assert page.locator("h1").inner_text() == "Your account"
+    _layout(page, current="Your account")
+    check()
+    page.get_by_role("button", name="Sign out").click()
+    # A page moves on to the stand-in's logout, which comes back to the console's signed-out page.
+    page.wait_for_url("**/staff/signed-out")
+    assert page.locator("h1").inner_text() == "You have signed out"
+    check()
+    page.goto(f"/staff/cases/{reported}")  # signed out: asked to sign in again, the case not shown
+    assert "/sandbox/cognito/oauth2/authorize" in page.url, page.url
+
+
+def _layout(page: Any, current: str) -> None:
+    """MoJ Frontend's case-working layout: the identity bar (who, roles, teams, sign out) and the primary navigation
+    (only the pages a caseworker may use: no KPIs page exists, and none is linked), in the council's brand."""
+    bar = page.locator(".moj-identity-bar")
+    assert CASEWORKER in bar.inner_text()
+    assert page.locator("#identity-roles").inner_text() == "Roles: caseworker"
+    assert page.locator("#identity-teams").inner_text().startswith("Teams: ")
+    assert bar.get_by_role("button", name="Sign out").count() == 1
+    nav = page.get_by_role("navigation", name="Primary navigation")
+    assert nav.locator("a").all_inner_texts() == ["Cases", "Your account"]
+    assert nav.locator("a[aria-current=page]").all_inner_texts() == [current]
+    # Computed styles (Playwright reads them with JavaScript off too): the console's stylesheet is applied.
+    styles = page.evaluate(
+        """() => ({
+            header: getComputedStyle(document.querySelector('.borough-header')).backgroundColor,
+            bar: getComputedStyle(document.querySelector('.moj-identity-bar')).boxShadow,
+            nav: getComputedStyle(document.querySelector('div.moj-primary-navigation')).backgroundColor,
+            badge: [...document.querySelectorAll('.moj-badge:not(.moj-badge--red)')]
+                .map((e) => getComputedStyle(e).borderTopColor),
+        })"""
+    )
+    assert styles["header"] == "rgb(0, 89, 79)", styles  # the council's brand
+    assert styles["bar"] != "none", styles  # MoJ Frontend's identity bar
+    assert styles["nav"] == "rgb(243, 243, 243)", styles  # MoJ Frontend's primary navigation
+    assert set(styles["badge"]) <= {"rgb(0, 89, 79)"}, styles  # badges in the brand colour, not GOV.UK blue
+
+
+# What shows where the focus is: outline, shadow, background, border, and the ::before/::after bars some components
+# draw (MoJ Frontend's navigation). A control's focus is visible when any of these differs from its unfocused look.
+FOCUS_LOOK = """(e) => {
+    const look = (s) => [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.backgroundColor,
+        s.borderBottomColor, s.borderBottomWidth, s.textDecorationLine, s.textDecorationThickness].join('|');
+    const s = getComputedStyle(e);
+    return [look(s),
+        look(getComputedStyle(e, '::before')) + getComputedStyle(e, '::before').content,
+        look(getComputedStyle(e, '::after')) + getComputedStyle(e, '::after').content].join('#');
+}"""
+
+
+def _tab_through(page: Any) -> tuple[set[str], list[str], list[str]]:
+    """Tab from the top of the page until the focus leaves it; (controls reached, controls on the page, controls
+    reached without a visible focus indicator)."""
+    controls: list[str] = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+            .filter((e) => !e.disabled && getComputedStyle(e).visibility !== 'hidden' && e.getClientRects().length)
+            .map((e, i) => {
+                e.dataset.kb = String(i);
+                return (e.innerText || e.name || e.id || e.tagName).trim();
+            })""",
+        FOCUSABLE,
+    )
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    unfocused: list[str] = page.evaluate(f"() => [...document.querySelectorAll('[data-kb]')].map({FOCUS_LOOK})")
+    reached: set[str] = set()
+    unseen: list[str] = []
+    for _ in range(len(controls) + 5):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            f"""() => {{
+                const e = document.activeElement;
+                if (!e || e === document.body || !e.dataset.kb) return null;
+                return {{kb: e.dataset.kb, look: ({FOCUS_LOOK})(e)}};
+            }}"""
+        )
+        if focused is None:
+            break
+        reached.add(focused["kb"])
+        if focused["look"] == unfocused[int(focused["kb"])]:
+            unseen.append(controls[int(focused["kb"])])
+    return reached, controls, unseen
+
+
+def test_every_console_control_is_reached_by_keyboard_with_its_focus_visible(strict_page, reported):
+    page = strict_page  # the distribution's CSP, as staff get it
+    page.goto("/staff")
+    page.keyboard.press("Tab")  # the skip link first
+    assert page.evaluate("document.activeElement.classList.contains('govuk-skip-link')")
+    # Sign in by keyboard: the start button, then the stand-in's form.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim() === 'Sign in'"):
+            break
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    page.keyboard.press("Tab")
+    page.keyboard.type(CASEWORKER)
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    with page.expect_navigation(url="**/staff/cases"):
+        page.keyboard.press("Enter")
+    for path in ("/staff/cases", f"/staff/cases?reference={reported}", f"/staff/cases/{reported}", "/staff/home"):
+        page.goto(path)
+        reached, controls, unseen = _tab_through(page)
+        assert len(reached) == len(controls), (path, [c for i, c in enumerate(controls) if str(i) not in reached])
+        assert not unseen, (path, unseen)
+    # The case is opened and the session ended by keyboard alone.
+    page.goto(f"/staff/cases?reference={reported}")
+    _focus(page, f'a[href="/staff/cases/{reported}"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("h1").inner_text() == f"Case {reported}"
+    _focus(page, 'form[action="/staff/sign-out"] button')
+    with page.expect_navigation(url="**/staff/signed-out"):
+        page.keyboard.press("Enter")
+
+
+def _focus(page: Any, selector: str, limit: int = 80) -> None:
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Could not reach {selector} with Tab")
