@@ -23,8 +23,8 @@ from stacks.foundation_stack import FoundationStack
 from stacks.notifications_stack import NotificationsStack
 from stacks.observability_stack import ObservabilityStack
 from stacks.payments_stack import PaymentsStack
-from stacks.renewals_stack import RenewalsStack
 from stacks.permits_stack import PermitsStack
+from stacks.renewals_stack import RenewalsStack
 from stacks.waf_stack import WAF_REGION, WafStack
 from stacks.web_stack import WebStack
 from stacks.workflows_stack import WorkflowsStack
