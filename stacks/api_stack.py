@@ -99,9 +99,8 @@ class ApiStack(Stack):
             },
         ).function
         grant_table(self.catalogue, requests_table, key, write=True)
-        grant_secret_value(
-            self.catalogue, secretsmanager.Secret.from_secret_name_v2(self, "SearchKey", search_key_name(config))
-        )
+        search_key = secretsmanager.Secret.from_secret_name_v2(self, "SearchKey", search_key_name(config))
+        grant_secret_value(self.catalogue, search_key)
         grant_table(self.catalogue, idempotency_table, key, write=True)
 
         # The console-only catalogue function (decision 0007): staff submitting for a resident. The catalogue's
@@ -116,9 +115,15 @@ class ApiStack(Stack):
             layer=layer,
             log_key=key,
             description="Submissions by staff for residents (assisted digital), invoked by the staff console only",
-            environment={**common_env, "REQUEST_RETENTION_DAYS": str(config.request_retention_days)},
+            environment={
+                **common_env,
+                "REQUEST_RETENTION_DAYS": str(config.request_retention_days),
+                # Postcode and email search keys written at submission, as the public catalogue's.
+                "SEARCH_KEY_SECRET_ID": search_key_name(config),
+            },
         ).function
         grant_items(self.assisted_catalogue, requests_table, key, ["dynamodb:PutItem"])
+        grant_secret_value(self.assisted_catalogue, search_key)
 
         self.cases = BoroughFunction(
             self,

@@ -254,17 +254,20 @@ class ConsoleStack(Stack):
         self.kpis.grant(self.function, "dynamodb:Query")  # the KPI page: a Query per week, never a Scan
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
-        # Payments and refunds go through the payments service's staff function; submitting for a resident (decision
-        # 0007) and taking the fee by phone through their own functions: exactly those three, no version or alias.
+        # Payments and refunds go through the payments service's staff function: exactly that one function.
         staff_payments = config.staff_payments_function
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}",
-                    assisted_function.function_arn,
-                    moto_function.function_arn,
-                ],
+                resources=[f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}"],
+            )
+        )
+        # Submitting for a resident (decision 0007) and taking the fee by phone: exactly those two functions, no
+        # version or alias.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[assisted_function.function_arn, moto_function.function_arn],
             )
         )
 

@@ -75,7 +75,7 @@ EXPECTED_ENVIRONMENT = {
     },
     "web.reminders.handler": {"DRAFTS_TABLE", "EVENTS_TOPIC_ARN"},
     "web.return_links.handler": {"DRAFTS_TABLE", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"},
-    "catalogue.assisted_handler.handler": {"REQUESTS_TABLE", "REQUEST_RETENTION_DAYS"},
+    "catalogue.assisted_handler.handler": {"REQUESTS_TABLE", "REQUEST_RETENTION_DAYS", "SEARCH_KEY_SECRET_ID"},
     "console.handler.handler": {
         "REQUESTS_TABLE",
         "AUDIT_TABLE",

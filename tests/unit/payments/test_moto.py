@@ -16,7 +16,7 @@ from shared import aws
 from shared.errors import Conflict, ValidationFailed
 from tests.helpers import FakeContext, function_logs
 from tests.trace_recorder import recording
-from tests.unit.payments.test_payments_service import REFERENCE, Published, service, tables  # noqa: F401 - fixture
+from tests.unit.payments.test_payments_service import REFERENCE, Published, service
 
 pytestmark = pytest.mark.unit
 
@@ -47,7 +47,7 @@ def published() -> Published:
 
 
 @pytest.fixture
-def moto(tables, running, api_key, clock, published) -> Moto:  # noqa: F811
+def moto(tables, running, api_key, clock, published) -> Moto:
     from payments.adapters.pay import GovUkPayAdapter
 
     put_request()

@@ -127,7 +127,8 @@ class Console:
         self.assisted = AssistedPages(pages, pages.audit, _NoSubmitter())
         self.moto = PaymentPages(pages, pages.audit, _NoSubmitter())  # type: ignore[arg-type]
         self.kpis = KpiCounters("kpis")
-        views = Views(
+        # Every section as console/handler.py has them (tests replace one with `with_section`).
+        self.sections: list[Any] = [
             pages,
             self.casework,
             refunds,
@@ -136,8 +137,14 @@ class Console:
             self.assisted,
             self.moto,
             KpiPages(pages, self.kpis),
-        )
+        ]
+        views = Views(*self.sections)
         self.resolver = app.build(self.guard, views, pages.refused)
+
+    def with_section(self, old: Any, new: Any) -> None:
+        """The resolver again, with section `old` replaced by `new` (e.g. assisted pages with a working submitter)."""
+        self.sections = [new if section is old else section for section in self.sections]
+        self.resolver = app.build(self.guard, Views(*self.sections), self.pages.refused)
 
     def staff(self, name: str, *, roles: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> dict[str, str]:
         """A member of staff in these roles and teams; their Cognito tokens."""

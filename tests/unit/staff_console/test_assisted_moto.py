@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from console import app
 from console.assisted_pages import PaymentPages, Submitted
-from console.views import Views
 from shared.references import new_reference
 from tests.unit.staff_console.conftest import Console
 
@@ -35,7 +33,7 @@ class FakeTaker:
 
 def with_taker(console: Console, taker: FakeTaker) -> None:
     pages = PaymentPages(console.pages, console.pages.audit, taker)
-    console.resolver = app.build(console.guard, Views(console.pages, console.assisted, pages), console.pages.refused)
+    console.with_section(console.moto, pages)
 
 
 def paid(outcome: str = "paid") -> Submitted:
