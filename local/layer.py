@@ -14,6 +14,7 @@ they change (`make layer` builds it, so a test run after it is offline).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -87,7 +88,9 @@ def runtime_sdk_dir(build_root: Path = BUILD_ROOT) -> Path:
         source = source.parent if source.name == "__init__.py" else source
         link = directory / source.name
         if not link.exists():
-            link.symlink_to(source)
+            # Another thread checking another handler may make the same link first.
+            with contextlib.suppress(FileExistsError):
+                link.symlink_to(source)
     return directory
 
 
