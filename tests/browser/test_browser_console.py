@@ -65,7 +65,7 @@ def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported):
     page.get_by_label("Team").select_option(index=0)
     page.get_by_role("button", name="Apply filters").click()
     assert page.locator("h1").inner_text() == "Cases"
-    page.fill("#reference", reported)
+    page.fill("#q", reported)  # the search box: reference, postcode or email (a POST to /staff/search)
     page.get_by_role("button", name="Find").click()
     assert page.locator("table").inner_text().count(reported) == 1
     check()
