@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -45,6 +45,7 @@ from stacks.constructs.grants import (
 )
 from stacks.constructs.public_route import public_route
 from stacks.constructs.queues import queue_with_dead_letters
+from stacks.constructs.tables import council_table
 from stacks.routes import PAYMENT_WEBHOOK_ROUTES
 
 PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud points this at its local Pay
@@ -103,7 +104,16 @@ class PaymentsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._function = ServiceFunctions(self, config=config, service="payments", layer=layer, log_key=key)
-        self.table = self._table("Payments", "attempt", key=key, protect=config.deletion_protection)
+        # A request's attempts, numbered 1, 2, ...
+        self.table = council_table(
+            self,
+            "Payments",
+            config=config,
+            key=key,
+            partition_key="reference",
+            sort_key="attempt",
+            sort_key_type=dynamodb.AttributeType.NUMBER,
+        )
         self.table.add_global_secondary_index(
             index_name=BY_RETURN_TOKEN,
             partition_key=dynamodb.Attribute(name="return_token", type=dynamodb.AttributeType.STRING),
@@ -129,7 +139,15 @@ class PaymentsStack(Stack):
             non_key_attributes=["amount", "status", "payment_id"],  # finance.PAYMENTS_BY_SERVICE_FIELDS
         )
         # Refunds keep staff ids and their reasons for seven years (payments.refunds.KEEP_FOR, the TTL).
-        self.refunds = self._table("Refunds", "refund", key=key, protect=config.deletion_protection)
+        self.refunds = council_table(
+            self,
+            "Refunds",
+            config=config,
+            key=key,
+            partition_key="reference",
+            sort_key="refund",
+            sort_key_type=dynamodb.AttributeType.NUMBER,
+        )
         self.refunds.add_global_secondary_index(
             index_name=OPEN_REFUNDS,
             partition_key=dynamodb.Attribute(name="open", type=dynamodb.AttributeType.STRING),
@@ -313,22 +331,3 @@ class PaymentsStack(Stack):
                     "without a valid one. Stage throttling applies."
                 ),
             )
-
-    def _table(self, construct_id: str, sort_key: str, *, key: kms.IKey, protect: bool) -> dynamodb.Table:
-        """A table of the request's `reference` and a numbered `sort_key` (1, 2, ...): the council's key, PITR, TTL
-        `expires_at`, deletion protection where the environment asks for it."""
-        return dynamodb.Table(
-            self,
-            construct_id,
-            partition_key=dynamodb.Attribute(name="reference", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.NUMBER),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expires_at",
-            deletion_protection=protect,
-            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
-        )

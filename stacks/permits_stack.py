@@ -31,6 +31,7 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import grant_items, require_origin_verify
 from stacks.constructs.nag import suppress
+from stacks.constructs.tables import council_table
 from stacks.routes import PERMITS_CHECK_ROUTES
 
 BY_VRM = "by-vrm"  # functions/permits/store.py
@@ -57,7 +58,7 @@ class PermitsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         protect = config.deletion_protection
-        self.table = self._table("Permits", "pk", "sk", key, protect)
+        self.table = council_table(self, "Permits", config=config, key=key, partition_key="pk", sort_key="sk")
         self.table.add_global_secondary_index(
             index_name=BY_VRM,
             partition_key=dynamodb.Attribute(name="vrm", type=dynamodb.AttributeType.STRING),
@@ -70,7 +71,10 @@ class PermitsStack(Stack):
             projection_type=dynamodb.ProjectionType.ALL,
         )
 
-        self.lookups = self._table("PermitLookups", "device", "at", key, protect)  # TTL: lookups_audit.py
+        # TTL: lookups_audit.py (visitor sessions and look-ups expire; permits carry none)
+        self.lookups = council_table(
+            self, "PermitLookups", config=config, key=key, partition_key="device", sort_key="at"
+        )
 
         # -- enforcement devices: a user pool of machine clients only (no users sign in to it) -----------------
         self.devices = cognito.UserPool(
@@ -170,21 +174,3 @@ class PermitsStack(Stack):
             resource.authorizer_id = self.authorizer.ref
             resource.authorization_scopes = [self.check_scope.scope_name]
         CfnOutput(self, "DevicesTokenUrl", value=f"{self.domain.base_url()}/oauth2/token")
-
-    def _table(self, construct_id: str, partition: str, sort: str, key: kms.IKey, protect: bool) -> dynamodb.Table:
-        """On demand, the council's key, PITR, TTL on `expires_at`, deletion protection and retention in prod."""
-        return dynamodb.Table(
-            self,
-            construct_id,
-            partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expires_at",  # visitor sessions and look-ups (permits carry none)
-            deletion_protection=protect,
-            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
-        )

@@ -18,6 +18,8 @@ def council_table(
     config: EnvironmentConfig,
     key: kms.IKey,
     partition_key: str,
+    sort_key: str | None = None,
+    sort_key_type: dynamodb.AttributeType = dynamodb.AttributeType.STRING,
     ttl: str = "expires_at",
 ) -> dynamodb.Table:
     protect = config.deletion_protection
@@ -25,6 +27,7 @@ def council_table(
         scope,
         construct_id,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name=sort_key, type=sort_key_type) if sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         encryption_key=key,
