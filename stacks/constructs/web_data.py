@@ -22,6 +22,7 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.buckets import logged_bucket
 from stacks.constructs.logical_ids import Group
 from stacks.constructs.nag import suppress
+from stacks.constructs.tables import council_table
 
 QUARANTINE_DAYS = 1  # an upload not released within a day was abandoned (or is being held as infected)
 REMINDER_INDEX = "ByReminderDay"
@@ -40,24 +41,10 @@ class WebData(Group):
         logs: s3.Bucket,
     ) -> None:
         super().__init__(scope, construct_id)
-        protect = config.deletion_protection
-        removal = RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY
+        removal = RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY
 
         # -- drafts: answers between pages, 28 days after the last save (TTL) --------------------------------------
-        self.drafts = dynamodb.Table(
-            self,
-            "Drafts",
-            partition_key=dynamodb.Attribute(name="draft_id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expires_at",
-            deletion_protection=protect,
-            removal_policy=removal,
-        )
+        self.drafts = council_table(self, "Drafts", config=config, key=key, partition_key="draft_id")
         # Save-and-return reminders, found by the day they are due (a sparse index: only reminder items have it).
         self.drafts.add_global_secondary_index(
             index_name=REMINDER_INDEX,
