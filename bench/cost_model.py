@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TARGET_PER_SUBMISSION_USD = 0.00002
 # Items written per submission (request, idempotency record, message): the example report's request item measures
@@ -26,6 +27,9 @@ TARGET_PER_SUBMISSION_USD = 0.00002
 # so each write to it costs 2 write units; the other items are under 1 KB but are priced the same (on the safe
 # side). A description near its 2,000-character limit would add one more write unit.
 TYPICAL_ITEM_BYTES = 1400
+# A paid booking's request item also holds its fee, its payment's state and the answers of a longer form: 1,778 bytes
+# measured, still 2 write units.
+PAID_ITEM_BYTES = 1800
 # On-demand list prices in USD, us-east-1, checked November 2026, times LONDON: what London (eu-west-2) charges
 # relative to us-east-1. Lambda, SNS, SQS, KMS and EventBridge Pipes list the same price in both; DynamoDB lists
 # ~14% more in London;
@@ -93,6 +97,29 @@ EXPECTED_OPERATIONS: dict[str, int] = {
     "sqs.ReceiveMessage": 4,  # each receives its batch (idle long polls: fixed monthly cost)
     "sqs.delivery": 4,  # SNS sends each event to every queue whose filter matches: the KPI queue takes both
 }
+# The AWS operations of one bulky waste booking paid by card (`measure_paid_booking`), as the code path makes them
+# today: the submission as above (with no acknowledgement until paid), the payment's creation (the payments function,
+# its attempt written conditionally, the create at Pay), the resident's return through the gateway to the web and the
+# payments function (read back from Pay), Pay's webhooks (`card_payment_succeeded`, then `_captured`: each received,
+# queued and applied by the worker), payment-succeeded resuming the request into triage, the receipt and the
+# acknowledgement with their delivery receipts, the renewals consumer (which records subscriptions, none here) and
+# the KPI counters.
+EXPECTED_PAID_OPERATIONS: dict[str, int] = {
+    "apigateway.http_request": 6,  # the booking, the return from Pay, two webhooks, two Notify delivery receipts
+    "dynamodb.GetItem": 14,
+    "dynamodb.PutItem": 7,
+    "dynamodb.Query": 2,  # the payment attempt found by its Pay payment id (webhooks)
+    "dynamodb.TransactWriteItems": 2,  # the KPI counters, twice (submitted, acknowledged)
+    "dynamodb.UpdateItem": 13,
+    "lambda.invocation": 21,
+    "pipes.request": 2,
+    "sfn.StartExecution": 2,
+    "sns.Publish": 3,
+    "sqs.DeleteMessageBatch": 10,
+    "sqs.ReceiveMessage": 10,
+    "sqs.SendMessage": 2,  # the webhook receiver queues each hint for the worker
+    "sqs.delivery": 10,
+}
 # Items in the KPI counters' transaction (the event's id, two counters); a transactional write costs twice a
 # standard one per item.
 KPI_TRANSACTION_ITEMS = 3
@@ -155,15 +182,15 @@ REPORT = {
 RECEIPTS_FUNCTION = "Notifications-ReceiptsFunction"  # in the receipts function's physical name
 
 
-def _wait_for_receipt(cloud: Any, already: int, timeout_s: float = 30.0) -> None:
-    """Until the receipts function has handled the message's delivery receipt: the Notify stand-in posts it from a
-    thread of its own, which `wait_for_idle` (queues and executions) does not see."""
+def _wait_for_receipt(cloud: Any, mark: int, timeout_s: float = 30.0, *, messages: int = 1) -> None:
+    """Until the receipts function has handled the delivery receipts of `messages` messages: the Notify stand-in
+    posts them from a thread of its own, which `wait_for_idle` (queues and executions) does not see."""
     import time
 
     from local.moto_session import released
 
     deadline = time.monotonic() + timeout_s
-    while not any(RECEIPTS_FUNCTION in i.function_name for i in list(cloud.runtime.invocations)[already:]):
+    while sum(RECEIPTS_FUNCTION in i.function_name for i in cloud.runtime.invocations_since(mark)) < messages:
         if time.monotonic() > deadline:
             raise TimeoutError(f"No delivery receipt was handled within {timeout_s} s")
         with released():
@@ -174,7 +201,7 @@ def _wait_for_receipt(cloud: Any, already: int, timeout_s: float = 30.0) -> None
 def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     """One fly-tipping report through the whole journey in `cloud`, counted."""
     cloud.wait_for_idle(timeout_s=30)
-    already = len(cloud.runtime.invocations)
+    mark = cloud.runtime.invocation_count
     piped = cloud.poller.pipe_messages
     calls: Counter[str] = Counter()
     with _counting_everything(calls):
@@ -187,9 +214,12 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
         if response.status != 201:
             raise RuntimeError(f"The submission failed: {response.status} {response.body!r}")
         cloud.wait_for_idle(timeout_s=30)
-        _wait_for_receipt(cloud, already)
-    invocations = list(cloud.runtime.invocations)[already:]
-    reference = response.json()["reference"]
+        _wait_for_receipt(cloud, mark)
+    return _measurement(cloud, calls, mark, piped, str(response.json()["reference"]))
+
+
+def _measurement(cloud: Any, calls: Counter[str], mark: int, piped: int, reference: str) -> Measurement:
+    invocations = cloud.runtime.invocations_since(mark)
     table = cloud.physical_id("Borough-dev-Data/Requests")
     item = cloud.client("dynamodb").get_item(TableName=table, Key={"reference": {"S": reference}})["Item"]
     operations = {
@@ -204,6 +234,69 @@ def measure_submission(cloud: Any, *, idempotency_key: str) -> Measurement:
     for invocation in invocations:
         seconds[invocation.function_name] = seconds.get(invocation.function_name, 0.0) + invocation.seconds
     return Measurement(dict(sorted(operations.items())), seconds, len(json.dumps(item)))
+
+
+PAID_SERVICE = "bulky-waste"
+PAYMENTS_FUNCTION = "Borough-dev-Payments"  # stacks.config.Config.payments_function (not imported: CDK)
+PAY_WEBHOOK_WAIT_S = 3.5  # Pay (and the local Pay) send a webhook 3 s after each event
+
+
+def _bulky_waste_booking() -> dict[str, Any]:
+    from datetime import date, timedelta
+
+    from shared.catalogue import load_catalogue
+    from tests.unit.catalogue.service_examples import valid_body
+
+    body = valid_body(load_catalogue()[PAID_SERVICE])
+    collection = date.today() + timedelta(days=21)
+    while collection.weekday() >= 5:
+        collection += timedelta(days=1)
+    body["preferred_date"] = collection.isoformat()  # the example's date is fixed in the past
+    return body
+
+
+def measure_paid_booking(cloud: Any, *, idempotency_key: str) -> Measurement:
+    """One bulky waste booking paid by card, counted: the submission (awaiting payment), the payment created as
+    the web creates it on "Accept and send" (the payments function's `start`), the card accepted at the local Pay,
+    the resident's return through the gateway, Pay's webhook, and everything they set off (triage, the receipt
+    and the acknowledgement, their delivery receipts, the KPI counters). The card pages are Pay's, not ours."""
+    import time
+
+    from local import pay_standin
+    from local.moto_session import released
+
+    cloud.wait_for_idle(timeout_s=30)
+    mark = cloud.runtime.invocation_count
+    piped = cloud.poller.pipe_messages
+    calls: Counter[str] = Counter()
+    with _counting_everything(calls):
+        response = cloud.handle(
+            "POST",
+            f"/api/v1/services/{PAID_SERVICE}/requests",
+            {"Idempotency-Key": idempotency_key},
+            json_body=_bulky_waste_booking(),
+        )
+        if response.status != 201 or response.json()["status"] != "awaiting-payment":
+            raise RuntimeError(f"The booking failed: {response.status} {response.body!r}")
+        reference = str(response.json()["reference"])
+        cloud.wait_for_idle(timeout_s=30)
+        payload = json.dumps({"action": "start", "reference": reference, "correlation_id": f"cost-{reference}"})
+        invoked = cloud.client("lambda").invoke(FunctionName=PAYMENTS_FUNCTION, Payload=payload)
+        started = json.loads(invoked["Payload"].read())
+        if started.get("status") != 200 or not started["body"].get("next_url"):
+            raise RuntimeError(f"The payment was not created: {started}")
+        sandbox = pay_standin.sandbox()
+        [payment] = [p for p in sandbox.ledger.payments.values() if p.reference == reference]
+        sandbox.move(payment, "success")  # what the card page does with a success card
+        returned = urlsplit(str(payment.return_url))
+        back = cloud.handle("GET", returned.path + (f"?{returned.query}" if returned.query else ""))
+        if back.status != 303 or not back.header("location").endswith("/confirmation"):
+            raise RuntimeError(f"The return from Pay did not confirm: {back.status} {back.body[:300]!r}")
+        with released():
+            time.sleep(PAY_WEBHOOK_WAIT_S)
+        cloud.wait_for_idle(timeout_s=30)
+        _wait_for_receipt(cloud, mark)
+    return _measurement(cloud, calls, mark, piped, reference)
 
 
 def price(
@@ -228,7 +321,10 @@ def price(
             + operations.get("dynamodb.TransactWriteItems", 0) * KPI_TRANSACTION_ITEMS * 2
         )
         * _price("dynamodb.write_request_unit"),
-        "DynamoDB reads": operations.get("dynamodb.GetItem", 0) * read_units * _price("dynamodb.read_request_unit"),
+        # A Query here returns one small item (a payment attempt or a refund by its index): one read unit, as a GetItem.
+        "DynamoDB reads": (operations.get("dynamodb.GetItem", 0) + operations.get("dynamodb.Query", 0))
+        * read_units
+        * _price("dynamodb.read_request_unit"),
         "SNS publishes": operations.get("sns.Publish", 0) * _price("sns.publish"),
         "SQS requests": sum(count for key, count in operations.items() if key.startswith("sqs."))
         * _price("sqs.request"),
@@ -362,7 +458,12 @@ def main() -> None:
     assembly = ensure_assembly()
     with LocalCloud(assembly, state_dir=None, port=0) as cloud:
         measured = measure_submission(cloud, idempotency_key="cost-model-0001")
+        paid = measure_paid_booking(cloud, idempotency_key="cost-model-paid-0001")
     print(markdown(measured.operations))
+    print()
+    print("One paid booking:")
+    print(markdown(paid.operations, PAID_ITEM_BYTES))
+    print(f"Paid booking's request item: {paid.request_item_bytes} bytes")
     print()
     per_submission = sum(price(measured.operations).values())
     print(monthly_markdown(assembly, per_submission))

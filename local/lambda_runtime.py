@@ -92,6 +92,9 @@ class LambdaRuntime:
         self._base_environment = dict(base_environment if base_environment is not None else os.environ)
         self._original_invoke: Callable[..., Any] | None = None
         self.invocations: deque[Invocation] = deque(maxlen=200)  # newest last
+        # Every invocation ever made: the deque keeps only the newest, so a count taken before some work and the
+        # deque's length after it would miss what it dropped (`invocations_since`).
+        self.invocation_count = 0
 
     # -- registration -------------------------------------------------------------------------------------------
     def register(self, function_name: str, code_dir: Path) -> None:
@@ -99,6 +102,15 @@ class LambdaRuntime:
 
     def invocations_of(self, function_name: str) -> list[Invocation]:
         return [i for i in self.invocations if i.function_name == function_name]
+
+    def invocations_since(self, mark: int) -> list[Invocation]:
+        """The invocations made since `invocation_count` was `mark`, oldest first (all of them, or an error if
+        the deque no longer holds them)."""
+        made = self.invocation_count - mark
+        kept = list(self.invocations)
+        if made > len(kept):
+            raise RuntimeError(f"{made} invocations since the mark, but only the newest {len(kept)} are kept")
+        return kept[len(kept) - made :] if made else []
 
     def is_local(self, function_name_or_arn: str) -> bool:
         return _function_name(function_name_or_arn) in self._functions
@@ -134,6 +146,7 @@ class LambdaRuntime:
         errored, payload = self.call(function, event)
         seconds = time.perf_counter() - started
         self.invocations.append(Invocation(function.function_name, event, payload, errored, seconds))
+        self.invocation_count += 1
         if seconds > int(function.timeout or 3):
             # Not enforced locally (a thread cannot be stopped), but AWS would have ended this invocation.
             print(

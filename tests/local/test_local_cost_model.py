@@ -23,9 +23,20 @@ def test_one_submission_makes_exactly_the_operations_the_model_prices(measured):
     assert measured.request_item_bytes <= cost_model.TYPICAL_ITEM_BYTES
 
 
+@pytest.fixture(scope="module")
+def measured_paid(local_cloud):
+    return cost_model.measure_paid_booking(local_cloud, idempotency_key="cost-model-test-paid-0001")
+
+
+def test_one_paid_booking_makes_exactly_the_operations_the_model_prices(measured_paid):
+    assert measured_paid.operations == cost_model.EXPECTED_PAID_OPERATIONS
+    assert measured_paid.request_item_bytes <= cost_model.PAID_ITEM_BYTES
+
+
 def test_the_document_shows_the_model_as_it_is(assembly_dir):
     text = DOC.read_text()
     assert cost_model.markdown(cost_model.EXPECTED_OPERATIONS) in text
+    assert cost_model.markdown(cost_model.EXPECTED_PAID_OPERATIONS, cost_model.PAID_ITEM_BYTES) in text
     per_submission = sum(cost_model.price(cost_model.EXPECTED_OPERATIONS).values())
     assert cost_model.monthly_markdown(assembly_dir, per_submission) in text
 
