@@ -1,6 +1,6 @@
 """Permits: the Permits table, the enforcement look-up and the devices that may call it. See docs/permits.md.
 
-- The table (pk + sk, the council's key, PITR, deletion protection in prod) has two indexes, the only ways the code
+- The table (pk + sk, the council's key, PITR, deletion protection in prod) has three indexes, the only ways the code
   reads more than one item: `by-vrm` (a mark's permits and sessions in every zone: the enforcement look-up) and
   `by-household` (a UPRN's permits, by zone). No function scans it. Visitor sessions expire (TTL `expires_at`)
   two years after they end; permits carry no TTL.
@@ -10,6 +10,10 @@
   and tokens without the scope are refused by API Gateway before the function runs. Each device or contractor is
   an app client of that pool declared here (dev and test: one demo device).
 - Every look-up is appended to the PermitLookups table: the check function may PutItem there and nothing else.
+- The devices' offline feed (`GET /api/v1/permits/feed`, `GET /api/v1/permits/feed/key`), behind the same
+  authorizer and scope, is served by the feed function: it Queries the `by-change` index (which projects what a
+  device needs, never the household), signs each page with the feed's own asymmetric KMS key (kms:Sign and
+  kms:GetPublicKey on that key only) and appends each page given to PermitLookups.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -32,10 +36,25 @@ from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import grant_items, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.tables import council_table
-from stacks.routes import PERMITS_CHECK_ROUTES
+from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
 BY_VRM = "by-vrm"  # functions/permits/store.py
 BY_HOUSEHOLD = "by-household"  # functions/permits/store.py
+BY_CHANGE = "by-change"  # functions/permits/store.py
+# What `by-change` projects: functions/permits/feed.py FEED_ATTRIBUTES (tests/infra/test_infra_permits.py compares).
+FEED_ATTRIBUTES = (
+    "record",
+    "permit_id",
+    "session_id",
+    "vrm",
+    "zone",
+    "kind",
+    "valid_from",
+    "valid_to",
+    "status",
+    "start",
+    "end",
+)
 RESOURCE_SERVER = "permits"
 CHECK_SCOPE = "check"  # the token's scope is `permits/check` (functions/permits/check.py)
 DEVICE_TOKEN_VALIDITY = Duration.hours(1)
@@ -69,6 +88,13 @@ class PermitsStack(Stack):
             partition_key=dynamodb.Attribute(name="household", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="zone", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.table.add_global_secondary_index(
+            index_name=BY_CHANGE,
+            partition_key=dynamodb.Attribute(name="feed_month", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="feed_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=list(FEED_ATTRIBUTES),
         )
 
         # TTL: lookups_audit.py (visitor sessions and look-ups expire; permits carry none)
@@ -158,12 +184,49 @@ class PermitsStack(Stack):
                 audience=[client.user_pool_client_id for client in self.device_clients],
             ),
         )
-        integration = integrations.HttpLambdaIntegration("PermitCheckIntegration", self.check)
-        for number, route_key in enumerate(PERMITS_CHECK_ROUTES):
+        self._device_routes(http_api, "PermitsCheck", "PermitCheckIntegration", PERMITS_CHECK_ROUTES, self.check)
+
+        # -- the devices' offline feed: signed pages of what changed since a cursor ---------------------------------
+        self.feed_key = kms.Key(
+            self,
+            "FeedSigningKey",
+            description=f"Borough {config.name} permits: signs the enforcement devices' offline feed (ECDSA P-256)",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )
+        self.feed = self._function(
+            "PermitFeed",
+            "permits.feed_handler.handler",
+            "Enforcement devices' offline feed: signed pages of permits and sessions changed since a cursor",
+            {
+                "PERMITS_TABLE": self.table.table_name,
+                "LOOKUPS_TABLE": self.lookups.table_name,
+                "FEED_SIGNING_KEY": self.feed_key.key_arn,
+            },
+        )
+        grant_items(self.feed, self.table, key, ["dynamodb:Query"], index=BY_CHANGE)
+        grant_items(self.feed, self.lookups, key, ["dynamodb:PutItem"])
+        self.feed_key.grant(self.feed, "kms:Sign", "kms:GetPublicKey")
+        require_origin_verify(self.feed, origin_verify_secret)
+        self._device_routes(http_api, "PermitsFeed", "PermitFeedIntegration", PERMITS_FEED_ROUTES, self.feed)
+        CfnOutput(self, "DevicesTokenUrl", value=f"{self.domain.base_url()}/oauth2/token")
+
+    def _device_routes(
+        self,
+        http_api: apigw.IHttpApi,
+        name: str,
+        integration_id: str,
+        route_keys: tuple[str, ...],
+        function: lambda_.IFunction,
+    ) -> None:
+        """Routes for the enforcement devices: each behind the devices' JWT authorizer with the check scope."""
+        integration = integrations.HttpLambdaIntegration(integration_id, function)
+        for number, route_key in enumerate(route_keys):
             method, path = route_key.split(" ", 1)
             route = apigw.HttpRoute(
                 self,
-                f"RoutePermitsCheck{number}",
+                f"Route{name}{number}",
                 http_api=http_api,
                 route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
                 integration=integration,
@@ -173,4 +236,3 @@ class PermitsStack(Stack):
             resource.authorization_type = "JWT"
             resource.authorizer_id = self.authorizer.ref
             resource.authorization_scopes = [self.check_scope.scope_name]
-        CfnOutput(self, "DevicesTokenUrl", value=f"{self.domain.base_url()}/oauth2/token")

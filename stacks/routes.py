@@ -26,6 +26,8 @@ REMINDER_ROUTES = (
 PAYMENT_WEBHOOK_ROUTES = ("POST /api/v1/payments/webhooks",)
 # Served by the permits stack's check function (enforcement devices, a machine token with the permits/check scope).
 PERMITS_CHECK_ROUTES = ("GET /api/v1/permits/check", "POST /api/v1/permits/check")
+# Served by the permits stack's feed function (the same devices and scope): the signed offline feed and its key.
+PERMITS_FEED_ROUTES = ("GET /api/v1/permits/feed", "GET /api/v1/permits/feed/key")
 FALLBACK_ROUTE = "ANY /api/v1/{proxy+}"
 # Every `/api/v1` route but the fallback: what the fallback tells apart (404 or 405).
 API_ROUTES = (
@@ -36,6 +38,7 @@ API_ROUTES = (
     + REMINDER_ROUTES
     + PAYMENT_WEBHOOK_ROUTES
     + PERMITS_CHECK_ROUTES
+    + PERMITS_FEED_ROUTES
 )
 # Served by the staff console function (console stack): its own sign-in and permission checks, in code.
 CONSOLE_ROUTES = ("ANY /staff", "ANY /staff/{proxy+}")

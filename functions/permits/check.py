@@ -15,26 +15,21 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from permits import enforcement, lookups_audit
+from permits.devices import device_of
 from permits.settings import check_settings
 from permits.store import PermitsStore
 from permits.vrm import InvalidVrm
 from permits.zones import load_zones
 from shared import aws
 from shared.api import http_handler, json_response, make_resolver, read_json_object
-from shared.errors import BadRequest, DependencyFailed, Forbidden
+from shared.errors import BadRequest, DependencyFailed
 from shared.observability import logger
 
-SCOPE = "permits/check"
 app = make_resolver(check_settings)
 
 
 def _device() -> str:
-    """The device's client id from the authorizer's claims; 403 unless the token carries the check scope."""
-    context = app.current_event.raw_event.get("requestContext", {})
-    claims: dict[str, Any] = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    if SCOPE not in str(claims.get("scope", "")).split() or not claims.get("client_id"):
-        raise Forbidden(f"This look-up needs an access token with the {SCOPE} scope.")
-    return str(claims["client_id"])
+    return device_of(app.current_event.raw_event)
 
 
 def _answer(vrm: Any, zone: Any) -> Response[str]:

@@ -3,7 +3,8 @@
 Keyed by the device's client id (`device`) and `<checked at>#<look-up id>` (`at`), so a device's look-ups read in
 time order. Each holds the mark as typed by the officer, normalised (not hashed: an unkeyed hash of a registration
 mark is reversed by trying every mark, and the audit must answer "who looked this vehicle up"), the zone, the
-answer and the permit or session id it named. The check function may only PutItem, under a condition that the key
+answer and the permit or session id it named. A page of the devices' offline feed is one item too (`feed-page`:
+how many entries it gave, from which cursor). The check function may only PutItem, under a condition that the key
 is new; the table is encrypted with the council's key and items expire (`expires_at`) after two years.
 """
 
@@ -32,6 +33,24 @@ def record(table: Any, device: str, answer: Answer) -> str:
             "answer": str(answer.outcome),
             "permit_id": answer.permit_id,
             "session_id": answer.session_id,
+            "expires_at": int((moment + RETENTION).timestamp()),
+        },
+        ConditionExpression="attribute_not_exists(device)",
+    )
+    return lookup_id
+
+
+def record_feed_page(table: Any, device: str, moment: datetime, *, entries: int, cursor: str) -> str:
+    """Append one page of the offline feed given to a device (how many entries, from which cursor); its id."""
+    lookup_id = uuid.uuid4().hex
+    table.put_item(
+        Item={
+            "device": device,
+            "at": f"{moment.isoformat()}#{lookup_id}",
+            "lookup_id": lookup_id,
+            "answer": "feed-page",
+            "entries": entries,
+            "cursor": cursor,
             "expires_at": int((moment + RETENTION).timestamp()),
         },
         ConditionExpression="attribute_not_exists(device)",

@@ -14,3 +14,15 @@ class CheckSettings(ApiSettings):
 
 
 check_settings = cached(CheckSettings)
+
+
+class FeedSettings(ApiSettings):
+    """The devices' offline feed: reads the Permits table's `by-change` index, signs each page with the feed's KMS
+    key (its ARN), appends each page given to the look-ups' audit."""
+
+    permits_table: str
+    lookups_table: str
+    feed_signing_key: str
+
+
+feed_settings = cached(FeedSettings)

@@ -9,9 +9,11 @@ One table, keyed by `pk` and `sk` (strings):
 | the VRM guard | `ACTIVE#<zone>#<vrm>` | `GUARD` | the one active permit for that mark in that zone |
 | the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
 
-Two indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
-enforcement look-up reads) and `by-household` (partition `household`, sort `zone`). Guards and counters carry
-neither attribute, so they are in neither index.
+Three indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
+enforcement look-up reads), `by-household` (partition `household`, sort `zone`) and `by-change` (partition
+`feed_month`, the UTC month of a permit's or session's latest change, sort `feed_at`, `<changed at>#<id>`: what the
+devices' offline feed pages through, `permits.feed`). Guards and counters carry none of these attributes, so they
+are in no index.
 
 `issue` is one transaction: the permit (new id), the VRM guard (absent, else `VrmAlreadyPermitted`) and, for a type
 that counts towards the household's limit, the counter (below the zone's limit, else `HouseholdLimitReached`). Any
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +36,7 @@ from permits.zones import PermitType
 
 BY_VRM = "by-vrm"  # stacks/permits_stack.py
 BY_HOUSEHOLD = "by-household"  # stacks/permits_stack.py
+BY_CHANGE = "by-change"  # stacks/permits_stack.py
 PERMIT = "PERMIT"
 SESSION = "SESSION"
 SESSION_RETENTION = timedelta(days=2 * 365)  # a session is kept two years after it ends (TTL `expires_at`)
@@ -111,6 +114,12 @@ def _uprn(household: str) -> str:
     return household
 
 
+def feed_stamp(moment: datetime, record_id: str) -> dict[str, str]:
+    """Where a change sits in the offline feed (`by-change`): its UTC month, then its time and the record's id."""
+    at = _aware(moment).astimezone(UTC)
+    return {"feed_month": f"{at:%Y-%m}", "feed_at": f"{at.isoformat(timespec='microseconds')}#{record_id}"}
+
+
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("times must be timezone-aware")
@@ -169,6 +178,7 @@ class PermitsStore:
             "status": str(Status.ACTIVE),
             "household": permit.household,
             "counts_towards_limit": counts_towards_limit,
+            **feed_stamp(datetime.now(UTC), permit.permit_id),
         }
         actions: list[dict[str, Any]] = [
             {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -214,15 +224,22 @@ class PermitsStore:
         permit = self.get(permit_id)
         if permit is None or permit.status is not Status.ACTIVE:
             raise PermitNotActive(f"Permit {permit_id} is not active.")
+        # The devices' feed carries the end, so an offline device stops accepting the permit.
+        stamp = feed_stamp(datetime.now(UTC), permit_id)
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._name,
                     "Key": {"pk": f"PERMIT#{permit_id}", "sk": PERMIT},
-                    "UpdateExpression": "SET #status = :ended",
+                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at",
                     "ConditionExpression": "#status = :active",
                     "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":ended": str(status), ":active": str(Status.ACTIVE)},
+                    "ExpressionAttributeValues": {
+                        ":ended": str(status),
+                        ":active": str(Status.ACTIVE),
+                        ":month": stamp["feed_month"],
+                        ":at": stamp["feed_at"],
+                    },
                 }
             },
             {
@@ -288,6 +305,7 @@ class PermitsStore:
                 "end": end.isoformat(),
                 "household": session.household,
                 "expires_at": int((end + SESSION_RETENTION).timestamp()),
+                **feed_stamp(datetime.now(UTC), session.session_id),
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
@@ -300,6 +318,19 @@ class PermitsStore:
         permits = [Permit.from_item(i) for i in items if i.get("record") == PERMIT]
         sessions = [VisitorSession.from_item(i) for i in items if i.get("record") == SESSION]
         return permits, sessions
+
+    # -- by change (the devices' offline feed) -----------------------------------------------------------------------
+    def changes(self, month: str, *, after: str = "", limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` permits and sessions last changed in `month` (UTC, `YYYY-MM`) after the feed position
+        `after` (a `feed_at`), oldest first: one Query page of `by-change`; True if the month has more."""
+        request: dict[str, Any] = {
+            "IndexName": BY_CHANGE,
+            "KeyConditionExpression": "feed_month = :month" + (" AND feed_at > :after" if after else ""),
+            "ExpressionAttributeValues": {":month": month, **({":after": after} if after else {})},
+            "Limit": limit,
+        }
+        page = self._table.query(**request)
+        return list(page.get("Items", [])), "LastEvaluatedKey" in page
 
     def _query(self, index: str, condition: str, values: dict[str, Any], names: dict[str, str]) -> list[Any]:
         items: list[Any] = []

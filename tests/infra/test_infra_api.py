@@ -19,6 +19,7 @@ from stacks.routes import (
     NOTIFY_RECEIPTS_ROUTES,
     PAYMENT_WEBHOOK_ROUTES,
     PERMITS_CHECK_ROUTES,
+    PERMITS_FEED_ROUTES,
     REMINDER_ROUTES,
     WEB_ROUTES,
 )
@@ -45,7 +46,7 @@ def _routes(synth):
 
 
 def test_every_declared_route_exists(synth):
-    assert set(_routes(synth)) == set(PUBLIC_ROUTES + CASES_STAFF_ROUTES + PERMITS_CHECK_ROUTES)
+    assert set(_routes(synth)) == set(PUBLIC_ROUTES + CASES_STAFF_ROUTES + PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)
 
 
 def test_staff_routes_need_a_cognito_jwt(synth):

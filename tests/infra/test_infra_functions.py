@@ -13,6 +13,7 @@ from stacks.routes import (
     NOTIFY_RECEIPTS_ROUTES,
     PAYMENT_WEBHOOK_ROUTES,
     PERMITS_CHECK_ROUTES,
+    PERMITS_FEED_ROUTES,
     REMINDER_ROUTES,
 )
 
@@ -31,6 +32,7 @@ PAYMENTS_ENVIRONMENT = {
 }
 EXPECTED_ENVIRONMENT = {
     "permits.check.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE"},
+    "permits.feed_handler.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE", "FEED_SIGNING_KEY"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
@@ -208,4 +210,5 @@ def test_catalogue_knows_every_api_route(synth):
         + REMINDER_ROUTES
         + PAYMENT_WEBHOOK_ROUTES
         + PERMITS_CHECK_ROUTES
+        + PERMITS_FEED_ROUTES
     )

@@ -68,6 +68,8 @@ TABLE_ACCESS = {
     "renewals.links.handler": ({"RENEWALS_TABLE", "REQUESTS_TABLE"}, {"RENEWALS_TABLE"}),
     # The by-vrm index of the Permits table; the look-ups' audit appended to (test_infra_permits.py)
     "permits.check.handler": ({"PERMITS_TABLE", "LOOKUPS_TABLE"}, {"LOOKUPS_TABLE"}),
+    # The by-change index of the Permits table (the devices' feed); each page given appended to the audit
+    "permits.feed_handler.handler": ({"PERMITS_TABLE", "LOOKUPS_TABLE"}, {"LOOKUPS_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

@@ -1,6 +1,7 @@
-"""The permits stack: the Permits table (the council's key, PITR, the two indexes the store queries), the look-ups'
+"""The permits stack: the Permits table (the council's key, PITR, the three indexes the store queries), the look-ups'
 audit, the devices' pool (a resource server scope, client-credentials clients, no demo device in prod), the check
-routes' JWT authorizer and scope, throttling, and the check function's exact grants."""
+and feed routes' JWT authorizer and scope, throttling, the check and feed functions' exact grants, and the feed's
+signing key."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import json
 
 import pytest
 
-from permits.store import BY_HOUSEHOLD, BY_VRM
-from stacks.routes import PERMITS_CHECK_ROUTES
+from permits.feed import FEED_ATTRIBUTES
+from permits.store import BY_CHANGE, BY_HOUSEHOLD, BY_VRM
+from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
 pytestmark = pytest.mark.infra
 
@@ -33,9 +35,15 @@ def test_the_permits_table_is_encrypted_with_the_councils_key_and_recoverable(sy
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
     indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_VRM, BY_HOUSEHOLD}
+    assert set(indexes) == {BY_VRM, BY_HOUSEHOLD, BY_CHANGE}
     assert [k["AttributeName"] for k in indexes[BY_VRM]["KeySchema"]] == ["vrm"]
     assert [k["AttributeName"] for k in indexes[BY_HOUSEHOLD]["KeySchema"]] == ["household", "zone"]
+    assert [k["AttributeName"] for k in indexes[BY_CHANGE]["KeySchema"]] == ["feed_month", "feed_at"]
+    # The feed's index carries what a device needs and nothing about the household.
+    projection = indexes[BY_CHANGE]["Projection"]
+    assert projection["ProjectionType"] == "INCLUDE"
+    assert sorted(projection["NonKeyAttributes"]) == sorted(FEED_ATTRIBUTES)
+    assert "household" not in projection["NonKeyAttributes"]
 
 
 def _check_function(synth):
@@ -61,11 +69,11 @@ def test_the_look_ups_audit_is_encrypted_recoverable_and_keyed_by_device(synth):
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-def test_the_check_routes_need_a_device_token_with_the_check_scope_from_the_devices_pool(synth):
+def test_the_check_and_feed_routes_need_a_device_token_with_the_check_scope_from_the_devices_pool(synth):
     routes = {
         r.props["RouteKey"]: r for r in synth.resources("AWS::ApiGatewayV2::Route") if r.stack == synth.stack("Permits")
     }
-    assert set(routes) == set(PERMITS_CHECK_ROUTES)
+    assert set(routes) == set(PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)
     (pool,) = [p for p in synth.resources("AWS::Cognito::UserPool") if p.stack == synth.stack("Permits")]
     (server,) = synth.resources("AWS::Cognito::UserPoolResourceServer")
     assert server.props["Identifier"] == "permits"
@@ -113,8 +121,38 @@ def test_the_check_function_may_query_the_vrm_index_and_append_to_the_audit_only
     assert set(env) >= {"PERMITS_TABLE", "LOOKUPS_TABLE", "ORIGIN_VERIFY_SECRET_ID"}
 
 
+def test_the_feed_function_may_query_the_change_index_append_to_the_audit_and_sign_with_its_own_key(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.feed_handler.handler"
+    ]
+    table = _permits_table(synth)
+    (audit,) = [t for t in _tables(synth).values() if t.logical_id.startswith("PermitLookups")]
+    (signing_key,) = [
+        k for k in synth.resources("AWS::KMS::Key") if k.stack == synth.stack("Permits") and k.props.get("KeySpec")
+    ]
+    assert (signing_key.props["KeySpec"], signing_key.props["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    grants, signing = [], []
+    for statement in synth.role_statements(function):
+        dynamo = [a for a in _actions(statement) if a.startswith("dynamodb:")]
+        if dynamo:
+            grants.append((tuple(dynamo), json.dumps(statement["Resource"])))
+        if any(a in ("kms:Sign", "kms:GetPublicKey") for a in _actions(statement)):
+            signing.append(statement)
+    by_action = dict(grants)
+    assert len(grants) == 2, grants
+    assert table.logical_id in by_action[("dynamodb:Query",)]
+    assert f"/index/{BY_CHANGE}" in by_action[("dynamodb:Query",)]
+    assert audit.logical_id in by_action[("dynamodb:PutItem",)]
+    (statement,) = signing
+    assert sorted(_actions(statement)) == ["kms:GetPublicKey", "kms:Sign"]
+    assert signing_key.logical_id in json.dumps(statement["Resource"])
+    assert function.props["Environment"]["Variables"]["FEED_SIGNING_KEY"]
+
+
 def test_the_check_routes_are_throttled_by_the_stage(synth):
     (stage,) = [s for s in synth.resources("AWS::ApiGatewayV2::Stage") if s.stack == synth.stack("Api")]
     assert stage.props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert stage.props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
-    assert not set(stage.props.get("RouteSettings", {})) & set(PERMITS_CHECK_ROUTES)  # no looser route setting
+    assert not set(stage.props.get("RouteSettings", {})) & set(PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)

@@ -108,7 +108,8 @@ def test_a_demo_device_gets_a_token_and_checks_a_seeded_permit_and_each_look_up_
         KeyConditionExpression="device = :d",
         ExpressionAttributeValues={":d": {"S": client_id}},
     )["Items"]
-    logged = {(i["vrm"]["S"], i["zone"]["S"], i["answer"]["S"]) for i in audit}
+    looked_up = [i for i in audit if i["answer"]["S"] != "feed-page"]  # the feed's pages are audited here too
+    logged = {(i["vrm"]["S"], i["zone"]["S"], i["answer"]["S"]) for i in looked_up}
     assert logged >= {
         ("LB19PTR", "A", "valid"),
         ("LB19PTR", "B", "valid-in-another-zone"),

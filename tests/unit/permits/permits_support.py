@@ -1,11 +1,12 @@
-"""A moto Permits table shaped as stacks/permits_stack.py declares it (pk + sk, the by-vrm and by-household
-indexes), and the audit table."""
+"""A moto Permits table shaped as stacks/permits_stack.py declares it (pk + sk, the by-vrm, by-household and
+by-change indexes), and the audit table."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from permits.store import BY_HOUSEHOLD, BY_VRM
+from permits.feed import FEED_ATTRIBUTES
+from permits.store import BY_CHANGE, BY_HOUSEHOLD, BY_VRM
 
 
 def create_permits_table(dynamodb: Any, name: str) -> Any:
@@ -18,6 +19,8 @@ def create_permits_table(dynamodb: Any, name: str) -> Any:
             {"AttributeName": "vrm", "AttributeType": "S"},
             {"AttributeName": "household", "AttributeType": "S"},
             {"AttributeName": "zone", "AttributeType": "S"},
+            {"AttributeName": "feed_month", "AttributeType": "S"},
+            {"AttributeName": "feed_at", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -32,6 +35,14 @@ def create_permits_table(dynamodb: Any, name: str) -> Any:
                     {"AttributeName": "zone", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": BY_CHANGE,
+                "KeySchema": [
+                    {"AttributeName": "feed_month", "KeyType": "HASH"},
+                    {"AttributeName": "feed_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(FEED_ATTRIBUTES)},
             },
         ],
         BillingMode="PAY_PER_REQUEST",
