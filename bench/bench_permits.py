@@ -1,0 +1,171 @@
+"""Permits in-process against moto's DynamoDB: the enforcement look-up and a page of the devices' offline feed.
+
+- **look-up**: `permits.enforcement.check` for a random issued mark (one Query of the `by-vrm` index, the answer
+  worked out from the zone's rules), over `--lookups` marks: through moto, and with each mark's permits already
+  fetched (the look-up's own work).
+- **feed page**: `permits.feed.page` with a limit of 1,000 from the start of the month holding the permits (one or
+  more Query pages of `by-change`, each entry shaped for the device), and the body serialised as it is signed:
+  through moto (whose response serialiser takes seconds for 1,000 items: it is moto's cost, not DynamoDB's), and
+  with the same 1,000 items already fetched (the feed's own work: paging, shaping, serialising).
+
+The permits are written straight to the table (a batch writer, untimed) with the attributes `PermitsStore.issue`
+writes, so seeding many is quick. moto answers a Query by looking at every item of the table (it keeps no index),
+so its time grows with the table: the figures are given at several sizes, and at 100,000 they measure moto more
+than the code (DynamoDB's Query reads only the index partition asked for).
+
+Run: `python -m bench.bench_permits [--permits N ...] [--lookups N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.bench_api import percentile
+
+SIZES = (1_000, 10_000)
+LOOKUPS = 200
+FEED_PAGES = 20
+FEED_PAGES_THROUGH_MOTO = 3
+HOUSEHOLD = "100000000001"
+
+
+def _figures(samples: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(samples), "p99": percentile(samples, 0.99), "n": len(samples)}
+
+
+def _mark(number: int) -> str:
+    # Current-style marks: two letters, an age identifier (51-75), three letters; unique per number.
+    letters = "ABCDEFGHJKLMNOPRSTUVWXYZ"
+    a, b = divmod(number, len(letters) ** 3)
+    c, d = divmod(b, len(letters) ** 2)
+    e, f = divmod(d, len(letters))
+    return f"{letters[a % 24]}{letters[(a // 24) % 24]}{51 + (a // 576) % 25}{letters[c]}{letters[e]}{letters[f]}"
+
+
+def _seed(table: Any, count: int, changed: datetime) -> list[str]:
+    from permits.store import PERMIT, feed_stamp
+
+    marks = []
+    with table.batch_writer() as batch:
+        for number in range(count):
+            permit_id = f"bench{number:07d}"
+            mark = _mark(number)
+            marks.append(mark)
+            batch.put_item(
+                Item={
+                    "pk": f"PERMIT#{permit_id}",
+                    "sk": PERMIT,
+                    "record": PERMIT,
+                    "permit_id": permit_id,
+                    "vrm": mark,
+                    "zone": "A",
+                    "kind": "resident",
+                    "valid_from": (changed.date() - timedelta(days=30)).isoformat(),
+                    "valid_to": (changed.date() + timedelta(days=300)).isoformat(),
+                    "status": "active",
+                    "household": HOUSEHOLD,
+                    "counts_towards_limit": True,
+                    **feed_stamp(changed + timedelta(microseconds=number), permit_id),
+                }
+            )
+    return marks
+
+
+class _Fetched:
+    """The items one Query page of `by-change` gave, served again from memory (`feed.Changes`)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self._items = items
+
+    def changes(self, month: str, *, after: str = "", limit: int) -> tuple[list[dict[str, Any]], bool]:
+        found = [i for i in self._items if i["feed_month"] == month and str(i["feed_at"]) > after]
+        return found[:limit], len(found) > limit
+
+
+class _FetchedMarks:
+    """Each mark's permits and sessions as one Query of `by-vrm` gave them, served again from memory."""
+
+    def __init__(self, store: Any, marks: list[str]) -> None:
+        self._found = {mark: store.by_vrm(mark) for mark in marks}
+
+    def by_vrm(self, vrm: str) -> Any:
+        return self._found[vrm]
+
+
+def run(size: int, lookups: int = LOOKUPS) -> dict[str, dict[str, float]]:
+    import boto3
+    from moto import mock_aws
+
+    from permits import enforcement, feed
+    from permits.store import PermitsStore
+    from permits.zones import load_zones
+    from tests.unit.permits.permits_support import create_permits_table
+
+    with mock_aws():
+        table = create_permits_table(boto3.resource("dynamodb", region_name="eu-west-2"), "Permits")
+        now = datetime.now(UTC)
+        changed = datetime(now.year, now.month, 1, tzinfo=UTC)
+        marks = _seed(table, size, changed)
+        store, zones = PermitsStore(table), load_zones()
+        lookup_ms: list[float] = []
+        chooser = random.Random(12)
+        for _ in range(lookups):
+            mark = chooser.choice(marks)
+            started = time.perf_counter()
+            answer = enforcement.check(store, zones, mark, "A", now)
+            lookup_ms.append((time.perf_counter() - started) * 1000)
+            if answer.outcome is not enforcement.Outcome.VALID:
+                raise RuntimeError(f"{mark}: {answer.outcome}")
+        chosen = [chooser.choice(marks) for _ in range(lookups)]
+        fetched_marks = _FetchedMarks(store, chosen)
+        fetched_lookup_ms: list[float] = []
+        for mark in chosen:
+            started = time.perf_counter()
+            enforcement.check(fetched_marks, zones, mark, "A", now)  # type: ignore[arg-type]
+            fetched_lookup_ms.append((time.perf_counter() - started) * 1000)
+        start = feed.Cursor(f"{changed:%Y-%m}", "")
+        later = now + feed.SETTLE * 2
+
+        def timed_page(source: Any) -> float:
+            started = time.perf_counter()
+            page = feed.page(source, start, limit=1_000, now=later)
+            page.body()
+            elapsed = (time.perf_counter() - started) * 1000
+            if len(page.entries) != min(size, 1_000):
+                raise RuntimeError(f"a feed page held {len(page.entries)} entries")
+            return elapsed
+
+        through_moto = [timed_page(store) for _ in range(FEED_PAGES_THROUGH_MOTO)]
+        items, _ = store.changes(start.month, limit=1_000)
+        fetched = _Fetched(items)
+        in_memory = [timed_page(fetched) for _ in range(FEED_PAGES)]
+    return {
+        "look-up via moto": _figures(lookup_ms),
+        "look-up, fetched": _figures(fetched_lookup_ms),
+        "feed page via moto": _figures(through_moto),
+        "feed page, fetched": _figures(in_memory),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--permits", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument("--lookups", type=int, default=LOOKUPS)
+    arguments = parser.parse_args(argv or [])
+    for size in arguments.permits:
+        for name, figure in run(size, arguments.lookups).items():
+            print(
+                f"{size:>7,} permits  {name:<18} p50 {figure['p50']:7.2f} ms  p99 {figure['p99']:7.2f} ms"
+                f"  over {figure['n']}"
+            )
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
