@@ -212,6 +212,8 @@ def test_a_declined_phone_payment_is_taken_later_by_reference_and_the_request_go
     )["Items"]
     actions = [e["action"]["S"] for e in trail]
     assert actions == ["act-for-resident", "take-payment", "read-payment-due", "take-payment", "read-payment-due"]
+    found = [e["details"]["M"]["found"]["S"] for e in trail if e["action"]["S"] == "read-payment-due"]
+    assert found == ["awaiting-payment", "paid"]
     for secret in (b"4000000000000002", b"4242424242424242"):
         assert secret not in declined.body + due.body + paid.body
         assert secret not in repr(trail).encode()
