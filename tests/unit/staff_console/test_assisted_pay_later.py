@@ -275,3 +275,26 @@ def test_declined_then_come_back_by_reference_then_paid_keeps_both_cards_out_of_
         assert f'value="{code}"' not in shown
         assert f'"{code}"' not in everything
         assert f"'{code}'" not in everything
+
+
+def test_coming_back_reads_one_item_and_never_scans(console: Console, caseworker):
+    from unittest import mock
+
+    from botocore.client import BaseClient
+
+    reference = new_reference()
+    _put(console, reference)
+    original = BaseClient._make_api_call
+    operations: list[str] = []
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        operations.append(operation)
+        return original(self, operation, params)  # type: ignore[no-any-return]
+
+    with mock.patch.object(BaseClient, "_make_api_call", call):
+        found = console.post(
+            "/staff/assisted/pay/find", caseworker, {"csrf_token": console.csrf(caseworker), "pay_reference": reference}
+        )
+        assert operations == []  # the reference box reads nothing: it leads to the page
+        assert console.get(found["headers"]["location"], caseworker)["statusCode"] == 200
+    assert operations == ["GetItem", "PutItem"]  # the request, then its audit entry
