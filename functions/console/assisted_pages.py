@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from console.app import Page, StaffRequest
+from console.app import Page, StaffRequest, redirect
+from console.payment_due import Due, PaymentDue
 from console.permissions import StaffMember
 from shared import forms
 from shared.catalogue import ServiceDefinition, load_catalogue
@@ -205,17 +206,7 @@ class AssistedPages:
 
     # -- rendering --------------------------------------------------------------------------------------------------
     def _start(self, request: StaffRequest, form: Mapping[str, str], errors: list[dict[str, str]]) -> Page:
-        services = sorted(load_catalogue().values(), key=lambda d: d.title)
-        return self.pages.render(
-            "assisted_start.html",
-            request,
-            status=400 if errors else 200,
-            title="Submit a request for a resident",
-            services=services,
-            channels=CHANNELS,
-            form=form,
-            errors=errors,
-        )
+        return start_page(self.pages, request, form, errors)
 
     def _start_again(self, request: StaffRequest) -> Page:
         return self.pages.render(
@@ -280,6 +271,21 @@ class AssistedPages:
         )
 
 
+def start_page(pages: Renderer, request: StaffRequest, form: Mapping[str, str], errors: list[dict[str, str]]) -> Page:
+    """The assisted-digital start page: submit a request for a resident, or take a payment for one already made."""
+    services = sorted(load_catalogue().values(), key=lambda d: d.title)
+    return pages.render(
+        "assisted_start.html",
+        request,
+        status=400 if errors else 200,
+        title="Submit a request for a resident",
+        services=services,
+        channels=CHANNELS,
+        form=form,
+        errors=errors,
+    )
+
+
 def form_to_raw(page: FormPage, form: Mapping[str, str]) -> dict[str, Any]:
     """One page's raw answers (shared/answer_cleaners.py's shapes) from the console's form fields."""
     raw: dict[str, Any] = {}
@@ -331,6 +337,10 @@ def _staff(request: StaffRequest) -> StaffMember:
 # -- taking the fee by phone (MOTO) ----------------------------------------------------------------------------------
 CARD_FIELDS = ("card_number", "expiry_date", "cardholder_name", "cvc")
 TAKE_PAYMENT = "take-payment"
+READ_PAYMENT = "read-payment-due"  # coming back to a request's fee: what was found is audited before it is shown
+CHECK_PAYMENT = "check-payment"  # reading the latest attempt's outcome back
+PAY_REFERENCE = "pay_reference"  # the start page's reference box ("Take a payment for a request already made")
+NOT_A_REFERENCE = "Enter the request's reference, like 7KXM-3RAH"
 
 
 class PaymentTaker(Protocol):
@@ -374,13 +384,52 @@ class LambdaPaymentTaker:
         return Submitted(int(answer["status"]), body if isinstance(body, dict) else {})
 
 
+class DueReader(Protocol):
+    def find(self, reference: str) -> PaymentDue: ...
+
+
 class PaymentPages:
     """`POST /staff/assisted/pay` (take the fee with the card details keyed) and `/staff/assisted/pay/status` (read
     the outcome back). The card details are posted to the console, passed on once and never stored, logged or
-    put back on a page."""
+    put back on a page.
 
-    def __init__(self, pages: Renderer, audit: Audit, taker: PaymentTaker) -> None:
-        self.pages, self.audit, self.taker = pages, audit, taker
+    Coming back to a fee later (the call dropped, the card was declined, the resident calls back): the start page's
+    reference box (`POST /staff/assisted/pay/find`) leads to `GET /staff/assisted/pay/<reference>`, which shows the
+    card form while the request awaits payment, or says why there is nothing to take (console/payment_due.py)."""
+
+    def __init__(self, pages: Renderer, audit: Audit, taker: PaymentTaker, due: DueReader) -> None:
+        self.pages, self.audit, self.taker, self.due = pages, audit, taker, due
+
+    def assisted_pay_find(self, request: StaffRequest) -> Page:
+        reference = _reference(request.form.get(PAY_REFERENCE, ""))
+        if not reference:
+            errors = [{"field": PAY_REFERENCE, "message": NOT_A_REFERENCE}]
+            return start_page(self.pages, request, {PAY_REFERENCE: request.form.get(PAY_REFERENCE, "")[:32]}, errors)
+        return redirect(f"/staff/assisted/pay/{reference}")
+
+    def assisted_pay_due(self, request: StaffRequest, reference: str) -> Page:
+        canonical = _reference(reference)
+        if not canonical:
+            return self._due_page(request, PaymentDue(reference[:32], Due.NOT_FOUND))
+        due = self.due.find(canonical)
+        # Before the answer, whatever was found (as a search by reference is): a reference is no personal data.
+        self.audit.record(
+            _staff(request), READ_PAYMENT, canonical, source_ip=request.source_ip, details={"found": due.state.value}
+        )
+        if due.state is Due.AWAITING:
+            return card_form(
+                self.pages, request, canonical, amount_pence=due.amount_pence, service_title=due.service_title
+            )
+        return self._due_page(request, due)
+
+    def _due_page(self, request: StaffRequest, due: PaymentDue) -> Page:
+        return self.pages.render(
+            "assisted_payment_due.html",
+            request,
+            status=404 if due.state is Due.NOT_FOUND else 200,
+            title=_DUE_TITLES[due.state],
+            due=due,
+        )
 
     def assisted_pay(self, request: StaffRequest) -> Page:
         reference = _reference(request.form.get("reference", ""))
@@ -395,6 +444,7 @@ class PaymentPages:
         reference = _reference(request.form.get("reference", ""))
         if not reference:
             return _form_unreadable(self.pages, request)
+        self.audit.record(_staff(request), CHECK_PAYMENT, reference, source_ip=request.source_ip)
         return self._outcome(request, reference, self.taker.status(reference, correlation_id=str(uuid.uuid4())))
 
     def _outcome(self, request: StaffRequest, reference: str, answer: Submitted) -> Page:
@@ -433,6 +483,14 @@ _TRY_AGAIN = {
     "error": ("", "Something went wrong at the payment provider. No money was taken. Try again."),
     "not-started": ("", ""),  # read back before anything was asked: nothing to say, the form to take it
 }
+_DUE_TITLES = {
+    Due.PAID: "This request is paid",
+    Due.CANCELLED: "This request was cancelled",
+    Due.NO_FEE: "There is nothing to pay",
+    Due.ONLINE: "The resident pays for this request online",
+    Due.NOT_AWAITING: "This request is not waiting for a payment",
+    Due.NOT_FOUND: "No request found",
+}
 _OUTCOME_TITLES = {
     "paid": "Payment taken",
     "in-progress": "Taking the payment",
@@ -449,6 +507,7 @@ def card_form(
     amount_pence: int,
     errors: list[dict[str, str]] | None = None,
     status: int = 200,
+    service_title: str = "",
 ) -> Page:
     """The card form for a request's fee; the card number and security code are never put back on the page."""
     kept = {
@@ -462,6 +521,7 @@ def card_form(
         title="Take the payment by card",
         reference=reference,
         amount_pence=amount_pence,
+        service_title=service_title,
         errors=errors or [],
         error_for={e["field"]: e["message"] for e in errors or []},
         kept=kept if errors else {},

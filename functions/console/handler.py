@@ -17,6 +17,7 @@ from console.kpi_counters import KpiCounters
 from console.kpi_pages import KpiPages
 from console.oauth import CognitoLogin
 from console.pages import Pages
+from console.payment_due import PaymentDueReader
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
 from console.queue import CaseQueue
 from console.records import Records
@@ -66,7 +67,8 @@ def resolver() -> APIGatewayHttpResolver:
     finance = FinancePages(pages, staff_payments_client)
     records = Records(pages, queue, SearchIndex(configured.requests_table), audit, search_keys)
     assisted = AssistedPages(pages, pages.audit, LambdaSubmitter(configured.assisted_function))
-    moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function))
+    due = PaymentDueReader(configured.requests_table)
+    moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function), due)
     kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
     views = Views(pages, casework, refunds, finance, records, assisted, moto, kpis)
     return app.build(guard, views, pages.refused)

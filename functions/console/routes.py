@@ -58,6 +58,9 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/assisted/submit", Permission.ACT_FOR_RESIDENT, "assisted_submit"),
     ConsoleRoute("POST", "/staff/assisted/pay", Permission.ACT_FOR_RESIDENT, "assisted_pay"),
     ConsoleRoute("POST", "/staff/assisted/pay/status", Permission.ACT_FOR_RESIDENT, "assisted_pay_status"),
+    # Coming back to a request's fee later (console/payment_due.py): by its reference, from the start page.
+    ConsoleRoute("POST", "/staff/assisted/pay/find", Permission.ACT_FOR_RESIDENT, "assisted_pay_find"),
+    ConsoleRoute("GET", "/staff/assisted/pay/<reference>", Permission.ACT_FOR_RESIDENT, "assisted_pay_due"),
     ConsoleRoute("GET", "/staff/kpis", Permission.VIEW_KPIS, "kpis"),
     ConsoleRoute("GET", "/staff/kpis/csv/<table>", Permission.VIEW_KPIS, "kpis_csv"),
 )

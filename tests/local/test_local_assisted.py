@@ -142,3 +142,78 @@ def test_a_bulky_waste_booking_by_phone_is_paid_by_moto_with_a_test_card(local_c
     assert tracked["status"] != "awaiting-payment"
     assert tracked["team"] == "Waste services"  # paid, then triaged to its team
     assert _stored(local_cloud, reference)["channel"]["S"] == "phone"
+
+
+def test_a_declined_phone_payment_is_taken_later_by_reference_and_the_request_goes_to_its_team(local_cloud):
+    """The call drops after a declined card; the resident calls back and another member of staff, in a new
+    session, finds the request by its reference from the start page and takes the fee."""
+    first = _signed_in(local_cloud)
+    reference, _, csrf = _submit(
+        first,
+        "bulky-waste",
+        {
+            "address": ADDRESS,
+            "item-count": {"item_count": "1"},
+            "items": {"items": "Wardrobe"},
+            "where-left": {"where_left": "driveway"},
+            "preferred-date": _day(7, "preferred_date"),
+            "contact": CONTACT,
+        },
+    )
+    declined_card = {"card_number": "4000000000000002", "expiry_date": "04/29", "cardholder_name": "A Resident"}
+    declined = first.request(
+        "POST", "/staff/assisted/pay", {"csrf_token": csrf, "reference": reference, **declined_card, "cvc": "123"}
+    )
+    assert declined.status == 200, declined.body
+    assert b"The card was declined" in declined.body
+    assert f'href="/staff/assisted/pay/{reference}"'.encode() in declined.body  # the way back
+    local_cloud.wait_for_idle(timeout_s=30)
+    assert _stored(local_cloud, reference)["status"]["S"] == "awaiting-payment"
+    assert "team" not in _stored(local_cloud, reference)  # not sent to a team while unpaid
+
+    later = _signed_in(local_cloud)
+    start = later.request("GET", "/staff/assisted")
+    assert b"Take a payment for a request already made" in start.body
+    csrf = _csrf(start.body)
+    found = later.request("POST", "/staff/assisted/pay/find", {"csrf_token": csrf, "pay_reference": reference.lower()})
+    assert found.status == 303, found.body
+    assert found.header("location") == f"/staff/assisted/pay/{reference}"
+    due = later.request("GET", found.header("location"))
+    assert due.status == 200, due.body
+    assert b"the fee is \xc2\xa325.00" in due.body
+    assert b'name="card_number"' in due.body
+    paid = later.request(
+        "POST",
+        "/staff/assisted/pay",
+        {
+            "csrf_token": _csrf(due.body),
+            "reference": reference,
+            **declined_card,
+            "card_number": "4242424242424242",
+            "cvc": "123",
+        },
+    )
+    assert paid.status == 200, paid.body
+    assert b"Payment taken" in paid.body
+    local_cloud.wait_for_idle(timeout_s=30)
+    tracked = local_cloud.handle("GET", f"/api/v1/requests/{reference}").json()
+    assert tracked["status"] != "awaiting-payment"
+    assert tracked["team"] == "Waste services"  # paid, then triaged to its team
+    again = later.request("GET", f"/staff/assisted/pay/{reference}")
+    assert b"This request is paid" in again.body
+    assert b'name="card_number"' not in again.body
+
+    audit = local_cloud.physical_id("Borough-dev-Console/Audit")
+    trail = local_cloud.client("dynamodb").query(
+        TableName=audit,
+        KeyConditionExpression="#r = :r",
+        ExpressionAttributeNames={"#r": "record"},
+        ExpressionAttributeValues={":r": {"S": reference}},
+    )["Items"]
+    actions = [e["action"]["S"] for e in trail]
+    assert actions == ["act-for-resident", "take-payment", "read-payment-due", "take-payment", "read-payment-due"]
+    found = [e["details"]["M"]["found"]["S"] for e in trail if e["action"]["S"] == "read-payment-due"]
+    assert found == ["awaiting-payment", "paid"]
+    for secret in (b"4000000000000002", b"4242424242424242"):
+        assert secret not in declined.body + due.body + paid.body
+        assert secret not in repr(trail).encode()

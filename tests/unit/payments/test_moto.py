@@ -151,6 +151,35 @@ def test_the_card_details_are_in_no_log_trace_table_or_answer(moto, running, mon
         assert secret not in everything
 
 
+def test_coming_back_after_a_decline_keeps_both_cards_out_of_every_log_trace_table_and_answer(
+    moto, running, monkeypatch, logs, caplog
+):
+    """The console's way back (`GET /staff/assisted/pay/<reference>`, then the card form again): a declined card,
+    the outcome read back later, then another card, each a separate invocation."""
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(moto_handler, "settings", lambda: None)
+    monkeypatch.setattr(moto_handler, "moto", lambda: moto)
+    take = {"action": "take", "reference": REFERENCE, "correlation_id": "c"}
+    first = {**GOOD, "card_number": DECLINED, "cvc": "5791", "cardholder_name": "First Cardholder"}
+    second = {**GOOD, "cvc": "8642", "cardholder_name": "Second Cardholder"}
+    with recording() as provider:
+        declined = moto_handler.handler({**take, "card": first}, FakeContext())
+        read_back = moto_handler.handler({"action": "status", "reference": REFERENCE}, FakeContext())
+        taken = moto_handler.handler({**take, "card": second}, FakeContext())
+    outcomes = [answer["body"]["outcome"] for answer in (declined, read_back, taken)]
+    assert outcomes == ["declined", "declined", "paid"]
+    assert request_status() == "received"
+    recorded = repr([(s.name, s.annotations, s.metadata, s.exceptions) for s in provider.subsegments])
+    stored = json.dumps([aws.table(name).scan()["Items"] for name in ("payments", "requests")], default=str)
+    answers = json.dumps([declined, read_back, taken])
+    everything = logs.getvalue() + caplog.text + recorded + stored + answers
+    for secret in (DECLINED, "4242424242424242", "4242 4242 4242 4242", "Cardholder"):
+        assert secret not in everything
+    for code in ("5791", "8642"):  # as values: random ids and times may hold any four digits
+        assert f'"{code}"' not in everything
+        assert f"'{code}'" not in everything
+
+
 def test_the_handler_refuses_unknown_actions_and_references(monkeypatch):
     monkeypatch.setattr(moto_handler, "settings", lambda: None)
     assert moto_handler.handler({"action": "refund", "reference": REFERENCE}, FakeContext())["status"] == 400

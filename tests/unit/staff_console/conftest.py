@@ -24,6 +24,7 @@ from console.kpi_counters import KpiCounters
 from console.kpi_pages import KpiPages
 from console.oauth import OAuthFailed
 from console.pages import Pages
+from console.payment_due import PaymentDueReader
 from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
 from console.queue import QUEUE_INDEX, CaseQueue
@@ -125,7 +126,8 @@ class Console:
         self.records = Records(pages, queue, SearchIndex("requests"), audit, lambda: self.keys)
         # Assisted digital's pages (tests/unit/staff_console/test_assisted.py gives them a working submitter).
         self.assisted = AssistedPages(pages, pages.audit, _NoSubmitter())
-        self.moto = PaymentPages(pages, pages.audit, _NoSubmitter())  # type: ignore[arg-type]
+        self.due = PaymentDueReader("requests")
+        self.moto = PaymentPages(pages, pages.audit, _NoSubmitter(), self.due)  # type: ignore[arg-type]
         self.kpis = KpiCounters("kpis")
         # Every section as console/handler.py has them (tests replace one with `with_section`).
         self.sections: list[Any] = [

@@ -32,7 +32,7 @@ class FakeTaker:
 
 
 def with_taker(console: Console, taker: FakeTaker) -> None:
-    pages = PaymentPages(console.pages, console.pages.audit, taker)
+    pages = PaymentPages(console.pages, console.pages.audit, taker, console.due)
     console.with_section(console.moto, pages)
 
 
