@@ -222,8 +222,9 @@ class ConsoleStack(Stack):
                 "KPIS_TABLE": self.kpis.table_name,
             },
         ).function
-        # Reads: one case by its reference, a team's cases by the index.
-        grant_items(self.function, requests_table, key, ["dynamodb:GetItem"])
+        # Reads: one case by its reference, a team's cases by the index; the versions of the queue's rows in one
+        # BatchGetItem (console/queue.py `versions`: the index does not project them; bulk assign carries them).
+        grant_items(self.function, requests_table, key, ["dynamodb:GetItem", "dynamodb:BatchGetItem"])
         grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=REQUESTS_BY_TEAM_DUE)
         # Search by postcode and email: Query on their keyed-hash indexes, and the key to hash what staff type.
         for search_index in SEARCH_INDEXES:
