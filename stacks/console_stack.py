@@ -1,8 +1,8 @@
 """The staff console: its function behind the HTTP API's /staff routes (reached through CloudFront's default
 behaviour, uncached, cookies and query strings forwarded), Cognito's managed login for it (a user pool domain and
 an app client for the authorization code flow with PKCE only), its signing key, and read-only grants on the
-Requests table: GetItem and BatchGetItem on the table, Query on the team index and on the postcode and email search indexes
-(docs/console.md, decision 0005).
+Requests table: GetItem and BatchGetItem on the table, Query on the team index and on the postcode and email search
+indexes (docs/console.md, decision 0005).
 
 The console's app client lives here, not in the auth stack: its callback URL names the web's CloudFront domain,
 which exists only after the API (which needs the auth stack) and the web stack.

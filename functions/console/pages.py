@@ -14,7 +14,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from console import session
 from console.app import Guard, Page, StaffRequest, redirect
 from console.audit import AuditLog
-from console.bulk_assign import MAX_CASES
 from console.navigation import navigation
 from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
@@ -163,7 +162,7 @@ class Pages:
             for member in members.assignable(team) if members is not None else []:
                 if member.subject != staff.subject:
                     others.setdefault(member.subject, member)
-        return {"bulk": True, "assignees": sorted(others.values(), key=lambda m: m.email), "max_cases": MAX_CASES}
+        return {"bulk": True, "assignees": sorted(others.values(), key=lambda m: m.email)}
 
     def case(self, request: StaffRequest, reference: str) -> Page:
         """One case, whole: answers, timeline, internal notes. Only for the staff member's teams; the read is
