@@ -1,8 +1,8 @@
 """The staff console: its function behind the HTTP API's /staff routes (reached through CloudFront's default
 behaviour, uncached, cookies and query strings forwarded), Cognito's managed login for it (a user pool domain and
 an app client for the authorization code flow with PKCE only), its signing key, and read-only grants on the
-Requests table: GetItem on the table, Query on the team index and on the postcode and email search indexes
-(docs/console.md, decision 0005).
+Requests table: GetItem and BatchGetItem on the table, Query on the team index and on the postcode and email search
+indexes (docs/console.md, decision 0005).
 
 The console's app client lives here, not in the auth stack: its callback URL names the web's CloudFront domain,
 which exists only after the API (which needs the auth stack) and the web stack.
@@ -222,8 +222,9 @@ class ConsoleStack(Stack):
                 "KPIS_TABLE": self.kpis.table_name,
             },
         ).function
-        # Reads: one case by its reference, a team's cases by the index.
-        grant_items(self.function, requests_table, key, ["dynamodb:GetItem"])
+        # Reads: one case by its reference, a team's cases by the index; the versions of the queue's rows in one
+        # BatchGetItem (console/queue.py `versions`: the index does not project them; bulk assign carries them).
+        grant_items(self.function, requests_table, key, ["dynamodb:GetItem", "dynamodb:BatchGetItem"])
         grant_items(self.function, requests_table, key, ["dynamodb:Query"], index=REQUESTS_BY_TEAM_DUE)
         # Search by postcode and email: Query on their keyed-hash indexes, and the key to hash what staff type.
         for search_index in SEARCH_INDEXES:

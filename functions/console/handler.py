@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from console import app, session
 from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubmitter, PaymentPages
 from console.audit import AuditLog
+from console.bulk_assign import BulkAssign, BulkAssignPages
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
 from console.kpi_counters import KpiCounters
@@ -61,8 +62,11 @@ def resolver() -> APIGatewayHttpResolver:
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
         panels=[CaseworkPanel(members), payments],
+        members=members,
     )
-    casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render, members)
+    requests = RequestsRepository(configured.requests_table)
+    casework = Casework(requests, audit, pages.render, members)
+    bulk = BulkAssignPages(BulkAssign(requests, audit, members), guard.signer, pages.render)
     refunds = RefundViews(payments, queue, audit, pages.case)
     finance = FinancePages(pages, staff_payments_client)
     records = Records(pages, queue, SearchIndex(configured.requests_table), audit, search_keys)
@@ -70,7 +74,7 @@ def resolver() -> APIGatewayHttpResolver:
     due = PaymentDueReader(configured.requests_table)
     moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function), due)
     kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
-    views = Views(pages, casework, refunds, finance, records, assisted, moto, kpis)
+    views = Views(pages, casework, bulk, refunds, finance, records, assisted, moto, kpis)
     return app.build(guard, views, pages.refused)
 
 

@@ -18,6 +18,7 @@ from console.navigation import navigation
 from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
+from console.team_members import TeamMembers
 from console.tokens import TokenRefused, code_challenge, new_code_verifier
 from console.views import CasePanel
 from shared.catalogue import load_catalogue
@@ -44,10 +45,12 @@ class Pages:
         council: str,
         stylesheet: str,
         panels: Sequence[CasePanel] = (),
+        members: TeamMembers | None = None,
     ) -> None:
         self.guard, self.cases, self.audit = guard, queue, audit
         self.council, self.stylesheet = council, stylesheet
         self.panels = tuple(panels)
+        self.members = members  # who the queue's bulk assign form offers (console/bulk_assign.py)
 
     def render(self, template: str, request: StaffRequest | None = None, status: int = 200, **context: Any) -> Page:
         staff = request.staff if request else None
@@ -131,16 +134,35 @@ class Pages:
             rows = [_row(case, today) for case in page.cases]
             if page.next_cursor:
                 next_link = "/staff/cases?" + urllib.parse.urlencode({**kept, "after": page.next_cursor})
+        teams = [name for name in _team_names() if staff.works_for(name)]
         return self.render(
             "queue.html",
             request,
             rows=rows,
             query=kept,
-            teams=[name for name in _team_names() if staff.works_for(name)],
+            teams=teams,
             statuses=[(s.value, label(s)) for s in Status],
             saved_views=SAVED_VIEWS,
             next_link=next_link,
+            **self._bulk_assign(staff, rows, [query["team"]] if query.get("team") in teams else teams),
         )
+
+    def _bulk_assign(self, staff: StaffMember, rows: list[dict[str, Any]], teams: list[str]) -> dict[str, Any]:
+        """The queue's bulk assign form, for staff who may assign: each row's checkbox carries the case's version
+        (read for the rows shown: the queue's index does not project it); the people offered are the members of the
+        teams shown who work cases (each case is still checked against its own team when assigned)."""
+        if not rows or not staff.may(Permission.ASSIGN):
+            return {"bulk": False}
+        versions = self.cases.versions([row["reference"] for row in rows])
+        for row in rows:
+            row["version"] = versions.get(row["reference"])
+        others: dict[str, Any] = {}
+        members = self.members
+        for team in teams if members is not None else []:
+            for member in members.assignable(team) if members is not None else []:
+                if member.subject != staff.subject:
+                    others.setdefault(member.subject, member)
+        return {"bulk": True, "assignees": sorted(others.values(), key=lambda m: m.email)}
 
     def case(self, request: StaffRequest, reference: str) -> Page:
         """One case, whole: answers, timeline, internal notes. Only for the staff member's teams; the read is

@@ -21,6 +21,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from shared import aws
+from shared.requests_repo import VERSION
 from shared.statuses import CLOSED_STATUSES, Status
 
 QUEUE_INDEX = "by-team-due"  # stacks/data_stack.py REQUESTS_BY_TEAM_DUE
@@ -86,6 +87,30 @@ class CaseQueue:
             ExpressionAttributeNames={f"#{i}": name for i, name in enumerate(QUEUE_FIELDS)},
         ).get("Item")
         return dict(item) if item and "due_date" in item and "team" in item else None
+
+    def versions(self, references: list[str]) -> dict[str, int]:
+        """The current version of each case (the index does not project it): one BatchGetItem of the reference and
+        version only, for the queue's bulk assign form, whose checkboxes carry what the member of staff saw."""
+        if not references:
+            return {}
+        keys = [{"reference": reference} for reference in dict.fromkeys(references)][:_READ_BATCH]
+        request: dict[str, Any] = {
+            self._table.name: {
+                "Keys": keys,
+                "ProjectionExpression": "#r, #v",
+                "ExpressionAttributeNames": {"#r": "reference", "#v": VERSION},
+                "ConsistentRead": True,
+            }
+        }
+        found: dict[str, int] = {}
+        for _ in range(5):  # unprocessed keys (throttling) are asked again a few times, then read as unknown
+            answer = self._table.meta.client.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(self._table.name, []):
+                found[str(item["reference"])] = int(item.get(VERSION, 0))
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        return found
 
     def case(self, reference: str) -> dict[str, Any] | None:
         """The whole case (answers, history, internal notes): for the case page only, which audits the read. A

@@ -38,6 +38,10 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/sign-out", Access.SIGNED_IN, "sign_out"),
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
+    # Bulk assign from the queue (console/bulk_assign.py): the form's POST, then its result page. The resolver tries
+    # static paths before `<reference>` ones, and "bulk-assign" is never a reference (console/bulk_assign.py).
+    ConsoleRoute("POST", "/staff/cases/bulk-assign", Permission.ASSIGN, "bulk_assign"),
+    ConsoleRoute("GET", "/staff/cases/bulk-assign", Permission.ASSIGN, "bulk_assign_result"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
     # Case working (console/casework.py); each also needs the case to be one of the staff member's teams'.
     ConsoleRoute("POST", "/staff/cases/<reference>/assign", Permission.ASSIGN, "assign_case"),

@@ -1,10 +1,11 @@
 """The staff console in real Chromium (issue 11): the demo caseworker signs in through the local Cognito stand-in
-(authorization code with PKCE), works the queue, opens a case and signs out, with JavaScript on and off; the same
-by keyboard only (Tab reaches every control of each console page, and each shows where the focus is).
+(authorization code with PKCE), assigns a case from the queue's bulk assign form, works the queue, opens a case and
+signs out, with JavaScript on and off; the same by keyboard only (Tab reaches every control of each console page,
+the queue's checkboxes among them, and each shows where the focus is).
 
 axe-core (WCAG 2.2 AA) runs on every console page (JavaScript on; CSP bypassed only to inject it): the start page,
-the queue, a search result, the case page, the signed-out page. The stand-in's sign-in form stands in for Cognito's
-managed login (AWS's page, not ours): it is not checked.
+the queue, the bulk assign result, a search result, the case page, the signed-out page. The stand-in's sign-in form
+stands in for Cognito's managed login (AWS's page, not ours): it is not checked.
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ def reported(local_cloud) -> str:
     return str(submitted.json()["reference"])
 
 
+@pytest.fixture
+def fresh_report(local_cloud) -> str:
+    """A case of its own for each run, to assign in bulk (the other is assigned by the first run)."""
+    submitted = local_cloud.handle(
+        "POST",
+        "/api/v1/services/fly-tipping/requests",
+        json_body={"description": "Wardrobe by the post box", "location": {"postcode": "ME15 6JQ"}},
+    )
+    assert submitted.status == 201, submitted.body
+    local_cloud.wait_for_idle(timeout_s=30)
+    return str(submitted.json()["reference"])
+
+
 @pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
 def staff(request, browser, site):
     """A member of staff's browser, JavaScript on (with axe) or off: (page, check)."""
@@ -55,9 +69,21 @@ def _sign_in(page: Any, check: Any) -> None:
     assert page.url.endswith("/staff/cases"), page.url
 
 
-def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported):
+def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported, fresh_report):
     page, check = staff
     _sign_in(page, check)
+    # Bulk assign: the queue's checkboxes (plain GOV.UK checkboxes in a form: no JavaScript needed), then the result
+    # page the POST redirects to.
+    page.goto(f"/staff/cases?reference={fresh_report}")
+    page.get_by_label(f"Select case {fresh_report}").check()
+    page.get_by_label("Assign the selected cases to").select_option("me")
+    page.get_by_role("button", name="Assign selected cases").click()
+    page.wait_for_url("**/staff/cases/bulk-assign")
+    assert page.locator("h1").inner_text() == "1 of 1 case assigned to you"
+    assert page.locator("#assigned").inner_text() == fresh_report
+    _layout(page, current="Cases")
+    check()
+    page.goto("/staff/cases")
     assert page.locator("h1").inner_text() == "Cases"
     _layout(page, current="Cases")
     assert page.locator(".moj-sub-navigation__link[aria-current=page]").inner_text() == "All open"

@@ -311,3 +311,77 @@ def test_a_team_lead_assigns_a_case_to_a_caseworker_of_the_team(local_cloud):
     assert assigned.status == 303, assigned.body
     caseworker = _signed_in(local_cloud, CASEWORKER)
     assert reference.encode() in caseworker.request("GET", "/staff/cases?view=mine").body
+
+
+def test_bulk_assign_from_the_queue_assigns_two_and_skips_the_one_changed_meanwhile(local_cloud):
+    """Through the deployed console function (its IAM policy judged by the local cloud): the caseworker ticks three
+    cases on the queue; a team lead assigns one of them before the form is sent; two are assigned, the third is left
+    with the lead and the result page says why."""
+    references = [_report(local_cloud, "fly-tipping", f"Sofa number {n} by the bins") for n in range(3)]
+    for reference in references:  # time passing, not a console write: these are the oldest overdue cases
+        local_cloud.client("dynamodb").update_item(
+            TableName=local_cloud.physical_id("Borough-dev-Data/Requests"),
+            Key={"reference": {"S": reference}},
+            UpdateExpression="SET due_date = :due",
+            ExpressionAttributeValues={":due": {"S": "2019-06-01"}},
+        )
+    first, second, stale = references
+    caseworker = _signed_in(local_cloud, CASEWORKER)
+    queue = caseworker.request("GET", "/staff/cases?view=overdue")
+    assert queue.status == 200, queue.body
+    form = _form(queue.body, "/staff/cases/bulk-assign")  # the CSRF token
+    page = queue.body.decode()
+    ticked = {}
+    for reference in references:
+        box = re.search(rf'name="case:{reference}" type="checkbox" value="(\d+)"', page)
+        assert box is not None, reference
+        ticked[f"case:{reference}"] = box.group(1)
+
+    lead = _signed_in(local_cloud, DEMO_STAFF["team-lead"])
+    case_path = f"/staff/cases/{stale}"
+    lead_page = lead.request("GET", case_path)
+    taken = lead.request(
+        "POST", case_path + "/assign", {**_form(lead_page.body, case_path + "/assign"), "assign": "me"}
+    )
+    assert taken.status == 303, taken.body
+
+    sent = caseworker.request("POST", "/staff/cases/bulk-assign", {**form, **ticked, "assignee": "me"})
+    assert sent.status == 303, sent.body
+    assert sent.header("location") == "/staff/cases/bulk-assign"
+    result = caseworker.request("GET", "/staff/cases/bulk-assign")
+    assert result.status == 200, result.body
+    body = html.unescape(result.body.decode())
+    assert "2 of 3 cases assigned to you" in body
+    assigned = re.search(r'id="assigned">(.*?)</ul>', body, re.S)
+    assert assigned is not None
+    assert sorted(re.findall(r">([A-Z0-9]{4}-[A-Z0-9]{4})</a>", assigned.group(1))) == sorted([first, second])
+    not_assigned = re.search(r'id="not-assigned">(.*?)</table>', body, re.S)
+    assert not_assigned is not None
+    assert stale in not_assigned.group(1)
+    assert "Someone else changed this case after the queue was shown" in not_assigned.group(1)
+
+    requests_table = local_cloud.physical_id("Borough-dev-Data/Requests")
+    audit_table = local_cloud.physical_id("Borough-dev-Console/Audit")
+
+    def item(reference: str) -> dict:
+        return local_cloud.client("dynamodb").get_item(TableName=requests_table, Key={"reference": {"S": reference}})[
+            "Item"
+        ]
+
+    def changes(reference: str) -> list[str]:
+        trail = local_cloud.client("dynamodb").query(
+            TableName=audit_table,
+            KeyConditionExpression="#r = :r",
+            ExpressionAttributeNames={"#r": "record"},
+            ExpressionAttributeValues={":r": {"S": reference}},
+        )["Items"]
+        return [entry["action"]["S"] for entry in trail if entry["action"]["S"] != "read-case"]
+
+    assert item(first)["assignee_email"]["S"] == item(second)["assignee_email"]["S"] == CASEWORKER
+    assert item(stale)["assignee_email"]["S"] == DEMO_STAFF["team-lead"]  # not overwritten
+    assert changes(first) == changes(second) == ["assign"]
+    assert changes(stale) == ["assign"]  # the lead's; the caseworker's skipped attempt wrote nothing
+    mine = caseworker.request("GET", "/staff/cases?view=mine").body.decode()
+    assert first in mine
+    assert second in mine
+    assert stale not in mine

@@ -18,6 +18,7 @@ from moto import mock_aws
 from console import app, session
 from console.assisted_pages import AssistedPages, PaymentPages, Submitted
 from console.audit import AuditLog
+from console.bulk_assign import BulkAssign, BulkAssignPages
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
 from console.kpi_counters import KpiCounters
@@ -119,8 +120,11 @@ class Console:
             council="Test council",
             stylesheet="/assets/app.css",
             panels=[CaseworkPanel(self.members), panel],
+            members=self.members,
         )
         self.casework = Casework(RequestsRepository("requests"), audit, pages.render, self.members)
+        self.bulk = BulkAssign(RequestsRepository("requests"), audit, self.members)
+        bulk_pages = BulkAssignPages(self.bulk, self.guard.signer, pages.render)
         refunds = RefundViews(panel, queue, audit, pages.case)
         self.keys = SearchKeys(SEARCH_KEY)
         self.records = Records(pages, queue, SearchIndex("requests"), audit, lambda: self.keys)
@@ -133,6 +137,7 @@ class Console:
         self.sections: list[Any] = [
             pages,
             self.casework,
+            bulk_pages,
             refunds,
             FinancePages(pages, staff_payments),
             self.records,

@@ -26,6 +26,8 @@ def test_the_matrix_covers_every_permission_route_and_every_role() -> None:
     for row in matrix.values():
         assert set(row) == set(roles())
     assert matrix[("GET", "/staff/cases")] == {"caseworker": True, "team-lead": True, "finance": True, "admin": False}
+    bulk = {"caseworker": True, "team-lead": True, "finance": False, "admin": False}
+    assert matrix[("POST", "/staff/cases/bulk-assign")] == matrix[("GET", "/staff/cases/bulk-assign")] == bulk
 
 
 REFERENCE = new_reference()  # a case of the staff's team, for routes that name one
@@ -83,7 +85,9 @@ def _valid_form(console: Console, route: ConsoleRoute) -> dict[str, str]:
     """A form the route accepts for the case as it is now (its current version; a status it may move to)."""
     item = console.table.get_item(Key={"reference": REFERENCE})["Item"]
     form = {"version": str(item.get("version", 0))}
-    if route.path.endswith("/assign"):
+    if route.path == "/staff/cases/bulk-assign":  # the queue's checkbox of the case, at its version
+        form = {f"case:{REFERENCE}": form["version"], "assignee": "me"}
+    elif route.path.endswith("/assign"):
         form["assign"] = "me"
     elif route.path.endswith("/status"):
         form["status"] = "investigating" if item["status"] != "investigating" else "in-progress"
