@@ -14,6 +14,7 @@ from types import FrameType
 
 from local.assembly import DEFAULT_OUTDIR, ROOT, ensure_assembly
 from local.cloud import LocalCloud
+from local.moto_session import LOCK
 from local.schedules import SCHEDULES_PATH
 from local.staff import DEMO_PASSWORD, DEMO_STAFF, DEMO_USERNAME, ROLE_PREFIX, SIGN_IN_PATH
 
@@ -61,6 +62,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def device_lines(cloud: LocalCloud) -> list[str]:
+    """How to act as an enforcement device: the demo device's client credentials (local only), its token, the
+    look-up and the offline feed."""
+    url, lines = cloud.url, []
+    for client in cloud.inventory.of_type("AWS::Cognito::UserPoolClient"):
+        if client.properties.get("AllowedOAuthFlows") != ["client_credentials"] or not client.provisioned:
+            continue
+        pool_id = str(client.properties["UserPoolId"])
+        with LOCK:
+            described = cloud.client("cognito-idp").describe_user_pool_client(
+                UserPoolId=pool_id, ClientId=client.physical_id
+            )["UserPoolClient"]
+        secret = described.get("ClientSecret", "")
+        lines += [
+            f"  Enforcement device  client {client.physical_id}  secret {secret}  (the demo device; local only)",
+            f"  Get a device token  DEVICE=$(curl -s -u {client.physical_id}:{secret} \\",
+            f"                        -d grant_type=client_credentials {url}/sandbox/cognito/oauth2/token \\",
+            "                        | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+            f'  Check a vehicle     curl -s -X POST {url}/api/v1/permits/check -H "authorization: Bearer $DEVICE" \\',
+            '                        -H \'content-type: application/json\' -d \'{"vrm": "LB19PTR", "zone": "A"}\'',
+            f'  Offline feed        curl -s {url}/api/v1/permits/feed -H "authorization: Bearer $DEVICE"',
+        ]
+    return lines
+
+
 def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
     url = cloud.url
     lines = [
@@ -102,6 +128,7 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
             '                        -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\',
             '                        -d \'{"status": "investigating"}\'',
         ]
+    lines += device_lines(cloud)
     for name, when in cloud.scheduler.next_runs(datetime.now(UTC)).items():
         next_run = when.strftime("%Y-%m-%d %H:%M UTC") if when else "never locally (expression not understood)"
         lines.append(f"  Schedule            {name}: next {next_run}")

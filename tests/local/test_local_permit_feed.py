@@ -106,3 +106,14 @@ def test_the_feed_refuses_a_bad_cursor_a_bad_limit_and_a_missing_token(local_clo
     assert _get(local_cloud, token, FEED, limit="5000").status == 400
     assert _get(local_cloud, None, FEED).status == 401
     assert _get(local_cloud, None, f"{FEED}/key").status == 401
+
+
+def test_make_run_prints_the_demo_devices_credentials_and_how_to_use_them(local_cloud) -> None:
+    from local.__main__ import banner
+
+    _, client_id, secret = _device(local_cloud)
+    text = banner(local_cloud, 0.0, 0.0)
+    assert f"client {client_id}  secret {secret}" in text
+    assert f"curl -s -u {client_id}:{secret}" in text
+    assert f"{local_cloud.url}/api/v1/permits/feed" in text
+    assert _token(local_cloud, client_id, secret).status == 200  # the printed credentials work
