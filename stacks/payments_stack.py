@@ -284,14 +284,15 @@ class PaymentsStack(Stack):
             targets=[targets.LambdaFunction(self.reconciler, retry_attempts=0)],  # the next run is 5 minutes away
         )
 
-        # Read only: the attempts of a day and Pay's search; it reports (a log line per mismatch, a metric alarmed
-        # in the observability stack) and changes nothing.
+        # Read only: the attempts and refunds of a day and Pay's two searches; it reports (a log line per mismatch,
+        # a metric alarmed in the observability stack) and changes nothing.
         self.comparison = self._function(
             "PaymentsComparison",
             "payments.reconciler.nightly_handler",
-            "Compares yesterday's payment attempts with GOV.UK Pay's records and reports every mismatch",
+            "Compares yesterday's payment attempts and refunds with GOV.UK Pay's records and reports every mismatch",
             {
                 "PAYMENTS_TABLE": self.table.table_name,
+                "REFUNDS_TABLE": self.refunds.table_name,
                 "PAY_BASE_URL": PAY_BASE_URL,
                 "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
             },
@@ -299,11 +300,12 @@ class PaymentsStack(Stack):
         )
         grant_items(self.comparison, self.table, key, ["dynamodb:GetItem"])
         grant_items(self.comparison, self.table, key, ["dynamodb:Query"], index=BY_DAY)
+        grant_items(self.comparison, self.refunds, key, ["dynamodb:Query"], index=REFUNDS_BY_STATUS)
         grant_secret_value(self.comparison, self.pay_api_key)
         self.compare_rule = events.Rule(
             self,
             "ComparePaymentsNightly",
-            description="Compare yesterday's payment attempts with GOV.UK Pay's search, once a night",
+            description="Compare yesterday's payment attempts and refunds with GOV.UK Pay's searches, once a night",
             schedule=COMPARE_AT,
             targets=[targets.LambdaFunction(self.comparison, retry_attempts=2)],
         )

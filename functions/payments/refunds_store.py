@@ -18,10 +18,14 @@ from payments.store import conditional_failed, put_if_absent
 from shared import aws
 
 OPEN_REFUNDS = "open-refunds"
+# status + requested_at, projecting the keys, attempt, payment_id, amount and refund_id (never the reason or who
+# asked): the finance export's and the nightly comparison's refunds of a period (stacks/payments_stack.py).
+REFUNDS_BY_STATUS = "refunds-by-status"
 OPEN = "open"  # the one partition of the open-refunds index
 REQUESTING = "requesting"  # written, Pay not yet (or not known to have been) asked
 NOT_CREATED = "not-created"  # Pay made no refund for this record: nothing was paid back
 FINAL = frozenset({"success", "error", NOT_CREATED})
+STATES = (REQUESTING, "submitted", "success", "error", NOT_CREATED)  # every state a record can be in
 
 
 class RefundNumberTaken(Exception):
@@ -143,3 +147,23 @@ class RefundsStore:
             Limit=limit,
         )["Items"]
         return [RefundRecord.from_item(item) for item in found]
+
+    def requested_between(self, first: str, last: str, *, states: tuple[str, ...] = STATES) -> list[RefundRecord]:
+        """Refunds asked for from `first` to `last` (ISO 8601, both included) in `states`, through the
+        refunds-by-status index: one Query per state, every page; never a Scan. The records come without the reason
+        and who asked (the index does not project them)."""
+        found: list[RefundRecord] = []
+        for state in states:
+            query: dict[str, Any] = {
+                "IndexName": REFUNDS_BY_STATUS,
+                "KeyConditionExpression": "#status = :state AND requested_at BETWEEN :first AND :last",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":state": state, ":first": first, ":last": last},
+            }
+            while True:
+                answer = self._table.query(**query)
+                found += [RefundRecord.from_item(item) for item in answer["Items"]]
+                if "LastEvaluatedKey" not in answer:
+                    break
+                query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found

@@ -54,8 +54,14 @@ class WebhookSettings(ApiSettings):
     webhook_queue_url: str
 
 
+class ComparisonSettings(PaySettings):
+    """The nightly comparison: the attempts and the refunds (read only) and Pay's searches."""
+
+    refunds_table: str
+
+
 settings = cached(PaymentsSettings)
-comparison_settings = cached(PaySettings)  # the nightly comparison: the attempts (read only) and Pay's search
+comparison_settings = cached(ComparisonSettings)
 refunds_settings = cached(RefundsSettings)
 following_settings = cached(FollowingSettings)
 webhook_settings = cached(WebhookSettings)
