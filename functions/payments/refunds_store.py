@@ -47,6 +47,8 @@ class RefundRecord:
     refund_id: str = ""
     code: str = ""  # why it ended as it did, when Pay said (P0603, P0604, ...)
     settled_at: str = ""
+    via: str = "console"  # where it was asked from: the staff console, or the staff API (`api`)
+    source_ip: str = ""  # the API caller's address (the first of X-Forwarded-For): kept here, never logged
 
     @property
     def open(self) -> bool:
@@ -68,6 +70,8 @@ class RefundRecord:
             refund_id=str(item.get("refund_id", "")),
             code=str(item.get("code", "")),
             settled_at=str(item.get("settled_at", "")),
+            via=str(item.get("via", "console")),
+            source_ip=str(item.get("source_ip", "")),
         )
 
 
@@ -90,8 +94,7 @@ class RefundsStore:
         return RefundRecord.from_item(item) if item else None
 
     def put_new(self, record: RefundRecord, *, expires_at: int) -> None:
-
-        item = {
+        item: dict[str, Any] = {
             "reference": record.reference,
             "refund": record.number,
             "attempt": record.attempt,
@@ -105,7 +108,10 @@ class RefundsStore:
             "updated_at": record.requested_at,
             "open": OPEN,
             "expires_at": expires_at,
+            "via": record.via,
         }
+        if record.source_ip:
+            item["source_ip"] = record.source_ip
         if not put_if_absent(self._table, item):
             raise RefundNumberTaken(f"{record.reference} refund {record.number}")
 

@@ -33,6 +33,7 @@ MODELS = {
     "payments.creator_handler.handler": ("payments.settings", "PaymentsSettings"),
     "payments.reconciler.nightly_handler": ("payments.settings", "ComparisonSettings"),
     "payments.webhooks.handler": ("payments.settings", "WebhookSettings"),
+    "payments.staff_api.handler": ("payments.settings", "StaffApiSettings"),
 }
 
 
