@@ -125,6 +125,7 @@ def build_app(app: cdk.App) -> cdk.App:
         requests_table=data.requests,
         events_topic=events.topic,
         http_api=api.http_api,
+        staff_authorizer=api.staff_authorizer,  # the staff refund API's route
         origin_verify_secret=api.origin_verify,
         public_base_url=public_base_url,  # Pay sends residents back to the web
         env=env,
@@ -190,6 +191,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentWebhookWorker": payments.worker,
             "PaymentsReconciler": payments.reconciler,
             "StaffPayments": payments.staff,
+            "StaffRefundsApi": payments.staff_api,
             "RenewalsConsumer": renewals.consumer,
             "RenewalReminders": renewals.job,
             "RenewalLinks": renewals.links,

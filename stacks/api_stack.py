@@ -168,7 +168,8 @@ class ApiStack(Stack):
             route: {"ThrottlingRateLimit": lookup_rate, "ThrottlingBurstLimit": lookup_burst}
             for route in CASES_PUBLIC_ROUTES
         }
-        staff_authorizer = authorizers.HttpUserPoolAuthorizer(
+        # The staff pool's JWT authorizer, for the staff routes here and in the payments stack (its refund API).
+        self.staff_authorizer = staff_authorizer = authorizers.HttpUserPoolAuthorizer(
             "StaffAuthorizer", user_pool, user_pool_clients=[user_pool_client]
         )
         catalogue_integration = integrations.HttpLambdaIntegration("CatalogueIntegration", self.catalogue)

@@ -11,7 +11,10 @@ reconciler; the Refunds table and the staff payments function the console invoke
 - Refunds: table `Refunds` (the council's key, PITR, TTL, the sparse open-refunds index the reconciler walks) and
   the StaffPayments function (named, so the console invokes it by name), which alone writes new refunds; the worker
   and the reconciler follow them to Pay's final state. `REFUND_ROLES` (the roles holding `refund`) comes from the
-  console's roles.yaml at synth, so payments checks the permission itself too.
+  console's roles.yaml at synth, so payments checks the permission itself too. The staff refund API
+  (`POST /api/v1/payments/{reference}/refunds`, StaffRefundsApi) makes the same refunds over HTTP, behind the API
+  stack's staff pool JWT authorizer and CloudFront's origin-verify check.
+- The nightly comparison reads yesterday's attempts (`by-day`) and refunds (`refunds-by-status`) and Pay's searches.
 - Every grant is exact (stacks/constructs/grants.py; tests/infra/test_infra_payments.py).
 """
 
@@ -46,7 +49,7 @@ from stacks.constructs.grants import (
 from stacks.constructs.public_route import public_route
 from stacks.constructs.queues import queue_with_dead_letters
 from stacks.constructs.tables import council_table
-from stacks.routes import PAYMENT_WEBHOOK_ROUTES
+from stacks.routes import PAYMENT_WEBHOOK_ROUTES, STAFF_REFUND_ROUTES
 
 PAY_BASE_URL = "https://publicapi.payments.service.gov.uk"  # the local cloud points this at its local Pay
 BY_RETURN_TOKEN = "by-return-token"  # noqa: S105 - an index name (functions/payments/store.py)
@@ -98,6 +101,7 @@ class PaymentsStack(Stack):
         requests_table: dynamodb.ITable,
         events_topic: sns.ITopic,
         http_api: apigw.IHttpApi,
+        staff_authorizer: apigw.IHttpRouteAuthorizer,
         origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
         **kwargs: Any,
@@ -267,6 +271,35 @@ class PaymentsStack(Stack):
         # The finance export (the same function's `export` action): the two indexes, Query only.
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=PAYMENTS_BY_SERVICE)
         grant_items(self.staff, self.refunds, key, ["dynamodb:Query"], index=REFUNDS_BY_STATUS)
+        # The staff refund API (`POST /api/v1/payments/{reference}/refunds`), behind the staff pool's JWT authorizer
+        # and CloudFront: the same refunds as the console's button, the member of staff from the token.
+        self.staff_api = self._function(
+            "StaffRefundsApi",
+            "payments.staff_api.handler",
+            "Refunds a payment, fully or in part, for a member of staff calling the staff API",
+            {
+                "PAYMENTS_TABLE": self.table.table_name,
+                "REFUNDS_TABLE": self.refunds.table_name,
+                "PAY_BASE_URL": PAY_BASE_URL,
+                "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
+                "REFUND_ROLES": refund_roles(),
+            },
+        )
+        grant_items(self.staff_api, self.table, key, ["dynamodb:Query"])  # the request's attempts: reads only
+        grant_items(self.staff_api, self.refunds, key, REFUND_ACTIONS)
+        grant_secret_value(self.staff_api, self.pay_api_key)
+        require_origin_verify(self.staff_api, origin_verify_secret)
+        staff_integration = integrations.HttpLambdaIntegration("StaffRefundsIntegration", self.staff_api)
+        for number, route_key in enumerate(STAFF_REFUND_ROUTES):
+            method, path = route_key.split(" ", 1)
+            apigw.HttpRoute(
+                self,
+                f"RouteStaffRefunds{number}",
+                http_api=http_api,
+                route_key=apigw.HttpRouteKey.with_(path, apigw.HttpMethod[method]),
+                integration=staff_integration,
+                authorizer=staff_authorizer,
+            )
         grant_send(self.payments, self.create_queue)
         self.creator.add_event_source(
             event_sources.SqsEventSource(
@@ -284,14 +317,15 @@ class PaymentsStack(Stack):
             targets=[targets.LambdaFunction(self.reconciler, retry_attempts=0)],  # the next run is 5 minutes away
         )
 
-        # Read only: the attempts of a day and Pay's search; it reports (a log line per mismatch, a metric alarmed
-        # in the observability stack) and changes nothing.
+        # Read only: the attempts and refunds of a day and Pay's two searches; it reports (a log line per mismatch,
+        # a metric alarmed in the observability stack) and changes nothing.
         self.comparison = self._function(
             "PaymentsComparison",
             "payments.reconciler.nightly_handler",
-            "Compares yesterday's payment attempts with GOV.UK Pay's records and reports every mismatch",
+            "Compares yesterday's payment attempts and refunds with GOV.UK Pay's records and reports every mismatch",
             {
                 "PAYMENTS_TABLE": self.table.table_name,
+                "REFUNDS_TABLE": self.refunds.table_name,
                 "PAY_BASE_URL": PAY_BASE_URL,
                 "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
             },
@@ -299,11 +333,12 @@ class PaymentsStack(Stack):
         )
         grant_items(self.comparison, self.table, key, ["dynamodb:GetItem"])
         grant_items(self.comparison, self.table, key, ["dynamodb:Query"], index=BY_DAY)
+        grant_items(self.comparison, self.refunds, key, ["dynamodb:Query"], index=REFUNDS_BY_STATUS)
         grant_secret_value(self.comparison, self.pay_api_key)
         self.compare_rule = events.Rule(
             self,
             "ComparePaymentsNightly",
-            description="Compare yesterday's payment attempts with GOV.UK Pay's search, once a night",
+            description="Compare yesterday's payment attempts and refunds with GOV.UK Pay's searches, once a night",
             schedule=COMPARE_AT,
             targets=[targets.LambdaFunction(self.comparison, retry_attempts=2)],
         )

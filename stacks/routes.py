@@ -24,6 +24,8 @@ REMINDER_ROUTES = (
 )
 # Served by the payments stack's webhook receiver (GOV.UK Pay's signed webhooks).
 PAYMENT_WEBHOOK_ROUTES = ("POST /api/v1/payments/webhooks",)
+# Served by the payments stack's staff refund API (a staff pool token, the API stack's StaffAuthorizer).
+STAFF_REFUND_ROUTES = ("POST /api/v1/payments/{reference}/refunds",)
 # Served by the permits stack's check function (enforcement devices, a machine token with the permits/check scope).
 PERMITS_CHECK_ROUTES = ("GET /api/v1/permits/check", "POST /api/v1/permits/check")
 # Served by the permits stack's feed function (the same devices and scope): the signed offline feed and its key.
@@ -37,6 +39,7 @@ API_ROUTES = (
     + NOTIFY_RECEIPTS_ROUTES
     + REMINDER_ROUTES
     + PAYMENT_WEBHOOK_ROUTES
+    + STAFF_REFUND_ROUTES
     + PERMITS_CHECK_ROUTES
     + PERMITS_FEED_ROUTES
 )

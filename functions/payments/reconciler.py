@@ -1,5 +1,5 @@
 """The reconciler (every 5 minutes): every open attempt is brought to a final state and followed up; and the
-nightly comparison of the council's attempts with Pay's records (`nightly_handler`, below).
+nightly comparison of the council's attempts and refunds with Pay's records (`nightly_handler`, below).
 
 Webhooks are hints that may never come (Pay gives up after two days; a resident who closes the tab sends none until
 expiry). Each run reads from Pay every attempt still open (unfinished at Pay, `creating` with no answer recorded,
@@ -23,11 +23,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payments import creator, provider
 from payments.adapters.base import PaymentProvider
-from payments.adapters.errors import PaymentNotFound
-from payments.adapters.models import Payment
+from payments.adapters.errors import PaymentNotFound, RefundNotFound
+from payments.adapters.models import Payment, Refund
 from payments.adapters.pay import SEARCH_PAGE_SIZE
-from payments.logic import CREATE_IN_FLIGHT, Payments, pay_date
+from payments.logic import CREATE_IN_FLIGHT, Payments, iso, pay_date
 from payments.refunds import Refunds
+from payments.refunds_store import RefundRecord, RefundsStore
 from payments.service import payments, refunds
 from payments.settings import comparison_settings, following_settings
 from payments.store import QUEUED, Attempt, PaymentsStore
@@ -119,13 +120,32 @@ MISSING_AT_PAY = "missing-at-pay"  # an attempt of ours with a Pay payment id th
 MISSING_HERE = "missing-here"  # a payment at Pay that is none of our attempts
 STATE_DIFFERS = "state-differs"  # ours and Pay's status (or finished code) differ
 AMOUNT_DIFFERS = "amount-differs"
-MISMATCH_KINDS = (MISSING_AT_PAY, MISSING_HERE, STATE_DIFFERS, AMOUNT_DIFFERS)
+# The same four for refunds: a refund of ours with Pay's refund id that Pay does not have, a refund at Pay that is
+# none of ours, a status (submitted, success, error) or an amount that differs.
+REFUND_MISSING_AT_PAY = "refund-missing-at-pay"
+REFUND_MISSING_HERE = "refund-missing-here"
+REFUND_STATE_DIFFERS = "refund-state-differs"
+REFUND_AMOUNT_DIFFERS = "refund-amount-differs"
+MISMATCH_KINDS = (
+    MISSING_AT_PAY,
+    MISSING_HERE,
+    STATE_DIFFERS,
+    AMOUNT_DIFFERS,
+    REFUND_MISSING_AT_PAY,
+    REFUND_MISSING_HERE,
+    REFUND_STATE_DIFFERS,
+    REFUND_AMOUNT_DIFFERS,
+)
+# A refund is written (requested_at) before Pay is asked, so Pay's created_date is a little later: our refunds are
+# looked up this much beyond the day, so that one asked for just before midnight is not missing from the next day.
+REFUND_MARGIN = timedelta(hours=1)
 MISMATCH_METRIC = "PaymentMismatches"  # alarmed when above zero (stacks/observability_stack.py)
 
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One difference between the council's attempts and Pay's payments: identifiers and states only."""
+    """One difference between the council's attempts (or refunds) and Pay's: identifiers and states only (never a
+    refund's reason nor who asked for it)."""
 
     kind: str
     reference: str
@@ -133,6 +153,8 @@ class Mismatch:
     attempt: int | None = None
     ours: str = ""  # `status[:code] amount` as we hold it
     pay: str = ""  # the same as Pay has it
+    refund_id: str = ""  # Pay's, for a refund's mismatch
+    refund: int | None = None  # our refund number, for a refund's mismatch
 
     def log_fields(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
@@ -198,10 +220,89 @@ def _shown(payment: Payment) -> str:
     return _state(payment.state.status, payment.state.code, payment.amount)
 
 
+def compare_refunds_day(
+    store: RefundsStore, provider: PaymentProvider, day: date, *, page_size: int = SEARCH_PAGE_SIZE
+) -> list[Mismatch]:
+    """Every difference between our refunds asked for on `day` (UTC) and Pay's refunds created on it (Pay's refund
+    search, every page). Ours are read through the refunds-by-status index (a Query per state, no Scan). A refund of
+    ours that Pay created after midnight is read from Pay by id rather than reported; a refund of ours without
+    Pay's id (Pay made none, or its answer is still being looked for by the reconciler) is not compared."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    after = start + timedelta(days=1)
+    last = iso(after - timedelta(seconds=1))
+    nearby = store.requested_between(iso(start - REFUND_MARGIN), iso(after + REFUND_MARGIN))
+    by_refund_id = {r.refund_id: r for r in nearby if r.refund_id}
+    ours = {r.refund_id: r for r in by_refund_id.values() if iso(start) <= r.requested_at <= last}
+    mismatches: list[Mismatch] = []
+    seen: set[str] = set()
+    for refund in provider.search_refunds(pay_date(start), pay_date(after), page_size=page_size):
+        seen.add(refund.refund_id)
+        record = by_refund_id.get(refund.refund_id)
+        if record is None:
+            mismatches.append(
+                Mismatch(
+                    REFUND_MISSING_HERE,
+                    "",
+                    refund.payment_id or "",
+                    pay=_refund_shown(refund),
+                    refund_id=refund.refund_id,
+                )
+            )
+        else:
+            mismatches += _refund_differences(record, refund)
+    for refund_id, record in ours.items():
+        if refund_id in seen:
+            continue
+        try:
+            refund = provider.get_refund(record.payment_id, refund_id)  # created at Pay on the next day
+        except (RefundNotFound, PaymentNotFound):
+            mismatches.append(
+                Mismatch(
+                    REFUND_MISSING_AT_PAY,
+                    record.reference,
+                    record.payment_id,
+                    record.attempt,
+                    ours=_refund_held(record),
+                    refund_id=refund_id,
+                    refund=record.number,
+                )
+            )
+            continue
+        mismatches += _refund_differences(record, refund)
+    return mismatches
+
+
+def _refund_differences(record: RefundRecord, refund: Refund) -> list[Mismatch]:
+    kinds = [REFUND_STATE_DIFFERS] if record.status != refund.status else []
+    kinds += [REFUND_AMOUNT_DIFFERS] if record.amount != refund.amount else []
+    return [
+        Mismatch(
+            kind,
+            record.reference,
+            record.payment_id,
+            record.attempt,
+            ours=_refund_held(record),
+            pay=_refund_shown(refund),
+            refund_id=refund.refund_id,
+            refund=record.number,
+        )
+        for kind in kinds
+    ]
+
+
+def _refund_held(record: RefundRecord) -> str:
+    return _state(record.status, None, record.amount)
+
+
+def _refund_shown(refund: Refund) -> str:
+    return _state(refund.status, None, refund.amount)
+
+
 def report(mismatches: list[Mismatch], day: date) -> dict[str, int]:
     """Each mismatch as a structured log line, and their number as a metric (emitted when zero too)."""
     for mismatch in mismatches:
-        logger.warning("Payment mismatch", extra={"day": day.isoformat(), **mismatch.log_fields()})
+        message = "Refund mismatch" if mismatch.kind.startswith("refund-") else "Payment mismatch"
+        logger.warning(message, extra={"day": day.isoformat(), **mismatch.log_fields()})
     counts = {kind: sum(1 for m in mismatches if m.kind == kind) for kind in MISMATCH_KINDS}
     metrics.add_metric(name=MISMATCH_METRIC, unit=MetricUnit.Count, value=len(mismatches))
     logger.info("Payments compared with Pay", extra={"day": day.isoformat(), "mismatches": len(mismatches), **counts})
@@ -210,9 +311,10 @@ def report(mismatches: list[Mismatch], day: date) -> dict[str, int]:
 
 @observed
 def nightly_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """The nightly schedule: yesterday (UTC) compared with Pay's search."""
+    """The nightly schedule: yesterday (UTC) compared with Pay's payment search, then with its refund search."""
     configured = comparison_settings()
     day = (datetime.now(UTC) - timedelta(days=1)).date()
-    store = PaymentsStore(configured.payments_table)
-    mismatches = compare_day(store, provider.pay(configured.pay_api_key_secret_id, configured.pay_base_url), day)
+    pay = provider.pay(configured.pay_api_key_secret_id, configured.pay_base_url)
+    mismatches = compare_day(PaymentsStore(configured.payments_table), pay, day)
+    mismatches += compare_refunds_day(RefundsStore(configured.refunds_table), pay, day)
     return report(mismatches, day)

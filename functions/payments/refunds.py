@@ -53,6 +53,21 @@ class StaffRef:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a refund was asked from, kept in its record: the console, or the staff API and the caller's address."""
+
+    via: str = "console"
+    source_ip: str = ""
+
+
+class KeyReused(BoroughError):
+    """An idempotency key already used for a different refund of this request."""
+
+    status = 422
+    title = "The Idempotency-Key was used for another refund"
+
+
+@dataclass(frozen=True)
 class PaymentSummary:
     """What staff see of a request's payment: the paid attempt, what Pay says is left, and every refund."""
 
@@ -95,6 +110,7 @@ def public_refund(record: RefundRecord) -> dict[str, Any]:
         "requested_at": record.requested_at,
         "refund_id": record.refund_id,
         "code": record.code,
+        "via": record.via,
     }
 
 
@@ -141,11 +157,32 @@ class Refunds:
         )
 
     # -- refunding --------------------------------------------------------------------------------------------------
-    def refund(
-        self, reference: str, *, amount: int, reason: str, staff: StaffRef, number: int, form_key: str
-    ) -> RefundRecord:
-        """Refund `amount` pence of the request's payment. Raises Forbidden (no refund permission),
-        ValidationFailed (no reason, no amount), RefundRefused (why not), DependencyFailed (Pay unreachable)."""
+    def refund_once(
+        self, reference: str, *, amount: int, reason: str, staff: StaffRef, key: str, origin: Origin
+    ) -> tuple[RefundRecord, bool]:
+        """The staff API's refund: `key` (the caller's Idempotency-Key) stands for the console form's key, and the
+        refund takes the request's next number. The same key again is the refund it made (returned with False, and
+        Pay not asked); the same key with another amount or reason is KeyReused. Otherwise as `refund`, and True."""
+        reason = self._check(staff, amount, reason, number=1, form_key=key)
+        earlier = self.store.of(reference)
+        same = next((r for r in earlier if r.form_key == key), None)
+        if same is None:
+            number = max((r.number for r in earlier), default=0) + 1
+            same, new = self._refund(reference, amount, reason, staff, number, key, origin)
+            if new:
+                return same, True
+            # else another call with this key wrote this number first (a double POST at once): its refund
+        if same.amount != amount or same.reason != reason:
+            raise KeyReused("This Idempotency-Key was used for a different refund of this request: use a new key.")
+        if same.status == NOT_CREATED:
+            raise RefundRefused(
+                _REFUSED_BY_CODE.get(same.code, "not-refundable"),
+                "The refund asked for with this Idempotency-Key was not made, and no money was refunded. Check "
+                "the payment, then ask again with a new key.",
+            )
+        return same, False
+
+    def _check(self, staff: StaffRef, amount: int, reason: str, *, number: int, form_key: str) -> str:
         if not staff.subject or not staff.roles & self.refund_roles:
             raise Forbidden("You do not have permission to refund payments.")
         reason = " ".join(reason.split())
@@ -155,6 +192,28 @@ class Refunds:
             raise ValidationFailed("Enter an amount to refund, more than £0.00.")
         if number < 1 or not form_key:
             raise ValidationFailed("The refund form is incomplete: start again from the case page.")
+        return reason
+
+    def refund(
+        self,
+        reference: str,
+        *,
+        amount: int,
+        reason: str,
+        staff: StaffRef,
+        number: int,
+        form_key: str,
+        origin: Origin | None = None,
+    ) -> RefundRecord:
+        """Refund `amount` pence of the request's payment. Raises Forbidden (no refund permission),
+        ValidationFailed (no reason, no amount), RefundRefused (why not), DependencyFailed (Pay unreachable)."""
+        reason = self._check(staff, amount, reason, number=number, form_key=form_key)
+        return self._refund(reference, amount, reason, staff, number, form_key, origin or Origin())[0]
+
+    def _refund(
+        self, reference: str, amount: int, reason: str, staff: StaffRef, number: int, form_key: str, origin: Origin
+    ) -> tuple[RefundRecord, bool]:
+        """The refund, and whether this call made it (False: the same form's key had written this number)."""
         paid = self._paid_attempt(reference)
         if paid is None:
             raise RefundRefused("not-paid", "This request has not been paid: there is nothing to refund.")
@@ -172,17 +231,19 @@ class Refunds:
             form_key=form_key,
             status=REQUESTING,
             requested_at=iso(self._clock()),
+            via=origin.via,
+            source_ip=origin.source_ip,
         )
         try:
             self.store.put_new(record, expires_at=int((self._clock() + KEEP_FOR).timestamp()))
         except RefundNumberTaken:
             taken = self.store.get(reference, number)
             if taken is not None and taken.form_key == form_key:
-                return taken  # the same form again (a double click): the refund it made
+                return taken, False  # the same form again (a double click): the refund it made
             raise RefundRefused(
                 "changed", "Another refund of this payment was made meanwhile. Check the payment and try again."
             ) from None
-        return self._ask_pay(record)
+        return self._ask_pay(record), True
 
     def _ask_pay(self, record: RefundRecord) -> RefundRecord:
         for last_try in (False, True):
@@ -305,6 +366,8 @@ class Refunds:
         return next((a for a in self.attempts.attempts(reference) if a.status == SUCCESS and a.payment_id), None)
 
 
+# A refund not made, by the code its record keeps: the refusal it was (`refund_once` answers a replay with it).
+_REFUSED_BY_CODE = {"over": "over-available", "full": "fully-refunded", "P0604": "changed"}
 _NOT_AVAILABLE = {
     "pending": "The payment has not been taken from the card yet (it is captured within a day). Try again later.",
     "unavailable": "GOV.UK Pay cannot refund this payment.",

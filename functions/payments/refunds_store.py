@@ -18,10 +18,14 @@ from payments.store import conditional_failed, put_if_absent
 from shared import aws
 
 OPEN_REFUNDS = "open-refunds"
+# status + requested_at, projecting the keys, attempt, payment_id, amount and refund_id (never the reason or who
+# asked): the finance export's and the nightly comparison's refunds of a period (stacks/payments_stack.py).
+REFUNDS_BY_STATUS = "refunds-by-status"
 OPEN = "open"  # the one partition of the open-refunds index
 REQUESTING = "requesting"  # written, Pay not yet (or not known to have been) asked
 NOT_CREATED = "not-created"  # Pay made no refund for this record: nothing was paid back
 FINAL = frozenset({"success", "error", NOT_CREATED})
+STATES = (REQUESTING, "submitted", "success", "error", NOT_CREATED)  # every state a record can be in
 
 
 class RefundNumberTaken(Exception):
@@ -43,6 +47,8 @@ class RefundRecord:
     refund_id: str = ""
     code: str = ""  # why it ended as it did, when Pay said (P0603, P0604, ...)
     settled_at: str = ""
+    via: str = "console"  # where it was asked from: the staff console, or the staff API (`api`)
+    source_ip: str = ""  # the API caller's address (the first of X-Forwarded-For): kept here, never logged
 
     @property
     def open(self) -> bool:
@@ -64,6 +70,8 @@ class RefundRecord:
             refund_id=str(item.get("refund_id", "")),
             code=str(item.get("code", "")),
             settled_at=str(item.get("settled_at", "")),
+            via=str(item.get("via", "console")),
+            source_ip=str(item.get("source_ip", "")),
         )
 
 
@@ -86,8 +94,7 @@ class RefundsStore:
         return RefundRecord.from_item(item) if item else None
 
     def put_new(self, record: RefundRecord, *, expires_at: int) -> None:
-
-        item = {
+        item: dict[str, Any] = {
             "reference": record.reference,
             "refund": record.number,
             "attempt": record.attempt,
@@ -101,7 +108,10 @@ class RefundsStore:
             "updated_at": record.requested_at,
             "open": OPEN,
             "expires_at": expires_at,
+            "via": record.via,
         }
+        if record.source_ip:
+            item["source_ip"] = record.source_ip
         if not put_if_absent(self._table, item):
             raise RefundNumberTaken(f"{record.reference} refund {record.number}")
 
@@ -143,3 +153,23 @@ class RefundsStore:
             Limit=limit,
         )["Items"]
         return [RefundRecord.from_item(item) for item in found]
+
+    def requested_between(self, first: str, last: str, *, states: tuple[str, ...] = STATES) -> list[RefundRecord]:
+        """Refunds asked for from `first` to `last` (ISO 8601, both included) in `states`, through the
+        refunds-by-status index: one Query per state, every page; never a Scan. The records come without the reason
+        and who asked (the index does not project them)."""
+        found: list[RefundRecord] = []
+        for state in states:
+            query: dict[str, Any] = {
+                "IndexName": REFUNDS_BY_STATUS,
+                "KeyConditionExpression": "#status = :state AND requested_at BETWEEN :first AND :last",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":state": state, ":first": first, ":last": last},
+            }
+            while True:
+                answer = self._table.query(**query)
+                found += [RefundRecord.from_item(item) for item in answer["Items"]]
+                if "LastEvaluatedKey" not in answer:
+                    break
+                query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found

@@ -43,6 +43,11 @@ class RefundsSettings(PaySettings):
         return frozenset(name.strip() for name in self.refund_roles.split(",") if name.strip())
 
 
+class StaffApiSettings(RefundsSettings, ApiSettings):
+    """The staff refund API (`POST /api/v1/payments/{reference}/refunds`): refunds, behind CloudFront and the staff
+    pool's JWT authorizer."""
+
+
 class FollowingSettings(PaymentsSettings, RefundsSettings):
     """The webhook worker and the reconciler: attempts and refunds followed to their end."""
 
@@ -54,8 +59,15 @@ class WebhookSettings(ApiSettings):
     webhook_queue_url: str
 
 
+class ComparisonSettings(PaySettings):
+    """The nightly comparison: the attempts and the refunds (read only) and Pay's searches."""
+
+    refunds_table: str
+
+
 settings = cached(PaymentsSettings)
-comparison_settings = cached(PaySettings)  # the nightly comparison: the attempts (read only) and Pay's search
+comparison_settings = cached(ComparisonSettings)
 refunds_settings = cached(RefundsSettings)
+staff_api_settings = cached(StaffApiSettings)
 following_settings = cached(FollowingSettings)
 webhook_settings = cached(WebhookSettings)

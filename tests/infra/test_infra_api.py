@@ -21,6 +21,7 @@ from stacks.routes import (
     PERMITS_CHECK_ROUTES,
     PERMITS_FEED_ROUTES,
     REMINDER_ROUTES,
+    STAFF_REFUND_ROUTES,
     WEB_ROUTES,
 )
 
@@ -46,19 +47,25 @@ def _routes(synth):
 
 
 def test_every_declared_route_exists(synth):
-    assert set(_routes(synth)) == set(PUBLIC_ROUTES + CASES_STAFF_ROUTES + PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)
+    assert set(_routes(synth)) == set(
+        PUBLIC_ROUTES + CASES_STAFF_ROUTES + STAFF_REFUND_ROUTES + PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES
+    )
 
 
 def test_staff_routes_need_a_cognito_jwt(synth):
+    """The cases PATCH and the staff refund API (payments stack) share the API stack's one staff authorizer."""
     routes = _routes(synth)
-    for key in CASES_STAFF_ROUTES:
+    found = set()
+    for key in CASES_STAFF_ROUTES + STAFF_REFUND_ROUTES:
         route = routes[key]
         assert route.props.get("AuthorizationType") == "JWT", key
         authorizer = synth.get(synth.refers_to(route.stack, route.props["AuthorizerId"]))
+        found.add(authorizer.id)
         assert authorizer.props["AuthorizerType"] == "JWT"
         assert "cognito-idp" in json.dumps(authorizer.props["JwtConfiguration"]["Issuer"])
         assert authorizer.props["JwtConfiguration"]["Audience"], key
         assert authorizer.props["IdentitySource"] == ["$request.header.Authorization"]
+    assert len(found) == 1
 
 
 def test_public_routes_have_no_authorizer(synth):

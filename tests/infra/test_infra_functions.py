@@ -15,6 +15,7 @@ from stacks.routes import (
     PERMITS_CHECK_ROUTES,
     PERMITS_FEED_ROUTES,
     REMINDER_ROUTES,
+    STAFF_REFUND_ROUTES,
 )
 
 pytestmark = pytest.mark.infra
@@ -108,8 +109,17 @@ EXPECTED_ENVIRONMENT = {
     },
     "payments.moto_handler.handler": PAYMENTS_ENVIRONMENT,
     "payments.webhooks.handler": {"PAY_WEBHOOK_SECRET_ID", "WEBHOOK_QUEUE_URL", "ORIGIN_VERIFY_SECRET_ID"},
-    # The nightly comparison: the attempts (read only) and Pay's search, nothing else.
-    "payments.reconciler.nightly_handler": {"PAYMENTS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},
+    # The nightly comparison: the attempts and refunds (read only) and Pay's searches, nothing else.
+    "payments.reconciler.nightly_handler": {"PAYMENTS_TABLE", "REFUNDS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},
+    # The staff refund API: refunds as the staff function makes them, behind CloudFront (no finance export).
+    "payments.staff_api.handler": {
+        "PAYMENTS_TABLE",
+        "REFUNDS_TABLE",
+        "PAY_BASE_URL",
+        "PAY_API_KEY_SECRET_ID",
+        "REFUND_ROLES",
+        "ORIGIN_VERIFY_SECRET_ID",
+    },
     "renewals.handler.handler": {"RENEWALS_TABLE"},
     "renewals.job.handler": {"RENEWALS_TABLE", "EVENTS_TOPIC_ARN"},
     "renewals.links.handler": {"RENEWALS_TABLE", "REQUESTS_TABLE", "RENEWAL_LINK_KEY_SECRET_ID"},
@@ -209,6 +219,7 @@ def test_catalogue_knows_every_api_route(synth):
         + NOTIFY_RECEIPTS_ROUTES
         + REMINDER_ROUTES
         + PAYMENT_WEBHOOK_ROUTES
+        + STAFF_REFUND_ROUTES
         + PERMITS_CHECK_ROUTES
         + PERMITS_FEED_ROUTES
     )

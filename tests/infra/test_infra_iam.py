@@ -55,7 +55,8 @@ TABLE_ACCESS = {
     "payments.creator_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.moto_handler.handler": ({"PAYMENTS_TABLE", "REQUESTS_TABLE"}, {"PAYMENTS_TABLE", "REQUESTS_TABLE"}),
     "payments.webhooks.handler": (set(), set()),
-    "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE"}, set()),  # reads attempts, writes nothing
+    "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, set()),  # reads, writes nothing
+    "payments.staff_api.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
     "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
     "catalogue.assisted_handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record

@@ -83,8 +83,8 @@ def test_every_function_behind_the_http_api_checks_the_header_and_may_read_exact
     secret = _secret(synth)
     functions = _http_functions(synth)
     # catalogue, cases, web pages, Notify's receipts, reminder subscriptions, the staff console, Pay's webhooks,
-    # the permits look-up, the devices' feed
-    assert len(functions) == 9, sorted(f.props["Handler"] for f in functions.values())
+    # the staff refund API, the permits look-up, the devices' feed
+    assert len(functions) == 10, sorted(f.props["Handler"] for f in functions.values())
     for function in functions.values():
         variables = function.props["Environment"]["Variables"]
         arn = variables.get(origin_verify.ENVIRONMENT_VARIABLE)

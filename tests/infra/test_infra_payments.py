@@ -28,6 +28,7 @@ CREATOR = "payments.creator_handler.handler"
 COMPARISON = "payments.reconciler.nightly_handler"
 RECEIVER = "payments.webhooks.handler"
 STAFF = "payments.staff.handler"
+STAFF_API = "payments.staff_api.handler"  # the staff refund API (POST /api/v1/payments/{reference}/refunds)
 WORKER, RECONCILER = "payments.worker.handler", "payments.reconciler.handler"
 
 
@@ -179,15 +180,16 @@ def test_the_comparison_runs_once_a_night_reads_only_and_its_mismatches_are_alar
     rule = _rule_of(synth, comparison)
     assert rule.props["ScheduleExpression"] == "cron(30 3 * * ? *)"  # after yesterday's attempts have all finished
     assert rule.props.get("State", "ENABLED") == "ENABLED"
-    table = _table(synth)
+    tables = _tables(synth)
     dynamodb = [s for s in synth.role_statements(comparison) if any(a.startswith("dynamodb:") for a in _actions(s))]
-    granted = set()
-    for statement in dynamodb:
+    for statement in dynamodb:  # every DynamoDB grant is on one of the two tables (or their indexes)
         resource = json.dumps(statement["Resource"])
-        assert table.logical_id in resource
-        for action in _actions(statement):
-            granted.add((action, f"index/{BY_DAY}" in resource))
-    assert granted == {("dynamodb:GetItem", False), ("dynamodb:Query", True)}  # no write, no other index, no scan
+        assert tables["attempt"].logical_id in resource or tables["refund"].logical_id in resource
+    # No write, no other index, no scan: the attempts of a day by `by-day`, the refunds of a day by state.
+    assert _grants(synth, comparison, tables["attempt"]) == {"table": {"dynamodb:GetItem"}, BY_DAY: {"dynamodb:Query"}}
+    assert _grants(synth, comparison, tables["refund"]) == {REFUNDS_BY_STATUS: {"dynamodb:Query"}}
+    variables = comparison.props["Environment"]["Variables"]
+    assert {"PAYMENTS_TABLE", "REFUNDS_TABLE", "PAY_API_KEY_SECRET_ID", "PAY_BASE_URL"} <= set(variables)
     assert not [
         s for s in synth.role_statements(comparison) if any(a.startswith(("sns:", "sqs:")) for a in _actions(s))
     ]
@@ -203,10 +205,11 @@ def test_the_comparison_runs_once_a_night_reads_only_and_its_mismatches_are_alar
 
 def test_only_the_functions_that_call_pay_read_its_key_and_only_the_receiver_reads_the_signing_secret(synth):
     functions = _functions(synth)
-    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF, COMPARISON}
+    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF, STAFF_API, COMPARISON}
     for handler in (*SERVICE_HANDLERS, STAFF, COMPARISON):
         assert _secret_grants(synth, functions[handler]) == ["pay-api-key"], handler
     assert _secret_grants(synth, functions[RECEIVER]) == ["OriginVerify", "pay-webhook-secret"]
+    assert _secret_grants(synth, functions[STAFF_API]) == ["OriginVerify", "pay-api-key"]
     for function in synth.resources("AWS::Lambda::Function"):
         if function.stack != synth.stack("Payments"):
             text = json.dumps(synth.role_statements(function))
@@ -263,7 +266,7 @@ def test_the_refunds_table_is_encrypted_recoverable_and_has_the_open_refunds_ind
     assert index["Projection"]["ProjectionType"] == "ALL"  # the reconciler polls from the index alone
 
 
-def test_only_the_staff_function_writes_new_refunds_and_it_only_reads_attempts(synth):
+def test_only_the_staff_functions_write_new_refunds_and_they_only_read_attempts(synth):
     functions = _functions(synth)
     tables = _tables(synth)
     refunds, attempts = tables["refund"], tables["attempt"]
@@ -273,6 +276,11 @@ def test_only_the_staff_function_writes_new_refunds_and_it_only_reads_attempts(s
         REFUNDS_BY_STATUS: {"dynamodb:Query"},  # the finance export
     }
     assert _grants(synth, staff, attempts) == {"table": {"dynamodb:Query"}, PAYMENTS_BY_SERVICE: {"dynamodb:Query"}}
+    # The staff refund API writes new refunds as the staff function does, without the finance export's index.
+    assert _grants(synth, functions[STAFF_API], refunds) == {
+        "table": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    }
+    assert _grants(synth, functions[STAFF_API], attempts) == {"table": {"dynamodb:Query"}}
     following = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     assert _grants(synth, functions[WORKER], refunds) == {"table": following}
     assert _grants(synth, functions[RECONCILER], refunds) == {"table": following, OPEN_REFUNDS: {"dynamodb:Query"}}
@@ -320,3 +328,37 @@ def test_the_console_may_invoke_the_staff_function_and_nothing_else_may(synth):
     for handler, function in by_handler.items():
         if handler != "console.handler.handler":
             assert staff_name not in json.dumps(synth.role_statements(function)), handler
+
+
+def test_the_staff_refund_route_needs_a_staff_token_and_reaches_the_staff_api_alone(synth):
+    from stacks.routes import CASES_STAFF_ROUTES, STAFF_REFUND_ROUTES
+
+    routes = {r.props["RouteKey"]: r for r in synth.resources("AWS::ApiGatewayV2::Route")}
+    (key,) = STAFF_REFUND_ROUTES
+    assert key == "POST /api/v1/payments/{reference}/refunds"
+    route, patch = routes[key], routes[CASES_STAFF_ROUTES[0]]
+    assert route.stack == synth.stack("Payments")
+    assert route.props["AuthorizationType"] == "JWT"
+    authorizer = synth.refers_to(route.stack, route.props["AuthorizerId"])
+    assert authorizer == synth.refers_to(patch.stack, patch.props["AuthorizerId"])  # the staff pool's, as PATCH
+    assert "AuthorizationScopes" not in route.props  # an ID or access token of the staff pool; roles in code
+    integration = synth.get(synth.refers_to(route.stack, route.props["Target"]["Fn::Join"][1][1]))
+    target = synth.get(synth.refers_to(integration.stack, integration.props["IntegrationUri"]))
+    assert target.props["Handler"] == STAFF_API
+    variables = target.props["Environment"]["Variables"]
+    assert variables["REFUND_ROLES"] == "finance"
+    assert {
+        "PAYMENTS_TABLE",
+        "REFUNDS_TABLE",
+        "PAY_API_KEY_SECRET_ID",
+        "PAY_BASE_URL",
+        "ORIGIN_VERIFY_SECRET_ID",
+    } <= set(variables)
+    actions = {a for s in synth.role_statements(target) for a in _actions(s)}
+    assert not {a for a in actions if a.startswith(("sns:", "sqs:", "lambda:"))}
+    permissions = [
+        p
+        for p in synth.resources("AWS::Lambda::Permission")
+        if synth.refers_to(p.stack, p.props["FunctionName"]) == target.id
+    ]
+    assert [p.props["Principal"] for p in permissions] == ["apigateway.amazonaws.com"]

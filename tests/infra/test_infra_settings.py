@@ -31,8 +31,9 @@ MODELS = {
     "payments.worker.handler": ("payments.settings", "PaymentsSettings"),
     "payments.reconciler.handler": ("payments.settings", "PaymentsSettings"),
     "payments.creator_handler.handler": ("payments.settings", "PaymentsSettings"),
-    "payments.reconciler.nightly_handler": ("payments.settings", "PaySettings"),
+    "payments.reconciler.nightly_handler": ("payments.settings", "ComparisonSettings"),
     "payments.webhooks.handler": ("payments.settings", "WebhookSettings"),
+    "payments.staff_api.handler": ("payments.settings", "StaffApiSettings"),
 }
 
 

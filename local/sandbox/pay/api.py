@@ -267,6 +267,7 @@ class PaySandbox:
             if _in_range(p.created_at, start, end)
             and query.get("reference") in (None, p.reference)
             and query.get("state") in (None, p.status)
+            and not _by_settled_date(query)  # Stripe's settled dates: this account's payments have none
         ]
         chosen = _page_of(found, page, size, "P0402")
         results = []
@@ -284,6 +285,8 @@ class PaySandbox:
             key=lambda r: (r.created_at, r.refund_id),
             reverse=True,
         )
+        if _by_settled_date(query):
+            found = []  # settled dates are Stripe's: this account's refunds have none (settlement_summary is {})
         results = [render.refund(r, self.base_url) for r in _page_of(found, page, size, "P1100")]
         url = f"{self.base_url}/v1/refunds"
         return json_reply(200, render.search_page(results, len(found), page, size, url, _kept(query)))
@@ -301,6 +304,10 @@ def _page_of(found: list[Any], page: int, size: int, not_found: str) -> list[Any
     if found and (page - 1) * size >= len(found):
         raise PayApiError(404, not_found, "Page not found")
     return found[(page - 1) * size : page * size]
+
+
+def _by_settled_date(query: dict[str, str]) -> bool:
+    return any(query.get(name, "").strip() for name in validation.SETTLED_DATES)
 
 
 def _kept(query: dict[str, str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,8 @@ SEARCH_PAGE_SIZE_MAX = 500
 LANGUAGES = ("en", "cy")
 _IDEMPOTENCY_KEY = re.compile(r"[a-zA-Z0-9-]*")
 _SEARCH_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_SETTLED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # from_settled_date, to_settled_date: a date only
+SETTLED_DATES = ("from_settled_date", "to_settled_date")
 _MOTO_RETURN_URL = "Invalid attribute value: return_url. Must not be set when authorisation_mode is moto_api"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -201,8 +203,9 @@ PAYMENT_SEARCH_STATES = ("created", "started", "submitted", "success", "failed",
 def search(
     query: dict[str, str], code: str, *, states: tuple[str, ...] = ()
 ) -> tuple[datetime | None, datetime | None, int, int]:
-    """`from_date`, `to_date` (`YYYY-MM-DDThh:mm:ssZ`), `page` (from 1) and `display_size` (1 to 500); `state`, when
-    given, one of `states` (payment searches)."""
+    """`from_date`, `to_date` (`YYYY-MM-DDThh:mm:ssZ`), `from_settled_date`, `to_settled_date` (`YYYY-MM-DD`, when not
+    blank), `page` (from 1) and `display_size` (1 to 500); `state`, when given, one of `states` (payment searches).
+    Every bad parameter is named, in Pay's order, in one 422."""
     bad: list[str] = []
     if states and "state" in query and query["state"] not in states:
         bad.append("state")
@@ -215,6 +218,10 @@ def search(
                 bad.append(name)
                 continue
             dates[name] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    for name in SETTLED_DATES:
+        value = query.get(name, "").strip()
+        if value and not (_SETTLED_DATE.fullmatch(value) and _is_date(value)):
+            bad.append(name)
     numbers: dict[str, int] = {}
     for name, default, high in (("page", 1, 10**9), ("display_size", SEARCH_PAGE_SIZE_MAX, SEARCH_PAGE_SIZE_MAX)):
         text = query.get(name, str(default))
@@ -228,3 +235,11 @@ def search(
             f"Invalid parameters: {', '.join(bad)}. See Public API documentation for the correct data formats",
         )
     return dates["from_date"], dates["to_date"], numbers["page"], numbers["display_size"]
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

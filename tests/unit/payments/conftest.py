@@ -16,7 +16,7 @@ from local.sandbox.pay.ledger import counting_ids
 from payments.adapters.pay import GovUkPayAdapter
 from shared import aws
 from tests.unit.payments.pay_support import Clock, Receiver, Scheduled
-from tests.unit.payments.payments_support import create_payments_table, create_requests_table
+from tests.unit.payments.payments_support import create_payments_table, create_refunds_table, create_requests_table
 
 
 @pytest.fixture
@@ -60,12 +60,13 @@ def running(sandbox: PaySandbox) -> Iterator[RunningPay]:
 
 @pytest.fixture
 def tables() -> Iterator[None]:
-    """Moto's Requests and Payments tables, as the payments service's tests use them."""
+    """Moto's Requests, Payments and Refunds tables, as the payments service's tests use them."""
     with mock_aws():
         aws.reset()
         dynamodb = boto3.client("dynamodb", region_name="eu-west-2")
         create_requests_table(dynamodb, "requests")
         create_payments_table(dynamodb, "payments")
+        create_refunds_table(dynamodb, "refunds")
         yield
         aws.reset()
 

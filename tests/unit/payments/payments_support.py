@@ -85,8 +85,8 @@ def create_requests_table(dynamodb: Any, name: str) -> None:
 
 
 def create_refunds_table(dynamodb: Any, name: str) -> None:
-    """Refunds (reference + refund number) with the sparse open-refunds index (no stack declares it yet: the
-    wiring is on branch refunds-wip)."""
+    """Refunds (reference + refund number) with the sparse open-refunds index and the refunds-by-status index, as
+    stacks/payments_stack.py declares them."""
     dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "reference", "KeyType": "HASH"}, {"AttributeName": "refund", "KeyType": "RANGE"}],

@@ -12,7 +12,14 @@ import pytest
 from payments import provider, reconciler, service
 from payments.adapters.base import NewPayment
 from payments.logic import Payments
-from payments.reconciler import AMOUNT_DIFFERS, MISSING_AT_PAY, MISSING_HERE, STATE_DIFFERS, compare_day
+from payments.reconciler import (
+    AMOUNT_DIFFERS,
+    MISMATCH_KINDS,
+    MISSING_AT_PAY,
+    MISSING_HERE,
+    STATE_DIFFERS,
+    compare_day,
+)
 from payments.store import PaymentsStore
 from shared import aws, settings
 from shared.requests_repo import RequestsRepository
@@ -152,7 +159,7 @@ def test_the_report_is_a_log_line_per_mismatch_and_one_metric(payments, a_day, a
     recorded: list[tuple[str, float]] = []
     monkeypatch.setattr(reconciler.metrics, "add_metric", lambda name, unit, value, **_: recorded.append((name, value)))
     counts = reconciler.report(compare_day(payments.store, adapter, DAY), DAY)
-    assert counts == {MISSING_AT_PAY: 0, MISSING_HERE: 0, STATE_DIFFERS: 0, AMOUNT_DIFFERS: 1}
+    assert counts == {kind: int(kind == AMOUNT_DIFFERS) for kind in MISMATCH_KINDS}
     assert recorded == [("PaymentMismatches", 1)]
     [mismatch] = [r for r in caplog.records if r.getMessage() == "Payment mismatch"]
     assert mismatch.levelname == "WARNING"
@@ -178,6 +185,7 @@ def test_the_nightly_handler_compares_yesterday(tables, running, api_key, monkey
         Name="borough/test/pay-api-key", SecretString=api_key
     )
     monkeypatch.setenv("PAYMENTS_TABLE", "payments")
+    monkeypatch.setenv("REFUNDS_TABLE", "refunds")
     monkeypatch.setenv("PAY_BASE_URL", running.api_url)
     monkeypatch.setenv("PAY_API_KEY_SECRET_ID", "borough/test/pay-api-key")
     running.sandbox.requests.clear()
@@ -186,9 +194,12 @@ def test_the_nightly_handler_compares_yesterday(tables, running, api_key, monkey
     finally:
         settings.reset()
         provider.reset()
-    assert answer == {MISSING_AT_PAY: 0, MISSING_HERE: 0, STATE_DIFFERS: 0, AMOUNT_DIFFERS: 0}
-    [search] = [path for method, path in running.sandbox.requests if method == "GET"]
-    assert search == "/v1/payments"
+    assert answer == dict.fromkeys(MISMATCH_KINDS, 0)
+    searches = [path for method, path in running.sandbox.requests if method == "GET"]
+    assert searches == [
+        "/v1/payments",
+        "/v1/refunds",
+    ]  # payments, then refunds (tests/unit/payments/test_refund_comparison.py)
 
 
 # -- the local Pay's search, as Pay's API description has it ------------------------------------------------------

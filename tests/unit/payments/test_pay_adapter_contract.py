@@ -172,6 +172,24 @@ def test_search_payments_and_refunds_page_by_page(pay, running, clock):
     assert list(pay.search_payments("2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z")) == []
 
 
+def test_search_refunds_takes_a_day_from_its_first_second_to_the_next_days_first(pay, running, clock):
+    """What the nightly comparison asks: [from_date, to_date), in Pay's format, every page; a bad date is Pay's 422."""
+    created = pay.create_payment(WEB)
+    pay_on_card_page(running, created)
+    clock.now = clock.now.replace(hour=23, minute=59, second=59)
+    before = pay.create_refund(created.payment_id, 100, refund_amount_available=2500)
+    clock.advance(seconds=1)  # midnight: the next day's
+    after = pay.create_refund(created.payment_id, 200, refund_amount_available=2400)
+    day, next_day = ("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"), ("2026-03-03T00:00:00Z", "2026-03-04T00:00:00Z")
+    assert [r.refund_id for r in pay.search_refunds(*day, page_size=1)] == [before.refund_id]
+    assert [r.refund_id for r in pay.search_refunds(*next_day, page_size=1)] == [after.refund_id]
+    found = next(iter(pay.search_refunds(*next_day)))
+    assert (found.payment_id, found.amount, found.status) == (created.payment_id, 200, "submitted")
+    with pytest.raises(errors.PayValidationError) as raised:
+        list(pay.search_refunds("2026-03-02", "2026-03-03"))
+    assert (raised.value.status, raised.value.code) == (422, "P1101")
+
+
 def test_search_by_reference_finds_a_payment_whose_create_timed_out(pay):
     mine = pay.create_payment(WEB)
     pay.create_payment(NewPayment(amount=1, reference="OTHER", description="d", return_url=WEB.return_url))

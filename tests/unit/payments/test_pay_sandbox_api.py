@@ -271,6 +271,8 @@ def test_search_payments_by_date_range_newest_first_with_paging_links(sandbox, a
         ("/v1/payments?page=0", "P0401"),
         ("/v1/refunds?to_date=yesterday", "P1101"),
         ("/v1/refunds?display_size=x", "P1101"),
+        ("/v1/payments?from_settled_date=2026-13-01", "P0401"),  # a date only, and a real one
+        ("/v1/refunds?to_settled_date=2026-03-02T00:00:00Z", "P1101"),
     ],
 )
 def test_bad_search_parameters_are_422(sandbox, api_key, path, code):

@@ -140,6 +140,51 @@ def test_search_refunds_by_date_range_with_paging(sandbox, api_key, clock):
     assert (status, body["code"]) == (404, "P1100")
 
 
+def test_the_refund_search_answers_as_pays_description_has_it(sandbox, api_key, clock):
+    """RefundSearchResults: total, count, page, results (RefundDetailForSearch), and SearchNavigationLinks that keep
+    the query; 401 without a key; every bad parameter named in one 422 P1101 (RequestError)."""
+    payment_id = paid(sandbox, api_key, amount=1000)
+    for amount in (100, 200, 300):
+        refund(sandbox, api_key, payment_id, amount, summary(sandbox, api_key, payment_id)["amount_available"])
+        clock.advance(minutes=1)
+    query = "from_date=2026-03-02T09:00:00Z&to_date=2026-03-02T10:00:00Z&display_size=1"
+    status, middle, _ = call(sandbox, "GET", f"/v1/refunds?{query}&page=2", key=api_key)
+    assert status == 200
+    assert (middle["total"], middle["count"], middle["page"]) == (3, 1, 2)
+    assert set(middle["_links"]) == {"self", "first_page", "last_page", "prev_page", "next_page"}
+    for name, page in (("self", 2), ("first_page", 1), ("last_page", 3), ("prev_page", 1), ("next_page", 3)):
+        href = middle["_links"][name]["href"]
+        assert href.startswith("http://127.0.0.1:9/sandbox/pay/v1/refunds?"), href
+        assert f"page={page}" in href
+        assert "display_size=1" in href
+        assert "from_date=2026-03-02T09%3A00%3A00Z" in href
+    [result] = middle["results"]
+    assert set(result) == {
+        "refund_id",
+        "payment_id",
+        "amount",
+        "status",
+        "created_date",
+        "settlement_summary",
+        "_links",
+    }
+    assert set(result["_links"]) == {"self", "payment"}  # RefundLinksForSearch
+    assert (result["amount"], result["status"], result["payment_id"]) == (200, "success", payment_id)
+    assert result["created_date"].endswith("Z")
+    assert len(result["created_date"]) == len("2026-03-02T09:01:00.000Z")
+    assert call(sandbox, "GET", f"/v1/refunds?{query}")[0] == 401
+    bad = "from_date=2026-03-02&to_settled_date=2026-02-30&from_settled_date=x&display_size=0"
+    status, body, _ = call(sandbox, "GET", f"/v1/refunds?{bad}", key=api_key)
+    assert (status, body["code"]) == (422, "P1101")
+    assert body["description"] == (
+        "Invalid parameters: from_date, from_settled_date, to_settled_date, display_size. "
+        "See Public API documentation for the correct data formats"
+    )
+    # Settled dates are Stripe's: this account's refunds have none (their settlement_summary is empty).
+    status, none, _ = call(sandbox, "GET", "/v1/refunds?from_settled_date=2026-03-01", key=api_key)
+    assert (status, none["total"], none["results"]) == (200, 0, [])
+
+
 # -- MOTO ---------------------------------------------------------------------------------------------------------
 MOTO = {k: v for k, v in WEB_PAYMENT.items() if k != "return_url"} | {"authorisation_mode": "moto_api"}
 CARD = {"card_number": "4242424242424242", "expiry_date": "12/30", "cvc": "123", "cardholder_name": "J Bloggs"}
