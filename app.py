@@ -197,6 +197,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentsComparison": payments.comparison,
             "MotoPayments": payments.moto,
             "PermitCheck": permits.check,
+            "PermitApplications": permits.applications,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -10,6 +10,9 @@
   and tokens without the scope are refused by API Gateway before the function runs. Each device or contractor is
   an app client of that pool declared here (dev and test: one demo device).
 - Every look-up is appended to the PermitLookups table: the check function may PutItem there and nothing else.
+- Applications (`permits.application_handler`, invoked directly by the web, not routed): the Applications function
+  reads the two indexes (the household's permits, the mark's), puts a new application and gets one back, and reads
+  the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -29,7 +32,7 @@ from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import ServiceFunctions
-from stacks.constructs.grants import grant_items, require_origin_verify
+from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.tables import council_table
 from stacks.routes import PERMITS_CHECK_ROUTES
@@ -41,6 +44,7 @@ CHECK_SCOPE = "check"  # the token's scope is `permits/check` (functions/permits
 DEVICE_TOKEN_VALIDITY = Duration.hours(1)
 DEMO_DEVICE_CLIENTS = ("DemoDevice",)  # dev and test: the local cloud's demo device gets tokens for this client
 PROD_DEVICE_CLIENTS = ("EnforcementContractor",)  # the civil enforcement contractor's handhelds
+DVLA_BASE_URL = "https://driver-vehicle-licensing.api.gov.uk"  # the local cloud points this at its DVLA stand-in
 
 
 class PermitsStack(Stack):
@@ -143,6 +147,24 @@ class PermitsStack(Stack):
         grant_items(self.check, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.check, self.lookups, key, ["dynamodb:PutItem"])
         require_origin_verify(self.check, origin_verify_secret)
+
+        self.dvla_key = secretsmanager.Secret.from_secret_name_v2(
+            self, "DvlaApiKey", f"borough/{config.name}/dvla-api-key"
+        )
+        self.applications = self._function(
+            "PermitApplications",
+            "permits.application_handler.handler",
+            "Permit applications: eligibility, the vehicle from DVLA, the price; stored pending payment",
+            {
+                "PERMITS_TABLE": self.table.table_name,
+                "DVLA_BASE_URL": DVLA_BASE_URL,
+                "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
+            },
+        )
+        grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_VRM)
+        grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
+        grant_items(self.applications, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
+        grant_secret_value(self.applications, self.dvla_key)
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

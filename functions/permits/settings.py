@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.api import ApiSettings
-from shared.settings import cached
+from shared.settings import FunctionSettings, cached
 
 
 class CheckSettings(ApiSettings):
@@ -14,3 +14,14 @@ class CheckSettings(ApiSettings):
 
 
 check_settings = cached(CheckSettings)
+
+
+class ApplicationSettings(FunctionSettings):
+    """Applying for a permit (invoked directly by the web, not routed): the Permits table and DVLA."""
+
+    permits_table: str
+    dvla_base_url: str  # the local cloud points it at its DVLA stand-in
+    dvla_api_key_secret_id: str  # the DVLA key's secret, by name (`borough/<env>/dvla-api-key`)
+
+
+application_settings = cached(ApplicationSettings)

@@ -8,6 +8,7 @@ One table, keyed by `pk` and `sk` (strings):
 | a visitor session | `SESSION#<id>` | `SESSION` | id, VRM, zone, start/end (UTC, ISO), household |
 | the VRM guard | `ACTIVE#<zone>#<vrm>` | `GUARD` | the one active permit for that mark in that zone |
 | the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
+| an application | `APPLICATION#<reference>` | `APPLICATION` | permits.application: pending payment, then issued |
 
 Two indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
 enforcement look-up reads) and `by-household` (partition `household`, sort `zone`). Guards and counters carry
@@ -260,6 +261,23 @@ class PermitsStore:
             names["#zone"] = "zone"
         items = self._query(BY_HOUSEHOLD, condition, values, names)
         return [Permit.from_item(item) for item in items if item.get("record") == PERMIT]
+
+    # -- applications (permits.application) ----------------------------------------------------------------------
+    def put_application(self, item: dict[str, Any]) -> bool:
+        """Write a new application; False when one with its reference exists (nothing is overwritten)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_application(self, reference: str) -> dict[str, Any] | None:
+        found = self._table.get_item(Key={"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"}).get("Item")
+        return dict(found) if found else None
 
     # -- visitor sessions -------------------------------------------------------------------------------------------
     def start_session(

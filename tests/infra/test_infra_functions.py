@@ -31,6 +31,7 @@ PAYMENTS_ENVIRONMENT = {
 }
 EXPECTED_ENVIRONMENT = {
     "permits.check.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE"},
+    "permits.application_handler.handler": {"PERMITS_TABLE", "DVLA_BASE_URL", "DVLA_API_KEY_SECRET_ID"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
