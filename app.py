@@ -164,6 +164,8 @@ def build_app(app: cdk.App) -> cdk.App:
         layer=foundation.layer,
         http_api=api.http_api,
         origin_verify_secret=api.origin_verify,
+        payments_function=payments.payments,
+        queue=events.queues["permits"],
         env=env,
     )
     ObservabilityStack(
@@ -198,6 +200,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "MotoPayments": payments.moto,
             "PermitCheck": permits.check,
             "PermitApplications": permits.applications,
+            "PermitIssuer": permits.issuer,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

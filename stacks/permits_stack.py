@@ -12,7 +12,9 @@
 - Every look-up is appended to the PermitLookups table: the check function may PutItem there and nothing else.
 - Applications (`permits.application_handler`, invoked directly by the web, not routed): the Applications function
   reads the two indexes (the household's permits, the mark's), puts a new application and gets one back, and reads
-  the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name.
+  the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name, and invokes the payments function
+  (`register-order`: the application's amount, docs/decisions/0010) before it stores the application.
+- Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -27,7 +29,9 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
@@ -58,6 +62,8 @@ class PermitsStack(Stack):
         layer: lambda_.ILayerVersion,
         http_api: apigw.IHttpApi,
         origin_verify_secret: secretsmanager.ISecret,
+        payments_function: lambda_.IFunction,
+        queue: sqs.IQueue,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -159,12 +165,26 @@ class PermitsStack(Stack):
                 "PERMITS_TABLE": self.table.table_name,
                 "DVLA_BASE_URL": DVLA_BASE_URL,
                 "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
+                "PAYMENTS_FUNCTION": payments_function.function_name,
             },
         )
+        payments_function.grant_invoke(self.applications)  # register-order (docs/decisions/0010)
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
         grant_items(self.applications, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
         grant_secret_value(self.applications, self.dvla_key)
+
+        # Issuing on payment: payments' order-paid, from the queue the events stack made (shared/events.py CONSUMERS).
+        self.issuer = self._function(
+            "PermitIssuer",
+            "permits.issue_handler.handler",
+            "Issues a paid permit application's permit, once (order-paid from payments)",
+            {"PERMITS_TABLE": self.table.table_name},
+        )
+        # Get the application; the permit, its VRM guard (Put) and the household counter (Update) in one
+        # transaction; the application marked issued (Update). No Delete, no Query, no Scan.
+        grant_items(self.issuer, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+        self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

@@ -13,8 +13,9 @@ reasons, and the application stored "pending payment" under a condition. The per
    then marked for staff to verify (`needs_verification`); without a declaration the caller is told to ask for one
    (`DeclarationNeeded`). A vehicle DVLA marks for export is refused;
 4. the price (`permits.quotes`: validity and price, every rule that applied in words) is computed server-side;
-5. the application is written once (`attribute_not_exists(pk)`), status `pending-payment`, keyed by a new
-   reference (`shared.references`). Nothing else is written: a refusal at any step leaves the table as it was.
+5. the amount is registered with payments as an order for the application's new reference (`shared.references`;
+   docs/decisions/0010), then the application is written once (`attribute_not_exists(pk)`), status
+   `pending-payment`. A refusal at any step leaves both tables as they were.
 
 An application holds the household's UPRN and the vehicle's details, never a name or contact details.
 """
@@ -38,6 +39,9 @@ from shared.references import new_reference
 
 PENDING_PAYMENT = "pending-payment"
 ISSUED = "issued"
+PAID_NOT_ISSUED = "paid-not-issued"  # paid, but refused at issue (a race, or an amount not the application's)
+SERVICE_ID = "parking-permit"  # the order's service id at payments (docs/decisions/0010)
+ORDER_TITLE = "Parking permit"
 # Types applied for with one vehicle. A visitor permit is the household's wallet of hours or days
 # (`permits.visitors`), and a carer permit is not tied to a vehicle: neither is applied for here.
 VEHICLE_TYPES = frozenset({PermitType.RESIDENT, PermitType.BUSINESS, PermitType.TEMPORARY})
@@ -243,8 +247,11 @@ class Applications:
         vehicles: Callable[[], VehicleSource],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], str] = new_reference,
+        register_payment: Callable[[Application], None] | None = None,
     ) -> None:
         self.zones, self.store = zones, store
+        # Registers the application's amount with payments as an order (docs/decisions/0010) before it is stored.
+        self._register_payment = register_payment
         self._vehicles = vehicles  # built on first use: the DVLA key is read only when an enquiry is made
         self._clock, self._new_id = clock, new_id
 
@@ -323,6 +330,8 @@ class Applications:
         item = application.item(
             household_limit=zone.max_permits_per_household, counts_towards_limit=rule.per_household, vehicle=details
         )
+        if self._register_payment is not None:
+            self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
         if not self.store.put_application(item):
             raise InvalidApplication("An application with this reference exists already; please send it again.")
         return application

@@ -4,12 +4,15 @@ payments function: the web has found the address with its address lookup and pas
 `{"action": "apply", "application": {"address": {"uprn", "postcode", "street"}, "kind", "months", "vrm",
 "start"?, "declared_vehicle"?}, "correlation_id"}` -> `{"status": 201, "body": <the application>}`, or 400 (a
 malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` names it, `detail` says why for the
-resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed).
+resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
+or payments did not take the order: nothing stored). Before the application is stored its amount is registered
+with payments as an order (`register-order`, docs/decisions/0010).
 `{"action": "get", "reference"}` -> 200 and the application, or 404. Thin: the work is in `permits.application`.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -18,7 +21,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from permits.adapters.dvla import VehicleEnquiry
 from permits.adapters.dvla_models import DvlaError
-from permits.application import ApplicationRequest, Applications, DeclarationNeeded, InvalidApplication
+from permits.application import (
+    ORDER_TITLE,
+    SERVICE_ID,
+    Application,
+    ApplicationRequest,
+    Applications,
+    DeclarationNeeded,
+    InvalidApplication,
+)
 from permits.eligibility import NotEligible
 from permits.settings import application_settings
 from permits.store import PermitsStore
@@ -36,10 +47,42 @@ def _dvla() -> VehicleEnquiry:
     return VehicleEnquiry(str(key).strip(), base_url=configured.dvla_base_url)
 
 
+class PaymentsUnavailable(Exception):
+    """Payments did not take the order: nothing is stored, the resident tries again."""
+
+
+def register_with_payments(application: Application) -> None:
+    """The application's amount to payments as an order (docs/decisions/0010): `register-order`, by name."""
+    payload = {
+        "action": "register-order",
+        "reference": application.reference,
+        "service_id": SERVICE_ID,
+        "title": ORDER_TITLE,
+        "amount_pence": application.pence,
+        "correlation_id": logger.get_correlation_id() or "",
+    }
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = aws.client("lambda").invoke(
+            FunctionName=application_settings().payments_function, Payload=json.dumps(payload).encode()
+        )
+        answer = json.loads(response["Payload"].read())
+    except (BotoCoreError, ClientError, ValueError) as error:
+        raise PaymentsUnavailable(type(error).__name__) from None
+    if response.get("FunctionError") or not isinstance(answer, dict) or answer.get("status") not in (200, 201):
+        raise PaymentsUnavailable(str(answer.get("status") if isinstance(answer, dict) else "no answer"))
+
+
 @cache
 def applications() -> Applications:
     configured = application_settings()
-    return Applications(zones=load_zones(), store=PermitsStore(aws.table(configured.permits_table)), vehicles=_dvla)
+    return Applications(
+        zones=load_zones(),
+        store=PermitsStore(aws.table(configured.permits_table)),
+        vehicles=_dvla,
+        register_payment=register_with_payments,
+    )
 
 
 def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
@@ -69,6 +112,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except NotEligible as error:
         logger.info("Permit application refused", extra={"refusal": type(error).__name__})
         return _error(422, str(error), refusal=type(error).__name__)
+    except PaymentsUnavailable as error:
+        logger.error("Payments did not take the order", extra={"why": str(error)})
+        return _error(503, "We could not set up the payment. Nothing was saved; please try again.")
     except DvlaError as error:  # our key refused: a person must act (alarm=True)
         logger.error("DVLA refused the enquiry", extra={"dvla_code": error.code, "dvla_status": error.status})
         return _error(503, "We cannot check vehicles just now. Please try again later.")

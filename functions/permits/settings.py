@@ -22,6 +22,16 @@ class ApplicationSettings(FunctionSettings):
     permits_table: str
     dvla_base_url: str  # the local cloud points it at its DVLA stand-in
     dvla_api_key_secret_id: str  # the DVLA key's secret, by name (`borough/<env>/dvla-api-key`)
+    payments_function: str  # the web's payments function, by name: `register-order` (docs/decisions/0010)
 
 
 application_settings = cached(ApplicationSettings)
+
+
+class IssueSettings(FunctionSettings):
+    """Issuing paid permits (the permits queue's consumer): the Permits table."""
+
+    permits_table: str
+
+
+issue_settings = cached(IssueSettings)

@@ -46,6 +46,10 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
+class PermitExists(ValueError):
+    """A permit with this id was written already (a repeated issue): nothing was changed."""
+
+
 class PermitNotActive(ValueError):
     """The permit does not exist or is no longer active: nothing was changed."""
 
@@ -195,6 +199,8 @@ class PermitsStore:
             )
         reasons = self._transact(actions)
         if reasons is not None:
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise PermitExists(f"Permit {permit.permit_id} exists already.")
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
             if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
@@ -269,6 +275,27 @@ class PermitsStore:
 
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def move_application(self, reference: str, *, expected: str, status: str, **fields: Any) -> bool:
+        """The application from `expected` to `status` with `fields` set, under that condition; False otherwise."""
+        from botocore.exceptions import ClientError
+
+        names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
+        values = {":status": status, ":expected": expected, **{f":f{i}": v for i, v in enumerate(fields.values())}}
+        sets = ", ".join(["#status = :status", *(f"#f{i} = :f{i}" for i in range(len(fields)))])
+        try:
+            self._table.update_item(
+                Key={"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
+                UpdateExpression=f"SET {sets}",
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False

@@ -1,17 +1,24 @@
 """Applying for a parking permit end to end in the local cloud: the address found through the OS Places stand-in
 (as the web's lookup finds it), the deployed PermitApplications function invoked as the web will invoke it, the
 vehicle from the DVLA stand-in through the real adapter and the person-created key secret, each refusal writing
-nothing, and an application stored pending payment in the Permits table."""
+nothing, and an application stored pending payment in the Permits table. Then paid in the local Pay with
+4242424242424242 (the order payments holds, docs/decisions/0010): order-paid issues the permit once, and the
+enforcement look-up through the front door answers valid for that mark."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from local import standins
+from local import pay_standin, standins
 from local.sandbox.dvla import LOCAL_API_KEY
 from tests.local.payment_support import function_named_by_handler, invoke
+from tests.local.test_local_notifications_journey import Browser
+from tests.local.test_local_payments import CARD, WEBHOOK_FIRST_ATTEMPT_S, card_page
+from tests.local.test_local_permits import _check, _device, _token
 
 pytestmark = pytest.mark.local
 
@@ -132,3 +139,47 @@ def test_dvla_down_asks_for_a_declaration_then_stores_it_for_staff_to_verify(loc
     assert item is not None
     assert item["needs_verification"]["BOOL"] is True
     assert item["vehicle_source"]["S"] == "declared"
+
+
+def test_apply_pay_in_the_local_pay_and_the_look_up_says_valid_once_issued(local_cloud):
+    _, client_id, secret = _device(local_cloud)
+    token = _token(local_cloud, client_id, secret).json()["access_token"]
+    assert _check(local_cloud, token, "KX68DSL", "B", post=True).json()["answer"] == "no-permit"
+    address = found_address(local_cloud, "ME14 1XX")  # Hopfield, another household
+    applied = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": "KX68 DSL"})
+    assert applied["status"] == 201, applied
+    reference, amount = applied["body"]["reference"], applied["body"]["amount_pence"]
+    assert amount == 10000  # £80 and the £20 diesel surcharge
+
+    payments = function_named_by_handler(local_cloud, "payments.handler.handler")
+    started = invoke(local_cloud, payments, {"action": "start", "reference": reference, "correlation_id": "t"})
+    assert started["status"] == 200, started
+    assert (started["body"]["amount_pence"], started["body"]["service_id"]) == (amount, "parking-permit")
+    next_url = started["body"]["next_url"]
+    assert next_url.startswith(pay_standin.base_url(local_cloud.url) + "/secure/")
+    browser = Browser(local_cloud)
+    card = card_page(browser, next_url)
+    confirm = browser.request("POST", card, {"card_number": "4242424242424242", **CARD})
+    back = browser.request("POST", urlsplit(confirm.header("location")).path, {})
+    token_in_url = urlsplit(back.header("location")).path.rsplit("/", 1)[1]  # Pay's return URL: our opaque token
+    returned = invoke(local_cloud, payments, {"action": "return", "token": token_in_url, "correlation_id": "t"})
+    assert returned["body"]["status"] == "success", returned
+    time.sleep(WEBHOOK_FIRST_ATTEMPT_S + 0.5)  # the local Pay's webhook lands too: applied once, nothing more
+    local_cloud.wait_for_idle(timeout_s=30)  # order-paid -> the permits queue -> the issuer
+
+    item = stored(local_cloud, reference)
+    assert item is not None
+    assert item["status"]["S"] == "issued", item
+    checked = _check(local_cloud, token, "KX68DSL", "B", post=True)
+    assert checked.status == 200, checked.body
+    assert (checked.json()["answer"], checked.json()["permit_id"]) == ("valid", item["permit_id"]["S"])
+    permits = [i for i in scan_permits(local_cloud) if i.get("vrm", {}).get("S") == "KX68DSL"]
+    assert len(permits) == 1  # the return, the webhook and the reconciler all saw success: one permit
+    again = invoke(local_cloud, payments, {"action": "start", "reference": reference, "correlation_id": "t"})
+    assert again["body"]["status"] == "paid"
+
+
+def scan_permits(local_cloud: Any) -> list[dict[str, Any]]:
+    table = local_cloud.physical_id(PERMITS)
+    items = local_cloud.client("dynamodb").scan(TableName=table)["Items"]  # the test reads; the code never scans
+    return [i for i in items if i["sk"]["S"] == "PERMIT"]
