@@ -27,6 +27,7 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -168,7 +169,10 @@ class PermitsStack(Stack):
                 "PAYMENTS_FUNCTION": payments_function.function_name,
             },
         )
-        payments_function.grant_invoke(self.applications)  # register-order (docs/decisions/0010)
+        # register-order (docs/decisions/0010): that one function (CDK's grant_invoke adds `<arn>:*`, every version)
+        self.applications.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[payments_function.function_arn])
+        )
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
         grant_items(self.applications, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
