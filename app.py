@@ -165,6 +165,8 @@ def build_app(app: cdk.App) -> cdk.App:
         layer=foundation.layer,
         http_api=api.http_api,
         origin_verify_secret=api.origin_verify,
+        payments_function=payments.payments,
+        queue=events.queues["permits"],
         env=env,
     )
     ObservabilityStack(
@@ -200,6 +202,8 @@ def build_app(app: cdk.App) -> cdk.App:
             "MotoPayments": payments.moto,
             "PermitCheck": permits.check,
             "PermitFeed": permits.feed,
+            "PermitApplications": permits.applications,
+            "PermitIssuer": permits.issuer,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

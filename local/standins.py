@@ -23,6 +23,10 @@ whose template environment names `OS_PLACES_BASE_URL` is pointed at `<local addr
 client uses the standard library, which moto's HTTP mock leaves alone). Its key secret, `os-places-api-key`, gets a
 placeholder value for the run: the stand-in accepts any key.
 
+DVLA's Vehicle Enquiry Service: `local/sandbox/dvla.py` answers at `/sandbox/dvla/vehicle-enquiry/v1/vehicles`; a
+function whose environment names `DVLA_BASE_URL` is pointed at `<local address>/sandbox/dvla`, and the key secret,
+`dvla-api-key`, holds the stand-in's one key (`local-dvla-key`: not a secret).
+
 GOV.UK Pay: the local Pay answers under `/sandbox/pay/` (`local/pay_standin.py`); its API key and webhook signing
 secret are this run's, and the key is printed in full at start-up (`LocalSecrets.pay_api_key`).
 
@@ -41,12 +45,14 @@ from local import pay_standin
 NOTIFY_PATHS = ("/v2/notifications", "/sandbox/notify/", "/sandbox/outbox")
 COGNITO_OAUTH_PREFIX = "/sandbox/cognito"  # local.sandbox.cognito_oauth.PREFIX
 OS_PLACES_PREFIX = "/sandbox/os-places"  # local.sandbox.os_places.PREFIX (not imported: it is loaded on first use)
+DVLA_PREFIX = "/sandbox/dvla"  # local.sandbox.dvla.PREFIX
 RECEIPTS_PATH = "/api/v1/notifications/receipts"  # stacks.api_stack.NOTIFY_RECEIPTS_ROUTES (not imported: CDK)
 # Variables that name, by name, a secret a person creates in AWS -> what its local value is.
 PERSON_CREATED_SECRETS = {
     "NOTIFY_API_KEY_SECRET_ID": "notify-api-key",
     "NOTIFY_CALLBACK_TOKEN_SECRET_ID": "notify-callback-token",
     "OS_PLACES_API_KEY_SECRET_ID": "os-places-api-key",
+    "DVLA_API_KEY_SECRET_ID": "dvla-api-key",
     "PAY_API_KEY_SECRET_ID": "pay-api-key",
     "PAY_WEBHOOK_SECRET_ID": "pay-webhook-secret",
 }
@@ -88,18 +94,22 @@ def stop_notify() -> None:
 
 
 def is_stand_in(path: str) -> bool:
-    return path.split("?", 1)[0].startswith((*NOTIFY_PATHS, OS_PLACES_PREFIX + "/")) or pay_standin.is_pay(path)
+    prefixes = (*NOTIFY_PATHS, OS_PLACES_PREFIX + "/", DVLA_PREFIX + "/")
+    return path.split("?", 1)[0].startswith(prefixes) or pay_standin.is_pay(path)
 
 
 def handle(
     method: str, path: str, headers: list[tuple[str, str]], body: bytes
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    from local.sandbox import notify, os_places  # imported on first use: they load their templates and data
+    from local.sandbox import dvla, notify, os_places  # imported on first use: they load their templates and data
 
     if pay_standin.is_pay(path):
         status, answer, payload = pay_standin.handle(method, path, dict(headers), body)
         return status, list(answer.items()), payload
-    serve = os_places.handle if path.startswith(OS_PLACES_PREFIX + "/") else notify.handle
+    if path.startswith(DVLA_PREFIX + "/"):
+        serve = dvla.handle
+    else:
+        serve = os_places.handle if path.startswith(OS_PLACES_PREFIX + "/") else notify.handle
     status, response_headers, payload = serve(method, path, dict(headers), body)
     return status, list(response_headers.items()), payload
 
@@ -117,6 +127,8 @@ def environment_overrides(environment: dict[str, Any], local_url: str) -> dict[s
         overrides["PUBLIC_BASE_URL"] = local_url
     if "OS_PLACES_BASE_URL" in environment:
         overrides["OS_PLACES_BASE_URL"] = local_url + OS_PLACES_PREFIX
+    if "DVLA_BASE_URL" in environment:
+        overrides["DVLA_BASE_URL"] = local_url + DVLA_PREFIX
     # The staff console's managed login and the pool's keys: local/sandbox/cognito_oauth.py.
     if "STAFF_AUTH_BASE_URL" in environment:
         overrides["STAFF_AUTH_BASE_URL"] = local_url + COGNITO_OAUTH_PREFIX
@@ -150,6 +162,10 @@ def provide_person_created_secrets(
             value = f"borough_local-{SANDBOX_SERVICE_ID}-{key_secret}"
         elif kind == "os-places-api-key":
             value = f"local-os-places-{secrets.token_hex(8)}"  # a placeholder: the stand-in accepts any key
+        elif kind == "dvla-api-key":
+            from local.sandbox.dvla import LOCAL_API_KEY
+
+            value = LOCAL_API_KEY  # the stand-in's one key (not a secret)
         elif kind == "pay-api-key":
             pay_standin.start(local_url)
             value = created.pay_api_key = pay_standin.api_key()

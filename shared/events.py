@@ -27,6 +27,9 @@ class EventType(StrEnum):
     # A payment attempt finished (functions/payments): data {reference, service_id, attempt, payment_id, outcome}.
     PAYMENT_SUCCEEDED = "payment-succeeded"
     PAYMENT_FAILED = "payment-failed"
+    # An order another service registered with payments (not a request) was paid (docs/decisions/0010): data
+    # {reference, service_id, attempt, payment_id, amount_pence}.
+    ORDER_PAID = "order-paid"
     # A subscription ends soon (functions/renewals): data {reference, service_id, ends_on}; the contact details stay
     # in the request, read there by reference.
     RENEWAL_DUE = "renewal-due"
@@ -46,6 +49,8 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
     ),
     # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
     "renewals": (EventType.PAYMENT_SUCCEEDED,),
+    # A paid permit application is issued (functions/permits/issuing.py).
+    "permits": (EventType.ORDER_PAID,),
     # The digital KPIs' counters (functions/console/kpi_counters.py): the console's KPI page reads only these.
     "kpis": (
         EventType.REPORT_SUBMITTED,

@@ -14,6 +14,11 @@
   authorizer and scope, is served by the feed function: it Queries the `by-change` index (which projects what a
   device needs, never the household), signs each page with the feed's own asymmetric KMS key (kms:Sign and
   kms:GetPublicKey on that key only) and appends each page given to PermitLookups.
+- Applications (`permits.application_handler`, invoked directly by the web, not routed): the Applications function
+  reads the two indexes (the household's permits, the mark's), puts a new application and gets one back, and reads
+  the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name, and invokes the payments function
+  (`register-order`: the application's amount, docs/decisions/0010) before it stores the application.
+- Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -26,14 +31,17 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import ServiceFunctions
-from stacks.constructs.grants import grant_items, require_origin_verify
+from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.tables import council_table
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
@@ -60,6 +68,7 @@ CHECK_SCOPE = "check"  # the token's scope is `permits/check` (functions/permits
 DEVICE_TOKEN_VALIDITY = Duration.hours(1)
 DEMO_DEVICE_CLIENTS = ("DemoDevice",)  # dev and test: the local cloud's demo device gets tokens for this client
 PROD_DEVICE_CLIENTS = ("EnforcementContractor",)  # the civil enforcement contractor's handhelds
+DVLA_BASE_URL = "https://driver-vehicle-licensing.api.gov.uk"  # the local cloud points this at its DVLA stand-in
 
 
 class PermitsStack(Stack):
@@ -73,6 +82,8 @@ class PermitsStack(Stack):
         layer: lambda_.ILayerVersion,
         http_api: apigw.IHttpApi,
         origin_verify_secret: secretsmanager.ISecret,
+        payments_function: lambda_.IFunction,
+        queue: sqs.IQueue,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -169,6 +180,41 @@ class PermitsStack(Stack):
         grant_items(self.check, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.check, self.lookups, key, ["dynamodb:PutItem"])
         require_origin_verify(self.check, origin_verify_secret)
+
+        self.dvla_key = secretsmanager.Secret.from_secret_name_v2(
+            self, "DvlaApiKey", f"borough/{config.name}/dvla-api-key"
+        )
+        self.applications = self._function(
+            "PermitApplications",
+            "permits.application_handler.handler",
+            "Permit applications: eligibility, the vehicle from DVLA, the price; stored pending payment",
+            {
+                "PERMITS_TABLE": self.table.table_name,
+                "DVLA_BASE_URL": DVLA_BASE_URL,
+                "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
+                "PAYMENTS_FUNCTION": payments_function.function_name,
+            },
+        )
+        # register-order (docs/decisions/0010): that one function (CDK's grant_invoke adds `<arn>:*`, every version)
+        self.applications.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[payments_function.function_arn])
+        )
+        grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_VRM)
+        grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
+        grant_items(self.applications, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
+        grant_secret_value(self.applications, self.dvla_key)
+
+        # Issuing on payment: payments' order-paid, from the queue the events stack made (shared/events.py CONSUMERS).
+        self.issuer = self._function(
+            "PermitIssuer",
+            "permits.issue_handler.handler",
+            "Issues a paid permit application's permit, once (order-paid from payments)",
+            {"PERMITS_TABLE": self.table.table_name},
+        )
+        # Get the application; the permit, its VRM guard (Put) and the household counter (Update) in one
+        # transaction; the application marked issued (Update). No Delete, no Query, no Scan.
+        grant_items(self.issuer, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+        self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

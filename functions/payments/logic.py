@@ -28,7 +28,7 @@ from typing import Any
 from payments.adapters.base import NewPayment, PaymentProvider
 from payments.adapters.errors import PayError, ProviderUnavailable, RateLimited
 from payments.adapters.models import Payment
-from payments.store import CREATING, NOT_CREATED, QUEUED, Attempt, AttemptTaken, PaymentsStore
+from payments.store import CREATING, NOT_CREATED, PAYABLE_ORDER, QUEUED, Attempt, AttemptTaken, PaymentsStore
 from shared.case_history import history_entry
 from shared.errors import Conflict, DependencyFailed, NotFound
 from shared.events import EventEnvelope, EventType
@@ -121,7 +121,7 @@ class Payments:
         """The attempt the resident should pay through now: the current one if it is still unopened, else a new one.
 
         Raises NotFound (no such request), DependencyFailed (Pay could not be reached: nothing is half-made)."""
-        request = self.requests.get(reference)
+        request = self.payable(reference)
         if request is None:
             raise NotFound(f"Request {reference} does not exist.")
         service_id, amount = str(request["service_id"]), int(request.get("amount_due_pence", 0))
@@ -145,6 +145,44 @@ class Payments:
             return self._outcome(taken)
         return self._create(attempt, str(request.get("service_title", service_id)), correlation_id)
 
+    # -- orders registered by other services (docs/decisions/0010) ------------------------------------------------
+    def register_order(self, reference: str, *, service_id: str, title: str, amount: int) -> bool:
+        """Register what another service (permits) priced for `reference`: True when new, False when the same
+        order was registered already; Conflict when the reference is taken by anything else."""
+        expires_at = self._default_expiry()
+        if self.store.register_order(
+            reference, service_id=service_id, title=title, amount=amount, created_at=iso(self._clock()),
+            expires_at=expires_at,
+        ):  # fmt: skip
+            return True
+        existing = self.store.order(reference) or {}
+        same = (existing.get("payable"), existing.get("service_id"), int(existing.get("amount", -1))) == (
+            PAYABLE_ORDER, service_id, amount
+        )  # fmt: skip
+        if not same:
+            raise Conflict(f"Reference {reference} already has another payment.")
+        return False
+
+    def payable(self, reference: str) -> dict[str, Any] | None:
+        """What `reference` asks to be paid: the request (the Requests table), else an order another service
+        registered, shaped like a request (awaiting payment until settled)."""
+        request = self.requests.get(reference)
+        if request is not None:
+            return request
+        order = self.store.order(reference)
+        if order is None or order.get("payable") != PAYABLE_ORDER:
+            return None
+        return {
+            "reference": reference,
+            "service_id": str(order["service_id"]),
+            "service_title": str(order.get("service_title", order["service_id"])),
+            "status": Status.AWAITING_PAYMENT.value if "outcome" not in order else str(order["outcome"]),
+            "amount_due_pence": int(order["amount"]),
+            "expires_at": int(order.get("expires_at", 0)),
+            "submitted_at": str(order["created_at"]),
+            "payable": PAYABLE_ORDER,
+        }
+
     def new_attempt(self, request: dict[str, Any], number: int) -> Attempt:
         """Attempt `number` of the request, written `creating` (under a condition: raises AttemptTaken if another
         invocation wrote it first) with the request's order, before Pay is asked (the web's and MOTO's)."""
@@ -160,13 +198,14 @@ class Payments:
             created_at=iso(self._clock()),
         )
         expires_at = int(request.get("expires_at", 0)) or self._default_expiry()
-        submitted = datetime.fromisoformat(str(request.get("submitted_at") or attempt.created_at))
-        self.store.put_order(
-            reference,
-            service_id=service_id,
-            unpaid_due=iso(submitted + self.unpaid_window(service_id)),
-            expires_at=expires_at,
-        )
+        if request.get("payable") != PAYABLE_ORDER:  # a registered order is its own order item already
+            submitted = datetime.fromisoformat(str(request.get("submitted_at") or attempt.created_at))
+            self.store.put_order(
+                reference,
+                service_id=service_id,
+                unpaid_due=iso(submitted + self.unpaid_window(service_id)),
+                expires_at=expires_at,
+            )
         self.store.put_new(attempt, expires_at=expires_at)
         return attempt
 
@@ -178,7 +217,7 @@ class Payments:
     ) -> Outcome:
         """A queued attempt the create queue's worker claimed (`creating` again): Pay is asked to create it now.
         A request no longer awaiting payment gets no payment (the attempt is not-created)."""
-        request = self.requests.get(attempt.reference)
+        request = self.payable(attempt.reference)
         if request is None or request["status"] != Status.AWAITING_PAYMENT.value:
             self._give_up(attempt, correlation_id)
             return self.outcome(self.store.get(attempt.reference, attempt.attempt) or attempt)
@@ -308,15 +347,38 @@ class Payments:
     def follow_up(self, attempt: Attempt, *, correlation_id: str) -> Attempt:
         """What a finished attempt asks for, each step safe to repeat; the attempt is closed when all are done."""
         if attempt.status == SUCCESS:
-            # The request's move to received and payment-succeeded are one write (the transactional outbox).
-            self._resume_request(attempt, self._outcome_event(attempt, correlation_id))
-            self.store.settle_order(attempt.reference, outcome="paid", at=iso(self._clock()))
+            order = self.store.order(attempt.reference) or {}
+            if order.get("payable") == PAYABLE_ORDER:
+                # Not a request: announced straight to the topic after the attempt's conditional state write
+                # (a repeat is the same event id); the order leaves "awaiting" first, so it is never paid twice.
+                self.store.settle_order(attempt.reference, outcome="paid", at=iso(self._clock()))
+                self.publish(self._order_paid(attempt, correlation_id))
+            else:
+                # The request's move to received and payment-succeeded are one write (the transactional outbox).
+                self._resume_request(attempt, self._outcome_event(attempt, correlation_id))
+                self.store.settle_order(attempt.reference, outcome="paid", at=iso(self._clock()))
         elif attempt.status != NOT_CREATED:
             # Nothing changes in the request: announced after the attempt's conditional state write, straight to
             # the topic (a repeat is the same event id).
             self.publish(self._outcome_event(attempt, correlation_id))
         self.store.mark_followed_up(attempt, at=iso(self._clock()))
         return self.store.get(attempt.reference, attempt.attempt) or attempt
+
+    @staticmethod
+    def _order_paid(attempt: Attempt, correlation_id: str) -> EventEnvelope:
+        return EventEnvelope(
+            type=EventType.ORDER_PAID,
+            id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{EventType.ORDER_PAID.value}")),
+            source="payments",
+            correlation_id=correlation_id,
+            data={
+                "reference": attempt.reference,
+                "service_id": attempt.service_id,
+                "attempt": str(attempt.attempt),
+                "payment_id": attempt.payment_id,
+                "amount_pence": str(attempt.amount),
+            },
+        )
 
     @staticmethod
     def _outcome_event(attempt: Attempt, correlation_id: str) -> EventEnvelope:

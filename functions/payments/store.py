@@ -28,6 +28,7 @@ AWAITING = "awaiting"  # the one partition of the unpaid-requests index
 ORDER = 0  # the attempt number of a reference's order item
 CREATING = "creating"  # written, Pay not yet (or not known to have been) asked
 NOT_CREATED = "not-created"  # Pay never made a payment for this attempt: finished, nothing was taken
+PAYABLE_ORDER = "order"  # an order item registered by another service, not a request's (docs/decisions/0010)
 QUEUED = "queued"  # Pay answered 429 to the create: on the create queue for its worker (payments.creator)
 
 
@@ -266,6 +267,30 @@ class PaymentsStore:
                 "expires_at": expires_at,
             },
         )
+
+    def register_order(
+        self, reference: str, *, service_id: str, title: str, amount: int, created_at: str, expires_at: int
+    ) -> bool:
+        """An order another service registered (docs/decisions/0010): the reference's attempt 0 holding the amount,
+        not in the unpaid-requests index. False when the reference has an order already (nothing is changed)."""
+        return put_if_absent(
+            self._table,
+            {
+                "reference": reference,
+                "attempt": ORDER,
+                "service_id": service_id,
+                "payable": PAYABLE_ORDER,
+                "service_title": title,
+                "amount": amount,
+                "created_at": created_at,
+                "expires_at": expires_at,
+            },
+        )
+
+    def order(self, reference: str) -> dict[str, Any] | None:
+        """The reference's order item (attempt 0), if any."""
+        found = self._table.get_item(Key={"reference": reference, "attempt": ORDER}).get("Item")
+        return dict(found) if found else None
 
     def settle_order(self, reference: str, *, outcome: str, at: str) -> None:
         """Paid or cancelled: the order leaves the unpaid-requests index."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.api import ApiSettings
-from shared.settings import cached
+from shared.settings import FunctionSettings, cached
 
 
 class CheckSettings(ApiSettings):
@@ -26,3 +26,24 @@ class FeedSettings(ApiSettings):
 
 
 feed_settings = cached(FeedSettings)
+
+
+class ApplicationSettings(FunctionSettings):
+    """Applying for a permit (invoked directly by the web, not routed): the Permits table and DVLA."""
+
+    permits_table: str
+    dvla_base_url: str  # the local cloud points it at its DVLA stand-in
+    dvla_api_key_secret_id: str  # the DVLA key's secret, by name (`borough/<env>/dvla-api-key`)
+    payments_function: str  # the web's payments function, by name: `register-order` (docs/decisions/0010)
+
+
+application_settings = cached(ApplicationSettings)
+
+
+class IssueSettings(FunctionSettings):
+    """Issuing paid permits (the permits queue's consumer): the Permits table."""
+
+    permits_table: str
+
+
+issue_settings = cached(IssueSettings)

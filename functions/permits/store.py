@@ -8,6 +8,7 @@ One table, keyed by `pk` and `sk` (strings):
 | a visitor session | `SESSION#<id>` | `SESSION` | id, VRM, zone, start/end (UTC, ISO), household |
 | the VRM guard | `ACTIVE#<zone>#<vrm>` | `GUARD` | the one active permit for that mark in that zone |
 | the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
+| an application | `APPLICATION#<reference>` | `APPLICATION` | permits.application: pending payment, then issued |
 
 Three indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
 enforcement look-up reads), `by-household` (partition `household`, sort `zone`) and `by-change` (partition
@@ -46,6 +47,10 @@ class Status(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
     EXPIRED = "expired"
+
+
+class PermitExists(ValueError):
+    """A permit with this id was written already (a repeated issue): nothing was changed."""
 
 
 class PermitNotActive(ValueError):
@@ -204,6 +209,8 @@ class PermitsStore:
             )
         reasons = self._transact(actions)
         if reasons is not None:
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise PermitExists(f"Permit {permit.permit_id} exists already.")
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
             if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
@@ -277,6 +284,44 @@ class PermitsStore:
             names["#zone"] = "zone"
         items = self._query(BY_HOUSEHOLD, condition, values, names)
         return [Permit.from_item(item) for item in items if item.get("record") == PERMIT]
+
+    # -- applications (permits.application) ----------------------------------------------------------------------
+    def put_application(self, item: dict[str, Any]) -> bool:
+        """Write a new application; False when one with its reference exists (nothing is overwritten)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def move_application(self, reference: str, *, expected: str, status: str, **fields: Any) -> bool:
+        """The application from `expected` to `status` with `fields` set, under that condition; False otherwise."""
+        from botocore.exceptions import ClientError
+
+        names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
+        values = {":status": status, ":expected": expected, **{f":f{i}": v for i, v in enumerate(fields.values())}}
+        sets = ", ".join(["#status = :status", *(f"#f{i} = :f{i}" for i in range(len(fields)))])
+        try:
+            self._table.update_item(
+                Key={"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
+                UpdateExpression=f"SET {sets}",
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_application(self, reference: str) -> dict[str, Any] | None:
+        found = self._table.get_item(Key={"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"}).get("Item")
+        return dict(found) if found else None
 
     # -- visitor sessions -------------------------------------------------------------------------------------------
     def start_session(

@@ -34,6 +34,13 @@ PAYMENTS_ENVIRONMENT = {
 EXPECTED_ENVIRONMENT = {
     "permits.check.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE"},
     "permits.feed_handler.handler": {"PERMITS_TABLE", "LOOKUPS_TABLE", "FEED_SIGNING_KEY"},
+    "permits.application_handler.handler": {
+        "PERMITS_TABLE",
+        "DVLA_BASE_URL",
+        "DVLA_API_KEY_SECRET_ID",
+        "PAYMENTS_FUNCTION",
+    },
+    "permits.issue_handler.handler": {"PERMITS_TABLE"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",

@@ -71,6 +71,10 @@ TABLE_ACCESS = {
     "permits.check.handler": ({"PERMITS_TABLE", "LOOKUPS_TABLE"}, {"LOOKUPS_TABLE"}),
     # The by-change index of the Permits table (the devices' feed); each page given appended to the audit
     "permits.feed_handler.handler": ({"PERMITS_TABLE", "LOOKUPS_TABLE"}, {"LOOKUPS_TABLE"}),
+    # The household's and the mark's permits (two indexes); a new application put (test_infra_permits.py)
+    "permits.application_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
+    # The paid application read, its permit, guard and counter written, the application marked issued
+    "permits.issue_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

@@ -156,3 +156,67 @@ def test_the_check_routes_are_throttled_by_the_stage(synth):
     assert stage.props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert stage.props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
     assert not set(stage.props.get("RouteSettings", {})) & set(PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)
+
+
+def test_the_applications_function_queries_both_indexes_puts_and_gets_items_and_reads_the_dvla_key_only(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.application_handler.handler"
+    ]
+    table = _permits_table(synth)
+    dynamo, secrets = [], []
+    for statement in synth.role_statements(function):
+        actions = _actions(statement)
+        if any(a.startswith("dynamodb:") for a in actions):
+            dynamo.append((tuple(sorted(actions)), json.dumps(statement["Resource"])))
+        if any(a.startswith("secretsmanager:") for a in actions):
+            secrets.append((tuple(actions), json.dumps(statement["Resource"])))
+    assert sorted(actions for actions, _ in dynamo) == [("dynamodb:GetItem", "dynamodb:PutItem"), ("dynamodb:Query",)]
+    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), ("dynamodb:GetItem", "dynamodb:PutItem")))
+    assert queried.count(table.logical_id) == 2
+    assert f"/index/{BY_VRM}" in queried
+    assert f"/index/{BY_HOUSEHOLD}" in queried
+    assert table.logical_id in items
+    assert "/index/" not in items
+    assert secrets == [(("secretsmanager:GetSecretValue",), secrets[0][1])]
+    assert f"borough/{synth.environment}/dvla-api-key" in secrets[0][1]
+    env = function.props["Environment"]["Variables"]
+    assert env["DVLA_BASE_URL"] == "https://driver-vehicle-licensing.api.gov.uk"
+    assert env["DVLA_API_KEY_SECRET_ID"] == f"borough/{synth.environment}/dvla-api-key"
+
+
+def test_the_issuer_consumes_the_permits_queue_and_may_get_put_and_update_permits_items_only(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.issue_handler.handler"
+    ]
+    table = _permits_table(synth)
+    dynamo = [
+        (tuple(sorted(_actions(s))), json.dumps(s["Resource"]))
+        for s in synth.role_statements(function)
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+    ]
+    assert [actions for actions, _ in dynamo] == [("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")]
+    assert table.logical_id in dynamo[0][1]
+    assert "/index/" not in dynamo[0][1]
+    mappings = [
+        m
+        for m in synth.resources("AWS::Lambda::EventSourceMapping")
+        if m.stack == synth.stack("Permits") and function.logical_id in json.dumps(m.props["FunctionName"])
+    ]
+    assert len(mappings) == 1
+    assert mappings[0].props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_applications_function_may_invoke_the_payments_function_only(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.application_handler.handler"
+    ]
+    invokes = [s for s in synth.role_statements(function) if "lambda:InvokeFunction" in _actions(s)]
+    assert len(invokes) == 1
+    assert "Payments" in json.dumps(invokes[0]["Resource"])
+    assert function.props["Environment"]["Variables"]["PAYMENTS_FUNCTION"]

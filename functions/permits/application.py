@@ -1,0 +1,379 @@
+"""Applying for a parking permit: every refusal found before anything is written, the price computed here with its
+reasons, and the application stored "pending payment" under a condition. The permit itself is issued on payment
+(`permits.issuing`).
+
+`Applications.apply(request)`:
+
+1. the registration mark is validated for UK formats and normalised (`InvalidVrm`);
+2. the address (as the address lookup gave it: UPRN, postcode, street) must be in a zone offering the type, the
+   household under the zone's limit and the mark on no active permit in the zone (`permits.eligibility`, against
+   the Permits table's two indexes);
+3. the vehicle comes from DVLA (`permits.adapters.dvla`). DVLA holding no such vehicle, or refusing the mark, is a
+   refusal; DVLA down (`declare_instead`) lets the resident declare the vehicle's details, and the application is
+   then marked for staff to verify (`needs_verification`); without a declaration the caller is told to ask for one
+   (`DeclarationNeeded`). A vehicle DVLA marks for export is refused;
+4. the price (`permits.quotes`: validity and price, every rule that applied in words) is computed server-side;
+5. the amount is registered with payments as an order for the application's new reference (`shared.references`;
+   docs/decisions/0010), then the application is written once (`attribute_not_exists(pk)`), status
+   `pending-payment`. A refusal at any step leaves both tables as they were.
+
+An application holds the household's UPRN and the vehicle's details, never a name or contact details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from permits import eligibility
+from permits.adapters.dvla_models import DvlaError, Vehicle
+from permits.eligibility import ActivePermit, Address, NotEligible
+from permits.pricing import PriceError, VehicleFacts, pounds
+from permits.quotes import Quote, quote
+from permits.store import PermitsStore, Status
+from permits.vrm import Vrm, parse_vrm
+from permits.zones import PermitType, ZonesFile
+from shared.references import new_reference
+
+PENDING_PAYMENT = "pending-payment"
+ISSUED = "issued"
+PAID_NOT_ISSUED = "paid-not-issued"  # paid, but refused at issue (a race, or an amount not the application's)
+SERVICE_ID = "parking-permit"  # the order's service id at payments (docs/decisions/0010)
+ORDER_TITLE = "Parking permit"
+# Types applied for with one vehicle. A visitor permit is the household's wallet of hours or days
+# (`permits.visitors`), and a carer permit is not tied to a vehicle: neither is applied for here.
+VEHICLE_TYPES = frozenset({PermitType.RESIDENT, PermitType.BUSINESS, PermitType.TEMPORARY})
+APPLICATION_RETENTION = timedelta(days=7 * 365)  # the record of a sale is kept for the finance years
+DECLARED_FUELS = frozenset({"PETROL", "DIESEL", "ELECTRICITY", "HYBRID ELECTRIC", "GAS", "OTHER"})
+MAX_START_AHEAD = timedelta(days=90)  # a permit may be bought to start at most this far ahead
+
+
+class VehicleSource(Protocol):
+    def vehicle(self, vrm: Vrm | str) -> Vehicle: ...
+
+
+class VehicleNotKnown(NotEligible):
+    """DVLA has no vehicle with that mark, or refused it: the resident checks the mark."""
+
+
+class DeclarationNeeded(NotEligible):
+    """DVLA cannot answer now: the resident may declare the vehicle's details (staff verify them later)."""
+
+
+class InvalidApplication(ValueError):
+    """The application is malformed (a field missing or out of range): the message names the field."""
+
+
+@dataclass(frozen=True)
+class DeclaredVehicle:
+    """What the resident says about the vehicle when DVLA cannot answer; staff verify it later."""
+
+    make: str
+    colour: str
+    fuel: str
+    co2_g_km: int | None = None
+    engine_cc: int | None = None
+
+    @classmethod
+    def parse(cls, data: Any) -> DeclaredVehicle:
+        if not isinstance(data, dict):
+            raise InvalidApplication("declared_vehicle: give the vehicle's make, colour and fuel.")
+        make, colour, fuel = (str(data.get(k) or "").strip() for k in ("make", "colour", "fuel"))
+        if not make or len(make) > 40:
+            raise InvalidApplication("declared_vehicle.make: give the make (up to 40 characters).")
+        if not colour or len(colour) > 30:
+            raise InvalidApplication("declared_vehicle.colour: give the colour (up to 30 characters).")
+        if fuel.upper() not in DECLARED_FUELS:
+            raise InvalidApplication(f"declared_vehicle.fuel: one of {', '.join(sorted(DECLARED_FUELS))}.")
+        co2, engine = data.get("co2_g_km"), data.get("engine_cc")
+        for name, value, top in (("co2_g_km", co2, 1000), ("engine_cc", engine, 10000)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top):
+                raise InvalidApplication(f"declared_vehicle.{name}: a whole number from 0 to {top}, or leave it out.")
+        return cls(make=make, colour=colour, fuel=fuel.upper(), co2_g_km=co2, engine_cc=engine)
+
+    def facts(self) -> VehicleFacts:
+        return VehicleFacts(co2_g_km=self.co2_g_km, engine_cc=self.engine_cc, fuel=self.fuel)
+
+
+@dataclass(frozen=True)
+class ApplicationRequest:
+    address: Address  # as the address lookup gave it
+    kind: PermitType
+    months: int
+    vrm: str  # as typed
+    start: date
+    declared_vehicle: DeclaredVehicle | None = None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
+        """From the caller's JSON; raises InvalidApplication naming the field."""
+        address = data.get("address")
+        if not isinstance(address, dict):
+            raise InvalidApplication("address: give the address as the address lookup found it (uprn, postcode).")
+        uprn, postcode, street = (str(address.get(k) or "").strip() for k in ("uprn", "postcode", "street"))
+        if not uprn.isdigit() or len(uprn) > 12:
+            raise InvalidApplication("address.uprn: the address's UPRN (up to 12 digits).")
+        if not postcode:
+            raise InvalidApplication("address.postcode: the address's postcode.")
+        try:
+            kind = PermitType(str(data.get("kind", "")))
+        except ValueError:
+            raise InvalidApplication(f"kind: one of {', '.join(sorted(k.value for k in VEHICLE_TYPES))}.") from None
+        months = data.get("months")
+        if isinstance(months, bool) or not isinstance(months, int):
+            raise InvalidApplication("months: 3, 6 or 12.")
+        vrm = data.get("vrm")
+        if not isinstance(vrm, str) or not vrm.strip():
+            raise InvalidApplication("vrm: give the vehicle's registration mark.")
+        start_text = data.get("start")
+        try:
+            start = date.fromisoformat(str(start_text)) if start_text else today
+        except ValueError:
+            raise InvalidApplication("start: a date, YYYY-MM-DD.") from None
+        if not today <= start <= today + MAX_START_AHEAD:
+            raise InvalidApplication(f"start: from today to {MAX_START_AHEAD.days} days ahead.")
+        declared = data.get("declared_vehicle")
+        return cls(
+            address=Address(uprn=uprn, postcode=postcode, street=street),
+            kind=kind,
+            months=months,
+            vrm=vrm,
+            start=start,
+            declared_vehicle=DeclaredVehicle.parse(declared) if declared is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Application:
+    reference: str
+    status: str
+    vrm: str
+    zone: str
+    kind: PermitType
+    months: int
+    valid_from: date
+    valid_to: date
+    pence: int
+    reasons: tuple[str, ...]
+    uprn: str
+    vehicle_source: str  # dvla or declared
+    needs_verification: bool
+    created_at: str
+    permit_id: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """What the resident is shown (their own application)."""
+        return {
+            "reference": self.reference,
+            "status": self.status,
+            "vrm": self.vrm,
+            "zone": self.zone,
+            "kind": str(self.kind),
+            "months": self.months,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(),
+            "amount_pence": self.pence,
+            "amount": pounds(self.pence),
+            "reasons": list(self.reasons),
+            "needs_verification": self.needs_verification,
+            "permit_id": self.permit_id,
+        }
+
+    def item(self, *, household_limit: int, counts_towards_limit: bool, vehicle: dict[str, Any]) -> dict[str, Any]:
+        """As stored: `mark` and `uprn`, not `vrm` and `household`, so applications stay out of the two indexes
+        (the enforcement look-up and the household's permits see issued permits only)."""
+        return {
+            "pk": f"APPLICATION#{self.reference}",
+            "sk": "APPLICATION",
+            "record": "APPLICATION",
+            "reference": self.reference,
+            "status": self.status,
+            "mark": self.vrm,
+            "permit_zone": self.zone,
+            "kind": str(self.kind),
+            "months": self.months,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(),
+            "amount_pence": self.pence,
+            "reasons": list(self.reasons),
+            "uprn": self.uprn,
+            "vehicle_source": self.vehicle_source,
+            "needs_verification": self.needs_verification,
+            "vehicle": vehicle,
+            "household_limit": household_limit,
+            "counts_towards_limit": counts_towards_limit,
+            "created_at": self.created_at,
+            "expires_at": int((datetime.fromisoformat(self.created_at) + APPLICATION_RETENTION).timestamp()),
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Application:
+        return cls(
+            reference=str(item["reference"]),
+            status=str(item["status"]),
+            vrm=str(item["mark"]),
+            zone=str(item["permit_zone"]),
+            kind=PermitType(str(item["kind"])),
+            months=int(item["months"]),
+            valid_from=date.fromisoformat(str(item["valid_from"])),
+            valid_to=date.fromisoformat(str(item["valid_to"])),
+            pence=int(item["amount_pence"]),
+            reasons=tuple(str(r) for r in item.get("reasons", [])),
+            uprn=str(item["uprn"]),
+            vehicle_source=str(item["vehicle_source"]),
+            needs_verification=bool(item.get("needs_verification", False)),
+            created_at=str(item["created_at"]),
+            permit_id=str(item.get("permit_id", "")),
+        )
+
+
+def active_permits(permits: list[Any], today: date) -> list[ActivePermit]:
+    """The permits in force: active and not past their last day (`store.Permit`s)."""
+    return [
+        ActivePermit(zone=p.zone, kind=p.kind, vrm=p.vrm)
+        for p in permits
+        if p.status is Status.ACTIVE and p.valid_to >= today
+    ]
+
+
+class Applications:
+    def __init__(
+        self,
+        *,
+        zones: ZonesFile,
+        store: PermitsStore,
+        vehicles: Callable[[], VehicleSource],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_id: Callable[[], str] = new_reference,
+        register_payment: Callable[[Application], None] | None = None,
+    ) -> None:
+        self.zones, self.store = zones, store
+        # Registers the application's amount with payments as an order (docs/decisions/0010) before it is stored.
+        self._register_payment = register_payment
+        self._vehicles = vehicles  # built on first use: the DVLA key is read only when an enquiry is made
+        self._clock, self._new_id = clock, new_id
+
+    def apply(self, request: ApplicationRequest) -> Application:
+        """Raises InvalidVrm, NotEligible (each refusal its own subclass), InvalidApplication, or DvlaError for a
+        DVLA failure the resident cannot act on (its key refused: alarmed); writes only when nothing refuses."""
+        now = self._clock()
+        today = now.date()
+        vrm = parse_vrm(request.vrm)
+        if request.kind not in VEHICLE_TYPES:
+            raise eligibility.PermitTypeNotOffered(
+                f"A {request.kind.value} permit is not applied for with one vehicle: "
+                + (
+                    "visitors use the household's visitor hours or days."
+                    if request.kind is PermitType.VISITOR
+                    else "ask the parking team for a carer permit."
+                )
+            )
+        zone = eligibility.zone_for(self.zones, request.address)
+        household = active_permits(self.store.household_permits(request.address.uprn, zone.code), today)
+        vrm_permits = active_permits(self.store.by_vrm(vrm.value)[0], today)
+        # Everything but the vehicle first: no DVLA enquiry for an application refused anyway.
+        eligibility.check(
+            self.zones, request.address, request.kind, household=household, vrm=vrm, vrm_permits=vrm_permits
+        )
+        vehicle, declared = self._vehicle(vrm, request.declared_vehicle)
+        eligibility.check(
+            self.zones,
+            request.address,
+            request.kind,
+            household=household,
+            vrm=vrm,
+            vrm_permits=vrm_permits,
+            marked_for_export=vehicle.marked_for_export if vehicle is not None else None,
+        )
+        tariff = self.zones.tariff_of(zone)
+        rule = tariff.types[request.kind]
+        counted = sum(1 for p in household if (r := tariff.types.get(p.kind)) is not None and r.per_household)
+        facts = vehicle.facts() if vehicle is not None else declared.facts() if declared is not None else None
+        try:
+            priced: Quote = quote(
+                zone,
+                tariff,
+                request.kind,
+                request.months,
+                request.start,
+                household_permits=counted if rule.per_household else 0,
+                vehicle=facts,
+            )
+        except PriceError as error:
+            raise InvalidApplication(f"months: {error}") from None
+        reasons = priced.price.reasons
+        if declared is not None:
+            reasons = (
+                "DVLA could not be reached, so this price uses the details you declared; the parking team will "
+                "check them with DVLA, and a permit priced on wrong details may be cancelled.",
+                *reasons,
+            )
+        application = Application(
+            reference=self._new_id(),
+            status=PENDING_PAYMENT,
+            vrm=vrm.value,
+            zone=zone.code,
+            kind=request.kind,
+            months=priced.permit.months,
+            valid_from=priced.permit.valid_from,
+            valid_to=priced.permit.valid_to,
+            pence=priced.price.pence,
+            reasons=reasons,
+            uprn=request.address.uprn,
+            vehicle_source="declared" if declared is not None else "dvla",
+            needs_verification=declared is not None,
+            created_at=now.astimezone(UTC).isoformat(timespec="seconds"),
+        )
+        details = _vehicle_details(vehicle, declared)
+        item = application.item(
+            household_limit=zone.max_permits_per_household, counts_towards_limit=rule.per_household, vehicle=details
+        )
+        if self._register_payment is not None:
+            self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
+        if not self.store.put_application(item):
+            raise InvalidApplication("An application with this reference exists already; please send it again.")
+        return application
+
+    def get(self, reference: str) -> Application | None:
+        item = self.store.get_application(reference)
+        return Application.from_item(item) if item else None
+
+    def _vehicle(self, vrm: Vrm, declared: DeclaredVehicle | None) -> tuple[Vehicle | None, DeclaredVehicle | None]:
+        try:
+            return self._vehicles().vehicle(vrm), None
+        except DvlaError as error:
+            if error.declare_instead:
+                if declared is None:
+                    raise DeclarationNeeded(
+                        "We cannot check your vehicle with DVLA just now. You can tell us its make, colour and "
+                        "fuel instead, and the parking team will check them with DVLA later."
+                    ) from None
+                return None, declared
+            if error.alarm:
+                raise
+            raise VehicleNotKnown(
+                f"DVLA has no vehicle registered as {vrm.display}. Check the registration mark on the log book (V5C)."
+            ) from None
+
+
+def _vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:
+    if vehicle is not None:
+        values = {
+            "make": vehicle.make,
+            "colour": vehicle.colour,
+            "fuel": vehicle.fuel_type,
+            "co2_g_km": vehicle.co2_emissions,
+            "engine_cc": vehicle.engine_capacity,
+        }
+    else:
+        assert declared is not None
+        values = {
+            "make": declared.make,
+            "colour": declared.colour,
+            "fuel": declared.fuel,
+            "co2_g_km": declared.co2_g_km,
+            "engine_cc": declared.engine_cc,
+        }
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,126 @@
+"""The permit applications function, invoked directly by the resident web (never routed on the HTTP API), like the
+payments function: the web has found the address with its address lookup and passes it as OS Places gave it.
+
+`{"action": "apply", "application": {"address": {"uprn", "postcode", "street"}, "kind", "months", "vrm",
+"start"?, "declared_vehicle"?}, "correlation_id"}` -> `{"status": 201, "body": <the application>}`, or 400 (a
+malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` names it, `detail` says why for the
+resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
+or payments did not take the order: nothing stored). Before the application is stored its amount is registered
+with payments as an order (`register-order`, docs/decisions/0010).
+`{"action": "get", "reference"}` -> 200 and the application, or 404. Thin: the work is in `permits.application`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from permits.adapters.dvla import VehicleEnquiry
+from permits.adapters.dvla_models import DvlaError
+from permits.application import (
+    ORDER_TITLE,
+    SERVICE_ID,
+    Application,
+    ApplicationRequest,
+    Applications,
+    DeclarationNeeded,
+    InvalidApplication,
+)
+from permits.eligibility import NotEligible
+from permits.settings import application_settings
+from permits.store import PermitsStore
+from permits.vrm import InvalidVrm
+from permits.zones import load_zones
+from shared import aws
+from shared.observability import logger, observed
+from shared.references import normalise_reference
+
+
+@cache
+def _dvla() -> VehicleEnquiry:
+    configured = application_settings()
+    key = aws.client("secretsmanager").get_secret_value(SecretId=configured.dvla_api_key_secret_id)["SecretString"]
+    return VehicleEnquiry(str(key).strip(), base_url=configured.dvla_base_url)
+
+
+class PaymentsUnavailable(Exception):
+    """Payments did not take the order: nothing is stored, the resident tries again."""
+
+
+def register_with_payments(application: Application) -> None:
+    """The application's amount to payments as an order (docs/decisions/0010): `register-order`, by name."""
+    payload = {
+        "action": "register-order",
+        "reference": application.reference,
+        "service_id": SERVICE_ID,
+        "title": ORDER_TITLE,
+        "amount_pence": application.pence,
+        "correlation_id": logger.get_correlation_id() or "",
+    }
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = aws.client("lambda").invoke(
+            FunctionName=application_settings().payments_function, Payload=json.dumps(payload).encode()
+        )
+        answer = json.loads(response["Payload"].read())
+    except (BotoCoreError, ClientError, ValueError) as error:
+        raise PaymentsUnavailable(type(error).__name__) from None
+    if response.get("FunctionError") or not isinstance(answer, dict) or answer.get("status") not in (200, 201):
+        raise PaymentsUnavailable(str(answer.get("status") if isinstance(answer, dict) else "no answer"))
+
+
+@cache
+def applications() -> Applications:
+    configured = application_settings()
+    return Applications(
+        zones=load_zones(),
+        store=PermitsStore(aws.table(configured.permits_table)),
+        vehicles=_dvla,
+        register_payment=register_with_payments,
+    )
+
+
+def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
+    return {"status": status, "body": {"detail": detail, **more}}
+
+
+@observed
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    application_settings()  # a missing or malformed variable fails the first invocation with its name
+    logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
+    action = event.get("action")
+    if action == "get":
+        reference = normalise_reference(str(event.get("reference", "")))
+        found = applications().get(reference) if reference else None
+        if found is None:
+            return _error(404, "There is no application with this reference.")
+        return {"status": 200, "body": found.public()}
+    if action != "apply" or not isinstance(event.get("application"), dict):
+        return _error(400, "Unknown action, or no application.")
+    try:
+        request = ApplicationRequest.parse(event["application"], today=datetime.now(UTC).date())
+        made = applications().apply(request)
+    except (InvalidApplication, InvalidVrm) as error:
+        return _error(400, str(error))
+    except DeclarationNeeded as error:
+        return _error(422, str(error), refusal=type(error).__name__, declare=True)
+    except NotEligible as error:
+        logger.info("Permit application refused", extra={"refusal": type(error).__name__})
+        return _error(422, str(error), refusal=type(error).__name__)
+    except PaymentsUnavailable as error:
+        logger.error("Payments did not take the order", extra={"why": str(error)})
+        return _error(503, "We could not set up the payment. Nothing was saved; please try again.")
+    except DvlaError as error:  # our key refused: a person must act (alarm=True)
+        logger.error("DVLA refused the enquiry", extra={"dvla_code": error.code, "dvla_status": error.status})
+        return _error(503, "We cannot check vehicles just now. Please try again later.")
+    logger.info(
+        "Permit application made",
+        extra={"reference": made.reference, "zone": made.zone, "amount_pence": made.pence,
+               "needs_verification": made.needs_verification},
+    )  # fmt: skip
+    return {"status": 201, "body": made.public()}
