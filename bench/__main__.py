@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench.bench_notifications",
     "bench.bench_web",
     "bench.bench_payments",
+    "bench.bench_console",
     "bench.cost_model",
 )
 
