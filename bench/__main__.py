@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.bench_web",
     "bench.bench_payments",
     "bench.bench_permits",
+    "bench.bench_console",
     "bench.cost_model",
 )
 

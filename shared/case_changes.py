@@ -18,9 +18,12 @@ from shared.errors import NotFound, ValidationFailed
 from shared.events import EventType, derived_id, new_event
 from shared.references import normalise_reference
 from shared.requests_repo import VERSION, RequestsRepository, StaleVersion
-from shared.statuses import Status, can_change, is_closed, label
+from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
 
 MAX_TEXT = 1000  # characters: the longest internal note or resident update
+# The payments service alone moves a request into and out of awaiting payment (not a member of staff).
+NOT_CHOSEN_BY_STAFF = frozenset({Status.AWAITING_PAYMENT})
+REOPENING = "Reason for reopening: "
 # One answer for every reference we will not show, whatever the reason: its detail never echoes what was typed; a
 # request that exists but is not shown costs the same one read as one that does not exist.
 NOT_FOUND = "We cannot find a request with that reference. Check the reference and try again."
@@ -107,6 +110,28 @@ def _text(value: str, what: str) -> str:
     return text
 
 
+def check_status_change(current: Status, new: Status, *, resident_update: str, reason: str) -> None:
+    """The workflow's guards on a staff status change, the console's and the API's alike (ValidationFailed says
+    why): a closed case is only reopened, with a reason; only the moves the workflow allows, never into awaiting
+    payment; a resolution tells the resident what was done."""
+    if is_closed(current) and new is not Status.REOPENED:
+        raise ValidationFailed("This case is closed. It can only be reopened, with a reason.")
+    if new in NOT_CHOSEN_BY_STAFF or not can_change(current, new):
+        raise ValidationFailed(f"A case that is {label(current).lower()} cannot become {label(new).lower()}.")
+    if new in CLOSED_STATUSES and not resident_update.strip():
+        raise ValidationFailed("To resolve a case, write the update the resident will be sent.")
+    if new is Status.REOPENED and not reason.strip():
+        raise ValidationFailed("Give the reason for reopening the case.")
+
+
+def reopening_note(reason: str, note: str) -> str:
+    """The internal note a reopening keeps: its reason first, then any note (refused if too long together)."""
+    text = REOPENING + reason.strip() + (f"\n{note.strip()}" if note.strip() else "")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"The reason and the note together must be {MAX_TEXT} characters or fewer.")
+    return text
+
+
 def _now(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
@@ -119,18 +144,22 @@ def change_status(
     correlation_id: str,
     internal_note: str = "",
     resident_update: str = "",
+    reason: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
     repository: RequestsRepository | None = None,
     return_values: str = "ALL_NEW",
 ) -> dict[str, Any]:
-    """Move a request on. The change, its history entry (with any resident update, which notifications send by its
-    `update_id`), any internal note and the status-changed event are one write: all happen, or none does."""
+    """Move a request on, if the workflow's guards allow it (`check_status_change`; a reopening's `reason` is kept
+    first in its internal note). The change, its history entry (with any resident update, which notifications send
+    by its `update_id`), any internal note and the status-changed event are one write: all happen, or none does."""
     version = _check(item, expected_version)
     note, update = _text(internal_note, "internal note"), _text(resident_update, "update for the resident")
+    why = _text(reason, "reason for reopening")
     current = Status(item["status"])
-    if not can_change(current, status):
-        raise ValidationFailed(f"A request that is {label(current).lower()} cannot become {label(status).lower()}.")
+    check_status_change(current, status, resident_update=update, reason=why)
+    if status is Status.REOPENED:
+        note = reopening_note(why, note)
     at = _now(now)
     position = len(item.get("history", []))
     update_ref = update_id(item["reference"], position) if update else None

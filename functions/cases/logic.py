@@ -25,8 +25,15 @@ class StatusChange(BaseModel):
     status: Status
     # Staff only: kept apart from the history, never in the public status, an event or a resident's message.
     internal_note: str = Field(default="", max_length=1000)
-    # What the resident reads in their request's history and in the message telling them of the change.
+    # What the resident reads in their request's history and in the message telling them of the change: required
+    # to resolve a request (shared/case_changes.py check_status_change, the console's guards).
     resident_update: str = Field(default="", max_length=1000)
+    # Why a closed request is reopened (required then): kept first in its internal note.
+    reason: str = Field(default="", max_length=1000)
+    # The request's version the change was made from (the `version` of a previous answer): given, a change made
+    # from a stale copy is refused (409) and nothing is written; left out, the write is conditional on the version
+    # this function reads.
+    version: int | None = Field(default=None, ge=0)
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> StatusChange:
@@ -67,9 +74,11 @@ def public_status(reference: str, *, item: dict[str, Any] | None = None) -> dict
 
 
 def staff_view(item: dict[str, Any]) -> dict[str, Any]:
-    """What a caseworker sees: the public status and the internal notes (staff routes only)."""
+    """What a caseworker sees: the public status, the version (to send with the next change) and the internal notes
+    (staff routes only)."""
     return {
         **public_status(item["reference"], item=item),
+        "version": case_changes.version_of(item),
         "internal_notes": [
             {"status": n["status"], "at": n["at"], "note": n["note"], "by": n.get("by", "")}
             for n in item.get("internal_notes", [])
@@ -86,7 +95,9 @@ def change_status(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A caseworker moves a request on, through the cases service's write path (shared/case_changes.py): the
-    change and its event are one write, conditional on the request being as it was read."""
+    console's guards (the workflow's moves, a resolution with an update for the resident, a reopening with a
+    reason, a closed request only reopened), and one write of the change and its event, conditional on the request
+    being at the version the caller sent, else as it was read."""
     if STAFF_GROUP not in _groups(claims):
         raise Forbidden("Only caseworkers can change the status of a request.")
     updated = case_changes.change_status(
@@ -96,6 +107,8 @@ def change_status(
         correlation_id=correlation_id,
         internal_note=change.internal_note,
         resident_update=change.resident_update,
+        reason=change.reason,
+        expected_version=change.version,
         now=now,
     )
     return staff_view(updated)

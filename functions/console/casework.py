@@ -26,10 +26,9 @@ from shared.errors import NotFound, ValidationFailed
 from shared.observability import logger
 from shared.references import normalise_reference
 from shared.requests_repo import RequestsRepository
-from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
+from shared.statuses import Status, can_change, is_closed, label
 
-# The payments service alone moves a request into and out of awaiting payment.
-NOT_CHOSEN_BY_STAFF = frozenset({Status.AWAITING_PAYMENT})
+NOT_CHOSEN_BY_STAFF = case_changes.NOT_CHOSEN_BY_STAFF
 # The console writes with UPDATED_NEW: its UpdateItem grant allows no return of attributes it does not write.
 RETURN_VALUES = "UPDATED_NEW"
 
@@ -49,8 +48,10 @@ def choices(current: Status) -> list[tuple[str, str]]:
     return [(s.value, label(s)) for s in Status if s not in NOT_CHOSEN_BY_STAFF and can_change(current, s)]
 
 
-def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str]) -> tuple[Status, str, str]:
-    """The (status, internal note, resident update) the form asks for, or CaseworkRefused saying why not."""
+def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str]) -> tuple[Status, str, str, str]:
+    """The (status, internal note, resident update, reason for reopening) the form asks for, or CaseworkRefused
+    saying why not: the staff member's permissions here, the workflow's guards (shared/case_changes.py, the same
+    as the cases API's PATCH) checked before the change is audited, and again when it is written."""
     try:
         new = Status(form.get("status", ""))
     except ValueError:
@@ -62,24 +63,13 @@ def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str
         raise CaseworkRefused(403, "You do not have permission to add internal notes.")
     if any(len(text) > MAX_TEXT for text in (update, note, reason)):
         raise CaseworkRefused(422, f"A note, an update or a reason must be {MAX_TEXT} characters or fewer.")
-    _workflow_guard(current, new, update=update, reason=reason)
-    if new is Status.REOPENED:
-        note = f"Reason for reopening: {reason}" + (f"\n{note}" if note else "")
-        if len(note) > MAX_TEXT:
-            raise CaseworkRefused(422, f"The reason and the note together must be {MAX_TEXT} characters or fewer.")
-    return new, note, update
-
-
-def _workflow_guard(current: Status, new: Status, *, update: str, reason: str) -> None:
-    """The workflow's rules, and the console's on top: a resolution tells the resident, a reopening says why."""
-    if is_closed(current) and new is not Status.REOPENED:
-        raise CaseworkRefused(422, "This case is closed. It can only be reopened, with a reason.")
-    if new in NOT_CHOSEN_BY_STAFF or not can_change(current, new):
-        raise CaseworkRefused(422, f"A case that is {label(current).lower()} cannot become {label(new).lower()}.")
-    if new in CLOSED_STATUSES and not update:
-        raise CaseworkRefused(422, "To resolve a case, write the update the resident will be sent.")
-    if new is Status.REOPENED and not reason:
-        raise CaseworkRefused(422, "Give the reason for reopening the case.")
+    try:
+        case_changes.check_status_change(current, new, resident_update=update, reason=reason)
+        if new is Status.REOPENED:
+            case_changes.reopening_note(reason, note)
+    except ValidationFailed as refused:
+        raise CaseworkRefused(422, refused.detail) from None
+    return new, note, update, reason
 
 
 def form_version(form: dict[str, str]) -> int:
@@ -151,7 +141,7 @@ class Casework:
 
     def change_case_status(self, request: StaffRequest, reference: str) -> Page:
         def change(staff: StaffMember, item: dict[str, Any], version: int) -> tuple[str, str, Callable[[], Any]]:
-            new, note, update = status_change_guard(staff, Status(item["status"]), request.form)
+            new, note, update, reason = status_change_guard(staff, Status(item["status"]), request.form)
             parts = [f"to {new.value}"] + (["with a resident update"] if update else [])
             parts += ["with an internal note"] if note else []
             return (
@@ -164,6 +154,7 @@ class Casework:
                     correlation_id=logger.get_correlation_id() or "console",
                     internal_note=note,
                     resident_update=update,
+                    reason=reason,
                     expected_version=version,
                     **self._write_options(),
                 ),

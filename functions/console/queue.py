@@ -69,7 +69,7 @@ class CaseQueue:
         self._table = aws.table(table_name)
 
     def page(self, wanted: QueueFilter, *, today: date, size: int = PAGE_SIZE) -> QueuePage:
-        streams = [self._team_cases(team, wanted, today) for team in sorted(set(wanted.teams))]
+        streams = [self._team_cases(team, wanted, today, size) for team in sorted(set(wanted.teams))]
         merged = heapq.merge(*streams, key=_order, reverse=wanted.latest_first)
         cases: list[dict[str, Any]] = []
         for case in merged:
@@ -118,14 +118,16 @@ class CaseQueue:
         item = self._table.get_item(Key={"reference": reference}, ConsistentRead=True).get("Item")
         return dict(item) if item else None
 
-    def _team_cases(self, team: str, wanted: QueueFilter, today: date) -> Iterator[dict[str, Any]]:
-        """The team's matching cases in due-date order, read from the index in batches as the merge asks."""
+    def _team_cases(self, team: str, wanted: QueueFilter, today: date, size: int) -> Iterator[dict[str, Any]]:
+        """The team's matching cases in due-date order, read from the index in batches as the merge asks: first
+        only what one page could take from this team (its size and one more, to know there is a next page), then
+        `_READ_BATCH` at a time if the filter or a shared due date needs more."""
         query: dict[str, Any] = {
             "IndexName": QUEUE_INDEX,
             "KeyConditionExpression": _key_condition(team, wanted, today),
             "FilterExpression": _filter(wanted),
             "ScanIndexForward": not wanted.latest_first,
-            "Limit": _READ_BATCH,
+            "Limit": min(_READ_BATCH, size + 1),
         }
         group: list[dict[str, Any]] = []  # one due date's cases: the index does not order them by reference
         while True:
@@ -139,6 +141,7 @@ class CaseQueue:
                 yield from _after_cursor(group, wanted)
                 return
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            query["Limit"] = _READ_BATCH
 
 
 def _order(case: dict[str, Any]) -> tuple[str, str]:

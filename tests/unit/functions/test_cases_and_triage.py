@@ -199,11 +199,73 @@ def test_refused_status_changes_change_nothing(cloud, claims, body, expected):
     assert cloud.published() == []
 
 
-def test_a_closed_request_can_only_be_reopened(cloud):
+def test_a_closed_request_can_only_be_reopened_with_a_reason(cloud):
     reference, _ = new_request(cloud)
-    assert call("PATCH", reference, {"status": "fixed"}, STAFF)[0] == 200
-    assert call("PATCH", reference, {"status": "in-progress"}, STAFF)[0] == 422
-    assert call("PATCH", reference, {"status": "reopened"}, STAFF)[0] == 200
+    assert call("PATCH", reference, {"status": "fixed", "resident_update": "Cleared today."}, STAFF)[0] == 200
+    cloud.published()
+    status, problem = call("PATCH", reference, {"status": "in-progress"}, STAFF)
+    assert (status, problem["detail"]) == (422, "This case is closed. It can only be reopened, with a reason.")
+    status, problem = call("PATCH", reference, {"status": "reopened"}, STAFF)
+    assert (status, problem["detail"]) == (422, "Give the reason for reopening the case.")
+    assert cloud.published() == []
+    body = {"status": "reopened", "reason": "Tipped again", "internal_note": "Same van"}
+    status, staff = call("PATCH", reference, body, STAFF)
+    assert status == 200, staff
+    assert staff["internal_notes"][-1]["note"] == "Reason for reopening: Tipped again\nSame van"
+    [event] = cloud.published()
+    assert "Tipped again" not in json.dumps(event)
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"status": "fixed"}, "To resolve a case, write the update the resident will be sent."),
+        ({"status": "duplicate", "resident_update": "   "}, "To resolve a case, write the update"),
+        ({"status": "awaiting-payment"}, "A case that is received cannot become awaiting payment."),
+        ({"status": "received"}, "A case that is received cannot become received."),
+        ({"status": "fixed", "resident_update": "Done", "reason": "x" * 1001}, None),
+    ],
+)
+def test_the_patch_applies_the_consoles_guards_and_writes_nothing_refused(cloud, body, detail):
+    """One set of guards for the console's forms and the API (shared/case_changes.py check_status_change)."""
+    reference, _ = new_request(cloud)
+    event = http_event(
+        "PATCH",
+        f"/api/v1/requests/{reference}",
+        body=body,
+        path_parameters={"reference": reference},
+        claims=STAFF,
+    )
+    response = cases_handler.handler(event, FakeContext())
+    assert response["statusCode"] == 422, response
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    if detail:
+        assert json.loads(response["body"])["detail"].startswith(detail)
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert (item["status"], item.get("version")) == ("received", None)
+    assert cloud.published() == []
+
+
+def test_a_patch_from_a_stale_version_is_a_conflict_and_writes_nothing(cloud):
+    reference, _ = new_request(cloud)
+    status, first = call("PATCH", reference, {"status": "investigating", "version": 0}, STAFF)
+    assert (status, first["version"]) == (200, 1)
+    cloud.published()
+    # a second caller still holding version 0
+    stale = {"status": "in-progress", "version": 0, "internal_note": "Van booked"}
+    event = http_event(
+        "PATCH", f"/api/v1/requests/{reference}", body=stale, path_parameters={"reference": reference}, claims=STAFF
+    )
+    response = cases_handler.handler(event, FakeContext())
+    assert response["statusCode"] == 409
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert "Nothing you sent was saved" in json.loads(response["body"])["detail"]
+    [item] = cloud.items("REQUESTS_TABLE")
+    assert (item["status"], item["version"], item.get("internal_notes", [])) == ("investigating", 1, [])
+    assert cloud.published() == []
+    status, second = call("PATCH", reference, {**stale, "version": 1}, STAFF)
+    assert (status, second["status"], second["version"]) == (200, "in-progress", 2)
+    assert call("PATCH", reference, {"status": "fixed", "version": -1}, STAFF)[0] == 422
 
 
 def test_a_failed_publish_neither_undoes_nor_loses_the_status_change(cloud, monkeypatch):

@@ -47,7 +47,7 @@ def journey(cloud: Any) -> list[dict[str, Any]]:
         cases_logic.StatusChange(
             status="investigating", resident_update=WRITTEN["update"], internal_note=WRITTEN["note"]
         ),
-        cases_logic.StatusChange(status="fixed", internal_note=WRITTEN["note"]),
+        cases_logic.StatusChange(status="in-progress", internal_note=WRITTEN["note"]),
     ):
         cases_logic.change_status(reference, change, claims=STAFF, correlation_id="c")
     return [submitted, acknowledged, *cloud.published()]

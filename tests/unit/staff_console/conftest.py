@@ -28,7 +28,7 @@ from console.pages import Pages
 from console.payment_due import PaymentDueReader
 from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
-from console.queue import QUEUE_INDEX, CaseQueue
+from console.queue import QUEUE_FIELDS, QUEUE_INDEX, CaseQueue
 from console.records import Records
 from console.search_index import INDEXES, SearchIndex
 from console.team_members import TeamMembers
@@ -228,6 +228,13 @@ class Console:
 
 @pytest.fixture
 def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
+    with console_on_moto() as built:
+        yield built
+
+
+@contextmanager
+def console_on_moto() -> Iterator[Console]:
+    """The staff pool, the console's tables and the console on moto (also what bench/bench_console.py times)."""
     with mock_aws():
         aws.reset()
         settings.reset()
@@ -254,7 +261,11 @@ def console(monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
                         {"AttributeName": partition, "KeyType": "HASH"},
                         {"AttributeName": sort, "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    # What stacks/data_stack.py projects: the queue's fields (not answers, history or notes).
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": [f for f in QUEUE_FIELDS if f not in (partition, sort, "reference")],
+                    },
                 }
                 for index, partition, sort in [
                     (QUEUE_INDEX, "team", "due_date"),

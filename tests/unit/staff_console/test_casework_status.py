@@ -192,6 +192,7 @@ def test_updates_and_notes_need_their_own_permissions() -> None:
         Status.INVESTIGATING,
         "",
         "",
+        "",
     )
 
 
