@@ -60,6 +60,7 @@ def resolver() -> APIGatewayHttpResolver:
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
         panels=[CaseworkPanel(members), payments],
+        staff_names=members.names,
     )
     casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render, members)
     refunds = RefundViews(payments, queue, audit, pages.case)

@@ -118,6 +118,7 @@ class Console:
             council="Test council",
             stylesheet="/assets/app.css",
             panels=[CaseworkPanel(self.members), panel],
+            staff_names=self.members.names,
         )
         self.casework = Casework(RequestsRepository("requests"), audit, pages.render, self.members)
         refunds = RefundViews(panel, queue, audit, pages.case)
