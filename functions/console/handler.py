@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
 from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubmitter, PaymentPages
+from console.attachments import AttachmentDownloads, AttachmentsPanel, S3CleanStore
 from console.audit import AuditLog
 from console.casework import Casework, CaseworkPanel
 from console.finance_pages import FinancePages
@@ -53,13 +54,14 @@ def resolver() -> APIGatewayHttpResolver:
     staff_payments = configured.staff_payments_function
     staff_payments_client = LambdaStaffPayments(staff_payments) if staff_payments else None
     payments = PaymentsPanel(staff_payments_client)
+    clean_store = S3CleanStore(configured.uploads_bucket)
     pages = Pages(
         guard,
         queue,
         audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
-        panels=[CaseworkPanel(members), payments],
+        panels=[CaseworkPanel(members), AttachmentsPanel(clean_store), payments],
         staff_names=members.names,
     )
     casework = Casework(RequestsRepository(configured.requests_table), audit, pages.render, members)
@@ -69,7 +71,8 @@ def resolver() -> APIGatewayHttpResolver:
     assisted = AssistedPages(pages, pages.audit, LambdaSubmitter(configured.assisted_function))
     moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function))
     kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
-    views = Views(pages, casework, refunds, finance, records, assisted, moto, kpis)
+    downloads = AttachmentDownloads(queue, audit, clean_store, pages.render)
+    views = Views(pages, casework, refunds, finance, records, assisted, moto, kpis, downloads)
     return app.build(guard, views, pages.refused)
 
 

@@ -39,6 +39,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/home", Access.SIGNED_IN, "home"),
     ConsoleRoute("GET", "/staff/cases", Permission.READ_CASE, "queue"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    # console/attachments.py: a file the resident sent, audited, then a short-lived link (clean files only)
+    ConsoleRoute("GET", "/staff/cases/<reference>/attachments/<question>", Permission.READ_CASE, "download_attachment"),
     # Case working (console/casework.py); each also needs the case to be one of the staff member's teams'.
     ConsoleRoute("POST", "/staff/cases/<reference>/assign", Permission.ASSIGN, "assign_case"),
     ConsoleRoute("POST", "/staff/cases/<reference>/status", Permission.CHANGE_STATUS, "change_case_status"),
