@@ -1,21 +1,25 @@
-"""Attachments in the local cloud: a resident's photo, scanned clean and released to the uploads bucket, is named by
-their report; a caseworker downloads it through the console (audited first, then a presigned GET signed by the
+"""Attachments in the local cloud: a resident reports graffiti through the web's pages with a photo (posted to the
+quarantine bucket by the web's presigned form, scanned by the stand-in, released to the uploads bucket by the web);
+a caseworker downloads it through the console (audited first, then a presigned GET signed by the
 console's role, which the local cloud authorises against that role's policy); a file the scan has not cleared is
 listed as not available and its download refused."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 import uuid
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from local.scanner import EICAR, SCAN_TAG
 from local.staff import DEMO_STAFF
 from shared.catalogue import load_catalogue
-from shared.uploads import CLEAN, clean_key
+from shared.uploads import clean_key
 from tests.local.test_local_console import _signed_in
+from tests.local.test_local_uploads import _post_form
 from tests.unit.catalogue.service_examples import valid_body
 
 pytestmark = pytest.mark.local
@@ -35,7 +39,15 @@ def _scanned(local_cloud, bucket: str, key: str, *, timeout_s: float = 15) -> st
     raise AssertionError(f"{key} was never scanned")
 
 
-def _report_with(local_cloud, upload_id: str, size: int) -> str:
+def _report_with(local_cloud, size: int) -> str:
+    """A report through the API with a photo, released clean (as only the web's release puts one there)."""
+    upload_id = uuid.uuid4().hex
+    local_cloud.client("s3").put_object(
+        Bucket=local_cloud.physical_id("Borough-dev-Web/Data/Uploads"),
+        Key=clean_key("fly-tipping", upload_id),
+        Body=PNG[:size],
+        ContentType="image/png",
+    )
     body = valid_body(load_catalogue()["fly-tipping"])
     photo = {"upload_id": upload_id, "filename": "sofa.png", "content_type": "image/png", "size_bytes": size}
     submitted = local_cloud.handle("POST", "/api/v1/services/fly-tipping/requests", json_body={**body, "photo": photo})
@@ -44,31 +56,100 @@ def _report_with(local_cloud, upload_id: str, size: int) -> str:
     return str(submitted.json()["reference"])
 
 
+class WebVisitor:
+    """The resident's browser on the web's pages: cookies kept, each page's own form posted."""
+
+    def __init__(self, cloud) -> None:
+        self.cloud, self.cookies = cloud, {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None):
+        headers = [("cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))] if self.cookies else []
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers.append(("content-type", "application/x-www-form-urlencoded"))
+        response = self.cloud.handle(method, path, headers, body)
+        for name, value in response.headers:
+            if name.lower() == "set-cookie":
+                cookie, _, rest = value.partition("=")
+                self.cookies[cookie] = rest.split(";", 1)[0]
+        return response
+
+
+def _forms(page: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(action, enctype, hidden fields) of each form on the page."""
+    found = []
+    for attributes, inner in re.findall(r"<form ([^>]*)>(.*?)</form>", page, re.S):
+        action = html.unescape(re.search(r'action="([^"]*)"', attributes).group(1))
+        enctype = "multipart" if "multipart" in attributes else ""
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', inner))
+        found.append((action, enctype, {k: html.unescape(v) for k, v in hidden.items()}))
+    return found
+
+
+ANSWERS = {
+    "description": {"description": "Tag sprayed on the wall"},
+    "location": {"location.postcode": "ME15 6JQ"},
+    "offensive": {"offensive": "no"},
+    "surface": {"surface": "wall"},
+    "contact": {},
+    "check-answers": {},
+}
+
+
+def _report_through_the_web(local_cloud, photo: bytes) -> str:
+    """The graffiti journey through the web's pages, the photo uploaded on its page: the confirmation's reference."""
+    visitor = WebVisitor(local_cloud)
+    begun = visitor.request("GET", "/services/graffiti/begin")
+    assert begun.status in (302, 303), begun.body
+    path = urlsplit(begun.header("location")).path
+    for _ in range(20):
+        page = visitor.request("GET", path)
+        assert page.status == 200, (path, page.body[:2000])
+        text = page.body.decode()
+        step = path.rstrip("/").rsplit("/", 1)[-1]
+        if step == "confirmation":
+            return re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}", text.split("<main", 1)[1]).group(0)
+        forms = _forms(text)
+        if step == "photo":
+            upload = [f for f in forms if f[1] == "multipart"]
+            if upload:  # upload it: straight to the quarantine bucket, which sends the browser back to the web
+                action, _, fields = upload[0]
+                posted = _post_form(action, fields, "wall.png", photo)
+                assert posted.status in (302, 303), posted.read()
+                back = urlsplit(posted.getheader("location"))
+                assert visitor.request("GET", f"{back.path}?{back.query}").status in (200, 302, 303)
+                local_cloud.wait_for_idle(timeout_s=30)  # the scan
+                continue
+            if "We are checking your file" in text:
+                time.sleep(0.5)
+                local_cloud.wait_for_idle(timeout_s=30)
+                continue
+            answers: dict[str, str] = {}
+        else:
+            answers = ANSWERS[step]
+        action, _, fields = [f for f in forms if f[0] and not f[0].startswith("/sandbox")][-1]
+        sent = visitor.request("POST", action, {**fields, **answers})
+        assert sent.status in (302, 303), (step, sent.body[:3000])
+        path = urlsplit(sent.header("location")).path
+    raise AssertionError("the journey did not reach its confirmation")
+
+
 def test_a_clean_photo_is_downloaded_through_the_console_audited_and_an_uncleared_one_refused(local_cloud):
     s3 = local_cloud.client("s3")
     quarantine = local_cloud.physical_id("Borough-dev-Web/Data/Quarantine")
-    uploads = local_cloud.physical_id("Borough-dev-Web/Data/Uploads")
-    # The photo arrives in quarantine, the scan finds it clean, and it is released as the web releases one
-    # (web/uploads.py: copied to uploads/<service>/<upload id>, the only way a file reaches that bucket).
-    upload_id = uuid.uuid4().hex
-    arrived = f"{uuid.uuid4().hex}/{upload_id}/sofa.png"
-    s3.put_object(Bucket=quarantine, Key=arrived, Body=PNG)
-    assert _scanned(local_cloud, quarantine, arrived) == CLEAN
-    s3.copy_object(
-        Bucket=uploads,
-        Key=clean_key("fly-tipping", upload_id),
-        CopySource={"Bucket": quarantine, "Key": arrived},
-        ContentType="image/png",
-        ContentDisposition="attachment",
-        MetadataDirective="REPLACE",
-    )
-    reference = _report_with(local_cloud, upload_id, len(PNG))
+    reference = _report_through_the_web(local_cloud, PNG)
+    local_cloud.wait_for_idle(timeout_s=30)
+    item = local_cloud.client("dynamodb").get_item(
+        TableName=local_cloud.physical_id("Borough-dev-Data/Requests"), Key={"reference": {"S": reference}}
+    )["Item"]
+    upload_id = item["answers"]["M"]["photo"]["M"]["upload_id"]["S"]
 
     browser = _signed_in(local_cloud, DEMO_STAFF["caseworker"])
     case_path = f"/staff/cases/{reference}"
     page = browser.request("GET", case_path)
     assert page.status == 200, page.body
-    assert b"sofa.png" in page.body
+    assert b"wall.png" in page.body
     assert f'href="{case_path}/attachments/photo"'.encode() in page.body
     refusals_before = len(local_cloud.access.refusals)
 
@@ -96,7 +177,7 @@ def test_a_clean_photo_is_downloaded_through_the_console_audited_and_an_uncleare
     held = f"{uuid.uuid4().hex}/{infected_id}/virus.png"
     s3.put_object(Bucket=quarantine, Key=held, Body=PNG[:8] + EICAR)
     assert _scanned(local_cloud, quarantine, held) == "THREATS_FOUND"
-    other = _report_with(local_cloud, upload_id, len(PNG))
+    other = _report_with(local_cloud, len(PNG))
     local_cloud.client("dynamodb").update_item(
         TableName=local_cloud.physical_id("Borough-dev-Data/Requests"),
         Key={"reference": {"S": other}},
