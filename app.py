@@ -152,6 +152,7 @@ def build_app(app: cdk.App) -> cdk.App:
         assisted_function=api.assisted_catalogue,
         moto_function=payments.moto,  # fees by phone: the console is created after payments for its name
         kpi_queue=events.queues["kpis"],
+        uploads_bucket=web.clean,  # the residents' scanned-clean files, which staff download from the case page
         user_pool=auth.user_pool,
         origin_verify_secret=api.origin_verify,
         public_base_url=public_base_url,

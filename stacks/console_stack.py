@@ -25,14 +25,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from shared.requests_repo import STAFF_WRITE_ATTRIBUTES
+from shared.uploads import CLEAN_PREFIX as UPLOADS_PREFIX
 from stacks.config import EnvironmentConfig
 from stacks.constructs.function import FUNCTIONS_DIR, BoroughFunction, ServiceFunctions
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
+from stacks.constructs.nag import suppress
 from stacks.constructs.public_route import public_route
 from stacks.constructs.signing_key import signing_key
 from stacks.data_stack import REQUESTS_BY_TEAM_DUE, SEARCH_INDEXES, search_key_name
@@ -90,6 +93,7 @@ class ConsoleStack(Stack):
         origin_verify_secret: secretsmanager.ISecret,
         public_base_url: str,
         kpi_queue: sqs.IQueue,
+        uploads_bucket: s3.IBucket,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -220,6 +224,7 @@ class ConsoleStack(Stack):
                 "ASSISTED_FUNCTION": assisted_function.function_name,
                 "MOTO_FUNCTION": moto_function.function_name,
                 "KPIS_TABLE": self.kpis.table_name,
+                "UPLOADS_BUCKET": uploads_bucket.bucket_name,  # the residents' files (console/attachments.py)
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index; the versions of the queue's rows in one
@@ -270,6 +275,19 @@ class ConsoleStack(Stack):
                 actions=["lambda:InvokeFunction"],
                 resources=[assisted_function.function_arn, moto_function.function_arn],
             )
+        )
+
+        # The files residents sent: read (a HEAD, and the presigned GET the download redirects to, signed by this
+        # role) under uploads/ only, where only scanned-clean files are ever put. No list, no write, no tags.
+        uploads = uploads_bucket.arn_for_objects(f"{UPLOADS_PREFIX}*")
+        self.function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads]))
+        bucket_id = Stack.of(uploads_bucket).get_logical_id(uploads_bucket.node.default_child)  # type: ignore[arg-type]
+        suppress(
+            self.function.role.node.find_child("DefaultPolicy").node.default_child,  # type: ignore[union-attr]
+            "AwsSolutions-IAM5",
+            "Upload ids are random per upload: staff download any file a resident sent with one of their cases, so "
+            "the read names the uploads bucket's uploads/ prefix (scanned-clean files only), not single keys.",
+            applies_to=[f"Resource::<{bucket_id}.Arn>/{UPLOADS_PREFIX}*"],
         )
 
         integration = integrations.HttpLambdaIntegration("ConsoleIntegration", self.function)

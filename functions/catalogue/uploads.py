@@ -6,53 +6,17 @@ id made up, another service's upload, a file never scanned) is refused like any 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared import forms
 from shared.catalogue import ServiceDefinition
-from shared.uploads import clean_key
+from shared.uploads import CleanUpload, S3CleanUploads, clean_key
 
-
-@dataclass(frozen=True)
-class CleanUpload:
-    size_bytes: int
-    content_type: str
+__all__ = ["CleanUpload", "CleanUploads", "S3CleanUploads", "refused_files"]  # the lookup is shared with the console
 
 
 class CleanUploads(Protocol):
     def find(self, key: str) -> CleanUpload | None: ...
-
-
-class S3CleanUploads:
-    """The uploads bucket, named by an SSM parameter that the web stack (which owns the bucket) writes."""
-
-    def __init__(self, parameter_name: str) -> None:
-        self.parameter_name = parameter_name
-        self._bucket: str | None = None
-
-    def _bucket_name(self) -> str:
-        if self._bucket is None:
-            from shared import aws
-
-            self._bucket = str(aws.client("ssm").get_parameter(Name=self.parameter_name)["Parameter"]["Value"])
-        return self._bucket
-
-    def find(self, key: str) -> CleanUpload | None:
-        from botocore.exceptions import ClientError
-
-        from shared import aws
-
-        if not self.parameter_name:
-            return None  # no uploads bucket in this deployment: no file answer can name one
-        try:
-            head = aws.client("s3").head_object(Bucket=self._bucket_name(), Key=key)
-        except ClientError as error:
-            # Without s3:ListBucket (not granted: it would list every upload), S3 answers a missing key with 403.
-            if error.response.get("Error", {}).get("Code") in ("403", "404", "AccessDenied", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        return CleanUpload(size_bytes=int(head["ContentLength"]), content_type=str(head.get("ContentType", "")))
 
 
 def refused_files(

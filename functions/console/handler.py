@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
 from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubmitter, PaymentPages
+from console.attachments import AttachmentDownloads, AttachmentsPanel, S3CleanStore
 from console.audit import AuditLog
 from console.bulk_assign import BulkAssign, BulkAssignPages
 from console.casework import Casework, CaseworkPanel
@@ -55,14 +56,16 @@ def resolver() -> APIGatewayHttpResolver:
     staff_payments = configured.staff_payments_function
     staff_payments_client = LambdaStaffPayments(staff_payments) if staff_payments else None
     payments = PaymentsPanel(staff_payments_client)
+    clean_store = S3CleanStore(configured.uploads_bucket)
     pages = Pages(
         guard,
         queue,
         audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
-        panels=[CaseworkPanel(members), payments],
+        panels=[CaseworkPanel(members), AttachmentsPanel(clean_store), payments],
         members=members,
+        staff_names=members.names,
     )
     requests = RequestsRepository(configured.requests_table)
     casework = Casework(requests, audit, pages.render, members)
@@ -74,7 +77,8 @@ def resolver() -> APIGatewayHttpResolver:
     due = PaymentDueReader(configured.requests_table)
     moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function), due)
     kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
-    views = Views(pages, casework, bulk, refunds, finance, records, assisted, moto, kpis)
+    downloads = AttachmentDownloads(queue, audit, clean_store, pages.render)
+    views = Views(pages, casework, bulk, refunds, finance, records, assisted, moto, kpis, downloads)
     return app.build(guard, views, pages.refused)
 
 

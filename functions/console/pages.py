@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
 from console.team_members import TeamMembers
+from console.timeline import merge
 from console.tokens import TokenRefused, code_challenge, new_code_verifier
 from console.views import CasePanel
 from shared.catalogue import load_catalogue
@@ -46,11 +47,13 @@ class Pages:
         stylesheet: str,
         panels: Sequence[CasePanel] = (),
         members: TeamMembers | None = None,
+        staff_names: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.guard, self.cases, self.audit = guard, queue, audit
         self.council, self.stylesheet = council, stylesheet
         self.panels = tuple(panels)
         self.members = members  # who the queue's bulk assign form offers (console/bulk_assign.py)
+        self.staff_names = staff_names  # Cognito sub -> email, for the timeline (console/team_members.py)
 
     def render(self, template: str, request: StaffRequest | None = None, status: int = 200, **context: Any) -> Page:
         staff = request.staff if request else None
@@ -165,8 +168,8 @@ class Pages:
         return {"bulk": True, "assignees": sorted(others.values(), key=lambda m: m.email)}
 
     def case(self, request: StaffRequest, reference: str) -> Page:
-        """One case, whole: answers, timeline, internal notes. Only for the staff member's teams; the read is
-        audited before anything is shown."""
+        """One case, whole: answers, timeline (its history and its audit trail, this read included), internal
+        notes. Only for the staff member's teams; the read is audited before anything is shown."""
         staff = _staff(request)
         canonical = normalise_reference(reference[:32])
         case = self.cases.case(canonical) if canonical else None
@@ -179,10 +182,14 @@ class Pages:
             request,
             case=_row(case, today) if case.get("due_date") else {"reference": case["reference"]},
             answers=sorted((str(k), _text(v)) for k, v in (case.get("answers") or {}).items()),
-            history=[{**entry, "status": label(Status(entry["status"]))} for entry in case.get("history", [])],
+            timeline=merge(case, self.audit.trail(case["reference"]), self._names(staff)),
             notes=case.get("internal_notes", []),
             panels=[(panel.template, panel.context(staff, case, request)) for panel in self.panels],
         )
+
+    def _names(self, staff: StaffMember) -> dict[str, str]:
+        """Staff by Cognito sub: the pool's members, and whoever is signed in (from their token)."""
+        return {**self.staff_names(), staff.subject: staff.email}
 
     def _search(self, staff: StaffMember, typed: str) -> dict[str, Any] | None:
         """The case with that reference if one of the staff member's teams has it (one GetItem, no Scan)."""

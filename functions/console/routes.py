@@ -43,6 +43,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("POST", "/staff/cases/bulk-assign", Permission.ASSIGN, "bulk_assign"),
     ConsoleRoute("GET", "/staff/cases/bulk-assign", Permission.ASSIGN, "bulk_assign_result"),
     ConsoleRoute("GET", "/staff/cases/<reference>", Permission.READ_CASE, "case"),
+    # console/attachments.py: a file the resident sent, audited, then a short-lived link (clean files only)
+    ConsoleRoute("GET", "/staff/cases/<reference>/attachments/<question>", Permission.READ_CASE, "download_attachment"),
     # Case working (console/casework.py); each also needs the case to be one of the staff member's teams'.
     ConsoleRoute("POST", "/staff/cases/<reference>/assign", Permission.ASSIGN, "assign_case"),
     ConsoleRoute("POST", "/staff/cases/<reference>/status", Permission.CHANGE_STATUS, "change_case_status"),

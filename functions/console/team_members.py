@@ -35,6 +35,13 @@ class TeamMembers:
         members = self._group(TEAM_GROUP_PREFIX + team_slug(team))
         return sorted((m for key, m in members.items() if key in workers), key=lambda m: m.email)
 
+    def names(self) -> dict[str, str]:
+        """Every member of staff who holds a role, by `sub`: their email (how the case timeline names them)."""
+        known: dict[str, str] = {}
+        for role in roles():
+            known.update({subject: member.email for subject, member in self._group(ROLE_GROUP_PREFIX + role).items()})
+        return known
+
     def find(self, team: str, subject: str) -> Member | None:
         return next((m for m in self.assignable(team) if m.subject == subject), None)
 

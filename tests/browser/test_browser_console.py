@@ -131,7 +131,8 @@ def _layout(page: Any, current: str) -> None:
             header: getComputedStyle(document.querySelector('.borough-header')).backgroundColor,
             bar: getComputedStyle(document.querySelector('.moj-identity-bar')).boxShadow,
             nav: getComputedStyle(document.querySelector('div.moj-primary-navigation')).backgroundColor,
-            badge: [...document.querySelectorAll('.moj-badge:not(.moj-badge--red)')]
+            // plain badges (the status): a colour modifier (red lateness, the timeline's grey and purple) is MoJ's
+            badge: [...document.querySelectorAll('.moj-badge:not([class*="moj-badge--"])')]
                 .map((e) => getComputedStyle(e).borderTopColor),
         })"""
     )

@@ -217,3 +217,21 @@ def test_the_audit_record_is_protected_from_deletion_in_production(prod):
 
 def _list(value):
     return value if isinstance(value, list) else [value]
+
+
+def test_the_console_reads_only_the_uploads_bucket_s_clean_prefix(synth):
+    """s3:GetObject (HEAD, and the presigned GET of a download) on the uploads bucket's uploads/ objects: nothing
+    else in S3 (no list, no write, no tags, never the quarantine bucket), and the bucket is named to it."""
+    console = _console(synth)
+    statements = [
+        s for s in synth.role_statements(console) if any(str(a).startswith("s3:") for a in _list(s["Action"]))
+    ]
+    assert [_list(s["Action"]) for s in statements] == [["s3:GetObject"]]
+    resource = statements[0]["Resource"]
+    # The uploads bucket: the one the web function copies clean files to (its CLEAN_BUCKET).
+    (web,) = [f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "web.handler.handler"]
+    bucket = synth.get(synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CLEAN_BUCKET"]))
+    assert set(synth.references(console.stack, resource)) == {bucket.id}
+    assert resource["Fn::Join"][1][-1] == "/uploads/*"  # that prefix's objects only, not the whole bucket
+    variables = console.props["Environment"]["Variables"]
+    assert synth.refers_to(console.stack, variables["UPLOADS_BUCKET"]) == bucket.id

@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from console import app, session
 from console.assisted_pages import AssistedPages, PaymentPages, Submitted
+from console.attachments import AttachmentDownloads, AttachmentsPanel, S3CleanStore
 from console.audit import AuditLog
 from console.bulk_assign import BulkAssign, BulkAssignPages
 from console.casework import Casework, CaseworkPanel
@@ -42,6 +43,7 @@ from tests.helpers import http_event
 PASSWORD = "Staff-Test-Password-1!"
 SIGNING_KEY = b"console-unit-test-key"
 SEARCH_KEY = b"console-unit-test-search-key"
+UPLOADS_BUCKET = "uploads"  # the residents' scanned-clean files
 
 
 def moto_keys() -> dict[str, Any]:
@@ -113,14 +115,16 @@ class Console:
         payments panel says it is not connected)."""
         self.payments_panel = panel = PaymentsPanel(staff_payments)
         queue, audit = CaseQueue("requests"), AuditLog("audit")
+        self.clean_store = S3CleanStore(UPLOADS_BUCKET)
         self.pages = pages = Pages(
             self.guard,
             queue,
             audit,
             council="Test council",
             stylesheet="/assets/app.css",
-            panels=[CaseworkPanel(self.members), panel],
+            panels=[CaseworkPanel(self.members), AttachmentsPanel(self.clean_store), panel],
             members=self.members,
+            staff_names=self.members.names,
         )
         self.casework = Casework(RequestsRepository("requests"), audit, pages.render, self.members)
         self.bulk = BulkAssign(RequestsRepository("requests"), audit, self.members)
@@ -144,6 +148,7 @@ class Console:
             self.assisted,
             self.moto,
             KpiPages(pages, self.kpis),
+            AttachmentDownloads(queue, audit, self.clean_store, pages.render),
         ]
         views = Views(*self.sections)
         self.resolver = app.build(self.guard, views, pages.refused)
@@ -285,6 +290,9 @@ def console_on_moto() -> Iterator[Console]:
             KeySchema=[{"AttributeName": "bucket", "KeyType": "HASH"}, {"AttributeName": "metric", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("bucket", "metric")],
             BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("s3").create_bucket(
+            Bucket=UPLOADS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
         )
         yield Console(pool_id, client_id)
 

@@ -73,7 +73,8 @@ def test_assign_to_me_sets_the_assignee_audits_and_keeps_the_residents_view(cons
     assert entry["at"]
     page = console.get(f"/staff/cases/{reference}", tokens)["body"]
     assert '<dd class="govuk-summary-list__value" id="assigned-to">you</dd>' in page
-    assert "Assigned to cw@example.org, staff only" in page
+    staff_only = '<strong class="moj-badge moj-badge--purple">Staff only</strong>'
+    assert f'<h3 class="moj-timeline__title">Assigned to cw@example.org {staff_only}</h3>' in page
 
 
 def test_my_cases_and_unassigned_follow_assignment(console: Console, reference: str) -> None:

@@ -37,7 +37,8 @@ FORMS = {
 }  # what a POST route's form needs besides its CSRF token
 
 
-EXAMPLES = {"table": "backlog"}  # path parameters that are not a case's reference: a value each route knows
+# Path parameters that are not a case's reference: a value each route knows.
+EXAMPLES = {"table": "backlog", "question": "photo"}
 
 
 def _concrete(path: str) -> str:
@@ -49,6 +50,8 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
     console: Console, route: ConsoleRoute
 ) -> None:
     console.add_case(REFERENCE, team="Street scene", due="2026-12-01")
+    if route.view == "download_attachment":  # a case with a clean photo, which a download let through links to
+        _with_a_clean_photo(console)
     for role, allowed in route_role_matrix()[(route.method, route.path)].items():
         tokens = console.staff(role, roles=(role,), teams=("street-scene",))
         if route.method == "POST":
@@ -73,7 +76,24 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
             assert "You do not have permission" in answer["body"]
 
 
+def _with_a_clean_photo(console: Console) -> None:
+    import boto3
+
+    from shared.uploads import clean_key
+    from tests.unit.staff_console.conftest import UPLOADS_BUCKET
+
+    photo = {"upload_id": "u1", "filename": "a.png", "content_type": "image/png", "size_bytes": 4}
+    console.add_case(
+        REFERENCE, team="Street scene", due="2026-12-01", service_id="fly-tipping", answers={"photo": photo}
+    )
+    boto3.client("s3").put_object(
+        Bucket=UPLOADS_BUCKET, Key=clean_key("fly-tipping", "u1"), Body=b"\x89PNG", ContentType="image/png"
+    )
+
+
 def _allowed_status(route: ConsoleRoute) -> int:
+    if route.view == "download_attachment":
+        return 303  # to the presigned link
     if route.method == "GET":
         return 200
     # A case change goes back to the case page; no payments service is connected here, so a refund let through
