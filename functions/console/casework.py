@@ -26,7 +26,7 @@ from shared.errors import NotFound, ValidationFailed
 from shared.observability import logger
 from shared.references import normalise_reference
 from shared.requests_repo import RequestsRepository
-from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
+from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, staff_label
 
 # The payments service alone moves a request into and out of awaiting payment.
 NOT_CHOSEN_BY_STAFF = frozenset({Status.AWAITING_PAYMENT})
@@ -46,7 +46,7 @@ class CaseworkRefused(Exception):
 
 def choices(current: Status) -> list[tuple[str, str]]:
     """The statuses a member of staff may move a case of status `current` to (the workflow's, not payments')."""
-    return [(s.value, label(s)) for s in Status if s not in NOT_CHOSEN_BY_STAFF and can_change(current, s)]
+    return [(s.value, staff_label(s)) for s in Status if s not in NOT_CHOSEN_BY_STAFF and can_change(current, s)]
 
 
 def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str]) -> tuple[Status, str, str]:
@@ -71,13 +71,17 @@ def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str
 
 
 def _workflow_guard(current: Status, new: Status, *, update: str, reason: str) -> None:
-    """The workflow's rules, and the console's on top: a resolution tells the resident, a reopening says why."""
+    """The workflow's rules, and the console's on top: a resolution tells the resident, so does a wait for them
+    (what we need from them), a reopening says why."""
     if is_closed(current) and new is not Status.REOPENED:
         raise CaseworkRefused(422, "This case is closed. It can only be reopened, with a reason.")
     if new in NOT_CHOSEN_BY_STAFF or not can_change(current, new):
-        raise CaseworkRefused(422, f"A case that is {label(current).lower()} cannot become {label(new).lower()}.")
+        was, to = staff_label(current).lower(), staff_label(new).lower()
+        raise CaseworkRefused(422, f"A case that is {was} cannot become {to}.")
     if new in CLOSED_STATUSES and not update:
         raise CaseworkRefused(422, "To resolve a case, write the update the resident will be sent.")
+    if new is Status.WAITING_FOR_RESIDENT and not update:
+        raise CaseworkRefused(422, "To wait for the resident, write the update that tells them what we need.")
     if new is Status.REOPENED and not reason:
         raise CaseworkRefused(422, "Give the reason for reopening the case.")
 
