@@ -34,6 +34,12 @@ def bank_holidays(year: int) -> dict[date, str]:
     return dict(_bank_holidays(year))
 
 
+def bank_holidays_in(start: date, end: date) -> int:
+    """How many (weekday) bank holidays fall after ``start`` up to and including ``end``."""
+    years = range(start.year, end.year + 1)
+    return sum(1 for year in years for day in _bank_holidays(year) if start < day <= end)
+
+
 def is_working_day(day: date) -> bool:
     """Monday to Friday and not a bank holiday of England and Wales."""
     return day.weekday() < _SATURDAY and day not in _bank_holidays(day.year)

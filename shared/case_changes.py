@@ -10,15 +10,16 @@ these; neither builds a history entry, an event or a write condition of its own 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.case_history import history_entry, staff_entry, update_id
 from shared.errors import NotFound, ValidationFailed
 from shared.events import EventType, derived_id, new_event
 from shared.references import normalise_reference
-from shared.requests_repo import VERSION, RequestsRepository, StaleVersion
-from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, label
+from shared.requests_repo import DUE_DATE, VERSION, WAITING_SINCE, RequestsRepository, StaleVersion
+from shared.sla import due_after_wait
+from shared.statuses import CLOSED_STATUSES, Status, can_change, is_closed, staff_label
 
 MAX_TEXT = 1000  # characters: the longest internal note or resident update
 # The payments service alone moves a request into and out of awaiting payment (not a member of staff).
@@ -83,7 +84,7 @@ def changes_since(item: dict[str, Any], version: int) -> list[dict[str, Any]]:
     ]
     if not changes and version_of(item) != version:
         changes.append(
-            {"at": str(item.get("updated_at", "")), "what": f"Status is now {label(Status(item['status']))}"}
+            {"at": str(item.get("updated_at", "")), "what": f"Status is now {staff_label(Status(item['status']))}"}
         )
     return sorted(changes, key=lambda change: str(change["at"]))
 
@@ -92,7 +93,7 @@ def describe(entry: dict[str, Any]) -> str:
     """A history entry in words, for staff (a staff-only entry says what was done; a status change its status)."""
     if entry.get("staff_only"):
         return str(entry.get("detail", ""))
-    return label(Status(entry["status"]))
+    return staff_label(Status(entry["status"]))
 
 
 def _check(item: dict[str, Any], expected_version: int | None) -> int:
@@ -113,13 +114,16 @@ def _text(value: str, what: str) -> str:
 def check_status_change(current: Status, new: Status, *, resident_update: str, reason: str) -> None:
     """The workflow's guards on a staff status change, the console's and the API's alike (ValidationFailed says
     why): a closed case is only reopened, with a reason; only the moves the workflow allows, never into awaiting
-    payment; a resolution tells the resident what was done."""
+    payment; a resolution tells the resident what was done, and so does a wait for them (what we need from them)."""
     if is_closed(current) and new is not Status.REOPENED:
         raise ValidationFailed("This case is closed. It can only be reopened, with a reason.")
     if new in NOT_CHOSEN_BY_STAFF or not can_change(current, new):
-        raise ValidationFailed(f"A case that is {label(current).lower()} cannot become {label(new).lower()}.")
+        was, to = staff_label(current).lower(), staff_label(new).lower()
+        raise ValidationFailed(f"A case that is {was} cannot become {to}.")
     if new in CLOSED_STATUSES and not resident_update.strip():
         raise ValidationFailed("To resolve a case, write the update the resident will be sent.")
+    if new is Status.WAITING_FOR_RESIDENT and not resident_update.strip():
+        raise ValidationFailed("To wait for the resident, write the update that tells them what we need.")
     if new is Status.REOPENED and not reason.strip():
         raise ValidationFailed("Give the reason for reopening the case.")
 
@@ -160,7 +164,9 @@ def change_status(
     check_status_change(current, status, resident_update=update, reason=why)
     if status is Status.REOPENED:
         note = reopening_note(why, note)
-    at = _now(now)
+    moment = now or datetime.now(UTC)
+    at = _now(moment)
+    clock = _clock_change(item, current, status, moment)
     position = len(item.get("history", []))
     update_ref = update_id(item["reference"], position) if update else None
     entry = {**history_entry(status.value, at, update=update, update_ref=update_ref), "by": by.subject}
@@ -170,6 +176,8 @@ def change_status(
     )
     data = {"reference": item["reference"], "service_id": item["service_id"], "status": status.value}
     data["previous_status"] = current.value
+    if clock.due:
+        data["expected_by"] = clock.due  # the due date after the change (moved when a wait ends): the KPIs count by it
     if update_ref:
         data["update_id"] = update_ref  # the notifications consumer reads the text from the request, by this id
     event = new_event(
@@ -192,9 +200,38 @@ def change_status(
             internal_note=stored_note,
             version=version,
             return_values=return_values,
+            waiting_since=at if clock.starts else None,
+            end_wait=clock.ends,
+            move_due=clock.move,
         ),
         repository,
     )
+
+
+@dataclass(frozen=True)
+class _ClockChange:
+    """What a status change does to the service-level clock: start a wait, end one (moving the due date)."""
+
+    due: str | None  # the due date after the change
+    starts: bool = False
+    ends: bool = False
+    move: tuple[str, str] | None = None  # (stored due date, moved due date)
+
+
+def _clock_change(item: dict[str, Any], current: Status, new: Status, moment: datetime) -> _ClockChange:
+    """Entering waiting for the resident starts the wait (its time is stored); leaving it moves the stored due date
+    on by the working days waited (shared/sla.py), so the queue, the case page and the resident's tracking page,
+    which all read the stored date, agree."""
+    due = str(item[DUE_DATE]) if item.get(DUE_DATE) else None
+    if new is Status.WAITING_FOR_RESIDENT:
+        return _ClockChange(due, starts=True)
+    if current is not Status.WAITING_FOR_RESIDENT:
+        return _ClockChange(due)
+    since = item.get(WAITING_SINCE)
+    if not since or not due:
+        return _ClockChange(due, ends=bool(since))
+    moved = due_after_wait(date.fromisoformat(due), datetime.fromisoformat(str(since)), moment).isoformat()
+    return _ClockChange(moved, ends=True, move=(due, moved) if moved != due else None)
 
 
 def assign(

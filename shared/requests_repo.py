@@ -18,6 +18,8 @@ from shared.events import EventEnvelope
 from shared.settings import FunctionSettings, current
 
 VERSION = "version"
+WAITING_SINCE = "waiting_since"
+DUE_DATE = "due_date"
 # Every attribute a staff write (set_status, staff_change) names, the key included: the console's UpdateItem grant
 # allows these and no others (stacks/console_stack.py, IAM's dynamodb:Attributes).
 STAFF_WRITE_ATTRIBUTES = (
@@ -30,6 +32,9 @@ STAFF_WRITE_ATTRIBUTES = (
     VERSION,
     "assignee",
     "assignee_email",
+    # The service-level clock (shared/sla.py): when a wait on the resident started, and the due date it moves.
+    WAITING_SINCE,
+    DUE_DATE,
 )
 
 
@@ -88,11 +93,18 @@ class RequestsRepository:
         internal_note: dict[str, Any] | None = None,
         version: int | None = None,
         return_values: str = "ALL_NEW",
+        waiting_since: str | None = None,
+        end_wait: bool = False,
+        move_due: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """Change the status only if it is still `expected` and the history still has `position` entries (two
         caseworkers cannot both win, and nothing slipped in between), and, given a `version`, only if the item is
         still at it; add a history entry, any internal note, and the event announcing the change; count the
         version up.
+
+        The service-level clock goes in the same write: `waiting_since` (a time) starts a wait on the resident;
+        `end_wait` ends one (forgets when it started), and `move_due` = (due date read, due date now) moves the
+        stored due date, only if it is still the one read.
 
         Internal notes go to their own attribute, never into `history`, which residents read."""
         update = (
@@ -117,9 +129,16 @@ class RequestsRepository:
         if internal_note:
             update += ", internal_notes = list_append(if_not_exists(internal_notes, :no_notes), :note)"
             values.update({":note": [internal_note], ":no_notes": []})
+        if waiting_since is not None:
+            update += f", {WAITING_SINCE} = :waiting_since"
+            values[":waiting_since"] = waiting_since
+        if move_due is not None:
+            update += f", {DUE_DATE} = :moved_due"
+            condition += f" AND {DUE_DATE} = :read_due"
+            values.update({":read_due": move_due[0], ":moved_due": move_due[1]})
         return self._update(
             reference,
-            update=update,
+            update=update + (f" REMOVE {WAITING_SINCE}" if end_wait else ""),
             condition=condition,
             names={"#status": "status", "#outbox": outbox.ATTRIBUTE, "#version": VERSION},
             values=values,

@@ -19,6 +19,9 @@ class Status(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     AWAITING_PAYMENT = "awaiting-payment"
+    # The council has asked the resident for something (a photo, a document, access) and cannot go on without it:
+    # the service-level clock stops until the request leaves this status (shared/sla.py, shared/case_changes.py).
+    WAITING_FOR_RESIDENT = "waiting-for-resident"
 
 
 # The statuses that end a request: Open311 reports them as "closed".
@@ -45,7 +48,13 @@ _LABELS: dict[Status, str] = {
     Status.CLOSED: "Closed",
     Status.REOPENED: "Reopened",
     Status.AWAITING_PAYMENT: "Awaiting payment",
+    Status.WAITING_FOR_RESIDENT: "We are waiting for information from you",
 }
+# Where staff need other words than the resident's for the same status (the resident reads "you").
+_STAFF_LABELS: dict[Status, str] = {Status.WAITING_FOR_RESIDENT: "Waiting for the resident"}
+# The statuses a request cannot move to waiting for the resident from: nobody has looked at a received request yet,
+# and a request awaiting payment is the payments service's to move on (it waits on the payment, not on information).
+_NOT_WAITING_FROM: frozenset[Status] = frozenset({Status.RECEIVED, Status.AWAITING_PAYMENT})
 
 
 def is_closed(status: Status) -> bool:
@@ -63,6 +72,11 @@ def label(status: Status) -> str:
     return _LABELS[status]
 
 
+def staff_label(status: Status) -> str:
+    """The words staff see for a status (the resident's, except where those speak to the resident)."""
+    return _STAFF_LABELS.get(status, _LABELS[status])
+
+
 def can_change(current: Status, new: Status) -> bool:
     """Whether a request may move from ``current`` to ``new``.
 
@@ -71,9 +85,12 @@ def can_change(current: Status, new: Status) -> bool:
       can only be reopened; to close it differently, reopen it first so the history shows why.
     - An open request can move to any other status except back to received: received only describes
       a request that nobody has looked at yet.
+    - Waiting for the resident follows a look at the request: not from received, nor from awaiting payment.
     """
     if current == new:
         return False
     if current in CLOSED_STATUSES:
         return new == Status.REOPENED
+    if new == Status.WAITING_FOR_RESIDENT and current in _NOT_WAITING_FROM:
+        return False
     return new != Status.RECEIVED

@@ -26,7 +26,7 @@ from shared.errors import NotFound, ValidationFailed
 from shared.observability import logger
 from shared.references import normalise_reference
 from shared.requests_repo import RequestsRepository
-from shared.statuses import Status, can_change, is_closed, label
+from shared.statuses import Status, can_change, is_closed, staff_label
 
 NOT_CHOSEN_BY_STAFF = case_changes.NOT_CHOSEN_BY_STAFF
 # The console writes with UPDATED_NEW: its UpdateItem grant allows no return of attributes it does not write.
@@ -45,7 +45,7 @@ class CaseworkRefused(Exception):
 
 def choices(current: Status) -> list[tuple[str, str]]:
     """The statuses a member of staff may move a case of status `current` to (the workflow's, not payments')."""
-    return [(s.value, label(s)) for s in Status if s not in NOT_CHOSEN_BY_STAFF and can_change(current, s)]
+    return [(s.value, staff_label(s)) for s in Status if s not in NOT_CHOSEN_BY_STAFF and can_change(current, s)]
 
 
 def status_change_guard(staff: StaffMember, current: Status, form: dict[str, str]) -> tuple[Status, str, str, str]:

@@ -12,7 +12,9 @@ sorted by metric, and under partition `total` the all-time counters the backlog 
 - status-changed to reopened from a closed one: `reopened#<service>` (week and total);
 - payment-succeeded: `paid#<service>` (week).
 
-On time means the UK date of the change is on or before the due date triage gave the request; a request closed
+On time means the UK date of the change is on or before the request's due date: the one the closing
+status-changed event carries (`expected_by`: the stored due date after the change, moved on by every wait on the
+resident, shared/case_changes.py), else the one triage gave it and this consumer remembered; a request closed
 before it was acknowledged (an unpaid one cancelled) has no due date. Backlog = submitted - closed + reopened, per
 service, from the totals.
 
@@ -89,8 +91,8 @@ def counts(event: EventEnvelope, due_date: Any = None) -> Counts:
         service, status = _field(event, "service_id"), _field(event, "status")
         previous = str(event.data.get("previous_status", ""))
         if status in _CLOSED and previous not in _CLOSED:
-            remembered = due_date(_field(event, "reference")) if due_date else None
-            outcome = closure(uk_date(event.time), remembered)
+            carried = _due_of(event) or (due_date(_field(event, "reference")) if due_date else None)
+            outcome = closure(uk_date(event.time), carried)
             return Counts(((week, f"closed#{service}#{outcome}"), (TOTAL, f"closed#{service}")))
         if status == Status.REOPENED.value and previous in _CLOSED:
             return Counts(((week, f"reopened#{service}"), (TOTAL, f"reopened#{service}")))
@@ -98,6 +100,15 @@ def counts(event: EventEnvelope, due_date: Any = None) -> Counts:
     if event.type is EventType.PAYMENT_SUCCEEDED:
         return Counts(((week, f"paid#{_field(event, 'service_id')}"),))
     return Counts(())
+
+
+def _due_of(event: EventEnvelope) -> str | None:
+    """The due date a status-changed event carries (after any wait on the resident moved it), if it carries one."""
+    if "expected_by" not in event.data:
+        return None
+    due = _field(event, "expected_by")
+    date.fromisoformat(due)  # a date, or the event is refused
+    return due
 
 
 class KpiCounters:

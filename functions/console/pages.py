@@ -25,7 +25,8 @@ from console.views import CasePanel
 from shared.catalogue import load_catalogue
 from shared.observability import logger
 from shared.references import normalise_reference
-from shared.statuses import Status, label
+from shared.sla import clock, uk_date
+from shared.statuses import Status, staff_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAVED_VIEWS = {"mine": "My cases", UNASSIGNED: "Unassigned", "overdue": "Overdue"}
@@ -123,7 +124,7 @@ class Pages:
 
     def queue(self, request: StaffRequest, *, today: date | None = None) -> Page:
         staff = _staff(request)
-        today = today or datetime.now(UTC).date()
+        today = today or uk_today()
         query = request.query
         kept = {k: v for k, v in query.items() if k not in ("after", "reference") and v}
         next_link = ""
@@ -144,7 +145,7 @@ class Pages:
             rows=rows,
             query=kept,
             teams=teams,
-            statuses=[(s.value, label(s)) for s in Status],
+            statuses=[(s.value, staff_label(s)) for s in Status],
             saved_views=SAVED_VIEWS,
             next_link=next_link,
             **self._bulk_assign(staff, rows, [query["team"]] if query.get("team") in teams else teams),
@@ -176,7 +177,7 @@ class Pages:
         if case is None or not staff.works_for(case.get("team")):
             return self.render("message.html", request, status=404, title="No case found", message=_NO_CASE)
         self.audit.record(staff, "read-case", case["reference"], source_ip=request.source_ip)
-        today = datetime.now(UTC).date()
+        today = uk_today()
         return self.render(
             "case.html",
             request,
@@ -241,18 +242,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def uk_today() -> date:
+    """Today in the UK: the date due dates (working days of England and Wales) are counted against."""
+    return uk_date(datetime.now(UTC))
+
+
 def _row(case: dict[str, Any], today: date) -> dict[str, Any]:
-    due = date.fromisoformat(str(case["due_date"]))
-    days = (due - today).days
-    when = "due today" if days == 0 else f"due in {days} days" if days > 0 else f"{-days} days late"
+    """A case as the queue and the case page show it: its stored due date (moved on by every wait on the resident,
+    shared/case_changes.py) and the SLA clock's words, in working days (shared/sla.py)."""
+    status = Status(case["status"])
+    sla = clock(date.fromisoformat(str(case["due_date"])), today, stopped=status is Status.WAITING_FOR_RESIDENT)
     return {
         "reference": case["reference"],
         "service": case.get("service_title", case.get("service_id", "")),
-        "status": label(Status(case["status"])),
+        "status": staff_label(status),
         "team": case.get("team", ""),
         "channel": case.get("channel", ""),
         "assigned": bool(case.get("assignee")),
-        "due": due.isoformat(),
-        "when": when,
-        "late": days < 0,
+        "due": sla.due.isoformat(),
+        "when": sla.words,
+        "late": sla.late,
+        "stopped": sla.stopped,
     }

@@ -177,6 +177,8 @@ def _filter(wanted: QueueFilter) -> ConditionBase:
         if wanted.status
         else Attr("status").is_in([s.value for s in Status if s not in CLOSED_STATUSES])
     )
+    if wanted.overdue:  # a case waiting on the resident is not late: its clock is stopped (shared/sla.py)
+        condition &= Attr("status").ne(Status.WAITING_FOR_RESIDENT.value)
     if wanted.service:
         condition &= Attr("service_id").eq(wanted.service)
     if wanted.channel:

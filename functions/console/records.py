@@ -18,7 +18,7 @@ from typing import Any
 
 from console.app import Page, StaffRequest
 from console.audit import AuditLog
-from console.pages import Pages, _row, _staff
+from console.pages import Pages, _row, _staff, uk_today
 from console.queue import CaseQueue
 from console.search_index import SearchIndex
 from shared import outbox
@@ -79,7 +79,7 @@ class Records:
             source_ip=request.source_ip,
             details={**details, "found": found_references},
         )
-        today = today or datetime.now(UTC).date()
+        today = today or uk_today()
         return self.pages.render(
             "search.html",
             request,

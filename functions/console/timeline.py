@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.requests_repo import VERSION
-from shared.statuses import Status, label
+from shared.statuses import Status, staff_label
 
 UNKNOWN_STAFF = "a member of staff"
 
@@ -140,7 +140,7 @@ def _what(action: str, entry: Mapping[str, Any]) -> str:
     details = entry.get("details") or {}
     if action in ("change-status", "reopen"):
         status = str(entry.get("detail", "")).removeprefix("to ").split(" ", 1)[0]
-        return f"To {label(Status(status)).lower()}" if status in {s.value for s in Status} else ""
+        return f"To {staff_label(Status(status)).lower()}" if status in {s.value for s in Status} else ""
     if action == "act-for-resident":
         return _CHANNELS.get(str(details.get("channel", "")), "").capitalize()
     if action == "download-attachment":
@@ -151,7 +151,7 @@ def _what(action: str, entry: Mapping[str, Any]) -> str:
 
 def _status(entry: Mapping[str, Any]) -> str:
     try:
-        return label(Status(entry["status"]))
+        return staff_label(Status(entry["status"]))
     except ValueError:
         return str(entry["status"])
 

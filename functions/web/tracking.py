@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.forms import LONDON
 from shared.references import normalise_reference
+from shared.statuses import Status
 from web.http import Reply, Request
 from web.site import Site
 
@@ -48,7 +49,9 @@ class TrackingPages:
 
 
 def tracked(body: dict[str, Any]) -> dict[str, Any]:
-    """The API's answer with its times and dates as a resident reads them."""
+    """The API's answer with its times and dates as a resident reads them. `expected_by` is the due date the cases
+    service stores, the one staff see in the queue; while the council waits on the resident for information it
+    does not count the days (`clock_paused`), and moves that date on by them when the wait ends."""
 
     def when(stamp: str) -> str:
         try:
@@ -68,5 +71,6 @@ def tracked(body: dict[str, Any]) -> dict[str, Any]:
         **body,
         "submitted": when(str(body.get("submitted_at", ""))),
         "expected_by": expected,
+        "clock_paused": body.get("status") == Status.WAITING_FOR_RESIDENT.value,
         "history": [{**h, "at": when(str(h.get("at", "")))} for h in body.get("history", [])],
     }

@@ -88,7 +88,9 @@ def test_the_console_updates_cases_only_in_the_attributes_a_staff_change_writes(
     assert set(synth.references(_console(synth).stack, update["Resource"])) == {requests.id}
     allowed = set(update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
     assert allowed == set(STAFF_WRITE_ATTRIBUTES)
-    assert not allowed & {"answers", "contact", "location", "team", "due_date", "expires_at", "channel"}
+    assert not allowed & {"answers", "contact", "location", "team", "expires_at", "channel"}
+    # the SLA clock: a wait on the resident is stored, and its end moves the due date (shared/case_changes.py)
+    assert {"due_date", "waiting_since"} <= allowed
     assert set(update["Condition"]["StringEqualsIfExists"]["dynamodb:ReturnValues"]) == {"NONE", "UPDATED_NEW"}
     assert RETURN_VALUES in {"NONE", "UPDATED_NEW"}  # what the console asks for is what its grant allows
 
@@ -114,6 +116,13 @@ def test_every_attribute_a_staff_write_names_is_in_the_grant(monkeypatch):
     repo.set_status(
         "R", expected="a", status="b", entry={"at": "t"}, position=1, event=event, internal_note=note, version=2
     )
+    repo.set_status(
+        "R", expected="b", status="c", entry={"at": "t"}, position=2, event=event, version=3, waiting_since="t"
+    )
+    repo.set_status(
+        "R", expected="c", status="d", entry={"at": "t"}, position=3, event=event, version=4, end_wait=True,
+        move_due=("2026-12-16", "2026-12-18"),
+    )  # fmt: skip
     repo.staff_change("R", version=1, entry={"at": "t"}, assignee=("s", "e"), internal_note=note)
     repo.staff_change("R", version=0, entry={"at": "t"}, unassign=True)
     assert seen == set(STAFF_WRITE_ATTRIBUTES)

@@ -21,7 +21,7 @@ STAFF = {"sub": "staff-1", "cognito:groups": ["caseworkers"]}
 IDENTIFIER_FIELDS = {
     "report-submitted": {"reference", "service_id", "channel"},
     "request-acknowledged": {"reference", "service_id", "team", "expected_by"},
-    "status-changed": {"reference", "service_id", "status", "previous_status", "update_id"},
+    "status-changed": {"reference", "service_id", "status", "previous_status", "update_id", "expected_by"},
 }
 # Free text from every source: the resident's answers and contact details, a caseworker's update and note.
 WRITTEN = {

@@ -1,10 +1,10 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.calendar import add_working_days
+from shared.calendar import add_working_days, is_working_day
 from shared.sla import clock, due_after_wait, uk_date, working_days_between
 
 pytestmark = pytest.mark.unit
@@ -27,6 +27,13 @@ def test_working_days_between_skips_weekends_and_bank_holidays():
 @given(days_in_range, st.integers(min_value=1, max_value=60))
 def test_working_days_between_is_the_inverse_of_adding_them(start, days):
     assert working_days_between(start, add_working_days(start, days)) == days
+
+
+@given(days_in_range, st.integers(min_value=0, max_value=3000))
+def test_working_days_between_counts_what_a_walk_day_by_day_counts(start, span):
+    end = start + timedelta(days=span)
+    walked = sum(1 for i in range(1, span + 1) if is_working_day(start + timedelta(days=i)))
+    assert working_days_between(start, end) == walked
 
 
 def test_a_wait_moves_the_due_date_by_the_working_days_waited():

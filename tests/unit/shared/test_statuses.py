@@ -18,6 +18,7 @@ def test_vocabulary():
         "in-progress",
         "reopened",
         "awaiting-payment",
+        "waiting-for-resident",
     }
     assert Status("for-triage") is Status.FOR_TRIAGE
     assert f"{Status.IN_PROGRESS}" == "in-progress"
@@ -73,9 +74,11 @@ def test_can_change_exhaustively():
             assert result is False
         elif current.value in CLOSED:
             assert result is (new is Status.REOPENED)
+        elif new is Status.WAITING_FOR_RESIDENT:
+            assert result is (current not in (Status.RECEIVED, Status.AWAITING_PAYMENT))
         else:
             assert result is (new is not Status.RECEIVED)
         allowed += result
-    # received: any of the 11 others; 6 other open statuses: 10 each (not itself, not received);
-    # 5 closed statuses: reopened only.
-    assert allowed == 11 + 6 * 10 + 5
+    # received: any of the 12 others but waiting for the resident; 7 other open statuses: 11 each (not itself, not
+    # received), less awaiting payment's to waiting for the resident; 5 closed statuses: reopened only.
+    assert allowed == 11 + 7 * 11 - 1 + 5

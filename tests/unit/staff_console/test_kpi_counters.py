@@ -135,3 +135,28 @@ def test_a_transaction_puts_the_marker_with_its_counters(console: Console) -> No
     )
     assert int(marker["Item"]["expires_at"]["N"]) == int(now.timestamp()) + 35 * 86400
     assert counters.week("2026-W49") == {"submitted#fly-tipping#online": 1, "submitted#fly-tipping#phone": 1}
+
+
+def test_a_closure_counts_by_the_due_date_it_carries_once_a_wait_moved_it() -> None:
+    """Triage gave the 4th; two working days waiting on the resident moved it to the 8th: closed on the 7th, on
+    time. The event's date (the stored one after the change) wins over the remembered one, which is not read."""
+
+    def remembered(_: str) -> str:
+        raise AssertionError("the event carries its due date: nothing to read")
+
+    closed = _event(
+        EventType.STATUS_CHANGED,
+        "2026-12-07T09:00:00+00:00",
+        reference="BRG-1",
+        service_id="fly-tipping",
+        status="fixed",
+        previous_status="waiting-for-resident",
+        expected_by="2026-12-08",
+    )
+    assert counts(closed, remembered).keys[0] == ("week#2026-W50", "closed#fly-tipping#on-time")
+    assert counts(closed.model_copy(update={"data": {**closed.data, "expected_by": "2026-12-04"}})).keys[0] == (
+        "week#2026-W50",
+        "closed#fly-tipping#late",
+    )
+    with pytest.raises(ValueError, match="soon"):
+        counts(closed.model_copy(update={"data": {**closed.data, "expected_by": "soon"}}))

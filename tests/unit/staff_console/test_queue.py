@@ -38,12 +38,12 @@ def cases(console: Console) -> Console:
 
 def test_the_queue_shows_open_cases_of_my_teams_overdue_first(cases: Console) -> None:
     tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene", "waste-services"))
-    with mock.patch("console.pages.datetime") as clock:
-        clock.now.return_value.date.return_value = TODAY
+    with mock.patch("console.pages.uk_today", return_value=TODAY):
         body = cases.get("/staff/cases", tokens)["body"]
     assert _references(body) == ["HWAY1", "WSTE1", "HWAY3", "HWAY2"]
-    assert "12 days late" in body
-    assert "due in 8 days" in body
+    # in working days: Friday 20 November to Wednesday 2 December is 8; to Thursday 10 December, 6
+    assert '<strong class="moj-badge moj-badge--red">8 working days late</strong>' in body
+    assert "(due in 6 working days)" in body
 
 
 def test_filters_by_team_status_service_channel_and_assignee(cases: Console) -> None:
@@ -98,8 +98,7 @@ def test_pages_follow_on_by_key_set_without_repeats_or_gaps(console: Console) ->
 
 def test_saved_views_my_cases_unassigned_and_overdue(cases: Console) -> None:
     tokens = cases.staff("cw", roles=("caseworker",), teams=("street-scene",))
-    with mock.patch("console.pages.datetime") as clock:
-        clock.now.return_value.date.return_value = TODAY
+    with mock.patch("console.pages.uk_today", return_value=TODAY):
         assert _references(cases.get("/staff/cases", tokens, view="unassigned")["body"]) == ["HWAY1", "HWAY3"]
         assert _references(cases.get("/staff/cases", tokens, view="overdue")["body"]) == ["HWAY1", "HWAY3"]
         assert _references(cases.get("/staff/cases", tokens, view="mine")["body"]) == []
