@@ -40,6 +40,8 @@ def _item(console: Console, reference: str) -> dict[str, Any]:
 
 
 def _change(console: Console, reference: str, status: Status, now: datetime, **more: Any) -> dict[str, Any]:
+    if status is Status.WAITING_FOR_RESIDENT:
+        more.setdefault("resident_update", "Send us a photo, please.")  # the workflow asks what we need
     return case_changes.change_status(
         _item(console, reference),
         status,
@@ -159,7 +161,7 @@ def test_the_console_asks_for_what_we_need_from_the_resident() -> None:
     wanted = status_change_guard(
         staff, Status.INVESTIGATING, {"status": "waiting-for-resident", "resident_update": "Send a photo."}
     )
-    assert wanted == (Status.WAITING_FOR_RESIDENT, "", "Send a photo.")
+    assert wanted == (Status.WAITING_FOR_RESIDENT, "", "Send a photo.", "")
 
 
 @pytest.mark.parametrize(
