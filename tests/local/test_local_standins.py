@@ -65,6 +65,7 @@ def test_person_created_secrets_get_values_for_this_run_that_the_stand_in_accept
         "borough/dev/os-places-api-key",  # a placeholder: the OS Places stand-in accepts any key
         "borough/dev/pay-api-key",  # a key of the local Pay (printed in full on its own line, as a test key)
         "borough/dev/pay-webhook-secret",
+        "borough/dev/dvla-api-key",  # a key the DVLA stand-in accepts
     }
     assert all(len(value) <= 5 for value in shown.values())  # never printed in full
     environment = local_cloud.function_environment(
