@@ -30,7 +30,8 @@ from shared.statuses import Status, staff_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAVED_VIEWS = {"mine": "My cases", UNASSIGNED: "Unassigned", "overdue": "Overdue"}
-CHANNELS = ("web", "phone", "face-to-face", "email", "letter")
+# The channels requests are stored with (the catalogue's CHANNELS, functions/catalogue/logic.py): the web is "online".
+CHANNELS = ("online", "phone", "face-to-face", "email", "letter")
 # The queue's filters (query parameter: the heading of its MoJ filter tags), as `_filter` applies them. The saved
 # view (sub navigation) and the sort (the Due column's header) are not filters: clearing the filters keeps them.
 FILTERS = {

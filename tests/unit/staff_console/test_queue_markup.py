@@ -209,3 +209,10 @@ def test_pages_read_backwards_are_the_pages_read_forwards(console: Console, late
         assert page.next_cursor is not None
     assert len(forwards) == 5
     assert backwards == forwards[-2::-1]
+
+
+def test_the_channel_filter_offers_the_channels_requests_are_stored_with() -> None:
+    from catalogue.logic import CHANNELS as STORED
+    from console.pages import CHANNELS
+
+    assert CHANNELS == STORED  # a web request's channel is "online": a "web" option would find nothing
