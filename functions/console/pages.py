@@ -30,6 +30,18 @@ from shared.statuses import Status, staff_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAVED_VIEWS = {"mine": "My cases", UNASSIGNED: "Unassigned", "overdue": "Overdue"}
+# The channels requests are stored with (the catalogue's CHANNELS, functions/catalogue/logic.py): the web is "online".
+CHANNELS = ("online", "phone", "face-to-face", "email", "letter")
+# The queue's filters (query parameter: the heading of its MoJ filter tags), as `_filter` applies them. The saved
+# view (sub navigation) and the sort (the Due column's header) are not filters: clearing the filters keeps them.
+FILTERS = {
+    "team": "Team",
+    "status": "Status",
+    "service": "Service",
+    "channel": "Channel",
+    "due": "Due",
+    "assignee": "Assigned to",
+}
 
 
 @cache
@@ -126,8 +138,9 @@ class Pages:
         staff = _staff(request)
         today = today or uk_today()
         query = request.query
-        kept = {k: v for k, v in query.items() if k not in ("after", "reference") and v}
-        next_link = ""
+        kept = {k: v for k, v in query.items() if k not in ("after", "before", "reference") and v}
+        next_link = previous_link = ""
+        teams = [name for name in _team_names() if staff.works_for(name)]
         if query.get("reference"):
             case = self._search(staff, query["reference"])
             if case is None:
@@ -137,8 +150,10 @@ class Pages:
             page = self.cases.page(_filter(staff, query, today), today=today)
             rows = [_row(case, today) for case in page.cases]
             if page.next_cursor:
-                next_link = "/staff/cases?" + urllib.parse.urlencode({**kept, "after": page.next_cursor})
-        teams = [name for name in _team_names() if staff.works_for(name)]
+                next_link = _queue_link(kept, after=page.next_cursor)
+            if page.previous_cursor:
+                previous_link = _queue_link(kept, before=page.previous_cursor)
+        latest_first = kept.get("sort") == "due-latest"
         return self.render(
             "queue.html",
             request,
@@ -146,8 +161,14 @@ class Pages:
             query=kept,
             teams=teams,
             statuses=[(s.value, staff_label(s)) for s in Status],
+            channels=CHANNELS,
             saved_views=SAVED_VIEWS,
+            selected_filters=selected_filters(kept, teams, staff.subject),
+            clear_filters=_queue_link({k: v for k, v in kept.items() if k not in FILTERS}),
+            due_sort="descending" if latest_first else "ascending",
+            due_sort_link=_queue_link({**kept, "sort": "" if latest_first else "due-latest"}),
             next_link=next_link,
+            previous_link=previous_link,
             **self._bulk_assign(staff, rows, [query["team"]] if query.get("team") in teams else teams),
         )
 
@@ -214,6 +235,33 @@ def _staff(request: StaffRequest) -> StaffMember:
     return request.staff
 
 
+def _queue_link(query: Mapping[str, str], **more: str) -> str:
+    """The queue with these parameters (empty ones left out), from its first page unless `after` is given."""
+    wanted = {k: v for k, v in {**query, **more}.items() if v}
+    return "/staff/cases?" + urllib.parse.urlencode(wanted) if wanted else "/staff/cases"
+
+
+def selected_filters(query: Mapping[str, str], teams: Sequence[str], me: str) -> list[dict[str, Any]]:
+    """The MoJ filter's selected filters: each filter `_filter` really applies (a team not the staff member's, an
+    unknown status or assignee is ignored there, so not shown here), as a tag linking to the queue without it."""
+    labels = {s.value: staff_label(s) for s in Status}
+    assignees = {UNASSIGNED: "Unassigned", me: "Me"}
+    shown = {
+        "team": query.get("team", "") if query.get("team") in teams else "",
+        "status": labels.get(query.get("status", ""), ""),
+        "service": query.get("service", "")[:64],
+        "channel": query.get("channel", "")[:32],
+        "due": "Overdue" if query.get("due") == "overdue" else "",
+        # a saved view of an assignee (my cases, unassigned) stands in for the assignee filter in `_filter`
+        "assignee": "" if query.get("view") in ("mine", UNASSIGNED) else assignees.get(query.get("assignee", ""), ""),
+    }
+    return [
+        {"heading": FILTERS[key], "text": text, "href": _queue_link({k: v for k, v in query.items() if k != key})}
+        for key, text in shown.items()
+        if text
+    ]
+
+
 def _filter(staff: StaffMember, query: dict[str, str], today: date) -> QueueFilter:
     view = query.get("view", "")
     mine = {name for name in _team_names() if staff.works_for(name)}
@@ -230,6 +278,7 @@ def _filter(staff: StaffMember, query: dict[str, str], today: date) -> QueueFilt
         overdue=view == "overdue" or query.get("due") == "overdue",
         latest_first=query.get("sort") == "due-latest",
         after=decode_cursor(query.get("after", "")) if query.get("after") else None,
+        before=decode_cursor(query.get("before", "")) if query.get("before") and not query.get("after") else None,
     )
 
 

@@ -6,6 +6,7 @@ service's table, through an index the cases service's data stack declares, with 
 
 Pagination is by key set, not by offset: the cursor is the last case shown (its due date and reference), so a
 page is one Query per team from that due date on, whatever page it is. Within one due date, cases go by reference.
+The page before is read the same way from the first case shown, in the other order. There are no page numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import base64
 import heapq
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -43,12 +44,14 @@ class QueueFilter:
     overdue: bool = False
     latest_first: bool = False
     after: tuple[str, str] | None = None  # (due date, reference) of the last case on the previous page
+    before: tuple[str, str] | None = None  # or (due date, reference) of the first case on the next page
 
 
 @dataclass
 class QueuePage:
     cases: list[dict[str, Any]] = field(default_factory=list)
     next_cursor: str | None = None
+    previous_cursor: str | None = None  # None on the first page
 
 
 def encode_cursor(due: str, reference: str) -> str:
@@ -69,6 +72,29 @@ class CaseQueue:
         self._table = aws.table(table_name)
 
     def page(self, wanted: QueueFilter, *, today: date, size: int = PAGE_SIZE) -> QueuePage:
+        if wanted.before is not None:
+            return self._page_before(wanted, today=today, size=size)
+        found = self._page_after(wanted, today=today, size=size)
+        if wanted.after is not None and found.cases:
+            found.previous_cursor = encode_cursor(found.cases[0]["due_date"], found.cases[0]["reference"])
+        return found
+
+    def _page_before(self, wanted: QueueFilter, *, today: date, size: int) -> QueuePage:
+        """The page before a case: the same key-set read in the other order from that case on, turned round. A
+        page before it again exists if that read found more than a page."""
+        other_way = replace(wanted, latest_first=not wanted.latest_first, after=wanted.before, before=None)
+        found = self._page_after(other_way, today=today, size=size)
+        cases = found.cases[::-1]
+        if not cases:
+            return QueuePage()
+        first, last = cases[0], cases[-1]
+        return QueuePage(
+            cases,
+            next_cursor=encode_cursor(last["due_date"], last["reference"]),
+            previous_cursor=encode_cursor(first["due_date"], first["reference"]) if found.next_cursor else None,
+        )
+
+    def _page_after(self, wanted: QueueFilter, *, today: date, size: int) -> QueuePage:
         streams = [self._team_cases(team, wanted, today, size) for team in sorted(set(wanted.teams))]
         merged = heapq.merge(*streams, key=_order, reverse=wanted.latest_first)
         cases: list[dict[str, Any]] = []

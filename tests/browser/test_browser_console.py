@@ -69,6 +69,11 @@ def _sign_in(page: Any, check: Any) -> None:
     assert page.url.endswith("/staff/cases"), page.url
 
 
+def _tags(page: Any) -> list[str]:
+    """The MoJ filter tags' accessible text (the hidden "Remove this filter" and the filter's value)."""
+    return [" ".join(text.split()) for text in page.locator(".moj-filter__tag").all_text_contents()]
+
+
 def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported, fresh_report):
     page, check = staff
     _sign_in(page, check)
@@ -91,6 +96,25 @@ def test_a_caseworker_signs_in_works_a_case_and_signs_out(staff, reported, fresh
     page.get_by_label("Team").select_option(index=0)
     page.get_by_role("button", name="Apply filters").click()
     assert page.locator("h1").inner_text() == "Cases"
+    assert page.locator(".moj-filter__tag").count() == 0
+    # MoJ's filter: a plain GET form; what it applies is shown as a tag that links to the queue without it
+    first_case = page.locator("tbody tr").first.locator("td")  # select, reference, service, status, team, channel
+    team, channel = first_case.nth(4).inner_text(), first_case.nth(5).inner_text()
+    page.get_by_label("Team").select_option(team)
+    page.get_by_label("Channel").select_option(channel)  # "online" for the web: the channel requests are stored with
+    page.get_by_role("button", name="Apply filters").click()
+    assert _tags(page) == [f"Remove this filter {team}", f"Remove this filter {channel}"]
+    check()
+    # the Due header sorts on the server (a link; aria-sort says the order), keeping the filters
+    assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "ascending"
+    page.locator("th[aria-sort] a").click()  # "Due", and hidden: "sort latest first"
+    assert page.locator("th[aria-sort] a").text_content().startswith("Due: sort soonest first")
+    assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "descending"
+    assert page.locator(".moj-filter__tag").count() == 2
+    page.get_by_role("link", name=f"Remove this filter {team}").click()
+    assert _tags(page) == [f"Remove this filter {channel}"]
+    assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "descending"
+    check()
     page.fill("#q", reported)  # the search box: reference, postcode or email (a POST to /staff/search)
     page.get_by_role("button", name="Find").click()
     assert page.locator("table").inner_text().count(reported) == 1
