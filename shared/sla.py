@@ -51,17 +51,22 @@ class Clock:
     """Where a request stands against its due date, as staff read it."""
 
     due: date
-    working_days: int  # left (positive), 0 due today, late (negative)
+    working_days: int  # left (positive), 0 due today (or past due with no working day since), late (negative)
     stopped: bool  # waiting on the resident: the clock is not running
+    past_due: bool = False  # today is after the due date (a weekend or bank holiday after it counts no day yet)
 
     @property
     def late(self) -> bool:
-        return self.working_days < 0 and not self.stopped
+        return (self.working_days < 0 or self.past_due) and not self.stopped
 
     @property
     def words(self) -> str:
         if self.stopped:
             return "clock stopped: waiting for the resident"
+        if self.working_days == 0 and self.past_due:
+            # The Saturday after a Friday due date: late, as the queue's "Overdue" view says, though no working
+            # day has passed since.
+            return f"late: was due {self.due:%A} {self.due.day} {self.due:%B}"
         if self.working_days == 0:
             return "due today"
         count = abs(self.working_days)
@@ -73,4 +78,4 @@ def clock(due: date, today: date, *, stopped: bool = False) -> Clock:
     """How many working days `today` is before (positive) or after (negative) `due`."""
     if today <= due:
         return Clock(due, working_days_between(today, due), stopped)
-    return Clock(due, -working_days_between(due, today), stopped)
+    return Clock(due, -working_days_between(due, today), stopped, past_due=True)

@@ -76,6 +76,22 @@ def test_the_clock_in_words(today, words, late):
     assert reading.late is late
 
 
+@pytest.mark.parametrize(
+    ("today", "words", "late"),
+    [
+        (date(2026, 12, 18), "due today", False),  # the Friday it is due
+        (date(2026, 12, 19), "late: was due Friday 18 December", True),  # Saturday: no working day since, yet late
+        (date(2026, 12, 20), "late: was due Friday 18 December", True),
+        (date(2026, 12, 21), "1 working day late", True),  # Monday
+        (date(2026, 12, 25), "4 working days late", True),  # Christmas Day: Mon to Thu counted
+    ],
+)
+def test_a_due_date_passed_over_a_weekend_or_bank_holiday_is_late(today, words, late):
+    reading = clock(date(2026, 12, 18), today)
+    assert reading.words == words
+    assert reading.late is late
+
+
 def test_a_stopped_clock_is_never_late():
     reading = clock(date(2026, 12, 1), date(2026, 12, 16), stopped=True)
     assert reading.working_days < 0
