@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from console.app import Page, StaffRequest, redirect
-from console.payment_due import Due, PaymentDue
+from console.app import Page, StaffRequest
 from console.permissions import StaffMember
 from shared import forms
 from shared.catalogue import ServiceDefinition, load_catalogue
@@ -171,7 +170,7 @@ class AssistedPages:
         journey = Journey.decoded(request.form.get("state", ""))
         if journey is None:
             return self._start_again(request)
-        staff = _staff(request)
+        staff = staff_of(request)
         submission = str(uuid.uuid4())
         details = {"channel": journey.channel, "reason": journey.reason, "service": journey.service}
         # Before the submit: if this cannot be written, nothing is submitted (the exception fails the page).
@@ -329,216 +328,9 @@ def _shown(question: Question, value: Any) -> str:
     return labels.get(str(value), str(value))
 
 
-def _staff(request: StaffRequest) -> StaffMember:
+def staff_of(request: StaffRequest) -> StaffMember:
     assert request.staff is not None  # the guard let only signed-in staff through
     return request.staff
 
 
 # -- taking the fee by phone (MOTO) ----------------------------------------------------------------------------------
-CARD_FIELDS = ("card_number", "expiry_date", "cardholder_name", "cvc")
-TAKE_PAYMENT = "take-payment"
-READ_PAYMENT = "read-payment-due"  # coming back to a request's fee: what was found is audited before it is shown
-CHECK_PAYMENT = "check-payment"  # reading the latest attempt's outcome back
-PAY_REFERENCE = "pay_reference"  # the start page's reference box ("Take a payment for a request already made")
-NOT_A_REFERENCE = "Enter the request's reference, like 7KXM-3RAH"
-
-
-class PaymentTaker(Protocol):
-    def take(self, reference: str, card: dict[str, str], *, correlation_id: str) -> Submitted: ...
-
-    def status(self, reference: str, *, correlation_id: str) -> Submitted: ...
-
-
-class LambdaPaymentTaker:
-    """The payments service's MOTO function (payments/moto_handler.py), invoked directly.
-
-    The console waits within its own invoke budget (shared/aws.py: one attempt, never retried, so the card is sent
-    once); the MOTO function's timeout is longer (Pay asks for 15 s per authorisation), so if the wait runs out
-    the function carries on and the page offers to read the outcome back (`status`)."""
-
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-
-    def take(self, reference: str, card: dict[str, str], *, correlation_id: str) -> Submitted:
-        return self._invoke({"action": "take", "reference": reference, "card": card, "correlation_id": correlation_id})
-
-    def status(self, reference: str, *, correlation_id: str) -> Submitted:
-        return self._invoke({"action": "status", "reference": reference, "correlation_id": correlation_id})
-
-    def _invoke(self, payload: dict[str, Any]) -> Submitted:
-        from botocore.exceptions import ConnectionError as BotoConnectionError
-        from botocore.exceptions import ReadTimeoutError
-
-        from shared import aws
-
-        try:
-            response = aws.client("lambda").invoke(
-                FunctionName=self.function_name, Payload=json.dumps(payload).encode()
-            )
-        except (ReadTimeoutError, BotoConnectionError):
-            return Submitted(202, {"outcome": "in-progress"})  # the function carries on: read the outcome back
-        answer = json.loads(response["Payload"].read() or b"{}")
-        if response.get("FunctionError") or "status" not in answer:
-            return Submitted(202, {"outcome": "in-progress"})  # it may have got as far as Pay: read it back
-        body = answer.get("body")
-        return Submitted(int(answer["status"]), body if isinstance(body, dict) else {})
-
-
-class DueReader(Protocol):
-    def find(self, reference: str) -> PaymentDue: ...
-
-
-class PaymentPages:
-    """`POST /staff/assisted/pay` (take the fee with the card details keyed) and `/staff/assisted/pay/status` (read
-    the outcome back). The card details are posted to the console, passed on once and never stored, logged or
-    put back on a page.
-
-    Coming back to a fee later (the call dropped, the card was declined, the resident calls back): the start page's
-    reference box (`POST /staff/assisted/pay/find`) leads to `GET /staff/assisted/pay/<reference>`, which shows the
-    card form while the request awaits payment, or says why there is nothing to take (console/payment_due.py)."""
-
-    def __init__(self, pages: Renderer, audit: Audit, taker: PaymentTaker, due: DueReader) -> None:
-        self.pages, self.audit, self.taker, self.due = pages, audit, taker, due
-
-    def assisted_pay_find(self, request: StaffRequest) -> Page:
-        reference = _reference(request.form.get(PAY_REFERENCE, ""))
-        if not reference:
-            errors = [{"field": PAY_REFERENCE, "message": NOT_A_REFERENCE}]
-            return start_page(self.pages, request, {PAY_REFERENCE: request.form.get(PAY_REFERENCE, "")[:32]}, errors)
-        return redirect(f"/staff/assisted/pay/{reference}")
-
-    def assisted_pay_due(self, request: StaffRequest, reference: str) -> Page:
-        canonical = _reference(reference)
-        if not canonical:
-            return self._due_page(request, PaymentDue(reference[:32], Due.NOT_FOUND))
-        due = self.due.find(canonical)
-        # Before the answer, whatever was found (as a search by reference is): a reference is no personal data.
-        self.audit.record(
-            _staff(request), READ_PAYMENT, canonical, source_ip=request.source_ip, details={"found": due.state.value}
-        )
-        if due.state is Due.AWAITING:
-            return card_form(
-                self.pages, request, canonical, amount_pence=due.amount_pence, service_title=due.service_title
-            )
-        return self._due_page(request, due)
-
-    def _due_page(self, request: StaffRequest, due: PaymentDue) -> Page:
-        return self.pages.render(
-            "assisted_payment_due.html",
-            request,
-            status=404 if due.state is Due.NOT_FOUND else 200,
-            title=_DUE_TITLES[due.state],
-            due=due,
-        )
-
-    def assisted_pay(self, request: StaffRequest) -> Page:
-        reference = _reference(request.form.get("reference", ""))
-        if not reference:
-            return _form_unreadable(self.pages, request)
-        card = {name: request.form.get(name, "") for name in CARD_FIELDS}
-        self.audit.record(_staff(request), TAKE_PAYMENT, reference, source_ip=request.source_ip)
-        answer = self.taker.take(reference, card, correlation_id=str(uuid.uuid4()))
-        return self._outcome(request, reference, answer)
-
-    def assisted_pay_status(self, request: StaffRequest) -> Page:
-        reference = _reference(request.form.get("reference", ""))
-        if not reference:
-            return _form_unreadable(self.pages, request)
-        self.audit.record(_staff(request), CHECK_PAYMENT, reference, source_ip=request.source_ip)
-        return self._outcome(request, reference, self.taker.status(reference, correlation_id=str(uuid.uuid4())))
-
-    def _outcome(self, request: StaffRequest, reference: str, answer: Submitted) -> Page:
-        body = answer.body
-        amount = int(body.get("amount_pence") or 0)
-        if answer.status == 422 and body.get("errors"):
-            return card_form(self.pages, request, reference, amount_pence=amount, errors=body["errors"], status=400)
-        if answer.status not in (200, 202):
-            return card_form(
-                self.pages,
-                request,
-                reference,
-                amount_pence=amount,
-                errors=[{"field": "", "message": str(body.get("detail") or "The payment could not be taken.")}],
-                status=answer.status,
-            )
-        outcome = str(body.get("outcome", "in-progress"))
-        if outcome in _TRY_AGAIN:
-            field, message = _TRY_AGAIN[outcome]
-            errors = [{"field": field, "message": message}] if message else []
-            return card_form(self.pages, request, reference, amount_pence=amount, errors=errors)
-        return self.pages.render(
-            "assisted_paid.html",
-            request,
-            status=202 if outcome == "in-progress" else 200,
-            title=_OUTCOME_TITLES.get(outcome, "The payment could not be taken"),
-            outcome=outcome,
-            reference=reference,
-            amount_pence=amount,
-        )
-
-
-# Outcomes after which the card form is shown again: (the field the message is about, the message).
-_TRY_AGAIN = {
-    "declined": ("card_number", "The card was declined. No money was taken. Ask for another card, or try again."),
-    "error": ("", "Something went wrong at the payment provider. No money was taken. Try again."),
-    "not-started": ("", ""),  # read back before anything was asked: nothing to say, the form to take it
-}
-_DUE_TITLES = {
-    Due.PAID: "This request is paid",
-    Due.CANCELLED: "This request was cancelled",
-    Due.NO_FEE: "There is nothing to pay",
-    Due.ONLINE: "The resident pays for this request online",
-    Due.NOT_AWAITING: "This request is not waiting for a payment",
-    Due.NOT_FOUND: "No request found",
-}
-_OUTCOME_TITLES = {
-    "paid": "Payment taken",
-    "in-progress": "Taking the payment",
-    "not-payable": "There is nothing to pay",
-    "error": "The payment could not be taken",
-}
-
-
-def card_form(
-    pages: Renderer,
-    request: StaffRequest,
-    reference: str,
-    *,
-    amount_pence: int,
-    errors: list[dict[str, str]] | None = None,
-    status: int = 200,
-    service_title: str = "",
-) -> Page:
-    """The card form for a request's fee; the card number and security code are never put back on the page."""
-    kept = {
-        "expiry_date": request.form.get("expiry_date", ""),
-        "cardholder_name": request.form.get("cardholder_name", ""),
-    }
-    return pages.render(
-        "assisted_pay.html",
-        request,
-        status=status,
-        title="Take the payment by card",
-        reference=reference,
-        amount_pence=amount_pence,
-        service_title=service_title,
-        errors=errors or [],
-        error_for={e["field"]: e["message"] for e in errors or []},
-        kept=kept if errors else {},
-    )
-
-
-def _reference(text: str) -> str:
-    from shared.references import normalise_reference
-
-    return normalise_reference(text[:32]) or ""
-
-
-def _form_unreadable(pages: Renderer, request: StaffRequest) -> Page:
-    return pages.render(
-        "message.html",
-        request,
-        status=400,
-        title="Sorry, there is a problem",
-        message="The form could not be read. Find the request by its reference and try again.",
-    )

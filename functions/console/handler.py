@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from console import app, session
-from console.assisted_pages import AssistedPages, LambdaPaymentTaker, LambdaSubmitter, PaymentPages
+from console.assisted_pages import AssistedPages, LambdaSubmitter
+from console.assisted_payments import LambdaPaymentTaker, PaymentPages
 from console.attachments import AttachmentDownloads, AttachmentsPanel, S3CleanStore
 from console.audit import AuditLog
 from console.bulk_assign import BulkAssign, BulkAssignPages

@@ -16,7 +16,8 @@ import pytest
 from moto import mock_aws
 
 from console import app, session
-from console.assisted_pages import AssistedPages, PaymentPages, Submitted
+from console.assisted_pages import AssistedPages, Submitted
+from console.assisted_payments import PaymentPages
 from console.attachments import AttachmentDownloads, AttachmentsPanel, S3CleanStore
 from console.audit import AuditLog
 from console.bulk_assign import BulkAssign, BulkAssignPages

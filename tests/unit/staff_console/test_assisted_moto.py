@@ -1,4 +1,4 @@
-"""Taking a fee by phone from the console (console/assisted_pages.py `PaymentPages`): the card form after a fee
+"""Taking a fee by phone from the console (console/assisted_payments.py `PaymentPages`): the card form after a fee
 service's submission, the details passed on once and never put back on a page, the outcomes (paid, declined: try
 again, error, under way: read back), and the payment audited before it is asked for."""
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from console.assisted_pages import PaymentPages, Submitted
+from console.assisted_pages import Submitted
+from console.assisted_payments import PaymentPages
 from shared.references import new_reference
 from tests.unit.staff_console.conftest import Console
 

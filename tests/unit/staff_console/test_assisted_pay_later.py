@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from console.assisted_pages import PaymentPages, Submitted
+from console.assisted_pages import Submitted
+from console.assisted_payments import PaymentPages
 from console.payment_due import Due, PaymentDueReader, payment_due
 from shared.references import new_reference
 from tests.helpers import function_logs
