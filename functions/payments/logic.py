@@ -366,36 +366,13 @@ class Payments:
 
     @staticmethod
     def _order_paid(attempt: Attempt, correlation_id: str) -> EventEnvelope:
-        return EventEnvelope(
-            type=EventType.ORDER_PAID,
-            id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{EventType.ORDER_PAID.value}")),
-            source="payments",
-            correlation_id=correlation_id,
-            data={
-                "reference": attempt.reference,
-                "service_id": attempt.service_id,
-                "attempt": str(attempt.attempt),
-                "payment_id": attempt.payment_id,
-                "amount_pence": str(attempt.amount),
-            },
-        )
+        return _attempt_event(attempt, EventType.ORDER_PAID, correlation_id, amount_pence=str(attempt.amount))
 
     @staticmethod
     def _outcome_event(attempt: Attempt, correlation_id: str) -> EventEnvelope:
         outcome = EventType.PAYMENT_SUCCEEDED if attempt.status == SUCCESS else EventType.PAYMENT_FAILED
-        return EventEnvelope(
-            type=outcome,
-            id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{outcome.value}")),
-            source="payments",
-            correlation_id=correlation_id,
-            data={
-                "reference": attempt.reference,
-                "service_id": attempt.service_id,
-                "attempt": str(attempt.attempt),
-                "payment_id": attempt.payment_id,
-                "outcome": attempt.status if not attempt.code else f"{attempt.status}:{attempt.code}",
-            },
-        )
+        code = attempt.status if not attempt.code else f"{attempt.status}:{attempt.code}"
+        return _attempt_event(attempt, outcome, correlation_id, outcome=code)
 
     def _resume_request(self, attempt: Attempt, event: EventEnvelope) -> None:
         """Awaiting payment -> received with `event` (once; a repeat finds it received already)."""
@@ -435,3 +412,20 @@ class Payments:
             next_url=attempt.next_url if attempt.status == "created" else "",
             code=attempt.code,
         )
+
+
+def _attempt_event(attempt: Attempt, kind: EventType, correlation_id: str, **more: str) -> EventEnvelope:
+    """An event about one attempt: its id derived from the attempt and the kind, so a repeat is the same event."""
+    return EventEnvelope(
+        type=kind,
+        id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{attempt.reference}:{attempt.attempt}:{kind.value}")),
+        source="payments",
+        correlation_id=correlation_id,
+        data={
+            "reference": attempt.reference,
+            "service_id": attempt.service_id,
+            "attempt": str(attempt.attempt),
+            "payment_id": attempt.payment_id,
+            **more,
+        },
+    )
