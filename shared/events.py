@@ -33,6 +33,21 @@ class EventType(StrEnum):
     # A subscription ends soon (functions/renewals): data {reference, service_id, ends_on}; the contact details stay
     # in the request, read there by reference.
     RENEWAL_DUE = "renewal-due"
+    # Parking permits (functions/permits), published from the Permits table's stream (the outbox). They carry ids and
+    # dates only: the resident's email stays in the application, which notifications asks the permits service for
+    # (the PermitApplications function's `contact` action), as it asks the web for a return link.
+    # A paid application became a permit: data {reference, permit_id, zone, kind, valid_from, valid_to}.
+    PERMIT_ISSUED = "permit-issued"
+    # A permit ends soon (28, then 7 days before its last day): data {reference, permit_id, valid_to, days_left}.
+    PERMIT_RENEWAL_DUE = "permit-renewal-due"
+    # An application left unpaid is cancelled soon (5 days before, at 30 days): data {reference, cancels_on}.
+    PERMIT_APPLICATION_EXPIRING = "permit-application-expiring"
+    # An application left unpaid was cancelled (30 days): data {reference}.
+    PERMIT_APPLICATION_CANCELLED = "permit-application-cancelled"
+    # A permit's vehicle changed: data {reference, permit_id, amount_pence (charged > 0, refunded < 0)}.
+    PERMIT_VEHICLE_CHANGED = "permit-vehicle-changed"
+    # A permit was cancelled by the resident or revoked by staff: data {reference, permit_id, ended_on, refund_pence}.
+    PERMIT_ENDED = "permit-ended"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
