@@ -168,6 +168,7 @@ def build_app(app: cdk.App) -> cdk.App:
         origin_verify_secret=api.origin_verify,
         payments_function=payments.payments,
         queue=events.queues["permits"],
+        events_topic=events.topic,
         env=env,
     )
     ObservabilityStack(
@@ -205,10 +206,12 @@ def build_app(app: cdk.App) -> cdk.App:
             "PermitFeed": permits.feed,
             "PermitApplications": permits.applications,
             "PermitIssuer": permits.issuer,
+            "PermitsOutboxPublisher": permits.outbox.function,
         },
         dead_letter_queues={
             **events.dead_letter_queues,
             "outbox": api.outbox.dead_letters,
+            "permitsoutbox": permits.outbox.dead_letters,
             "payments": payments.dead_letters,
             "paymentcreates": payments.create_dead_letters,
         },

@@ -18,7 +18,9 @@
   reads the two indexes (the household's permits, the mark's), puts a new application and gets one back, and reads
   the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name, and invokes the payments function
   (`register-order`: the application's amount, docs/decisions/0010) before it stores the application.
-- Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once.
+- Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once;
+  the application's move to `issued` stores the `permit-issued` event with it (the outbox), and the table's stream
+  (new and old images) runs the permits' own OutboxPublisher, which forwards it to the events topic.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -36,6 +38,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -43,6 +46,7 @@ from stacks.config import EnvironmentConfig
 from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
+from stacks.constructs.outbox import OutboxPublisher
 from stacks.constructs.tables import council_table
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
@@ -84,11 +88,22 @@ class PermitsStack(Stack):
         origin_verify_secret: secretsmanager.ISecret,
         payments_function: lambda_.IFunction,
         queue: sqs.IQueue,
+        events_topic: sns.ITopic,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         protect = config.deletion_protection
-        self.table = council_table(self, "Permits", config=config, key=key, partition_key="pk", sort_key="sk")
+        # Its stream (new and old images) is the permits' transactional outbox: an event stored with a write (the
+        # issuer's `issued`, shared/outbox.py) is published from it, as the Requests table's are.
+        self.table = council_table(
+            self,
+            "Permits",
+            config=config,
+            key=key,
+            partition_key="pk",
+            sort_key="sk",
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        )
         self.table.add_global_secondary_index(
             index_name=BY_VRM,
             partition_key=dynamodb.Attribute(name="vrm", type=dynamodb.AttributeType.STRING),
@@ -217,6 +232,17 @@ class PermitsStack(Stack):
         # transaction; the application marked issued (Update). No Delete, no Query, no Scan.
         grant_items(self.issuer, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
         self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
+        # The permit events (permit-issued, ...) are stored with the writes that make them and published from here.
+        self.outbox = OutboxPublisher(
+            self,
+            "Outbox",
+            config=config,
+            layer=layer,
+            key=key,
+            table=self.table,
+            topic=events_topic,
+            source="Permits",
+        )
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

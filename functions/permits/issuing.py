@@ -12,7 +12,10 @@
   permit was written and before the application was marked is finished by the redelivery (the permit exists, so it
   is only marked). Refused at issue (another application for the mark or the household was issued meanwhile), the
   application is `paid-not-issued`, for staff to refund;
-- the application then moves `pending-payment -> issued` (a conditional write) with the permit id and payment id.
+- the application then moves `pending-payment -> issued` (a conditional write) with the permit id and payment id,
+  and, in that same UpdateItem, the `outbox` envelope of `permit-issued` (shared/outbox.py): the Permits table's
+  stream publishes it, so the event goes out exactly when the move happens. Its id is derived from the reference
+  (`shared.events.derived_id`), so the one permit an application can issue is announced under one id.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from datetime import UTC, datetime
 from permits.application import ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
 from permits.store import PermitExists, PermitsStore
-from shared.events import EventEnvelope, EventType
+from shared import outbox
+from shared.events import EventEnvelope, EventType, derived_id, new_event
 from shared.observability import logger
 
 _PERMIT_NAMESPACE = uuid.UUID("3d2b7a64-5c1e-4f08-9b6a-8e0f2c4d9a17")
@@ -33,6 +37,24 @@ _PERMIT_NAMESPACE = uuid.UUID("3d2b7a64-5c1e-4f08-9b6a-8e0f2c4d9a17")
 def permit_id_for(reference: str) -> str:
     """The one permit an application can issue: the same id however many times it is paid for or delivered."""
     return uuid.uuid5(_PERMIT_NAMESPACE, reference).hex
+
+
+def issued_event(application: Application, permit_id: str, *, correlation_id: str) -> EventEnvelope:
+    """`permit-issued`: ids and dates only (the email stays in the application: notifications asks for it)."""
+    return new_event(
+        EventType.PERMIT_ISSUED,
+        id_=derived_id(f"{application.reference}:permit-issued"),
+        source="permits",
+        correlation_id=correlation_id,
+        data={
+            "reference": application.reference,
+            "permit_id": permit_id,
+            "zone": application.zone,
+            "kind": str(application.kind),
+            "valid_from": application.valid_from.isoformat(),
+            "valid_to": application.valid_to.isoformat(),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -84,7 +106,14 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid
         )
         return Issued(PAID_NOT_ISSUED)
+    announced = issued_event(application, permit_id, correlation_id=event.correlation_id)
     store.move_application(
-        reference, expected=PENDING_PAYMENT, status=ISSUED, permit_id=permit_id, issued_at=at, **paid
+        reference,
+        expected=PENDING_PAYMENT,
+        status=ISSUED,
+        permit_id=permit_id,
+        issued_at=at,
+        **paid,
+        **{outbox.ATTRIBUTE: outbox.stored(announced)},
     )
     return Issued(ISSUED, permit_id)

@@ -1,5 +1,6 @@
-"""The outbox publisher: the Requests table's stream into a small function that forwards each stored event to the
-events topic (shared/outbox.py), with retries, bisection of failing batches and a dead-letter queue that alarms.
+"""The outbox publisher: a table's stream (the Requests table's, the Permits table's) into a small function that
+forwards each stored event to the events topic (shared/outbox.py), with retries, bisection of failing batches and a
+dead-letter queue that alarms.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class OutboxPublisher(Construct):
         key: kms.IKey,
         table: dynamodb.ITable,
         topic: sns.ITopic,
+        source: str = "Requests",  # the table's name, for the description and the dead-letter queue's reason
     ) -> None:
         super().__init__(scope, construct_id)
         stream_arn = table.table_stream_arn
@@ -53,7 +55,7 @@ class OutboxPublisher(Construct):
             handler="outbox.handler.handler",
             layer=layer,
             log_key=key,
-            description="Transactional outbox: forwards events stored with Requests table writes to the topic",
+            description=f"Transactional outbox: forwards events stored with {source} table writes to the topic",
             environment={"EVENTS_TOPIC_ARN": topic.topic_arn},
         ).function
         grant_publish(self.function, topic)
@@ -68,7 +70,7 @@ class OutboxPublisher(Construct):
         suppress(
             self.dead_letters.node.default_child,
             "AwsSolutions-SQS3",
-            "This queue is itself a dead-letter queue: the on-failure destination of the Requests stream's event "
+            f"This queue is itself a dead-letter queue: the on-failure destination of the {source} stream's event "
             "source mapping (cdk-nag only recognises SQS redrive targets). It alarms on its first message.",
         )
         self.mapping = lambda_.EventSourceMapping(

@@ -21,6 +21,7 @@ def council_table(
     sort_key: str | None = None,
     sort_key_type: dynamodb.AttributeType = dynamodb.AttributeType.STRING,
     ttl: str = "expires_at",
+    stream: dynamodb.StreamViewType | None = None,  # the transactional outbox's (stacks/constructs/outbox.py)
 ) -> dynamodb.Table:
     protect = config.deletion_protection
     return dynamodb.Table(
@@ -35,6 +36,7 @@ def council_table(
             point_in_time_recovery_enabled=True
         ),
         time_to_live_attribute=ttl,
+        stream=stream,
         deletion_protection=protect,
         removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
     )

@@ -57,7 +57,7 @@ TABLE_ACCESS = {
     "payments.webhooks.handler": (set(), set()),
     "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, set()),  # reads, writes nothing
     "payments.staff_api.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
-    "outbox.handler.handler": (set(), set()),  # the Requests table's stream only (below), never its items
+    "outbox.handler.handler": (set(), set()),  # the Requests or Permits table's stream only (below), never its items
     "catalogue.assisted_handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record
     # appended to (test_infra_console.py)
@@ -140,13 +140,26 @@ def test_roles_have_no_aws_managed_policies(synth):
         assert not role.props.get("ManagedPolicyArns"), role.id
 
 
-def _function_grants(synth):
+class _Grants(dict):
+    """handler -> (function resource, [statements]); `.every()` also gives each further function with the same
+    handler (the outbox publisher runs on the Requests and the Permits tables' streams)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all: list[tuple[str, tuple[Any, list[dict[str, Any]]]]] = []
+
+    def every(self) -> list[tuple[str, tuple[Any, list[dict[str, Any]]]]]:
+        return self.all
+
+
+def _function_grants(synth) -> _Grants:
     """handler -> (function resource, [statements of the policies attached to its role])."""
-    result = {}
+    result = _Grants()
     for function in synth.resources("AWS::Lambda::Function"):
         statements = synth.role_statements(function)
         assert statements, f"no policy for {function.props['Handler']}"
-        result[function.props["Handler"]] = (function, statements)
+        result.setdefault(function.props["Handler"], (function, statements))
+        result.all.append((function.props["Handler"], (function, statements)))
     return result
 
 
@@ -162,7 +175,7 @@ def test_each_function_reads_and_writes_only_its_own_tables(synth):
     table_ids = {t.id for t in synth.resources("AWS::DynamoDB::Table")}
     grants = _function_grants(synth)
     assert set(grants) == set(TABLE_ACCESS)
-    for handler, (function, statements) in grants.items():
+    for handler, (function, statements) in grants.every():
         may_read, may_write = TABLE_ACCESS[handler]
         by_variable = _tables_by_variable(synth, function)
         readable = {by_variable[name] for name in may_read}
@@ -170,7 +183,7 @@ def test_each_function_reads_and_writes_only_its_own_tables(synth):
         for statement in statements:
             actions = set(_as_list(statement["Action"]))
             if not any(a.startswith("dynamodb:") for a in actions) or actions <= STREAM_ACTIONS:
-                continue  # stream reads: test_only_the_outbox_reads_a_stream_and_only_the_requests_one
+                continue  # stream reads: test_only_the_outbox_reads_a_stream_and_only_the_requests_and_permits_ones
             targets = {rid for r in _as_list(statement["Resource"]) for rid in synth.references(function.stack, r)}
             assert targets, (handler, statement)
             assert targets <= table_ids, (handler, statement)
@@ -180,24 +193,27 @@ def test_each_function_reads_and_writes_only_its_own_tables(synth):
             assert "dynamodb:Scan" not in actions, handler
 
 
-def test_only_the_outbox_reads_a_stream_and_only_the_requests_one(synth):
-    requests = next(
+def test_only_the_outbox_reads_a_stream_and_only_the_requests_and_permits_ones(synth):
+    tables = {
         t.id
         for t in synth.resources("AWS::DynamoDB::Table")
-        if t.stack == synth.stack("Data") and t.props["KeySchema"][0]["AttributeName"] == "reference"
-    )
-    readers = set()
-    for handler, (function, statements) in _function_grants(synth).items():
+        if (t.stack == synth.stack("Data") and t.props["KeySchema"][0]["AttributeName"] == "reference")
+        or (t.stack == synth.stack("Permits") and t.logical_id.startswith("Permits"))
+    }
+    assert len(tables) == 2
+    readers, read = [], set()
+    for handler, (function, statements) in _function_grants(synth).every():
         for statement in statements:
             actions = set(_as_list(statement["Action"]))
             if not actions & STREAM_ACTIONS:
                 continue
-            readers.add(handler)
+            readers.append(handler)
             assert actions <= STREAM_ACTIONS, (handler, actions)  # no item reads or writes with them
             for resource in _as_list(statement["Resource"]):
                 assert resource.get("Fn::GetAtt", [None, None])[1] == "StreamArn" or "Fn::ImportValue" in resource
-                assert synth.refers_to(function.stack, resource) == requests, handler
-    assert readers == {"outbox.handler.handler"}
+                read.add(synth.refers_to(function.stack, resource))
+    assert readers == ["outbox.handler.handler", "outbox.handler.handler"]  # one publisher per table
+    assert read == tables
 
 
 def test_cases_cannot_write_the_notifications_table(synth):
@@ -214,7 +230,7 @@ def test_cases_cannot_write_the_notifications_table(synth):
 
 def test_only_publishers_publish_and_only_to_the_events_topic(synth):
     topic_ids = {t.id for t in synth.resources("AWS::SNS::Topic")}
-    for handler, (function, statements) in _function_grants(synth).items():
+    for handler, (function, statements) in _function_grants(synth).every():
         publishes = [s for s in statements if "sns:Publish" in _as_list(s["Action"])]
         assert bool(publishes) == (handler in PUBLISHERS), handler
         events_topic = synth.refers_to(
@@ -231,7 +247,7 @@ START_ACTIONS = {"states:StartExecution", "states:StartSyncExecution"}
 
 def test_no_function_starts_a_state_machine(synth):
     # The triage pipe starts triage (tests/infra/test_infra_pipes.py): no function may start an execution.
-    for handler, (_, statements) in _function_grants(synth).items():
+    for handler, (_, statements) in _function_grants(synth).every():
         assert not [s for s in statements if START_ACTIONS & set(_as_list(s["Action"]))], handler
 
 
@@ -267,7 +283,7 @@ def test_key_use_through_dynamodb_and_sns_is_limited_to_that_service(synth):
 
 
 def test_each_function_writes_logs_only_to_its_own_log_group(synth):
-    for handler, (function, statements) in _function_grants(synth).items():
+    for handler, (function, statements) in _function_grants(synth).every():
         own = synth.refers_to(function.stack, function.props["LoggingConfig"]["LogGroup"])
         for statement in statements:
             if any(a.startswith("logs:") for a in _as_list(statement["Action"])):

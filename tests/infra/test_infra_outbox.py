@@ -1,5 +1,6 @@
 """The transactional outbox: the Requests table's stream runs the outbox publisher, with retries, bisection and a
-dead-letter queue that alarms; the functions that write requests no longer publish themselves."""
+dead-letter queue that alarms; the functions that write requests no longer publish themselves. The Permits table
+has its own stream and publisher, the same way (the issuer's `permit-issued`)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,16 @@ def _requests_table(synth):
     )
 
 
-def _stream_mapping(synth):
-    table = _requests_table(synth).id
+def _permits_table(synth):
+    return next(
+        t
+        for t in synth.resources("AWS::DynamoDB::Table")
+        if t.stack == synth.stack("Permits") and t.logical_id.startswith("Permits")
+    )
+
+
+def _stream_mapping(synth, table_of=_requests_table):
+    table = table_of(synth).id
     (mapping,) = [
         m
         for m in synth.resources("AWS::Lambda::EventSourceMapping")
@@ -31,8 +40,13 @@ def test_the_requests_table_streams_new_and_old_images(synth):
     assert _requests_table(synth).props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
-def test_the_stream_runs_the_outbox_publisher_with_retries_bisection_and_a_dead_letter_queue(synth):
-    mapping = _stream_mapping(synth)
+def test_the_permits_table_streams_new_and_old_images(synth):
+    assert _permits_table(synth).props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@pytest.mark.parametrize("table_of", [_requests_table, _permits_table], ids=["requests", "permits"])
+def test_the_stream_runs_the_outbox_publisher_with_retries_bisection_and_a_dead_letter_queue(synth, table_of):
+    mapping = _stream_mapping(synth, table_of)
     props = mapping.props
     function = synth.get(synth.refers_to(mapping.stack, props["FunctionName"]))
     assert function.props["Handler"] == "outbox.handler.handler"
@@ -51,10 +65,10 @@ def test_the_stream_runs_the_outbox_publisher_with_retries_bisection_and_a_dead_
     assert [synth.refers_to(function.stack, s["Resource"]) for s in sends] == [destination]
 
 
-def test_a_failed_outbox_batch_alarms_on_its_first_message(synth):
-    destination = synth.refers_to(
-        _stream_mapping(synth).stack, _stream_mapping(synth).props["DestinationConfig"]["OnFailure"]["Destination"]
-    )
+@pytest.mark.parametrize("table_of", [_requests_table, _permits_table], ids=["requests", "permits"])
+def test_a_failed_outbox_batch_alarms_on_its_first_message(synth, table_of):
+    mapping = _stream_mapping(synth, table_of)
+    destination = synth.refers_to(mapping.stack, mapping.props["DestinationConfig"]["OnFailure"]["Destination"])
     alarms = [
         a
         for a in synth.resources("AWS::CloudWatch::Alarm")
@@ -73,7 +87,12 @@ def test_the_writers_do_not_publish_and_the_outbox_publishes_to_the_events_topic
         statements = synth.role_statements(functions[writer])
         assert not [s for s in statements if "sns:Publish" in s["Action"]], writer
         assert "EVENTS_TOPIC_ARN" not in functions[writer].props["Environment"]["Variables"], writer
-    publisher = functions["outbox.handler.handler"]
-    topic = synth.refers_to(publisher.stack, publisher.props["Environment"]["Variables"]["EVENTS_TOPIC_ARN"])
+    publishers = [f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "outbox.handler.handler"]
+    assert len(publishers) == 2  # the Requests table's and the Permits table's
     (events,) = [t for t in synth.resources("AWS::SNS::Topic") if t.stack.endswith("-Events")]
-    assert topic == events.id
+    for publisher in publishers:
+        topic = synth.refers_to(publisher.stack, publisher.props["Environment"]["Variables"]["EVENTS_TOPIC_ARN"])
+        assert topic == events.id
+    # The issuer stores permit-issued with its write and never publishes itself.
+    issuer = functions["permits.issue_handler.handler"]
+    assert not [s for s in synth.role_statements(issuer) if "sns:Publish" in s["Action"]]

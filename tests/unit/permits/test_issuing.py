@@ -17,7 +17,8 @@ from permits.application import ISSUED, PAID_NOT_ISSUED, Application, Applicatio
 from permits.issuing import issue_paid, permit_id_for
 from permits.store import PermitsStore
 from permits.zones import PermitType, load_zones
-from shared.events import EventEnvelope, EventType
+from shared import outbox
+from shared.events import EventEnvelope, EventType, derived_id
 from tests.unit.permits.permits_support import create_permits_table
 from tests.unit.permits.test_application import NOW, Dvla, request
 
@@ -133,3 +134,38 @@ def test_two_paid_applications_for_one_mark_issue_one_permit(store):
     assert stored is not None
     assert stored["reason"] == "VrmAlreadyPermitted"
     assert len(store.household_permits(first.uprn)) == 1
+
+
+def test_the_move_to_issued_stores_the_permit_issued_event_in_the_same_write(store):
+    application = applied(store)
+    before = store.get_application(application.reference)
+    issued = issue_paid(store, paid(application), now=NOW)
+    after = store.get_application(application.reference)
+    assert before is not None
+    assert after is not None
+    event = outbox.to_forward(after, before)  # what the Permits table's stream hands the publisher
+    assert event is not None
+    assert event.type is EventType.PERMIT_ISSUED
+    assert event.id == derived_id(f"{application.reference}:permit-issued")
+    assert event.correlation_id == "c"  # the order-paid event's
+    assert event.data == {
+        "reference": application.reference,
+        "permit_id": issued.permit_id,
+        "zone": "B",
+        "kind": "resident",
+        "valid_from": "2026-06-01",
+        "valid_to": "2027-05-31",
+    }
+    assert "Resident@example.org" not in after["outbox"]  # ids and dates only
+    assert "LB19PTR" not in after["outbox"]
+    # A redelivery writes nothing, so the stream has nothing new to publish.
+    assert issue_paid(store, paid(application), now=NOW).outcome == "already-issued"
+    assert store.get_application(application.reference) == after
+
+
+def test_a_paid_application_not_issued_announces_nothing(store):
+    application = applied(store)
+    assert issue_paid(store, paid(application, amount=1)).outcome == PAID_NOT_ISSUED
+    stored = store.get_application(application.reference)
+    assert stored is not None
+    assert outbox.ATTRIBUTE not in stored
