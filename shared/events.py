@@ -61,6 +61,13 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
         EventType.DRAFT_EXPIRING,
         EventType.PAYMENT_SUCCEEDED,  # the resident's receipt (notifications/receipts.py)
         EventType.RENEWAL_DUE,
+        # The resident's permit messages (notifications/permit_messages.py): the email from the permits service.
+        EventType.PERMIT_ISSUED,
+        EventType.PERMIT_RENEWAL_DUE,
+        EventType.PERMIT_APPLICATION_EXPIRING,
+        EventType.PERMIT_APPLICATION_CANCELLED,
+        EventType.PERMIT_VEHICLE_CHANGED,
+        EventType.PERMIT_ENDED,
     ),
     # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
     "renewals": (EventType.PAYMENT_SUCCEEDED,),

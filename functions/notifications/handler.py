@@ -90,8 +90,10 @@ def _back_off(record: SQSRecord, error: Exception) -> None:
 
 
 def _compose(event: EventEnvelope) -> list[dict[str, Any]]:
-    from notifications import receipts, reminders, renewal_reminders, save_and_return
+    from notifications import permit_messages, receipts, reminders, renewal_reminders, save_and_return
 
+    if event.type in permit_messages.EVENT_TYPES:
+        return permit_messages.compose(event)
     if event.type in renewal_reminders.EVENT_TYPES:
         return renewal_reminders.compose(event)
     if event.type in reminders.EVENT_TYPES:
