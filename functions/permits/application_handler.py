@@ -7,7 +7,9 @@ malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` 
 resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
 or payments did not take the order: nothing stored). Before the application is stored its amount is registered
 with payments as an order (`register-order`, docs/decisions/0010).
-`{"action": "get", "reference"}` -> 200 and the application, or 404. Thin: the work is in `permits.application`.
+`{"action": "get", "reference"}` -> 200 and the application, or 404.
+`{"action": "renewal", "reference"}` -> 200 and the renewal of that application's permit, pre-filled (address,
+kind, months, mark, start, price: `permits.renewal`), 404 or 409. Thin: the work is in `permits.application`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from permits.application import (
     InvalidApplication,
 )
 from permits.eligibility import NotEligible
+from permits.renewal import renewal
+from permits.schedule import london_day
 from permits.settings import application_settings
 from permits.store import PermitsStore
 from permits.vrm import InvalidVrm
@@ -89,17 +93,26 @@ def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
     return {"status": status, "body": {"detail": detail, **more}}
 
 
+def _read(action: str, reference: str) -> dict[str, Any]:
+    """`get` the application, or its permit's `renewal` pre-filled; 404 for no such application."""
+    if not reference:
+        return _error(404, "There is no application with this reference.")
+    if action == "renewal":
+        service = applications()
+        return renewal(service.store, service.zones, reference, london_day(datetime.now(UTC)))
+    found = applications().get(reference)
+    if found is None:
+        return _error(404, "There is no application with this reference.")
+    return {"status": 200, "body": found.public()}
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     application_settings()  # a missing or malformed variable fails the first invocation with its name
     logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
     action = event.get("action")
-    if action == "get":
-        reference = normalise_reference(str(event.get("reference", "")))
-        found = applications().get(reference) if reference else None
-        if found is None:
-            return _error(404, "There is no application with this reference.")
-        return {"status": 200, "body": found.public()}
+    if action in ("get", "renewal"):
+        return _read(str(action), normalise_reference(str(event.get("reference", ""))) or "")
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     try:

@@ -12,7 +12,10 @@
   permit was written and before the application was marked is finished by the redelivery (the permit exists, so it
   is only marked). Refused at issue (another application for the mark or the household was issued meanwhile), the
   application is `paid-not-issued`, for staff to refund;
-- the application then moves `pending-payment -> issued` (a conditional write) with the permit id and payment id.
+- the application then moves `pending-payment -> issued` (a conditional write) with the permit id and payment id;
+- an application cancelled unpaid after 30 days (permits.schedule_job) issues nothing: a payment that lands after
+  that (or races the cancellation: the permit's transaction checks the application is still unpaid) moves it
+  `cancelled -> paid-not-issued`, reason `cancelled`, for staff to refund.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from permits.application import ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
+from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
-from permits.store import PermitExists, PermitsStore
+from permits.schedule import london_day, permit_first_due
+from permits.store import ApplicationNotPending, PermitExists, PermitsStore
 from shared.events import EventEnvelope, EventType
 from shared.observability import logger
 
@@ -52,10 +56,13 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
     application = Application.from_item(item)
     if application.status == ISSUED:
         return Issued("already-issued", application.permit_id)
+    moment = now or datetime.now(UTC)
+    at = moment.isoformat(timespec="seconds")
+    paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
+    if application.status == CANCELLED:
+        return _paid_after_cancelling(store, reference, paid)
     if application.status != PENDING_PAYMENT:
         return Issued(application.status)
-    at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
     if str(event.data.get("amount_pence")) != str(application.pence):
         logger.error("A permit order was paid with another amount", extra={"reference": reference})
         store.move_application(reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid)
@@ -72,7 +79,11 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             household_limit=int(item["household_limit"]),
             counts_towards_limit=bool(item["counts_towards_limit"]),
             permit_id=permit_id,
+            application=reference,
+            due_on=permit_first_due(application.valid_to, london_day(moment)),
         )
+    except ApplicationNotPending:
+        return _paid_after_cancelling(store, reference, paid)  # cancelled since it was read
     except PermitExists:
         pass  # written by a delivery that stopped before marking the application: marked now
     except (VrmAlreadyPermitted, HouseholdLimitReached) as error:
@@ -87,3 +98,12 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
         reference, expected=PENDING_PAYMENT, status=ISSUED, permit_id=permit_id, issued_at=at, **paid
     )
     return Issued(ISSUED, permit_id)
+
+
+def _paid_after_cancelling(store: PermitsStore, reference: str, paid: dict[str, str]) -> Issued:
+    """Paid after the application was cancelled unpaid: no permit, `paid-not-issued` for staff to refund."""
+    logger.warning("A cancelled permit application was paid: not issued", extra={"reference": reference})
+    if store.move_application(reference, expected=CANCELLED, status=PAID_NOT_ISSUED, reason="cancelled", **paid):
+        return Issued(PAID_NOT_ISSUED)
+    item = store.get_application(reference)  # moved meanwhile (a redelivery marked it already)
+    return Issued(str(item["status"]) if item else "unknown")
