@@ -284,4 +284,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         metrics.add_metric(name=f"PermitSteps{action.name.title()}", unit=MetricUnit.Count, value=counts[str(action)])
     metrics.add_metric(name="PermitStepsFailed", unit=MetricUnit.Count, value=counts["failed"])
     logger.info("Permit schedule", extra={"day": today.isoformat(), **counts})
+    if counts["failed"]:
+        # The function's Errors alarm tells a person; EventBridge's retries run it again (a step done is not redone)
+        raise StepsFailed(f"{counts['failed']} permit step(s) failed: left for the retry or the next run")
     return counts
+
+
+class StepsFailed(RuntimeError):
+    """Some steps failed (logged each): they keep their `due_on` and are tried again."""

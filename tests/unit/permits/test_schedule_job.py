@@ -18,12 +18,14 @@ from moto import mock_aws
 from permits import enforcement
 from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, Application, Applications
 from permits.issuing import issue_paid, permit_id_for
-from permits.schedule_job import PermitSchedule, run_day
+from permits import schedule_job
+from permits.schedule_job import PermitSchedule, StepsFailed, run_day
 from permits.store import ApplicationNotPending, PermitsStore, Status
 from permits.zones import PermitType, load_zones
 from shared.events import EventEnvelope, derived_id
 from tests.unit.permits.permits_support import create_permits_table
 from tests.unit.permits.test_application import HOME, NOW, Dvla, request
+from tests.helpers import FakeContext
 from tests.unit.permits.test_issuing import paid
 
 pytestmark = pytest.mark.unit
@@ -269,3 +271,19 @@ def test_nothing_is_scanned(table, monkeypatch):
 
     monkeypatch.setattr(table, "scan", no_scan)
     assert json.dumps(PermitSchedule(table).run(WARN))
+
+
+def test_the_scheduled_handler_runs_for_the_rules_day_and_fails_loudly_when_a_step_fails(table, monkeypatch):
+    reference = apply(table)
+    monkeypatch.setenv("PERMITS_TABLE", "Permits")
+    counts = schedule_job.handler({"time": "2026-06-26T08:00:00Z"}, FakeContext())
+    assert counts["warn"] == 1
+    assert application(table, reference)["due_on"] == CANCEL.isoformat()
+
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise ClientError({"Error": {"Code": "InternalServerError"}}, "TransactWriteItems")
+
+    monkeypatch.setattr(schedule_job.PermitSchedule, "_cancel", throttled)
+    with pytest.raises(StepsFailed, match="1 permit step"):
+        schedule_job.handler({"date": "2026-07-01"}, FakeContext())
+    assert application(table, reference)["status"] == PENDING_PAYMENT
