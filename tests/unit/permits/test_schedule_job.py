@@ -15,17 +15,16 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from permits import enforcement
+from permits import enforcement, schedule_job
 from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, Application, Applications
 from permits.issuing import issue_paid, permit_id_for
-from permits import schedule_job
 from permits.schedule_job import PermitSchedule, StepsFailed, run_day
 from permits.store import ApplicationNotPending, PermitsStore, Status
 from permits.zones import PermitType, load_zones
 from shared.events import EventEnvelope, derived_id
+from tests.helpers import FakeContext
 from tests.unit.permits.permits_support import create_permits_table
 from tests.unit.permits.test_application import HOME, NOW, Dvla, request
-from tests.helpers import FakeContext
 from tests.unit.permits.test_issuing import paid
 
 pytestmark = pytest.mark.unit
