@@ -79,7 +79,7 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             household_limit=int(item["household_limit"]),
             counts_towards_limit=bool(item["counts_towards_limit"]),
             permit_id=permit_id,
-            application=reference,
+            reference=reference,
             due_on=permit_first_due(application.valid_to, london_day(moment)),
         )
     except ApplicationNotPending:

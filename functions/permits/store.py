@@ -157,11 +157,11 @@ class PermitsStore:
         household_limit: int,
         counts_towards_limit: bool,
         permit_id: str | None = None,
-        application: str | None = None,
+        reference: str = "",
         due_on: str | None = None,
     ) -> Permit:
         """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing.
-        With `application` (its reference, kept on the permit) that application must still be `pending-payment`
+        With `reference` (the application's, kept on the permit) that application must still be `pending-payment`
         (`ApplicationNotPending` otherwise: cancelled meanwhile); `due_on` is its first scheduled step (by-due)."""
         mark = parse_vrm(vrm).value
         if valid_to < valid_from:
@@ -193,7 +193,7 @@ class PermitsStore:
             "household": permit.household,
             "counts_towards_limit": counts_towards_limit,
             **feed_stamp(datetime.now(UTC), permit.permit_id),
-            **({"reference": application} if application else {}),
+            **({"reference": reference} if reference else {}),
             **({"due_on": due_on} if due_on else {}),
         }
         actions: list[dict[str, Any]] = [
@@ -218,12 +218,12 @@ class PermitsStore:
                     }
                 }
             )
-        if application:
+        if reference:
             actions.append(
                 {
                     "ConditionCheck": {
                         "TableName": self._name,
-                        "Key": {"pk": f"APPLICATION#{application}", "sk": "APPLICATION"},
+                        "Key": {"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
                         "ConditionExpression": "#status = :pending",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": {":pending": "pending-payment"},
@@ -234,8 +234,8 @@ class PermitsStore:
         if reasons is not None:
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise PermitExists(f"Permit {permit.permit_id} exists already.")
-            if application and reasons[-1] == "ConditionalCheckFailed":
-                raise ApplicationNotPending(f"Application {application} is no longer pending payment.")
+            if reference and reasons[-1] == "ConditionalCheckFailed":
+                raise ApplicationNotPending(f"Application {reference} is no longer pending payment.")
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
             if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":

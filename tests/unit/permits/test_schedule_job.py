@@ -135,7 +135,7 @@ def test_an_issue_racing_the_cancellation_writes_nothing(table):
     with pytest.raises(ApplicationNotPending):
         PermitsStore(table).issue(
             vrm="LB19PTR", zone="B", kind=PermitType.RESIDENT, valid_from=MADE, valid_to=LAST, household=HOME,
-            household_limit=2, counts_towards_limit=True, permit_id=permit_id_for(reference), application=reference,
+            household_limit=2, counts_towards_limit=True, permit_id=permit_id_for(reference), reference=reference,
         )  # fmt: skip
     assert PermitsStore(table).by_vrm("LB19PTR") == ([], [])
     assert "Item" not in table.get_item(Key={"pk": "ACTIVE#B#LB19PTR", "sk": "GUARD"})
@@ -146,7 +146,7 @@ def test_a_cancellation_racing_the_issue_cancels_nothing(table):
     reference = apply(table)
     PermitsStore(table).issue(
         vrm="LB19PTR", zone="B", kind=PermitType.RESIDENT, valid_from=MADE, valid_to=LAST, household=HOME,
-        household_limit=2, counts_towards_limit=True, permit_id=permit_id_for(reference), application=reference,
+        household_limit=2, counts_towards_limit=True, permit_id=permit_id_for(reference), reference=reference,
     )  # fmt: skip
     assert run(table, CANCEL)["cancel"] == 0
     assert application(table, reference)["status"] == PENDING_PAYMENT
