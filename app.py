@@ -207,6 +207,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PermitApplications": permits.applications,
             "PermitIssuer": permits.issuer,
             "PermitsOutboxPublisher": permits.outbox.function,
+            "PermitSchedule": permits.schedule_job,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

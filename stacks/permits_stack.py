@@ -1,9 +1,9 @@
 """Permits: the Permits table, the enforcement look-up and the devices that may call it. See docs/permits.md.
 
-- The table (pk + sk, the council's key, PITR, deletion protection in prod) has three indexes, the only ways the code
-  reads more than one item: `by-vrm` (a mark's permits and sessions in every zone: the enforcement look-up) and
-  `by-household` (a UPRN's permits, by zone). No function scans it. Visitor sessions expire (TTL `expires_at`)
-  two years after they end; permits carry no TTL.
+- The table (pk + sk, the council's key, PITR, deletion protection in prod) has four indexes, the only ways the code
+  reads more than one item: `by-vrm` (a mark's permits and sessions in every zone: the enforcement look-up),
+  `by-household` (a UPRN's permits, by zone), `by-change` (the devices' feed) and `by-due` (the daily schedule).
+  No function scans it. Visitor sessions expire (TTL `expires_at`) two years after they end; permits carry no TTL.
 - The enforcement look-up (`GET` and `POST /api/v1/permits/check`) is served by the check function behind the HTTP
   API's JWT authorizer: an access token of the enforcement devices' own user pool (OAuth 2.0 client credentials,
   its domain's token endpoint) carrying the resource server's `permits/check` scope. Staff tokens (another pool)
@@ -21,6 +21,9 @@
 - Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once;
   the application's move to `issued` stores the `permit-issued` event with it (the outbox), and the table's stream
   (new and old images) runs the permits' own OutboxPublisher, which forwards it to the events topic.
+- The daily schedule (`permits.schedule_job`, an EventBridge rule at 08:00 UTC): the PermitSchedule function
+  Queries the sparse `by-due` index (keys only) for the unpaid applications to warn or cancel and the permits to
+  remind or expire, and claims each step with a conditional write carrying its event (the outbox).
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -33,6 +36,8 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -53,6 +58,14 @@ from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 BY_VRM = "by-vrm"  # functions/permits/store.py
 BY_HOUSEHOLD = "by-household"  # functions/permits/store.py
 BY_CHANGE = "by-change"  # functions/permits/store.py
+BY_DUE = "by-due"  # functions/permits/schedule.py
+# 08:00 UTC (08:00 or 09:00 in the UK): the same date in London and UTC, and a civil hour for a reminder.
+SCHEDULE = events.Schedule.cron(minute="0", hour="8")
+SCHEDULE_TIMEOUT = Duration.seconds(300)  # a day's steps: about 2 s each at worst, and every one is resumable
+# The daily job: an item by key, its step claimed (Update), a cancellation's check that no permit was issued
+# (ConditionCheck), and store.end's transaction for an expiry (the permit Updated, its guard Deleted, the
+# household counter Updated). No Put, no Scan.
+SCHEDULE_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 # What `by-change` projects: functions/permits/feed.py FEED_ATTRIBUTES (tests/infra/test_infra_permits.py compares).
 FEED_ATTRIBUTES = (
     "record",
@@ -121,6 +134,13 @@ class PermitsStack(Stack):
             sort_key=dynamodb.Attribute(name="feed_at", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=list(FEED_ATTRIBUTES),
+        )
+        # Sparse: only unpaid applications and issued permits with a step to come carry `due_on` (a London date).
+        self.table.add_global_secondary_index(
+            index_name=BY_DUE,
+            partition_key=dynamodb.Attribute(name="due_on", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
 
         # TTL: lookups_audit.py (visitor sessions and look-ups expire; permits carry none)
@@ -229,8 +249,14 @@ class PermitsStack(Stack):
             {"PERMITS_TABLE": self.table.table_name},
         )
         # Get the application; the permit, its VRM guard (Put) and the household counter (Update) in one
-        # transaction; the application marked issued (Update). No Delete, no Query, no Scan.
-        grant_items(self.issuer, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+        # transaction, which checks the application is still unpaid (ConditionCheck: not cancelled meanwhile); the
+        # application marked issued (Update). No Delete, no Query, no Scan.
+        grant_items(
+            self.issuer,
+            self.table,
+            key,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+        )
         self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
         # The permit events (permit-issued, ...) are stored with the writes that make them and published from here.
         self.outbox = OutboxPublisher(
@@ -242,6 +268,25 @@ class PermitsStack(Stack):
             table=self.table,
             topic=events_topic,
             source="Permits",
+        )
+
+        # The daily schedule: unpaid applications warned (day 25) and cancelled (day 30), permits reminded (28 and
+        # 7 days before their last day) and expired (the day after).
+        self.schedule_job = self._function(
+            "PermitSchedule",
+            "permits.schedule_job.handler",
+            "Daily: warns and cancels unpaid permit applications, reminds and expires permits",
+            {"PERMITS_TABLE": self.table.table_name},
+            timeout=SCHEDULE_TIMEOUT,
+        )
+        grant_items(self.schedule_job, self.table, key, ["dynamodb:Query"], index=BY_DUE)
+        grant_items(self.schedule_job, self.table, key, SCHEDULE_ACTIONS)
+        self.schedule_rule = events.Rule(
+            self,
+            "DailyPermitSchedule",
+            description="Warn and cancel unpaid permit applications, remind and expire permits, due today",
+            schedule=SCHEDULE,
+            targets=[targets.LambdaFunction(self.schedule_job, retry_attempts=2)],  # a rerun does nothing twice
         )
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's

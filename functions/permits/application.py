@@ -35,6 +35,7 @@ from permits.adapters.dvla_models import DvlaError, Vehicle
 from permits.eligibility import ActivePermit, Address, NotEligible
 from permits.pricing import PriceError, VehicleFacts, pounds
 from permits.quotes import Quote, quote
+from permits.schedule import application_first_due
 from permits.store import PermitsStore, Status
 from permits.vrm import Vrm, parse_vrm
 from permits.zones import PermitType, ZonesFile
@@ -43,7 +44,8 @@ from shared.references import new_reference
 
 PENDING_PAYMENT = "pending-payment"
 ISSUED = "issued"
-PAID_NOT_ISSUED = "paid-not-issued"  # paid, but refused at issue (a race, or an amount not the application's)
+PAID_NOT_ISSUED = "paid-not-issued"  # paid, but refused at issue (a race, an amount not the application's, or late)
+CANCELLED = "cancelled"  # left unpaid 30 days (permits.schedule_job): a payment after that is not issued
 SERVICE_ID = "parking-permit"  # the order's service id at payments (docs/decisions/0010)
 ORDER_TITLE = "Parking permit"
 # Types applied for with one vehicle. A visitor permit is the household's wallet of hours or days
@@ -225,6 +227,7 @@ class Application:
             "contact": {"email": self.email},
             "created_at": self.created_at,
             "expires_at": int((datetime.fromisoformat(self.created_at) + APPLICATION_RETENTION).timestamp()),
+            "due_on": application_first_due(self.created_at),  # warned on day 25, cancelled on day 30 (by-due)
         }
 
     @classmethod

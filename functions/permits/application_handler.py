@@ -11,7 +11,8 @@ with payments as an order (`register-order`, docs/decisions/0010).
 `{"action": "contact", "reference"}` -> 200 and `{email, reference, vrm, zone, kind, valid_from, valid_to,
 permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
 one granted invoke on this function: stacks/notifications_stack.py). The email is never logged.
-Thin: the work is in `permits.application`.
+`{"action": "renewal", "reference"}` -> 200 and the renewal of that application's permit, pre-filled (address,
+kind, months, mark, start, price: `permits.renewal`), 404 or 409. Thin: the work is in `permits.application`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from permits.application import (
     InvalidApplication,
 )
 from permits.eligibility import NotEligible
+from permits.renewal import renewal
+from permits.schedule import london_day
 from permits.settings import application_settings
 from permits.store import PermitsStore
 from permits.vrm import InvalidVrm
@@ -94,9 +97,13 @@ def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
 
 
 def _read(action: str, reference_text: str) -> dict[str, Any]:
-    """`get` (the resident's own answer, no email) or `contact` (for the notifications service): 200 or 404."""
+    """`get` (the resident's own answer, no email), `contact` (for the notifications service) or the permit's
+    `renewal` pre-filled: 200, or 404 for no such application (409 for a renewal not possible yet)."""
     reference = normalise_reference(reference_text)
     if reference:
+        if action == "renewal":
+            service = applications()
+            return renewal(service.store, service.zones, reference, london_day(datetime.now(UTC)))
         if action == "contact":
             contact = applications().contact(reference)
             if contact is not None:
@@ -111,7 +118,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     application_settings()  # a missing or malformed variable fails the first invocation with its name
     logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
     action = event.get("action")
-    if action in ("get", "contact"):
+    if action in ("get", "contact", "renewal"):
         return _read(str(action), str(event.get("reference", "")))
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")

@@ -96,7 +96,12 @@ def check(store: PermitsStore, zones: ZonesFile, vrm: str, zone_code: str, momen
     if running:
         session: VisitorSession = max(running, key=lambda s: s.end)
         return replace(base, outcome=Outcome.VISITOR_SESSION, session_id=session.session_id, session_ends=session.end)
-    lapsed = [p for p in here if _standing(p, moment, zone.grace_days) in (Standing.IN_GRACE, Standing.EXPIRED)]
+    # Past its last day by its dates, or ended as expired by the daily job (permits.schedule_job) whatever they say.
+    lapsed = [
+        p
+        for p in here
+        if p.status is Status.EXPIRED or _standing(p, moment, zone.grace_days) in (Standing.IN_GRACE, Standing.EXPIRED)
+    ]
     if lapsed:
         latest = max(lapsed, key=lambda p: p.valid_to)
         in_grace = _standing(latest, moment, zone.grace_days) is Standing.IN_GRACE

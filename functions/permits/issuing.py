@@ -16,6 +16,9 @@
   and, in that same UpdateItem, the `outbox` envelope of `permit-issued` (shared/outbox.py): the Permits table's
   stream publishes it, so the event goes out exactly when the move happens. Its id is derived from the reference
   (`shared.events.derived_id`), so the one permit an application can issue is announced under one id.
+- an application cancelled unpaid after 30 days (permits.schedule_job) issues nothing: a payment that lands after
+  that (or races the cancellation: the permit's transaction checks the application is still unpaid) moves it
+  `cancelled -> paid-not-issued`, reason `cancelled`, for staff to refund.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from permits.application import ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
+from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
-from permits.store import PermitExists, PermitsStore
+from permits.schedule import london_day, permit_first_due
+from permits.store import ApplicationNotPending, PermitExists, PermitsStore
 from shared import outbox
 from shared.events import EventEnvelope, EventType, derived_id, new_event
 from shared.observability import logger
@@ -74,10 +78,13 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
     application = Application.from_item(item)
     if application.status == ISSUED:
         return Issued("already-issued", application.permit_id)
+    moment = now or datetime.now(UTC)
+    at = moment.isoformat(timespec="seconds")
+    paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
+    if application.status == CANCELLED:
+        return _paid_after_cancelling(store, reference, paid)
     if application.status != PENDING_PAYMENT:
         return Issued(application.status)
-    at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
     if str(event.data.get("amount_pence")) != str(application.pence):
         logger.error("A permit order was paid with another amount", extra={"reference": reference})
         store.move_application(reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid)
@@ -95,7 +102,10 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             counts_towards_limit=bool(item["counts_towards_limit"]),
             permit_id=permit_id,
             reference=reference,
+            due_on=permit_first_due(application.valid_to, london_day(moment)),
         )
+    except ApplicationNotPending:
+        return _paid_after_cancelling(store, reference, paid)  # cancelled since it was read
     except PermitExists:
         pass  # written by a delivery that stopped before marking the application: marked now
     except (VrmAlreadyPermitted, HouseholdLimitReached) as error:
@@ -117,3 +127,12 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
         **{outbox.ATTRIBUTE: outbox.stored(announced)},
     )
     return Issued(ISSUED, permit_id)
+
+
+def _paid_after_cancelling(store: PermitsStore, reference: str, paid: dict[str, str]) -> Issued:
+    """Paid after the application was cancelled unpaid: no permit, `paid-not-issued` for staff to refund."""
+    logger.warning("A cancelled permit application was paid: not issued", extra={"reference": reference})
+    if store.move_application(reference, expected=CANCELLED, status=PAID_NOT_ISSUED, reason="cancelled", **paid):
+        return Issued(PAID_NOT_ISSUED)
+    item = store.get_application(reference)  # moved meanwhile (a redelivery marked it already)
+    return Issued(str(item["status"]) if item else "unknown")

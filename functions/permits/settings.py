@@ -47,3 +47,12 @@ class IssueSettings(FunctionSettings):
 
 
 issue_settings = cached(IssueSettings)
+
+
+class ScheduleSettings(FunctionSettings):
+    """The daily job (permits.schedule_job): the Permits table's `by-due` index and the items it finds."""
+
+    permits_table: str
+
+
+schedule_settings = cached(ScheduleSettings)

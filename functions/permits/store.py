@@ -13,11 +13,12 @@ One table, keyed by `pk` and `sk` (strings):
 A permit issued for an application (permits.issuing) keeps its `reference`, by which the permit messages ask for
 the resident's contact details.
 
-Three indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
-enforcement look-up reads), `by-household` (partition `household`, sort `zone`) and `by-change` (partition
+Four indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
+enforcement look-up reads), `by-household` (partition `household`, sort `zone`), `by-change` (partition
 `feed_month`, the UTC month of a permit's or session's latest change, sort `feed_at`, `<changed at>#<id>`: what the
-devices' offline feed pages through, `permits.feed`). Guards and counters carry none of these attributes, so they
-are in no index.
+devices' offline feed pages through, `permits.feed`) and `by-due` (partition `due_on`, a London date, sort `pk`,
+keys only: the unpaid applications and issued permits with a step on that day, `permits.schedule`). Guards and
+counters carry none of these attributes, so they are in no index.
 
 `issue` is one transaction: the permit (new id), the VRM guard (absent, else `VrmAlreadyPermitted`) and, for a type
 that counts towards the household's limit, the counter (below the zone's limit, else `HouseholdLimitReached`). Any
@@ -58,6 +59,10 @@ class PermitExists(ValueError):
 
 class PermitNotActive(ValueError):
     """The permit does not exist or is no longer active: nothing was changed."""
+
+
+class ApplicationNotPending(ValueError):
+    """The application the permit was for is no longer pending payment (cancelled meanwhile): nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,11 @@ class PermitsStore:
         counts_towards_limit: bool,
         permit_id: str | None = None,
         reference: str = "",
+        due_on: str | None = None,
     ) -> Permit:
-        """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing."""
+        """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing.
+        With `reference` (the application's, kept on the permit) that application must still be `pending-payment`
+        (`ApplicationNotPending` otherwise: cancelled meanwhile); `due_on` is its first scheduled step (by-due)."""
         mark = parse_vrm(vrm).value
         if valid_to < valid_from:
             raise ValueError("A permit cannot end before it starts.")
@@ -192,6 +200,7 @@ class PermitsStore:
             "counts_towards_limit": counts_towards_limit,
             **({"reference": reference} if reference else {}),
             **feed_stamp(datetime.now(UTC), permit.permit_id),
+            **({"due_on": due_on} if due_on else {}),
         }
         actions: list[dict[str, Any]] = [
             {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -215,10 +224,24 @@ class PermitsStore:
                     }
                 }
             )
+        if reference:
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._name,
+                        "Key": {"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
+                        "ConditionExpression": "#status = :pending",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {":pending": "pending-payment"},
+                    }
+                }
+            )
         reasons = self._transact(actions)
         if reasons is not None:
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise PermitExists(f"Permit {permit.permit_id} exists already.")
+            if reference and reasons[-1] == "ConditionalCheckFailed":
+                raise ApplicationNotPending(f"Application {reference} is no longer pending payment.")
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
             if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
@@ -232,8 +255,10 @@ class PermitsStore:
         found = self._table.get_item(Key={"pk": f"PERMIT#{permit_id}", "sk": PERMIT}).get("Item")
         return Permit.from_item(found) if found else None
 
-    def end(self, permit_id: str, status: Status) -> Permit:
-        """Revoke or expire an active permit: its VRM guard released and its household counter lowered, at once."""
+    def end(self, permit_id: str, status: Status, *, due_on: str | None = None) -> Permit:
+        """Revoke or expire an active permit: its VRM guard released and its household counter lowered, at once.
+        Its scheduled steps go (`due_on` removed); with `due_on`, only if that is still its next step's day (the
+        daily job's expiry, `PermitNotActive` otherwise)."""
         if status is Status.ACTIVE:
             raise ValueError("A permit ends as revoked or expired.")
         permit = self.get(permit_id)
@@ -246,14 +271,15 @@ class PermitsStore:
                 "Update": {
                     "TableName": self._name,
                     "Key": {"pk": f"PERMIT#{permit_id}", "sk": PERMIT},
-                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at",
-                    "ConditionExpression": "#status = :active",
+                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at REMOVE due_on",
+                    "ConditionExpression": "#status = :active" + (" AND due_on = :due" if due_on else ""),
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":ended": str(status),
                         ":active": str(Status.ACTIVE),
                         ":month": stamp["feed_month"],
                         ":at": stamp["feed_at"],
+                        **({":due": due_on} if due_on else {}),
                     },
                 }
             },
@@ -307,7 +333,8 @@ class PermitsStore:
         return True
 
     def move_application(self, reference: str, *, expected: str, status: str, **fields: Any) -> bool:
-        """The application from `expected` to `status` with `fields` set, under that condition; False otherwise."""
+        """The application from `expected` to `status` with `fields` set, under that condition; False otherwise.
+        Its scheduled steps end (`due_on` removed): it is no longer an unpaid application."""
         from botocore.exceptions import ClientError
 
         names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
@@ -316,7 +343,7 @@ class PermitsStore:
         try:
             self._table.update_item(
                 Key={"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
-                UpdateExpression=f"SET {sets}",
+                UpdateExpression=f"SET {sets} REMOVE due_on",
                 ConditionExpression="#status = :expected",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,

@@ -41,6 +41,7 @@ EXPECTED_ENVIRONMENT = {
         "PAYMENTS_FUNCTION",
     },
     "permits.issue_handler.handler": {"PERMITS_TABLE"},
+    "permits.schedule_job.handler": {"PERMITS_TABLE"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",

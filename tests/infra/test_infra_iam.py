@@ -75,6 +75,8 @@ TABLE_ACCESS = {
     "permits.application_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
     # The paid application read, its permit, guard and counter written, the application marked issued
     "permits.issue_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
+    # The by-due index; each step claimed (an UpdateItem carrying its outbox event), an expiry's guard deleted
+    "permits.schedule_job.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

@@ -1,7 +1,7 @@
-"""The permits stack: the Permits table (the council's key, PITR, the three indexes the store queries), the look-ups'
-audit, the devices' pool (a resource server scope, client-credentials clients, no demo device in prod), the check
-and feed routes' JWT authorizer and scope, throttling, the check and feed functions' exact grants, and the feed's
-signing key."""
+"""The permits stack: the Permits table (the council's key, PITR, the four indexes the store and the schedule
+query), the look-ups' audit, the devices' pool (a resource server scope, client-credentials clients, no demo device
+in prod), the check and feed routes' JWT authorizer and scope, throttling, the check, feed, issuer and daily
+schedule functions' exact grants, the schedule's rule, and the feed's signing key."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import pytest
 
 from permits.feed import FEED_ATTRIBUTES
+from permits.schedule import BY_DUE
 from permits.store import BY_CHANGE, BY_HOUSEHOLD, BY_VRM
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
@@ -35,7 +36,7 @@ def test_the_permits_table_is_encrypted_with_the_councils_key_and_recoverable(sy
     assert props.get("DeletionProtectionEnabled", False) is (synth.environment == "prod")
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
     indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {BY_VRM, BY_HOUSEHOLD, BY_CHANGE}
+    assert set(indexes) == {BY_VRM, BY_HOUSEHOLD, BY_CHANGE, BY_DUE}
     assert [k["AttributeName"] for k in indexes[BY_VRM]["KeySchema"]] == ["vrm"]
     assert [k["AttributeName"] for k in indexes[BY_HOUSEHOLD]["KeySchema"]] == ["household", "zone"]
     assert [k["AttributeName"] for k in indexes[BY_CHANGE]["KeySchema"]] == ["feed_month", "feed_at"]
@@ -44,6 +45,14 @@ def test_the_permits_table_is_encrypted_with_the_councils_key_and_recoverable(sy
     assert projection["ProjectionType"] == "INCLUDE"
     assert sorted(projection["NonKeyAttributes"]) == sorted(FEED_ATTRIBUTES)
     assert "household" not in projection["NonKeyAttributes"]
+    # The schedule's index: sparse (only items with a step to come carry due_on), keys only.
+    assert [(k["AttributeName"], k["KeyType"]) for k in indexes[BY_DUE]["KeySchema"]] == [
+        ("due_on", "HASH"),
+        ("pk", "RANGE"),
+    ]
+    assert indexes[BY_DUE]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types["due_on"] == "S"
 
 
 def _check_function(synth):
@@ -186,7 +195,7 @@ def test_the_applications_function_queries_both_indexes_puts_and_gets_items_and_
     assert env["DVLA_API_KEY_SECRET_ID"] == f"borough/{synth.environment}/dvla-api-key"
 
 
-def test_the_issuer_consumes_the_permits_queue_and_may_get_put_and_update_permits_items_only(synth):
+def test_the_issuer_consumes_the_permits_queue_and_may_get_put_update_and_check_permits_items_only(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -198,7 +207,10 @@ def test_the_issuer_consumes_the_permits_queue_and_may_get_put_and_update_permit
         for s in synth.role_statements(function)
         if any(a.startswith("dynamodb:") for a in _actions(s))
     ]
-    assert [actions for actions, _ in dynamo] == [("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")]
+    # ConditionCheck: the application still unpaid as the permit is written (not cancelled meanwhile).
+    assert [actions for actions, _ in dynamo] == [
+        ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+    ]
     assert table.logical_id in dynamo[0][1]
     assert "/index/" not in dynamo[0][1]
     mappings = [
@@ -241,3 +253,47 @@ def test_only_the_notifications_consumer_may_invoke_the_applications_function(sy
     assert invokers == {"notifications.handler.handler"}
     permissions = [p for p in synth.resources("AWS::Lambda::Permission") if function.logical_id in json.dumps(p.props)]
     assert permissions == []  # no service or account is given a resource policy on it either
+
+
+def _schedule_function(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.schedule_job.handler"
+    ]
+    return function
+
+
+def test_the_daily_schedule_queries_the_due_index_and_claims_items_by_key_only(synth):
+    function = _schedule_function(synth)
+    table = _permits_table(synth)
+    dynamo = {
+        tuple(sorted(_actions(s))): json.dumps(s["Resource"])
+        for s in synth.role_statements(function)
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+    }
+    items = ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+    assert sorted(dynamo) == [items, ("dynamodb:Query",)]  # no Scan, no Put
+    assert table.logical_id in dynamo[("dynamodb:Query",)]
+    assert f"/index/{BY_DUE}" in dynamo[("dynamodb:Query",)]
+    assert table.logical_id in dynamo[items]
+    assert "/index/" not in dynamo[items]
+    assert set(function.props["Environment"]["Variables"]) >= {"PERMITS_TABLE"}
+    assert not any(
+        a.startswith(("sns:", "lambda:", "secretsmanager:"))
+        for s in synth.role_statements(function)
+        for a in _actions(s)
+    )  # it publishes nothing itself: the events go in the items (the outbox)
+
+
+def test_the_daily_schedule_runs_every_morning_with_retries(synth):
+    function = _schedule_function(synth)
+    (rule,) = [
+        r
+        for r in synth.resources("AWS::Events::Rule")
+        if r.stack == synth.stack("Permits") and r.logical_id.startswith("DailyPermitSchedule")
+    ]
+    assert rule.props["ScheduleExpression"] == "cron(0 8 * * ? *)"
+    (target,) = rule.props["Targets"]
+    assert function.logical_id in json.dumps(target["Arn"])
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2

@@ -1,11 +1,12 @@
-"""A moto Permits table shaped as stacks/permits_stack.py declares it (pk + sk, the by-vrm, by-household and
-by-change indexes), and the audit table."""
+"""A moto Permits table shaped as stacks/permits_stack.py declares it (pk + sk, the by-vrm, by-household, by-change
+and by-due indexes), and the audit table."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from permits.feed import FEED_ATTRIBUTES
+from permits.schedule import BY_DUE
 from permits.store import BY_CHANGE, BY_HOUSEHOLD, BY_VRM
 
 
@@ -21,6 +22,7 @@ def create_permits_table(dynamodb: Any, name: str) -> Any:
             {"AttributeName": "zone", "AttributeType": "S"},
             {"AttributeName": "feed_month", "AttributeType": "S"},
             {"AttributeName": "feed_at", "AttributeType": "S"},
+            {"AttributeName": "due_on", "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -43,6 +45,14 @@ def create_permits_table(dynamodb: Any, name: str) -> Any:
                     {"AttributeName": "feed_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(FEED_ATTRIBUTES)},
+            },
+            {
+                "IndexName": BY_DUE,
+                "KeySchema": [
+                    {"AttributeName": "due_on", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
             },
         ],
         BillingMode="PAY_PER_REQUEST",
