@@ -167,6 +167,7 @@ def build_app(app: cdk.App) -> cdk.App:
         http_api=api.http_api,
         origin_verify_secret=api.origin_verify,
         payments_function=payments.payments,
+        order_refunds_function=payments.order_refunds,
         queue=events.queues["permits"],
         env=env,
     )
@@ -195,6 +196,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PaymentsReconciler": payments.reconciler,
             "StaffPayments": payments.staff,
             "StaffRefundsApi": payments.staff_api,
+            "OrderRefunds": payments.order_refunds,
             "RenewalsConsumer": renewals.consumer,
             "RenewalReminders": renewals.job,
             "RenewalLinks": renewals.links,

@@ -7,7 +7,9 @@ malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` 
 resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
 or payments did not take the order: nothing stored). Before the application is stored its amount is registered
 with payments as an order (`register-order`, docs/decisions/0010).
-`{"action": "get", "reference"}` -> 200 and the application, or 404. Thin: the work is in `permits.application`.
+`{"action": "get", "reference"}` -> 200 and the application, or 404. `change-vehicle` and `cancel` (the permit by
+its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
+`permits.changes`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from shared import aws
 from shared.observability import logger, observed
 from shared.references import normalise_reference
 
+CHANGE_ACTIONS = frozenset({"change-vehicle", "cancel"})  # permits.changes_handler
+
 
 @cache
 def _dvla() -> VehicleEnquiry:
@@ -53,12 +57,17 @@ class PaymentsUnavailable(Exception):
 
 def register_with_payments(application: Application) -> None:
     """The application's amount to payments as an order (docs/decisions/0010): `register-order`, by name."""
+    register_order(application.reference, SERVICE_ID, ORDER_TITLE, application.pence)
+
+
+def register_order(reference: str, service_id: str, title: str, amount_pence: int) -> None:
+    """An order to payments (`register-order`): an application's, or a change of vehicle's difference."""
     payload = {
         "action": "register-order",
-        "reference": application.reference,
-        "service_id": SERVICE_ID,
-        "title": ORDER_TITLE,
-        "amount_pence": application.pence,
+        "reference": reference,
+        "service_id": service_id,
+        "title": title,
+        "amount_pence": amount_pence,
         "correlation_id": logger.get_correlation_id() or "",
     }
     from botocore.exceptions import BotoCoreError, ClientError
@@ -100,6 +109,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if found is None:
             return _error(404, "There is no application with this reference.")
         return {"status": 200, "body": found.public()}
+    if action in CHANGE_ACTIONS:
+        from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
+
+        return handle_change(event, applications(), register_order)
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     try:

@@ -12,6 +12,8 @@
   permit was written and before the application was marked is finished by the redelivery (the permit exists, so it
   is only marked). Refused at issue (another application for the mark or the household was issued meanwhile), the
   application is `paid-not-issued`, for staff to refund;
+- what was paid but not issued is refunded in full through payments (`refund-order`, permits.refund_client), once:
+  the application keeps `refund_status` (owed, then Pay's state, or not-made with `refund_problem`, for staff);
 - the application then moves `pending-payment -> issued` (a conditional write) with the permit id and payment id.
 """
 
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 
 from permits.application import ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
+from permits.refund_client import RefundAsk, Refunder, RefundNotMade
 from permits.store import PermitExists, PermitsStore
 from shared.events import EventEnvelope, EventType
 from shared.observability import logger
@@ -41,7 +44,10 @@ class Issued:
     permit_id: str = ""
 
 
-def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | None = None) -> Issued:
+def issue_paid(
+    store: PermitsStore, event: EventEnvelope, *, now: datetime | None = None, refund: Refunder | None = None
+) -> Issued:
+    """`refund`: payments' `refund-order`, for what was paid but not issued (refunded in full, once)."""
     if event.type is not EventType.ORDER_PAID or event.data.get("service_id") != SERVICE_ID:
         return Issued("not-ours")
     reference = str(event.data["reference"])
@@ -52,13 +58,21 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
     application = Application.from_item(item)
     if application.status == ISSUED:
         return Issued("already-issued", application.permit_id)
+    if application.status == PAID_NOT_ISSUED and item.get("refund_status") in (None, "owed", "not-made"):
+        _refund_in_full(store, refund, reference, int(item.get("refund_pence", event.data.get("amount_pence", 0))))
+        return Issued(PAID_NOT_ISSUED)  # a redelivery: the refund the first delivery could not make, asked again
     if application.status != PENDING_PAYMENT:
         return Issued(application.status)
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    paid_pence = int(str(event.data.get("amount_pence", "0")) or 0)
     paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
-    if str(event.data.get("amount_pence")) != str(application.pence):
+    owed = {"refund_pence": paid_pence, "refund_status": "owed"}
+    if paid_pence != application.pence:
         logger.error("A permit order was paid with another amount", extra={"reference": reference})
-        store.move_application(reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid)
+        store.move_application(
+            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid, **owed
+        )
+        _refund_in_full(store, refund, reference, paid_pence)
         return Issued(PAID_NOT_ISSUED)
     permit_id = permit_id_for(reference)
     try:
@@ -80,10 +94,32 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             "A paid permit could not be issued", extra={"reference": reference, "refusal": type(error).__name__}
         )
         store.move_application(
-            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid
+            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid, **owed
         )
+        _refund_in_full(store, refund, reference, paid_pence)
         return Issued(PAID_NOT_ISSUED)
     store.move_application(
         reference, expected=PENDING_PAYMENT, status=ISSUED, permit_id=permit_id, issued_at=at, **paid
     )
     return Issued(ISSUED, permit_id)
+
+
+def _refund_in_full(store: PermitsStore, refund: Refunder | None, reference: str, pence: int) -> None:
+    """What was paid for an application not issued, refunded through payments (key `not-issued:<reference>`: once,
+    however often it is asked); the outcome kept on the application. Payments unreachable raises, so the queue
+    delivers the event again; a refusal (e.g. not yet captured) is kept as `not-made` and logged for staff."""
+    if refund is None or pence <= 0:
+        return
+    ask = RefundAsk(reference, pence, "Parking permit paid for but not issued", f"not-issued:{reference}")
+    try:
+        status = refund(ask) or "submitted"
+    except RefundNotMade as error:
+        if error.problem == "unavailable":
+            raise
+        logger.error("A paid-not-issued refund was not made", extra={"reference": reference, "problem": error.problem})
+        store.move_application(
+            reference, expected=PAID_NOT_ISSUED, status=PAID_NOT_ISSUED, refund_status="not-made",
+            refund_problem=error.problem,
+        )  # fmt: skip
+        return
+    store.move_application(reference, expected=PAID_NOT_ISSUED, status=PAID_NOT_ISSUED, refund_status=status)
