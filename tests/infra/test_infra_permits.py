@@ -15,6 +15,8 @@ from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
 pytestmark = pytest.mark.infra
 
+ITEM_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
 
 def _tables(synth) -> dict[str, object]:
     return {t.logical_id: t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Permits")}
@@ -174,8 +176,8 @@ def test_the_applications_function_queries_both_indexes_writes_items_and_reads_t
             secrets.append((tuple(actions), json.dumps(statement["Resource"])))
     # Items: applications put and read; a change of vehicle or a cancellation (permits.changes) updates the permit,
     # the application and the counter and deletes the old mark's guard
-    assert sorted(actions for actions, _ in dynamo) == [("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), ("dynamodb:Query",)]
-    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")))
+    assert sorted(actions for actions, _ in dynamo) == [ITEM_ACTIONS, ("dynamodb:Query",)]
+    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), ITEM_ACTIONS))
     assert queried.count(table.logical_id) == 2
     assert f"/index/{BY_VRM}" in queried
     assert f"/index/{BY_HOUSEHOLD}" in queried
@@ -200,7 +202,7 @@ def test_the_issuer_consumes_the_permits_queue_and_may_write_permits_items_only(
         for s in synth.role_statements(function)
         if any(a.startswith("dynamodb:") for a in _actions(s))
     ]
-    assert [actions for actions, _ in dynamo] == [("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")]  # a paid change of vehicle swaps the guards
+    assert [actions for actions, _ in dynamo] == [ITEM_ACTIONS]  # a paid change of vehicle swaps the guards
     assert table.logical_id in dynamo[0][1]
     assert "/index/" not in dynamo[0][1]
     mappings = [
@@ -249,9 +251,7 @@ def test_the_issuer_may_invoke_the_order_refunds_function_only(synth):
 
 def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_through_pay(synth):
     refunds = _function(synth, "payments.order_refunds.handler")
-    callers = {
-        f.props["Handler"] for f in synth.resources("AWS::Lambda::Function") if refunds.id in _invoked(synth, f)
-    }
+    callers = {f.props["Handler"] for f in synth.resources("AWS::Lambda::Function") if refunds.id in _invoked(synth, f)}
     assert callers == {"permits.application_handler.handler", "permits.issue_handler.handler"}
     actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
     assert "secretsmanager:GetSecretValue" in actions
