@@ -1,7 +1,8 @@
 """The resident's changes to an issued permit (`permits.changes`): a change of vehicle (at once when nothing is to
 pay, a refund for a cheaper vehicle, an order to pay first for a dearer one, applied by the issuer when paid), a
-cancellation with the zone's refund, the paid-not-issued refund, and every refusal writing nothing. Against moto's
-DynamoDB, a stand-in DVLA, and stand-ins for payments' register-order and refund-order."""
+cancellation with the zone's refund, the paid-not-issued refund, and every refusal writing nothing; the function's
+two actions and their answers. Against moto's DynamoDB, a stand-in DVLA, and stand-ins for payments' register-order
+and refund-order."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from permits import enforcement
+from permits import changes_handler, enforcement
 from permits.adapters.dvla_models import Vehicle, VehicleNotFound
 from permits.application import ISSUED, PAID_NOT_ISSUED, Application, Applications, VehicleNotKnown
+from permits.application_handler import PaymentsUnavailable
 from permits.changes import CHANGE_SERVICE_ID, Changes, PermitNotChangeable, SameVehicle
 from permits.changes_store import APPLIED, PAID_NOT_APPLIED, PENDING_PAYMENT
 from permits.eligibility import VehicleMarkedForExport, VrmAlreadyPermitted
@@ -25,6 +27,7 @@ from permits.refund_client import RefundAsk, RefundNotMade
 from permits.store import PermitsStore, Status
 from permits.vrm import InvalidVrm
 from permits.zones import load_zones
+from shared.references import new_reference
 from tests.unit.permits.permits_support import create_permits_table
 from tests.unit.permits.test_application import NOW, VEHICLES, request
 from tests.unit.permits.test_issuing import paid
@@ -306,3 +309,78 @@ def test_paid_not_issued_is_refunded_in_full_once(store, payments):
     item = store.get_application(second.reference)
     assert item is not None
     assert (item["status"], item["refund_status"], item["refund_pence"]) == (PAID_NOT_ISSUED, "submitted", 8000)
+
+
+# -- the function's actions (permits.changes_handler) -------------------------------------------------------------
+UNKNOWN = new_reference()
+
+
+@pytest.fixture
+def wired(store, payments, clock, monkeypatch) -> Applications:
+    applications = Applications(zones=load_zones(), store=store, vehicles=Dvla, clock=lambda: NOW)
+    changes = Changes(applications=applications, refund=payments.refund, register_order=payments.register, clock=clock)
+    monkeypatch.setattr(changes_handler, "_changes", lambda applications, register: changes)
+    return applications
+
+
+def call(applications: Applications, **event: Any) -> dict[str, Any]:
+    return changes_handler.handle_change(event, applications, lambda *order: None)
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "field"),
+    [
+        ({"action": "change-vehicle", "reference": "", "vrm": "EV71ELC"}, 400, "reference"),
+        ({"action": "change-vehicle", "reference": UNKNOWN}, 400, "vrm"),
+        ({"action": "change-vehicle", "reference": UNKNOWN, "vrm": "EV71ELC"}, 404, "no permit"),
+        ({"action": "cancel", "reference": UNKNOWN}, 404, "no permit"),
+    ],
+)
+def test_malformed_or_unknown_is_answered_and_writes_nothing(wired, store, event, status, field):
+    issued(store)
+    before = snapshot(store)
+    answer = call(wired, **event)
+    assert answer["status"] == status
+    assert field in answer["body"]["detail"]
+    assert snapshot(store) == before
+
+
+def test_a_refusal_is_422_with_its_name(wired, store):
+    application = issued(store)
+    before = snapshot(store)
+    answer = call(wired, action="change-vehicle", reference=application.reference, vrm="MX20EXP")
+    assert (answer["status"], answer["body"]["refusal"]) == (422, "VehicleMarkedForExport")
+    answer = call(wired, action="change-vehicle", reference=application.reference, vrm="AB1234567")
+    assert answer["status"] == 400
+    assert snapshot(store) == before
+
+
+def test_applied_is_200_pending_payment_202_and_cancelled_200(wired, store, payments):
+    application = issued(store)
+    pending = call(wired, action="change-vehicle", reference=application.reference, vrm="KX68DSL")
+    assert (pending["status"], pending["body"]["status"], pending["body"]["to_pay_pence"]) == (
+        202,
+        "pending-payment",
+        1500,
+    )
+    applied = call(wired, action="change-vehicle", reference=application.reference, vrm="EV71ELC")
+    assert (applied["status"], applied["body"]["status"], applied["body"]["to_refund_pence"]) == (200, "applied", 6000)
+    cancelled = call(wired, action="cancel", reference=application.reference.lower())
+    assert (cancelled["status"], cancelled["body"]["status"], cancelled["body"]["refund_pence"]) == (
+        200,
+        "cancelled",
+        0,
+    )  # the zero-emission vehicle's permit costs nothing: nothing left to refund
+
+
+def test_payments_not_taking_the_changes_order_is_503_and_writes_nothing(wired, store):
+    application = issued(store)
+
+    def refuse(*order: Any) -> None:
+        raise PaymentsUnavailable("503")
+
+    changes_handler._changes(wired, refuse)._register = refuse
+    before = snapshot(store)
+    answer = call(wired, action="change-vehicle", reference=application.reference, vrm="KX68DSL")
+    assert answer["status"] == 503
+    assert snapshot(store) == before
