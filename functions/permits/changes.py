@@ -10,7 +10,7 @@ Change of vehicle (`Changes.change_vehicle(reference, vrm, declared)`, the permi
 3. the price difference for the rest of the permit (`permits.change_prices`);
 4. nothing to pay: the change is written at once (`ChangesStore.swap_vehicle`: the old mark's guard released and
    the new one taken in one transaction, so the old mark is refused by the look-up at once) and a difference to
-   refund is refunded through payments (`refund-order`, key `change:<change reference>`);
+   refund is refunded through payments (`refund-order`, split across the permit's payments: `permits.refund_parts`);
    a difference to pay: the change is registered with payments as an order of its own (service id
    `parking-permit-change`, the change's new reference) and stored `pending-payment`; the old mark stays valid until
    the issuer applies the change on `order-paid` (`apply_paid_change`). A change paid for that can no longer be
@@ -20,9 +20,10 @@ Change of vehicle (`Changes.change_vehicle(reference, vrm, declared)`, the permi
 Cancellation (`Changes.cancel(reference)`): the permit ended at once (`PermitsStore.end`, status `cancelled`: the
 guard and the household's place released) with the application marked `cancelled` in the same transaction, and the
 zone's refund (`validity.cancellation_refund`: the whole months left from today, at the permit's current price, less
-the admin fee, never negative) refunded through payments (key `cancel:<reference>`). A refund payments did not make
-is kept on the record (`refund_status: not-made`, `refund_problem`) and logged for staff; cancelling again retries
-it (the same key: one refund).
+the admin fee, never negative) refunded through payments, newest payment first. Each part of a refund has its own key
+(`<change|cancel>:<reference>:<order>`) and state (`refund_parts`); a part payments did not make is kept
+(`refund_status: not-made`, `refund_problem`) and logged for staff, and cancelling again asks for it again (the same
+key: one refund).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from permits.eligibility import NotEligible, VehicleMarkedForExport, VrmAlreadyP
 from permits.pricing import PriceError, VehicleFacts
 from permits.quotes import quote
 from permits.refund_client import RefundAsk, Refunder, RefundNotMade
+from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, Status
 from permits.validity import Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
@@ -172,7 +174,7 @@ class Changes:
                        "check them with DVLA.", *reasons)  # fmt: skip
         change_reference = self._new_id()
         details = vehicle_details(vehicle, declared_used)
-        change = {
+        change: dict[str, Any] = {
             **change_key(change_reference),
             "record": CHANGE,
             "change_reference": change_reference,
@@ -201,21 +203,18 @@ class Changes:
                 raise RuntimeError("A change with this reference exists already.")
             return replace(made, status=PENDING_PAYMENT)
         owed = priced.to_refund
+        ledger = ledger_of(item)
+        split = allocate(ledger, owed)
+        parts = _parts(split, "Parking permit: change of vehicle", f"change:{change_reference}")
         change.update(status=APPLIED, applied_at=change["created_at"], refund_pence=owed)
         if owed:
-            change["refund_status"] = "owed"
-        self.changes.swap_vehicle(
-            self._swap(permit, reference, vrm.value, new_price, details, change_reference, priced.difference),
-            new_change=change,
-        )
+            change.update(refund_status="owed", refund_parts=parts)
+        swap = self._swap(permit, reference, vrm.value, new_price, details, change_reference, priced.difference)
+        self.changes.swap_vehicle(replace(swap, ledger=refunded(ledger, split)), new_change=change)
         logger.info("Permit vehicle changed", extra={"reference": reference, "change": change_reference})
         if not owed:
             return made
-        status = self._refund_owed(
-            change_key(change_reference),
-            RefundAsk(reference, owed, "Parking permit: change of vehicle", f"change:{change_reference}"),
-        )
-        return replace(made, refund_status=status)
+        return replace(made, refund_status=self._refund_parts(change_key(change_reference), parts))
 
     def _new_vehicle(
         self, permit: Permit, vrm: Vrm, today: date, declared: DeclaredVehicle | None
@@ -261,31 +260,34 @@ class Changes:
             return "unknown"
         status = str(change["status"])
         if status == PAID_NOT_APPLIED and change.get("refund_status") in ("owed", "not-made"):
-            return self._refund_not_applied(change, int(change["refund_pence"]))
+            self._refund_parts(change_key(change_reference), list(change.get("refund_parts") or []))
+            return PAID_NOT_APPLIED
         if status != PENDING_PAYMENT:
             return status
         key = change_key(change_reference)
         paid = {"payment_id": payment_id, "paid_at": self._clock().isoformat(timespec="seconds")}
         permit = self.store.get(str(change["permit_id"]))
+        application = self.store.get_application(str(change["reference"])) or {}
         why = ""
         if paid_pence != int(change["amount_pence"]):
             why = "amount"
         elif permit is None or not _in_force(permit, self._clock().date()) or permit.vrm != change["old_mark"]:
             why = "PermitNotChangeable"
+        elif not application:
+            why = "NoSuchPermit"
         else:
+            swap = self._swap(
+                permit,
+                str(change["reference"]),
+                str(change["mark"]),
+                int(change["new_price_pence"]),
+                dict(change["vehicle"]),
+                change_reference,
+                int(change["amount_pence"]),
+            )
+            ledger = [*ledger_of(application), {"order": change_reference, "pence": paid_pence}]
             try:
-                self.changes.swap_vehicle(
-                    self._swap(
-                        permit,
-                        str(change["reference"]),
-                        str(change["mark"]),
-                        int(change["new_price_pence"]),
-                        dict(change["vehicle"]),
-                        change_reference,
-                        int(change["amount_pence"]),
-                    ),
-                    pending=change_reference,
-                )
+                self.changes.swap_vehicle(replace(swap, ledger=ledger), pending=change_reference)
             except (VrmAlreadyPermitted, PermitNotActive) as error:
                 why = type(error).__name__
         if not why:
@@ -293,15 +295,20 @@ class Changes:
             return APPLIED
         logger.warning("A paid change of vehicle could not be applied", extra={"reference": change_reference,
                                                                               "why": why})  # fmt: skip
-        fields = {**paid, "status": PAID_NOT_APPLIED, "reason": why, "refund_pence": paid_pence}
+        # Refunded in full from the change's own payment (key `not-applied:<change reference>`).
+        parts = [
+            {
+                "order": change_reference,
+                "pence": paid_pence,
+                "status": "owed",
+                "key": f"not-applied:{change_reference}",
+                "reason": "Parking permit: change of vehicle not applied",
+            }
+        ]
+        fields = {**paid, "status": PAID_NOT_APPLIED, "reason": why, "refund_pence": paid_pence, "refund_parts": parts}
         if not self.changes.update(key, expected=PENDING_PAYMENT, **fields, refund_status="owed"):
             return str((self.changes.get_change(change_reference) or {}).get("status", "unknown"))
-        return self._refund_not_applied(change, paid_pence)
-
-    def _refund_not_applied(self, change: dict[str, Any], pence: int) -> str:
-        reference = str(change["change_reference"])
-        ask = RefundAsk(reference, pence, "Parking permit: change of vehicle not applied", f"not-applied:{reference}")
-        self._refund_owed(change_key(reference), ask)
+        self._refund_parts(key, parts)
         return PAID_NOT_APPLIED
 
     # -- cancellation ---------------------------------------------------------------------------------------------
@@ -317,6 +324,9 @@ class Changes:
         paid = int(item.get("price_now_pence", application.pence))
         refund = cancellation_refund(paid, term, today - timedelta(days=1), zone.cancellation)
         reasons = ("The permit ends now, so its unused months are counted from today.", *refund.reasons)
+        ledger = ledger_of(item)
+        split = allocate(ledger, refund.pence)
+        parts = _parts(split, "Parking permit cancelled", f"cancel:{reference}")
         event = new_event(
             EventType.PERMIT_ENDED,
             source=SOURCE,
@@ -330,7 +340,7 @@ class Changes:
             "TableName": self.store._name,
             "Key": application_key(reference),
             "UpdateExpression": "SET #status = :cancelled, cancelled_on = :on, refund_pence = :refund, "
-            "refund_reasons = :reasons, refund_status = :owed",
+            "refund_reasons = :reasons, refund_status = :owed, refund_parts = :parts, ledger = :ledger",
             "ConditionExpression": "#status = :issued",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {
@@ -339,6 +349,8 @@ class Changes:
                 ":refund": refund.pence,
                 ":reasons": list(reasons),
                 ":owed": "owed" if refund.pence else "none",
+                ":parts": parts,
+                ":ledger": refunded(ledger, split),
                 ":issued": ISSUED,
             },
         }
@@ -352,10 +364,7 @@ class Changes:
         cancelled = Cancellation(reference, permit.permit_id, today, refund.pence, reasons, "none")
         if not refund.pence:
             return cancelled
-        status = self._refund_owed(
-            application_key(reference),
-            RefundAsk(reference, refund.pence, "Parking permit cancelled", f"cancel:{reference}"),
-        )
+        status = self._refund_parts(application_key(reference), parts)
         return Cancellation(reference, permit.permit_id, today, refund.pence, reasons, status)
 
     def _cancelled_again(self, item: dict[str, Any]) -> Cancellation:
@@ -363,8 +372,7 @@ class Changes:
         reference, pence = str(item["reference"]), int(item.get("refund_pence", 0))
         status = str(item.get("refund_status", ""))
         if status in ("owed", "not-made") and pence:
-            ask = RefundAsk(reference, pence, "Parking permit cancelled", f"cancel:{reference}")
-            status = self._refund_owed(application_key(reference), ask)
+            status = self._refund_parts(application_key(reference), list(item.get("refund_parts") or []))
         return Cancellation(
             reference,
             str(item.get("permit_id", "")),
@@ -401,18 +409,32 @@ class Changes:
             data={"reference": reference, "permit_id": permit.permit_id, "amount_pence": amount},
             id_=derived_id(f"{change}:vehicle-changed"),
         )
-        return Swap(permit, reference, mark, price, vehicle, outbox.stored(event))
+        return Swap(permit, reference, mark, price, vehicle, outbox.stored(event), ledger=[])
 
-    def _refund_owed(self, key: dict[str, str], ask: RefundAsk) -> str:
-        """Ask payments for a refund recorded as owed on the item at `key`; its outcome kept there."""
-        try:
-            status = self._refund(ask) or "submitted"
-        except RefundNotMade as error:
-            logger.error("A permit refund was not made", extra={"reference": ask.reference, "problem": error.problem})
-            self.changes.update(key, refund_status="not-made", refund_problem=error.problem)
-            return "not-made"
-        self.changes.update(key, refund_status=status, refund_key=ask.key)
+    def _refund_parts(self, key: dict[str, str], parts: list[dict[str, Any]]) -> str:
+        """Ask payments for each part of a refund not yet made (`order`, `pence`, `key`, `reason`, `status`), each
+        with its own key (the same key again is the same refund); the outcome kept on the item at `key`."""
+        problem = ""
+        for part in parts:
+            if part.get("status") not in ("owed", "not-made"):
+                continue
+            ask = RefundAsk(str(part["order"]), int(part["pence"]), str(part["reason"]), str(part["key"]))
+            try:
+                part["status"] = self._refund(ask) or "submitted"
+                part.pop("problem", None)
+            except RefundNotMade as error:
+                logger.error("A permit refund was not made", extra={"order": ask.reference, "problem": error.problem})
+                part["status"], part["problem"] = "not-made", error.problem
+                problem = problem or error.problem
+        failed = any(p["status"] == "not-made" for p in parts)
+        status = "not-made" if failed else str(parts[-1]["status"]) if parts else "none"
+        self.changes.update(key, refund_parts=parts, refund_status=status, refund_problem=problem)
         return status
+
+
+def _parts(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:
+    """A refund's parts as kept: one per order, each with its own idempotency key `<prefix>:<order>`."""
+    return [{"order": o, "pence": p, "reason": reason, "key": f"{prefix}:{o}", "status": "owed"} for o, p in split]
 
 
 def _in_force(permit: Permit, today: date) -> bool:

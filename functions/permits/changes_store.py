@@ -48,6 +48,7 @@ class Swap:
     new_price: int  # the new vehicle's price for the whole term (the application's `price_now_pence`)
     vehicle: dict[str, Any]
     outbox: str
+    ledger: list[dict[str, Any]]  # the application's ledger of payments and refunds after it (permits.refund_parts)
 
 
 class ChangesStore:
@@ -141,13 +142,15 @@ class ChangesStore:
                 "Update": {
                     "TableName": self._name,
                     "Key": application_key(swap.application_reference),
-                    "UpdateExpression": "SET mark = :new, vehicle = :vehicle, price_now_pence = :price",
+                    "UpdateExpression": "SET mark = :new, vehicle = :vehicle, price_now_pence = :price, "
+                    "ledger = :ledger",
                     "ConditionExpression": "#status = :issued AND permit_id = :id",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":new": mark,
                         ":vehicle": swap.vehicle,
                         ":price": swap.new_price,
+                        ":ledger": swap.ledger,
                         ":issued": "issued",
                         ":id": permit.permit_id,
                     },

@@ -91,16 +91,27 @@ def test_apply_pay_change_vehicle_then_cancel_with_refunds_in_the_local_pay(loca
     assert (now_valid["answer"], now_valid["permit_id"]) == ("valid", body["permit_id"])
     assert pay_refunds(reference) == [3000]
 
+    # A dearer vehicle: its difference is an order of its own, paid in the local Pay, then applied by the issuer.
+    dearer = change(local_cloud, "change-vehicle", reference=reference, vrm="L123OLD")  # 1,796 cc: 110%, £154.00
+    assert dearer["status"] == 202, dearer
+    change_reference = dearer["body"]["change_reference"]
+    assert dearer["body"]["to_pay_pence"] == 1400
+    assert _check(local_cloud, token, "LB19PTR", "D", post=True).json()["answer"] == "valid"  # until it is paid
+    pay(local_cloud, change_reference)
+    assert _check(local_cloud, token, "LB19PTR", "D", post=True).json()["answer"] == "no-permit"
+    assert _check(local_cloud, token, "L123OLD", "D", post=True).json()["answer"] == "valid"
+
     cancelled = change(local_cloud, "cancel", reference=reference)
     assert cancelled["status"] == 200, cancelled
-    assert (cancelled["body"]["status"], cancelled["body"]["refund_pence"]) == ("cancelled", 13000)  # £140 less £10
+    assert (cancelled["body"]["status"], cancelled["body"]["refund_pence"]) == ("cancelled", 14400)  # £154 less £10
     assert cancelled["body"]["refund_status"] == "submitted"
-    assert _check(local_cloud, token, "LB19PTR", "D", post=True).json()["answer"] == "no-permit"
-    assert pay_refunds(reference) == [3000, 13000]
+    assert _check(local_cloud, token, "L123OLD", "D", post=True).json()["answer"] == "no-permit"
+    # newest payment first: all of the change's £14.00, then £130.00 of the permit's (£140.00 was left of it)
+    assert (pay_refunds(reference), pay_refunds(change_reference)) == ([3000, 13000], [1400])
     records = refund_records(local_cloud, reference)
     assert [(r["amount"]["N"], r["via"]["S"]) for r in records] == [("3000", "permits"), ("13000", "permits")]
-    again = change(local_cloud, "cancel", reference=reference)  # asked again: the same refund, not a second
-    assert again["body"]["refund_pence"] == 13000
-    assert pay_refunds(reference) == [3000, 13000]
+    again = change(local_cloud, "cancel", reference=reference)  # asked again: the same refunds, not more
+    assert again["body"]["refund_pence"] == 14400
+    assert (pay_refunds(reference), pay_refunds(change_reference)) == ([3000, 13000], [1400])
     after = change(local_cloud, "change-vehicle", reference=reference, vrm="EV71ELC")
     assert (after["status"], after["body"]["refusal"]) == (422, "PermitNotChangeable")

@@ -130,7 +130,12 @@ def test_a_cheaper_vehicle_is_changed_at_once_and_the_difference_refunded(store,
     assert (look_up(store, "LB19PTR"), look_up(store, "EV71ELC")) == ("no-permit", "valid")
     assert payments.orders == []
     assert payments.refunds == [
-        RefundAsk(application.reference, 6000, "Parking permit: change of vehicle", f"change:{made.change_reference}")
+        RefundAsk(
+            application.reference,
+            6000,
+            "Parking permit: change of vehicle",
+            f"change:{made.change_reference}:{application.reference}",
+        )
     ]
     assert made.refund_status == "submitted"
     event = json.loads(permit_item(store, made.permit_id)["outbox"])
@@ -167,6 +172,28 @@ def test_a_dearer_vehicle_waits_on_its_order_and_is_applied_once_when_paid(store
     assert item is not None
     assert (item["mark"], item["price_now_pence"]) == ("KX68DSL", 10000)
     assert payments.refunds == []
+
+
+def test_a_cancellation_after_a_paid_change_is_refunded_from_the_newest_payment_first(store, changes, payments):
+    application = issued(store)  # £80.00 paid
+    dearer = changes.change_vehicle(application.reference, "KX68DSL")
+    assert changes.apply_paid_change(dearer.change_reference, 1500, "pay2") == APPLIED  # £15.00 more paid
+    cancelled = changes.cancel(application.reference)  # 8/12 of £100.00 = £66.67, less £15.00
+    assert cancelled.refund_pence == 5167
+    assert [(a.reference, a.amount) for a in payments.refunds] == [
+        (dearer.change_reference, 1500),
+        (application.reference, 3667),
+    ]
+    assert len({a.key for a in payments.refunds}) == 2
+    item = store.get_application(application.reference)
+    assert item is not None
+    assert [(e["order"], e["pence"]) for e in item["ledger"]] == [
+        (application.reference, 8000),
+        (dearer.change_reference, 1500),
+        (dearer.change_reference, -1500),
+        (application.reference, -3667),
+    ]
+    assert [p["status"] for p in item["refund_parts"]] == ["submitted", "submitted"]
 
 
 def test_a_paid_change_that_can_no_longer_be_applied_is_refunded_in_full(store, changes, payments):
@@ -255,7 +282,12 @@ def test_cancelling_ends_the_permit_and_refunds_the_whole_months_left_less_the_f
     counter = store._table.get_item(Key={"pk": f"HOUSEHOLD#{application.uprn}#B", "sk": "COUNT"})["Item"]
     assert counter["active"] == 0
     assert payments.refunds == [
-        RefundAsk(application.reference, 3833, "Parking permit cancelled", f"cancel:{application.reference}")
+        RefundAsk(
+            application.reference,
+            3833,
+            "Parking permit cancelled",
+            f"cancel:{application.reference}:{application.reference}",
+        )
     ]
     event = json.loads(permit_item(store, cancelled.permit_id)["outbox"])
     assert (event["type"], event["data"]["ended_on"], event["data"]["refund_pence"]) == (
@@ -280,7 +312,7 @@ def test_a_refund_payments_did_not_make_is_kept_and_retried_with_the_same_key(st
     assert (item["refund_status"], item["refund_problem"]) == ("not-made", "not-refundable")
     payments.refuse = ""
     assert changes.cancel(application.reference).refund_status == "submitted"
-    assert [a.key for a in payments.refunds] == [f"cancel:{application.reference}"]
+    assert [a.key for a in payments.refunds] == [f"cancel:{application.reference}:{application.reference}"]
 
 
 def test_no_refund_where_the_zone_refunds_none_nor_with_less_than_a_month_left(store, changes, payments, clock):
