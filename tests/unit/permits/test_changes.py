@@ -416,3 +416,11 @@ def test_payments_not_taking_the_changes_order_is_503_and_writes_nothing(wired, 
     answer = call(wired, action="change-vehicle", reference=application.reference, vrm="KX68DSL")
     assert answer["status"] == 503
     assert snapshot(store) == before
+
+
+def test_a_cancelled_permit_is_never_expired_at_the_look_up(store, changes):
+    application = issued(store)
+    changes.cancel(application.reference)
+    for moment in (SEPTEMBER, datetime(2027, 6, 3, 12, tzinfo=UTC)):  # before its last day, and in its grace
+        answer = enforcement.check(store, load_zones(), "LB19PTR", "B", moment)
+        assert str(answer.outcome) == "no-permit"
