@@ -210,7 +210,10 @@ class Changes:
         if owed:
             change.update(refund_status="owed", refund_parts=parts)
         swap = self._swap(permit, reference, vrm.value, new_price, details, change_reference, priced.difference)
-        self.changes.swap_vehicle(replace(swap, ledger=refunded(ledger, split)), new_change=change)
+        try:
+            self.changes.swap_vehicle(replace(swap, ledger=refunded(ledger, split)), new_change=change)
+        except PermitNotActive:  # cancelled or changed meanwhile (a new mark taken meanwhile: VrmAlreadyPermitted)
+            raise PermitNotChangeable("This permit changed meanwhile: nothing was changed. Please try again.") from None
         logger.info("Permit vehicle changed", extra={"reference": reference, "change": change_reference})
         if not owed:
             return made
