@@ -13,7 +13,8 @@ reconciler; the Refunds table and the staff payments function the console invoke
   and the reconciler follow them to Pay's final state. `REFUND_ROLES` (the roles holding `refund`) comes from the
   console's roles.yaml at synth, so payments checks the permission itself too. The staff refund API
   (`POST /api/v1/payments/{reference}/refunds`, StaffRefundsApi) makes the same refunds over HTTP, behind the API
-  stack's staff pool JWT authorizer and CloudFront's origin-verify check.
+  stack's staff pool JWT authorizer and CloudFront's origin-verify check. The OrderRefunds function makes the same
+  refunds for the permits service (`refund-order`, invoked by its functions only), recorded `via: permits`.
 - The nightly comparison reads yesterday's attempts (`by-day`) and refunds (`refunds-by-status`) and Pay's searches.
 - Every grant is exact (stacks/constructs/grants.py; tests/infra/test_infra_payments.py).
 """
@@ -271,6 +272,22 @@ class PaymentsStack(Stack):
         # The finance export (the same function's `export` action): the two indexes, Query only.
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=PAYMENTS_BY_SERVICE)
         grant_items(self.staff, self.refunds, key, ["dynamodb:Query"], index=REFUNDS_BY_STATUS)
+        # Refunds another service asks for (`refund-order`, payments.order_refunds): invoked by the permits functions
+        # only (their roles name this one function); the same records as staff refunds, `via` the service.
+        self.order_refunds = self._function(
+            "OrderRefunds",
+            "payments.order_refunds.handler",
+            "Refunds an order's payment for the service that registered it (permits), through GOV.UK Pay",
+            {
+                "PAYMENTS_TABLE": self.table.table_name,
+                "REFUNDS_TABLE": self.refunds.table_name,
+                "PAY_BASE_URL": PAY_BASE_URL,
+                "PAY_API_KEY_SECRET_ID": self.pay_api_key.secret_name,
+            },
+        )
+        grant_items(self.order_refunds, self.table, key, ["dynamodb:Query"])  # the order's attempts: reads only
+        grant_items(self.order_refunds, self.refunds, key, REFUND_ACTIONS)
+        grant_secret_value(self.order_refunds, self.pay_api_key)
         # The staff refund API (`POST /api/v1/payments/{reference}/refunds`), behind the staff pool's JWT authorizer
         # and CloudFront: the same refunds as the console's button, the member of staff from the token.
         self.staff_api = self._function(

@@ -18,7 +18,8 @@
   reads the two indexes (the household's permits, the mark's), puts a new application and gets one back, and reads
   the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name, and invokes the payments function
   (`register-order`: the application's amount, docs/decisions/0010) before it stores the application.
-- Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once;
+- Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once
+  (or applies a paid change of vehicle; both functions may invoke payments' OrderRefunds, `refund-order`);
   the application's move to `issued` stores the `permit-issued` event with it (the outbox), and the table's stream
   (new and old images) runs the permits' own OutboxPublisher, which forwards it to the events topic.
 - The daily schedule (`permits.schedule_job`, an EventBridge rule at 08:00 UTC): the PermitSchedule function
@@ -86,6 +87,8 @@ DEVICE_TOKEN_VALIDITY = Duration.hours(1)
 DEMO_DEVICE_CLIENTS = ("DemoDevice",)  # dev and test: the local cloud's demo device gets tokens for this client
 PROD_DEVICE_CLIENTS = ("EnforcementContractor",)  # the civil enforcement contractor's handhelds
 DVLA_BASE_URL = "https://driver-vehicle-licensing.api.gov.uk"  # the local cloud points this at its DVLA stand-in
+# Item actions of the applications function and the issuer on the Permits table (no Query but the indexes, no Scan).
+CHANGE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
 
 
 class PermitsStack(Stack):
@@ -100,6 +103,7 @@ class PermitsStack(Stack):
         http_api: apigw.IHttpApi,
         origin_verify_secret: secretsmanager.ISecret,
         payments_function: lambda_.IFunction,
+        order_refunds_function: lambda_.IFunction,
         queue: sqs.IQueue,
         events_topic: sns.ITopic,
         **kwargs: Any,
@@ -228,17 +232,24 @@ class PermitsStack(Stack):
                 "DVLA_BASE_URL": DVLA_BASE_URL,
                 "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
                 "PAYMENTS_FUNCTION": payments_function.function_name,
+                "ORDER_REFUNDS_FUNCTION": order_refunds_function.function_name,
             },
             # Named: the notifications consumer (made before this stack) invokes it by name for `contact`.
             function_name=config.permit_applications_function,
         )
-        # register-order (docs/decisions/0010): that one function (CDK's grant_invoke adds `<arn>:*`, every version)
+        # register-order (docs/decisions/0010) and refund-order (a change's or a cancellation's refund): those two
+        # functions (CDK's grant_invoke adds `<arn>:*`, every version)
         self.applications.add_to_role_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[payments_function.function_arn])
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[payments_function.function_arn, order_refunds_function.function_arn],
+            )
         )
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
-        grant_items(self.applications, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem"])
+        # Applications put and read; a change of vehicle or a cancellation updates the permit, the application and
+        # the household counter and deletes the old mark's guard, in one transaction (permits.changes).
+        grant_items(self.applications, self.table, key, CHANGE_ACTIONS)
         grant_secret_value(self.applications, self.dvla_key)
 
         # Issuing on payment: payments' order-paid, from the queue the events stack made (shared/events.py CONSUMERS).
@@ -246,16 +257,16 @@ class PermitsStack(Stack):
             "PermitIssuer",
             "permits.issue_handler.handler",
             "Issues a paid permit application's permit, once (order-paid from payments)",
-            {"PERMITS_TABLE": self.table.table_name},
+            {"PERMITS_TABLE": self.table.table_name, "ORDER_REFUNDS_FUNCTION": order_refunds_function.function_name},
         )
         # Get the application; the permit, its VRM guard (Put) and the household counter (Update) in one
         # transaction, which checks the application is still unpaid (ConditionCheck: not cancelled meanwhile); the
-        # application marked issued (Update). No Delete, no Query, no Scan.
-        grant_items(
-            self.issuer,
-            self.table,
-            key,
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+        # application marked issued (Update). A paid change of vehicle: the old mark's guard deleted and the new one
+        # put with the permit's update (permits.changes). No Query, no Scan.
+        grant_items(self.issuer, self.table, key, [*CHANGE_ACTIONS, "dynamodb:ConditionCheckItem"])
+        # What was paid but cannot be issued or applied is refunded through payments (refund-order): that function.
+        self.issuer.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[order_refunds_function.function_arn])
         )
         self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
         # The permit events (permit-issued, ...) are stored with the writes that make them and published from here.

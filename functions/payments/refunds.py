@@ -164,6 +164,25 @@ class Refunds:
         refund takes the request's next number. The same key again is the refund it made (returned with False, and
         Pay not asked); the same key with another amount or reason is KeyReused. Otherwise as `refund`, and True."""
         reason = self._check(staff, amount, reason, number=1, form_key=key)
+        return self._once(reference, amount, reason, staff, key, origin)
+
+    def refund_for_service(
+        self, reference: str, *, amount: int, reason: str, key: str, via: str
+    ) -> tuple[RefundRecord, bool]:
+        """A refund another service asks for (`refund-order`, payments.order_refunds): no member of staff, the record
+        says `via` (the service) instead. As `refund_once`: the same key again is the refund it made (False)."""
+        reason = " ".join(reason.split())
+        if not reason or len(reason) > REASON_MAX:
+            raise ValidationFailed(f"Give a reason for the refund ({REASON_MAX} characters at most).")
+        if amount <= 0:
+            raise ValidationFailed("Give an amount to refund, more than £0.00.")
+        if not key or not via:
+            raise ValidationFailed("A refund asked for by a service needs its idempotency key and the service.")
+        return self._once(reference, amount, reason, StaffRef(f"service:{via}", frozenset()), key, Origin(via=via))
+
+    def _once(
+        self, reference: str, amount: int, reason: str, staff: StaffRef, key: str, origin: Origin
+    ) -> tuple[RefundRecord, bool]:
         earlier = self.store.of(reference)
         same = next((r for r in earlier if r.form_key == key), None)
         if same is None:

@@ -45,7 +45,7 @@ from shared.references import new_reference
 PENDING_PAYMENT = "pending-payment"
 ISSUED = "issued"
 PAID_NOT_ISSUED = "paid-not-issued"  # paid, but refused at issue (a race, an amount not the application's, or late)
-CANCELLED = "cancelled"  # left unpaid 30 days (permits.schedule_job): a payment after that is not issued
+CANCELLED = "cancelled-unpaid"  # left unpaid 30 days (permits.schedule_job): a payment after that is not issued
 SERVICE_ID = "parking-permit"  # the order's service id at payments (docs/decisions/0010)
 ORDER_TITLE = "Parking permit"
 # Types applied for with one vehicle. A visitor permit is the household's wallet of hours or days
@@ -201,7 +201,15 @@ class Application:
             "permit_id": self.permit_id,
         }
 
-    def item(self, *, household_limit: int, counts_towards_limit: bool, vehicle: dict[str, Any]) -> dict[str, Any]:
+    def item(
+        self,
+        *,
+        household_limit: int,
+        counts_towards_limit: bool,
+        vehicle: dict[str, Any],
+        bought_months: int | None = None,
+        household_position: int = 0,
+    ) -> dict[str, Any]:
         """As stored: `mark` and `uprn`, not `vrm` and `household`, so applications stay out of the two indexes
         (the enforcement look-up and the household's permits see issued permits only)."""
         return {
@@ -225,6 +233,9 @@ class Application:
             "household_limit": household_limit,
             "counts_towards_limit": counts_towards_limit,
             "contact": {"email": self.email},
+            # How it was priced, so a change of vehicle prices the new one the same way (permits.changes)
+            "bought_months": bought_months or self.months,
+            "household_position": household_position,
             "created_at": self.created_at,
             "expires_at": int((datetime.fromisoformat(self.created_at) + APPLICATION_RETENTION).timestamp()),
             "due_on": application_first_due(self.created_at),  # warned on day 25, cancelled on day 30 (by-due)
@@ -314,7 +325,7 @@ class Applications:
         eligibility.check(
             self.zones, request.address, request.kind, household=household, vrm=vrm, vrm_permits=vrm_permits
         )
-        vehicle, declared = self._vehicle(vrm, request.declared_vehicle)
+        vehicle, declared = self.vehicle_of(vrm, request.declared_vehicle)
         eligibility.check(
             self.zones,
             request.address,
@@ -364,9 +375,13 @@ class Applications:
             created_at=now.astimezone(UTC).isoformat(timespec="seconds"),
             email=request.email,
         )
-        details = _vehicle_details(vehicle, declared)
+        details = vehicle_details(vehicle, declared)
         item = application.item(
-            household_limit=zone.max_permits_per_household, counts_towards_limit=rule.per_household, vehicle=details
+            household_limit=zone.max_permits_per_household,
+            counts_towards_limit=rule.per_household,
+            vehicle=details,
+            bought_months=request.months,
+            household_position=counted if rule.per_household else 0,
         )
         if self._register_payment is not None:
             self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
@@ -384,7 +399,9 @@ class Applications:
         found = self.get(reference)
         return found.contact() if found is not None and found.email else None
 
-    def _vehicle(self, vrm: Vrm, declared: DeclaredVehicle | None) -> tuple[Vehicle | None, DeclaredVehicle | None]:
+    def vehicle_of(self, vrm: Vrm, declared: DeclaredVehicle | None) -> tuple[Vehicle | None, DeclaredVehicle | None]:
+        """The vehicle from DVLA, or the declaration while DVLA is down; raises VehicleNotKnown, DeclarationNeeded, or
+        DvlaError when our key is refused (also used for a change of vehicle, permits.changes)."""
         try:
             return self._vehicles().vehicle(vrm), None
         except DvlaError as error:
@@ -402,7 +419,7 @@ class Applications:
             ) from None
 
 
-def _vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:
+def vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:
     if vehicle is not None:
         values = {
             "make": vehicle.make,

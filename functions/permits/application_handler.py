@@ -12,7 +12,9 @@ with payments as an order (`register-order`, docs/decisions/0010).
 permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
 one granted invoke on this function: stacks/notifications_stack.py). The email is never logged.
 `{"action": "renewal", "reference"}` -> 200 and the renewal of that application's permit, pre-filled (address,
-kind, months, mark, start, price: `permits.renewal`), 404 or 409. Thin: the work is in `permits.application`.
+kind, months, mark, start, price: `permits.renewal`), 404 or 409. `change-vehicle` and `cancel` (the permit
+by its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
+`permits.changes`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from shared import aws
 from shared.observability import logger, observed
 from shared.references import normalise_reference
 
+CHANGE_ACTIONS = frozenset({"change-vehicle", "cancel"})  # permits.changes_handler
+
 
 @cache
 def _dvla() -> VehicleEnquiry:
@@ -60,12 +64,17 @@ class PaymentsUnavailable(Exception):
 
 def register_with_payments(application: Application) -> None:
     """The application's amount to payments as an order (docs/decisions/0010): `register-order`, by name."""
+    register_order(application.reference, SERVICE_ID, ORDER_TITLE, application.pence)
+
+
+def register_order(reference: str, service_id: str, title: str, amount_pence: int) -> None:
+    """An order to payments (`register-order`): an application's, or a change of vehicle's difference."""
     payload = {
         "action": "register-order",
-        "reference": application.reference,
-        "service_id": SERVICE_ID,
-        "title": ORDER_TITLE,
-        "amount_pence": application.pence,
+        "reference": reference,
+        "service_id": service_id,
+        "title": title,
+        "amount_pence": amount_pence,
         "correlation_id": logger.get_correlation_id() or "",
     }
     from botocore.exceptions import BotoCoreError, ClientError
@@ -120,6 +129,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
     if action in ("get", "contact", "renewal"):
         return _read(str(action), str(event.get("reference", "")))
+    if action in CHANGE_ACTIONS:
+        from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
+
+        return handle_change(event, applications(), register_order)
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     try:

@@ -1,4 +1,6 @@
-"""The permits consumer: `order-paid` from its SQS queue issues the paid application's permit (permits.issuing).
+"""The permits consumer: `order-paid` from its SQS queue issues the paid application's permit (permits.issuing), or
+applies a paid change of vehicle (`parking-permit-change`, permits.changes); what was paid but cannot be issued or
+applied is refunded through payments.
 
 A record that fails (the table unreachable) is a batch item failure: SQS delivers it again, and after the queue's
 five receives parks it on the dead-letter queue (alarmed). Issuing is conditional, so a redelivery issues nothing
@@ -14,11 +16,16 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from permits.application import Applications, VehicleSource
+from permits.changes import CHANGE_SERVICE_ID, Changes
 from permits.issuing import issue_paid
+from permits.refund_client import Refunder, invoking
 from permits.settings import issue_settings
 from permits.store import PermitsStore
+from permits.zones import load_zones
 from shared import aws
 from shared.events import EventEnvelope
+from shared.events import EventType as Type
 from shared.observability import logger, observed
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -27,8 +34,27 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def _handle(record: SQSRecord) -> None:
     event = EventEnvelope.model_validate_json(record.body)
     logger.set_correlation_id(event.correlation_id)
-    issued = issue_paid(PermitsStore(aws.table(issue_settings().permits_table)), event)
-    logger.info("Permits: event applied", extra={"event_id": event.id, "outcome": issued.outcome})
+    configured = issue_settings()
+    store = PermitsStore(aws.table(configured.permits_table))
+    refund = invoking(configured.order_refunds_function)
+    if event.type is Type.ORDER_PAID and event.data.get("service_id") == CHANGE_SERVICE_ID:
+        outcome = _changes(store, refund).apply_paid_change(
+            str(event.data["reference"]),
+            int(str(event.data.get("amount_pence", "0")) or 0),
+            str(event.data.get("payment_id", "")),
+        )
+    else:
+        outcome = issue_paid(store, event, refund=refund).outcome
+    logger.info("Permits: event applied", extra={"event_id": event.id, "outcome": outcome})
+
+
+def _changes(store: PermitsStore, refund: Refunder) -> Changes:
+    """Changes for applying a paid change of vehicle: no DVLA (the vehicle was checked when the change was asked)."""
+
+    def no_enquiries() -> VehicleSource:
+        raise RuntimeError("The issuer makes no DVLA enquiry.")
+
+    return Changes(applications=Applications(zones=load_zones(), store=store, vehicles=no_enquiries), refund=refund)
 
 
 @observed

@@ -12,6 +12,8 @@
   permit was written and before the application was marked is finished by the redelivery (the permit exists, so it
   is only marked). Refused at issue (another application for the mark or the household was issued meanwhile), the
   application is `paid-not-issued`, for staff to refund;
+- what was paid but not issued is refunded in full through payments (`refund-order`, permits.refund_client), once:
+  the application keeps `refund_status` (owed, then Pay's state, or not-made with `refund_problem`, for staff);
 - the application then moves `pending-payment -> issued` (a conditional write) with the permit id and payment id,
   and, in that same UpdateItem, the `outbox` envelope of `permit-issued` (shared/outbox.py): the Permits table's
   stream publishes it, so the event goes out exactly when the move happens. Its id is derived from the reference
@@ -26,9 +28,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
+from permits.refund_client import RefundAsk, Refunder, RefundNotMade
 from permits.schedule import london_day, permit_first_due
 from permits.store import ApplicationNotPending, PermitExists, PermitsStore
 from shared import outbox
@@ -67,7 +71,10 @@ class Issued:
     permit_id: str = ""
 
 
-def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | None = None) -> Issued:
+def issue_paid(
+    store: PermitsStore, event: EventEnvelope, *, now: datetime | None = None, refund: Refunder | None = None
+) -> Issued:
+    """`refund`: payments' `refund-order`, for what was paid but not issued (refunded in full, once)."""
     if event.type is not EventType.ORDER_PAID or event.data.get("service_id") != SERVICE_ID:
         return Issued("not-ours")
     reference = str(event.data["reference"])
@@ -78,17 +85,17 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
     application = Application.from_item(item)
     if application.status == ISSUED:
         return Issued("already-issued", application.permit_id)
+    if application.status == PAID_NOT_ISSUED and item.get("refund_status") in (None, "owed", "not-made"):
+        _refund_in_full(store, refund, reference, int(item.get("refund_pence", event.data.get("amount_pence", 0))))
+        return Issued(PAID_NOT_ISSUED)  # a redelivery: the refund the first delivery could not make, asked again
     moment = now or datetime.now(UTC)
     at = moment.isoformat(timespec="seconds")
+    paid_pence = int(str(event.data.get("amount_pence", "0")) or 0)
     paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
-    if application.status == CANCELLED:
-        return _paid_after_cancelling(store, reference, paid)
-    if application.status != PENDING_PAYMENT:
-        return Issued(application.status)
-    if str(event.data.get("amount_pence")) != str(application.pence):
-        logger.error("A permit order was paid with another amount", extra={"reference": reference})
-        store.move_application(reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid)
-        return Issued(PAID_NOT_ISSUED)
+    owed = {"refund_pence": paid_pence, "refund_status": "owed"}
+    refused = _not_to_issue(store, refund, application, paid_pence, {**paid, **owed})
+    if refused is not None:
+        return refused
     permit_id = permit_id_for(reference)
     try:
         store.issue(
@@ -105,7 +112,7 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             due_on=permit_first_due(application.valid_to, london_day(moment)),
         )
     except ApplicationNotPending:
-        return _paid_after_cancelling(store, reference, paid)  # cancelled since it was read
+        return _paid_after_cancelling(store, refund, reference, {**paid, **owed}, paid_pence)  # cancelled meanwhile
     except PermitExists:
         pass  # written by a delivery that stopped before marking the application: marked now
     except (VrmAlreadyPermitted, HouseholdLimitReached) as error:
@@ -113,8 +120,9 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             "A paid permit could not be issued", extra={"reference": reference, "refusal": type(error).__name__}
         )
         store.move_application(
-            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid
+            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid, **owed
         )
+        _refund_in_full(store, refund, reference, paid_pence)
         return Issued(PAID_NOT_ISSUED)
     announced = issued_event(application, permit_id, correlation_id=event.correlation_id)
     store.move_application(
@@ -129,10 +137,51 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
     return Issued(ISSUED, permit_id)
 
 
-def _paid_after_cancelling(store: PermitsStore, reference: str, paid: dict[str, str]) -> Issued:
-    """Paid after the application was cancelled unpaid: no permit, `paid-not-issued` for staff to refund."""
+def _not_to_issue(
+    store: PermitsStore, refund: Refunder | None, application: Application, paid_pence: int, paid: dict[str, Any]
+) -> Issued | None:
+    """Why a paid application issues no permit (cancelled unpaid, no longer pending, another amount), or None."""
+    reference = application.reference
+    if application.status == CANCELLED:
+        return _paid_after_cancelling(store, refund, reference, paid, paid_pence)
+    if application.status != PENDING_PAYMENT:
+        return Issued(application.status)
+    if paid_pence != application.pence:
+        logger.error("A permit order was paid with another amount", extra={"reference": reference})
+        store.move_application(reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid)
+        _refund_in_full(store, refund, reference, paid_pence)
+        return Issued(PAID_NOT_ISSUED)
+    return None
+
+
+def _paid_after_cancelling(
+    store: PermitsStore, refund: Refunder | None, reference: str, paid: dict[str, Any], pence: int
+) -> Issued:
+    """Paid after the application was cancelled unpaid: no permit, `paid-not-issued`, refunded in full."""
     logger.warning("A cancelled permit application was paid: not issued", extra={"reference": reference})
     if store.move_application(reference, expected=CANCELLED, status=PAID_NOT_ISSUED, reason="cancelled", **paid):
+        _refund_in_full(store, refund, reference, pence)
         return Issued(PAID_NOT_ISSUED)
     item = store.get_application(reference)  # moved meanwhile (a redelivery marked it already)
     return Issued(str(item["status"]) if item else "unknown")
+
+
+def _refund_in_full(store: PermitsStore, refund: Refunder | None, reference: str, pence: int) -> None:
+    """What was paid for an application not issued, refunded through payments (key `not-issued:<reference>`: once,
+    however often it is asked); the outcome kept on the application. Payments unreachable raises, so the queue
+    delivers the event again; a refusal (e.g. not yet captured) is kept as `not-made` and logged for staff."""
+    if refund is None or pence <= 0:
+        return
+    ask = RefundAsk(reference, pence, "Parking permit paid for but not issued", f"not-issued:{reference}")
+    try:
+        status = refund(ask) or "submitted"
+    except RefundNotMade as error:
+        if error.problem == "unavailable":
+            raise
+        logger.error("A paid-not-issued refund was not made", extra={"reference": reference, "problem": error.problem})
+        store.move_application(
+            reference, expected=PAID_NOT_ISSUED, status=PAID_NOT_ISSUED, refund_status="not-made",
+            refund_problem=error.problem,
+        )  # fmt: skip
+        return
+    store.move_application(reference, expected=PAID_NOT_ISSUED, status=PAID_NOT_ISSUED, refund_status=status)

@@ -35,15 +35,18 @@ class ApplicationSettings(FunctionSettings):
     dvla_base_url: str  # the local cloud points it at its DVLA stand-in
     dvla_api_key_secret_id: str  # the DVLA key's secret, by name (`borough/<env>/dvla-api-key`)
     payments_function: str  # the web's payments function, by name: `register-order` (docs/decisions/0010)
+    order_refunds_function: str  # payments' OrderRefunds function, by name: `refund-order` (permits.refund_client)
 
 
 application_settings = cached(ApplicationSettings)
 
 
 class IssueSettings(FunctionSettings):
-    """Issuing paid permits (the permits queue's consumer): the Permits table."""
+    """Issuing paid permits and applying paid changes of vehicle (the permits queue's consumer): the Permits table;
+    payments' OrderRefunds function for what was paid but cannot be issued or applied."""
 
     permits_table: str
+    order_refunds_function: str
 
 
 issue_settings = cached(IssueSettings)

@@ -22,8 +22,9 @@ counters carry none of these attributes, so they are in no index.
 
 `issue` is one transaction: the permit (new id), the VRM guard (absent, else `VrmAlreadyPermitted`) and, for a type
 that counts towards the household's limit, the counter (below the zone's limit, else `HouseholdLimitReached`). Any
-refusal writes nothing. `end` (revoked or expired) is one transaction too: the status changes only from active, the
-guard goes (only if it is this permit's) and the counter comes down. The household key is a UPRN, never a name.
+refusal writes nothing. `end` (revoked, expired or cancelled) is one transaction too: the status changes only from
+active, the guard goes (only if it is this permit's) and the counter comes down.
+The household key is a UPRN, never a name.
 A visitor session is kept two years after it ends (the table's TTL, `expires_at`); permits are not expired by TTL.
 """
 
@@ -51,6 +52,7 @@ class Status(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # ended early by the resident (permits.changes), refunded by the zone's rule
 
 
 class PermitExists(ValueError):
@@ -255,12 +257,21 @@ class PermitsStore:
         found = self._table.get_item(Key={"pk": f"PERMIT#{permit_id}", "sk": PERMIT}).get("Item")
         return Permit.from_item(found) if found else None
 
-    def end(self, permit_id: str, status: Status, *, due_on: str | None = None) -> Permit:
-        """Revoke or expire an active permit: its VRM guard released and its household counter lowered, at once.
-        Its scheduled steps go (`due_on` removed); with `due_on`, only if that is still its next step's day (the
-        daily job's expiry, `PermitNotActive` otherwise)."""
+    def end(
+        self,
+        permit_id: str,
+        status: Status,
+        *,
+        due_on: str | None = None,
+        outbox: str | None = None,
+        also: tuple[dict[str, Any], ...] = (),
+    ) -> Permit:
+        """Revoke, expire or cancel an active permit: its VRM guard released and its household counter lowered, at
+        once. Its scheduled steps go (`due_on` removed); with `due_on`, only if that is still its next step's day (the
+        daily job's expiry, `PermitNotActive` otherwise). `outbox` (an event's envelope, shared.outbox) is stored on
+        the permit and the `also` actions (e.g. the application marked) run in the same transaction."""
         if status is Status.ACTIVE:
-            raise ValueError("A permit ends as revoked or expired.")
+            raise ValueError("A permit ends as revoked, expired or cancelled.")
         permit = self.get(permit_id)
         if permit is None or permit.status is not Status.ACTIVE:
             raise PermitNotActive(f"Permit {permit_id} is not active.")
@@ -271,7 +282,9 @@ class PermitsStore:
                 "Update": {
                     "TableName": self._name,
                     "Key": {"pk": f"PERMIT#{permit_id}", "sk": PERMIT},
-                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at REMOVE due_on",
+                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at"
+                    + (", outbox = :outbox" if outbox else "")
+                    + " REMOVE due_on",
                     "ConditionExpression": "#status = :active" + (" AND due_on = :due" if due_on else ""),
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
@@ -280,6 +293,7 @@ class PermitsStore:
                         ":month": stamp["feed_month"],
                         ":at": stamp["feed_at"],
                         **({":due": due_on} if due_on else {}),
+                        **({":outbox": outbox} if outbox else {}),
                     },
                 }
             },
@@ -304,7 +318,7 @@ class PermitsStore:
                     }
                 }
             )
-        reasons = self._transact(actions)
+        reasons = self._transact([*actions, *also])
         if reasons is not None:
             raise PermitNotActive(f"Permit {permit_id} changed while it was being ended: nothing was changed.")
         return Permit(**{**permit.__dict__, "status": status})

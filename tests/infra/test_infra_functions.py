@@ -39,9 +39,12 @@ EXPECTED_ENVIRONMENT = {
         "DVLA_BASE_URL",
         "DVLA_API_KEY_SECRET_ID",
         "PAYMENTS_FUNCTION",
+        "ORDER_REFUNDS_FUNCTION",
     },
-    "permits.issue_handler.handler": {"PERMITS_TABLE"},
+    "permits.issue_handler.handler": {"PERMITS_TABLE", "ORDER_REFUNDS_FUNCTION"},
     "permits.schedule_job.handler": {"PERMITS_TABLE"},
+    # refund-order for the permits functions (functions/payments/order_refunds.py)
+    "payments.order_refunds.handler": {"PAYMENTS_TABLE", "REFUNDS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",

@@ -57,6 +57,7 @@ TABLE_ACCESS = {
     "payments.webhooks.handler": (set(), set()),
     "payments.reconciler.nightly_handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, set()),  # reads, writes nothing
     "payments.staff_api.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),
+    "payments.order_refunds.handler": ({"PAYMENTS_TABLE", "REFUNDS_TABLE"}, {"REFUNDS_TABLE"}),  # refund-order
     "outbox.handler.handler": (set(), set()),  # the Requests or Permits table's stream only (below), never its items
     "catalogue.assisted_handler.handler": ({"REQUESTS_TABLE"}, {"REQUESTS_TABLE"}),
     # Requests by key and the team index, updated by case working (a conditioned UpdateItem); the audit record
@@ -73,7 +74,8 @@ TABLE_ACCESS = {
     "permits.feed_handler.handler": ({"PERMITS_TABLE", "LOOKUPS_TABLE"}, {"LOOKUPS_TABLE"}),
     # The household's and the mark's permits (two indexes); a new application put (test_infra_permits.py)
     "permits.application_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
-    # The paid application read, its permit, guard and counter written, the application marked issued
+    # The paid application read, its permit, guard and counter written, the application marked issued; a paid change
+    # of vehicle applied (the guards swapped)
     "permits.issue_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
     # The by-due index; each step claimed (an UpdateItem carrying its outbox event), an expiry's guard deleted
     "permits.schedule_job.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),

@@ -29,6 +29,7 @@ COMPARISON = "payments.reconciler.nightly_handler"
 RECEIVER = "payments.webhooks.handler"
 STAFF = "payments.staff.handler"
 STAFF_API = "payments.staff_api.handler"  # the staff refund API (POST /api/v1/payments/{reference}/refunds)
+ORDER_REFUNDS = "payments.order_refunds.handler"  # refund-order, for the permits functions
 WORKER, RECONCILER = "payments.worker.handler", "payments.reconciler.handler"
 
 
@@ -205,8 +206,8 @@ def test_the_comparison_runs_once_a_night_reads_only_and_its_mismatches_are_alar
 
 def test_only_the_functions_that_call_pay_read_its_key_and_only_the_receiver_reads_the_signing_secret(synth):
     functions = _functions(synth)
-    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF, STAFF_API, COMPARISON}
-    for handler in (*SERVICE_HANDLERS, STAFF, COMPARISON):
+    assert set(functions) == {*SERVICE_HANDLERS, RECEIVER, STAFF, STAFF_API, COMPARISON, ORDER_REFUNDS}
+    for handler in (*SERVICE_HANDLERS, STAFF, COMPARISON, ORDER_REFUNDS):
         assert _secret_grants(synth, functions[handler]) == ["pay-api-key"], handler
     assert _secret_grants(synth, functions[RECEIVER]) == ["OriginVerify", "pay-webhook-secret"]
     assert _secret_grants(synth, functions[STAFF_API]) == ["OriginVerify", "pay-api-key"]

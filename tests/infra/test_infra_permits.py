@@ -16,6 +16,8 @@ from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
 pytestmark = pytest.mark.infra
 
+ITEM_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
 
 def _tables(synth) -> dict[str, object]:
     return {t.logical_id: t for t in synth.resources("AWS::DynamoDB::Table") if t.stack == synth.stack("Permits")}
@@ -167,7 +169,7 @@ def test_the_check_routes_are_throttled_by_the_stage(synth):
     assert not set(stage.props.get("RouteSettings", {})) & set(PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)
 
 
-def test_the_applications_function_queries_both_indexes_puts_and_gets_items_and_reads_the_dvla_key_only(synth):
+def test_the_applications_function_queries_both_indexes_writes_items_and_reads_the_dvla_key_only(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -181,8 +183,10 @@ def test_the_applications_function_queries_both_indexes_puts_and_gets_items_and_
             dynamo.append((tuple(sorted(actions)), json.dumps(statement["Resource"])))
         if any(a.startswith("secretsmanager:") for a in actions):
             secrets.append((tuple(actions), json.dumps(statement["Resource"])))
-    assert sorted(actions for actions, _ in dynamo) == [("dynamodb:GetItem", "dynamodb:PutItem"), ("dynamodb:Query",)]
-    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), ("dynamodb:GetItem", "dynamodb:PutItem")))
+    # Items: applications put and read; a change of vehicle or a cancellation (permits.changes) updates the permit,
+    # the application and the counter and deletes the old mark's guard
+    assert sorted(actions for actions, _ in dynamo) == [ITEM_ACTIONS, ("dynamodb:Query",)]
+    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), ITEM_ACTIONS))
     assert queried.count(table.logical_id) == 2
     assert f"/index/{BY_VRM}" in queried
     assert f"/index/{BY_HOUSEHOLD}" in queried
@@ -207,10 +211,9 @@ def test_the_issuer_consumes_the_permits_queue_and_may_get_put_update_and_check_
         for s in synth.role_statements(function)
         if any(a.startswith("dynamodb:") for a in _actions(s))
     ]
-    # ConditionCheck: the application still unpaid as the permit is written (not cancelled meanwhile).
-    assert [actions for actions, _ in dynamo] == [
-        ("dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-    ]
+    # ConditionCheck: the application still unpaid as the permit is written (not cancelled meanwhile); Delete: a paid
+    # change of vehicle swaps the guards.
+    assert [actions for actions, _ in dynamo] == [tuple(sorted((*ITEM_ACTIONS, "dynamodb:ConditionCheckItem")))]
     assert table.logical_id in dynamo[0][1]
     assert "/index/" not in dynamo[0][1]
     mappings = [
@@ -222,16 +225,49 @@ def test_the_issuer_consumes_the_permits_queue_and_may_get_put_update_and_check_
     assert mappings[0].props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_the_applications_function_may_invoke_the_payments_function_only(synth):
-    (function,) = [
-        f
-        for f in synth.resources("AWS::Lambda::Function")
-        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.application_handler.handler"
-    ]
-    invokes = [s for s in synth.role_statements(function) if "lambda:InvokeFunction" in _actions(s)]
-    assert len(invokes) == 1
-    assert "Payments" in json.dumps(invokes[0]["Resource"])
-    assert function.props["Environment"]["Variables"]["PAYMENTS_FUNCTION"]
+def _function(synth, handler: str):
+    (function,) = [f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == handler]
+    return function
+
+
+def _invoked(synth, function) -> list[str]:
+    """The functions (their ids) `function`'s role may invoke, each by its own ARN (never `*`)."""
+    found = []
+    for statement in synth.role_statements(function):
+        if "lambda:InvokeFunction" in _actions(statement):
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            found += [synth.refers_to(function.stack, r) for r in resources]
+    return found
+
+
+def test_the_applications_function_may_invoke_the_payments_and_order_refunds_functions_only(synth):
+    function = _function(synth, "permits.application_handler.handler")
+    payments = _function(synth, "payments.handler.handler")
+    refunds = _function(synth, "payments.order_refunds.handler")
+    assert set(_invoked(synth, function)) == {payments.id, refunds.id}
+    assert len(_invoked(synth, function)) == 2
+    variables = function.props["Environment"]["Variables"]
+    assert synth.refers_to(function.stack, variables["ORDER_REFUNDS_FUNCTION"]) == refunds.id
+    assert variables["PAYMENTS_FUNCTION"]
+
+
+def test_the_issuer_may_invoke_the_order_refunds_function_only(synth):
+    issuer = _function(synth, "permits.issue_handler.handler")
+    refunds = _function(synth, "payments.order_refunds.handler")
+    assert _invoked(synth, issuer) == [refunds.id]
+    assert synth.refers_to(issuer.stack, issuer.props["Environment"]["Variables"]["ORDER_REFUNDS_FUNCTION"]) == (
+        refunds.id
+    )
+
+
+def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_through_pay(synth):
+    refunds = _function(synth, "payments.order_refunds.handler")
+    callers = {f.props["Handler"] for f in synth.resources("AWS::Lambda::Function") if refunds.id in _invoked(synth, f)}
+    assert callers == {"permits.application_handler.handler", "permits.issue_handler.handler"}
+    actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
+    assert "secretsmanager:GetSecretValue" in actions
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
+    assert not {a for a in actions if a.startswith(("sns:", "sqs:", "lambda:"))}
 
 
 def test_only_the_notifications_consumer_may_invoke_the_applications_function(synth):

@@ -96,7 +96,7 @@ def test_an_application_left_unpaid_is_warned_on_day_25_and_cancelled_on_day_30(
 
     _fire(local_cloud, cancel)
     cancelled = _item(local_cloud, pk, "APPLICATION")
-    assert cancelled["status"]["S"] == "cancelled"
+    assert cancelled["status"]["S"] == "cancelled-unpaid"
     assert "due_on" not in cancelled
     assert (_event(cancelled).type, _event(cancelled).data) == (
         "permit-application-cancelled",
@@ -106,7 +106,7 @@ def test_an_application_left_unpaid_is_warned_on_day_25_and_cancelled_on_day_30(
     got = invoke(
         local_cloud, function_named_by_handler(local_cloud, HANDLER), {"action": "get", "reference": reference}
     )
-    assert got["body"]["status"] == "cancelled"
+    assert got["body"]["status"] == "cancelled-unpaid"
 
 
 def test_a_permit_is_reminded_28_and_7_days_before_once_each_and_ends_the_day_after_its_last_day(local_cloud):

@@ -110,7 +110,7 @@ def test_a_permit_ends_once(store: PermitsStore) -> None:
         store.end(permit.permit_id, Status.REVOKED)
     with pytest.raises(PermitNotActive):
         store.end("no-such-permit", Status.REVOKED)
-    with pytest.raises(ValueError, match="revoked or expired"):
+    with pytest.raises(ValueError, match="revoked, expired or cancelled"):
         store.end(permit.permit_id, Status.ACTIVE)
 
 

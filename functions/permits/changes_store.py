@@ -1,0 +1,195 @@
+"""The Permits table's writes for changes to an issued permit (`permits.changes`): a change of vehicle, its record,
+and the refund owed for a change or a cancellation. Cancelling itself is `PermitsStore.end` (status `cancelled`).
+
+A change of vehicle is kept as `CHANGE#<reference>` / `CHANGE`: the permit's application reference, the permit id,
+the old and new marks (`old_mark`, `mark`: in no index), the new vehicle's details, its price for the whole term, the
+difference and its reasons; status `pending-payment`, `applied` or `paid-not-applied`; the refund owed and where it
+stands (`refund_pence`, `refund_status`: owed, Pay's state, or not-made with `refund_problem`).
+
+`swap_vehicle` is one transaction: the permit's mark changed (only while it is active and still on the old mark, with
+the event in its `outbox` and a new feed stamp, so the look-up and the devices' feed stop accepting the old mark at
+once), the old mark's guard deleted (only this permit's), the new mark's guard put (absent, else
+`VrmAlreadyPermitted`), the application updated to the new vehicle and price (only while issued), and the change's
+record put (new) or moved from `pending-payment` to `applied`. Any refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from permits.eligibility import VrmAlreadyPermitted
+from permits.store import PERMIT, Permit, PermitNotActive, _guard_key, feed_stamp
+
+CHANGE = "CHANGE"
+PENDING_PAYMENT = "pending-payment"
+APPLIED = "applied"
+PAID_NOT_APPLIED = "paid-not-applied"  # paid, but the permit or the new mark changed meanwhile: refunded in full
+
+
+def change_key(reference: str) -> dict[str, str]:
+    return {"pk": f"{CHANGE}#{reference}", "sk": CHANGE}
+
+
+def application_key(reference: str) -> dict[str, str]:
+    return {"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"}
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A change of vehicle to write: the permit as it stands, the new mark and what the application will say."""
+
+    permit: Permit
+    application_reference: str
+    new_vrm: str
+    new_price: int  # the new vehicle's price for the whole term (the application's `price_now_pence`)
+    vehicle: dict[str, Any]
+    outbox: str
+    ledger: list[dict[str, Any]]  # the application's ledger of payments and refunds after it (permits.refund_parts)
+
+
+class ChangesStore:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._name = table.name
+        self._client = table.meta.client
+
+    def put_change(self, item: dict[str, Any]) -> bool:
+        """A new change record; False when its reference exists (nothing overwritten)."""
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if _conditional(error):
+                return False
+            raise
+        return True
+
+    def get_change(self, reference: str) -> dict[str, Any] | None:
+        found = self._table.get_item(Key=change_key(reference)).get("Item")
+        return dict(found) if found else None
+
+    def update(self, key: dict[str, str], *, expected: str | None = None, **fields: Any) -> bool:
+        """Set `fields` on the item at `key` (a change or an application), under `status = expected` when given;
+        False when the condition failed."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values: dict[str, Any] = {f":f{i}": v for i, v in enumerate(fields.values())}
+        request: dict[str, Any] = {
+            "Key": key,
+            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        if expected is not None:
+            names["#status"] = "status"
+            values[":expected"] = expected
+            request["ConditionExpression"] += " AND #status = :expected"
+        request["ExpressionAttributeNames"] = names
+        request["ExpressionAttributeValues"] = values
+        try:
+            self._table.update_item(**request)
+        except ClientError as error:
+            if _conditional(error):
+                return False
+            raise
+        return True
+
+    def swap_vehicle(self, swap: Swap, *, new_change: dict[str, Any] | None = None, pending: str = "") -> None:
+        """The change of vehicle in one transaction (above): `new_change` put, or the `pending` change marked
+        applied. Raises VrmAlreadyPermitted (the new mark's guard exists) or PermitNotActive (the permit, its
+        application or the pending change moved on), having written nothing."""
+        permit, mark = swap.permit, swap.new_vrm
+        now = datetime.now(UTC)
+        stamp = feed_stamp(now, permit.permit_id)
+        at = now.isoformat(timespec="seconds")
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": {"pk": f"PERMIT#{permit.permit_id}", "sk": PERMIT},
+                    "UpdateExpression": "SET vrm = :new, feed_month = :month, feed_at = :at, outbox = :outbox, "
+                    "vehicle_changed_at = :now",
+                    "ConditionExpression": "#status = :active AND vrm = :old",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":new": mark,
+                        ":old": permit.vrm,
+                        ":active": "active",
+                        ":month": stamp["feed_month"],
+                        ":at": stamp["feed_at"],
+                        ":outbox": swap.outbox,
+                        ":now": at,
+                    },
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._name,
+                    "Key": _guard_key(permit.zone, permit.vrm),
+                    "ConditionExpression": "permit_id = :id",
+                    "ExpressionAttributeValues": {":id": permit.permit_id},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": {**_guard_key(permit.zone, mark), "permit_id": permit.permit_id},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": application_key(swap.application_reference),
+                    "UpdateExpression": "SET mark = :new, vehicle = :vehicle, price_now_pence = :price, "
+                    "ledger = :ledger",
+                    "ConditionExpression": "#status = :issued AND permit_id = :id",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":new": mark,
+                        ":vehicle": swap.vehicle,
+                        ":price": swap.new_price,
+                        ":ledger": swap.ledger,
+                        ":issued": "issued",
+                        ":id": permit.permit_id,
+                    },
+                }
+            },
+        ]
+        if new_change is not None:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self._name,
+                        "Item": new_change,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        elif pending:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self._name,
+                        "Key": change_key(pending),
+                        "UpdateExpression": "SET #status = :applied, applied_at = :now",
+                        "ConditionExpression": "#status = :pending",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {":applied": APPLIED, ":pending": PENDING_PAYMENT, ":now": at},
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            codes = [str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])]
+            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed" and "ConditionalCheckFailed" not in codes[:2]:
+                raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {permit.zone}.") from None
+            raise PermitNotActive(f"Permit {permit.permit_id} changed meanwhile: nothing was changed.") from None
+
+
+def _conditional(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
