@@ -47,3 +47,12 @@ class IssueSettings(FunctionSettings):
 
 
 issue_settings = cached(IssueSettings)
+
+
+class StaffSettings(FunctionSettings):
+    """Permits for staff (invoked by the staff console only, not routed): the Permits table."""
+
+    permits_table: str
+
+
+staff_settings = cached(StaffSettings)

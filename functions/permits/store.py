@@ -26,6 +26,7 @@ A visitor session is kept two years after it ends (the table's TTL, `expires_at`
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -68,6 +69,7 @@ class Permit:
     status: Status
     household: str  # a UPRN
     counts_towards_limit: bool
+    reference: str = ""  # the application it was issued for (permits issued before it was kept: none)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Permit:
@@ -81,6 +83,7 @@ class Permit:
             status=Status(str(item["status"])),
             household=str(item["household"]),
             counts_towards_limit=bool(item.get("counts_towards_limit", False)),
+            reference=str(item.get("reference", "")),
         )
 
 
@@ -152,6 +155,7 @@ class PermitsStore:
         household_limit: int,
         counts_towards_limit: bool,
         permit_id: str | None = None,
+        reference: str = "",
     ) -> Permit:
         """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing."""
         mark = parse_vrm(vrm).value
@@ -169,6 +173,7 @@ class PermitsStore:
             status=Status.ACTIVE,
             household=_uprn(household),
             counts_towards_limit=counts_towards_limit,
+            reference=reference,
         )
         item = {
             "pk": f"PERMIT#{permit.permit_id}",
@@ -184,6 +189,7 @@ class PermitsStore:
             "household": permit.household,
             "counts_towards_limit": counts_towards_limit,
             **feed_stamp(datetime.now(UTC), permit.permit_id),
+            **({"reference": reference} if reference else {}),
         }
         actions: list[dict[str, Any]] = [
             {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -224,8 +230,9 @@ class PermitsStore:
         found = self._table.get_item(Key={"pk": f"PERMIT#{permit_id}", "sk": PERMIT}).get("Item")
         return Permit.from_item(found) if found else None
 
-    def end(self, permit_id: str, status: Status) -> Permit:
-        """Revoke or expire an active permit: its VRM guard released and its household counter lowered, at once."""
+    def end(self, permit_id: str, status: Status, *, also: Mapping[str, Any] | None = None) -> Permit:
+        """Revoke or expire an active permit: its VRM guard released and its household counter lowered, at once;
+        `also` sets more attributes of the permit in the same write (who ended it and why, the `outbox` event)."""
         if status is Status.ACTIVE:
             raise ValueError("A permit ends as revoked or expired.")
         permit = self.get(permit_id)
@@ -233,19 +240,24 @@ class PermitsStore:
             raise PermitNotActive(f"Permit {permit_id} is not active.")
         # The devices' feed carries the end, so an offline device stops accepting the permit.
         stamp = feed_stamp(datetime.now(UTC), permit_id)
+        more = dict(also or {})
+        if {"pk", "sk", "status", "feed_month", "feed_at"} & set(more):
+            raise ValueError("`also` cannot set the permit's key, status or feed position.")
+        sets = "".join(f", #a{i} = :a{i}" for i in range(len(more)))
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._name,
                     "Key": {"pk": f"PERMIT#{permit_id}", "sk": PERMIT},
-                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at",
+                    "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at" + sets,
                     "ConditionExpression": "#status = :active",
-                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeNames": {"#status": "status", **{f"#a{i}": n for i, n in enumerate(more)}},
                     "ExpressionAttributeValues": {
                         ":ended": str(status),
                         ":active": str(Status.ACTIVE),
                         ":month": stamp["feed_month"],
                         ":at": stamp["feed_at"],
+                        **{f":a{i}": v for i, v in enumerate(more.values())},
                     },
                 }
             },
