@@ -205,6 +205,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PermitFeed": permits.feed,
             "PermitApplications": permits.applications,
             "PermitIssuer": permits.issuer,
+            "PermitsStaff": permits.staff,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -19,6 +19,9 @@
   the DVLA key (`borough/<env>/dvla-api-key`, created by a person) by name, and invokes the payments function
   (`register-order`: the application's amount, docs/decisions/0010) before it stores the application.
 - Issuing: the PermitIssuer function consumes the permits queue (payments' `order-paid`) and issues the permit once.
+- Staff (`permits.staff_handler`, the PermitsStaff function, named: the console invokes it by name, not routed):
+  GetItem on the table, Query on `by-vrm` and `by-household`, UpdateItem (verifying declared details; revoking:
+  the permit and the household counter) and DeleteItem (revoking: the VRM guard), in transactions. No Put, no Scan.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -215,6 +218,17 @@ class PermitsStack(Stack):
         # transaction; the application marked issued (Update). No Delete, no Query, no Scan.
         grant_items(self.issuer, self.table, key, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
         self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
+        # Permits for staff: invoked by the console alone, by name (the console stack is made before this one).
+        self.staff = self._function(
+            "PermitsStaff",
+            "permits.staff_handler.handler",
+            "Permits for staff: search by mark, reference or UPRN, a permit's record, verify declared details, revoke",
+            {"PERMITS_TABLE": self.table.table_name},
+            function_name=config.permits_staff_function,
+        )
+        grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_VRM)
+        grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
+        grant_items(self.staff, self.table, key, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

@@ -41,6 +41,7 @@ EXPECTED_ENVIRONMENT = {
         "PAYMENTS_FUNCTION",
     },
     "permits.issue_handler.handler": {"PERMITS_TABLE"},
+    "permits.staff_handler.handler": {"PERMITS_TABLE"},  # permits for the staff console (invoked by name)
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
@@ -98,6 +99,7 @@ EXPECTED_ENVIRONMENT = {
         "STAFF_CLIENT_ID",
         "SIGNING_SECRET_ID",
         "KPIS_TABLE",
+        "PERMITS_STAFF_FUNCTION",
     },
     "console.kpi_handler.handler": {"KPIS_TABLE"},
     # The worker and the reconciler follow refunds too.
