@@ -25,9 +25,11 @@ pytestmark = pytest.mark.local
 MARK = "EV71ELC"  # the DVLA stand-in's electric car (no other local test issues it)
 
 
-def _issued(local_cloud: Any) -> tuple[str, str]:
+def issued_permit(local_cloud: Any, vrm: str = "ev71 elc") -> tuple[str, str]:
+    """A permit for `vrm` at a Town centre address, applied for and issued as the deployed functions do: its
+    application's reference and its id (also tests/browser/test_browser_permit_staff.py)."""
     address = found_address(local_cloud, "ME15 6JQ")  # Cobnut Row: zone A, Town centre
-    made = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": "ev71 elc"})
+    made = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": vrm})
     assert made["status"] == 201, made
     reference = made["body"]["reference"]
     store = PermitsStore(_table(local_cloud, "Borough-dev-Permits/Permits"))
@@ -61,7 +63,7 @@ def _trail(local_cloud: Any, record: str) -> list[dict[str, Any]]:
 
 
 def test_a_caseworker_finds_a_permit_by_its_mark_and_revokes_it_and_the_look_up_says_no_permit(local_cloud):
-    reference, permit_id = _issued(local_cloud)
+    reference, permit_id = issued_permit(local_cloud)
     token = _device_token(local_cloud)
     assert _check(local_cloud, token, MARK, "A", post=True).json()["answer"] == "valid"
 
