@@ -47,6 +47,7 @@ from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.tables import council_table
+from stacks.payments_stack import refund_roles as roles_holding
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
 BY_VRM = "by-vrm"  # functions/permits/store.py
@@ -223,7 +224,8 @@ class PermitsStack(Stack):
             "PermitsStaff",
             "permits.staff_handler.handler",
             "Permits for staff: search by mark, reference or UPRN, a permit's record, verify declared details, revoke",
-            {"PERMITS_TABLE": self.table.table_name},
+            # the console's roles holding manage-permits (its roles.yaml, read as data): checked here too
+            {"PERMITS_TABLE": self.table.table_name, "MANAGE_ROLES": roles_holding("manage-permits")},
             function_name=config.permits_staff_function,
         )
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_VRM)

@@ -150,7 +150,7 @@ class PermitPages:
             "reference": found["reference"],
             "outcome": outcome,
             "note": form.get("note", ""),
-            "staff": {"subject": staff.subject},
+            "staff": {"subject": staff.subject, "roles": sorted(staff.roles)},
         }
         if outcome == "corrected":
             event["vehicle"] = _vehicle(form)
@@ -163,7 +163,7 @@ class PermitPages:
         if isinstance(found, Page):
             return found
         event = {"action": "revoke", "key": found["key"], "reason": request.form.get("reason", ""),
-                 "staff": {"subject": staff.subject}}  # fmt: skip
+                 "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
         return self._act(request, found, "revoke-permit", "revoked with a reason", event, "revoked")
 
     def _act(
@@ -176,7 +176,7 @@ class PermitPages:
         answer = self.permits(event)
         if answer.status == 200:
             return redirect(f"/staff/permits/{found['key']}?done={done}")
-        failed = answer.status not in (400, 404, 409)
+        failed = answer.status not in (400, 403, 404, 409)
         self.audit.record(staff, f"{action}-{'failed' if failed else 'refused'}", record, source_ip=request.source_ip)
         message = UNANSWERED if failed else str(answer.body.get("detail", ""))
         field = str(answer.body.get("field") or "") if answer.status == 400 else ""

@@ -58,13 +58,18 @@ class StaffRefused(ValueError):
 @dataclass(frozen=True)
 class StaffRef:
     subject: str  # Cognito sub
+    roles: frozenset[str] = frozenset()  # their console roles
 
 
-def staff_ref(data: Any) -> StaffRef:
+def staff_ref(data: Any, *, may: frozenset[str] | None = None) -> StaffRef:
+    """The member of staff the console names; with `may`, one of whose roles must be among those (else 403)."""
     subject = str((data or {}).get("subject", "")) if isinstance(data, dict) else ""
     if not subject or len(subject) > 128:
         raise StaffRefused(400, "", "No member of staff was named.")
-    return StaffRef(subject)
+    roles = frozenset(str(r) for r in (data.get("roles") or []) if isinstance(r, str))
+    if may is not None and not roles & may:
+        raise StaffRefused(403, "", "Only staff with the manage-permits permission may verify or revoke permits.")
+    return StaffRef(subject, roles)
 
 
 def _text(value: Any, field: str, what: str) -> str:

@@ -2,10 +2,11 @@
 
 `{"action": "search", "by": "vrm" | "reference" | "uprn", "value"}` -> 200 `{"results": [...]}`;
 `{"action": "get", "key"}` (an application's reference or a permit's id) -> 200 `{"record": {...}}` or 404;
-`{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff": {"subject"}}`
-and `{"action": "revoke", "key", "reason", "staff": {"subject"}}` -> 200 `{"record": {...}}`, or 400 (`field`
-names the form field, `detail` says what to put right), 404, 409. The console checks the permission and audits
-before it asks. Thin: the work is in `permits.staff`. Notes and reasons are never logged.
+`{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff"}` and
+`{"action": "revoke", "key", "reason", "staff"}` (`staff`: `{"subject", "roles"}`) -> 200 `{"record": {...}}`, or
+400 (`field` names the form field, `detail` says what to put right), 403 (the staff named hold no role with
+`manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409. The console checks the
+permission and audits before it asks. Thin: the work is in `permits.staff`. Notes and reasons are never logged.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ def staff_permits() -> StaffPermits:
     return StaffPermits(table=aws.table(staff_settings().permits_table), zones=load_zones())
 
 
-def answer(permits: StaffPermits, event: dict[str, Any]) -> dict[str, Any]:
-    """One action's answer (the handler's, without its settings and logging: the unit tests call it)."""
+def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozenset[str]) -> dict[str, Any]:
+    """One action's answer (the handler's, without its settings: the unit tests call it). Verifying and revoking
+    need a member of staff holding one of `manage_roles` (the console checks it first; this is the second check)."""
     action = event.get("action")
     try:
         if action == "search":
@@ -44,7 +46,7 @@ def answer(permits: StaffPermits, event: dict[str, Any]) -> dict[str, Any]:
         if action == "verify":
             record = permits.verify(
                 str(event.get("reference", "")),
-                staff=staff_ref(event.get("staff")),
+                staff=staff_ref(event.get("staff"), may=manage_roles),
                 outcome=str(event.get("outcome", "")),
                 note=event.get("note"),
                 vehicle=event.get("vehicle"),
@@ -56,7 +58,7 @@ def answer(permits: StaffPermits, event: dict[str, Any]) -> dict[str, Any]:
         if action == "revoke":
             record = permits.revoke(
                 str(event.get("key", ""))[:64],
-                staff=staff_ref(event.get("staff")),
+                staff=staff_ref(event.get("staff"), may=manage_roles),
                 reason=event.get("reason"),
                 correlation_id=str(event.get("correlation_id") or ""),
             )
@@ -69,6 +71,6 @@ def answer(permits: StaffPermits, event: dict[str, Any]) -> dict[str, Any]:
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    staff_settings()  # a missing or malformed variable fails the first invocation with its name
+    configured = staff_settings()  # a missing or malformed variable fails the first invocation with its name
     logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
-    return answer(staff_permits(), event)
+    return answer(staff_permits(), event, manage_roles=configured.manage_role_names)

@@ -41,7 +41,10 @@ EXPECTED_ENVIRONMENT = {
         "PAYMENTS_FUNCTION",
     },
     "permits.issue_handler.handler": {"PERMITS_TABLE"},
-    "permits.staff_handler.handler": {"PERMITS_TABLE"},  # permits for the staff console (invoked by name)
+    "permits.staff_handler.handler": {
+        "PERMITS_TABLE",
+        "MANAGE_ROLES",
+    },  # permits for the staff console (invoked by name)
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",

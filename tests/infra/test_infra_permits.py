@@ -229,6 +229,8 @@ def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_rev
         if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.staff_handler.handler"
     ]
     assert function.props["FunctionName"] == f"Borough-{synth.environment}-PermitsStaff"
+    # roles.yaml's roles holding manage-permits: the function checks verifying and revoking itself too
+    assert function.props["Environment"]["Variables"]["MANAGE_ROLES"] == "caseworker,team-lead"
     table = _permits_table(synth)
     dynamo = sorted(
         (tuple(sorted(_actions(s))), json.dumps(s["Resource"]))

@@ -17,8 +17,8 @@ from permits import enforcement
 from permits.adapters.dvla_models import DvlaUnavailable
 from permits.application import Application, Applications
 from permits.issuing import issue_paid
-from permits.staff import StaffPermits, StaffRef
-from permits.staff_handler import answer
+from permits.staff import StaffPermits
+from permits.staff_handler import answer as handler_answer
 from permits.store import PermitsStore
 from permits.zones import load_zones
 from shared.events import EventEnvelope, EventType
@@ -28,7 +28,8 @@ from tests.unit.staff_console.conftest import aws_calls
 
 pytestmark = pytest.mark.unit
 LATER = datetime(2026, 6, 3, 9, 30, tzinfo=UTC)
-STAFF = {"subject": "staff-sub-1"}
+STAFF = {"subject": "staff-sub-1", "roles": ["caseworker"]}
+MANAGE = frozenset({"caseworker", "team-lead"})
 
 
 @pytest.fixture
@@ -55,6 +56,11 @@ def issued(table: Any, application: Application) -> str:
               "payment_id": "pay1", "amount_pence": str(application.pence)},
     )  # fmt: skip
     return issue_paid(PermitsStore(table), event, now=NOW).permit_id
+
+
+def answer(service: StaffPermits, event: dict[str, Any]) -> dict[str, Any]:
+    """The handler's answer, the roles holding manage-permits as the stack sets them (roles.yaml)."""
+    return handler_answer(service, event, manage_roles=MANAGE)
 
 
 def look_up(table: Any, moment: datetime = LATER) -> str:
@@ -212,5 +218,19 @@ def test_a_bad_verification_names_its_field_and_writes_nothing(table, staff, for
 def test_details_from_dvla_need_no_verification(table, staff):
     application = applied(table)
     result = answer(staff, {"action": "verify", "reference": application.reference, "outcome": "confirmed",
-                            "note": "n", "staff": StaffRef("s").__dict__})  # fmt: skip
+                            "note": "n", "staff": STAFF})  # fmt: skip
     assert result["status"] == 409
+
+
+@pytest.mark.parametrize("roles", [[], ["finance"], ["admin", "finance"]])
+def test_only_staff_holding_a_role_with_manage_permits_may_verify_or_revoke(table, staff, roles):
+    application = declared(table)
+    issued(table, application)
+    before = table.scan()["Items"]  # the test looks at the whole table; the service never scans
+    who = {"subject": "staff-sub-2", "roles": roles}
+    revoke = answer(staff, {"action": "revoke", "key": application.reference, "reason": "x", "staff": who})
+    verify = answer(staff, {"action": "verify", "reference": application.reference, "outcome": "confirmed",
+                            "note": "n", "staff": who})  # fmt: skip
+    assert (revoke["status"], verify["status"]) == (403, 403)
+    assert table.scan()["Items"] == before
+    assert look_up(table) == "valid"

@@ -114,7 +114,8 @@ class InProcessPermits:
         from permits.staff_handler import answer
 
         self.events.append(event)
-        result = json.loads(json.dumps(answer(self.service, event)))
+        manage = frozenset(name for name, role in roles().items() if "manage-permits" in role.permissions)
+        result = json.loads(json.dumps(answer(self.service, event, manage_roles=manage)))
         return PermitsAnswer(int(result["status"]), result["body"])
 
 
