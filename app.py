@@ -210,6 +210,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PermitIssuer": permits.issuer,
             "PermitsOutboxPublisher": permits.outbox.function,
             "PermitSchedule": permits.schedule_job,
+            "PermitsStaff": permits.staff,
         },
         dead_letter_queues={
             **events.dead_letter_queues,

@@ -80,6 +80,12 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-StaffPayments"
 
     @property
+    def permits_staff_function(self) -> str:
+        """The PermitsStaff function's name (permits for the staff console): the permits stack names it; the console
+        stack, made before it, invokes it by this name (a reference would tie the console to the permits stack)."""
+        return f"{self.prefix}-PermitsStaff"
+
+    @property
     def renewal_links_function(self) -> str:
         """The renewal links function's name: the renewals stack names it; the notifications consumer (reminders'
         links) and the web (the renewal page) invoke it by this name (a reference would make the stacks a cycle)."""

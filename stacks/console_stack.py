@@ -225,6 +225,8 @@ class ConsoleStack(Stack):
                 "MOTO_FUNCTION": moto_function.function_name,
                 "KPIS_TABLE": self.kpis.table_name,
                 "UPLOADS_BUCKET": uploads_bucket.bucket_name,  # the residents' files (console/attachments.py)
+                # Parking permits (console/permit_pages.py): the permits stack's staff function, by name.
+                "PERMITS_STAFF_FUNCTION": config.permits_staff_function,
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index; the versions of the queue's rows in one
@@ -260,12 +262,15 @@ class ConsoleStack(Stack):
         self.kpis.grant(self.function, "dynamodb:Query")  # the KPI page: a Query per week, never a Scan
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
-        # Payments and refunds go through the payments service's staff function: exactly that one function.
-        staff_payments = config.staff_payments_function
+        # Payments and refunds go through the payments service's staff function, parking permits through the permits
+        # service's: exactly those two functions (the console never reads their tables).
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{staff_payments}"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{name}"
+                    for name in (config.staff_payments_function, config.permits_staff_function)
+                ],
             )
         )
         # Submitting for a resident (decision 0007) and taking the fee by phone: exactly those two functions, no

@@ -25,6 +25,9 @@
 - The daily schedule (`permits.schedule_job`, an EventBridge rule at 08:00 UTC): the PermitSchedule function
   Queries the sparse `by-due` index (keys only) for the unpaid applications to warn or cancel and the permits to
   remind or expire, and claims each step with a conditional write carrying its event (the outbox).
+- Staff (`permits.staff_handler`, the PermitsStaff function, named: the console invokes it by name, not routed):
+  GetItem on the table, Query on `by-vrm` and `by-household`, UpdateItem (verifying declared details; revoking:
+  the permit and the household counter) and DeleteItem (revoking: the VRM guard), in transactions. No Put, no Scan.
 - Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
 """
 
@@ -54,6 +57,7 @@ from stacks.constructs.grants import grant_items, grant_secret_value, require_or
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
 from stacks.constructs.tables import council_table
+from stacks.payments_stack import refund_roles as roles_holding
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
 
 BY_VRM = "by-vrm"  # functions/permits/store.py
@@ -299,6 +303,19 @@ class PermitsStack(Stack):
             schedule=SCHEDULE,
             targets=[targets.LambdaFunction(self.schedule_job, retry_attempts=2)],  # a rerun does nothing twice
         )
+
+        # Permits for staff: invoked by the console alone, by name (the console stack is made before this one).
+        self.staff = self._function(
+            "PermitsStaff",
+            "permits.staff_handler.handler",
+            "Permits for staff: search by mark, reference or UPRN, a permit's record, verify declared details, revoke",
+            # the console's roles holding manage-permits (its roles.yaml, read as data): checked here too
+            {"PERMITS_TABLE": self.table.table_name, "MANAGE_ROLES": roles_holding("manage-permits")},
+            function_name=config.permits_staff_function,
+        )
+        grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_VRM)
+        grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
+        grant_items(self.staff, self.table, key, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

@@ -22,6 +22,7 @@ from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.payment_due import PaymentDueReader
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
+from console.permit_pages import LambdaStaffPermits, PermitPages
 from console.queue import CaseQueue
 from console.records import Records
 from console.search_index import SearchIndex
@@ -79,7 +80,9 @@ def resolver() -> APIGatewayHttpResolver:
     moto = PaymentPages(pages, pages.audit, LambdaPaymentTaker(configured.moto_function), due)
     kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
     downloads = AttachmentDownloads(queue, audit, clean_store, pages.render)
-    views = Views(pages, casework, bulk, refunds, finance, records, assisted, moto, kpis, downloads)
+    permits_function = configured.permits_staff_function
+    permits = PermitPages(pages, audit, LambdaStaffPermits(permits_function) if permits_function else None)
+    views = Views(pages, casework, bulk, refunds, finance, records, assisted, moto, kpis, downloads, permits)
     return app.build(guard, views, pages.refused)
 
 

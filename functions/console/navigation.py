@@ -14,6 +14,7 @@ from console.routes import ROUTES, allowed
 # (text, path) in the order shown; add a page here once its GET route is in ROUTES.
 ENTRIES: tuple[tuple[str, str], ...] = (
     ("Cases", "/staff/cases"),
+    ("Parking permits", "/staff/permits"),
     ("Digital KPIs", "/staff/kpis"),
     ("Your account", "/staff/home"),
 )

@@ -37,6 +37,8 @@ class Permission(StrEnum):
     MANAGE_USERS_AND_TEAMS = "manage-users-and-teams"
     MANAGE_RESPONSE_TEMPLATES = "manage-response-templates"
     EXPORT_SUBJECT_ACCESS = "export-subject-access"  # every request of a resident, whatever the team
+    VIEW_PERMITS = "view-permits"  # find parking permits and read them (console/permit_pages.py)
+    MANAGE_PERMITS = "manage-permits"  # verify a permit's declared vehicle details, revoke a permit
 
 
 class Role(BaseModel):

@@ -67,6 +67,13 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     # Coming back to a request's fee later (console/payment_due.py): by its reference, from the start page.
     ConsoleRoute("POST", "/staff/assisted/pay/find", Permission.ACT_FOR_RESIDENT, "assisted_pay_find"),
     ConsoleRoute("GET", "/staff/assisted/pay/<reference>", Permission.ACT_FOR_RESIDENT, "assisted_pay_due"),
+    # Parking permits (console/permit_pages.py), through the permits service's PermitsStaff function: search (a
+    # POST: a mark or a UPRN stays out of URLs), a permit's page, verifying declared details, revoking.
+    ConsoleRoute("GET", "/staff/permits", Permission.VIEW_PERMITS, "permits_search_form"),
+    ConsoleRoute("POST", "/staff/permits", Permission.VIEW_PERMITS, "permits_search"),
+    ConsoleRoute("GET", "/staff/permits/<key>", Permission.VIEW_PERMITS, "permit"),
+    ConsoleRoute("POST", "/staff/permits/<key>/verify", Permission.MANAGE_PERMITS, "verify_permit"),
+    ConsoleRoute("POST", "/staff/permits/<key>/revoke", Permission.MANAGE_PERMITS, "revoke_permit"),
     ConsoleRoute("GET", "/staff/kpis", Permission.VIEW_KPIS, "kpis"),
     ConsoleRoute("GET", "/staff/kpis/csv/<table>", Permission.VIEW_KPIS, "kpis_csv"),
 )

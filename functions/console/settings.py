@@ -29,6 +29,9 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     assisted_function: str = ""  # the console-only catalogue function: submissions for residents (decision 0007)
     moto_function: str = ""  # the payments service's MOTO function: fees taken by phone (payments/moto_handler.py)
     kpis_table: str  # the KPI counters (console/kpi_counters.py), read by the KPI page
+    # The permits service's PermitsStaff function (console/permit_pages.py), invoked by name; none: the permit pages
+    # say they are not connected.
+    permits_staff_function: str = ""
     uploads_bucket: str = ""  # the residents' scanned-clean uploads (console/attachments.py); none: no file is clean
 
 

@@ -59,3 +59,20 @@ class ScheduleSettings(FunctionSettings):
 
 
 schedule_settings = cached(ScheduleSettings)
+
+
+
+
+class StaffSettings(FunctionSettings):
+    """Permits for staff (invoked by the staff console only, not routed): the Permits table, and the console roles
+    that hold `manage-permits` (from its roles.yaml at synth), so that verifying and revoking are checked here too."""
+
+    permits_table: str
+    manage_roles: str = ""
+
+    @property
+    def manage_role_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.manage_roles.split(",") if name.strip())
+
+
+staff_settings = cached(StaffSettings)

@@ -31,6 +31,7 @@ A visitor session is kept two years after it ends (the table's TTL, `expires_at`
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -265,11 +266,13 @@ class PermitsStore:
         due_on: str | None = None,
         outbox: str | None = None,
         also: tuple[dict[str, Any], ...] = (),
+        attributes: Mapping[str, Any] | None = None,
     ) -> Permit:
         """Revoke, expire or cancel an active permit: its VRM guard released and its household counter lowered, at
         once. Its scheduled steps go (`due_on` removed); with `due_on`, only if that is still its next step's day (the
-        daily job's expiry, `PermitNotActive` otherwise). `outbox` (an event's envelope, shared.outbox) is stored on
-        the permit and the `also` actions (e.g. the application marked) run in the same transaction."""
+        daily job's expiry, `PermitNotActive` otherwise). `outbox` (an event's envelope, shared.outbox) and
+        `attributes` (who ended it and why) are stored on the permit and the `also` actions (e.g. the application
+        marked) run, in the same transaction."""
         if status is Status.ACTIVE:
             raise ValueError("A permit ends as revoked, expired or cancelled.")
         permit = self.get(permit_id)
@@ -277,6 +280,10 @@ class PermitsStore:
             raise PermitNotActive(f"Permit {permit_id} is not active.")
         # The devices' feed carries the end, so an offline device stops accepting the permit.
         stamp = feed_stamp(datetime.now(UTC), permit_id)
+        more = dict(attributes or {})
+        if {"pk", "sk", "status", "feed_month", "feed_at", "due_on"} & set(more):
+            raise ValueError("`attributes` cannot set the permit's key, status, feed position or schedule.")
+        sets = "".join(f", #a{i} = :a{i}" for i in range(len(more)))
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
@@ -284,9 +291,10 @@ class PermitsStore:
                     "Key": {"pk": f"PERMIT#{permit_id}", "sk": PERMIT},
                     "UpdateExpression": "SET #status = :ended, feed_month = :month, feed_at = :at"
                     + (", outbox = :outbox" if outbox else "")
+                    + sets
                     + " REMOVE due_on",
                     "ConditionExpression": "#status = :active" + (" AND due_on = :due" if due_on else ""),
-                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeNames": {"#status": "status", **{f"#a{i}": n for i, n in enumerate(more)}},
                     "ExpressionAttributeValues": {
                         ":ended": str(status),
                         ":active": str(Status.ACTIVE),
@@ -294,6 +302,7 @@ class PermitsStore:
                         ":at": stamp["feed_at"],
                         **({":due": due_on} if due_on else {}),
                         **({":outbox": outbox} if outbox else {}),
+                        **{f":a{i}": v for i, v in enumerate(more.values())},
                     },
                 }
             },

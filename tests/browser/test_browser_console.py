@@ -147,7 +147,7 @@ def _layout(page: Any, current: str) -> None:
     assert page.locator("#identity-teams").inner_text().startswith("Teams: ")
     assert bar.get_by_role("button", name="Sign out").count() == 1
     nav = page.get_by_role("navigation", name="Primary navigation")
-    assert nav.locator("a").all_inner_texts() == ["Cases", "Your account"]
+    assert nav.locator("a").all_inner_texts() == ["Cases", "Parking permits", "Your account"]
     assert nav.locator("a[aria-current=page]").all_inner_texts() == [current]
     # Computed styles (Playwright reads them with JavaScript off too): the console's stylesheet is applied.
     styles = page.evaluate(

@@ -45,6 +45,10 @@ EXPECTED_ENVIRONMENT = {
     "permits.schedule_job.handler": {"PERMITS_TABLE"},
     # refund-order for the permits functions (functions/payments/order_refunds.py)
     "payments.order_refunds.handler": {"PAYMENTS_TABLE", "REFUNDS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},
+    "permits.staff_handler.handler": {
+        "PERMITS_TABLE",
+        "MANAGE_ROLES",
+    },  # permits for the staff console (invoked by name)
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",
         "IDEMPOTENCY_TABLE",
@@ -103,6 +107,7 @@ EXPECTED_ENVIRONMENT = {
         "STAFF_CLIENT_ID",
         "SIGNING_SECRET_ID",
         "KPIS_TABLE",
+        "PERMITS_STAFF_FUNCTION",
     },
     "console.kpi_handler.handler": {"KPIS_TABLE"},
     # The worker and the reconciler follow refunds too.

@@ -79,6 +79,8 @@ TABLE_ACCESS = {
     "permits.issue_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
     # The by-due index; each step claimed (an UpdateItem carrying its outbox event), an expiry's guard deleted
     "permits.schedule_job.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
+    # Permits for staff: the two indexes read, declared details verified, a permit revoked (test_infra_permits.py)
+    "permits.staff_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
 }
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 # Catalogue and cases store their events with their writes; the outbox publishes them from the table's stream.

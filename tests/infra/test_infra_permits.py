@@ -333,3 +333,46 @@ def test_the_daily_schedule_runs_every_morning_with_retries(synth):
     (target,) = rule.props["Targets"]
     assert function.logical_id in json.dumps(target["Arn"])
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+
+
+def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_revoke_only(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.staff_handler.handler"
+    ]
+    assert function.props["FunctionName"] == f"Borough-{synth.environment}-PermitsStaff"
+    # roles.yaml's roles holding manage-permits: the function checks verifying and revoking itself too
+    assert function.props["Environment"]["Variables"]["MANAGE_ROLES"] == "caseworker,team-lead"
+    table = _permits_table(synth)
+    dynamo = sorted(
+        (tuple(sorted(_actions(s))), json.dumps(s["Resource"]))
+        for s in synth.role_statements(function)
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+    )
+    # GetItem (an application, a permit), UpdateItem (verifying; revoking's permit and counter), DeleteItem
+    # (revoking's VRM guard) on the table; Query on the two indexes only. No PutItem, no Scan.
+    # (CDK merges the two indexes' Query statements into one)
+    assert [actions for actions, _ in dynamo] == [
+        ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        ("dynamodb:Query",),
+    ]
+    assert table.logical_id in dynamo[0][1]
+    assert "/index/" not in dynamo[0][1]
+    queried = dynamo[1][1]
+    assert queried.count("/index/") == 2
+    assert f"/index/{BY_VRM}" in queried
+    assert f"/index/{BY_HOUSEHOLD}" in queried
+    others = {a for s in synth.role_statements(function) for a in _actions(s)}
+    assert not {a for a in others if a.startswith(("lambda:", "sns:", "sqs:", "secretsmanager:"))}
+    # The console invokes it by name; it reads no permits table itself (no grant names the table).
+    (console,) = [
+        f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "console.handler.handler"
+    ]
+    env = console.props["Environment"]["Variables"]
+    assert env["PERMITS_STAFF_FUNCTION"] == function.props["FunctionName"]
+    assert table.logical_id not in json.dumps(synth.role_statements(console))
+    for other in synth.resources("AWS::Lambda::Function"):
+        if other.props["Handler"] != "console.handler.handler":
+            invokes = [s for s in synth.role_statements(other) if "lambda:InvokeFunction" in _actions(s)]
+            assert "PermitsStaff" not in json.dumps(invokes), other.props["Handler"]

@@ -30,6 +30,8 @@ from console.pages import Pages
 from console.payment_due import PaymentDueReader
 from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
+from console.permit_pages import Answer as PermitsAnswer
+from console.permit_pages import PermitPages
 from console.queue import QUEUE_FIELDS, QUEUE_INDEX, CaseQueue
 from console.records import Records
 from console.search_index import INDEXES, SearchIndex
@@ -40,11 +42,13 @@ from shared import aws, settings
 from shared.requests_repo import RequestsRepository
 from shared.search_keys import SearchKeys
 from tests.helpers import http_event
+from tests.unit.permits.permits_support import create_permits_table
 
 PASSWORD = "Staff-Test-Password-1!"
 SIGNING_KEY = b"console-unit-test-key"
 SEARCH_KEY = b"console-unit-test-search-key"
 UPLOADS_BUCKET = "uploads"  # the residents' scanned-clean files
+PERMITS_TABLE = "permits"  # the permits service's table, read only through InProcessPermits (as PermitsStaff)
 
 
 def moto_keys() -> dict[str, Any]:
@@ -95,6 +99,26 @@ class _NoSubmitter:
         return Submitted(200, {"outcome": "not-payable"})
 
 
+class InProcessPermits:
+    """The permits service's PermitsStaff function, in process against moto's Permits table (what the console asks
+    of it: permits/staff_handler.py), recording each event."""
+
+    def __init__(self, table_name: str) -> None:
+        from permits.staff import StaffPermits
+        from permits.zones import load_zones
+
+        self.service = StaffPermits(table=boto3.resource("dynamodb").Table(table_name), zones=load_zones())
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> PermitsAnswer:
+        from permits.staff_handler import answer
+
+        self.events.append(event)
+        manage = frozenset(name for name, role in roles().items() if "manage-permits" in role.permissions)
+        result = json.loads(json.dumps(answer(self.service, event, manage_roles=manage)))
+        return PermitsAnswer(int(result["status"]), result["body"])
+
+
 class Console:
     def __init__(self, pool_id: str, client_id: str) -> None:
         self.pool_id, self.client_id = pool_id, client_id
@@ -138,6 +162,8 @@ class Console:
         self.due = PaymentDueReader("requests")
         self.moto = PaymentPages(pages, pages.audit, _NoSubmitter(), self.due)  # type: ignore[arg-type]
         self.kpis = KpiCounters("kpis")
+        self.permits = InProcessPermits(PERMITS_TABLE)
+        self.permit_pages = PermitPages(pages, audit, self.permits)
         # Every section as console/handler.py has them (tests replace one with `with_section`).
         self.sections: list[Any] = [
             pages,
@@ -150,6 +176,7 @@ class Console:
             self.moto,
             KpiPages(pages, self.kpis),
             AttachmentDownloads(queue, audit, self.clean_store, pages.render),
+            self.permit_pages,
         ]
         views = Views(*self.sections)
         self.resolver = app.build(self.guard, views, pages.refused)
@@ -214,6 +241,37 @@ class Console:
 
     def csrf(self, tokens: dict[str, str]) -> str:
         return self.guard.signer.csrf_token(tokens["refresh_token"])
+
+    def add_permit(self, reference: str, *, vrm: str = "LB19PTR", zone: str = "B", declared: bool = True) -> str:
+        """An issued permit of application `reference` (active, its VRM guard held; put over any before, so a test
+        may revoke it again); `declared`: its vehicle details were declared and need verifying. Its permit id."""
+        from permits.issuing import permit_id_for
+
+        permits = boto3.resource("dynamodb").Table(PERMITS_TABLE)
+        permit_id = permit_id_for(reference)
+        permits.put_item(
+            Item={
+                "pk": f"APPLICATION#{reference}", "sk": "APPLICATION", "record": "APPLICATION",
+                "reference": reference, "status": "issued", "mark": vrm, "permit_zone": zone, "kind": "resident",
+                "months": 12, "valid_from": "2026-06-01", "valid_to": "2027-05-31", "amount_pence": 9000,
+                "reasons": ["A resident permit in Hopfield costs £90.00 for 12 months."], "uprn": "100000000001",
+                "vehicle_source": "declared" if declared else "dvla", "needs_verification": declared,
+                "vehicle": {"make": "FORD", "colour": "BLUE", "fuel": "PETROL"}, "household_limit": 2,
+                "counts_towards_limit": False, "created_at": "2026-06-01T10:00:00+00:00",
+                "paid_at": "2026-06-01T10:05:00+00:00", "issued_at": "2026-06-01T10:05:00+00:00",
+                "payment_id": "pay1", "permit_id": permit_id,
+            }
+        )  # fmt: skip
+        permits.put_item(
+            Item={
+                "pk": f"PERMIT#{permit_id}", "sk": "PERMIT", "record": "PERMIT", "permit_id": permit_id, "vrm": vrm,
+                "zone": zone, "kind": "resident", "valid_from": "2026-06-01", "valid_to": "2027-05-31",
+                "status": "active", "household": "100000000001", "counts_towards_limit": False,
+                "reference": reference,
+            }
+        )  # fmt: skip
+        permits.put_item(Item={"pk": f"ACTIVE#{zone}#{vrm}", "sk": "GUARD", "permit_id": permit_id})
+        return permit_id
 
     def add_case(self, reference: str, *, team: str, due: str, status: str = "received", **more: Any) -> None:
         self.table.put_item(
@@ -292,6 +350,7 @@ def console_on_moto() -> Iterator[Console]:
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("bucket", "metric")],
             BillingMode="PAY_PER_REQUEST",
         )
+        create_permits_table(boto3.resource("dynamodb"), PERMITS_TABLE)
         boto3.client("s3").create_bucket(
             Bucket=UPLOADS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
         )

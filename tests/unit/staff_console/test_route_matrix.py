@@ -28,12 +28,20 @@ def test_the_matrix_covers_every_permission_route_and_every_role() -> None:
     assert matrix[("GET", "/staff/cases")] == {"caseworker": True, "team-lead": True, "finance": True, "admin": False}
     bulk = {"caseworker": True, "team-lead": True, "finance": False, "admin": False}
     assert matrix[("POST", "/staff/cases/bulk-assign")] == matrix[("GET", "/staff/cases/bulk-assign")] == bulk
+    view_permits = {"caseworker": True, "team-lead": True, "finance": True, "admin": False}
+    for route in (("GET", "/staff/permits"), ("POST", "/staff/permits"), ("GET", "/staff/permits/<key>")):
+        assert matrix[route] == view_permits, route
+    for action in ("verify", "revoke"):
+        assert matrix[("POST", f"/staff/permits/<key>/{action}")] == bulk  # manage-permits: not finance or admin
 
 
 REFERENCE = new_reference()  # a case of the staff's team, for routes that name one
 FORMS = {
     "/staff/search": {"q": REFERENCE},
     "/staff/subject-access": {"email": "resident@example.org"},
+    "/staff/permits": {"by": "vrm", "vrm": "LB19 PTR"},
+    "/staff/permits/<key>/verify": {"outcome": "confirmed", "note": "Checked with DVLA"},
+    "/staff/permits/<key>/revoke": {"reason": "Sold the car"},
 }  # what a POST route's form needs besides its CSRF token
 
 
@@ -53,6 +61,7 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
     if route.view == "download_attachment":  # a case with a clean photo, which a download let through links to
         _with_a_clean_photo(console)
     for role, allowed in route_role_matrix()[(route.method, route.path)].items():
+        console.add_permit(REFERENCE)  # afresh for each role: active, its declared details not yet verified
         tokens = console.staff(role, roles=(role,), teams=("street-scene",))
         if route.method == "POST":
             form = {"csrf_token": console.csrf(tokens), **_valid_form(console, route), **FORMS.get(route.path, {})}
@@ -98,6 +107,8 @@ def _allowed_status(route: ConsoleRoute) -> int:
         return 200
     # A case change goes back to the case page; no payments service is connected here, so a refund let through
     # answers on the case page with that message; a search or an export answers with its page or its download.
+    if route.path.startswith("/staff/permits/"):  # a verification or a revocation goes back to the permit's page
+        return 303
     return 303 if route.path.startswith("/staff/cases/") and not route.path.endswith("/refunds") else 200
 
 

@@ -1,0 +1,244 @@
+"""Parking permits in the staff console (`/staff/permits`; docs/console.md, docs/permits.md).
+
+The console never reads the Permits table: every page asks the permits service's PermitsStaff function
+(`PERMITS_STAFF_FUNCTION`, invoked by name; its role may invoke exactly that function), which searches without a
+Scan, describes a permit, verifies declared vehicle details and revokes (permits/staff.py).
+
+- `GET /staff/permits` (`view-permits`): three small search forms, by registration mark, by application reference
+  or permit id, and by the address's UPRN. A POST (the CSRF token checked by the guard), so a mark or a UPRN never
+  goes into a URL. There is no search by postcode: the address lookup (OS Places) is the web's, which the console
+  may not import; find the UPRN first.
+- `GET /staff/permits/<key>` (`view-permits`): the permit page: mark, zone, type, dates, status, the vehicle, the
+  price and its reasons, the history (applied, paid, issued, verified, ended). The devices' look-ups are not shown.
+- `POST /staff/permits/<key>/verify` and `/revoke` (`manage-permits`): confirm or correct declared details with a
+  note; revoke with a reason. Bad input is the page again with the GOV.UK error summary (400) and nothing written;
+  a change made is a redirect (303) to the page, so a reload posts nothing.
+
+Audit (console/audit.py, record `permit:<key>` for a permit, `permit-search` for a search): every search
+(`search-permits`, the kind and the records found, never the mark or UPRN typed: also one entry on each record
+found), every page read (`read-permit`) and every action before it is asked (`verify-permit`, `revoke-permit`; then
+`<action>-refused` when the permits service refuses it, `<action>-failed` when it does not answer). An entry that
+cannot be written stops the page: nothing is shown or changed unaccounted for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from console.app import Page, StaffRequest, redirect
+from console.audit import AuditLog
+from console.pages import Pages
+from console.permissions import Permission, StaffMember
+from shared.observability import logger
+
+SEARCHES = {
+    "vrm": ("Registration mark", "For example, AB12 CDE"),
+    "reference": ("Application reference or permit id", "For example, 7KXM-3RAH"),
+    "uprn": ("UPRN of the address", "The Unique Property Reference Number: up to 12 digits"),
+}
+SEARCH_RECORD = "permit-search"
+MAX_AUDITED = 20  # a mark or a household has a few permits; entries on the records found stop here
+FUELS = ("PETROL", "DIESEL", "ELECTRICITY", "HYBRID ELECTRIC", "GAS", "OTHER")  # permits.application DECLARED_FUELS
+_KEY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+UNANSWERED = "The permits service did not answer. Nothing was changed: try again in a few minutes."
+NOT_CONNECTED = "Parking permits are not connected to this console."
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+
+class StaffPermitsService(Protocol):
+    """The permits service's PermitsStaff function (permits/staff_handler.py)."""
+
+    def __call__(self, event: dict[str, Any]) -> Answer: ...
+
+
+class LambdaStaffPermits:
+    """StaffPermitsService invoked by name (the console's role may invoke exactly that function)."""
+
+    def __init__(self, function_name: str) -> None:
+        self._function = function_name
+
+    def __call__(self, event: dict[str, Any]) -> Answer:
+        from shared import aws
+
+        event = {**event, "correlation_id": logger.get_correlation_id() or ""}
+        try:
+            response = aws.client("lambda").invoke(FunctionName=self._function, Payload=json.dumps(event).encode())
+            answer = json.loads(response["Payload"].read() or b"{}")
+        except Exception:  # a timeout or a throttle: "did not answer", never a refusal
+            logger.exception("PermitsStaff not reached")
+            return Answer(502, {"detail": UNANSWERED})
+        if response.get("FunctionError") or not isinstance(answer, dict) or "status" not in answer:
+            return Answer(502, {"detail": UNANSWERED})
+        body = answer.get("body")
+        return Answer(int(answer["status"]), body if isinstance(body, dict) else {})
+
+
+def record_of(key: str) -> str:
+    """The audit record of a permit (its page's key: the application's reference, else the permit's id)."""
+    return f"permit:{key}"
+
+
+class PermitPages:
+    def __init__(self, pages: Pages, audit: AuditLog, permits: StaffPermitsService | None) -> None:
+        self.pages, self.audit, self.permits = pages, audit, permits
+
+    # -- search ------------------------------------------------------------------------------------------------------
+    def permits_search_form(self, request: StaffRequest) -> Page:
+        return self._search_page(request)
+
+    def permits_search(self, request: StaffRequest) -> Page:
+        staff = _staff(request)
+        by = request.form.get("by", "")
+        if by not in SEARCHES:
+            return self._search_page(request, 400, error="Choose what to search by", error_field="vrm")
+        value = request.form.get(by, "").strip()[:64]
+        if not value:
+            label = SEARCHES[by][0]
+            return self._search_page(request, 400, error=f"Enter the {label[0].lower()}{label[1:]}", error_field=by)
+        if self.permits is None:
+            return self._search_page(request, 503, failed=NOT_CONNECTED)
+        answer = self.permits({"action": "search", "by": by, "value": value})
+        if answer.status == 400:
+            field = str(answer.body.get("field") or by)
+            return self._search_page(
+                request, 400, error=str(answer.body.get("detail", "")), error_field=field, typed={by: value}
+            )
+        if answer.status != 200:
+            return self._search_page(request, 503, failed=UNANSWERED, typed={by: value})
+        results = [r for r in answer.body.get("results", []) if isinstance(r, dict)]
+        keys = [str(r.get("key", "")) for r in results]
+        details = {"kind": by, "found": keys[:MAX_AUDITED]}
+        self.audit.record(staff, "search-permits", SEARCH_RECORD, source_ip=request.source_ip, details=details)
+        for key in keys[:MAX_AUDITED]:
+            self.audit.record(
+                staff, "search-permits", record_of(key), source_ip=request.source_ip, details={"kind": by}
+            )
+        return self._search_page(request, results=results, searched=SEARCHES[by][0].lower(), kind=by)
+
+    def _search_page(self, request: StaffRequest, status: int = 200, **context: Any) -> Page:
+        context.setdefault("typed", {})
+        return self.pages.render(
+            "permits.html", request, status=status, searches=SEARCHES, available=self.permits is not None, **context
+        )
+
+    # -- a permit --------------------------------------------------------------------------------------------------
+    def permit(self, request: StaffRequest, key: str) -> Page:
+        staff = _staff(request)
+        found = self._get(request, key)
+        if isinstance(found, Page):
+            return found
+        self.audit.record(staff, "read-permit", record_of(found["key"]), source_ip=request.source_ip)
+        return self._permit_page(request, found, done=request.query.get("done", ""))
+
+    def verify_permit(self, request: StaffRequest, key: str) -> Page:
+        staff = _staff(request)
+        found = self._get(request, key)
+        if isinstance(found, Page):
+            return found
+        form = request.form
+        outcome = form.get("outcome", "")
+        event: dict[str, Any] = {
+            "action": "verify",
+            "reference": found["reference"],
+            "outcome": outcome,
+            "note": form.get("note", ""),
+            "staff": {"subject": staff.subject, "roles": sorted(staff.roles)},
+        }
+        if outcome == "corrected":
+            event["vehicle"] = _vehicle(form)
+        detail = {"confirmed": "declared details confirmed", "corrected": "declared details corrected"}.get(outcome, "")
+        return self._act(request, found, "verify-permit", detail, event, "verified")
+
+    def revoke_permit(self, request: StaffRequest, key: str) -> Page:
+        staff = _staff(request)
+        found = self._get(request, key)
+        if isinstance(found, Page):
+            return found
+        event = {"action": "revoke", "key": found["key"], "reason": request.form.get("reason", ""),
+                 "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
+        return self._act(request, found, "revoke-permit", "revoked with a reason", event, "revoked")
+
+    def _act(
+        self, request: StaffRequest, found: dict[str, Any], action: str, detail: str, event: dict[str, Any], done: str
+    ) -> Page:
+        """Audit, then ask; a refusal is the page again with why (nothing changed), a change a redirect to it."""
+        staff, record = _staff(request), record_of(found["key"])
+        assert self.permits is not None  # _get answered, so the service is connected
+        self.audit.record(staff, action, record, source_ip=request.source_ip, detail=detail)
+        answer = self.permits(event)
+        if answer.status == 200:
+            return redirect(f"/staff/permits/{found['key']}?done={done}")
+        failed = answer.status not in (400, 403, 404, 409)
+        self.audit.record(staff, f"{action}-{'failed' if failed else 'refused'}", record, source_ip=request.source_ip)
+        message = UNANSWERED if failed else str(answer.body.get("detail", ""))
+        field = str(answer.body.get("field") or "") if answer.status == 400 else ""
+        form_name = action.removesuffix("-permit")
+        return self._permit_page(
+            request,
+            found,
+            status=answer.status if not failed else 503,
+            error=message,
+            error_field=f"{form_name}-{field}" if field else "permit-details",
+            form_name=form_name,
+            typed=dict(request.form),
+        )
+
+    def _get(self, request: StaffRequest, key: str) -> dict[str, Any] | Page:
+        if self.permits is None:
+            return self.pages.render("message.html", request, status=503, title="Not available", message=NOT_CONNECTED)
+        if not _KEY.match(key):
+            return self._not_found(request)
+        answer = self.permits({"action": "get", "key": key})
+        if answer.status == 404:
+            return self._not_found(request)
+        record = answer.body.get("record")
+        if answer.status != 200 or not isinstance(record, dict):
+            return self.pages.render("message.html", request, status=503, title="Sorry", message=UNANSWERED)
+        return record
+
+    def _not_found(self, request: StaffRequest) -> Page:
+        return self.pages.render(
+            "message.html",
+            request,
+            status=404,
+            title="No permit found",
+            message="There is no permit or application with that reference. Check it and search again.",
+        )
+
+    def _permit_page(self, request: StaffRequest, record: dict[str, Any], status: int = 200, **context: Any) -> Page:
+        staff = _staff(request)
+        context.setdefault("typed", {})
+        context.setdefault("form_name", "")
+        return self.pages.render(
+            "permit.html",
+            request,
+            status=status,
+            permit=record,
+            may_manage=staff.may(Permission.MANAGE_PERMITS),
+            names={**self.pages.staff_names(), staff.subject: staff.email},
+            fuels=FUELS,
+            **context,
+        )
+
+
+def _vehicle(form: dict[str, str]) -> dict[str, Any]:
+    """The corrected vehicle as the permits service takes it: numbers as numbers, a blank left out."""
+    vehicle: dict[str, Any] = {name: form.get(name, "").strip() for name in ("make", "colour", "fuel")}
+    for name in ("co2_g_km", "engine_cc"):
+        text = form.get(name, "").strip()
+        if text:
+            vehicle[name] = int(text) if text.isdigit() and len(text) <= 6 else -1  # -1: refused as not a number
+    return vehicle
+
+
+def _staff(request: StaffRequest) -> StaffMember:
+    assert request.staff is not None  # the guard let only signed-in staff with the route's permission through
+    return request.staff

@@ -1,0 +1,352 @@
+"""Permits for staff: what the staff console asks of the permits service (the console never reads the Permits table).
+
+`StaffPermits` answers the PermitsStaff function's actions (`permits.staff_handler`), each without a Scan:
+
+- `search(by, value)`: by registration mark (one Query of `by-vrm`), by application reference or permit id (GetItem),
+  or by the household's UPRN (one Query of `by-household`). There is no search by postcode here: the address lookup
+  that turns a postcode into UPRNs is the web's (OS Places), which neither the console nor this service may import.
+- `record(key)`: one application and its permit, whole, for the console's permit page: mark, zone, type, dates,
+  status, the vehicle, the price and its reasons, and its history (applied, paid, issued, verified, ended). The
+  devices' look-ups (PermitLookups) are not read: they are the enforcement audit, not the permit's.
+- `verify(reference, ...)`: an application whose vehicle details were declared (DVLA was down:
+  `needs_verification`) is confirmed as declared, with a note, or corrected; one conditional UpdateItem, so a second
+  verification finds nothing to verify. The price stays as it was paid.
+- `revoke(key, ...)`: `PermitsStore.end(REVOKED)`: the status, the VRM guard released, the household counter
+  lowered and the `outbox` event `permit-ended` (ids and dates only, never the reason) in one transaction. The
+  enforcement look-up then answers `no-permit`, and the devices' feed carries the revocation.
+
+Who may do what is the console's (roles.yaml `view-permits`, `manage-permits`), which audits each call before it
+makes it; this function is invoked by the console alone (an exact invoke grant). Staff are passed as Cognito subs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botocore.exceptions import ClientError
+
+from permits.application import DeclaredVehicle, InvalidApplication
+from permits.pricing import pounds
+from permits.store import Permit, PermitNotActive, PermitsStore, Status
+from permits.vrm import InvalidVrm, parse_vrm
+from permits.zones import ZonesFile
+from shared import outbox
+from shared.events import EventType, derived_id, new_event
+from shared.references import normalise_reference
+
+NOTE_MAX = 500  # a verification note or a revocation reason
+SEARCHES = ("vrm", "reference", "uprn")
+OUTCOMES = ("confirmed", "corrected")
+LONDON = ZoneInfo("Europe/London")
+_PERMIT_ID = re.compile(r"^[0-9a-f]{32}$")
+SOURCE = "permits"
+
+
+class StaffRefused(ValueError):
+    """A request staff can put right: `field` names the form field (the console's error summary links to it)."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.field = status, field
+
+
+@dataclass(frozen=True)
+class StaffRef:
+    subject: str  # Cognito sub
+    roles: frozenset[str] = frozenset()  # their console roles
+
+
+def staff_ref(data: Any, *, may: frozenset[str] | None = None) -> StaffRef:
+    """The member of staff the console names; with `may`, one of whose roles must be among those (else 403)."""
+    subject = str((data or {}).get("subject", "")) if isinstance(data, dict) else ""
+    if not subject or len(subject) > 128:
+        raise StaffRefused(400, "", "No member of staff was named.")
+    roles = frozenset(str(r) for r in (data.get("roles") or []) if isinstance(r, str))
+    if may is not None and not roles & may:
+        raise StaffRefused(403, "", "Only staff with the manage-permits permission may verify or revoke permits.")
+    return StaffRef(subject, roles)
+
+
+def _text(value: Any, field: str, what: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise StaffRefused(400, field, f"Enter {what}")
+    if len(text) > NOTE_MAX:
+        raise StaffRefused(400, field, f"{what[0].upper()}{what[1:]} must be {NOTE_MAX} characters or fewer")
+    return text
+
+
+class StaffPermits:
+    def __init__(
+        self,
+        *,
+        table: Any,
+        zones: ZonesFile,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """`table` is the Permits table (a boto3 Table); its permits are ended through `PermitsStore`."""
+        self.store, self._table, self.zones, self._clock = PermitsStore(table), table, zones, clock
+
+    # -- finding ---------------------------------------------------------------------------------------------------
+    def search(self, by: str, value: str) -> list[dict[str, Any]]:
+        """Summaries of what matches (newest first); raises StaffRefused for a value that cannot match anything."""
+        typed = str(value or "").strip()[:64]
+        if by == "vrm":
+            try:
+                mark = parse_vrm(typed).value
+            except InvalidVrm:
+                raise StaffRefused(
+                    400, "vrm", "Enter a registration mark in the correct format, like AB12 CDE"
+                ) from None
+            return self._newest([self._summary(permit=_permit_fields(p)) for p in self.store.by_vrm(mark)[0]])
+        if by == "reference":
+            if self._key_kind(typed) is None:
+                raise StaffRefused(
+                    400, "reference", "Enter an application reference like 7KXM-3RAH, or a permit's 32-character id"
+                )
+            found = self.record(typed)
+            return [found["summary"]] if found else []
+        if by == "uprn":
+            if not typed.isdigit() or len(typed) > 12:
+                raise StaffRefused(400, "uprn", "Enter the address's UPRN: up to 12 digits")
+            permits = self.store.household_permits(typed)
+            return self._newest([self._summary(permit=_permit_fields(p)) for p in permits])
+        raise StaffRefused(400, "", f"Search by one of {', '.join(SEARCHES)}.")
+
+    @staticmethod
+    def _key_kind(key: str) -> str | None:
+        if normalise_reference(key[:32]):
+            return "reference"
+        if _PERMIT_ID.match(key.lower()):
+            return "permit"
+        return None
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        """An application (by its reference) or a permit (by its id), with the other half when there is one."""
+        kind = self._key_kind(key)
+        application: dict[str, Any] | None = None
+        permit: dict[str, Any] | None = None
+        if kind == "reference":
+            reference = normalise_reference(key[:32]) or ""
+            application = self.store.get_application(reference)
+            if application and application.get("permit_id"):
+                permit = self._permit_item(str(application["permit_id"]))
+        elif kind == "permit":
+            permit = self._permit_item(key.lower())
+            if permit and permit.get("reference"):
+                application = self.store.get_application(str(permit["reference"]))
+        if application is None and permit is None:
+            return None
+        return self._describe(application, permit)
+
+    def _permit_item(self, permit_id: str) -> dict[str, Any] | None:
+        found = self._table.get_item(Key={"pk": f"PERMIT#{permit_id}", "sk": "PERMIT"}).get("Item")
+        return dict(found) if found else None
+
+    # -- verifying declared details --------------------------------------------------------------------------------
+    def verify(
+        self, reference: str, *, staff: StaffRef, outcome: str, note: Any, vehicle: Any = None
+    ) -> dict[str, Any]:
+        canonical = normalise_reference(str(reference)[:32])
+        application = self.store.get_application(canonical) if canonical else None
+        if application is None:
+            raise StaffRefused(404, "", "There is no application with this reference.")
+        if outcome not in OUTCOMES:
+            raise StaffRefused(400, "outcome", "Select whether the declared details are right or need correcting")
+        text = _text(note, "note", "a note saying how you checked the details")
+        before = dict(application.get("vehicle") or {})
+        check: dict[str, Any] = {"outcome": outcome, "by": staff.subject, "at": self._now(), "note": text}
+        values: dict[str, Any] = {":no": False, ":yes": True, ":check": check}
+        sets = "needs_verification = :no, verification = :check"
+        if outcome == "corrected":
+            corrected = _corrected(vehicle)
+            check["declared"] = before  # what the resident said, kept beside the correction
+            values[":vehicle"] = corrected
+            sets += ", vehicle = :vehicle"
+        try:
+            self._table.update_item(
+                Key={"pk": f"APPLICATION#{canonical}", "sk": "APPLICATION"},
+                UpdateExpression=f"SET {sets}",
+                ConditionExpression="needs_verification = :yes",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            raise StaffRefused(409, "", "These details need no verification: they came from DVLA, or were verified "
+                               "already.") from None  # fmt: skip
+        found = self.record(str(canonical))
+        assert found is not None
+        return found
+
+    # -- revoking -------------------------------------------------------------------------------------------------
+    def revoke(self, key: str, *, staff: StaffRef, reason: Any, correlation_id: str = "") -> dict[str, Any]:
+        found = self.record(key)
+        if found is None or not found["permit_id"]:
+            raise StaffRefused(404, "", "There is no permit with this reference.")
+        text = _text(reason, "reason", "the reason for revoking the permit")
+        now = self._clock()
+        ended_on = now.astimezone(LONDON).date().isoformat()
+        permit_id = str(found["permit_id"])
+        event = new_event(
+            EventType.PERMIT_ENDED,
+            source=SOURCE,
+            correlation_id=correlation_id or "unknown",
+            # ids and dates only: the reason is staff's text, kept in the permit, never in an event
+            data={"reference": found["reference"], "permit_id": permit_id, "ended_on": ended_on, "refund_pence": 0},
+            id_=derived_id(f"permit:{permit_id}:ended"),
+        )
+        also = {
+            "ended_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+            "ended_by": staff.subject,
+            "end_reason": text,
+            outbox.ATTRIBUTE: outbox.stored(event),
+        }
+        try:
+            self.store.end(permit_id, Status.REVOKED, attributes=also)
+        except PermitNotActive:
+            raise StaffRefused(409, "", "This permit is not active: it has ended already.") from None
+        after = self.record(permit_id)
+        assert after is not None
+        return after
+
+    # -- what staff see ------------------------------------------------------------------------------------------
+    def _now(self) -> str:
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    @staticmethod
+    def _newest(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(summaries, key=lambda s: (s["valid_from"], s["key"]), reverse=True)
+
+    def _zone_name(self, code: str) -> str:
+        try:
+            return self.zones.zone(code).name
+        except KeyError:
+            return code
+
+    def _summary(
+        self, *, permit: dict[str, Any] | None = None, application: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        source = permit or application or {}
+        reference = str((application or {}).get("reference") or (permit or {}).get("reference") or "")
+        permit_id = str((permit or {}).get("permit_id") or "")
+        vrm = str((permit or {}).get("vrm") or (application or {}).get("mark") or "")
+        zone = str((permit or {}).get("zone") or (application or {}).get("permit_zone") or "")
+        return {
+            "key": reference or permit_id,  # the permit page's address: the application's reference where known
+            "reference": reference,
+            "permit_id": permit_id,
+            "vrm": vrm,
+            "vrm_display": _display(vrm),
+            "zone": zone,
+            "zone_name": self._zone_name(zone),
+            "kind": str(source.get("kind", "")),
+            "valid_from": str(source.get("valid_from", "")),
+            "valid_to": str(source.get("valid_to", "")),
+            "status": str((permit or {}).get("status") or (application or {}).get("status") or ""),
+        }
+
+    def _describe(self, application: dict[str, Any] | None, permit: dict[str, Any] | None) -> dict[str, Any]:
+        summary = self._summary(permit=permit, application=application)
+        app = application or {}
+        pence = app.get("amount_pence")
+        return {
+            **summary,
+            "summary": summary,
+            "application_status": str(app.get("status", "")),
+            "months": int(app["months"]) if "months" in app else None,
+            "household": str((permit or {}).get("household") or app.get("uprn") or ""),
+            "vehicle": {str(k): _plain(v) for k, v in dict(app.get("vehicle") or {}).items()},
+            "vehicle_source": str(app.get("vehicle_source", "")),
+            "needs_verification": bool(app.get("needs_verification", False)),
+            "verification": _plain(app.get("verification")) if app.get("verification") else None,
+            "amount_pence": int(pence) if pence is not None else None,
+            "amount": pounds(int(pence)) if pence is not None else "",
+            "reasons": [str(r) for r in app.get("reasons", [])],
+            "end_reason": str((permit or {}).get("end_reason", "")),
+            "history": _history(app, permit),
+        }
+
+
+def _permit_fields(permit: Permit) -> dict[str, Any]:
+    fields = dict(permit.__dict__)
+    return {**fields, "kind": str(permit.kind), "status": str(permit.status),
+            "valid_from": permit.valid_from.isoformat(), "valid_to": permit.valid_to.isoformat()}  # fmt: skip
+
+
+def _corrected(vehicle: Any) -> dict[str, Any]:
+    try:
+        declared = DeclaredVehicle.parse(vehicle)
+    except InvalidApplication as error:
+        message = str(error)
+        field, _, words = message.partition(": ")
+        name = field.removeprefix("declared_vehicle.") if field.startswith("declared_vehicle.") else "make"
+        raise StaffRefused(400, name, words[:1].upper() + words[1:] if words else message) from None
+    values = {
+        "make": declared.make,
+        "colour": declared.colour,
+        "fuel": declared.fuel,
+        "co2_g_km": declared.co2_g_km,
+        "engine_cc": declared.engine_cc,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _history(application: dict[str, Any], permit: dict[str, Any] | None) -> list[dict[str, str]]:
+    """What happened, oldest first: applied, paid, issued, verified, ended (from the stored times only)."""
+    entries: list[dict[str, str]] = []
+
+    def add(what: str, at: Any, detail: str = "", by: str = "") -> None:
+        if at:
+            entries.append({"what": what, "at": str(at), "detail": detail, "by": by})
+
+    add("Applied", application.get("created_at"), _source_words(str(application.get("vehicle_source", ""))))
+    add(
+        "Paid",
+        application.get("paid_at"),
+        f"payment {application['payment_id']}" if application.get("payment_id") else "",
+    )
+    add("Issued", application.get("issued_at"))
+    if application.get("status") == "paid-not-issued":
+        add("Paid but not issued", application.get("paid_at"), str(application.get("reason", "")))
+    check = application.get("verification") or {}
+    if check:
+        add(f"Vehicle details {check.get('outcome', 'verified')}", check.get("at"), str(check.get("note", "")),
+            str(check.get("by", "")))  # fmt: skip
+    if permit and permit.get("status") in (Status.REVOKED, Status.EXPIRED):
+        what = "Revoked" if permit.get("status") == Status.REVOKED else "Expired"
+        add(what, permit.get("ended_at") or permit.get("valid_to"), str(permit.get("end_reason", "")),
+            str(permit.get("ended_by", "")))  # fmt: skip
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def _source_words(source: str) -> str:
+    return {
+        "dvla": "vehicle details from DVLA",
+        "declared": "vehicle details declared (DVLA could not be reached)",
+    }.get(source, "")
+
+
+def _display(vrm: str) -> str:
+    try:
+        return parse_vrm(vrm).display
+    except InvalidVrm:
+        return vrm
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB's Decimals as ints (the console receives JSON)."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,76 @@
+"""The PermitsStaff function, invoked directly by the staff console only (an exact invoke grant; never routed).
+
+`{"action": "search", "by": "vrm" | "reference" | "uprn", "value"}` -> 200 `{"results": [...]}`;
+`{"action": "get", "key"}` (an application's reference or a permit's id) -> 200 `{"record": {...}}` or 404;
+`{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff"}` and
+`{"action": "revoke", "key", "reason", "staff"}` (`staff`: `{"subject", "roles"}`) -> 200 `{"record": {...}}`, or
+400 (`field` names the form field, `detail` says what to put right), 403 (the staff named hold no role with
+`manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409. The console checks the
+permission and audits before it asks. Thin: the work is in `permits.staff`. Notes and reasons are never logged.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from permits.settings import staff_settings
+from permits.staff import StaffPermits, StaffRefused, staff_ref
+from permits.zones import load_zones
+from shared import aws
+from shared.observability import logger, observed
+
+
+@cache
+def staff_permits() -> StaffPermits:
+    return StaffPermits(table=aws.table(staff_settings().permits_table), zones=load_zones())
+
+
+def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozenset[str]) -> dict[str, Any]:
+    """One action's answer (the handler's, without its settings: the unit tests call it). Verifying and revoking
+    need a member of staff holding one of `manage_roles` (the console checks it first; this is the second check)."""
+    action = event.get("action")
+    try:
+        if action == "search":
+            return {
+                "status": 200,
+                "body": {"results": permits.search(str(event.get("by", "")), str(event.get("value", "")))},
+            }
+        if action == "get":
+            found = permits.record(str(event.get("key", ""))[:64])
+            if found is None:
+                return {"status": 404, "body": {"detail": "There is no permit or application with this reference."}}
+            return {"status": 200, "body": {"record": found}}
+        if action == "verify":
+            record = permits.verify(
+                str(event.get("reference", "")),
+                staff=staff_ref(event.get("staff"), may=manage_roles),
+                outcome=str(event.get("outcome", "")),
+                note=event.get("note"),
+                vehicle=event.get("vehicle"),
+            )
+            logger.info(
+                "Permit details verified", extra={"reference": record["reference"], "outcome": event.get("outcome")}
+            )
+            return {"status": 200, "body": {"record": record}}
+        if action == "revoke":
+            record = permits.revoke(
+                str(event.get("key", ""))[:64],
+                staff=staff_ref(event.get("staff"), may=manage_roles),
+                reason=event.get("reason"),
+                correlation_id=str(event.get("correlation_id") or ""),
+            )
+            logger.info("Permit revoked", extra={"permit_id": record["permit_id"]})
+            return {"status": 200, "body": {"record": record}}
+    except StaffRefused as refused:
+        return {"status": refused.status, "body": {"detail": str(refused), "field": refused.field}}
+    return {"status": 400, "body": {"detail": "Unknown action.", "field": ""}}
+
+
+@observed
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    configured = staff_settings()  # a missing or malformed variable fails the first invocation with its name
+    logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
+    return answer(staff_permits(), event, manage_roles=configured.manage_role_names)
