@@ -7,7 +7,10 @@ malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` 
 resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
 or payments did not take the order: nothing stored). Before the application is stored its amount is registered
 with payments as an order (`register-order`, docs/decisions/0010).
-`{"action": "get", "reference"}` -> 200 and the application, or 404. Thin: the work is in `permits.application`.
+`{"action": "get", "reference"}` -> 200 and the application, or 404. For the resident web's pages before an
+application (`permits.offers`): `{"action": "offers"}` -> 200 `{"zones": [...]}`; `{"action": "offers", "address"}`
+-> 200 `{"zone": ...}` or 422 `AddressOutsideZones`; `{"action": "check-vrm", "vrm"}` -> 200 `{"vrm", "display"}`
+or 400. Thin: the work is in `permits.application` and `permits.offers`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from permits.application import (
     DeclarationNeeded,
     InvalidApplication,
 )
-from permits.eligibility import NotEligible
+from permits.eligibility import Address, NotEligible
+from permits.offers import checked_mark, offers, zone_offer
 from permits.settings import application_settings
 from permits.store import PermitsStore
 from permits.vrm import InvalidVrm
@@ -89,6 +93,25 @@ def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
     return {"status": status, "body": {"detail": detail, **more}}
 
 
+def _before_applying(event: dict[str, Any]) -> dict[str, Any]:
+    """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format."""
+    if event.get("action") == "check-vrm":
+        try:
+            return {"status": 200, "body": checked_mark(str(event.get("vrm") or ""))}
+        except InvalidVrm as error:
+            return _error(400, str(error))
+    address = event.get("address")
+    if address is None:
+        return {"status": 200, "body": {"zones": offers(load_zones())}}
+    if not isinstance(address, dict):
+        return _error(400, "address: give the address as the address lookup found it (uprn, postcode).")
+    found = Address(**{k: str(address.get(k) or "").strip() for k in ("uprn", "postcode", "street")})
+    try:
+        return {"status": 200, "body": {"zone": zone_offer(load_zones(), found)}}
+    except NotEligible as error:
+        return _error(422, str(error), refusal=type(error).__name__)
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     application_settings()  # a missing or malformed variable fails the first invocation with its name
@@ -100,6 +123,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if found is None:
             return _error(404, "There is no application with this reference.")
         return {"status": 200, "body": found.public()}
+    if action in ("offers", "check-vrm"):
+        return _before_applying(event)
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     try:
