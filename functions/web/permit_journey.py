@@ -28,6 +28,7 @@ PERMITS_PATH = "/permits"
 PERMIT_SERVICE_ID = "parking-permit"  # the draft's service id, and the order's at payments (docs/decisions/0010)
 SERVICE_NAME = "Apply for a parking permit"
 STEPS = ("address", "permit", "vehicle", "email")
+ANSWER_OF = {"vehicle": "vrm", "declare": "declared_vehicle"}  # a step's answer, where not named as the step
 FUELS = (  # the fuels the permits function takes in a declaration (permits.application.DECLARED_FUELS)
     ("PETROL", "Petrol"),
     ("DIESEL", "Diesel"),
@@ -70,7 +71,7 @@ def step_url(step: str, *, change: bool = False) -> str:
 def answered(answers: Mapping[str, Any], step: str) -> bool:
     if step == "address":
         return bool(answers.get("address")) and bool(answers.get("zone"))
-    return bool(answers.get(step))
+    return bool(answers.get(ANSWER_OF.get(step, step)))
 
 
 def next_step_url(answers: Mapping[str, Any]) -> str:
@@ -115,11 +116,11 @@ def chosen_permit(zone: Mapping[str, Any], value: str) -> dict[str, Any] | None:
 
 def check_email(text: str) -> tuple[str | None, Errors]:
     if not text.strip():
-        return None, [{"href": "#email", "message": "Enter your email address"}]
+        return None, [{"href": "email", "message": "Enter your email address"}]
     email = normalise_email(text)
     if email is None:
         return None, [
-            {"href": "#email", "message": "Enter an email address in the correct format, like name@example.com"}
+            {"href": "email", "message": "Enter an email address in the correct format, like name@example.com"}
         ]
     return email, []
 
@@ -139,17 +140,17 @@ def check_declaration(form: Mapping[str, str]) -> tuple[dict[str, Any] | None, E
     errors: Errors = []
     make, colour, fuel = (" ".join(form.get(k, "").split()) for k in ("make", "colour", "fuel"))
     if not make or len(make) > MAKE_MAX:
-        errors.append({"href": "#make", "message": f"Enter the vehicle's make, up to {MAKE_MAX} characters"})
+        errors.append({"href": "make", "message": f"Enter the vehicle's make, up to {MAKE_MAX} characters"})
     if not colour or len(colour) > COLOUR_MAX:
-        errors.append({"href": "#colour", "message": f"Enter the vehicle's colour, up to {COLOUR_MAX} characters"})
+        errors.append({"href": "colour", "message": f"Enter the vehicle's colour, up to {COLOUR_MAX} characters"})
     if fuel not in {value for value, _ in FUELS}:
-        errors.append({"href": "#fuel", "message": "Select the vehicle's fuel"})
+        errors.append({"href": "fuel", "message": "Select the vehicle's fuel"})
     co2, engine = _whole(form.get("co2", ""), CO2_MAX), _whole(form.get("engine", ""), ENGINE_MAX)
     if isinstance(co2, str):
-        errors.append({"href": "#co2", "message": f"CO2 emissions must be a whole number of g/km from 0 to {CO2_MAX}"})
+        errors.append({"href": "co2", "message": f"CO2 emissions must be a whole number of g/km from 0 to {CO2_MAX}"})
     if isinstance(engine, str):
         errors.append(
-            {"href": "#engine", "message": f"Engine size must be a whole number of cc from 0 to {ENGINE_MAX}"}
+            {"href": "engine", "message": f"Engine size must be a whole number of cc from 0 to {ENGINE_MAX}"}
         )
     if errors:
         return None, errors

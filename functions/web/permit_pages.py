@@ -184,7 +184,7 @@ class PermitPages:
             not_found=bool(state) and not state.get("addresses") and not state.get("failed"),
             selected=request.field("uprn") or chosen,
             errors=errors or [],
-            field_errors={e["href"][1:]: e["message"] for e in errors or []},
+            field_errors={e["href"]: e["message"] for e in errors or []},
             change=change,
             back_url=self._back("address", change),
         )
@@ -202,7 +202,7 @@ class PermitPages:
         if found is None:  # nothing chosen, or not one of the addresses found for this draft
             message = "Select an address" if not uprn else "Select an address from the list"
             return self._address(request, draft, finding=False, change=change, status=400,
-                                 errors=[{"href": "#uprn", "message": message}])  # fmt: skip
+                                 errors=[{"href": "uprn", "message": message}])  # fmt: skip
         sent = {"uprn": found.uprn, "postcode": found.postcode, "street": found.street}
         answer = self.p.permits.zone_of(sent, correlation_id=request.correlation_id)
         if answer.status == 422:  # outside every zone: said plainly, nothing kept
@@ -227,7 +227,7 @@ class PermitPages:
         if postcode is None:
             message = POSTCODE_MESSAGE if typed else "Enter a postcode"
             return self._address(request, draft, finding=True, change=change, postcode=typed, status=400,
-                                 errors=[{"href": "#postcode", "message": message}])  # fmt: skip
+                                 errors=[{"href": "postcode", "message": message}])  # fmt: skip
         state: dict[str, Any] = {"postcode": postcode, "addresses": [], "failed": False}
         lookup = self.site.ports.addresses
         try:
@@ -278,7 +278,7 @@ class PermitPages:
             values=shown,
             vrm_display=(answers.get("vrm") or {}).get("display", ""),
             errors=errors or [],
-            field_errors={e["href"][1:]: e["message"] for e in errors or []},
+            field_errors={e["href"]: e["message"] for e in errors or []},
             change=change,
             back_url=self._back(step, change) if step != "declare" else journey.step_url("check-answers"),
         )
@@ -304,7 +304,7 @@ class PermitPages:
         errors: journey.Errors
         if step == "permit":
             chosen = journey.chosen_permit(draft.answers["zone"], form["permit"])
-            errors = [{"href": "#permit", "message": "Select the permit you want"}] if chosen is None else []
+            errors = [{"href": "permit", "message": "Select the permit you want"}] if chosen is None else []
             answer: Any = chosen
         elif step == "email":
             answer, errors = journey.check_email(form["email"])
@@ -316,12 +316,12 @@ class PermitPages:
 
     def _vehicle(self, request: Request, draft: Draft, typed: str) -> journey.Errors:
         if not typed.strip():
-            return [{"href": "#vrm", "message": "Enter the vehicle's registration number, for example AB12 CDE"}]
+            return [{"href": "vrm", "message": "Enter the vehicle's registration number, for example AB12 CDE"}]
         checked = self.p.permits.check_vrm(typed, correlation_id=request.correlation_id)
         if checked.status == 400:
-            return [{"href": "#vrm", "message": str(checked.body.get("detail", "Check the registration number"))}]
+            return [{"href": "vrm", "message": str(checked.body.get("detail", "Check the registration number"))}]
         if not checked.ok:
-            return [{"href": "#vrm", "message": "We could not check the registration number just now. Try again."}]
+            return [{"href": "vrm", "message": "We could not check the registration number just now. Try again."}]
         if (draft.answers.get("vrm") or {}).get("vrm") != checked.body["vrm"]:
             draft.answers.pop("declare", None)  # another vehicle: DVLA is asked about it afresh
             draft.answers.pop("declared_vehicle", None)
