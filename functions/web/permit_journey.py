@@ -149,9 +149,7 @@ def check_declaration(form: Mapping[str, str]) -> tuple[dict[str, Any] | None, E
     if isinstance(co2, str):
         errors.append({"href": "co2", "message": f"CO2 emissions must be a whole number of g/km from 0 to {CO2_MAX}"})
     if isinstance(engine, str):
-        errors.append(
-            {"href": "engine", "message": f"Engine size must be a whole number of cc from 0 to {ENGINE_MAX}"}
-        )
+        errors.append({"href": "engine", "message": f"Engine size must be a whole number of cc from 0 to {ENGINE_MAX}"})
     if errors:
         return None, errors
     declared: dict[str, Any] = {"make": make, "colour": colour, "fuel": fuel}
