@@ -74,12 +74,6 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-Payments"
 
     @property
-    def permit_applications_function(self) -> str:
-        """The permit applications function's name: the permits stack (which depends on the web stack through the
-        payments stack) names it; the web's permit pages invoke it by this name (a reference would be a cycle)."""
-        return f"{self.prefix}-PermitApplications"
-
-    @property
     def staff_payments_function(self) -> str:
         """The staff payments function's name (refunds): the payments stack names it; the console stack, made before
         it, invokes it by this name (a reference would tie the console to the payments stack's deployment)."""

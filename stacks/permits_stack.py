@@ -194,7 +194,6 @@ class PermitsStack(Stack):
                 "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
                 "PAYMENTS_FUNCTION": payments_function.function_name,
             },
-            function_name=config.permit_applications_function,  # the web's permit pages invoke it by name
         )
         # register-order (docs/decisions/0010): that one function (CDK's grant_invoke adds `<arn>:*`, every version)
         self.applications.add_to_role_policy(
