@@ -86,6 +86,12 @@ class EnvironmentConfig(BaseModel):
         return f"{self.prefix}-RenewalLinks"
 
     @property
+    def permit_applications_function(self) -> str:
+        """The PermitApplications function's name: the permits stack names it; the notifications consumer, made
+        before it, invokes it by this name (`contact`: the resident's email for the permit messages)."""
+        return f"{self.prefix}-PermitApplications"
+
+    @property
     def uploads_bucket_parameter(self) -> str:
         """The SSM parameter holding the uploads bucket's name. The web stack owns the bucket and writes it; the
         catalogue function (API stack, which the web stack depends on) reads it to check file answers."""

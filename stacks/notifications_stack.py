@@ -115,6 +115,8 @@ class NotificationsStack(Stack):
                 "RETURN_LINKS_FUNCTION": return_links_function.function_name,
                 # Renewal reminders' links: the renewals stack's function (which depends on this one), by name.
                 "RENEWAL_LINKS_FUNCTION": config.renewal_links_function,
+                # Permit messages: the resident's email and the permit, from the permits stack's function, by name.
+                "PERMIT_APPLICATIONS_FUNCTION": config.permit_applications_function,
                 **provider_environment,
                 "NOTIFY_BASE_URL": NOTIFY_BASE_URL,
                 "NOTIFY_API_KEY_SECRET_ID": self.notify_api_key.secret_name,  # Secrets Manager takes a name too
@@ -135,6 +137,8 @@ class NotificationsStack(Stack):
                 resources=[
                     return_links_function.function_arn,
                     f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.renewal_links_function}",
+                    f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:"
+                    f"{config.permit_applications_function}",
                 ],
             )
         )

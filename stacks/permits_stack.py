@@ -194,6 +194,8 @@ class PermitsStack(Stack):
                 "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
                 "PAYMENTS_FUNCTION": payments_function.function_name,
             },
+            # Named: the notifications consumer (made before this stack) invokes it by name for `contact`.
+            function_name=config.permit_applications_function,
         )
         # register-order (docs/decisions/0010): that one function (CDK's grant_invoke adds `<arn>:*`, every version)
         self.applications.add_to_role_policy(

@@ -41,6 +41,7 @@ class NotificationsSettings(FunctionSettings):
     subscriptions_table: str = ""
     return_links_function: str = ""  # the web's: save-and-return emails get the address and link from it
     renewal_links_function: str = ""  # the renewals': renewal reminders get their signed link from it
+    permit_applications_function: str = ""  # the permits': permit messages get the email and the permit from it
     notifications_queue_url: str = ""  # where the reminder job and subscriptions put their events
     notify_provider: Literal["notify", "ses", "record-only"] = "record-only"
     notify_base_url: str = NOTIFY_API

@@ -17,7 +17,10 @@ reasons, and the application stored "pending payment" under a condition. The per
    docs/decisions/0010), then the application is written once (`attribute_not_exists(pk)`), status
    `pending-payment`. A refusal at any step leaves both tables as they were.
 
-An application holds the household's UPRN and the vehicle's details, never a name or contact details.
+An application holds the household's UPRN, the vehicle's details and the resident's email address (`contact`:
+`{"email"}`, normalised by `shared.contact`, required), never a name. The email is given back only by the `contact`
+answer (`Applications.contact`), which the notifications service asks for to tell the resident about the permit;
+the resident's own `get` does not return it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from permits.quotes import Quote, quote
 from permits.store import PermitsStore, Status
 from permits.vrm import Vrm, parse_vrm
 from permits.zones import PermitType, ZonesFile
+from shared.contact import EMAIL_MESSAGE, normalise_email
 from shared.references import new_reference
 
 PENDING_PAYMENT = "pending-payment"
@@ -105,6 +109,7 @@ class ApplicationRequest:
     vrm: str  # as typed
     start: date
     declared_vehicle: DeclaredVehicle | None = None
+    email: str = ""  # normalised (shared.contact); parse requires it
 
     @classmethod
     def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
@@ -135,6 +140,7 @@ class ApplicationRequest:
         if not today <= start <= today + MAX_START_AHEAD:
             raise InvalidApplication(f"start: from today to {MAX_START_AHEAD.days} days ahead.")
         declared = data.get("declared_vehicle")
+        email = _contact_email(data.get("contact"))
         return cls(
             address=Address(uprn=uprn, postcode=postcode, street=street),
             kind=kind,
@@ -142,7 +148,18 @@ class ApplicationRequest:
             vrm=vrm,
             start=start,
             declared_vehicle=DeclaredVehicle.parse(declared) if declared is not None else None,
+            email=email,
         )
+
+
+def _contact_email(contact: Any) -> str:
+    """The resident's email address, normalised; InvalidApplication naming `contact.email` otherwise."""
+    if not isinstance(contact, dict) or not isinstance(contact.get("email"), str) or not contact["email"].strip():
+        raise InvalidApplication("contact.email: give an email address, to be told when the permit is issued.")
+    email = normalise_email(contact["email"])
+    if email is None:
+        raise InvalidApplication(f"contact.email: {EMAIL_MESSAGE}.")
+    return email
 
 
 @dataclass(frozen=True)
@@ -162,6 +179,7 @@ class Application:
     needs_verification: bool
     created_at: str
     permit_id: str = ""
+    email: str = ""  # the resident's (`contact.email` as stored): never in `public()`
 
     def public(self) -> dict[str, Any]:
         """What the resident is shown (their own application)."""
@@ -204,6 +222,7 @@ class Application:
             "vehicle": vehicle,
             "household_limit": household_limit,
             "counts_towards_limit": counts_towards_limit,
+            "contact": {"email": self.email},
             "created_at": self.created_at,
             "expires_at": int((datetime.fromisoformat(self.created_at) + APPLICATION_RETENTION).timestamp()),
         }
@@ -226,7 +245,22 @@ class Application:
             needs_verification=bool(item.get("needs_verification", False)),
             created_at=str(item["created_at"]),
             permit_id=str(item.get("permit_id", "")),
+            email=str((item.get("contact") or {}).get("email") or ""),
         )
+
+    def contact(self) -> dict[str, Any]:
+        """What the notifications service needs to tell the resident about this application or its permit."""
+        return {
+            "email": self.email,
+            "reference": self.reference,
+            "vrm": self.vrm,
+            "zone": self.zone,
+            "kind": str(self.kind),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(),
+            "permit_id": self.permit_id,
+            "status": self.status,
+        }
 
 
 def active_permits(permits: list[Any], today: date) -> list[ActivePermit]:
@@ -325,6 +359,7 @@ class Applications:
             vehicle_source="declared" if declared is not None else "dvla",
             needs_verification=declared is not None,
             created_at=now.astimezone(UTC).isoformat(timespec="seconds"),
+            email=request.email,
         )
         details = _vehicle_details(vehicle, declared)
         item = application.item(
@@ -339,6 +374,12 @@ class Applications:
     def get(self, reference: str) -> Application | None:
         item = self.store.get_application(reference)
         return Application.from_item(item) if item else None
+
+    def contact(self, reference: str) -> dict[str, Any] | None:
+        """The `contact` answer (`Application.contact`), or None when there is no such application or it holds no
+        email address."""
+        found = self.get(reference)
+        return found.contact() if found is not None and found.email else None
 
     def _vehicle(self, vrm: Vrm, declared: DeclaredVehicle | None) -> tuple[Vehicle | None, DeclaredVehicle | None]:
         try:

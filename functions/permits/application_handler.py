@@ -7,10 +7,14 @@ malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` 
 resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
 or payments did not take the order: nothing stored). Before the application is stored its amount is registered
 with payments as an order (`register-order`, docs/decisions/0010).
-`{"action": "get", "reference"}` -> 200 and the application, or 404. For the resident web's pages before an
-application (`permits.offers`): `{"action": "offers"}` -> 200 `{"zones": [...]}`; `{"action": "offers", "address"}`
--> 200 `{"zone": ...}` or 422 `AddressOutsideZones`; `{"action": "check-vrm", "vrm"}` -> 200 `{"vrm", "display"}`
-or 400. Thin: the work is in `permits.application` and `permits.offers`.
+`{"action": "get", "reference"}` -> 200 and the application (without the email address), or 404.
+`{"action": "contact", "reference"}` -> 200 and `{email, reference, vrm, zone, kind, valid_from, valid_to,
+permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
+one granted invoke on this function: stacks/notifications_stack.py). The email is never logged.
+For the resident web's pages before an application (`permits.offers`): `{"action": "offers"}` -> 200
+`{"zones": [...]}`; `{"action": "offers", "address"}` -> 200 `{"zone": ...}` or 422 `AddressOutsideZones`;
+`{"action": "check-vrm", "vrm"}` -> 200 `{"vrm", "display"}` or 400.
+Thin: the work is in `permits.application` and `permits.offers`.
 """
 
 from __future__ import annotations
@@ -112,17 +116,26 @@ def _before_applying(event: dict[str, Any]) -> dict[str, Any]:
         return _error(422, str(error), refusal=type(error).__name__)
 
 
+def _read(action: str, reference_text: str) -> dict[str, Any]:
+    """`get` (the resident's own answer, no email) or `contact` (for the notifications service): 200 or 404."""
+    reference = normalise_reference(reference_text)
+    if reference:
+        if action == "contact":
+            contact = applications().contact(reference)
+            if contact is not None:
+                return {"status": 200, "body": contact}
+        elif (found := applications().get(reference)) is not None:
+            return {"status": 200, "body": found.public()}
+    return _error(404, "There is no application with this reference.")
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     application_settings()  # a missing or malformed variable fails the first invocation with its name
     logger.set_correlation_id(str(event.get("correlation_id") or "unknown")[:128])
     action = event.get("action")
-    if action == "get":
-        reference = normalise_reference(str(event.get("reference", "")))
-        found = applications().get(reference) if reference else None
-        if found is None:
-            return _error(404, "There is no application with this reference.")
-        return {"status": 200, "body": found.public()}
+    if action in ("get", "contact"):
+        return _read(str(action), str(event.get("reference", "")))
     if action in ("offers", "check-vrm"):
         return _before_applying(event)
     if action != "apply" or not isinstance(event.get("application"), dict):

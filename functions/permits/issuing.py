@@ -72,6 +72,7 @@ def issue_paid(store: PermitsStore, event: EventEnvelope, *, now: datetime | Non
             household_limit=int(item["household_limit"]),
             counts_towards_limit=bool(item["counts_towards_limit"]),
             permit_id=permit_id,
+            reference=reference,
         )
     except PermitExists:
         pass  # written by a delivery that stopped before marking the application: marked now

@@ -10,6 +10,9 @@ One table, keyed by `pk` and `sk` (strings):
 | the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
 | an application | `APPLICATION#<reference>` | `APPLICATION` | permits.application: pending payment, then issued |
 
+A permit issued for an application (permits.issuing) keeps its `reference`, by which the permit messages ask for
+the resident's contact details.
+
 Three indexes, never a Scan: `by-vrm` (partition `vrm`: a mark's permits and sessions in every zone, what the
 enforcement look-up reads), `by-household` (partition `household`, sort `zone`) and `by-change` (partition
 `feed_month`, the UTC month of a permit's or session's latest change, sort `feed_at`, `<changed at>#<id>`: what the
@@ -68,6 +71,7 @@ class Permit:
     status: Status
     household: str  # a UPRN
     counts_towards_limit: bool
+    reference: str = ""  # the application it was issued for (permits.issuing)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Permit:
@@ -81,6 +85,7 @@ class Permit:
             status=Status(str(item["status"])),
             household=str(item["household"]),
             counts_towards_limit=bool(item.get("counts_towards_limit", False)),
+            reference=str(item.get("reference", "")),
         )
 
 
@@ -152,6 +157,7 @@ class PermitsStore:
         household_limit: int,
         counts_towards_limit: bool,
         permit_id: str | None = None,
+        reference: str = "",
     ) -> Permit:
         """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing."""
         mark = parse_vrm(vrm).value
@@ -169,6 +175,7 @@ class PermitsStore:
             status=Status.ACTIVE,
             household=_uprn(household),
             counts_towards_limit=counts_towards_limit,
+            reference=reference,
         )
         item = {
             "pk": f"PERMIT#{permit.permit_id}",
@@ -183,6 +190,7 @@ class PermitsStore:
             "status": str(Status.ACTIVE),
             "household": permit.household,
             "counts_towards_limit": counts_towards_limit,
+            **({"reference": reference} if reference else {}),
             **feed_stamp(datetime.now(UTC), permit.permit_id),
         }
         actions: list[dict[str, Any]] = [

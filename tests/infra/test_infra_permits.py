@@ -220,3 +220,24 @@ def test_the_applications_function_may_invoke_the_payments_function_only(synth):
     assert len(invokes) == 1
     assert "Payments" in json.dumps(invokes[0]["Resource"])
     assert function.props["Environment"]["Variables"]["PAYMENTS_FUNCTION"]
+
+
+def test_only_the_notifications_consumer_may_invoke_the_applications_function(synth):
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function")
+        if f.stack == synth.stack("Permits") and f.props["Handler"] == "permits.application_handler.handler"
+    ]
+    name = function.props["FunctionName"]
+    assert name.endswith("-PermitApplications")  # named: the consumer (made before this stack) invokes it by name
+    invokers = set()
+    for other in synth.resources("AWS::Lambda::Function"):
+        for statement in synth.role_statements(other):
+            if "lambda:InvokeFunction" not in _actions(statement):
+                continue
+            resources = json.dumps(statement["Resource"])
+            if f":function:{name}" in resources or function.logical_id in resources:
+                invokers.add(other.props["Handler"])
+    assert invokers == {"notifications.handler.handler"}
+    permissions = [p for p in synth.resources("AWS::Lambda::Permission") if function.logical_id in json.dumps(p.props)]
+    assert permissions == []  # no service or account is given a resource policy on it either

@@ -41,8 +41,13 @@ def found_address(local_cloud: Any, postcode: str) -> dict[str, str]:
 WEB_FUNCTION = "Borough-dev-Web/Web/Function"
 
 
+EMAIL = "resident@example.org"
+
+
 def apply(local_cloud: Any, application: dict[str, Any]) -> dict[str, Any]:
+    """Applies as the web will, with the resident's email address unless the test gives its own `contact`."""
     function = function_named_by_handler(local_cloud, HANDLER)
+    application = {"contact": {"email": EMAIL}, **application}
     return invoke(local_cloud, function, {"action": "apply", "application": application, "correlation_id": "t"})
 
 
@@ -89,6 +94,29 @@ def test_apply_with_a_dvla_vehicle_is_priced_and_stored_pending_payment(local_cl
     got = invoke(local_cloud, function, {"action": "get", "reference": body["reference"]})
     assert got["status"] == 200
     assert got["body"]["reference"] == body["reference"]
+    assert EMAIL not in str(got)  # the resident's own answer does not give the email back
+    assert item["contact"]["M"] == {"email": {"S": EMAIL}}
+    contact = invoke(local_cloud, function, {"action": "contact", "reference": body["reference"]})
+    assert contact["status"] == 200
+    assert (contact["body"]["email"], contact["body"]["vrm"], contact["body"]["status"]) == (
+        EMAIL,
+        "LB19PTR",
+        "pending-payment",
+    )
+    unknown = invoke(local_cloud, function, {"action": "contact", "reference": "7KXM-3RAH"})
+    assert unknown["status"] == 404
+
+
+def test_a_bad_email_is_400_naming_the_field_and_writes_nothing(local_cloud):
+    before = count_applications(local_cloud)
+    answer = apply(
+        local_cloud,
+        {"address": found_address(local_cloud, "ME14 1HQ"), "kind": "resident", "months": 12, "vrm": "LB19PTR",
+         "contact": {"email": "resident@"}},
+    )  # fmt: skip
+    assert answer["status"] == 400, answer
+    assert answer["body"]["detail"].startswith("contact.email")
+    assert count_applications(local_cloud) == before
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,7 @@ def request(**changes: Any) -> ApplicationRequest:
         "kind": "resident",
         "months": 12,
         "vrm": "lb19 ptr",
+        "contact": {"email": "Resident@Example.ORG"},
     }
     data.update(changes)
     return ApplicationRequest.parse(data, today=NOW.date())
@@ -230,6 +231,12 @@ def test_dvla_refusing_our_key_is_raised_for_the_alarm_and_writes_nothing(table)
         ({"declared_vehicle": {"make": "Ford", "colour": "Blue", "fuel": "steam"}}, "declared_vehicle.fuel"),
         ({"declared_vehicle": {"make": "", "colour": "Blue", "fuel": "PETROL"}}, "declared_vehicle.make"),
         ({"declared_vehicle": {"make": "F", "colour": "B", "fuel": "PETROL", "co2_g_km": -1}}, "declared_vehicle.co2"),
+        ({"contact": None}, "contact.email"),
+        ({"contact": {}}, "contact.email"),
+        ({"contact": {"email": "  "}}, "contact.email"),
+        ({"contact": {"email": "not an address"}}, "contact.email"),
+        ({"contact": {"email": "resident@example"}}, "contact.email"),
+        ({"contact": "resident@example.org"}, "contact.email"),
     ],
 )
 def test_malformed_applications_name_the_field(changes, field):
@@ -250,3 +257,31 @@ def test_the_same_reference_twice_is_not_overwritten(table, dvla):
         applications.apply(request(vrm="KX68DSL"))
     [stored] = items(table)
     assert stored["mark"] == "LB19PTR"
+
+
+def test_the_email_is_stored_normalised_as_contact_and_only_the_contact_answer_gives_it(table, dvla):
+    applications = service(table, dvla)
+    application = applications.apply(request())
+    [stored] = items(table)
+    assert stored["contact"] == {"email": "Resident@example.org"}  # the domain lower-cased, nothing else kept
+    assert "email" not in application.public()
+    assert "Resident@example.org" not in str(application.public())
+    assert applications.contact(application.reference) == {
+        "email": "Resident@example.org",
+        "reference": application.reference,
+        "vrm": "LB19PTR",
+        "zone": "B",
+        "kind": "resident",
+        "valid_from": "2026-06-01",
+        "valid_to": "2027-05-31",
+        "permit_id": "",
+        "status": PENDING_PAYMENT,
+    }
+    assert applications.contact("7KXM-3RAH") is None
+
+
+def test_an_application_with_a_bad_email_is_refused_before_anything_is_asked_or_written(table, dvla):
+    with pytest.raises(InvalidApplication, match=r"contact\.email"):
+        service(table, dvla).apply(request(contact={"email": "resident@"}))
+    assert items(table) == []
+    assert dvla.asked == 0

@@ -84,6 +84,7 @@ def test_payment_issues_the_permit_once_and_the_look_up_answers_valid(store):
         PermitType.RESIDENT,
         application.valid_to,
     )
+    assert permit.reference == application.reference  # the permit keeps its application's reference
     assert str(answer(store).outcome) == "valid"
     stored = store.get_application(application.reference)
     assert stored is not None
