@@ -161,14 +161,15 @@ def check_declaration(form: Mapping[str, str]) -> tuple[dict[str, Any] | None, E
 
 
 def application(answers: Mapping[str, Any]) -> dict[str, Any]:
-    """What the permits function's `apply` is sent: the address as the lookup found it, the permit, the mark, and
-    the declaration when DVLA could not be asked."""
+    """What the permits function's `apply` is sent: the address as the lookup found it, the permit, the mark, the
+    resident's email, and the declaration when DVLA could not be asked."""
     address = answers["address"]
     sent: dict[str, Any] = {
         "address": {"uprn": address["uprn"], "postcode": address["postcode"], "street": address.get("street", "")},
         "kind": answers["permit"]["kind"],
         "months": int(answers["permit"]["months"]),
         "vrm": answers["vrm"]["vrm"],
+        "contact": {"email": answers["email"]},  # where the permit's messages go (the notifications service)
     }
     if answers.get("declared_vehicle"):
         sent["declared_vehicle"] = dict(answers["declared_vehicle"])

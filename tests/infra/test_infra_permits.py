@@ -222,7 +222,7 @@ def test_the_applications_function_may_invoke_the_payments_function_only(synth):
     assert function.props["Environment"]["Variables"]["PAYMENTS_FUNCTION"]
 
 
-def test_only_the_notifications_consumer_may_invoke_the_applications_function(synth):
+def test_only_the_notifications_consumer_and_the_web_may_invoke_the_applications_function(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -238,6 +238,6 @@ def test_only_the_notifications_consumer_may_invoke_the_applications_function(sy
             resources = json.dumps(statement["Resource"])
             if f":function:{name}" in resources or function.logical_id in resources:
                 invokers.add(other.props["Handler"])
-    assert invokers == {"notifications.handler.handler"}
+    assert invokers == {"notifications.handler.handler", "web.handler.handler"}  # the web: the permit pages
     permissions = [p for p in synth.resources("AWS::Lambda::Permission") if function.logical_id in json.dumps(p.props)]
     assert permissions == []  # no service or account is given a resource policy on it either

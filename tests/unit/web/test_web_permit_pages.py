@@ -184,7 +184,7 @@ def test_the_journey_keeps_the_answers_and_check_answers_sends_what_the_lookup_f
     assert location(priced) == "/permits/check-answers"
     assert permits.applied == [
         {"address": {"uprn": "999000020001", "postcode": "ME14 1HQ", "street": "HOP LANE"},
-         "kind": "resident", "months": 12, "vrm": "LB19PTR"}
+         "kind": "resident", "months": 12, "vrm": "LB19PTR", "contact": {"email": "resident@example.org"}}
     ]  # fmt: skip
     page = client.get("/permits/check-answers")
     assert "Why this price" in page.body
