@@ -87,7 +87,11 @@ class PermitPaymentPages:
                 [str(body.get("detail", "")), "Nothing has been saved. Check your answers and try again."],
                 {"href": CHECK, "text": "Check your answers"},
             )
-        return self.p.unavailable([str(body.get("detail") or UNAVAILABLE_LINE), "Nothing has been saved."])
+        if answer.status == 503:  # the function's own answer: it stored nothing
+            return self.p.unavailable([str(body.get("detail") or UNAVAILABLE_LINE), "Nothing has been saved."])
+        # No answer in time (the invoke's budget: shared/aws.py): whether it stored an application is not known here,
+        # but nothing is paid, and an application nobody pays for is never issued.
+        return self.p.unavailable([UNAVAILABLE_LINE, "You have not been charged."])
 
     def _refused(self, refusal: str, detail: str) -> Reply:
         step = journey.REFUSAL_STEP.get(refusal)

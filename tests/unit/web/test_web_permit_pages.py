@@ -394,3 +394,18 @@ def test_a_declaration_is_checked_as_the_function_checks_it():
     assert ok == {"make": "Ford", "colour": "Dark blue", "fuel": "DIESEL", "engine_cc": 1998}
     _, errors = check_declaration({"make": "x" * 41, "colour": "", "fuel": "", "co2": "1001", "engine": "-1"})
     assert [e["href"] for e in errors] == ["make", "colour", "fuel", "co2", "engine"]
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(503, "Nothing has been saved."), (502, "You have not been charged.")],
+)
+def test_the_function_down_or_silent_says_try_later_and_only_what_is_known(site, status, words):
+    h, permits, _, client = site
+    _to_check_answers(client)
+    client.get("/permits/check-answers")
+    permits.apply = lambda application, *, correlation_id: ApiResult(status, {"detail": "We could not set it up."})
+    page = client.post("/permits/check-answers", {})
+    assert page.status == 503
+    assert words in page.body
+    assert not _draft(h, client).submitted
