@@ -22,7 +22,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SUCCESS = "4242424242424242"
 # Each run its own zone and mark: an issued permit's mark cannot have another in its zone.
 JOURNEYS = {
-    True: {"postcode": "ME14 2LB", "house": "10 Wealden Way, Penenden Heath, Maidstone", "vrm": "SV19 DWN", "zone": "Wealden (zone C)"},
+    True: {
+        "postcode": "ME14 2LB",
+        "house": "10 Wealden Way, Penenden Heath, Maidstone",
+        "vrm": "SV19 DWN",
+        "zone": "Wealden (zone C)",
+    },
     False: {
         "postcode": "ME16 8PQ",
         "house": "21 Millpond Drive, Maidstone",
