@@ -111,12 +111,16 @@ class PermitPages:
         if not found.ok:
             return self.p.unavailable()
         draft, _ = self.p.load(request)
-        in_progress = draft is not None and not draft.submitted and bool(draft.answers)
+        in_progress = draft is not None and bool(draft.answers)
         return self.p.html(
             "permit_start.html",
             zones=found.body.get("zones", []),
             in_progress=in_progress,
-            continue_url=journey.next_step_url(draft.answers) if draft else "",
+            continue_url=(
+                journey.step_url("check-answers") if draft.submitted else journey.next_step_url(draft.answers)
+            )
+            if draft
+            else "",
         )
 
     def begin(self, request: Request) -> Reply:

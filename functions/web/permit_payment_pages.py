@@ -45,6 +45,10 @@ class PermitPaymentPages:
         if not draft.submitted and following != CHECK:
             return redirect(following)
         made = draft.answers.get("application") if draft.submitted else None
+        if made is not None and self.p.permits is not None:
+            now = self.p.permits.get(str(draft.reference), correlation_id=request.correlation_id)
+            if now.ok and now.body.get("status") != "pending-payment":
+                return redirect(CONFIRMATION)  # issued (or paid and refused at issue): nothing to pay here
         return self.p.form_page(
             request,
             draft,

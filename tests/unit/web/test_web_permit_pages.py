@@ -350,6 +350,8 @@ def test_pay_then_the_confirmation_says_what_is_true(site):
     assert reference in issued.body
     assert "3 December 2026" in issued.body
     assert 'http-equiv="refresh"' not in issued.body
+    assert location(client.get("/permits/check-answers")) == "/permits/confirmation"  # nothing left to pay
+    assert 'href="/permits/check-answers"' in client.get("/permits").body  # the start page leads back to it
 
 
 def test_an_unknown_return_token_is_not_found(site):
