@@ -1,8 +1,8 @@
-"""Applying for a parking permit in real Chromium (issue 12), with JavaScript on and off: the start page, the address
-by postcode lookup, the permit, an invalid registration number (the error summary), the email, check your answers,
-the price and why, the local Pay's card page with 4242424242424242, and the confirmation saying the permit is issued.
-With JavaScript on the vehicle is one DVLA cannot answer for (the stand-in's 503 mark), so the declaration page and
-its errors are met too.
+"""Applying for a parking permit in real Chromium (issue 12), with JavaScript on and off: from the home page's link,
+the start page, the address by postcode lookup, the permit, an invalid registration number (the error summary), the
+email, check your answers, the price and why, the local Pay's card page with 4242424242424242, and the confirmation
+saying the permit is issued. With JavaScript on the vehicle is one DVLA cannot answer for (the stand-in's 503 mark),
+so the declaration page and its errors are met too.
 
 axe-core (WCAG 2.2 AA) runs on every page of ours in the journey (JavaScript on; CSP bypassed only to inject it),
 the error pages included. The local Pay's pages stand in for GOV.UK Pay's and are not checked.
@@ -50,7 +50,10 @@ def _continue(page) -> None:
 def test_apply_and_pay_for_a_permit(resident):
     page, check, cloud, javascript = resident
     journey = JOURNEYS[javascript]
-    page.goto("/permits")
+    page.goto("/")
+    check()
+    page.get_by_role("link", name="Apply for a resident's parking permit").click()
+    assert page.url.endswith("/permits"), page.url
     assert page.locator("h1").inner_text() == "Apply for a parking permit"
     assert page.locator("caption", has_text="Zone A: Town centre").count() == 1
     check()
