@@ -123,6 +123,8 @@ class WebStack(Stack):
                 "SUBSCRIPTIONS_FUNCTION": config.reminder_subscriptions_function,
                 # Paying for a request: the payments function (payments stack, which depends on this one), by name.
                 "PAYMENTS_FUNCTION": config.payments_function,
+                # Applying for a parking permit: the permits stack's applications function, by name.
+                "PERMITS_FUNCTION": config.permit_applications_function,
                 # Renewing a subscription from a reminder's link: the renewals stack's function, by name.
                 "RENEWALS_FUNCTION": config.renewal_links_function,
                 # Address lookup by postcode (OS Places); the key's secret by name (Secrets Manager takes a name).
@@ -142,6 +144,9 @@ class WebStack(Stack):
         subscriptions = config.reminder_subscriptions_function
         subscriptions_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{subscriptions}"
         payments_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.payments_function}"
+        permits_arn = (
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.permit_applications_function}"
+        )
         renewals_arn = (
             f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{config.renewal_links_function}"
         )
@@ -154,6 +159,7 @@ class WebStack(Stack):
                     subscriptions_arn,
                     payments_arn,
                     renewals_arn,  # the renewal links function (renewals stack, which depends on this one)
+                    permits_arn,  # the permit applications function (permits stack, which depends on this one)
                 ],
             )
         )

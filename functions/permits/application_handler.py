@@ -15,6 +15,10 @@ one granted invoke on this function: stacks/notifications_stack.py). The email i
 kind, months, mark, start, price: `permits.renewal`), 404 or 409. `change-vehicle` and `cancel` (the permit
 by its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
 `permits.changes`.
+For the resident web's pages before an application (`permits.offers`): `{"action": "offers"}` -> 200
+`{"zones": [...]}`; `{"action": "offers", "address"}` -> 200 `{"zone": ...}` or 422 `AddressOutsideZones`;
+`{"action": "check-vrm", "vrm"}` -> 200 `{"vrm", "display"}` or 400.
+The work for those is in `permits.offers`.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from permits.application import (
     DeclarationNeeded,
     InvalidApplication,
 )
-from permits.eligibility import NotEligible
+from permits.eligibility import Address, NotEligible
+from permits.offers import checked_mark, offers, zone_offer
 from permits.renewal import renewal
 from permits.schedule import london_day
 from permits.settings import application_settings
@@ -105,6 +110,25 @@ def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
     return {"status": status, "body": {"detail": detail, **more}}
 
 
+def _before_applying(event: dict[str, Any]) -> dict[str, Any]:
+    """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format."""
+    if event.get("action") == "check-vrm":
+        try:
+            return {"status": 200, "body": checked_mark(str(event.get("vrm") or ""))}
+        except InvalidVrm as error:
+            return _error(400, str(error))
+    address = event.get("address")
+    if address is None:
+        return {"status": 200, "body": {"zones": offers(load_zones())}}
+    if not isinstance(address, dict):
+        return _error(400, "address: give the address as the address lookup found it (uprn, postcode).")
+    found = Address(**{k: str(address.get(k) or "").strip() for k in ("uprn", "postcode", "street")})
+    try:
+        return {"status": 200, "body": {"zone": zone_offer(load_zones(), found)}}
+    except NotEligible as error:
+        return _error(422, str(error), refusal=type(error).__name__)
+
+
 def _read(action: str, reference_text: str) -> dict[str, Any]:
     """`get` (the resident's own answer, no email), `contact` (for the notifications service) or the permit's
     `renewal` pre-filled: 200, or 404 for no such application (409 for a renewal not possible yet)."""
@@ -129,6 +153,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
     if action in ("get", "contact", "renewal"):
         return _read(str(action), str(event.get("reference", "")))
+    if action in ("offers", "check-vrm"):
+        return _before_applying(event)
     if action in CHANGE_ACTIONS:
         from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
 

@@ -61,8 +61,6 @@ class ScheduleSettings(FunctionSettings):
 schedule_settings = cached(ScheduleSettings)
 
 
-
-
 class StaffSettings(FunctionSettings):
     """Permits for staff (invoked by the staff console only, not routed): the Permits table, and the console roles
     that hold `manage-permits` (from its roles.yaml at synth), so that verifying and revoking are checked here too."""

@@ -38,7 +38,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024  # a page of 100 delivery points is about 100 K
 PAGE_SIZE = 100  # OS Places' largest page
 MAX_ADDRESSES = 300  # a postcode has at most a few hundred delivery points; more would not fit a select
 UPRN_MAX_DIGITS = 12
-ADDRESS_FIELDS = ("uprn", "line1", "line2", "town", "postcode")
+ADDRESS_FIELDS = ("uprn", "line1", "line2", "town", "postcode", "street")
 KEY_RETRY_SECONDS = 300  # a missing key is looked for again after 5 minutes (a person may create it meanwhile)
 
 _NUMBER_LIKE = re.compile(r"^\d+[A-Z]?(?:\s*-\s*\d+[A-Z]?)?$")  # "1A", "12-14": Royal Mail puts these before the street
@@ -62,6 +62,7 @@ class Address:
     line2: str
     town: str
     postcode: str
+    street: str = ""  # the thoroughfare as OS Places spells it (capitals): how a parking zone lists its streets
 
     @property
     def text(self) -> str:
@@ -143,7 +144,7 @@ def address_from_dpa(dpa: Mapping[str, Any]) -> Address:
     if not lines:  # nothing but a town: the ADDRESS text's first part is all there is
         lines = [title_case(part("ADDRESS").split(",")[0])]
     line1, line2 = _two_lines(lines)
-    return Address(uprn=uprn, line1=line1, line2=line2, town=town, postcode=postcode)
+    return Address(uprn=uprn, line1=line1, line2=line2, town=town, postcode=postcode, street=part("THOROUGHFARE_NAME"))
 
 
 def _two_lines(lines: list[str], limit: int = ADDRESS_PART_MAX) -> tuple[str, str]:

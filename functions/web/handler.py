@@ -17,6 +17,7 @@ from web.drafts import DynamoDraftStore
 from web.http import Reply
 from web.pages import Ports, Web
 from web.payments_api import LambdaPayments
+from web.permits_api import LambdaPermits
 from web.renewal_pages import LambdaRenewals
 from web.settings import settings
 from web.uploads import S3Uploads
@@ -39,6 +40,7 @@ def web() -> Web:
         # None without an OS Places key's secret: addresses are typed in.
         addresses=configured_lookup(configured.os_places_api_key_secret_id, configured.os_places_base_url),
         payments=LambdaPayments(configured.payments_function) if configured.payments_function else None,
+        permits=LambdaPermits(configured.permits_function) if configured.permits_function else None,
     )
     renewals = LambdaRenewals(configured.renewals_function) if configured.renewals_function else None
     return Web(ports, council=configured.borough_council_name, renewals=renewals)

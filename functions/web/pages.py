@@ -7,6 +7,7 @@
 | file questions (uploads)        | file_pages.py     |
 | check your answers, send        | submission.py     |
 | paying (GOV.UK Pay)             | payment_pages.py  |
+| applying for a parking permit   | permit_pages.py, permit_payment_pages.py |
 | save and come back later        | save_return.py    |
 | bin collection reminders        | reminder_pages.py |
 | renewing a subscription         | renewal_pages.py  |
@@ -25,6 +26,8 @@ from shared.catalogue import ServiceDefinition
 from web import routes
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
+from web.permit_pages import PermitPages
+from web.permit_payment_pages import PermitPaymentPages
 from web.questions import QuestionPages
 from web.reminder_pages import ReminderPages
 from web.renewal_pages import RenewalPages, RenewalsApi
@@ -59,6 +62,8 @@ class Web:
         self.save_return = SaveAndReturnPages(self.site)
         self.reminders = ReminderPages(self.site)
         self.tracking = TrackingPages(self.site)
+        self.permits = PermitPages(self.site)
+        self.permit_payments = PermitPaymentPages(self.permits)
         self._app = routes.build(self)
 
     def resolve(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,17 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["permit_date"] = long_date
     env.globals["asset"] = asset
     env.globals["map_settings"] = map_settings
     env.globals["map_tile_url"] = maps.TILE_URL_TEMPLATE
     return env
+
+
+def long_date(iso: str) -> str:
+    """2026-04-01 as GOV.UK writes a date: 1 April 2026."""
+    day = date.fromisoformat(str(iso))
+    return f"{day.day} {day:%B %Y}"
 
 
 def render(template: str, **context: Any) -> str:

@@ -29,6 +29,7 @@ from shared.observability import correlation_id_from_http
 from web import security
 from web.file_pages import file_question
 from web.http import FormTooLarge, FormUnreadable, Reply, Request, parse_event
+from web.permit_journey import PERMIT_SERVICE_ID, PERMITS_PATH
 from web.reminder_pages import DONE_STEPS, LINK_ACTIONS, REMINDERS_PATH
 from web.site import has_page
 
@@ -141,6 +142,7 @@ class _Routes:
             self.table.add(served, rule)
 
     def register(self) -> None:
+        self._permits()  # first: Pay's return for a permit is under /services/parking-permit, not a catalogue service
         self._services()
         self._questions()
         self._reminders()
@@ -179,6 +181,26 @@ class _Routes:
             ["GET"],
             f"{SERVICE}/return/<token>",
             lambda service_id, token: web.save_return.come_back(request(), service(), token),
+        )
+
+    def _permits(self) -> None:
+        pages, paying, request = self.web.permits, self.web.permit_payments, self.request
+        self.route(["GET"], PERMITS_PATH, lambda: pages.start(request()))
+        self.route(["GET"], f"{PERMITS_PATH}/begin", lambda: pages.begin(request()))
+        self.route(["POST"], f"{PERMITS_PATH}/restart", lambda: pages.restart(request()))
+        self.route(["GET"], f"{PERMITS_PATH}/address", lambda: pages.address_page(request()))
+        self.route(["POST"], f"{PERMITS_PATH}/address", lambda: pages.address(request()))
+        for step in ("permit", "vehicle", "email", "declare"):
+            self.route(["GET"], f"{PERMITS_PATH}/{step}", lambda s=step: pages.step_page(request(), s))
+            self.route(["POST"], f"{PERMITS_PATH}/{step}", lambda s=step: pages.step(request(), s))
+        self.route(["GET"], f"{PERMITS_PATH}/check-answers", lambda: paying.check_answers(request()))
+        self.route(["POST"], f"{PERMITS_PATH}/check-answers", lambda: paying.get_price(request()))
+        self.route(["POST"], f"{PERMITS_PATH}/pay", lambda: paying.pay(request()))
+        self.route(["GET"], f"{PERMITS_PATH}/confirmation", lambda: paying.confirmation(request()))
+        self.route(
+            ["GET"],
+            f"/services/{PERMIT_SERVICE_ID}/payment/<token>",
+            lambda token: paying.back_from_pay(request(), token),
         )
 
     def _questions(self) -> None:

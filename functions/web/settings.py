@@ -51,6 +51,7 @@ class WebSettings(DraftReminderSettings, SigningSettings, OriginVerifySettings, 
     cases_function: str  # tracking
     subscriptions_function: str = ""  # bin collection reminders; none: the reminder pages say try later
     payments_function: str = ""  # paying for fee services (GOV.UK Pay); none: the payment pages say try later
+    permits_function: str = ""  # applying for a parking permit; none: the permit pages say try later
     renewals_function: str = ""  # the renewal links function (renewing a subscription); none: those links say try later
     quarantine_bucket: str = ""  # uploads land here until scanned; none: no file questions can be answered
     clean_bucket: str = ""  # scanned-clean uploads are copied here

@@ -25,6 +25,7 @@ from web.api import Api
 from web.drafts import Draft, DraftStore
 from web.http import Reply, Request, redirect
 from web.payments_api import PaymentsApi
+from web.permits_api import PermitsApi
 from web.render import render
 from web.uploads import Uploads
 
@@ -41,6 +42,7 @@ class Ports:
     publish: Callable[[EventEnvelope], object]
     addresses: AddressLookup | None = None  # None: addresses are typed in (no OS Places key)
     payments: PaymentsApi | None = None  # None: fee services cannot be paid online (the pages say try later)
+    permits: PermitsApi | None = None  # None: no parking permit applications (the permit pages say try later)
 
 
 def service_path(definition: ServiceDefinition) -> str:

@@ -270,7 +270,7 @@ def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_throu
     assert not {a for a in actions if a.startswith(("sns:", "sqs:", "lambda:"))}
 
 
-def test_only_the_notifications_consumer_may_invoke_the_applications_function(synth):
+def test_only_the_notifications_consumer_and_the_web_may_invoke_the_applications_function(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -286,7 +286,7 @@ def test_only_the_notifications_consumer_may_invoke_the_applications_function(sy
             resources = json.dumps(statement["Resource"])
             if f":function:{name}" in resources or function.logical_id in resources:
                 invokers.add(other.props["Handler"])
-    assert invokers == {"notifications.handler.handler"}
+    assert invokers == {"notifications.handler.handler", "web.handler.handler"}  # the web: the permit pages
     permissions = [p for p in synth.resources("AWS::Lambda::Permission") if function.logical_id in json.dumps(p.props)]
     assert permissions == []  # no service or account is given a resource policy on it either
 

@@ -115,16 +115,20 @@ def test_the_drafts_table_expires_drafts_and_indexes_reminders_by_day(synth):
     assert {"reminds", "days_left", "draft_expires_at"} <= set(index["Projection"]["NonKeyAttributes"])
 
 
-def test_the_web_may_invoke_exactly_the_catalogue_cases_subscriptions_payments_and_renewal_links_functions(synth):
+def test_the_web_may_invoke_exactly_the_catalogue_cases_subscriptions_payments_renewal_links_and_permit_functions(
+    synth,
+):
     web = _web_function(synth)
     variables = web.props["Environment"]["Variables"]
     wanted = {synth.refers_to(web.stack, variables[name]) for name in ("CATALOGUE_FUNCTION", "CASES_FUNCTION")}
-    # The subscriptions, payments and renewal links functions (stacks that depend on this one) by name: no cycle.
+    # The subscriptions, payments, renewal links and permit applications functions (stacks that depend on this one)
+    # by name: no cycle.
     names = []
     for variable, handler, suffix in (
         ("SUBSCRIPTIONS_FUNCTION", "notifications.subscriptions.handler", "ReminderSubscriptions"),
         ("PAYMENTS_FUNCTION", "payments.handler.handler", "Payments"),
         ("RENEWALS_FUNCTION", "renewals.links.handler", "RenewalLinks"),
+        ("PERMITS_FUNCTION", "permits.application_handler.handler", "PermitApplications"),
     ):
         name = variables[variable]
         (named,) = [f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == handler]

@@ -73,7 +73,9 @@ def test_a_postcode_gives_its_addresses_in_royal_mail_style_with_uprns(server):
     found = _client(server).by_postcode("ME15 6JQ")
     assert len(found) == 8
     by_uprn = {a.uprn: a for a in found}
-    assert by_uprn["999000010001"] == Address("999000010001", "1 Cobnut Row", "", "Maidstone", "ME15 6JQ")
+    assert by_uprn["999000010001"] == Address(
+        "999000010001", "1 Cobnut Row", "", "Maidstone", "ME15 6JQ", street="COBNUT ROW"
+    )  # the street as OS Places spells it: how a parking zone lists its streets
     assert by_uprn["999000010002"].line1 == "1A Cobnut Row"  # a number-like building name goes before the street
     flat = by_uprn["999000010005"]
     assert (flat.line1, flat.line2) == ("Flat 1, Oast Court", "5 Cobnut Row")

@@ -1,0 +1,62 @@
+"""The web's way to the permit applications function: invoked directly by name, as the payments function is (it is
+not on the HTTP API). See docs/permits.md for each action's answers.
+
+`offers()` every zone's permit types and prices; `zone_of(address)` the zone of an address the lookup found (422
+`AddressOutsideZones` outside every zone); `check_vrm(text)` a mark normalised, or 400 with why; `apply(application)`
+the application made (201), or 400, 422 (a refusal; `declare: true` when DVLA is down) or 503, nothing stored;
+`get(reference)` the application as it is now. Each as an `ApiResult`. Unit tests use a fake with this shape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from web.api import ApiResult
+
+
+class PermitsApi(Protocol):
+    def offers(self, *, correlation_id: str) -> ApiResult: ...
+
+    def zone_of(self, address: dict[str, str], *, correlation_id: str) -> ApiResult: ...
+
+    def check_vrm(self, vrm: str, *, correlation_id: str) -> ApiResult: ...
+
+    def apply(self, application: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
+
+    def get(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
+
+class LambdaPermits:
+    def __init__(self, function_name: str) -> None:
+        self._function = function_name
+
+    def offers(self, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "offers", "correlation_id": correlation_id})
+
+    def zone_of(self, address: dict[str, str], *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "offers", "address": address, "correlation_id": correlation_id})
+
+    def check_vrm(self, vrm: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "check-vrm", "vrm": vrm, "correlation_id": correlation_id})
+
+    def apply(self, application: dict[str, Any], *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "apply", "application": application, "correlation_id": correlation_id})
+
+    def get(self, reference: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "get", "reference": reference, "correlation_id": correlation_id})
+
+    def _invoke(self, payload: dict[str, Any]) -> ApiResult:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from shared import aws
+
+        try:
+            response = aws.client("lambda").invoke(FunctionName=self._function, Payload=json.dumps(payload).encode())
+            answer = json.loads(response["Payload"].read() or b"{}")
+        except (BotoCoreError, ClientError, ValueError) as error:
+            return ApiResult(status=502, body={"detail": type(error).__name__})
+        if response.get("FunctionError") or not isinstance(answer, dict) or "status" not in answer:
+            return ApiResult(status=502, body={"detail": "No response"})
+        body = answer.get("body")
+        return ApiResult(status=int(answer["status"]), body=body if isinstance(body, dict) else {})
