@@ -173,8 +173,8 @@ class PermitPaymentPages:
         status = application.get("status")
         if status == "issued":
             return self.p.form_page(request, draft, "permit_status.html", state="issued", **context)
-        if status == "paid-not-issued":
-            return self.p.form_page(request, draft, "permit_status.html", state="paid-not-issued", **context)
+        if status in ("paid-not-issued", "cancelled-unpaid", "cancelled"):
+            return self.p.form_page(request, draft, "permit_status.html", state=status, **context)
         return self._paying(request, draft, context)
 
     def _paying(self, request: Request, draft: Any, context: dict[str, Any]) -> Reply:

@@ -411,3 +411,25 @@ def test_the_function_down_or_silent_says_try_later_and_only_what_is_known(site,
     assert page.status == 503
     assert words in page.body
     assert not _draft(h, client).submitted
+
+
+@pytest.mark.parametrize(
+    ("status", "words", "pay_button"),
+    [
+        ("paid-not-issued", "We are refunding your payment in full to the card you paid with.", False),
+        ("cancelled-unpaid", "This application was not paid for within 30 days, so we cancelled it.", False),
+        ("cancelled", "was cancelled and is no longer valid", False),
+        ("pending-payment", "You have not paid yet.", True),
+    ],
+)
+def test_the_confirmation_says_what_became_of_an_application_not_issued(site, status, words, pay_button):
+    h, permits, _, client = site
+    _to_check_answers(client)
+    client.get("/permits/check-answers")
+    client.post("/permits/check-answers", {})
+    reference = _draft(h, client).reference
+    permits.applications[reference].update(status=status)
+    page = client.get("/permits/confirmation")
+    assert page.status == 200
+    assert words in page.body
+    assert ('action="/permits/pay"' in page.body) is pay_button
