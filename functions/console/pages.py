@@ -19,7 +19,7 @@ from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
 from console.team_members import TeamMembers
-from console.timeline import merge
+from console.timeline_pages import timeline_page
 from console.tokens import TokenRefused, code_challenge, new_code_verifier
 from console.views import CasePanel
 from shared.catalogue import load_catalogue
@@ -207,8 +207,9 @@ class Pages:
         return rows
 
     def case(self, request: StaffRequest, reference: str) -> Page:
-        """One case, whole: answers, timeline (its history and its audit trail, this read included), internal
-        notes. Only for the staff member's teams; the read is audited before anything is shown."""
+        """One case, whole: answers, a page of its timeline (its history and its audit trail, this read included on
+        the first page; `older` and `newer` cursors for the others), internal notes. Only for the staff member's
+        teams; the read is audited before anything is shown."""
         staff = _staff(request)
         canonical = normalise_reference(reference[:32])
         case = self.cases.case(canonical) if canonical else None
@@ -221,10 +222,26 @@ class Pages:
             request,
             case=_row(case, today) if case.get("due_date") else {"reference": case["reference"]},
             answers=sorted((str(k), _text(v)) for k, v in (case.get("answers") or {}).items()),
-            timeline=merge(case, self.audit.trail(case["reference"]), self._names(staff)),
+            timeline=self._timeline(request, case, staff),
             notes=case.get("internal_notes", []),
             panels=[(panel.template, panel.context(staff, case, request)) for panel in self.panels],
         )
+
+    def _timeline(self, request: StaffRequest, case: dict[str, Any], staff: StaffMember) -> dict[str, Any]:
+        """A page of the case's timeline (console/timeline_pages.py), with the links to the older and newer ones."""
+        older, newer = request.query.get("older", ""), request.query.get("newer", "")
+        page = timeline_page(case, self.audit, self._names(staff), older=older, newer=newer)
+        here = f"/staff/cases/{case['reference']}"
+
+        def link(name: str, cursor: str) -> str:
+            return f"{here}?{urllib.parse.urlencode({name: cursor})}#timeline-heading" if cursor else ""
+
+        return {
+            "entries": page.items,
+            "older_link": link("older", page.older),
+            "newer_link": link("newer", page.newer),
+            "first": not page.newer,
+        }
 
     def _names(self, staff: StaffMember) -> dict[str, str]:
         """Staff by Cognito sub: the pool's members, and whoever is signed in (from their token)."""
