@@ -59,12 +59,13 @@ class Pages:
         *,
         council: str,
         stylesheet: str,
+        script: str = "",
         panels: Sequence[CasePanel] = (),
         members: TeamMembers | None = None,
         staff_names: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.guard, self.cases, self.audit = guard, queue, audit
-        self.council, self.stylesheet = council, stylesheet
+        self.council, self.stylesheet, self.script = council, stylesheet, script
         self.panels = tuple(panels)
         self.members = members  # who the queue's bulk assign form offers (console/bulk_assign.py)
         self.staff_names = staff_names  # Cognito sub -> email, for the timeline (console/team_members.py)
@@ -79,6 +80,7 @@ class Pages:
             .render(
                 council=self.council,
                 stylesheet=self.stylesheet,
+                script=self.script,
                 staff=staff,
                 csrf_token=csrf,
                 navigation=nav,
