@@ -42,7 +42,7 @@ from stacks.data_stack import REQUESTS_BY_TEAM_DUE, SEARCH_INDEXES, search_key_n
 from stacks.routes import CONSOLE_ROUTES
 
 ROLES_FILE = FUNCTIONS_DIR / "console" / "data" / "roles.yaml"  # read as data: stacks import no function code
-WEB_ASSETS = FUNCTIONS_DIR / "web" / "assets.json"  # the built assets' manifest: the console's own stylesheet
+WEB_ASSETS = FUNCTIONS_DIR / "web" / "assets.json"  # the built assets' manifest: the console's stylesheet and script
 SESSION_HOURS = 8  # a working day; functions/console/session.py SESSION_SECONDS
 CALLBACK_PATH = "/staff/callback"
 SIGNED_OUT_PATH = "/staff/signed-out"
@@ -69,11 +69,16 @@ def team_slug(team: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-")
 
 
-def _stylesheet() -> str:
+def _asset(name: str) -> str:
+    """Where CloudFront serves one of the console's built assets (its fingerprinted name, once built)."""
     try:
-        return "/assets/" + json.loads(WEB_ASSETS.read_text())["console.css"]
+        return "/assets/" + json.loads(WEB_ASSETS.read_text())[name]
     except (FileNotFoundError, KeyError):
-        return "/assets/console.css"
+        return f"/assets/{name}"
+
+
+def _stylesheet() -> str:
+    return _asset("console.css")
 
 
 class ConsoleStack(Stack):
@@ -218,6 +223,7 @@ class ConsoleStack(Stack):
                 "STAFF_USER_POOL_ID": user_pool.user_pool_id,
                 "SIGNING_SECRET_ID": self.signing_secret.secret_arn,
                 "STYLESHEET": _stylesheet(),
+                "SCRIPT": _asset("console.js"),  # GOV.UK and MoJ Frontend's JavaScript (web/src/console.mjs)
                 # The payments panel and refunds: the payments stack's staff function, by name (no cross-stack ref).
                 "STAFF_PAYMENTS_FUNCTION": config.staff_payments_function,
                 "SEARCH_KEY_SECRET_ID": search_key_name(config),  # search by postcode and email

@@ -7,8 +7,11 @@
   `@ministryofjustice/frontend`, whose Sass loads GOV.UK Frontend as `node_modules/govuk-frontend/...`, hence the
   project root on the load path too).
 - JS: GOV.UK Frontend's ES module bundle, a small `application.mjs` that starts it, and `map.mjs` (the map on
-  location questions), which `application.mjs` imports only on pages with a map.
-- Images: only the favicon-free set the pages use (none today: no GOV.UK crown or fonts are shipped).
+  location questions), which `application.mjs` imports only on pages with a map. For the staff console, MoJ
+  Frontend's ES module bundle (`moj-frontend.min.js`, self-contained) and `console.mjs`, which starts both and
+  MoJ's filter toggle button on the queue.
+- Images: only MoJ Frontend's icons that `console.css` names (the filter's close button and tags' crosses...),
+  fingerprinted with the stylesheet's URLs rewritten to match; no GOV.UK crown, crest or fonts are shipped.
 Every file name carries a hash of its content, so CloudFront and browsers can cache it for a year; the manifest
 `functions/web/assets.json` maps each logical name to its fingerprinted name for the web function.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +31,7 @@ SOURCE = ROOT / "web" / "src"
 OUT = ROOT / ".build" / "assets"
 MANIFEST = ROOT / "functions" / "web" / "assets.json"
 GOVUK = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+MOJ = ROOT / "node_modules" / "@ministryofjustice" / "frontend" / "moj"
 SASS = ROOT / "node_modules" / ".bin" / "sass"
 
 
@@ -62,6 +67,21 @@ def _compile_css(source: str = "application.scss") -> bytes:
     return result.stdout
 
 
+def _with_moj_images(css: bytes, manifest: dict[str, str], out: Path) -> bytes:
+    """The stylesheet with each MoJ Frontend image it names (`/assets/images/<name>`, from `$moj-assets-path`)
+    written fingerprinted beside it and named so; an image MoJ does not have (GOV.UK's crest) is left alone."""
+    images = MOJ / "assets" / "images"
+
+    def fingerprinted(found: re.Match[bytes]) -> bytes:
+        name = found.group(2).decode()
+        source = images / name
+        if not source.is_file():
+            return found.group(0)
+        return f"url(/assets/{_write(manifest, name, source.read_bytes(), out)})".encode()
+
+    return re.sub(rb'url\((["\']?)/assets/images/([A-Za-z0-9._-]+)\1\)', fingerprinted, css)
+
+
 def build() -> dict[str, str]:
     """Build the assets into OUT. One build at a time (parallel test workers, `make`), and readers never see a
     half-written folder: the new build is made beside OUT and swapped in."""
@@ -90,7 +110,7 @@ def _build_into_place() -> dict[str, str]:
 def _build(out: Path) -> dict[str, str]:
     manifest: dict[str, str] = {}
     _write(manifest, "application.css", _compile_css(), out)
-    _write(manifest, "console.css", _compile_css("console.scss"), out)
+    _write(manifest, "console.css", _with_moj_images(_compile_css("console.scss"), manifest, out), out)
     govuk_js = _write(manifest, "govuk-frontend.min.js", (GOVUK / "govuk-frontend.min.js").read_bytes(), out)
     map_js = _write(manifest, "map.js", (SOURCE / "map.mjs").read_bytes(), out)
     app_js = (
@@ -100,6 +120,14 @@ def _build(out: Path) -> dict[str, str]:
         .replace("./map.mjs", f"./{map_js}")
     )
     _write(manifest, "application.js", app_js.encode(), out)
+    moj_js = _write(manifest, "moj-frontend.min.js", (MOJ / "moj-frontend.min.js").read_bytes(), out)
+    console_js = (
+        (SOURCE / "console.mjs")
+        .read_text()
+        .replace("./govuk-frontend.min.js", f"./{govuk_js}")
+        .replace("./moj-frontend.min.js", f"./{moj_js}")
+    )
+    _write(manifest, "console.js", console_js.encode(), out)
     return manifest
 
 

@@ -1,12 +1,21 @@
 """The files a resident sent with a request (issue 11 item 4): listed on the case page, downloaded through a console
 route that audits first and then redirects to a presigned S3 GET valid for `LINK_SECONDS`, for clean files only.
 
-A file answer names an upload (`upload_id`, filename, type, size). The uploads bucket holds only files GuardDuty
-found clean (shared/uploads.py): a file is *clean* when its object is there, under its service's prefix, with the
-size and type the answer says (one HEAD, authorised as s3:GetObject, the console's only grant on the bucket).
-Anything else is *not available*, and no link is made for it: it was never released from quarantine (still being
-checked, or blocked as infected: the console cannot tell which, it never reads the quarantine bucket), or it is past
-its service's retention. A download of such a file is refused (and the refusal audited).
+A file answer names an upload (`upload_id`, filename, type, size): that is all the request records of it. No file
+in a request is still being scanned or was blocked as unsafe: the web takes a file into an answer only once
+GuardDuty's scan tag says `NO_THREATS_FOUND` (and copies it to the uploads bucket then); a file still being checked
+keeps the resident on "we are checking your file", and one found infected, or whose scan failed, is deleted and
+refused to the resident at upload (web/file_pages.py `settle`); the catalogue refuses any file answer that names no
+clean upload (catalogue/uploads.py). So the case page says of every file that it was scanned clean before the
+request was sent, and of each one whether it can be downloaded:
+
+- *clean*: its object is in the uploads bucket, under its service's prefix, with the size and type the answer says
+  (one HEAD, authorised as s3:GetObject, the console's only grant on the bucket): a Download link;
+- *deleted*: no object: the bucket's lifecycle rule deletes an upload its service's `retention_days` after it was
+  uploaded (which was before the request was sent, stacks/constructs/web_data.py), and nothing else deletes one;
+- *changed*: an object whose size or type is not the answer's (nothing should write one): not served.
+
+A download of a file that is not clean is refused with the same words (and the refusal audited).
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 from console.app import Page, StaffRequest, redirect
 from console.audit import AuditLog
@@ -26,9 +36,11 @@ from shared.uploads import CleanUpload, clean_key
 
 LINK_SECONDS = 60  # how long a download link works: long enough to follow the redirect, too short to share
 ACTION = "download-attachment"
-NOT_AVAILABLE = (
-    "This file cannot be downloaded: it is not among the scanned-clean uploads. It may still be being checked for "
-    "viruses, have been blocked, or be past its retention."
+FileState = Literal["clean", "deleted", "changed"]
+SCANNED = (
+    "Every file here was scanned for viruses and found clean before the request was sent: the website takes a file "
+    "only once its scan is in, and refuses one found unsafe when it is uploaded, so none is still being checked or "
+    "was blocked."
 )
 
 
@@ -72,12 +84,34 @@ class Attachment:
     size_bytes: int
     content_type: str
     key: str  # where its clean copy is
-    clean: bool
+    state: FileState
+    retention_days: int = 0  # how long its service keeps an upload
+    sent: str = ""  # the day the request was sent, in words (the file was uploaded before)
+
+    @property
+    def clean(self) -> bool:
+        return self.state == "clean"
 
     @property
     def size(self) -> str:
         kib = self.size_bytes / 1024
         return f"{kib / 1024:.1f} MB" if kib >= 1024 else f"{max(kib, 0.1):.1f} KB"
+
+    @property
+    def why(self) -> str:
+        """Why there is no download ("" for a clean file): on the case page and in the download's refusal."""
+        if self.state == "deleted":
+            sent = f" (the request was sent on {self.sent})" if self.sent else ""
+            return (
+                f"Deleted: this service keeps a file for {self.retention_days} days after it is uploaded, and this one "
+                f"was uploaded before the request was sent{sent}. It was not blocked: it was scanned clean."
+            )
+        if self.state == "changed":
+            return (
+                "Withheld: the stored file is not the size or type the resident sent, so it is not served. It was "
+                "scanned clean when it was uploaded; report this to the service's administrators."
+            )
+        return ""
 
 
 def download_name(filename: str) -> str:
@@ -87,7 +121,7 @@ def download_name(filename: str) -> str:
 
 
 def attachments(case: dict[str, Any], store: CleanStore) -> list[Attachment]:
-    """The case's file answers, in the service's question order, each found clean or not."""
+    """The case's file answers, in the service's question order, each with its state (module docstring)."""
     definition = load_catalogue().get(str(case.get("service_id", "")))
     answers = case.get("answers") or {}
     if definition is None:
@@ -100,6 +134,9 @@ def attachments(case: dict[str, Any], store: CleanStore) -> list[Attachment]:
         key = clean_key(definition.id, str(value["upload_id"]))
         size, content_type = int(value.get("size_bytes", 0)), str(value.get("content_type", ""))
         stored = store.find(key)
+        state: FileState = "deleted" if stored is None else "clean"
+        if stored is not None and (stored.size_bytes, stored.content_type) != (size, content_type):
+            state = "changed"
         found.append(
             Attachment(
                 question=question.id,
@@ -108,10 +145,20 @@ def attachments(case: dict[str, Any], store: CleanStore) -> list[Attachment]:
                 size_bytes=size,
                 content_type=content_type,
                 key=key,
-                clean=stored is not None and (stored.size_bytes, stored.content_type) == (size, content_type),
+                state=state,
+                retention_days=definition.retention_days,
+                sent=_day(case.get("submitted_at")),
             )
         )
     return found
+
+
+def _day(stamp: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return ""
+    return f"{moment.day} {moment:%B %Y}"
 
 
 class AttachmentsPanel:
@@ -123,7 +170,8 @@ class AttachmentsPanel:
         self.store = store
 
     def context(self, staff: StaffMember, case: dict[str, Any], request: StaffRequest) -> dict[str, Any]:
-        return {"files": attachments(case, self.store), "reference": case["reference"], "seconds": LINK_SECONDS}
+        files = attachments(case, self.store)
+        return {"files": files, "reference": case["reference"], "seconds": LINK_SECONDS, "scanned": SCANNED}
 
 
 class AttachmentDownloads:
@@ -149,7 +197,7 @@ class AttachmentDownloads:
         details = {"question": wanted.question, "upload": wanted.key.rsplit("/", 1)[-1]}
         self.audit.record(staff, action, case["reference"], source_ip=request.source_ip, details=details)
         if not wanted.clean:
-            return self._refused(request, 409, NOT_AVAILABLE, case_page)
+            return self._refused(request, 409, f"This file cannot be downloaded. {wanted.why}", case_page)
         return redirect(self.store.link(wanted.key, filename=wanted.filename, seconds=LINK_SECONDS))
 
     def _refused(self, request: StaffRequest, status: int, message: str, back: str = "") -> Page:

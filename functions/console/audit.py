@@ -69,3 +69,28 @@ class AuditLog:
             if "LastEvaluatedKey" not in answer:
                 return entries
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def window(
+        self, record: str, *, bound: str | None, newest_first: bool, limit: int, start: Mapping[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """At most `limit` entries of one record (one Query of its partition), newest first from before `bound`
+        (entries are keyed `<time>#<id>`, so a time bounds them) or oldest first from after it; and where the next
+        read would start (None: there are no more)."""
+        names = {"#record": "record"}
+        values: dict[str, Any] = {":record": record}
+        condition = "#record = :record"
+        if bound is not None:
+            names["#entry"] = "entry"
+            values[":bound"] = bound
+            condition += f" AND #entry {'<' if newest_first else '>'} :bound"
+        query: dict[str, Any] = {
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if start is not None:
+            query["ExclusiveStartKey"] = dict(start)
+        answer = self._table.query(**query)
+        return [dict(item) for item in answer.get("Items", [])], answer.get("LastEvaluatedKey")

@@ -65,6 +65,7 @@ def resolver() -> APIGatewayHttpResolver:
         audit,
         council=configured.borough_council_name,
         stylesheet=configured.stylesheet,
+        script=configured.script,
         panels=[CaseworkPanel(members), AttachmentsPanel(clean_store), payments],
         members=members,
         staff_names=members.names,

@@ -19,13 +19,14 @@ from console.oauth import OAuthFailed
 from console.permissions import Permission, StaffMember
 from console.queue import UNASSIGNED, CaseQueue, QueueFilter, decode_cursor
 from console.team_members import TeamMembers
-from console.timeline import merge
+from console.timeline_pages import timeline_page
 from console.tokens import TokenRefused, code_challenge, new_code_verifier
 from console.views import CasePanel
 from shared.catalogue import load_catalogue
 from shared.observability import logger
 from shared.references import normalise_reference
-from shared.sla import clock, uk_date
+from shared.requests_repo import VERSION
+from shared.sla import clock, uk_date, waiting_since_of
 from shared.statuses import Status, staff_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -58,12 +59,13 @@ class Pages:
         *,
         council: str,
         stylesheet: str,
+        script: str = "",
         panels: Sequence[CasePanel] = (),
         members: TeamMembers | None = None,
         staff_names: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.guard, self.cases, self.audit = guard, queue, audit
-        self.council, self.stylesheet = council, stylesheet
+        self.council, self.stylesheet, self.script = council, stylesheet, script
         self.panels = tuple(panels)
         self.members = members  # who the queue's bulk assign form offers (console/bulk_assign.py)
         self.staff_names = staff_names  # Cognito sub -> email, for the timeline (console/team_members.py)
@@ -78,6 +80,7 @@ class Pages:
             .render(
                 council=self.council,
                 stylesheet=self.stylesheet,
+                script=self.script,
                 staff=staff,
                 csrf_token=csrf,
                 navigation=nav,
@@ -148,7 +151,7 @@ class Pages:
             rows = [_row(case, today)]
         else:
             page = self.cases.page(_filter(staff, query, today), today=today)
-            rows = [_row(case, today) for case in page.cases]
+            rows = self.rows(page.cases, today, versions=staff.may(Permission.ASSIGN))
             if page.next_cursor:
                 next_link = _queue_link(kept, after=page.next_cursor)
             if page.previous_cursor:
@@ -178,9 +181,10 @@ class Pages:
         teams shown who work cases (each case is still checked against its own team when assigned)."""
         if not rows or not staff.may(Permission.ASSIGN):
             return {"bulk": False}
-        versions = self.cases.versions([row["reference"] for row in rows])
-        for row in rows:
-            row["version"] = versions.get(row["reference"])
+        if any("version" not in row for row in rows):  # a case found by its reference
+            versions = self.cases.versions([row["reference"] for row in rows])
+            for row in rows:
+                row["version"] = versions.get(row["reference"])
         others: dict[str, Any] = {}
         members = self.members
         for team in teams if members is not None else []:
@@ -189,9 +193,25 @@ class Pages:
                     others.setdefault(member.subject, member)
         return {"bulk": True, "assignees": sorted(others.values(), key=lambda m: m.email)}
 
+    def rows(self, cases: Sequence[Mapping[str, Any]], today: date, *, versions: bool = False) -> list[dict[str, Any]]:
+        """Cases read from an index (which projects neither the version nor when a wait began) as rows: what is
+        missing is read in one BatchGetItem, only if a row waits on the resident or `versions` are wanted."""
+        wanted = versions or any(case.get("status") == Status.WAITING_FOR_RESIDENT.value for case in cases)
+        details = self.cases.details([str(case["reference"]) for case in cases]) if wanted and cases else {}
+        rows = []
+        for case in cases:
+            more = details.get(str(case["reference"]))
+            since = (more or {}).get("waiting_since")
+            row = _row({**case, "waiting_since": since} if since else dict(case), today)
+            if versions:  # a case not read (gone, or throttled) has no checkbox
+                row["version"] = int(more.get(VERSION, 0)) if more is not None else None
+            rows.append(row)
+        return rows
+
     def case(self, request: StaffRequest, reference: str) -> Page:
-        """One case, whole: answers, timeline (its history and its audit trail, this read included), internal
-        notes. Only for the staff member's teams; the read is audited before anything is shown."""
+        """One case, whole: answers, a page of its timeline (its history and its audit trail, this read included on
+        the first page; `older` and `newer` cursors for the others), internal notes. Only for the staff member's
+        teams; the read is audited before anything is shown."""
         staff = _staff(request)
         canonical = normalise_reference(reference[:32])
         case = self.cases.case(canonical) if canonical else None
@@ -204,10 +224,26 @@ class Pages:
             request,
             case=_row(case, today) if case.get("due_date") else {"reference": case["reference"]},
             answers=sorted((str(k), _text(v)) for k, v in (case.get("answers") or {}).items()),
-            timeline=merge(case, self.audit.trail(case["reference"]), self._names(staff)),
+            timeline=self._timeline(request, case, staff),
             notes=case.get("internal_notes", []),
             panels=[(panel.template, panel.context(staff, case, request)) for panel in self.panels],
         )
+
+    def _timeline(self, request: StaffRequest, case: dict[str, Any], staff: StaffMember) -> dict[str, Any]:
+        """A page of the case's timeline (console/timeline_pages.py), with the links to the older and newer ones."""
+        older, newer = request.query.get("older", ""), request.query.get("newer", "")
+        page = timeline_page(case, self.audit, self._names(staff), older=older, newer=newer)
+        here = f"/staff/cases/{case['reference']}"
+
+        def link(name: str, cursor: str) -> str:
+            return f"{here}?{urllib.parse.urlencode({name: cursor})}#timeline-heading" if cursor else ""
+
+        return {
+            "entries": page.items,
+            "older_link": link("older", page.older),
+            "newer_link": link("newer", page.newer),
+            "first": not page.newer,
+        }
 
     def _names(self, staff: StaffMember) -> dict[str, str]:
         """Staff by Cognito sub: the pool's members, and whoever is signed in (from their token)."""
@@ -298,9 +334,11 @@ def uk_today() -> date:
 
 def _row(case: dict[str, Any], today: date) -> dict[str, Any]:
     """A case as the queue and the case page show it: its stored due date (moved on by every wait on the resident,
-    shared/case_changes.py) and the SLA clock's words, in working days (shared/sla.py)."""
+    shared/case_changes.py) and the SLA clock's words, in working days (shared/sla.py); while it waits on the
+    resident, no date (it moves on when the wait ends) but the working days it had left when the clock stopped."""
     status = Status(case["status"])
-    sla = clock(date.fromisoformat(str(case["due_date"])), today, stopped=status is Status.WAITING_FOR_RESIDENT)
+    stopped = status is Status.WAITING_FOR_RESIDENT
+    sla = clock(date.fromisoformat(str(case["due_date"])), today, stopped=stopped, waiting_since=waiting_since_of(case))
     return {
         "reference": case["reference"],
         "service": case.get("service_title", case.get("service_id", "")),
@@ -308,7 +346,7 @@ def _row(case: dict[str, Any], today: date) -> dict[str, Any]:
         "team": case.get("team", ""),
         "channel": case.get("channel", ""),
         "assigned": bool(case.get("assignee")),
-        "due": sla.due.isoformat(),
+        "due": sla.due.isoformat() if sla.shows_date else "",  # a stopped clock's date does not hold yet
         "when": sla.words,
         "late": sla.late,
         "stopped": sla.stopped,

@@ -32,6 +32,8 @@ _READ_BATCH = 100
 _REFERENCE = re.compile(r"^[A-Z0-9-]{1,16}$")
 # What the queue shows, and all the index projects: no answers, location or contact details.
 QUEUE_FIELDS = ("reference", "team", "due_date", "service_id", "service_title", "status", "channel", "assignee")
+WAITING_SINCE = "waiting_since"  # when a wait on the resident began (shared/case_changes.py): not in the index
+_FOUND_FIELDS = (*QUEUE_FIELDS, WAITING_SINCE)
 
 
 @dataclass(frozen=True)
@@ -106,33 +108,39 @@ class CaseQueue:
         return QueuePage(cases)
 
     def find(self, reference: str) -> dict[str, Any] | None:
-        """The queue's fields of one case, by its reference (the rest is not read)."""
+        """The queue's fields of one case, and when its wait began, by its reference (the rest is not read)."""
         item = self._table.get_item(
             Key={"reference": reference},
-            ProjectionExpression=", ".join(f"#{i}" for i in range(len(QUEUE_FIELDS))),
-            ExpressionAttributeNames={f"#{i}": name for i, name in enumerate(QUEUE_FIELDS)},
+            ProjectionExpression=", ".join(f"#{i}" for i in range(len(_FOUND_FIELDS))),
+            ExpressionAttributeNames={f"#{i}": name for i, name in enumerate(_FOUND_FIELDS)},
         ).get("Item")
         return dict(item) if item and "due_date" in item and "team" in item else None
 
     def versions(self, references: list[str]) -> dict[str, int]:
-        """The current version of each case (the index does not project it): one BatchGetItem of the reference and
-        version only, for the queue's bulk assign form, whose checkboxes carry what the member of staff saw."""
+        """The current version of each case (the index does not project it), for the queue's bulk assign form,
+        whose checkboxes carry what the member of staff saw."""
+        return {reference: int(item.get(VERSION, 0)) for reference, item in self.details(references).items()}
+
+    def details(self, references: list[str]) -> dict[str, dict[str, Any]]:
+        """What the index does not project of the cases shown: each one's version (bulk assign) and when its wait
+        on the resident began (`waiting_since`: the stopped clock's days left). One BatchGetItem of those fields
+        and the reference only, for at most a page of cases."""
         if not references:
             return {}
         keys = [{"reference": reference} for reference in dict.fromkeys(references)][:_READ_BATCH]
         request: dict[str, Any] = {
             self._table.name: {
                 "Keys": keys,
-                "ProjectionExpression": "#r, #v",
-                "ExpressionAttributeNames": {"#r": "reference", "#v": VERSION},
+                "ProjectionExpression": "#r, #v, #w",
+                "ExpressionAttributeNames": {"#r": "reference", "#v": VERSION, "#w": WAITING_SINCE},
                 "ConsistentRead": True,
             }
         }
-        found: dict[str, int] = {}
+        found: dict[str, dict[str, Any]] = {}
         for _ in range(5):  # unprocessed keys (throttling) are asked again a few times, then read as unknown
             answer = self._table.meta.client.batch_get_item(RequestItems=request)
             for item in answer.get("Responses", {}).get(self._table.name, []):
-                found[str(item["reference"])] = int(item.get(VERSION, 0))
+                found[str(item["reference"])] = dict(item)
             request = answer.get("UnprocessedKeys") or {}
             if not request:
                 break

@@ -18,7 +18,7 @@ from typing import Any
 
 from console.app import Page, StaffRequest
 from console.audit import AuditLog
-from console.pages import Pages, _row, _staff, uk_today
+from console.pages import Pages, _staff, uk_today
 from console.queue import CaseQueue
 from console.search_index import SearchIndex
 from shared import outbox
@@ -86,7 +86,7 @@ class Records:
             hint=SEARCH_HINT,
             searched=_described(found),
             kind=found.kind.value,
-            rows=[_row(case, today) for case in shown],
+            rows=self.pages.rows(shown, today),
             more=len(mine) > MAX_RESULTS,
         )
 

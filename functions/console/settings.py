@@ -23,6 +23,7 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     signing_secret_id: str = ""  # the Secrets Manager secret that signs the sign-in cookie and CSRF tokens
     signing_key: str = local_only(secret=True, description="the key itself, instead of a secret (unit tests)")
     stylesheet: str = "/assets/console.css"  # the console's fingerprinted GOV.UK + MoJ Frontend stylesheet
+    script: str = "/assets/console.js"  # and its script (GOV.UK and MoJ Frontend's JavaScript, the filter toggle)
     # The payments service's staff function (refunds, the finance export), invoked by name; none: the payments panel
     # and the finance page say so.
     staff_payments_function: str = ""

@@ -12,7 +12,7 @@ members, console/team_members.py), otherwise as "a member of staff".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,8 @@ class TimelineItem:
     staff_only: bool = False  # never shown to the resident (an internal note, an assignment, an audit entry)
     subject: str = field(default="", repr=False)  # who, as a Cognito sub (for pairing a change with its audit)
     action: str = field(default="", repr=False)  # the audited action that made this change, or the audit's own
+    id: str = field(default="", repr=False)  # the audit entry's key, or the history entry's place (h<n>, n<n>)
+    key: tuple[datetime, int, str] | None = field(default=None, repr=False)  # its place in the timeline (merge)
 
     @property
     def timestamp(self) -> str:
@@ -84,7 +86,8 @@ def merge(case: Mapping[str, Any], trail: Iterable[Mapping[str, Any]], names: Ma
             key, index = max(found)
             paired.add(index)
         keyed.append((key, 1, item))
-    return [item for _, _, item in sorted(keyed, key=lambda row: row[:2], reverse=True)]
+    placed = [replace(item, key=(at, tier, item.id)) for at, tier, item in keyed]
+    return sorted(placed, key=lambda item: item.key or (item.at, 0, ""), reverse=True)
 
 
 _SECOND = timedelta(seconds=1)
@@ -93,13 +96,13 @@ _SECOND = timedelta(seconds=1)
 def _history(case: Mapping[str, Any], names: Mapping[str, str]) -> Iterable[TimelineItem]:
     notes = {int(note[VERSION]): note for note in case.get("internal_notes", []) if note.get(VERSION) is not None}
     shown: set[int] = set()
-    for entry in case.get("history", []):
+    for place, entry in enumerate(case.get("history", [])):
         subject = str(entry.get("by", ""))
         version = entry.get(VERSION)
         note = notes.get(int(version)) if version is not None else None
         if note is not None:
             shown.add(int(version))
-        common: dict[str, Any] = {"by": _who(subject, names), "subject": subject}
+        common: dict[str, Any] = {"by": _who(subject, names), "subject": subject, "id": f"h{place:05d}"}
         common["note"] = str(note["note"]) if note else ""
         if entry.get("staff_only"):
             title, action = str(entry.get("detail", "")), str(entry.get("action", ""))
@@ -108,10 +111,10 @@ def _history(case: Mapping[str, Any], names: Mapping[str, str]) -> Iterable[Time
             action = "reopen" if entry["status"] == Status.REOPENED.value else "change-status"
             update = str(entry.get("update", ""))
             yield TimelineItem(_moment(entry["at"]), _status(entry), text=update, action=action, **common)
-    for note in case.get("internal_notes", []):  # notes no history entry names (older cases)
+    for place, note in enumerate(case.get("internal_notes", [])):  # notes no history entry names (older cases)
         if note.get(VERSION) is None or int(note[VERSION]) not in shown:
-            by = _who(note.get("by"), names)
-            yield TimelineItem(_moment(note["at"]), "Internal note", by, note=str(note["note"]), staff_only=True)
+            by, text = _who(note.get("by"), names), str(note["note"])
+            yield TimelineItem(_moment(note["at"]), "Internal note", by, note=text, staff_only=True, id=f"n{place:05d}")
 
 
 def _audited(entry: Mapping[str, Any], names: Mapping[str, str]) -> TimelineItem:
@@ -132,6 +135,7 @@ def _audited(entry: Mapping[str, Any], names: Mapping[str, str]) -> TimelineItem
         staff_only=True,
         subject=subject,
         action=str(entry.get("action", "")),
+        id=str(entry.get("entry", "")),
     )
 
 

@@ -50,8 +50,9 @@ class TrackingPages:
 
 def tracked(body: dict[str, Any]) -> dict[str, Any]:
     """The API's answer with its times and dates as a resident reads them. `expected_by` is the due date the cases
-    service stores, the one staff see in the queue; while the council waits on the resident for information it
-    does not count the days (`clock_paused`), and moves that date on by them when the wait ends."""
+    service stores, the one staff see in the queue. While the council waits on the resident for information
+    (`clock_paused`) that date does not hold: the working days of the wait do not count and the date moves on by
+    them when the request moves on (shared/sla.py), so no date is shown until then."""
 
     def when(stamp: str) -> str:
         try:
@@ -60,6 +61,7 @@ def tracked(body: dict[str, Any]) -> dict[str, Any]:
             return stamp
         return f"{moment.day} {moment:%B %Y} at {moment:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
 
+    paused = body.get("status") == Status.WAITING_FOR_RESIDENT.value
     expected = body.get("expected_by")
     if expected:
         try:
@@ -70,7 +72,7 @@ def tracked(body: dict[str, Any]) -> dict[str, Any]:
     return {
         **body,
         "submitted": when(str(body.get("submitted_at", ""))),
-        "expected_by": expected,
-        "clock_paused": body.get("status") == Status.WAITING_FOR_RESIDENT.value,
+        "expected_by": None if paused else expected,
+        "clock_paused": paused,
         "history": [{**h, "at": when(str(h.get("at", "")))} for h in body.get("history", [])],
     }

@@ -16,7 +16,7 @@ import pytest
 
 from local.staff import DEMO_PASSWORD, DEMO_STAFF
 from tests.browser.conftest import AXE
-from tests.browser.journeys import checked_page
+from tests.browser.journeys import axe_violations, checked_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -253,3 +253,69 @@ def _focus(page: Any, selector: str, limit: int = 80) -> None:
         if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"Could not reach {selector} with Tab")
+
+
+NARROW = {"width": 375, "height": 812}  # a phone: below MoJ's filter toggle breakpoint (48.0625em)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_on_a_narrow_screen_the_queues_filter_folds_behind_show_filter_with_javascript(
+    browser, site, reported, javascript
+):
+    """Under the distribution's CSP (not bypassed: the console's own script must run as staff get it, and nothing
+    it loads may be refused), on a phone's width: with JavaScript MoJ's filter toggle button hides the filter
+    behind "Show filter" and back; without it the filter stands above the table and works the same."""
+    context = browser.new_context(base_url=site, java_script_enabled=javascript, viewport=NARROW)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def logged(message: Any) -> None:  # a script error or a CSP refusal; not the stand-in sign-in page's favicon
+        if message.type == "error" and not str(message.location.get("url", "")).endswith("/favicon.ico"):
+            errors.append(f"{message.text} at {message.location.get('url')}")
+
+    page.on("console", logged)
+    page.on("response", lambda answer: errors.append(f"{answer.status} {answer.url}") if answer.status >= 400 else None)
+    try:
+        _sign_in(page, lambda: None)
+        filters = page.locator(".moj-filter")
+        if javascript:
+            toggle = page.get_by_role("button", name="Show filter")
+            assert toggle.is_visible()
+            assert toggle.get_attribute("aria-expanded") == "false"
+            assert not filters.is_visible()
+            assert page.locator("table.govuk-table").is_visible()
+            toggle.click()
+            assert filters.is_visible()
+            assert page.get_by_role("button", name="Hide filter").get_attribute("aria-expanded") == "true"
+            page.get_by_role("button", name="Close").click()  # MoJ's close button in the filter's header
+            assert not filters.is_visible()
+            assert page.evaluate("document.activeElement.textContent.trim()") == "Show filter"
+            page.get_by_role("button", name="Show filter").click()
+        else:
+            assert page.get_by_role("button", name="Show filter").count() == 0
+            assert filters.is_visible()
+        page.select_option("#channel", "online")
+        page.get_by_role("button", name="Apply filters").click()
+        assert "channel=online" in page.url
+        assert page.locator("h1").inner_text() == "Cases"
+        if javascript:  # folded away again on the new page, the applied filter's tag inside it
+            assert not filters.is_visible()
+            page.get_by_role("button", name="Show filter").click()
+        assert _tags(page) == ["Remove this filter online"]
+    finally:
+        context.close()
+    assert not errors, errors  # no script error, no CSP refusal
+
+
+def test_the_narrow_queue_has_no_axe_violations_with_the_filter_folded_and_shown(browser, site, reported):
+    context = browser.new_context(base_url=site, viewport=NARROW, bypass_csp=True)  # bypassed only to inject axe
+    page = context.new_page()
+    try:
+        _sign_in(page, lambda: None)
+        assert axe_violations(page, str(AXE)) == []
+        page.get_by_role("button", name="Show filter").click()
+        assert page.locator(".moj-filter").is_visible()
+        assert axe_violations(page, str(AXE)) == []
+    finally:
+        context.close()

@@ -1,8 +1,9 @@
 """Attachments in the local cloud: a resident reports graffiti through the web's pages with a photo (posted to the
 quarantine bucket by the web's presigned form, scanned by the stand-in, released to the uploads bucket by the web);
 a caseworker downloads it through the console (audited first, then a presigned GET signed by the
-console's role, which the local cloud authorises against that role's policy); a file the scan has not cleared is
-listed as not available and its download refused."""
+console's role, which the local cloud authorises against that role's policy); a file the scan found infected never
+reaches a request (the catalogue refuses an answer naming it), and a file deleted since (as its service's retention
+does) is listed as deleted, its download refused saying so."""
 
 from __future__ import annotations
 
@@ -171,23 +172,32 @@ def test_a_clean_photo_is_downloaded_through_the_console_audited_and_an_uncleare
     assert entry["details"]["M"]["upload"]["S"] == upload_id
     assert b"Downloaded a file the resident sent" in browser.request("GET", case_path).body  # on the timeline
 
-    # An infected photo is tagged, never released: a case naming it (written here as no submission could: the
-    # catalogue refuses a file answer that names no clean upload) shows it as not available and refuses it.
+    # An infected photo is tagged, never released: a submission naming it is refused (no request names one).
     infected_id = uuid.uuid4().hex
     held = f"{uuid.uuid4().hex}/{infected_id}/virus.png"
     s3.put_object(Bucket=quarantine, Key=held, Body=PNG[:8] + EICAR)
     assert _scanned(local_cloud, quarantine, held) == "THREATS_FOUND"
+    body = valid_body(load_catalogue()["fly-tipping"])
+    photo = {"upload_id": infected_id, "filename": "virus.png", "content_type": "image/png", "size_bytes": len(PNG)}
+    refused_report = local_cloud.handle(
+        "POST", "/api/v1/services/fly-tipping/requests", json_body={**body, "photo": photo}
+    )
+    assert refused_report.status == 422, refused_report.body
+    # A clean photo deleted since the report (as the uploads bucket's lifecycle rule does at the end of the
+    # service's retention): the case page says it is deleted, not blocked, and its download is refused saying so.
     other = _report_with(local_cloud, len(PNG))
-    local_cloud.client("dynamodb").update_item(
-        TableName=local_cloud.physical_id("Borough-dev-Data/Requests"),
-        Key={"reference": {"S": other}},
-        UpdateExpression="SET answers.photo.upload_id = :held",
-        ExpressionAttributeValues={":held": {"S": infected_id}},
+    other_upload = local_cloud.client("dynamodb").get_item(
+        TableName=local_cloud.physical_id("Borough-dev-Data/Requests"), Key={"reference": {"S": other}}
+    )["Item"]["answers"]["M"]["photo"]["M"]["upload_id"]["S"]
+    s3.delete_object(
+        Bucket=local_cloud.physical_id("Borough-dev-Web/Data/Uploads"), Key=clean_key("fly-tipping", other_upload)
     )
     page = browser.request("GET", f"/staff/cases/{other}")
     assert page.status == 200, page.body
-    assert b"Not available" in page.body
+    assert b'<strong class="moj-badge moj-badge--grey">Deleted</strong>' in page.body
+    assert b"none is still being checked or was blocked" in page.body
     assert f"/staff/cases/{other}/attachments/photo".encode() not in page.body
     refused = browser.request("GET", f"/staff/cases/{other}/attachments/photo")
     assert refused.status == 409, refused.body
     assert refused.header("location") is None
+    assert "Deleted: this service keeps a file for" in html.unescape(refused.body.decode())

@@ -58,3 +58,29 @@ def test_a_read_appears_on_the_next_views_timeline_with_who_read_it(local_cloud)
         ("Viewed the case", DEMO_STAFF["team-lead"]),
     ]
     assert b"Seen on CCTV" in after.body
+
+
+def test_a_long_timeline_is_paged_25_at_a_time_older_and_newer(local_cloud):
+    reference = _report(local_cloud, "fly-tipping", "Fridge by the river")
+    case_path = f"/staff/cases/{reference}"
+    caseworker = _signed_in(local_cloud, DEMO_STAFF["caseworker"])
+    for _ in range(30):
+        assert caseworker.request("GET", case_path).status == 200
+    page = caseworker.request("GET", case_path)  # 31 reads and the submission's history
+    first = _timeline(page.body)
+    assert len(first) == 25
+    assert all(item == ("Viewed the case", DEMO_STAFF["caseworker"]) for item in first)
+    text = page.body.decode()
+    older = re.search(r'href="([^"]+\?older=[^"#]+)#timeline-heading" rel="next"', text)
+    assert older is not None, text
+    assert "?newer=" not in text
+    second = caseworker.request("GET", older.group(1).replace("&amp;", "&"))
+    assert second.status == 200, second.body
+    rest = _timeline(second.body)
+    assert len(rest) >= 31 - 25 + 1  # the older reads, then the submission (later history entries: triage)
+    assert rest[-1][1] == ""  # the submission: by the resident, at the very end
+    assert 'rel="next"' not in second.body.decode()
+    newer = re.search(r'href="([^"]+\?newer=[^"#]+)#timeline-heading" rel="prev"', second.body.decode())
+    assert newer is not None
+    back = caseworker.request("GET", newer.group(1).replace("&amp;", "&"))
+    assert _timeline(back.body) == first  # the same page as before (the reads since are newer still)

@@ -22,7 +22,7 @@ from shared.sla import clock, uk_date, working_days_between
 from tests.local.test_local_console import Browser, _form, _report, _signed_in
 
 pytestmark = pytest.mark.local
-PAUSED = "The working days we wait for it do not count"
+PAUSED = "We are waiting for information from you, so there is no date yet"
 
 
 def _two_working_days_back(today: date) -> datetime:
@@ -100,10 +100,15 @@ def test_a_wait_on_the_resident_moves_the_due_date_and_every_view_agrees(local_c
     )
 
     waiting = browser.request("GET", f"/staff/cases?reference={reference}").body.decode()
-    assert f"{due.isoformat()} (clock stopped: waiting for the resident)" in waiting
+    # due a working day before today, stopped two working days before today: it had one working day left then,
+    # which is what it has when it moves on today (its date two working days later)
+    assert "Clock stopped</strong> Waiting for the resident, 1 working day left" in waiting
+    assert due.isoformat() not in waiting
+    case_page = browser.request("GET", case_path).body.decode()
+    assert "Clock stopped</strong> Waiting for the resident, 1 working day left" in case_page
     tracking = local_cloud.handle("GET", f"/track?reference={reference}").body.decode()
     assert "We are waiting for information from you" in tracking
-    assert _long_date(due) in tracking
+    assert _long_date(due) not in tracking
     assert PAUSED in html.unescape(tracking)
 
     change(status="in-progress", resident_update="Thank you for the photo.")

@@ -92,11 +92,66 @@ def test_a_due_date_passed_over_a_weekend_or_bank_holiday_is_late(today, words, 
     assert reading.late is late
 
 
-def test_a_stopped_clock_is_never_late():
-    reading = clock(date(2026, 12, 1), date(2026, 12, 16), stopped=True)
-    assert reading.working_days < 0
+def test_a_stopped_clock_is_never_late_and_shows_no_date():
+    reading = clock(date(2026, 12, 1), date(2026, 12, 16), stopped=True, waiting_since=at(date(2026, 12, 7)))
+    assert reading.working_days == -4  # late by Wed 2nd to Mon 7th when it stopped
     assert not reading.late
-    assert reading.words == "clock stopped: waiting for the resident"
+    assert not reading.shows_date
+    assert reading.words == "clock stopped: waiting for the resident, 4 working days late when it stopped"
+    unknown = clock(date(2026, 12, 1), date(2026, 12, 16), stopped=True)  # no start recorded
+    assert (unknown.words, unknown.late, unknown.shows_date) == (
+        "clock stopped: waiting for the resident",
+        False,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "words"),
+    [
+        (datetime(2026, 12, 7, 10, tzinfo=UTC), "clock stopped: waiting for the resident, 7 working days left"),
+        (datetime(2026, 12, 15, 10, tzinfo=UTC), "clock stopped: waiting for the resident, 1 working day left"),
+        (datetime(2026, 12, 16, 9, tzinfo=UTC), "clock stopped: waiting for the resident, stopped on its due date"),
+        (
+            datetime(2026, 12, 17, 9, tzinfo=UTC),
+            "clock stopped: waiting for the resident, 1 working day late when it stopped",
+        ),
+    ],
+)
+def test_a_stopped_clock_says_what_was_left_on_the_uk_date_it_stopped(since, words):
+    due = date(2026, 12, 16)  # Wednesday
+    for today in (date(2026, 12, 21), date(2027, 1, 20)):  # however long it has waited since
+        assert clock(due, today, stopped=True, waiting_since=since).words == words
+
+
+def test_a_clock_stopped_after_its_due_date_with_no_working_day_since_was_late():
+    # due Friday 18th, stopped on Saturday 19th; 23:30 UTC on 28 June is Monday 29th in London
+    saturday = clock(date(2026, 12, 18), date(2027, 1, 4), stopped=True, waiting_since=at(date(2026, 12, 19)))
+    assert saturday.words == "clock stopped: waiting for the resident, late when it stopped"
+    summer = clock(
+        date(2026, 6, 30), date(2026, 7, 6), stopped=True, waiting_since=datetime(2026, 6, 28, 23, 30, tzinfo=UTC)
+    )
+    assert summer.words == "clock stopped: waiting for the resident, 1 working day left"
+
+
+@given(days_in_range, st.integers(min_value=-20, max_value=40), st.integers(min_value=0, max_value=30))
+def test_what_a_stopped_clock_has_left_is_what_the_request_has_when_the_wait_ends(began, left, waited):
+    """The days a stopped clock shows are the ones the request has when it moves on (due_after_wait), the wait
+    having started and ended on working days."""
+    while not is_working_day(began):
+        began += timedelta(days=1)
+    due = add_working_days(began, left) if left >= 0 else _working_days_before(began, -left)
+    resumed = add_working_days(began, waited)
+    stopped = clock(due, resumed, stopped=True, waiting_since=at(began))
+    moved = due_after_wait(due, at(began), at(resumed))
+    assert clock(moved, resumed).working_days == stopped.working_days == left
+
+
+def _working_days_before(day: date, count: int) -> date:
+    while count:
+        day -= timedelta(days=1)
+        count -= is_working_day(day)
+    return day
 
 
 @given(days_in_range, st.integers(min_value=1, max_value=30))

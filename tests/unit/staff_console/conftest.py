@@ -147,6 +147,7 @@ class Console:
             audit,
             council="Test council",
             stylesheet="/assets/app.css",
+            script="/assets/console.js",
             panels=[CaseworkPanel(self.members), AttachmentsPanel(self.clean_store), panel],
             members=self.members,
             staff_names=self.members.names,

@@ -1,15 +1,20 @@
-"""Attachments on the case page: the resident's files listed, a download only of a clean one (in the uploads bucket
-with the answer's size and type), audited before the redirect to a presigned GET valid for 60 seconds; anything
-else listed as not available and its download refused (and that audited too)."""
+"""Attachments on the case page: the resident's files listed (every one scanned clean before the request was sent:
+none is still being checked or was blocked), a download only of a clean one (in the uploads bucket with the
+answer's size and type), audited before the redirect to a presigned GET valid for 60 seconds; a deleted file (past
+its service's retention) or one that differs from the answer is listed with why, and its download refused with the
+same words (and that audited too)."""
 
 from __future__ import annotations
 
+import html
+import re
 import urllib.parse
 
 import boto3
 import pytest
 
 from console.attachments import LINK_SECONDS, download_name
+from shared.catalogue import load_catalogue
 from shared.references import new_reference
 from shared.uploads import clean_key
 from tests.unit.staff_console.conftest import UPLOADS_BUCKET, Console
@@ -72,31 +77,63 @@ def test_a_download_is_audited_then_redirected_to_a_link_valid_for_sixty_seconds
     assert "Downloaded a file the resident sent" in page  # on the timeline
 
 
-def test_a_file_not_in_the_uploads_bucket_is_not_available_and_its_download_refused(console: Console) -> None:
+def test_a_file_no_longer_in_the_uploads_bucket_is_deleted_and_its_download_refused_saying_so(
+    console: Console,
+) -> None:
     reference = new_reference()
-    # Named by the case but never released from quarantine (still being checked, or blocked as infected).
+    # Named by the case (so released clean before it was sent: the catalogue checked), since deleted by the
+    # bucket's lifecycle rule at the end of the service's retention.
     console.add_case(
-        reference, team="Street scene", due="2026-12-01", service_id="fly-tipping", answers={"photo": _photo("held")}
+        reference,
+        team="Street scene",
+        due="2026-12-01",
+        service_id="fly-tipping",
+        answers={"photo": _photo("expired")},
+        submitted_at="2026-11-24T10:00:00+00:00",
     )
     tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
-    page = console.get(f"/staff/cases/{reference}", tokens)["body"]
-    assert "Not available" in page
+    page = html.unescape(console.get(f"/staff/cases/{reference}", tokens)["body"])
+    retention = load_catalogue()["fly-tipping"].retention_days
+    deleted = (
+        f"Deleted: this service keeps a file for {retention} days after it is uploaded, and this one was uploaded "
+        "before the request was sent (the request was sent on 24 November 2026). It was not blocked: it was scanned "
+        "clean."
+    )
+    row = _file_row(page, "photo")
+    assert '<strong class="moj-badge moj-badge--grey">Deleted</strong>' in row
+    assert "Scanned: no virus found" in row
+    assert deleted in row
+    assert "none is still being checked or was blocked" in page
     assert "/attachments/photo" not in page
     refused = console.get(f"/staff/cases/{reference}/attachments/photo", tokens)
     assert refused["statusCode"] == 409
     assert "location" not in refused["headers"]
-    assert "cannot be downloaded" in refused["body"]
+    assert f"This file cannot be downloaded. {deleted}" in html.unescape(refused["body"])
     assert [e["action"] for e in _trail(console, reference) if "download" in e["action"]] == [
         "download-attachment-refused"
     ]
 
 
-def test_a_file_whose_size_or_type_differs_from_the_answer_is_not_clean(console: Console, reference: str) -> None:
+def test_a_file_whose_size_or_type_differs_from_the_answer_is_withheld(console: Console, reference: str) -> None:
     boto3.client("s3").put_object(
         Bucket=UPLOADS_BUCKET, Key=clean_key("fly-tipping", "clean-upload"), Body=PNG + b"more", ContentType="image/png"
     )
     tokens = console.staff("cw", roles=("caseworker",), teams=("street-scene",))
-    assert console.get(f"/staff/cases/{reference}/attachments/photo", tokens)["statusCode"] == 409
+    row = _file_row(html.unescape(console.get(f"/staff/cases/{reference}", tokens)["body"]), "photo")
+    assert '<strong class="moj-badge moj-badge--red">Withheld</strong>' in row
+    assert "Scanned: no virus found" not in row  # what is stored is not what was scanned
+    assert "/attachments/photo" not in row
+    refused = console.get(f"/staff/cases/{reference}/attachments/photo", tokens)
+    assert refused["statusCode"] == 409
+    assert "This file cannot be downloaded. Withheld: the stored file is not the size or type" in html.unescape(
+        refused["body"]
+    )
+
+
+def _file_row(page: str, question: str) -> str:
+    found = re.search(rf'<div class="govuk-summary-list__row" data-question="{question}">.*?</dd>\s*<dd', page, re.S)
+    assert found is not None, page
+    return found.group(0)
 
 
 def test_another_teams_case_or_an_unknown_question_gives_no_link(console: Console, reference: str) -> None:

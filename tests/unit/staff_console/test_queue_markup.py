@@ -64,9 +64,12 @@ def test_the_filters_are_an_moj_filter_in_its_layout_as_a_plain_get_form(queue: 
     console, tokens = queue
     body = _get(console, tokens)
     layout = body.index('<div class="moj-filter-layout">')
-    assert layout < body.index('<div class="moj-filter-layout__filter">') < body.index('<div class="moj-filter">')
-    assert body.index('<div class="moj-filter">') < body.index('<div class="moj-filter-layout__content">')
-    assert body.index('<div class="moj-filter-layout__content">') < body.index('<table class="govuk-table">')
+    moj_filter = body.index('<div class="moj-filter" data-module="moj-filter">')
+    assert layout < body.index('<div class="moj-filter-layout__filter">') < moj_filter
+    assert moj_filter < body.index('<div class="moj-filter-layout__content">')
+    content = body.index('<div class="moj-filter-layout__content">')
+    # the action bar where MoJ's filter toggle button goes (with JavaScript), before the table
+    assert content < body.index('<div class="moj-action-bar__filter">') < body.index('<table class="govuk-table">')
     form = body[
         body.index('<div class="moj-filter-layout__filter">') : body.index('<div class="moj-filter-layout__content">')
     ]
@@ -74,8 +77,8 @@ def test_the_filters_are_an_moj_filter_in_its_layout_as_a_plain_get_form(queue: 
     assert '<button type="submit" class="govuk-button">Apply filters</button>' in form
     for name in ("team", "status", "service", "channel"):
         assert f'name="{name}"' in form
-    # nothing needs JavaScript: no MoJ filter script, and no sortable table script to re-sort a page in the browser
-    assert 'data-module="moj-' not in body
+    # nothing needs JavaScript: only the filter toggle enhances the page, and no sortable table script re-sorts it
+    assert re.findall(r'data-module="(moj-[a-z-]+)"', body) == ["moj-filter"]
     assert "moj-filter__selected" not in body  # no filter applied, no selected filters
     assert 'name="sort"' not in form  # the sort is the Due column's header, not a filter
 
@@ -216,3 +219,15 @@ def test_the_channel_filter_offers_the_channels_requests_are_stored_with() -> No
     from console.pages import CHANNELS
 
     assert CHANNELS == STORED  # a web request's channel is "online": a "web" option would find nothing
+
+
+def test_every_console_page_loads_one_module_script_of_the_sites_own_and_no_inline_script(
+    queue: tuple[Console, dict[str, str]],
+) -> None:
+    console, tokens = queue
+    for body in (_get(console, tokens), console.get("/staff")["body"], console.get("/staff/home", tokens)["body"]):
+        scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", body, re.S)
+        assert scripts == [""]  # one, with no inline code (the CSP's script-src 'self' allows none)
+        assert re.findall(r"<script\b[^>]*>", body) == ['<script type="module" src="/assets/console.js">']
+        assert re.search(r"\son[a-z]+=", body) is None  # no inline event handler
+        assert "javascript:" not in body

@@ -173,14 +173,30 @@ def test_the_console_asks_for_what_we_need_from_the_resident() -> None:
         ("2026-12-02", "investigating", "due today", False),
         ("2026-11-30", "investigating", "2 working days late", True),
         ("2026-11-27", "investigating", "3 working days late", True),
-        ("2026-11-27", "waiting-for-resident", "clock stopped: waiting for the resident", False),
-        ("2026-12-10", "waiting-for-resident", "clock stopped: waiting for the resident", False),
     ],
 )
 def test_a_queue_row_says_where_the_case_stands_in_working_days(due: str, status: str, words: str, late: bool) -> None:
     row = _row({"reference": "R", "due_date": due, "status": status}, date(2026, 12, 2))
     assert (row["due"], row["when"], row["late"]) == (due, words, late)
-    assert row["stopped"] is (status == "waiting-for-resident")
+    assert row["stopped"] is False
+
+
+@pytest.mark.parametrize(
+    ("due", "since", "words"),
+    [
+        (
+            "2026-11-27",
+            "2026-11-30T10:00:00+00:00",
+            "clock stopped: waiting for the resident, 1 working day late when it stopped",
+        ),
+        ("2026-12-10", "2026-11-30T10:00:00+00:00", "clock stopped: waiting for the resident, 8 working days left"),
+        ("2026-12-10", None, "clock stopped: waiting for the resident"),  # no start recorded
+    ],
+)
+def test_a_waiting_row_shows_no_date_but_the_days_left_when_it_stopped(due: str, since: str | None, words: str) -> None:
+    case = {"reference": "R", "due_date": due, "status": "waiting-for-resident", "waiting_since": since}
+    row = _row(case, date(2026, 12, 2))
+    assert (row["due"], row["when"], row["late"], row["stopped"]) == ("", words, False, True)
 
 
 def test_the_queue_and_case_page_show_the_moved_date_and_the_stopped_clock(console: Console) -> None:
@@ -194,12 +210,18 @@ def test_the_queue_and_case_page_show_the_moved_date_and_the_stopped_clock(conso
         overdue = console.get("/staff/cases", tokens, view="overdue")["body"]
         page = console.get(f"/staff/cases/{waiting}", tokens)["body"]
     assert '<strong class="moj-badge moj-badge--red">3 working days late</strong>' in queue
-    assert "2026-11-30 (clock stopped: waiting for the resident)" in queue
+    # stopped on Tuesday 1st, due Monday 30th: it was 1 working day late then; no date is shown while it waits
+    stopped = "Clock stopped</strong> Waiting for the resident, 1 working day late when it stopped"
+    assert stopped in queue
+    assert "2026-11-30" not in queue
     assert "Waiting for the resident" in queue
     assert late in overdue
     assert waiting not in overdue  # its clock is stopped: not late
-    assert "2026-11-30 (clock stopped: waiting for the resident)" in page
+    assert stopped in page
+    assert "2026-11-30" not in page
     assert "moj-badge--red" not in page
+    found = console.get("/staff/cases", tokens, reference=waiting)["body"]  # by reference: GetItem, same words
+    assert stopped in found
 
     _change(console, waiting, Status.IN_PROGRESS, at(3))  # waited Wednesday 2nd and Thursday 3rd
     assert _item(console, waiting)["due_date"] == "2026-12-02"

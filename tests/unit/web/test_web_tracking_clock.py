@@ -1,6 +1,6 @@
 """The resident's tracking page and the SLA clock: it shows the due date the cases service stores (the one the
-staff queue shows, moved on by every wait on the resident), and says the clock is paused only while the request
-is waiting for information from the resident."""
+staff queue shows, moved on by every wait on the resident); while the request is waiting for information from the
+resident it shows no date (the stored one does not hold: it moves on by the days waited) and says so."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from shared.statuses import Status, label
 from tests.unit.web.web_support import Client, harness
 
 pytestmark = pytest.mark.unit
-PAUSED = "The working days we wait for it do not count"
+PAUSED = "We are waiting for information from you, so there is no date yet"
 
 
 def _public(reference: str, status: Status, expected_by: str | None) -> dict[str, Any]:
@@ -35,10 +35,11 @@ def _public(reference: str, status: Status, expected_by: str | None) -> dict[str
 def test_the_words_say_the_clock_is_paused_only_while_waiting_for_the_resident() -> None:
     waiting = tracked(_public("R", Status.WAITING_FOR_RESIDENT, "2026-12-16"))
     assert waiting["clock_paused"] is True
-    assert waiting["expected_by"] == "16 December 2026"
+    assert waiting["expected_by"] is None  # the stored date does not hold while the clock is stopped
     for status in Status:
         if status is not Status.WAITING_FOR_RESIDENT:
-            assert tracked(_public("R", status, "2026-12-16"))["clock_paused"] is False
+            other = tracked(_public("R", status, "2026-12-16"))
+            assert (other["clock_paused"], other["expected_by"]) == (False, "16 December 2026")
 
 
 def test_the_page_shows_the_stored_date_and_the_pause(catalogue) -> None:
@@ -49,13 +50,15 @@ def test_the_page_shows_the_stored_date_and_the_pause(catalogue) -> None:
     h.api.requests[moving] = _public(moving, Status.IN_PROGRESS, "2026-12-18")
     page = client.get(f"/track?reference={waiting}").body
     assert "We are waiting for information from you" in page
-    assert "16 December 2026" in page
+    assert "16 December 2026" not in page
+    assert "We aim to respond by" not in page
     assert PAUSED in page
     page = client.get(f"/track?reference={moving}").body
+    assert "We aim to respond by" in page
     assert "18 December 2026" in page
     assert PAUSED not in page
-    # no due date yet (not triaged): nothing said about a date, paused or not
-    h.api.requests[waiting] = _public(waiting, Status.WAITING_FOR_RESIDENT, None)
-    page = client.get(f"/track?reference={waiting}").body
+    # no due date yet (not triaged): no date, and no pause unless it waits
+    h.api.requests[moving] = _public(moving, Status.RECEIVED, None)
+    page = client.get(f"/track?reference={moving}").body
     assert PAUSED not in page
     assert "We aim to respond by" not in page
