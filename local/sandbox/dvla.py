@@ -66,6 +66,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 1994, "monthOfFirstDvlaRegistration": "1994-02", "markedForExport": False,
         "taxStatus": "SORN", "motStatus": "Not valid", "motExpiryDate": "2025-08-31",
     },
+    "BW70STF": {  # petrol, for the staff console's browser test alone (each local test issues marks of its own)
+        "make": "VAUXHALL", "colour": "GREY", "fuelType": "PETROL", "co2Emissions": 119, "engineCapacity": 1199,
+        "yearOfManufacture": 2020, "monthOfFirstRegistration": "2020-10", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
 }  # fmt: skip
 FAILURES: dict[str, tuple[int, str, str]] = {
     "SV19DWN": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),
