@@ -186,12 +186,15 @@ def refresh(table: Any, hash_key: Any, range_key: Any) -> None:
     if views.items_ref is not table.items or views.generation != generation:
         table.__dict__.pop(_STATE, None)
         return
-    item = current_item(table, hash_key, range_key)
     key = (hash_key, range_key)
-    for view in views.views.values():
-        view.discard(key)
-        if item is not None:
-            view.add(item)
+    try:
+        item = current_item(table, hash_key, range_key)
+        for view in views.views.values():
+            view.discard(key)
+            if item is not None:
+                view.add(item)
+    except Exception:  # e.g. binary keys held both as bytes and base64: never fail the write, build again instead
+        table.__dict__.pop(_STATE, None)
 
 
 def forget(table: Any) -> None:

@@ -119,8 +119,9 @@ def projections() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def values(type_: str) -> st.SearchStrategy[dict[str, Any]]:
-    return st.sampled_from(VALUES[type_]).map(lambda v: {type_: v})
+def values(type_: str, few: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    """A value from a small pool (`few`: three, for partition keys, so that partitions hold several items)."""
+    return st.sampled_from(VALUES[type_][:3] if few else VALUES[type_]).map(lambda v: {type_: v})
 
 
 def other_values() -> st.SearchStrategy[dict[str, Any]]:
@@ -136,7 +137,7 @@ def other_values() -> st.SearchStrategy[dict[str, Any]]:
 
 @st.composite
 def keys(draw: st.DrawFn, table: dict[str, Any]) -> dict[str, Any]:
-    key = {"pk": draw(values(table["types"]["pk"]))}
+    key = {"pk": draw(values(table["types"]["pk"], few=True))}
     if table["with_sort"]:
         key["sk"] = draw(values(table["types"]["sk"]))
     return key
@@ -148,7 +149,7 @@ def items(draw: st.DrawFn, table: dict[str, Any]) -> dict[str, Any]:
     for name in ("g1", "g2", "r1"):
         choice = draw(st.integers(0, 9))
         if choice < 6:
-            item[name] = draw(values(table["types"][name]))
+            item[name] = draw(values(table["types"][name], few=name == "g1"))
         elif choice == 6:
             item[name] = draw(other_values())  # another type than the index declares: moto's own answer decides
     if draw(st.booleans()):
@@ -199,7 +200,7 @@ def queries(draw: st.DrawFn, table: dict[str, Any]) -> dict[str, Any]:
     hash_attr = schema[0]["AttributeName"]
     range_attr = schema[1]["AttributeName"] if len(schema) > 1 else None
     types = table["types"]
-    names, expression_values = {"#h": hash_attr}, {":h": draw(values(types[hash_attr]))}
+    names, expression_values = {"#h": hash_attr}, {":h": draw(values(types[hash_attr], few=hash_attr in ("pk", "g1")))}
     condition = "#h = :h"
     if range_attr and draw(st.booleans()):
         names["#r"] = range_attr
@@ -214,7 +215,7 @@ def queries(draw: st.DrawFn, table: dict[str, Any]) -> dict[str, Any]:
         request["IndexName"] = target["IndexName"]
         if draw(st.integers(0, 9)) == 0:
             request["ConsistentRead"] = True  # refused on a global index
-    limit = draw(st.one_of(st.none(), st.integers(1, 5)))
+    limit = draw(st.one_of(st.none(), st.integers(1, 3)))
     if limit is not None:
         request["Limit"] = limit
     if draw(st.integers(0, 3)) == 0:
@@ -293,7 +294,7 @@ def random_tables_writes_and_queries(client: Any, data: st.DataObject) -> None:
         return  # a schema moto refuses (e.g. an attribute declared twice): nothing to compare
     try:
         for _ in range(data.draw(st.integers(1, 8))):
-            for write in data.draw(st.lists(writes(table), max_size=6)):
+            for write in data.draw(st.lists(writes(table), max_size=8)):
                 # refused writes (wrong key type, cancelled transaction) must change nothing either way
                 with contextlib.suppress(client.exceptions.ClientError):
                     apply(client, write)
