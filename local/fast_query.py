@@ -6,8 +6,8 @@ partition's, sorts those again, then walks them. DynamoDB reads one partition of
 table's views (`local/query_views.py`), finds where to start by bisection (the `ExclusiveStartKey`, and the key
 condition's bounds), and walks from there exactly as moto's loop does: the same `Limit`, 1 MB page and
 `LastEvaluatedKey` rules, the same `ScannedCount`, then moto's own deep copy, index projection, `FilterExpression`
-and `ProjectionExpression`. Everything around it (parsing, validation and its errors, `Select`, `ConsumedCapacity`,
-the response) is moto's, untouched.
+and `ProjectionExpression`. Everything around it (parsing, validation and its errors, `Select`, `ConsumedCapacity`)
+is moto's, untouched; the answer's body is written by `local/query_response.py` (moto's serializer is slow).
 
 Whatever this path does not handle as moto does is answered by moto's own `Table.query`: the legacy `QueryFilter`
 and non-key `KeyConditions`, multi-attribute index keys, a request moto refuses (an unknown index, a consistent
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from local import query_views
+from local import query_response, query_views
 
 # The parameters of moto 5.2's `Table.query`, in order: install() refuses a moto whose signature differs.
 _QUERY_PARAMETERS = (
@@ -107,6 +107,7 @@ def install() -> bool:
 
     for owner, name, function in _targets(query, put_item, delete_item, update_item):
         setattr(owner, name, function)
+    query_response.install(lambda: not getattr(_enabled, "off", 0))
     return True
 
 
@@ -132,11 +133,12 @@ def uninstall() -> None:
     ):
         setattr(owner, name, function)
     _originals.clear()
+    query_response.uninstall()
 
 
 @contextmanager
 def motos_own() -> Iterator[None]:
-    """In this thread, let moto's own `Table.query` answer (the writes are still followed): for comparisons."""
+    """In this thread, let moto's own `Table.query` and serializer answer (writes are still followed): to compare."""
     _enabled.off = getattr(_enabled, "off", 0) + 1
     try:
         yield

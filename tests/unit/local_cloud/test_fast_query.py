@@ -132,6 +132,10 @@ def other_values() -> st.SearchStrategy[dict[str, Any]]:
         st.just({"L": [{"S": "a"}, {"N": "1"}]}),
         st.just({"M": {"k": {"S": "v"}}}),
         st.just({"SS": ["a", "b"]}),
+        st.just({"NS": ["1", "2.5"]}),
+        st.just({"BS": [b"a", b"\x00\xff"]}),
+        st.just({"NULL": True}),
+        st.just({"L": [{"B": b"\x01"}, {"M": {"n": {"N": "-3"}, "s": {"SS": ["x"]}}}, {"BOOL": False}]}),
     )
 
 
