@@ -5,9 +5,10 @@ partition's, sorts those again, then walks them. DynamoDB reads one partition of
 `install()` replaces `Table.query` with one that takes the partition's items, already in moto's order, from the
 table's views (`local/query_views.py`), finds where to start by bisection (the `ExclusiveStartKey`, and the key
 condition's bounds), and walks from there exactly as moto's loop does: the same `Limit`, 1 MB page and
-`LastEvaluatedKey` rules, the same `ScannedCount`, then moto's own deep copy, index projection, `FilterExpression`
-and `ProjectionExpression`. Everything around it (parsing, validation and its errors, `Select`, `ConsumedCapacity`)
-is moto's, untouched; the answer's body is written by `local/query_response.py` (moto's serializer is slow).
+`LastEvaluatedKey` rules, the same `ScannedCount`, then moto's index projection, `FilterExpression` and
+`ProjectionExpression` (the same results, with fewer copies: `_shape`). Everything around it (parsing, validation
+and its errors, `Select`, `ConsumedCapacity`) is moto's, untouched; the answer's body is written by
+`local/query_response.py` (moto's serializer is slow).
 
 Whatever this path does not handle as moto does is answered by moto's own `Table.query`: the legacy `QueryFilter`
 and non-key `KeyConditions`, multi-attribute index keys, a request moto refuses (an unknown index, a consistent
@@ -224,15 +225,77 @@ def query(
     answered["partition"] += 1
     found, last_evaluated_key = _walk(self, plan, range_comparison, range_objs, limit, index_name)
     scanned_count = len(found)
-    results = copy.deepcopy(found)
-    if index_name:
-        index = self.get_index(index_name)
-        results = [index.project(r) for r in results]
+    return _shape(self, found, index_name, filter_expression, projection_expressions), scanned_count, last_evaluated_key
+
+
+def _shape(
+    table: Any, found: list[Any], index_name: str | None, filter_expression: Any, projection: list[list[str]] | None
+) -> list[Any]:
+    """moto's copy, index projection, filter and projection of the items found, with the same results.
+
+    moto deep-copies the items, then projects each for the index and for the ProjectionExpression, each projection
+    converting the whole item to plain Python once per attribute named. Here an item projected (a new item) is not
+    copied first, and an item is converted once per projection when every name is a top-level attribute (an
+    index's projection always is); other expressions are moto's own `Item.project`.
+    """
+    index = table.get_index(index_name) if index_name else None
+    index_attributes = _index_attributes(index)
+    results = found if index_attributes is not None or projection else copy.deepcopy(found)
+    if index_attributes is not None:
+        results = [_project(r, [[name] for name in index_attributes]) for r in results]
     if filter_expression is not None:
         results = [item for item in results if filter_expression.expr(item)]
-    if projection_expressions:
-        results = [r.project(projection_expressions) for r in results]
-    return results, scanned_count, last_evaluated_key
+    if projection:
+        results = [_project(r, projection) for r in results]
+    return results
+
+
+def _index_attributes(index: Any) -> list[str] | None:
+    """The attributes `SecondaryIndex.project` keeps (None: the whole item, ALL)."""
+    if index is None or not index.projection:
+        return None
+    projection_type = index.projection.get("ProjectionType", None)
+    key_attributes = index.table_key_attrs + [key["AttributeName"] for key in index.schema]
+    if projection_type == "KEYS_ONLY":
+        return list(key_attributes)
+    if projection_type == "INCLUDE":
+        return [*key_attributes, *index.projection.get("NonKeyAttributes", [])]
+    return None
+
+
+def _project(item: Any, expressions: list[list[str]]) -> Any:
+    """`Item.project` when every expression is one top-level attribute name (else moto's own): the same round trip
+    of each attribute kept through plain Python (boto3's deserializer, then its serializer), once per attribute."""
+    from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
+
+    if not all(len(names) == 1 and "[" not in names[0] for names in expressions):
+        return item.project(expressions)
+    attributes: dict[str, Any] = {}
+    for (name,) in expressions:
+        if name in item.attrs and name not in attributes:
+            attributes[name] = serializer.serialize(deserializer.deserialize(item.attrs[name].to_regular_json()))
+    return _item(Item, item.hash_key, item.range_key, attributes)
+
+
+def _item(item_class: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -> Any:
+    """`Item(hash_key, range_key, attributes)`, checking the size limit once rather than at every attribute."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    item = item_class.__new__(item_class)
+    item.hash_key, item.range_key = hash_key, range_key
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(attrs)
+    total = 0
+    for key, value in attributes.items():
+        typed = DynamoType(value)
+        total += bytesize(key) + typed.size()
+        if total > _MAX_ITEM_BYTES:  # as LimitedSizeDict.__setitem__ raises at the attribute that passes it
+            raise ItemSizeTooLarge
+        dict.__setitem__(attrs, key, typed)
+    item.attrs = attrs
+    return item
 
 
 class _Plan:
