@@ -301,10 +301,12 @@ def _item(item_class: Any, hash_key: Any, range_key: Any, attributes: dict[str, 
 class _Plan:
     """Where moto's loop would walk: the partition's items in order, where it starts and where matches can be."""
 
-    __slots__ = ("compare_attr", "first", "forward", "high", "items", "low")
+    __slots__ = ("compare_attr", "first", "forward", "high", "items", "low", "sizes")
 
-    def __init__(self, items: list[Any], forward: bool, first: int, low: int, high: int, compare_attr: str) -> None:
-        self.items, self.forward, self.first = items, forward, first
+    def __init__(self, group: Any, forward: bool, first: int, low: int, high: int, compare_attr: str) -> None:
+        self.items: list[Any] = group.items if group is not None else []
+        self.sizes: list[int] = group.sizes if group is not None else []
+        self.forward, self.first = forward, first
         self.low, self.high, self.compare_attr = low, high, compare_attr
 
 
@@ -335,7 +337,7 @@ def _plan(
         return None
     partition = view.partitions.get(value)
     if partition is None:
-        return _Plan([], scan_index_forward, 0, 0, 0, compare_attr)
+        return _Plan(None, scan_index_forward, 0, 0, 0, compare_attr)
     regular = partition.regular()
     if regular is None:
         return None
@@ -347,7 +349,7 @@ def _plan(
     if range_comparison and all(v.type == signature[1] for v in range_objs):
         bounds = [query_views.native(v) for v in range_objs]
         low, high = _window(group.keys, range_comparison, bounds, signature[1])
-    return _Plan(group.items, scan_index_forward, first, low, high, compare_attr)
+    return _Plan(group, scan_index_forward, first, low, high, compare_attr)
 
 
 def _target(
@@ -424,7 +426,7 @@ def _walk(
     """moto's loop over the possible results from `plan.first`, visiting only where matches can be."""
     from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
 
-    items, size = plan.items, 0
+    items, sizes, size = plan.items, plan.sizes, 0
     results: list[Any] = []
     if plan.forward:
         inside = range(max(plan.first, plan.low), plan.high)
@@ -433,8 +435,7 @@ def _walk(
         inside = range(min(plan.first, plan.high - 1), plan.low - 1, -1)
         after = range(min(plan.first, plan.low - 1), -1, -1)
     for position in inside:
-        item = items[position]
-        item_size = item.size()
+        item, item_size = items[position], sizes[position]
         if len(results) == limit or size + item_size > RESULT_SIZE_LIMIT:
             return results, table._get_last_evaluated_key(results[-1], index_name)
         if not range_comparison or item.attrs[plan.compare_attr].compare(range_comparison, range_objs):
@@ -446,6 +447,6 @@ def _walk(
             return results, table._get_last_evaluated_key(results[-1], index_name)
         if size + _MAX_ITEM_BYTES > RESULT_SIZE_LIMIT:
             for position in after:
-                if size + items[position].size() > RESULT_SIZE_LIMIT:
+                if size + sizes[position] > RESULT_SIZE_LIMIT:
                     return results, table._get_last_evaluated_key(results[-1], index_name)
     return results, None

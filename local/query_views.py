@@ -32,11 +32,12 @@ def native(value: Any) -> Any:
 class Group:
     """A partition's items of one type signature, sorted by their sort tuple (unique: it ends with the item's key)."""
 
-    __slots__ = ("items", "keys")
+    __slots__ = ("items", "keys", "sizes")
 
     def __init__(self) -> None:
         self.keys: list[tuple[Any, ...]] = []
         self.items: list[Any] = []
+        self.sizes: list[int] = []  # each item's `Item.size()` (what moto's 1 MB page counts), as last written
 
 
 class Partition:
@@ -82,6 +83,7 @@ class View:
                 order = sorted(range(len(group.keys)), key=group.keys.__getitem__)
                 group.keys = [group.keys[i] for i in order]
                 group.items = [group.items[i] for i in order]
+                group.sizes = [group.sizes[i] for i in order]
         self._sorted = True
 
     _sorted = False
@@ -110,13 +112,16 @@ class View:
         group = partition.groups.get(signature)
         if group is None:
             group = partition.groups[signature] = Group()
+        size = item.size()
         if self._sorted:
             position = bisect.bisect_right(group.keys, sort_key)
             group.keys.insert(position, sort_key)
             group.items.insert(position, item)
+            group.sizes.insert(position, size)
         else:
             group.keys.append(sort_key)
             group.items.append(item)
+            group.sizes.append(size)
         self.where[key] = (value, sort_key, signature)
 
     def discard(self, key: Any) -> None:
@@ -132,6 +137,7 @@ class View:
             position = bisect.bisect_left(group.keys, sort_key)
             del group.keys[position]
             del group.items[position]
+            del group.sizes[position]
             if not group.keys:
                 del partition.groups[signature]
         if not partition.groups and not partition.odd:

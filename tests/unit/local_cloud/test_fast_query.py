@@ -308,6 +308,41 @@ def random_tables_writes_and_queries(client: Any, data: st.DataObject) -> None:
         client.delete_table(TableName="t")
 
 
+@pytest.mark.parametrize("forward", [True, False])
+@pytest.mark.parametrize("condition", ["", " AND sk > :low", " AND sk BETWEEN :low AND :high"])
+def test_pages_end_at_one_megabyte_as_moto_ends_them(client: Any, forward: bool, condition: str) -> None:
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        for number in range(30):  # 90 to 380 KB each: a page holds a few
+            padding = "x" * (90_000 + (number * 37_000) % 290_000)
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"N": str(number)}, "y": {"S": padding}})
+        values = (
+            {":a": {"S": "a"}}
+            | ({":low": {"N": "3"}} if condition else {})
+            | ({":high": {"N": "25"}} if "BETWEEN" in condition else {})
+        )
+        request = {
+            "TableName": "t",
+            "KeyConditionExpression": "pk = :a" + condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": forward,
+            "ProjectionExpression": "sk",
+        }
+        before = fast_query.answered["partition"]
+        compare_pages(client, request)
+        assert fast_query.answered["partition"] - before > 3  # several pages, each from the partition
+    finally:
+        client.delete_table(TableName="t")
+
+
 def test_a_view_that_missed_a_write_is_caught_by_the_comparison(client: Any) -> None:
     """The comparison can fail: an item taken out of the partition's view behind moto's back shows."""
     client.create_table(
