@@ -223,26 +223,38 @@ def query(
             **filter_kwargs,
         )
     answered["partition"] += 1
-    found, last_evaluated_key = _walk(self, plan, range_comparison, range_objs, limit, index_name)
-    scanned_count = len(found)
-    return _shape(self, found, index_name, filter_expression, projection_expressions), scanned_count, last_evaluated_key
+    found, positions, last_evaluated_key = _walk(self, plan, range_comparison, range_objs, limit, index_name)
+    shaped = _shape(self, found, positions, plan, index_name, filter_expression, projection_expressions)
+    return shaped, len(found), last_evaluated_key
 
 
 def _shape(
-    table: Any, found: list[Any], index_name: str | None, filter_expression: Any, projection: list[list[str]] | None
+    table: Any,
+    found: list[Any],
+    positions: list[int],
+    plan: _Plan,
+    index_name: str | None,
+    filter_expression: Any,
+    projection: list[list[str]] | None,
 ) -> list[Any]:
     """moto's copy, index projection, filter and projection of the items found, with the same results.
 
     moto deep-copies the items, then projects each for the index and for the ProjectionExpression, each projection
     converting the whole item to plain Python once per attribute named. Here an item projected (a new item) is not
     copied first, and an item is converted once per projection when every name is a top-level attribute (an
-    index's projection always is); other expressions are moto's own `Item.project`.
+    index's projection always is); other expressions are moto's own `Item.project`. An item as the index projects
+    it is kept in the view until the item is written again (nothing changes an answer's items afterwards).
     """
     index = table.get_index(index_name) if index_name else None
     index_attributes = _index_attributes(index)
     results = found if index_attributes is not None or projection else copy.deepcopy(found)
     if index_attributes is not None:
-        results = [_project(r, [[name] for name in index_attributes]) for r in results]
+        names, shaped = [[name] for name in index_attributes], plan.shaped
+        results = []
+        for item, position in zip(found, positions, strict=True):
+            if shaped[position] is None:
+                shaped[position] = _project(item, names)
+            results.append(shaped[position])
     if filter_expression is not None:
         results = [item for item in results if filter_expression.expr(item)]
     if projection:
@@ -301,11 +313,12 @@ def _item(item_class: Any, hash_key: Any, range_key: Any, attributes: dict[str, 
 class _Plan:
     """Where moto's loop would walk: the partition's items in order, where it starts and where matches can be."""
 
-    __slots__ = ("compare_attr", "first", "forward", "high", "items", "low", "sizes")
+    __slots__ = ("compare_attr", "first", "forward", "high", "items", "low", "shaped", "sizes")
 
     def __init__(self, group: Any, forward: bool, first: int, low: int, high: int, compare_attr: str) -> None:
         self.items: list[Any] = group.items if group is not None else []
         self.sizes: list[int] = group.sizes if group is not None else []
+        self.shaped: list[Any] = group.shaped if group is not None else []
         self.forward, self.first = forward, first
         self.low, self.high, self.compare_attr = low, high, compare_attr
 
@@ -422,12 +435,14 @@ def _window(keys: list[tuple[Any, ...]], comparison: str, bounds: list[Any], typ
 
 def _walk(
     table: Any, plan: _Plan, range_comparison: str | None, range_objs: list[Any], limit: int | None, index_name: Any
-) -> tuple[list[Any], dict[str, Any] | None]:
-    """moto's loop over the possible results from `plan.first`, visiting only where matches can be."""
+) -> tuple[list[Any], list[int], dict[str, Any] | None]:
+    """moto's loop over the possible results from `plan.first`, visiting only where matches can be: the items
+    found, their positions in the partition, and the `LastEvaluatedKey`."""
     from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
 
     items, sizes, size = plan.items, plan.sizes, 0
     results: list[Any] = []
+    positions: list[int] = []
     if plan.forward:
         inside = range(max(plan.first, plan.low), plan.high)
         after = range(max(plan.first, plan.high), len(items))
@@ -437,16 +452,17 @@ def _walk(
     for position in inside:
         item, item_size = items[position], sizes[position]
         if len(results) == limit or size + item_size > RESULT_SIZE_LIMIT:
-            return results, table._get_last_evaluated_key(results[-1], index_name)
+            return results, positions, table._get_last_evaluated_key(results[-1], index_name)
         if not range_comparison or item.attrs[plan.compare_attr].compare(range_comparison, range_objs):
             results.append(item)
+            positions.append(position)
             size += item_size
     # The items past the window cannot match, but moto still ends a full page on the next one it visits.
     if results and len(after):
         if len(results) == limit:
-            return results, table._get_last_evaluated_key(results[-1], index_name)
+            return results, positions, table._get_last_evaluated_key(results[-1], index_name)
         if size + _MAX_ITEM_BYTES > RESULT_SIZE_LIMIT:
             for position in after:
                 if size + sizes[position] > RESULT_SIZE_LIMIT:
-                    return results, table._get_last_evaluated_key(results[-1], index_name)
-    return results, None
+                    return results, positions, table._get_last_evaluated_key(results[-1], index_name)
+    return results, positions, None

@@ -32,12 +32,13 @@ def native(value: Any) -> Any:
 class Group:
     """A partition's items of one type signature, sorted by their sort tuple (unique: it ends with the item's key)."""
 
-    __slots__ = ("items", "keys", "sizes")
+    __slots__ = ("items", "keys", "shaped", "sizes")
 
     def __init__(self) -> None:
         self.keys: list[tuple[Any, ...]] = []
         self.items: list[Any] = []
         self.sizes: list[int] = []  # each item's `Item.size()` (what moto's 1 MB page counts), as last written
+        self.shaped: list[Any] = []  # each item as the index projects it, once asked for (None until then)
 
 
 class Partition:
@@ -61,7 +62,7 @@ class View:
 
     def __init__(self, table: Any, index: Any | None) -> None:
         self.index_name = index.name if index is not None else None
-        self.schema = [dict(key) for key in index.schema] if index is not None else None
+        self.schema = _schema(index)
         if index is None:
             self.partition_attr = table.hash_key_attr
             self.required = list(table.table_key_attrs)
@@ -84,6 +85,7 @@ class View:
                 group.keys = [group.keys[i] for i in order]
                 group.items = [group.items[i] for i in order]
                 group.sizes = [group.sizes[i] for i in order]
+                group.shaped = [None] * len(order)
         self._sorted = True
 
     _sorted = False
@@ -118,10 +120,12 @@ class View:
             group.keys.insert(position, sort_key)
             group.items.insert(position, item)
             group.sizes.insert(position, size)
+            group.shaped.insert(position, None)
         else:
             group.keys.append(sort_key)
             group.items.append(item)
             group.sizes.append(size)
+            group.shaped.append(None)
         self.where[key] = (value, sort_key, signature)
 
     def discard(self, key: Any) -> None:
@@ -138,6 +142,7 @@ class View:
             del group.keys[position]
             del group.items[position]
             del group.sizes[position]
+            del group.shaped[position]
             if not group.keys:
                 del partition.groups[signature]
         if not partition.groups and not partition.odd:
@@ -179,7 +184,7 @@ class Views:
     def view(self, table: Any, index: Any | None) -> View:
         name = index.name if index is not None else None
         view = self.views.get(name)
-        if view is None or (index is not None and view.schema != [dict(k) for k in index.schema]):
+        if view is None or view.schema != _schema(index):
             view = self.views[name] = View(table, index)
         return view
 
@@ -201,6 +206,11 @@ def refresh(table: Any, hash_key: Any, range_key: Any) -> None:
                 view.add(item)
     except Exception:  # e.g. binary keys held both as bytes and base64: never fail the write, build again instead
         table.__dict__.pop(_STATE, None)
+
+
+def _schema(index: Any | None) -> Any:
+    """What a view of an index was built for: its keys and projection (an index re-created differently is new)."""
+    return None if index is None else ([dict(key) for key in index.schema], repr(index.projection))
 
 
 def forget(table: Any) -> None:
