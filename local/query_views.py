@@ -6,11 +6,14 @@ partition and sort keys, then the table's), as plain Python values (`DynamoType.
 A view is built the first time a Query needs it and is then kept up to date by every write path moto has: the
 table's `put_item` and `delete_item` (which `PutItem`, `BatchWriteItem`, `TransactWriteItems`, PartiQL and
 `ImportTable` all go through) and the backend's `update_item` (which changes an item in place), each re-reading
-the written key from the table itself. A table object replaced whole (a transaction rolled back, a restore) or items
-replaced outside these paths are noticed (`Views.current`) and the views are built again.
+the written key from the table itself. The views live on the table object, so a table rolled back (moto puts back a
+deep copy, views included) or restored (a new table) has its own; a table whose `items` dict was swapped for another
+is noticed (`Views.current`) and its views are built again. An item changed in place by anything else than these
+paths would not be seen: moto 5.2 has no other (it does not expire items by TTL).
 
-A group whose items do not all have one type per sort attribute, or an item whose key attributes are not S, N or B,
-is marked `irregular`: moto's own Query answers those (its comparisons between types are its own).
+A partition whose items do not all have one type per sort attribute, or holding an item whose sort attributes are not
+S, N or B, is not regular (`Partition.regular`): moto's own Query answers it (its comparisons between types are its
+own).
 """
 
 from __future__ import annotations
