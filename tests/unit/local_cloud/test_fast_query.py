@@ -454,3 +454,44 @@ def _table(name: str) -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends["123456789012"]["eu-west-2"].tables[name]
+
+
+def test_a_restored_table_answers_from_its_own_items(client: Any) -> None:
+    definition = {
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "g1", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "gsi0",
+                "KeySchema": [{"AttributeName": "g1", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    client.create_table(TableName="t", **definition)
+    try:
+        for number in range(6):
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"N": str(number)}, "g1": {"S": "x"}})
+        by_index = {
+            "IndexName": "gsi0",
+            "KeyConditionExpression": "g1 = :x",
+            "ExpressionAttributeValues": {":x": {"S": "x"}},
+        }
+        compare_pages(client, {"TableName": "t", **by_index})  # the views are built before the backup
+        backup = client.create_backup(TableName="t", BackupName="backup")["BackupDetails"]["BackupArn"]
+        client.restore_table_from_backup(TargetTableName="restored", BackupArn=backup)
+        client.delete_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"N": "2"}})
+        client.put_item(TableName="restored", Item={"pk": {"S": "a"}, "sk": {"N": "9"}, "g1": {"S": "x"}})
+        for name, expected in (("t", [0, 1, 3, 4, 5]), ("restored", [0, 1, 2, 3, 4, 5, 9])):
+            fast, own = both(lambda name=name: client.query(TableName=name, **by_index))
+            assert fast == own
+            assert [int(item["sk"]["N"]) for item in fast[1]["Items"]] == expected
+    finally:
+        client.delete_table(TableName="t")
+        with contextlib.suppress(client.exceptions.ClientError):
+            client.delete_table(TableName="restored")
