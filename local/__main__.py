@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from local import fast_query
 from local.assembly import DEFAULT_OUTDIR, ROOT, ensure_assembly
 from local.cloud import LocalCloud
 from local.moto_session import LOCK
@@ -143,6 +144,7 @@ def banner(cloud: LocalCloud, synthesized_s: float, ready_s: float) -> str:
     lines += [f"  - {note}" for note in cloud.enforced()]
     lines += ["", "Provisioned but not enforced locally:"]
     lines += [f"  - {note}" for note in cloud.not_enforced()]
+    lines += ["", "Changed from moto:", f"  - {fast_query.NOTICE}"] if fast_query.installed() else []
     lines += ["", "Press Ctrl+C to stop (tables are saved)."]
     return "\n".join(lines)
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from local import fast_query
+
 REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -69,6 +71,7 @@ class MotoSession:
         self._saved_environment: dict[str, str] | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._original_stubber_call: Any = None
+        self.fast_query = False
 
     def start(self) -> None:
         self._saved_environment = dict(os.environ)
@@ -80,6 +83,7 @@ class MotoSession:
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        self.fast_query = fast_query.install()  # Query reads one partition (docs/local-cloud.md)
         original = BotocoreStubber.__call__
         self._original_stubber_call = original
 
@@ -95,6 +99,7 @@ class MotoSession:
         if self._original_stubber_call is not None:
             BotocoreStubber.__call__ = self._original_stubber_call  # type: ignore[method-assign]
             self._original_stubber_call = None
+        fast_query.uninstall()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
