@@ -235,12 +235,17 @@ class LocalCloud:
         return self.handle(method, path, headers, body, source_ip=source_ip)
 
     def wait_for_idle(self, timeout_s: float = 10.0, *, poll_queues: bool = True) -> None:
-        """Return once no queue holds a deliverable message and no state machine execution is running."""
+        """Return once no polled queue holds a message (visible, in flight waiting to be retried, or delayed), no
+        stream has records to deliver and no state machine execution is running."""
         deadline = time.monotonic() + timeout_s
         quiet = 0
         while quiet < 2:  # twice in a row: a finishing execution may publish a message that starts more work
             if time.monotonic() > deadline:
-                raise TimeoutError(f"The local cloud was still busy after {timeout_s} s")
+                work = self._poller.pending_work() if poll_queues and self._poller is not None else []
+                if self._executions_running():
+                    work.append("a state machine execution is running")
+                detail = f": {'; '.join(work)}" if work else ""
+                raise TimeoutError(f"The local cloud was still busy after {timeout_s} s{detail}")
             busy = (
                 self._executions_running()
                 or (poll_queues and self._poller is not None and self._poller.pending())

@@ -170,21 +170,27 @@ class SqsPoller(BackgroundThread):
         return [*self.mappings(), *self.served_pipes()]
 
     def pending(self) -> bool:
-        """Whether a delivery is running or a polled queue holds a message that is visible now."""
+        """Whether a delivery is running, a stream has records to deliver, or a polled queue holds any message: one
+        visible now, one in flight (a failed batch's, waiting out its visibility timeout before it is retried) or
+        one delayed. A retry still to come is work still to do."""
+        return bool(self.pending_work())
+
+    def pending_work(self) -> list[str]:
+        """What is still to do, one line each (empty: idle); `LocalCloud.wait_for_idle` names it when it times out."""
         if self._busy:
-            return True
+            return ["a delivery is running"]
         with LOCK:
-            return self.streams.pending() or any(self._has_visible(source) for source in self.sources())
+            work = ["a DynamoDB stream has records to deliver"] if self.streams.pending() else []
+            for source in self.sources():
+                waiting = backlog(source.queue_arn)
+                if waiting is not None and waiting.messages:
+                    work.append(waiting.describe())
+            return work
 
     @staticmethod
     def _has_visible(source: Source) -> bool:
-        # Looked up in moto's memory: far cheaper than a ReceiveMessage call every few milliseconds.
-        from moto.sqs.models import sqs_backends
-
-        for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values():
-            if queue.queue_arn == source.queue_arn:
-                return any(message.visible and not message.delayed for message in queue._messages)
-        return False
+        waiting = backlog(source.queue_arn)
+        return waiting is not None and waiting.visible > 0
 
     def poll_once(self) -> bool:
         """Deliver one batch from each polled queue that has visible messages; True if anything was delivered."""
@@ -256,6 +262,47 @@ class SqsPoller(BackgroundThread):
                 return True
             time.sleep(POLL_INTERVAL_S)
         return False
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The messages on one queue: visible now, and held (in flight or delayed) with the time the first is due."""
+
+    queue_name: str
+    visible: int
+    held: int
+    next_due_s: float | None  # seconds until the first held message can be received again
+
+    @property
+    def messages(self) -> int:
+        return self.visible + self.held
+
+    def describe(self) -> str:
+        text = f"queue {self.queue_name}: {self.visible} visible, {self.held} in flight or delayed"
+        if self.next_due_s is not None:
+            text += f" (the next visible in {self.next_due_s:.1f} s)"
+        return text
+
+
+def backlog(queue_arn: str) -> Backlog | None:
+    """The queue's messages as SQS holds them, or None if there is no such queue.
+
+    Looked up in moto's memory: far cheaper than a GetQueueAttributes call every few milliseconds."""
+    from moto.sqs.models import sqs_backends
+
+    for queue in list(sqs_backends[ACCOUNT_ID][REGION].queues.values()):
+        if queue.queue_arn != queue_arn:
+            continue
+        now_ms = time.time() * 1000
+        visible, due = 0, []
+        for message in list(queue._messages):
+            if message.visible and not message.delayed:
+                visible += 1
+            else:
+                due.append(max(message.visible_at, message.delayed_until, now_ms))
+        next_due_s = (min(due) - now_ms) / 1000 if due else None
+        return Backlog(queue.name, visible, len(due), next_due_s)
+    return None
 
 
 def _failed_ids(response: dict[str, Any], payload: bytes, mapping: Mapping, every: set[str]) -> set[str]:

@@ -220,8 +220,28 @@ def start(session: MotoSession, pipe: SqsPipe, records: list[dict[str, Any]]) ->
     if pipe.invocation_type == "REQUEST_RESPONSE":
         status = _wait_for(execution_arn)
         if status != "SUCCEEDED":
-            raise _failed(pipe, records, f"execution {execution_arn} {status}")
+            raise _failed(pipe, records, f"execution {execution_arn} {status}{why_it_failed(execution_arn)}")
     return execution_arn
+
+
+def why_it_failed(execution_arn: str) -> str:
+    """The execution's error and the failures behind it (a caught task error), as the console's history shows them:
+    what the pipe's log names, so that a failed batch says why (an empty string if moto has nothing to say)."""
+    from moto.stepfunctions.responses import get_backend
+
+    backend = get_backend(ACCOUNT_ID, REGION)
+    execution = backend.describe_execution(execution_arn)
+    parts = [f"{execution.error}: {execution.cause}"] if getattr(execution, "error", None) else []
+    try:
+        events = backend.get_execution_history(execution_arn)["events"]
+    except Exception:  # a diagnostic: a history moto cannot give leaves the error alone
+        events = []
+    for event in events:
+        for name, details in event.items():
+            if name.endswith("FailedEventDetails") and name != "executionFailedEventDetails":
+                error, cause = details.get("error", ""), str(details.get("cause", ""))
+                parts.append(f"{event.get('type')} {error}: {cause[:500]}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _wait_for(execution_arn: str) -> str:

@@ -35,13 +35,17 @@ NOT_SERVED: dict[str, str] = {
     "AWS::CDK::Metadata": "CDK's usage metadata: nothing to run",
     "AWS::Logs::ResourcePolicy": "lets CloudWatch Logs deliver WAF's logs; no requests are inspected locally",
     "AWS::Cognito::UserPoolDomain": "managed login is a stand-in at /sandbox/cognito (local/sandbox/cognito_oauth.py)",
+    # stacks/constructs/route_throttle.py: UpdateStage with a route's throttle, which the local gateway would ignore.
+    "Custom::AWS": "CDK's SDK-call custom resource (the permits look-up's route throttles): not called locally, "
+    "where API Gateway throttling is not enforced",
 }
 
 # Behaviour that is provisioned but not enforced or not simulated locally (printed with the list above).
 NOT_ENFORCED = (
     "KMS encryption: data is not encrypted locally (key policies are enforced where listed above)",
     "DynamoDB TTL is configured but items do not expire",
-    "API Gateway throttling and access logs, Lambda timeouts (a warning is printed), memory and reserved concurrency",
+    "API Gateway throttling (the stage's and the routes' own: status and permits look-ups) and access logs, "
+    "Lambda timeouts (a warning is printed), memory and reserved concurrency",
     "X-Ray tracing (POWERTOOLS_TRACE_DISABLED=true); resource tags",
     "AWS WAF: the web ACL (us-east-1) is created with its rules, but the local port does not filter or rate-limit",
 )

@@ -25,6 +25,11 @@ class EnvironmentConfig(BaseModel):
     deletion_protection: bool
     api_throttle_rate: int = Field(gt=0)  # requests per second, steady state
     api_throttle_burst: int = Field(gt=0)  # requests, bucket size
+    # The enforcement look-up's own throttle (GET and POST /api/v1/permits/check, each route its own bucket), at
+    # most the stage's: officers' handhelds make a few checks a second between them; a leaked device token must not
+    # read the register at the whole API's rate (docs/permits.md "Rate limits"). Unset: a tenth of the stage's.
+    permits_check_throttle_rate: int | None = Field(default=None, gt=0)  # requests per second, steady state
+    permits_check_throttle_burst: int | None = Field(default=None, gt=0)  # requests, bucket size
     # Where alarms go (an email subscription to the alarm topic). Required where deletion_protection is on (a real
     # deployment): there an empty address would send every alarm to nobody. `-c alarm_email=...` overrides it.
     alarm_email: str = Field(default="", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
@@ -45,6 +50,24 @@ class EnvironmentConfig(BaseModel):
         if self.notify_provider == "ses" and "@" not in self.ses_from_address:
             raise ValueError("notify_provider 'ses' needs ses_from_address, a verified SES identity")
         return self
+
+    @model_validator(mode="after")
+    def _route_throttles_within_the_stage(self) -> Self:
+        rate, burst = self.permits_check_throttle
+        if rate > self.api_throttle_rate or burst > self.api_throttle_burst:
+            raise ValueError(
+                f"environment {self.name!r}: permits_check_throttle_rate/burst ({rate}/{burst}) must not exceed "
+                f"api_throttle_rate/burst ({self.api_throttle_rate}/{self.api_throttle_burst}): a route's own "
+                "throttle is there to be tighter than the stage's"
+            )
+        return self
+
+    @property
+    def permits_check_throttle(self) -> tuple[int, int]:
+        """The look-up routes' (rate, burst): as configured, else a tenth of the stage's (at least 1)."""
+        rate = self.permits_check_throttle_rate or max(1, self.api_throttle_rate // 10)
+        burst = self.permits_check_throttle_burst or max(1, self.api_throttle_burst // 10)
+        return rate, burst
 
     @model_validator(mode="after")
     def _alarms_reach_someone(self) -> Self:

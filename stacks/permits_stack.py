@@ -28,7 +28,9 @@
 - Staff (`permits.staff_handler`, the PermitsStaff function, named: the console invokes it by name, not routed):
   GetItem on the table, Query on `by-vrm` and `by-household`, UpdateItem (verifying declared details; revoking:
   the permit and the household counter) and DeleteItem (revoking: the VRM guard), in transactions. No Put, no Scan.
-- Throttling: the stage's (stacks/api_stack.py) applies to these routes, as the WAF's per-address limits do.
+- Throttling: the look-up's routes have their own rate and burst (config `permits_check_throttle_rate`/`burst`),
+  set on the API's stage once they exist (`RouteThrottles`); the feed has the stage's. The WAF's per-address limits
+  apply to all of them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from stacks.constructs.function import ServiceFunctions
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
+from stacks.constructs.route_throttle import RouteThrottles
 from stacks.constructs.tables import council_table
 from stacks.payments_stack import refund_roles as roles_holding
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
@@ -331,7 +334,20 @@ class PermitsStack(Stack):
                 audience=[client.user_pool_client_id for client in self.device_clients],
             ),
         )
-        self._device_routes(http_api, "PermitsCheck", "PermitCheckIntegration", PERMITS_CHECK_ROUTES, self.check)
+        check_routes = self._device_routes(
+            http_api, "PermitsCheck", "PermitCheckIntegration", PERMITS_CHECK_ROUTES, self.check
+        )
+        # The look-up's own throttle on the API stage, set once its routes exist (stacks/constructs/route_throttle.py).
+        RouteThrottles(
+            self,
+            "PermitsCheckThrottle",
+            http_api=http_api,
+            routes=check_routes,
+            rate=config.permits_check_throttle[0],
+            burst=config.permits_check_throttle[1],
+            key=key,
+            log_retention_days=config.log_retention_days,
+        )
 
         # -- the devices' offline feed: signed pages of what changed since a cursor ---------------------------------
         self.feed_key = kms.Key(
@@ -366,9 +382,10 @@ class PermitsStack(Stack):
         integration_id: str,
         route_keys: tuple[str, ...],
         function: lambda_.IFunction,
-    ) -> None:
+    ) -> dict[str, apigw.HttpRoute]:
         """Routes for the enforcement devices: each behind the devices' JWT authorizer with the check scope."""
         integration = integrations.HttpLambdaIntegration(integration_id, function)
+        routes = {}
         for number, route_key in enumerate(route_keys):
             method, path = route_key.split(" ", 1)
             route = apigw.HttpRoute(
@@ -383,3 +400,5 @@ class PermitsStack(Stack):
             resource.authorization_type = "JWT"
             resource.authorizer_id = self.authorizer.ref
             resource.authorization_scopes = [self.check_scope.scope_name]
+            routes[route_key] = route
+        return routes

@@ -51,7 +51,9 @@ def _to_pay(page, check) -> None:
 
 def _stored(cloud, reference: str) -> dict:
     """The request as the Requests table holds it (what the team would work from)."""
-    cloud.wait_for_idle(timeout_s=30)  # payment-succeeded -> resume -> triage, behind queues
+    # payment-succeeded -> resume -> triage, behind queues. A failed triage is retried when its message comes back,
+    # after the triage queue's 60 s visibility timeout: wait_for_idle waits for that retry, so allow it the time.
+    cloud.wait_for_idle(timeout_s=120)
     table = cloud.physical_id("Borough-dev-Data/Requests")
     item = cloud.client("dynamodb").get_item(TableName=table, Key={"reference": {"S": reference}}).get("Item")
     assert item, reference

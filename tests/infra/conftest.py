@@ -46,13 +46,14 @@ class Resource:
         return self.body.get("Properties", {})
 
 
-# CDK's own deploy-time handlers: BucketDeployment (web assets) and the cross-region reference writer and reader
-# (the WAF's ARN, decision 0003).
+# CDK's own deploy-time handlers: BucketDeployment (web assets), the cross-region reference writer and reader
+# (the WAF's ARN, decision 0003) and AwsCustomResource's (stacks/constructs/route_throttle.py).
 _CDK_DEPLOY_TIME_PATHS = (
     "/Custom::CDKBucketDeployment",
     "/AwsCliLayer/",
     "/Custom::CrossRegionExportWriterCustomResourceProvider/",
     "/Custom::CrossRegionExportReaderCustomResourceProvider/",
+    "/AWS679f53fac002430cb0da5b7982bd2287/",  # AwsCustomResource's handler (a route's throttle on the API stage)
 )
 
 

@@ -162,7 +162,8 @@ def test_the_feed_function_may_query_the_change_index_append_to_the_audit_and_si
     assert function.props["Environment"]["Variables"]["FEED_SIGNING_KEY"]
 
 
-def test_the_check_routes_are_throttled_by_the_stage(synth):
+def test_the_api_stage_names_no_permits_route_as_it_would_not_find_them_at_the_first_deployment(synth):
+    # The look-up's own throttles are set from the permits stack instead (tests/infra/test_infra_route_throttles.py).
     (stage,) = [s for s in synth.resources("AWS::ApiGatewayV2::Stage") if s.stack == synth.stack("Api")]
     assert stage.props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert stage.props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0

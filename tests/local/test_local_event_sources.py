@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -75,12 +76,22 @@ def test_failed_items_are_redelivered_then_dead_lettered_and_the_rest_are_delete
 def test_without_a_shorter_retry_a_failed_item_waits_out_its_visibility_timeout(local_cloud, test_functions_dir):
     assert local_cloud.poller.retry_delay_s is None  # as in AWS
     queue_url, queue_arn, dlq_url, results_url = _queues(local_cloud, visibility_timeout=600)
-    _consumer(local_cloud, test_functions_dir, queue_arn, results_url)
+    name = _consumer(local_cloud, test_functions_dir, queue_arn, results_url)
     _send(local_cloud, queue_url, "fail-once")
+    try:
+        deadline = time.monotonic() + 20
+        while not local_cloud.runtime.invocations_of(name) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(local_cloud.runtime.invocations_of(name)) == 1  # delivered once, failed
+        # The retry is still to come: waiting for the local cloud to be idle waits for it, and names it.
+        with pytest.raises(TimeoutError, match=r"0 visible, 1 in flight or delayed \(the next visible in "):
+            local_cloud.wait_for_idle(timeout_s=1)
+        attributes = local_cloud.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "1"}
+        assert len(_drain(local_cloud, results_url)) == 1
+        assert _drain(local_cloud, dlq_url) == []
+    finally:
+        local_cloud.client("sqs").purge_queue(QueueUrl=queue_url)  # or later tests would wait 600 s for it
     local_cloud.wait_for_idle(timeout_s=20)
-    attributes = local_cloud.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "1"}
-    assert len(_drain(local_cloud, results_url)) == 1
-    assert _drain(local_cloud, dlq_url) == []

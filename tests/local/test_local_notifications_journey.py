@@ -140,7 +140,14 @@ def test_a_duplicate_sns_message_sends_nothing_more(local_cloud, report):
         EventType.STATUS_CHANGED,
         source="cases",
         correlation_id=str(uuid.uuid4()),
-        data={"reference": reference, "status": "in-progress"},
+        # As the cases service announces it (shared/case_changes.py): every consumer of the topic gets it, and the KPI
+        # counters refuse a status change without its service (retried, then parked: wait_for_idle would wait).
+        data={
+            "reference": reference,
+            "service_id": "fly-tipping",
+            "status": "in-progress",
+            "previous_status": "investigating",
+        },
     )
     sns = local_cloud.client("sns")
     arn = topic_arn(local_cloud)

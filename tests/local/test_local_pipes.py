@@ -173,7 +173,7 @@ def test_a_message_the_triage_state_machine_cannot_start_ends_on_the_dead_letter
     assert local_cloud.poller.pipe_messages == handed + MAX_RECEIVES  # tried once per receive, then parked
 
 
-def test_a_triage_that_fails_is_retried_then_parked_on_the_dead_letter_queue(local_cloud, monkeypatch):
+def test_a_triage_that_fails_is_retried_then_parked_on_the_dead_letter_queue(local_cloud, monkeypatch, capfd):
     # A report-submitted event for a request that does not exist: the execution starts, the assign task fails and
     # the execution fails. The pipe waits for the execution (REQUEST_RESPONSE), so the message is not lost: it is
     # retried once per receive and then parked where it alarms and can be replayed.
@@ -202,6 +202,14 @@ def test_a_triage_that_fails_is_retried_then_parked_on_the_dead_letter_queue(loc
     assert len(executions) == MAX_RECEIVES  # one execution per receive
     assert {sfn.describe_execution(executionArn=e["executionArn"])["status"] for e in executions} == {"FAILED"}
     assert [json.loads(body)["id"] for body in _drain(local_cloud, dead_letters)] == [envelope["id"]]
+    # The pipe's log says why, down to the caught task error behind the state machine's own TriageFailed.
+    logged = capfd.readouterr().err
+    for execution in executions:
+        line = next(line for line in logged.splitlines() if execution["executionArn"] in line)
+        assert "target failed, 1 message(s) to retry" in line
+        assert "FAILED (TriageFailed: The report could not be assigned" in line
+        assert "TaskFailed NotFound:" in line
+        assert "NONE-SUCH" in line
     assert _drain(local_cloud, queue) == []
 
 
