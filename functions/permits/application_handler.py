@@ -19,6 +19,8 @@ For the resident web's pages before an application (`permits.offers`): `{"action
 `{"zones": [...]}`; `{"action": "offers", "address"}` -> 200 `{"zone": ...}` or 422 `AddressOutsideZones`;
 `{"action": "check-vrm", "vrm"}` -> 200 `{"vrm", "display"}` or 400.
 The work for those is in `permits.offers`.
+The resident's visitor wallet (`visitor-balance`, `start-visitor-session`, `cancel-visitor-session`, the UPRN as the
+caller checked it): `permits.wallet_handler`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from permits.schedule import london_day
 from permits.settings import application_settings
 from permits.store import PermitsStore
 from permits.vrm import InvalidVrm
+from permits.wallet_handler import WALLET_ACTIONS, handle_wallet
+from permits.wallet_store import WalletStore
 from permits.zones import load_zones
 from shared import aws
 from shared.observability import logger, observed
@@ -106,6 +110,11 @@ def applications() -> Applications:
     )
 
 
+@cache
+def _wallets() -> WalletStore:
+    return WalletStore(aws.table(application_settings().permits_table), load_zones())
+
+
 def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
     return {"status": status, "body": {"detail": detail, **more}}
 
@@ -146,6 +155,15 @@ def _read(action: str, reference_text: str) -> dict[str, Any]:
     return _error(404, "There is no application with this reference.")
 
 
+def _resident_changes(event: dict[str, Any]) -> dict[str, Any]:
+    """A permit's changes (permits.changes_handler) or the visitor wallet's actions (permits.wallet_handler)."""
+    if event.get("action") in WALLET_ACTIONS:
+        return handle_wallet(event, _wallets())
+    from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
+
+    return handle_change(event, applications(), register_order)
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     application_settings()  # a missing or malformed variable fails the first invocation with its name
@@ -155,10 +173,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _read(str(action), str(event.get("reference", "")))
     if action in ("offers", "check-vrm"):
         return _before_applying(event)
-    if action in CHANGE_ACTIONS:
-        from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
-
-        return handle_change(event, applications(), register_order)
+    if action in CHANGE_ACTIONS or action in WALLET_ACTIONS:
+        return _resident_changes(event)
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     try:

@@ -68,7 +68,7 @@ def staff_ref(data: Any, *, may: frozenset[str] | None = None) -> StaffRef:
         raise StaffRefused(400, "", "No member of staff was named.")
     roles = frozenset(str(r) for r in (data.get("roles") or []) if isinstance(r, str))
     if may is not None and not roles & may:
-        raise StaffRefused(403, "", "Only staff with the manage-permits permission may verify or revoke permits.")
+        raise StaffRefused(403, "", "Only staff with the manage-permits permission may change permits.")
     return StaffRef(subject, roles)
 
 
@@ -91,6 +91,11 @@ class StaffPermits:
     ) -> None:
         """`table` is the Permits table (a boto3 Table); its permits are ended through `PermitsStore`."""
         self.store, self._table, self.zones, self._clock = PermitsStore(table), table, zones, clock
+
+    @property
+    def table(self) -> Any:
+        """The Permits table (the visitor wallets' too: permits.wallet_staff)."""
+        return self._table
 
     # -- finding ---------------------------------------------------------------------------------------------------
     def search(self, by: str, value: str) -> list[dict[str, Any]]:

@@ -5,7 +5,9 @@
 `{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff"}` and
 `{"action": "revoke", "key", "reason", "staff"}` (`staff`: `{"subject", "roles"}`) -> 200 `{"record": {...}}`, or
 400 (`field` names the form field, `detail` says what to put right), 403 (the staff named hold no role with
-`manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409. The console checks the
+`manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409.
+`{"action": "adjust-visitor-balance", "uprn", "zone", "change", "reason", "staff"}` (`manage-permits`; `change` in
+whole hours or days) -> 200 `{"balance": {...}}`, 400, 403 or 422 (`permits.wallet_staff`). The console checks the
 permission and audits before it asks. Thin: the work is in `permits.staff`. Notes and reasons are never logged.
 """
 
@@ -18,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from permits.settings import staff_settings
 from permits.staff import StaffPermits, StaffRefused, staff_ref
+from permits.wallet_staff import adjust_visitor_balance
 from permits.zones import load_zones
 from shared import aws
 from shared.observability import logger, observed
@@ -64,6 +67,8 @@ def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozen
             )
             logger.info("Permit revoked", extra={"permit_id": record["permit_id"]})
             return {"status": 200, "body": {"record": record}}
+        if action == "adjust-visitor-balance":
+            return adjust_visitor_balance(permits, event, manage_roles=manage_roles)
     except StaffRefused as refused:
         return {"status": refused.status, "body": {"detail": str(refused), "field": refused.field}}
     return {"status": 400, "body": {"detail": "Unknown action.", "field": ""}}

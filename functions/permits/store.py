@@ -132,6 +132,24 @@ def _uprn(household: str) -> str:
     return household
 
 
+def session_item(session: VisitorSession, **more: Any) -> dict[str, Any]:
+    """A visitor session's item (with `more` attributes: the wallet's, permits.wallet_store)."""
+    return {
+        "pk": f"SESSION#{session.session_id}",
+        "sk": SESSION,
+        "record": SESSION,
+        "session_id": session.session_id,
+        "vrm": session.vrm,
+        "zone": session.zone,
+        "start": session.start.isoformat(),
+        "end": session.end.isoformat(),
+        "household": session.household,
+        "expires_at": int((session.end + SESSION_RETENTION).timestamp()),
+        **feed_stamp(datetime.now(UTC), session.session_id),
+        **more,
+    }
+
+
 def feed_stamp(moment: datetime, record_id: str) -> dict[str, str]:
     """Where a change sits in the offline feed (`by-change`): its UTC month, then its time and the record's id."""
     at = _aware(moment).astimezone(UTC)
@@ -385,7 +403,8 @@ class PermitsStore:
     def start_session(
         self, *, vrm: str, zone: str, start: datetime, end: datetime, household: str, session_id: str | None = None
     ) -> VisitorSession:
-        """Store a visitor session (the wallet, `permits.visitors`, decides whether it may start)."""
+        """Store a visitor session as given (the wallet, `permits.visitors`, decides whether it may start; the
+        resident's sessions are started by `permits.wallet_store`, with the wallet's balance in one transaction)."""
         if _aware(end) <= _aware(start):
             raise ValueError("A session must end after it starts.")
         session = VisitorSession(
@@ -396,22 +415,7 @@ class PermitsStore:
             end=end,
             household=_uprn(household),
         )
-        self._table.put_item(
-            Item={
-                "pk": f"SESSION#{session.session_id}",
-                "sk": SESSION,
-                "record": SESSION,
-                "session_id": session.session_id,
-                "vrm": session.vrm,
-                "zone": zone,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "household": session.household,
-                "expires_at": int((end + SESSION_RETENTION).timestamp()),
-                **feed_stamp(datetime.now(UTC), session.session_id),
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        self._table.put_item(Item=session_item(session), ConditionExpression="attribute_not_exists(pk)")
         return session
 
     # -- by mark (the enforcement look-up) --------------------------------------------------------------------------
