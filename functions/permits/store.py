@@ -197,7 +197,6 @@ class PermitsStore:
         `renews` (the id of an active permit of the same mark, zone and household, permits.renewing): the new permit
         takes over that one's VRM guard and household place (`renewed_by` set on it, the counter unchanged), so the
         old one's end leaves both to it; that permit no longer active (ended meanwhile), it is issued as any other."""
-        renewed = store_renewal.renewable(self.get(renews) if renews else None)  # None: issued as any other
         mark = parse_vrm(vrm).value
         if valid_to < valid_from:
             raise ValueError("A permit cannot end before it starts.")
@@ -232,7 +231,7 @@ class PermitsStore:
             **feed_stamp(datetime.now(UTC), permit.permit_id),
             **({"due_on": due_on} if due_on else {}),
         }
-        store_renewal.same_permit_holder(renewed, mark, zone, permit.household)
+        renewed = store_renewal.renewable(self.get(renews) if renews else None, mark, zone, permit.household)
         guard: dict[str, Any] = {
             "TableName": self._name,
             "Item": {**_guard_key(zone, mark), "permit_id": permit.permit_id},

@@ -13,15 +13,13 @@ if TYPE_CHECKING:
     from permits.store import Permit
 
 
-def renewable(renewed: Permit | None) -> Permit | None:
-    """The permit a renewal takes over from, or None when it has ended or was renewed meanwhile (the renewal is
-    then issued as any other permit, under the guard and the counter)."""
-    return renewed if renewed is not None and renewed.status == "active" and not renewed.renewed_by else None
-
-
-def same_permit_holder(renewed: Permit | None, mark: str, zone: str, household: str) -> None:
-    if renewed is not None and (renewed.vrm, renewed.zone, renewed.household) != (mark, zone, household):
-        raise ValueError("A renewal is for the renewed permit's mark, zone and household.")
+def renewable(renewed: Permit | None, mark: str, zone: str, household: str) -> Permit | None:
+    """The permit a renewal takes over from, or None when it has ended or was renewed meanwhile, or its vehicle was
+    changed since the renewal was applied for (the renewal is then issued as any other permit, under the guard and
+    the counter)."""
+    if renewed is None or renewed.status != "active" or renewed.renewed_by:
+        return None
+    return renewed if (renewed.vrm, renewed.zone, renewed.household) == (mark, zone, household) else None
 
 
 def guard_condition(renewed_id: str) -> dict[str, Any]:

@@ -216,3 +216,15 @@ def test_a_renewal_racing_the_old_permits_end_falls_back_to_an_ordinary_issue(st
     ended = store.get(old.permit_id)
     assert ended is not None
     assert (ended.status, ended.renewed_by) == (Status.EXPIRED, "")
+
+
+def test_a_renewal_for_another_mark_than_the_renewed_permits_now_is_issued_as_any_other(store, table, current):
+    _, old = current  # e.g. the old permit's vehicle changed after the renewal was applied for
+    renewal = store.issue(
+        vrm="KX68DSL", zone="B", kind=old.kind, valid_from=date(2026, 9, 1), valid_to=date(2026, 11, 30),
+        household=HOME, household_limit=2, counts_towards_limit=True, renews=old.permit_id,
+    )  # fmt: skip
+    assert (guard(table), guard(table, "KX68DSL"), counter(table)) == (old.permit_id, renewal.permit_id, 2)
+    unchanged = store.get(old.permit_id)
+    assert unchanged is not None
+    assert unchanged.renewed_by == ""
