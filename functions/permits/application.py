@@ -40,7 +40,7 @@ from permits.store import PermitsStore, Status
 from permits.vrm import Vrm, parse_vrm
 from permits.zones import PermitType, ZonesFile
 from shared.contact import EMAIL_MESSAGE, normalise_email
-from shared.references import new_reference
+from shared.references import new_reference, normalise_reference
 
 PENDING_PAYMENT = "pending-payment"
 ISSUED = "issued"
@@ -112,6 +112,7 @@ class ApplicationRequest:
     start: date
     declared_vehicle: DeclaredVehicle | None = None
     email: str = ""  # normalised (shared.contact); parse requires it
+    renews: str = ""  # the reference of the application whose active permit this renews (permits.renewing)
 
     @classmethod
     def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
@@ -143,6 +144,9 @@ class ApplicationRequest:
             raise InvalidApplication(f"start: from today to {MAX_START_AHEAD.days} days ahead.")
         declared = data.get("declared_vehicle")
         email = _contact_email(data.get("contact"))
+        renews = data.get("renews")
+        if renews is not None and (not isinstance(renews, str) or not normalise_reference(renews)):
+            raise InvalidApplication("renews: the reference of the application whose permit this renews.")
         return cls(
             address=Address(uprn=uprn, postcode=postcode, street=street),
             kind=kind,
@@ -151,6 +155,7 @@ class ApplicationRequest:
             start=start,
             declared_vehicle=DeclaredVehicle.parse(declared) if declared is not None else None,
             email=email,
+            renews=normalise_reference(renews) or "" if isinstance(renews, str) else "",
         )
 
 
@@ -319,8 +324,21 @@ class Applications:
                 )
             )
         zone = eligibility.zone_for(self.zones, request.address)
-        household = active_permits(self.store.household_permits(request.address.uprn, zone.code), today)
-        vrm_permits = active_permits(self.store.by_vrm(vrm.value)[0], today)
+        households, marks = (
+            self.store.household_permits(request.address.uprn, zone.code),
+            self.store.by_vrm(vrm.value)[0],
+        )
+        renewed = None
+        if request.renews:  # the permit renewed neither counts against the limit nor holds the mark (it is replaced)
+            from permits.renewing import renewed_permit
+
+            renewed = renewed_permit(
+                self.store, request.renews, uprn=request.address.uprn, zone=zone.code, vrm=vrm.value,
+                kind=request.kind, start=request.start, today=today,
+            )  # fmt: skip
+            households = [p for p in households if p.permit_id != renewed.permit_id]
+            marks = [p for p in marks if p.permit_id != renewed.permit_id]
+        household, vrm_permits = active_permits(households, today), active_permits(marks, today)
         # Everything but the vehicle first: no DVLA enquiry for an application refused anyway.
         eligibility.check(
             self.zones, request.address, request.kind, household=household, vrm=vrm, vrm_permits=vrm_permits
@@ -383,6 +401,8 @@ class Applications:
             bought_months=request.months,
             household_position=counted if rule.per_household else 0,
         )
+        if renewed is not None:
+            item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
         if self._register_payment is not None:
             self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
         if not self.store.put_application(item):

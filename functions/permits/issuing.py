@@ -110,6 +110,7 @@ def issue_paid(
             permit_id=permit_id,
             reference=reference,
             due_on=permit_first_due(application.valid_to, london_day(moment)),
+            renews=str(item.get("renews_permit_id") or "") or None,  # takes over its guard and place (permits.renewing)
         )
     except ApplicationNotPending:
         return _paid_after_cancelling(store, refund, reference, {**paid, **owed}, paid_pence)  # cancelled meanwhile

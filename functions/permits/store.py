@@ -37,6 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from permits import store_renewal
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
 from permits.vrm import parse_vrm
 from permits.zones import PermitType
@@ -80,6 +81,7 @@ class Permit:
     household: str  # a UPRN
     counts_towards_limit: bool
     reference: str = ""  # the application it was issued for (permits.issuing)
+    renewed_by: str = ""  # the permit that renews it (holding its VRM guard and household place: `issue`'s `renews`)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Permit:
@@ -94,6 +96,7 @@ class Permit:
             household=str(item["household"]),
             counts_towards_limit=bool(item.get("counts_towards_limit", False)),
             reference=str(item.get("reference", "")),
+            renewed_by=str(item.get("renewed_by", "")),
         )
 
 
@@ -162,6 +165,25 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+def _refusal(
+    reasons: list[str], permit_id: str, mark: str, zone: str, reference: str, limit: int, *, renewing: bool
+) -> None:
+    """Raise what refused an issue's transaction; return only when a renewal's takeover of the permit it renews
+    failed (that permit ended or was renewed meanwhile)."""
+    failed = [r == "ConditionalCheckFailed" for r in reasons]
+    if failed and failed[0]:
+        raise PermitExists(f"Permit {permit_id} exists already.")
+    if reference and failed and failed[-1]:
+        raise ApplicationNotPending(f"Application {reference} is no longer pending payment.")
+    if len(failed) > 1 and failed[1]:
+        raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
+    if len(failed) > 2 and failed[2]:
+        if renewing:
+            return
+        raise HouseholdLimitReached(f"This household already holds {limit} permit(s) in zone {zone}, the most it may.")
+    raise RuntimeError(f"The permit was not written: {reasons}")
+
+
 class PermitsStore:
     """Permits and visitor sessions in the Permits table; `table` is a boto3 Table (shared.aws.table(name))."""
 
@@ -185,10 +207,14 @@ class PermitsStore:
         permit_id: str | None = None,
         reference: str = "",
         due_on: str | None = None,
+        renews: str | None = None,
     ) -> Permit:
         """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing.
         With `reference` (the application's, kept on the permit) that application must still be `pending-payment`
-        (`ApplicationNotPending` otherwise: cancelled meanwhile); `due_on` is its first scheduled step (by-due)."""
+        (`ApplicationNotPending` otherwise: cancelled meanwhile); `due_on` is its first scheduled step (by-due).
+        `renews` (the id of an active permit of the same mark, zone and household, permits.renewing): the new permit
+        takes over that one's VRM guard and household place (`renewed_by` set on it, the counter unchanged), so the
+        old one's end leaves both to it; that permit no longer active (ended meanwhile), it is issued as any other."""
         mark = parse_vrm(vrm).value
         if valid_to < valid_from:
             raise ValueError("A permit cannot end before it starts.")
@@ -223,17 +249,20 @@ class PermitsStore:
             **feed_stamp(datetime.now(UTC), permit.permit_id),
             **({"due_on": due_on} if due_on else {}),
         }
+        renewed = store_renewal.renewable(self.get(renews) if renews else None, mark, zone, permit.household)
+        guard: dict[str, Any] = {
+            "TableName": self._name,
+            "Item": {**_guard_key(zone, mark), "permit_id": permit.permit_id},
+            "ConditionExpression": "attribute_not_exists(pk)",
+            **(store_renewal.guard_condition(renewed.permit_id) if renewed is not None else {}),
+        }
         actions: list[dict[str, Any]] = [
             {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {
-                "Put": {
-                    "TableName": self._name,
-                    "Item": {**_guard_key(zone, mark), "permit_id": permit.permit_id},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            {"Put": guard},
         ]
-        if counts_towards_limit:
+        if renewed is not None:  # replaces, not adds: the household's place passes to the renewal (counter unchanged)
+            actions.append(store_renewal.takeover(self._name, renewed.permit_id, permit.permit_id))
+        elif counts_towards_limit:
             actions.append(
                 {
                     "Update": {
@@ -259,17 +288,13 @@ class PermitsStore:
             )
         reasons = self._transact(actions)
         if reasons is not None:
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise PermitExists(f"Permit {permit.permit_id} exists already.")
-            if reference and reasons[-1] == "ConditionalCheckFailed":
-                raise ApplicationNotPending(f"Application {reference} is no longer pending payment.")
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {zone}.")
-            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
-                raise HouseholdLimitReached(
-                    f"This household already holds {household_limit} permit(s) in zone {zone}, the most it may."
-                )
-            raise RuntimeError(f"The permit was not written: {reasons}")
+            _refusal(reasons, permit.permit_id, mark, zone, reference, household_limit, renewing=renewed is not None)
+            # the renewed permit ended (or was renewed) meanwhile: issued as any other, under the guard and counter
+            return self.issue(
+                vrm=vrm, zone=zone, kind=kind, valid_from=valid_from, valid_to=valid_to, household=household,
+                household_limit=household_limit, counts_towards_limit=counts_towards_limit, permit_id=permit_id,
+                reference=reference, due_on=due_on,
+            )  # fmt: skip
         return permit
 
     def get(self, permit_id: str) -> Permit | None:
@@ -287,8 +312,9 @@ class PermitsStore:
         attributes: Mapping[str, Any] | None = None,
     ) -> Permit:
         """Revoke, expire or cancel an active permit: its VRM guard released and its household counter lowered, at
-        once. Its scheduled steps go (`due_on` removed); with `due_on`, only if that is still its next step's day (the
-        daily job's expiry, `PermitNotActive` otherwise). `outbox` (an event's envelope, shared.outbox) and
+        once; a renewed permit (`renewed_by`) leaves both to its renewal, which holds them. Its scheduled steps go
+        (`due_on` removed); with `due_on`, only if that is still its next step's day (the daily job's expiry,
+        `PermitNotActive` otherwise). `outbox` (an event's envelope, shared.outbox) and
         `attributes` (who ended it and why) are stored on the permit and the `also` actions (e.g. the application
         marked) run, in the same transaction."""
         if status is Status.ACTIVE:
@@ -311,7 +337,9 @@ class PermitsStore:
                     + (", outbox = :outbox" if outbox else "")
                     + sets
                     + " REMOVE due_on",
-                    "ConditionExpression": "#status = :active" + (" AND due_on = :due" if due_on else ""),
+                    "ConditionExpression": "#status = :active"
+                    + (" AND due_on = :due" if due_on else "")
+                    + (" AND renewed_by = :by" if permit.renewed_by else " AND attribute_not_exists(renewed_by)"),
                     "ExpressionAttributeNames": {"#status": "status", **{f"#a{i}": n for i, n in enumerate(more)}},
                     "ExpressionAttributeValues": {
                         ":ended": str(status),
@@ -319,21 +347,25 @@ class PermitsStore:
                         ":month": stamp["feed_month"],
                         ":at": stamp["feed_at"],
                         **({":due": due_on} if due_on else {}),
+                        **({":by": permit.renewed_by} if permit.renewed_by else {}),
                         **({":outbox": outbox} if outbox else {}),
                         **{f":a{i}": v for i, v in enumerate(more.values())},
                     },
                 }
             },
-            {
-                "Delete": {
-                    "TableName": self._name,
-                    "Key": _guard_key(permit.zone, permit.vrm),
-                    "ConditionExpression": "permit_id = :id",
-                    "ExpressionAttributeValues": {":id": permit_id},
-                }
-            },
         ]
-        if permit.counts_towards_limit:
+        if not permit.renewed_by:  # a renewed permit's guard and place are its renewal's now
+            actions.append(
+                {
+                    "Delete": {
+                        "TableName": self._name,
+                        "Key": _guard_key(permit.zone, permit.vrm),
+                        "ConditionExpression": "permit_id = :id",
+                        "ExpressionAttributeValues": {":id": permit_id},
+                    }
+                }
+            )
+        if permit.counts_towards_limit and not permit.renewed_by:
             actions.append(
                 {
                     "Update": {
