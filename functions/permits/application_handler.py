@@ -12,7 +12,8 @@ with payments as an order (`register-order`, docs/decisions/0010).
 permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
 one granted invoke on this function: stacks/notifications_stack.py). The email is never logged.
 `{"action": "renewal", "reference"}` -> 200 and the renewal of that application's permit, pre-filled (address,
-kind, months, mark, start, price: `permits.renewal`), 404 or 409. `change-vehicle` and `cancel` (the permit
+kind, months, mark, start, price: `permits.renewal`), 404 or 409. `{"action": "manage", "token"}`: the manage link's application, or 404
+(`permits.manage_links`, which also adds `manage_path` to `contact`). `change-vehicle` and `cancel` (the permit
 by its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
 `permits.changes`.
 For the resident web's pages before an application (`permits.offers`): `{"action": "offers"}` -> 200
@@ -42,6 +43,7 @@ from permits.application import (
     InvalidApplication,
 )
 from permits.eligibility import Address, NotEligible
+from permits.manage_links import manage_key, open_manage, with_manage_path
 from permits.offers import checked_mark, offers, zone_offer
 from permits.renewal import renewal
 from permits.schedule import london_day
@@ -140,7 +142,7 @@ def _read(action: str, reference_text: str) -> dict[str, Any]:
         if action == "contact":
             contact = applications().contact(reference)
             if contact is not None:
-                return {"status": 200, "body": contact}
+                return {"status": 200, "body": with_manage_path(contact, manage_key())}
         elif (found := applications().get(reference)) is not None:
             return {"status": 200, "body": found.public()}
     return _error(404, "There is no application with this reference.")
@@ -155,6 +157,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _read(str(action), str(event.get("reference", "")))
     if action in ("offers", "check-vrm"):
         return _before_applying(event)
+    if action == "manage":  # the web's manage pages: the signed link's permit (permits.manage_links)
+        return open_manage(str(event.get("token") or ""), applications().get, manage_key())
     if action in CHANGE_ACTIONS:
         from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
 
