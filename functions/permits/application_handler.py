@@ -12,8 +12,9 @@ with payments as an order (`register-order`, docs/decisions/0010).
 permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
 one granted invoke on this function: stacks/notifications_stack.py). The email is never logged.
 `{"action": "renewal", "reference"}` -> 200 and the renewal of that application's permit, pre-filled (address,
-kind, months, mark, start, price: `permits.renewal`), 404 or 409. `{"action": "manage", "token"}`: the manage link's application, or 404
-(`permits.manage_links`, which also adds `manage_path` to `contact`). `change-vehicle` and `cancel` (the permit
+kind, months, mark, start, price: `permits.renewal`), 404 or 409. `{"action": "manage", "token"}`:
+the manage link's application, or 404 (`permits.manage_links`, which also adds `manage_path` to `contact`).
+`change-vehicle` and `cancel` (the permit
 by its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
 `permits.changes`.
 For the resident web's pages before an application (`permits.offers`): `{"action": "offers"}` -> 200
@@ -113,7 +114,10 @@ def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
 
 
 def _before_applying(event: dict[str, Any]) -> dict[str, Any]:
-    """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format."""
+    """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format;
+    and the manage pages' permit by its signed link (permits.manage_links)."""
+    if event.get("action") == "manage":
+        return open_manage(str(event.get("token") or ""), applications().get, manage_key())
     if event.get("action") == "check-vrm":
         try:
             return {"status": 200, "body": checked_mark(str(event.get("vrm") or ""))}
@@ -155,10 +159,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
     if action in ("get", "contact", "renewal"):
         return _read(str(action), str(event.get("reference", "")))
-    if action in ("offers", "check-vrm"):
+    if action in ("offers", "check-vrm", "manage"):
         return _before_applying(event)
-    if action == "manage":  # the web's manage pages: the signed link's permit (permits.manage_links)
-        return open_manage(str(event.get("token") or ""), applications().get, manage_key())
     if action in CHANGE_ACTIONS:
         from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
 

@@ -39,7 +39,8 @@ def test_the_link_expires_30_days_after_the_last_day():
     at = manage_links.expires_at(VALID_TO)
     assert manage_links.open_manage(token, _get({"status": "issued"}), KEY, now=at - 1)["status"] == 200
     opened = manage_links.open_manage(token, _get({"status": "issued"}), KEY, now=at)
-    assert opened["status"] == 404 and opened["body"]["reason"] == "expired"
+    assert opened["status"] == 404
+    assert opened["body"]["reason"] == "expired"
 
 
 def test_a_forged_tampered_or_other_purpose_token_opens_nothing():
@@ -55,7 +56,7 @@ def test_a_forged_tampered_or_other_purpose_token_opens_nothing():
         "x" * 300,
     ):
         opened = manage_links.open_manage(token, _get({"status": "issued"}), KEY, now=0)
-        assert opened["status"] == 404 and opened["body"]["reason"] == "invalid", token
+        assert (opened["status"], opened["body"]["reason"]) == (404, "invalid"), token
 
 
 def test_a_good_token_for_an_application_that_has_gone_is_unknown():
