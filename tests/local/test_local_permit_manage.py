@@ -39,8 +39,8 @@ def test_the_emailed_link_changes_the_vehicle_then_cancels_with_refunds_in_the_l
     _, client_id, secret = _device(local_cloud)
     token = _token(local_cloud, client_id, secret).json()["access_token"]
     email = f"manage.{uuid.uuid4().hex[:8]}@example.org"
-    address = found_address(local_cloud, "ME16 8PQ")  # Millpond Drive: zone D, Station
-    applied = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": "KX68DSL",
+    address = found_address(local_cloud, "ME15 7LT")  # Tannery Yard: zone A (no other test applies there)
+    applied = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": "MN22DSL",
                                   "contact": {"email": email}})  # fmt: skip
     assert applied["status"] == 201, applied
     reference = applied["body"]["reference"]
@@ -51,14 +51,14 @@ def test_the_emailed_link_changes_the_vehicle_then_cancels_with_refunds_in_the_l
     browser = Browser(local_cloud)
     shown = browser.request("GET", path)
     assert shown.status == 200, shown.body
-    assert "KX68DSL" in shown.body.decode()
+    assert "MN22DSL" in shown.body.decode()
     assert browser.request("GET", f"{path}/vehicle").status == 200
-    changed = browser.request("POST", f"{path}/vehicle", {"vrm": "ev71 elc"})  # electric: cheaper
+    changed = browser.request("POST", f"{path}/vehicle", {"vrm": "mn22 ptl"})  # petrol, 95 g/km: cheaper
     page = changed.body.decode()
     assert changed.status == 200, page
     assert "The vehicle on your permit has been changed" in page
-    assert _check(local_cloud, token, "EV71ELC", "D", post=True).json()["answer"] == "valid"
-    assert _check(local_cloud, token, "KX68DSL", "D", post=True).json()["answer"] != "valid"
+    assert _check(local_cloud, token, "MN22PTL", "A", post=True).json()["answer"] == "valid"
+    assert _check(local_cloud, token, "MN22DSL", "A", post=True).json()["answer"] != "valid"
     [change_refund] = pay_refunds(reference)
     assert change_refund > 0
     assert f"£{change_refund / 100:,.2f}" in page
@@ -69,7 +69,7 @@ def test_the_emailed_link_changes_the_vehicle_then_cancels_with_refunds_in_the_l
     page = cancelled.body.decode()
     assert cancelled.status == 200, page
     assert "Your permit has been cancelled" in page
-    assert _check(local_cloud, token, "EV71ELC", "D", post=True).json()["answer"] == "no-permit"
+    assert _check(local_cloud, token, "MN22PTL", "A", post=True).json()["answer"] == "no-permit"
     refunds = pay_refunds(reference)
     assert len(refunds) == 2
     assert f"£{refunds[1] / 100:,.2f}" in page
