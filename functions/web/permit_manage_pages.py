@@ -31,6 +31,7 @@ from web.site import Site
 MANAGE_PATH = f"{PERMITS_PATH}/manage"
 CHANGE_SERVICE_ID = "parking-permit-change"  # permits' order for a dearer vehicle's difference
 TOKEN_MAX_LENGTH = 200
+PAY_PURPOSE = "manage-change"  # the change reference in the "Pay" form, signed for this link
 REFUSAL_HEADINGS = {
     "VrmAlreadyPermitted": "This vehicle already has a permit",
     "VehicleNotKnown": "We could not find this vehicle",
@@ -135,8 +136,9 @@ class PermitManagePages:
                               refund=_refund(body))  # fmt: skip
         if answer.status == 202:
             to_pay = format_pounds(int(body.get("to_pay_pence") or 0))
+            signed = security.signed_value(PAY_PURPOSE, f"{csrf_binding(token)}:{body.get('change_reference')}")
             return self._form(request, token, "permit_manage.html", step="to-pay", permit=opened, change=body,
-                              to_pay=to_pay)  # fmt: skip
+                              to_pay=to_pay, change_signature=signed)  # fmt: skip
         if answer.status in (400, 422):
             refusal = str(body.get("refusal") or "")
             heading = REFUSAL_HEADINGS.get(refusal, "We cannot change the vehicle on this permit")
@@ -154,8 +156,12 @@ class PermitManagePages:
         if isinstance(opened, Reply):
             return opened
         change_reference = request.field("change_reference").strip()
+        signature = request.field("change_signature")
+        given = security.is_signed_value(PAY_PURPOSE, f"{csrf_binding(token)}:{change_reference}", signature)
+        if not given:  # only the change this link's page offered is paid here
+            return self._bad_link()
         payments = self.site.ports.payments
-        if not change_reference or not _token_shaped(change_reference) or payments is None:
+        if not _token_shaped(change_reference) or payments is None:
             return self.p.unavailable(["We could not take you to the payment page. No money has been taken."])
         started = payments.start(change_reference, correlation_id=request.correlation_id)
         if started.ok and started.body.get("next_url"):

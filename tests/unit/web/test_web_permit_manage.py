@@ -5,6 +5,7 @@ a bad link a 404 page. On fakes of the permits and payments functions (the link 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -126,9 +127,20 @@ def test_a_dearer_vehicle_shows_the_difference_and_pays_it_through_payments(site
     client.get(f"{BASE}/vehicle")
     page = client.post(f"{BASE}/vehicle", {"vrm": "KX68DSL"})
     assert "Pay £15.00" in page.body
-    paying = client.post(f"{BASE}/pay", {"change_reference": "CHNG-0001"})
+    signature = re.search(r'name="change_signature" value="([^"]+)"', page.body).group(1)
+    other = client.post(f"{BASE}/pay", {"change_reference": "PRMT-0002", "change_signature": signature})
+    assert other.status == 404  # only the change this link's page offered
+    assert pay.attempts == []
+    paying = client.post(f"{BASE}/pay", {"change_reference": "CHNG-0001", "change_signature": signature})
     assert paying.status in (302, 303)
     assert [a["reference"] for a in pay.attempts] == ["CHNG-0001"]
+    token = pay.attempts[0]["token"]
+    assert "Your payment was not taken" in client.get(f"/services/parking-permit-change/payment/{token}").body
+    pay.attempts[0].update(status="success", finished=True)  # Pay took it: the issuer applies the change
+    back = client.get(f"/services/parking-permit-change/payment/{token}")
+    assert "Payment received" in back.body
+    assert "We will email you when it is done" in back.body
+    assert client.get("/services/parking-permit-change/payment/unknown").status == 404
 
 
 def test_cancelling_states_the_rule_then_shows_the_refund(site):
