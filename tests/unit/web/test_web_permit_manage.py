@@ -171,3 +171,18 @@ def test_a_csrf_token_from_another_link_is_refused(site):
     page = client.post(f"{BASE}/cancel", {"csrf_token": other} if other else {})
     assert page.status in (400, 403)
     assert _changes(permits) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        (f"/permits/manage/{TOKEN}/cancel", "/permits/manage/[link]/cancel"),
+        ("/services/foi-request/return/abc.def", "/services/foi-request/return/[link]"),
+        ("/services/parking-permit-change/payment/tok", "/services/parking-permit-change/payment/[link]"),
+        ("/permits/check-answers", "/permits/check-answers"),
+    ],
+)
+def test_a_failed_pages_logged_path_never_holds_a_link(path, logged):
+    from web.handler import loggable_path
+
+    assert loggable_path(path) == logged
