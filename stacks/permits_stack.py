@@ -230,6 +230,22 @@ class PermitsStack(Stack):
         self.dvla_key = secretsmanager.Secret.from_secret_name_v2(
             self, "DvlaApiKey", f"borough/{config.name}/dvla-api-key"
         )
+        # Signs the manage links in the permit-issued email (permits.manage_links), as the renewals' key signs theirs.
+        self.manage_link_key = secretsmanager.Secret(
+            self,
+            "PermitManageLinkKey",
+            description=f"Borough {config.name} permits: signs the manage links in permit emails (HMAC)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=RemovalPolicy.RETAIN if protect else RemovalPolicy.DESTROY,
+        )
+        suppress(
+            self.manage_link_key.node.default_child,
+            "AwsSolutions-SMG4",
+            "The key signs manage links (valid until 30 days after a permit's last day); rotating it means replacing "
+            "the value, which ends the links already sent (the parking team can still change or cancel a permit).",
+        )
         self.applications = self._function(
             "PermitApplications",
             "permits.application_handler.handler",
@@ -240,6 +256,7 @@ class PermitsStack(Stack):
                 "DVLA_API_KEY_SECRET_ID": self.dvla_key.secret_name,
                 "PAYMENTS_FUNCTION": payments_function.function_name,
                 "ORDER_REFUNDS_FUNCTION": order_refunds_function.function_name,
+                "MANAGE_LINK_KEY_SECRET_ID": self.manage_link_key.secret_arn,
             },
             # Named: the notifications consumer (made before this stack) invokes it by name for `contact`.
             function_name=config.permit_applications_function,
@@ -258,6 +275,7 @@ class PermitsStack(Stack):
         # the household counter and deletes the old mark's guard, in one transaction (permits.changes).
         grant_items(self.applications, self.table, key, CHANGE_ACTIONS)
         grant_secret_value(self.applications, self.dvla_key)
+        grant_secret_value(self.applications, self.manage_link_key)
 
         # Issuing on payment: payments' order-paid, from the queue the events stack made (shared/events.py CONSUMERS).
         self.issuer = self._function(

@@ -4,7 +4,9 @@ or their application for one.
 The events carry ids and dates only (shared/events.py): the resident's email address and the permit's mark stay in
 the permits service. For every event this consumer invokes the PermitApplications function
 (`PERMIT_APPLICATIONS_FUNCTION`, `{"action": "contact", "reference"}`), which answers `{email, reference, vrm, zone,
-kind, valid_from, valid_to, permit_id, status}` (and, once renewing is built, `renew_path`), or 404 when there is no
+kind, valid_from, valid_to, permit_id, status}` (for an issued permit `manage_path`, its signed manage link, which
+the permit-issued email carries as `manage_url`: a bearer link, kept out of the message record; and, once renewing
+is built, `renew_path`), or 404 when there is no
 such application (nothing is sent). A failed invoke raises `PermitContactFailed`: the record fails and SQS delivers
 it again. Email only (an application always has an address); each message at most once, through the delivery path
 every message takes (its id from event, recipient and template). Logs name the event, never the address or mark.
@@ -73,7 +75,11 @@ def _days(count: int) -> str:
 
 
 def _issued(event: EventEnvelope, contact: dict[str, Any]) -> dict[str, str]:
+    path = str(contact.get("manage_path") or "")  # a bearer link: never logged, not kept in the message record
+    base = settings.settings().public_base_url.rstrip("/")
+    manage = f"{base}{path}" if path.startswith("/permits/manage/") else "this permit can no longer be changed online"
     return {
+        "manage_url": manage,
         "zone": str(event.data.get("zone") or contact["zone"]),
         "valid_from": _day(event.data.get("valid_from") or contact["valid_from"]),
         "valid_to": _day(event.data.get("valid_to") or contact["valid_to"]),

@@ -30,6 +30,7 @@ BEARER_LINKS = {
     "confirm_url": "[confirmation link]",
     "unsubscribe_url": "[unsubscribe link]",
     "renew_url": "[renewal link]",
+    "manage_url": "[manage link]",
 }
 NOT_STORED = ("unsubscribe_url",)  # the one-click unsubscribe URL (RFC 8058) is a bearer link too
 

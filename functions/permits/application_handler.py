@@ -12,7 +12,9 @@ with payments as an order (`register-order`, docs/decisions/0010).
 permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
 one granted invoke on this function: stacks/notifications_stack.py). The email is never logged.
 `{"action": "renewal", "reference"}` -> 200 and the renewal of that application's permit, pre-filled (address,
-kind, months, mark, start, price: `permits.renewal`), 404 or 409. `change-vehicle` and `cancel` (the permit
+kind, months, mark, start, price: `permits.renewal`), 404 or 409. `{"action": "manage", "token"}`:
+the manage link's application, or 404 (`permits.manage_links`, which also adds `manage_path` to `contact`).
+`change-vehicle` and `cancel` (the permit
 by its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
 `permits.changes`.
 For the resident web's pages before an application (`permits.offers`): `{"action": "offers"}` -> 200
@@ -44,6 +46,7 @@ from permits.application import (
     InvalidApplication,
 )
 from permits.eligibility import Address, NotEligible
+from permits.manage_links import manage_key, open_manage, with_manage_path
 from permits.offers import checked_mark, offers, zone_offer
 from permits.renewal import renewal
 from permits.schedule import london_day
@@ -120,7 +123,10 @@ def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
 
 
 def _before_applying(event: dict[str, Any]) -> dict[str, Any]:
-    """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format."""
+    """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format;
+    and the manage pages' permit by its signed link (permits.manage_links)."""
+    if event.get("action") == "manage":
+        return open_manage(str(event.get("token") or ""), applications().get, manage_key())
     if event.get("action") == "check-vrm":
         try:
             return {"status": 200, "body": checked_mark(str(event.get("vrm") or ""))}
@@ -149,7 +155,7 @@ def _read(action: str, reference_text: str) -> dict[str, Any]:
         if action == "contact":
             contact = applications().contact(reference)
             if contact is not None:
-                return {"status": 200, "body": contact}
+                return {"status": 200, "body": with_manage_path(contact, manage_key())}
         elif (found := applications().get(reference)) is not None:
             return {"status": 200, "body": found.public()}
     return _error(404, "There is no application with this reference.")
@@ -171,7 +177,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
     if action in ("get", "contact", "renewal"):
         return _read(str(action), str(event.get("reference", "")))
-    if action in ("offers", "check-vrm"):
+    if action in ("offers", "check-vrm", "manage"):
         return _before_applying(event)
     if action in CHANGE_ACTIONS or action in WALLET_ACTIONS:
         return _resident_changes(event)

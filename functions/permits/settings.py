@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import model_validator
+
 from shared.api import ApiSettings
-from shared.settings import FunctionSettings, cached
+from shared.settings import FunctionSettings, cached, local_only
 
 
 class CheckSettings(ApiSettings):
@@ -36,6 +38,14 @@ class ApplicationSettings(FunctionSettings):
     dvla_api_key_secret_id: str  # the DVLA key's secret, by name (`borough/<env>/dvla-api-key`)
     payments_function: str  # the web's payments function, by name: `register-order` (docs/decisions/0010)
     order_refunds_function: str  # payments' OrderRefunds function, by name: `refund-order` (permits.refund_client)
+    manage_link_key_secret_id: str = ""  # the secret holding the manage links' HMAC key (permits.manage_links)
+    manage_link_key: str = local_only(secret=True, description="the manage links' HMAC key itself (unit tests)")
+
+    @model_validator(mode="after")
+    def _manage_key_is_configured(self) -> ApplicationSettings:
+        if not (self.manage_link_key_secret_id or self.manage_link_key):
+            raise ValueError("MANAGE_LINK_KEY_SECRET_ID: required (the secret holding the manage links' key)")
+        return self
 
 
 application_settings = cached(ApplicationSettings)

@@ -16,10 +16,6 @@ secret: the signature is what the link proves) and when it stops working. It is 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -28,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewals.settings import links_settings
 from renewals.store import RenewalsStore, Subscription
-from shared import aws
+from shared import aws, signed_links
 from shared.catalogue import load_catalogue
 from shared.observability import logger, observed
 
@@ -46,26 +42,13 @@ def link_key() -> bytes:
     return str(secret["SecretString"]).encode()
 
 
-def _signature(reference: str, expires_at: int, key: bytes) -> str:
-    digest = hmac.new(key, f"{PURPOSE}\n{reference}\n{expires_at}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
 def mint_token(reference: str, expires_at: int, key: bytes) -> str:
-    return f"{reference}.{expires_at}.{_signature(reference, expires_at, key)}"
+    return signed_links.mint_token(PURPOSE, reference, expires_at, key)
 
 
 def read_token(token: str, key: bytes, *, now: float | None = None) -> tuple[str | None, str]:
     """(the subscription's reference, "") for a good token; (None, "invalid" | "expired") otherwise."""
-    parts = token.split(".") if isinstance(token, str) and len(token) <= 200 else []
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None, "invalid"
-    reference, expires_at, signature = parts[0], int(parts[1]), parts[2]
-    if not hmac.compare_digest(signature, _signature(reference, expires_at, key)):
-        return None, "invalid"
-    if (time.time() if now is None else now) >= expires_at:
-        return None, "expired"
-    return reference, ""
+    return signed_links.read_token(PURPOSE, token, key, now=now)
 
 
 def link_expires_at(subscription: Subscription) -> int:

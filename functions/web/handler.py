@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache, partial
 from typing import Any
 
@@ -46,6 +47,14 @@ def web() -> Web:
     return Web(ports, council=configured.borough_council_name, renewals=renewals)
 
 
+# A path segment that is a bearer value (a manage, return, renewal or Pay-return link): never logged.
+_BEARER_PATH = re.compile(r"^(/permits/manage/|/services/[^/]+/(?:return|renew|payment)/)[^/]*")
+
+
+def loggable_path(path: Any) -> str:
+    return _BEARER_PATH.sub(r"\1[link]", str(path or ""))
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # First of all: only CloudFront may reach the pages (the API's own address would skip the WAF).
@@ -56,5 +65,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = web().resolve(event, context)
     metrics.add_metric(name="WebPages", unit=MetricUnit.Count, value=1)
     if int(result["statusCode"]) >= 500:
-        logger.error("Page failed", extra={"status": result["statusCode"], "path": event.get("rawPath")})
+        logger.error("Page failed", extra={"status": result["statusCode"], "path": loggable_path(event.get("rawPath"))})
     return result

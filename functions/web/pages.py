@@ -26,6 +26,7 @@ from shared.catalogue import ServiceDefinition
 from web import routes
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
+from web.permit_manage_pages import PermitManagePages
 from web.permit_pages import PermitPages
 from web.permit_payment_pages import PermitPaymentPages
 from web.questions import QuestionPages
@@ -64,6 +65,7 @@ class Web:
         self.tracking = TrackingPages(self.site)
         self.permits = PermitPages(self.site)
         self.permit_payments = PermitPaymentPages(self.permits)
+        self.permit_manage = PermitManagePages(self.site)
         self._app = routes.build(self)
 
     def resolve(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -4,7 +4,10 @@ not on the HTTP API). See docs/permits.md for each action's answers.
 `offers()` every zone's permit types and prices; `zone_of(address)` the zone of an address the lookup found (422
 `AddressOutsideZones` outside every zone); `check_vrm(text)` a mark normalised, or 400 with why; `apply(application)`
 the application made (201), or 400, 422 (a refusal; `declare: true` when DVLA is down) or 503, nothing stored;
-`get(reference)` the application as it is now. Each as an `ApiResult`. Unit tests use a fake with this shape.
+`get(reference)` the application as it is now;
+`manage(token)` the application a signed manage link names (404 for a bad or expired link), `change_vehicle` and
+`cancel` by its reference (permits/manage_links.py, permits.changes). Each as an `ApiResult`. Unit tests use a
+fake with this shape.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ class PermitsApi(Protocol):
 
     def get(self, reference: str, *, correlation_id: str) -> ApiResult: ...
 
+    def manage(self, token: str, *, correlation_id: str) -> ApiResult: ...
+
+    def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult: ...
+
+    def cancel(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
 
 class LambdaPermits:
     def __init__(self, function_name: str) -> None:
@@ -45,6 +54,16 @@ class LambdaPermits:
 
     def get(self, reference: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "get", "reference": reference, "correlation_id": correlation_id})
+
+    def manage(self, token: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "manage", "token": token, "correlation_id": correlation_id})
+
+    def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult:
+        payload = {"action": "change-vehicle", "reference": reference, "vrm": vrm, "correlation_id": correlation_id}
+        return self._invoke(payload)
+
+    def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "cancel", "reference": reference, "correlation_id": correlation_id})
 
     def _invoke(self, payload: dict[str, Any]) -> ApiResult:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -30,6 +30,7 @@ from web import security
 from web.file_pages import file_question
 from web.http import FormTooLarge, FormUnreadable, Reply, Request, parse_event
 from web.permit_journey import PERMIT_SERVICE_ID, PERMITS_PATH
+from web.permit_manage_pages import CHANGE_SERVICE_ID, MANAGE_PATH
 from web.reminder_pages import DONE_STEPS, LINK_ACTIONS, REMINDERS_PATH
 from web.site import has_page
 
@@ -130,11 +131,18 @@ class _Routes:
         refused = self.site.refused_csrf(self.request(), security.REMINDERS_CSRF_BINDING)
         return refused.to_response() if refused is not None else next_middleware(app)
 
+    def manage_csrf(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        token = str(_route_arguments(app).get("token") or "")
+        refused = self.web.permit_manage.refused_csrf(self.request(), token)
+        return refused.to_response() if refused is not None else next_middleware(app)
+
     # -- routes -------------------------------------------------------------------------------------------------
     def route(self, methods: Sequence[str], rule: str, view: Callable[..., Reply], *, listed: bool = True) -> None:
         """`view(**path parameters)` serves `rule`; a GET route answers HEAD too; POSTs are CSRF-checked."""
         middlewares: list[Middleware] = [self.find_service] if rule.startswith(SERVICE) else []
-        if "POST" in methods:
+        if "POST" in methods and rule.startswith(MANAGE_PATH):
+            middlewares.append(self.manage_csrf)  # bound to the link, not a draft
+        elif "POST" in methods:
             middlewares.append(self.reminders_csrf if rule.startswith(REMINDERS_PATH) else self.draft_csrf)
         served = [*methods, "HEAD"] if "GET" in methods else list(methods)
         self.app.route(rule, method=served, middlewares=middlewares)(lambda **kw: view(**kw).to_response())
@@ -142,6 +150,7 @@ class _Routes:
             self.table.add(served, rule)
 
     def register(self) -> None:
+        self._permit_manage()  # first, as the permits': a change's Pay return is not a catalogue service
         self._permits()  # first: Pay's return for a permit is under /services/parking-permit, not a catalogue service
         self._services()
         self._questions()
@@ -201,6 +210,21 @@ class _Routes:
             ["GET"],
             f"/services/{PERMIT_SERVICE_ID}/payment/<token>",
             lambda token: paying.back_from_pay(request(), token),
+        )
+
+    def _permit_manage(self) -> None:
+        """The signed link in a permit's email (web/permit_manage_pages.py)."""
+        pages, request = self.web.permit_manage, self.request
+        self.route(["GET"], f"{MANAGE_PATH}/<token>", lambda token: pages.show(request(), token))
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/vehicle", lambda token: pages.vehicle_page(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/vehicle", lambda token: pages.change_vehicle(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/pay", lambda token: pages.pay_change(request(), token))
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel_page(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel(request(), token))
+        self.route(
+            ["GET"],
+            f"/services/{CHANGE_SERVICE_ID}/payment/<token>",
+            lambda token: pages.back_from_pay(request(), token),
         )
 
     def _questions(self) -> None:

@@ -57,6 +57,15 @@ def _sign(purpose: str, message: str, key: bytes | None = None) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def signed_value(purpose: str, value: str) -> str:
+    """A signature of `value` for a hidden form field the web gave out itself (checked with `is_signed_value`)."""
+    return _sign(purpose, value)
+
+
+def is_signed_value(purpose: str, value: str, signature: str) -> bool:
+    return bool(signature) and hmac.compare_digest(signature, _sign(purpose, value))
+
+
 def new_draft_id() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits; also the submission's Idempotency-Key (8-128 chars)
 

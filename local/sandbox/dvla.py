@@ -71,6 +71,27 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2020, "monthOfFirstRegistration": "2020-10", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    # The permit manage tests alone (local, then browser): a diesel, changed to a cheaper petrol car, then cancelled.
+    "MN22DSL": {
+        "make": "SKODA", "colour": "BLUE", "fuelType": "DIESEL", "co2Emissions": 150, "engineCapacity": 1968,
+        "yearOfManufacture": 2022, "monthOfFirstRegistration": "2022-04", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
+    "MN22PTL": {
+        "make": "FORD", "colour": "RED", "fuelType": "PETROL", "co2Emissions": 95, "engineCapacity": 999,
+        "yearOfManufacture": 2022, "monthOfFirstRegistration": "2022-05", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
+    "MB23DSL": {
+        "make": "SKODA", "colour": "BLACK", "fuelType": "DIESEL", "co2Emissions": 150, "engineCapacity": 1968,
+        "yearOfManufacture": 2023, "monthOfFirstRegistration": "2023-04", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
+    "MB23PTL": {
+        "make": "FORD", "colour": "WHITE", "fuelType": "PETROL", "co2Emissions": 95, "engineCapacity": 999,
+        "yearOfManufacture": 2023, "monthOfFirstRegistration": "2023-05", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
 }  # fmt: skip
 FAILURES: dict[str, tuple[int, str, str]] = {
     "SV19DWN": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),

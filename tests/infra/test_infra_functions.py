@@ -40,6 +40,7 @@ EXPECTED_ENVIRONMENT = {
         "DVLA_API_KEY_SECRET_ID",
         "PAYMENTS_FUNCTION",
         "ORDER_REFUNDS_FUNCTION",
+        "MANAGE_LINK_KEY_SECRET_ID",
     },
     "permits.issue_handler.handler": {"PERMITS_TABLE", "ORDER_REFUNDS_FUNCTION"},
     "permits.schedule_job.handler": {"PERMITS_TABLE"},

@@ -170,7 +170,7 @@ def test_the_api_stage_names_no_permits_route_as_it_would_not_find_them_at_the_f
     assert not set(stage.props.get("RouteSettings", {})) & set(PERMITS_CHECK_ROUTES + PERMITS_FEED_ROUTES)
 
 
-def test_the_applications_function_queries_both_indexes_writes_items_and_reads_the_dvla_key_only(synth):
+def test_the_applications_function_queries_both_indexes_writes_items_and_reads_the_dvla_and_link_keys_only(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -195,7 +195,16 @@ def test_the_applications_function_queries_both_indexes_writes_items_and_reads_t
     assert "/index/" not in items
     assert secrets == [(("secretsmanager:GetSecretValue",), secrets[0][1])]
     assert f"borough/{synth.environment}/dvla-api-key" in secrets[0][1]
+    # and the manage links' key (permits.manage_links), generated in this stack
+    (link_key,) = [
+        s
+        for s in synth.resources("AWS::SecretsManager::Secret")
+        if s.stack == synth.stack("Permits") and s.logical_id.startswith("PermitManageLinkKey")
+    ]
+    assert "GenerateSecretString" in link_key.props
+    assert link_key.logical_id in secrets[0][1]
     env = function.props["Environment"]["Variables"]
+    assert link_key.logical_id in json.dumps(env["MANAGE_LINK_KEY_SECRET_ID"])
     assert env["DVLA_BASE_URL"] == "https://driver-vehicle-licensing.api.gov.uk"
     assert env["DVLA_API_KEY_SECRET_ID"] == f"borough/{synth.environment}/dvla-api-key"
 

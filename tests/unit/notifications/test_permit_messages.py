@@ -203,3 +203,20 @@ def test_neither_the_email_nor_the_mark_is_logged(use_notify, cloud, permits, ca
     assert "permit-issued" in written  # the logs were captured
     assert EMAIL not in written
     assert MARK not in written
+
+
+def test_the_issued_email_carries_the_manage_link_which_the_record_does_not_keep(use_notify, cloud, permits):
+    token = "7KXM3RAH.1900000000.c2lnbmVk"
+    permits.answer = {**permits.answer, "body": {**permits.answer["body"], "manage_path": f"/permits/manage/{token}"}}
+    assert run(event(EventType.PERMIT_ISSUED, **ISSUED)) == []
+    [sent] = use_notify.sandbox.messages
+    assert f"To change the vehicle or cancel the permit: https://borough.example/permits/manage/{token}." in sent.body
+    [record] = cloud.items("NOTIFICATIONS_TABLE")
+    assert token not in str(record)
+    assert "[manage link]" in str(record)
+
+
+def test_an_issued_email_without_a_manage_link_says_it_cannot_be_changed_online(use_notify, cloud, permits):
+    assert run(event(EventType.PERMIT_ISSUED, **ISSUED)) == []
+    [sent] = use_notify.sandbox.messages
+    assert "this permit can no longer be changed online" in sent.body

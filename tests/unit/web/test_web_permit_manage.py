@@ -1,0 +1,188 @@
+"""Managing a permit from its email's signed link: the permit, changing the vehicle (applied with a refund, a
+difference to pay through payments, a refusal), cancelling (the rule, then the refund), CSRF bound to the link, and
+a bad link a 404 page. On fakes of the permits and payments functions (the link itself: tests/unit/permits)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pytest
+from web.api import ApiResult
+
+from tests.unit.web.test_web_permit_pages import FakePermits, PermitPay
+from tests.unit.web.web_support import Client, harness, location
+
+pytestmark = pytest.mark.unit
+
+TOKEN = "PRMT0001.1900000000.c2lnbmVkLWJ5LXRoZS1wZXJtaXRzLWZ1bmN0aW9u"
+PERMIT = {"reference": "PRMT-0001", "status": "issued", "vrm": "LB19PTR", "zone": "B", "kind": "resident",
+          "valid_from": "2026-12-03", "valid_to": "2027-12-02", "amount": "£80.00"}  # fmt: skip
+
+
+class ManagedPermits(FakePermits):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[dict[str, Any]] = []
+        self.permit = dict(PERMIT)
+        applied = {"status": "applied", "vrm": "EV71ELC", "old_vrm": "LB19PTR", "to_refund_pence": 1200,
+                   "reasons": ["9 of its 12 months are left."]}  # fmt: skip
+        self.change_answer = ApiResult(200, applied)
+
+    def manage(self, token: str, *, correlation_id: str) -> ApiResult:
+        self.asked.append({"action": "manage", "token": token})
+        return ApiResult(200, self.permit) if token == TOKEN else ApiResult(404, {"reason": "invalid"})
+
+    def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult:
+        self.asked.append({"action": "change-vehicle", "reference": reference, "vrm": vrm})
+        return self.change_answer
+
+    def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:
+        self.asked.append({"action": "cancel", "reference": reference})
+        return ApiResult(200, {"status": "cancelled", "ended_on": "2027-01-10", "refund_pence": 5000,
+                               "reasons": ["10 whole months are left.", "Less the admin fee of £10.00."]})  # fmt: skip
+
+
+@pytest.fixture
+def site(catalogue):
+    h = harness(catalogue)
+    permits = ManagedPermits()
+    pay = PermitPay(permits)
+    h.web.site.ports = dataclasses.replace(h.web.site.ports, permits=permits, payments=pay)
+    return permits, pay, Client(h.web)
+
+
+BASE = f"/permits/manage/{TOKEN}"
+
+
+def _changes(permits: ManagedPermits) -> list[dict[str, Any]]:
+    return [a for a in permits.asked if a["action"] != "manage"]
+
+
+def test_the_link_shows_the_permit_with_change_and_cancel(site):
+    permits, _, client = site
+    page = client.get(BASE)
+    assert page.status == 200
+    assert "LB19PTR" in page.body
+    assert "3 December 2026 to 2 December 2027" in page.body
+    assert "Active" in page.body
+    assert f'href="{BASE}/vehicle"' in page.body
+    assert f'href="{BASE}/cancel"' in page.body
+    assert permits.asked == [{"action": "manage", "token": TOKEN}]
+
+
+@pytest.mark.parametrize("token", ["PRMT0001.1900000000.forged", "not a token", "x" * 201])
+def test_a_bad_or_expired_link_is_a_404_page_that_asks_nothing_else(site, token):
+    permits, _, client = site
+    page = client.get(f"/permits/manage/{token}")
+    assert page.status == 404
+    assert "This link does not work" in page.body
+    assert _changes(permits) == []
+
+
+def test_an_ended_permit_shows_no_change_or_cancel(site):
+    permits, _, client = site
+    permits.permit["status"] = "cancelled"
+    page = client.get(BASE)
+    assert "Cancelled" in page.body
+    assert "/vehicle" not in page.body
+    assert location(client.get(f"{BASE}/cancel")) == BASE
+
+
+def test_changing_to_a_cheaper_vehicle_is_applied_and_the_refund_shown(site):
+    permits, _, client = site
+    client.get(f"{BASE}/vehicle")
+    page = client.post(f"{BASE}/vehicle", {"vrm": "ev71 elc"})
+    assert page.status == 200
+    assert "The vehicle on your permit has been changed" in page.body
+    assert "£12.00" in page.body
+    assert _changes(permits) == [{"action": "change-vehicle", "reference": "PRMT-0001", "vrm": "EV71ELC"}]
+
+
+def test_a_malformed_mark_is_an_error_summary_and_asks_no_change(site):
+    permits, _, client = site
+    client.get(f"{BASE}/vehicle")
+    page = client.post(f"{BASE}/vehicle", {"vrm": "QQ!"})
+    assert page.status == 400
+    assert "govuk-error-summary" in page.body
+    assert "not a UK registration number" in page.body
+    assert _changes(permits) == []
+
+
+def test_a_refusal_is_its_own_page(site):
+    permits, _, client = site
+    permits.change_answer = ApiResult(422, {"refusal": "VrmAlreadyPermitted", "detail": "KX68DSL has a permit."})
+    client.get(f"{BASE}/vehicle")
+    page = client.post(f"{BASE}/vehicle", {"vrm": "KX68DSL"})
+    assert "This vehicle already has a permit" in page.body
+    assert "KX68DSL has a permit." in page.body
+    assert "Your permit has not been changed." in page.body
+
+
+def test_a_dearer_vehicle_shows_the_difference_and_pays_it_through_payments(site):
+    permits, pay, client = site
+    permits.change_answer = ApiResult(202, {"status": "pending-payment", "change_reference": "CHNG-0001",
+                                            "vrm": "KX68DSL", "to_pay_pence": 1500, "reasons": []})  # fmt: skip
+    client.get(f"{BASE}/vehicle")
+    page = client.post(f"{BASE}/vehicle", {"vrm": "KX68DSL"})
+    assert "Pay £15.00" in page.body
+    signature = re.search(r'name="change_signature" value="([^"]+)"', page.body).group(1)
+    other = client.post(f"{BASE}/pay", {"change_reference": "PRMT-0002", "change_signature": signature})
+    assert other.status == 404  # only the change this link's page offered
+    assert pay.attempts == []
+    paying = client.post(f"{BASE}/pay", {"change_reference": "CHNG-0001", "change_signature": signature})
+    assert paying.status in (302, 303)
+    assert [a["reference"] for a in pay.attempts] == ["CHNG-0001"]
+    token = pay.attempts[0]["token"]
+    assert "Your payment was not taken" in client.get(f"/services/parking-permit-change/payment/{token}").body
+    pay.attempts[0].update(status="success", finished=True)  # Pay took it: the issuer applies the change
+    back = client.get(f"/services/parking-permit-change/payment/{token}")
+    assert "Payment received" in back.body
+    assert "We will email you when it is done" in back.body
+    assert client.get("/services/parking-permit-change/payment/unknown").status == 404
+
+
+def test_cancelling_states_the_rule_then_shows_the_refund(site):
+    permits, _, client = site
+    confirm = client.get(f"{BASE}/cancel")
+    assert "We will refund the whole months left on the permit, less the zone's admin fee" in confirm.body
+    assert _changes(permits) == []
+    done = client.post(f"{BASE}/cancel", {})
+    assert "Your permit has been cancelled" in done.body
+    assert "£50.00" in done.body
+    assert "Less the admin fee of £10.00." in done.body
+    assert _changes(permits) == [{"action": "cancel", "reference": "PRMT-0001"}]
+
+
+def test_a_post_without_the_links_csrf_token_changes_nothing(site):
+    permits, _, client = site
+    client.get(f"{BASE}/cancel")
+    assert client.post(f"{BASE}/cancel", {}, csrf=False).status == 400
+    assert client.post(f"{BASE}/cancel", {"csrf_token": "forged.token"}).status == 403
+    assert _changes(permits) == []
+
+
+def test_a_csrf_token_from_another_link_is_refused(site):
+    permits, _, client = site
+    client.get("/permits/begin")  # a draft's token under /permits
+    other = client._cookies_for("/permits").get("borough_csrf")
+    client.get("/permits/address")
+    page = client.post(f"{BASE}/cancel", {"csrf_token": other} if other else {})
+    assert page.status in (400, 403)
+    assert _changes(permits) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        (f"/permits/manage/{TOKEN}/cancel", "/permits/manage/[link]/cancel"),
+        ("/services/foi-request/return/abc.def", "/services/foi-request/return/[link]"),
+        ("/services/parking-permit-change/payment/tok", "/services/parking-permit-change/payment/[link]"),
+        ("/permits/check-answers", "/permits/check-answers"),
+    ],
+)
+def test_a_failed_pages_logged_path_never_holds_a_link(path, logged):
+    from web.handler import loggable_path
+
+    assert loggable_path(path) == logged
