@@ -23,9 +23,8 @@ counters carry none of these attributes, so they are in no index.
 `issue` is one transaction: the permit (new id), the VRM guard (absent, else `VrmAlreadyPermitted`) and, for a type
 that counts towards the household's limit, the counter (below the zone's limit, else `HouseholdLimitReached`). Any
 refusal writes nothing. `end` (revoked, expired or cancelled) is one transaction too: the status changes only from
-active, the guard goes (only if it is this permit's) and the counter comes down.
-The household key is a UPRN, never a name.
-A visitor session is kept two years after it ends (the table's TTL, `expires_at`); permits are not expired by TTL.
+active, the guard goes (only if it is this permit's) and the counter comes down. The household key is a UPRN, never
+a name. A visitor session is kept two years after it ends (the TTL `expires_at`); permits are not expired by TTL.
 """
 
 from __future__ import annotations

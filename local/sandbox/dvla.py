@@ -72,6 +72,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
     # The permit manage tests alone (local, then browser): a diesel, changed to a cheaper petrol car, then cancelled.
+    "RN21WAL": {  # petrol, for the renewal's local test alone
+        "make": "SKODA", "colour": "BLACK", "fuelType": "PETROL", "co2Emissions": 124, "engineCapacity": 999,
+        "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-03", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
     "MN22DSL": {
         "make": "SKODA", "colour": "BLUE", "fuelType": "DIESEL", "co2Emissions": 150, "engineCapacity": 1968,
         "yearOfManufacture": 2022, "monthOfFirstRegistration": "2022-04", "markedForExport": False,

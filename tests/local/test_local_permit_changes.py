@@ -101,14 +101,22 @@ def test_apply_pay_change_vehicle_then_cancel_with_refunds_in_the_local_pay(loca
     assert dearer["body"]["to_pay_pence"] == 1400
     assert _check(local_cloud, token, "LB19PTR", "D", post=True).json()["answer"] == "valid"  # until it is paid
     pay(local_cloud, change_reference)
-    assert _check(local_cloud, token, "LB19PTR", "D", post=True).json()["answer"] == "no-permit"
+    # not permitted in D any more (other tests issue the same fictional mark in other zones)
+    assert _check(local_cloud, token, "LB19PTR", "D", post=True).json()["answer"] in (
+        "no-permit",
+        "valid-in-another-zone",
+    )
     assert _check(local_cloud, token, "L123OLD", "D", post=True).json()["answer"] == "valid"
 
     cancelled = change(local_cloud, "cancel", reference=reference)
     assert cancelled["status"] == 200, cancelled
     assert (cancelled["body"]["status"], cancelled["body"]["refund_pence"]) == ("cancelled", 14400)  # £154 less £10
     assert cancelled["body"]["refund_status"] == "submitted"
-    assert _check(local_cloud, token, "L123OLD", "D", post=True).json()["answer"] == "no-permit"
+    # not permitted in D any more (other tests issue the same fictional mark in other zones)
+    assert _check(local_cloud, token, "L123OLD", "D", post=True).json()["answer"] in (
+        "no-permit",
+        "valid-in-another-zone",
+    )
     # newest payment first: all of the change's £14.00, then £130.00 of the permit's (£140.00 was left of it)
     assert (pay_refunds(reference), pay_refunds(change_reference)) == ([3000, 13000], [1400])
     records = refund_records(local_cloud, reference)
