@@ -30,7 +30,7 @@ from tests.local.test_local_permits import _check, _device, _table, _token
 pytestmark = pytest.mark.local
 
 ADDRESS = {"uprn": "999000030002", "postcode": "ME14 1XX", "street": "HOPFIELD LANE"}  # 2 Ragstone Mews: zone B
-MARK = "RN21WAL"  # the stand-in's petrol car (the staff console's browser test has it in zone A only)
+MARK = "RN21WAL"  # the stand-in's petrol car kept for this test alone
 
 
 def _permit_of(local_cloud: Any, reference: str) -> dict[str, Any]:
