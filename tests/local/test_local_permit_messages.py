@@ -6,18 +6,16 @@ Notify stand-in's outbox holds the one email: the mark, the zone and the dates."
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.local.payment_support import function_named_by_handler, invoke
-from tests.local.test_local_notifications_journey import Browser, eventually, outbox
-from tests.local.test_local_payments import CARD, WEBHOOK_FIRST_ATTEMPT_S, card_page, fire_reconciler
+from tests.local.test_local_notifications_journey import eventually, outbox
+from tests.local.test_local_payments import fire_reconciler
 from tests.local.test_local_permit_applications import apply, found_address, stored
+from tests.local.test_local_permit_changes import pay
 
 pytestmark = pytest.mark.local
 
@@ -27,20 +25,6 @@ SUBJECT = "Your parking permit for LB19PTR is issued"
 def _day(value: str) -> str:
     day = date.fromisoformat(value)
     return f"{day.day} {day:%B %Y}"
-
-
-def pay_in_the_local_pay(local_cloud: Any, reference: str) -> None:
-    """`start` as the web does, the card page with the success card, and the return page."""
-    payments = function_named_by_handler(local_cloud, "payments.handler.handler")
-    started = invoke(local_cloud, payments, {"action": "start", "reference": reference, "correlation_id": "t"})
-    assert started["status"] == 200, started
-    browser = Browser(local_cloud)
-    card = card_page(browser, started["body"]["next_url"])
-    confirm = browser.request("POST", card, {"card_number": "4242424242424242", **CARD})
-    back = browser.request("POST", urlsplit(confirm.header("location")).path, {})
-    token = urlsplit(back.header("location")).path.rsplit("/", 1)[1]
-    returned = invoke(local_cloud, payments, {"action": "return", "token": token, "correlation_id": "t"})
-    assert returned["body"]["status"] == "success", returned
 
 
 def test_the_resident_is_emailed_once_when_the_paid_permit_is_issued(local_cloud):
@@ -54,9 +38,7 @@ def test_the_resident_is_emailed_once_when_the_paid_permit_is_issued(local_cloud
     reference, body = applied["body"]["reference"], applied["body"]
     assert body["zone"] == "C"
 
-    pay_in_the_local_pay(local_cloud, reference)
-    time.sleep(WEBHOOK_FIRST_ATTEMPT_S + 0.5)  # the local Pay's webhook for the same payment lands too
-    local_cloud.wait_for_idle(timeout_s=30)
+    pay(local_cloud, reference)  # the return, then the local Pay's webhook for the same payment lands too
     fire_reconciler(local_cloud)  # and the reconciler finds it finished: all three announce the same order-paid
     local_cloud.wait_for_idle(timeout_s=30)
 

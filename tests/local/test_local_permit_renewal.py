@@ -24,7 +24,8 @@ from permits.store import PermitsStore
 from permits.zones import load_zones
 from tests.local.payment_support import function_named_by_handler, invoke
 from tests.local.test_local_permit_applications import HANDLER, PERMITS, apply
-from tests.local.test_local_permit_schedule import _fire, _item, _pay
+from tests.local.test_local_permit_changes import pay
+from tests.local.test_local_permit_schedule import _fire, _item
 from tests.local.test_local_permits import _check, _device, _table, _token
 
 pytestmark = pytest.mark.local
@@ -69,7 +70,7 @@ def test_a_permit_renewed_while_active_hands_over_to_its_renewal_the_day_after_i
     first = apply(local_cloud, {"address": ADDRESS, "kind": "resident", "months": 3, "vrm": MARK})
     assert first["status"] == 201, first
     reference = first["body"]["reference"]
-    _pay(local_cloud, reference)
+    pay(local_cloud, reference)
     old_id = _permit_of(local_cloud, reference)["permit_id"]["S"]
     today = london_day(datetime.now(UTC))
     _bought_months_ago(local_cloud, old_id, today)
@@ -92,7 +93,7 @@ def test_a_permit_renewed_while_active_hands_over_to_its_renewal_the_day_after_i
         body["valid_from"],
         body["amount_pence"],
     )
-    _pay(local_cloud, applied["body"]["reference"])
+    pay(local_cloud, applied["body"]["reference"])
     new = _permit_of(local_cloud, applied["body"]["reference"])
     new_id = new["permit_id"]["S"]
     assert new["status"]["S"] == "active"

@@ -12,19 +12,16 @@ same day as a rerun, which then does nothing.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from permits.schedule import made_on
 from shared.events import EventEnvelope
 from tests.local.payment_support import function_named_by_handler, invoke
-from tests.local.test_local_notifications_journey import Browser
-from tests.local.test_local_payments import CARD, WEBHOOK_FIRST_ATTEMPT_S, card_page
 from tests.local.test_local_permit_applications import HANDLER, PERMITS, apply, found_address
+from tests.local.test_local_permit_changes import pay
 from tests.local.test_local_permits import _check, _device, _token
 
 pytestmark = pytest.mark.local
@@ -54,21 +51,6 @@ def _fire(local_cloud: Any, day: date) -> None:
 def _rerun(local_cloud: Any, day: date) -> dict[str, int]:
     """The job run again for `day` (EventBridge's retry, or a person's `{"date"}`): its counts."""
     return invoke(local_cloud, function_named_by_handler(local_cloud, JOB), {"date": day.isoformat()})
-
-
-def _pay(local_cloud: Any, reference: str) -> None:
-    payments = function_named_by_handler(local_cloud, "payments.handler.handler")
-    started = invoke(local_cloud, payments, {"action": "start", "reference": reference, "correlation_id": "t"})
-    assert started["status"] == 200, started
-    browser = Browser(local_cloud)
-    card = card_page(browser, started["body"]["next_url"])
-    confirm = browser.request("POST", card, {"card_number": "4242424242424242", **CARD})
-    back = browser.request("POST", urlsplit(confirm.header("location")).path, {})
-    token = urlsplit(back.header("location")).path.rsplit("/", 1)[1]
-    returned = invoke(local_cloud, payments, {"action": "return", "token": token, "correlation_id": "t"})
-    assert returned["body"]["status"] == "success", returned
-    time.sleep(WEBHOOK_FIRST_ATTEMPT_S + 0.5)
-    local_cloud.wait_for_idle(timeout_s=30)  # order-paid -> the permits queue -> the issuer
 
 
 def test_an_application_left_unpaid_is_warned_on_day_25_and_cancelled_on_day_30(local_cloud):
@@ -114,7 +96,7 @@ def test_a_permit_is_reminded_28_and_7_days_before_once_each_and_ends_the_day_af
     applied = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": "L123OLD"})
     assert applied["status"] == 201, applied
     reference = applied["body"]["reference"]
-    _pay(local_cloud, reference)
+    pay(local_cloud, reference)
     application = _item(local_cloud, f"APPLICATION#{reference}", "APPLICATION")
     assert application["status"]["S"] == "issued", application
     assert "due_on" not in application  # paid: never warned nor cancelled
