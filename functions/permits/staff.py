@@ -36,6 +36,7 @@ from permits.store import Permit, PermitNotActive, PermitsStore, Status
 from permits.vrm import InvalidVrm, parse_vrm
 from permits.zones import ZonesFile
 from shared import outbox
+from shared.dynamo_values import plain
 from shared.events import EventType, derived_id, new_event
 from shared.references import normalise_reference
 
@@ -266,10 +267,10 @@ class StaffPermits:
             "application_status": str(app.get("status", "")),
             "months": int(app["months"]) if "months" in app else None,
             "household": str((permit or {}).get("household") or app.get("uprn") or ""),
-            "vehicle": {str(k): _plain(v) for k, v in dict(app.get("vehicle") or {}).items()},
+            "vehicle": {str(k): plain(v) for k, v in dict(app.get("vehicle") or {}).items()},
             "vehicle_source": str(app.get("vehicle_source", "")),
             "needs_verification": bool(app.get("needs_verification", False)),
-            "verification": _plain(app.get("verification")) if app.get("verification") else None,
+            "verification": plain(app.get("verification")) if app.get("verification") else None,
             "amount_pence": int(pence) if pence is not None else None,
             "amount": pounds(int(pence)) if pence is not None else "",
             "reasons": [str(r) for r in app.get("reasons", [])],
@@ -342,16 +343,3 @@ def _display(vrm: str) -> str:
         return parse_vrm(vrm).display
     except InvalidVrm:
         return vrm
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimals as ints (the console receives JSON)."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

@@ -26,6 +26,7 @@ from renewals.settings import links_settings
 from renewals.store import RenewalsStore, Subscription
 from shared import aws, signed_links
 from shared.catalogue import load_catalogue
+from shared.dynamo_values import plain
 from shared.observability import logger, observed
 
 # The link works until this long after the subscription ends: a resident renewing late renews from that day.
@@ -96,11 +97,11 @@ class RenewalLinks:
         )
         if not request or request.get("service_id") != subscription.service_id:
             return {"renewal": None, "reason": "unknown"}  # the request has expired (retention) or is not this
-        answers = _plain(dict(request.get("answers") or {}))
+        answers = plain(dict(request.get("answers") or {}))
         definition = load_catalogue().get(subscription.service_id)
         contact_ids = [q.id for _, q in definition.questions() if q.type == "contact"] if definition else []
         if contact_ids and request.get("contact"):
-            answers[contact_ids[0]] = _plain(request["contact"])
+            answers[contact_ids[0]] = plain(request["contact"])
         return {
             "renewal": {"renews": subscription.reference, "service_id": subscription.service_id, "answers": answers}
         }
@@ -112,19 +113,6 @@ class RenewalLinks:
         self.store.begin_renewal(reference, renews=subscription.reference, expires_at=link_expires_at(subscription))
         logger.info("Renewal begun", extra={"reference": reference, "renews": subscription.reference})
         return {"begun": True}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB's numbers (Decimal) as int or float, for JSON."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 @observed
