@@ -93,3 +93,11 @@ def reset() -> None:
     """Forget cached clients (tests and the local cloud switch moto sessions)."""
     client.cache_clear()
     table.cache_clear()
+
+
+def signing_key(configured: str, secret_id: str) -> bytes:
+    """A service's HMAC key: `configured` when set (the local cloud and tests set it directly), else the string of
+    the secret `secret_id`, read by name. Callers cache it for the life of the process."""
+    if configured:
+        return configured.encode()
+    return str(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]).encode()

@@ -48,10 +48,7 @@ kpi_consumer_settings = cached(KpiConsumerSettings)
 
 @cache
 def signing_key() -> bytes:
-    configured = settings()
-    if configured.signing_key:
-        return configured.signing_key.encode()
     from shared import aws
 
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.signing_secret_id)
-    return str(secret["SecretString"]).encode()
+    configured = settings()
+    return aws.signing_key(configured.signing_key, configured.signing_secret_id)

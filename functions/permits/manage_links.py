@@ -28,10 +28,7 @@ def manage_key() -> bytes:
     from permits.settings import application_settings
 
     configured = application_settings()
-    if configured.manage_link_key:
-        return configured.manage_link_key.encode()
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.manage_link_key_secret_id)
-    return str(secret["SecretString"]).encode()
+    return aws.signing_key(configured.manage_link_key, configured.manage_link_key_secret_id)
 
 
 def expires_at(valid_to: date) -> int:

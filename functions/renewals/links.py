@@ -37,10 +37,7 @@ PURPOSE = "renewal"
 @cache
 def link_key() -> bytes:
     configured = links_settings()
-    if configured.renewal_link_key:
-        return configured.renewal_link_key.encode()
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.renewal_link_key_secret_id)
-    return str(secret["SecretString"]).encode()
+    return aws.signing_key(configured.renewal_link_key, configured.renewal_link_key_secret_id)
 
 
 def mint_token(reference: str, expires_at: int, key: bytes) -> str:

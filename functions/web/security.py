@@ -41,15 +41,11 @@ class CsrfInvalid(Exception):
 
 @cache
 def signing_key() -> bytes:
+    from shared import aws
     from web.settings import signing_settings
 
     configured = signing_settings()
-    if configured.signing_key:
-        return configured.signing_key.encode()
-    from shared import aws
-
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=configured.signing_secret_id)
-    return str(secret["SecretString"]).encode()
+    return aws.signing_key(configured.signing_key, configured.signing_secret_id)
 
 
 def _sign(purpose: str, message: str, key: bytes | None = None) -> str:
