@@ -6,10 +6,10 @@
   `web/src/console.scss`, the staff console's, against GOV.UK Frontend and MoJ Frontend (npm
   `@ministryofjustice/frontend`, whose Sass loads GOV.UK Frontend as `node_modules/govuk-frontend/...`, hence the
   project root on the load path too).
-- JS: GOV.UK Frontend's ES module bundle, a small `application.mjs` that starts it, and `map.mjs` (the map on
-  location questions), which `application.mjs` imports only on pages with a map. For the staff console, MoJ
-  Frontend's ES module bundle (`moj-frontend.min.js`, self-contained) and `console.mjs`, which starts both and
-  MoJ's filter toggle button on the queue.
+- JS: GOV.UK Frontend's ES module bundle, `frontend.mjs` that starts it (shared by the web and the console), a
+  small `application.mjs`, and `map.mjs` (the map on location questions), which `application.mjs` imports only on
+  pages with a map. For the staff console, MoJ Frontend's ES module bundle (`moj-frontend.min.js`, self-contained)
+  and `console.mjs`, which starts both (GOV.UK's through `frontend.mjs`) and MoJ's filter toggle button on the queue.
 - Images: only MoJ Frontend's icons that `console.css` names (the filter's close button and tags' crosses...),
   fingerprinted with the stylesheet's URLs rewritten to match; no GOV.UK crown, crest or fonts are shipped.
 Every file name carries a hash of its content, so CloudFront and browsers can cache it for a year; the manifest
@@ -113,10 +113,12 @@ def _build(out: Path) -> dict[str, str]:
     _write(manifest, "console.css", _with_moj_images(_compile_css("console.scss"), manifest, out), out)
     govuk_js = _write(manifest, "govuk-frontend.min.js", (GOVUK / "govuk-frontend.min.js").read_bytes(), out)
     map_js = _write(manifest, "map.js", (SOURCE / "map.mjs").read_bytes(), out)
+    start_js = (SOURCE / "frontend.mjs").read_text().replace("./govuk-frontend.min.js", f"./{govuk_js}")
+    frontend_js = _write(manifest, "frontend.js", start_js.encode(), out)
     app_js = (
         (SOURCE / "application.mjs")
         .read_text()
-        .replace("./govuk-frontend.min.js", f"./{govuk_js}")
+        .replace("./frontend.mjs", f"./{frontend_js}")
         .replace("./map.mjs", f"./{map_js}")
     )
     _write(manifest, "application.js", app_js.encode(), out)
@@ -124,7 +126,7 @@ def _build(out: Path) -> dict[str, str]:
     console_js = (
         (SOURCE / "console.mjs")
         .read_text()
-        .replace("./govuk-frontend.min.js", f"./{govuk_js}")
+        .replace("./frontend.mjs", f"./{frontend_js}")
         .replace("./moj-frontend.min.js", f"./{moj_js}")
     )
     _write(manifest, "console.js", console_js.encode(), out)
