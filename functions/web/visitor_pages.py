@@ -20,6 +20,7 @@ from web.permit_manage_pages import MANAGE_PATH, PermitManagePages, _token_shape
 TEMPLATE = "permit_visitors.html"
 MAX_HOURS = 24
 NOT_STARTED = "No visitor session has been started."
+FIELD_NAMES = frozenset({"vrm", "day", "start", "hours", "start, hours", "uprn", "zone"})  # a 400 detail's prefix
 REFUSAL_FIELDS = {"OutsideControlledHours": "visit-day", "NoAllowanceLeft": "hours", "VisitorError": "visit-day"}
 
 
@@ -98,7 +99,8 @@ class VisitorPages:
             detail = str(answer.body.get("detail") or "")
             refusal = str(answer.body.get("refusal") or "")
             field = REFUSAL_FIELDS.get(refusal) or _field_of(detail, days)
-            message = detail.split(":", 1)[1].strip() if answer.status == 400 and ":" in detail else detail
+            named, _, rest = detail.partition(":")
+            message = rest.strip() if named.strip() in FIELD_NAMES and rest.strip() else detail
             return self._page(request, token, wallet, 400 if answer.status == 400 else 200, values=values,
                               errors=[{"href": field, "message": message}])  # fmt: skip
         if answer.status != 201:

@@ -134,7 +134,8 @@ def test_a_malformed_field_is_an_error_summary_and_starts_nothing(site, form, ta
                          "year"}), "hours", "you have 1 hours left"),
         (ApiResult(422, {"refusal": "OutsideControlledHours", "detail": "Parking in Central is not controlled at "
                          "that time, so your visitor does not need a permit"}), "visit-day", "not controlled"),
-        (ApiResult(400, {"detail": "vrm: QQ! is not a UK registration mark"}), "vrm", "is not a UK registration"),
+        (ApiResult(400, {"detail": "vrm: QQ! is not a UK registration mark"}), "vrm", ">QQ! is not a UK registration"),
+        (ApiResult(400, {"detail": "QQ! is not a UK mark: check it against the log book"}), "vrm", ">QQ! is not a UK"),
     ],
 )  # fmt: skip
 def test_each_refusal_is_an_error_summary_on_the_page(site, answer, target, text):
