@@ -16,6 +16,7 @@ from typing import Any
 from permits.staff import StaffPermits, StaffRefused, staff_ref
 from permits.visitors import VisitorError
 from permits.wallet_store import InvalidWalletRequest, WalletStore
+from shared.dynamo_values import plain
 from shared.observability import logger
 
 
@@ -47,7 +48,7 @@ def visitor_wallet(permits: StaffPermits, event: dict[str, Any], *, now: datetim
     try:
         balance = wallets.balance(event.get("uprn"), event.get("zone"), now=moment)
         sessions = wallets.sessions(balance.uprn, balance.zone, year=balance.year, now=moment)
-        adjustments = wallets.adjustments(balance.uprn, balance.zone, year=balance.year)
+        adjustments = plain(wallets.adjustments(balance.uprn, balance.zone, year=balance.year))  # no Decimals
     except InvalidWalletRequest as error:
         return {"status": 400, "body": {"detail": str(error), "field": str(error).split(":", 1)[0]}}
     except VisitorError as error:
