@@ -10,15 +10,19 @@ Scan, describes a permit, verifies declared vehicle details and revokes (permits
   may not import; find the UPRN first.
 - `GET /staff/permits/<key>` (`view-permits`): the permit page: mark, zone, type, dates, status, the vehicle, the
   price and its reasons, the history (applied, paid, issued, verified, ended). The devices' look-ups are not shown.
+- The permit page also shows the household's visitor wallet in the permit's zone (`visitor-wallet`: this year's
+  balance, its sessions and the staff's adjustments), read with the page (so under its `read-permit` entry), and
+  `POST /staff/permits/<key>/visitor-balance` (`manage-permits`): change it by whole hours or days with a reason
+  (`adjust-visitor-balance`, audited as the other actions).
 - `POST /staff/permits/<key>/verify` and `/revoke` (`manage-permits`): confirm or correct declared details with a
   note; revoke with a reason. Bad input is the page again with the GOV.UK error summary (400) and nothing written;
   a change made is a redirect (303) to the page, so a reload posts nothing.
 
 Audit (console/audit.py, record `permit:<key>` for a permit, `permit-search` for a search): every search
 (`search-permits`, the kind and the records found, never the mark or UPRN typed: also one entry on each record
-found), every page read (`read-permit`) and every action before it is asked (`verify-permit`, `revoke-permit`; then
-`<action>-refused` when the permits service refuses it, `<action>-failed` when it does not answer). An entry that
-cannot be written stops the page: nothing is shown or changed unaccounted for.
+found), every page read (`read-permit`) and every action before it is asked (`verify-permit`, `revoke-permit`,
+`adjust-visitor-balance`; then `<action>-refused` when the permits service refuses it, `<action>-failed` when it
+does not answer). An entry that cannot be written stops the page: nothing is shown or changed unaccounted for.
 """
 
 from __future__ import annotations
@@ -166,6 +170,20 @@ class PermitPages:
                  "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
         return self._act(request, found, "revoke-permit", "revoked with a reason", event, "revoked")
 
+    def adjust_visitor_balance(self, request: StaffRequest, key: str) -> Page:
+        """(`manage-permits`) Change the household's visitor balance in the permit's zone, with a reason."""
+        staff = _staff(request)
+        found = self._get(request, key)
+        if isinstance(found, Page):
+            return found
+        typed = request.form.get("change", "").strip()
+        change: Any = int(typed) if re.fullmatch(r"[+-]?\d{1,4}", typed) else typed  # else refused by the service
+        event = {"action": "adjust-visitor-balance", "uprn": found.get("household", ""), "zone": found.get("zone", ""),
+                 "change": change, "reason": request.form.get("reason", ""),
+                 "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
+        return self._act(request, found, "adjust-visitor-balance", "visitor balance changed with a reason", event,
+                         "adjusted")  # fmt: skip
+
     def _act(
         self, request: StaffRequest, found: dict[str, Any], action: str, detail: str, event: dict[str, Any], done: str
     ) -> Page:
@@ -176,7 +194,7 @@ class PermitPages:
         answer = self.permits(event)
         if answer.status == 200:
             return redirect(f"/staff/permits/{found['key']}?done={done}")
-        failed = answer.status not in (400, 403, 404, 409)
+        failed = answer.status not in (400, 403, 404, 409, 422)
         self.audit.record(staff, f"{action}-{'failed' if failed else 'refused'}", record, source_ip=request.source_ip)
         message = UNANSWERED if failed else str(answer.body.get("detail", ""))
         field = str(answer.body.get("field") or "") if answer.status == 400 else ""
@@ -225,8 +243,17 @@ class PermitPages:
             may_manage=staff.may(Permission.MANAGE_PERMITS),
             names={**self.pages.staff_names(), staff.subject: staff.email},
             fuels=FUELS,
+            wallet=self._wallet(record),
             **context,
         )
+
+    def _wallet(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The household's visitor wallet in the permit's zone (`visitor-wallet`), or None: no UPRN, a zone without
+        visitor permits, or no answer (the page then says the balance cannot be shown)."""
+        if self.permits is None or not record.get("household") or not record.get("zone"):
+            return None
+        answer = self.permits({"action": "visitor-wallet", "uprn": record["household"], "zone": record["zone"]})
+        return answer.body if answer.status == 200 else None
 
 
 def _vehicle(form: dict[str, str]) -> dict[str, Any]:

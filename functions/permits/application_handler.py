@@ -46,7 +46,8 @@ from permits.application import (
     InvalidApplication,
 )
 from permits.eligibility import Address, NotEligible
-from permits.manage_links import manage_key, open_manage, with_manage_path
+from permits.manage_links import link_reference, manage_key, open_manage, with_manage_path
+from permits.manage_wallet import wallet_by_link
 from permits.offers import checked_mark, offers, zone_offer
 from permits.renewal import renewal
 from permits.schedule import london_day
@@ -164,6 +165,8 @@ def _read(action: str, reference_text: str) -> dict[str, Any]:
 def _resident_changes(event: dict[str, Any]) -> dict[str, Any]:
     """A permit's changes (permits.changes_handler) or the visitor wallet's actions (permits.wallet_handler)."""
     if event.get("action") in WALLET_ACTIONS:
+        if "token" in event:  # the resident web's visitor pages: the link names the household and zone
+            return wallet_by_link(event, lambda t: link_reference(t, manage_key()), applications().get, _wallets())
         return handle_wallet(event, _wallets())
     from permits.changes_handler import handle_change  # the resident's changes (permits.changes)
 

@@ -48,6 +48,11 @@ def with_manage_path(contact: dict[str, Any], key: bytes) -> dict[str, Any]:
     return {**contact, "manage_path": path}
 
 
+def link_reference(token: str, key: bytes) -> str | None:
+    """The application reference a good, unexpired manage link names (the visitor pages: permits.manage_wallet)."""
+    return signed_links.read_token(PURPOSE, token, key)[0]
+
+
 def open_manage(token: str, get: Any, key: bytes, *, now: float | None = None) -> dict[str, Any]:
     """`{"status", "body"}` for the `manage` action: `get(reference)` is the application (`Applications.get`)."""
     reference, reason = signed_links.read_token(PURPOSE, token, key, now=now)

@@ -8,7 +8,9 @@
 `manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409.
 `{"action": "adjust-visitor-balance", "uprn", "zone", "change", "reason", "staff"}` (`manage-permits`; `change` in
 whole hours or days) -> 200 `{"balance": {...}}`, 400, 403 or 422 (`permits.wallet_staff`). The console checks the
-permission and audits before it asks. Thin: the work is in `permits.staff`. Notes and reasons are never logged.
+permission and audits before it asks. `{"action": "visitor-wallet", "uprn", "zone"}` -> 200 `{"balance",
+"sessions", "adjustments"}`, 400 or 422 (a read for `view-permits`, checked by the console). Thin: the work is in
+`permits.staff`. Notes and reasons are never logged.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from permits.settings import staff_settings
 from permits.staff import StaffPermits, StaffRefused, staff_ref
-from permits.wallet_staff import adjust_visitor_balance
+from permits.wallet_staff import adjust_visitor_balance, visitor_wallet
 from permits.zones import load_zones
 from shared import aws
 from shared.observability import logger, observed
@@ -67,6 +69,8 @@ def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozen
             )
             logger.info("Permit revoked", extra={"permit_id": record["permit_id"]})
             return {"status": 200, "body": {"record": record}}
+        if action == "visitor-wallet":
+            return visitor_wallet(permits, event)
         if action == "adjust-visitor-balance":
             return adjust_visitor_balance(permits, event, manage_roles=manage_roles)
     except StaffRefused as refused:

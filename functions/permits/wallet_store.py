@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from permits.store import PermitsStore, VisitorSession, feed_stamp, session_item
+from permits.store import BY_HOUSEHOLD, PermitsStore, VisitorSession, feed_stamp, session_item
 from permits.visitors import NoAllowanceLeft, NotCancellable, Session, VisitorError, Wallet
 from permits.vrm import parse_vrm
 from permits.zones import Zone, ZonesFile
@@ -128,6 +128,26 @@ class WalletStore:
             adjusted=int(item.get("adjusted", 0)) if item else 0,
             description=wallet.describe_balance(),
         )
+
+    def sessions(self, uprn: Any, zone_code: Any, *, year: int, now: datetime) -> list[dict[str, Any]]:
+        """The household's visitor sessions in the zone whose wallet is `year`'s, newest first (the `by-household`
+        index holds sessions as it holds permits): what the resident's visitor page lists."""
+        household, zone = _uprn(uprn), self.zone(zone_code)
+        found = self._store._query(
+            BY_HOUSEHOLD, "household = :h AND #zone = :z", {":h": household, ":z": zone.code}, {"#zone": "zone"}
+        )
+        wallet_pk = wallet_key(household, zone.code, year)["pk"]
+        listed = []
+        for item in found:
+            if item.get("record") != "SESSION" or item.get("wallet") != wallet_pk:
+                continue
+            start, cancelled = datetime.fromisoformat(str(item["start"])), "cancelled_at" in item
+            listed.append({
+                "id": str(item["session_id"]), "vrm": str(item["vrm"]), "start": str(item["start"]),
+                "end": str(item["end"]), "day": str(item.get("day") or ""), "cancelled": cancelled,
+                "cancellable": bool(item.get("day")) and not cancelled and now < start,
+            })  # fmt: skip
+        return sorted(listed, key=lambda s: s["start"], reverse=True)
 
     # -- spending ---------------------------------------------------------------------------------------------------
     def start(

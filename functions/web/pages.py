@@ -37,6 +37,7 @@ from web.site import Ports, Site
 from web.start import StartPages
 from web.submission import SubmissionPages
 from web.tracking import TrackingPages
+from web.visitor_pages import VisitorPages
 
 __all__ = ["Ports", "Web"]
 
@@ -66,6 +67,7 @@ class Web:
         self.permits = PermitPages(self.site)
         self.permit_payments = PermitPaymentPages(self.permits)
         self.permit_manage = PermitManagePages(self.site)
+        self.visitors = VisitorPages(self.permit_manage)
         self._app = routes.build(self)
 
     def resolve(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -6,7 +6,9 @@ not on the HTTP API). See docs/permits.md for each action's answers.
 the application made (201), or 400, 422 (a refusal; `declare: true` when DVLA is down) or 503, nothing stored;
 `get(reference)` the application as it is now;
 `manage(token)` the application a signed manage link names (404 for a bad or expired link), `change_vehicle` and
-`cancel` by its reference (permits/manage_links.py, permits.changes). Each as an `ApiResult`. Unit tests use a
+`cancel` by its reference (permits/manage_links.py, permits.changes); `visitors(token)` the household's visitor
+wallet (balance and sessions), `start_visitor_session` and `cancel_visitor_session` by the same link (the wallet
+actions with `token`: permits/manage_wallet.py). Each as an `ApiResult`. Unit tests use a
 fake with this shape.
 """
 
@@ -34,6 +36,12 @@ class PermitsApi(Protocol):
     def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult: ...
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
+    def visitors(self, token: str, *, correlation_id: str) -> ApiResult: ...
+
+    def start_visitor_session(self, token: str, fields: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
+
+    def cancel_visitor_session(self, token: str, session_id: str, *, correlation_id: str) -> ApiResult: ...
 
 
 class LambdaPermits:
@@ -64,6 +72,18 @@ class LambdaPermits:
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "cancel", "reference": reference, "correlation_id": correlation_id})
+
+    def visitors(self, token: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "visitor-balance", "token": token, "correlation_id": correlation_id})
+
+    def start_visitor_session(self, token: str, fields: dict[str, Any], *, correlation_id: str) -> ApiResult:
+        payload = {**fields, "action": "start-visitor-session", "token": token, "correlation_id": correlation_id}
+        return self._invoke(payload)
+
+    def cancel_visitor_session(self, token: str, session_id: str, *, correlation_id: str) -> ApiResult:
+        payload = {"action": "cancel-visitor-session", "token": token, "session_id": session_id,
+                   "correlation_id": correlation_id}  # fmt: skip
+        return self._invoke(payload)
 
     def _invoke(self, payload: dict[str, Any]) -> ApiResult:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -221,6 +221,10 @@ class _Routes:
         self.route(["POST"], f"{MANAGE_PATH}/<token>/pay", lambda token: pages.pay_change(request(), token))
         self.route(["GET"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel_page(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel(request(), token))
+        visitors = self.web.visitors  # the household's visitor wallet (web/visitor_pages.py)
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/visitors", lambda token: visitors.show(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/visitors", lambda token: visitors.start(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/visitors/cancel", lambda token: visitors.cancel(request(), token))
         self.route(
             ["GET"],
             f"/services/{CHANGE_SERVICE_ID}/payment/<token>",

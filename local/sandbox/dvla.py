@@ -97,6 +97,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2023, "monthOfFirstRegistration": "2023-05", "markedForExport": False,
         **_TAXED_AND_TESTED,
     },
+    "VP24PRM": {  # petrol, for the visitor pages' local test alone (its permit opens the visitor wallet)
+        "make": "KIA", "colour": "GREEN", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 998,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
 }  # fmt: skip
 FAILURES: dict[str, tuple[int, str, str]] = {
     "SV19DWN": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),

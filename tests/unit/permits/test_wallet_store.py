@@ -220,3 +220,24 @@ def test_the_staff_action_needs_manage_permits_and_answers_the_balance(table, zo
     assert (this_year.left, this_year.year) == (52, datetime.now(LONDON).year)
     [entry] = WalletStore(table, zones).adjustments(HOME, "B", year=this_year.year)
     assert (entry["staff"], entry["reason"], entry["change"]) == ("staff-sub-1", "Hospital stays", 2)
+
+
+def test_the_staff_read_of_a_wallet_answers_balance_sessions_and_adjustments_and_writes_nothing_when_refused(
+    table, zones, wallets
+):
+    staff = StaffPermits(table=table, zones=zones)
+    now = datetime.now(LONDON)
+    wallets.adjust(HOME, "B", 1, reason="Carer visits", staff="staff-sub-1", now=now)
+    read = answer(staff, {"action": "visitor-wallet", "uprn": HOME, "zone": "B"}, manage_roles=frozenset())
+    assert read["status"] == 200, read
+    assert (read["body"]["balance"]["left"], read["body"]["sessions"]) == (51, [])
+    assert [a["reason"] for a in read["body"]["adjustments"]] == ["Carer visits"]
+    before = items(table)
+    assert (
+        answer(staff, {"action": "visitor-wallet", "uprn": "x", "zone": "B"}, manage_roles=frozenset())["status"] == 400
+    )
+    assert (
+        answer(staff, {"action": "visitor-wallet", "uprn": HOME, "zone": "D"}, manage_roles=frozenset())["status"]
+        == 422
+    )
+    assert items(table) == before

@@ -223,3 +223,46 @@ def test_the_navigation_and_home_link_to_permits_for_those_who_may_see_them(cons
     assert 'href="/staff/permits"' in console.get("/staff/home", caseworker)["body"]
     admin = console.staff("ad", roles=("admin",))
     assert 'href="/staff/permits"' not in console.get("/staff/home", admin)["body"]
+
+
+def test_the_permit_page_shows_the_households_visitor_wallet_and_staff_change_it_with_a_reason(console, caseworker):
+    console.add_permit(REFERENCE)
+    page = console.get(f"/staff/permits/{REFERENCE}", caseworker)
+    assert page["statusCode"] == 200
+    assert 'id="visitor-wallet"' in page["body"]
+    assert "visitor-balance-form" in page["body"]
+    form = {"csrf_token": console.csrf(caseworker), "change": "2", "reason": "Hospital stays"}
+    done = console.post(f"/staff/permits/{REFERENCE}/visitor-balance", caseworker, form)
+    assert done["statusCode"] == 303, done["body"]
+    assert done["headers"]["location"] == f"/staff/permits/{REFERENCE}?done=adjusted"
+    assert [e["action"] for e in trail(console, f"permit:{REFERENCE}")] == [
+        "read-permit",
+        "adjust-visitor-balance",
+    ]  # the wallet read under the page's entry
+    again = console.get(f"/staff/permits/{REFERENCE}", caseworker, done="adjusted")["body"]
+    assert "The visitor balance is changed" in again
+    assert "Hospital stays" in again
+    assert "(staff changes: 2)" in again
+
+
+@pytest.mark.parametrize(("form", "field"), [({"change": "two", "reason": "x"}, "change"),
+                                             ({"change": "2", "reason": ""}, "reason")])  # fmt: skip
+def test_a_bad_balance_change_is_the_error_summary_and_nothing_changes(console, caseworker, form, field):
+    console.add_permit(REFERENCE)
+    answer = console.post(f"/staff/permits/{REFERENCE}/visitor-balance", caseworker,
+                          {"csrf_token": console.csrf(caseworker), **form})  # fmt: skip
+    assert answer["statusCode"] == 400
+    assert "There is a problem" in answer["body"]
+    assert f'id="adjust-visitor-balance-{field}-error"' in answer["body"]
+    assert "(staff changes:" not in answer["body"]
+    actions = [e["action"] for e in trail(console, f"permit:{REFERENCE}")]
+    assert actions == ["adjust-visitor-balance", "adjust-visitor-balance-refused"]
+
+
+def test_finance_sees_the_wallet_but_may_not_change_it(console):
+    console.add_permit(REFERENCE)
+    finance = console.staff("fin", roles=("finance",))
+    assert "visitor-balance-form" not in console.get(f"/staff/permits/{REFERENCE}", finance)["body"]
+    refused = console.post(f"/staff/permits/{REFERENCE}/visitor-balance", finance,
+                           {"csrf_token": console.csrf(finance), "change": "2", "reason": "x"})  # fmt: skip
+    assert refused["statusCode"] == 403

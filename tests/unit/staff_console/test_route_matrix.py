@@ -31,7 +31,7 @@ def test_the_matrix_covers_every_permission_route_and_every_role() -> None:
     view_permits = {"caseworker": True, "team-lead": True, "finance": True, "admin": False}
     for route in (("GET", "/staff/permits"), ("POST", "/staff/permits"), ("GET", "/staff/permits/<key>")):
         assert matrix[route] == view_permits, route
-    for action in ("verify", "revoke"):
+    for action in ("verify", "revoke", "visitor-balance"):
         assert matrix[("POST", f"/staff/permits/<key>/{action}")] == bulk  # manage-permits: not finance or admin
 
 
@@ -42,6 +42,7 @@ FORMS = {
     "/staff/permits": {"by": "vrm", "vrm": "LB19 PTR"},
     "/staff/permits/<key>/verify": {"outcome": "confirmed", "note": "Checked with DVLA"},
     "/staff/permits/<key>/revoke": {"reason": "Sold the car"},
+    "/staff/permits/<key>/visitor-balance": {"change": "2", "reason": "Hospital stays"},
 }  # what a POST route's form needs besides its CSRF token
 
 
