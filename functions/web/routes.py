@@ -221,6 +221,9 @@ class _Routes:
         self.route(["POST"], f"{MANAGE_PATH}/<token>/pay", lambda token: pages.pay_change(request(), token))
         self.route(["GET"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel_page(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel(request(), token))
+        renewing = self.web.permit_renewal
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/renew", lambda token: renewing.page(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/renew", lambda token: renewing.renew(request(), token))
         self.route(
             ["GET"],
             f"/services/{CHANGE_SERVICE_ID}/payment/<token>",
