@@ -2,14 +2,15 @@
 
 (Not functions/web/renewal_pages.py: that renews a catalogue service's subscription, garden waste.)
 
-The page asks the permits function's `renewal` for the renewal pre-filled from the permit the link names (mark,
-zone, type, length, dates, price and why; nothing written) and shows it, or says in words why it cannot be renewed
-(`not-issued`, `revoked`, `not-offered`, `too-early` with the day renewing opens). The application holds the
-household by its UPRN only, so the resident confirms the address's postcode and gives the email address for the
-renewal's messages; they may pick another length. "Continue" applies with `renews` (docs/permits.md,
-`permits.renewing`): 201 becomes a permit draft, submitted, in the draft cookie, and the resident goes to the
-application's check your answers, pays and sees its confirmation (web/permit_payment_pages.py, unchanged). A
-changed vehicle is not renewed here: the page says to change the vehicle on the permit first, or apply anew.
+The page asks the permits function's `renewal` for the renewal pre-filled from the permit the link names (mark, zone,
+type, length, dates, price and why; nothing written) and shows it, or says in words why it cannot be renewed
+(`not-issued`, `revoked`, `not-offered`, `too-early` with the day renewing opens). The application holds the household
+by its UPRN only, so the resident confirms the address's postcode and gives the email address for the renewal's
+messages; they may pick another length. "Continue" applies from the renewal's start, with `renews` while the permit is
+in force (docs/permits.md, `permits.renewing`): 201 becomes a permit draft, submitted, in the draft cookie, and the
+resident goes to the application's check your answers, pays and sees its confirmation (web/permit_payment_pages.py,
+unchanged). A changed vehicle is not renewed here: the page says to change the vehicle on the permit first, or apply
+anew.
 
 The link is a bearer value, as on the manage pages: in the path only, never logged; the form's CSRF token is bound
 to it (the manage pages' `csrf_binding`).
@@ -17,7 +18,7 @@ to it (the manage pages' `csrf_binding`).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from shared.location import POSTCODE_MESSAGE, normalise_postcode
@@ -103,8 +104,11 @@ class PermitRenewalPages:
             "months": months,
             "vrm": str(renewal["vrm"]),
             "contact": {"email": email},
+            "start": str(renewal["start"]),  # the day after the permit's last day, or today once it has lapsed
         }
-        if _follows_on(permit, renewal):  # renewing ahead: the permit in force is replaced, not added to
+        if (
+            str(renewal["start"]) > self.p.site.today().isoformat()
+        ):  # renewing ahead: the permit in force is replaced, not added to
             application["renews"] = str(renewal["renews"])
         answer = self.p.permits.apply(application, correlation_id=request.correlation_id)
         body = answer.body
@@ -124,16 +128,6 @@ class PermitRenewalPages:
                 back,
             )
         return self.p.unavailable(["We could not renew your permit just now.", "You have not been charged."])
-
-
-def _follows_on(permit: dict[str, Any], renewal: dict[str, Any]) -> bool:
-    """Whether the renewal starts the day after the permit's last day (applied for with `renews`); a lapsed
-    permit's renewal starts today and is applied for as a new permit (docs/permits.md)."""
-    try:
-        last = date.fromisoformat(str(permit.get("valid_to")))
-        return date.fromisoformat(str(renewal.get("start"))) == last + timedelta(days=1)
-    except ValueError:
-        return False
 
 
 def _answers(renewal: dict[str, Any], postcode: str, email: str, months: int, made: dict[str, Any]) -> dict[str, Any]:

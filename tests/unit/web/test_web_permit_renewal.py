@@ -4,6 +4,8 @@ answers, Pay, the confirmation). On fakes of the permits and payments functions.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from web.api import ApiResult
 
@@ -74,7 +76,8 @@ def test_renewing_applies_with_renews_then_pays_as_an_application(renewing):
     assert location(client.post(f"{BASE}/renew", ANSWERS)) == "/permits/check-answers"
     assert permits.applied == [{"address": {"uprn": "999000020001", "postcode": "ME14 1HQ", "street": ""},
                                 "kind": "resident", "months": 12, "vrm": "LB19PTR",
-                                "contact": {"email": "resident@example.org"}, "renews": "PRMT-0001"}]  # fmt: skip
+                                "contact": {"email": "resident@example.org"}, "start": "2027-12-03",
+                                "renews": "PRMT-0001"}]  # fmt: skip
     check = client.get("/permits/check-answers")
     assert "£80.00" in check.body
     assert "LB19PTR" in check.body
@@ -88,10 +91,12 @@ def test_renewing_applies_with_renews_then_pays_as_an_application(renewing):
 
 def test_a_lapsed_permit_is_renewed_as_a_new_application(renewing):
     permits, _, client = renewing
-    permits.renewal_answer = ApiResult(200, {**RENEWAL, "start": "2028-01-10", "valid_from": "2028-01-10"})
+    today = datetime.now(UTC).date().isoformat()  # the harness's clock is real: a lapsed renewal starts today
+    permits.renewal_answer = ApiResult(200, {**RENEWAL, "start": today, "valid_from": today})
     client.get(f"{BASE}/renew")
     client.post(f"{BASE}/renew", ANSWERS)
     assert "renews" not in permits.applied[0]
+    assert permits.applied[0]["start"] == today
 
 
 def test_a_refused_renewal_says_why_and_keeps_nothing(renewing):
