@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from shared.location import POSTCODE_MESSAGE, normalise_postcode
+from web.addresses import Address, AddressLookupFailed
 from web.http import Reply, Request, redirect
 from web.permit_journey import Errors, check_email
 from web.permit_manage_pages import MANAGE_PATH, PermitManagePages
@@ -97,9 +98,15 @@ class PermitRenewalPages:
             errors.append({"href": "months", "message": "Choose how long the permit should last"})
         if errors or postcode is None or email is None:
             return self._form(request, token, permit, renewal, values, errors, 400)
+        household = self._household(str(renewal["address"]["uprn"]), postcode)
+        if isinstance(household, Reply):
+            return household
+        if household is None:
+            errors = [{"href": "postcode", "message": "Enter the postcode of the address the permit is for"}]
+            return self._form(request, token, permit, renewal, values, errors, 400)
         months = int(values["months"])
         application = {
-            "address": {"uprn": str(renewal["address"]["uprn"]), "postcode": postcode, "street": ""},
+            "address": {"uprn": household.uprn, "postcode": postcode, "street": household.street},
             "kind": str(renewal["kind"]),
             "months": months,
             "vrm": str(renewal["vrm"]),
@@ -117,7 +124,7 @@ class PermitRenewalPages:
             draft, cookies = self.p.new_draft(request)
             draft.reference = str(body["reference"])
             draft.amount_due_pence = int(body.get("amount_pence", 0))
-            draft.answers = _answers(renewal, postcode, email, months, body)
+            draft.answers = _answers(renewal, household, email, months, body)
             self.p.save(draft)
             return redirect(CHECK, cookies=cookies)
         if answer.status in (400, 422):
@@ -129,13 +136,28 @@ class PermitRenewalPages:
             )
         return self.p.unavailable(["We could not renew your permit just now.", "You have not been charged."])
 
+    def _household(self, uprn: str, postcode: str) -> Address | Reply | None:
+        """The permit's address found by the address lookup (its street places it in a zone), None when the
+        postcode is not that address's, or the page to answer when the lookup cannot be asked."""
+        lookup = self.p.site.ports.addresses
+        try:
+            if lookup is None or not lookup.available():
+                raise AddressLookupFailed("not-configured")
+            found = [a for a in lookup.by_postcode(postcode) if a.uprn == uprn]
+        except AddressLookupFailed:
+            return self.p.unavailable(
+                ["We could not look up addresses just now, and we need to find yours to renew the permit.",
+                 "Nothing has been saved and you have not been charged.", "Try again later."]
+            )  # fmt: skip
+        return found[0] if found else None
 
-def _answers(renewal: dict[str, Any], postcode: str, email: str, months: int, made: dict[str, Any]) -> dict[str, Any]:
+
+def _answers(renewal: dict[str, Any], found: Address, email: str, months: int, made: dict[str, Any]) -> dict[str, Any]:
     """The permit draft's answers, as the application pages keep them, so check your answers and the confirmation
     show the renewal as any application."""
     kind = str(renewal["kind"])
     return {
-        "address": {"uprn": str(renewal["address"]["uprn"]), "postcode": postcode, "line1": f"Postcode {postcode}"},
+        "address": found.to_json(),
         "zone": {"code": str(renewal["zone"]), "name": f"Zone {renewal['zone']}"},
         "permit": {"kind": kind, "months": str(months), "label": f"{kind.title()} permit, {months} months"},
         "vrm": {"vrm": str(renewal["vrm"]), "display": str(renewal["vrm"])},

@@ -4,13 +4,15 @@ answers, Pay, the confirmation). On fakes of the permits and payments functions.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 from web.api import ApiResult
 
-from tests.unit.web.test_web_permit_manage import BASE, site  # noqa: F401  (the fixture)
-from tests.unit.web.web_support import location
+from tests.unit.web.test_web_permit_manage import BASE, ManagedPermits
+from tests.unit.web.test_web_permit_pages import FakeLookup, PermitPay
+from tests.unit.web.web_support import Client, harness, location
 
 pytestmark = pytest.mark.unit
 
@@ -18,12 +20,17 @@ RENEWAL = {"renews": "PRMT-0001", "permit_id": "p-1", "address": {"uprn": "99900
            "kind": "resident", "months": 12, "vrm": "LB19PTR", "start": "2027-12-03", "valid_from": "2027-12-03",
            "valid_to": "2028-12-02", "amount_pence": 8000, "amount": "£80.00",
            "reasons": ["Resident permit, 12 months: £80.00.", "CO2 band B (101 to 110 g/km)."]}  # fmt: skip
+STREET = "HOP LANE"  # the fake lookup's street for ME14 1HQ, 999000020001
 ANSWERS = {"months": "12", "postcode": "me14 1hq", "email": "resident@example.org"}
 
 
 @pytest.fixture
-def renewing(site):  # noqa: F811
-    permits, pay, client = site
+def renewing(catalogue):
+    h = harness(catalogue, addresses=FakeLookup())
+    permits = ManagedPermits()
+    pay = PermitPay(permits)
+    h.web.site.ports = dataclasses.replace(h.web.site.ports, permits=permits, payments=pay)
+    client = Client(h.web)
     permits.renewal_answer = ApiResult(200, dict(RENEWAL))
     return permits, pay, client
 
@@ -64,7 +71,7 @@ def test_missing_answers_are_an_error_summary_and_nothing_is_applied(renewing):
     client.get(f"{BASE}/renew")
     page = client.post(f"{BASE}/renew", {"months": "5", "postcode": "nowhere", "email": ""})
     assert page.status == 400
-    assert "govuk-error-summary" in page.body
+    assert page.body.count('class="govuk-error-summary"') == 1  # the layout's, once
     for words in ("Enter a full UK postcode", "Enter your email address", "Choose how long the permit should last"):
         assert words in page.body
     assert permits.applied == []
@@ -74,7 +81,7 @@ def test_renewing_applies_with_renews_then_pays_as_an_application(renewing):
     permits, pay, client = renewing
     client.get(f"{BASE}/renew")
     assert location(client.post(f"{BASE}/renew", ANSWERS)) == "/permits/check-answers"
-    assert permits.applied == [{"address": {"uprn": "999000020001", "postcode": "ME14 1HQ", "street": ""},
+    assert permits.applied == [{"address": {"uprn": "999000020001", "postcode": "ME14 1HQ", "street": STREET},
                                 "kind": "resident", "months": 12, "vrm": "LB19PTR",
                                 "contact": {"email": "resident@example.org"}, "start": "2027-12-03",
                                 "renews": "PRMT-0001"}]  # fmt: skip
@@ -107,3 +114,12 @@ def test_a_refused_renewal_says_why_and_keeps_nothing(renewing):
     assert "We cannot renew this permit" in page.body
     assert "The permit has been renewed already." in page.body
     assert location(client.get("/permits/check-answers")) == "/permits"  # no draft made
+
+
+def test_a_postcode_that_is_not_the_permits_address_is_an_error_and_nothing_is_applied(renewing):
+    permits, _, client = renewing
+    client.get(f"{BASE}/renew")
+    page = client.post(f"{BASE}/renew", {**ANSWERS, "postcode": "ME17 1AB"})
+    assert page.status == 400
+    assert "Enter the postcode of the address the permit is for" in page.body
+    assert permits.applied == []
