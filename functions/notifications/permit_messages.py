@@ -1,15 +1,15 @@
 """Permit messages (the permits service's events): tell the resident, by email, what happened to their parking permit
 or their application for one.
 
-The events carry ids and dates only (shared/events.py): the resident's email address and the permit's mark stay in
-the permits service. For every event this consumer invokes the PermitApplications function
-(`PERMIT_APPLICATIONS_FUNCTION`, `{"action": "contact", "reference"}`), which answers `{email, reference, vrm, zone,
-kind, valid_from, valid_to, permit_id, status}` (for an issued permit `manage_path`, its signed manage link, which
-the permit-issued email carries as `manage_url`: a bearer link, kept out of the message record; and, once renewing
-is built, `renew_path`), or 404 when there is no
-such application (nothing is sent). A failed invoke raises `PermitContactFailed`: the record fails and SQS delivers
-it again. Email only (an application always has an address); each message at most once, through the delivery path
-every message takes (its id from event, recipient and template). Logs name the event, never the address or mark.
+The events carry ids and dates only (shared/events.py): the resident's email address and the permit's mark stay in the
+permits service. For every event this consumer invokes the PermitApplications function (`PERMIT_APPLICATIONS_FUNCTION`,
+`{"action": "contact", "reference"}`), which answers `{email, reference, vrm, zone, kind, valid_from, valid_to,
+permit_id, status}` (for an issued permit `manage_path`, its signed manage link, which the permit-issued email carries
+as `manage_url`: a bearer link, kept out of the message record; and `renew_path`, the link's renewal page: the
+renewal-due email's `how_to_renew` then holds it, so the record keeps neither), or 404 when there is no such application
+(nothing is sent). A failed invoke raises `PermitContactFailed`: the record fails and SQS delivers it again. Email only
+(an application always has an address); each message at most once, through the delivery path every message takes (its id
+from event, recipient and template). Logs name the event, never the address or mark.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ BEARER_LINKS = {
     "unsubscribe_url": "[unsubscribe link]",
     "renew_url": "[renewal link]",
     "manage_url": "[manage link]",
+    "how_to_renew": "[how to renew, with the permit's renewal link]",  # the sentence holds the link (permit_messages)
 }
 NOT_STORED = ("unsubscribe_url",)  # the one-click unsubscribe URL (RFC 8058) is a bearer link too
 

@@ -29,6 +29,7 @@ from web.payment_pages import PaymentPages
 from web.permit_manage_pages import PermitManagePages
 from web.permit_pages import PermitPages
 from web.permit_payment_pages import PermitPaymentPages
+from web.permit_renewal_pages import PermitRenewalPages
 from web.questions import QuestionPages
 from web.reminder_pages import ReminderPages
 from web.renewal_pages import RenewalPages, RenewalsApi
@@ -68,6 +69,7 @@ class Web:
         self.permit_payments = PermitPaymentPages(self.permits)
         self.permit_manage = PermitManagePages(self.site)
         self.visitors = VisitorPages(self.permit_manage)
+        self.permit_renewal = PermitRenewalPages(self.permit_manage)
         self._app = routes.build(self)
 
     def resolve(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Managing an issued parking permit from the signed link in its email (`/permits/manage/<token>`), without an
-account: the permit (mark, zone, dates, status), "Change vehicle" and "Cancel".
+account: the permit (mark, zone, dates, status), "Change vehicle", "Cancel", and "Renew" when the permits function's
+`renewal` answers 200 (the renewal pages: web/permit_renewal_pages.py).
 
 The web never reads the token: the permits function checks its signature and expiry (`manage`,
 permits/manage_links.py) on every page and before every change, and answers the application it names; the change
@@ -102,7 +103,10 @@ class PermitManagePages:
         opened = self._open(request, token)
         if isinstance(opened, Reply):
             return opened
-        return self._form(request, token, "permit_manage.html", step="show", permit=opened)
+        renewable = False
+        if opened.get("status") == "issued":  # "Renew" only when the renewal can be made now
+            renewable = self.p.permits.renewal(str(opened["reference"]), correlation_id=request.correlation_id).ok
+        return self._form(request, token, "permit_manage.html", step="show", permit=opened, renewable=renewable)
 
     # -- change vehicle -----------------------------------------------------------------------------------------
     def vehicle_page(self, request: Request, token: str) -> Reply:

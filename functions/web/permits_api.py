@@ -4,7 +4,7 @@ not on the HTTP API). See docs/permits.md for each action's answers.
 `offers()` every zone's permit types and prices; `zone_of(address)` the zone of an address the lookup found (422
 `AddressOutsideZones` outside every zone); `check_vrm(text)` a mark normalised, or 400 with why; `apply(application)`
 the application made (201), or 400, 422 (a refusal; `declare: true` when DVLA is down) or 503, nothing stored;
-`get(reference)` the application as it is now;
+`get(reference)` the application as it is now; `renewal(reference)` its permit's renewal pre-filled (404, 409 why not);
 `manage(token)` the application a signed manage link names (404 for a bad or expired link), `change_vehicle` and
 `cancel` by its reference (permits/manage_links.py, permits.changes); `visitors(token)` the household's visitor
 wallet (balance and sessions), `start_visitor_session` and `cancel_visitor_session` by the same link (the wallet
@@ -30,6 +30,8 @@ class PermitsApi(Protocol):
     def apply(self, application: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
 
     def get(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
+    def renewal(self, reference: str, *, correlation_id: str) -> ApiResult: ...
 
     def manage(self, token: str, *, correlation_id: str) -> ApiResult: ...
 
@@ -62,6 +64,9 @@ class LambdaPermits:
 
     def get(self, reference: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "get", "reference": reference, "correlation_id": correlation_id})
+
+    def renewal(self, reference: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "renewal", "reference": reference, "correlation_id": correlation_id})
 
     def manage(self, token: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "manage", "token": token, "correlation_id": correlation_id})

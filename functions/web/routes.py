@@ -225,6 +225,9 @@ class _Routes:
         self.route(["GET"], f"{MANAGE_PATH}/<token>/visitors", lambda token: visitors.show(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/visitors", lambda token: visitors.start(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/visitors/cancel", lambda token: visitors.cancel(request(), token))
+        renewing = self.web.permit_renewal
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/renew", lambda token: renewing.page(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/renew", lambda token: renewing.renew(request(), token))
         self.route(
             ["GET"],
             f"/services/{CHANGE_SERVICE_ID}/payment/<token>",

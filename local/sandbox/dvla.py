@@ -77,6 +77,16 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-03", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    "RW23PGS": {  # petrol, for the renewal pages' local test alone
+        "make": "VAUXHALL", "colour": "GREY", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 1199,
+        "yearOfManufacture": 2023, "monthOfFirstRegistration": "2023-05", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
+    "RB24PGS": {  # petrol, for the renewal pages' browser test alone
+        "make": "VAUXHALL", "colour": "WHITE", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 1199,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-05", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
     "MN22DSL": {
         "make": "SKODA", "colour": "BLUE", "fuelType": "DIESEL", "co2Emissions": 150, "engineCapacity": 1968,
         "yearOfManufacture": 2022, "monthOfFirstRegistration": "2022-04", "markedForExport": False,

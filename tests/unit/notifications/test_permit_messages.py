@@ -119,6 +119,9 @@ def test_renewal_due_says_when_it_ends_how_many_days_are_left_and_how_to_renew(
     assert sent.subject == "Your parking permit for LB19PTR ends on 31 May 2027"
     assert "in zone B ends on 31 May 2027, in 7 days." in sent.body
     assert words in sent.body
+    [record] = cloud.items("NOTIFICATIONS_TABLE")
+    assert "/permits/renew/" not in str(record)  # the bearer link is not kept
+    assert "[how to renew, with the permit's renewal link]" in record["body"]
 
 
 def test_one_day_left_is_said_in_the_singular(cloud, permits):

@@ -32,6 +32,13 @@ def test_an_issued_permits_contact_gets_a_link_that_opens_its_application():
 def test_a_pending_application_gets_no_link():
     contact = {"reference": "7KXM3RAH", "status": "pending-payment", "valid_to": VALID_TO.isoformat()}
     assert "manage_path" not in manage_links.with_manage_path(contact, KEY)
+    assert "renew_path" not in manage_links.with_manage_path(contact, KEY)
+
+
+def test_an_issued_permits_contact_gets_the_same_links_renewal_page_for_the_reminder():
+    contact = {"reference": "7KXM3RAH", "status": "issued", "valid_to": VALID_TO.isoformat(), "email": "a@b.example"}
+    answered = manage_links.with_manage_path(contact, KEY)
+    assert answered["renew_path"] == answered["manage_path"] + "/renew"
 
 
 def test_the_link_expires_30_days_after_the_last_day():

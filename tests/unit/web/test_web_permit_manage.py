@@ -29,6 +29,7 @@ class ManagedPermits(FakePermits):
         applied = {"status": "applied", "vrm": "EV71ELC", "old_vrm": "LB19PTR", "to_refund_pence": 1200,
                    "reasons": ["9 of its 12 months are left."]}  # fmt: skip
         self.change_answer = ApiResult(200, applied)
+        self.renewal_answer = ApiResult(409, {"reason": "too-early", "renewable_from": "2027-09-03"})
 
     def manage(self, token: str, *, correlation_id: str) -> ApiResult:
         self.asked.append({"action": "manage", "token": token})
@@ -37,6 +38,10 @@ class ManagedPermits(FakePermits):
     def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult:
         self.asked.append({"action": "change-vehicle", "reference": reference, "vrm": vrm})
         return self.change_answer
+
+    def renewal(self, reference: str, *, correlation_id: str) -> ApiResult:
+        self.asked.append({"action": "renewal", "reference": reference})
+        return self.renewal_answer
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:
         self.asked.append({"action": "cancel", "reference": reference})
@@ -57,7 +62,7 @@ BASE = f"/permits/manage/{TOKEN}"
 
 
 def _changes(permits: ManagedPermits) -> list[dict[str, Any]]:
-    return [a for a in permits.asked if a["action"] != "manage"]
+    return [a for a in permits.asked if a["action"] not in ("manage", "renewal")]
 
 
 def test_the_link_shows_the_permit_with_change_and_cancel(site):
@@ -69,7 +74,8 @@ def test_the_link_shows_the_permit_with_change_and_cancel(site):
     assert "Active" in page.body
     assert f'href="{BASE}/vehicle"' in page.body
     assert f'href="{BASE}/cancel"' in page.body
-    assert permits.asked == [{"action": "manage", "token": TOKEN}]
+    assert f'href="{BASE}/renew"' not in page.body  # too early to renew: no "Renew"
+    assert permits.asked == [{"action": "manage", "token": TOKEN}, {"action": "renewal", "reference": "PRMT-0001"}]
 
 
 @pytest.mark.parametrize("token", ["PRMT0001.1900000000.forged", "not a token", "x" * 201])
