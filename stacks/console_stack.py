@@ -233,6 +233,8 @@ class ConsoleStack(Stack):
                 "UPLOADS_BUCKET": uploads_bucket.bucket_name,  # the residents' files (console/attachments.py)
                 # Parking permits (console/permit_pages.py): the permits stack's staff function, by name.
                 "PERMITS_STAFF_FUNCTION": config.permits_staff_function,
+                # A permit applied for for a resident (console/permit_apply.py): the applications function, by name.
+                "PERMIT_APPLICATIONS_FUNCTION": config.permit_applications_function,
             },
         ).function
         # Reads: one case by its reference, a team's cases by the index; the versions of the queue's rows in one
@@ -269,13 +271,17 @@ class ConsoleStack(Stack):
         grant_secret_value(self.function, self.signing_secret)
         require_origin_verify(self.function, origin_verify_secret)
         # Payments and refunds go through the payments service's staff function, parking permits through the permits
-        # service's: exactly those two functions (the console never reads their tables).
+        # service's staff and applications functions: exactly those three (the console never reads their tables).
         self.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
                 resources=[
                     f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{name}"
-                    for name in (config.staff_payments_function, config.permits_staff_function)
+                    for name in (
+                        config.staff_payments_function,
+                        config.permits_staff_function,
+                        config.permit_applications_function,
+                    )
                 ],
             )
         )

@@ -22,6 +22,7 @@ from console.oauth import CognitoLogin
 from console.pages import Pages
 from console.payment_due import PaymentDueReader
 from console.payments_panel import LambdaStaffPayments, PaymentsPanel, RefundViews
+from console.permit_apply import PermitApplyPages
 from console.permit_pages import LambdaStaffPermits, PermitPages
 from console.queue import CaseQueue
 from console.records import Records
@@ -83,7 +84,16 @@ def resolver() -> APIGatewayHttpResolver:
     downloads = AttachmentDownloads(queue, audit, clean_store, pages.render)
     permits_function = configured.permits_staff_function
     permits = PermitPages(pages, audit, LambdaStaffPermits(permits_function) if permits_function else None)
-    views = Views(pages, casework, bulk, refunds, finance, records, assisted, moto, kpis, downloads, permits)
+    applications_function = configured.permit_applications_function
+    permit_apply = PermitApplyPages(
+        pages,
+        audit,
+        LambdaStaffPermits(applications_function) if applications_function else None,
+        LambdaPaymentTaker(configured.moto_function),
+    )
+    views = Views(
+        pages, casework, bulk, refunds, finance, records, assisted, moto, kpis, downloads, permits, permit_apply
+    )
     return app.build(guard, views, pages.refused)
 
 

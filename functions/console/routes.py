@@ -71,6 +71,12 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     # POST: a mark or a UPRN stays out of URLs), a permit's page, verifying declared details, revoking.
     ConsoleRoute("GET", "/staff/permits", Permission.VIEW_PERMITS, "permits_search_form"),
     ConsoleRoute("POST", "/staff/permits", Permission.VIEW_PERMITS, "permits_search"),
+    # Applying for a permit for a resident and taking its payment by phone (console/permit_apply.py; the views also
+    # need manage-permits). Static paths: the resolver tries them before `<key>`, and "apply" is never a key.
+    ConsoleRoute("GET", "/staff/permits/apply", Permission.ACT_FOR_RESIDENT, "permit_apply_form"),
+    ConsoleRoute("POST", "/staff/permits/apply", Permission.ACT_FOR_RESIDENT, "permit_apply"),
+    ConsoleRoute("POST", "/staff/permits/apply/pay", Permission.ACT_FOR_RESIDENT, "permit_apply_pay"),
+    ConsoleRoute("POST", "/staff/permits/apply/pay/status", Permission.ACT_FOR_RESIDENT, "permit_apply_pay_status"),
     ConsoleRoute("GET", "/staff/permits/<key>", Permission.VIEW_PERMITS, "permit"),
     ConsoleRoute("POST", "/staff/permits/<key>/verify", Permission.MANAGE_PERMITS, "verify_permit"),
     ConsoleRoute("POST", "/staff/permits/<key>/revoke", Permission.MANAGE_PERMITS, "revoke_permit"),

@@ -33,6 +33,9 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     # The permits service's PermitsStaff function (console/permit_pages.py), invoked by name; none: the permit pages
     # say they are not connected.
     permits_staff_function: str = ""
+    # The permits service's applications function (console/permit_apply.py: a permit applied for for a resident),
+    # invoked by name; none: the apply page says permits are not connected.
+    permit_applications_function: str = ""
     uploads_bucket: str = ""  # the residents' scanned-clean uploads (console/attachments.py); none: no file is clean
 
 

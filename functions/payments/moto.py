@@ -1,4 +1,7 @@
-"""Taking a payment by phone (MOTO) for a request staff submitted for a resident (issue 10 item 8, issue 11 item 6).
+"""Taking a payment by phone (MOTO) for a request staff submitted for a resident (issue 10 item 8, issue 11 item 6),
+or for an order another service registered for a staff member to take by phone (`MOTO_ORDER_SERVICES`: a parking
+permit staff applied for on a resident's behalf, issue 12 item 8). The amount is always the one in payments' own
+table (the request's, or the registered order's), never one the console sends.
 
 Staff key the resident's card details into the console's own form; the console invokes the MOTO function
 (`payments.moto_handler`), which creates a `moto_api` payment at Pay for the stored request's amount and posts the
@@ -31,11 +34,14 @@ from typing import Any
 from payments.adapters.base import MotoCard, NewPayment
 from payments.adapters.errors import PayError
 from payments.logic import SUCCESS, Outcome, Payments, iso
-from payments.store import NOT_CREATED, Attempt, AttemptTaken
+from payments.store import NOT_CREATED, PAYABLE_ORDER, Attempt, AttemptTaken
 from shared.errors import Conflict, DependencyFailed, NotFound, ValidationFailed
 from shared.statuses import Status
 
 ASSISTED_CHANNELS = frozenset({"phone", "face-to-face", "email", "letter"})  # catalogue.logic.ASSISTED_CHANNELS
+# Registered orders (docs/decisions/0010) staff may take by phone: a parking permit's application (permits.application
+# SERVICE_ID). A change of vehicle's order is paid by the resident online only.
+MOTO_ORDER_SERVICES = frozenset({"parking-permit"})
 _CARD_NUMBER = re.compile(r"^[0-9]{12,19}$")
 _EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{2}$")
 _CVC = re.compile(r"^[0-9]{3,4}$")
@@ -113,7 +119,11 @@ class Moto:
             amount=attempt.amount,
             reference=reference,
             description=f"{request.get('service_title', attempt.service_id)} ({reference})"[:255],
-            metadata={"attempt": attempt.attempt, "service_id": attempt.service_id, "channel": str(request["channel"])},
+            metadata={
+                "attempt": attempt.attempt,
+                "service_id": attempt.service_id,
+                "channel": str(request.get("channel") or "staff"),  # an order has no channel: staff took it
+            },
             authorisation_mode="moto_api",
         )
         try:
@@ -148,10 +158,13 @@ class Moto:
 
     # -- steps ---------------------------------------------------------------------------------------------------
     def _payable(self, reference: str, correlation_id: str) -> tuple[dict[str, Any], Attempt | None]:
-        request = self.payments.requests.get(reference)
+        request = self.payments.payable(reference)
         if request is None:
             raise NotFound(f"Request {reference} does not exist.")
-        if request.get("channel") not in ASSISTED_CHANNELS:
+        if request.get("payable") == PAYABLE_ORDER:
+            if request["service_id"] not in MOTO_ORDER_SERVICES:
+                raise Conflict("This order is paid by the resident online, not by phone.")
+        elif request.get("channel") not in ASSISTED_CHANNELS:
             raise Conflict("Only a request staff submitted for a resident is paid by phone.")
         latest = self.payments.store.latest(reference)
         if latest is not None:

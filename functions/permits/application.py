@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from permits import eligibility
 from permits.adapters.dvla_models import DvlaError, Vehicle
+from permits.assisted import AssistedBy, InvalidAssisted
 from permits.eligibility import ActivePermit, Address, NotEligible
 from permits.pricing import PriceError, VehicleFacts, pounds
 from permits.quotes import Quote, quote
@@ -113,6 +114,7 @@ class ApplicationRequest:
     declared_vehicle: DeclaredVehicle | None = None
     email: str = ""  # normalised (shared.contact); parse requires it
     renews: str = ""  # the reference of the application whose active permit this renews (permits.renewing)
+    assisted: AssistedBy | None = None  # staff applied for the resident (permits.assisted)
 
     @classmethod
     def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
@@ -156,7 +158,17 @@ class ApplicationRequest:
             declared_vehicle=DeclaredVehicle.parse(declared) if declared is not None else None,
             email=email,
             renews=normalise_reference(renews) or "" if isinstance(renews, str) else "",
+            assisted=_assisted(data.get("assisted")),
         )
+
+
+def _assisted(data: Any) -> AssistedBy | None:
+    if data is None:
+        return None
+    try:
+        return AssistedBy.parse(data)
+    except InvalidAssisted as error:
+        raise InvalidApplication(str(error)) from None
 
 
 def _contact_email(contact: Any) -> str:
@@ -403,6 +415,8 @@ class Applications:
         )
         if renewed is not None:
             item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
+        if request.assisted is not None:
+            item["assisted"] = request.assisted.item()
         if self._register_payment is not None:
             self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
         if not self.store.put_application(item):

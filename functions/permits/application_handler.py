@@ -7,6 +7,8 @@ malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` 
 resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
 or payments did not take the order: nothing stored). Before the application is stored its amount is registered
 with payments as an order (`register-order`, docs/decisions/0010).
+`application.assisted` (`{"channel", "reason", "staff"}`, from the staff console only: an application staff made
+for a resident, kept on the application, permits.assisted) is optional; the console invokes this function for it.
 `{"action": "get", "reference"}` -> 200 and the application (without the email address), or 404.
 `{"action": "contact", "reference"}` -> 200 and `{email, reference, vrm, zone, kind, valid_from, valid_to,
 permit_id, status}`, or 404: what the notifications service needs to tell the resident (its consumer's role is the
@@ -186,9 +188,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _resident_changes(event)
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
+    return apply_answer(applications(), event["application"])
+
+
+def apply_answer(service: Applications, data: dict[str, Any]) -> dict[str, Any]:
+    """The `apply` action's answer (the handler's, without its settings: the console's unit tests call it)."""
     try:
-        request = ApplicationRequest.parse(event["application"], today=datetime.now(UTC).date())
-        made = applications().apply(request)
+        request = ApplicationRequest.parse(data, today=datetime.now(UTC).date())
+        made = service.apply(request)
     except (InvalidApplication, InvalidVrm) as error:
         return _error(400, str(error))
     except DeclarationNeeded as error:

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from botocore.exceptions import ClientError
 
 from permits.application import DeclaredVehicle, InvalidApplication
+from permits.assisted import assisted_words
 from permits.pricing import pounds
 from permits.store import Permit, PermitNotActive, PermitsStore, Status
 from permits.vrm import InvalidVrm, parse_vrm
@@ -311,7 +312,10 @@ def _history(application: dict[str, Any], permit: dict[str, Any] | None) -> list
         if at:
             entries.append({"what": what, "at": str(at), "detail": detail, "by": by})
 
-    add("Applied", application.get("created_at"), _source_words(str(application.get("vehicle_source", ""))))
+    source = _source_words(str(application.get("vehicle_source", "")))
+    made_by = assisted_words(application.get("assisted"))
+    by = str((application.get("assisted") or {}).get("staff", ""))
+    add("Applied", application.get("created_at"), "; ".join(w for w in (made_by, source) if w), by)
     add(
         "Paid",
         application.get("paid_at"),

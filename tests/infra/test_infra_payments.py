@@ -326,7 +326,10 @@ def test_the_console_may_invoke_the_staff_function_and_nothing_else_may(synth):
     resources = resources if isinstance(resources, list) else [resources]
     by_name = [r for r in resources if isinstance(r, dict) and "Fn::Join" in r]
     permits_name = f"Borough-{synth.environment}-PermitsStaff"  # parking permits' staff function (test_infra_permits)
-    assert sorted(r["Fn::Join"][1][-1] for r in by_name) == [f":function:{permits_name}", f":function:{staff_name}"]
+    applications_name = f"Borough-{synth.environment}-PermitApplications"  # a permit applied for for a resident
+    assert sorted(r["Fn::Join"][1][-1] for r in by_name) == sorted(
+        [f":function:{permits_name}", f":function:{staff_name}", f":function:{applications_name}"]
+    )
     for handler, function in by_handler.items():
         if handler != "console.handler.handler":
             assert staff_name not in json.dumps(synth.role_statements(function)), handler

@@ -280,7 +280,7 @@ def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_throu
     assert not {a for a in actions if a.startswith(("sns:", "sqs:", "lambda:"))}
 
 
-def test_only_the_notifications_consumer_and_the_web_may_invoke_the_applications_function(synth):
+def test_only_the_notifications_consumer_the_web_and_the_console_may_invoke_the_applications_function(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -296,7 +296,8 @@ def test_only_the_notifications_consumer_and_the_web_may_invoke_the_applications
             resources = json.dumps(statement["Resource"])
             if f":function:{name}" in resources or function.logical_id in resources:
                 invokers.add(other.props["Handler"])
-    assert invokers == {"notifications.handler.handler", "web.handler.handler"}  # the web: the permit pages
+    # the web: the permit pages; the console: a permit staff apply for for a resident (console/permit_apply.py)
+    assert invokers == {"notifications.handler.handler", "web.handler.handler", "console.handler.handler"}
     permissions = [p for p in synth.resources("AWS::Lambda::Permission") if function.logical_id in json.dumps(p.props)]
     assert permissions == []  # no service or account is given a resource policy on it either
 

@@ -184,3 +184,36 @@ def test_the_handler_refuses_unknown_actions_and_references(monkeypatch):
     monkeypatch.setattr(moto_handler, "settings", lambda: None)
     assert moto_handler.handler({"action": "refund", "reference": REFERENCE}, FakeContext())["status"] == 400
     assert moto_handler.handler({"action": "take", "reference": "x"}, FakeContext())["status"] == 400
+
+
+ORDER = "7KXM-3RAH"
+
+
+def register(moto: Moto, service_id: str = "parking-permit", amount: int = 9000) -> None:
+    assert moto.payments.register_order(ORDER, service_id=service_id, title="Parking permit", amount=amount)
+
+
+def test_a_registered_permit_order_is_paid_by_phone_for_its_stored_amount_and_announced_order_paid(
+    moto, running, published
+):
+    register(moto)
+    assert moto.status(ORDER, correlation_id="c").outcome == "not-started"
+    declined = moto.take(ORDER, card_from({**GOOD, "card_number": DECLINED}), correlation_id="c")
+    assert declined.outcome == "declined"
+    paid = moto.take(ORDER, card_from(GOOD), correlation_id="c")
+    assert (paid.outcome, paid.amount, paid.attempt.attempt) == ("paid", 9000, 2)
+    amounts = sorted(p.amount for p in running.sandbox.ledger.payments.values())
+    assert amounts == [9000, 9000]
+    assert all(p.authorisation_mode == "moto_api" for p in running.sandbox.ledger.payments.values())
+    assert published.types() == ["payment-failed", "order-paid"]
+    again = moto.take(ORDER, card_from(GOOD), correlation_id="c")  # a second click: paid already, nothing taken
+    assert again.outcome == "paid"
+    assert len(running.sandbox.ledger.payments) == 2
+    assert published.types() == ["payment-failed", "order-paid"]
+
+
+def test_an_order_of_another_service_is_not_paid_by_phone(moto, running):
+    register(moto, service_id="parking-permit-change", amount=1200)
+    with pytest.raises(Conflict):
+        moto.take(ORDER, card_from(GOOD), correlation_id="c")
+    assert running.sandbox.ledger.payments == {}

@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from permits import enforcement
 from permits.adapters.dvla_models import DvlaUnavailable
-from permits.application import Application, Applications
+from permits.application import Application, Applications, InvalidApplication
 from permits.issuing import issue_paid
 from permits.staff import StaffPermits
 from permits.staff_handler import answer as handler_answer
@@ -234,3 +234,32 @@ def test_only_staff_holding_a_role_with_manage_permits_may_verify_or_revoke(tabl
     assert (revoke["status"], verify["status"]) == (403, 403)
     assert table.scan()["Items"] == before
     assert look_up(table) == "valid"
+
+
+ASSISTED = {"channel": "phone", "reason": "No internet at home", "staff": "staff-sub-1"}
+
+
+def test_an_application_staff_made_for_a_resident_keeps_the_channel_reason_and_staff_member(table, staff):
+    application = applied(table, assisted=ASSISTED)
+    issued(table, application)
+    stored = table.get_item(Key={"pk": f"APPLICATION#{application.reference}", "sk": "APPLICATION"})["Item"]
+    assert stored["assisted"] == ASSISTED
+    record = answer(staff, {"action": "get", "key": application.reference})["body"]["record"]
+    [applied_entry] = [h for h in record["history"] if h["what"] == "Applied"]
+    assert applied_entry["by"] == "staff-sub-1"
+    assert applied_entry["detail"].startswith("made by staff for the resident, by phone: No internet at home")
+
+
+@pytest.mark.parametrize(
+    ("assisted", "field"),
+    [
+        ({**ASSISTED, "channel": "online"}, "assisted.channel"),
+        ({**ASSISTED, "reason": "  "}, "assisted.reason"),
+        ({**ASSISTED, "staff": ""}, "assisted.staff"),
+        ("phone", "assisted:"),
+    ],
+)
+def test_a_malformed_assisted_part_is_refused_naming_its_field_and_nothing_is_written(table, assisted, field):
+    with pytest.raises(InvalidApplication, match=field):
+        applied(table, assisted=assisted)
+    assert table.scan()["Items"] == []

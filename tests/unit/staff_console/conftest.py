@@ -30,6 +30,7 @@ from console.pages import Pages
 from console.payment_due import PaymentDueReader
 from console.payments_panel import PaymentsPanel, RefundViews
 from console.permissions import ROLE_GROUP_PREFIX, TEAM_GROUP_PREFIX, roles
+from console.permit_apply import PermitApplyPages
 from console.permit_pages import Answer as PermitsAnswer
 from console.permit_pages import PermitPages
 from console.queue import QUEUE_FIELDS, QUEUE_INDEX, CaseQueue
@@ -119,6 +120,33 @@ class InProcessPermits:
         return PermitsAnswer(int(result["status"]), result["body"])
 
 
+class InProcessApplications:
+    """The permits service's applications function's `apply`, in process against moto's Permits table, with the
+    permit tests' DVLA stand-in and the orders it registers with payments recorded (not sent)."""
+
+    def __init__(self, table_name: str) -> None:
+        from permits.application import Applications
+        from permits.store import PermitsStore
+        from permits.zones import load_zones
+        from tests.unit.permits.test_application import Dvla
+
+        self.orders: list[tuple[str, int]] = []
+        self.events: list[dict[str, Any]] = []
+        self.service = Applications(
+            zones=load_zones(),
+            store=PermitsStore(boto3.resource("dynamodb").Table(table_name)),
+            vehicles=Dvla,
+            register_payment=lambda made: self.orders.append((made.reference, made.pence)),
+        )
+
+    def __call__(self, event: dict[str, Any]) -> PermitsAnswer:
+        from permits.application_handler import apply_answer
+
+        self.events.append(event)
+        result = json.loads(json.dumps(apply_answer(self.service, event["application"])))
+        return PermitsAnswer(int(result["status"]), result["body"])
+
+
 class Console:
     def __init__(self, pool_id: str, client_id: str) -> None:
         self.pool_id, self.client_id = pool_id, client_id
@@ -165,6 +193,8 @@ class Console:
         self.kpis = KpiCounters("kpis")
         self.permits = InProcessPermits(PERMITS_TABLE)
         self.permit_pages = PermitPages(pages, audit, self.permits)
+        self.applications = InProcessApplications(PERMITS_TABLE)
+        self.permit_apply = PermitApplyPages(pages, audit, self.applications, _NoSubmitter())
         # Every section as console/handler.py has them (tests replace one with `with_section`).
         self.sections: list[Any] = [
             pages,
@@ -178,6 +208,7 @@ class Console:
             KpiPages(pages, self.kpis),
             AttachmentDownloads(queue, audit, self.clean_store, pages.render),
             self.permit_pages,
+            self.permit_apply,
         ]
         views = Views(*self.sections)
         self.resolver = app.build(self.guard, views, pages.refused)

@@ -31,6 +31,9 @@ def test_the_matrix_covers_every_permission_route_and_every_role() -> None:
     view_permits = {"caseworker": True, "team-lead": True, "finance": True, "admin": False}
     for route in (("GET", "/staff/permits"), ("POST", "/staff/permits"), ("GET", "/staff/permits/<key>")):
         assert matrix[route] == view_permits, route
+    act_for_resident = {"caseworker": True, "team-lead": True, "finance": False, "admin": False}
+    for path in ("/staff/permits/apply", "/staff/permits/apply/pay", "/staff/permits/apply/pay/status"):
+        assert matrix[("POST", path)] == act_for_resident, path
     for action in ("verify", "revoke", "visitor-balance"):
         assert matrix[("POST", f"/staff/permits/<key>/{action}")] == bulk  # manage-permits: not finance or admin
 
@@ -43,6 +46,18 @@ FORMS = {
     "/staff/permits/<key>/verify": {"outcome": "confirmed", "note": "Checked with DVLA"},
     "/staff/permits/<key>/revoke": {"reason": "Sold the car"},
     "/staff/permits/<key>/visitor-balance": {"change": "2", "reason": "Hospital stays"},
+    "/staff/permits/apply": {
+        "channel": "phone",
+        "reason": "No internet",
+        "uprn": "100000000001",
+        "postcode": "ME14 1HQ",
+        "kind": "resident",
+        "months": "12",
+        "vrm": "KX68DSL",
+        "email": "resident@example.org",
+    },
+    "/staff/permits/apply/pay": {"reference": REFERENCE, **dict.fromkeys(("card_number", "expiry_date", "cvc"), "x")},
+    "/staff/permits/apply/pay/status": {"reference": REFERENCE},
 }  # what a POST route's form needs besides its CSRF token
 
 
@@ -73,7 +88,7 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
             allowed
             and route.method == "POST"
             and answer["statusCode"] == 400
-            and route.path.startswith("/staff/assisted")
+            and route.path.startswith(("/staff/assisted", "/staff/permits/apply/pay"))
         ):
             # A form posted without its answers is answered by its own view (its error summary), not by the guard.
             assert "The form has expired" not in answer["body"], role
@@ -108,6 +123,8 @@ def _allowed_status(route: ConsoleRoute) -> int:
         return 200
     # A case change goes back to the case page; no payments service is connected here, so a refund let through
     # answers on the case page with that message; a search or an export answers with its page or its download.
+    if route.path.startswith("/staff/permits/apply"):  # the price and card form, or the payment's outcome
+        return 200
     if route.path.startswith("/staff/permits/"):  # a verification or a revocation goes back to the permit's page
         return 303
     return 303 if route.path.startswith("/staff/cases/") and not route.path.endswith("/refunds") else 200
