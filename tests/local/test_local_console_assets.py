@@ -38,7 +38,10 @@ def test_console_pages_allow_only_the_sites_own_scripts_and_load_its_modules(loc
     assert module.status == 200
     assert "javascript" in module.header("content-type")
     imported = re.findall(r'from "\./([^"]+)"', module.body.decode())
-    assert [name.split(".")[0] for name in imported] == ["govuk-frontend", "moj-frontend"]
+    assert [name.split(".")[0] for name in imported] == ["frontend", "moj-frontend"]
+    start = local_cloud.handle("GET", f"/assets/{imported[0]}").body.decode()  # GOV.UK Frontend's start-up
+    imported += re.findall(r'from "\./([^"]+)"', start)
+    assert [name.split(".")[0] for name in imported] == ["frontend", "moj-frontend", "govuk-frontend"]
     for name in imported:
         answer = local_cloud.handle("GET", f"/assets/{name}")
         assert answer.status == 200, name
