@@ -295,11 +295,13 @@ class Application:
 
 
 def active_permits(permits: list[Any], today: date) -> list[ActivePermit]:
-    """The permits in force: active and not past their last day (`store.Permit`s)."""
+    """The permits in force: active and not past their last day (`store.Permit`s); a permit and its renewal, both
+    active, hold one place (the renewal's: permits.handover), so the renewed one is left out."""
+    active = {p.permit_id for p in permits if p.status is Status.ACTIVE}
     return [
         ActivePermit(zone=p.zone, kind=p.kind, vrm=p.vrm)
         for p in permits
-        if p.status is Status.ACTIVE and p.valid_to >= today
+        if p.status is Status.ACTIVE and p.valid_to >= today and (p.renewed_by or "-") not in active
     ]
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from permits import handover
 from permits.adapters.dvla_models import Vehicle
 from permits.application import (
     APPLICATION_RETENTION,
@@ -42,13 +43,14 @@ from permits.application import (
     DeclaredVehicle,
     vehicle_details,
 )
-from permits.change_prices import vehicle_change_price
+from permits.change_prices import VehicleChangePrice, vehicle_change_price
 from permits.changes_store import (
     APPLIED,
     CHANGE,
     PAID_NOT_APPLIED,
     PENDING_PAYMENT,
     ChangesStore,
+    Follower,
     Swap,
     application_key,
     change_key,
@@ -120,9 +122,11 @@ class Cancellation:
     refund_pence: int
     reasons: tuple[str, ...] = field(default=())
     refund_status: str = ""
+    renewal_note: str = ""  # what it means for the permit's renewal, or for the permit a renewal renews (handover)
 
     def public(self) -> dict[str, Any]:
         return {
+            "renewal_note": self.renewal_note,
             "status": CANCELLED,
             "reference": self.reference,
             "permit_id": self.permit_id,
@@ -130,6 +134,28 @@ class Cancellation:
             "refund_pence": self.refund_pence,
             "reasons": list(self.reasons),
             "refund_status": self.refund_status,
+        }
+
+
+@dataclass(frozen=True)
+class RenewalChange:
+    """The permit's renewal changing vehicle with it (permits.handover): its application, the renewal, its
+    difference for its whole term, and its new and current prices."""
+
+    item: dict[str, Any]
+    application: Application
+    permit: Permit
+    priced: VehicleChangePrice
+    new_price: int
+    current: int
+
+    def record(self) -> dict[str, Any]:
+        """What the change's record keeps of it, for applying the change once paid."""
+        return {
+            "renewal_permit_id": self.permit.permit_id,
+            "renewal_reference": self.application.reference,
+            "renewal_new_price_pence": self.new_price,
+            "renewal_amount_pence": self.priced.difference,
         }
 
 
@@ -154,6 +180,7 @@ class Changes:
         now = self._clock()
         today = now.date()
         item, application, permit = self._in_force(reference, today, "change its vehicle")
+        self._not_a_waiting_renewal(item, permit, today)
         vrm = parse_vrm(vrm_text)
         if vrm.value == permit.vrm:
             raise SameVehicle(f"{vrm.display} is already the vehicle on this permit.")
@@ -168,7 +195,11 @@ class Changes:
             new_price=new_price,
             changed_on=today,
         )
+        follow = self._follower(permit, today, facts)
+        total = priced.difference + (follow.priced.difference if follow else 0)
         reasons = priced.reasons
+        if follow is not None:
+            reasons = (*reasons, *handover.follow_reasons(follow.application, follow.new_price, follow.current, total))
         if declared_used is not None:
             reasons = ("DVLA could not be reached, so this uses the details you declared; the parking team will "
                        "check them with DVLA.", *reasons)  # fmt: skip
@@ -187,31 +218,30 @@ class Changes:
             "vehicle_source": "declared" if declared_used is not None else "dvla",
             "needs_verification": declared_used is not None,
             "new_price_pence": new_price,
-            "amount_pence": priced.difference,
+            "amount_pence": total,
             "reasons": list(reasons),
+            **(follow.record() if follow is not None else {}),
             "created_at": now.astimezone(UTC).isoformat(timespec="seconds"),
             "expires_at": int((now + APPLICATION_RETENTION).timestamp()),
         }
         made = VehicleChange(
-            APPLIED, change_reference, reference, permit.permit_id, vrm.value, permit.vrm, priced.difference, reasons
+            APPLIED, change_reference, reference, permit.permit_id, vrm.value, permit.vrm, total, reasons
         )
-        if priced.to_pay:
+        if total > 0:
             if self._register is None:
                 raise RuntimeError("No payments to register the change's order with.")
-            self._register(change_reference, CHANGE_SERVICE_ID, CHANGE_TITLE, priced.to_pay)  # raises: nothing stored
+            self._register(change_reference, CHANGE_SERVICE_ID, CHANGE_TITLE, total)  # raises: nothing stored
             if not self.changes.put_change({**change, "status": PENDING_PAYMENT}):
                 raise RuntimeError("A change with this reference exists already.")
             return replace(made, status=PENDING_PAYMENT)
-        owed = priced.to_refund
-        ledger = ledger_of(item)
-        split = allocate(ledger, owed)
-        parts = _parts(split, "Parking permit: change of vehicle", f"change:{change_reference}")
+        owed = max(0, -total)
+        ledger, parts, follower = _refunds_at_once(item, follow, total, change_reference)
         change.update(status=APPLIED, applied_at=change["created_at"], refund_pence=owed)
         if owed:
             change.update(refund_status="owed", refund_parts=parts)
-        swap = self._swap(permit, reference, vrm.value, new_price, details, change_reference, priced.difference)
+        swap = self._swap(permit, reference, vrm.value, new_price, details, change_reference, total)
         try:
-            self.changes.swap_vehicle(replace(swap, ledger=refunded(ledger, split)), new_change=change)
+            self.changes.swap_vehicle(replace(swap, ledger=ledger, follower=follower), new_change=change)
         except PermitNotActive:  # cancelled or changed meanwhile (a new mark taken meanwhile: VrmAlreadyPermitted)
             raise PermitNotChangeable("This permit changed meanwhile: nothing was changed. Please try again.") from None
         logger.info("Permit vehicle changed", extra={"reference": reference, "change": change_reference})
@@ -255,6 +285,32 @@ class Changes:
         except PriceError as error:
             raise PermitNotChangeable(f"This permit cannot be priced for another vehicle: {error}") from None
 
+    def _not_a_waiting_renewal(self, item: dict[str, Any], permit: Permit, today: date) -> None:
+        """A renewal not started, while the permit it renews is in force, changes only with that permit."""
+        if (renewed := handover.waiting_renewal(self.store, item, permit, today)) is not None:
+            raise PermitNotChangeable(
+                f"This renewal starts on {permit.valid_from:%-d %B %Y}, after your current permit ends on "
+                f"{renewed.valid_to:%-d %B %Y}. Change the vehicle on your current permit: its renewal changes with it."
+            )
+
+    def _follower(self, permit: Permit, today: date, facts: VehicleFacts | None) -> RenewalChange | None:
+        """The permit's renewal (issued, not started) that changes with it, priced for the new vehicle."""
+        found = handover.renewal_of(self.store, permit, today)
+        if found is None:
+            return None
+        item, application, renewal = found
+        new_price = self._new_price(item, application, facts)
+        current = int(item.get("price_now_pence", application.pence))
+        priced = vehicle_change_price(
+            valid_from=application.valid_from,
+            valid_to=application.valid_to,
+            term_months=application.months,
+            current_price=current,
+            new_price=new_price,
+            changed_on=today,
+        )
+        return RenewalChange(item, application, renewal, priced, new_price, current)
+
     def apply_paid_change(self, change_reference: str, paid_pence: int, payment_id: str) -> str:
         """The issuer's step on `order-paid` for a change: applied once, or refunded in full if it cannot be."""
         change = self.changes.get_change(change_reference)
@@ -271,28 +327,7 @@ class Changes:
         paid = {"payment_id": payment_id, "paid_at": self._clock().isoformat(timespec="seconds")}
         permit = self.store.get(str(change["permit_id"]))
         application = self.store.get_application(str(change["reference"])) or {}
-        why = ""
-        if paid_pence != int(change["amount_pence"]):
-            why = "amount"
-        elif permit is None or not _in_force(permit, self._clock().date()) or permit.vrm != change["old_mark"]:
-            why = "PermitNotChangeable"
-        elif not application:
-            why = "NoSuchPermit"
-        else:
-            swap = self._swap(
-                permit,
-                str(change["reference"]),
-                str(change["mark"]),
-                int(change["new_price_pence"]),
-                dict(change["vehicle"]),
-                change_reference,
-                int(change["amount_pence"]),
-            )
-            ledger = [*ledger_of(application), {"order": change_reference, "pence": paid_pence}]
-            try:
-                self.changes.swap_vehicle(replace(swap, ledger=ledger), pending=change_reference)
-            except (VrmAlreadyPermitted, PermitNotActive) as error:
-                why = type(error).__name__
+        why = self._apply_paid(change, permit, application, paid_pence)
         if not why:
             self.changes.update(key, **paid)
             return APPLIED
@@ -314,6 +349,53 @@ class Changes:
         self._refund_parts(key, parts)
         return PAID_NOT_APPLIED
 
+    def _apply_paid(
+        self, change: dict[str, Any], permit: Permit | None, application: dict[str, Any], paid_pence: int
+    ) -> str:
+        """The paid change written (with the renewal it was priced with, if any); why not when it cannot be."""
+        change_reference = str(change["change_reference"])
+        why = ""
+        if paid_pence != int(change["amount_pence"]):
+            why = "amount"
+        elif permit is None or not _in_force(permit, self._clock().date()) or permit.vrm != change["old_mark"]:
+            why = "PermitNotChangeable"
+        elif not application:
+            why = "NoSuchPermit"
+        elif (followed := self._paid_follower(change, permit, paid_pence)) == "RenewalChanged":
+            why = "RenewalChanged"  # the renewal it was priced with was cancelled or changed meanwhile
+        else:
+            swap = self._swap(
+                permit,
+                str(change["reference"]),
+                str(change["mark"]),
+                int(change["new_price_pence"]),
+                dict(change["vehicle"]),
+                change_reference,
+                int(change["amount_pence"]),
+            )
+            own, _ = handover.shares(paid_pence, int(change.get("renewal_amount_pence", 0)))
+            ledger = [*ledger_of(application), *([{"order": change_reference, "pence": own}] if own else [])]
+            follower = followed if isinstance(followed, Follower) else None
+            try:
+                self.changes.swap_vehicle(replace(swap, ledger=ledger, follower=follower), pending=change_reference)
+            except (VrmAlreadyPermitted, PermitNotActive) as error:
+                why = type(error).__name__
+        return why
+
+    def _paid_follower(self, change: dict[str, Any], permit: Permit, paid_pence: int) -> Follower | str | None:
+        """The renewal a paid change was priced with, still issued, not started and on the old mark (its ledger
+        with its share of the payment); "RenewalChanged" when it no longer is; None when there was none."""
+        renewal_id = str(change.get("renewal_permit_id") or "")
+        if not renewal_id:
+            return None
+        found = handover.renewal_of(self.store, permit, self._clock().date())
+        if found is None or found[2].permit_id != renewal_id:
+            return "RenewalChanged"
+        _, theirs = handover.shares(paid_pence, int(change["renewal_amount_pence"]))
+        order = str(change["change_reference"])
+        ledger = [*ledger_of(found[0]), *([{"order": order, "pence": theirs}] if theirs else [])]
+        return Follower(found[2], found[1].reference, int(change["renewal_new_price_pence"]), ledger)
+
     # -- cancellation ---------------------------------------------------------------------------------------------
     def cancel(self, reference: str) -> Cancellation:
         now = self._clock()
@@ -326,7 +408,12 @@ class Changes:
         term = Term(application.valid_from, application.valid_to, application.months)
         paid = int(item.get("price_now_pence", application.pence))
         refund = cancellation_refund(paid, term, today - timedelta(days=1), zone.cancellation)
-        reasons = ("The permit ends now, so its unused months are counted from today.", *refund.reasons)
+        started = permit.valid_from <= today
+        reasons = ("The permit ends now, so its unused months are counted from today." if started else
+                   "The permit had not started, so all its months are unused.", *refund.reasons)  # fmt: skip
+        renewal = handover.renewal_of(self.store, permit, today)
+        note = handover.cancel_note(renewal=renewal[2] if renewal else None, rule=zone.cancellation,
+                                    renewed=handover.waiting_renewal(self.store, item, permit, today))  # fmt: skip
         ledger = ledger_of(item)
         split = allocate(ledger, refund.pence)
         parts = _parts(split, "Parking permit cancelled", f"cancel:{reference}")
@@ -364,11 +451,11 @@ class Changes:
                 "This permit changed while it was being cancelled: nothing was changed."
             ) from None
         logger.info("Permit cancelled", extra={"reference": reference, "refund_pence": refund.pence})
-        cancelled = Cancellation(reference, permit.permit_id, today, refund.pence, reasons, "none")
+        cancelled = Cancellation(reference, permit.permit_id, today, refund.pence, reasons, "none", note)
         if not refund.pence:
             return cancelled
         status = self._refund_parts(application_key(reference), parts)
-        return Cancellation(reference, permit.permit_id, today, refund.pence, reasons, status)
+        return replace(cancelled, refund_status=status)
 
     def _cancelled_again(self, item: dict[str, Any]) -> Cancellation:
         """A cancellation asked for again: the refund retried if payments did not make it (the same key)."""
@@ -438,6 +525,25 @@ class Changes:
 def _parts(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:
     """A refund's parts as kept: one per order, each with its own idempotency key `<prefix>:<order>`."""
     return [{"order": o, "pence": p, "reason": reason, "key": f"{prefix}:{o}", "status": "owed"} for o, p in split]
+
+
+def _refunds_at_once(
+    item: dict[str, Any], follow: RenewalChange | None, total: int, change_reference: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Follower | None]:
+    """A change with nothing to pay: the permit's ledger after its share of the refund, the refund's parts (each
+    from its own permit's payments) and the renewal changing with it (its ledger after its share)."""
+    own, theirs = handover.shares(total, follow.priced.difference if follow else 0)
+    ledger = ledger_of(item)
+    split = allocate(ledger, -own)
+    parts = _parts(split, "Parking permit: change of vehicle", f"change:{change_reference}")
+    if follow is None:
+        return refunded(ledger, split), parts, None
+    renewal_ledger = ledger_of(follow.item)
+    renewal_split = allocate(renewal_ledger, -theirs)
+    parts += _parts(renewal_split, "Parking permit renewal: change of vehicle", f"change:{change_reference}")
+    follower = Follower(follow.permit, follow.application.reference, follow.new_price,
+                        refunded(renewal_ledger, renewal_split))  # fmt: skip
+    return refunded(ledger, split), parts, follower
 
 
 def _in_force(permit: Permit, today: date) -> bool:

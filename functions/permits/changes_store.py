@@ -10,7 +10,9 @@ stands (`refund_pence`, `refund_status`: owed, Pay's state, or not-made with `re
 the event in its `outbox` and a new feed stamp, so the look-up and the devices' feed stop accepting the old mark at
 once), the old mark's guard deleted (only this permit's), the new mark's guard put (absent, else
 `VrmAlreadyPermitted`), the application updated to the new vehicle and price (only while issued), and the change's
-record put (new) or moved from `pending-payment` to `applied`. Any refusal writes nothing.
+record put (new) or moved from `pending-payment` to `applied`. Any refusal writes nothing. With a `follower` (the
+permit's renewal, issued and not started: it holds the mark's guard), the guard moved is the renewal's, the permit
+must still be `renewed_by` it, and the renewal and its application move to the new mark in the same transaction.
 """
 
 from __future__ import annotations
@@ -49,6 +51,18 @@ class Swap:
     vehicle: dict[str, Any]
     outbox: str
     ledger: list[dict[str, Any]]  # the application's ledger of payments and refunds after it (permits.refund_parts)
+    follower: Follower | None = None  # the permit's renewal, not started yet, changed with it (holding the guard)
+
+
+@dataclass(frozen=True)
+class Follower:
+    """The renewal of the permit being changed, issued and not started yet: it holds the mark's guard and moves to the
+    new mark in the same transaction (permits.changes)."""
+
+    permit: Permit
+    application_reference: str
+    new_price: int  # the new vehicle's price for the renewal's whole term
+    ledger: list[dict[str, Any]]
 
 
 class ChangesStore:
@@ -99,7 +113,8 @@ class ChangesStore:
         """The change of vehicle in one transaction (above): `new_change` put, or the `pending` change marked
         applied. Raises VrmAlreadyPermitted (the new mark's guard exists) or PermitNotActive (the permit, its
         application or the pending change moved on), having written nothing."""
-        permit, mark = swap.permit, swap.new_vrm
+        permit, mark, follower = swap.permit, swap.new_vrm, swap.follower
+        holder = follower.permit.permit_id if follower is not None else permit.permit_id  # the guard's holder
         now = datetime.now(UTC)
         stamp = feed_stamp(now, permit.permit_id)
         at = now.isoformat(timespec="seconds")
@@ -110,7 +125,8 @@ class ChangesStore:
                     "Key": {"pk": f"PERMIT#{permit.permit_id}", "sk": PERMIT},
                     "UpdateExpression": "SET vrm = :new, feed_month = :month, feed_at = :at, outbox = :outbox, "
                     "vehicle_changed_at = :now",
-                    "ConditionExpression": "#status = :active AND vrm = :old",
+                    "ConditionExpression": "#status = :active AND vrm = :old"
+                    + (" AND renewed_by = :holder" if follower is not None else ""),
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":new": mark,
@@ -120,6 +136,7 @@ class ChangesStore:
                         ":at": stamp["feed_at"],
                         ":outbox": swap.outbox,
                         ":now": at,
+                        **({":holder": holder} if follower is not None else {}),
                     },
                 }
             },
@@ -128,13 +145,13 @@ class ChangesStore:
                     "TableName": self._name,
                     "Key": _guard_key(permit.zone, permit.vrm),
                     "ConditionExpression": "permit_id = :id",
-                    "ExpressionAttributeValues": {":id": permit.permit_id},
+                    "ExpressionAttributeValues": {":id": holder},
                 }
             },
             {
                 "Put": {
                     "TableName": self._name,
-                    "Item": {**_guard_key(permit.zone, mark), "permit_id": permit.permit_id},
+                    "Item": {**_guard_key(permit.zone, mark), "permit_id": holder},
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -180,6 +197,9 @@ class ChangesStore:
                     }
                 }
             )
+        if follower is not None:
+            stamped = feed_stamp(now, follower.permit.permit_id)
+            actions.extend(_follow(self._name, follower, (mark, permit.vrm), swap.vehicle, stamped, at))
         try:
             self._client.transact_write_items(TransactItems=actions)
         except ClientError as error:
@@ -193,3 +213,36 @@ class ChangesStore:
 
 def _conditional(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _follow(
+    table: str, follower: Follower, marks: tuple[str, str], vehicle: dict[str, Any], stamp: dict[str, str], at: str
+) -> list[dict[str, Any]]:
+    """The renewal moved to the new mark with its permit (only while active and on the old mark, with a new feed
+    stamp; no event of its own: the permit's says it) and its application updated (only while issued)."""
+    renewal, (mark, old) = follower.permit, marks
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": f"PERMIT#{renewal.permit_id}", "sk": PERMIT},
+                "UpdateExpression": "SET vrm = :new, feed_month = :month, feed_at = :at, vehicle_changed_at = :now",
+                "ConditionExpression": "#status = :active AND vrm = :old AND attribute_not_exists(renewed_by)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":new": mark, ":old": old, ":active": "active",
+                                              ":month": stamp["feed_month"], ":at": stamp["feed_at"], ":now": at},
+            }
+        },
+        {
+            "Update": {
+                "TableName": table,
+                "Key": application_key(follower.application_reference),
+                "UpdateExpression": "SET mark = :new, vehicle = :vehicle, price_now_pence = :price, ledger = :ledger",
+                "ConditionExpression": "#status = :issued AND permit_id = :id",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":new": mark, ":vehicle": vehicle, ":price": follower.new_price,
+                                              ":ledger": follower.ledger,
+                                              ":issued": "issued", ":id": renewal.permit_id},
+            }
+        },
+    ]  # fmt: skip

@@ -32,6 +32,7 @@ from typing import Any
 
 from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
+from permits.handover import vehicle_changed_since
 from permits.refund_client import RefundAsk, Refunder, RefundNotMade
 from permits.schedule import london_day, permit_first_due
 from permits.store import ApplicationNotPending, PermitExists, PermitsStore
@@ -93,7 +94,8 @@ def issue_paid(
     paid_pence = int(str(event.data.get("amount_pence", "0")) or 0)
     paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
     owed = {"refund_pence": paid_pence, "refund_status": "owed"}
-    refused = _not_to_issue(store, refund, application, paid_pence, {**paid, **owed})
+    renews = str(item.get("renews_permit_id") or "")
+    refused = _not_to_issue(store, refund, application, paid_pence, {**paid, **owed}, renews=renews)
     if refused is not None:
         return refused
     permit_id = permit_id_for(reference)
@@ -110,7 +112,7 @@ def issue_paid(
             permit_id=permit_id,
             reference=reference,
             due_on=permit_first_due(application.valid_to, london_day(moment)),
-            renews=str(item.get("renews_permit_id") or "") or None,  # takes over its guard and place (permits.renewing)
+            renews=renews or None,  # takes over its guard and place (permits.renewing)
         )
     except ApplicationNotPending:
         return _paid_after_cancelling(store, refund, reference, {**paid, **owed}, paid_pence)  # cancelled meanwhile
@@ -139,9 +141,16 @@ def issue_paid(
 
 
 def _not_to_issue(
-    store: PermitsStore, refund: Refunder | None, application: Application, paid_pence: int, paid: dict[str, Any]
+    store: PermitsStore,
+    refund: Refunder | None,
+    application: Application,
+    paid_pence: int,
+    paid: dict[str, Any],
+    *,
+    renews: str = "",
 ) -> Issued | None:
-    """Why a paid application issues no permit (cancelled unpaid, no longer pending, another amount), or None."""
+    """Why a paid application issues no permit (cancelled unpaid, no longer pending, another amount, a renewal of a
+    permit whose vehicle was changed since: permits.handover), or None."""
     reference = application.reference
     if application.status == CANCELLED:
         return _paid_after_cancelling(store, refund, reference, paid, paid_pence)
@@ -150,6 +159,13 @@ def _not_to_issue(
     if paid_pence != application.pence:
         logger.error("A permit order was paid with another amount", extra={"reference": reference})
         store.move_application(reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="amount", **paid)
+        _refund_in_full(store, refund, reference, paid_pence)
+        return Issued(PAID_NOT_ISSUED)
+    if renews and vehicle_changed_since(store.get(renews), application.vrm):
+        logger.warning("A renewal was paid for a vehicle its permit no longer has", extra={"reference": reference})
+        store.move_application(
+            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason="RenewedVehicleChanged", **paid
+        )
         _refund_in_full(store, refund, reference, paid_pence)
         return Issued(PAID_NOT_ISSUED)
     return None

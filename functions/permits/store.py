@@ -36,8 +36,11 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from permits import store_renewal
+from permits import store_handover, store_renewal
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
+from permits.store_handover import counter_key as _counter_key
+from permits.store_handover import guard_key as _guard_key
+from permits.store_handover import release
 from permits.vrm import parse_vrm
 from permits.zones import PermitType
 
@@ -81,6 +84,7 @@ class Permit:
     counts_towards_limit: bool
     reference: str = ""  # the application it was issued for (permits.issuing)
     renewed_by: str = ""  # the permit that renews it (holding its VRM guard and household place: `issue`'s `renews`)
+    renews: str = ""  # the permit it took the guard and place over from (permits.store_renewal)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Permit:
@@ -96,6 +100,7 @@ class Permit:
             counts_towards_limit=bool(item.get("counts_towards_limit", False)),
             reference=str(item.get("reference", "")),
             renewed_by=str(item.get("renewed_by", "")),
+            renews=str(item.get("renews", "")),
         )
 
 
@@ -118,14 +123,6 @@ class VisitorSession:
             end=datetime.fromisoformat(str(item["end"])),
             household=str(item["household"]),
         )
-
-
-def _guard_key(zone: str, vrm: str) -> dict[str, str]:
-    return {"pk": f"ACTIVE#{zone}#{vrm}", "sk": "GUARD"}
-
-
-def _counter_key(household: str, zone: str) -> dict[str, str]:
-    return {"pk": f"HOUSEHOLD#{household}#{zone}", "sk": "COUNT"}
 
 
 def _uprn(household: str) -> str:
@@ -260,6 +257,7 @@ class PermitsStore:
             {"Put": guard},
         ]
         if renewed is not None:  # replaces, not adds: the household's place passes to the renewal (counter unchanged)
+            item["renews"] = renewed.permit_id
             actions.append(store_renewal.takeover(self._name, renewed.permit_id, permit.permit_id))
         elif counts_towards_limit:
             actions.append(
@@ -353,29 +351,11 @@ class PermitsStore:
                 }
             },
         ]
-        if not permit.renewed_by:  # a renewed permit's guard and place are its renewal's now
-            actions.append(
-                {
-                    "Delete": {
-                        "TableName": self._name,
-                        "Key": _guard_key(permit.zone, permit.vrm),
-                        "ConditionExpression": "permit_id = :id",
-                        "ExpressionAttributeValues": {":id": permit_id},
-                    }
-                }
-            )
-        if permit.counts_towards_limit and not permit.renewed_by:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self._name,
-                        "Key": _counter_key(permit.household, permit.zone),
-                        "UpdateExpression": "ADD active :less",
-                        "ConditionExpression": "active > :none",
-                        "ExpressionAttributeValues": {":less": -1, ":none": 0},
-                    }
-                }
-            )
+        renewed = store_handover.handing_back(permit, self.get(permit.renews) if permit.renews else None)
+        if renewed is not None:  # a renewal ended while the permit it renews is in force: both go back to that one
+            actions.extend(store_handover.hand_back(self._name, permit, renewed))
+        elif not permit.renewed_by:  # a renewed permit's guard and place are its renewal's now
+            actions.extend(release(self._name, permit))
         reasons = self._transact([*actions, *also])
         if reasons is not None:
             raise PermitNotActive(f"Permit {permit_id} changed while it was being ended: nothing was changed.")
