@@ -97,9 +97,11 @@ class VehicleChange:
     difference: int
     reasons: tuple[str, ...]
     refund_status: str = ""  # when a difference was refunded: Pay's state, or not-made
+    renewal_note: str = ""  # the permit's renewal changing with it (permits.handover)
 
     def public(self) -> dict[str, Any]:
         return {
+            "renewal_note": self.renewal_note,
             "status": self.status,
             "change_reference": self.change_reference,
             "reference": self.reference,
@@ -225,8 +227,9 @@ class Changes:
             "expires_at": int((now + APPLICATION_RETENTION).timestamp()),
         }
         made = VehicleChange(
-            APPLIED, change_reference, reference, permit.permit_id, vrm.value, permit.vrm, total, reasons
-        )
+            APPLIED, change_reference, reference, permit.permit_id, vrm.value, permit.vrm, total, reasons,
+            renewal_note=handover.follow_note(follow.permit, vrm.display, pending=total > 0) if follow else "",
+        )  # fmt: skip
         if total > 0:
             if self._register is None:
                 raise RuntimeError("No payments to register the change's order with.")

@@ -79,6 +79,14 @@ def follow_reasons(renewal: Application, new_price: int, current_price: int, tot
     return tuple(lines)
 
 
+def follow_note(renewal: Permit, vrm: str, *, pending: bool) -> str:
+    """What the resident reads about their renewal when the permit's vehicle changes."""
+    starts = f"{renewal.valid_from:%-d %B %Y}"
+    if pending:
+        return f"When you have paid, your renewal from {starts} changes to {vrm} too."
+    return f"Your renewal from {starts} is for {vrm} too."
+
+
 def _refund_words(rule: Cancellation) -> str:
     if rule.refund == "none":
         return "permits in this zone are not refunded when they are cancelled"

@@ -112,6 +112,7 @@ def test_a_cheaper_vehicle_moves_the_permit_and_its_renewal_at_once_each_refunde
     made = changes.change_vehicle(current_application.reference, "EV71ELC")
     assert (made.status, made.difference) == (APPLIED, -3200)  # £8.00 of the current permit, all £24.00 of the renewal
     assert made.reasons[-1] == "For the permit and its renewal together, to refund: £32.00."
+    assert made.public()["renewal_note"] == "Your renewal from 1 September 2026 is for EV71 ELC too."
     assert sorted((a.reference, a.amount) for a in payments.refunds) == sorted(
         [(current_application.reference, 800), (renewal_application.reference, 2400)]
     )
@@ -137,6 +138,7 @@ def test_a_dearer_vehicle_is_one_order_for_both_applied_to_both_when_paid_and_sp
     current_application, current, renewal_application, renewal = pair
     made = changes.change_vehicle(current_application.reference, "KX68DSL")
     assert (made.status, made.difference) == (PENDING_PAYMENT, 800)  # £2.00 for August, £6.00 for the renewal
+    assert made.renewal_note == "When you have paid, your renewal from 1 September 2026 changes to KX68 DSL too."
     assert payments.orders == [(made.change_reference, "parking-permit-change", "Parking permit: change of vehicle",
                                 800)]  # fmt: skip
     assert look_up(store, "LB19PTR", FIRST_DAY) == ("valid", renewal.permit_id)  # nothing moves until it is paid
@@ -176,7 +178,7 @@ def test_a_permit_whose_renewal_has_ended_changes_vehicle_alone(store, table, ch
     current_application, current, renewal_application, renewal = pair
     changes.cancel(renewal_application.reference)
     made = changes.change_vehicle(current_application.reference, "EV71ELC")
-    assert made.difference == -800
+    assert (made.difference, made.renewal_note) == (-800, "")
     ended = store.get(renewal.permit_id)
     assert ended is not None
     assert (ended.vrm, ended.status) == ("LB19PTR", Status.CANCELLED)

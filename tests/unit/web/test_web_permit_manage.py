@@ -46,7 +46,10 @@ class ManagedPermits(FakePermits):
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:
         self.asked.append({"action": "cancel", "reference": reference})
         return ApiResult(200, {"status": "cancelled", "ended_on": "2027-01-10", "refund_pence": 5000,
-                               "reasons": ["10 whole months are left.", "Less the admin fee of £10.00."]})  # fmt: skip
+                               "reasons": ["10 whole months are left.", "Less the admin fee of £10.00."],
+                               "renewal_note": self.renewal_note})  # fmt: skip
+
+    renewal_note = ""
 
 
 @pytest.fixture
@@ -159,6 +162,19 @@ def test_cancelling_states_the_rule_then_shows_the_refund(site):
     assert "£50.00" in done.body
     assert "Less the admin fee of £10.00." in done.body
     assert _changes(permits) == [{"action": "cancel", "reference": "PRMT-0001"}]
+
+
+def test_the_pages_say_what_happens_to_the_permits_renewal_and_nothing_when_there_is_none(site):
+    permits, _, client = site
+    client.get(f"{BASE}/cancel")
+    assert 'id="renewal-note"' not in client.post(f"{BASE}/cancel", {}).body
+    permits.renewal_note = "Your renewal of this permit is not cancelled: it starts on 3 December 2027."
+    client.get(f"{BASE}/cancel")
+    assert permits.renewal_note in client.post(f"{BASE}/cancel", {}).body
+    note = "Your renewal from 3 December 2027 is for EV71ELC too."
+    permits.change_answer = ApiResult(200, {**permits.change_answer.body, "renewal_note": note})
+    client.get(f"{BASE}/vehicle")
+    assert note in client.post(f"{BASE}/vehicle", {"vrm": "ev71 elc"}).body
 
 
 def test_a_post_without_the_links_csrf_token_changes_nothing(site):
