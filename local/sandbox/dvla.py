@@ -82,6 +82,21 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-03", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    "HV21OLD": {  # petrol, for the hand-over's local test alone: its permit and renewal, then changed to HV21EVN
+        "make": "SKODA", "colour": "SILVER", "fuelType": "PETROL", "co2Emissions": 124, "engineCapacity": 999,
+        "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-06", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
+    "HV21EVN": {  # electric, for the hand-over's local test alone
+        "make": "NISSAN", "colour": "BLUE", "fuelType": "ELECTRICITY", "co2Emissions": 0,
+        "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-09", "markedForExport": False,
+        "taxStatus": "Taxed", "taxDueDate": "2027-09-01", "motStatus": "No details held by DVLA",
+    },
+    "HC21CNL": {  # petrol, for the hand-over's local test alone: its permit cancelled, its renewal kept
+        "make": "FORD", "colour": "BLACK", "fuelType": "PETROL", "co2Emissions": 124, "engineCapacity": 999,
+        "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-07", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
     "RW23PGS": {  # petrol, for the renewal pages' local test alone
         "make": "VAUXHALL", "colour": "GREY", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 1199,
         "yearOfManufacture": 2023, "monthOfFirstRegistration": "2023-05", "markedForExport": False,
