@@ -351,7 +351,8 @@ class PermitsStore:
                 }
             },
         ]
-        renewed = store_handover.handing_back(permit, self.get(permit.renews) if permit.renews else None)
+        renews = permit.renews or str((self.get_application(permit.reference) or {}).get("renews_permit_id") or "")
+        renewed = store_handover.handing_back(permit, self.get(renews) if renews else None)
         if renewed is not None:  # a renewal ended while the permit it renews is in force: both go back to that one
             actions.extend(store_handover.hand_back(self._name, permit, renewed))
         elif not permit.renewed_by:  # a renewed permit's guard and place are its renewal's now

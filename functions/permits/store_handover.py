@@ -68,12 +68,13 @@ def hand_back(table_name: str, renewal: Permit, renewed: Permit) -> list[dict[st
     """The guard back to `renewed` (only if still the renewal's) and `renewed_by` removed from it (only while it is
     active and renewed by this renewal); the household counter unchanged."""
     return [
-        {
-            "Put": {
+        {  # an Update, not a Put: the guard exists, and the functions that end permits may not all PutItem
+            "Update": {
                 "TableName": table_name,
-                "Item": {**guard_key(renewal.zone, renewal.vrm), "permit_id": renewed.permit_id},
+                "Key": guard_key(renewal.zone, renewal.vrm),
+                "UpdateExpression": "SET permit_id = :renewed",
                 "ConditionExpression": "permit_id = :renewal",
-                "ExpressionAttributeValues": {":renewal": renewal.permit_id},
+                "ExpressionAttributeValues": {":renewal": renewal.permit_id, ":renewed": renewed.permit_id},
             }
         },
         {

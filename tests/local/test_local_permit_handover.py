@@ -4,6 +4,7 @@ for and paid in the local Pay, renewed with `renews` and paid, then
 - its vehicle changed to an electric car (free in zone B): the renewal moves to the new vehicle in the same write,
   the look-up `valid` for the new mark by the current permit today and by the renewal tomorrow, the old mark by
   neither; each permit refunded from its own payment in the local Pay;
+  then staff revoke the renewal before it starts: the mark goes back to the current permit, valid to its last day;
 - (a second car of the household) the current permit cancelled: the renewal is kept and still starts tomorrow, the
   answer says so; the look-up says `no-permit` today and `valid` by the renewal tomorrow.
 
@@ -120,6 +121,19 @@ def test_renewed_then_the_current_permits_vehicle_changed_the_renewal_is_on_the_
     assert _check(local_cloud, token, OLD, "B", post=True).json()["answer"] == "no-permit"
     assert _tomorrow(local_cloud, NEW, today) == ("valid", new_id)
     assert _tomorrow(local_cloud, OLD, today)[0] == "no-permit"
+
+    # Staff revoke the renewal before it starts (through the PermitsStaff function, under its own IAM policy): the
+    # mark's guard goes back to the current permit, valid to the end of today; tomorrow it has expired.
+    staff = function_named_by_handler(local_cloud, "permits.staff_handler.handler")
+    revoked = invoke(local_cloud, staff, {"action": "revoke", "key": new_id, "reason": "Bought by mistake",
+                                          "staff": {"subject": "sub-handover", "roles": ["caseworker"]},
+                                          "correlation_id": "t"})  # fmt: skip
+    assert revoked["status"] == 200, revoked
+    assert _guard(local_cloud, NEW) == old_id
+    assert "renewed_by" not in _item(local_cloud, f"PERMIT#{old_id}", "PERMIT")
+    today_new = _check(local_cloud, token, NEW, "B", post=True).json()
+    assert (today_new["answer"], today_new["permit_id"]) == ("valid", old_id)
+    assert _tomorrow(local_cloud, NEW, today) == ("expired", old_id)
 
 
 def test_renewed_then_the_current_permit_cancelled_the_renewal_still_starts_on_its_day(local_cloud):
