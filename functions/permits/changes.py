@@ -64,6 +64,7 @@ from permits.store import Permit, PermitNotActive, Status
 from permits.validity import Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
 from shared import outbox
+from shared.calendar import LONDON
 from shared.events import EventType, derived_id, new_event
 from shared.observability import logger
 from shared.references import new_reference
@@ -180,7 +181,7 @@ class Changes:
     # -- change of vehicle ---------------------------------------------------------------------------------------
     def change_vehicle(self, reference: str, vrm_text: str, declared: DeclaredVehicle | None = None) -> VehicleChange:
         now = self._clock()
-        today = now.date()
+        today = now.astimezone(LONDON).date()  # the London day: a permit's dates are London dates
         item, application, permit = self._in_force(reference, today, "change its vehicle")
         self._not_a_waiting_renewal(item, permit, today)
         vrm = parse_vrm(vrm_text)
@@ -360,7 +361,11 @@ class Changes:
         why = ""
         if paid_pence != int(change["amount_pence"]):
             why = "amount"
-        elif permit is None or not _in_force(permit, self._clock().date()) or permit.vrm != change["old_mark"]:
+        elif (
+            permit is None
+            or not _in_force(permit, self._clock().astimezone(LONDON).date())
+            or permit.vrm != change["old_mark"]
+        ):
             why = "PermitNotChangeable"
         elif not application:
             why = "NoSuchPermit"
@@ -391,7 +396,7 @@ class Changes:
         renewal_id = str(change.get("renewal_permit_id") or "")
         if not renewal_id:
             return None
-        found = handover.renewal_of(self.store, permit, self._clock().date())
+        found = handover.renewal_of(self.store, permit, self._clock().astimezone(LONDON).date())
         if found is None or found[2].permit_id != renewal_id:
             return "RenewalChanged"
         _, theirs = handover.shares(paid_pence, int(change["renewal_amount_pence"]))
@@ -402,7 +407,7 @@ class Changes:
     # -- cancellation ---------------------------------------------------------------------------------------------
     def cancel(self, reference: str) -> Cancellation:
         now = self._clock()
-        today = now.date()
+        today = now.astimezone(LONDON).date()  # the London day: a permit's dates are London dates
         found = self.store.get_application(reference)
         if found is not None and found.get("status") == CANCELLED:
             return self._cancelled_again(found)

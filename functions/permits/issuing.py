@@ -18,6 +18,9 @@
   and, in that same UpdateItem, the `outbox` envelope of `permit-issued` (shared/outbox.py): the Permits table's
   stream publishes it, so the event goes out exactly when the move happens. Its id is derived from the reference
   (`shared.events.derived_id`), so the one permit an application can issue is announced under one id.
+- a renewal (`renews_permit_id`) paid after the permit it renews had its vehicle changed is not issued
+  (`paid-not-issued`, reason `RenewedVehicleChanged`) and refunded in full: it is for a car the permit no longer
+  has (permits.handover);
 - an application cancelled unpaid after 30 days (permits.schedule_job) issues nothing: a payment that lands after
   that (or races the cancellation: the permit's transaction checks the application is still unpaid) moves it
   `cancelled -> paid-not-issued`, reason `cancelled`, for staff to refund.

@@ -348,3 +348,26 @@ def test_the_guard_changes_hands_at_no_moment_in_between(store, table, changes, 
                    LATER)  # fmt: skip
     assert (guard(table, "EV71ELC"), counter(table)) == (again.permit_id, 1)
     assert look_up(store, "EV71ELC", FIRST_DAY + timedelta(days=1)) == ("valid", again.permit_id)
+
+
+@settings(max_examples=15, deadline=None)
+@given(day=st.dates(min_value=date(2026, 6, 1), max_value=LAST_DAY), hour=st.sampled_from([0, 9, 23]))
+def test_a_change_on_any_day_of_the_current_permit_charges_its_months_left_and_all_the_renewals(day, hour):
+    """Priced independently here: zone B's 3-month resident permit is £24.00 petrol, £0.00 electric; the current
+    permit's months left count the month of the change whole (June 3, July 2, August 1)."""
+    with mock_aws():
+        store = PermitsStore(create_permits_table(boto3.resource("dynamodb", region_name="eu-west-2"), "Permits"))
+        current_application = apply(store, NOW)
+        current = issued(store, current_application)
+        renewal = issued(store, apply(store, LATER, start=FOLLOWS, renews=current_application.reference), LATER)
+        payments = Payments()
+        when = datetime(day.year, day.month, day.day, hour, 30, tzinfo=LONDON).astimezone(UTC)
+        applications = Applications(zones=load_zones(), store=store, vehicles=Dvla, clock=lambda: NOW)
+        changes = Changes(applications=applications, refund=payments.refund, register_order=payments.register,
+                          clock=Clock(when))  # fmt: skip
+        made = changes.change_vehicle(current_application.reference, "EV71ELC")
+        months_left = {6: 3, 7: 2, 8: 1}[day.month]  # the London day's month, whatever the UTC date
+        assert made.difference == -(800 * months_left + 2400)
+        assert sorted(a.amount for a in payments.refunds) == sorted([800 * months_left, 2400])
+        assert look_up(store, "EV71ELC", LAST_DAY) == ("valid", current.permit_id)
+        assert look_up(store, "EV71ELC", FIRST_DAY, hour=0) == ("valid", renewal.permit_id)
