@@ -61,6 +61,7 @@ from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, Status
 from permits.validity import Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
+from permits.zones import PermitType
 from shared import outbox
 from shared.events import EventType, derived_id, new_event
 from shared.observability import logger
@@ -154,6 +155,8 @@ class Changes:
         now = self._clock()
         today = now.date()
         item, application, permit = self._in_force(reference, today, "change its vehicle")
+        if permit.kind is PermitType.CARER:
+            raise PermitNotChangeable("A carer permit has no vehicle to change: cover the carer's with a session.")
         vrm = parse_vrm(vrm_text)
         if vrm.value == permit.vrm:
             raise SameVehicle(f"{vrm.display} is already the vehicle on this permit.")

@@ -27,8 +27,10 @@ from permits.carer_sessions import (
     SessionOutsideZone,
     SessionRunning,
 )
+from permits.changes import Changes, PermitNotChangeable
 from permits.eligibility import PermitTypeNotOffered
 from permits.issuing import issue_paid
+from permits.renewal import renewal
 from permits.store import PermitsStore, Status
 from permits.vrm import InvalidVrm
 from permits.zones import PermitType, ZonesError, load_zones, parse_zones
@@ -289,3 +291,20 @@ def test_the_link_shows_the_permit_starts_and_ends_a_session(table):
     assert link_ask(table, known, action="end-carer-session", token="good", session_id="nope")["status"] == 404
     assert items(table) == before
     assert application.kind is PermitType.CARER
+
+
+# -- what a carer permit is not ------------------------------------------------------------------------------------
+
+
+def test_a_carer_permit_has_no_vehicle_to_change_is_not_renewed_in_place_and_cancels_like_any(table):
+    application, permit_id = issued(table)
+    changes = Changes(applications=applications(table), refund=lambda ask: "success", clock=lambda: NOW)
+    before = items(table)
+    with pytest.raises(PermitNotChangeable, match="no vehicle to change"):
+        changes.change_vehicle(application.reference, "LB19PTR")
+    assert items(table) == before
+    answer = renewal(PermitsStore(table), load_zones(), application.reference, NOW.date())
+    assert (answer["status"], answer["body"]["reason"]) == (409, "carer")
+    changes.cancel(application.reference)
+    assert PermitsStore(table).get_application(application.reference)["status"] == "cancelled"
+    assert PermitsStore(table).get(permit_id).status is Status.CANCELLED
