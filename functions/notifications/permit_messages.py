@@ -44,6 +44,7 @@ class PermitContactFailed(RuntimeError):
 
 CARER_VEHICLE = "your carer's vehicle"  # what a carer permit's messages say in place of a mark
 
+
 def invoke_permits(request: dict[str, Any]) -> dict[str, Any]:
     """The PermitApplications function's answer (`{"status", "body"}`), or `{}` when the invoke failed."""
     function = settings.settings().permit_applications_function

@@ -71,6 +71,11 @@ class DeclarationNeeded(NotEligible):
     """DVLA cannot answer now: the resident may declare the vehicle's details (staff verify them later)."""
 
 
+class FreePermitNotIssued(NotEligible):
+    """A permit priced at nothing (a carer permit in a zone where they are free): payments takes no order of £0 and
+    no other way to issue one is built, so it is refused before anything is written."""
+
+
 class InvalidApplication(ValueError):
     """The application is malformed (a field missing or out of range): the message names the field."""
 
@@ -424,6 +429,11 @@ class Applications:
         vehicle, not counted in the household's limit), stored pending payment with no mark."""
         zone = eligibility.check(self.zones, request.address, request.kind, household=())
         priced = _quoted(zone, self.zones.tariff_of(zone), request, 0, None)
+        if priced.price.pence == 0:
+            raise FreePermitNotIssued(
+                f"Carer permits in {zone.name} are free, and a free permit cannot be issued online yet: contact the "
+                "parking team."
+            )
         application = Application(
             reference=self._new_id(),
             status=PENDING_PAYMENT,

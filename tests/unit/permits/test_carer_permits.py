@@ -15,7 +15,13 @@ import pytest
 from moto import mock_aws
 
 from permits import enforcement, feed
-from permits.application import CARER_REASON, ApplicationRequest, Applications, InvalidApplication
+from permits.application import (
+    CARER_REASON,
+    ApplicationRequest,
+    Applications,
+    FreePermitNotIssued,
+    InvalidApplication,
+)
 from permits.carer_handler import carer_by_link
 from permits.carer_sessions import (
     CarerSessions,
@@ -131,6 +137,13 @@ def test_a_carer_application_naming_a_vehicle_is_malformed(changes):
 def test_a_carer_permit_in_a_zone_that_does_not_offer_it_is_refused_writing_nothing(table):
     with pytest.raises(PermitTypeNotOffered, match="Station does not have carer permits"):
         applications(table).apply(carer_request(address=STATION))
+    assert items(table) == []
+
+
+def test_a_free_carer_permit_is_refused_writing_nothing(table):
+    hopfield = {"uprn": HOME, "postcode": "ME14 1HQ", "street": ""}  # zone B: carer permits priced at nothing
+    with pytest.raises(FreePermitNotIssued, match="Hopfield are free"):
+        applications(table).apply(carer_request(address=hopfield))
     assert items(table) == []
 
 
