@@ -12,8 +12,9 @@ import pytest
 from web.api import ApiResult
 
 from tests.unit.web.test_web_permit_manage import PERMIT, TOKEN, ManagedPermits
+from tests.unit.web.test_web_permit_pages import HOPFIELD, FakeLookup, FakePermits, PermitPay
 from tests.unit.web.test_web_visitor_pages import _structure_ok
-from tests.unit.web.web_support import Client, harness
+from tests.unit.web.web_support import Client, harness, location
 
 pytestmark = pytest.mark.unit
 
@@ -155,3 +156,49 @@ def test_a_bad_link_is_a_404_and_a_post_without_the_links_csrf_token_starts_noth
     assert client.post(f"{BASE}/carer/end", {"session_id": "c1"}, csrf=False).status == 400
     assert _asked(permits, "start-carer-session") == []
     assert _asked(permits, "end-carer-session") == []
+
+
+# -- applying for one in the web's journey -------------------------------------------------------------------------
+
+CARER_TYPE = {"kind": "carer", "name": "Carer permit (covers your carer's vehicle while they visit, one vehicle at "
+              "a time)", "lengths": [{"months": 12, "amount_pence": 3000, "amount": "£30.00"}], "by_vehicle": False,
+              "per_household": False}  # fmt: skip
+
+
+class CarerOffers(FakePermits):
+    def __init__(self) -> None:
+        super().__init__()
+        self.zone = {**HOPFIELD, "types": [*HOPFIELD["types"], CARER_TYPE]}
+        self.sent: list[dict[str, Any]] = []
+
+    def offers(self, *, correlation_id: str) -> ApiResult:
+        return ApiResult(200, {"zones": [self.zone]})
+
+    def zone_of(self, address: dict[str, str], *, correlation_id: str) -> ApiResult:
+        return ApiResult(200, {"zone": self.zone})
+
+    def apply(self, application: dict[str, Any], *, correlation_id: str) -> ApiResult:
+        self.sent.append(dict(application))  # as the web sent it (the base fake's answer needs a `vrm`)
+        return super().apply({"vrm": "", **application}, correlation_id=correlation_id)
+
+
+def test_a_carer_permit_is_applied_for_without_the_vehicle_step_and_sent_with_no_mark(catalogue):
+    h = harness(catalogue, addresses=FakeLookup())
+    permits = CarerOffers()
+    h.web.site.ports = dataclasses.replace(h.web.site.ports, permits=permits, payments=PermitPay(permits))
+    client = Client(h.web)
+    client.get("/permits/begin")
+    client.get("/permits/address")
+    client.post("/permits/address", {"mode": "find", "postcode": "me14 1hq", "action": "find-address"})
+    client.post("/permits/address", {"mode": "select", "uprn": "999000020001"})
+    options = client.get("/permits/permit").body
+    assert 'value="carer-12"' in options
+    assert location(client.post("/permits/permit", {"permit": "carer-12"})) == "/permits/email"  # no vehicle step
+    client.get("/permits/email")
+    assert location(client.post("/permits/email", {"email": "r@example.org"})) == "/permits/check-answers"
+    check = client.get("/permits/check-answers").body
+    assert "Not tied to one vehicle" in check
+    client.post("/permits/check-answers", {})
+    [sent] = permits.sent
+    assert "vrm" not in sent
+    assert (sent["kind"], sent["months"]) == ("carer", 12)
