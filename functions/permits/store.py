@@ -4,9 +4,9 @@ One table, keyed by `pk` and `sk` (strings):
 
 | item | pk | sk | what |
 | --- | --- | --- | --- |
-| a permit | `PERMIT#<id>` | `PERMIT` | id, VRM (normalised; none for a carer permit), zone, type, dates, status, household |
+| a permit | `PERMIT#<id>` | `PERMIT` | id, VRM (none for a carer permit), zone, type, dates, status, household (UPRN) |
 | a visitor session | `SESSION#<id>` | `SESSION` | id, VRM, zone, start/end (UTC, ISO), household |
-| a carer session | `CARER_SESSION#<id>` | `CARER_SESSION` | id, its carer permit's id, the carer's VRM, zone, start/end |
+| a carer session | `CARER_SESSION#<id>` | `CARER_SESSION` | id, its permit's id, the carer's VRM, zone, start/end |
 | the VRM guard | `ACTIVE#<zone>#<vrm>` | `GUARD` | the one active permit for that mark in that zone |
 | the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
 | an application | `APPLICATION#<reference>` | `APPLICATION` | permits.application: pending payment, then issued |
