@@ -202,3 +202,12 @@ def test_a_carer_permit_is_applied_for_without_the_vehicle_step_and_sent_with_no
     [sent] = permits.sent
     assert "vrm" not in sent
     assert (sent["kind"], sent["months"]) == ("carer", 12)
+
+
+def test_cancelling_a_carer_permit_says_what_stops_without_a_mark(site):
+    _, client = site
+    page = client.get(f"{BASE}/cancel").body.replace("&#39;", "'")
+    assert "The carer permit in zone A will stop today" in page
+    assert "including a session running now" in page
+    done = client.post(f"{BASE}/cancel", {}).body
+    assert "The carer permit ended on" in done
