@@ -36,7 +36,8 @@ from console.permit_pages import NOT_CONNECTED, UNANSWERED, StaffPermitsService,
 
 APPLY_RECORD = "permit-applications"
 APPLY = "apply-permit-for-resident"
-KINDS = {"resident": "Resident", "business": "Business", "temporary": "Temporary vehicle (courtesy car)"}
+KINDS = {"resident": "Resident", "business": "Business", "temporary": "Temporary vehicle (courtesy car)",
+         "carer": "Carer (not tied to one vehicle: leave the mark blank)"}  # fmt: skip
 MONTHS = ("3", "6", "12")
 FIELDS = ("channel", "reason", "uprn", "postcode", "street", "kind", "months", "vrm", "email")
 # The permits service's 400 names the field it refuses by its JSON path: the form's field of the same thing.
@@ -184,7 +185,9 @@ def _first_error(typed: dict[str, str]) -> tuple[str, str] | None:
         ("postcode", bool(typed["postcode"]), "Enter the address's postcode"),
         ("kind", typed["kind"] in KINDS, "Select the type of permit"),
         ("months", typed["months"] in MONTHS, "Select how long the permit is for"),
-        ("vrm", bool(typed["vrm"]), "Enter the vehicle's registration mark"),
+        ("vrm", bool(typed["vrm"]) != (typed["kind"] == "carer"),
+         "Leave the mark blank for a carer permit" if typed["kind"] == "carer"
+         else "Enter the vehicle's registration mark"),
         ("email", bool(typed["email"]), "Enter the resident's email address, to tell them when the permit is issued"),
     )  # fmt: skip
     return next(((field, message) for field, ok, message in checks if not ok), None)
@@ -195,7 +198,7 @@ def _application(typed: dict[str, str], staff: StaffMember) -> dict[str, Any]:
         "address": {"uprn": typed["uprn"], "postcode": typed["postcode"], "street": typed["street"]},
         "kind": typed["kind"],
         "months": int(typed["months"]),
-        "vrm": typed["vrm"],
+        **({} if typed["kind"] == "carer" else {"vrm": typed["vrm"]}),  # a carer permit has no mark
         "contact": {"email": typed["email"]},
         "assisted": {"channel": typed["channel"], "reason": typed["reason"], "staff": staff.subject},
     }

@@ -42,6 +42,9 @@ class PermitContactFailed(RuntimeError):
     """The permits service did not answer the `contact` action: the event is retried (a batch item failure)."""
 
 
+CARER_VEHICLE = "your carer's vehicle"  # what a carer permit's messages say in place of a mark
+
+
 def invoke_permits(request: dict[str, Any]) -> dict[str, Any]:
     """The PermitApplications function's answer (`{"status", "body"}`), or `{}` when the invoke failed."""
     function = settings.settings().permit_applications_function
@@ -153,7 +156,9 @@ def compose(event: EventEnvelope) -> list[dict[str, Any]]:
         logger.warning("The permits service gave no usable email address; nothing to send", extra=log)
         return []
     reference = str(contact.get("reference") or event.data["reference"])
-    values = {"reference": reference, "vrm": str(contact.get("vrm") or ""), **VALUES[event.type](event, contact)}
+    # A carer permit has no mark: its sessions cover the carer's vehicle (permits.carer_sessions)
+    vrm = CARER_VEHICLE if contact.get("kind") == "carer" else str(contact.get("vrm") or "")
+    values = {"reference": reference, "vrm": vrm, **VALUES[event.type](event, contact)}
     return [
         logic.email_about(
             event, template_name=TEMPLATE_FOR[event.type], recipient=email, values=values, reference=reference

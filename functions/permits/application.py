@@ -39,7 +39,7 @@ from permits.quotes import Quote, quote
 from permits.schedule import application_first_due
 from permits.store import PermitsStore, Status
 from permits.vrm import Vrm, parse_vrm
-from permits.zones import PermitType, ZonesFile
+from permits.zones import PermitType, Tariff, Zone, ZonesFile
 from shared.contact import EMAIL_MESSAGE, normalise_email
 from shared.references import new_reference, normalise_reference
 
@@ -50,8 +50,10 @@ CANCELLED = "cancelled-unpaid"  # left unpaid 30 days (permits.schedule_job): a 
 SERVICE_ID = "parking-permit"  # the order's service id at payments (docs/decisions/0010)
 ORDER_TITLE = "Parking permit"
 # Types applied for with one vehicle. A visitor permit is the household's wallet of hours or days
-# (`permits.visitors`), and a carer permit is not tied to a vehicle: neither is applied for here.
+# (`permits.visitors`), not applied for here; a carer permit is applied for with no vehicle (its sessions name the
+# carer's: `permits.carer_sessions`).
 VEHICLE_TYPES = frozenset({PermitType.RESIDENT, PermitType.BUSINESS, PermitType.TEMPORARY})
+APPLIED_TYPES = VEHICLE_TYPES | {PermitType.CARER}
 APPLICATION_RETENTION = timedelta(days=7 * 365)  # the record of a sale is kept for the finance years
 DECLARED_FUELS = frozenset({"PETROL", "DIESEL", "ELECTRICITY", "HYBRID ELECTRIC", "GAS", "OTHER"})
 MAX_START_AHEAD = timedelta(days=90)  # a permit may be bought to start at most this far ahead
@@ -67,6 +69,11 @@ class VehicleNotKnown(NotEligible):
 
 class DeclarationNeeded(NotEligible):
     """DVLA cannot answer now: the resident may declare the vehicle's details (staff verify them later)."""
+
+
+class FreePermitNotIssued(NotEligible):
+    """A permit priced at nothing (a carer permit in a zone where they are free): payments takes no order of £0 and
+    no other way to issue one is built, so it is refused before anything is written."""
 
 
 class InvalidApplication(ValueError):
@@ -130,13 +137,11 @@ class ApplicationRequest:
         try:
             kind = PermitType(str(data.get("kind", "")))
         except ValueError:
-            raise InvalidApplication(f"kind: one of {', '.join(sorted(k.value for k in VEHICLE_TYPES))}.") from None
+            raise InvalidApplication(f"kind: one of {', '.join(sorted(k.value for k in APPLIED_TYPES))}.") from None
         months = data.get("months")
         if isinstance(months, bool) or not isinstance(months, int):
             raise InvalidApplication("months: 3, 6 or 12.")
-        vrm = data.get("vrm")
-        if not isinstance(vrm, str) or not vrm.strip():
-            raise InvalidApplication("vrm: give the vehicle's registration mark.")
+        vrm = _vrm_field(kind, data)
         start_text = data.get("start")
         try:
             start = date.fromisoformat(str(start_text)) if start_text else today
@@ -160,6 +165,21 @@ class ApplicationRequest:
             renews=normalise_reference(renews) or "" if isinstance(renews, str) else "",
             assisted=_assisted(data.get("assisted")),
         )
+
+
+def _vrm_field(kind: PermitType, data: dict[str, Any]) -> str:
+    """The mark as typed; "" for a carer permit, which is not tied to one vehicle (its sessions name the carer's)."""
+    vrm = data.get("vrm")
+    if kind is PermitType.CARER:
+        if vrm not in (None, "") or data.get("declared_vehicle") is not None or data.get("renews") is not None:
+            raise InvalidApplication(
+                "vrm: a carer permit is not tied to one vehicle; leave the mark (and any vehicle details or renewal) "
+                "out, and cover the carer's vehicle with a session once it is issued."
+            )
+        return ""
+    if not isinstance(vrm, str) or not vrm.strip():
+        raise InvalidApplication("vrm: give the vehicle's registration mark.")
+    return vrm
 
 
 def _assisted(data: Any) -> AssistedBy | None:
@@ -327,15 +347,13 @@ class Applications:
         DVLA failure the resident cannot act on (its key refused: alarmed); writes only when nothing refuses."""
         now = self._clock()
         today = now.date()
+        if request.kind is PermitType.CARER:
+            return self._apply_carer(request, now)
         vrm = parse_vrm(request.vrm)
         if request.kind not in VEHICLE_TYPES:
             raise eligibility.PermitTypeNotOffered(
                 f"A {request.kind.value} permit is not applied for with one vehicle: "
-                + (
-                    "visitors use the household's visitor hours or days."
-                    if request.kind is PermitType.VISITOR
-                    else "ask the parking team for a carer permit."
-                )
+                "visitors use the household's visitor hours or days."
             )
         zone = eligibility.zone_for(self.zones, request.address)
         households, marks = (
@@ -371,18 +389,7 @@ class Applications:
         rule = tariff.types[request.kind]
         counted = sum(1 for p in household if (r := tariff.types.get(p.kind)) is not None and r.per_household)
         facts = vehicle.facts() if vehicle is not None else declared.facts() if declared is not None else None
-        try:
-            priced: Quote = quote(
-                zone,
-                tariff,
-                request.kind,
-                request.months,
-                request.start,
-                household_permits=counted if rule.per_household else 0,
-                vehicle=facts,
-            )
-        except PriceError as error:
-            raise InvalidApplication(f"months: {error}") from None
+        priced = _quoted(zone, tariff, request, counted if rule.per_household else 0, facts)
         reasons = priced.price.reasons
         if declared is not None:
             reasons = (
@@ -417,6 +424,45 @@ class Applications:
         )
         if renewed is not None:
             item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
+        return self._stored(application, item, request)
+
+    def _apply_carer(self, request: ApplicationRequest, now: datetime) -> Application:
+        """A carer permit: the address in a zone offering carer permits, priced for the type and length alone (no
+        vehicle, not counted in the household's limit), stored pending payment with no mark."""
+        zone = eligibility.check(self.zones, request.address, request.kind, household=())
+        priced = _quoted(zone, self.zones.tariff_of(zone), request, 0, None)
+        if priced.price.pence == 0:
+            raise FreePermitNotIssued(
+                f"Carer permits in {zone.name} are free, and a free permit cannot be issued online yet: contact the "
+                "parking team."
+            )
+        application = Application(
+            reference=self._new_id(),
+            status=PENDING_PAYMENT,
+            vrm="",
+            zone=zone.code,
+            kind=request.kind,
+            months=priced.permit.months,
+            valid_from=priced.permit.valid_from,
+            valid_to=priced.permit.valid_to,
+            pence=priced.price.pence,
+            reasons=(*priced.price.reasons[:-1], CARER_REASON, priced.price.reasons[-1]),
+            uprn=request.address.uprn,
+            vehicle_source="none",
+            needs_verification=False,
+            created_at=now.astimezone(UTC).isoformat(timespec="seconds"),
+            email=request.email,
+        )
+        item = application.item(
+            household_limit=zone.max_permits_per_household,
+            counts_towards_limit=False,
+            vehicle={},
+            bought_months=request.months,
+        )
+        return self._stored(application, item, request)
+
+    def _stored(self, application: Application, item: dict[str, Any], request: ApplicationRequest) -> Application:
+        """The amount registered with payments, then the application written once: nothing stored if either fails."""
         if request.assisted is not None:
             item["assisted"] = request.assisted.item()
         if self._register_payment is not None:
@@ -453,6 +499,21 @@ class Applications:
             raise VehicleNotKnown(
                 f"DVLA has no vehicle registered as {vrm.display}. Check the registration mark on the log book (V5C)."
             ) from None
+
+
+CARER_REASON = (
+    "A carer permit is not tied to one vehicle: once it is issued, you cover your carer's vehicle with a session from "
+    "the permit's link, one vehicle at a time."
+)
+
+
+def _quoted(zone: Zone, tariff: Tariff, request: ApplicationRequest, counted: int, facts: VehicleFacts | None) -> Quote:
+    try:
+        return quote(
+            zone, tariff, request.kind, request.months, request.start, household_permits=counted, vehicle=facts
+        )
+    except PriceError as error:
+        raise InvalidApplication(f"months: {error}") from None
 
 
 def vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:

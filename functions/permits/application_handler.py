@@ -24,7 +24,8 @@ For the resident web's pages before an application (`permits.offers`): `{"action
 `{"action": "check-vrm", "vrm"}` -> 200 `{"vrm", "display"}` or 400.
 The work for those is in `permits.offers`.
 The resident's visitor wallet (`visitor-balance`, `start-visitor-session`, `cancel-visitor-session`, the UPRN as the
-caller checked it): `permits.wallet_handler`.
+caller checked it): `permits.wallet_handler`. A carer permit's sessions by its manage link (`carer-permit`,
+`start-carer-session`, `end-carer-session`): `permits.carer_handler`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from permits.application import (
     DeclarationNeeded,
     InvalidApplication,
 )
+from permits.carer_handler import CARER_ACTIONS, carer_by_link
+from permits.carer_sessions import CarerSessions
 from permits.eligibility import Address, NotEligible
 from permits.manage_links import link_reference, manage_key, open_manage, with_manage_path
 from permits.manage_wallet import wallet_by_link
@@ -121,6 +124,11 @@ def _wallets() -> WalletStore:
     return WalletStore(aws.table(application_settings().permits_table), load_zones())
 
 
+@cache
+def _carers() -> CarerSessions:
+    return CarerSessions(aws.table(application_settings().permits_table), load_zones())
+
+
 def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
     return {"status": status, "body": {"detail": detail, **more}}
 
@@ -186,6 +194,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _before_applying(event)
     if action in CHANGE_ACTIONS or action in WALLET_ACTIONS:
         return _resident_changes(event)
+    if action in CARER_ACTIONS:  # a carer permit's sessions, by its manage link (permits.carer_handler)
+        reference_of = lambda token: link_reference(token, manage_key())  # noqa: E731
+        return carer_by_link(event, reference_of, applications().get, _carers())
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     return apply_answer(applications(), event["application"])

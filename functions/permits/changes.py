@@ -63,6 +63,7 @@ from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, Status
 from permits.validity import Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
+from permits.zones import PermitType
 from shared import outbox
 from shared.calendar import LONDON
 from shared.events import EventType, derived_id, new_event
@@ -183,7 +184,7 @@ class Changes:
         now = self._clock()
         today = now.astimezone(LONDON).date()  # the London day: a permit's dates are London dates
         item, application, permit = self._in_force(reference, today, "change its vehicle")
-        self._not_a_waiting_renewal(item, permit, today)
+        self._vehicle_changeable(item, permit, today)
         vrm = parse_vrm(vrm_text)
         if vrm.value == permit.vrm:
             raise SameVehicle(f"{vrm.display} is already the vehicle on this permit.")
@@ -289,8 +290,11 @@ class Changes:
         except PriceError as error:
             raise PermitNotChangeable(f"This permit cannot be priced for another vehicle: {error}") from None
 
-    def _not_a_waiting_renewal(self, item: dict[str, Any], permit: Permit, today: date) -> None:
-        """A renewal not started, while the permit it renews is in force, changes only with that permit."""
+    def _vehicle_changeable(self, item: dict[str, Any], permit: Permit, today: date) -> None:
+        """A carer permit has no vehicle; a renewal not started, while the permit it renews is in force, changes only
+        with that permit."""
+        if permit.kind is PermitType.CARER:
+            raise PermitNotChangeable("A carer permit has no vehicle to change: cover the carer's with a session.")
         if (renewed := handover.waiting_renewal(self.store, item, permit, today)) is not None:
             raise PermitNotChangeable(
                 f"This renewal starts on {permit.valid_from:%-d %B %Y}, after your current permit ends on "

@@ -4,6 +4,8 @@ One Query of the Permits table's `by-vrm` index (`PermitsStore.by_vrm`), then, i
 
 1. `valid`: an active permit for the mark in the zone whose London dates include today;
 2. `visitor-session`: a visitor session for the mark in the zone running at that moment;
+   `carer-session`: else a carer session (a carer permit covering the carer's vehicle, permits.carer_sessions)
+   for the mark in the zone running at that moment, with its `permit_id` and `session_id`;
 3. `expired`: the mark's latest permit in the zone has passed its last day (active or expired, not revoked or
    cancelled), with `expired_on` (its last day) and `in_grace` (still inside the zone's grace period, `grace_days`);
 4. `valid-in-another-zone`: an active permit for the mark, valid today, in another zone (`other_zone`);
@@ -20,7 +22,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from permits.store import Permit, PermitsStore, Status, VisitorSession
+from permits.store import CarerSession, Permit, PermitsStore, Status, VisitorSession
 from permits.validity import Standing, Term, standing
 from permits.vrm import parse_vrm
 from permits.zones import ZonesFile
@@ -29,6 +31,7 @@ from permits.zones import ZonesFile
 class Outcome(StrEnum):
     VALID = "valid"
     VISITOR_SESSION = "visitor-session"
+    CARER_SESSION = "carer-session"
     EXPIRED = "expired"
     VALID_IN_ANOTHER_ZONE = "valid-in-another-zone"
     NO_PERMIT = "no-permit"
@@ -86,7 +89,7 @@ def check(store: PermitsStore, zones: ZonesFile, vrm: str, zone_code: str, momen
     if zone_code not in codes:
         raise UnknownZone(f"No zone {zone_code!r}; the zones are {sorted(codes)}.")
     zone = zones.zone(zone_code)
-    permits, sessions = store.by_vrm(mark)
+    permits, sessions, carers = store.lookup(mark)
     # A revoked or cancelled permit is not a permit at all: never "expired", whatever its dates.
     here = [p for p in permits if p.zone == zone_code and p.status not in (Status.REVOKED, Status.CANCELLED)]
     base = Answer(Outcome.NO_PERMIT, mark, zone_code, moment)
@@ -97,6 +100,13 @@ def check(store: PermitsStore, zones: ZonesFile, vrm: str, zone_code: str, momen
     if running:
         session: VisitorSession = max(running, key=lambda s: s.end)
         return replace(base, outcome=Outcome.VISITOR_SESSION, session_id=session.session_id, session_ends=session.end)
+    covering = [s for s in carers if s.zone == zone_code and s.start <= moment < s.end]
+    if covering:
+        carer: CarerSession = max(covering, key=lambda s: s.end)
+        return replace(
+            base, outcome=Outcome.CARER_SESSION, permit_id=carer.permit_id, session_id=carer.session_id,
+            session_ends=carer.end,
+        )  # fmt: skip
     # Past its last day by its dates, or ended as expired by the daily job (permits.schedule_job) whatever they say.
     lapsed = [
         p

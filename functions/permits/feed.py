@@ -1,4 +1,5 @@
-"""The enforcement devices' offline feed: every permit and visitor session changed since a cursor, in pages, each
+"""The enforcement devices' offline feed: every permit, visitor session and carer session (`carer-session`, with its
+carer permit's id; a carer permit itself is a `carer-permit` entry, with no mark) changed since a cursor, in pages, each
 page signed so that a device can trust what it holds when it has no signal.
 
 A device starts with no cursor (the first page begins `FIRST_MONTHS` months back, enough for the longest permit and
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from permits.store import PERMIT, SESSION
+from permits.store import CARER_SESSION, PERMIT, SESSION
 
 FIRST_MONTHS = 14  # the longest permit (12 months) and an expiry grace period, in whole months
 DEFAULT_LIMIT = 500
@@ -101,6 +102,16 @@ def first_month(now: datetime) -> str:
 def entry(item: dict[str, Any]) -> dict[str, Any]:
     """What a device keeps of one permit or session: enough to enforce, nothing about the household."""
     changed_at = str(item["feed_at"]).split("#", 1)[0]
+    if item.get("record") == PERMIT and item.get("kind") == "carer":  # no mark: its sessions carry the carers' marks
+        return {
+            "type": "carer-permit",
+            "id": str(item["permit_id"]),
+            "zone": str(item["zone"]),
+            "valid_from": str(item["valid_from"]),
+            "valid_to": str(item["valid_to"]),
+            "status": str(item["status"]),
+            "changed_at": changed_at,
+        }
     if item.get("record") == PERMIT:
         return {
             "type": "permit",
@@ -123,7 +134,18 @@ def entry(item: dict[str, Any]) -> dict[str, Any]:
             "end": str(item["end"]),
             "changed_at": changed_at,
         }
-    raise ValueError("Only permits and visitor sessions are in the feed.")
+    if item.get("record") == CARER_SESSION:  # ended early or with its permit: it comes again with its new end
+        return {
+            "type": "carer-session",
+            "id": str(item["session_id"]),
+            "permit_id": str(item["permit_id"]),
+            "vrm": str(item["vrm"]),
+            "zone": str(item["zone"]),
+            "start": str(item["start"]),
+            "end": str(item["end"]),
+            "changed_at": changed_at,
+        }
+    raise ValueError("Only permits, visitor sessions and carer sessions are in the feed.")
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,12 @@ def manage_path(reference: str, valid_to: date, key: bytes) -> str:
 
 def with_manage_path(contact: dict[str, Any], key: bytes) -> dict[str, Any]:
     """The `contact` answer, with `manage_path` when the application's permit is issued, and `renew_path` (the
-    same link's renewal page, for the renewal-due reminder)."""
+    same link's renewal page, for the renewal-due reminder; not for a carer permit, renewed by applying again)."""
     if contact.get("status") != "issued":
         return contact
     path = manage_path(str(contact["reference"]), date.fromisoformat(str(contact["valid_to"])), key)
+    if contact.get("kind") == "carer":
+        return {**contact, "manage_path": path}
     return {**contact, "manage_path": path, "renew_path": f"{path}/renew"}
 
 

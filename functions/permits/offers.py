@@ -1,5 +1,6 @@
 """What the resident web shows before an application is made, from the zones file (which only permits reads): each
-zone's permit types applied for with a vehicle, their lengths and prices before the vehicle's band, the zone an
+zone's permit types applied for (with a vehicle, and carer permits, which have none: a free one, which payments
+cannot take, is not listed), their lengths and prices before the vehicle's band, the zone an
 address found by the address lookup is in, and whether a registration mark is a UK one.
 
 `offers(zones)` lists every zone; `zone_offer(zones, address)` gives the address's zone or raises
@@ -13,7 +14,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from permits.application import VEHICLE_TYPES
+from permits.application import APPLIED_TYPES
 from permits.eligibility import Address, zone_for
 from permits.pricing import pounds, round_pence
 from permits.vrm import parse_vrm
@@ -23,6 +24,7 @@ TYPE_NAMES = {
     PermitType.RESIDENT: "Resident permit",
     PermitType.BUSINESS: "Business permit",
     PermitType.TEMPORARY: "Temporary vehicle permit (a courtesy car)",
+    PermitType.CARER: "Carer permit (covers your carer's vehicle while they visit, one vehicle at a time)",
 }
 
 
@@ -32,9 +34,11 @@ def zone_summary(zones: ZonesFile, zone: Zone) -> dict[str, Any]:
     tariff = zones.tariff_of(zone)
     types = []
     for kind in zone.permit_types:
-        if kind not in VEHICLE_TYPES or kind not in tariff.types:
+        if kind not in APPLIED_TYPES or kind not in tariff.types:
             continue
         rule = tariff.types[kind]
+        if kind is PermitType.CARER and not rule.price:  # free: payments takes no order of £0 (docs/permits.md)
+            continue
         lengths = [
             {
                 "months": months,

@@ -23,7 +23,7 @@ from permits.application import ISSUED, MAX_START_AHEAD, Application, active_per
 from permits.pricing import PriceError, VehicleFacts, pounds
 from permits.quotes import quote
 from permits.store import PermitsStore, Status
-from permits.zones import Tariff, ZonesFile
+from permits.zones import PermitType, Tariff, ZonesFile
 
 
 def renewal_months(tariff: Tariff, application: Application, *, common_end: bool) -> int:
@@ -49,6 +49,8 @@ def renewal(store: PermitsStore, zones: ZonesFile, reference: str, today: date) 
         return _refused(409, "not-issued", "This application has no permit to renew.")
     if permit.status is Status.REVOKED:
         return _refused(409, "revoked", "This permit was cancelled, so it cannot be renewed: apply for a new one.")
+    if permit.kind is PermitType.CARER:  # not renewed in place (permits.carer_sessions): a new one is applied for
+        return _refused(409, "carer", "A carer permit is renewed by applying for a new one, to start when this ends.")
     zone = zones.zone(permit.zone)
     if not zone.offers(permit.kind):
         return _refused(409, "not-offered", f"{zone.name} no longer offers {permit.kind.value} permits.")

@@ -4,8 +4,9 @@ One table, keyed by `pk` and `sk` (strings):
 
 | item | pk | sk | what |
 | --- | --- | --- | --- |
-| a permit | `PERMIT#<id>` | `PERMIT` | id, VRM (normalised), zone, type, valid from/to, status, household (a UPRN) |
+| a permit | `PERMIT#<id>` | `PERMIT` | id, VRM (none for a carer permit), zone, type, dates, status, household (UPRN) |
 | a visitor session | `SESSION#<id>` | `SESSION` | id, VRM, zone, start/end (UTC, ISO), household |
+| a carer session | `CARER_SESSION#<id>` | `CARER_SESSION` | id, its permit's id, the carer's VRM, zone, start/end |
 | the VRM guard | `ACTIVE#<zone>#<vrm>` | `GUARD` | the one active permit for that mark in that zone |
 | the household counter | `HOUSEHOLD#<uprn>#<zone>` | `COUNT` | how many active limit-counting permits it holds |
 | an application | `APPLICATION#<reference>` | `APPLICATION` | permits.application: pending payment, then issued |
@@ -49,6 +50,7 @@ BY_HOUSEHOLD = "by-household"  # stacks/permits_stack.py
 BY_CHANGE = "by-change"  # stacks/permits_stack.py
 PERMIT = "PERMIT"
 SESSION = "SESSION"
+CARER_SESSION = "CARER_SESSION"  # a carer's vehicle covered by a carer permit (permits.carer_sessions)
 SESSION_RETENTION = timedelta(days=2 * 365)  # a session is kept two years after it ends (TTL `expires_at`)
 
 
@@ -85,12 +87,14 @@ class Permit:
     reference: str = ""  # the application it was issued for (permits.issuing)
     renewed_by: str = ""  # the permit that renews it (holding its VRM guard and household place: `issue`'s `renews`)
     renews: str = ""  # the permit it took the guard and place over from (permits.store_renewal)
+    carer_session: str = ""  # a carer permit's running (or last) session's id (permits.carer_sessions)
+    carer_session_end: str = ""  # when that session ends (UTC, ISO)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Permit:
         return cls(
             permit_id=str(item["permit_id"]),
-            vrm=str(item["vrm"]),
+            vrm=str(item.get("vrm", "")),  # a carer permit has none (and so is in no `by-vrm` partition)
             zone=str(item["zone"]),
             kind=PermitType(str(item["kind"])),
             valid_from=date.fromisoformat(str(item["valid_from"])),
@@ -101,6 +105,8 @@ class Permit:
             reference=str(item.get("reference", "")),
             renewed_by=str(item.get("renewed_by", "")),
             renews=str(item.get("renews", "")),
+            carer_session=str(item.get("carer_session", "")),
+            carer_session_end=str(item.get("carer_session_end", "")),
         )
 
 
@@ -123,6 +129,53 @@ class VisitorSession:
             end=datetime.fromisoformat(str(item["end"])),
             household=str(item["household"]),
         )
+
+
+@dataclass(frozen=True)
+class CarerSession:
+    """A carer's vehicle covered by a household's carer permit, in the permit's zone, from `start` to `end`."""
+
+    session_id: str
+    permit_id: str
+    vrm: str
+    zone: str
+    start: datetime  # aware
+    end: datetime  # aware; set to the moment it was ended, if ended early
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> CarerSession:
+        return cls(
+            session_id=str(item["session_id"]),
+            permit_id=str(item["permit_id"]),
+            vrm=str(item["vrm"]),
+            zone=str(item["zone"]),
+            start=datetime.fromisoformat(str(item["start"])),
+            end=datetime.fromisoformat(str(item["end"])),
+        )
+
+
+def utc_text(moment: datetime) -> str:
+    """An instant as stored for comparison in conditions: UTC, to the second (`2027-06-08T09:00:00+00:00`)."""
+    return _aware(moment).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def end_carer_session_action(table: str, session_id: str, now: datetime) -> dict[str, Any]:
+    """A transaction's action ending a running carer session at `now` (its new end in the devices' feed)."""
+    stamp = feed_stamp(now, session_id)
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": f"{CARER_SESSION}#{session_id}", "sk": CARER_SESSION},
+            "UpdateExpression": "SET #end = :now, ended_at = :now, feed_month = :month, feed_at = :at",
+            "ConditionExpression": "#end > :now",
+            "ExpressionAttributeNames": {"#end": "end"},
+            "ExpressionAttributeValues": {
+                ":now": utc_text(now),
+                ":month": stamp["feed_month"],
+                ":at": stamp["feed_at"],
+            },
+        }
+    }
 
 
 def _uprn(household: str) -> str:
@@ -211,7 +264,10 @@ class PermitsStore:
         `renews` (the id of an active permit of the same mark, zone and household, permits.renewing): the new permit
         takes over that one's VRM guard and household place (`renewed_by` set on it, the counter unchanged), so the
         old one's end leaves both to it; that permit no longer active (ended meanwhile), it is issued as any other."""
-        mark = parse_vrm(vrm).value
+        carer = kind is PermitType.CARER  # not tied to a vehicle: no mark, no VRM guard (permits.carer_sessions)
+        if carer and (vrm or renews or counts_towards_limit):
+            raise ValueError("A carer permit has no mark, is not renewed in place and does not count to the limit.")
+        mark = "" if carer else parse_vrm(vrm).value
         if valid_to < valid_from:
             raise ValueError("A permit cannot end before it starts.")
         if household_limit < 1:
@@ -233,7 +289,7 @@ class PermitsStore:
             "sk": PERMIT,
             "record": PERMIT,
             "permit_id": permit.permit_id,
-            "vrm": mark,
+            **({"vrm": mark} if mark else {}),
             "zone": zone,
             "kind": str(kind),
             "valid_from": valid_from.isoformat(),
@@ -254,7 +310,7 @@ class PermitsStore:
         }
         actions: list[dict[str, Any]] = [
             {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": guard},
+            *([] if carer else [{"Put": guard}]),
         ]
         if renewed is not None:  # replaces, not adds: the household's place passes to the renewal (counter unchanged)
             item["renews"] = renewed.permit_id
@@ -307,6 +363,7 @@ class PermitsStore:
         outbox: str | None = None,
         also: tuple[dict[str, Any], ...] = (),
         attributes: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> Permit:
         """Revoke, expire or cancel an active permit: its VRM guard released and its household counter lowered, at
         once; a renewed permit (`renewed_by`) leaves both to its renewal, which holds them. Its scheduled steps go
@@ -320,7 +377,8 @@ class PermitsStore:
         if permit is None or permit.status is not Status.ACTIVE:
             raise PermitNotActive(f"Permit {permit_id} is not active.")
         # The devices' feed carries the end, so an offline device stops accepting the permit.
-        stamp = feed_stamp(datetime.now(UTC), permit_id)
+        now = at or datetime.now(UTC)  # `at`: the moment it ends (a test's clock; the real one otherwise)
+        stamp = feed_stamp(now, permit_id)
         more = dict(attributes or {})
         if {"pk", "sk", "status", "feed_month", "feed_at", "due_on"} & set(more):
             raise ValueError("`attributes` cannot set the permit's key, status, feed position or schedule.")
@@ -351,11 +409,15 @@ class PermitsStore:
                 }
             },
         ]
+        if permit.carer_session and datetime.fromisoformat(permit.carer_session_end) > now:  # its carer session ends
+            actions.append(end_carer_session_action(self._name, permit.carer_session, now))
         renews = permit.renews or str((self.get_application(permit.reference) or {}).get("renews_permit_id") or "")
         renewed = store_handover.handing_back(permit, self.get(renews) if renews else None)
         if renewed is not None:  # a renewal ended while the permit it renews is in force: both go back to that one
             actions.extend(store_handover.hand_back(self._name, permit, renewed))
-        elif not permit.renewed_by:  # a renewed permit's guard and place are its renewal's now
+        elif (
+            not permit.renewed_by and permit.vrm
+        ):  # a renewed permit's guard and place are its renewal's now; a carer permit has none
             actions.extend(release(self._name, permit))
         reasons = self._transact([*actions, *also])
         if reasons is not None:
@@ -432,11 +494,17 @@ class PermitsStore:
 
     # -- by mark (the enforcement look-up) --------------------------------------------------------------------------
     def by_vrm(self, vrm: str) -> tuple[list[Permit], list[VisitorSession]]:
-        """Every permit and session of a mark, in every zone: one Query of the `by-vrm` index."""
+        """Every permit and visitor session of a mark, in every zone: one Query of the `by-vrm` index."""
+        permits, sessions, _ = self.lookup(vrm)
+        return permits, sessions
+
+    def lookup(self, vrm: str) -> tuple[list[Permit], list[VisitorSession], list[CarerSession]]:
+        """Every permit, visitor session and carer session of a mark, in every zone: one Query of `by-vrm`."""
         items = self._query(BY_VRM, "vrm = :v", {":v": parse_vrm(vrm).value}, {})
         permits = [Permit.from_item(i) for i in items if i.get("record") == PERMIT]
         sessions = [VisitorSession.from_item(i) for i in items if i.get("record") == SESSION]
-        return permits, sessions
+        carers = [CarerSession.from_item(i) for i in items if i.get("record") == CARER_SESSION]
+        return permits, sessions, carers
 
     # -- by change (the devices' offline feed) -----------------------------------------------------------------------
     def changes(self, month: str, *, after: str = "", limit: int) -> tuple[list[dict[str, Any]], bool]:

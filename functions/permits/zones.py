@@ -96,6 +96,11 @@ class Tariff(DefinitionModel):
             raise definition_problem(
                 "types.visitor", "visitor permits are a free allowance (zones[].visitor_allowance)"
             )
+        carer = self.types.get(PermitType.CARER)
+        if carer is not None and (carer.by_vehicle or carer.per_household):
+            raise definition_problem(
+                "types.carer", "a carer permit is not tied to a vehicle or counted in the household's limit"
+            )
         for kind, rule in self.types.items():
             missing = [n for n in rule.lengths if n not in self.length_percent]
             if missing:
@@ -174,12 +179,16 @@ class Zone(DefinitionModel):
     common_end_date: EndDate | None = None
     grace_days: Annotated[int, Field(ge=0, le=60)] = 0
     visitor_allowance: VisitorAllowance | None = None
+    # A carer session's longest run, in hours (permits.carer_sessions): given exactly when the zone has carer permits
+    carer_session_hours: Annotated[int, Field(ge=1, le=24)] | None = None
     cancellation: Cancellation
 
     @model_validator(mode="after")
     def _visitors(self) -> Self:
         if (PermitType.VISITOR in self.permit_types) != (self.visitor_allowance is not None):
             raise definition_problem("visitor_allowance", "give it exactly when permit_types includes visitor")
+        if (PermitType.CARER in self.permit_types) != (self.carer_session_hours is not None):
+            raise definition_problem("carer_session_hours", "give it exactly when permit_types includes carer")
         return self
 
     def offers(self, kind: PermitType) -> bool:

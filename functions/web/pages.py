@@ -24,6 +24,7 @@ from typing import Any
 
 from shared.catalogue import ServiceDefinition
 from web import routes
+from web.carer_pages import CarerPages
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
 from web.permit_manage_pages import PermitManagePages
@@ -69,6 +70,7 @@ class Web:
         self.permit_payments = PermitPaymentPages(self.permits)
         self.permit_manage = PermitManagePages(self.site)
         self.visitors = VisitorPages(self.permit_manage)
+        self.carers = CarerPages(self.permit_manage)
         self.permit_renewal = PermitRenewalPages(self.permit_manage)
         self._app = routes.build(self)
 

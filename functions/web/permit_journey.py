@@ -61,6 +61,7 @@ CHANGE_LINKS = {
     "vehicle": "Change the vehicle registration number",
 }
 
+CARER_VEHICLE = "Not tied to one vehicle: once the permit is issued, you cover your carer's vehicle from its link"
 Errors = list[dict[str, str]]  # the error summary's {href, message}, in page order
 
 
@@ -68,7 +69,14 @@ def step_url(step: str, *, change: bool = False) -> str:
     return f"{PERMITS_PATH}/{step}" + ("?change=1" if change else "")
 
 
+def carer(answers: Mapping[str, Any]) -> bool:
+    """A carer permit is chosen: it is not tied to one vehicle, so the vehicle step is not asked."""
+    return (answers.get("permit") or {}).get("kind") == "carer"
+
+
 def answered(answers: Mapping[str, Any], step: str) -> bool:
+    if step == "vehicle" and carer(answers):
+        return True
     if step == "address":
         return bool(answers.get("address")) and bool(answers.get("zone"))
     return bool(answers.get(ANSWER_OF.get(step, step)))
@@ -168,9 +176,11 @@ def application(answers: Mapping[str, Any]) -> dict[str, Any]:
         "address": {"uprn": address["uprn"], "postcode": address["postcode"], "street": address.get("street", "")},
         "kind": answers["permit"]["kind"],
         "months": int(answers["permit"]["months"]),
-        "vrm": answers["vrm"]["vrm"],
         "contact": {"email": answers["email"]},  # where the permit's messages go (the notifications service)
     }
+    if carer(answers):  # no mark: its sessions name the carer's (permits.carer_sessions)
+        return sent
+    sent["vrm"] = answers["vrm"]["vrm"]
     if answers.get("declared_vehicle"):
         sent["declared_vehicle"] = dict(answers["declared_vehicle"])
     return sent
@@ -193,7 +203,9 @@ def answer_rows(answers: Mapping[str, Any], *, changeable: bool) -> list[dict[st
             "step": "address",
         },
         {"label": "Permit", "lines": [permit.get("label", "")], "step": "permit"},
-        {"label": "Vehicle registration number", "lines": [vrm.get("display", "")], "step": "vehicle"},
+        {"label": "Vehicle registration number", "lines": [vrm.get("display", "")], "step": "vehicle"}
+        if not carer(answers)
+        else {"label": "Vehicle", "lines": [CARER_VEHICLE], "step": "permit"},
         {"label": "Email address", "lines": [answers.get("email", "")], "step": "email"},
     ]
     declared = answers.get("declared_vehicle")

@@ -8,8 +8,9 @@ the application made (201), or 400, 422 (a refusal; `declare: true` when DVLA is
 `manage(token)` the application a signed manage link names (404 for a bad or expired link), `change_vehicle` and
 `cancel` by its reference (permits/manage_links.py, permits.changes); `visitors(token)` the household's visitor
 wallet (balance and sessions), `start_visitor_session` and `cancel_visitor_session` by the same link (the wallet
-actions with `token`: permits/manage_wallet.py). Each as an `ApiResult`. Unit tests use a
-fake with this shape.
+actions with `token`: permits/manage_wallet.py); `carer(token)` a carer permit and its running session,
+`start_carer_session` and `end_carer_session` by the same link (permits/carer_handler.py). Each as an `ApiResult`.
+Unit tests use a fake with this shape.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ class PermitsApi(Protocol):
     def start_visitor_session(self, token: str, fields: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
 
     def cancel_visitor_session(self, token: str, session_id: str, *, correlation_id: str) -> ApiResult: ...
+
+    def carer(self, token: str, *, correlation_id: str) -> ApiResult: ...
+
+    def start_carer_session(self, token: str, fields: dict[str, Any], *, correlation_id: str) -> ApiResult: ...
+
+    def end_carer_session(self, token: str, session_id: str, *, correlation_id: str) -> ApiResult: ...
 
 
 class LambdaPermits:
@@ -87,6 +94,18 @@ class LambdaPermits:
 
     def cancel_visitor_session(self, token: str, session_id: str, *, correlation_id: str) -> ApiResult:
         payload = {"action": "cancel-visitor-session", "token": token, "session_id": session_id,
+                   "correlation_id": correlation_id}  # fmt: skip
+        return self._invoke(payload)
+
+    def carer(self, token: str, *, correlation_id: str) -> ApiResult:
+        return self._invoke({"action": "carer-permit", "token": token, "correlation_id": correlation_id})
+
+    def start_carer_session(self, token: str, fields: dict[str, Any], *, correlation_id: str) -> ApiResult:
+        payload = {**fields, "action": "start-carer-session", "token": token, "correlation_id": correlation_id}
+        return self._invoke(payload)
+
+    def end_carer_session(self, token: str, session_id: str, *, correlation_id: str) -> ApiResult:
+        payload = {"action": "end-carer-session", "token": token, "session_id": session_id,
                    "correlation_id": correlation_id}  # fmt: skip
         return self._invoke(payload)
 

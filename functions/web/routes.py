@@ -225,6 +225,10 @@ class _Routes:
         self.route(["GET"], f"{MANAGE_PATH}/<token>/visitors", lambda token: visitors.show(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/visitors", lambda token: visitors.start(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/visitors/cancel", lambda token: visitors.cancel(request(), token))
+        carers = self.web.carers  # a carer permit's sessions (web/carer_pages.py)
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/carer", lambda token: carers.show(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/carer", lambda token: carers.start(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/carer/end", lambda token: carers.end(request(), token))
         renewing = self.web.permit_renewal
         self.route(["GET"], f"{MANAGE_PATH}/<token>/renew", lambda token: renewing.page(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/renew", lambda token: renewing.renew(request(), token))

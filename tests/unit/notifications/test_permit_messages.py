@@ -223,3 +223,10 @@ def test_an_issued_email_without_a_manage_link_says_it_cannot_be_changed_online(
     assert run(event(EventType.PERMIT_ISSUED, **ISSUED)) == []
     [sent] = use_notify.sandbox.messages
     assert "this permit can no longer be changed online" in sent.body
+
+
+def test_a_carer_permit_with_no_mark_is_emailed_as_for_the_carers_vehicle(use_notify, cloud, permits):
+    permits.answer = {"status": 200, "body": {**application().contact(), "kind": "carer", "vrm": ""}}
+    assert run(event(EventType.PERMIT_ISSUED, **{**ISSUED, "kind": "carer"})) == []
+    [sent] = use_notify.sandbox.messages
+    assert sent.subject == "Your parking permit for your carer's vehicle is issued"

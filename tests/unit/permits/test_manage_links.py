@@ -41,6 +41,13 @@ def test_an_issued_permits_contact_gets_the_same_links_renewal_page_for_the_remi
     assert answered["renew_path"] == answered["manage_path"] + "/renew"
 
 
+def test_a_carer_permit_gets_its_manage_link_but_no_renewal_page_it_is_renewed_by_applying_again():
+    contact = {"reference": "7KXM3RAH", "status": "issued", "valid_to": VALID_TO.isoformat(), "kind": "carer"}
+    answered = manage_links.with_manage_path(contact, KEY)
+    assert answered["manage_path"].startswith("/permits/manage/")
+    assert "renew_path" not in answered
+
+
 def test_the_link_expires_30_days_after_the_last_day():
     token = _token(manage_links.manage_path("7KXM3RAH", VALID_TO, KEY))
     at = manage_links.expires_at(VALID_TO)

@@ -14,7 +14,7 @@ from permits.zones import PermitType, load_zones
 pytestmark = pytest.mark.unit
 
 
-def test_every_zone_lists_the_types_applied_for_with_a_vehicle_and_each_lengths_price():
+def test_every_zone_lists_the_types_applied_for_and_each_lengths_price():
     zones = load_zones()
     listed = {z["code"]: z for z in offers(zones)}
     assert set(listed) == {z.code for z in zones.zones}
@@ -22,7 +22,9 @@ def test_every_zone_lists_the_types_applied_for_with_a_vehicle_and_each_lengths_
         tariff = zones.tariff_of(zone)
         kinds = [t["kind"] for t in listed[zone.code]["types"]]
         assert PermitType.VISITOR.value not in kinds
-        assert PermitType.CARER.value not in kinds
+        carer_rule = tariff.types.get(PermitType.CARER)
+        sold = zone.offers(PermitType.CARER) and carer_rule is not None and carer_rule.price > 0
+        assert (PermitType.CARER.value in kinds) == sold  # a free carer permit is not listed (no £0 order)
         for offered in listed[zone.code]["types"]:
             rule = tariff.types[PermitType(offered["kind"])]
             assert [length["months"] for length in offered["lengths"]] == sorted(rule.lengths)

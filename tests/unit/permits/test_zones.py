@@ -50,7 +50,7 @@ def _problems(data) -> str:
         (("tariffs", 1, "types", "visitor"), {"price": 5}, "tariffs[1].types.visitor: visitor permits are a free"),
         (
             ("zones", 2, "permit_types"),
-            ["resident", "visitor", "business"],
+            ["resident", "visitor", "business", "carer"],
             "zones[2].permit_types: tariff outer has no price",
         ),
     ],

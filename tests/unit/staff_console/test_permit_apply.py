@@ -144,3 +144,16 @@ def test_the_payment_by_phone_is_audited_before_it_is_taken_and_the_card_is_not_
                                                                        "reference": "<script>"})  # fmt: skip
     assert unreadable["statusCode"] == 400
     assert taker.taken == [reference]
+
+
+def test_staff_apply_for_a_carer_permit_with_no_mark(console, caseworker):
+    town = {"postcode": "ME15 6JQ", "street": "COBNUT ROW", "kind": "carer"}  # zone A, where carer permits are sold
+    named = apply(console, caseworker, **town)  # FORM's mark left in
+    assert named["statusCode"] == 400
+    assert "Leave the mark blank for a carer permit" in named["body"]
+    assert applications() == []
+    answer = apply(console, caseworker, **town, vrm="")
+    assert answer["statusCode"] == 200, answer["body"]
+    [stored] = applications()
+    assert (stored["kind"], stored["mark"], stored["permit_zone"]) == ("carer", "", "A")
+    assert console.applications.orders == [(stored["reference"], int(stored["amount_pence"]))]
