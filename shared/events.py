@@ -48,6 +48,9 @@ class EventType(StrEnum):
     PERMIT_VEHICLE_CHANGED = "permit-vehicle-changed"
     # A permit was cancelled by the resident or revoked by staff: data {reference, permit_id, ended_on, refund_pence}.
     PERMIT_ENDED = "permit-ended"
+    # Staff corrected a permit's declared vehicle details and repriced it: data {reference, permit_id,
+    # change_reference, amount_pence (to pay > 0, refunded < 0, 0 nothing)}.
+    PERMIT_REPRICED = "permit-repriced"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
@@ -68,6 +71,7 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
         EventType.PERMIT_APPLICATION_CANCELLED,
         EventType.PERMIT_VEHICLE_CHANGED,
         EventType.PERMIT_ENDED,
+        EventType.PERMIT_REPRICED,
     ),
     # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
     "renewals": (EventType.PAYMENT_SUCCEEDED,),

@@ -331,12 +331,31 @@ class PermitsStack(Stack):
             "permits.staff_handler.handler",
             "Permits for staff: search by mark, reference or UPRN, a permit's record, verify declared details, revoke",
             # the console's roles holding manage-permits (its roles.yaml, read as data): checked here too
-            {"PERMITS_TABLE": self.table.table_name, "MANAGE_ROLES": roles_holding("manage-permits")},
+            {
+                "PERMITS_TABLE": self.table.table_name,
+                "MANAGE_ROLES": roles_holding("manage-permits"),
+                "PAYMENTS_FUNCTION": payments_function.function_name,
+                "ORDER_REFUNDS_FUNCTION": order_refunds_function.function_name,
+            },
             function_name=config.permits_staff_function,
+        )
+        # A correction of declared details reprices the permit (permits.corrections): register-order for a charge,
+        # refund-order for a refund; those two functions.
+        self.staff.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[payments_function.function_arn, order_refunds_function.function_arn],
+            )
         )
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
-        grant_items(self.staff, self.table, key, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
+        # PutItem: a correction's record (CHANGE#<reference>, new), in one transaction with the verification
+        grant_items(
+            self.staff,
+            self.table,
+            key,
+            ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:PutItem"],
+        )
         # API Gateway checks the token: this pool's issuer, an app client of it, and the check scope. Declared here
         # (an L1): CDK's JWT authorizer would put itself in the API's stack, which would then refer to this one's
         # clients (a cycle).

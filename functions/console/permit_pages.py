@@ -197,6 +197,8 @@ class PermitPages:
         failed = answer.status not in (400, 403, 404, 409, 422)
         self.audit.record(staff, f"{action}-{'failed' if failed else 'refused'}", record, source_ip=request.source_ip)
         message = UNANSWERED if failed else str(answer.body.get("detail", ""))
+        if answer.status == 503 and answer.body.get("detail"):  # the permits service's own why (payments down)
+            message = str(answer.body["detail"])
         field = str(answer.body.get("field") or "") if answer.status == 400 else ""
         form_name = action.removesuffix("-permit")
         return self._permit_page(

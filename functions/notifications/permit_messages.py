@@ -33,6 +33,7 @@ TEMPLATE_FOR: dict[EventType, str] = {
     EventType.PERMIT_APPLICATION_CANCELLED: "permit-application-cancelled",
     EventType.PERMIT_VEHICLE_CHANGED: "permit-vehicle-changed",
     EventType.PERMIT_ENDED: "permit-ended",
+    EventType.PERMIT_REPRICED: "permit-repriced",
 }
 EVENT_TYPES = tuple(TEMPLATE_FOR)
 APPLY_PATH = "/permits"  # where a resident applies (again): how to renew until renewing is built
@@ -134,6 +135,19 @@ def _ended(event: EventEnvelope, contact: dict[str, Any]) -> dict[str, str]:
     return {"zone": str(contact["zone"]), "ended_on": _day(event.data["ended_on"]), "refund": refund}
 
 
+def _repriced(event: EventEnvelope, contact: dict[str, Any]) -> dict[str, str]:
+    pence = int(event.data.get("amount_pence") or 0)
+    if pence > 0:
+        money = f"There is {format_pounds(pence)} to pay: pay it from your permit's page, at the link below."
+    elif pence < 0:
+        money = f"We are refunding {format_pounds(-pence)} to the card you paid with."
+    else:
+        money = "The price is the same: there is nothing to pay and nothing to refund."
+    # the manage link (a bearer link: kept out of the message record) as the permit-issued email gives it
+    return {"manage_url": _issued(event, contact)["manage_url"], "zone": str(contact["zone"]),
+            "valid_to": _day(contact["valid_to"]), "money": money}  # fmt: skip
+
+
 VALUES: dict[EventType, Callable[[EventEnvelope, dict[str, Any]], dict[str, str]]] = {
     EventType.PERMIT_ISSUED: _issued,
     EventType.PERMIT_RENEWAL_DUE: _renewal_due,
@@ -141,6 +155,7 @@ VALUES: dict[EventType, Callable[[EventEnvelope, dict[str, Any]], dict[str, str]
     EventType.PERMIT_APPLICATION_CANCELLED: _cancelled,
     EventType.PERMIT_VEHICLE_CHANGED: _vehicle_changed,
     EventType.PERMIT_ENDED: _ended,
+    EventType.PERMIT_REPRICED: _repriced,
 }
 
 

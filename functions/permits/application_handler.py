@@ -30,7 +30,6 @@ caller checked it): `permits.wallet_handler`. A carer permit's sessions by its m
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -50,10 +49,12 @@ from permits.application import (
 )
 from permits.carer_handler import CARER_ACTIONS, carer_by_link
 from permits.carer_sessions import CarerSessions
+from permits.corrections import due_correction
 from permits.eligibility import Address, NotEligible
 from permits.manage_links import link_reference, manage_key, open_manage, with_manage_path
 from permits.manage_wallet import wallet_by_link
 from permits.offers import checked_mark, offers, zone_offer
+from permits.orders import PaymentsUnavailable, registering
 from permits.renewal import renewal
 from permits.schedule import london_day
 from permits.settings import application_settings
@@ -76,10 +77,6 @@ def _dvla() -> VehicleEnquiry:
     return VehicleEnquiry(str(key).strip(), base_url=configured.dvla_base_url)
 
 
-class PaymentsUnavailable(Exception):
-    """Payments did not take the order: nothing is stored, the resident tries again."""
-
-
 def register_with_payments(application: Application) -> None:
     """The application's amount to payments as an order (docs/decisions/0010): `register-order`, by name."""
     register_order(application.reference, SERVICE_ID, ORDER_TITLE, application.pence)
@@ -87,25 +84,7 @@ def register_with_payments(application: Application) -> None:
 
 def register_order(reference: str, service_id: str, title: str, amount_pence: int) -> None:
     """An order to payments (`register-order`): an application's, or a change of vehicle's difference."""
-    payload = {
-        "action": "register-order",
-        "reference": reference,
-        "service_id": service_id,
-        "title": title,
-        "amount_pence": amount_pence,
-        "correlation_id": logger.get_correlation_id() or "",
-    }
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        response = aws.client("lambda").invoke(
-            FunctionName=application_settings().payments_function, Payload=json.dumps(payload).encode()
-        )
-        answer = json.loads(response["Payload"].read())
-    except (BotoCoreError, ClientError, ValueError) as error:
-        raise PaymentsUnavailable(type(error).__name__) from None
-    if response.get("FunctionError") or not isinstance(answer, dict) or answer.get("status") not in (200, 201):
-        raise PaymentsUnavailable(str(answer.get("status") if isinstance(answer, dict) else "no answer"))
+    registering(application_settings().payments_function)(reference, service_id, title, amount_pence)
 
 
 @cache
@@ -137,7 +116,13 @@ def _before_applying(event: dict[str, Any]) -> dict[str, Any]:
     """What the web's pages ask before an application: the zones' offers, an address's zone, a mark's format;
     and the manage pages' permit by its signed link (permits.manage_links)."""
     if event.get("action") == "manage":
-        return open_manage(str(event.get("token") or ""), applications().get, manage_key())
+        store = applications().store
+        return open_manage(
+            str(event.get("token") or ""),
+            applications().get,
+            manage_key(),
+            due=lambda reference: due_correction(store._table, store.get_application(reference) or {}),
+        )
     if event.get("action") == "check-vrm":
         try:
             return {"status": 200, "body": checked_mark(str(event.get("vrm") or ""))}

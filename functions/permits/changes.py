@@ -47,6 +47,7 @@ from permits.change_prices import VehicleChangePrice, vehicle_change_price
 from permits.changes_store import (
     APPLIED,
     CHANGE,
+    CORRECTION,
     PAID_NOT_APPLIED,
     PENDING_PAYMENT,
     ChangesStore,
@@ -63,7 +64,7 @@ from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, Status
 from permits.validity import Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
-from permits.zones import PermitType
+from permits.zones import PermitType, ZonesFile
 from shared import outbox
 from shared.calendar import LONDON
 from shared.events import EventType, derived_id, new_event
@@ -244,7 +245,8 @@ class Changes:
         change.update(status=APPLIED, applied_at=change["created_at"], refund_pence=owed)
         if owed:
             change.update(refund_status="owed", refund_parts=parts)
-        swap = self._swap(permit, reference, vrm.value, new_price, details, change_reference, total)
+        swap = self._swap(permit, reference, vrm.value, new_price, details, change_reference, total,
+                          declared=declared_used is not None)  # fmt: skip
         try:
             self.changes.swap_vehicle(replace(swap, ledger=ledger, follower=follower), new_change=change)
         except PermitNotActive:  # cancelled or changed meanwhile (a new mark taken meanwhile: VrmAlreadyPermitted)
@@ -276,19 +278,7 @@ class Changes:
 
     def _new_price(self, item: dict[str, Any], application: Application, facts: VehicleFacts | None) -> int:
         """The new vehicle's price for the permit's whole term, by the rules that priced the application."""
-        zone = self.applications.zones.zone(application.zone)
-        try:
-            return quote(
-                zone,
-                self.applications.zones.tariff_of(zone),
-                application.kind,
-                int(item.get("bought_months", application.months)),
-                application.valid_from,
-                household_permits=int(item.get("household_position", 0)),
-                vehicle=facts,
-            ).price.pence
-        except PriceError as error:
-            raise PermitNotChangeable(f"This permit cannot be priced for another vehicle: {error}") from None
+        return term_price(self.applications.zones, item, application, facts)
 
     def _vehicle_changeable(self, item: dict[str, Any], permit: Permit, today: date) -> None:
         """A carer permit has no vehicle; a renewal not started, while the permit it renews is in force, changes only
@@ -373,6 +363,12 @@ class Changes:
             why = "PermitNotChangeable"
         elif not application:
             why = "NoSuchPermit"
+        elif change.get("kind") == CORRECTION:  # staff corrected declared details: the permit repriced
+            ledger = [*ledger_of(application), {"order": change_reference, "pence": paid_pence}]
+            try:
+                self.changes.apply_paid_correction(change, ledger)
+            except (VrmAlreadyPermitted, PermitNotActive) as error:
+                why = type(error).__name__
         elif (followed := self._paid_follower(change, permit, paid_pence)) == "RenewalChanged":
             why = "RenewalChanged"  # the renewal it was priced with was cancelled or changed meanwhile
         else:
@@ -384,6 +380,7 @@ class Changes:
                 dict(change["vehicle"]),
                 change_reference,
                 int(change["amount_pence"]),
+                declared=bool(change.get("needs_verification", False)),
             )
             own, _ = handover.shares(paid_pence, int(change.get("renewal_amount_pence", 0)))
             ledger = [*ledger_of(application), *([{"order": change_reference, "pence": own}] if own else [])]
@@ -502,7 +499,16 @@ class Changes:
         return item, application, permit
 
     def _swap(
-        self, permit: Permit, reference: str, mark: str, price: int, vehicle: dict[str, Any], change: str, amount: int
+        self,
+        permit: Permit,
+        reference: str,
+        mark: str,
+        price: int,
+        vehicle: dict[str, Any],
+        change: str,
+        amount: int,
+        *,
+        declared: bool = False,
     ) -> Swap:
         event = new_event(
             EventType.PERMIT_VEHICLE_CHANGED,
@@ -511,27 +517,49 @@ class Changes:
             data={"reference": reference, "permit_id": permit.permit_id, "amount_pence": amount},
             id_=derived_id(f"{change}:vehicle-changed"),
         )
-        return Swap(permit, reference, mark, price, vehicle, outbox.stored(event), ledger=[])
+        return Swap(permit, reference, mark, price, vehicle, outbox.stored(event), ledger=[], declared=declared)
 
     def _refund_parts(self, key: dict[str, str], parts: list[dict[str, Any]]) -> str:
-        """Ask payments for each part of a refund not yet made (`order`, `pence`, `key`, `reason`, `status`), each
-        with its own key (the same key again is the same refund); the outcome kept on the item at `key`."""
-        problem = ""
-        for part in parts:
-            if part.get("status") not in ("owed", "not-made"):
-                continue
-            ask = RefundAsk(str(part["order"]), int(part["pence"]), str(part["reason"]), str(part["key"]))
-            try:
-                part["status"] = self._refund(ask) or "submitted"
-                part.pop("problem", None)
-            except RefundNotMade as error:
-                logger.error("A permit refund was not made", extra={"order": ask.reference, "problem": error.problem})
-                part["status"], part["problem"] = "not-made", error.problem
-                problem = problem or error.problem
-        failed = any(p["status"] == "not-made" for p in parts)
-        status = "not-made" if failed else str(parts[-1]["status"]) if parts else "none"
-        self.changes.update(key, refund_parts=parts, refund_status=status, refund_problem=problem)
-        return status
+        return refund_parts(self.changes, self._refund, key, parts)
+
+
+def refund_parts(changes: ChangesStore, refund: Refunder, key: dict[str, str], parts: list[dict[str, Any]]) -> str:
+    """Ask payments for each part of a refund not yet made (`order`, `pence`, `key`, `reason`, `status`), each with
+    its own key (the same key again is the same refund); the outcome kept on the item at `key`."""
+    problem = ""
+    for part in parts:
+        if part.get("status") not in ("owed", "not-made"):
+            continue
+        ask = RefundAsk(str(part["order"]), int(part["pence"]), str(part["reason"]), str(part["key"]))
+        try:
+            part["status"] = refund(ask) or "submitted"
+            part.pop("problem", None)
+        except RefundNotMade as error:
+            logger.error("A permit refund was not made", extra={"order": ask.reference, "problem": error.problem})
+            part["status"], part["problem"] = "not-made", error.problem
+            problem = problem or error.problem
+    failed = any(p["status"] == "not-made" for p in parts)
+    status = "not-made" if failed else str(parts[-1]["status"]) if parts else "none"
+    changes.update(key, refund_parts=parts, refund_status=status, refund_problem=problem)
+    return status
+
+
+def term_price(zones: ZonesFile, item: dict[str, Any], application: Application, facts: VehicleFacts | None) -> int:
+    """A vehicle's price for the permit's whole term, by the rules that priced the application (the same type,
+    months bought, start and household position: only the vehicle differs). Raises PermitNotChangeable."""
+    zone = zones.zone(application.zone)
+    try:
+        return quote(
+            zone,
+            zones.tariff_of(zone),
+            application.kind,
+            int(item.get("bought_months", application.months)),
+            application.valid_from,
+            household_permits=int(item.get("household_position", 0)),
+            vehicle=facts,
+        ).price.pence
+    except PriceError as error:
+        raise PermitNotChangeable(f"This permit cannot be priced for another vehicle: {error}") from None
 
 
 def _parts(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ CHANGE = "CHANGE"
 PENDING_PAYMENT = "pending-payment"
 APPLIED = "applied"
 PAID_NOT_APPLIED = "paid-not-applied"  # paid, but the permit or the new mark changed meanwhile: refunded in full
+CORRECTION = "correction"  # a change record's `kind` when staff corrected declared details (permits.corrections)
 
 
 def change_key(reference: str) -> dict[str, str]:
@@ -52,6 +53,7 @@ class Swap:
     outbox: str
     ledger: list[dict[str, Any]]  # the application's ledger of payments and refunds after it (permits.refund_parts)
     follower: Follower | None = None  # the permit's renewal, not started yet, changed with it (holding the guard)
+    declared: bool = False  # DVLA was down: the new vehicle's details are the resident's, for staff to verify
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,10 @@ class ChangesStore:
                 "Update": {
                     "TableName": self._name,
                     "Key": application_key(swap.application_reference),
+                    # a correction of the old vehicle's details still to pay is void: the vehicle is another now
                     "UpdateExpression": "SET mark = :new, vehicle = :vehicle, price_now_pence = :price, "
-                    "ledger = :ledger",
+                    "ledger = :ledger, needs_verification = :verify, vehicle_source = :source "
+                    "REMOVE pending_correction",
                     "ConditionExpression": "#status = :issued AND permit_id = :id",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
@@ -168,6 +172,8 @@ class ChangesStore:
                         ":vehicle": swap.vehicle,
                         ":price": swap.new_price,
                         ":ledger": swap.ledger,
+                        ":verify": swap.declared,
+                        ":source": "declared" if swap.declared else "dvla",
                         ":issued": "issued",
                         ":id": permit.permit_id,
                     },
@@ -209,6 +215,62 @@ class ChangesStore:
             if len(codes) > 2 and codes[2] == "ConditionalCheckFailed" and "ConditionalCheckFailed" not in codes[:2]:
                 raise VrmAlreadyPermitted(f"{mark} already has an active permit in zone {permit.zone}.") from None
             raise PermitNotActive(f"Permit {permit.permit_id} changed meanwhile: nothing was changed.") from None
+
+    def put_correction(self, application_update: dict[str, Any], record: dict[str, Any]) -> bool:
+        """Staff's correction of declared details (permits.corrections) in one transaction: the application's
+        update (under its own condition) and the correction's record put (new). False when a condition failed:
+        nothing was written."""
+        actions = [
+            {"Update": {"TableName": self._name, **application_update}},
+            {"Put": {"TableName": self._name, "Item": record, "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            return False
+        return True
+
+    def apply_paid_correction(self, change: dict[str, Any], ledger: list[dict[str, Any]]) -> None:
+        """A correction's charge paid: the application's price and ledger, and the correction moved to `applied`,
+        in one transaction, only while the application is issued with this correction still due (a change of
+        vehicle or a cancellation since voids it). Raises PermitNotActive, having written nothing."""
+        reference = str(change["change_reference"])
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": application_key(str(change["reference"])),
+                    "UpdateExpression": "SET price_now_pence = :price, ledger = :ledger REMOVE pending_correction",
+                    "ConditionExpression": "#status = :issued AND pending_correction = :ref",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":price": int(change["new_price_pence"]),
+                        ":ledger": ledger,
+                        ":issued": "issued",
+                        ":ref": reference,
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": change_key(reference),
+                    "UpdateExpression": "SET #status = :applied, applied_at = :now",
+                    "ConditionExpression": "#status = :pending",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":applied": APPLIED, ":pending": PENDING_PAYMENT, ":now": at},
+                }
+            },
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            raise PermitNotActive(f"The correction {reference} is no longer due: nothing was changed.") from None
 
 
 def _conditional(error: ClientError) -> bool:

@@ -56,12 +56,17 @@ def link_reference(token: str, key: bytes) -> str | None:
     return signed_links.read_token(PURPOSE, token, key)[0]
 
 
-def open_manage(token: str, get: Any, key: bytes, *, now: float | None = None) -> dict[str, Any]:
-    """`{"status", "body"}` for the `manage` action: `get(reference)` is the application (`Applications.get`)."""
+def open_manage(token: str, get: Any, key: bytes, *, now: float | None = None, due: Any = None) -> dict[str, Any]:
+    """`{"status", "body"}` for the `manage` action: `get(reference)` is the application (`Applications.get`);
+    `due(reference)`, when given, a correction still to pay (`correction_due`: permits.corrections), or None."""
     reference, reason = signed_links.read_token(PURPOSE, token, key, now=now)
     if reference is None:
         return {"status": 404, "body": {"reason": reason, "detail": "This link does not work."}}
     found = get(reference)
     if found is None:
         return {"status": 404, "body": {"reason": "unknown", "detail": "This link does not work."}}
-    return {"status": 200, "body": found.public()}
+    body = found.public()
+    correction = due(reference) if due is not None else None
+    if correction:
+        body["correction_due"] = correction
+    return {"status": 200, "body": body}

@@ -77,6 +77,9 @@ class StaffSettings(FunctionSettings):
 
     permits_table: str
     manage_roles: str = ""
+    # a correction of declared details reprices the permit (permits.corrections): register-order and refund-order
+    payments_function: str
+    order_refunds_function: str
 
     @property
     def manage_role_names(self) -> frozenset[str]:

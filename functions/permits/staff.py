@@ -10,7 +10,9 @@
   devices' look-ups (PermitLookups) are not read: they are the enforcement audit, not the permit's.
 - `verify(reference, ...)`: an application whose vehicle details were declared (DVLA was down:
   `needs_verification`) is confirmed as declared, with a note, or corrected; one conditional UpdateItem, so a second
-  verification finds nothing to verify. The price stays as it was paid.
+  verification finds nothing to verify. A correction of an issued permit in force reprices it in the same write
+  (`permits.corrections`: the difference for the months left charged through a payments order the resident pays from
+  the manage link, or refunded; the resident emailed); otherwise the price stays as registered or paid.
 - `revoke(key, ...)`: `PermitsStore.end(REVOKED)`: the status, the VRM guard released, the household counter
   lowered and the `outbox` event `permit-ended` (ids and dates only, never the reason) in one transaction. The
   enforcement look-up then answers `no-permit`, and the devices' feed carries the revocation.
@@ -32,7 +34,10 @@ from botocore.exceptions import ClientError
 
 from permits.application import DeclaredVehicle, InvalidApplication
 from permits.assisted import assisted_words
+from permits.changes import PermitNotChangeable
+from permits.corrections import CorrectionNotMade, Corrections
 from permits.pricing import pounds
+from permits.refund_client import Refunder
 from permits.store import Permit, PermitNotActive, PermitsStore, Status
 from permits.vrm import InvalidVrm, parse_vrm
 from permits.zones import ZonesFile
@@ -90,9 +95,14 @@ class StaffPermits:
         table: Any,
         zones: ZonesFile,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        register_order: Callable[[str, str, str, int], None] | None = None,
+        refund: Refunder | None = None,
     ) -> None:
-        """`table` is the Permits table (a boto3 Table); its permits are ended through `PermitsStore`."""
+        """`table` is the Permits table (a boto3 Table); its permits are ended through `PermitsStore`; a correction
+        reprices through payments' `register-order` and `refund-order` (permits.corrections)."""
         self.store, self._table, self.zones, self._clock = PermitsStore(table), table, zones, clock
+        self.corrections = Corrections(table=table, zones=zones, register_order=register_order, refund=refund,
+                                       clock=clock)  # fmt: skip
 
     @property
     def table(self) -> Any:
@@ -157,7 +167,7 @@ class StaffPermits:
 
     # -- verifying declared details --------------------------------------------------------------------------------
     def verify(
-        self, reference: str, *, staff: StaffRef, outcome: str, note: Any, vehicle: Any = None
+        self, reference: str, *, staff: StaffRef, outcome: str, note: Any, vehicle: Any = None, correlation_id: str = ""
     ) -> dict[str, Any]:
         canonical = normalise_reference(str(reference)[:32])
         application = self.store.get_application(canonical) if canonical else None
@@ -170,18 +180,34 @@ class StaffPermits:
         check: dict[str, Any] = {"outcome": outcome, "by": staff.subject, "at": self._now(), "note": text}
         values: dict[str, Any] = {":no": False, ":yes": True, ":check": check}
         sets = "needs_verification = :no, verification = :check"
+        corrected: dict[str, Any] | None = None
         if outcome == "corrected":
             corrected = _corrected(vehicle)
             check["declared"] = before  # what the resident said, kept beside the correction
             values[":vehicle"] = corrected
             sets += ", vehicle = :vehicle"
+        update = {"Key": {"pk": f"APPLICATION#{canonical}", "sk": "APPLICATION"}, "UpdateExpression": f"SET {sets}",
+                  "ConditionExpression": "needs_verification = :yes", "ExpressionAttributeValues": values}  # fmt: skip
+        if (
+            corrected is not None
+            and application.get("needs_verification")
+            and self.corrections.repriceable(application)
+        ):
+            try:
+                repriced = self.corrections.correct(application, corrected, update, correlation_id)
+            except CorrectionNotMade:
+                raise StaffRefused(503, "", "Payments could not take the charge for the corrected details, so nothing "
+                                   "was changed. Try again later.") from None  # fmt: skip
+            except PermitNotChangeable as error:
+                raise StaffRefused(409, "", str(error)) from None
+            if repriced is None:
+                raise StaffRefused(409, "", "This permit changed meanwhile, or its details were verified already: "
+                                   "nothing was changed.")  # fmt: skip
+            found = self.record(str(canonical))
+            assert found is not None
+            return found
         try:
-            self._table.update_item(
-                Key={"pk": f"APPLICATION#{canonical}", "sk": "APPLICATION"},
-                UpdateExpression=f"SET {sets}",
-                ConditionExpression="needs_verification = :yes",
-                ExpressionAttributeValues=values,
-            )
+            self._table.update_item(**update)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
@@ -273,6 +299,8 @@ class StaffPermits:
             "needs_verification": bool(app.get("needs_verification", False)),
             "verification": plain(app.get("verification")) if app.get("verification") else None,
             "amount_pence": int(pence) if pence is not None else None,
+            "price_now_pence": int(app["price_now_pence"]) if app.get("price_now_pence") is not None else None,
+            "pending_correction": str(app.get("pending_correction", "")),
             "amount": pounds(int(pence)) if pence is not None else "",
             "reasons": [str(r) for r in app.get("reasons", [])],
             "end_reason": str((permit or {}).get("end_reason", "")),
@@ -326,13 +354,24 @@ def _history(application: dict[str, Any], permit: dict[str, Any] | None) -> list
         add("Paid but not issued", application.get("paid_at"), str(application.get("reason", "")))
     check = application.get("verification") or {}
     if check:
-        add(f"Vehicle details {check.get('outcome', 'verified')}", check.get("at"), str(check.get("note", "")),
-            str(check.get("by", "")))  # fmt: skip
+        detail = "; ".join(w for w in (str(check.get("note", "")), _repricing_words(check.get("repricing"))) if w)
+        add(f"Vehicle details {check.get('outcome', 'verified')}", check.get("at"), detail, str(check.get("by", "")))
     if permit and permit.get("status") in (Status.REVOKED, Status.EXPIRED):
         what = "Revoked" if permit.get("status") == Status.REVOKED else "Expired"
         add(what, permit.get("ended_at") or permit.get("valid_to"), str(permit.get("end_reason", "")),
             str(permit.get("ended_by", "")))  # fmt: skip
     return sorted(entries, key=lambda e: e["at"])
+
+
+def _repricing_words(repricing: Any) -> str:
+    if not isinstance(repricing, dict):
+        return ""
+    pence = int(repricing.get("amount_pence") or 0)
+    if pence > 0:
+        return f"repriced: {pounds(pence)} to pay by the resident (order {repricing.get('change_reference', '')})"
+    if pence < 0:
+        return f"repriced: {pounds(-pence)} refunded (correction {repricing.get('change_reference', '')})"
+    return "repriced: the price is the same"
 
 
 def _source_words(source: str) -> str:

@@ -4,7 +4,8 @@
 `{"action": "get", "key"}` (an application's reference or a permit's id) -> 200 `{"record": {...}}` or 404;
 `{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff"}` and
 `{"action": "revoke", "key", "reason", "staff"}` (`staff`: `{"subject", "roles"}`) -> 200 `{"record": {...}}`, or
-400 (`field` names the form field, `detail` says what to put right), 403 (the staff named hold no role with
+400 (`field` names the form field, `detail` says what to put right), 503 (a correction's charge not taken by
+payments: nothing written), 403 (the staff named hold no role with
 `manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409.
 `{"action": "adjust-visitor-balance", "uprn", "zone", "change", "reason", "staff"}` (`manage-permits`; `change` in
 whole hours or days) -> 200 `{"balance": {...}}`, 400, 403 or 422 (`permits.wallet_staff`). The console checks the
@@ -20,6 +21,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from permits.orders import registering
+from permits.refund_client import invoking
 from permits.settings import staff_settings
 from permits.staff import StaffPermits, StaffRefused, staff_ref
 from permits.wallet_staff import adjust_visitor_balance, visitor_wallet
@@ -30,7 +33,13 @@ from shared.observability import logger, observed
 
 @cache
 def staff_permits() -> StaffPermits:
-    return StaffPermits(table=aws.table(staff_settings().permits_table), zones=load_zones())
+    configured = staff_settings()
+    return StaffPermits(
+        table=aws.table(configured.permits_table),
+        zones=load_zones(),
+        register_order=registering(configured.payments_function),
+        refund=invoking(configured.order_refunds_function),
+    )
 
 
 def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozenset[str]) -> dict[str, Any]:
@@ -55,6 +64,7 @@ def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozen
                 outcome=str(event.get("outcome", "")),
                 note=event.get("note"),
                 vehicle=event.get("vehicle"),
+                correlation_id=str(event.get("correlation_id") or ""),
             )
             logger.info(
                 "Permit details verified", extra={"reference": record["reference"], "outcome": event.get("outcome")}

@@ -12,7 +12,11 @@ CSRF token is bound to the link (`security.csrf_token("manage:" + token)`) and c
   function's answer: applied (with any refund), a difference to pay (paid through the payments service as an
   application is: Pay's return is `/services/parking-permit-change/payment/<token>`, which says whether it was
   paid; the issuer applies a paid change and the resident is emailed), or a refusal page saying why. DVLA being down
-  is a refusal here (declaring a vehicle's details on a change is not built).
+  (the function's 422 with `declare: true`) shows the declaration form (make, colour, fuel, CO2 and engine size:
+  `permit_journey.check_declaration`, the applying pages' checks), posted to `/vehicle/declare` with the mark (signed
+  for this link) and sent as `declared_vehicle`; the change is then priced from it and flagged for the parking team.
+- A correction still to pay (`correction_due` in the `manage` answer: staff corrected declared details and the permit
+  costs more, permits.corrections): the permit's page says so, with the reasons and a "Pay" button (the same `/pay`).
 - Cancel: a confirmation page saying the refund rule (the whole months left, less the zone's admin fee), then the
   refund the function gave, with its reasons.
 """
@@ -25,7 +29,7 @@ from typing import Any
 from shared.fees import format_pounds
 from web import security
 from web.http import Reply, Request, redirect
-from web.permit_journey import PERMITS_PATH
+from web.permit_journey import FUELS, PERMITS_PATH, Errors, check_declaration
 from web.permit_pages import PermitSite
 from web.site import Site
 
@@ -33,6 +37,7 @@ MANAGE_PATH = f"{PERMITS_PATH}/manage"
 CHANGE_SERVICE_ID = "parking-permit-change"  # permits' order for a dearer vehicle's difference
 TOKEN_MAX_LENGTH = 200
 PAY_PURPOSE = "manage-change"  # the change reference in the "Pay" form, signed for this link
+DECLARE_PURPOSE = "manage-declare"  # the new mark in the declaration form, signed for this link
 REFUSAL_HEADINGS = {
     "VrmAlreadyPermitted": "This vehicle already has a permit",
     "VehicleNotKnown": "We could not find this vehicle",
@@ -106,7 +111,13 @@ class PermitManagePages:
         renewable = False
         if opened.get("status") == "issued":  # "Renew" only when the renewal can be made now
             renewable = self.p.permits.renewal(str(opened["reference"]), correlation_id=request.correlation_id).ok
-        return self._form(request, token, "permit_manage.html", step="show", permit=opened, renewable=renewable)
+        due = opened.get("correction_due") or {}
+        correction: dict[str, Any] = {}
+        if due.get("change_reference") and int(due.get("to_pay_pence") or 0) > 0:
+            signed = security.signed_value(PAY_PURPOSE, f"{csrf_binding(token)}:{due['change_reference']}")
+            correction = {**due, "to_pay": format_pounds(int(due["to_pay_pence"])), "signature": signed}
+        return self._form(request, token, "permit_manage.html", step="show", permit=opened, renewable=renewable,
+                          correction=correction)  # fmt: skip
 
     # -- change vehicle -----------------------------------------------------------------------------------------
     def vehicle_page(self, request: Request, token: str) -> Reply:
@@ -131,18 +142,65 @@ class PermitManagePages:
             )  # fmt: skip
         if not checked.ok:
             return self.p.unavailable([UNCHANGED, "Try again later."])
+        return self._changed(request, token, opened, str(checked.body["vrm"]), str(checked.body["display"]))
+
+    def declare(self, request: Request, token: str) -> Reply:
+        """(POST) The new vehicle's details declared while DVLA is down, for the mark the declaration page offered."""
+        opened = self._open(request, token)
+        if isinstance(opened, Reply):
+            return opened
+        vrm, display = request.field("vrm").strip(), request.field("vrm_display").strip()
+        if not security.is_signed_value(
+            DECLARE_PURPOSE, f"{csrf_binding(token)}:{vrm}", request.field("vrm_signature")
+        ):
+            return self._bad_link()  # only the mark this link's page asked about is declared here
+        form = {k: request.field(k) for k in ("make", "colour", "fuel", "co2", "engine")}
+        declared, errors = check_declaration(form)
+        if declared is None:
+            return self._declare_page(request, token, opened, vrm, display, form, errors)
+        return self._changed(request, token, opened, vrm, display, declared)
+
+    def _declare_page(
+        self,
+        request: Request,
+        token: str,
+        opened: dict[str, Any],
+        vrm: str,
+        display: str,
+        values: dict[str, str],
+        errors: Errors,
+    ) -> Reply:
+        signature = security.signed_value(DECLARE_PURPOSE, f"{csrf_binding(token)}:{vrm}")
+        return self._form(
+            request, token, "permit_manage.html", 400 if errors else 200, step="declare", permit=opened,
+            values=values, errors=errors, field_errors={e["href"]: e["message"] for e in errors}, fuels=FUELS,
+            vrm=vrm, vrm_display=display or vrm, vrm_signature=signature,
+        )  # fmt: skip
+
+    def _changed(
+        self,
+        request: Request,
+        token: str,
+        opened: dict[str, Any],
+        vrm: str,
+        display: str,
+        declared: dict[str, Any] | None = None,
+    ) -> Reply:
+        """The permits function asked to change the vehicle (with the declaration, when there is one): its answer."""
         answer = self.p.permits.change_vehicle(
-            str(opened["reference"]), str(checked.body["vrm"]), correlation_id=request.correlation_id
+            str(opened["reference"]), vrm, correlation_id=request.correlation_id, declared_vehicle=declared
         )
         body = answer.body
+        if answer.status == 422 and body.get("declare") and declared is None:  # DVLA is down: the resident declares
+            return self._declare_page(request, token, opened, vrm, display, {}, [])
         if answer.status == 200:
             return self._form(request, token, "permit_manage.html", step="changed", permit=opened, change=body,
-                              refund=_refund(body))  # fmt: skip
+                              refund=_refund(body), declared=declared is not None)  # fmt: skip
         if answer.status == 202:
             to_pay = format_pounds(int(body.get("to_pay_pence") or 0))
             signed = security.signed_value(PAY_PURPOSE, f"{csrf_binding(token)}:{body.get('change_reference')}")
             return self._form(request, token, "permit_manage.html", step="to-pay", permit=opened, change=body,
-                              to_pay=to_pay, change_signature=signed)  # fmt: skip
+                              to_pay=to_pay, change_signature=signed, declared=declared is not None)  # fmt: skip
         if answer.status in (400, 422):
             refusal = str(body.get("refusal") or "")
             heading = REFUSAL_HEADINGS.get(refusal, "We cannot change the vehicle on this permit")
@@ -190,8 +248,8 @@ class PermitManagePages:
             return self.p.message(
                 200,
                 "Payment received",
-                ["We are changing the vehicle on your permit now. We will email you when it is done; until then "
-                 "the permit stays valid for the old vehicle."],
+                ["We are updating your permit now. If you paid to change its vehicle, we will email you when it is "
+                 "done; until then the permit stays valid for the old vehicle."],
             )  # fmt: skip
         return self.p.message(
             200,

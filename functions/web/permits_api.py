@@ -36,7 +36,9 @@ class PermitsApi(Protocol):
 
     def manage(self, token: str, *, correlation_id: str) -> ApiResult: ...
 
-    def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult: ...
+    def change_vehicle(
+        self, reference: str, vrm: str, *, correlation_id: str, declared_vehicle: dict[str, Any] | None = None
+    ) -> ApiResult: ...
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult: ...
 
@@ -78,8 +80,13 @@ class LambdaPermits:
     def manage(self, token: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "manage", "token": token, "correlation_id": correlation_id})
 
-    def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult:
-        payload = {"action": "change-vehicle", "reference": reference, "vrm": vrm, "correlation_id": correlation_id}
+    def change_vehicle(
+        self, reference: str, vrm: str, *, correlation_id: str, declared_vehicle: dict[str, Any] | None = None
+    ) -> ApiResult:
+        payload: dict[str, Any] = {"action": "change-vehicle", "reference": reference, "vrm": vrm,
+                                   "correlation_id": correlation_id}  # fmt: skip
+        if declared_vehicle:  # DVLA was down: the details the resident declared (permits.changes)
+            payload["declared_vehicle"] = declared_vehicle
         return self._invoke(payload)
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:

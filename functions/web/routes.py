@@ -218,6 +218,7 @@ class _Routes:
         self.route(["GET"], f"{MANAGE_PATH}/<token>", lambda token: pages.show(request(), token))
         self.route(["GET"], f"{MANAGE_PATH}/<token>/vehicle", lambda token: pages.vehicle_page(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/vehicle", lambda token: pages.change_vehicle(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/vehicle/declare", lambda token: pages.declare(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/pay", lambda token: pages.pay_change(request(), token))
         self.route(["GET"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel_page(request(), token))
         self.route(["POST"], f"{MANAGE_PATH}/<token>/cancel", lambda token: pages.cancel(request(), token))

@@ -132,6 +132,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
         **_TAXED_AND_TESTED,
     },
+    "DV24DCL": {  # petrol, for the declared change of vehicle's local test alone (changed to SV19DWN, declared)
+        "make": "VAUXHALL", "colour": "SILVER", "fuelType": "PETROL", "co2Emissions": 128, "engineCapacity": 1199,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-02", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
 }  # fmt: skip
 FAILURES: dict[str, tuple[int, str, str]] = {
     "SV19DWN": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),

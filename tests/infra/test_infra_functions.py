@@ -49,6 +49,8 @@ EXPECTED_ENVIRONMENT = {
     "permits.staff_handler.handler": {
         "PERMITS_TABLE",
         "MANAGE_ROLES",
+        "PAYMENTS_FUNCTION",  # a correction's charge (register-order)
+        "ORDER_REFUNDS_FUNCTION",  # a correction's refund (refund-order)
     },  # permits for the staff console (invoked by name)
     "catalogue.handler.handler": {
         "REQUESTS_TABLE",

@@ -273,7 +273,11 @@ def test_the_issuer_may_invoke_the_order_refunds_function_only(synth):
 def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_through_pay(synth):
     refunds = _function(synth, "payments.order_refunds.handler")
     callers = {f.props["Handler"] for f in synth.resources("AWS::Lambda::Function") if refunds.id in _invoked(synth, f)}
-    assert callers == {"permits.application_handler.handler", "permits.issue_handler.handler"}
+    assert callers == {
+        "permits.application_handler.handler",
+        "permits.issue_handler.handler",
+        "permits.staff_handler.handler",
+    }
     actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
     assert "secretsmanager:GetSecretValue" in actions
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
@@ -346,7 +350,7 @@ def test_the_daily_schedule_runs_every_morning_with_retries(synth):
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
-def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_revoke_only(synth):
+def test_the_staff_function_is_named_for_the_console_and_may_read_verify_reprice_and_revoke_only(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -362,10 +366,10 @@ def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_rev
         if any(a.startswith("dynamodb:") for a in _actions(s))
     )
     # GetItem (an application, a permit), UpdateItem (verifying; revoking's permit and counter), DeleteItem
-    # (revoking's VRM guard) on the table; Query on the two indexes only. No PutItem, no Scan.
+    # (revoking's VRM guard), PutItem (a correction's record) on the table; Query on the two indexes only. No Scan.
     # (CDK merges the two indexes' Query statements into one)
     assert [actions for actions, _ in dynamo] == [
-        ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ("dynamodb:Query",),
     ]
     assert table.logical_id in dynamo[0][1]
@@ -375,7 +379,14 @@ def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_rev
     assert f"/index/{BY_VRM}" in queried
     assert f"/index/{BY_HOUSEHOLD}" in queried
     others = {a for s in synth.role_statements(function) for a in _actions(s)}
-    assert not {a for a in others if a.startswith(("lambda:", "sns:", "sqs:", "secretsmanager:"))}
+    assert not {a for a in others if a.startswith(("sns:", "sqs:", "secretsmanager:"))}
+    # A correction reprices through payments: register-order and refund-order, those two functions alone
+    payments = _function(synth, "payments.handler.handler")
+    refunds = _function(synth, "payments.order_refunds.handler")
+    assert sorted(map(str, _invoked(synth, function))) == sorted(map(str, [payments.id, refunds.id]))
+    variables = function.props["Environment"]["Variables"]
+    assert synth.refers_to(function.stack, variables["ORDER_REFUNDS_FUNCTION"]) == refunds.id
+    assert variables["PAYMENTS_FUNCTION"]
     # The console invokes it by name; it reads no permits table itself (no grant names the table).
     (console,) = [
         f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "console.handler.handler"

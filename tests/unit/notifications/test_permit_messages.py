@@ -1,4 +1,4 @@
-"""Permit messages (notifications/permit_messages.py): each of the six permit events becomes one email whose words
+"""Permit messages (notifications/permit_messages.py): each of the seven permit events becomes one email whose words
 say what happened, with the address and mark from the permits service's `contact` answer (its shape built here by
 `permits.application.Application.contact`, the permits function's own code); sent once however often the event
 comes; nothing for an application the permits service does not have; a failed invoke retries the event; no email
@@ -72,7 +72,7 @@ def handler_run(*events: EventEnvelope) -> dict[str, Any]:
     return handler.handler(sqs_event(*(e.to_message() for e in events)), FakeContext())
 
 
-def test_the_notifications_queue_receives_all_six_permit_event_types():
+def test_the_notifications_queue_receives_all_seven_permit_event_types():
     assert set(permit_messages.EVENT_TYPES) == {
         EventType.PERMIT_ISSUED,
         EventType.PERMIT_RENEWAL_DUE,
@@ -80,6 +80,7 @@ def test_the_notifications_queue_receives_all_six_permit_event_types():
         EventType.PERMIT_APPLICATION_CANCELLED,
         EventType.PERMIT_VEHICLE_CHANGED,
         EventType.PERMIT_ENDED,
+        EventType.PERMIT_REPRICED,
     }
     assert set(permit_messages.EVENT_TYPES) <= set(CONSUMERS["notifications"])
 
@@ -214,6 +215,33 @@ def test_the_issued_email_carries_the_manage_link_which_the_record_does_not_keep
     assert run(event(EventType.PERMIT_ISSUED, **ISSUED)) == []
     [sent] = use_notify.sandbox.messages
     assert f"To change the vehicle or cancel the permit: https://borough.example/permits/manage/{token}." in sent.body
+    [record] = cloud.items("NOTIFICATIONS_TABLE")
+    assert token not in str(record)
+    assert "[manage link]" in str(record)
+
+
+@pytest.mark.parametrize(
+    ("pence", "words"),
+    [
+        (1250, "There is £12.50 to pay: pay it from your permit's page, at the link below."),
+        (-400, "We are refunding £4.00 to the card you paid with."),
+        (0, "The price is the same: there is nothing to pay and nothing to refund."),
+    ],
+)
+def test_a_repriced_permit_says_what_to_pay_or_what_is_refunded_with_the_manage_link_not_kept(
+    use_notify, cloud, permits, pence, words
+):
+    token = "7KXM3RAH.1900000000.c2lnbmVk"
+    permits.answer["body"]["manage_path"] = f"/permits/manage/{token}"
+    repriced = event(EventType.PERMIT_REPRICED, permit_id="p" * 32, change_reference="9ABC-DEFG", amount_pence=pence)
+    assert run(repriced) == []
+    assert run(repriced) == []  # once
+    [sent] = use_notify.sandbox.messages
+    assert sent.subject == "We corrected the vehicle details on your parking permit for LB19PTR"
+    assert "checked the details you gave us for the vehicle LB19PTR with DVLA, and corrected them" in sent.body
+    assert "in zone B is priced again for the months left, to 31 May 2027." in sent.body
+    assert words in sent.body
+    assert f"Your permit: https://borough.example/permits/manage/{token}" in sent.body
     [record] = cloud.items("NOTIFICATIONS_TABLE")
     assert token not in str(record)
     assert "[manage link]" in str(record)

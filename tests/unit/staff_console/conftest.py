@@ -108,7 +108,14 @@ class InProcessPermits:
         from permits.staff import StaffPermits
         from permits.zones import load_zones
 
-        self.service = StaffPermits(table=boto3.resource("dynamodb").Table(table_name), zones=load_zones())
+        self.orders: list[tuple[str, str, str, int]] = []  # register-order, recorded (a correction's charge)
+        self.refunds: list[Any] = []  # refund-order asks, recorded (a correction's refund)
+        self.service = StaffPermits(
+            table=boto3.resource("dynamodb").Table(table_name),
+            zones=load_zones(),
+            register_order=lambda *order: self.orders.append(order),
+            refund=lambda ask: self.refunds.append(ask) or "submitted",
+        )
         self.events: list[dict[str, Any]] = []
 
     def __call__(self, event: dict[str, Any]) -> PermitsAnswer:

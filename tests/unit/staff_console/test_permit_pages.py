@@ -210,6 +210,10 @@ def test_a_correction_replaces_the_vehicle_details(console, caseworker):
     assert "Red" in page
     assert "140" in page
     assert "Vehicle details corrected" in page
+    # declared as petrol, corrected to diesel: the permit repriced, the difference an order the resident pays
+    [(order, service_id, _, pence)] = console.permits.orders
+    assert (service_id, pence > 0) == ("parking-permit-change", True)
+    assert f"to pay by the resident (order {order})" in page
 
 
 def test_without_the_permits_service_the_pages_say_so(console, caseworker):

@@ -30,13 +30,21 @@ class ManagedPermits(FakePermits):
                    "reasons": ["9 of its 12 months are left."]}  # fmt: skip
         self.change_answer = ApiResult(200, applied)
         self.renewal_answer = ApiResult(409, {"reason": "too-early", "renewable_from": "2027-09-03"})
+        self.dvla_down = False
 
     def manage(self, token: str, *, correlation_id: str) -> ApiResult:
         self.asked.append({"action": "manage", "token": token})
         return ApiResult(200, self.permit) if token == TOKEN else ApiResult(404, {"reason": "invalid"})
 
-    def change_vehicle(self, reference: str, vrm: str, *, correlation_id: str) -> ApiResult:
-        self.asked.append({"action": "change-vehicle", "reference": reference, "vrm": vrm})
+    def change_vehicle(
+        self, reference: str, vrm: str, *, correlation_id: str, declared_vehicle: dict[str, Any] | None = None
+    ) -> ApiResult:
+        asked: dict[str, Any] = {"action": "change-vehicle", "reference": reference, "vrm": vrm}
+        if declared_vehicle is not None:
+            asked["declared_vehicle"] = declared_vehicle
+        self.asked.append(asked)
+        if self.dvla_down and declared_vehicle is None:  # as the permits function answers while DVLA is down
+            return ApiResult(422, {"refusal": "DeclarationNeeded", "declare": True, "detail": "Declare it."})
         return self.change_answer
 
     def renewal(self, reference: str, *, correlation_id: str) -> ApiResult:
@@ -148,8 +156,73 @@ def test_a_dearer_vehicle_shows_the_difference_and_pays_it_through_payments(site
     pay.attempts[0].update(status="success", finished=True)  # Pay took it: the issuer applies the change
     back = client.get(f"/services/parking-permit-change/payment/{token}")
     assert "Payment received" in back.body
-    assert "We will email you when it is done" in back.body
+    assert "we will email you when it is done" in back.body
     assert client.get("/services/parking-permit-change/payment/unknown").status == 404
+
+
+DECLARED = {"make": "Ford", "colour": "Red", "fuel": "PETROL", "co2": "95", "engine": ""}
+
+
+def test_dvla_down_offers_the_declaration_form_and_the_change_is_asked_with_the_declared_details(site):
+    permits, _, client = site
+    permits.dvla_down = True
+    client.get(f"{BASE}/vehicle")
+    form = client.post(f"{BASE}/vehicle", {"vrm": "pt18 sme"})
+    assert form.status == 200
+    assert "Tell us about the new vehicle" in form.body
+    assert "We cannot check the new vehicle, PT18 SME, with DVLA just now" in form.body
+    assert f'action="{BASE}/vehicle/declare"' in form.body
+    assert 'name="make"' in form.body
+    assert 'name="fuel"' in form.body
+    assert _changes(permits) == [{"action": "change-vehicle", "reference": "PRMT-0001", "vrm": "PT18SME"}]
+    fields = dict(re.findall(r'name="(vrm|vrm_display|vrm_signature)" value="([^"]*)"', form.body))
+    missing = client.post(f"{BASE}/vehicle/declare", {**fields, **DECLARED, "make": "", "fuel": ""})
+    assert missing.status == 400
+    assert "govuk-error-summary" in missing.body
+    assert "Enter the vehicle&#39;s make" in missing.body
+    assert "Select the vehicle&#39;s fuel" in missing.body
+    assert 'value="Red"' in missing.body  # what was typed is kept
+    assert len(_changes(permits)) == 1  # nothing more asked
+    done = client.post(f"{BASE}/vehicle/declare", {**fields, **DECLARED})
+    assert done.status == 200
+    assert "The vehicle on your permit has been changed" in done.body
+    assert "it is priced from the details you gave us" in done.body
+    assert _changes(permits)[-1] == {
+        "action": "change-vehicle", "reference": "PRMT-0001", "vrm": "PT18SME",
+        "declared_vehicle": {"make": "Ford", "colour": "Red", "fuel": "PETROL", "co2_g_km": 95},
+    }  # fmt: skip
+
+
+def test_a_declaration_for_a_mark_the_page_did_not_offer_is_refused_and_asks_nothing(site):
+    permits, _, client = site
+    permits.dvla_down = True
+    client.get(f"{BASE}/vehicle")
+    form = client.post(f"{BASE}/vehicle", {"vrm": "PT18SME"})
+    fields = dict(re.findall(r'name="(vrm|vrm_display|vrm_signature)" value="([^"]*)"', form.body))
+    page = client.post(f"{BASE}/vehicle/declare", {**fields, **DECLARED, "vrm": "KX68DSL"})
+    assert page.status == 404
+    assert len(_changes(permits)) == 1
+
+
+def test_a_correction_to_pay_is_shown_on_the_permit_and_paid_through_payments(site):
+    permits, pay, client = site
+    reasons = ["The parking team checked the vehicle's details with DVLA."]
+    permits.permit["correction_due"] = {"change_reference": "CORR-0001", "to_pay_pence": 1200, "reasons": reasons}
+    page = client.get(BASE)
+    assert 'id="correction"' in page.body
+    assert "You need to pay £12.00" in page.body
+    assert "The parking team checked the vehicle&#39;s details with DVLA." in page.body
+    signature = re.search(r'name="change_signature" value="([^"]+)"', page.body).group(1)
+    paying = client.post(f"{BASE}/pay", {"change_reference": "CORR-0001", "change_signature": signature})
+    assert paying.status in (302, 303)
+    assert [a["reference"] for a in pay.attempts] == ["CORR-0001"]
+
+
+def test_no_correction_to_pay_shows_no_pay_button(site):
+    _, _, client = site
+    page = client.get(BASE)
+    assert 'id="correction"' not in page.body
+    assert "change_signature" not in page.body
 
 
 def test_cancelling_states_the_rule_then_shows_the_refund(site):
