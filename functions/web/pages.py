@@ -27,6 +27,7 @@ from web import routes
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
 from web.permit_manage_pages import PermitManagePages
+from web.permit_move_pages import PermitMovePages
 from web.permit_pages import PermitPages
 from web.permit_payment_pages import PermitPaymentPages
 from web.permit_renewal_pages import PermitRenewalPages
@@ -70,6 +71,7 @@ class Web:
         self.permit_manage = PermitManagePages(self.site)
         self.visitors = VisitorPages(self.permit_manage)
         self.permit_renewal = PermitRenewalPages(self.permit_manage)
+        self.permit_move = PermitMovePages(self.permit_manage)
         self._app = routes.build(self)
 
     def resolve(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
