@@ -42,7 +42,7 @@ from permits.application import (
     DeclaredVehicle,
     vehicle_details,
 )
-from permits.change_prices import vehicle_change_price
+from permits.change_prices import moved_term_price, vehicle_change_price
 from permits.changes_store import (
     APPLIED,
     CHANGE,
@@ -243,6 +243,8 @@ class Changes:
         """The new vehicle's price for the permit's whole term, by the rules that priced the application."""
         zone = self.applications.zones.zone(application.zone)
         try:
+            if item.get("moved_at"):  # moved into this zone (permits.moving): priced as the move priced it
+                return moved_term_price(self.applications.zones, item, application, facts)
             return quote(
                 zone,
                 self.applications.zones.tariff_of(zone),

@@ -16,8 +16,8 @@ new zone, UPRN and the new permit's dates and price, the credit and the differen
    resident is emailed as for any issued permit) and its first scheduled step;
 4. the new zone's VRM guard put (absent, else `VrmAlreadyPermitted`) and, for a type that counts, the new
    household's counter raised below the zone's limit (else `HouseholdLimitReached`);
-5. the application moved to the new permit (zone, UPRN, dates, price, ledger: only while issued and on the old
-   permit);
+5. the application moved to the new permit (zone, UPRN, dates, months, price, household position, ledger, `moved_at`:
+   only while issued and on the old permit);
 6. the move's record put (new) or moved `pending-payment -> applied`.
 """
 
@@ -54,6 +54,7 @@ class Surrender:
     months: int  # the months the new permit is charged for
     price: int  # its price (the application's `price_now_pence`)
     household_limit: int  # the new zone's
+    household_position: int  # the household's permits there before this one (a change of vehicle prices by it)
     outbox: str  # the new permit's permit-issued envelope
     due_on: str | None  # the new permit's first scheduled step
     ledger: list[dict[str, Any]]  # the application's ledger after the move (permits.refund_parts)
@@ -152,7 +153,7 @@ def surrender_actions(table: str, move: Surrender, *, moved_at: datetime) -> lis
                 "Key": {"pk": f"APPLICATION#{move.application_reference}", "sk": "APPLICATION"},
                 "UpdateExpression": "SET permit_id = :new, permit_zone = :zone, uprn = :uprn, valid_from = :from, "
                 "valid_to = :to, months = :months, price_now_pence = :price, household_limit = :limit, "
-                "ledger = :ledger, moved_at = :at",
+                "household_position = :position, ledger = :ledger, moved_at = :at",
                 "ConditionExpression": "#status = :issued AND permit_id = :old",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": {
@@ -164,6 +165,7 @@ def surrender_actions(table: str, move: Surrender, *, moved_at: datetime) -> lis
                     ":months": move.months,
                     ":price": move.price,
                     ":limit": move.household_limit,
+                    ":position": move.household_position,
                     ":ledger": move.ledger,
                     ":at": at.isoformat(timespec="seconds"),
                     ":issued": "issued",

@@ -128,6 +128,7 @@ class MoveQuote:
     zone: Zone
     uprn: str
     price: MovePrice
+    household_position: int = 0  # the household's permits in the new zone before this one (how it was priced)
 
     def public(self) -> dict[str, Any]:
         price = self.price
@@ -226,7 +227,8 @@ class Moves:
             new_zone=zone,
             price_reasons=priced.reasons,
         )
-        return MoveQuote(reference, permit, zone, address.uprn, priced_move)
+        position = counted if rule.per_household else 0
+        return MoveQuote(reference, permit, zone, address.uprn, priced_move, position)
 
     def move(self, reference: str, address: Address) -> MoveMade:
         """The move made at once (nothing to pay) or set up to be paid for (`pending-payment`)."""
@@ -295,7 +297,8 @@ class Moves:
                      int(record["months"])),
                 int(record["new_price_pence"]), paid_pence, paid_pence, 0, (),
             )  # fmt: skip
-            quoted = MoveQuote(str(record["reference"]), permit, zone, str(record["uprn"]), made_price)
+            position = int(record.get("household_position", 0))
+            quoted = MoveQuote(str(record["reference"]), permit, zone, str(record["uprn"]), made_price, position)
             ledger = [*ledger_of(item), {"order": move_reference, "pence": paid_pence}]
             try:
                 self.moves.surrender_and_issue(self._surrender(quoted, move_reference, ledger, now),
@@ -332,6 +335,7 @@ class Moves:
             "months": price.term.months,
             "new_price_pence": price.new_price,
             "credit_pence": price.credit,
+            "household_position": quoted.household_position,
             "amount_pence": price.to_pay,
             "reasons": list(price.reasons),
             "created_at": now.astimezone(UTC).isoformat(timespec="seconds"),
@@ -363,6 +367,7 @@ class Moves:
             months=term.months,
             price=quoted.price.new_price,
             household_limit=quoted.zone.max_permits_per_household,
+            household_position=quoted.household_position,
             outbox=outbox.stored(event),
             due_on=permit_first_due(term.valid_to, london_day(now)),
             ledger=ledger,

@@ -274,3 +274,17 @@ def test_the_actions_answer_a_quote_a_move_and_each_refusal(store, moves):  # no
     )
     unknown = new_reference()  # a well-formed reference with no application
     assert move_answer({"action": "move", "reference": unknown, "address": TOWN}, moves)["status"] == 404
+
+
+def test_a_moved_permits_vehicle_change_is_priced_as_the_move_priced_it(store, moves, payments, clock):  # noqa: F811
+    from permits.changes import Changes
+
+    application = issued(store)
+    made = moves.move(application.reference, at(TOWN))
+    assert moves.apply_paid_move(made.move_reference, 5167, "pay2") == APPLIED  # £105.00 for 9 months in A
+    changes = Changes(applications=moves.applications, refund=payments.refund, clock=clock)
+    changed = changes.change_vehicle(application.reference, "EV71ELC")  # zero emission in A: 25%, £35.00 a year
+    assert changed.difference == 2625 - 10500  # 9/12 of £35.00 against the £105.00 the move charged for 9 months
+    assert [(a.reference, a.amount) for a in payments.refunds] == [(made.move_reference, 5167),
+                                                                    (application.reference, 2708)]  # fmt: skip
+    assert (look_up(store, "LB19PTR", "A"), look_up(store, "EV71ELC", "A")) == ("no-permit", "valid")
