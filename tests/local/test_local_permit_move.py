@@ -92,8 +92,9 @@ def test_an_emailed_link_moves_the_permit_into_another_zone_paid_in_the_local_pa
     item = stored(local_cloud, reference)
     assert item is not None
     assert (item["permit_zone"]["S"], item["uprn"]["S"], item["price_now_pence"]["N"]) == ("A", NEW_UPRN, "14000")
-    assert item["permit_id"]["S"] not in (old_permit, in_b.get("permit_id"))
-    assert in_a["permit_id"] == item["permit_id"]["S"]
+    assert item["permit_id"]["S"] != old_permit
+    assert in_a["permit_id"] == item["permit_id"]["S"]  # the new permit; in B the look-up names it as the other zone's
+    assert (in_b["other_zone"], in_b["permit_id"]) == ("A", in_a["permit_id"])
 
     def issued_emails() -> list[dict[str, Any]]:
         return [m for m in outbox(local_cloud, email) if m["subject"].endswith(" is issued")]
