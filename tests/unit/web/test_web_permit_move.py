@@ -87,7 +87,8 @@ def test_no_postcode_or_a_malformed_one_is_an_error_summary(site):
     for typed, message in (("", "Enter the postcode of your new address"), ("ME15", POSTCODE_MESSAGE)):
         page = client.post(f"{BASE}/move", {"postcode": typed, "action": "find-address"})
         assert page.status == 400
-        assert "govuk-error-summary" in page.body
+        assert page.body.count('class="govuk-error-summary"') == 1
+        assert "<title>Error: " in page.body
         assert message in page.body
     assert _asked(permits) == []
 
@@ -113,7 +114,7 @@ def test_a_refusal_is_shown_in_the_error_summary_and_nothing_is_moved(site):
     client.get(f"{BASE}/move")
     page = client.post(f"{BASE}/move", {"postcode": "ME15 6AA", "uprn": TOWN.uprn})
     assert page.status == 422
-    assert "govuk-error-summary" in page.body
+    assert page.body.count('class="govuk-error-summary"') == 1
     assert "Your household already has 1 permits in Station." in page.body
     assert [a["action"] for a in _asked(permits)] == ["move-quote"]
 
