@@ -288,3 +288,17 @@ def test_a_moved_permits_vehicle_change_is_priced_as_the_move_priced_it(store, m
     assert [(a.reference, a.amount) for a in payments.refunds] == [(made.move_reference, 5167),
                                                                     (application.reference, 2708)]  # fmt: skip
     assert (look_up(store, "LB19PTR", "A"), look_up(store, "EV71ELC", "A")) == ("no-permit", "valid")
+
+
+def test_staff_see_the_move_in_the_permits_history(store, moves):  # noqa: F811
+    from permits.staff import _history
+
+    application = issued(store)
+    made = moves.move(application.reference, at(TOWN))
+    item = store.get_application(application.reference)
+    assert item is not None
+    assert "Moved" not in {e["what"][:5] for e in _history(item, None)}
+    assert moves.apply_paid_move(made.move_reference, 5167, "pay2") == APPLIED
+    moved = store.get_application(application.reference)
+    assert moved is not None
+    assert [e["what"] for e in _history(moved, None)][-1] == "Moved into zone A"
