@@ -17,7 +17,8 @@ one granted invoke on this function: stacks/notifications_stack.py). The email i
 kind, months, mark, start, price: `permits.renewal`), 404 or 409. `{"action": "manage", "token"}`:
 the manage link's application, or 404 (`permits.manage_links`, which also adds `manage_path` to `contact`).
 `change-vehicle` and `cancel` (the permit
-by its application's reference): `permits.changes_handler`. Thin: the work is in `permits.application` and
+by its application's reference): `permits.changes_handler`; `move-quote` and `move` (into another zone):
+`permits.moves_handler`. Thin: the work is in `permits.application` and
 `permits.changes`.
 For the resident web's pages before an application (`permits.offers`): `{"action": "offers"}` -> 200
 `{"zones": [...]}`; `{"action": "offers", "address"}` -> 200 `{"zone": ...}` or 422 `AddressOutsideZones`;
@@ -53,6 +54,7 @@ from permits.corrections import due_correction
 from permits.eligibility import Address, NotEligible
 from permits.manage_links import link_reference, manage_key, open_manage, with_manage_path
 from permits.manage_wallet import wallet_by_link
+from permits.moves_handler import MOVE_ACTIONS, handle_move
 from permits.offers import checked_mark, offers, zone_offer
 from permits.orders import PaymentsUnavailable, registering
 from permits.renewal import renewal
@@ -182,6 +184,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if action in CARER_ACTIONS:  # a carer permit's sessions, by its manage link (permits.carer_handler)
         reference_of = lambda token: link_reference(token, manage_key())  # noqa: E731
         return carer_by_link(event, reference_of, applications().get, _carers())
+    if action in MOVE_ACTIONS:  # moving into another zone
+        return handle_move(event, applications(), register_order)
     if action != "apply" or not isinstance(event.get("application"), dict):
         return _error(400, "Unknown action, or no application.")
     return apply_answer(applications(), event["application"])

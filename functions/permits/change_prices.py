@@ -10,15 +10,21 @@ the months the permit was charged for. The difference is to pay (positive), to r
     difference  = pro_rata(new_price, term_months, months_left) - pro_rata(current_price, term_months, months_left)
 
 So a vehicle in the same band changes nothing, and a change on the permit's first day costs the whole difference.
+
+A permit moved into another zone (`permits.moving`) runs from the move for the months left: both vehicles' prices
+for it are then the zone's price for the months bought, pro rata for those months (`moved_term_price`), as the move
+priced the permit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from permits.pricing import pounds
+from permits.pricing import VehicleFacts, pounds, price
 from permits.validity import months_started, pro_rata
+from permits.zones import PermitType, ZonesFile
 
 
 @dataclass(frozen=True)
@@ -77,3 +83,15 @@ def vehicle_change_price(
     else:
         reasons.append("Nothing to pay or refund.")
     return VehicleChangePrice(left, current_left, new_left, difference, tuple(reasons))
+
+
+def moved_term_price(zones: ZonesFile, item: dict[str, Any], application: Any, facts: VehicleFacts | None) -> int:
+    """A moved permit's price for its term (the application's `months` from the move) with the vehicle `facts`:
+    the zone's price for the months bought, at the household position the move was priced at, pro rata. Raises
+    `PriceError` as pricing does."""
+    zone = zones.zone(application.zone)
+    bought = int(item.get("bought_months", application.months))
+    kind = PermitType(str(application.kind))
+    full = price(zone, zones.tariff_of(zone), kind, bought, household_permits=int(item.get("household_position", 0)),
+                 vehicle=facts)  # fmt: skip
+    return pro_rata(full.pence, bought, min(application.months, bought))

@@ -43,7 +43,7 @@ from permits.application import (
     DeclaredVehicle,
     vehicle_details,
 )
-from permits.change_prices import VehicleChangePrice, vehicle_change_price
+from permits.change_prices import VehicleChangePrice, moved_term_price, vehicle_change_price
 from permits.changes_store import (
     APPLIED,
     CHANGE,
@@ -549,6 +549,8 @@ def term_price(zones: ZonesFile, item: dict[str, Any], application: Application,
     months bought, start and household position: only the vehicle differs). Raises PermitNotChangeable."""
     zone = zones.zone(application.zone)
     try:
+        if item.get("moved_at"):  # moved into this zone (permits.moving): priced as the move priced it
+            return moved_term_price(zones, item, application, facts)
         return quote(
             zone,
             zones.tariff_of(zone),

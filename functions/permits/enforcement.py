@@ -9,7 +9,8 @@ One Query of the Permits table's `by-vrm` index (`PermitsStore.by_vrm`), then, i
 3. `expired`: the mark's latest permit in the zone has passed its last day (active or expired, not revoked or
    cancelled), with `expired_on` (its last day) and `in_grace` (still inside the zone's grace period, `grace_days`);
 4. `valid-in-another-zone`: an active permit for the mark, valid today, in another zone (`other_zone`);
-5. `no-permit`: nothing above (a revoked or cancelled permit, one not valid yet, or none at all).
+5. `no-permit`: nothing above (a revoked, cancelled or surrendered permit: moved into another zone; one not valid
+   yet, or none at all).
 
 The answer names the permit or session id and the zone, never the household, the resident or the vehicle's
 details: nothing personal beyond the mark the officer typed.
@@ -90,8 +91,9 @@ def check(store: PermitsStore, zones: ZonesFile, vrm: str, zone_code: str, momen
         raise UnknownZone(f"No zone {zone_code!r}; the zones are {sorted(codes)}.")
     zone = zones.zone(zone_code)
     permits, sessions, carers = store.lookup(mark)
-    # A revoked or cancelled permit is not a permit at all: never "expired", whatever its dates.
-    here = [p for p in permits if p.zone == zone_code and p.status not in (Status.REVOKED, Status.CANCELLED)]
+    # A revoked, cancelled or surrendered permit is not a permit at all: never "expired", whatever its dates.
+    ended = (Status.REVOKED, Status.CANCELLED, Status.SURRENDERED)
+    here = [p for p in permits if p.zone == zone_code and p.status not in ended]
     base = Answer(Outcome.NO_PERMIT, mark, zone_code, moment)
     for permit in here:
         if permit.status is Status.ACTIVE and _standing(permit, moment, zone.grace_days) is Standing.VALID:

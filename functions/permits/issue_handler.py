@@ -1,5 +1,6 @@
 """The permits consumer: `order-paid` from its SQS queue issues the paid application's permit (permits.issuing), or
-applies a paid change of vehicle (`parking-permit-change`, permits.changes); what was paid but cannot be issued or
+applies a paid change of vehicle (`parking-permit-change`, permits.changes) or makes a paid move into another zone
+(`parking-permit-move`, permits.moving); what was paid but cannot be issued or
 applied is refunded through payments.
 
 A record that fails (the table unreachable) is a batch item failure: SQS delivers it again, and after the queue's
@@ -19,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from permits.application import Applications, VehicleSource
 from permits.changes import CHANGE_SERVICE_ID, Changes
 from permits.issuing import issue_paid
+from permits.moving import MOVE_SERVICE_ID, Moves
 from permits.refund_client import Refunder, invoking
 from permits.settings import issue_settings
 from permits.store import PermitsStore
@@ -43,6 +45,12 @@ def _handle(record: SQSRecord) -> None:
             int(str(event.data.get("amount_pence", "0")) or 0),
             str(event.data.get("payment_id", "")),
         )
+    elif event.type is Type.ORDER_PAID and event.data.get("service_id") == MOVE_SERVICE_ID:
+        outcome = _moves(store, refund).apply_paid_move(
+            str(event.data["reference"]),
+            int(str(event.data.get("amount_pence", "0")) or 0),
+            str(event.data.get("payment_id", "")),
+        )
     else:
         outcome = issue_paid(store, event, refund=refund).outcome
     logger.info("Permits: event applied", extra={"event_id": event.id, "outcome": outcome})
@@ -55,6 +63,11 @@ def _changes(store: PermitsStore, refund: Refunder) -> Changes:
         raise RuntimeError("The issuer makes no DVLA enquiry.")
 
     return Changes(applications=Applications(zones=load_zones(), store=store, vehicles=no_enquiries), refund=refund)
+
+
+def _moves(store: PermitsStore, refund: Refunder) -> Moves:
+    """Moves for making a paid move: its checks were made when it was asked, the transaction's conditions hold them."""
+    return Moves(applications=_changes(store, refund).applications, refund=refund)
 
 
 @observed

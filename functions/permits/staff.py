@@ -350,6 +350,8 @@ def _history(application: dict[str, Any], permit: dict[str, Any] | None) -> list
         f"payment {application['payment_id']}" if application.get("payment_id") else "",
     )
     add("Issued", application.get("issued_at"))
+    add(f"Moved into zone {application.get('permit_zone', '')}", application.get("moved_at"),
+        "by the resident: the permit in the old zone surrendered, this one issued (permits.moving)")  # fmt: skip
     if application.get("status") == "paid-not-issued":
         add("Paid but not issued", application.get("paid_at"), str(application.get("reason", "")))
     check = application.get("verification") or {}

@@ -59,6 +59,7 @@ class Status(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     CANCELLED = "cancelled"  # ended early by the resident (permits.changes), refunded by the zone's rule
+    SURRENDERED = "surrendered"  # given up for a new permit in another zone (permits.moving: moves_store)
 
 
 class PermitExists(ValueError):

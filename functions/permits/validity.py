@@ -123,12 +123,13 @@ class Move:
     to_refund: int
 
 
-def move(paid: int, old: Term, moving_on: date, new_annual_price: int) -> Move:
-    """Moving into another zone on `moving_on`: the old permit surrendered, the new one priced pro rata."""
+def move(paid: int, old: Term, moving_on: date, new_annual_price: int, *, of_months: int = 12) -> Move:
+    """Moving into another zone on `moving_on`: the old permit surrendered, the new one priced pro rata
+    (`new_annual_price` is the new zone's price for `of_months` months, 12 unless given)."""
     credit = pro_rata(paid, old.months, min(whole_months(moving_on, old.valid_to), old.months))
     months_left = months_started(moving_on, old.valid_to) if moving_on <= old.valid_to else 0
     new = Term(moving_on, old.valid_to, months_left)
-    price = pro_rata(new_annual_price, 12, months_left)
+    price = pro_rata(new_annual_price, of_months, min(months_left, of_months))
     return Move(credit, new, price, max(0, price - credit), max(0, credit - price))
 
 

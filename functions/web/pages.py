@@ -28,6 +28,7 @@ from web.carer_pages import CarerPages
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
 from web.permit_manage_pages import PermitManagePages
+from web.permit_move_pages import PermitMovePages
 from web.permit_pages import PermitPages
 from web.permit_payment_pages import PermitPaymentPages
 from web.permit_renewal_pages import PermitRenewalPages
@@ -72,6 +73,7 @@ class Web:
         self.visitors = VisitorPages(self.permit_manage)
         self.carers = CarerPages(self.permit_manage)
         self.permit_renewal = PermitRenewalPages(self.permit_manage)
+        self.permit_move = PermitMovePages(self.permit_manage)
         self._app = routes.build(self)
 
     def resolve(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

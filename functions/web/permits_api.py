@@ -6,7 +6,8 @@ not on the HTTP API). See docs/permits.md for each action's answers.
 the application made (201), or 400, 422 (a refusal; `declare: true` when DVLA is down) or 503, nothing stored;
 `get(reference)` the application as it is now; `renewal(reference)` its permit's renewal pre-filled (404, 409 why not);
 `manage(token)` the application a signed manage link names (404 for a bad or expired link), `change_vehicle` and
-`cancel` by its reference (permits/manage_links.py, permits.changes); `visitors(token)` the household's visitor
+`cancel` by its reference (permits/manage_links.py, permits.changes), `move_quote` and `move` into another zone by its
+reference and the new address as the lookup found it (permits.moving); `visitors(token)` the household's visitor
 wallet (balance and sessions), `start_visitor_session` and `cancel_visitor_session` by the same link (the wallet
 actions with `token`: permits/manage_wallet.py); `carer(token)` a carer permit and its running session,
 `start_carer_session` and `end_carer_session` by the same link (permits/carer_handler.py). Each as an `ApiResult`.
@@ -41,6 +42,10 @@ class PermitsApi(Protocol):
     ) -> ApiResult: ...
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult: ...
+
+    def move_quote(self, reference: str, address: dict[str, str], *, correlation_id: str) -> ApiResult: ...
+
+    def move(self, reference: str, address: dict[str, str], *, correlation_id: str) -> ApiResult: ...
 
     def visitors(self, token: str, *, correlation_id: str) -> ApiResult: ...
 
@@ -91,6 +96,16 @@ class LambdaPermits:
 
     def cancel(self, reference: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "cancel", "reference": reference, "correlation_id": correlation_id})
+
+    def move_quote(self, reference: str, address: dict[str, str], *, correlation_id: str) -> ApiResult:
+        return self._move("move-quote", reference, address, correlation_id)
+
+    def move(self, reference: str, address: dict[str, str], *, correlation_id: str) -> ApiResult:
+        return self._move("move", reference, address, correlation_id)
+
+    def _move(self, action: str, reference: str, address: dict[str, str], correlation_id: str) -> ApiResult:
+        payload = {"action": action, "reference": reference, "address": address, "correlation_id": correlation_id}
+        return self._invoke(payload)
 
     def visitors(self, token: str, *, correlation_id: str) -> ApiResult:
         return self._invoke({"action": "visitor-balance", "token": token, "correlation_id": correlation_id})

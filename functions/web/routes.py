@@ -31,6 +31,7 @@ from web.file_pages import file_question
 from web.http import FormTooLarge, FormUnreadable, Reply, Request, parse_event
 from web.permit_journey import PERMIT_SERVICE_ID, PERMITS_PATH
 from web.permit_manage_pages import CHANGE_SERVICE_ID, MANAGE_PATH
+from web.permit_move_pages import MOVE_SERVICE_ID
 from web.reminder_pages import DONE_STEPS, LINK_ACTIONS, REMINDERS_PATH
 from web.site import has_page
 
@@ -237,6 +238,15 @@ class _Routes:
             ["GET"],
             f"/services/{CHANGE_SERVICE_ID}/payment/<token>",
             lambda token: pages.back_from_pay(request(), token),
+        )
+        moving = self.web.permit_move  # moving into another zone (web/permit_move_pages.py)
+        self.route(["GET"], f"{MANAGE_PATH}/<token>/move", lambda token: moving.page(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/move", lambda token: moving.find_or_choose(request(), token))
+        self.route(["POST"], f"{MANAGE_PATH}/<token>/move/confirm", lambda token: moving.confirm(request(), token))
+        self.route(
+            ["GET"],
+            f"/services/{MOVE_SERVICE_ID}/payment/<token>",
+            lambda token: moving.back_from_pay(request(), token),
         )
 
     def _questions(self) -> None:

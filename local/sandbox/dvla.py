@@ -102,6 +102,16 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2023, "monthOfFirstRegistration": "2023-05", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    "MV24ZNE": {  # petrol, for the local test of moving into another zone alone
+        "make": "KIA", "colour": "GREEN", "fuelType": "PETROL", "co2Emissions": 124, "engineCapacity": 998,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
+    "MB24MOV": {  # petrol, for the move's browser test alone
+        "make": "KIA", "colour": "BLUE", "fuelType": "PETROL", "co2Emissions": 124, "engineCapacity": 998,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
     "RB24PGS": {  # petrol, for the renewal pages' browser test alone
         "make": "VAUXHALL", "colour": "WHITE", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 1199,
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-05", "markedForExport": False,
