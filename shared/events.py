@@ -48,6 +48,9 @@ class EventType(StrEnum):
     PERMIT_VEHICLE_CHANGED = "permit-vehicle-changed"
     # A permit was cancelled by the resident or revoked by staff: data {reference, permit_id, ended_on, refund_pence}.
     PERMIT_ENDED = "permit-ended"
+    # Staff verified or rejected an application's uploaded evidence (permits.evidence): data {reference, outcome}.
+    # The permits issuer issues (or refunds) a paid application held for it; the reason stays in the application.
+    PERMIT_EVIDENCE_CHECKED = "permit-evidence-checked"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
@@ -72,7 +75,7 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
     # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
     "renewals": (EventType.PAYMENT_SUCCEEDED,),
     # A paid permit application is issued (functions/permits/issuing.py).
-    "permits": (EventType.ORDER_PAID,),
+    "permits": (EventType.ORDER_PAID, EventType.PERMIT_EVIDENCE_CHECKED),
     # The digital KPIs' counters (functions/console/kpi_counters.py): the console's KPI page reads only these.
     "kpis": (
         EventType.REPORT_SUBMITTED,

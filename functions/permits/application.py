@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from permits import eligibility
+from permits import eligibility, evidence
 from permits.adapters.dvla_models import DvlaError, Vehicle
 from permits.assisted import AssistedBy, InvalidAssisted
 from permits.eligibility import ActivePermit, Address, NotEligible
@@ -39,7 +39,7 @@ from permits.quotes import Quote, quote
 from permits.schedule import application_first_due
 from permits.store import PermitsStore, Status
 from permits.vrm import Vrm, parse_vrm
-from permits.zones import PermitType, ZonesFile
+from permits.zones import PermitType, Zone, ZonesFile
 from shared.contact import EMAIL_MESSAGE, normalise_email
 from shared.references import new_reference, normalise_reference
 
@@ -115,6 +115,7 @@ class ApplicationRequest:
     email: str = ""  # normalised (shared.contact); parse requires it
     renews: str = ""  # the reference of the application whose active permit this renews (permits.renewing)
     assisted: AssistedBy | None = None  # staff applied for the resident (permits.assisted)
+    evidence: Any = None  # as sent: checked against the zone's rule when the zone is known (permits.evidence)
 
     @classmethod
     def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
@@ -159,6 +160,7 @@ class ApplicationRequest:
             email=email,
             renews=normalise_reference(renews) or "" if isinstance(renews, str) else "",
             assisted=_assisted(data.get("assisted")),
+            evidence=data.get("evidence"),
         )
 
 
@@ -199,6 +201,7 @@ class Application:
     created_at: str
     permit_id: str = ""
     email: str = ""  # the resident's (`contact.email` as stored): never in `public()`
+    evidence_status: str = ""  # permits.evidence: awaiting (an upload staff have not verified), declared, verified...
 
     def public(self) -> dict[str, Any]:
         """What the resident is shown (their own application)."""
@@ -216,6 +219,7 @@ class Application:
             "reasons": list(self.reasons),
             "needs_verification": self.needs_verification,
             "permit_id": self.permit_id,
+            "evidence_status": self.evidence_status,
         }
 
     def item(
@@ -277,6 +281,7 @@ class Application:
             created_at=str(item["created_at"]),
             permit_id=str(item.get("permit_id", "")),
             email=str((item.get("contact") or {}).get("email") or ""),
+            evidence_status=str(item.get("evidence_status") or ""),
         )
 
     def contact(self) -> dict[str, Any]:
@@ -336,6 +341,7 @@ class Applications:
                 )
             )
         zone = eligibility.zone_for(self.zones, request.address)
+        evidence_items, evidence_status = _evidence_of(zone, request)
         households, marks = (
             self.store.household_permits(request.address.uprn, zone.code),
             self.store.by_vrm(vrm.value)[0],
@@ -404,6 +410,7 @@ class Applications:
             needs_verification=declared is not None,
             created_at=now.astimezone(UTC).isoformat(timespec="seconds"),
             email=request.email,
+            evidence_status=evidence_status,
         )
         details = vehicle_details(vehicle, declared)
         item = application.item(
@@ -417,6 +424,8 @@ class Applications:
             item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
         if request.assisted is not None:
             item["assisted"] = request.assisted.item()
+        if evidence_status:
+            item.update(evidence=evidence_items, evidence_status=evidence_status)
         if self._register_payment is not None:
             self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
         if not self.store.put_application(item):
@@ -451,6 +460,14 @@ class Applications:
             raise VehicleNotKnown(
                 f"DVLA has no vehicle registered as {vrm.display}. Check the registration mark on the log book (V5C)."
             ) from None
+
+
+def _evidence_of(zone: Zone, request: ApplicationRequest) -> tuple[list[dict[str, Any]], str]:
+    """The application's evidence as its zone asks (permits.evidence); InvalidApplication naming the field."""
+    try:
+        return evidence.checked(zone, request.kind, request.evidence)
+    except evidence.InvalidEvidence as error:
+        raise InvalidApplication(str(error)) from None
 
 
 def vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:
