@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from permits.zones import EvidenceRule, PermitType, Zone
+from shared.questions import MAX_UPLOAD_BYTES  # the platform's largest upload (7 MB)
 from shared.uploads import clean_key
 
 EVIDENCE_SERVICE_ID = "parking-permit"  # the uploads bucket's prefix for permit evidence (uploads/parking-permit/)
@@ -36,7 +37,6 @@ DOCUMENTS = {
     "lease company saying you keep and use the vehicle",
 }
 UPLOAD_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 AWAITING, VERIFIED, REJECTED, DECLARED = "awaiting", "verified", "rejected", "declared"
 OUTCOMES = (VERIFIED, REJECTED)
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

@@ -26,6 +26,7 @@ from shared.catalogue import ServiceDefinition
 from web import routes
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
+from web.permit_evidence_pages import PermitEvidencePages
 from web.permit_manage_pages import PermitManagePages
 from web.permit_pages import PermitPages
 from web.permit_payment_pages import PermitPaymentPages
@@ -67,6 +68,7 @@ class Web:
         self.tracking = TrackingPages(self.site)
         self.permits = PermitPages(self.site)
         self.permit_payments = PermitPaymentPages(self.permits)
+        self.permit_evidence = PermitEvidencePages(self.permits)
         self.permit_manage = PermitManagePages(self.site)
         self.visitors = VisitorPages(self.permit_manage)
         self.permit_renewal = PermitRenewalPages(self.permit_manage)

@@ -92,12 +92,12 @@ def test_a_zone_asking_declarations_only_is_declared(zones_data):
         (
             {"residency": {"declared": True}, "keepership": {"upload": {**UPLOAD, "content_type": "text/html"}}},
             "content_type",
-        ),  # fmt: skip
+        ),
         ({"residency": {"declared": True}, "keepership": {"upload": {**UPLOAD, "size_bytes": 0}}}, "size_bytes"),
         (
             {"residency": {"declared": True}, "keepership": {"upload": {**UPLOAD, "size_bytes": MAX_UPLOAD_BYTES + 1}}},
             "size_bytes",
-        ),  # fmt: skip
+        ),
         ({"residency": {"declared": True}, "keepership": {"upload": {**UPLOAD, "filename": " "}}}, "filename"),
     ],
 )

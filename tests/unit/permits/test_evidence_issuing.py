@@ -101,7 +101,8 @@ def test_the_evidence_is_kept_on_the_application_with_the_declarations_words(tab
     item = PermitsStore(table).get_application(application.reference)
     assert item is not None
     residency, keepership = item["evidence"]
-    assert residency["method"] == "declaration" and residency["words"].startswith("I declare that I live")
+    assert residency["method"] == "declaration"
+    assert residency["words"].startswith("I declare that I live")
     assert keepership["key"] == f"uploads/parking-permit/{UPLOAD['upload_id']}"
 
 
