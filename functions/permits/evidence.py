@@ -20,9 +20,9 @@ from typing import Any
 
 from permits.zones import EvidenceRule, PermitType, Zone
 from shared.questions import MAX_UPLOAD_BYTES  # the platform's largest upload (7 MB)
-from shared.uploads import clean_key
+from shared.uploads import PERMIT_EVIDENCE_SERVICE_ID, clean_key
 
-EVIDENCE_SERVICE_ID = "parking-permit"  # the uploads bucket's prefix for permit evidence (uploads/parking-permit/)
+EVIDENCE_SERVICE_ID = PERMIT_EVIDENCE_SERVICE_ID  # the uploads bucket's prefix for permit evidence
 KINDS = ("residency", "keepership")
 NAMES = {"residency": "Proof that you live at this address", "keepership": "Proof that you keep this vehicle"}
 DECLARATIONS = {

@@ -207,9 +207,9 @@ class StaffPermits:
         if application is None:
             raise StaffRefused(404, "", "There is no application with this reference.")
         if outcome not in evidence.OUTCOMES:
-            raise StaffRefused(400, "evidence_outcome", "Select whether the documents are verified or rejected")
+            raise StaffRefused(400, "outcome", "Select whether the documents are verified or rejected")
         what = "the reason the documents are rejected" if outcome == evidence.REJECTED else "how you checked them"
-        text = _text(note, "evidence_note", what)
+        text = _text(note, "note", what)
         event = new_event(
             EventType.PERMIT_EVIDENCE_CHECKED,
             source=SOURCE,

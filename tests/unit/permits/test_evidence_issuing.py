@@ -178,9 +178,9 @@ def test_a_check_racing_the_payment_is_not_lost(table, monkeypatch):
 @pytest.mark.parametrize(
     ("changes", "code", "field"),
     [
-        ({"outcome": "maybe"}, 400, "evidence_outcome"),
-        ({"note": "  "}, 400, "evidence_note"),
-        ({"note": "x" * 501}, 400, "evidence_note"),
+        ({"outcome": "maybe"}, 400, "outcome"),
+        ({"note": "  "}, 400, "note"),
+        ({"note": "x" * 501}, 400, "note"),
         ({"staff": {"subject": "s", "roles": ["viewer"]}}, 403, ""),
         ({"reference": "ZZZZ-ZZZZ"}, 404, ""),
     ],
