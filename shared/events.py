@@ -51,6 +51,9 @@ class EventType(StrEnum):
     # Staff corrected a permit's declared vehicle details and repriced it: data {reference, permit_id,
     # change_reference, amount_pence (to pay > 0, refunded < 0, 0 nothing)}.
     PERMIT_REPRICED = "permit-repriced"
+    # Staff verified or rejected an application's uploaded evidence (permits.evidence): data {reference, outcome}.
+    # The permits issuer issues (or refunds) a paid application held for it; the reason stays in the application.
+    PERMIT_EVIDENCE_CHECKED = "permit-evidence-checked"
 
 
 # Which consumer queue receives which event types: the events stack builds subscriptions from this.
@@ -76,7 +79,7 @@ CONSUMERS: dict[str, tuple[EventType, ...]] = {
     # A paid request for a subscription service starts (or renews) a subscription (functions/renewals).
     "renewals": (EventType.PAYMENT_SUCCEEDED,),
     # A paid permit application is issued (functions/permits/issuing.py).
-    "permits": (EventType.ORDER_PAID,),
+    "permits": (EventType.ORDER_PAID, EventType.PERMIT_EVIDENCE_CHECKED),
     # The digital KPIs' counters (functions/console/kpi_counters.py): the console's KPI page reads only these.
     "kpis": (
         EventType.REPORT_SUBMITTED,

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 CLEAN_PREFIX = "uploads/"  # the uploads bucket's keys: uploads/<service id>/<upload id>
 SCAN_TAG = "GuardDutyMalwareScanStatus"  # the tag GuardDuty Malware Protection for S3 puts on scanned objects
 CLEAN = "NO_THREATS_FOUND"  # its value for a file found clean
+# A parking permit's evidence (functions/permits/evidence.py): uploads/parking-permit/<upload id>, kept while staff
+# check it (the uploads bucket's lifecycle rule, stacks/constructs/web_data.py), then deleted.
+PERMIT_EVIDENCE_SERVICE_ID = "parking-permit"
+PERMIT_EVIDENCE_RETENTION_DAYS = 90
 
 
 def service_prefix(service_id: str) -> str:

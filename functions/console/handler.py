@@ -83,7 +83,9 @@ def resolver() -> APIGatewayHttpResolver:
     kpis = KpiPages(pages, KpiCounters(configured.kpis_table))
     downloads = AttachmentDownloads(queue, audit, clean_store, pages.render)
     permits_function = configured.permits_staff_function
-    permits = PermitPages(pages, audit, LambdaStaffPermits(permits_function) if permits_function else None)
+    permits = PermitPages(
+        pages, audit, LambdaStaffPermits(permits_function) if permits_function else None, evidence=clean_store
+    )
     applications_function = configured.permit_applications_function
     permit_apply = PermitApplyPages(
         pages,

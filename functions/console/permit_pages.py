@@ -14,6 +14,11 @@ Scan, describes a permit, verifies declared vehicle details and revokes (permits
   balance, its sessions and the staff's adjustments), read with the page (so under its `read-permit` entry), and
   `POST /staff/permits/<key>/visitor-balance` (`manage-permits`): change it by whole hours or days with a reason
   (`adjust-visitor-balance`, audited as the other actions).
+- Uploaded evidence (permits.evidence): the permit page lists the application's declarations (with their words)
+  and documents; `GET /staff/permits/<key>/evidence/<kind>` (`view-permits`) audits `download-permit-evidence`
+  (or `-refused` for a file not in the uploads bucket as sent) and redirects to a presigned GET valid for
+  `LINK_SECONDS` (60 s); `POST /staff/permits/<key>/evidence` (`manage-permits`) verifies or rejects the documents
+  with a note (`check-evidence`, audited `check-permit-evidence`): the permit is issued only once they are verified.
 - `POST /staff/permits/<key>/verify` and `/revoke` (`manage-permits`): confirm or correct declared details with a
   note; revoke with a reason. Bad input is the page again with the GOV.UK error summary (400) and nothing written;
   a change made is a redirect (303) to the page, so a reload posts nothing.
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from console.app import Page, StaffRequest, redirect
+from console.attachments import LINK_SECONDS, CleanStore
 from console.audit import AuditLog
 from console.pages import Pages
 from console.permissions import Permission, StaffMember
@@ -49,6 +55,11 @@ FUELS = ("PETROL", "DIESEL", "ELECTRICITY", "HYBRID ELECTRIC", "GAS", "OTHER")  
 _KEY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 UNANSWERED = "The permits service did not answer. Nothing was changed: try again in a few minutes."
 NOT_CONNECTED = "Parking permits are not connected to this console."
+EVIDENCE_GONE = (
+    "Deleted: uploaded documents are kept for 90 days after they are uploaded (the uploads bucket's rule for "
+    "parking-permit/), or the file was never copied there. It was not blocked: only files scanned clean are kept."
+)
+EVIDENCE_CHANGED = "Withheld: the stored file is not the size or type the resident sent, so it is not served."
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,11 @@ def record_of(key: str) -> str:
 
 
 class PermitPages:
-    def __init__(self, pages: Pages, audit: AuditLog, permits: StaffPermitsService | None) -> None:
+    def __init__(
+        self, pages: Pages, audit: AuditLog, permits: StaffPermitsService | None, evidence: CleanStore | None = None
+    ) -> None:
         self.pages, self.audit, self.permits = pages, audit, permits
+        self.evidence = evidence  # the uploads bucket, where the residents' scanned-clean documents are
 
     # -- search ------------------------------------------------------------------------------------------------------
     def permits_search_form(self, request: StaffRequest) -> Page:
@@ -184,9 +198,61 @@ class PermitPages:
         return self._act(request, found, "adjust-visitor-balance", "visitor balance changed with a reason", event,
                          "adjusted")  # fmt: skip
 
+    # -- uploaded evidence (permits.evidence) -------------------------------------------------------------------
+    def check_evidence(self, request: StaffRequest, key: str) -> Page:
+        """(`manage-permits`) The uploaded documents verified or rejected, with a note (a rejection's reason)."""
+        staff = _staff(request)
+        found = self._get(request, key)
+        if isinstance(found, Page):
+            return found
+        outcome = request.form.get("outcome", "")
+        event = {"action": "check-evidence", "reference": found["reference"], "outcome": outcome,
+                 "note": request.form.get("note", ""),
+                 "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
+        detail = {"verified": "documents verified", "rejected": "documents rejected with a reason"}.get(outcome, "")
+        return self._act(request, found, "check-permit-evidence", detail, event, "evidence", form_name="evidence")
+
+    def download_evidence(self, request: StaffRequest, key: str, kind: str) -> Page:
+        """(`view-permits`) One uploaded document: audited, then a redirect to a link valid for `LINK_SECONDS`; a
+        file that is not in the uploads bucket as the resident sent it is refused (and the refusal audited)."""
+        staff = _staff(request)
+        found = self._get(request, key)
+        if isinstance(found, Page):
+            return found
+        back = f"/staff/permits/{found['key']}"
+        wanted = next((e for e in self._evidence(found) if e["kind"] == kind[:32] and e["method"] == "upload"), None)
+        if wanted is None:
+            return self.pages.render("message.html", request, status=404, title="No such file", back=back,
+                                     message="This application has no document of that kind.")  # fmt: skip
+        action = "download-permit-evidence" if wanted["state"] == "clean" else "download-permit-evidence-refused"
+        details = {"kind": wanted["kind"], "upload": str(wanted.get("upload_id", ""))}
+        self.audit.record(staff, action, record_of(found["key"]), source_ip=request.source_ip, details=details)
+        if wanted["state"] != "clean" or self.evidence is None:
+            return self.pages.render("message.html", request, status=409, title="This file cannot be downloaded",
+                                     message=wanted["why"], back=back)  # fmt: skip
+        return redirect(self.evidence.link(str(wanted["key"]), filename=str(wanted["filename"]), seconds=LINK_SECONDS))
+
+    def _evidence(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The application's evidence, each upload with its state in the uploads bucket (one HEAD each)."""
+        shown = []
+        for entry in record.get("evidence") or []:
+            item = {**entry, "state": "", "why": ""}
+            if entry.get("method") == "upload":
+                stored = self.evidence.find(str(entry.get("key", ""))) if self.evidence is not None else None
+                expected = (int(entry.get("size_bytes", 0)), str(entry.get("content_type", "")))
+                if stored is None:
+                    item.update(state="deleted", why=EVIDENCE_GONE)
+                elif (stored.size_bytes, stored.content_type) != expected:
+                    item.update(state="changed", why=EVIDENCE_CHANGED)
+                else:
+                    item["state"] = "clean"
+            shown.append(item)
+        return shown
+
     def _act(
-        self, request: StaffRequest, found: dict[str, Any], action: str, detail: str, event: dict[str, Any], done: str
-    ) -> Page:
+        self, request: StaffRequest, found: dict[str, Any], action: str, detail: str, event: dict[str, Any], done: str,
+        form_name: str = "",
+    ) -> Page:  # fmt: skip
         """Audit, then ask; a refusal is the page again with why (nothing changed), a change a redirect to it."""
         staff, record = _staff(request), record_of(found["key"])
         assert self.permits is not None  # _get answered, so the service is connected
@@ -200,7 +266,7 @@ class PermitPages:
         if answer.status == 503 and answer.body.get("detail"):  # the permits service's own why (payments down)
             message = str(answer.body["detail"])
         field = str(answer.body.get("field") or "") if answer.status == 400 else ""
-        form_name = action.removesuffix("-permit")
+        form_name = form_name or action.removesuffix("-permit")
         return self._permit_page(
             request,
             found,
@@ -246,6 +312,8 @@ class PermitPages:
             names={**self.pages.staff_names(), staff.subject: staff.email},
             fuels=FUELS,
             wallet=self._wallet(record),
+            evidence=self._evidence(record),
+            link_seconds=LINK_SECONDS,
             **context,
         )
 

@@ -80,6 +80,9 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/staff/permits/<key>", Permission.VIEW_PERMITS, "permit"),
     ConsoleRoute("POST", "/staff/permits/<key>/verify", Permission.MANAGE_PERMITS, "verify_permit"),
     ConsoleRoute("POST", "/staff/permits/<key>/revoke", Permission.MANAGE_PERMITS, "revoke_permit"),
+    # A resident's uploaded evidence (permits.evidence): download (audited, a 60 s link), verify or reject.
+    ConsoleRoute("GET", "/staff/permits/<key>/evidence/<kind>", Permission.VIEW_PERMITS, "download_evidence"),
+    ConsoleRoute("POST", "/staff/permits/<key>/evidence", Permission.MANAGE_PERMITS, "check_evidence"),
     ConsoleRoute("POST", "/staff/permits/<key>/visitor-balance", Permission.MANAGE_PERMITS, "adjust_visitor_balance"),
     ConsoleRoute("GET", "/staff/kpis", Permission.VIEW_KPIS, "kpis"),
     ConsoleRoute("GET", "/staff/kpis/csv/<table>", Permission.VIEW_KPIS, "kpis_csv"),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from permits import eligibility
+from permits import eligibility, evidence
 from permits.adapters.dvla_models import DvlaError, Vehicle
 from permits.assisted import AssistedBy, InvalidAssisted
 from permits.eligibility import ActivePermit, Address, NotEligible
@@ -122,6 +122,7 @@ class ApplicationRequest:
     email: str = ""  # normalised (shared.contact); parse requires it
     renews: str = ""  # the reference of the application whose active permit this renews (permits.renewing)
     assisted: AssistedBy | None = None  # staff applied for the resident (permits.assisted)
+    evidence: Any = None  # as sent: checked against the zone's rule when the zone is known (permits.evidence)
 
     @classmethod
     def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
@@ -164,6 +165,7 @@ class ApplicationRequest:
             email=email,
             renews=normalise_reference(renews) or "" if isinstance(renews, str) else "",
             assisted=_assisted(data.get("assisted")),
+            evidence=data.get("evidence"),
         )
 
 
@@ -219,6 +221,7 @@ class Application:
     created_at: str
     permit_id: str = ""
     email: str = ""  # the resident's (`contact.email` as stored): never in `public()`
+    evidence_status: str = ""  # permits.evidence: awaiting (an upload staff have not verified), declared, verified...
 
     def public(self) -> dict[str, Any]:
         """What the resident is shown (their own application)."""
@@ -236,6 +239,7 @@ class Application:
             "reasons": list(self.reasons),
             "needs_verification": self.needs_verification,
             "permit_id": self.permit_id,
+            "evidence_status": self.evidence_status,
         }
 
     def item(
@@ -297,6 +301,7 @@ class Application:
             created_at=str(item["created_at"]),
             permit_id=str(item.get("permit_id", "")),
             email=str((item.get("contact") or {}).get("email") or ""),
+            evidence_status=str(item.get("evidence_status") or ""),
         )
 
     def contact(self) -> dict[str, Any]:
@@ -356,6 +361,7 @@ class Applications:
                 "visitors use the household's visitor hours or days."
             )
         zone = eligibility.zone_for(self.zones, request.address)
+        evidence_items, evidence_status = _evidence_of(zone, request)
         households, marks = (
             self.store.household_permits(request.address.uprn, zone.code),
             self.store.by_vrm(vrm.value)[0],
@@ -413,6 +419,7 @@ class Applications:
             needs_verification=declared is not None,
             created_at=now.astimezone(UTC).isoformat(timespec="seconds"),
             email=request.email,
+            evidence_status=evidence_status,
         )
         details = vehicle_details(vehicle, declared)
         item = application.item(
@@ -424,6 +431,8 @@ class Applications:
         )
         if renewed is not None:
             item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
+        if evidence_status:
+            item.update(evidence=evidence_items, evidence_status=evidence_status)
         return self._stored(application, item, request)
 
     def _apply_carer(self, request: ApplicationRequest, now: datetime) -> Application:
@@ -514,6 +523,14 @@ def _quoted(zone: Zone, tariff: Tariff, request: ApplicationRequest, counted: in
         )
     except PriceError as error:
         raise InvalidApplication(f"months: {error}") from None
+
+
+def _evidence_of(zone: Zone, request: ApplicationRequest) -> tuple[list[dict[str, Any]], str]:
+    """The application's evidence as its zone asks (permits.evidence); InvalidApplication naming the field."""
+    try:
+        return evidence.checked(zone, request.kind, request.evidence)
+    except evidence.InvalidEvidence as error:
+        raise InvalidApplication(str(error)) from None
 
 
 def vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The permits consumer: `order-paid` from its SQS queue issues the paid application's permit (permits.issuing), or
 applies a paid change of vehicle (`parking-permit-change`, permits.changes) or makes a paid move into another zone
 (`parking-permit-move`, permits.moving); what was paid but cannot be issued or
-applied is refunded through payments.
+applied is refunded through payments; and `permit-evidence-checked` (staff verified or rejected an uploaded
+document, permits.evidence) issues or refunds a paid application held for it.
 
 A record that fails (the table unreachable) is a batch item failure: SQS delivers it again, and after the queue's
 five receives parks it on the dead-letter queue (alarmed). Issuing is conditional, so a redelivery issues nothing
@@ -19,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from permits.application import Applications, VehicleSource
 from permits.changes import CHANGE_SERVICE_ID, Changes
-from permits.issuing import issue_paid
+from permits.issuing import evidence_checked, issue_paid
 from permits.moving import MOVE_SERVICE_ID, Moves
 from permits.refund_client import Refunder, invoking
 from permits.settings import issue_settings
@@ -51,6 +52,8 @@ def _handle(record: SQSRecord) -> None:
             int(str(event.data.get("amount_pence", "0")) or 0),
             str(event.data.get("payment_id", "")),
         )
+    elif event.type is Type.PERMIT_EVIDENCE_CHECKED:  # staff checked a held application's upload (permits.evidence)
+        outcome = evidence_checked(store, event, refund=refund).outcome
     else:
         outcome = issue_paid(store, event, refund=refund).outcome
     logger.info("Permits: event applied", extra={"event_id": event.id, "outcome": outcome})

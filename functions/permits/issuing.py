@@ -21,6 +21,9 @@
 - a renewal (`renews_permit_id`) paid after the permit it renews had its vehicle changed is not issued
   (`paid-not-issued`, reason `RenewedVehicleChanged`) and refunded in full: it is for a car the permit no longer
   has (permits.handover);
+- an application whose uploaded evidence staff have not verified (permits.evidence) is held: `paid-awaiting-evidence`
+  with the payment kept and no permit; `permit-evidence-checked` then issues it (verified) or refunds it in full
+  (rejected: `paid-not-issued`, reason `evidence-rejected`), as does a payment after the evidence was rejected;
 - an application cancelled unpaid after 30 days (permits.schedule_job) issues nothing: a payment that lands after
   that (or races the cancellation: the permit's transaction checks the application is still unpaid) moves it
   `cancelled -> paid-not-issued`, reason `cancelled`, for staff to refund.
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from permits import evidence
 from permits.application import CANCELLED, ISSUED, PAID_NOT_ISSUED, PENDING_PAYMENT, SERVICE_ID, Application
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
 from permits.handover import vehicle_changed_since
@@ -43,6 +47,7 @@ from shared import outbox
 from shared.events import EventEnvelope, EventType, derived_id, new_event
 from shared.observability import logger
 
+AWAITING_EVIDENCE = "paid-awaiting-evidence"  # paid; its uploaded evidence not verified yet (permits.evidence)
 _PERMIT_NAMESPACE = uuid.UUID("3d2b7a64-5c1e-4f08-9b6a-8e0f2c4d9a17")
 
 
@@ -101,6 +106,91 @@ def issue_paid(
     refused = _not_to_issue(store, refund, application, paid_pence, {**paid, **owed}, renews=renews)
     if refused is not None:
         return refused
+    held = _held_for_evidence(store, refund, item, paid, owed, paid_pence)
+    if held is not None:
+        return held if held.outcome else issue_paid(store, event, now=now, refund=refund)  # checked meanwhile
+    return _issue(store, refund, application, item, {**paid, **owed}, paid_pence, moment, event.correlation_id)
+
+
+def _held_for_evidence(
+    store: PermitsStore,
+    refund: Refunder | None,
+    item: dict[str, Any],
+    paid: dict[str, Any],
+    owed: dict[str, Any],
+    paid_pence: int,
+) -> Issued | None:
+    """A paid application whose uploaded evidence staff have not verified is held (`paid-awaiting-evidence`, the
+    payment kept, no permit); one whose evidence was rejected is not issued and refunded. None: issue it. An
+    `Issued("")` means the evidence was checked while this ran: the caller reads the application again."""
+    reference, status = str(item["reference"]), str(item.get("evidence_status") or "")
+    if status == evidence.AWAITING:
+        if store.move_application(
+            reference, expected=PENDING_PAYMENT, status=AWAITING_EVIDENCE, evidence=evidence.AWAITING,
+            paid_pence=paid_pence, **paid,
+        ):  # fmt: skip
+            logger.info("A paid permit application waits for its evidence", extra={"reference": reference})
+            return Issued(AWAITING_EVIDENCE)
+        return Issued("")
+    if status == evidence.REJECTED:
+        return _evidence_rejected(store, refund, reference, PENDING_PAYMENT, {**paid, **owed}, paid_pence)
+    return None
+
+
+def _evidence_rejected(
+    store: PermitsStore, refund: Refunder | None, reference: str, expected: str, paid: dict[str, Any], pence: int
+) -> Issued:
+    logger.info("A paid permit application's evidence was rejected: not issued", extra={"reference": reference})
+    if store.move_application(reference, expected=expected, status=PAID_NOT_ISSUED, reason="evidence-rejected", **paid):
+        _refund_in_full(store, refund, reference, pence)
+        return Issued(PAID_NOT_ISSUED)
+    found = store.get_application(reference)
+    return Issued(str(found["status"]) if found else "unknown")
+
+
+def evidence_checked(
+    store: PermitsStore, event: EventEnvelope, *, now: datetime | None = None, refund: Refunder | None = None
+) -> Issued:
+    """`permit-evidence-checked`: a paid application held for its evidence is issued (verified) or refunded in full
+    (rejected). One not paid yet is left: its payment decides (it reads the evidence's status then)."""
+    if event.type is not EventType.PERMIT_EVIDENCE_CHECKED:
+        return Issued("not-ours")
+    reference = str(event.data.get("reference", ""))
+    item = store.get_application(reference)
+    if item is None:
+        return Issued("unknown")
+    if item.get("status") != AWAITING_EVIDENCE:
+        return Issued(str(item.get("status")))
+    pence = int(item.get("paid_pence", 0))
+    paid = {"payment_id": str(item.get("payment_id", "")), "paid_at": str(item.get("paid_at", ""))}
+    owed = {"refund_pence": pence, "refund_status": "owed"}
+    if item.get("evidence_status") == evidence.REJECTED:
+        return _evidence_rejected(store, refund, reference, AWAITING_EVIDENCE, owed, pence)
+    if item.get("evidence_status") != evidence.VERIFIED:
+        return Issued(AWAITING_EVIDENCE)
+    moment = now or datetime.now(UTC)
+    return _issue(
+        store, refund, Application.from_item(item), item, {**paid, **owed}, pence, moment, event.correlation_id,
+        expected=AWAITING_EVIDENCE,
+    )  # fmt: skip
+
+
+def _issue(
+    store: PermitsStore,
+    refund: Refunder | None,
+    application: Application,
+    item: dict[str, Any],
+    paid_owed: dict[str, Any],
+    paid_pence: int,
+    moment: datetime,
+    correlation_id: str,
+    *,
+    expected: str = PENDING_PAYMENT,
+) -> Issued:
+    """The permit written (guard and counter in one transaction) and the application moved `expected -> issued`."""
+    reference = application.reference
+    paid = {k: paid_owed[k] for k in ("payment_id", "paid_at")}
+    owed = {k: paid_owed[k] for k in ("refund_pence", "refund_status")}
     permit_id = permit_id_for(reference)
     try:
         store.issue(
@@ -115,7 +205,8 @@ def issue_paid(
             permit_id=permit_id,
             reference=reference,
             due_on=permit_first_due(application.valid_to, london_day(moment)),
-            renews=renews or None,  # takes over its guard and place (permits.renewing)
+            renews=str(item.get("renews_permit_id") or "") or None,  # takes over its guard and place (permits.renewing)
+            application_status=expected,
         )
     except ApplicationNotPending:
         return _paid_after_cancelling(store, refund, reference, {**paid, **owed}, paid_pence)  # cancelled meanwhile
@@ -126,17 +217,17 @@ def issue_paid(
             "A paid permit could not be issued", extra={"reference": reference, "refusal": type(error).__name__}
         )
         store.move_application(
-            reference, expected=PENDING_PAYMENT, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid, **owed
+            reference, expected=expected, status=PAID_NOT_ISSUED, reason=type(error).__name__, **paid, **owed
         )
         _refund_in_full(store, refund, reference, paid_pence)
         return Issued(PAID_NOT_ISSUED)
-    announced = issued_event(application, permit_id, correlation_id=event.correlation_id)
+    announced = issued_event(application, permit_id, correlation_id=correlation_id)
     store.move_application(
         reference,
-        expected=PENDING_PAYMENT,
+        expected=expected,
         status=ISSUED,
         permit_id=permit_id,
-        issued_at=at,
+        issued_at=moment.isoformat(timespec="seconds"),
         **paid,
         **{outbox.ATTRIBUTE: outbox.stored(announced)},
     )

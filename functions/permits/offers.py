@@ -16,6 +16,7 @@ from typing import Any
 
 from permits.application import APPLIED_TYPES
 from permits.eligibility import Address, zone_for
+from permits.evidence import describe
 from permits.pricing import pounds, round_pence
 from permits.vrm import parse_vrm
 from permits.zones import PermitType, Zone, ZonesFile
@@ -65,6 +66,7 @@ def zone_summary(zones: ZonesFile, zone: Zone) -> dict[str, Any]:
         "common_end_date": f"{end.day} {_MONTHS[end.month - 1]}" if end else "",
         "diesel_surcharge": pounds(tariff.diesel_surcharge) if tariff.diesel_surcharge else "",
         "second_permit_percent": tariff.nth_permit_percent[1] if len(tariff.nth_permit_percent) > 1 else 0,
+        "evidence": describe(zone),  # per type: the declarations and uploads asked for (permits.evidence)
     }
 
 

@@ -13,6 +13,9 @@
   verification finds nothing to verify. A correction of an issued permit in force reprices it in the same write
   (`permits.corrections`: the difference for the months left charged through a payments order the resident pays from
   the manage link, or refunded; the resident emailed); otherwise the price stays as registered or paid.
+- `check_evidence(reference, ...)`: an application's uploaded documents (permits.evidence) verified or rejected with
+  a note; one conditional UpdateItem carrying the `permit-evidence-checked` event, on which the issuer issues (or
+  refunds) a paid application held for them.
 - `revoke(key, ...)`: `PermitsStore.end(REVOKED)`: the status, the VRM guard released, the household counter
   lowered and the `outbox` event `permit-ended` (ids and dates only, never the reason) in one transaction. The
   enforcement look-up then answers `no-permit`, and the devices' feed carries the revocation.
@@ -32,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
+from permits import evidence
 from permits.application import DeclaredVehicle, InvalidApplication
 from permits.assisted import assisted_words
 from permits.changes import PermitNotChangeable
@@ -217,6 +221,49 @@ class StaffPermits:
         assert found is not None
         return found
 
+    # -- checking uploaded evidence (permits.evidence) ------------------------------------------------------------
+    def check_evidence(
+        self, reference: str, *, staff: StaffRef, outcome: str, note: Any, correlation_id: str = ""
+    ) -> dict[str, Any]:
+        """Verified or rejected, with a note (a rejection's reason): one UpdateItem under `evidence_status =
+        awaiting`, with the `permit-evidence-checked` event (reference and outcome only) in the same item, which the
+        issuer acts on for a paid application held for it (permits.issuing)."""
+        canonical = normalise_reference(str(reference)[:32])
+        application = self.store.get_application(canonical) if canonical else None
+        if application is None:
+            raise StaffRefused(404, "", "There is no application with this reference.")
+        if outcome not in evidence.OUTCOMES:
+            raise StaffRefused(400, "outcome", "Select whether the documents are verified or rejected")
+        what = "the reason the documents are rejected" if outcome == evidence.REJECTED else "how you checked them"
+        text = _text(note, "note", what)
+        event = new_event(
+            EventType.PERMIT_EVIDENCE_CHECKED,
+            source=SOURCE,
+            correlation_id=correlation_id or "unknown",
+            data={"reference": canonical, "outcome": outcome},  # never the note: it stays in the application
+            id_=derived_id(f"{canonical}:evidence-checked"),
+        )
+        check = {"outcome": outcome, "by": staff.subject, "at": self._now(), "note": text}
+        try:
+            self._table.update_item(
+                Key={"pk": f"APPLICATION#{canonical}", "sk": "APPLICATION"},
+                UpdateExpression="SET evidence_status = :outcome, evidence_check = :check, #outbox = :event",
+                ConditionExpression="evidence_status = :awaiting",
+                ExpressionAttributeNames={"#outbox": outbox.ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":outcome": outcome, ":check": check, ":awaiting": evidence.AWAITING,
+                    ":event": outbox.stored(event),
+                },
+            )  # fmt: skip
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            raise StaffRefused(409, "", "There are no documents waiting to be checked on this application: none "
+                               "were uploaded, or they were checked already.") from None  # fmt: skip
+        found = self.record(str(canonical))
+        assert found is not None
+        return found
+
     # -- revoking -------------------------------------------------------------------------------------------------
     def revoke(self, key: str, *, staff: StaffRef, reason: Any, correlation_id: str = "") -> dict[str, Any]:
         found = self.record(key)
@@ -304,6 +351,9 @@ class StaffPermits:
             "amount": pounds(int(pence)) if pence is not None else "",
             "reasons": [str(r) for r in app.get("reasons", [])],
             "end_reason": str((permit or {}).get("end_reason", "")),
+            "evidence": [{str(k): plain(v) for k, v in dict(e).items()} for e in app.get("evidence") or []],
+            "evidence_status": str(app.get("evidence_status", "")),
+            "evidence_check": plain(app.get("evidence_check")) if app.get("evidence_check") else None,
             "history": _history(app, permit),
         }
 
@@ -358,6 +408,12 @@ def _history(application: dict[str, Any], permit: dict[str, Any] | None) -> list
     if check:
         detail = "; ".join(w for w in (str(check.get("note", "")), _repricing_words(check.get("repricing"))) if w)
         add(f"Vehicle details {check.get('outcome', 'verified')}", check.get("at"), detail, str(check.get("by", "")))
+    checked = application.get("evidence_check") or {}
+    if checked:
+        add(f"Documents {checked.get('outcome', 'checked')}", checked.get("at"), str(checked.get("note", "")),
+            str(checked.get("by", "")))  # fmt: skip
+    if application.get("status") == "paid-awaiting-evidence":
+        add("Paid: waiting for the documents to be checked", application.get("paid_at"))
     if permit and permit.get("status") in (Status.REVOKED, Status.EXPIRED):
         what = "Revoked" if permit.get("status") == Status.REVOKED else "Expired"
         add(what, permit.get("ended_at") or permit.get("valid_to"), str(permit.get("end_reason", "")),

@@ -7,6 +7,8 @@
 400 (`field` names the form field, `detail` says what to put right), 503 (a correction's charge not taken by
 payments: nothing written), 403 (the staff named hold no role with
 `manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409.
+`{"action": "check-evidence", "reference", "outcome": "verified" | "rejected", "note", "staff"}` (`manage-permits`:
+the uploaded documents, permits.evidence) -> 200 `{"record"}`, 400, 403, 404 or 409 (nothing waiting to be checked).
 `{"action": "adjust-visitor-balance", "uprn", "zone", "change", "reason", "staff"}` (`manage-permits`; `change` in
 whole hours or days) -> 200 `{"balance": {...}}`, 400, 403 or 422 (`permits.wallet_staff`). The console checks the
 permission and audits before it asks. `{"action": "visitor-wallet", "uprn", "zone"}` -> 200 `{"balance",
@@ -68,6 +70,18 @@ def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozen
             )
             logger.info(
                 "Permit details verified", extra={"reference": record["reference"], "outcome": event.get("outcome")}
+            )
+            return {"status": 200, "body": {"record": record}}
+        if action == "check-evidence":
+            record = permits.check_evidence(
+                str(event.get("reference", "")),
+                staff=staff_ref(event.get("staff"), may=manage_roles),
+                outcome=str(event.get("outcome", "")),
+                note=event.get("note"),
+                correlation_id=str(event.get("correlation_id") or ""),
+            )
+            logger.info(
+                "Permit evidence checked", extra={"reference": record["reference"], "outcome": event.get("outcome")}
             )
             return {"status": 200, "body": {"record": record}}
         if action == "revoke":

@@ -258,10 +258,12 @@ class PermitsStore:
         reference: str = "",
         due_on: str | None = None,
         renews: str | None = None,
+        application_status: str = "pending-payment",
     ) -> Permit:
         """Write an active permit, or raise (`VrmAlreadyPermitted`, `HouseholdLimitReached`) having written nothing.
         With `reference` (the application's, kept on the permit) that application must still be `pending-payment`
-        (`ApplicationNotPending` otherwise: cancelled meanwhile); `due_on` is its first scheduled step (by-due).
+        (`ApplicationNotPending` otherwise: cancelled meanwhile), or `application_status` when given (a paid application
+        held for its evidence, permits.evidence); `due_on` is its first scheduled step (by-due).
         `renews` (the id of an active permit of the same mark, zone and household, permits.renewing): the new permit
         takes over that one's VRM guard and household place (`renewed_by` set on it, the counter unchanged), so the
         old one's end leaves both to it; that permit no longer active (ended meanwhile), it is issued as any other."""
@@ -336,7 +338,7 @@ class PermitsStore:
                         "Key": {"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
                         "ConditionExpression": "#status = :pending",
                         "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {":pending": "pending-payment"},
+                        "ExpressionAttributeValues": {":pending": application_status},
                     }
                 }
             )
@@ -347,7 +349,7 @@ class PermitsStore:
             return self.issue(
                 vrm=vrm, zone=zone, kind=kind, valid_from=valid_from, valid_to=valid_to, household=household,
                 household_limit=household_limit, counts_towards_limit=counts_towards_limit, permit_id=permit_id,
-                reference=reference, due_on=due_on,
+                reference=reference, due_on=due_on, application_status=application_status,
             )  # fmt: skip
         return permit
 
@@ -448,19 +450,26 @@ class PermitsStore:
             raise
         return True
 
-    def move_application(self, reference: str, *, expected: str, status: str, **fields: Any) -> bool:
-        """The application from `expected` to `status` with `fields` set, under that condition; False otherwise.
+    def move_application(
+        self, reference: str, *, expected: str, status: str, evidence: str | None = None, **fields: Any
+    ) -> bool:
+        """The application from `expected` to `status` with `fields` set, under that condition (and, with `evidence`,
+        its `evidence_status` being that: permits.evidence); False otherwise.
         Its scheduled steps end (`due_on` removed): it is no longer an unpaid application."""
         from botocore.exceptions import ClientError
 
         names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
         values = {":status": status, ":expected": expected, **{f":f{i}": v for i, v in enumerate(fields.values())}}
+        condition = "#status = :expected"
+        if evidence is not None:
+            names["#evidence"], values[":evidence"] = "evidence_status", evidence
+            condition += " AND #evidence = :evidence"
         sets = ", ".join(["#status = :status", *(f"#f{i} = :f{i}" for i in range(len(fields)))])
         try:
             self._table.update_item(
                 Key={"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"},
                 UpdateExpression=f"SET {sets} REMOVE due_on",
-                ConditionExpression="#status = :expected",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )

@@ -167,6 +167,15 @@ class EndDate(DefinitionModel):
         return self
 
 
+class EvidenceRule(DefinitionModel):
+    """What a permit type in a zone asks the resident to show: for each of residency (they live at the address) and
+    keepership (they keep the vehicle), `declaration` (a tick box with the zone's words) or `upload` (a document
+    staff check before the permit is issued: permits.evidence). A kind left out is not asked for."""
+
+    residency: Literal["declaration", "upload"] | None = None
+    keepership: Literal["declaration", "upload"] | None = None
+
+
 class Zone(DefinitionModel):
     code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,3}$")]
     name: Text
@@ -182,6 +191,8 @@ class Zone(DefinitionModel):
     # A carer session's longest run, in hours (permits.carer_sessions): given exactly when the zone has carer permits
     carer_session_hours: Annotated[int, Field(ge=1, le=24)] | None = None
     cancellation: Cancellation
+    # Per permit type applied for with a vehicle: the evidence it needs (permits.evidence); a type left out needs none.
+    evidence: dict[PermitType, EvidenceRule] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _visitors(self) -> Self:
@@ -189,6 +200,13 @@ class Zone(DefinitionModel):
             raise definition_problem("visitor_allowance", "give it exactly when permit_types includes visitor")
         if (PermitType.CARER in self.permit_types) != (self.carer_session_hours is not None):
             raise definition_problem("carer_session_hours", "give it exactly when permit_types includes carer")
+        for kind in self.evidence:
+            if kind not in self.permit_types:
+                raise definition_problem(f"evidence.{kind.value}", "the zone does not offer this type; remove it")
+            if kind in (PermitType.VISITOR, PermitType.CARER):
+                raise definition_problem(
+                    f"evidence.{kind.value}", "evidence is asked for types applied for with a vehicle only"
+                )
         return self
 
     def offers(self, kind: PermitType) -> bool:

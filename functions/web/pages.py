@@ -27,6 +27,7 @@ from web import routes
 from web.carer_pages import CarerPages
 from web.file_pages import FilePages
 from web.payment_pages import PaymentPages
+from web.permit_evidence_pages import PermitEvidencePages
 from web.permit_manage_pages import PermitManagePages
 from web.permit_move_pages import PermitMovePages
 from web.permit_pages import PermitPages
@@ -69,6 +70,7 @@ class Web:
         self.tracking = TrackingPages(self.site)
         self.permits = PermitPages(self.site)
         self.permit_payments = PermitPaymentPages(self.permits)
+        self.permit_evidence = PermitEvidencePages(self.permits)
         self.permit_manage = PermitManagePages(self.site)
         self.visitors = VisitorPages(self.permit_manage)
         self.carers = CarerPages(self.permit_manage)

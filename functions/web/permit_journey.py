@@ -11,6 +11,9 @@ the service id `parking-permit`, whose `answers` hold:
 - `email`: where the permit's messages go;
 - `declare`: true once the permits function said DVLA is down (`DeclarationNeeded`), and `declared_vehicle`: the
   make, colour, fuel, and CO2 / engine size if known, from the declare step;
+- `evidence`: per evidence kind the zone asks of the permit type (the zone's `evidence`, permits.evidence),
+  `{"declared": true}` or `{"upload": {upload_id, filename, content_type, size_bytes}}` once the file, scanned clean,
+  is copied to the uploads bucket (web/permit_evidence_pages.py);
 - `application`: the application the function made on "Get your price" (reference, price, reasons, dates).
 
 Once the application is made the draft's `reference` is set, and the answers are no longer changed: the resident
@@ -82,11 +85,26 @@ def answered(answers: Mapping[str, Any], step: str) -> bool:
     return bool(answers.get(ANSWER_OF.get(step, step)))
 
 
+def evidence_asked(answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the zone asks of the chosen permit (its evidence: kind, method, name, words, accept, max_bytes)."""
+    kind = (answers.get("permit") or {}).get("kind", "")
+    return list(((answers.get("zone") or {}).get("evidence") or {}).get(kind, []))
+
+
+def evidence_answered(answers: Mapping[str, Any]) -> bool:
+    given = answers.get("evidence") or {}
+    return all(("declared" if e["method"] == "declaration" else "upload") in (given.get(e["kind"]) or {})
+               for e in evidence_asked(answers))  # fmt: skip
+
+
 def next_step_url(answers: Mapping[str, Any]) -> str:
-    """The first step not answered yet, the declaration when DVLA asked for one, else check your answers."""
+    """The first step not answered yet, the evidence the zone asks, the declaration when DVLA asked for one, else
+    check your answers."""
     for step in STEPS:
         if not answered(answers, step):
             return step_url(step)
+    if not evidence_answered(answers):
+        return step_url("evidence")
     if answers.get("declare") and not answers.get("declared_vehicle"):
         return step_url("declare")
     return step_url("check-answers")
@@ -183,6 +201,10 @@ def application(answers: Mapping[str, Any]) -> dict[str, Any]:
     sent["vrm"] = answers["vrm"]["vrm"]
     if answers.get("declared_vehicle"):
         sent["declared_vehicle"] = dict(answers["declared_vehicle"])
+    asked = evidence_asked(answers)
+    if asked:
+        given = answers.get("evidence") or {}
+        sent["evidence"] = {e["kind"]: dict(given.get(e["kind"]) or {}) for e in asked}
     return sent
 
 
@@ -216,6 +238,11 @@ def answer_rows(answers: Mapping[str, Any], *, changeable: bool) -> list[dict[st
         if declared.get("engine_cc") is not None:
             lines.append(f"Engine size {declared['engine_cc']:,} cc")
         rows.append({"label": "Vehicle details you declared", "lines": lines, "step": "declare"})
+    given = answers.get("evidence") or {}
+    for asked in evidence_asked(answers):
+        entry = given.get(asked["kind"]) or {}
+        shown = "You declared this" if entry.get("declared") else (entry.get("upload") or {}).get("filename", "")
+        rows.append({"label": asked["name"], "lines": [shown], "step": "evidence"})
     for row in rows:
         row["href"] = step_url(str(row["step"]), change=True) if changeable else ""
     return rows

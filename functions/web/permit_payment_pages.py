@@ -173,7 +173,7 @@ class PermitPaymentPages:
         status = application.get("status")
         if status == "issued":
             return self.p.form_page(request, draft, "permit_status.html", state="issued", **context)
-        if status in ("paid-not-issued", "cancelled-unpaid", "cancelled"):
+        if status in ("paid-not-issued", "cancelled-unpaid", "cancelled", "paid-awaiting-evidence"):
             return self.p.form_page(request, draft, "permit_status.html", state=status, **context)
         return self._paying(request, draft, context)
 

@@ -203,6 +203,10 @@ class _Routes:
         for step in ("permit", "vehicle", "email", "declare"):
             self.route(["GET"], f"{PERMITS_PATH}/{step}", lambda s=step: pages.step_page(request(), s))
             self.route(["POST"], f"{PERMITS_PATH}/{step}", lambda s=step: pages.step(request(), s))
+        evidence = self.web.permit_evidence  # the zone's evidence: declarations and uploads (permit_evidence_pages.py)
+        self.route(["GET"], f"{PERMITS_PATH}/evidence", lambda: evidence.page(request()))
+        self.route(["POST"], f"{PERMITS_PATH}/evidence", lambda: evidence.post(request()))
+        self.route(["GET"], f"{PERMITS_PATH}/evidence/uploaded", lambda: evidence.uploaded(request()))
         self.route(["GET"], f"{PERMITS_PATH}/check-answers", lambda: paying.check_answers(request()))
         self.route(["POST"], f"{PERMITS_PATH}/check-answers", lambda: paying.get_price(request()))
         self.route(["POST"], f"{PERMITS_PATH}/pay", lambda: paying.pay(request()))

@@ -17,7 +17,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shared.catalogue import load_catalogue
-from shared.uploads import CLEAN, SCAN_TAG, service_prefix
+from shared.uploads import CLEAN, PERMIT_EVIDENCE_RETENTION_DAYS, PERMIT_EVIDENCE_SERVICE_ID, SCAN_TAG, service_prefix
 from stacks.config import EnvironmentConfig
 from stacks.constructs.buckets import logged_bucket
 from stacks.constructs.logical_ids import Group
@@ -70,6 +70,12 @@ class WebData(Group):
                 prefix=service_prefix(definition.id),
                 expiration=Duration.days(definition.retention_days),
             )
+        # Parking permit evidence (permits.evidence: uploads/parking-permit/): kept while staff check it, then gone.
+        self.clean.add_lifecycle_rule(
+            id=f"expire-{PERMIT_EVIDENCE_SERVICE_ID}",
+            prefix=service_prefix(PERMIT_EVIDENCE_SERVICE_ID),
+            expiration=Duration.days(PERMIT_EVIDENCE_RETENTION_DAYS),
+        )
         self._malware_protection()
         self.clean_bucket_name = ssm.StringParameter(
             self,

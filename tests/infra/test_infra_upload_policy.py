@@ -196,3 +196,14 @@ def test_each_services_uploads_expire_with_its_own_retention(synth):
     (rest,) = [days for prefix, days in by_prefix.items() if prefix is None]
     assert rest >= max(d.retention_days for d in catalogue.values())
     assert len({d.retention_days for d in catalogue.values()}) > 1  # so the rules really differ
+
+
+def test_parking_permit_evidence_expires_after_its_short_retention(synth):
+    """A resident's evidence (uploads/parking-permit/, functions/permits/evidence.py) is kept while staff check it."""
+    from shared.uploads import PERMIT_EVIDENCE_RETENTION_DAYS, PERMIT_EVIDENCE_SERVICE_ID
+
+    web = next(f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "web.handler.handler")
+    clean = synth.get(synth.refers_to(web.stack, web.props["Environment"]["Variables"]["CLEAN_BUCKET"]))
+    rules = [r for r in clean.props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    by_prefix = {r.get("Prefix"): r["ExpirationInDays"] for r in rules}
+    assert by_prefix[clean_key(PERMIT_EVIDENCE_SERVICE_ID, "")] == PERMIT_EVIDENCE_RETENTION_DAYS == 90

@@ -199,7 +199,7 @@ class Console:
         self.moto = PaymentPages(pages, pages.audit, _NoSubmitter(), self.due)  # type: ignore[arg-type]
         self.kpis = KpiCounters("kpis")
         self.permits = InProcessPermits(PERMITS_TABLE)
-        self.permit_pages = PermitPages(pages, audit, self.permits)
+        self.permit_pages = PermitPages(pages, audit, self.permits, evidence=self.clean_store)
         self.applications = InProcessApplications(PERMITS_TABLE)
         self.permit_apply = PermitApplyPages(pages, audit, self.applications, _NoSubmitter())
         # Every section as console/handler.py has them (tests replace one with `with_section`).

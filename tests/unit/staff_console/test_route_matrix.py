@@ -45,6 +45,7 @@ FORMS = {
     "/staff/permits": {"by": "vrm", "vrm": "LB19 PTR"},
     "/staff/permits/<key>/verify": {"outcome": "confirmed", "note": "Checked with DVLA"},
     "/staff/permits/<key>/revoke": {"reason": "Sold the car"},
+    "/staff/permits/<key>/evidence": {"outcome": "verified", "note": "Hire agreement checked"},
     "/staff/permits/<key>/visitor-balance": {"change": "2", "reason": "Hospital stays"},
     "/staff/permits/apply": {
         "channel": "phone",
@@ -62,7 +63,7 @@ FORMS = {
 
 
 # Path parameters that are not a case's reference: a value each route knows.
-EXAMPLES = {"table": "backlog", "question": "photo"}
+EXAMPLES = {"table": "backlog", "question": "photo", "kind": "keepership"}
 
 
 def _concrete(path: str) -> str:
@@ -78,6 +79,10 @@ def test_each_route_refuses_roles_without_its_permission_and_allows_those_with_i
         _with_a_clean_photo(console)
     for role, allowed in route_role_matrix()[(route.method, route.path)].items():
         console.add_permit(REFERENCE)  # afresh for each role: active, its declared details not yet verified
+        if route.view in ("download_evidence", "check_evidence"):  # its application's documents, waiting
+            from tests.unit.staff_console.test_permit_evidence_pages import add_application
+
+            add_application(console, REFERENCE)
         tokens = console.staff(role, roles=(role,), teams=("street-scene",))
         if route.method == "POST":
             form = {"csrf_token": console.csrf(tokens), **_valid_form(console, route), **FORMS.get(route.path, {})}
@@ -117,7 +122,7 @@ def _with_a_clean_photo(console: Console) -> None:
 
 
 def _allowed_status(route: ConsoleRoute) -> int:
-    if route.view == "download_attachment":
+    if route.view in ("download_attachment", "download_evidence"):
         return 303  # to the presigned link
     if route.method == "GET":
         return 200

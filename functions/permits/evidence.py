@@ -1,0 +1,116 @@
+"""Evidence of residency and keepership (issue 12 item 3): what the zones file asks for per zone and permit type
+(`zones[].evidence`), the application's evidence checked against it, and staff's check of an uploaded document.
+
+For each of `residency` (the resident lives at the address) and `keepership` (they keep the vehicle) a zone's type
+asks for nothing, a `declaration` (a tick box with the words below, kept on the application as the resident saw
+them) or an `upload` (a document: the resident web takes it through its malware-scanned uploads and names the clean
+copy, `uploads/parking-permit/<upload id>` in the web's uploads bucket; this service never reads the bucket).
+
+An application with an upload is `evidence_status: awaiting` until staff verify or reject it (`check`, from the
+PermitsStaff function). The rule (permits.issuing): **a permit is issued only when every upload is verified**. Paid
+before staff have looked, the application waits as `paid-awaiting-evidence` (no permit, the payment kept); verified,
+the permit is issued; rejected (with a reason), what was paid is refunded in full (`paid-not-issued`, reason
+`evidence-rejected`). An application with declarations only is issued on payment as before (`declared`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from permits.zones import EvidenceRule, PermitType, Zone
+from shared.questions import MAX_UPLOAD_BYTES  # the platform's largest upload (7 MB)
+from shared.uploads import PERMIT_EVIDENCE_SERVICE_ID, clean_key
+
+EVIDENCE_SERVICE_ID = PERMIT_EVIDENCE_SERVICE_ID  # the uploads bucket's prefix for permit evidence
+KINDS = ("residency", "keepership")
+NAMES = {"residency": "Proof that you live at this address", "keepership": "Proof that you keep this vehicle"}
+DECLARATIONS = {
+    "residency": "I declare that I live at this address and that it is my main home.",
+    "keepership": "I declare that I am the registered keeper of this vehicle, or that I keep and use it as a "
+    "company or lease vehicle.",
+}
+DOCUMENTS = {
+    "residency": "a council tax bill, tenancy agreement or utility bill from the last 3 months, showing your name "
+    "and this address",
+    "keepership": "the vehicle's log book (V5C) in your name at this address, or a letter from your employer or "
+    "lease company saying you keep and use the vehicle",
+}
+UPLOAD_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+AWAITING, VERIFIED, REJECTED, DECLARED = "awaiting", "verified", "rejected", "declared"
+OUTCOMES = (VERIFIED, REJECTED)
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class InvalidEvidence(ValueError):
+    """The application's evidence does not answer what its zone asks: the message names the field."""
+
+
+def needed(zone: Zone, kind: PermitType) -> dict[str, str]:
+    """{evidence kind: "declaration" | "upload"} for the type in the zone (empty: none asked)."""
+    rule = zone.evidence.get(kind) or EvidenceRule()
+    return {name: method for name in KINDS if (method := getattr(rule, name)) is not None}
+
+
+def describe(zone: Zone) -> dict[str, list[dict[str, Any]]]:
+    """For the resident web (the zone's offer): per type, what is asked, in words, with the upload limits."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind in zone.permit_types:
+        asked = needed(zone, kind)
+        if asked:
+            out[str(kind)] = [
+                {
+                    "kind": name,
+                    "method": method,
+                    "name": NAMES[name],
+                    "words": DECLARATIONS[name] if method == "declaration" else DOCUMENTS[name],
+                    **({"accept": list(UPLOAD_TYPES), "max_bytes": MAX_UPLOAD_BYTES} if method == "upload" else {}),
+                }
+                for name, method in asked.items()
+            ]
+    return out
+
+
+def checked(zone: Zone, kind: PermitType, given: Any) -> tuple[list[dict[str, Any]], str]:
+    """The evidence as it is stored on the application and its status (`awaiting` with an upload, `declared`, or
+    "" when none is asked); raises InvalidEvidence naming the field. Evidence not asked for is ignored."""
+    asked = needed(zone, kind)
+    if not asked:
+        return [], ""
+    if not isinstance(given, dict):
+        raise InvalidEvidence(f"evidence: this permit needs {' and '.join(asked)} evidence.")
+    stored: list[dict[str, Any]] = []
+    for name, method in asked.items():
+        entry = given.get(name)
+        if method == "declaration":
+            if not isinstance(entry, dict) or entry.get("declared") is not True:
+                raise InvalidEvidence(f"evidence.{name}: the resident must make the declaration.")
+            stored.append({"kind": name, "method": method, "words": DECLARATIONS[name]})
+            continue
+        upload = entry.get("upload") if isinstance(entry, dict) else None
+        if not isinstance(upload, dict):
+            raise InvalidEvidence(f"evidence.{name}: upload a document ({DOCUMENTS[name]}).")
+        stored.append({"kind": name, "method": method, **_upload(name, upload)})
+    return stored, AWAITING if any(e["method"] == "upload" for e in stored) else DECLARED
+
+
+def _upload(name: str, upload: dict[str, Any]) -> dict[str, Any]:
+    upload_id = str(upload.get("upload_id") or "")
+    if not _UPLOAD_ID.match(upload_id):
+        raise InvalidEvidence(f"evidence.{name}.upload.upload_id: the id of a scanned-clean upload.")
+    content_type = str(upload.get("content_type") or "")
+    if content_type not in UPLOAD_TYPES.values():
+        raise InvalidEvidence(f"evidence.{name}.upload.content_type: one of {', '.join(UPLOAD_TYPES.values())}.")
+    size = upload.get("size_bytes")
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_UPLOAD_BYTES:
+        raise InvalidEvidence(f"evidence.{name}.upload.size_bytes: from 1 byte to {MAX_UPLOAD_BYTES} bytes.")
+    filename = re.sub(r"[\x00-\x1f\x7f]", "", str(upload.get("filename") or "")).strip()
+    if not filename or len(filename) > 255:
+        raise InvalidEvidence(f"evidence.{name}.upload.filename: the file's name (up to 255 characters).")
+    return {
+        "upload_id": upload_id,
+        "key": clean_key(EVIDENCE_SERVICE_ID, upload_id),
+        "filename": filename,
+        "content_type": content_type,
+        "size_bytes": size,
+    }
