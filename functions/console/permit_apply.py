@@ -28,7 +28,7 @@ from typing import Any
 
 from console.app import Page, StaffRequest
 from console.assisted_pages import CHANNELS, MAX_REASON_LENGTH, Submitted, clean_reason
-from console.assisted_payments import CARD_FIELDS, PaymentTaker
+from console.assisted_payments import CARD_FIELDS, PaymentJourney, PaymentTaker
 from console.audit import AuditLog
 from console.pages import Pages
 from console.permissions import Permission, StaffMember
@@ -50,6 +50,18 @@ _SERVICE_FIELDS = {
     "assisted.reason": "reason",
     "assisted.channel": "channel",
 }
+PERMIT_PAYMENT = PaymentJourney(  # the request's card form and outcome pages, for a permit application
+    caption="Permit application",
+    noun="permit application",
+    pay_action="/staff/permits/apply/pay",
+    status_action="/staff/permits/apply/pay/status",
+    paid_message="The permit is issued as soon as the payment reaches the permits service, and the resident is "
+    "emailed when it is.",
+    record_path="/staff/permits/",
+    unpaid_message="The permit is issued once it is paid.",
+    another_path="/staff/permits/apply",
+    another_text="Apply for another permit for a resident",
+)
 _REFERENCE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
 NOT_PERMITTED = "You do not have permission to apply for a permit for a resident: it needs manage-permits too."
 NO_DECLARING = (
@@ -143,7 +155,7 @@ class PermitApplyPages:
             "not-payable": "There is nothing to pay",
         }
         return self.pages.render(
-            "permit_apply_paid.html", request, status=202 if outcome == "in-progress" else 200,
+            "assisted_paid.html", request, journey=PERMIT_PAYMENT, status=202 if outcome == "in-progress" else 200,
             title=titles.get(outcome, "The payment could not be taken"), outcome=outcome, reference=reference,
             amount_pence=amount,
         )  # fmt: skip
@@ -154,10 +166,11 @@ class PermitApplyPages:
     ) -> Page:  # fmt: skip
         kept = {name: request.form.get(name, "") for name in ("expiry_date", "cardholder_name")} if errors else {}
         return self.pages.render(
-            "permit_apply_pay.html", request, status=status, title="Take the payment by card", reference=reference,
+            "assisted_pay.html", request, journey=PERMIT_PAYMENT, status=status, title="Take the payment by card",
+            reference=reference,
             application=application, amount_pence=int(application.get("amount_pence") or 0), errors=errors or [],
             error_for={e["field"]: e["message"] for e in errors or []}, kept=kept,
-            pay_action="/staff/permits/apply/pay",
+            pay_action=PERMIT_PAYMENT.pay_action,
         )  # fmt: skip
 
     def _unreadable(self, request: StaffRequest) -> Page:
