@@ -138,7 +138,8 @@ def test_the_payment_by_phone_is_audited_before_it_is_taken_and_the_card_is_not_
     assert answer["statusCode"] == 200
     assert "Payment taken" in answer["body"]
     assert f'href="/staff/permits/{reference}"' in answer["body"]
-    assert "for permit application" in answer["body"] and "/staff/assisted" not in answer["body"]
+    assert "for permit application" in answer["body"]
+    assert "/staff/assisted" not in answer["body"]
     assert "4444333322221111" not in answer["body"]
     assert taker.taken == [reference]
     actions = [e["action"] for e in trail(console, f"permit:{reference}")]
