@@ -329,10 +329,18 @@ class PermitsStack(Stack):
         self.staff = self._function(
             "PermitsStaff",
             "permits.staff_handler.handler",
-            "Permits for staff: search by mark, reference or UPRN, a permit's record, verify declared details, revoke",
+            "Permits for staff: search by mark, reference or UPRN, a permit's record, verify details, revoke, refund",
             # the console's roles holding manage-permits (its roles.yaml, read as data): checked here too
-            {"PERMITS_TABLE": self.table.table_name, "MANAGE_ROLES": roles_holding("manage-permits")},
+            {
+                "PERMITS_TABLE": self.table.table_name,
+                "MANAGE_ROLES": roles_holding("manage-permits"),
+                "ORDER_REFUNDS_FUNCTION": order_refunds_function.function_name,
+            },
             function_name=config.permits_staff_function,
+        )
+        # A revocation's refund, when staff choose one (the unused months): refund-order, that one function.
+        self.staff.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[order_refunds_function.function_arn])
         )
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.staff, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)

@@ -15,14 +15,18 @@ Scan, describes a permit, verifies declared vehicle details and revokes (permits
   `POST /staff/permits/<key>/visitor-balance` (`manage-permits`): change it by whole hours or days with a reason
   (`adjust-visitor-balance`, audited as the other actions).
 - `POST /staff/permits/<key>/verify` and `/revoke` (`manage-permits`): confirm or correct declared details with a
-  note; revoke with a reason. Bad input is the page again with the GOV.UK error summary (400) and nothing written;
-  a change made is a redirect (303) to the page, so a reload posts nothing.
+  note; revoke with a reason and a refund chosen (`refund`: the unused whole months, as the zone's cancellation
+  rule gives them, through payments' refund-order; or none). A permit revoked with a refund payments did not make
+  shows it and a button that posts `/revoke` again, which asks payments again (the same refund: its keys). Bad
+  input is the page again with the GOV.UK error summary (400) and nothing written; a change made is a redirect
+  (303) to the page, so a reload posts nothing.
 
 Audit (console/audit.py, record `permit:<key>` for a permit, `permit-search` for a search): every search
 (`search-permits`, the kind and the records found, never the mark or UPRN typed: also one entry on each record
-found), every page read (`read-permit`) and every action before it is asked (`verify-permit`, `revoke-permit`,
-`adjust-visitor-balance`; then `<action>-refused` when the permits service refuses it, `<action>-failed` when it
-does not answer). An entry that cannot be written stops the page: nothing is shown or changed unaccounted for.
+found), every page read (`read-permit`) and every action before it is asked (`verify-permit`, `revoke-permit` with the
+refund chosen, `refund-revoked-permit`, `adjust-visitor-balance`; then `<action>-refused` when the permits service
+refuses it, `<action>-failed` when it does not answer). An entry that cannot be written stops the page: nothing is
+shown or changed unaccounted for.
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ SEARCH_RECORD = "permit-search"
 MAX_AUDITED = 20  # a mark or a household has a few permits; entries on the records found stop here
 FUELS = ("PETROL", "DIESEL", "ELECTRICITY", "HYBRID ELECTRIC", "GAS", "OTHER")  # permits.application DECLARED_FUELS
 _KEY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+REVOKE_DETAILS = {  # the audit entry's detail: the refund staff chose, never the reason typed
+    "unused-months": "revoked with a reason, the unused months refunded",
+    "none": "revoked with a reason, no refund",
+}
 UNANSWERED = "The permits service did not answer. Nothing was changed: try again in a few minutes."
 NOT_CONNECTED = "Parking permits are not connected to this console."
 
@@ -166,9 +174,13 @@ class PermitPages:
         found = self._get(request, key)
         if isinstance(found, Page):
             return found
-        event = {"action": "revoke", "key": found["key"], "reason": request.form.get("reason", ""),
+        refund = request.form.get("refund", "")  # "unused-months" or "none"; anything else refused by the service
+        event = {"action": "revoke", "key": found["key"], "reason": request.form.get("reason", ""), "refund": refund,
                  "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
-        return self._act(request, found, "revoke-permit", "revoked with a reason", event, "revoked")
+        detail = REVOKE_DETAILS.get(refund, "revoked with a reason")
+        if found.get("status") == "revoked" and found.get("refund_status") in ("owed", "not-made"):  # asked again
+            return self._act(request, found, "refund-revoked-permit", "refund asked again", event, "refunded")
+        return self._act(request, found, "revoke-permit", detail, event, "revoked")
 
     def adjust_visitor_balance(self, request: StaffRequest, key: str) -> Page:
         """(`manage-permits`) Change the household's visitor balance in the permit's zone, with a reason."""

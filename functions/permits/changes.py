@@ -59,8 +59,9 @@ from permits.quotes import quote
 from permits.refund_client import RefundAsk, Refunder, RefundNotMade
 from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, Status
-from permits.validity import Term, cancellation_refund
+from permits.validity import Refund, Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
+from permits.zones import Cancellation as CancellationRule
 from shared import outbox
 from shared.events import EventType, derived_id, new_event
 from shared.observability import logger
@@ -205,7 +206,7 @@ class Changes:
         owed = priced.to_refund
         ledger = ledger_of(item)
         split = allocate(ledger, owed)
-        parts = _parts(split, "Parking permit: change of vehicle", f"change:{change_reference}")
+        parts = parts_of(split, "Parking permit: change of vehicle", f"change:{change_reference}")
         change.update(status=APPLIED, applied_at=change["created_at"], refund_pence=owed)
         if owed:
             change.update(refund_status="owed", refund_parts=parts)
@@ -321,15 +322,12 @@ class Changes:
         found = self.store.get_application(reference)
         if found is not None and found.get("status") == CANCELLED:
             return self._cancelled_again(found)
-        item, application, permit = self._in_force(reference, today, "cancel it")
-        zone = self.applications.zones.zone(permit.zone)
-        term = Term(application.valid_from, application.valid_to, application.months)
-        paid = int(item.get("price_now_pence", application.pence))
-        refund = cancellation_refund(paid, term, today - timedelta(days=1), zone.cancellation)
+        item, _application, permit = self._in_force(reference, today, "cancel it")
+        refund = ending_refund(item, self.applications.zones.zone(permit.zone).cancellation, today)
         reasons = ("The permit ends now, so its unused months are counted from today.", *refund.reasons)
         ledger = ledger_of(item)
         split = allocate(ledger, refund.pence)
-        parts = _parts(split, "Parking permit cancelled", f"cancel:{reference}")
+        parts = parts_of(split, "Parking permit cancelled", f"cancel:{reference}")
         event = new_event(
             EventType.PERMIT_ENDED,
             source=SOURCE,
@@ -415,27 +413,40 @@ class Changes:
         return Swap(permit, reference, mark, price, vehicle, outbox.stored(event), ledger=[])
 
     def _refund_parts(self, key: dict[str, str], parts: list[dict[str, Any]]) -> str:
-        """Ask payments for each part of a refund not yet made (`order`, `pence`, `key`, `reason`, `status`), each
-        with its own key (the same key again is the same refund); the outcome kept on the item at `key`."""
-        problem = ""
-        for part in parts:
-            if part.get("status") not in ("owed", "not-made"):
-                continue
-            ask = RefundAsk(str(part["order"]), int(part["pence"]), str(part["reason"]), str(part["key"]))
-            try:
-                part["status"] = self._refund(ask) or "submitted"
-                part.pop("problem", None)
-            except RefundNotMade as error:
-                logger.error("A permit refund was not made", extra={"order": ask.reference, "problem": error.problem})
-                part["status"], part["problem"] = "not-made", error.problem
-                problem = problem or error.problem
-        failed = any(p["status"] == "not-made" for p in parts)
-        status = "not-made" if failed else str(parts[-1]["status"]) if parts else "none"
-        self.changes.update(key, refund_parts=parts, refund_status=status, refund_problem=problem)
-        return status
+        return refund_parts(self._refund, self.changes, key, parts)
 
 
-def _parts(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:
+def ending_refund(item: dict[str, Any], rule: CancellationRule, today: date) -> Refund:
+    """The zone's refund for the permit of application `item` ended today (cancelled by the resident, or revoked by
+    staff who chose to refund): its whole months unused from today, at its current price, less the admin fee."""
+    application = Application.from_item(item)
+    term = Term(application.valid_from, application.valid_to, application.months)
+    paid = int(item.get("price_now_pence", application.pence))
+    return cancellation_refund(paid, term, today - timedelta(days=1), rule)
+
+
+def refund_parts(refund: Refunder, changes: ChangesStore, key: dict[str, str], parts: list[dict[str, Any]]) -> str:
+    """Ask payments for each part of a refund not yet made (`order`, `pence`, `key`, `reason`, `status`), each with
+    its own key (the same key again is the same refund); the outcome kept on the item at `key`, its state returned."""
+    problem = ""
+    for part in parts:
+        if part.get("status") not in ("owed", "not-made"):
+            continue
+        ask = RefundAsk(str(part["order"]), int(part["pence"]), str(part["reason"]), str(part["key"]))
+        try:
+            part["status"] = refund(ask) or "submitted"
+            part.pop("problem", None)
+        except RefundNotMade as error:
+            logger.error("A permit refund was not made", extra={"order": ask.reference, "problem": error.problem})
+            part["status"], part["problem"] = "not-made", error.problem
+            problem = problem or error.problem
+    failed = any(p["status"] == "not-made" for p in parts)
+    status = "not-made" if failed else str(parts[-1]["status"]) if parts else "none"
+    changes.update(key, refund_parts=parts, refund_status=status, refund_problem=problem)
+    return status
+
+
+def parts_of(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:
     """A refund's parts as kept: one per order, each with its own idempotency key `<prefix>:<order>`."""
     return [{"order": o, "pence": p, "reason": reason, "key": f"{prefix}:{o}", "status": "owed"} for o, p in split]
 

@@ -73,9 +73,11 @@ schedule_settings = cached(ScheduleSettings)
 
 class StaffSettings(FunctionSettings):
     """Permits for staff (invoked by the staff console only, not routed): the Permits table, and the console roles
-    that hold `manage-permits` (from its roles.yaml at synth), so that verifying and revoking are checked here too."""
+    that hold `manage-permits` (from its roles.yaml at synth), so that verifying and revoking are checked here too;
+    payments' OrderRefunds function for a revocation's refund."""
 
     permits_table: str
+    order_refunds_function: str
     manage_roles: str = ""
 
     @property

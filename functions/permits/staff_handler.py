@@ -3,7 +3,8 @@
 `{"action": "search", "by": "vrm" | "reference" | "uprn", "value"}` -> 200 `{"results": [...]}`;
 `{"action": "get", "key"}` (an application's reference or a permit's id) -> 200 `{"record": {...}}` or 404;
 `{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff"}` and
-`{"action": "revoke", "key", "reason", "staff"}` (`staff`: `{"subject", "roles"}`) -> 200 `{"record": {...}}`, or
+`{"action": "revoke", "key", "reason", "refund"?: "none" | "unused-months", "staff"}` (`staff`: `{"subject",
+"roles"}`; the refund asked of payments' OrderRefunds, `ORDER_REFUNDS_FUNCTION`) -> 200 `{"record": {...}}`, or
 400 (`field` names the form field, `detail` says what to put right), 403 (the staff named hold no role with
 `manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409.
 `{"action": "adjust-visitor-balance", "uprn", "zone", "change", "reason", "staff"}` (`manage-permits`; `change` in
@@ -20,6 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from permits.refund_client import invoking
 from permits.settings import staff_settings
 from permits.staff import StaffPermits, StaffRefused, staff_ref
 from permits.wallet_staff import adjust_visitor_balance, visitor_wallet
@@ -30,7 +32,12 @@ from shared.observability import logger, observed
 
 @cache
 def staff_permits() -> StaffPermits:
-    return StaffPermits(table=aws.table(staff_settings().permits_table), zones=load_zones())
+    configured = staff_settings()
+    return StaffPermits(
+        table=aws.table(configured.permits_table),
+        zones=load_zones(),
+        refund=invoking(configured.order_refunds_function),
+    )
 
 
 def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozenset[str]) -> dict[str, Any]:
@@ -65,9 +72,12 @@ def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozen
                 str(event.get("key", ""))[:64],
                 staff=staff_ref(event.get("staff"), may=manage_roles),
                 reason=event.get("reason"),
+                refund=event.get("refund", "none"),
                 correlation_id=str(event.get("correlation_id") or ""),
             )
-            logger.info("Permit revoked", extra={"permit_id": record["permit_id"]})
+            logger.info(
+                "Permit revoked", extra={"permit_id": record["permit_id"], "refund_pence": record["refund_pence"]}
+            )
             return {"status": 200, "body": {"record": record}}
         if action == "visitor-wallet":
             return visitor_wallet(permits, event)

@@ -273,7 +273,11 @@ def test_the_issuer_may_invoke_the_order_refunds_function_only(synth):
 def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_through_pay(synth):
     refunds = _function(synth, "payments.order_refunds.handler")
     callers = {f.props["Handler"] for f in synth.resources("AWS::Lambda::Function") if refunds.id in _invoked(synth, f)}
-    assert callers == {"permits.application_handler.handler", "permits.issue_handler.handler"}
+    assert callers == {
+        "permits.application_handler.handler",
+        "permits.issue_handler.handler",
+        "permits.staff_handler.handler",  # a revocation's refund, when staff choose one
+    }
     actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
     assert "secretsmanager:GetSecretValue" in actions
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
@@ -346,7 +350,7 @@ def test_the_daily_schedule_runs_every_morning_with_retries(synth):
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
-def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_revoke_only(synth):
+def test_the_staff_function_is_named_for_the_console_and_may_read_verify_revoke_and_refund_only(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -375,7 +379,12 @@ def test_the_staff_function_is_named_for_the_console_and_may_read_verify_and_rev
     assert f"/index/{BY_VRM}" in queried
     assert f"/index/{BY_HOUSEHOLD}" in queried
     others = {a for s in synth.role_statements(function) for a in _actions(s)}
-    assert not {a for a in others if a.startswith(("lambda:", "sns:", "sqs:", "secretsmanager:"))}
+    assert not {a for a in others if a.startswith(("sns:", "sqs:", "secretsmanager:"))}
+    # a revocation's refund (staff chose the unused months): payments' OrderRefunds, that one function only
+    refunds = _function(synth, "payments.order_refunds.handler")
+    assert _invoked(synth, function) == [refunds.id]
+    variables = function.props["Environment"]["Variables"]
+    assert synth.refers_to(function.stack, variables["ORDER_REFUNDS_FUNCTION"]) == refunds.id
     # The console invokes it by name; it reads no permits table itself (no grant names the table).
     (console,) = [
         f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == "console.handler.handler"

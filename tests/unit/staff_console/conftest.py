@@ -108,8 +108,20 @@ class InProcessPermits:
         from permits.staff import StaffPermits
         from permits.zones import load_zones
 
-        self.service = StaffPermits(table=boto3.resource("dynamodb").Table(table_name), zones=load_zones())
+        self.refunds: list[Any] = []  # payments' refund-order as the permits service asks it (recorded, not sent)
+        self.refuse = ""  # a problem payments answers with instead (permits.refund_client.RefundNotMade)
+        self.service = StaffPermits(
+            table=boto3.resource("dynamodb").Table(table_name), zones=load_zones(), refund=self._refund
+        )
         self.events: list[dict[str, Any]] = []
+
+    def _refund(self, ask: Any) -> str:
+        from permits.refund_client import RefundNotMade
+
+        if self.refuse:
+            raise RefundNotMade(self.refuse)
+        self.refunds.append(ask)
+        return "submitted"
 
     def __call__(self, event: dict[str, Any]) -> PermitsAnswer:
         from permits.staff_handler import answer
