@@ -3,11 +3,11 @@ payment by phone (MOTO).
 
 `GET /staff/permits/apply` and `POST /staff/permits/apply` (route permission `act-for-resident`; the view also needs
 `manage-permits`: a permit staff make is one they answer for): the channel and why staff apply for the resident, the
-address by its UPRN and postcode (the console may not import the web's OS Places lookup: find the UPRN first, as
-for the permits search), the type, length, registration mark and the resident's email. The permits service's
-applications function (`PERMIT_APPLICATIONS_FUNCTION`, by name) checks and prices it as for the web and keeps the
-channel, reason and staff member on the application (permits.assisted); its amount is registered with payments as
-an order. The page then shows the price and why, and the card form.
+address by its UPRN and postcode (find the UPRN first, e.g. with the permits search by postcode), the type, length,
+registration mark and the resident's email. The permits service's applications function
+(`PERMIT_APPLICATIONS_FUNCTION`, by name) checks and prices it as for the web and keeps the channel, reason and
+staff member on the application (permits.assisted); its amount is registered with payments as an order. The page
+then shows the price and why, and the card form.
 
 `POST /staff/permits/apply/pay` and `/pay/status`: the payments service's MOTO function takes the order's amount
 (payments' own record of it, never one sent from here) with the card details keyed, passed on once and never

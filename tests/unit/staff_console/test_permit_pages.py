@@ -69,7 +69,8 @@ def test_a_permit_is_found_by_its_mark_and_the_search_is_audited_without_the_mar
         ({"by": "vrm", "vrm": "NOT A MARK!"}, 400, "Enter a registration mark in the correct format", "vrm"),
         ({"by": "uprn", "uprn": "12 High St"}, 400, "Enter the address&#39;s UPRN", "uprn"),
         ({"by": "reference", "reference": "ABC"}, 400, "Enter an application reference", "reference"),
-        ({"by": "postcode", "postcode": "ME15 6JQ"}, 400, "Choose what to search by", "vrm"),
+        ({"by": "street", "street": "High Street"}, 400, "Choose what to search by", "vrm"),
+        ({"by": "postcode", "postcode": "ME15"}, 400, "Enter a full postcode", "postcode"),
     ],
 )
 def test_a_bad_search_is_shown_in_the_error_summary_and_audits_nothing(console, caseworker, form, status, message,
