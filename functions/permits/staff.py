@@ -213,11 +213,11 @@ class StaffPermits:
         found = self.record(key)
         if found is None or not found["permit_id"]:
             raise StaffRefused(404, "", "There is no permit with this reference.")
-        if refund not in REFUNDS:
-            raise StaffRefused(400, "refund", "Select whether to refund the unused months or make no refund")
         if found["status"] == Status.REVOKED and found["refund_status"] in ("owed", "not-made"):
             return self._refund_again(found)
         text = _text(reason, "reason", "the reason for revoking the permit")
+        if refund not in REFUNDS:
+            raise StaffRefused(400, "refund", "Select whether to refund the unused months or make no refund")
         if found["status"] != Status.ACTIVE:
             raise StaffRefused(409, "", "This permit is not active: it has ended already.")
         now = self._clock()
