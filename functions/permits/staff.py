@@ -297,9 +297,10 @@ class StaffPermits:
     def _refund_again(self, found: dict[str, Any]) -> dict[str, Any]:
         reference = str(found["reference"])
         application = self.store.get_application(reference) or {}
-        if self._refund is not None:
-            parts = list(application.get("refund_parts") or [])
-            refund_parts(self._refund, ChangesStore(self._table), application_key(reference), parts)
+        if self._refund is None:
+            raise StaffRefused(409, "refund", "Payments is not connected: the refund cannot be asked for again yet.")
+        parts = list(application.get("refund_parts") or [])
+        refund_parts(self._refund, ChangesStore(self._table), application_key(reference), parts)
         after = self.record(reference)
         assert after is not None
         return after

@@ -70,20 +70,23 @@ def test_the_visitor_wallet_pages_show_the_balance_start_and_cancel_a_visitor_da
         assert "Hopfield (zone B)" in page.locator("main").inner_text()
         check()
 
-        page.fill("#vrm", "NOT A MARK!")
-        page.get_by_role("button", name="Start visitor permit").click()
+        day = _next_weekday()
+
+        def visit(mark: str) -> None:
+            page.fill("#vrm", mark)
+            page.fill("#visit-day", str(day.day))
+            page.fill("#visit-month", str(day.month))
+            page.fill("#visit-year", str(day.year))
+            page.get_by_role("button", name="Start visitor permit").click()
+
+        visit("NOT A MARK!")
         summary = page.locator(".govuk-error-summary")
         assert summary.is_visible()
         assert summary.get_by_role("link").first.get_attribute("href") == "#vrm"
         check()
 
-        day = _next_weekday()
         visitor = f"VW{uuid.uuid4().int % 90 + 10:02d} {'JSN' if javascript else 'NJS'}"  # fictional visitors
-        page.fill("#vrm", visitor)
-        page.fill("#visit-day", str(day.day))
-        page.fill("#visit-month", str(day.month))
-        page.fill("#visit-year", str(day.year))
-        page.get_by_role("button", name="Start visitor permit").click()
+        visit(visitor)
         midnight = datetime(day.year, day.month, day.day, tzinfo=LONDON)
         if controlled_minutes(load_zones().zone("B"), midnight, midnight + timedelta(days=1)) == 0:  # a bank holiday
             assert "not controlled" in page.locator(".govuk-error-summary").inner_text()

@@ -96,6 +96,8 @@ def test_a_refund_payments_did_not_make_is_kept_and_asked_again_with_the_same_ke
     assert (record["status"], record["refund_status"], record["refund_problem"]) == ("revoked", "not-made", "checking")
     assert payments.refunds == []
     assert look_up(table) == "no-permit"
+    unconnected = StaffPermits(table=table, zones=load_zones(), clock=lambda: LATER)
+    assert revoke(unconnected, application.reference, "unused-months")["status"] == 409  # not "asked again"
     payments.refuse = ""
     again = revoke(staff, application.reference, "unused-months", reason="")  # no second reason needed
     assert again["status"] == 200
