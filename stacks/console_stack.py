@@ -40,6 +40,7 @@ from stacks.constructs.public_route import public_route
 from stacks.constructs.signing_key import signing_key
 from stacks.data_stack import REQUESTS_BY_TEAM_DUE, SEARCH_INDEXES, search_key_name
 from stacks.routes import CONSOLE_ROUTES
+from stacks.web_stack import OS_PLACES_BASE_URL, os_places_key_name
 
 ROLES_FILE = FUNCTIONS_DIR / "console" / "data" / "roles.yaml"  # read as data: stacks import no function code
 WEB_ASSETS = FUNCTIONS_DIR / "web" / "assets.json"  # the built assets' manifest: the console's stylesheet and script
@@ -235,8 +236,15 @@ class ConsoleStack(Stack):
                 "PERMITS_STAFF_FUNCTION": config.permits_staff_function,
                 # A permit applied for for a resident (console/permit_apply.py): the applications function, by name.
                 "PERMIT_APPLICATIONS_FUNCTION": config.permit_applications_function,
+                # The permits search by postcode (console/permit_pages.py): OS Places, as the web looks addresses up.
+                "OS_PLACES_BASE_URL": OS_PLACES_BASE_URL,
+                "OS_PLACES_API_KEY_SECRET_ID": os_places_key_name(config),
             },
         ).function
+        # GetSecretValue only, on the OS Places key by name (a person creates it: stacks/web_stack.py).
+        grant_secret_value(
+            self.function, secretsmanager.Secret.from_secret_name_v2(self, "OsPlacesApiKey", os_places_key_name(config))
+        )
         # Reads: one case by its reference, a team's cases by the index; the versions of the queue's rows in one
         # BatchGetItem (console/queue.py `versions`: the index does not project them; bulk assign carries them).
         grant_items(self.function, requests_table, key, ["dynamodb:GetItem", "dynamodb:BatchGetItem"])

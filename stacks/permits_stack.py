@@ -329,7 +329,7 @@ class PermitsStack(Stack):
         self.staff = self._function(
             "PermitsStaff",
             "permits.staff_handler.handler",
-            "Permits for staff: search by mark, reference or UPRN, a permit's record, verify declared details, revoke",
+            "Permits for staff: search by mark, reference or UPRN, a permit's record, verify details, revoke, refund",
             # the console's roles holding manage-permits (its roles.yaml, read as data): checked here too
             {
                 "PERMITS_TABLE": self.table.table_name,
@@ -340,7 +340,7 @@ class PermitsStack(Stack):
             function_name=config.permits_staff_function,
         )
         # A correction of declared details reprices the permit (permits.corrections): register-order for a charge,
-        # refund-order for a refund; those two functions.
+        # refund-order for a refund (and a revocation's refund, when staff choose one); those two functions.
         self.staff.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],

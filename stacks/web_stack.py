@@ -48,6 +48,12 @@ from stacks.routes import WEB_ROUTES
 OS_PLACES_BASE_URL = "https://api.os.uk"  # Ordnance Survey's OS Places API; the local cloud points it at a stand-in
 
 
+def os_places_key_name(config: EnvironmentConfig) -> str:
+    """The OS Places API key's secret, created by a person; read by the web and the console (a permits search by
+    postcode), each granted it by name."""
+    return f"borough/{config.name}/os-places-api-key"
+
+
 class WebStack(Stack):
     # The drafts, uploads, assets and distribution are grouped in constructs and keep their logical ids (a new id
     # would be a new table, new buckets and a distribution with a new domain): see stacks/constructs/logical_ids.py.
@@ -100,7 +106,7 @@ class WebStack(Stack):
         # create-secret --name borough/<env>/os-places-api-key --secret-string <key>`). Until it exists, addresses
         # are typed in (see docs/web.md).
         self.os_places_key = secretsmanager.Secret.from_secret_name_v2(
-            self, "OsPlacesApiKey", f"borough/{config.name}/os-places-api-key"
+            self, "OsPlacesApiKey", os_places_key_name(config)
         )
         self.function = BoroughFunction(
             self,

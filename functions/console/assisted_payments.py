@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from console.app import Page, StaffRequest, redirect
@@ -19,6 +20,32 @@ READ_PAYMENT = "read-payment-due"  # coming back to a request's fee: what was fo
 CHECK_PAYMENT = "check-payment"  # reading the latest attempt's outcome back
 PAY_REFERENCE = "pay_reference"  # the start page's reference box ("Take a payment for a request already made")
 NOT_A_REFERENCE = "Enter the request's reference, like 7KXM-3RAH"
+
+
+@dataclass(frozen=True)
+class PaymentJourney:
+    """What the card form and outcome pages (assisted_pay.html, assisted_paid.html) say and where they post, for one
+    kind of thing staff take a payment for by phone: a request (here) or a permit application (console/permit_apply.py).
+    """
+
+    caption: str  # "Request": the caption before the reference
+    noun: str  # "request": "for request 7KXM-3RAH", "This request is not waiting for a payment"
+    pay_action: str  # where the card form posts
+    status_action: str  # where "Check the payment" posts
+    paid_message: str  # what happens once it is paid
+    record_path: str = ""  # a page the reference is appended to that shows where it stands; "" offers paying later
+    unpaid_message: str = ""  # under the card form, before the link to that page
+    another_path: str = "/staff/assisted"
+    another_text: str = "Submit another request for a resident"
+
+
+REQUEST_PAYMENT = PaymentJourney(
+    caption="Request",
+    noun="request",
+    pay_action="/staff/assisted/pay",
+    status_action="/staff/assisted/pay/status",
+    paid_message="The request has gone to its team. The resident will hear from us as they asked.",
+)
 
 
 class PaymentTaker(Protocol):
@@ -147,6 +174,7 @@ class PaymentPages:
         return self.pages.render(
             "assisted_paid.html",
             request,
+            journey=REQUEST_PAYMENT,
             status=202 if outcome == "in-progress" else 200,
             title=_OUTCOME_TITLES.get(outcome, "The payment could not be taken"),
             outcome=outcome,
@@ -195,6 +223,8 @@ def card_form(
     return pages.render(
         "assisted_pay.html",
         request,
+        journey=REQUEST_PAYMENT,
+        pay_action=REQUEST_PAYMENT.pay_action,
         status=status,
         title="Take the payment by card",
         reference=reference,

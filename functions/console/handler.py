@@ -32,6 +32,7 @@ from console.team_members import TeamMembers
 from console.tokens import TokenVerifier, published_keys
 from console.views import Views
 from shared import origin_verify
+from shared.addresses import configured_lookup
 from shared.observability import correlation_id_from_http, logger, observed
 from shared.requests_repo import RequestsRepository
 from shared.search_keys import search_keys
@@ -84,7 +85,11 @@ def resolver() -> APIGatewayHttpResolver:
     downloads = AttachmentDownloads(queue, audit, clean_store, pages.render)
     permits_function = configured.permits_staff_function
     permits = PermitPages(
-        pages, audit, LambdaStaffPermits(permits_function) if permits_function else None, evidence=clean_store
+        pages,
+        audit,
+        LambdaStaffPermits(permits_function) if permits_function else None,
+        configured_lookup(configured.os_places_api_key_secret_id, configured.os_places_base_url),
+        evidence=clean_store,
     )
     applications_function = configured.permit_applications_function
     permit_apply = PermitApplyPages(

@@ -3,11 +3,11 @@ payment by phone (MOTO).
 
 `GET /staff/permits/apply` and `POST /staff/permits/apply` (route permission `act-for-resident`; the view also needs
 `manage-permits`: a permit staff make is one they answer for): the channel and why staff apply for the resident, the
-address by its UPRN and postcode (the console may not import the web's OS Places lookup: find the UPRN first, as
-for the permits search), the type, length, registration mark and the resident's email. The permits service's
-applications function (`PERMIT_APPLICATIONS_FUNCTION`, by name) checks and prices it as for the web and keeps the
-channel, reason and staff member on the application (permits.assisted); its amount is registered with payments as
-an order. The page then shows the price and why, and the card form.
+address by its UPRN and postcode (find the UPRN first, e.g. with the permits search by postcode), the type, length,
+registration mark and the resident's email. The permits service's applications function
+(`PERMIT_APPLICATIONS_FUNCTION`, by name) checks and prices it as for the web and keeps the channel, reason and
+staff member on the application (permits.assisted); its amount is registered with payments as an order. The page
+then shows the price and why, and the card form.
 
 `POST /staff/permits/apply/pay` and `/pay/status`: the payments service's MOTO function takes the order's amount
 (payments' own record of it, never one sent from here) with the card details keyed, passed on once and never
@@ -28,7 +28,7 @@ from typing import Any
 
 from console.app import Page, StaffRequest
 from console.assisted_pages import CHANNELS, MAX_REASON_LENGTH, Submitted, clean_reason
-from console.assisted_payments import CARD_FIELDS, PaymentTaker
+from console.assisted_payments import CARD_FIELDS, PaymentJourney, PaymentTaker
 from console.audit import AuditLog
 from console.pages import Pages
 from console.permissions import Permission, StaffMember
@@ -51,6 +51,18 @@ _SERVICE_FIELDS = {
     "assisted.reason": "reason",
     "assisted.channel": "channel",
 }
+PERMIT_PAYMENT = PaymentJourney(  # the request's card form and outcome pages, for a permit application
+    caption="Permit application",
+    noun="permit application",
+    pay_action="/staff/permits/apply/pay",
+    status_action="/staff/permits/apply/pay/status",
+    paid_message="The permit is issued as soon as the payment reaches the permits service, and the resident is "
+    "emailed when it is.",
+    record_path="/staff/permits/",
+    unpaid_message="The permit is issued once it is paid.",
+    another_path="/staff/permits/apply",
+    another_text="Apply for another permit for a resident",
+)
 _REFERENCE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
 NOT_PERMITTED = "You do not have permission to apply for a permit for a resident: it needs manage-permits too."
 NO_DECLARING = (
@@ -144,7 +156,7 @@ class PermitApplyPages:
             "not-payable": "There is nothing to pay",
         }
         return self.pages.render(
-            "permit_apply_paid.html", request, status=202 if outcome == "in-progress" else 200,
+            "assisted_paid.html", request, journey=PERMIT_PAYMENT, status=202 if outcome == "in-progress" else 200,
             title=titles.get(outcome, "The payment could not be taken"), outcome=outcome, reference=reference,
             amount_pence=amount,
         )  # fmt: skip
@@ -155,10 +167,11 @@ class PermitApplyPages:
     ) -> Page:  # fmt: skip
         kept = {name: request.form.get(name, "") for name in ("expiry_date", "cardholder_name")} if errors else {}
         return self.pages.render(
-            "permit_apply_pay.html", request, status=status, title="Take the payment by card", reference=reference,
+            "assisted_pay.html", request, journey=PERMIT_PAYMENT, status=status, title="Take the payment by card",
+            reference=reference,
             application=application, amount_pence=int(application.get("amount_pence") or 0), errors=errors or [],
             error_for={e["field"]: e["message"] for e in errors or []}, kept=kept,
-            pay_action="/staff/permits/apply/pay",
+            pay_action=PERMIT_PAYMENT.pay_action,
         )  # fmt: skip
 
     def _unreadable(self, request: StaffRequest) -> Page:

@@ -4,10 +4,11 @@ The console never reads the Permits table: every page asks the permits service's
 (`PERMITS_STAFF_FUNCTION`, invoked by name; its role may invoke exactly that function), which searches without a
 Scan, describes a permit, verifies declared vehicle details and revokes (permits/staff.py).
 
-- `GET /staff/permits` (`view-permits`): three small search forms, by registration mark, by application reference
-  or permit id, and by the address's UPRN. A POST (the CSRF token checked by the guard), so a mark or a UPRN never
-  goes into a URL. There is no search by postcode: the address lookup (OS Places) is the web's, which the console
-  may not import; find the UPRN first.
+- `GET /staff/permits` (`view-permits`): small search forms, by registration mark, by application reference or
+  permit id, by postcode and by the address's UPRN. A POST (the CSRF token checked by the guard), so a mark, a
+  postcode or a UPRN never goes into a URL. A postcode is looked up in OS Places (shared/addresses.py, the web's
+  client too): the addresses there are listed to choose one, whose permits are then searched by its UPRN (the
+  permits service keeps UPRNs, never addresses). No lookup configured, or OS Places down: search by UPRN.
 - `GET /staff/permits/<key>` (`view-permits`): the permit page: mark, zone, type, dates, status, the vehicle, the
   price and its reasons, the history (applied, paid, issued, verified, ended). The devices' look-ups are not shown.
 - The permit page also shows the household's visitor wallet in the permit's zone (`visitor-wallet`: this year's
@@ -20,12 +21,16 @@ Scan, describes a permit, verifies declared vehicle details and revokes (permits
   `LINK_SECONDS` (60 s); `POST /staff/permits/<key>/evidence` (`manage-permits`) verifies or rejects the documents
   with a note (`check-evidence`, audited `check-permit-evidence`): the permit is issued only once they are verified.
 - `POST /staff/permits/<key>/verify` and `/revoke` (`manage-permits`): confirm or correct declared details with a
-  note; revoke with a reason. Bad input is the page again with the GOV.UK error summary (400) and nothing written;
-  a change made is a redirect (303) to the page, so a reload posts nothing.
+  note; revoke with a reason and a refund chosen (`refund`: the unused whole months, as the zone's cancellation
+  rule gives them, through payments' refund-order; or none). A permit revoked with a refund payments did not make
+  shows it and a button that posts `/revoke` again, which asks payments again (the same refund: its keys). Bad
+  input is the page again with the GOV.UK error summary (400) and nothing written; a change made is a redirect
+  (303) to the page, so a reload posts nothing.
 
 Audit (console/audit.py, record `permit:<key>` for a permit, `permit-search` for a search): every search
-(`search-permits`, the kind and the records found, never the mark or UPRN typed: also one entry on each record
-found), every page read (`read-permit`) and every action before it is asked (`verify-permit`, `revoke-permit`,
+(`search-permits`, the kind and the records found, never the mark, postcode or UPRN typed: also one entry on each
+record found; a postcode's look-up, with how many addresses it found), every page read (`read-permit`) and every
+action before it is asked (`verify-permit`, `revoke-permit` with the refund chosen, `refund-revoked-permit`,
 `adjust-visitor-balance`; then `<action>-refused` when the permits service refuses it, `<action>-failed` when it
 does not answer). An entry that cannot be written stops the page: nothing is shown or changed unaccounted for.
 """
@@ -42,17 +47,25 @@ from console.attachments import LINK_SECONDS, CleanStore
 from console.audit import AuditLog
 from console.pages import Pages
 from console.permissions import Permission, StaffMember
+from shared.addresses import AddressLookup, AddressLookupFailed
+from shared.location import normalise_postcode
 from shared.observability import logger
 
 SEARCHES = {
     "vrm": ("Registration mark", "For example, AB12 CDE"),
     "reference": ("Application reference or permit id", "For example, 7KXM-3RAH"),
+    "postcode": ("Postcode of the address", "For example, ME14 1HQ: then choose the address"),
     "uprn": ("UPRN of the address", "The Unique Property Reference Number: up to 12 digits"),
 }
+POSTCODE = "postcode"  # the console's own search: the addresses at the postcode, then the chosen one's by UPRN
 SEARCH_RECORD = "permit-search"
 MAX_AUDITED = 20  # a mark or a household has a few permits; entries on the records found stop here
 FUELS = ("PETROL", "DIESEL", "ELECTRICITY", "HYBRID ELECTRIC", "GAS", "OTHER")  # permits.application DECLARED_FUELS
 _KEY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+REVOKE_DETAILS = {  # the audit entry's detail: the refund staff chose, never the reason typed
+    "unused-months": "revoked with a reason, the unused months refunded",
+    "none": "revoked with a reason, no refund",
+}
 UNANSWERED = "The permits service did not answer. Nothing was changed: try again in a few minutes."
 NOT_CONNECTED = "Parking permits are not connected to this console."
 EVIDENCE_GONE = (
@@ -60,6 +73,7 @@ EVIDENCE_GONE = (
     "parking-permit/), or the file was never copied there. It was not blocked: only files scanned clean are kept."
 )
 EVIDENCE_CHANGED = "Withheld: the stored file is not the size or type the resident sent, so it is not served."
+NO_LOOKUP = "The address lookup is not available just now. Search by the address's UPRN instead."
 
 
 @dataclass(frozen=True)
@@ -103,9 +117,15 @@ def record_of(key: str) -> str:
 
 class PermitPages:
     def __init__(
-        self, pages: Pages, audit: AuditLog, permits: StaffPermitsService | None, evidence: CleanStore | None = None
+        self,
+        pages: Pages,
+        audit: AuditLog,
+        permits: StaffPermitsService | None,
+        addresses: AddressLookup | None = None,
+        evidence: CleanStore | None = None,
     ) -> None:
-        self.pages, self.audit, self.permits = pages, audit, permits
+        """`addresses`: the OS Places lookup for the search by postcode (None: search by UPRN only)."""
+        self.pages, self.audit, self.permits, self.addresses = pages, audit, permits, addresses
         self.evidence = evidence  # the uploads bucket, where the residents' scanned-clean documents are
 
     # -- search ------------------------------------------------------------------------------------------------------
@@ -123,6 +143,8 @@ class PermitPages:
             return self._search_page(request, 400, error=f"Enter the {label[0].lower()}{label[1:]}", error_field=by)
         if self.permits is None:
             return self._search_page(request, 503, failed=NOT_CONNECTED)
+        if by == POSTCODE:
+            return self._addresses_at(request, value)
         answer = self.permits({"action": "search", "by": by, "value": value})
         if answer.status == 400:
             field = str(answer.body.get("field") or by)
@@ -140,6 +162,24 @@ class PermitPages:
                 staff, "search-permits", record_of(key), source_ip=request.source_ip, details={"kind": by}
             )
         return self._search_page(request, results=results, searched=SEARCHES[by][0].lower(), kind=by)
+
+    def _addresses_at(self, request: StaffRequest, typed: str) -> Page:
+        """The addresses at a postcode (OS Places), to choose one: its permits are then searched by its UPRN (the
+        same form as a UPRN typed). Audited as a search (`postcode`, how many addresses), never the postcode."""
+        postcode = normalise_postcode(typed)
+        if postcode is None:
+            return self._search_page(request, 400, error="Enter a full postcode, like ME14 1HQ", error_field=POSTCODE,
+                                     typed={POSTCODE: typed})  # fmt: skip
+        if self.addresses is None or not self.addresses.available():
+            return self._search_page(request, 503, failed=NO_LOOKUP, typed={POSTCODE: typed})
+        try:
+            found = self.addresses.by_postcode(postcode)
+        except AddressLookupFailed as failure:
+            logger.warning("Address lookup failed for a permits search", extra={"reason": failure.reason})
+            return self._search_page(request, 503, failed=NO_LOOKUP, typed={POSTCODE: typed})
+        self.audit.record(_staff(request), "search-permits", SEARCH_RECORD, source_ip=request.source_ip,
+                          details={"kind": POSTCODE, "addresses": len(found)})  # fmt: skip
+        return self._search_page(request, addresses=found, postcode=postcode, typed={POSTCODE: typed})
 
     def _search_page(self, request: StaffRequest, status: int = 200, **context: Any) -> Page:
         context.setdefault("typed", {})
@@ -180,9 +220,13 @@ class PermitPages:
         found = self._get(request, key)
         if isinstance(found, Page):
             return found
-        event = {"action": "revoke", "key": found["key"], "reason": request.form.get("reason", ""),
+        refund = request.form.get("refund", "")  # "unused-months" or "none"; anything else refused by the service
+        event = {"action": "revoke", "key": found["key"], "reason": request.form.get("reason", ""), "refund": refund,
                  "staff": {"subject": staff.subject, "roles": sorted(staff.roles)}}  # fmt: skip
-        return self._act(request, found, "revoke-permit", "revoked with a reason", event, "revoked")
+        detail = REVOKE_DETAILS.get(refund, "revoked with a reason")
+        if found.get("status") == "revoked" and found.get("refund_status") in ("owed", "not-made"):  # asked again
+            return self._act(request, found, "refund-revoked-permit", "refund asked again", event, "refunded")
+        return self._act(request, found, "revoke-permit", detail, event, "revoked")
 
     def adjust_visitor_balance(self, request: StaffRequest, key: str) -> Page:
         """(`manage-permits`) Change the household's visitor balance in the permit's zone, with a reason."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from shared.addresses import DEFAULT_BASE_URL
 from shared.origin_verify import OriginVerifySettings
 from shared.search_keys import SearchKeySettings
 from shared.settings import FunctionSettings, cached, local_only
@@ -36,6 +37,10 @@ class ConsoleSettings(OriginVerifySettings, SearchKeySettings):
     # The permits service's applications function (console/permit_apply.py: a permit applied for for a resident),
     # invoked by name; none: the apply page says permits are not connected.
     permit_applications_function: str = ""
+    # The address lookup (OS Places, shared/addresses.py) for the permits search by postcode: the key's secret by
+    # name; none: staff search by UPRN only.
+    os_places_api_key_secret_id: str = ""
+    os_places_base_url: str = DEFAULT_BASE_URL  # the local cloud points it at its stand-in
     uploads_bucket: str = ""  # the residents' scanned-clean uploads (console/attachments.py); none: no file is clean
 
 

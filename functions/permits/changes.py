@@ -62,8 +62,9 @@ from permits.quotes import quote
 from permits.refund_client import RefundAsk, Refunder, RefundNotMade
 from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, Status
-from permits.validity import Term, cancellation_refund
+from permits.validity import Refund, Term, cancellation_refund
 from permits.vrm import Vrm, parse_vrm
+from permits.zones import Cancellation as CancellationRule
 from permits.zones import PermitType, ZonesFile
 from shared import outbox
 from shared.calendar import LONDON
@@ -425,7 +426,7 @@ class Changes:
                                     renewed=handover.waiting_renewal(self.store, item, permit, today))  # fmt: skip
         ledger = ledger_of(item)
         split = allocate(ledger, refund.pence)
-        parts = _parts(split, "Parking permit cancelled", f"cancel:{reference}")
+        parts = parts_of(split, "Parking permit cancelled", f"cancel:{reference}")
         event = new_event(
             EventType.PERMIT_ENDED,
             source=SOURCE,
@@ -564,7 +565,16 @@ def term_price(zones: ZonesFile, item: dict[str, Any], application: Application,
         raise PermitNotChangeable(f"This permit cannot be priced for another vehicle: {error}") from None
 
 
-def _parts(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:
+def ending_refund(item: dict[str, Any], rule: CancellationRule, today: date) -> Refund:
+    """The zone's refund for the permit of application `item` ended today (cancelled by the resident, or revoked by
+    staff who chose to refund): its whole months unused from today, at its current price, less the admin fee."""
+    application = Application.from_item(item)
+    term = Term(application.valid_from, application.valid_to, application.months)
+    paid = int(item.get("price_now_pence", application.pence))
+    return cancellation_refund(paid, term, today - timedelta(days=1), rule)
+
+
+def parts_of(split: list[tuple[str, int]], reason: str, prefix: str) -> list[dict[str, Any]]:
     """A refund's parts as kept: one per order, each with its own idempotency key `<prefix>:<order>`."""
     return [{"order": o, "pence": p, "reason": reason, "key": f"{prefix}:{o}", "status": "owed"} for o, p in split]
 
@@ -577,12 +587,12 @@ def _refunds_at_once(
     own, theirs = handover.shares(total, follow.priced.difference if follow else 0)
     ledger = ledger_of(item)
     split = allocate(ledger, -own)
-    parts = _parts(split, "Parking permit: change of vehicle", f"change:{change_reference}")
+    parts = parts_of(split, "Parking permit: change of vehicle", f"change:{change_reference}")
     if follow is None:
         return refunded(ledger, split), parts, None
     renewal_ledger = ledger_of(follow.item)
     renewal_split = allocate(renewal_ledger, -theirs)
-    parts += _parts(renewal_split, "Parking permit renewal: change of vehicle", f"change:{change_reference}")
+    parts += parts_of(renewal_split, "Parking permit renewal: change of vehicle", f"change:{change_reference}")
     follower = Follower(follow.permit, follow.application.reference, follow.new_price,
                         refunded(renewal_ledger, renewal_split))  # fmt: skip
     return refunded(ledger, split), parts, follower

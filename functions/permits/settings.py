@@ -73,11 +73,13 @@ schedule_settings = cached(ScheduleSettings)
 
 class StaffSettings(FunctionSettings):
     """Permits for staff (invoked by the staff console only, not routed): the Permits table, and the console roles
-    that hold `manage-permits` (from its roles.yaml at synth), so that verifying and revoking are checked here too."""
+    that hold `manage-permits` (from its roles.yaml at synth), so that verifying and revoking are checked here too;
+    payments' OrderRefunds function for a revocation's refund."""
 
     permits_table: str
     manage_roles: str = ""
-    # a correction of declared details reprices the permit (permits.corrections): register-order and refund-order
+    # a correction of declared details reprices the permit (permits.corrections): register-order and refund-order;
+    # refund-order also for a revocation's refund
     payments_function: str
     order_refunds_function: str
 

@@ -16,9 +16,12 @@
 - `check_evidence(reference, ...)`: an application's uploaded documents (permits.evidence) verified or rejected with
   a note; one conditional UpdateItem carrying the `permit-evidence-checked` event, on which the issuer issues (or
   refunds) a paid application held for them.
-- `revoke(key, ...)`: `PermitsStore.end(REVOKED)`: the status, the VRM guard released, the household counter
-  lowered and the `outbox` event `permit-ended` (ids and dates only, never the reason) in one transaction. The
-  enforcement look-up then answers `no-permit`, and the devices' feed carries the revocation.
+- `revoke(key, ..., refund)`: `PermitsStore.end(REVOKED)`: the status, the VRM guard released, the household counter
+  lowered and the `outbox` event `permit-ended` (ids, dates and the refund's amount, never the reason) in one
+  transaction. The enforcement look-up then answers `no-permit`, and the devices' feed carries the revocation. Staff
+  choose the refund: `none`, or `unused-months`, the zone's cancellation rule as the resident's cancellation
+  (`permits.changes.ending_refund`), kept on the application in the same transaction and asked of payments'
+  `refund-order` split across the permit's payments (keys `revoke:<reference>:<order>`), so finance sees it.
 
 Who may do what is the console's (roles.yaml `view-permits`, `manage-permits`), which audits each call before it
 makes it; this function is invoked by the console alone (an exact invoke grant). Staff are passed as Cognito subs.
@@ -29,19 +32,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
 from permits import evidence
-from permits.application import DeclaredVehicle, InvalidApplication
+from permits.application import ISSUED, DeclaredVehicle, InvalidApplication
 from permits.assisted import assisted_words
-from permits.changes import PermitNotChangeable
+from permits.changes import PermitNotChangeable, ending_refund, parts_of, refund_parts
+from permits.changes_store import ChangesStore, application_key
 from permits.corrections import CorrectionNotMade, Corrections
 from permits.pricing import pounds
 from permits.refund_client import Refunder
+from permits.refund_parts import allocate, ledger_of, refunded
 from permits.store import Permit, PermitNotActive, PermitsStore, Status
 from permits.vrm import InvalidVrm, parse_vrm
 from permits.zones import ZonesFile
@@ -53,6 +58,8 @@ from shared.references import normalise_reference
 NOTE_MAX = 500  # a verification note or a revocation reason
 SEARCHES = ("vrm", "reference", "uprn")
 OUTCOMES = ("confirmed", "corrected")
+NO_REFUND, UNUSED_MONTHS = "none", "unused-months"
+REFUNDS = (NO_REFUND, UNUSED_MONTHS)  # a revocation's refund, chosen by staff
 LONDON = ZoneInfo("Europe/London")
 _PERMIT_ID = re.compile(r"^[0-9a-f]{32}$")
 SOURCE = "permits"
@@ -98,15 +105,17 @@ class StaffPermits:
         *,
         table: Any,
         zones: ZonesFile,
+        refund: Refunder | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         register_order: Callable[[str, str, str, int], None] | None = None,
-        refund: Refunder | None = None,
     ) -> None:
         """`table` is the Permits table (a boto3 Table); its permits are ended through `PermitsStore`; a correction
-        reprices through payments' `register-order` and `refund-order` (permits.corrections)."""
+        reprices through payments' `register-order` and `refund-order` (permits.corrections); `refund` also asks
+        payments for a revocation's refund (None: a revocation with a refund is refused)."""
         self.store, self._table, self.zones, self._clock = PermitsStore(table), table, zones, clock
         self.corrections = Corrections(table=table, zones=zones, register_order=register_order, refund=refund,
                                        clock=clock)  # fmt: skip
+        self._refund = refund
 
     @property
     def table(self) -> Any:
@@ -265,33 +274,104 @@ class StaffPermits:
         return found
 
     # -- revoking -------------------------------------------------------------------------------------------------
-    def revoke(self, key: str, *, staff: StaffRef, reason: Any, correlation_id: str = "") -> dict[str, Any]:
+    def revoke(
+        self, key: str, *, staff: StaffRef, reason: Any, refund: Any = NO_REFUND, correlation_id: str = ""
+    ) -> dict[str, Any]:
+        """End the permit as revoked; with `refund` `unused-months`, the zone's cancellation refund (its whole months
+        unused from today, less the admin fee) asked of payments as a cancellation's is. Revoking again a permit
+        revoked with a refund payments did not make asks for it again (the same keys: one refund)."""
         found = self.record(key)
         if found is None or not found["permit_id"]:
             raise StaffRefused(404, "", "There is no permit with this reference.")
+        if found["status"] == Status.REVOKED and found["refund_status"] in ("owed", "not-made"):
+            return self._refund_again(found)
         text = _text(reason, "reason", "the reason for revoking the permit")
+        if refund not in REFUNDS:
+            raise StaffRefused(400, "refund", "Select whether to refund the unused months or make no refund")
+        if found["status"] != Status.ACTIVE:
+            raise StaffRefused(409, "", "This permit is not active: it has ended already.")
         now = self._clock()
-        ended_on = now.astimezone(LONDON).date().isoformat()
-        permit_id = str(found["permit_id"])
+        today = now.astimezone(LONDON).date()
+        permit_id, reference = str(found["permit_id"]), str(found["reference"])
+        pence, parts, also = self._revocation_refund(found, today) if refund == UNUSED_MONTHS else (0, [], ())
         event = new_event(
             EventType.PERMIT_ENDED,
             source=SOURCE,
             correlation_id=correlation_id or "unknown",
-            # ids and dates only: the reason is staff's text, kept in the permit, never in an event
-            data={"reference": found["reference"], "permit_id": permit_id, "ended_on": ended_on, "refund_pence": 0},
+            # ids, dates and the amount only: the reason is staff's text, kept in the permit, never in an event
+            data={
+                "reference": reference,
+                "permit_id": permit_id,
+                "ended_on": today.isoformat(),
+                "refund_pence": pence,
+            },
             id_=derived_id(f"permit:{permit_id}:ended"),
         )
-        also = {
+        attributes = {
             "ended_at": now.astimezone(UTC).isoformat(timespec="seconds"),
             "ended_by": staff.subject,
             "end_reason": text,
             outbox.ATTRIBUTE: outbox.stored(event),
         }
         try:
-            self.store.end(permit_id, Status.REVOKED, attributes=also)
+            self.store.end(permit_id, Status.REVOKED, attributes=attributes, also=also)
         except PermitNotActive:
             raise StaffRefused(409, "", "This permit is not active: it has ended already.") from None
+        if pence:
+            assert self._refund is not None
+            refund_parts(ChangesStore(self._table), self._refund, application_key(reference), parts)
         after = self.record(permit_id)
+        assert after is not None
+        return after
+
+    def _revocation_refund(
+        self, found: dict[str, Any], today: date
+    ) -> tuple[int, list[dict[str, Any]], tuple[dict[str, Any], ...]]:
+        """The refund staff chose (`unused-months`): its amount, its parts and the application's write of it."""
+        reference = str(found["reference"])
+        application = self.store.get_application(reference) if reference else None
+        if application is None or application.get("status") != ISSUED or self._refund is None:
+            raise StaffRefused(409, "refund", "This permit has no payment on record to refund: revoke it with no "
+                               "refund, and refund it from the payments page if it is owed.")  # fmt: skip
+        ended = ending_refund(application, self.zones.zone(str(found["zone"])).cancellation, today)
+        ledger = ledger_of(application)
+        split = allocate(ledger, ended.pence)
+        parts = parts_of(split, "Parking permit revoked", f"revoke:{reference}")
+        reasons = ["The permit was revoked, so its unused months are counted from today.", *ended.reasons]
+        return ended.pence, parts, (self._refund_kept(reference, ended.pence, reasons, parts, refunded(ledger, split)),)
+
+    def _refund_kept(
+        self, reference: str, pence: int, reasons: list[str], parts: list[dict[str, Any]], ledger: list[Any]
+    ) -> dict[str, Any]:
+        """The application's refund, written in the revocation's transaction (under its status still `issued`)."""
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": application_key(reference),
+                "UpdateExpression": "SET refund_pence = :refund, refund_reasons = :reasons, refund_status = :owed, "
+                "refund_parts = :parts, ledger = :ledger, refund_for = :revoked",
+                "ConditionExpression": "#status = :issued",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":refund": pence,
+                    ":reasons": reasons,
+                    ":owed": "owed" if pence else "none",
+                    ":parts": parts,
+                    ":ledger": ledger,
+                    ":revoked": "revoked",
+                    ":issued": ISSUED,
+                },
+            }
+        }
+
+    def _refund_again(self, found: dict[str, Any]) -> dict[str, Any]:
+        reference = str(found["reference"])
+        application = self.store.get_application(reference) or {}
+        if self._refund is None:
+            raise StaffRefused(409, "refund", "Payments is not connected: the refund cannot be asked for again yet.")
+        parts = list(application.get("refund_parts") or [])
+        refund_parts(ChangesStore(self._table), self._refund, application_key(reference), parts)
+        after = self.record(reference)
         assert after is not None
         return after
 
@@ -354,6 +434,11 @@ class StaffPermits:
             "evidence": [{str(k): plain(v) for k, v in dict(e).items()} for e in app.get("evidence") or []],
             "evidence_status": str(app.get("evidence_status", "")),
             "evidence_check": plain(app.get("evidence_check")) if app.get("evidence_check") else None,
+            "refund_pence": int(app.get("refund_pence") or 0),
+            "refund": pounds(int(app.get("refund_pence") or 0)),
+            "refund_reasons": [str(r) for r in app.get("refund_reasons", [])],
+            "refund_status": str(app.get("refund_status", "")),
+            "refund_problem": str(app.get("refund_problem", "")),
             "history": _history(app, permit),
         }
 
@@ -418,6 +503,11 @@ def _history(application: dict[str, Any], permit: dict[str, Any] | None) -> list
         what = "Revoked" if permit.get("status") == Status.REVOKED else "Expired"
         add(what, permit.get("ended_at") or permit.get("valid_to"), str(permit.get("end_reason", "")),
             str(permit.get("ended_by", "")))  # fmt: skip
+        if what == "Revoked" and application.get("refund_for") == "revoked":
+            pence = int(application.get("refund_pence") or 0)
+            add("Refund on revocation", permit.get("ended_at"),
+                f"{pounds(pence)}: {_refund_words(str(application.get('refund_status', '')))}" if pence
+                else "no refund due (the zone's cancellation rule)", str(permit.get("ended_by", "")))  # fmt: skip
     return sorted(entries, key=lambda e: e["at"])
 
 
@@ -430,6 +520,13 @@ def _repricing_words(repricing: Any) -> str:
     if pence < 0:
         return f"repriced: {pounds(-pence)} refunded (correction {repricing.get('change_reference', '')})"
     return "repriced: the price is the same"
+
+
+def _refund_words(status: str) -> str:
+    return {
+        "owed": "asked of payments",
+        "not-made": "not made by payments yet: revoke again to ask again",
+    }.get(status, f"refund {status or 'asked'} at GOV.UK Pay")
 
 
 def _source_words(source: str) -> str:

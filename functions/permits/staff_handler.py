@@ -3,7 +3,8 @@
 `{"action": "search", "by": "vrm" | "reference" | "uprn", "value"}` -> 200 `{"results": [...]}`;
 `{"action": "get", "key"}` (an application's reference or a permit's id) -> 200 `{"record": {...}}` or 404;
 `{"action": "verify", "reference", "outcome": "confirmed" | "corrected", "note", "vehicle"?, "staff"}` and
-`{"action": "revoke", "key", "reason", "staff"}` (`staff`: `{"subject", "roles"}`) -> 200 `{"record": {...}}`, or
+`{"action": "revoke", "key", "reason", "refund"?: "none" | "unused-months", "staff"}` (`staff`: `{"subject",
+"roles"}`; the refund asked of payments' OrderRefunds, `ORDER_REFUNDS_FUNCTION`) -> 200 `{"record": {...}}`, or
 400 (`field` names the form field, `detail` says what to put right), 503 (a correction's charge not taken by
 payments: nothing written), 403 (the staff named hold no role with
 `manage-permits`: `MANAGE_ROLES`, from the console's roles.yaml at synth), 404, 409.
@@ -89,9 +90,12 @@ def answer(permits: StaffPermits, event: dict[str, Any], *, manage_roles: frozen
                 str(event.get("key", ""))[:64],
                 staff=staff_ref(event.get("staff"), may=manage_roles),
                 reason=event.get("reason"),
+                refund=event.get("refund", "none"),
                 correlation_id=str(event.get("correlation_id") or ""),
             )
-            logger.info("Permit revoked", extra={"permit_id": record["permit_id"]})
+            logger.info(
+                "Permit revoked", extra={"permit_id": record["permit_id"], "refund_pence": record["refund_pence"]}
+            )
             return {"status": 200, "body": {"record": record}}
         if action == "visitor-wallet":
             return visitor_wallet(permits, event)

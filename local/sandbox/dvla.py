@@ -152,6 +152,21 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-02", "markedForExport": False,
         **_TAXED_AND_TESTED,
     },
+    "BV24WLT": {  # petrol, for the visitor wallet's browser test alone
+        "make": "PEUGEOT", "colour": "SILVER", "fuelType": "PETROL", "co2Emissions": 110, "engineCapacity": 1199,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-02", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
+    "BA24APP": {  # petrol, for the console's apply-for-a-resident browser test alone (never paid: declined)
+        "make": "TOYOTA", "colour": "BLUE", "fuelType": "PETROL", "co2Emissions": 105, "engineCapacity": 1490,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-04", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
+    "RV24RFD": {  # petrol, for the staff revocation's refund local test alone
+        "make": "NISSAN", "colour": "RED", "fuelType": "PETROL", "co2Emissions": 120, "engineCapacity": 1197,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-01", "markedForExport": False,
+        **_TAXED_AND_TESTED,
+    },
 }  # fmt: skip
 FAILURES: dict[str, tuple[int, str, str]] = {
     "SV19DWN": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),

@@ -1,9 +1,11 @@
 """Parking permits in the staff console in real Chromium, JavaScript on and off: the demo caseworker opens Parking
 permits from the primary navigation, is shown the error summary for an empty search, finds a permit by its mark,
-opens it, is shown the error summary for a revocation without a reason, then revokes it with one.
+finds it again by its address's postcode (choosing the address), opens it, is shown the error summary for a
+revocation without a reason and then without a refund chosen, then revokes it with both.
 
 axe-core (WCAG 2.2 AA) runs on each of those pages (JavaScript on): the search page, its error summary, the
-results, the permit page, the permit page with the revocation's error, and the revoked permit.
+results, the addresses at a postcode and the chosen one's permits, the permit page, the permit page with each of the
+revocation's errors, and the revoked permit.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ def test_a_caseworker_finds_a_permit_by_its_mark_and_revokes_it(staff, local_clo
     assert "BW70 STF" in page.locator("table").inner_text()
     check()
 
+    page.fill("#postcode", "me15 6jq")  # Cobnut Row: the permit's address is the first there
+    page.get_by_role("button", name="Search by postcode of the address").click()
+    assert page.locator("#addresses-heading").inner_text() == "Addresses at ME15 6JQ"
+    check()
+    page.locator("#address-choice .govuk-radios__input").first.check()
+    page.get_by_role("button", name="Find this address's permits").click()
+    assert page.locator("#results-heading").inner_text() == "Permits found by uprn of the address"
+    check()
+
     page.get_by_role("link", name=reference).click()
     assert page.locator("h1").inner_text() == "BW70 STF in zone A"
     assert page.locator("#permit-status").text_content() == "active"
@@ -50,6 +61,13 @@ def test_a_caseworker_finds_a_permit_by_its_mark_and_revokes_it(staff, local_clo
     check()
 
     page.fill("#revoke-reason", "The resident moved out of the zone")
+    page.get_by_role("button", name="Revoke the permit").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "Select whether to refund the unused months" in summary.inner_text()
+    assert summary.get_by_role("link").get_attribute("href") == "#revoke-refund"
+    check()
+
+    page.check("#revoke-refund-none")
     page.get_by_role("button", name="Revoke the permit").click()
     assert "The permit is revoked" in page.locator(".govuk-notification-banner").inner_text()
     assert page.locator("#permit-status").text_content() == "revoked"

@@ -1,5 +1,6 @@
-"""Address lookup: the web function knows where OS Places is and which secret holds its key, and it alone may read
-that secret (GetSecretValue only). The key itself is never in a template."""
+"""Address lookup: the web function and the staff console (its permits search by postcode) know where OS Places is
+and which secret holds its key, and they alone may read that secret (GetSecretValue only). The key itself is never
+in a template."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from tests.infra.test_infra_notifications import _secrets
 pytestmark = pytest.mark.infra
 
 WEB = "web.handler.handler"
+CONSOLE = "console.handler.handler"
 
 
 def _web(synth):
     return next(f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == WEB)
 
 
-def test_the_web_function_is_configured_for_os_places_by_the_secrets_name(synth):
-    variables = _web(synth).props["Environment"]["Variables"]
+def _function(synth, handler: str):
+    return next(f for f in synth.resources("AWS::Lambda::Function") if f.props["Handler"] == handler)
+
+
+@pytest.mark.parametrize("handler", [WEB, CONSOLE])
+def test_the_web_and_console_functions_are_configured_for_os_places_by_the_secrets_name(synth, handler):
+    variables = _function(synth, handler).props["Environment"]["Variables"]
     assert variables["OS_PLACES_BASE_URL"] == OS_PLACES_BASE_URL == "https://api.os.uk"
     assert variables["OS_PLACES_API_KEY_SECRET_ID"] == f"borough/{synth.environment}/os-places-api-key"
     assert not any(name.startswith("OS_PLACES_API_KEY") and name.endswith("KEY") for name in variables)
@@ -37,9 +44,13 @@ def test_the_web_function_reads_exactly_its_signing_key_and_the_os_places_key(sy
     assert _secrets(synth, _web(synth)) == {signing, verify, f"borough/{synth.environment}/os-places-api-key-??????"}
 
 
+def test_the_console_may_read_the_os_places_key(synth):
+    assert f"borough/{synth.environment}/os-places-api-key-??????" in _secrets(synth, _function(synth, CONSOLE))
+
+
 def test_no_other_function_may_read_the_os_places_key(synth):
     for function in synth.resources("AWS::Lambda::Function"):
-        if function.props.get("Handler") != WEB:
+        if function.props.get("Handler") not in (WEB, CONSOLE):
             assert not any("os-places" in name for name in _secrets(synth, function)), function.id
     assert "os-places" not in json.dumps([r.props for r in synth.resources("AWS::IAM::Policy")]).replace(
         f"borough/{synth.environment}/os-places-api-key-??????", ""

@@ -276,7 +276,7 @@ def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_throu
     assert callers == {
         "permits.application_handler.handler",
         "permits.issue_handler.handler",
-        "permits.staff_handler.handler",
+        "permits.staff_handler.handler",  # a revocation's refund, when staff choose one
     }
     actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
     assert "secretsmanager:GetSecretValue" in actions
@@ -350,7 +350,7 @@ def test_the_daily_schedule_runs_every_morning_with_retries(synth):
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
-def test_the_staff_function_is_named_for_the_console_and_may_read_verify_reprice_and_revoke_only(synth):
+def test_the_staff_function_is_named_for_the_console_and_may_read_verify_reprice_revoke_and_refund_only(synth):
     (function,) = [
         f
         for f in synth.resources("AWS::Lambda::Function")
@@ -380,7 +380,7 @@ def test_the_staff_function_is_named_for_the_console_and_may_read_verify_reprice
     assert f"/index/{BY_HOUSEHOLD}" in queried
     others = {a for s in synth.role_statements(function) for a in _actions(s)}
     assert not {a for a in others if a.startswith(("sns:", "sqs:", "secretsmanager:"))}
-    # A correction reprices through payments: register-order and refund-order, those two functions alone
+    # A correction reprices through payments (register-order, refund-order), and a revocation's refund: those two alone
     payments = _function(synth, "payments.handler.handler")
     refunds = _function(synth, "payments.order_refunds.handler")
     assert sorted(map(str, _invoked(synth, function))) == sorted(map(str, [payments.id, refunds.id]))

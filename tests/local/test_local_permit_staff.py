@@ -83,13 +83,14 @@ def test_a_caseworker_finds_a_permit_by_its_mark_and_revokes_it_and_the_look_up_
         assert text in page.body, text
     revoke = _form(page.body, f"/staff/permits/{reference}/revoke")
 
-    refused = staff.request("POST", f"/staff/permits/{reference}/revoke", {**revoke, "reason": ""})
+    refused = staff.request("POST", f"/staff/permits/{reference}/revoke", {**revoke, "reason": "", "refund": "none"})
     assert refused.status == 400
     assert b"There is a problem" in refused.body
     assert b"Enter the reason for revoking the permit" in refused.body
     assert _check(local_cloud, token, MARK, "A", post=True).json()["answer"] == "valid"  # nothing changed
 
-    revoked = staff.request("POST", f"/staff/permits/{reference}/revoke", {**revoke, "reason": "Vehicle sold"})
+    revoked = staff.request("POST", f"/staff/permits/{reference}/revoke",
+                            {**revoke, "reason": "Vehicle sold", "refund": "none"})  # fmt: skip
     assert revoked.status == 303, revoked.body[:1500]
     after = staff.request("GET", revoked.header("location"))
     assert b"The permit is revoked" in after.body

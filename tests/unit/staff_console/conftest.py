@@ -109,14 +109,23 @@ class InProcessPermits:
         from permits.zones import load_zones
 
         self.orders: list[tuple[str, str, str, int]] = []  # register-order, recorded (a correction's charge)
-        self.refunds: list[Any] = []  # refund-order asks, recorded (a correction's refund)
+        self.refunds: list[Any] = []  # payments' refund-order as the permits service asks it (recorded, not sent)
+        self.refuse = ""  # a problem payments answers with instead (permits.refund_client.RefundNotMade)
         self.service = StaffPermits(
             table=boto3.resource("dynamodb").Table(table_name),
             zones=load_zones(),
             register_order=lambda *order: self.orders.append(order),
-            refund=lambda ask: self.refunds.append(ask) or "submitted",
+            refund=self._refund,
         )
         self.events: list[dict[str, Any]] = []
+
+    def _refund(self, ask: Any) -> str:
+        from permits.refund_client import RefundNotMade
+
+        if self.refuse:
+            raise RefundNotMade(self.refuse)
+        self.refunds.append(ask)
+        return "submitted"
 
     def __call__(self, event: dict[str, Any]) -> PermitsAnswer:
         from permits.staff_handler import answer

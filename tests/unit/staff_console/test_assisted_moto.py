@@ -59,6 +59,8 @@ def test_a_good_card_is_passed_on_once_and_the_page_says_paid(console: Console, 
     page = _pay(console, caseworker, reference)
     assert page["statusCode"] == 200
     assert "Payment taken" in page["body"]
+    assert "for request" in page["body"]
+    assert "permit application" not in page["body"]
     assert "£33.00" in page["body"]
     assert taker.calls == [("take", reference, CARD)]
     for secret in ("4242424242424242", "987"):

@@ -58,6 +58,9 @@ def test_staff_apply_for_a_resident_and_see_the_price_why_and_the_card_form(cons
     for reason in stored["reasons"]:
         assert reason.replace("'", "&#39;") in body
     assert 'action="/staff/permits/apply/pay"' in body
+    assert 'action="/staff/permits/apply/pay/status"' in body  # the request's card page, with the permit's paths
+    assert "/staff/assisted" not in body  # no "pay later" from the requests' page: the permit's page instead
+    assert f'href="/staff/permits/{reference}"' in body
     assert f'name="reference" value="{reference}"' in body
     [before] = trail(console, "permit-applications")
     assert (before["action"], before["details"]) == (
@@ -135,6 +138,8 @@ def test_the_payment_by_phone_is_audited_before_it_is_taken_and_the_card_is_not_
     assert answer["statusCode"] == 200
     assert "Payment taken" in answer["body"]
     assert f'href="/staff/permits/{reference}"' in answer["body"]
+    assert "for permit application" in answer["body"]
+    assert "/staff/assisted" not in answer["body"]
     assert "4444333322221111" not in answer["body"]
     assert taker.taken == [reference]
     actions = [e["action"] for e in trail(console, f"permit:{reference}")]

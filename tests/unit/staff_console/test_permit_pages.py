@@ -69,7 +69,8 @@ def test_a_permit_is_found_by_its_mark_and_the_search_is_audited_without_the_mar
         ({"by": "vrm", "vrm": "NOT A MARK!"}, 400, "Enter a registration mark in the correct format", "vrm"),
         ({"by": "uprn", "uprn": "12 High St"}, 400, "Enter the address&#39;s UPRN", "uprn"),
         ({"by": "reference", "reference": "ABC"}, 400, "Enter an application reference", "reference"),
-        ({"by": "postcode", "postcode": "ME15 6JQ"}, 400, "Choose what to search by", "vrm"),
+        ({"by": "street", "street": "High Street"}, 400, "Choose what to search by", "vrm"),
+        ({"by": "postcode", "postcode": "ME15"}, 400, "Enter a full postcode", "postcode"),
     ],
 )
 def test_a_bad_search_is_shown_in_the_error_summary_and_audits_nothing(console, caseworker, form, status, message,
@@ -131,7 +132,7 @@ def test_finance_reads_a_permit_but_has_no_forms_and_may_not_revoke(console):
 
 def test_revoking_with_a_reason_ends_the_permit_and_is_audited_before_it_is_asked(console, caseworker):
     permit_id = console.add_permit(REFERENCE)
-    form = {"csrf_token": console.csrf(caseworker), "reason": "The vehicle was sold"}
+    form = {"csrf_token": console.csrf(caseworker), "reason": "The vehicle was sold", "refund": "none"}
     answer = console.post(f"/staff/permits/{REFERENCE}/revoke", caseworker, form)
     assert answer["statusCode"] == 303
     assert answer["headers"]["location"] == f"/staff/permits/{REFERENCE}?done=revoked"
@@ -156,7 +157,7 @@ def test_revoking_with_a_reason_ends_the_permit_and_is_audited_before_it_is_aske
 def test_a_revocation_without_a_good_reason_changes_nothing(console, caseworker, reason, message):
     permit_id = console.add_permit(REFERENCE)
     answer = console.post(f"/staff/permits/{REFERENCE}/revoke", caseworker,
-                          {"csrf_token": console.csrf(caseworker), "reason": reason})  # fmt: skip
+                          {"csrf_token": console.csrf(caseworker), "reason": reason, "refund": "none"})  # fmt: skip
     assert answer["statusCode"] == 400
     assert "There is a problem" in answer["body"]
     assert message in answer["body"]
@@ -164,6 +165,49 @@ def test_a_revocation_without_a_good_reason_changes_nothing(console, caseworker,
     assert permit_item(console, permit_id)["status"] == "active"
     assert "outbox" not in permit_item(console, permit_id)
     assert [e["action"] for e in trail(console, f"permit:{REFERENCE}")] == ["revoke-permit", "revoke-permit-refused"]
+
+
+def test_revoking_with_the_unused_months_refunded_asks_payments_shows_the_refund_and_audits_the_choice(
+    console, caseworker
+):
+    console.add_permit(REFERENCE)
+    console.permits.refuse = "checking"  # payments does not make it at first
+    form = {"csrf_token": console.csrf(caseworker), "reason": "Moved out of the zone", "refund": "unused-months"}
+    answer = console.post(f"/staff/permits/{REFERENCE}/revoke", caseworker, form)
+    assert answer["statusCode"] == 303
+    [entry] = trail(console, f"permit:{REFERENCE}")
+    assert (entry["action"], entry["detail"]) == ("revoke-permit", "revoked with a reason, the unused months refunded")
+    assert "Moved out" not in str(entry)
+    page = console.get(f"/staff/permits/{REFERENCE}", caseworker)
+    assert 'id="refund"' in page["body"]
+    assert "not made by payments yet (checking)" in page["body"]
+    assert 'id="refund-again-form"' in page["body"]
+    assert "revoke-form" not in page["body"]
+    assert console.permits.refunds == []
+    console.permits.refuse = ""
+    again = console.post(f"/staff/permits/{REFERENCE}/revoke", caseworker,
+                         {"csrf_token": console.csrf(caseworker), "refund": "unused-months"})  # fmt: skip
+    assert again["statusCode"] == 303
+    assert again["headers"]["location"] == f"/staff/permits/{REFERENCE}?done=refunded"
+    [made] = console.permits.refunds
+    assert made.reference == REFERENCE
+    assert made.key == f"revoke:{REFERENCE}:{REFERENCE}"
+    assert [e["action"] for e in trail(console, f"permit:{REFERENCE}")] == ["revoke-permit", "read-permit",
+                                                                          "refund-revoked-permit"]  # fmt: skip
+    page = console.get(f"/staff/permits/{REFERENCE}", caseworker)
+    assert "submitted at GOV.UK Pay" in page["body"]
+    assert f"£{made.amount // 100}.{made.amount % 100:02d}" in page["body"]
+    assert 'id="refund-again-form"' not in page["body"]
+
+
+def test_a_revocation_with_no_refund_chosen_is_refused_naming_the_choice(console, caseworker):
+    permit_id = console.add_permit(REFERENCE)
+    answer = console.post(f"/staff/permits/{REFERENCE}/revoke", caseworker,
+                          {"csrf_token": console.csrf(caseworker), "reason": "Sold"})  # fmt: skip
+    assert answer["statusCode"] == 400
+    assert 'href="#revoke-refund"' in answer["body"]
+    assert permit_item(console, permit_id)["status"] == "active"
+    assert console.permits.refunds == []
 
 
 def test_declared_details_are_confirmed_then_no_longer_asked_for(console, caseworker):

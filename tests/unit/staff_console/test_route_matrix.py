@@ -44,7 +44,7 @@ FORMS = {
     "/staff/subject-access": {"email": "resident@example.org"},
     "/staff/permits": {"by": "vrm", "vrm": "LB19 PTR"},
     "/staff/permits/<key>/verify": {"outcome": "confirmed", "note": "Checked with DVLA"},
-    "/staff/permits/<key>/revoke": {"reason": "Sold the car"},
+    "/staff/permits/<key>/revoke": {"reason": "Sold the car", "refund": "none"},
     "/staff/permits/<key>/evidence": {"outcome": "verified", "note": "Hire agreement checked"},
     "/staff/permits/<key>/visitor-balance": {"change": "2", "reason": "Hospital stays"},
     "/staff/permits/apply": {

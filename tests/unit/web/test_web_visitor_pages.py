@@ -121,6 +121,8 @@ def test_a_malformed_field_is_an_error_summary_and_starts_nothing(site, form, ta
     page = client.post(f"{BASE}/visitors", form)
     assert page.status == 400
     assert "There is a problem" in page.body
+    assert page.body.count('class="govuk-error-summary"') == 1  # the layout's, once (a browser test found two)
+    assert "<title>Error: Visitor permits" in page.body  # "Error: " once
     assert f'<a href="#{target}">' in page.body
     assert page.body.count("govuk-error-message") >= 1
     assert _asked(permits, "start-visitor-session") == []
