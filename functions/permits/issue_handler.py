@@ -1,6 +1,8 @@
-"""The permits consumer: `order-paid` from its SQS queue issues the paid application's permit (permits.issuing), or
-applies a paid change of vehicle (`parking-permit-change`, permits.changes); what was paid but cannot be issued or
-applied is refunded through payments.
+"""The permits consumer: `order-paid` from its SQS queue resumes the paid application's journey (its state machine's
+execution waiting for the payment: SendTaskSuccess, permits.journey), which issues the permit; with no execution
+waiting it issues the permit itself (permits.issuing). Or it applies a paid change of vehicle
+(`parking-permit-change`, permits.changes); what was paid but cannot be issued or applied is refunded through
+payments.
 
 A record that fails (the table unreachable) is a batch item failure: SQS delivers it again, and after the queue's
 five receives parks it on the dead-letter queue (alarmed). Issuing is conditional, so a redelivery issues nothing
@@ -19,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from permits.application import Applications, VehicleSource
 from permits.changes import CHANGE_SERVICE_ID, Changes
 from permits.issuing import issue_paid
+from permits.journey import RESUMED, resume, running_execution
 from permits.refund_client import Refunder, invoking
 from permits.settings import issue_settings
 from permits.store import PermitsStore
@@ -44,8 +47,25 @@ def _handle(record: SQSRecord) -> None:
             str(event.data.get("payment_id", "")),
         )
     else:
-        outcome = issue_paid(store, event, refund=refund).outcome
+        outcome = _resume_or_issue(store, event, configured.permit_journey, refund)
     logger.info("Permits: event applied", extra={"event_id": event.id, "outcome": outcome})
+
+
+def _resume_or_issue(store: PermitsStore, event: EventEnvelope, machine_arn: str, refund: Refunder) -> str:
+    """The paid application's waiting journey resumed (permits.journey: its Issue state issues the permit), or,
+    with no execution waiting, the permit issued here. JourneyNotReady (an execution not waiting yet) fails the
+    record: the queue delivers it again."""
+    if machine_arn:
+        states = aws.client("stepfunctions")
+        resumed = resume(
+            store,
+            event,
+            send_success=lambda token, output: states.send_task_success(taskToken=token, output=output),
+            running=running_execution(states, machine_arn),
+        )
+        if resumed == RESUMED:
+            return RESUMED
+    return issue_paid(store, event, refund=refund).outcome
 
 
 def _changes(store: PermitsStore, refund: Refunder) -> Changes:
