@@ -219,7 +219,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "payments": payments.dead_letters,
             "paymentcreates": payments.create_dead_letters,
         },
-        state_machines={"Triage": workflows.triage},
+        state_machines={"Triage": workflows.triage, "PermitJourney": permits.journey},
         pipes={"Triage": workflows.pipe},
         http_api=api.http_api,
         env=env,

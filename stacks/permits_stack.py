@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
@@ -97,7 +97,7 @@ DEVICE_TOKEN_VALIDITY = Duration.hours(1)
 DEMO_DEVICE_CLIENTS = ("DemoDevice",)  # dev and test: the local cloud's demo device gets tokens for this client
 PROD_DEVICE_CLIENTS = ("EnforcementContractor",)  # the civil enforcement contractor's handhelds
 DVLA_BASE_URL = "https://driver-vehicle-licensing.api.gov.uk"  # the local cloud points this at its DVLA stand-in
-# The journey's state machine, named so that its executions' ARNs can be granted (DescribeExecution, the issuer).
+# The journey's state machine, named (its executions are `<name>:<reference>`: the history found by reference).
 JOURNEY_MACHINE_NAME = "{prefix}-PermitJourney"
 # Item actions of the applications function and the issuer on the Permits table (no Query but the indexes, no Scan).
 CHANGE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
@@ -445,28 +445,12 @@ class PermitsStack(Stack):
         # Started by the apply path (one execution per application, named by its reference).
         self.applications.add_environment("PERMIT_JOURNEY", self.journey.state_machine_arn)
         self.journey.grant_start_execution(self.applications)
-        # Resumed by the order-paid consumer: SendTaskSuccess on this machine; whether an application's execution
-        # is running (DescribeExecution on this machine's executions) when its token is not kept yet.
+        # Resumed by the order-paid consumer: SendTaskSuccess on this machine only (nothing fails a wait: a failed
+        # attempt at Pay leaves the order payable).
         self.issuer.add_environment("PERMIT_JOURNEY", self.journey.state_machine_arn)
         self.issuer.add_to_role_policy(
             iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[self.journey.state_machine_arn])
         )
-        executions = self.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{JOURNEY_MACHINE_NAME.format(prefix=config.prefix)}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        describe = iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
-        self.issuer.add_to_role_policy(describe)
-        suppress(
-            self.issuer.role.node.find_child("DefaultPolicy").node.default_child,  # type: ignore[union-attr]
-            "AwsSolutions-IAM5",
-            "DescribeExecution on the permit journey's executions (one per application, named at run time by its "
-            "reference): `execution:<machine>:*` is that one machine's executions.",
-            applies_to=[f"Resource::arn:aws:states:{self.region}:<AWS::AccountId>:execution:"
-                        f"{JOURNEY_MACHINE_NAME.format(prefix=config.prefix)}:*"],
-        )  # fmt: skip
 
     def _device_routes(
         self,

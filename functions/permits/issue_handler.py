@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from permits.application import Applications, VehicleSource
 from permits.changes import CHANGE_SERVICE_ID, Changes
 from permits.issuing import issue_paid
-from permits.journey import RESUMED, resume, running_execution
+from permits.journey import RESUMED, hand_over, resume
 from permits.refund_client import Refunder, invoking
 from permits.settings import issue_settings
 from permits.store import PermitsStore
@@ -53,19 +53,19 @@ def _handle(record: SQSRecord) -> None:
 
 def _resume_or_issue(store: PermitsStore, event: EventEnvelope, machine_arn: str, refund: Refunder) -> str:
     """The paid application's waiting journey resumed (permits.journey: its Issue state issues the permit), or,
-    with no execution waiting, the permit issued here. JourneyNotReady (an execution not waiting yet) fails the
-    record: the queue delivers it again."""
-    if machine_arn:
-        states = aws.client("stepfunctions")
-        resumed = resume(
-            store,
-            event,
-            send_success=lambda token, output: states.send_task_success(taskToken=token, output=output),
-            running=running_execution(states, machine_arn),
-        )
-        if resumed == RESUMED:
-            return RESUMED
-    return issue_paid(store, event, refund=refund).outcome
+    with no execution waiting, the permit issued here (and an execution that began waiting meanwhile told)."""
+    if not machine_arn:
+        return issue_paid(store, event, refund=refund).outcome
+    states = aws.client("stepfunctions")
+
+    def send_success(token: str, output: str) -> None:
+        states.send_task_success(taskToken=token, output=output)
+
+    if resume(store, event, send_success=send_success) == RESUMED:
+        return RESUMED
+    outcome = issue_paid(store, event, refund=refund).outcome
+    hand_over(store, event, send_success=send_success)
+    return outcome
 
 
 def _changes(store: PermitsStore, refund: Refunder) -> Changes:

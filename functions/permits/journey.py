@@ -8,8 +8,9 @@ are the PermitJourney function's steps (`permits.journey_handler`), each a funct
 - `keep_token`: the execution waits for the payment (`lambda:invoke.waitForTaskToken`); the task token is kept on
   the application (`journey_token`), conditionally on its still being unpaid, for the order-paid consumer;
 - `resume` (the order-paid consumer, `permits.issue_handler`): the paid order's event sent to the waiting
-  execution (`SendTaskSuccess`); an application with no execution waiting (none was started, or it ended) is issued
-  by the consumer itself, as before the journey existed;
+  execution (`SendTaskSuccess`); an application with no token kept (no execution started, or it has not come to
+  wait yet) or none waited for (it ended) is issued by the consumer itself, as before the journey existed, and
+  `hand_over` then sends the event to an execution that kept its token meanwhile;
 - `issue`: `permits.issuing.issue_paid` with that event: the eligibility that can change while the resident pays
   (the mark and the household's place) is checked again in the permit's transaction;
 - `schedule`: the issued permit's steps (reminders 28 and 7 days before its last day, the expiry) and its first
@@ -47,11 +48,6 @@ class NotAwaitingPayment(Exception):
     state machine ends the journey (its Catch names this error)."""
 
 
-class JourneyNotReady(Exception):
-    """An execution is running for the application but has not kept its token yet: the consumer's record fails and
-    the queue delivers it again."""
-
-
 def execution_name(reference: str) -> str:
     """One execution per application: its reference (StartExecution with the same name and input is idempotent)."""
     return reference
@@ -63,22 +59,6 @@ def execution_arn(machine_arn: str, reference: str) -> str:
     if not head or not name:
         raise ValueError("Not a state machine ARN.")
     return f"{head}:execution:{name}:{execution_name(reference)}"
-
-
-def running_execution(states: Any, machine_arn: str) -> Callable[[str], bool]:
-    """Whether the application's execution is running (DescribeExecution; none started: False)."""
-    from botocore.exceptions import ClientError
-
-    def running(reference: str) -> bool:
-        try:
-            found = states.describe_execution(executionArn=execution_arn(machine_arn, reference))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-                return False
-            raise
-        return bool(found["status"] == "RUNNING")
-
-    return running
 
 
 def start_journey(states: Any, machine_arn: str, reference: str) -> str:
@@ -110,37 +90,44 @@ def keep_token(table: Any, reference: str, token: str) -> dict[str, str]:
     return {"reference": reference, "status": PENDING_PAYMENT}
 
 
-def resume(
-    store: PermitsStore,
-    event: EventEnvelope,
-    *,
-    send_success: Callable[[str, str], None],
-    running: Callable[[str], bool],
-) -> str:
-    """The order-paid consumer's side: RESUMED (the event sent to the waiting execution) or ISSUE_DIRECTLY (no
-    execution waits: the consumer issues, as issuing always did). `send_success(token, output)` is SendTaskSuccess,
-    raising a botocore ClientError; `running(execution_name)` says whether that execution is running.
-    JourneyNotReady when an execution runs but has not kept its token yet (the record is delivered again)."""
-    from botocore.exceptions import ClientError
-
+def resume(store: PermitsStore, event: EventEnvelope, *, send_success: Callable[[str, str], None]) -> str:
+    """The order-paid consumer's side: RESUMED (the event sent to the waiting execution, whose Issue state issues
+    the permit) or ISSUE_DIRECTLY (no token kept, or none waited for any more: the consumer issues, as issuing
+    always did, then calls `hand_over`). `send_success(token, output)` is SendTaskSuccess (a botocore ClientError
+    when refused)."""
     if event.type is not EventType.ORDER_PAID or event.data.get("service_id") != SERVICE_ID:
         return ISSUE_DIRECTLY
-    reference = str(event.data["reference"])
-    item = store.get_application(reference)
+    item = store.get_application(str(event.data["reference"]))
     if item is None or item.get("status") != PENDING_PAYMENT:
         return ISSUE_DIRECTLY  # issued already, cancelled, or unknown: issuing says which (and refunds)
+    return RESUMED if _send(item, event, send_success) else ISSUE_DIRECTLY
+
+
+def hand_over(store: PermitsStore, event: EventEnvelope, *, send_success: Callable[[str, str], None]) -> bool:
+    """After the consumer issued (or refused) a paid application itself: an execution that kept its token
+    meanwhile (it started waiting between the consumer's read and its issue) is sent the event too, so that it
+    goes on (its Issue state finds the permit issued, once) instead of waiting 30 days. An execution that keeps its
+    token later finds the application no longer unpaid (NotAwaitingPayment) and ends."""
+    if event.type is not EventType.ORDER_PAID or event.data.get("service_id") != SERVICE_ID:
+        return False
+    item = store.get_application(str(event.data["reference"]))
+    return item is not None and _send(item, event, send_success)
+
+
+def _send(item: dict[str, Any], event: EventEnvelope, send_success: Callable[[str, str], None]) -> bool:
+    """The event to the execution waiting on the application's token; False if none is kept or waited for."""
+    from botocore.exceptions import ClientError
+
     token = str(item.get(TOKEN_ATTRIBUTE) or "")
     if not token:
-        if running(execution_name(reference)):
-            raise JourneyNotReady(f"The journey of {reference} is not waiting for its payment yet.")
-        return ISSUE_DIRECTLY
+        return False
     try:
         send_success(token, event.model_dump_json())
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _NOT_WAITING:
-            return ISSUE_DIRECTLY
+            return False
         raise
-    return RESUMED
+    return True
 
 
 def issue(table: Any, paid: dict[str, Any], *, refund: Refunder | None) -> dict[str, str]:
