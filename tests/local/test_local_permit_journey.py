@@ -4,12 +4,14 @@ waits for the payment with the task token kept on the application; a declined ca
 the local Pay (4242424242424242) resumes it through the order-paid consumer's SendTaskSuccess, and it issues the
 permit (valid at the enforcement look-up) and schedules its reminders. Its history is visible (GetExecutionHistory),
 without the resident's details. A wait that times out cancels the application (the deployed definition, with a
-two-second timeout, in a state machine of the test's own: 30 days cannot be waited for)."""
+two-second timeout, in a state machine of the test's own: 30 days cannot be waited for). SendTaskSuccess is judged
+on the state machine whose execution holds the token."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -142,3 +144,54 @@ def test_a_wait_for_payment_that_times_out_cancels_the_application(local_cloud):
     item = stored(local_cloud, reference)
     assert item is not None
     assert item["status"]["S"] == "cancelled-unpaid"
+
+
+def test_send_task_success_is_judged_on_the_machine_whose_execution_holds_the_token(local_cloud, test_functions_dir):
+    """A role granted SendTaskSuccess on one machine is refused another machine's token, as IAM would."""
+    suffix = uuid.uuid4().hex[:8]
+    waiter = local_cloud.add_function(f"tokens-wait-{suffix}", "task_tokens.waits", test_functions_dir)
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": waiter, "Payload": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+    role = _role_of(local_cloud)
+    tokens, machines = {}, {}
+    with LOCK:
+        states = local_cloud.client("stepfunctions")
+        for name in ("mine", "other"):
+            machines[name] = states.create_state_machine(
+                name=f"tokens-{name}-{suffix}", definition=json.dumps(definition), roleArn=role
+            )["stateMachineArn"]
+            states.start_execution(stateMachineArn=machines[name], name="one", input="{}")
+    for name, machine in machines.items():
+        _until(lambda m=machine: any(e["type"] == "TaskSubmitted" for e in _history(local_cloud, "one", m)))
+        [scheduled] = [e for e in _history(local_cloud, "one", machine) if e["type"] == "TaskScheduled"]
+        tokens[name] = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+    only_mine = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "states:SendTaskSuccess", "Resource": machines["mine"]}],
+    }
+    sender = local_cloud.add_function(f"tokens-send-{suffix}", "task_tokens.send", test_functions_dir, policy=only_mine)
+    assert invoke(local_cloud, sender, {"token": tokens["other"]}) == {"sent": "AccessDeniedException"}
+    assert _execution(local_cloud, "one", machines["other"])["status"] == "RUNNING"
+    assert invoke(local_cloud, sender, {"token": tokens["mine"]}) == {"sent": "allowed"}
+    _until(lambda: _execution(local_cloud, "one", machines["mine"])["status"] != "RUNNING")
+    assert _execution(local_cloud, "one", machines["mine"])["status"] == "SUCCEEDED"
+    assert invoke(local_cloud, sender, {"token": "no-such-token"}) == {"sent": "InvalidToken"}
+    with LOCK:
+        local_cloud.client("stepfunctions").stop_execution(executionArn=execution_arn(machines["other"], "one"))
+
+
+def _role_of(local_cloud: Any) -> str:
+    with LOCK:
+        return str(
+            local_cloud.client("stepfunctions").describe_state_machine(stateMachineArn=_machine(local_cloud))["roleArn"]
+        )
