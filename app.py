@@ -208,6 +208,7 @@ def build_app(app: cdk.App) -> cdk.App:
             "PermitFeed": permits.feed,
             "PermitApplications": permits.applications,
             "PermitIssuer": permits.issuer,
+            "PermitJourney": permits.journey_function,
             "PermitsOutboxPublisher": permits.outbox.function,
             "PermitSchedule": permits.schedule_job,
             "PermitsStaff": permits.staff,

@@ -276,7 +276,11 @@ def test_the_issuer_may_invoke_the_order_refunds_function_only(synth):
 def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_through_pay(synth):
     refunds = _function(synth, "payments.order_refunds.handler")
     callers = {f.props["Handler"] for f in synth.resources("AWS::Lambda::Function") if refunds.id in _invoked(synth, f)}
-    assert callers == {"permits.application_handler.handler", "permits.issue_handler.handler"}
+    assert callers == {
+        "permits.application_handler.handler",
+        "permits.issue_handler.handler",
+        "permits.journey_handler.handler",
+    }
     actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
     assert "secretsmanager:GetSecretValue" in actions
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
