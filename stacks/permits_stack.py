@@ -22,6 +22,11 @@
   (or applies a paid change of vehicle; both functions may invoke payments' OrderRefunds, `refund-order`);
   the application's move to `issued` stores the `permit-issued` event with it (the outbox), and the table's stream
   (new and old images) runs the permits' own OutboxPublisher, which forwards it to the events topic.
+- The permit journey (`permits.journey`, workflows/permit_journey.asl.json): a Standard state machine, one execution
+  per application, started by the applications function once the application is stored (StartExecution on it);
+  its Lambda tasks are the PermitJourney function's steps (wait for the payment with a task token, issue, schedule
+  the reminders, cancel after 30 days unpaid), and its role may invoke that function only. The issuer resumes a
+  waiting execution on `order-paid` (SendTaskSuccess on this machine only).
 - The daily schedule (`permits.schedule_job`, an EventBridge rule at 08:00 UTC): the PermitSchedule function
   Queries the sparse `by-due` index (keys only) for the unpaid applications to warn or cancel and the permits to
   remind or expire, and claims each step with a conditional write carrying its event (the outbox).
