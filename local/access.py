@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.access_requests import dynamodb_condition_context, presigned_requirement, requirements
+from local.access_requests import TASK_TOKEN, dynamodb_condition_context, presigned_requirement, requirements
+from local.callbacks import token_state_machine
 from local.model import Inventory
 from local.moto_session import ACCOUNT_ID, MotoSession
 from local.policy import Effect, Request, evaluate, grants_account, unevaluated_keys
@@ -115,6 +116,11 @@ class AccessControl:
         if principal is None:
             return  # the local cloud's own clients and the tests': administrator
         for action, named in requirements(service, operation, params, region, ACCOUNT_ID):
+            if named.startswith(TASK_TOKEN):
+                machine = token_state_machine(named.removeprefix(TASK_TOKEN), region)
+                if machine is None:
+                    continue  # no execution holds the token: the call itself fails (InvalidToken), as in AWS
+                named = machine
             resource = self._arn_of(service, named, region)
             context = dynamodb_condition_context(operation, params) if service == "dynamodb" else {}
             reason = self.refusal_reason(principal, action, resource, context)

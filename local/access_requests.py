@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 Requirement = tuple[str, str]  # (action, resource)
+TASK_TOKEN = "task-token:"  # noqa: S105 - a marker, not a secret: a Step Functions task token, for `local.access` to name its state machine
 
 _DYNAMODB_BATCH = {"BatchGetItem": "dynamodb:BatchGetItem", "BatchWriteItem": "dynamodb:BatchWriteItem"}
 _DYNAMODB_TRANSACT = {
@@ -54,6 +55,14 @@ def requirements(service: str, operation: str, params: dict[str, Any], region: s
     if service == "ssm" and operation in ("GetParameter", "GetParameters"):
         names = params.get("Names") or [params.get("Name", "")]
         return [("ssm:" + operation, arn.format("ssm", "parameter/" + str(n).lstrip("/"))) for n in names]
+    return _named(service, operation, params)
+
+
+def _named(service: str, operation: str, params: dict[str, Any]) -> list[Requirement]:
+    """A task token's call on its state machine (`local.access` finds it: local/callbacks.py); any other call on
+    the ARN its parameters name, else `*`."""
+    if service == "states" and operation in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
+        return [(f"states:{operation}", TASK_TOKEN + str(params.get("taskToken", "")))]
     named = [v for k, v in params.items() if isinstance(v, str) and v.startswith("arn:") and k.lower().endswith("arn")]
     return [(f"{service}:{operation}", named[0] if named else "*")]
 

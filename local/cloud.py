@@ -21,6 +21,7 @@ from typing import Any
 
 from local import access, moto_session, standins
 from local.access import AccessControl
+from local.callbacks import waiting_for_token
 from local.cdn import FrontDoor
 from local.event_sources import SqsPoller
 from local.gateway import Gateway
@@ -260,8 +261,9 @@ class LocalCloud:
 
         with LOCK:
             backend = get_backend(moto_session.ACCOUNT_ID, moto_session.REGION)
+            # One waiting for a task token is not work in progress: it waits for a call (local/callbacks.py).
             return any(
-                getattr(execution, "status", None) == "RUNNING"
+                getattr(execution, "status", None) == "RUNNING" and not waiting_for_token(execution)
                 for machine in backend.state_machines
                 for execution in machine.executions
             )

@@ -150,7 +150,8 @@ class ObservabilityStack(Stack):
             self._alarm(
                 f"{name}ExecutionsFailed",
                 machine.metric_failed(period=PERIOD, statistic="Sum"),
-                f"A {name} execution failed: the request stays unassigned until someone acts.",
+                f"A {name} execution failed: its history names the step and the error (triage: the request stays "
+                "unassigned; the permit journey: the application keeps its status) until someone acts.",
             )
         for name, pipe in (pipes or {}).items():
             self._alarm(

@@ -22,6 +22,11 @@
   (or applies a paid change of vehicle; both functions may invoke payments' OrderRefunds, `refund-order`);
   the application's move to `issued` stores the `permit-issued` event with it (the outbox), and the table's stream
   (new and old images) runs the permits' own OutboxPublisher, which forwards it to the events topic.
+- The permit journey (`permits.journey`, workflows/permit_journey.asl.json): a Standard state machine, one execution
+  per application, started by the applications function once the application is stored (StartExecution on it);
+  its Lambda tasks are the PermitJourney function's steps (wait for the payment with a task token, issue, schedule
+  the reminders, cancel after 30 days unpaid), and its role may invoke that function only. The issuer resumes a
+  waiting execution on `order-paid` (SendTaskSuccess on this machine only).
 - The daily schedule (`permits.schedule_job`, an EventBridge rule at 08:00 UTC): the PermitSchedule function
   Queries the sparse `by-due` index (keys only) for the unpaid applications to warn or cancel and the permits to
   remind or expire, and claims each step with a conditional write carrying its event (the outbox).
@@ -48,13 +53,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.config import EnvironmentConfig
-from stacks.constructs.function import ServiceFunctions
+from stacks.constructs.function import ServiceFunctions, log_retention
 from stacks.constructs.grants import grant_items, grant_secret_value, require_origin_verify
 from stacks.constructs.nag import suppress
 from stacks.constructs.outbox import OutboxPublisher
@@ -62,6 +69,7 @@ from stacks.constructs.route_throttle import RouteThrottles
 from stacks.constructs.tables import council_table
 from stacks.payments_stack import refund_roles as roles_holding
 from stacks.routes import PERMITS_CHECK_ROUTES, PERMITS_FEED_ROUTES
+from stacks.workflows_stack import WORKFLOWS_DIR
 
 BY_VRM = "by-vrm"  # functions/permits/store.py
 BY_HOUSEHOLD = "by-household"  # functions/permits/store.py
@@ -94,6 +102,8 @@ DEVICE_TOKEN_VALIDITY = Duration.hours(1)
 DEMO_DEVICE_CLIENTS = ("DemoDevice",)  # dev and test: the local cloud's demo device gets tokens for this client
 PROD_DEVICE_CLIENTS = ("EnforcementContractor",)  # the civil enforcement contractor's handhelds
 DVLA_BASE_URL = "https://driver-vehicle-licensing.api.gov.uk"  # the local cloud points this at its DVLA stand-in
+# The journey's state machine, named (its executions are `<name>:<reference>`: the history found by reference).
+JOURNEY_MACHINE_NAME = "{prefix}-PermitJourney"
 # Item actions of the applications function and the issuer on the Permits table (no Query but the indexes, no Scan).
 CHANGE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
 
@@ -294,6 +304,7 @@ class PermitsStack(Stack):
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[order_refunds_function.function_arn])
         )
         self.issuer.add_event_source(event_sources.SqsEventSource(queue, batch_size=1, report_batch_item_failures=True))
+        self._journey(config, key, order_refunds_function)
         # The permit events (permit-issued, ...) are stored with the writes that make them and published from here.
         self.outbox = OutboxPublisher(
             self,
@@ -411,6 +422,59 @@ class PermitsStack(Stack):
         require_origin_verify(self.feed, origin_verify_secret)
         self._device_routes(http_api, "PermitsFeed", "PermitFeedIntegration", PERMITS_FEED_ROUTES, self.feed)
         CfnOutput(self, "DevicesTokenUrl", value=f"{self.domain.base_url()}/oauth2/token")
+
+    def _journey(self, config: EnvironmentConfig, key: kms.IKey, order_refunds_function: lambda_.IFunction) -> None:
+        """The permit journey: a Standard state machine per application (workflows/permit_journey.asl.json), whose
+        Lambda tasks are the PermitJourney function's steps (permits.journey). The applications function starts it
+        once an application is stored; the issuer resumes it (SendTaskSuccess) when the order is paid."""
+        self.journey_function = self._function(
+            "PermitJourney",
+            "permits.journey_handler.handler",
+            "Permit journey steps (its state machine's tasks): await payment, issue, schedule reminders, cancel unpaid",
+            {"PERMITS_TABLE": self.table.table_name, "ORDER_REFUNDS_FUNCTION": order_refunds_function.function_name},
+        )
+        # The token kept on the application (Update); issuing as the issuer does (permits.issuing: the permit, its
+        # guard and the household counter in one transaction with the application's ConditionCheck); the schedule's
+        # due_on (Update); the cancellation's transaction (Update, ConditionCheck). No Query, no Scan.
+        grant_items(self.journey_function, self.table, key, [*CHANGE_ACTIONS, "dynamodb:ConditionCheckItem"])
+        self.journey_function.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[order_refunds_function.function_arn])
+        )
+        execution_logs = logs.LogGroup(
+            self, "PermitJourneyLogs", retention=log_retention(config.log_retention_days), encryption_key=key
+        )
+        self.journey = sfn.StateMachine(
+            self,
+            "PermitJourneyMachine",
+            state_machine_name=JOURNEY_MACHINE_NAME.format(prefix=config.prefix),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(str(WORKFLOWS_DIR / "permit_journey.asl.json")),
+            definition_substitutions={"JourneyFunctionArn": self.journey_function.function_arn},
+            # Every event, without execution data (the payment's event, a task token): states and errors only.
+            logs=sfn.LogOptions(destination=execution_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+        )
+        # The definition invokes the unqualified function ARN: that function only, no `:*` grant.
+        self.journey.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.journey_function.function_arn])
+        )
+        suppress(
+            self.journey.role.node.find_child("DefaultPolicy").node.default_child,
+            "AwsSolutions-IAM5",
+            "Step Functions execution logging needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, "
+            "PutResourcePolicy, ...) and tracing needs X-Ray actions; neither supports resource-level "
+            "permissions. The invoke statement names its function.",
+            applies_to=["Resource::*"],
+        )
+        # Started by the apply path (one execution per application, named by its reference).
+        self.applications.add_environment("PERMIT_JOURNEY", self.journey.state_machine_arn)
+        self.journey.grant_start_execution(self.applications)
+        # Resumed by the order-paid consumer: SendTaskSuccess on this machine only (nothing fails a wait: a failed
+        # attempt at Pay leaves the order payable).
+        self.issuer.add_environment("PERMIT_JOURNEY", self.journey.state_machine_arn)
+        self.issuer.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[self.journey.state_machine_arn])
+        )
 
     def _device_routes(
         self,

@@ -340,10 +340,13 @@ class Applications:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], str] = new_reference,
         register_payment: Callable[[Application], None] | None = None,
+        start_journey: Callable[[Application], None] | None = None,
     ) -> None:
         self.zones, self.store = zones, store
         # Registers the application's amount with payments as an order (docs/decisions/0010) before it is stored.
         self._register_payment = register_payment
+        # Starts the application's journey (the state machine: permits.journey) once it is stored.
+        self._start_journey = start_journey
         self._vehicles = vehicles  # built on first use: the DVLA key is read only when an enquiry is made
         self._clock, self._new_id = clock, new_id
 
@@ -478,6 +481,8 @@ class Applications:
             self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
         if not self.store.put_application(item):
             raise InvalidApplication("An application with this reference exists already; please send it again.")
+        if self._start_journey is not None:
+            self._start_journey(application)  # never raises: an application with no journey is issued on payment
         return application
 
     def get(self, reference: str) -> Application | None:

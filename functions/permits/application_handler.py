@@ -52,6 +52,7 @@ from permits.carer_handler import CARER_ACTIONS, carer_by_link
 from permits.carer_sessions import CarerSessions
 from permits.corrections import due_correction
 from permits.eligibility import Address, NotEligible
+from permits.journey import start_journey
 from permits.manage_links import link_reference, manage_key, open_manage, with_manage_path
 from permits.manage_wallet import wallet_by_link
 from permits.moves_handler import MOVE_ACTIONS, handle_move
@@ -89,6 +90,21 @@ def register_order(reference: str, service_id: str, title: str, amount_pence: in
     registering(application_settings().payments_function)(reference, service_id, title, amount_pence)
 
 
+def start_application_journey(application: Application) -> None:
+    """The stored application's journey started (permits.journey). A start that fails is logged as an error and
+    the application kept: with no execution waiting, the order-paid consumer issues it itself."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    machine = application_settings().permit_journey
+    if not machine:
+        return
+    try:
+        start_journey(aws.client("stepfunctions"), machine, application.reference)
+    except (BotoCoreError, ClientError) as error:
+        logger.error("The permit journey did not start", extra={"reference": application.reference,
+                                                                 "why": type(error).__name__})  # fmt: skip
+
+
 @cache
 def applications() -> Applications:
     configured = application_settings()
@@ -97,6 +113,7 @@ def applications() -> Applications:
         store=PermitsStore(aws.table(configured.permits_table)),
         vehicles=_dvla,
         register_payment=register_with_payments,
+        start_journey=start_application_journey,
     )
 
 

@@ -1,8 +1,10 @@
-"""The permits consumer: `order-paid` from its SQS queue issues the paid application's permit (permits.issuing), or
-applies a paid change of vehicle (`parking-permit-change`, permits.changes) or makes a paid move into another zone
-(`parking-permit-move`, permits.moving); what was paid but cannot be issued or
-applied is refunded through payments; and `permit-evidence-checked` (staff verified or rejected an uploaded
-document, permits.evidence) issues or refunds a paid application held for it.
+"""The permits consumer: `order-paid` from its SQS queue resumes the paid application's journey (its state machine's
+execution waiting for the payment: SendTaskSuccess, permits.journey), which issues the permit; with no execution
+waiting it issues the permit itself (permits.issuing). Or it applies a paid change of vehicle
+(`parking-permit-change`, permits.changes) or makes a paid move into another zone (`parking-permit-move`,
+permits.moving); what was paid but cannot be issued or applied is refunded through payments; and
+`permit-evidence-checked` (staff verified or rejected an uploaded document, permits.evidence) issues or refunds a
+paid application held for it.
 
 A record that fails (the table unreachable) is a batch item failure: SQS delivers it again, and after the queue's
 five receives parks it on the dead-letter queue (alarmed). Issuing is conditional, so a redelivery issues nothing
@@ -21,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from permits.application import Applications, VehicleSource
 from permits.changes import CHANGE_SERVICE_ID, Changes
 from permits.issuing import evidence_checked, issue_paid
+from permits.journey import RESUMED, hand_over, resume
 from permits.moving import MOVE_SERVICE_ID, Moves
 from permits.refund_client import Refunder, invoking
 from permits.settings import issue_settings
@@ -55,8 +58,25 @@ def _handle(record: SQSRecord) -> None:
     elif event.type is Type.PERMIT_EVIDENCE_CHECKED:  # staff checked a held application's upload (permits.evidence)
         outcome = evidence_checked(store, event, refund=refund).outcome
     else:
-        outcome = issue_paid(store, event, refund=refund).outcome
+        outcome = _resume_or_issue(store, event, configured.permit_journey, refund)
     logger.info("Permits: event applied", extra={"event_id": event.id, "outcome": outcome})
+
+
+def _resume_or_issue(store: PermitsStore, event: EventEnvelope, machine_arn: str, refund: Refunder) -> str:
+    """The paid application's waiting journey resumed (permits.journey: its Issue state issues the permit), or,
+    with no execution waiting, the permit issued here (and an execution that began waiting meanwhile told)."""
+    if not machine_arn:
+        return issue_paid(store, event, refund=refund).outcome
+    states = aws.client("stepfunctions")
+
+    def send_success(token: str, output: str) -> None:
+        states.send_task_success(taskToken=token, output=output)
+
+    if resume(store, event, send_success=send_success) == RESUMED:
+        return RESUMED
+    outcome = issue_paid(store, event, refund=refund).outcome
+    hand_over(store, event, send_success=send_success)
+    return outcome
 
 
 def _changes(store: PermitsStore, refund: Refunder) -> Changes:

@@ -162,7 +162,14 @@ class PermitSchedule:
             return Action.WARN if moved else None
         return self._cancel(reference, key, day, today)
 
-    def _cancel(self, reference: str, key: dict[str, str], day: date, today: date) -> Action | None:
+    def cancel_unpaid(self, reference: str, today: date) -> bool:
+        """The permit journey's cancellation when its wait for payment times out (permits.journey): the same write
+        and event as the daily job's, whatever the application's `due_on`; False if it was not unpaid any more."""
+        key = {"pk": f"APPLICATION#{reference}", "sk": "APPLICATION"}
+        return self._cancel(reference, key, None, today) is Action.CANCEL
+
+    def _cancel(self, reference: str, key: dict[str, str], day: date | None, today: date) -> Action | None:
+        """`day`: the `due_on` the item was found under (the daily job), or None (the journey's timeout)."""
         from botocore.exceptions import ClientError
 
         event = application_cancelled(reference, self._correlation_id)
@@ -176,14 +183,14 @@ class PermitSchedule:
                             "Key": key,
                             "UpdateExpression": "SET #status = :cancelled, cancelled_on = :today, #outbox = :event "
                             "REMOVE due_on",
-                            "ConditionExpression": "#status = :pending AND due_on = :day",
+                            "ConditionExpression": "#status = :pending" + ("" if day is None else " AND due_on = :day"),
                             "ExpressionAttributeNames": {"#status": "status", "#outbox": outbox.ATTRIBUTE},
                             "ExpressionAttributeValues": {
                                 ":cancelled": CANCELLED,
                                 ":pending": PENDING_PAYMENT,
                                 ":today": today.isoformat(),
-                                ":day": day.isoformat(),
                                 ":event": outbox.stored(event),
+                                **({} if day is None else {":day": day.isoformat()}),
                             },
                         }
                     },

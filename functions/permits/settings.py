@@ -39,6 +39,7 @@ class ApplicationSettings(FunctionSettings):
     payments_function: str  # the web's payments function, by name: `register-order` (docs/decisions/0010)
     order_refunds_function: str  # payments' OrderRefunds function, by name: `refund-order` (permits.refund_client)
     manage_link_key_secret_id: str = ""  # the secret holding the manage links' HMAC key (permits.manage_links)
+    permit_journey: str = ""  # the journey state machine's ARN (permits.journey); empty: no journey is started
     manage_link_key: str = local_only(secret=True, description="the manage links' HMAC key itself (unit tests)")
 
     @model_validator(mode="after")
@@ -57,9 +58,21 @@ class IssueSettings(FunctionSettings):
 
     permits_table: str
     order_refunds_function: str
+    permit_journey: str = ""  # the journey state machine's ARN: a paid order resumes its waiting execution
 
 
 issue_settings = cached(IssueSettings)
+
+
+class JourneySettings(FunctionSettings):
+    """The permit journey's steps (permits.journey_handler, run by its state machine): the Permits table; payments'
+    OrderRefunds function for what was paid but cannot be issued."""
+
+    permits_table: str
+    order_refunds_function: str
+
+
+journey_settings = cached(JourneySettings)
 
 
 class ScheduleSettings(FunctionSettings):

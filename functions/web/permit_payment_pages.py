@@ -10,7 +10,8 @@
   `/services/parking-permit/payment/<token>`, which has the payments service read the outcome from Pay and goes on
   to the confirmation.
 - The confirmation (`/permits/confirmation`) says what is true now, from the application and then the payment:
-  issued; paid and being issued (it refreshes itself); not paid, with "Try again"; not finished; being set up.
+  issued; paid and being issued (with "Check again": no automatic refresh, which a screen reader user could not
+  stop, WCAG 2.2.1); not paid, with "Try again"; not finished; being set up (it refreshes itself).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from web.permit_pages import PermitPages, PermitSite
 
 CONFIRMATION = f"{PERMITS_PATH}/confirmation"
 CHECK = f"{PERMITS_PATH}/check-answers"
-REFRESH_SECONDS = 5  # the "being issued" and "setting up" pages ask again this often (a meta refresh)
+REFRESH_SECONDS = 5  # the "setting up" page asks again this often (a meta refresh)
 UNPAID = "You do not have a permit yet: it is issued once you have paid."
 
 
@@ -184,7 +185,8 @@ class PermitPaymentPages:
         if progress is None or (not progress.ok and progress.status != 404):
             return self.p.unavailable(["We cannot check your payment just now.", "Try again in a few minutes."])
         state, lines = payment_state(progress.body if progress.ok else None)
-        refresh = REFRESH_SECONDS if state in ("issuing", "setting-up") else 0
+        # Being issued takes a second or two (the permit journey's Issue state): "Check again", no meta refresh.
+        refresh = REFRESH_SECONDS if state == "setting-up" else 0
         return self.p.form_page(
             request, draft, "permit_status.html", state=state, lines=lines, refresh_seconds=refresh, **context
         )
@@ -196,7 +198,10 @@ def payment_state(outcome: dict[str, Any] | None) -> tuple[str, list[str]]:
         return "unpaid", ["You have not paid yet.", UNPAID]
     status = outcome.get("status")
     if status == "success":
-        return "issuing", ["We have received your payment. We are issuing your permit now."]
+        return "issuing", [
+            "We have received your payment. We are issuing your permit now.",
+            "This takes a few seconds. Check again to see your permit.",
+        ]
     if status in SETTING_UP:
         return "setting-up", ["We are setting up your payment with GOV.UK Pay. This page will update."]
     if outcome.get("finished"):

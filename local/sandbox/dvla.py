@@ -117,6 +117,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    "JN24SFN": {  # petrol, for the permit journey's local test alone (the state machine)
+        "make": "TOYOTA", "colour": "RED", "fuelType": "PETROL", "co2Emissions": 110, "engineCapacity": 1490,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-02", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
     "RB24PGS": {  # petrol, for the renewal pages' browser test alone
         "make": "VAUXHALL", "colour": "WHITE", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 1199,
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-05", "markedForExport": False,

@@ -103,10 +103,15 @@ def test_every_stage_writes_json_access_logs_to_a_retained_log_group(synth):
         assert {"requestId", "ip", "routeKey", "status"} <= set(fields)
 
 
-def test_triage_is_an_express_state_machine_with_logging_and_tracing(synth):
+def _triage_machine(synth):
+    (machine,) = [m for m in synth.resources("AWS::StepFunctions::StateMachine") if m.stack == synth.stack("Workflows")]
+    return machine
+
+
+def test_triage_is_an_express_state_machine_and_every_machine_logs_and_traces(synth):
+    assert _triage_machine(synth).props["StateMachineType"] == "EXPRESS"
     for machine in synth.resources("AWS::StepFunctions::StateMachine"):
         props = machine.props
-        assert props["StateMachineType"] == "EXPRESS", machine.id
         assert props["TracingConfiguration"] == {"Enabled": True}, machine.id
         logging = props["LoggingConfiguration"]
         assert logging["Level"] == "ALL", machine.id
@@ -117,7 +122,7 @@ def test_triage_is_an_express_state_machine_with_logging_and_tracing(synth):
 
 
 def test_triage_definition_invokes_the_assign_function_and_publishes_to_the_events_topic(synth):
-    (machine,) = synth.resources("AWS::StepFunctions::StateMachine")
+    machine = _triage_machine(synth)
     substitutions = machine.props["DefinitionSubstitutions"]
     assign = synth.get(synth.refers_to(machine.stack, substitutions["AssignFunctionArn"]))
     assert assign.props["Handler"] == "cases.triage.assign"

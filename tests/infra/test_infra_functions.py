@@ -41,8 +41,11 @@ EXPECTED_ENVIRONMENT = {
         "PAYMENTS_FUNCTION",
         "ORDER_REFUNDS_FUNCTION",
         "MANAGE_LINK_KEY_SECRET_ID",
+        "PERMIT_JOURNEY",
     },
-    "permits.issue_handler.handler": {"PERMITS_TABLE", "ORDER_REFUNDS_FUNCTION"},
+    "permits.issue_handler.handler": {"PERMITS_TABLE", "ORDER_REFUNDS_FUNCTION", "PERMIT_JOURNEY"},
+    # the permit journey state machine's tasks (functions/permits/journey_handler.py)
+    "permits.journey_handler.handler": {"PERMITS_TABLE", "ORDER_REFUNDS_FUNCTION"},
     "permits.schedule_job.handler": {"PERMITS_TABLE"},
     # refund-order for the permits functions (functions/payments/order_refunds.py)
     "payments.order_refunds.handler": {"PAYMENTS_TABLE", "REFUNDS_TABLE", "PAY_BASE_URL", "PAY_API_KEY_SECRET_ID"},

@@ -77,6 +77,7 @@ TABLE_ACCESS = {
     # The paid application read, its permit, guard and counter written, the application marked issued; a paid change
     # of vehicle applied (the guards swapped)
     "permits.issue_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
+    "permits.journey_handler.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
     # The by-due index; each step claimed (an UpdateItem carrying its outbox event), an expiry's guard deleted
     "permits.schedule_job.handler": ({"PERMITS_TABLE"}, {"PERMITS_TABLE"}),
     # Permits for staff: the two indexes read, declared details verified, a permit revoked (test_infra_permits.py)
@@ -251,10 +252,26 @@ def test_only_publishers_publish_and_only_to_the_events_topic(synth):
 START_ACTIONS = {"states:StartExecution", "states:StartSyncExecution"}
 
 
-def test_no_function_starts_a_state_machine(synth):
-    # The triage pipe starts triage (tests/infra/test_infra_pipes.py): no function may start an execution.
-    for handler, (_, statements) in _function_grants(synth).every():
-        assert not [s for s in statements if START_ACTIONS & set(_as_list(s["Action"]))], handler
+# The applications function starts an application's permit journey (functions/permits/journey.py), and nothing else.
+JOURNEY_STARTERS = {"permits.application_handler.handler"}
+
+
+def _permit_journey(synth) -> Any:
+    (machine,) = [m for m in synth.resources("AWS::StepFunctions::StateMachine") if m.stack == synth.stack("Permits")]
+    return machine.id
+
+
+def test_only_the_applications_function_starts_a_state_machine_and_only_the_permit_journey(synth):
+    # The triage pipe starts triage (tests/infra/test_infra_pipes.py); no other function may start an execution.
+    starters = set()
+    for handler, (function, statements) in _function_grants(synth).every():
+        starting = [s for s in statements if START_ACTIONS & set(_as_list(s["Action"]))]
+        if starting:
+            starters.add(handler)
+            assert [_as_list(s["Action"]) for s in starting] == [["states:StartExecution"]], handler
+            targets = {synth.refers_to(function.stack, r) for s in starting for r in _as_list(s["Resource"])}
+            assert targets == {_permit_journey(synth)}, handler
+    assert starters == JOURNEY_STARTERS
 
 
 def test_only_pipe_roles_start_executions_and_each_only_its_own_target(synth):
@@ -270,9 +287,19 @@ def test_only_pipe_roles_start_executions_and_each_only_its_own_target(synth):
                     assert resources == {targets[role.id]}, role.id
                     starters.add(role.id)
     assert starters == set(targets)  # each pipe's role may start its target
+    journey_starters = {_function_grants(synth)[h][0].id for h in JOURNEY_STARTERS}
     for policy in synth.resources("AWS::IAM::Policy"):
         for statement in policy.props["PolicyDocument"]["Statement"]:
-            assert not START_ACTIONS & set(_as_list(statement["Action"])), policy.id
+            if START_ACTIONS & set(_as_list(statement["Action"])):
+                # a function role's policy: only the journey's starters (test above)
+                roles = {synth.refers_to(policy.stack, r) for r in policy.props["Roles"]}
+                functions = {
+                    f.id
+                    for f in synth.resources("AWS::Lambda::Function")
+                    if synth.refers_to(f.stack, f.props["Role"]) in roles
+                }
+                assert functions, policy.id
+                assert functions <= journey_starters, policy.id
 
 
 def test_key_use_through_dynamodb_and_sns_is_limited_to_that_service(synth):

@@ -1,14 +1,17 @@
 """The permits stack: the Permits table (the council's key, PITR, the four indexes the store and the schedule
 query), the look-ups' audit, the devices' pool (a resource server scope, client-credentials clients, no demo device
 in prod), the check and feed routes' JWT authorizer and scope, throttling, the check, feed, issuer and daily
-schedule functions' exact grants, the schedule's rule, and the feed's signing key."""
+schedule functions' exact grants, the schedule's rule, the feed's signing key, and the permit journey's state
+machine (Standard, its steps function, who may start and resume it)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from local.assembly import ROOT
 from permits.feed import FEED_ATTRIBUTES
 from permits.schedule import BY_DUE
 from permits.store import BY_CHANGE, BY_HOUSEHOLD, BY_VRM
@@ -277,6 +280,7 @@ def test_only_the_permits_functions_may_invoke_order_refunds_which_refunds_throu
         "permits.application_handler.handler",
         "permits.issue_handler.handler",
         "permits.staff_handler.handler",  # a revocation's refund, when staff choose one
+        "permits.journey_handler.handler",
     }
     actions = {a for s in synth.role_statements(refunds) for a in _actions(s)}
     assert "secretsmanager:GetSecretValue" in actions
@@ -398,3 +402,75 @@ def test_the_staff_function_is_named_for_the_console_and_may_read_verify_reprice
         if other.props["Handler"] != "console.handler.handler":
             invokes = [s for s in synth.role_statements(other) if "lambda:InvokeFunction" in _actions(s)]
             assert "PermitsStaff" not in json.dumps(invokes), other.props["Handler"]
+
+
+# -- the permit journey (workflows/permit_journey.asl.json, functions/permits/journey.py) ---------------------------
+def _journey_machine(synth):
+    (machine,) = [m for m in synth.resources("AWS::StepFunctions::StateMachine") if m.stack == synth.stack("Permits")]
+    return machine
+
+
+def _statements_of(synth, resource, role_property: str) -> list[dict]:
+    from tests.infra.conftest import Resource
+
+    holder = Resource(resource.stack, resource.logical_id, {"Properties": {"Role": resource.props[role_property]}})
+    return synth.role_statements(holder)
+
+
+def _granted(synth, stack: str, statements: list[dict], prefix: str) -> list[tuple[tuple[str, ...], list]]:
+    """(actions, the resources' ids or text) of the statements with an action starting `prefix`."""
+    found = []
+    for statement in statements:
+        actions = tuple(sorted(a for a in _actions(statement) if a.startswith(prefix)))
+        if actions:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            found.append((actions, [synth.refers_to(stack, r) or json.dumps(r) for r in resources]))
+    return found
+
+
+def test_the_permit_journey_is_a_named_standard_state_machine_of_the_journey_functions_steps(synth):
+    machine = _journey_machine(synth)
+    assert machine.props["StateMachineType"] == "STANDARD"  # it waits up to 30 days: Express runs 5 minutes at most
+    assert machine.props["StateMachineName"] == synth.stack("PermitJourney")
+    substitutions = machine.props["DefinitionSubstitutions"]
+    definition = (ROOT / "workflows" / "permit_journey.asl.json").read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", definition)) == set(substitutions) == {"JourneyFunctionArn"}
+    steps = synth.get(synth.refers_to(machine.stack, substitutions["JourneyFunctionArn"]))
+    assert steps.props["Handler"] == "permits.journey_handler.handler"
+    states = json.loads(definition)["States"]
+    assert states["AwaitPayment"]["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert states["AwaitPayment"]["TimeoutSeconds"] == 30 * 24 * 3600
+    logging = machine.props["LoggingConfiguration"]
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", False)  # no personal data in its logs
+
+
+def test_the_journeys_role_may_invoke_its_steps_function_only(synth):
+    machine = _journey_machine(synth)
+    steps = synth.refers_to(machine.stack, machine.props["DefinitionSubstitutions"]["JourneyFunctionArn"])
+    statements = _statements_of(synth, machine, "RoleArn")
+    assert _granted(synth, machine.stack, statements, "lambda:") == [(("lambda:InvokeFunction",), [steps])]
+    for prefix in ("dynamodb:", "sns:", "sqs:", "states:", "secretsmanager:", "kms:"):
+        assert _granted(synth, machine.stack, statements, prefix) == [], prefix
+
+
+def test_the_applications_function_starts_the_journey_and_the_issuer_may_only_resume_it(synth):
+    machine = _journey_machine(synth)
+    applications = _function(synth, "permits.application_handler.handler")
+    issuer = _function(synth, "permits.issue_handler.handler")
+    for function in (applications, issuer):
+        variable = function.props["Environment"]["Variables"]["PERMIT_JOURNEY"]
+        assert synth.refers_to(function.stack, variable) == machine.id
+    started = _granted(synth, applications.stack, synth.role_statements(applications), "states:")
+    assert started == [(("states:StartExecution",), [machine.id])]
+    resumed = _granted(synth, issuer.stack, synth.role_statements(issuer), "states:")
+    assert resumed == [(("states:SendTaskSuccess",), [machine.id])]  # not SendTaskFailure: nothing fails a wait
+
+
+def test_the_journeys_steps_function_may_write_permits_items_and_invoke_order_refunds_only(synth):
+    steps = _function(synth, "permits.journey_handler.handler")
+    refunds = _function(synth, "payments.order_refunds.handler")
+    assert _invoked(synth, steps) == [refunds.id]
+    table = _permits_table(synth)
+    dynamo = _granted(synth, steps.stack, synth.role_statements(steps), "dynamodb:")
+    assert dynamo == [(tuple(sorted((*ITEM_ACTIONS, "dynamodb:ConditionCheckItem"))), [table.id])]
+    assert _granted(synth, steps.stack, synth.role_statements(steps), "states:") == []

@@ -52,7 +52,7 @@ def test_the_pipe_reads_the_triage_queue_one_message_at_a_time(synth):
 
 def test_the_pipe_runs_the_triage_state_machine_synchronously_with_the_event_as_input(synth):
     pipe = _triage_pipe(synth)
-    (machine,) = synth.resources("AWS::StepFunctions::StateMachine")
+    (machine,) = [m for m in synth.resources("AWS::StepFunctions::StateMachine") if m.stack == synth.stack("Workflows")]
     assert synth.refers_to(pipe.stack, pipe.props["Target"]) == machine.id
     target = pipe.props["TargetParameters"]
     # Not FIRE_AND_FORGET: then the message is deleted once the execution starts and a failed triage is lost.

@@ -343,7 +343,8 @@ def test_pay_then_the_confirmation_says_what_is_true(site):
     client.get(f"/services/parking-permit/payment/{token}")
     issuing = client.get("/permits/confirmation")
     assert "We have received your payment. We are issuing your permit now." in issuing.body
-    assert 'http-equiv="refresh"' in issuing.body
+    assert 'http-equiv="refresh"' not in issuing.body  # no automatic refresh (WCAG 2.2.1): the resident checks again
+    assert 'href="/permits/confirmation">Check again' in issuing.body
     permits.applications[reference].update(status="issued", permit_id="p-1")
     issued = client.get("/permits/confirmation")
     assert "Your permit has been issued" in issued.body
