@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from local import query_response, query_views
+from local import fast_get, query_response, query_views
 
 # The parameters of moto 5.2's `Table.query`, in order: install() refuses a moto whose signature differs.
 _QUERY_PARAMETERS = (
@@ -74,7 +74,10 @@ def install() -> bool:
     if tuple(inspect.signature(Table.query).parameters) != _QUERY_PARAMETERS:
         return False
     query_views.generation += 1  # views kept while not installed missed writes
+    from moto.dynamodb.models.dynamo_type import Item
+
     _originals.update(
+        item_new=Item.__dict__.get("__new__"),
         query=Table.query,
         put_item=Table.put_item,
         delete_item=Table.delete_item,
@@ -108,8 +111,22 @@ def install() -> bool:
 
     for owner, name, function in _targets(query, put_item, delete_item, update_item):
         setattr(owner, name, function)
+    Item.__new__ = staticmethod(_untracked_item)  # type: ignore[method-assign]
     query_response.install(lambda: not getattr(_enabled, "off", 0))
+    fast_get.install(lambda: not getattr(_enabled, "off", 0))
     return True
+
+
+def _untracked_item(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """A DynamoDB `Item` that moto does not append to `Item.instances_tracked`.
+
+    moto's `BaseModel.__new__` keeps every instance of a model in a class-level list, for its server's
+    `/moto-api/data.json` dashboard, until the next reset. A DynamoDB Item is made for every copy a read takes
+    (each Query or GetItem answer is deep-copied or projected): a long-running local cloud kept every item ever
+    answered, and a full collection walked them all (hundreds of milliseconds after a few thousand reads). The items
+    the tables hold are still the tables'; only the dashboard's list of DynamoDB items is left empty.
+    """
+    return object.__new__(cls)
 
 
 def _targets(query: Any, put_item: Any, delete_item: Any, update_item: Any) -> list[tuple[type, str, Any]]:
@@ -129,12 +146,19 @@ def uninstall() -> None:
     if not _originals:
         return
     originals = _originals
+    from moto.dynamodb.models.dynamo_type import Item
+
     for owner, name, function in _targets(
         originals["query"], originals["put_item"], originals["delete_item"], originals["update_item"]
     ):
         setattr(owner, name, function)
+    if originals["item_new"] is None:
+        del Item.__new__  # BaseModel's again
+    else:
+        Item.__new__ = originals["item_new"]  # type: ignore[method-assign]
     _originals.clear()
     query_response.uninstall()
+    fast_get.uninstall()
 
 
 @contextmanager
@@ -280,13 +304,18 @@ def _project(item: Any, expressions: list[list[str]]) -> Any:
     of each attribute kept through plain Python (boto3's deserializer, then its serializer), once per attribute."""
     from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
 
-    if not all(len(names) == 1 and "[" not in names[0] for names in expressions):
+    if not top_level(expressions):
         return item.project(expressions)
     attributes: dict[str, Any] = {}
     for (name,) in expressions:
         if name in item.attrs and name not in attributes:
             attributes[name] = serializer.serialize(deserializer.deserialize(item.attrs[name].to_regular_json()))
     return _item(Item, item.hash_key, item.range_key, attributes)
+
+
+def top_level(expressions: list[list[str]]) -> bool:
+    """Whether every projection expression is one top-level attribute name (what `_project` converts alone)."""
+    return all(len(names) == 1 and "[" not in names[0] for names in expressions)
 
 
 def _item(item_class: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -> Any:
