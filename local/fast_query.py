@@ -15,6 +15,10 @@ and non-key `KeyConditions`, multi-attribute index keys, a request moto refuses 
 read of a global index, a sort key condition on an index without one), a partition whose key attributes mix types,
 and an `ExclusiveStartKey` without every sort attribute or with other types. `tests/unit/local_cloud/
 test_fast_query.py` compares the two on random tables, items, writes and queries.
+
+`install()` also installs the local cloud's other DynamoDB read changes (`local/fast_get.py`, `local/fast_parse.py`,
+`local/query_response.py`) and stops moto listing every DynamoDB `Item` it makes (`_untracked_item`);
+`motos_own()` turns the read changes off in its thread (items stay off moto's list).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from local import fast_get, query_response, query_views
+from local import fast_get, fast_parse, query_response, query_views
 
 # The parameters of moto 5.2's `Table.query`, in order: install() refuses a moto whose signature differs.
 _QUERY_PARAMETERS = (
@@ -56,7 +60,9 @@ _enabled = threading.local()
 answered = {"partition": 0, "moto": 0}
 NOTICE = (
     "DynamoDB Query reads only the partition asked for (local/fast_query.py), with moto's own answers; "
-    "moto alone walks the whole table on every Query"
+    "moto alone walks the whole table on every Query. GetItem/BatchGetItem projections, read answers' JSON and "
+    "parsed expressions are moto's answers made faster (local/fast_get.py, query_response.py, fast_parse.py); "
+    "moto's dashboard list no longer keeps every DynamoDB item read"
 )
 
 
@@ -114,6 +120,7 @@ def install() -> bool:
     Item.__new__ = staticmethod(_untracked_item)  # type: ignore[method-assign]
     query_response.install(lambda: not getattr(_enabled, "off", 0))
     fast_get.install(lambda: not getattr(_enabled, "off", 0))
+    fast_parse.install(lambda: not getattr(_enabled, "off", 0))
     return True
 
 
@@ -159,6 +166,7 @@ def uninstall() -> None:
     _originals.clear()
     query_response.uninstall()
     fast_get.uninstall()
+    fast_parse.uninstall()
 
 
 @contextmanager
