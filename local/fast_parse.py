@@ -54,7 +54,7 @@ def install(enabled: Callable[[], bool]) -> None:
         parser.expr_attr_values_found.extend(values)
         return op
 
-    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
+    ConditionExpressionParser.parse = parse  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:

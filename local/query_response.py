@@ -79,8 +79,8 @@ def _install_to_dict(enabled: Any) -> None:
             return {value.type: inner if type(inner) is str else to_dict(inner)}
         return original(value)  # binary, datetimes, models with to_json, anything else: moto's own
 
-    def dynamo_to_dict(value: Any) -> Any:
-        return to_dict(value) if enabled() else original(value)
+    def dynamo_to_dict(obj: Any) -> Any:
+        return to_dict(obj) if enabled() else original(obj)
 
     responses.dynamo_to_dict = dynamo_to_dict
 
