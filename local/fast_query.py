@@ -15,6 +15,10 @@ and non-key `KeyConditions`, multi-attribute index keys, a request moto refuses 
 read of a global index, a sort key condition on an index without one), a partition whose key attributes mix types,
 and an `ExclusiveStartKey` without every sort attribute or with other types. `tests/unit/local_cloud/
 test_fast_query.py` compares the two on random tables, items, writes and queries.
+
+`install()` also installs the local cloud's other DynamoDB read changes (`local/fast_get.py`, `local/fast_parse.py`,
+`local/query_response.py`) and stops moto listing every DynamoDB `Item` it makes (`_untracked_item`);
+`motos_own()` turns the read changes off in its thread (items stay off moto's list).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from local import query_response, query_views
+from local import fast_get, fast_parse, query_response, query_views
 
 # The parameters of moto 5.2's `Table.query`, in order: install() refuses a moto whose signature differs.
 _QUERY_PARAMETERS = (
@@ -56,7 +60,9 @@ _enabled = threading.local()
 answered = {"partition": 0, "moto": 0}
 NOTICE = (
     "DynamoDB Query reads only the partition asked for (local/fast_query.py), with moto's own answers; "
-    "moto alone walks the whole table on every Query"
+    "moto alone walks the whole table on every Query. GetItem/BatchGetItem projections, read answers' JSON and "
+    "parsed expressions are moto's answers made faster (local/fast_get.py, query_response.py, fast_parse.py); "
+    "moto's dashboard list no longer keeps every DynamoDB item read"
 )
 
 
@@ -74,7 +80,10 @@ def install() -> bool:
     if tuple(inspect.signature(Table.query).parameters) != _QUERY_PARAMETERS:
         return False
     query_views.generation += 1  # views kept while not installed missed writes
+    from moto.dynamodb.models.dynamo_type import Item
+
     _originals.update(
+        item_new=Item.__dict__.get("__new__"),
         query=Table.query,
         put_item=Table.put_item,
         delete_item=Table.delete_item,
@@ -108,8 +117,23 @@ def install() -> bool:
 
     for owner, name, function in _targets(query, put_item, delete_item, update_item):
         setattr(owner, name, function)
+    Item.__new__ = staticmethod(_untracked_item)  # type: ignore[method-assign]
     query_response.install(lambda: not getattr(_enabled, "off", 0))
+    fast_get.install(lambda: not getattr(_enabled, "off", 0))
+    fast_parse.install(lambda: not getattr(_enabled, "off", 0))
     return True
+
+
+def _untracked_item(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """A DynamoDB `Item` that moto does not append to `Item.instances_tracked`.
+
+    moto's `BaseModel.__new__` keeps every instance of a model in a class-level list, for its server's
+    `/moto-api/data.json` dashboard, until the next reset. A DynamoDB Item is made for every copy a read takes
+    (each Query or GetItem answer is deep-copied or projected): a long-running local cloud kept every item ever
+    answered, and a full collection walked them all (hundreds of milliseconds after a few thousand reads). The items
+    the tables hold are still the tables'; only the dashboard's list of DynamoDB items is left empty.
+    """
+    return object.__new__(cls)
 
 
 def _targets(query: Any, put_item: Any, delete_item: Any, update_item: Any) -> list[tuple[type, str, Any]]:
@@ -129,12 +153,20 @@ def uninstall() -> None:
     if not _originals:
         return
     originals = _originals
+    from moto.dynamodb.models.dynamo_type import Item
+
     for owner, name, function in _targets(
         originals["query"], originals["put_item"], originals["delete_item"], originals["update_item"]
     ):
         setattr(owner, name, function)
+    if originals["item_new"] is None:
+        del Item.__new__  # BaseModel's again
+    else:
+        Item.__new__ = originals["item_new"]  # type: ignore[method-assign]
     _originals.clear()
     query_response.uninstall()
+    fast_get.uninstall()
+    fast_parse.uninstall()
 
 
 @contextmanager
@@ -280,13 +312,18 @@ def _project(item: Any, expressions: list[list[str]]) -> Any:
     of each attribute kept through plain Python (boto3's deserializer, then its serializer), once per attribute."""
     from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
 
-    if not all(len(names) == 1 and "[" not in names[0] for names in expressions):
+    if not top_level(expressions):
         return item.project(expressions)
     attributes: dict[str, Any] = {}
     for (name,) in expressions:
         if name in item.attrs and name not in attributes:
             attributes[name] = serializer.serialize(deserializer.deserialize(item.attrs[name].to_regular_json()))
     return _item(Item, item.hash_key, item.range_key, attributes)
+
+
+def top_level(expressions: list[list[str]]) -> bool:
+    """Whether every projection expression is one top-level attribute name (what `_project` converts alone)."""
+    return all(len(names) == 1 and "[" not in names[0] for names in expressions)
 
 
 def _item(item_class: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -> Any:
