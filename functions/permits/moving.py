@@ -187,6 +187,10 @@ class Moves:
         """The move priced, or the first refusal (NotEligible's subclasses, NoSuchPermit); nothing written."""
         today = london_day(self._clock())
         item, application, permit = self._changes._in_force(reference, today, "move it to another zone")
+        if not permit.vrm:  # a carer permit: no vehicle, no mark guard or household place to move
+            raise PermitNotChangeable(
+                "A carer permit is not moved to another zone: cancel it and apply for one at your new address."
+            )
         if permit.renewed_by:
             raise PermitNotChangeable(
                 "This permit has been renewed, so it cannot be moved here. Contact the parking team to move it."

@@ -34,8 +34,9 @@ from permits.carer_sessions import (
     SessionRunning,
 )
 from permits.changes import Changes, PermitNotChangeable
-from permits.eligibility import PermitTypeNotOffered
+from permits.eligibility import Address, PermitTypeNotOffered
 from permits.issuing import issue_paid
+from permits.moving import Moves
 from permits.renewal import renewal
 from permits.store import PermitsStore, Status
 from permits.vrm import InvalidVrm
@@ -309,7 +310,7 @@ def test_the_link_shows_the_permit_starts_and_ends_a_session(table):
 # -- what a carer permit is not ------------------------------------------------------------------------------------
 
 
-def test_a_carer_permit_has_no_vehicle_to_change_is_not_renewed_in_place_and_cancels_like_any(table):
+def test_a_carer_permit_has_no_vehicle_to_change_is_not_renewed_in_place_or_moved_and_cancels_like_any(table):
     application, permit_id = issued(table)
     changes = Changes(applications=applications(table), refund=lambda ask: "success", clock=lambda: NOW)
     before = items(table)
@@ -318,6 +319,12 @@ def test_a_carer_permit_has_no_vehicle_to_change_is_not_renewed_in_place_and_can
     assert items(table) == before
     answer = renewal(PermitsStore(table), load_zones(), application.reference, NOW.date())
     assert (answer["status"], answer["body"]["reason"]) == (409, "carer")
+    moves = Moves(applications=applications(table), refund=lambda ask: "success",
+                  register_order=lambda *order: None, clock=lambda: NOW)  # fmt: skip
+    hopfield = Address(uprn="100000000001", postcode="ME14 1HQ", street="HOPFIELD ROAD")
+    with pytest.raises(PermitNotChangeable, match="carer permit is not moved"):
+        moves.quote(application.reference, hopfield)
+    assert items(table) == before
     changes.cancel(application.reference)
     assert PermitsStore(table).get_application(application.reference)["status"] == "cancelled"
     assert PermitsStore(table).get(permit_id).status is Status.CANCELLED
