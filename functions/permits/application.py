@@ -439,8 +439,8 @@ class Applications:
         )
         if renewed is not None:
             item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
-        if evidence_status:
-            item.update(evidence=evidence_items, evidence_status=evidence_status)
+        if evidence_status:  # with the mark it was given for: a change of vehicle later leaves it behind
+            item.update(evidence=evidence_items, evidence_status=evidence_status, evidence_vrm=vrm.value)
         if evidence_check is not None:
             item["evidence_check"] = evidence_check
         return self._stored(application, item, request)

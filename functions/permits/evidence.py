@@ -121,7 +121,8 @@ def carried(zone: Zone, kind: PermitType, previous: dict[str, Any]) -> tuple[lis
     """The evidence of the application whose permit is renewed (same address, vehicle and type: permits.renewing),
     carried forward when it answers what the zone asks now and was verified or declared: (entries, each with
     `carried_from`; the status; the check, with `carried_from`, or None for declarations). None when it cannot be:
-    never checked, rejected, awaiting, or the zone asks for more (or asks by upload what was only declared)."""
+    never checked, rejected, awaiting, the zone asks for more (or asks by upload what was only declared), or the
+    keepership was shown for another vehicle (the application's `evidence_vrm` is not its `mark`: changed since)."""
     asked = needed(zone, kind)
     status = str(previous.get("evidence_status") or "")
     if not asked or status not in (VERIFIED, DECLARED):
@@ -135,6 +136,8 @@ def carried(zone: Zone, kind: PermitType, previous: dict[str, Any]) -> tuple[lis
             return None
         if method == "upload" and (entry.get("method") == "declaration" or status != VERIFIED):
             return None  # a declaration does not stand for a document, nor an unchecked one for a checked one
+        if name == "keepership" and (previous.get("evidence_vrm") or "") != previous.get("mark"):
+            return None  # the vehicle was changed since (permits.changes): the evidence was for another one
         entries.append({**entry, "carried_from": entry.get("carried_from") or reference})
     check = previous.get("evidence_check")
     if status == VERIFIED and isinstance(check, dict):

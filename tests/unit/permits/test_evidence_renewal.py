@@ -120,7 +120,8 @@ def test_evidence_never_verified_is_asked_for_again(table, verified):
 def test_only_verified_or_declared_evidence_is_carried(zones_data):
     zone = load_zones().zone("D")
     both = [{"kind": "residency", "method": "declaration"}, {"kind": "keepership", "method": "upload"}]
-    previous = {"reference": "AAAA-BBBB", "evidence_status": "rejected", "evidence": both}
+    previous = {"reference": "AAAA-BBBB", "evidence_status": "rejected", "evidence": both, "mark": "LB19PTR",
+                "evidence_vrm": "LB19PTR"}  # fmt: skip
     assert carried(zone, PermitType.TEMPORARY, previous) is None
     assert carried(zone, PermitType.TEMPORARY, {**previous, "evidence_status": "awaiting"}) is None
     declared = {**previous, "evidence_status": "declared",
@@ -179,3 +180,12 @@ def test_a_resident_cannot_say_staff_saw_it(table):
     with pytest.raises(InvalidApplication, match=r"^evidence\.residency: the resident must make the declaration"):
         apply(table, NOW, evidence=STAFF_SEEN)
     assert table.scan()["Items"] == []
+
+
+def test_keepership_shown_for_a_vehicle_changed_since_is_not_carried(table, verified):
+    item = stored(table, verified.reference)
+    assert item["evidence_vrm"] == item["mark"] == "LB19PTR"
+    zone = load_zones().zone("D")
+    assert carried(zone, PermitType.TEMPORARY, item) is not None
+    assert carried(zone, PermitType.TEMPORARY, {**item, "mark": "KX68DSL"}) is None  # as change-vehicle leaves it
+    assert carried(zone, PermitType.TEMPORARY, {**item, "evidence_vrm": None}) is None
