@@ -4,7 +4,10 @@ payment by phone (MOTO).
 `GET /staff/permits/apply` and `POST /staff/permits/apply` (route permission `act-for-resident`; the view also needs
 `manage-permits`: a permit staff make is one they answer for): the channel and why staff apply for the resident, the
 address by its UPRN and postcode (find the UPRN first, e.g. with the permits search by postcode), the type, length,
-registration mark and the resident's email. The permits service's applications function
+registration mark and the resident's email, and, where the zone asks evidence of residency or keepership of the
+type (permits.evidence), per kind either what staff saw (originals face to face, or a document emailed or posted:
+recorded with the member of staff and counted as verified) with a short note, or that the resident will send it
+(the application then waits for staff to check it, as the web's does). The permits service's applications function
 (`PERMIT_APPLICATIONS_FUNCTION`, by name) checks and prices it as for the web and keeps the channel, reason and
 staff member on the application (permits.assisted); its amount is registered with payments as an order. The page
 then shows the price and why, and the card form.
@@ -39,7 +42,15 @@ APPLY = "apply-permit-for-resident"
 KINDS = {"resident": "Resident", "business": "Business", "temporary": "Temporary vehicle (courtesy car)",
          "carer": "Carer (not tied to one vehicle: leave the mark blank)"}  # fmt: skip
 MONTHS = ("3", "6", "12")
-FIELDS = ("channel", "reason", "uprn", "postcode", "street", "kind", "months", "vrm", "email")
+EVIDENCE_KINDS = {"residency": "Proof the resident lives at the address",
+                  "keepership": "Proof the resident keeps the vehicle"}  # fmt: skip
+EVIDENCE_CHOICES = {  # permits.evidence.staff_checked: per kind the zone asks, seen by staff or to follow
+    "seen": "I have seen it: originals face to face, or a document emailed or posted to us",
+    "later": "The resident will send a document: the permit is issued only once it is checked",
+}
+MAX_EVIDENCE_NOTE = 300  # permits.evidence.MAX_NOTE
+EVIDENCE_FIELDS = tuple(f for kind in EVIDENCE_KINDS for f in (f"evidence_{kind}", f"evidence_{kind}_note"))
+FIELDS = ("channel", "reason", "uprn", "postcode", "street", "kind", "months", "vrm", "email", *EVIDENCE_FIELDS)
 # The permits service's 400 names the field it refuses by its JSON path: the form's field of the same thing.
 _SERVICE_FIELDS = {
     "address.uprn": "uprn",
@@ -92,8 +103,10 @@ class PermitApplyPages:
             return self._form(request, typed, status=400, error=error[1], error_field=error[0])
         if self.applications is None:
             return self._form(request, typed, status=503, failed=NOT_CONNECTED)
-        self.audit.record(staff, APPLY, APPLY_RECORD, source_ip=request.source_ip,
-                          details={"channel": typed["channel"], "kind": typed["kind"]})  # fmt: skip
+        details = {"channel": typed["channel"], "kind": typed["kind"]}
+        if seen := _evidence_choices(typed):  # what staff record of the evidence (never their notes)
+            details["evidence"] = seen
+        self.audit.record(staff, APPLY, APPLY_RECORD, source_ip=request.source_ip, details=details)
         answer = self.applications({"action": "apply", "application": _application(typed, staff)})
         if answer.status == 201:
             reference = str(answer.body.get("reference", ""))
@@ -108,12 +121,16 @@ class PermitApplyPages:
         detail = str(answer.body.get("detail", ""))
         if answer.body.get("declare"):
             return self._form(request, typed, status=422, error=NO_DECLARING, error_field="vrm")
+        if detail.startswith("evidence"):  # the zone asks evidence the form did not give: the kind's own field
+            return self._form(request, typed, status=400, error=_evidence_words(detail),
+                              error_field=_evidence_field(detail))  # fmt: skip
         field = _SERVICE_FIELDS.get(detail.split(":", 1)[0], "vrm") if answer.status == 400 else "uprn"
         return self._form(request, typed, status=answer.status, error=detail, error_field=field)
 
     def _form(self, request: StaffRequest, typed: dict[str, str], status: int = 200, **context: Any) -> Page:
         return self.pages.render(
             "permit_apply.html", request, status=status, typed=typed, channels=CHANNELS, kinds=KINDS, months=MONTHS,
+            evidence_kinds=EVIDENCE_KINDS, evidence_choices=EVIDENCE_CHOICES,
             available=self.applications is not None, may_manage=_staff(request).may(Permission.MANAGE_PERMITS),
             **context,
         )  # fmt: skip
@@ -203,7 +220,45 @@ def _first_error(typed: dict[str, str]) -> tuple[str, str] | None:
          else "Enter the vehicle's registration mark"),
         ("email", bool(typed["email"]), "Enter the resident's email address, to tell them when the permit is issued"),
     )  # fmt: skip
-    return next(((field, message) for field, ok, message in checks if not ok), None)
+    found = next(((field, message) for field, ok, message in checks if not ok), None)
+    for kind, name in EVIDENCE_KINDS.items():
+        choice, note = typed[f"evidence_{kind}"], typed[f"evidence_{kind}_note"]
+        if found is None and choice and choice not in EVIDENCE_CHOICES:
+            found = (f"evidence_{kind}", f"Select whether you have seen the {name.lower()}")
+        if found is None and choice == "seen" and not note:
+            found = (f"evidence_{kind}_note", f"Enter what you saw as the {name.lower()}")
+        if found is None and len(note) > MAX_EVIDENCE_NOTE:
+            found = (f"evidence_{kind}_note", f"The note must be {MAX_EVIDENCE_NOTE} characters or fewer")
+    return found
+
+
+def _evidence_choices(typed: dict[str, str]) -> str:
+    return ",".join(f"{kind}:{typed[f'evidence_{kind}']}" for kind in EVIDENCE_KINDS if typed[f"evidence_{kind}"])
+
+
+def _evidence(typed: dict[str, str]) -> dict[str, Any]:
+    """The evidence as permits.evidence.staff_checked takes it; a kind not chosen is left out (the service says if
+    the zone asks it)."""
+    given: dict[str, Any] = {}
+    for kind in EVIDENCE_KINDS:
+        choice = typed[f"evidence_{kind}"]
+        if choice == "seen":
+            given[kind] = {"seen": {"note": typed[f"evidence_{kind}_note"]}}
+        elif choice == "later":
+            given[kind] = {"later": True}
+    return given
+
+
+def _evidence_field(detail: str) -> str:
+    """The form's field for the service's `evidence...` refusal: the kind's choice, or its note."""
+    path = detail.split(":", 1)[0].split(".")
+    kind = path[1] if len(path) > 1 and path[1] in EVIDENCE_KINDS else next(iter(EVIDENCE_KINDS))
+    return f"evidence_{kind}_note" if path[-1] == "note" else f"evidence_{kind}"
+
+
+def _evidence_words(detail: str) -> str:
+    words = detail.split(":", 1)[1].strip() if ":" in detail else detail
+    return words[:1].upper() + words[1:]
 
 
 def _application(typed: dict[str, str], staff: StaffMember) -> dict[str, Any]:
@@ -214,6 +269,7 @@ def _application(typed: dict[str, str], staff: StaffMember) -> dict[str, Any]:
         **({} if typed["kind"] == "carer" else {"vrm": typed["vrm"]}),  # a carer permit has no mark
         "contact": {"email": typed["email"]},
         "assisted": {"channel": typed["channel"], "reason": typed["reason"], "staff": staff.subject},
+        **({"evidence": given} if (given := _evidence(typed)) else {}),
     }
 
 

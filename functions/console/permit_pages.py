@@ -281,7 +281,9 @@ class PermitPages:
         shown = []
         for entry in record.get("evidence") or []:
             item = {**entry, "state": "", "why": ""}
-            if entry.get("method") == "upload":
+            if entry.get("seen_by_staff") or entry.get("to_follow"):  # staff applied for the resident: no file here
+                item["state"] = "seen" if entry.get("seen_by_staff") else "to-follow"
+            elif entry.get("method") == "upload":
                 stored = self.evidence.find(str(entry.get("key", ""))) if self.evidence is not None else None
                 expected = (int(entry.get("size_bytes", 0)), str(entry.get("content_type", "")))
                 if stored is None:

@@ -123,6 +123,7 @@ class ApplicationRequest:
     renews: str = ""  # the reference of the application whose active permit this renews (permits.renewing)
     assisted: AssistedBy | None = None  # staff applied for the resident (permits.assisted)
     evidence: Any = None  # as sent: checked against the zone's rule when the zone is known (permits.evidence)
+    evidence_from: str = ""  # a lapsed permit's renewal: the application whose evidence it carries forward
 
     @classmethod
     def parse(cls, data: dict[str, Any], *, today: date) -> ApplicationRequest:
@@ -155,6 +156,9 @@ class ApplicationRequest:
         renews = data.get("renews")
         if renews is not None and (not isinstance(renews, str) or not normalise_reference(renews)):
             raise InvalidApplication("renews: the reference of the application whose permit this renews.")
+        evidence_from = data.get("evidence_from")
+        if evidence_from is not None and (not isinstance(evidence_from, str) or not normalise_reference(evidence_from)):
+            raise InvalidApplication("evidence_from: the reference of the application whose evidence this carries.")
         return cls(
             address=Address(uprn=uprn, postcode=postcode, street=street),
             kind=kind,
@@ -166,6 +170,7 @@ class ApplicationRequest:
             renews=normalise_reference(renews) or "" if isinstance(renews, str) else "",
             assisted=_assisted(data.get("assisted")),
             evidence=data.get("evidence"),
+            evidence_from=normalise_reference(evidence_from) or "" if isinstance(evidence_from, str) else "",
         )
 
 
@@ -364,7 +369,7 @@ class Applications:
                 "visitors use the household's visitor hours or days."
             )
         zone = eligibility.zone_for(self.zones, request.address)
-        evidence_items, evidence_status = _evidence_of(zone, request)
+        evidence_items, evidence_status, evidence_check = self._evidence_of(zone, request, vrm.value, now)
         households, marks = (
             self.store.household_permits(request.address.uprn, zone.code),
             self.store.by_vrm(vrm.value)[0],
@@ -434,9 +439,41 @@ class Applications:
         )
         if renewed is not None:
             item.update(renews=request.renews, renews_permit_id=renewed.permit_id)
-        if evidence_status:
-            item.update(evidence=evidence_items, evidence_status=evidence_status)
+        if evidence_status:  # with the mark it was given for: a change of vehicle later leaves it behind
+            item.update(evidence=evidence_items, evidence_status=evidence_status, evidence_vrm=vrm.value)
+        if evidence_check is not None:
+            item["evidence_check"] = evidence_check
         return self._stored(application, item, request)
+
+    def _evidence_of(
+        self, zone: Zone, request: ApplicationRequest, vrm: str, now: datetime
+    ) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None]:
+        """The application's evidence as its zone asks (permits.evidence): a renewal sent without evidence carries
+        forward the renewed application's when it was verified or declared; staff applying for a resident record what
+        they saw (or leave an upload to follow); otherwise as the resident sent it. InvalidApplication naming the
+        field (a renewal whose evidence cannot be carried forward says so)."""
+        carried_note, source = "", request.renews or request.evidence_from
+        if source and request.evidence is None and evidence.needed(zone, request.kind):
+            previous = self.store.get_application(source)
+            held = [str((previous or {}).get(k)) for k in ("status", "uprn", "permit_zone", "mark", "kind")]
+            same = held == [ISSUED, request.address.uprn, zone.code, vrm, str(request.kind)]
+            if not same and not request.renews:  # (`renews` is refused with its own reason: permits.renewing)
+                raise InvalidApplication(
+                    "evidence_from: evidence is carried forward only from an issued permit's application for the "
+                    "same address, zone, vehicle and type."
+                )
+            found = evidence.carried(zone, request.kind, previous) if same and previous is not None else None
+            if found is not None:
+                return found
+            carried_note = " The permit being renewed has no verified evidence to carry forward, so send it again."
+        try:
+            if request.assisted is not None:
+                at = now.astimezone(UTC).isoformat(timespec="seconds")
+                return evidence.staff_checked(zone, request.kind, request.evidence, staff=request.assisted.staff, at=at)
+            items, status = evidence.checked(zone, request.kind, request.evidence)
+            return items, status, None
+        except evidence.InvalidEvidence as error:
+            raise InvalidApplication(f"{error}{carried_note}") from None
 
     def _apply_carer(self, request: ApplicationRequest, now: datetime) -> Application:
         """A carer permit: the address in a zone offering carer permits, priced for the type and length alone (no
@@ -528,14 +565,6 @@ def _quoted(zone: Zone, tariff: Tariff, request: ApplicationRequest, counted: in
         )
     except PriceError as error:
         raise InvalidApplication(f"months: {error}") from None
-
-
-def _evidence_of(zone: Zone, request: ApplicationRequest) -> tuple[list[dict[str, Any]], str]:
-    """The application's evidence as its zone asks (permits.evidence); InvalidApplication naming the field."""
-    try:
-        return evidence.checked(zone, request.kind, request.evidence)
-    except evidence.InvalidEvidence as error:
-        raise InvalidApplication(str(error)) from None
 
 
 def vehicle_details(vehicle: Vehicle | None, declared: DeclaredVehicle | None) -> dict[str, Any]:

@@ -114,3 +114,74 @@ def _upload(name: str, upload: dict[str, Any]) -> dict[str, Any]:
         "content_type": content_type,
         "size_bytes": size,
     }
+
+
+# -- a renewal: the current application's evidence carried forward (issue 12 item 3) ------------------------------
+def carried(zone: Zone, kind: PermitType, previous: dict[str, Any]) -> tuple[list[dict[str, Any]], str, Any] | None:
+    """The evidence of the application whose permit is renewed (same address, vehicle and type: permits.renewing),
+    carried forward when it answers what the zone asks now and was verified or declared: (entries, each with
+    `carried_from`; the status; the check, with `carried_from`, or None for declarations). None when it cannot be:
+    never checked, rejected, awaiting, the zone asks for more (or asks by upload what was only declared), or the
+    keepership was shown for another vehicle (the application's `evidence_vrm` is not its `mark`: changed since)."""
+    asked = needed(zone, kind)
+    status = str(previous.get("evidence_status") or "")
+    if not asked or status not in (VERIFIED, DECLARED):
+        return None
+    reference = str(previous.get("reference") or "")
+    by_kind = {str(e.get("kind")): dict(e) for e in previous.get("evidence") or [] if isinstance(e, dict)}
+    entries: list[dict[str, Any]] = []
+    for name, method in asked.items():
+        entry = by_kind.get(name)
+        if entry is None:
+            return None
+        if method == "upload" and (entry.get("method") == "declaration" or status != VERIFIED):
+            return None  # a declaration does not stand for a document, nor an unchecked one for a checked one
+        if name == "keepership" and (previous.get("evidence_vrm") or "") != previous.get("mark"):
+            return None  # the vehicle was changed since (permits.changes): the evidence was for another one
+        entries.append({**entry, "carried_from": entry.get("carried_from") or reference})
+    check = previous.get("evidence_check")
+    if status == VERIFIED and isinstance(check, dict):
+        check = {**check, "carried_from": check.get("carried_from") or reference}
+    return entries, status, check if status == VERIFIED else None
+
+
+# -- an application staff make for a resident (assisted digital, issue 12 item 8) -----------------------------------
+SEEN, LATER = "seen", "later"  # the console's choice per kind: seen by staff, or the resident sends it later
+MAX_NOTE = 300
+
+
+def staff_checked(
+    zone: Zone, kind: PermitType, given: Any, *, staff: str, at: str
+) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None]:
+    """Evidence staff record for a resident: per kind asked, `{"seen": {"note"}}` (originals seen face to face, or a
+    document emailed or posted: recorded with the member of staff and counted as verified) or `{"later": true}`
+    (an upload the resident sends later: the application is `awaiting` until staff check it on the permit page).
+    Answers (entries, status, the check when every kind was seen); raises InvalidEvidence naming the field."""
+    asked = needed(zone, kind)
+    if not asked:
+        return [], "", None
+    if not isinstance(given, dict):
+        raise InvalidEvidence(f"evidence: this permit needs {' and '.join(asked)} evidence.")
+    entries: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for name, method in asked.items():
+        found = given.get(name)
+        entry: dict[str, Any] = found if isinstance(found, dict) else {}
+        if isinstance(entry.get(SEEN), dict):
+            note = " ".join(str(entry[SEEN].get("note") or "").split())
+            if not note or len(note) > MAX_NOTE:
+                what = DOCUMENTS[name] if method == "upload" else "the resident's declaration"
+                raise InvalidEvidence(
+                    f"evidence.{name}.seen.note: say what you saw ({what}), up to {MAX_NOTE} characters."
+                )
+            entries.append({"kind": name, "method": method, "seen_by_staff": {"by": staff, "at": at, "note": note}})
+            notes.append(f"{name}: {note}")
+        elif entry.get(LATER) is True and method == "upload":
+            entries.append({"kind": name, "method": method, "to_follow": True})
+        else:
+            later = " or say the resident will send it later" if method == "upload" else ""
+            raise InvalidEvidence(f"evidence.{name}: record what you saw{later}.")
+    if any(e.get("to_follow") for e in entries):
+        return entries, AWAITING, None
+    check = {"outcome": VERIFIED, "by": staff, "at": at, "note": "seen by staff: " + "; ".join(notes)}
+    return entries, VERIFIED, check

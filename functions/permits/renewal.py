@@ -7,6 +7,9 @@
   UPRN with its address lookup), kind, months and mark, and the renewal's `start` (the day after the permit's last
   day, or today when it has lapsed), its validity and its price with the reasons (`permits.quotes`, as applying
   prices it: the household's other permits in force on that day, the vehicle as DVLA gave it when applied for);
+- `evidence` (only in a zone asking evidence of the type: permits.evidence): `carried_forward` true, with `from`
+  and `status`, when the current application's evidence was verified or declared and answers what is asked now;
+  otherwise false with what is `asked`, sent as on applying;
 - 404: no such application; 409 (`reason`): not issued (`not-issued`), the permit revoked (`revoked`), the type no
   longer offered in the zone (`not-offered`), or too early (`too-early`, with `renewable_from`: a permit may be
   bought to start at most `MAX_START_AHEAD` ahead).
@@ -19,11 +22,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from permits import evidence
 from permits.application import ISSUED, MAX_START_AHEAD, Application, active_permits
 from permits.pricing import PriceError, VehicleFacts, pounds
 from permits.quotes import quote
 from permits.store import PermitsStore, Status
-from permits.zones import PermitType, Tariff, ZonesFile
+from permits.zones import PermitType, Tariff, Zone, ZonesFile
 
 
 def renewal_months(tariff: Tariff, application: Application, *, common_end: bool) -> int:
@@ -86,9 +90,11 @@ def renewal(store: PermitsStore, zones: ZonesFile, reference: str, today: date) 
         )
     except PriceError as error:
         return _refused(409, "not-offered", str(error))
+    answer = evidence_of_renewal(zone, permit.kind, item)
     return {
         "status": 200,
         "body": {
+            **({"evidence": answer} if answer else {}),
             "renews": application.reference,
             "permit_id": permit.permit_id,
             "address": {"uprn": permit.household},
@@ -104,3 +110,15 @@ def renewal(store: PermitsStore, zones: ZonesFile, reference: str, today: date) 
             "reasons": list(priced.price.reasons),
         },
     }
+
+
+def evidence_of_renewal(zone: Zone, kind: PermitType, current: dict[str, Any]) -> dict[str, Any]:
+    """What the renewal's evidence will be, in a zone that asks it ({} when it asks none): `carried_forward` true
+    (from the current application, verified or declared: applying for the renewal with `renews` or `evidence_from`
+    and no `evidence` carries it) or false with what is `asked` (permits.evidence.describe), to send as applying."""
+    if not evidence.needed(zone, kind):
+        return {}
+    found = evidence.carried(zone, kind, current)
+    if found is not None:
+        return {"carried_forward": True, "from": str(current["reference"]), "status": found[1]}
+    return {"carried_forward": False, "asked": evidence.describe(zone)[str(kind)]}

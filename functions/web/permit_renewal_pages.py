@@ -9,8 +9,11 @@ by its UPRN only, so the resident confirms the address's postcode and gives the 
 messages; they may pick another length. "Continue" applies from the renewal's start, with `renews` while the permit is
 in force (docs/permits.md, `permits.renewing`): 201 becomes a permit draft, submitted, in the draft cookie, and the
 resident goes to the application's check your answers, pays and sees its confirmation (web/permit_payment_pages.py,
-unchanged). A changed vehicle is not renewed here: the page says to change the vehicle on the permit first, or apply
-anew.
+unchanged). In a zone asking evidence (permits.evidence) the renewal's answer says whether the current application's
+evidence is carried forward (verified or declared: the page says so and the renewal is not held; a lapsed permit's
+renewal sends `evidence_from`); if it is not, the page says what is needed and to apply for a new permit, where the
+evidence page takes it (this page takes no documents). A changed vehicle is not renewed here: the page says to
+change the vehicle on the permit first, or apply anew.
 
 The link is a bearer value, as on the manage pages: in the path only, never logged; the form's CSRF token is bound
 to it (the manage pages' `csrf_binding`).
@@ -24,7 +27,7 @@ from typing import Any
 from shared.location import POSTCODE_MESSAGE, normalise_postcode
 from web.addresses import Address, AddressLookupFailed
 from web.http import Reply, Request, redirect
-from web.permit_journey import Errors, check_email
+from web.permit_journey import PERMITS_PATH, Errors, check_email
 from web.permit_manage_pages import MANAGE_PATH, PermitManagePages
 from web.permit_payment_pages import CHECK
 
@@ -35,6 +38,10 @@ REFUSALS = {
     "revoked": "This permit was cancelled, so it cannot be renewed. You can apply for a new permit.",
     "not-offered": "This type of permit is no longer sold in the zone. You can apply for another type of permit.",
 }
+EVIDENCE_AGAIN = (
+    "Your zone asks for evidence for this type of permit, and the evidence for your current permit was not checked "
+    "(or was not asked for when you applied), so we cannot carry it forward to the renewal. We need:"
+)
 VEHICLE_CHANGED = (
     "If you now have a different vehicle, change the vehicle on this permit first and then renew it, or apply for a "
     "new permit for the new vehicle."
@@ -63,7 +70,27 @@ class PermitRenewalPages:
             return self.p.message(200, REFUSED_HEADING, [line], back)
         if not answer.ok:
             return self.p.unavailable(["We cannot renew your permit just now.", "Try again later."])
+        evidence = answer.body.get("evidence") or {}
+        if evidence and not evidence.get("carried_forward"):  # the documents are asked again: not on this page
+            return self._evidence_asked(dict(answer.body), list(evidence.get("asked") or []), back)
         return opened, dict(answer.body)
+
+    def _evidence_asked(self, renewal: dict[str, Any], asked: list[dict[str, Any]], back: dict[str, str]) -> Reply:
+        """The zone asks evidence the current permit's application cannot carry forward (never checked, or not asked
+        when it was applied for): say what is needed and how to give it (a new application takes the documents)."""
+        needs = [f"{a.get('name', '')}: {a.get('words', '')}." for a in asked]
+        ahead = str(renewal.get("start") or "") > self.p.site.today().isoformat()
+        if ahead:
+            day = _day(str(renewal["start"]))
+            how = f"Once this permit has ended, apply for a new permit for this vehicle from {day}: you can make the "
+            how += "declarations and upload the documents as you apply."
+            link = back
+        else:
+            how = "Apply for a new permit for this vehicle: you can make the declarations and upload the documents "
+            how += "as you apply."
+            link = {"href": PERMITS_PATH, "text": "Apply for a new permit"}
+        lines = [EVIDENCE_AGAIN, *needs, how, "Nothing has been saved and you have not been charged."]
+        return self.p.message(200, "We need your documents again", lines, link)
 
     def page(self, request: Request, token: str) -> Reply:
         found = self._renewal(request, token)
@@ -113,10 +140,7 @@ class PermitRenewalPages:
             "contact": {"email": email},
             "start": str(renewal["start"]),  # the day after the permit's last day, or today once it has lapsed
         }
-        if (
-            str(renewal["start"]) > self.p.site.today().isoformat()
-        ):  # renewing ahead: the permit in force is replaced, not added to
-            application["renews"] = str(renewal["renews"])
+        application.update(_renewing(renewal, self.p.site.today()))
         answer = self.p.permits.apply(application, correlation_id=request.correlation_id)
         body = answer.body
         back = {"href": f"{MANAGE_PATH}/{token}/renew", "text": "Back to your renewal"}
@@ -150,6 +174,16 @@ class PermitRenewalPages:
                  "Nothing has been saved and you have not been charged.", "Try again later."]
             )  # fmt: skip
         return found[0] if found else None
+
+
+def _renewing(renewal: dict[str, Any], today: date) -> dict[str, str]:
+    """Ahead, `renews` (the permit in force is replaced, not added to); lapsed, `evidence_from` when the current
+    application's evidence is carried forward (permits.evidence), else nothing."""
+    if str(renewal["start"]) > today.isoformat():
+        return {"renews": str(renewal["renews"])}
+    if (renewal.get("evidence") or {}).get("carried_forward"):
+        return {"evidence_from": str(renewal["renews"])}
+    return {}
 
 
 def _answers(renewal: dict[str, Any], found: Address, email: str, months: int, made: dict[str, Any]) -> dict[str, Any]:

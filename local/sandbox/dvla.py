@@ -76,6 +76,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-05", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    "RE24EVD": {  # petrol, a courtesy car, for the local test of a zone D renewal carrying its evidence alone
+        "make": "SKODA", "colour": "WHITE", "fuelType": "PETROL", "co2Emissions": 118, "engineCapacity": 999,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-06", "markedForExport": False,
+        "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
+    },
     "AD24MTO": {  # petrol, for the local test of a permit staff apply for by phone (paid by MOTO) alone
         "make": "KIA", "colour": "GREEN", "fuelType": "PETROL", "co2Emissions": 121, "engineCapacity": 1353,
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
