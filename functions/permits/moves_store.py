@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
 from permits.store import PERMIT, Permit, PermitNotActive, Status, _counter_key, _guard_key, feed_stamp
+from permits.store_handover import release
 
 MOVE = "MOVE"
 SURRENDERED = "surrendered"  # the old permit's status after a move (Status.SURRENDERED)
@@ -84,27 +85,8 @@ def surrender_actions(table: str, move: Surrender, *, moved_at: datetime) -> lis
                 },
             }
         },
-        {
-            "Delete": {
-                "TableName": table,
-                "Key": _guard_key(old.zone, old.vrm),
-                "ConditionExpression": "permit_id = :id",
-                "ExpressionAttributeValues": {":id": old.permit_id},
-            }
-        },
     ]
-    if old.counts_towards_limit:
-        actions.append(
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": _counter_key(old.household, old.zone),
-                    "UpdateExpression": "ADD active :less",
-                    "ConditionExpression": "active > :none",
-                    "ExpressionAttributeValues": {":less": -1, ":none": 0},
-                }
-            }
-        )
+    actions.extend(release(table, old))  # its zone's guard deleted and, for a type that counts, the counter lowered
     permit = {
         "pk": f"PERMIT#{move.new_permit_id}",
         "sk": PERMIT,
