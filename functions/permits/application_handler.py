@@ -99,7 +99,7 @@ def start_application_journey(application: Application) -> None:
     if not machine:
         return
     try:
-        start_journey(aws.client("stepfunctions"), machine, application.reference)
+        start_journey(aws.client("stepfunctions"), machine, application.reference, free=application.pence == 0)
     except (BotoCoreError, ClientError) as error:
         logger.error("The permit journey did not start", extra={"reference": application.reference,
                                                                  "why": type(error).__name__})  # fmt: skip
