@@ -282,8 +282,9 @@ class PermitsStack(Stack):
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_VRM)
         grant_items(self.applications, self.table, key, ["dynamodb:Query"], index=BY_HOUSEHOLD)
         # Applications put and read; a change of vehicle or a cancellation updates the permit, the application and
-        # the household counter and deletes the old mark's guard, in one transaction (permits.changes).
-        grant_items(self.applications, self.table, key, CHANGE_ACTIONS)
+        # the household counter and deletes the old mark's guard, in one transaction (permits.changes); a free
+        # permit (£0) is issued at once, in the issuer's transaction with its check that the application is unpaid.
+        grant_items(self.applications, self.table, key, [*CHANGE_ACTIONS, "dynamodb:ConditionCheckItem"])
         grant_secret_value(self.applications, self.dvla_key)
         grant_secret_value(self.applications, self.manage_link_key)
 

@@ -10,7 +10,8 @@ recorded with the member of staff and counted as verified) with a short note, or
 (the application then waits for staff to check it, as the web's does). The permits service's applications function
 (`PERMIT_APPLICATIONS_FUNCTION`, by name) checks and prices it as for the web and keeps the channel, reason and
 staff member on the application (permits.assisted); its amount is registered with payments as an order. The page
-then shows the price and why, and the card form.
+then shows the price and why, and the card form; a permit priced at £0 (no order: payments takes none) is issued
+at once by the permits service, and the page says so, with no card step.
 
 `POST /staff/permits/apply/pay` and `/pay/status`: the payments service's MOTO function takes the order's amount
 (payments' own record of it, never one sent from here) with the card details keyed, passed on once and never
@@ -112,6 +113,8 @@ class PermitApplyPages:
             reference = str(answer.body.get("reference", ""))
             self.audit.record(staff, APPLY, record_of(reference), source_ip=request.source_ip,
                               details={"channel": typed["channel"]})  # fmt: skip
+            if answer.body.get("amount_pence") == 0:
+                return self._free(request, reference, answer.body)  # no card by phone: issued at once
             return self._pay_page(request, reference, answer.body)
         failed = answer.status not in (400, 422)
         self.audit.record(staff, f"{APPLY}-{'failed' if failed else 'refused'}", APPLY_RECORD,
@@ -189,6 +192,20 @@ class PermitApplyPages:
             application=application, amount_pence=int(application.get("amount_pence") or 0), errors=errors or [],
             error_for={e["field"]: e["message"] for e in errors or []}, kept=kept,
             pay_action=PERMIT_PAYMENT.pay_action,
+        )  # fmt: skip
+
+    def _free(self, request: StaffRequest, reference: str, application: dict[str, Any]) -> Page:
+        """A permit priced at £0: no order was registered and the permits service issued it at once."""
+        issued = application.get("status") == "issued"
+        message = (
+            "This permit is free, so there is no payment to take. It has been issued, and the resident is emailed."
+            if issued
+            else "This permit is free, so there is no payment to take, but it could not be issued: another permit "
+            "for the vehicle or household was issued first. Nothing was charged."
+        )
+        return self.pages.render(
+            "message.html", request, title="Permit issued" if issued else "The permit could not be issued",
+            message=message, back=f"{PERMIT_PAYMENT.record_path}{reference}", back_text="The permit application's page",
         )  # fmt: skip
 
     def _unreadable(self, request: StaffRequest) -> Page:

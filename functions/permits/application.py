@@ -1,6 +1,6 @@
 """Applying for a parking permit: every refusal found before anything is written, the price computed here with its
 reasons, and the application stored "pending payment" under a condition. The permit itself is issued on payment
-(`permits.issuing`).
+(`permits.issuing`), or at once when it is free.
 
 `Applications.apply(request)`:
 
@@ -15,7 +15,9 @@ reasons, and the application stored "pending payment" under a condition. The per
 4. the price (`permits.quotes`: validity and price, every rule that applied in words) is computed server-side;
 5. the amount is registered with payments as an order for the application's new reference (`shared.references`;
    docs/decisions/0010), then the application is written once (`attribute_not_exists(pk)`), status
-   `pending-payment`. A refusal at any step leaves both tables as they were.
+   `pending-payment`. A refusal at any step leaves both tables as they were. A free application (£0: an electric
+   car in the outer tariff, a carer permit where they are free) registers no order (payments takes none of £0) and
+   is issued at once after it is written (`permits.issuing.issue_free`, the paid path's transaction).
 
 An application holds the household's UPRN, the vehicle's details and the resident's email address (`contact`:
 `{"email"}`, normalised by `shared.contact`, required), never a name. The email is given back only by the `contact`
@@ -69,11 +71,6 @@ class VehicleNotKnown(NotEligible):
 
 class DeclarationNeeded(NotEligible):
     """DVLA cannot answer now: the resident may declare the vehicle's details (staff verify them later)."""
-
-
-class FreePermitNotIssued(NotEligible):
-    """A permit priced at nothing (a carer permit in a zone where they are free): payments takes no order of £0 and
-    no other way to issue one is built, so it is refused before anything is written."""
 
 
 class InvalidApplication(ValueError):
@@ -480,11 +477,6 @@ class Applications:
         vehicle, not counted in the household's limit), stored pending payment with no mark."""
         zone = eligibility.check(self.zones, request.address, request.kind, household=())
         priced = _quoted(zone, self.zones.tariff_of(zone), request, 0, None)
-        if priced.price.pence == 0:
-            raise FreePermitNotIssued(
-                f"Carer permits in {zone.name} are free, and a free permit cannot be issued online yet: contact the "
-                "parking team."
-            )
         application = Application(
             reference=self._new_id(),
             status=PENDING_PAYMENT,
@@ -511,13 +503,22 @@ class Applications:
         return self._stored(application, item, request)
 
     def _stored(self, application: Application, item: dict[str, Any], request: ApplicationRequest) -> Application:
-        """The amount registered with payments, then the application written once: nothing stored if either fails."""
+        """The amount registered with payments, then the application written once: nothing stored if either fails.
+        A free application (£0) registers no order and is issued at once (`permits.issuing.issue_free`); its journey
+        then goes straight to its Issue state (`free` in its input), which finds it issued, or issues it if the
+        apply path stopped before it could."""
         if request.assisted is not None:
             item["assisted"] = request.assisted.item()
-        if self._register_payment is not None:
+        free = application.pence == 0
+        if self._register_payment is not None and not free:
             self._register_payment(application)  # raises: nothing is stored (an order nobody knows of is inert)
         if not self.store.put_application(item):
             raise InvalidApplication("An application with this reference exists already; please send it again.")
+        if free:
+            from permits.issuing import issue_free
+
+            issue_free(self.store, application.reference, now=self._clock())
+            application = self.get(application.reference) or application
         if self._start_journey is not None:
             self._start_journey(application)  # never raises: an application with no journey is issued on payment
         return application

@@ -6,7 +6,8 @@ payments function: the web has found the address with its address lookup and pas
 malformed field, an invalid mark: `detail` names it), 422 (a refusal: `refusal` names it, `detail` says why for the
 resident; `declare: true` when DVLA is down and the details may be declared), 503 (DVLA refused our key: alarmed;
 or payments did not take the order: nothing stored). Before the application is stored its amount is registered
-with payments as an order (`register-order`, docs/decisions/0010).
+with payments as an order (`register-order`, docs/decisions/0010); a free one (£0) registers none and is answered
+issued (`permits.issuing.issue_free`).
 `application.assisted` (`{"channel", "reason", "staff"}`, from the staff console only: an application staff made
 for a resident, kept on the application, permits.assisted) is optional; the console invokes this function for it.
 `{"action": "get", "reference"}` -> 200 and the application (without the email address), or 404.
@@ -99,7 +100,7 @@ def start_application_journey(application: Application) -> None:
     if not machine:
         return
     try:
-        start_journey(aws.client("stepfunctions"), machine, application.reference)
+        start_journey(aws.client("stepfunctions"), machine, application.reference, free=application.pence == 0)
     except (BotoCoreError, ClientError) as error:
         logger.error("The permit journey did not start", extra={"reference": application.reference,
                                                                  "why": type(error).__name__})  # fmt: skip

@@ -24,6 +24,8 @@
 - an application whose uploaded evidence staff have not verified (permits.evidence) is held: `paid-awaiting-evidence`
   with the payment kept and no permit; `permit-evidence-checked` then issues it (verified) or refunds it in full
   (rejected: `paid-not-issued`, reason `evidence-rejected`), as does a payment after the evidence was rejected;
+- a free application (priced at £0: no order is registered, payments takes none of £0) is issued at once by
+  `issue_free`, through the same checks and transaction with nothing paid (`payment_id` empty, nothing refunded);
 - an application cancelled unpaid after 30 days (permits.schedule_job) issues nothing: a payment that lands after
   that (or races the cancellation: the permit's transaction checks the application is still unpaid) moves it
   `cancelled -> paid-not-issued`, reason `cancelled`, for staff to refund.
@@ -48,6 +50,8 @@ from shared.events import EventEnvelope, EventType, derived_id, new_event
 from shared.observability import logger
 
 AWAITING_EVIDENCE = "paid-awaiting-evidence"  # paid; its uploaded evidence not verified yet (permits.evidence)
+NOT_FREE = "not-free"  # issue_free's answer for an application with a price: issued only on its payment
+NOTHING_OWED = "none"  # the refund_status of a free application refused at issue: nothing was paid
 _PERMIT_NAMESPACE = uuid.UUID("3d2b7a64-5c1e-4f08-9b6a-8e0f2c4d9a17")
 
 
@@ -87,6 +91,33 @@ def issue_paid(
     if event.type is not EventType.ORDER_PAID or event.data.get("service_id") != SERVICE_ID:
         return Issued("not-ours")
     reference = str(event.data["reference"])
+    paid_pence = int(str(event.data.get("amount_pence", "0")) or 0)
+    payment_id = str(event.data.get("payment_id", ""))
+    return _issue_application(store, reference, paid_pence, payment_id, now, refund, event.correlation_id)
+
+
+def issue_free(
+    store: PermitsStore, reference: str, *, now: datetime | None = None, correlation_id: str = "permit-free"
+) -> Issued:
+    """An application priced at £0 issued with no payment (no order was registered: payments takes none of £0), by
+    the same checks and transaction as a paid one. `not-free` for an application with a price (it is issued only on
+    its payment); refused at issue it is `paid-not-issued` with nothing to refund (`refund_status` none)."""
+    item = store.get_application(reference)
+    if item is not None and item.get("status") != ISSUED and int(item.get("amount_pence", -1)) != 0:
+        logger.error("A priced permit application was asked to issue without payment", extra={"reference": reference})
+        return Issued(NOT_FREE)
+    return _issue_application(store, reference, 0, "", now, None, correlation_id)
+
+
+def _issue_application(
+    store: PermitsStore,
+    reference: str,
+    paid_pence: int,
+    payment_id: str,
+    now: datetime | None,
+    refund: Refunder | None,
+    correlation_id: str,
+) -> Issued:
     item = store.get_application(reference)
     if item is None:
         logger.warning("A permit order was paid with no application", extra={"reference": reference})
@@ -95,21 +126,22 @@ def issue_paid(
     if application.status == ISSUED:
         return Issued("already-issued", application.permit_id)
     if application.status == PAID_NOT_ISSUED and item.get("refund_status") in (None, "owed", "not-made"):
-        _refund_in_full(store, refund, reference, int(item.get("refund_pence", event.data.get("amount_pence", 0))))
+        _refund_in_full(store, refund, reference, int(item.get("refund_pence", paid_pence)))
         return Issued(PAID_NOT_ISSUED)  # a redelivery: the refund the first delivery could not make, asked again
     moment = now or datetime.now(UTC)
     at = moment.isoformat(timespec="seconds")
-    paid_pence = int(str(event.data.get("amount_pence", "0")) or 0)
-    paid = {"payment_id": str(event.data.get("payment_id", "")), "paid_at": at}
-    owed = {"refund_pence": paid_pence, "refund_status": "owed"}
+    paid = {"payment_id": payment_id, "paid_at": at}
+    owed = {"refund_pence": paid_pence, "refund_status": "owed" if paid_pence else NOTHING_OWED}
     renews = str(item.get("renews_permit_id") or "")
     refused = _not_to_issue(store, refund, application, paid_pence, {**paid, **owed}, renews=renews)
     if refused is not None:
         return refused
     held = _held_for_evidence(store, refund, item, paid, owed, paid_pence)
     if held is not None:
-        return held if held.outcome else issue_paid(store, event, now=now, refund=refund)  # checked meanwhile
-    return _issue(store, refund, application, item, {**paid, **owed}, paid_pence, moment, event.correlation_id)
+        if held.outcome:
+            return held
+        return _issue_application(store, reference, paid_pence, payment_id, now, refund, correlation_id)
+    return _issue(store, refund, application, item, {**paid, **owed}, paid_pence, moment, correlation_id)
 
 
 def _held_for_evidence(

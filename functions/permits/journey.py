@@ -2,8 +2,9 @@
 
 The apply path (`permits.application`) checks eligibility and the vehicle and prices the application before it is
 stored, because the resident needs the price at once to pay; once it is stored it starts one execution per
-application, named by its reference, with the reference alone as input (`start_journey`). The execution's states
-are the PermitJourney function's steps (`permits.journey_handler`), each a function here:
+application, named by its reference, with the reference as input (`start_journey`; and `free: true` for an
+application priced at £0, which the apply path has issued already: its execution waits for no payment). The
+execution's states are the PermitJourney function's steps (`permits.journey_handler`), each a function here:
 
 - `keep_token`: the execution waits for the payment (`lambda:invoke.waitForTaskToken`); the task token is kept on
   the application (`journey_token`), conditionally on its still being unpaid, for the order-paid consumer;
@@ -29,12 +30,13 @@ from datetime import date
 from typing import Any
 
 from permits.application import ISSUED, PENDING_PAYMENT, SERVICE_ID
-from permits.issuing import issue_paid
+from permits.issuing import issue_free, issue_paid
 from permits.refund_client import Refunder
 from permits.schedule import first_due, permit_steps
 from permits.store import PERMIT, PermitsStore, Status
 from shared.events import EventEnvelope, EventType
 from shared.observability import logger
+from shared.references import normalise_reference
 
 TOKEN_ATTRIBUTE = "journey_token"  # noqa: S105 - the attribute holding the task token, not a secret
 # What the consumer does with an order-paid event (its log's `outcome`).
@@ -61,12 +63,18 @@ def execution_arn(machine_arn: str, reference: str) -> str:
     return f"{head}:execution:{name}:{execution_name(reference)}"
 
 
-def start_journey(states: Any, machine_arn: str, reference: str) -> str:
-    """Start the application's execution (`states`: a boto3 Step Functions client); its ARN."""
+def start_journey(states: Any, machine_arn: str, reference: str, *, free: bool = False) -> str:
+    """Start the application's execution (`states`: a boto3 Step Functions client); its ARN. `free` (priced at £0):
+    the execution waits for no payment (its PaidOrFree choice goes straight to Issue, with no payment)."""
     started = states.start_execution(
-        stateMachineArn=machine_arn, name=execution_name(reference), input=json.dumps({"reference": reference})
+        stateMachineArn=machine_arn, name=execution_name(reference), input=journey_input(reference, free=free)
     )
     return str(started["executionArn"])
+
+
+def journey_input(reference: str, *, free: bool = False) -> str:
+    """The execution's input: the reference, and `free: true` for an application priced at £0."""
+    return json.dumps({"reference": reference, **({"free": True} if free else {})})
 
 
 def keep_token(table: Any, reference: str, token: str) -> dict[str, str]:
@@ -131,7 +139,15 @@ def _send(item: dict[str, Any], event: EventEnvelope, send_success: Callable[[st
 
 
 def issue(table: Any, paid: dict[str, Any], *, refund: Refunder | None) -> dict[str, str]:
-    """The Issue state: the paid order's event (as `resume` sent it) issues the permit (permits.issuing)."""
+    """The Issue state: the paid order's event (as `resume` sent it) issues the permit (permits.issuing); or, for a
+    free application, the NoPayment state's `{"free": true, "reference"}` issues it with no payment (`issue_free`:
+    `not-free` for an application with a price, which ends the journey as PaidNotIssued does, issuing nothing)."""
+    if paid.get("free") is True:
+        reference = normalise_reference(str(paid.get("reference") or ""))
+        if not reference:
+            raise ValueError("issue: a free issue needs the application's reference.")
+        free = issue_free(PermitsStore(table), reference, correlation_id="permit-journey")
+        return {"outcome": free.outcome, "permit_id": free.permit_id}
     event = EventEnvelope.model_validate(paid)
     issued = issue_paid(PermitsStore(table), event, refund=refund)
     return {"outcome": issued.outcome, "permit_id": issued.permit_id}

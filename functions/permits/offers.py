@@ -1,6 +1,6 @@
 """What the resident web shows before an application is made, from the zones file (which only permits reads): each
-zone's permit types applied for (with a vehicle, and carer permits, which have none: a free one, which payments
-cannot take, is not listed), their lengths and prices before the vehicle's band, the zone an
+zone's permit types applied for (with a vehicle, and carer permits, which have none: a free one is listed at £0
+and issued at once, with no payment), their lengths and prices before the vehicle's band, the zone an
 address found by the address lookup is in, and whether a registration mark is a UK one.
 
 `offers(zones)` lists every zone; `zone_offer(zones, address)` gives the address's zone or raises
@@ -38,8 +38,6 @@ def zone_summary(zones: ZonesFile, zone: Zone) -> dict[str, Any]:
         if kind not in APPLIED_TYPES or kind not in tariff.types:
             continue
         rule = tariff.types[kind]
-        if kind is PermitType.CARER and not rule.price:  # free: payments takes no order of £0 (docs/permits.md)
-            continue
         lengths = [
             {
                 "months": months,

@@ -4,14 +4,17 @@
   the application (the permits function: every refusal before anything is stored). A refusal is its own page saying
   why, with the answer to change; DVLA down sends the resident to declare the vehicle's details; nothing is kept
   but the answers. Once made, the same page shows the answers, the price and "Why this price" (the function's
-  reasons) and "Pay"; the answers are then fixed (a new application is "Start a new application").
+  reasons) and "Pay"; the answers are then fixed (a new application is "Start a new application"). A free permit
+  (£0: no order, issued as it is priced) says "This permit is free" and offers "Get your permit" (the
+  confirmation) instead of Pay.
 - Pay (`POST /permits/pay`): the payments service's attempt for the application's reference (an order registered
   by the permits function, docs/decisions/0010), then Pay's card page. Pay sends the resident back to
   `/services/parking-permit/payment/<token>`, which has the payments service read the outcome from Pay and goes on
   to the confirmation.
 - The confirmation (`/permits/confirmation`) says what is true now, from the application and then the payment:
-  issued; paid and being issued (with "Check again": no automatic refresh, which a screen reader user could not
-  stop, WCAG 2.2.1); not paid, with "Try again"; not finished; being set up (it refreshes itself).
+  issued (a free one: "Price: Free", nothing paid); paid and being issued (with "Check again": no automatic
+  refresh, which a screen reader user could not stop, WCAG 2.2.1); not paid, with "Try again"; not finished; being
+  set up (it refreshes itself).
 """
 
 from __future__ import annotations
@@ -48,8 +51,11 @@ class PermitPaymentPages:
         made = draft.answers.get("application") if draft.submitted else None
         if made is not None and self.p.permits is not None:
             now = self.p.permits.get(str(draft.reference), correlation_id=request.correlation_id)
-            if now.ok and now.body.get("status") != "pending-payment":
+            status = now.body.get("status") if now.ok else None
+            if now.ok and status != "pending-payment" and not (status == "issued" and is_free(now.body)):
                 return redirect(CONFIRMATION)  # issued (or paid and refused at issue): nothing to pay here
+            if now.ok:
+                made = now.body  # a free permit: issued when it was priced, "Get your permit" leads to it
         return self.p.form_page(
             request,
             draft,
@@ -116,6 +122,8 @@ class PermitPaymentPages:
             return self.p.expired()
         if draft is None or not draft.submitted:
             return redirect(PERMITS_PATH)
+        if is_free(draft.answers.get("application") or {}):
+            return redirect(CONFIRMATION)  # nothing to pay (no order was registered): the permit was issued at once
         payments = self.p.site.ports.payments
         if payments is None:
             return self._cannot_pay()
@@ -190,6 +198,11 @@ class PermitPaymentPages:
         return self.p.form_page(
             request, draft, "permit_status.html", state=state, lines=lines, refresh_seconds=refresh, **context
         )
+
+
+def is_free(application: dict[str, Any]) -> bool:
+    """An application priced at £0: no order is registered and the permit is issued with no payment."""
+    return application.get("amount_pence") == 0
 
 
 def payment_state(outcome: dict[str, Any] | None) -> tuple[str, list[str]]:

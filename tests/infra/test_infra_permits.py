@@ -188,9 +188,11 @@ def test_the_applications_function_queries_both_indexes_writes_items_and_reads_t
         if any(a.startswith("secretsmanager:") for a in actions):
             secrets.append((tuple(actions), json.dumps(statement["Resource"])))
     # Items: applications put and read; a change of vehicle or a cancellation (permits.changes) updates the permit,
-    # the application and the counter and deletes the old mark's guard
-    assert sorted(actions for actions, _ in dynamo) == [ITEM_ACTIONS, ("dynamodb:Query",)]
-    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), ITEM_ACTIONS))
+    # the application and the counter and deletes the old mark's guard; a free permit is issued at once, in the
+    # issuer's transaction (its ConditionCheck that the application is still unpaid)
+    applying = tuple(sorted((*ITEM_ACTIONS, "dynamodb:ConditionCheckItem")))
+    assert sorted(actions for actions, _ in dynamo) == [applying, ("dynamodb:Query",)]
+    queried, items = (dict(dynamo)[k] for k in (("dynamodb:Query",), applying))
     assert queried.count(table.logical_id) == 2
     assert f"/index/{BY_VRM}" in queried
     assert f"/index/{BY_HOUSEHOLD}" in queried

@@ -89,7 +89,7 @@ def test_apply_waits_for_payment_a_declined_card_keeps_waiting_and_paying_issues
     _until(lambda: TOKEN_ATTRIBUTE in (stored(local_cloud, reference) or {}))
     assert _execution(local_cloud, reference)["status"] == "RUNNING"
     events = _history(local_cloud, reference)
-    assert _entered(events) == ["AwaitPayment"]
+    assert _entered(events) == ["PaidOrFree", "AwaitPayment"]  # not free: it waits for the payment
     assert events[-1]["type"] == "TaskSubmitted"
     assert json.loads(_execution(local_cloud, reference)["input"]) == {"reference": reference}
 
@@ -114,7 +114,7 @@ def test_apply_waits_for_payment_a_declined_card_keeps_waiting_and_paying_issues
     assert output["schedule"]["due_on"] == output["schedule"]["steps"][0]["on"]
 
     events = _history(local_cloud, reference)
-    assert _entered(events) == ["AwaitPayment", "Issue", "IssuedOrNot", "ScheduleReminders", "Issued"]
+    assert _entered(events) == ["PaidOrFree", "AwaitPayment", "Issue", "IssuedOrNot", "ScheduleReminders", "Issued"]
     history_text = json.dumps(events, default=str)
     assert EMAIL not in history_text  # the resident's details never enter the execution
     assert address["postcode"] not in history_text
@@ -139,7 +139,12 @@ def test_a_wait_for_payment_that_times_out_cancels_the_application(local_cloud):
         states.start_execution(stateMachineArn=short, name=reference, input=json.dumps({"reference": reference}))
     _until(lambda: _execution(local_cloud, reference, short)["status"] != "RUNNING")
     assert _execution(local_cloud, reference, short)["status"] == "SUCCEEDED"
-    assert _entered(_history(local_cloud, reference, short)) == ["AwaitPayment", "CancelUnpaid", "Cancelled"]
+    assert _entered(_history(local_cloud, reference, short)) == [
+        "PaidOrFree",
+        "AwaitPayment",
+        "CancelUnpaid",
+        "Cancelled",
+    ]
     local_cloud.wait_for_idle(timeout_s=30)
     item = stored(local_cloud, reference)
     assert item is not None

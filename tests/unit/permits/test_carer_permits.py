@@ -19,7 +19,6 @@ from permits.application import (
     CARER_REASON,
     ApplicationRequest,
     Applications,
-    FreePermitNotIssued,
     InvalidApplication,
 )
 from permits.carer_handler import carer_by_link
@@ -141,11 +140,19 @@ def test_a_carer_permit_in_a_zone_that_does_not_offer_it_is_refused_writing_noth
     assert items(table) == []
 
 
-def test_a_free_carer_permit_is_refused_writing_nothing(table):
+def test_a_free_carer_permit_is_issued_at_once_with_no_order_at_payments(table):
     hopfield = {"uprn": HOME, "postcode": "ME14 1HQ", "street": ""}  # zone B: carer permits priced at nothing
-    with pytest.raises(FreePermitNotIssued, match="Hopfield are free"):
-        applications(table).apply(carer_request(address=hopfield))
-    assert items(table) == []
+    orders: list[Any] = []
+    service = Applications(zones=load_zones(), store=PermitsStore(table), vehicles=Dvla, clock=lambda: NOW,
+                           register_payment=orders.append)  # fmt: skip
+    made = service.apply(carer_request(address=hopfield))
+    assert (made.zone, made.pence, made.status, orders) == ("B", 0, "issued", [])
+    permit = PermitsStore(table).get(made.permit_id)
+    assert permit is not None
+    assert (permit.kind, permit.vrm, permit.status, permit.zone) == (PermitType.CARER, "", Status.ACTIVE, "B")
+    stored = PermitsStore(table).get_application(made.reference)
+    assert (stored["status"], stored["payment_id"], stored["permit_id"]) == ("issued", "", made.permit_id)
+    assert "outbox" in stored  # the usual permit-issued event, published by the table's stream
 
 
 def test_the_paid_carer_permit_is_issued_with_no_mark_no_guard_and_no_household_place(table):

@@ -344,8 +344,11 @@ def test_the_guard_changes_hands_at_no_moment_in_between(store, table, changes, 
     assert guard(table, "EV71ELC") == renewal.permit_id
     changes.cancel(renewal_application.reference)
     assert guard(table, "EV71ELC") == current.permit_id
-    again = issued(store, apply(store, LATER, start=FOLLOWS, vrm="EV71ELC", renews=current_application.reference),
-                   LATER)  # fmt: skip
+    # the electric car's renewal is free in zone B: issued at once, with no payment (permits.issuing.issue_free)
+    renewed = apply(store, LATER, start=FOLLOWS, vrm="EV71ELC", renews=current_application.reference)
+    assert (renewed.pence, renewed.status) == (0, ISSUED)
+    again = store.get(renewed.permit_id)
+    assert again is not None
     assert (guard(table, "EV71ELC"), counter(table)) == (again.permit_id, 1)
     assert look_up(store, "EV71ELC", FIRST_DAY + timedelta(days=1)) == ("valid", again.permit_id)
 

@@ -162,3 +162,17 @@ def test_staff_apply_for_a_carer_permit_with_no_mark(console, caseworker):
     [stored] = applications()
     assert (stored["kind"], stored["mark"], stored["permit_zone"]) == ("carer", "", "A")
     assert console.applications.orders == [(stored["reference"], int(stored["amount_pence"]))]
+
+
+def test_a_free_permit_skips_the_card_step_and_is_issued_at_once(console, caseworker):
+    answer = apply(console, caseworker, kind="carer", vrm="")  # zone B prices carer permits at £0
+    assert answer["statusCode"] == 200, answer["body"]
+    [stored] = applications()
+    assert (stored["amount_pence"], stored["status"]) == (0, "issued")
+    assert console.applications.orders == []  # payments takes no order of £0: none registered
+    body = answer["body"]
+    assert "Permit issued" in body
+    assert "This permit is free, so there is no payment to take" in body
+    assert 'action="/staff/permits/apply/pay"' not in body  # no card by phone
+    assert f'href="/staff/permits/{stored["reference"]}"' in body
+    assert [e["action"] for e in trail(console, f"permit:{stored['reference']}")] == ["apply-permit-for-resident"]
