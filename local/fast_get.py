@@ -5,7 +5,7 @@ Python (boto3's deserializer) once for every attribute the expression names, the
 case of the Requests table (answers, history, notes) projected to three small attributes is converted three
 times whole, about a millisecond each, and the console's queue page asks for 25 in one `BatchGetItem`.
 `install()` wraps `Table.get_item` so that an expression naming only top-level attributes is projected by
-`fast_query._project`, which converts only the attributes named, through the same round trip (the same values,
+`local.projection.project`, which converts only the attributes named, through the same round trip (the same values,
 in the same order); any other expression (a nested path, a list element) is moto's own `Item.project`. The look-up,
 its validation and errors, the 16 MB limit, `UnprocessedKeys` and `ConsumedCapacity` are moto's, untouched (moto's
 `get_item` is called for the item itself); the answer's JSON is written by `local/query_response.py`.
@@ -19,6 +19,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from typing import Any
+
+from local.projection import project, top_level
 
 _GET_ITEM_PARAMETERS = ("self", "hash_key", "range_key", "projection_expression")
 _original: dict[str, Any] = {}
@@ -41,14 +43,12 @@ def install(enabled: Callable[[], bool]) -> bool:
     def get_item(
         table: Any, hash_key: Any, range_key: Any = None, projection_expression: list[list[str]] | None = None
     ) -> Any:
-        from local.fast_query import _project, top_level
-
         if not projection_expression or not enabled() or not top_level(projection_expression):
             answered["moto"] += 1 if projection_expression and enabled() else 0
             return original(table, hash_key, range_key, projection_expression)
         item = original(table, hash_key, range_key, None)  # moto's look-up and its errors, the item unprojected
         answered["fast"] += 1
-        return _project(item, projection_expression) if item else item
+        return project(item, projection_expression) if item else item
 
     Table.get_item = get_item  # type: ignore[method-assign,assignment]
     return True

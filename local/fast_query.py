@@ -33,6 +33,8 @@ from operator import itemgetter
 from typing import Any
 
 from local import fast_get, fast_parse, query_response, query_views
+from local.projection import MAX_ITEM_BYTES as _MAX_ITEM_BYTES
+from local.projection import project as _project
 
 # The parameters of moto 5.2's `Table.query`, in order: install() refuses a moto whose signature differs.
 _QUERY_PARAMETERS = (
@@ -51,7 +53,6 @@ _QUERY_PARAMETERS = (
     "range_key_conditions",
     "filter_kwargs",
 )
-_MAX_ITEM_BYTES = 405_000  # moto's LimitedSizeDict: no stored item is larger
 _originals: dict[str, Any] = {}
 _writes = 0  # writes under way (a Query inside one, e.g. from a stream's Lambda, is moto's own)
 _writes_lock = threading.Lock()
@@ -305,46 +306,6 @@ def _index_attributes(index: Any) -> list[str] | None:
     if projection_type == "INCLUDE":
         return [*key_attributes, *index.projection.get("NonKeyAttributes", [])]
     return None
-
-
-def _project(item: Any, expressions: list[list[str]]) -> Any:
-    """`Item.project` when every expression is one top-level attribute name (else moto's own): the same round trip
-    of each attribute kept through plain Python (boto3's deserializer, then its serializer), once per attribute."""
-    from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
-
-    if not top_level(expressions):
-        return item.project(expressions)
-    attributes: dict[str, Any] = {}
-    for (name,) in expressions:
-        if name in item.attrs and name not in attributes:
-            attributes[name] = serializer.serialize(deserializer.deserialize(item.attrs[name].to_regular_json()))
-    return _item(Item, item.hash_key, item.range_key, attributes)
-
-
-def top_level(expressions: list[list[str]]) -> bool:
-    """Whether every projection expression is one top-level attribute name (what `_project` converts alone)."""
-    return all(len(names) == 1 and "[" not in names[0] for names in expressions)
-
-
-def _item(item_class: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -> Any:
-    """`Item(hash_key, range_key, attributes)`, checking the size limit once rather than at every attribute."""
-    from moto.dynamodb.exceptions import ItemSizeTooLarge
-    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
-    from moto.dynamodb.models.utilities import bytesize
-
-    item = item_class.__new__(item_class)
-    item.hash_key, item.range_key = hash_key, range_key
-    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-    dict.__init__(attrs)
-    total = 0
-    for key, value in attributes.items():
-        typed = DynamoType(value)
-        total += bytesize(key) + typed.size()
-        if total > _MAX_ITEM_BYTES:  # as LimitedSizeDict.__setitem__ raises at the attribute that passes it
-            raise ItemSizeTooLarge
-        dict.__setitem__(attrs, key, typed)
-    item.attrs = attrs
-    return item
 
 
 class _Plan:

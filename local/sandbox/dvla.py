@@ -13,8 +13,9 @@ published description ("Vehicle Enquiry API", OpenAPI 1.2.0) says:
   mark can never travel in a URL.
 
 The accepted key is `LOCAL_API_KEY` unless a `DvlaSandbox` is given others. Marks that simulate failures:
-`SV19DWN` answers 503, `ER19ROR` 500, `RL19LMT` 429 (with `Retry-After: 1`), `SL19SLW` 5 s late (longer than the
-adapter waits). `DvlaSandbox.requests` counts the requests served (retries show there).
+`SV19DWN` and `SV24DCL` (the declared change's local test alone) answer 503, `ER19ROR` 500, `RL19LMT` 429 (with
+`Retry-After: 1`), `SL19SLW` 5 s late (longer than the adapter waits). `DvlaSandbox.requests` counts the
+requests served (retries show there).
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-06", "markedForExport": False,
         "typeApproval": "M1", "wheelplan": "2 AXLE RIGID BODY", **_TAXED_AND_TESTED,
     },
+    "FR24EVC": {  # electric, for the free permits' local test alone
+        "make": "KIA", "colour": "WHITE", "fuelType": "ELECTRICITY", "co2Emissions": 0,
+        "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-06", "markedForExport": False,
+        "taxStatus": "Taxed", "taxDueDate": "2027-06-01", "motStatus": "No details held by DVLA",
+    },
     "HV21EVN": {  # electric, for the hand-over's local test alone
         "make": "NISSAN", "colour": "BLUE", "fuelType": "ELECTRICITY", "co2Emissions": 0,
         "yearOfManufacture": 2021, "monthOfFirstRegistration": "2021-09", "markedForExport": False,
@@ -157,7 +163,7 @@ VEHICLES: dict[str, dict[str, Any]] = {
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-03", "markedForExport": False,
         **_TAXED_AND_TESTED,
     },
-    "DV24DCL": {  # petrol, for the declared change of vehicle's local test alone (changed to SV19DWN, declared)
+    "DV24DCL": {  # petrol, for the declared change of vehicle's local test alone (changed to SV24DCL, declared)
         "make": "VAUXHALL", "colour": "SILVER", "fuelType": "PETROL", "co2Emissions": 128, "engineCapacity": 1199,
         "yearOfManufacture": 2024, "monthOfFirstRegistration": "2024-02", "markedForExport": False,
         **_TAXED_AND_TESTED,
@@ -180,6 +186,7 @@ VEHICLES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 FAILURES: dict[str, tuple[int, str, str]] = {
     "SV19DWN": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),
+    "SV24DCL": (503, "Service Unavailable", "The service is unavailable (simulated by the local stand-in)"),
     "ER19ROR": (500, "Internal Server Error", "An error occurred (simulated by the local stand-in)"),
     "RL19LMT": (429, "Too Many Requests", "Too many requests (simulated by the local stand-in)"),
 }

@@ -21,7 +21,9 @@ from tests.local.test_local_permits import _check, _device, _token
 
 pytestmark = pytest.mark.local
 
-ELECTRIC = "EV71ELC"  # the DVLA stand-in's electric car: 0 g/km
+ELECTRIC = "FR24EVC"  # the DVLA stand-in's electric car for this test alone: 0 g/km
+# A Hopfield household (zone B) no other local test applies at: the free permit counts towards its limit.
+HOPFIELD = {"uprn": "999000020003", "postcode": "ME14 1HQ", "street": "HOPFIELD LANE"}  # 8 Hopfield Lane
 
 
 def _no_order(local_cloud: Any, reference: str) -> None:
@@ -48,7 +50,7 @@ def test_an_electric_car_in_zone_b_is_issued_at_once_with_no_payment_and_is_vali
     _, client_id, secret = _device(local_cloud)
     device_token = _token(local_cloud, client_id, secret).json()["access_token"]
     email = f"electric.{uuid.uuid4().hex[:8]}@example.org"
-    address = found_address(local_cloud, "ME14 1HQ")  # Hopfield: zone B, the outer tariff
+    address = HOPFIELD  # zone B, the outer tariff
     applied = apply(local_cloud, {"address": address, "kind": "resident", "months": 12, "vrm": ELECTRIC,
                                   "contact": {"email": email}})  # fmt: skip
     assert applied["status"] == 201, applied

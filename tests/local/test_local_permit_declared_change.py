@@ -1,6 +1,6 @@
 """A change of vehicle declared while DVLA is down, then corrected by staff and repriced, end to end in the local
 cloud: a permit applied for and paid in the local Pay (4242424242424242); its emailed manage link opened in the web;
-the vehicle changed to `SV19DWN` (the DVLA stand-in answers 503 for it: DVLA down), so the page asks for the
+the vehicle changed to `SV24DCL` (the DVLA stand-in answers 503 for it: DVLA down), so the page asks for the
 vehicle's details; declared as a low-emission petrol car, the change is priced from the declaration (cheaper: applied
 at once, the difference refunded in the local Pay) and the permit flagged for verification. The demo caseworker opens
 the permit in the console and corrects the details (a petrol car of 160 g/km: dearer), which reprices it: an order at
@@ -31,7 +31,7 @@ from tests.local.test_local_permits import _check, _device, _table, _token
 
 pytestmark = pytest.mark.local
 
-FIRST, DOWN = "DV24DCL", "SV19DWN"  # the stand-in's petrol car (this test alone); the mark DVLA 503s for
+FIRST, DOWN = "DV24DCL", "SV24DCL"  # the stand-in's petrol car (this test alone); the mark DVLA 503s for
 # Wealden Way, zone C (its third house: no other local test applies there)
 ADDRESS = {"uprn": "999000040003", "postcode": "ME14 2LB", "street": "WEALDEN WAY"}
 REPRICED = re.compile(r"Your permit: (\S+) Application reference")
@@ -59,11 +59,11 @@ def test_a_change_declared_while_dvla_is_down_is_corrected_by_staff_and_the_diff
     # The resident changes the vehicle to one DVLA cannot be asked about: the page asks for its details.
     browser = Browser(local_cloud)
     assert browser.request("GET", f"{path}/vehicle").status == 200
-    asked = browser.request("POST", f"{path}/vehicle", {"vrm": "sv19 dwn"})
+    asked = browser.request("POST", f"{path}/vehicle", {"vrm": "sv24 dcl"})
     page = asked.body.decode()
     assert asked.status == 200, page
     assert "Tell us about the new vehicle" in page
-    assert "We cannot check the new vehicle, SV19 DWN, with DVLA just now" in page
+    assert "We cannot check the new vehicle, SV24 DCL, with DVLA just now" in page
     form = _form(asked.body, f"{path}/vehicle/declare")
     declared = {**form, "make": "Ford", "colour": "Red", "fuel": "PETROL", "co2": "95", "engine": ""}
     missing = browser.request("POST", f"{path}/vehicle/declare", {**declared, "make": ""})

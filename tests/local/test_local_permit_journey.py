@@ -91,7 +91,7 @@ def test_apply_waits_for_payment_a_declined_card_keeps_waiting_and_paying_issues
     events = _history(local_cloud, reference)
     assert _entered(events) == ["PaidOrFree", "AwaitPayment"]  # not free: it waits for the payment
     assert events[-1]["type"] == "TaskSubmitted"
-    assert json.loads(_execution(local_cloud, reference)["input"]) == {"reference": reference}
+    assert json.loads(_execution(local_cloud, reference)["input"]) == {"reference": reference, "free": False}
 
     # A declined card: the order stays payable, the journey keeps waiting, nothing issued.
     _decline(local_cloud, reference)

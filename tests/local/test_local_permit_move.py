@@ -26,7 +26,7 @@ from tests.local.test_local_permits import _check, _device, _token
 pytestmark = pytest.mark.local
 
 MARK = "MV24ZNE"  # the DVLA stand-in's vehicle for this test alone: petrol, 124 g/km
-OLD = {"uprn": "999000030003", "postcode": "ME14 1XX", "street": "HOPFIELD LANE"}  # 3 Ragstone Mews: zone B
+OLD = {"uprn": "999000030004", "postcode": "ME14 1XX", "street": "HOPFIELD LANE"}  # 4 Ragstone Mews, B: this test alone
 NEW_UPRN = "999000010008"  # at ME15 6JQ, Cobnut Row: zone A (Town centre)
 HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|uprn|postcode|street|signature)" value="([^"]*)"')
 

@@ -166,4 +166,4 @@ def test_the_journey_of_a_free_application_goes_to_issue_with_no_payment():
     assert (no_payment["ResultPath"], no_payment["Next"]) == ("$.payment", "Issue")
     assert states["Issue"]["Parameters"]["Payload"]["payment.$"] == "$.payment"
     assert json.loads(journey.journey_input("ABCD-EFGH", free=True)) == {"reference": "ABCD-EFGH", "free": True}
-    assert json.loads(journey.journey_input("ABCD-EFGH")) == {"reference": "ABCD-EFGH"}
+    assert json.loads(journey.journey_input("ABCD-EFGH")) == {"reference": "ABCD-EFGH", "free": False}

@@ -86,7 +86,7 @@ def test_the_journey_starts_once_the_application_is_stored_and_not_for_a_refusal
     assert started == [application.reference]
 
 
-def test_start_journey_names_the_execution_by_the_reference_with_the_reference_alone_as_input():
+def test_start_journey_names_the_execution_by_the_reference_with_the_reference_and_free_as_input():
     calls: list[dict[str, Any]] = []
 
     class Client:
@@ -96,7 +96,7 @@ def test_start_journey_names_the_execution_by_the_reference_with_the_reference_a
 
     machine = "arn:aws:states:eu-west-2:123456789012:stateMachine:Borough-dev-PermitJourney"
     assert journey.start_journey(Client(), machine, "AC3E-4679") == "arn:x"
-    assert calls == [{"stateMachineArn": machine, "name": "AC3E-4679", "input": '{"reference": "AC3E-4679"}'}]
+    assert calls == [{"stateMachineArn": machine, "name": "AC3E-4679", "input": '{"reference": "AC3E-4679", "free": false}'}]
     assert journey.execution_arn(machine, "AC3E-4679") == (
         "arn:aws:states:eu-west-2:123456789012:execution:Borough-dev-PermitJourney:AC3E-4679"
     )
