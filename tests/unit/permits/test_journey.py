@@ -96,7 +96,8 @@ def test_start_journey_names_the_execution_by_the_reference_with_the_reference_a
 
     machine = "arn:aws:states:eu-west-2:123456789012:stateMachine:Borough-dev-PermitJourney"
     assert journey.start_journey(Client(), machine, "AC3E-4679") == "arn:x"
-    assert calls == [{"stateMachineArn": machine, "name": "AC3E-4679", "input": '{"reference": "AC3E-4679", "free": false}'}]
+    expected = {"stateMachineArn": machine, "name": "AC3E-4679", "input": '{"reference": "AC3E-4679", "free": false}'}
+    assert calls == [expected]
     assert journey.execution_arn(machine, "AC3E-4679") == (
         "arn:aws:states:eu-west-2:123456789012:execution:Borough-dev-PermitJourney:AC3E-4679"
     )
