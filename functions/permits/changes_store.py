@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from permits.eligibility import VrmAlreadyPermitted
-from permits.store import PERMIT, Permit, PermitNotActive, _guard_key, feed_stamp
+from permits.store import PERMIT, Permit, PermitNotActive, _guard_key, feed_stamp, put_new
 
 CHANGE = "CHANGE"
 PENDING_PAYMENT = "pending-payment"
@@ -75,13 +75,7 @@ class ChangesStore:
 
     def put_change(self, item: dict[str, Any]) -> bool:
         """A new change record; False when its reference exists (nothing overwritten)."""
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if _conditional(error):
-                return False
-            raise
-        return True
+        return put_new(self._table, item)
 
     def get_change(self, reference: str) -> dict[str, Any] | None:
         found = self._table.get_item(Key=change_key(reference)).get("Item")

@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from permits.eligibility import HouseholdLimitReached, VrmAlreadyPermitted
-from permits.store import PERMIT, Permit, PermitNotActive, Status, _counter_key, _guard_key, feed_stamp
+from permits.store import PERMIT, Permit, PermitNotActive, Status, _counter_key, _guard_key, feed_stamp, put_new
 from permits.store_handover import release
 
 MOVE = "MOVE"
@@ -171,13 +171,7 @@ class MovesStore:
 
     def put_move(self, item: dict[str, Any]) -> bool:
         """A new move record; False when its reference exists (nothing overwritten)."""
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_new(self._table, item)
 
     def surrender_and_issue(
         self, move: Surrender, *, new_move: dict[str, Any] | None = None, pending: str = ""

@@ -179,6 +179,20 @@ def end_carer_session_action(table: str, session_id: str, now: datetime) -> dict
     }
 
 
+def put_new(table: Any, item: dict[str, Any]) -> bool:
+    """Put a record whose key must be new (an application, a change, a move); False when that key exists (nothing
+    overwritten)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def _uprn(household: str) -> str:
     if not household.isdigit() or not 1 <= len(household) <= 12:
         raise ValueError("The household key must be a UPRN (1 to 12 digits).")
@@ -440,15 +454,7 @@ class PermitsStore:
     # -- applications (permits.application) ----------------------------------------------------------------------
     def put_application(self, item: dict[str, Any]) -> bool:
         """Write a new application; False when one with its reference exists (nothing is overwritten)."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_new(self._table, item)
 
     def move_application(
         self, reference: str, *, expected: str, status: str, evidence: str | None = None, **fields: Any
